@@ -1,0 +1,100 @@
+/* api.h: what the API server's modules share: its configuration, the
+ * per-worker context every SOAP handler reaches through soap->user, and the
+ * functions each module offers the others.
+ *
+ * Module map: main.c (command line, config table, start), server.c (HTTP
+ * listener, worker pool, WSDL on GET), auth.c (HTTP Basic against
+ * api_clients), fault.c (SOAP faults with stable codes), store.c (SQL the
+ * operations share), image_client.c (calls to image servers), migrate.c
+ * (schema migrations, API credentials), op_catalog.c and op_avatar.c (the
+ * SOAP operations).
+ */
+#ifndef KS_API_H
+#define KS_API_H
+
+#include "soapH.h"
+#include "db_pool.h"
+#include "http_client.h"
+#include "ks.h"
+
+#define KS_IMAGE_SERVERS_MAX 64
+
+typedef struct {
+    char name[64];
+    char internal_url[256];
+    char public_url[256];
+    int weight;
+} ks_api_image_server_conf_t;
+
+typedef struct {
+    char listen[160];
+    int workers;
+    size_t max_request_bytes;
+    int recv_timeout_s, send_timeout_s;
+    int max_keep_alive;
+    ks_db_conf_t db;
+    ks_api_image_server_conf_t image_servers[KS_IMAGE_SERVERS_MAX];
+    int image_server_count;
+    char cluster_secret[128];
+    int image_timeout_s;
+    int canvas_width, canvas_height;
+    size_t max_layer_bytes;
+    int max_layers;
+    char log_file[512];
+    char log_level[16];
+} ks_api_conf_t;
+
+/* Roles of API clients; an operation names the roles it admits. */
+enum {
+    KS_ROLE_SITE = 1,
+    KS_ROLE_ADMIN = 2,
+    KS_ROLE_NODE = 4
+};
+
+/* One per worker thread, reached through soap->user. */
+typedef struct {
+    const ks_api_conf_t *conf;
+    ks_db_session_t *db;
+    ks_http_t *http;
+    ks_err_t err;            /* the current request's error message */
+} ks_api_ctx_t;
+
+static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
+{
+    return (ks_api_ctx_t *)soap->user;
+}
+
+/* server.c: serves until SIGTERM/SIGINT. Returns the exit status. */
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool);
+
+/* fault.c: sets a SOAP fault whose detail carries code (one of the stable
+ * codes of wsdl/kisekae.h) and the printf-style message; returns SOAP_FAULT
+ * so a handler can `return ks_fault(...)`. */
+int ks_fault(struct soap *soap, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The fault for a failed call: the code follows rc, the message is err's.
+ * Internal errors are logged and answered without their details. */
+int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err);
+
+/* Validation helpers that set the fault themselves (InvalidArgument), so a
+ * handler reads `if (ks_check_text(...)) return soap->error;`. Text must be
+ * present, 1..max_len bytes of UTF-8 without control characters. */
+int ks_check_text(struct soap *soap, const char *field, const char *value, size_t max_len);
+/* A member id: 1..64 characters of [A-Za-z0-9._-], not starting with '.'. */
+int ks_check_user_id(struct soap *soap, const char *value);
+
+/* auth.c: checks the request's HTTP Basic credentials against api_clients
+ * and that the client's role is one of roles. Returns SOAP_OK, or sets the
+ * fault (Unauthorized with HTTP 401, or Forbidden) and returns its error. */
+int ks_auth_require(struct soap *soap, unsigned roles);
+/* Writes the stored form of secret ("sha256$salt$hash") into out. */
+ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err);
+
+/* migrate.c */
+ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);
+ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
+                    const char *secret, ks_err_t *err);
+/* Records the configured image servers in image_servers (insert or update). */
+ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, ks_err_t *err);
+
+#endif

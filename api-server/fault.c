@@ -1,0 +1,100 @@
+/* fault.c: SOAP faults with a stable code in a typed detail.
+ *
+ * The faultcode is SOAP-ENV:Client for what the caller must change and
+ * SOAP-ENV:Server for what failed on our side; clients branch on the detail's
+ * code, which never changes meaning. gSOAP closes the connection after a fault.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "api.h"
+#include "log.h"
+#include "paths.h"
+
+static int set_fault(struct soap *soap, int client_side, const char *code, const char *message)
+{
+    struct ks__KisekaeFault *detail = soap_new_ks__KisekaeFault(soap, -1);
+
+    if (client_side)
+        soap_sender_fault(soap, message, NULL);
+    else
+        soap_receiver_fault(soap, message, NULL);
+    if (!detail)
+        return soap->error;
+    detail->code = soap_strdup(soap, code);
+    detail->message = soap_strdup(soap, message);
+    soap->fault->detail = soap_new_SOAP_ENV__Detail(soap, -1);
+    if (soap->fault->detail)
+        soap->fault->detail->ks__KisekaeFault = detail;
+    return SOAP_FAULT;
+}
+
+static int is_client_code(const char *code)
+{
+    static const char *const server_codes[] = {"ImageServerUnavailable", "DatabaseUnavailable",
+                                               "Internal", NULL};
+    for (int i = 0; server_codes[i]; i++)
+        if (strcmp(code, server_codes[i]) == 0)
+            return 0;
+    return 1;
+}
+
+int ks_fault(struct soap *soap, const char *code, const char *fmt, ...)
+{
+    char message[KS_ERR_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return set_fault(soap, is_client_code(code), code, message);
+}
+
+int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
+{
+    const char *code;
+
+    switch (rc) {
+    case KS_INVALID: code = "InvalidArgument"; break;
+    case KS_NOTFOUND: code = "NotFound"; break;
+    case KS_TOOLARGE: code = "TooLarge"; break;
+    case KS_CONFLICT: code = "Conflict"; break;
+    case KS_NOTOWNED: code = "NotOwned"; break;
+    case KS_FORBIDDEN: code = "Forbidden"; break;
+    case KS_UNAVAILABLE: code = "ImageServerUnavailable"; break;
+    case KS_DBDOWN: code = "DatabaseUnavailable"; break;
+    default:
+        ks_log_error("internal error (%s): %s", ks_rc_name(rc), err->msg);
+        return set_fault(soap, 0, "Internal", "internal error; the server log has the details");
+    }
+    if (rc == KS_UNAVAILABLE || rc == KS_DBDOWN)
+        ks_log_warn("%s: %s", code, err->msg);
+    return set_fault(soap, is_client_code(code), code, err->msg);
+}
+
+int ks_check_text(struct soap *soap, const char *field, const char *value, size_t max_len)
+{
+    size_t len;
+
+    if (!value || !*value)
+        return ks_fault(soap, "InvalidArgument", "%s is required", field);
+    len = strlen(value);
+    if (len > max_len)
+        return ks_fault(soap, "InvalidArgument", "%s is %zu bytes, longer than %zu", field, len,
+                        max_len);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return ks_fault(soap, "InvalidArgument", "%s contains a control character", field);
+    return SOAP_OK;
+}
+
+int ks_check_user_id(struct soap *soap, const char *value)
+{
+    if (!value || !*value)
+        return ks_fault(soap, "InvalidArgument", "userId is required");
+    if (!ks_user_id_valid(value))
+        return ks_fault(soap, "InvalidArgument",
+                        "userId must be 1..64 characters of A-Z a-z 0-9 . _ - "
+                        "and not start with '.'");
+    return SOAP_OK;
+}

@@ -1,0 +1,220 @@
+/* main.c: kisekae-api, the SOAP API server.
+ *
+ *   kisekae-api -c FILE                 serve (standalone HTTP)
+ *   kisekae-api -c FILE --migrate       bring the database schema up to date
+ *   kisekae-api -c FILE --add-client NAME ROLE
+ *                                       create or update API credentials; the
+ *                                       secret is read from the first line of stdin
+ *   kisekae-api -c FILE --check         validate the configuration
+ *
+ * The options table below is the reference of kisekae-api.conf (the commented
+ * sample is api-server/kisekae-api.conf.sample).
+ */
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api.h"
+#include "config.h"
+#include "log.h"
+
+static ks_rc parse_db_master(void *conf, const char *value, ks_err_t *err)
+{
+    ks_db_node_conf_t *m = &((ks_api_conf_t *)conf)->db.master;
+    m->weight = 0;
+    return ks_config_parse_hostport(value, m->host, sizeof m->host, &m->port, err);
+}
+
+static ks_rc parse_db_replica(void *conf, const char *value, ks_err_t *err)
+{
+    return ks_db_conf_add_replica(&((ks_api_conf_t *)conf)->db, value, err);
+}
+
+static ks_rc parse_image_server(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    ks_api_image_server_conf_t *s;
+    char copy[1024], *words[4];
+    int n;
+
+    if (c->image_server_count >= KS_IMAGE_SERVERS_MAX)
+        return ks_err(err, KS_INVALID, "more than %d image servers", KS_IMAGE_SERVERS_MAX);
+    snprintf(copy, sizeof copy, "%s", value);
+    n = ks_config_split(copy, words, 4);
+    if (n < 3 || n > 4)
+        return ks_err(err, KS_INVALID, "image_server needs NAME INTERNAL_URL PUBLIC_URL [WEIGHT]");
+    s = &c->image_servers[c->image_server_count];
+    if (strlen(words[0]) >= sizeof s->name || strlen(words[1]) >= sizeof s->internal_url ||
+        strlen(words[2]) >= sizeof s->public_url)
+        return ks_err(err, KS_INVALID, "image_server name or URL too long");
+    if (strncmp(words[1], "http://", 7) && strncmp(words[1], "https://", 8))
+        return ks_err(err, KS_INVALID, "image_server URLs must start with http:// or https://");
+    strcpy(s->name, words[0]);
+    strcpy(s->internal_url, words[1]);
+    strcpy(s->public_url, words[2]);
+    s->weight = n == 4 ? atoi(words[3]) : 1;
+    if (s->weight < 0 || s->weight > 1000)
+        return ks_err(err, KS_INVALID, "image_server weight must be 0..1000");
+    c->image_server_count++;
+    return KS_OK;
+}
+
+static ks_rc parse_canvas(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    if (sscanf(value, "%dx%d", &c->canvas_width, &c->canvas_height) != 2 ||
+        c->canvas_width < 16 || c->canvas_width > 2048 || c->canvas_height < 16 ||
+        c->canvas_height > 2048)
+        return ks_err(err, KS_INVALID, "canvas needs WIDTHxHEIGHT within 16..2048, not \"%s\"",
+                      value);
+    return KS_OK;
+}
+
+#define OPT(name, type, min, max, def, field, help) \
+    {name, type, min, max, def, offsetof(ks_api_conf_t, field), NULL, help}
+#define CUSTOM(name, def, fn, help) {name, KS_CFG_CUSTOM, 0, 0, def, 0, fn, help}
+
+static const ks_cfg_option_t options[] = {
+    OPT("listen", KS_CFG_STRING, 0, 160, "127.0.0.1:17010", listen, "address:port of the HTTP listener"),
+    OPT("workers", KS_CFG_INT, 1, 256, "8", workers, "worker threads"),
+    OPT("max_request_bytes", KS_CFG_SIZE, 1024, 1LL << 30, "16m", max_request_bytes, "largest request"),
+    OPT("recv_timeout", KS_CFG_INT, 1, 3600, "10", recv_timeout_s, "seconds to receive a request"),
+    OPT("send_timeout", KS_CFG_INT, 1, 3600, "10", send_timeout_s, "seconds to send an answer"),
+    OPT("max_keep_alive", KS_CFG_INT, 1, 1000000, "1000", max_keep_alive, "requests per connection"),
+    CUSTOM("db_master", "127.0.0.1:17030", parse_db_master, "host:port of the master"),
+    CUSTOM("db_replica", NULL, parse_db_replica, "host:port [weight] of a replica (repeat)"),
+    OPT("db_name", KS_CFG_STRING, 0, 64, "kisekae", db.name, "database name"),
+    OPT("db_user", KS_CFG_STRING, 0, 64, "kisekae", db.user, "database user"),
+    OPT("db_password", KS_CFG_STRING, 0, 128, "", db.password, "database password"),
+    OPT("db_connect_timeout", KS_CFG_INT, 1, 60, "2", db.connect_timeout_s, "seconds to connect"),
+    OPT("db_read_timeout", KS_CFG_INT, 1, 600, "10", db.read_timeout_s, "seconds to wait for a query"),
+    CUSTOM("image_server", NULL, parse_image_server, "NAME INTERNAL_URL PUBLIC_URL [WEIGHT] (repeat)"),
+    OPT("cluster_secret", KS_CFG_STRING, 0, 128, "", cluster_secret, "secret shared with image servers"),
+    OPT("image_timeout", KS_CFG_INT, 1, 600, "10", image_timeout_s, "seconds to wait for an image server"),
+    CUSTOM("canvas", "240x320", parse_canvas, "avatar canvas WIDTHxHEIGHT"),
+    OPT("max_layer_bytes", KS_CFG_SIZE, 1024, 64LL << 20, "2m", max_layer_bytes, "largest layer PNG"),
+    OPT("max_layers", KS_CFG_INT, 1, 8, "8", max_layers, "layers per item"),
+    OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
+    OPT("log_level", KS_CFG_STRING, 0, 16, "info", log_level, "error | warn | info | debug"),
+    {NULL, 0, 0, 0, NULL, 0, NULL, NULL}
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE | --check]\n"
+            "\n"
+            "The SOAP API server of kisekae. Without a mode it serves until SIGTERM.\n"
+            "  -c FILE                 configuration file (see kisekae-api.conf.sample)\n"
+            "  -o NAME=VALUE           override one option of the file\n"
+            "  --migrate               apply the pending database migrations and exit\n"
+            "  --add-client NAME ROLE  create or update API credentials (ROLE: site, admin,\n"
+            "                          node); the secret is the first line of stdin\n"
+            "  --check                 validate the configuration and exit\n"
+            "  -h, --help              this help\n"
+            "\noptions of the configuration file, with their defaults:\n");
+    if (out == stdout)
+        ks_config_print_help(options);
+}
+
+int main(int argc, char **argv)
+{
+    static ks_api_conf_t conf;
+    const char *config_path = NULL, *client_name = NULL, *client_role = NULL;
+    const char *overrides[32];
+    int override_count = 0, migrate = 0, check = 0, status;
+    ks_db_pool_t *pool;
+    ks_err_t err;
+    int level;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc && override_count < 32) {
+            overrides[override_count++] = argv[++i];
+        } else if (!strcmp(argv[i], "--migrate")) {
+            migrate = 1;
+        } else if (!strcmp(argv[i], "--check")) {
+            check = 1;
+        } else if (!strcmp(argv[i], "--add-client") && i + 2 < argc) {
+            client_name = argv[++i];
+            client_role = argv[++i];
+        } else {
+            fprintf(stderr, "kisekae-api: unknown argument \"%s\"\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (ks_config_load(config_path, options, &conf, &err) != KS_OK) {
+        fprintf(stderr, "kisekae-api: %s\n", err.msg);
+        return 1;
+    }
+    for (int i = 0; i < override_count; i++) {
+        char name[64];
+        const char *eq = strchr(overrides[i], '=');
+        if (!eq || (size_t)(eq - overrides[i]) >= sizeof name) {
+            fprintf(stderr, "kisekae-api: -o needs NAME=VALUE, not \"%s\"\n", overrides[i]);
+            return 2;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - overrides[i]), overrides[i]);
+        if (ks_config_set(options, &conf, name, eq + 1, &err) != KS_OK) {
+            fprintf(stderr, "kisekae-api: -o %s: %s\n", overrides[i], err.msg);
+            return 1;
+        }
+    }
+    if ((level = ks_log_level_parse(conf.log_level)) < 0) {
+        fprintf(stderr, "kisekae-api: log_level must be error, warn, info or debug\n");
+        return 1;
+    }
+    if (!migrate && !client_name && strlen(conf.cluster_secret) < 16) {
+        fprintf(stderr, "kisekae-api: cluster_secret must be at least 16 characters\n");
+        return 1;
+    }
+    if (check) {
+        printf("kisekae-api: configuration %s is valid\n", config_path ? config_path : "(defaults)");
+        return 0;
+    }
+    /* Commands print to the terminal; the server logs where it is told. */
+    ks_log_open("kisekae-api", migrate || client_name ? "-" : conf.log_file, level);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    mysql_library_init(0, NULL, NULL);
+    pool = ks_db_pool_new(&conf.db);
+    if (!pool) {
+        ks_log_error("out of memory");
+        return 1;
+    }
+    if (migrate) {
+        status = ks_migrate(pool, &err) == KS_OK ? 0 : 1;
+        if (status)
+            ks_log_error("%s", err.msg);
+    } else if (client_name) {
+        char secret[300] = "";
+        size_t len;
+        if (!fgets(secret, sizeof secret, stdin)) {
+            ks_log_error("--add-client reads the secret from stdin, and stdin was empty");
+            return 1;
+        }
+        len = strcspn(secret, "\r\n");
+        secret[len] = '\0';
+        status = ks_add_client(pool, client_name, client_role, secret, &err) == KS_OK ? 0 : 1;
+        if (status)
+            ks_log_error("%s", err.msg);
+        else
+            ks_log_info("API client \"%s\" (%s) saved", client_name, client_role);
+    } else {
+        if (ks_register_image_servers(pool, &conf, &err) != KS_OK) {
+            ks_log_error("registering image servers: %s", err.msg);
+            status = 1;
+        } else {
+            status = ks_api_serve(&conf, pool);
+        }
+    }
+    ks_db_pool_free(pool);
+    mysql_library_end();
+    curl_global_cleanup();
+    return status;
+}

@@ -1,0 +1,431 @@
+/* op_catalog.c: the catalog operations: RegisterCategory, RegisterItem,
+ * ListCategories, ListItems.
+ *
+ * RegisterItem takes full-canvas PNGs, decodes them under limits, trims each
+ * to its bounding box and stores that canonical PNG in item_layers, then
+ * pushes the layers to every active image server. A push that fails is
+ * recorded in item_replicas; an avatar composed on that server later repairs
+ * it (see op_avatar.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image_client.h"
+#include "log.h"
+#include "png_codec.h"
+#include "sha256.h"
+#include "store.h"
+
+#define KS_LIST_LIMIT_MAX 100
+#define KS_LIST_LIMIT_DEFAULT 50
+
+/* ---- RegisterCategory ------------------------------------------------------ */
+
+int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__boolean exclusive,
+                         enum xsd__boolean required, struct ks__RegisterCategoryResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    struct ks__Category *c;
+    MYSQL *conn;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
+        return soap->error;
+    if (zOrder < -100000 || zOrder > 100000)
+        return ks_fault(soap, "InvalidArgument", "zOrder must be -100000..100000");
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_sql_init(&sql, 1024);
+    ks_sql_add(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
+    ks_sql_str(&sql, conn, name);
+    ks_sql_add(&sql, ", %d, %d, %d)", zOrder, exclusive == true_, required == true_);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        return ks_fault(soap, "Conflict", "a category named \"%s\" already exists", name);
+    if (rc != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+
+    c = soap_new_ks__Category(soap, -1);
+    if (!c)
+        return soap->error = SOAP_EOM;
+    c->id = (int)mysql_insert_id(conn);
+    c->name = name;
+    c->zOrder = zOrder;
+    c->exclusive = exclusive == true_ ? true_ : false_;
+    c->required = required == true_ ? true_ : false_;
+    response->category = c;
+    ks_log_info("category %d \"%s\" registered", c->id, name);
+    return SOAP_OK;
+}
+
+/* ---- ListCategories ------------------------------------------------------------ */
+
+int ks__ListCategories(struct soap *soap, void *_, struct ks__ListCategoriesResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+    int n = 0;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE))
+        return soap->error;
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
+                     " FROM categories ORDER BY z_order, id");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    response->category = soap_new_ks__Category(soap, (int)mysql_num_rows(res) + 1);
+    if (!response->category) {
+        mysql_free_result(res);
+        return soap->error = SOAP_EOM;
+    }
+    while ((row = mysql_fetch_row(res))) {
+        struct ks__Category *c = &response->category[n++];
+        c->id = atoi(row[0]);
+        c->name = soap_strdup(soap, row[1]);
+        c->zOrder = atoi(row[2]);
+        c->exclusive = atoi(row[3]) ? true_ : false_;
+        c->required = atoi(row[4]) ? true_ : false_;
+        if (row[5]) {
+            c->defaultItemId = soap_malloc(soap, sizeof(int));
+            if (c->defaultItemId)
+                *c->defaultItemId = atoi(row[5]);
+        }
+    }
+    response->__sizecategory = n;
+    mysql_free_result(res);
+    return SOAP_OK;
+}
+
+/* ---- RegisterItem ------------------------------------------------------------------ */
+
+typedef struct {
+    unsigned char *png;           /* canonical (trimmed) PNG, malloc'd */
+    size_t png_size;
+    int x, y, width, height, z_order;
+    char sha256[KS_SHA256_HEX_SIZE];
+} prepared_layer_t;
+
+/* Decodes one uploaded layer, checks it against the canvas and trims it. */
+static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerInput *in,
+                           prepared_layer_t *out)
+{
+    const ks_api_conf_t *conf = ctx->conf;
+    ks_png_limits_t limits;
+    ks_image_t image = {0}, trimmed = {0};
+    ks_err_t why;
+    ks_rc rc;
+
+    if (!in->png.__ptr || in->png.__size <= 0)
+        return ks_err(&ctx->err, KS_INVALID, "layer %d: png is required", index);
+    if ((size_t)in->png.__size > conf->max_layer_bytes)
+        return ks_err(&ctx->err, KS_TOOLARGE, "layer %d: PNG is %d bytes, over the %zu-byte limit",
+                      index, in->png.__size, conf->max_layer_bytes);
+    ks_png_limits_default(&limits);
+    limits.max_width = (uint32_t)conf->canvas_width;
+    limits.max_height = (uint32_t)conf->canvas_height;
+    rc = ks_png_decode(in->png.__ptr, (size_t)in->png.__size, &limits, &image, &why);
+    if (rc == KS_TOOLARGE)   /* larger than the canvas: the caller's mistake, not a size limit */
+        rc = KS_INVALID;
+    if (rc != KS_OK)
+        return ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+    if (image.width != (uint32_t)conf->canvas_width || image.height != (uint32_t)conf->canvas_height) {
+        rc = ks_err(&ctx->err, KS_INVALID, "layer %d: PNG is %ux%u; layers must be %dx%d (the canvas)",
+                    index, image.width, image.height, conf->canvas_width, conf->canvas_height);
+        goto done;
+    }
+    if ((rc = ks_image_trim(&image, &trimmed, &out->x, &out->y, &why)) != KS_OK) {
+        ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+        goto done;
+    }
+    out->width = (int)trimmed.width;
+    out->height = (int)trimmed.height;
+    if ((rc = ks_png_encode(&trimmed, 9, &out->png, &out->png_size, &why)) != KS_OK) {
+        ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+        goto done;
+    }
+    ks_sha256_hex(out->png, out->png_size, out->sha256);
+done:
+    ks_image_free(&image);
+    ks_image_free(&trimmed);
+    return rc;
+}
+
+/* Stores the item and its layers in one transaction; fills *item_id. */
+static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const char *name,
+                         int price, const char *status, int make_default,
+                         prepared_layer_t *layers, int count, struct ks__LayerInput *in,
+                         int *item_id)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    int category_z;
+    ks_rc rc;
+
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, "SELECT z_order FROM categories WHERE id = %d FOR UPDATE", category_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        goto fail;
+    row = mysql_fetch_row(res);
+    category_z = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+    if (!row) {
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", category_id);
+        goto fail;
+    }
+
+    ks_sql_init(&sql, 1024);
+    ks_sql_add(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
+               category_id);
+    ks_sql_str(&sql, conn, name);
+    ks_sql_add(&sql, ", '%s', %d)", status, price);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", name);
+    if (rc != KS_OK)
+        goto fail;
+    *item_id = (int)mysql_insert_id(conn);
+
+    for (int i = 0; i < count; i++) {
+        prepared_layer_t *l = &layers[i];
+        l->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
+        ks_sql_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
+        ks_sql_add(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
+                         " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, '%s', ",
+                   *item_id, i, l->z_order, l->x, l->y, l->width, l->height, l->sha256);
+        ks_sql_blob(&sql, conn, l->png, l->png_size);
+        ks_sql_add(&sql, ")");
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            goto fail;
+    }
+    if (make_default) {
+        ks_sql_init(&sql, 256);
+        ks_sql_add(&sql, "UPDATE categories SET default_item_id = %d WHERE id = %d", *item_id,
+                   category_id);
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            goto fail;
+    }
+    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+/* Pushes the layers to every active image server and records the outcome. */
+static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_layer_t *layers,
+                        int count)
+{
+    ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
+    int server_count;
+
+    if (ks_store_active_image_servers(ctx, conn, servers, KS_IMAGE_SERVERS_MAX, &server_count))
+        return;
+    for (int s = 0; s < server_count; s++) {
+        for (int i = 0; i < count; i++) {
+            ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, i, layers[i].png,
+                                          layers[i].png_size, layers[i].sha256);
+            ks_err_t ignored;
+            ks_sql_t sql;
+
+            ks_sql_init(&sql, 1024);
+            ks_sql_add(&sql, "INSERT INTO item_replicas (image_server_id, item_id, layer_no, sha256,"
+                             " state, last_error) VALUES (%d, %d, %d, '%s', '%s', ",
+                       servers[s].id, item_id, i, layers[i].sha256, rc == KS_OK ? "ok" : "failed");
+            ks_sql_str(&sql, conn, rc == KS_OK ? NULL : ctx->err.msg);
+            ks_sql_add(&sql, ") ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), state = VALUES(state),"
+                             " attempts = attempts + 1, last_error = VALUES(last_error)");
+            ks_sql_run(&sql, ctx->db, conn, NULL, &ignored);
+            ks_sql_free(&sql);
+        }
+    }
+}
+
+static struct ks__Item *item_response(struct soap *soap, int id, int category_id, const char *name,
+                                      const char *status, int price,
+                                      const prepared_layer_t *layers, int count)
+{
+    struct ks__Item *item = soap_new_ks__Item(soap, -1);
+    if (!item)
+        return NULL;
+    item->id = id;
+    item->categoryId = category_id;
+    item->name = soap_strdup(soap, name);
+    item->status = soap_strdup(soap, status);
+    item->price = price;
+    item->layer = soap_new_ks__Layer(soap, count);
+    if (!item->layer)
+        return NULL;
+    item->__sizelayer = count;
+    for (int i = 0; i < count; i++) {
+        struct ks__Layer *l = &item->layer[i];
+        l->layerNo = i;
+        l->zOrder = layers[i].z_order;
+        l->x = layers[i].x;
+        l->y = layers[i].y;
+        l->width = layers[i].width;
+        l->height = layers[i].height;
+        l->sha256 = soap_strdup(soap, layers[i].sha256);
+    }
+    return item;
+}
+
+int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, char *status,
+                     enum xsd__boolean *makeDefault, int __sizelayer,
+                     struct ks__LayerInput *layer, struct ks__RegisterItemResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
+    int count = __sizelayer, item_id = 0;
+    MYSQL *conn;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128))
+        return soap->error;
+    if (!status)
+        status = "published";
+    if (strcmp(status, "published") != 0 && strcmp(status, "draft") != 0)
+        return ks_fault(soap, "InvalidArgument", "status must be draft or published");
+    if (price < 0 || price > 1000000000)
+        return ks_fault(soap, "InvalidArgument", "price must be 0..1000000000");
+    if (count < 1 || count > ctx->conf->max_layers || count > KS_LAYERS_PER_ITEM_MAX)
+        return ks_fault(soap, "InvalidArgument", "an item needs 1..%d layers, not %d",
+                        ctx->conf->max_layers, count);
+
+    for (int i = 0; i < count; i++)
+        if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
+            goto done;
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        goto done;
+    rc = insert_item(ctx, conn, categoryId, name, price, status,
+                     makeDefault && *makeDefault == true_, layers, count, layer, &item_id);
+    if (rc != KS_OK)
+        goto done;
+    ks_log_info("item %d \"%s\" registered with %d layers", item_id, name, count);
+    push_layers(ctx, conn, item_id, layers, count);
+    response->item = item_response(soap, item_id, categoryId, name, status, price, layers, count);
+    if (!response->item)
+        rc = ks_err(&ctx->err, KS_NOMEM, "out of memory");
+done:
+    for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
+        free(layers[i].png);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+}
+
+/* ---- ListItems ------------------------------------------------------------------------ */
+
+/* Reads the layers of the listed items into their responses. */
+static ks_rc load_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    if (count == 0)
+        return KS_OK;
+    ks_sql_init(&sql, 4096);
+    ks_sql_add(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
+                     " FROM item_layers WHERE item_id IN (");
+    for (int i = 0; i < count; i++)
+        ks_sql_add(&sql, "%s%d", i ? ", " : "", items[i].id);
+    ks_sql_add(&sql, ") ORDER BY item_id, layer_no");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++) {
+        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
+        if (!items[i].layer) {
+            mysql_free_result(res);
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        }
+    }
+    while ((row = mysql_fetch_row(res))) {
+        int id = atoi(row[0]);
+        for (int i = 0; i < count; i++) {
+            struct ks__Layer *l;
+            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+                continue;
+            l = &items[i].layer[items[i].__sizelayer++];
+            l->layerNo = atoi(row[1]);
+            l->zOrder = atoi(row[2]);
+            l->x = atoi(row[3]);
+            l->y = atoi(row[4]);
+            l->width = atoi(row[5]);
+            l->height = atoi(row[6]);
+            l->sha256 = soap_strdup(soap, row[7]);
+            break;
+        }
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
+                  struct ks__ListItemsResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    int page_offset = offset ? *offset : 0;
+    int page_limit = limit ? *limit : KS_LIST_LIMIT_DEFAULT;
+    char where[96];
+    MYSQL *conn;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+    int n = 0;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE))
+        return soap->error;
+    if (page_offset < 0 || page_offset > 10000000)
+        return ks_fault(soap, "InvalidArgument", "offset must be 0..10000000");
+    if (page_limit < 1 || page_limit > KS_LIST_LIMIT_MAX)
+        return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_LIST_LIMIT_MAX);
+    snprintf(where, sizeof where, "status = 'published'%s", categoryId ? " AND category_id = " : "");
+    if (categoryId)
+        snprintf(where + strlen(where), sizeof where - strlen(where), "%d", *categoryId);
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, "SELECT COUNT(*) FROM items WHERE %s", where);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    row = mysql_fetch_row(res);
+    response->total = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+
+    ks_sql_init(&sql, 512);
+    ks_sql_add(&sql, "SELECT id, category_id, name, status, price FROM items WHERE %s"
+                     " ORDER BY id LIMIT %d OFFSET %d", where, page_limit, page_offset);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    response->item = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
+    if (!response->item) {
+        mysql_free_result(res);
+        return soap->error = SOAP_EOM;
+    }
+    while ((row = mysql_fetch_row(res))) {
+        struct ks__Item *item = &response->item[n++];
+        item->id = atoi(row[0]);
+        item->categoryId = atoi(row[1]);
+        item->name = soap_strdup(soap, row[2]);
+        item->status = soap_strdup(soap, row[3]);
+        item->price = atoi(row[4]);
+    }
+    mysql_free_result(res);
+    response->__sizeitem = n;
+    if ((rc = load_layers(soap, conn, response->item, n)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    return SOAP_OK;
+}

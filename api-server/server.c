@@ -1,0 +1,316 @@
+/* server.c: the standalone HTTP listener of kisekae-api.
+ *
+ * The main thread accepts connections and queues them; a fixed pool of
+ * worker threads serves them, each with its own gSOAP context, database
+ * session and HTTP client, so no request waits on another's lock. A worker
+ * serves the keep-alive requests of one connection in turn, freeing each
+ * request's memory before the next. The WSDL is answered on GET with the
+ * address the client used.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "api.h"
+#include "config.h"
+#include "embedded.h"
+#include "log.h"
+#include "Kisekae.nsmap"
+
+extern const ks_embedded_t ks_embedded_wsdl[];
+
+#define KS_QUEUE_PER_WORKER 16
+#define KS_WSDL_LOCATION "http://127.0.0.1:17010/"
+
+typedef struct {
+    SOAP_SOCKET *sockets;
+    int capacity, head, count;
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    int stopping;
+} conn_queue_t;
+
+typedef struct {
+    struct soap *soap;
+    ks_api_ctx_t ctx;
+    pthread_t thread;
+    conn_queue_t *queue;
+} worker_t;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    stop_requested = sig;
+}
+
+/* ---- the WSDL, with the endpoint the client used -------------------------------- */
+
+/* 1 when host is a plain host[:port] we may echo into the WSDL. */
+static int host_is_safe(const char *host)
+{
+    if (!*host || strlen(host) > 255)
+        return 0;
+    for (const char *p = host; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p)))
+            return 0;
+    return 1;
+}
+
+static int serve_wsdl(struct soap *soap)
+{
+    const ks_embedded_t *wsdl = &ks_embedded_wsdl[0];
+    const char *text = (const char *)wsdl->data;
+    const char *at = strstr(text, KS_WSDL_LOCATION);
+    char location[300];
+    const char *host = soap->host;
+    size_t before, after;
+
+    if (!strstr(soap->path, "?wsdl") && !strstr(soap->path, "?WSDL"))
+        return 404;
+    if (!host_is_safe(host))
+        host = ks_api_ctx(soap)->conf->listen;
+    if (soap->port > 0 && !strchr(host, ':') && soap->port != 80)
+        snprintf(location, sizeof location, "http://%s:%d/", host, soap->port);
+    else
+        snprintf(location, sizeof location, "http://%s/", host);
+    before = at ? (size_t)(at - text) : wsdl->size;
+    after = at ? wsdl->size - before - strlen(KS_WSDL_LOCATION) : 0;
+    soap->http_content = "text/xml; charset=utf-8";
+    soap->length = before + (at ? strlen(location) : 0) + after;
+    if (soap_response(soap, SOAP_FILE) || soap_send_raw(soap, text, before) ||
+        (at && (soap_send_raw(soap, location, strlen(location)) ||
+                soap_send_raw(soap, at + strlen(KS_WSDL_LOCATION), after))))
+        return soap_closesock(soap);
+    return soap_end_send(soap);
+}
+
+/* ---- faults gSOAP raises itself get a stable code too ---------------------------- */
+
+static void code_fault(struct soap *soap)
+{
+    const char *reason, **text;
+    char message[KS_ERR_MAX];
+    int error = soap->error;
+
+    if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
+        return;                      /* an operation's own fault */
+    soap_set_fault(soap);
+    text = soap_faultstring(soap);
+    reason = text && *text ? *text : "malformed request";
+    snprintf(message, sizeof message, "%s", reason);
+    soap->fault = NULL;
+    if (error == SOAP_EOM || error == SOAP_LENGTH || error == 413)
+        ks_fault(soap, "TooLarge", "request too large: %s", message);
+    else if (error == SOAP_EOF)
+        ks_fault(soap, "InvalidArgument", "request ended early or took too long: %s", message);
+    else
+        ks_fault(soap, "InvalidArgument", "%s", message);
+}
+
+/* Serves the requests of one connection, one after another. */
+static void serve_connection(struct soap *soap)
+{
+    soap->keep_alive = soap->max_keep_alive + 1;
+    do {
+        if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
+            soap->keep_alive--;
+        if (soap_begin_serve(soap)) {
+            if (soap->error >= SOAP_STOP) {       /* a GET that fget answered */
+                soap_destroy(soap);
+                soap_end(soap);
+                continue;
+            }
+            if (soap->error != SOAP_EOF || soap->buflen > 0) {
+                code_fault(soap);
+                soap_send_fault(soap);
+            }
+            break;
+        }
+        if (soap_serve_request(soap) && soap->error && soap->error < SOAP_STOP) {
+            code_fault(soap);
+            soap_send_fault(soap);
+            break;
+        }
+        soap_destroy(soap);
+        soap_end(soap);
+    } while (soap->keep_alive);
+    soap_destroy(soap);
+    soap_end(soap);
+    soap_closesock(soap);
+}
+
+/* ---- the pool --------------------------------------------------------------------- */
+
+static SOAP_SOCKET queue_pop(conn_queue_t *q)
+{
+    SOAP_SOCKET s = SOAP_INVALID_SOCKET;
+    pthread_mutex_lock(&q->lock);
+    while (!q->count && !q->stopping)
+        pthread_cond_wait(&q->not_empty, &q->lock);
+    if (q->count) {
+        s = q->sockets[q->head];
+        q->head = (q->head + 1) % q->capacity;
+        q->count--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return s;
+}
+
+static int queue_push(conn_queue_t *q, SOAP_SOCKET s)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == q->capacity && !q->stopping)
+        pthread_cond_wait(&q->not_full, &q->lock);
+    if (q->stopping) {
+        pthread_mutex_unlock(&q->lock);
+        return -1;
+    }
+    q->sockets[(q->head + q->count) % q->capacity] = s;
+    q->count++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    sigset_t block;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    for (;;) {
+        SOAP_SOCKET s = queue_pop(w->queue);
+        if (!soap_valid_socket(s))
+            break;
+        w->soap->socket = s;
+        serve_connection(w->soap);
+    }
+    return NULL;
+}
+
+static void configure(struct soap *soap, const ks_api_conf_t *conf)
+{
+    soap_set_imode(soap, SOAP_XML_STRICT | SOAP_IO_KEEPALIVE);
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE);
+    soap_set_namespaces(soap, namespaces);
+    soap->bind_flags = SO_REUSEADDR;
+    soap->recv_timeout = conf->recv_timeout_s;
+    soap->send_timeout = conf->send_timeout_s;
+    soap->accept_timeout = 1;                 /* so the accept loop sees a stop request */
+    soap->max_keep_alive = conf->max_keep_alive;
+    soap->recv_maxlength = conf->max_request_bytes;
+    soap->maxlevel = 32;
+    soap->maxoccurs = 1024;
+    soap->fget = serve_wsdl;
+}
+
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
+{
+    struct soap *listener = soap_new();
+    char host[128];
+    int port, status = 0, started = 0;
+    conn_queue_t queue = {0};
+    worker_t *workers = NULL;
+    struct sigaction sa = {0};
+    ks_err_t err;
+
+    if (!listener)
+        return 1;
+    if (ks_config_parse_hostport(conf->listen, host, sizeof host, &port, &err) != KS_OK) {
+        ks_log_error("listen: %s", err.msg);
+        soap_free(listener);
+        return 1;
+    }
+    configure(listener, conf);
+    if (!soap_valid_socket(soap_bind(listener, host, port, 1024))) {
+        const char **text = soap_faultstring(listener);
+        ks_log_error("bind() to %s failed: %s", conf->listen, text && *text ? *text : "?");
+        soap_free(listener);
+        return 1;
+    }
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    queue.capacity = conf->workers * KS_QUEUE_PER_WORKER;
+    queue.sockets = calloc((size_t)queue.capacity, sizeof *queue.sockets);
+    workers = calloc((size_t)conf->workers, sizeof *workers);
+    pthread_mutex_init(&queue.lock, NULL);
+    pthread_cond_init(&queue.not_empty, NULL);
+    pthread_cond_init(&queue.not_full, NULL);
+    if (!queue.sockets || !workers) {
+        ks_log_error("out of memory for %d workers", conf->workers);
+        status = 1;
+        goto done;
+    }
+    for (int i = 0; i < conf->workers; i++) {
+        worker_t *w = &workers[i];
+        w->queue = &queue;
+        w->soap = soap_copy(listener);
+        w->ctx.conf = conf;
+        w->ctx.db = ks_db_session_new(pool);
+        w->ctx.http = ks_http_new((long)conf->image_timeout_s * 1000);
+        if (!w->soap || !w->ctx.db || !w->ctx.http) {
+            ks_log_error("out of memory for worker %d", i);
+            status = 1;
+            goto done;
+        }
+        w->soap->user = &w->ctx;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            ks_log_error("pthread_create() failed for worker %d", i);
+            status = 1;
+            goto done;
+        }
+        started++;
+    }
+    listener->user = &workers[0].ctx;        /* serve_wsdl's fallback host */
+    ks_log_info("listening on %s with %d workers", conf->listen, conf->workers);
+
+    while (!stop_requested) {
+        SOAP_SOCKET s = soap_accept(listener);
+        if (!soap_valid_socket(s)) {
+            if (listener->errnum && listener->errnum != EINTR && listener->errnum != EAGAIN)
+                ks_log_warn("accept() failed (%d: %s)", listener->errnum,
+                            strerror(listener->errnum));
+            continue;
+        }
+        if (queue_push(&queue, s) != 0)
+            close(s);
+        listener->socket = SOAP_INVALID_SOCKET;
+    }
+    ks_log_info("stopping (signal %d)", (int)stop_requested);
+done:
+    pthread_mutex_lock(&queue.lock);
+    queue.stopping = 1;
+    pthread_cond_broadcast(&queue.not_empty);
+    pthread_cond_broadcast(&queue.not_full);
+    pthread_mutex_unlock(&queue.lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i].thread, NULL);
+    for (int i = 0; workers && i < conf->workers; i++) {
+        if (workers[i].soap)
+            soap_free(workers[i].soap);
+        ks_db_session_free(workers[i].ctx.db);
+        ks_http_free(workers[i].ctx.http);
+    }
+    while (queue.count) {
+        close(queue.sockets[queue.head]);
+        queue.head = (queue.head + 1) % queue.capacity;
+        queue.count--;
+    }
+    free(workers);
+    free(queue.sockets);
+    soap_free(listener);
+    return status;
+}

@@ -1,0 +1,264 @@
+/* store.c: the shared reads and writes of store.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store.h"
+
+ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_sql_t *sql, MYSQL_RES **result)
+{
+    ks_rc rc = ks_sql_run(sql, ctx->db, conn, result, &ctx->err);
+    ks_sql_free(sql);
+    return rc;
+}
+
+static ks_rc exec(ks_api_ctx_t *ctx, MYSQL *conn, const char *statement)
+{
+    return ks_db_query(ctx->db, conn, statement, strlen(statement), NULL, &ctx->err);
+}
+
+ks_rc ks_store_begin(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    return exec(ctx, conn, "START TRANSACTION");
+}
+
+ks_rc ks_store_commit(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    return exec(ctx, conn, "COMMIT");
+}
+
+void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    ks_err_t ignored;
+    ks_db_query(ctx->db, conn, "ROLLBACK", 8, NULL, &ignored);
+}
+
+ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
+                      ks_member_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    ks_sql_init(&sql, 512);
+    ks_sql_add(&sql, "SELECT id, image_server_id, version FROM members WHERE user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if (for_update)
+        ks_sql_add(&sql, " FOR UPDATE");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
+    }
+    out->id = atoll(row[0]);
+    snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
+    out->image_server_id = atoi(row[1]);
+    out->version = (unsigned)strtoul(row[2], NULL, 10);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+static void image_server_from_row(MYSQL_ROW row, ks_image_server_t *out)
+{
+    out->id = atoi(row[0]);
+    snprintf(out->name, sizeof out->name, "%s", row[1]);
+    snprintf(out->internal_url, sizeof out->internal_url, "%s", row[2]);
+    snprintf(out->public_url, sizeof out->public_url, "%s", row[3]);
+    snprintf(out->mode, sizeof out->mode, "%s", row[4]);
+}
+
+#define IMAGE_SERVER_COLUMNS "SELECT id, name, internal_url, public_url, mode FROM image_servers"
+
+ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    if ((row = mysql_fetch_row(res)))
+        image_server_from_row(row, out);
+    else
+        rc = ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers", id);
+    mysql_free_result(res);
+    return rc;
+}
+
+ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                 ks_image_server_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    ks_sql_init(&sql, 512);
+    if (name) {
+        ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+        ks_sql_add(&sql, " FOR UPDATE");
+    } else {
+        ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0"
+                         " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
+    }
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row)
+        rc = name ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name)
+                  : ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
+    else
+        image_server_from_row(row, out);
+    mysql_free_result(res);
+    if (rc == KS_OK && strcmp(out->mode, "active") != 0)
+        rc = ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new members",
+                    out->name, out->mode);
+    return rc;
+}
+
+ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,
+                                    int max, int *count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    *count = 0;
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' ORDER BY id");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)) && *count < max)
+        image_server_from_row(row, &out[(*count)++]);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
+                           ks_layer_row_t **layers, int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+    int n;
+
+    ks_sql_init(&sql, 512);
+    ks_sql_add(&sql,
+               "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
+               " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
+               " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
+               member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    *count = 0;
+    *layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **layers);
+    if (!*layers) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for %llu layers",
+                      (unsigned long long)mysql_num_rows(res));
+    }
+    for (n = 0; (row = mysql_fetch_row(res)); n++) {
+        ks_layer_row_t *l = &(*layers)[n];
+        l->item_id = atoi(row[0]);
+        l->layer_no = atoi(row[1]);
+        l->z_order = atoi(row[2]);
+        l->x = atoi(row[3]);
+        l->y = atoi(row[4]);
+        l->width = atoi(row[5]);
+        l->height = atoi(row[6]);
+        snprintf(l->sha256, sizeof l->sha256, "%s", row[7]);
+    }
+    *count = n;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
+                          int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_sql_t sql;
+    ks_rc rc;
+    int n;
+
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, "SELECT item_id FROM outfit WHERE member_id = %lld ORDER BY item_id",
+               member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    *ids = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **ids);
+    if (!*ids) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    }
+    for (n = 0; (row = mysql_fetch_row(res)); n++)
+        (*ids)[n] = atoi(row[0]);
+    *count = n;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
+                         unsigned char **png, size_t *size)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    unsigned long *lengths;
+    ks_sql_t sql;
+    ks_rc rc;
+
+    ks_sql_init(&sql, 256);
+    ks_sql_add(&sql, "SELECT png FROM item_layers WHERE item_id = %d AND layer_no = %d",
+               item_id, layer_no);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "layer %d/%d not found", item_id, layer_no);
+    }
+    lengths = mysql_fetch_lengths(res);
+    *png = malloc(lengths[0] ? lengths[0] : 1);
+    if (!*png) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for layer %d/%d", item_id, layer_no);
+    }
+    memcpy(*png, row[0], lengths[0]);
+    *size = lengths[0];
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+struct ks__Avatar *ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                                   const ks_image_server_t *server)
+{
+    struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
+    char path[256];
+    size_t base_len = strlen(server->public_url);
+
+    if (!a)
+        return NULL;
+    a->userId = soap_strdup(soap, member->user_id);
+    a->version = (int)member->version;
+    a->imageServer = soap_strdup(soap, server->name);
+    ks_avatar_path(member->user_id, member->version, path, sizeof path);
+    while (base_len > 0 && server->public_url[base_len - 1] == '/')
+        base_len--;
+    a->url = soap_malloc(soap, base_len + strlen(path) + 2);
+    if (a->url)
+        sprintf(a->url, "%.*s/%s", (int)base_len, server->public_url, path);
+    if (ks_store_worn_items(soap, conn, member->id, &a->wornItemId, &a->__sizewornItemId) != KS_OK)
+        return NULL;
+    return a;
+}

@@ -1,0 +1,73 @@
+/* store.h: reads and writes of the avatar database that several operations
+ * share. Every function takes the connection to use (master or replica: the
+ * caller decides), writes its error into ctx->err and returns a ks_rc. */
+#ifndef KS_API_STORE_H
+#define KS_API_STORE_H
+
+#include "api.h"
+#include "paths.h"
+
+#define KS_OUTFIT_MAX 64            /* items worn at once */
+#define KS_LAYERS_PER_ITEM_MAX 8
+
+typedef struct {
+    long long id;
+    char user_id[KS_USER_ID_MAX + 1];
+    int image_server_id;
+    unsigned version;
+} ks_member_t;
+
+typedef struct {
+    int id;
+    char name[64];
+    char internal_url[256];
+    char public_url[256];
+    char mode[16];
+} ks_image_server_t;
+
+typedef struct {
+    int item_id, layer_no, z_order, x, y, width, height;
+    char sha256[65];
+} ks_layer_row_t;
+
+ks_rc ks_store_begin(ks_api_ctx_t *ctx, MYSQL *conn);
+ks_rc ks_store_commit(ks_api_ctx_t *ctx, MYSQL *conn);
+void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn);
+
+/* Runs sql (built with ks_sql_*) and frees it. */
+ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_sql_t *sql, MYSQL_RES **result);
+
+/* The member user_id (KS_NOTFOUND when there is none); for_update locks its
+ * row until the transaction ends. */
+ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
+                      ks_member_t *out);
+
+ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out);
+
+/* The image server for a new member: the one named (which must be active), or
+ * the active one with the fewest members per unit of weight. Locks the row. */
+ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                 ks_image_server_t *out);
+
+/* Every active image server, at most max. */
+ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,
+                                    int max, int *count);
+
+/* The layers a member wears, in drawing order (z, item, layer). *layers is
+ * allocated in the request's arena. */
+ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
+                           ks_layer_row_t **layers, int *count);
+
+/* The ids of the items a member wears, ascending, in the request's arena. */
+ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
+                          int *count);
+
+/* The canonical PNG of a layer; *png is malloc'd (owned by the caller). */
+ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
+                         unsigned char **png, size_t *size);
+
+/* Fills avatar (allocated in the arena) for member on server. */
+struct ks__Avatar *ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                                   const ks_image_server_t *server);
+
+#endif

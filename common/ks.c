@@ -1,0 +1,33 @@
+/* ks.c: the error buffer and return-code names of ks.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "ks.h"
+
+ks_rc ks_err(ks_err_t *err, ks_rc rc, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+const char *ks_rc_name(ks_rc rc)
+{
+    switch (rc) {
+    case KS_OK: return "KS_OK";
+    case KS_ERROR: return "KS_ERROR";
+    case KS_INVALID: return "KS_INVALID";
+    case KS_NOTFOUND: return "KS_NOTFOUND";
+    case KS_TOOLARGE: return "KS_TOOLARGE";
+    case KS_CONFLICT: return "KS_CONFLICT";
+    case KS_UNAVAILABLE: return "KS_UNAVAILABLE";
+    case KS_NOMEM: return "KS_NOMEM";
+    case KS_NOTOWNED: return "KS_NOTOWNED";
+    case KS_FORBIDDEN: return "KS_FORBIDDEN";
+    case KS_DBDOWN: return "KS_DBDOWN";
+    }
+    return "KS_UNKNOWN";
+}

@@ -1,0 +1,23 @@
+/* paths.h: names that the API tier and the image servers must agree on:
+ * valid member ids and where a member's images and the item layers live under
+ * an image server's store (and so under its public URL). */
+#ifndef KS_PATHS_H
+#define KS_PATHS_H
+
+#include <stddef.h>
+
+#define KS_USER_ID_MAX 64
+
+/* 1 when user_id is 1..64 characters of [A-Za-z0-9._-] and does not start
+ * with '.', so it is safe in a path and a URL as it is. */
+int ks_user_id_valid(const char *user_id);
+
+/* "avatars/ab/cd/<user_id>/<version>.png": ab/cd are the first four hex
+ * digits of the FNV-1a hash of user_id, which spreads members over 65536
+ * folders. Returns the length, or -1 when it does not fit in size. */
+int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size);
+
+/* "items/<item_id>/<layer_no>.png". Returns the length or -1. */
+int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,35 @@
+/* png_codec.h: PNG intake and output through libpng.
+ *
+ * Decoding is for untrusted input: the limits are set on libpng before it
+ * reads the header, and every colour type and bit depth (palette with tRNS,
+ * grey, grey+alpha, 16-bit, interlaced) is normalised to straight RGBA8.
+ * Anything else is rejected with a reason before image buffers are allocated.
+ */
+#ifndef KS_PNG_CODEC_H
+#define KS_PNG_CODEC_H
+
+#include "image.h"
+
+typedef struct {
+    uint32_t max_width;           /* default 4096 */
+    uint32_t max_height;          /* default 4096 */
+    size_t max_decoded_bytes;     /* width * height * 4, default 64 MiB */
+    size_t max_chunk_bytes;       /* largest ancillary chunk kept, default 256 KiB */
+    uint32_t max_chunks;          /* ancillary chunks read at most, default 256 */
+} ks_png_limits_t;
+
+/* Fills limits with the defaults above. */
+void ks_png_limits_default(ks_png_limits_t *limits);
+
+/* Decodes a PNG held in memory into out (straight RGBA8, owned by the caller:
+ * ks_image_free). Errors: KS_INVALID (not a PNG, truncated, bad CRC, corrupt
+ * data) or KS_TOOLARGE (over a limit), with the reason in err. */
+ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits,
+                    ks_image_t *out, ks_err_t *err);
+
+/* Encodes img as an RGBA8 PNG (un-premultiplying a copy if needed). *out is
+ * malloc'd and owned by the caller. level: zlib level 0..9. */
+ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
+                    size_t *out_size, ks_err_t *err);
+
+#endif

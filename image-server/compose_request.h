@@ -1,0 +1,49 @@
+/* compose_request.h: the body of POST /internal/compose (PROTOCOL.md).
+ *
+ *     user_id alice
+ *     version 3
+ *     canvas 240 320
+ *     layer <item_id> <layer_no> <z_order> <x> <y> <sha256>
+ *
+ * Parsing is strict: every key is known, said once (layer: 1..256 times),
+ * with the right number of words and every number in range. Errors name the
+ * line: `line 4: layer x "12a" is not an integer`.
+ */
+#ifndef KS_COMPOSE_REQUEST_H
+#define KS_COMPOSE_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ks.h"
+#include "paths.h"
+#include "sha256.h"
+
+#define KS_COMPOSE_MAX_BODY (64 * 1024)   /* bytes of a request body */
+#define KS_COMPOSE_MAX_LAYERS 256
+#define KS_COMPOSE_MAX_OFFSET (1 << 20)   /* |x|, |y| of a layer on the canvas */
+
+typedef struct {
+    int item_id;                         /* 1..INT_MAX */
+    int layer_no;                        /* 0..INT_MAX */
+    int z_order;                         /* any int */
+    int x, y;                            /* -KS_COMPOSE_MAX_OFFSET..KS_COMPOSE_MAX_OFFSET */
+    char sha256[KS_SHA256_HEX_SIZE];     /* lowercase hex */
+} ks_compose_layer_t;
+
+typedef struct {
+    char user_id[KS_USER_ID_MAX + 1];
+    unsigned version;                    /* >= 1 */
+    uint32_t width, height;              /* canvas, 1..max */
+    size_t layer_count;                  /* 1..KS_COMPOSE_MAX_LAYERS */
+    ks_compose_layer_t layers[KS_COMPOSE_MAX_LAYERS];   /* sorted by z_order, stable */
+} ks_compose_request_t;
+
+/* Parses body[0..size) into req (caller-owned; about 22 KiB, so allocate it
+ * rather than putting it on a small stack) and sorts its layers by z_order,
+ * keeping the given order among equal z. Errors: KS_INVALID (malformed),
+ * KS_TOOLARGE (body over KS_COMPOSE_MAX_BODY, canvas over max_width x
+ * max_height, more than KS_COMPOSE_MAX_LAYERS layers), message in err. */
+ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width,
+                               uint32_t max_height, ks_compose_request_t *req, ks_err_t *err);
+
+#endif

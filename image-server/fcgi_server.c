@@ -1,0 +1,692 @@
+/* fcgi_server.c: the FastCGI front of kisekae-image (libfcgi FCGX_* API).
+ *
+ * The listening socket is bound here rather than by FCGX_OpenSocket, so the
+ * configured host is honoured as given, SO_REUSEADDR is set, a stale unix
+ * socket is replaced (a live one is refused) and the socket is made 0666 for
+ * nginx workers running as another user. Each worker thread owns one
+ * FCGX_Request and loops on FCGX_Accept_r. With `fastcgi_keep_conn on`, nginx
+ * pins a worker to each upstream connection: configure at least as many
+ * threads as nginx keeps connections.
+ *
+ * Every answer is text/plain: "ok ..." on success, one line naming what failed
+ * otherwise (PROTOCOL.md); each failure is also logged once. Request bodies
+ * are read up to a hard limit taken from CONTENT_LENGTH; whatever a request
+ * leaves unread is drained (or the connection closed) so a kept connection
+ * stays in step.
+ *
+ * Stopping: the listening socket is shut down (accept() fails in every idle
+ * worker), idle kept connections are shut down, busy workers finish their
+ * request and see the stop flag, and all are joined.
+ */
+#include "fcgi_server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "avatar_store.h"
+#include "compose.h"
+#include "compose_request.h"
+#include "config.h"
+#include "log.h"
+#include "png_codec.h"
+#include "sha256.h"
+
+#define KS__BACKLOG 128
+#define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
+#define KS__PNG_LEVEL 6
+
+typedef struct {
+    ks_fcgi_server_t *server;
+    pthread_t thread;
+    int started;
+    FCGX_Request request;
+    int busy;                 /* guarded by server->lock: handling a request */
+    int idle_fd;              /* guarded by server->lock: kept connection while idle, or -1 */
+} ks__worker_t;
+
+struct ks_fcgi_server {
+    const ks_image_conf_t *conf;
+    ks_item_store_t *items;
+    int listen_fd;
+    char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];   /* "" for TCP */
+
+    pthread_mutex_t lock;
+    int stopping;             /* guarded by lock */
+    ks__worker_t *workers;
+    int worker_count;
+
+    atomic_ullong avatars_composed;
+};
+
+/* One answer: status and a one-line body. */
+typedef struct {
+    int status;
+    const char *allow;        /* Allow header for 405 */
+    char body[KS_ERR_MAX + 128];
+} ks__reply_t;
+
+static const char *ks__reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+static int ks__status_of(ks_rc rc)
+{
+    switch (rc) {
+    case KS_OK: return 200;
+    case KS_INVALID: return 400;
+    case KS_NOTFOUND: return 404;
+    case KS_CONFLICT: return 409;
+    case KS_TOOLARGE: return 413;
+    case KS_UNAVAILABLE: return 503;
+    default: return 500;
+    }
+}
+
+static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
+{
+    va_list args;
+
+    reply->status = status;
+    va_start(args, fmt);
+    vsnprintf(reply->body, sizeof reply->body, fmt, args);
+    va_end(args);
+}
+
+/* ---- listening socket ------------------------------------------------------ */
+
+static ks_rc ks__listen_unix(ks_fcgi_server_t *server, const char *path, ks_err_t *err)
+{
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd, error;
+
+    if (path[0] != '/')
+        return ks_err(err, KS_INVALID, "listen \"unix:%s\": the socket path must be absolute",
+                      path);
+    if (strlen(path) >= sizeof address.sun_path)
+        return ks_err(err, KS_INVALID, "listen \"unix:%s\": path longer than %zu bytes", path,
+                      sizeof address.sun_path - 1);
+    strcpy(address.sun_path, path);
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = errno;
+        return ks_err(err, KS_ERROR, "socket() failed (%d: %s)", error, strerror(error));
+    }
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            close(fd);
+            return ks_err(err, KS_ERROR, "listen \"unix:%s\": a file that is not a socket "
+                          "is in the way", path);
+        }
+        /* A socket someone answers on belongs to a running server. */
+        if (connect(fd, (struct sockaddr *)&address, sizeof address) == 0) {
+            close(fd);
+            return ks_err(err, KS_ERROR, "listen \"unix:%s\": another server is listening "
+                          "there", path);
+        }
+        close(fd);
+        unlink(path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            error = errno;
+            return ks_err(err, KS_ERROR, "socket() failed (%d: %s)", error, strerror(error));
+        }
+    }
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        error = errno;
+        close(fd);
+        return ks_err(err, KS_ERROR, "bind() \"%s\" failed (%d: %s)", path, error,
+                      strerror(error));
+    }
+    /* nginx workers run as another user (nobody when the master is root). */
+    if (chmod(path, 0666) != 0 || listen(fd, KS__BACKLOG) != 0) {
+        error = errno;
+        close(fd);
+        unlink(path);
+        return ks_err(err, KS_ERROR, "chmod()/listen() \"%s\" failed (%d: %s)", path, error,
+                      strerror(error));
+    }
+    server->listen_fd = fd;
+    strcpy(server->unix_path, path);
+    return KS_OK;
+}
+
+static ks_rc ks__listen_tcp(ks_fcgi_server_t *server, const char *hostport, ks_err_t *err)
+{
+    char host[256], port_text[16];
+    struct addrinfo hints = {0}, *addresses, *a;
+    int port, fd = -1, error = 0, gai;
+    ks_rc rc;
+
+    rc = ks_config_parse_hostport(hostport, host, sizeof host, &port, err);
+    if (rc != KS_OK)
+        return rc;
+    snprintf(port_text, sizeof port_text, "%d", port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    gai = getaddrinfo(host[0] != '\0' ? host : NULL, port_text, &hints, &addresses);
+    if (gai != 0)
+        return ks_err(err, KS_INVALID, "listen \"%s\": getaddrinfo() failed (%s)", hostport,
+                      gai_strerror(gai));
+    for (a = addresses; a != NULL; a = a->ai_next) {
+        int on = 1;
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            error = errno;
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, KS__BACKLOG) == 0)
+            break;
+        error = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(addresses);
+    if (fd < 0)
+        return ks_err(err, KS_ERROR, "bind() \"%s\" failed (%d: %s)", hostport, error,
+                      strerror(error));
+    server->listen_fd = fd;
+    return KS_OK;
+}
+
+/* ---- request helpers ------------------------------------------------------- */
+
+static const char *ks__param(FCGX_Request *request, const char *name)
+{
+    return FCGX_GetParam(name, request->envp);
+}
+
+/* Compares the given secret with the configured one in time that does not
+ * depend on where they differ (both are hashed to a fixed length first). */
+static int ks__secret_ok(const char *given, const char *expected)
+{
+    char given_hex[KS_SHA256_HEX_SIZE], expected_hex[KS_SHA256_HEX_SIZE];
+    unsigned char diff = 0;
+
+    if (given == NULL || expected[0] == '\0')
+        return 0;
+    ks_sha256_hex(given, strlen(given), given_hex);
+    ks_sha256_hex(expected, strlen(expected), expected_hex);
+    for (int i = 0; i < 64; i++)
+        diff |= (unsigned char)(given_hex[i] ^ expected_hex[i]);
+    return diff == 0;
+}
+
+/* Parses a decimal number without sign or leading zeros in [min, INT_MAX]
+ * from *p up to the next '/' or the end; advances *p. Returns 0 or -1. */
+static int ks__path_number(const char **p, int min, int *out)
+{
+    const char *s = *p;
+    long long value = 0;
+
+    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        value = value * 10 + (*s - '0');
+        if (value > INT_MAX)
+            return -1;
+    }
+    if (value < min)
+        return -1;
+    *out = (int)value;
+    *p = s;
+    return 0;
+}
+
+/* Reads the request body of CONTENT_LENGTH bytes, at most limit, into *out
+ * (malloc'd, owned by the caller). On failure the reply is filled. */
+static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **out,
+                         size_t *out_size, ks__reply_t *reply)
+{
+    const char *text = ks__param(request, "CONTENT_LENGTH");
+    unsigned long long length = 0;
+    unsigned char *body;
+    size_t got = 0;
+
+    *out = NULL;
+    *out_size = 0;
+    if (text == NULL || text[0] == '\0') {
+        ks__reply(reply, 411, "Content-Length required");
+        return -1;
+    }
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || length > (ULLONG_MAX - 9) / 10) {
+            ks__reply(reply, 400, "bad Content-Length \"%.32s\"", text);
+            return -1;
+        }
+        length = length * 10 + (unsigned)(*p - '0');
+    }
+    if (length > limit) {
+        ks__reply(reply, 413, "body is %llu bytes, over the limit of %zu", length, limit);
+        return -1;
+    }
+    body = malloc(length > 0 ? (size_t)length : 1);
+    if (body == NULL) {
+        ks__reply(reply, 503, "out of memory for a body of %llu bytes", length);
+        return -1;
+    }
+    while (got < length) {
+        size_t want = length - got;
+        int n = FCGX_GetStr((char *)body + got, want > INT_MAX ? INT_MAX : (int)want,
+                            request->in);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < length) {
+        free(body);
+        ks__reply(reply, 400, "body ended after %zu of %llu bytes", got, length);
+        return -1;
+    }
+    *out = body;
+    *out_size = got;
+    return 0;
+}
+
+/* Discards what the request left of its body; past KS__DRAIN_MAX bytes the
+ * connection is closed after the answer instead. */
+static void ks__drain(FCGX_Request *request)
+{
+    char buf[16384];
+    size_t drained = 0;
+    int n;
+
+    while ((n = FCGX_GetStr(buf, sizeof buf, request->in)) > 0) {
+        drained += (size_t)n;
+        if (drained > KS__DRAIN_MAX) {
+            request->keepConnection = 0;
+            return;
+        }
+    }
+}
+
+static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_only)
+{
+    size_t length = strlen(reply->body);
+
+    FCGX_FPrintF(request->out,
+                 "Status: %d %s\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "%s%s%s"
+                 "Content-Length: %zu\r\n\r\n",
+                 reply->status, ks__reason(reply->status), reply->allow ? "Allow: " : "",
+                 reply->allow ? reply->allow : "", reply->allow ? "\r\n" : "", length + 1);
+    if (!head_only) {
+        FCGX_PutStr(reply->body, (int)length, request->out);
+        FCGX_PutChar('\n', request->out);
+    }
+}
+
+/* ---- handlers ---------------------------------------------------------------- */
+
+static void ks__put_item(ks_fcgi_server_t *server, FCGX_Request *request, int item_id,
+                         int layer_no, ks__reply_t *reply)
+{
+    const char *sha256 = ks__param(request, "HTTP_X_KISEKAE_SHA256");
+    unsigned char *body;
+    size_t size;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if (sha256 == NULL || !ks_sha256_hex_valid(sha256)) {
+        ks__reply(reply, 400, "layer %d/%d: X-Kisekae-Sha256 must be 64 lowercase hex digits",
+                  item_id, layer_no);
+        return;
+    }
+    if (ks__read_body(request, server->conf->max_layer_bytes, &body, &size, reply) != 0)
+        return;
+    rc = ks_item_store_put(server->items, item_id, layer_no, body, size, sha256, &err);
+    free(body);
+    if (rc != KS_OK) {
+        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        return;
+    }
+    ks__reply(reply, 200, "ok %s", sha256);
+}
+
+/* Acquires every layer of req, composes, encodes and stores the avatar. */
+static ks_rc ks__compose(ks_fcgi_server_t *server, const ks_compose_request_t *req,
+                         char *relative_path, size_t path_size, ks_err_t *err)
+{
+    ks_item_layer_t *held[KS_COMPOSE_MAX_LAYERS] = {0};
+    ks_layer_ref_t refs[KS_COMPOSE_MAX_LAYERS];
+    ks_image_t canvas = {0};
+    unsigned char *png = NULL;
+    size_t png_size = 0, i;
+    ks_rc rc = KS_OK;
+
+    for (i = 0; i < req->layer_count && rc == KS_OK; i++) {
+        const ks_compose_layer_t *layer = &req->layers[i];
+        rc = ks_item_store_acquire(server->items, layer->item_id, layer->layer_no,
+                                   layer->sha256, &held[i], err);
+        if (rc == KS_OK) {
+            refs[i].image = ks_item_layer_image(held[i]);
+            refs[i].x = layer->x;
+            refs[i].y = layer->y;
+        }
+    }
+    if (rc == KS_OK)
+        rc = ks_compose(refs, req->layer_count, req->width, req->height, &canvas, err);
+    for (i = 0; i < req->layer_count; i++)
+        ks_item_store_release(server->items, held[i]);
+    if (rc != KS_OK)
+        return rc;
+
+    rc = ks_png_encode(&canvas, KS__PNG_LEVEL, &png, &png_size, err);
+    ks_image_free(&canvas);
+    if (rc != KS_OK)
+        return rc;
+    rc = ks_avatar_store_write(server->conf->store, req->user_id, req->version, png, png_size,
+                               relative_path, path_size, err);
+    free(png);
+    return rc;
+}
+
+static void ks__post_compose(ks_fcgi_server_t *server, FCGX_Request *request,
+                             ks__reply_t *reply)
+{
+    ks_compose_request_t *req;
+    unsigned char *body;
+    size_t size;
+    char relative_path[256];
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if (ks__read_body(request, KS_COMPOSE_MAX_BODY, &body, &size, reply) != 0)
+        return;
+    req = malloc(sizeof *req);
+    if (req == NULL) {
+        free(body);
+        ks__reply(reply, 503, "out of memory for a compose request");
+        return;
+    }
+    rc = ks_compose_request_parse((const char *)body, size, (uint32_t)server->conf->max_canvas_width,
+                                  (uint32_t)server->conf->max_canvas_height, req, &err);
+    free(body);
+    if (rc == KS_OK)
+        rc = ks__compose(server, req, relative_path, sizeof relative_path, &err);
+    if (rc != KS_OK) {
+        if (rc == KS_INVALID || rc == KS_TOOLARGE || rc == KS_CONFLICT)
+            ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        else
+            ks__reply(reply, ks__status_of(rc), "compose \"%s\" %u: %s", req->user_id,
+                      req->version, err.msg);
+        free(req);
+        return;
+    }
+    free(req);
+    atomic_fetch_add(&server->avatars_composed, 1);
+    ks__reply(reply, 200, "ok %s", relative_path);
+}
+
+static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_item_store_stats_t stats;
+    struct statvfs fs;
+    unsigned long long free_bytes = 0;
+
+    ks_item_store_stats(server->items, &stats);
+    if (statvfs(server->conf->store, &fs) == 0)
+        free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    /* The body is several lines; ks__send adds the final newline. */
+    ks__reply(reply, 200,
+              "status ok\n"
+              "items_stored %zu\n"
+              "avatars_composed %llu\n"
+              "store_free_bytes %llu\n"
+              "threads %d\n"
+              "layer_cache_entries %zu\n"
+              "layer_cache_bytes %zu\n"
+              "layer_cache_capacity %zu\n"
+              "layer_cache_hits %llu\n"
+              "layer_cache_misses %llu\n"
+              "layer_cache_evictions %llu",
+              stats.layers_stored, (unsigned long long)atomic_load(&server->avatars_composed),
+              free_bytes, server->worker_count, stats.cache_entries, stats.cache_bytes,
+              stats.cache_capacity, stats.cache_hits, stats.cache_misses,
+              stats.cache_evictions);
+}
+
+/* Routes one request: path, then secret, then method, then body. */
+static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply_t *reply)
+{
+    const char *method = ks__param(request, "REQUEST_METHOD");
+    const char *uri = ks__param(request, "DOCUMENT_URI");
+    char path[512];
+    int item_id = 0, layer_no = 0;
+
+    if (method == NULL)
+        method = "";
+    if (uri == NULL)
+        uri = ks__param(request, "REQUEST_URI");
+    if (uri == NULL)
+        uri = "";
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(uri, "?"), uri);
+
+    if (strcmp(path, "/health") == 0) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+            reply->allow = "GET, HEAD";
+            ks__reply(reply, 405, "%s /health: method not allowed", method);
+            return;
+        }
+        ks__get_health(server, reply);
+        return;
+    }
+
+    if (strncmp(path, "/internal/", 10) != 0) {
+        ks__reply(reply, 404, "%s: not found", path);
+        return;
+    }
+    const char *rest = path + 10;
+    int is_items = 0, is_compose = strcmp(rest, "compose") == 0;
+    if (strncmp(rest, "items/", 6) == 0) {
+        const char *p = rest + 6;
+        is_items = ks__path_number(&p, 1, &item_id) == 0 && *p++ == '/'
+                   && ks__path_number(&p, 0, &layer_no) == 0 && *p == '\0';
+    }
+    if (!is_items && !is_compose) {
+        ks__reply(reply, 404, "%s: not found", path);
+        return;
+    }
+    if (!ks__secret_ok(ks__param(request, "HTTP_X_KISEKAE_SECRET"),
+                       server->conf->cluster_secret)) {
+        ks__reply(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
+        return;
+    }
+    if (is_items && strcmp(method, "PUT") != 0) {
+        reply->allow = "PUT";
+        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+        return;
+    }
+    if (is_compose && strcmp(method, "POST") != 0) {
+        reply->allow = "POST";
+        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+        return;
+    }
+    if (is_items)
+        ks__put_item(server, request, item_id, layer_no, reply);
+    else
+        ks__post_compose(server, request, reply);
+}
+
+static void ks__handle(ks_fcgi_server_t *server, FCGX_Request *request)
+{
+    ks__reply_t reply = {0};
+    const char *method = ks__param(request, "REQUEST_METHOD");
+    const char *uri = ks__param(request, "REQUEST_URI");
+    const char *remote = ks__param(request, "REMOTE_ADDR");
+
+    ks__route(server, request, &reply);
+    ks__drain(request);
+    ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
+
+    if (reply.status >= 500)
+        ks_log_error("%s %s from %s: %d %s", method ? method : "-", uri ? uri : "-",
+                     remote ? remote : "-", reply.status, reply.body);
+    else if (reply.status >= 400)
+        ks_log_warn("%s %s from %s: %d %s", method ? method : "-", uri ? uri : "-",
+                    remote ? remote : "-", reply.status, reply.body);
+    else
+        ks_log_debug("%s %s from %s: %d", method ? method : "-", uri ? uri : "-",
+                     remote ? remote : "-", reply.status);
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+static void *ks__worker_main(void *arg)
+{
+    ks__worker_t *worker = arg;
+    ks_fcgi_server_t *server = worker->server;
+
+    for (;;) {
+        int rc;
+
+        pthread_mutex_lock(&server->lock);
+        if (server->stopping) {
+            pthread_mutex_unlock(&server->lock);
+            break;
+        }
+        worker->busy = 0;
+        worker->idle_fd = worker->request.ipcFd;
+        pthread_mutex_unlock(&server->lock);
+
+        rc = FCGX_Accept_r(&worker->request);
+
+        pthread_mutex_lock(&server->lock);
+        worker->busy = 1;
+        worker->idle_fd = -1;
+        pthread_mutex_unlock(&server->lock);
+        if (rc < 0)
+            break;
+        ks__handle(server, &worker->request);
+        FCGX_Finish_r(&worker->request);
+    }
+    FCGX_Free(&worker->request, 1);
+    return NULL;
+}
+
+ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
+                           ks_fcgi_server_t **out, ks_err_t *err)
+{
+    ks_fcgi_server_t *server;
+    ks_rc rc;
+    int error;
+
+    *out = NULL;
+    if (FCGX_Init() != 0)
+        return ks_err(err, KS_ERROR, "FCGX_Init() failed");
+    /* libfcgi's SIGTERM handler only sets a flag that threads blocked in
+     * accept() never see; we stop on SIGTERM ourselves. */
+    signal(SIGTERM, SIG_DFL);
+
+    server = calloc(1, sizeof *server);
+    if (server == NULL)
+        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
+    server->conf = conf;
+    server->items = items;
+    server->listen_fd = -1;
+    pthread_mutex_init(&server->lock, NULL);
+
+    if (strncmp(conf->listen, "unix:", 5) == 0)
+        rc = ks__listen_unix(server, conf->listen + 5, err);
+    else
+        rc = ks__listen_tcp(server, conf->listen, err);
+    if (rc != KS_OK) {
+        pthread_mutex_destroy(&server->lock);
+        free(server);
+        return rc;
+    }
+
+    server->workers = calloc((size_t)conf->threads, sizeof *server->workers);
+    if (server->workers == NULL) {
+        ks_fcgi_server_stop(server);
+        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
+    }
+    for (int i = 0; i < conf->threads; i++) {
+        ks__worker_t *worker = &server->workers[i];
+        worker->server = server;
+        worker->busy = 1;
+        worker->idle_fd = -1;
+        if (FCGX_InitRequest(&worker->request, server->listen_fd, 0) != 0) {
+            ks_fcgi_server_stop(server);
+            return ks_err(err, KS_ERROR, "FCGX_InitRequest() failed");
+        }
+        server->worker_count = i + 1;
+        error = pthread_create(&worker->thread, NULL, ks__worker_main, worker);
+        if (error != 0) {
+            server->worker_count = i;
+            ks_fcgi_server_stop(server);
+            return ks_err(err, KS_ERROR, "pthread_create() failed (%d: %s)", error,
+                          strerror(error));
+        }
+        worker->started = 1;
+    }
+    *out = server;
+    return KS_OK;
+}
+
+void ks_fcgi_server_stop(ks_fcgi_server_t *server)
+{
+    if (server == NULL)
+        return;
+
+    pthread_mutex_lock(&server->lock);
+    server->stopping = 1;
+    /* accept() in every idle worker fails once the socket is shut down. */
+    if (server->listen_fd >= 0)
+        shutdown(server->listen_fd, SHUT_RDWR);
+    /* Workers idle on a kept nginx connection wait in read(): end it. */
+    for (int i = 0; i < server->worker_count; i++) {
+        ks__worker_t *worker = &server->workers[i];
+        if (!worker->busy && worker->idle_fd >= 0)
+            shutdown(worker->idle_fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&server->lock);
+
+    for (int i = 0; i < server->worker_count; i++) {
+        if (server->workers[i].started)
+            pthread_join(server->workers[i].thread, NULL);
+    }
+    if (server->listen_fd >= 0)
+        close(server->listen_fd);
+    if (server->unix_path[0] != '\0')
+        unlink(server->unix_path);
+    pthread_mutex_destroy(&server->lock);
+    free(server->workers);
+    free(server);
+}

@@ -1,0 +1,446 @@
+/* item_store.c: item layers on disk and the LRU cache of decoded layers.
+ *
+ * Cache entries live in a chained hash table keyed by (item_id, layer_no) and
+ * on an LRU list, both guarded by one mutex. An entry's refs counts the cache
+ * (1 while it is in the table) plus every caller holding it: eviction or
+ * replacement only unlinks the entry and drops the cache's reference, and the
+ * last release frees it. So a compose never sees its layer freed under it;
+ * the memory of layers in use can briefly exceed the budget, by at most what
+ * the running composes hold.
+ *
+ * Decoding happens outside the lock; two threads that miss on the same layer
+ * both decode it and the second one to finish uses the first one's entry.
+ */
+#include "item_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "paths.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+struct ks_item_layer {
+    int item_id, layer_no;
+    char sha256[KS_SHA256_HEX_SIZE];
+    ks_image_t image;                  /* premultiplied */
+    size_t bytes;                      /* what it costs the cache */
+    unsigned refs;                     /* callers, plus 1 while cached */
+    int cached;                        /* in the table and on the LRU list */
+    struct ks_item_layer *hash_next;
+    struct ks_item_layer *lru_prev, *lru_next;   /* lru_head is the most recent */
+};
+
+struct ks_item_store {
+    char *dir;                         /* the store root */
+    ks_item_store_options_t options;
+
+    pthread_mutex_t lock;              /* guards everything below */
+    ks_item_layer_t **buckets;
+    size_t bucket_count;               /* a power of two */
+    ks_item_layer_t *lru_head, *lru_tail;
+    size_t entries, bytes;
+    size_t layers_stored;
+    unsigned long long hits, misses, evictions;
+};
+
+static size_t ks__hash(int item_id, int layer_no)
+{
+    uint64_t h = ((uint64_t)(uint32_t)item_id << 32) | (uint32_t)layer_no;
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h;
+}
+
+static ks_item_layer_t **ks__slot(ks_item_store_t *store, int item_id, int layer_no)
+{
+    ks_item_layer_t **slot = &store->buckets[ks__hash(item_id, layer_no)
+                                             & (store->bucket_count - 1)];
+
+    while (*slot != NULL && ((*slot)->item_id != item_id || (*slot)->layer_no != layer_no))
+        slot = &(*slot)->hash_next;
+    return slot;
+}
+
+static void ks__layer_unref(ks_item_layer_t *layer)
+{
+    if (--layer->refs == 0) {
+        ks_image_free(&layer->image);
+        free(layer);
+    }
+}
+
+static void ks__lru_unlink(ks_item_store_t *store, ks_item_layer_t *layer)
+{
+    if (layer->lru_prev != NULL)
+        layer->lru_prev->lru_next = layer->lru_next;
+    else
+        store->lru_head = layer->lru_next;
+    if (layer->lru_next != NULL)
+        layer->lru_next->lru_prev = layer->lru_prev;
+    else
+        store->lru_tail = layer->lru_prev;
+    layer->lru_prev = layer->lru_next = NULL;
+}
+
+static void ks__lru_push_front(ks_item_store_t *store, ks_item_layer_t *layer)
+{
+    layer->lru_prev = NULL;
+    layer->lru_next = store->lru_head;
+    if (store->lru_head != NULL)
+        store->lru_head->lru_prev = layer;
+    store->lru_head = layer;
+    if (store->lru_tail == NULL)
+        store->lru_tail = layer;
+}
+
+/* Takes a cached entry out of the cache (lock held) and drops the cache's
+ * reference; callers still holding it keep it alive. */
+static void ks__uncache(ks_item_store_t *store, ks_item_layer_t *layer)
+{
+    ks_item_layer_t **slot = ks__slot(store, layer->item_id, layer->layer_no);
+
+    if (*slot == layer)
+        *slot = layer->hash_next;
+    layer->hash_next = NULL;
+    ks__lru_unlink(store, layer);
+    layer->cached = 0;
+    store->entries--;
+    store->bytes -= layer->bytes;
+    ks__layer_unref(layer);
+}
+
+/* Doubles the table when it gets as many entries as buckets (lock held). A
+ * failed allocation just keeps the chains longer. */
+static void ks__maybe_grow(ks_item_store_t *store)
+{
+    size_t count = store->bucket_count * 2;
+    ks_item_layer_t **buckets;
+
+    if (store->entries < store->bucket_count)
+        return;
+    buckets = calloc(count, sizeof *buckets);
+    if (buckets == NULL)
+        return;
+    for (size_t i = 0; i < store->bucket_count; i++) {
+        ks_item_layer_t *layer = store->buckets[i];
+        while (layer != NULL) {
+            ks_item_layer_t *next = layer->hash_next;
+            size_t index = ks__hash(layer->item_id, layer->layer_no) & (count - 1);
+            layer->hash_next = buckets[index];
+            buckets[index] = layer;
+            layer = next;
+        }
+    }
+    free(store->buckets);
+    store->buckets = buckets;
+    store->bucket_count = count;
+}
+
+/* Counts <store>/items/<digits>/<name>.png files, not temp files. */
+static size_t ks__count_layers(const char *items_dir)
+{
+    DIR *items = opendir(items_dir);
+    struct dirent *entry;
+    size_t count = 0;
+
+    if (items == NULL)
+        return 0;
+    while ((entry = readdir(items)) != NULL) {
+        char path[PATH_MAX];
+        DIR *item;
+        struct dirent *file;
+
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", items_dir, entry->d_name) >= (int)sizeof path)
+            continue;
+        item = opendir(path);
+        if (item == NULL)
+            continue;
+        while ((file = readdir(item)) != NULL) {
+            size_t length = strlen(file->d_name);
+            if (file->d_name[0] != '.' && length > 4
+                && strcmp(file->d_name + length - 4, ".png") == 0)
+                count++;
+        }
+        closedir(item);
+    }
+    closedir(items);
+    return count;
+}
+
+ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *options,
+                        ks_item_store_t **out, ks_err_t *err)
+{
+    ks_item_store_t *store;
+    char items_dir[PATH_MAX];
+
+    *out = NULL;
+    if (snprintf(items_dir, sizeof items_dir, "%s/items", store_dir) >= (int)sizeof items_dir)
+        return ks_err(err, KS_INVALID, "store path too long \"%.64s...\"", store_dir);
+    store = calloc(1, sizeof *store);
+    if (store == NULL)
+        return ks_err(err, KS_NOMEM, "item store: out of memory");
+    store->dir = strdup(store_dir);
+    store->bucket_count = 256;
+    store->buckets = calloc(store->bucket_count, sizeof *store->buckets);
+    if (store->dir == NULL || store->buckets == NULL) {
+        free(store->dir);
+        free(store->buckets);
+        free(store);
+        return ks_err(err, KS_NOMEM, "item store: out of memory");
+    }
+    store->options = *options;
+    pthread_mutex_init(&store->lock, NULL);
+    store->layers_stored = ks__count_layers(items_dir);
+    *out = store;
+    return KS_OK;
+}
+
+void ks_item_store_free(ks_item_store_t *store)
+{
+    if (store == NULL)
+        return;
+    while (store->lru_head != NULL)
+        ks__uncache(store, store->lru_head);
+    pthread_mutex_destroy(&store->lock);
+    free(store->buckets);
+    free(store->dir);
+    free(store);
+}
+
+static ks_rc ks__layer_path(const ks_item_store_t *store, int item_id, int layer_no,
+                            char *path, size_t size, ks_err_t *err)
+{
+    char relative[64];
+    int length;
+
+    if (ks_item_layer_path(item_id, layer_no, relative, sizeof relative) < 0)
+        return ks_err(err, KS_INVALID, "layer %d/%d: invalid item or layer number", item_id,
+                      layer_no);
+    length = snprintf(path, size, "%s/%s", store->dir, relative);
+    if (length < 0 || (size_t)length >= size)
+        return ks_err(err, KS_INVALID, "layer %d/%d: store path too long", item_id, layer_no);
+    return KS_OK;
+}
+
+/* Decodes png into a straight RGBA image, prefixing errors with the layer. */
+static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
+                        const void *png, size_t size, ks_image_t *image, ks_err_t *err)
+{
+    ks_err_t decode_err = {{0}};
+    ks_rc rc = ks_png_decode(png, size, &store->options.png_limits, image, &decode_err);
+
+    if (rc != KS_OK)
+        return ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, decode_err.msg);
+    return KS_OK;
+}
+
+ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const void *png,
+                        size_t size, const char *sha256_hex, ks_err_t *err)
+{
+    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    ks_image_t image = {0};
+    ks_item_layer_t **slot;
+    int existed;
+    ks_rc rc;
+
+    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    if (rc != KS_OK)
+        return rc;
+    if (size > store->options.max_layer_bytes)
+        return ks_err(err, KS_TOOLARGE, "layer %d/%d: PNG is %zu bytes, over the limit of %zu",
+                      item_id, layer_no, size, store->options.max_layer_bytes);
+    if (!ks_sha256_hex_valid(sha256_hex))
+        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
+                      item_id, layer_no);
+    ks_sha256_hex(png, size, actual);
+    if (strcmp(actual, sha256_hex) != 0)
+        return ks_err(err, KS_INVALID, "layer %d/%d: body has sha256 %s, expected %s", item_id,
+                      layer_no, actual, sha256_hex);
+
+    rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
+    if (rc != KS_OK)
+        return rc;
+    ks_image_free(&image);   /* decoded only to validate; composing decodes on demand */
+
+    existed = access(path, F_OK) == 0;
+    rc = ks_file_write_atomic(path, png, size, err);
+    if (rc != KS_OK)
+        return rc;
+
+    pthread_mutex_lock(&store->lock);
+    if (!existed)
+        store->layers_stored++;
+    slot = ks__slot(store, item_id, layer_no);
+    if (*slot != NULL && strcmp((*slot)->sha256, sha256_hex) != 0)
+        ks__uncache(store, *slot);
+    pthread_mutex_unlock(&store->lock);
+    return KS_OK;
+}
+
+/* Looks up a cached layer with the wanted sha256 and takes a reference on it
+ * (lock held). */
+static ks_item_layer_t *ks__lookup(ks_item_store_t *store, int item_id, int layer_no,
+                                   const char *sha256_hex)
+{
+    ks_item_layer_t *layer = *ks__slot(store, item_id, layer_no);
+
+    if (layer == NULL || strcmp(layer->sha256, sha256_hex) != 0)
+        return NULL;
+    layer->refs++;
+    ks__lru_unlink(store, layer);
+    ks__lru_push_front(store, layer);
+    return layer;
+}
+
+/* Reads, checks and decodes a layer from disk into a new uncached entry with
+ * one reference (the caller's). */
+static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
+                      const char *sha256_hex, ks_item_layer_t **out, ks_err_t *err)
+{
+    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    unsigned char *png = NULL;
+    size_t size = 0;
+    ks_err_t read_err = {{0}};
+    ks_item_layer_t *layer;
+    ks_rc rc;
+
+    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    if (rc != KS_OK)
+        return rc;
+    rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
+    if (rc == KS_NOTFOUND)
+        return ks_err(err, KS_CONFLICT, "layer %d/%d missing", item_id, layer_no);
+    if (rc == KS_TOOLARGE)
+        return ks_err(err, KS_CONFLICT, "layer %d/%d stale: stored file is over max_layer_bytes",
+                      item_id, layer_no);
+    if (rc != KS_OK)
+        return ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, read_err.msg);
+
+    ks_sha256_hex(png, size, actual);
+    if (strcmp(actual, sha256_hex) != 0) {
+        free(png);
+        return ks_err(err, KS_CONFLICT, "layer %d/%d stale", item_id, layer_no);
+    }
+
+    layer = calloc(1, sizeof *layer);
+    if (layer == NULL) {
+        free(png);
+        return ks_err(err, KS_NOMEM, "layer %d/%d: out of memory", item_id, layer_no);
+    }
+    rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
+    free(png);
+    if (rc != KS_OK) {
+        free(layer);
+        /* It decoded when it was stored: the file or the limits changed since. */
+        return rc == KS_NOMEM ? rc : KS_ERROR;
+    }
+    ks_image_premultiply(&layer->image);
+    layer->item_id = item_id;
+    layer->layer_no = layer_no;
+    memcpy(layer->sha256, sha256_hex, KS_SHA256_HEX_SIZE);
+    layer->bytes = sizeof *layer + layer->image.stride * layer->image.height;
+    layer->refs = 1;
+    *out = layer;
+    return KS_OK;
+}
+
+ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
+                            const char *sha256_hex, ks_item_layer_t **out, ks_err_t *err)
+{
+    ks_item_layer_t *layer, *raced, **slot;
+    ks_rc rc;
+
+    *out = NULL;
+    if (!ks_sha256_hex_valid(sha256_hex))
+        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
+                      item_id, layer_no);
+
+    pthread_mutex_lock(&store->lock);
+    layer = ks__lookup(store, item_id, layer_no, sha256_hex);
+    if (layer != NULL)
+        store->hits++;
+    else
+        store->misses++;
+    pthread_mutex_unlock(&store->lock);
+    if (layer != NULL) {
+        *out = layer;
+        return KS_OK;
+    }
+
+    rc = ks__load(store, item_id, layer_no, sha256_hex, &layer, err);
+    if (rc != KS_OK)
+        return rc;
+
+    pthread_mutex_lock(&store->lock);
+    raced = ks__lookup(store, item_id, layer_no, sha256_hex);
+    if (raced != NULL) {
+        ks__layer_unref(layer);
+        layer = raced;
+    } else if (layer->bytes <= store->options.cache_bytes) {
+        slot = ks__slot(store, item_id, layer_no);
+        if (*slot != NULL)
+            ks__uncache(store, *slot);    /* another sha256 of the same layer */
+        /* Make room first, so the new entry is never its own victim. */
+        while (store->lru_tail != NULL
+               && store->bytes + layer->bytes > store->options.cache_bytes) {
+            ks__uncache(store, store->lru_tail);
+            store->evictions++;
+        }
+        ks__maybe_grow(store);
+        slot = ks__slot(store, item_id, layer_no);
+        layer->hash_next = NULL;
+        *slot = layer;
+        ks__lru_push_front(store, layer);
+        layer->cached = 1;
+        layer->refs++;
+        store->entries++;
+        store->bytes += layer->bytes;
+    }
+    /* else: larger than the whole cache; the caller's reference is the only one. */
+    pthread_mutex_unlock(&store->lock);
+    *out = layer;
+    return KS_OK;
+}
+
+const ks_image_t *ks_item_layer_image(const ks_item_layer_t *layer)
+{
+    return &layer->image;
+}
+
+void ks_item_store_release(ks_item_store_t *store, ks_item_layer_t *layer)
+{
+    if (layer == NULL)
+        return;
+    pthread_mutex_lock(&store->lock);
+    ks__layer_unref(layer);
+    pthread_mutex_unlock(&store->lock);
+}
+
+void ks_item_store_stats(ks_item_store_t *store, ks_item_store_stats_t *stats)
+{
+    pthread_mutex_lock(&store->lock);
+    stats->layers_stored = store->layers_stored;
+    stats->cache_entries = store->entries;
+    stats->cache_bytes = store->bytes;
+    stats->cache_capacity = store->options.cache_bytes;
+    stats->cache_hits = store->hits;
+    stats->cache_misses = store->misses;
+    stats->cache_evictions = store->evictions;
+    pthread_mutex_unlock(&store->lock);
+}

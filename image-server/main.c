@@ -1,0 +1,321 @@
+/* main.c: kisekae-image, the image server's FastCGI application.
+ *
+ *     kisekae-image -c FILE [-o name=value]... [--check] [--help]
+ *
+ * Loads the configuration (the table below; kisekae-image.conf.sample is its
+ * commented copy), opens the log, prepares the store (items/ and avatars/,
+ * leftover ".tmp-*" files of an interrupted write removed), then serves
+ * FastCGI until SIGTERM or SIGINT, which stop it gracefully (exit 0).
+ * SIGHUP reopens the log, rereading log_file and log_level from the file;
+ * other options apply at the next start. Only logs go to stdout/stderr.
+ *
+ * Signals are blocked in every thread and taken by sigwait() in the main
+ * thread, so no handler ever runs inside a request.
+ */
+#define _GNU_SOURCE   /* nftw's FTW_PHYS */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fcgi_server.h"
+#include "fsutil.h"
+#include "item_store.h"
+#include "ks.h"
+#include "log.h"
+
+#define KS__PROGRAM "kisekae-image"
+#define KS__MAX_OVERRIDES 64
+
+static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
+{
+    int level = ks_log_level_parse(value);
+
+    if (level < 0)
+        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
+    ((ks_image_conf_t *)conf)->log_level = level;
+    return KS_OK;
+}
+
+#define KS__FIELD(name) offsetof(ks_image_conf_t, name)
+#define KS__STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
+
+static const ks_cfg_option_t ks__options[] = {
+    {"listen", KS_CFG_STRING, 0, KS__STRING_SIZE(listen), "127.0.0.1:17022", KS__FIELD(listen),
+     NULL, "where nginx reaches the FastCGI app: host:port or unix:/path/to/socket"},
+    {"threads", KS_CFG_INT, 1, 1024, "4", KS__FIELD(threads), NULL,
+     "threads serving FastCGI requests (at least nginx's upstream connections)"},
+    {"store", KS_CFG_STRING, 0, KS__STRING_SIZE(store), "./store", KS__FIELD(store), NULL,
+     "folder holding items/ and avatars/; nginx serves it as its root"},
+    {"cluster_secret", KS_CFG_STRING, 0, KS__STRING_SIZE(cluster_secret), "change-me",
+     KS__FIELD(cluster_secret), NULL, "secret shared with the API tier (X-Kisekae-Secret)"},
+    {"max_layer_bytes", KS_CFG_SIZE, 1024, 256LL << 20, "2m", KS__FIELD(max_layer_bytes), NULL,
+     "largest item layer PNG accepted, in bytes"},
+    {"max_canvas_width", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_width), NULL,
+     "widest canvas a compose request may ask for"},
+    {"max_canvas_height", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_height), NULL,
+     "tallest canvas a compose request may ask for"},
+    {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", KS__FIELD(layer_cache_bytes),
+     NULL, "decoded item layers kept in memory, in bytes (least recently used go first)"},
+    {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
+     "log file (\"-\" for stderr)"},
+    {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
+     "error | warn | info | debug"},
+    {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
+};
+
+typedef struct {
+    const char *config_path;
+    const char *overrides[KS__MAX_OVERRIDES];   /* "name=value" */
+    int override_count;
+    int check_only;
+} ks__args_t;
+
+static void ks__usage(FILE *out)
+{
+    fprintf(out,
+            "usage: " KS__PROGRAM " -c FILE [-o name=value]... [--check] [--help]\n"
+            "  -c FILE          configuration file (see kisekae-image.conf.sample)\n"
+            "  -o name=value    override an option of the file (repeatable)\n"
+            "  --check          validate the configuration and exit\n"
+            "  --help           show this and the options\n");
+}
+
+/* Returns 0 to go on, 1 when the program should exit 0 (help), -1 on a usage
+ * error. */
+static int ks__parse_args(int argc, char **argv, ks__args_t *args)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            ks__usage(stdout);
+            printf("\noptions (with their defaults):\n");
+            ks_config_print_help(ks__options);
+            return 1;
+        } else if (strcmp(arg, "--check") == 0) {
+            args->check_only = 1;
+        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
+            args->config_path = argv[++i];
+        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
+            if (args->override_count == KS__MAX_OVERRIDES) {
+                fprintf(stderr, KS__PROGRAM ": more than %d -o options\n", KS__MAX_OVERRIDES);
+                return -1;
+            }
+            if (strchr(argv[i + 1], '=') == NULL) {
+                fprintf(stderr, KS__PROGRAM ": -o \"%s\": expected name=value\n", argv[i + 1]);
+                return -1;
+            }
+            args->overrides[args->override_count++] = argv[++i];
+        } else {
+            fprintf(stderr, KS__PROGRAM ": unexpected argument \"%s\"\n", arg);
+            ks__usage(stderr);
+            return -1;
+        }
+    }
+    if (args->config_path == NULL) {
+        fprintf(stderr, KS__PROGRAM ": -c FILE is required\n");
+        ks__usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads the file and the -o overrides into conf and checks what the table
+ * cannot: the listen address and the secret. */
+static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+{
+    ks_rc rc;
+
+    memset(conf, 0, sizeof *conf);
+    rc = ks_config_load(args->config_path, ks__options, conf, err);
+    if (rc != KS_OK)
+        return rc;
+    for (int i = 0; i < args->override_count; i++) {
+        char name[128];
+        const char *equals = strchr(args->overrides[i], '=');
+        size_t length = (size_t)(equals - args->overrides[i]);
+        if (length >= sizeof name)
+            return ks_err(err, KS_INVALID, "-o \"%s\": unknown option", args->overrides[i]);
+        memcpy(name, args->overrides[i], length);
+        name[length] = '\0';
+        rc = ks_config_set(ks__options, conf, name, equals + 1, err);
+        if (rc != KS_OK)
+            return rc;
+    }
+
+    if (strncmp(conf->listen, "unix:", 5) == 0) {
+        if (conf->listen[5] != '/')
+            return ks_err(err, KS_INVALID, "listen \"%s\": the socket path must be absolute",
+                          conf->listen);
+    } else {
+        char host[256];
+        int port;
+        rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err);
+        if (rc != KS_OK)
+            return rc;
+    }
+    if (conf->cluster_secret[0] == '\0')
+        return ks_err(err, KS_INVALID, "cluster_secret must not be empty");
+    if (conf->store[0] == '\0')
+        return ks_err(err, KS_INVALID, "store must not be empty");
+    return KS_OK;
+}
+
+/* ---- store preparation -------------------------------------------------------- */
+
+static size_t ks__temp_removed;
+
+static int ks__remove_temp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    if (type == FTW_F && strncmp(path + ftw->base, ".tmp-", 5) == 0) {
+        if (unlink(path) == 0)
+            ks__temp_removed++;
+        else
+            ks_log_warn("unlink() \"%s\" failed (%d: %s)", path, errno, strerror(errno));
+    }
+    return 0;
+}
+
+/* Creates store/, items/ and avatars/, makes conf->store absolute and removes
+ * temp files left by writes that a crash interrupted. */
+static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
+{
+    char path[PATH_MAX + 32], absolute[PATH_MAX];
+    const char *folders[] = {"items", "avatars"};
+    ks_rc rc;
+
+    rc = ks_mkdir_p(conf->store, err);
+    if (rc != KS_OK)
+        return rc;
+    if (realpath(conf->store, absolute) == NULL)
+        return ks_err(err, KS_ERROR, "realpath() \"%s\" failed (%d: %s)", conf->store, errno,
+                      strerror(errno));
+    if (strlen(absolute) >= sizeof conf->store)
+        return ks_err(err, KS_INVALID, "store \"%s\": path too long", absolute);
+    strcpy(conf->store, absolute);
+    for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", conf->store, folders[i]);
+        rc = ks_mkdir_p(path, err);
+        if (rc != KS_OK)
+            return rc;
+    }
+    if (nftw(conf->store, ks__remove_temp, 32, FTW_PHYS) != 0)
+        return ks_err(err, KS_ERROR, "nftw() \"%s\" failed (%d: %s)", conf->store, errno,
+                      strerror(errno));
+    if (ks__temp_removed > 0)
+        ks_log_info("removed %zu temp files left in \"%s\"", ks__temp_removed, conf->store);
+    return KS_OK;
+}
+
+/* ---- SIGHUP ------------------------------------------------------------------------ */
+
+static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
+{
+    ks_image_conf_t fresh;
+    ks_err_t err = {{0}};
+
+    if (ks__load_conf(args, &fresh, &err) != KS_OK) {
+        ks_log_error("SIGHUP: configuration not reloaded: %s", err.msg);
+        return;
+    }
+    if (ks_log_open(KS__PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
+        ks_log_error("SIGHUP: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
+    if (strcmp(fresh.listen, running->listen) != 0 || fresh.threads != running->threads
+        || strcmp(fresh.cluster_secret, running->cluster_secret) != 0
+        || fresh.max_layer_bytes != running->max_layer_bytes
+        || fresh.max_canvas_width != running->max_canvas_width
+        || fresh.max_canvas_height != running->max_canvas_height
+        || fresh.layer_cache_bytes != running->layer_cache_bytes)
+        ks_log_warn("SIGHUP: log reopened; other changed options apply at the next start");
+    else
+        ks_log_info("SIGHUP: log reopened");
+}
+
+int main(int argc, char **argv)
+{
+    ks__args_t args = {0};
+    ks_image_conf_t conf;
+    ks_item_store_t *items = NULL;
+    ks_item_store_options_t store_options;
+    ks_fcgi_server_t *server = NULL;
+    ks_err_t err = {{0}};
+    sigset_t signals;
+    int rc, signal_number;
+
+    rc = ks__parse_args(argc, argv, &args);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+
+    ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
+    if (ks__load_conf(&args, &conf, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
+    if (args.check_only) {
+        ks_log_info("configuration \"%s\" is valid", args.config_path);
+        return 0;
+    }
+    if (ks_log_open(KS__PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
+        ks_log_error("cannot open log file \"%s\"", conf.log_file);
+        return 1;
+    }
+    if (strcmp(conf.cluster_secret, "change-me") == 0)
+        ks_log_warn("cluster_secret is the sample's \"change-me\"; set a real secret");
+
+    umask(022);   /* nginx, as another user, must read what we store */
+    if (ks__prepare_store(&conf, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
+
+    ks_png_limits_default(&store_options.png_limits);
+    store_options.png_limits.max_width = (uint32_t)conf.max_canvas_width;
+    store_options.png_limits.max_height = (uint32_t)conf.max_canvas_height;
+    store_options.png_limits.max_decoded_bytes =
+        (size_t)conf.max_canvas_width * (size_t)conf.max_canvas_height * 4;
+    store_options.max_layer_bytes = conf.max_layer_bytes;
+    store_options.cache_bytes = conf.layer_cache_bytes;
+    if (ks_item_store_new(conf.store, &store_options, &items, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
+
+    /* Block the signals before any thread starts; only sigwait() takes them. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);   /* nginx may close a connection we still write to */
+
+    if (ks_fcgi_server_start(&conf, items, &server, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        ks_item_store_free(items);
+        return 1;
+    }
+    ks_log_info("listening on %s with %d threads, store \"%s\"", conf.listen, conf.threads,
+                conf.store);
+
+    for (;;) {
+        if (sigwait(&signals, &signal_number) != 0)
+            continue;
+        if (signal_number == SIGHUP) {
+            ks__reload(&args, &conf);
+            continue;
+        }
+        break;
+    }
+    ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    ks_fcgi_server_stop(server);
+    ks_item_store_free(items);
+    ks_log_info("stopped");
+    return 0;
+}

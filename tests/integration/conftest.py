@@ -1,0 +1,217 @@
+"""Shared fixtures of the Python (zeep) integration tests.
+
+The tests drive a running stack through its SOAP API. They read the stack's
+settings from the environment (the runner exports KISEKAE_API_URL,
+KISEKAE_ADMIN_USER/PASSWORD, KISEKAE_SITE_USER/PASSWORD) or from the
+shell-syntax file named by KISEKAE_ENV (the stack.env `./kisekae up` writes;
+its values win). Without KISEKAE_API_URL every test is skipped.
+
+Clients are built from the CHECKED-IN wsdl/Kisekae.wsdl, not the served one,
+with the endpoint overridden, so the tests also prove that the published WSDL
+describes what the server speaks.
+
+    KISEKAE_ENV=/tmp/ks/stack.env /usr/bin/python3 -m pytest tests/integration
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.transports import Transport
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+WSDL = ROOT / "wsdl" / "Kisekae.wsdl"
+GENERATOR = ROOT / "samples" / "items" / "generate.py"
+NS = "urn:kisekae:v1"
+BINDING = "{%s}Kisekae" % NS
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+sys.path.insert(0, str(HERE))
+
+
+def read_env_file(path):
+    """KEY=value lines of a shell-syntax file (quotes, `export`, comments)."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            words = shlex.split(line, comments=True)
+            if words and words[0] == "export":
+                words = words[1:]
+            for word in words:
+                key, sep, value = word.partition("=")
+                if sep and key.replace("_", "").isalnum():
+                    values[key] = value
+    return values
+
+
+def stack_env():
+    env = {k: v for k, v in os.environ.items() if k.startswith("KISEKAE_")}
+    if os.environ.get("KISEKAE_ENV"):
+        env.update(read_env_file(os.environ["KISEKAE_ENV"]))
+    return env
+
+
+def unique(prefix):
+    """A name no other run uses: prefix plus a random suffix."""
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+class FaultInfo:
+    """What a failed call answered: the SOAP faultcode and faultstring, the
+    KisekaeFault detail's code and message, and the HTTP status if known."""
+
+    def __init__(self, faultcode, faultstring, code, message, http_status=None):
+        self.faultcode, self.faultstring = faultcode, faultstring
+        self.code, self.message, self.http_status = code, message, http_status
+
+    def __repr__(self):
+        return "Fault(faultcode=%r, code=%r, message=%r, faultstring=%r, http=%r)" % (
+            self.faultcode, self.code, self.message, self.faultstring, self.http_status)
+
+
+def detail_fields(detail):
+    """(code, message) from a <detail> element holding a ks:KisekaeFault, or
+    (None, None)."""
+    if detail is None:
+        return None, None
+    for node in detail.iter():
+        if isinstance(node.tag, str) and node.tag.rpartition("}")[2] == "KisekaeFault":
+            fields = {child.tag.rpartition("}")[2]: (child.text or "")
+                      for child in node if isinstance(child.tag, str)}
+            return fields.get("code"), fields.get("message")
+    return None, None
+
+
+class Api:
+    """A zeep client of the checked-in WSDL for one set of credentials."""
+
+    def __init__(self, endpoint, user, password, timeout=60):
+        self.endpoint = endpoint
+        self.session = requests.Session()
+        if user is not None:
+            self.session.auth = (user, password)
+        transport = Transport(session=self.session, timeout=timeout,
+                              operation_timeout=timeout)
+        self.client = zeep.Client(str(WSDL), transport=transport)
+        self.service = self.client.create_service(BINDING, endpoint)
+        self._fault_element = self.client.get_element("{%s}KisekaeFault" % NS)
+
+    def fault(self, operation, **kwargs):
+        """Calls operation expecting a fault; returns its FaultInfo. Fails the
+        test if the call succeeds."""
+        try:
+            result = getattr(self.service, operation)(**kwargs)
+        except zeep.exceptions.Fault as fault:
+            code, message = None, None
+            if fault.detail is not None:
+                for child in fault.detail:
+                    if isinstance(child.tag, str) and child.tag == "{%s}KisekaeFault" % NS:
+                        typed = self._fault_element.parse(child, self.client.wsdl.types)
+                        code, message = typed.code, typed.message
+                if code is None:
+                    code, message = detail_fields(fault.detail)
+            return FaultInfo(fault.code, fault.message, code, message)
+        except zeep.exceptions.TransportError as e:
+            info = FaultInfo(None, None, None, None, e.status_code)
+            info.body = e.content
+            return info
+        pytest.fail("%s(%r) succeeded, a fault was expected; answer: %r" % (
+            operation, kwargs, result))
+
+    def post_raw(self, body, action="", auth=True, content_type="text/xml; charset=utf-8"):
+        """POSTs bytes as they are; returns (response, FaultInfo or None)."""
+        headers = {"Content-Type": content_type, "SOAPAction": '"%s"' % action}
+        response = requests.post(self.endpoint, data=body, headers=headers, timeout=30,
+                                 auth=self.session.auth if auth else None)
+        return response, parse_fault(response)
+
+
+def parse_fault(response):
+    """The FaultInfo of an HTTP answer holding a SOAP 1.1 Fault, else None."""
+    try:
+        doc = etree.fromstring(response.content)
+    except etree.XMLSyntaxError:
+        return None
+    fault = doc.find(".//{%s}Fault" % SOAP_ENV)
+    if fault is None:
+        return None
+    code, message = detail_fields(fault.find("detail"))
+    return FaultInfo(fault.findtext("faultcode"), fault.findtext("faultstring"), code,
+                     message, response.status_code)
+
+
+def envelope(operation, inner_xml):
+    """A SOAP 1.1 request for operation with hand-written (qualified) children."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<soap:Envelope xmlns:soap="%s" xmlns:ks="%s"><soap:Body>'
+            '<ks:%s>%s</ks:%s></soap:Body></soap:Envelope>' % (
+                SOAP_ENV, NS, operation, inner_xml, operation)).encode("utf-8")
+
+
+def as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+@pytest.fixture(scope="session")
+def env():
+    values = stack_env()
+    if not values.get("KISEKAE_API_URL"):
+        pytest.skip("KISEKAE_API_URL is not set (export the stack's variables or set "
+                    "KISEKAE_ENV to its stack.env): no stack to test against")
+    for key in ("KISEKAE_ADMIN_USER", "KISEKAE_ADMIN_PASSWORD",
+                "KISEKAE_SITE_USER", "KISEKAE_SITE_PASSWORD"):
+        if key not in values:
+            pytest.skip("%s is not set" % key)
+    return values
+
+
+@pytest.fixture(scope="session")
+def admin(env):
+    return Api(env["KISEKAE_API_URL"], env["KISEKAE_ADMIN_USER"],
+               env["KISEKAE_ADMIN_PASSWORD"])
+
+
+@pytest.fixture(scope="session")
+def site(env):
+    return Api(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"], env["KISEKAE_SITE_PASSWORD"])
+
+
+@pytest.fixture(scope="session")
+def art(tmp_path_factory):
+    """The sample item art, generated afresh: {key: {"layers": [(path, z)], ...}}
+    plus the catalog dir under the key None."""
+    out = tmp_path_factory.mktemp("art")
+    subprocess.run([sys.executable, str(GENERATOR), str(out)], check=True,
+                   stderr=subprocess.DEVNULL)
+    import json
+    with open(out / "catalog.json") as f:
+        catalog = json.load(f)
+    items = {item["key"]: {"layers": [(str(out / l["file"]), l["zOrder"])
+                                      for l in item["layers"]],
+                           "category": item["category"]}
+             for item in catalog["items"]}
+    items[None] = str(out)
+    return items
+
+
+def layer_inputs(layers, with_z=True):
+    """LayerInput dicts for RegisterItem from [(path, z)]."""
+    out = []
+    for path, z in layers:
+        with open(path, "rb") as f:
+            entry = {"png": f.read()}
+        if with_z:
+            entry["zOrder"] = z
+        out.append(entry)
+    return out

@@ -1,0 +1,326 @@
+"""Bad input gets a SOAP fault with a stable code, and changes nothing.
+
+For each operation, a caller error must come back as a SOAP 1.1 Fault whose
+faultcode is SOAP-ENV:Client and whose <detail> holds a ks:KisekaeFault with
+the stable code; a read afterwards must show that nothing changed (the
+category or item was not created, the member's version and outfit are the
+same, an unknown member was not created on the way).
+"""
+
+import io
+import struct
+import zlib
+
+import pytest
+import requests
+from PIL import Image
+
+from conftest import Api, as_list, envelope, layer_inputs, unique
+
+UNKNOWN_ID = 2147480000                 # an id no test stack reaches
+
+
+def assert_fault(info, code, client=True):
+    assert info.code == code, "expected KisekaeFault code %s, got %r" % (code, info)
+    assert info.message, "the fault message is empty: %r" % info
+    if client:
+        assert info.faultcode and info.faultcode.rpartition(":")[2] == "Client", (
+            "a caller error must have faultcode Client: %r" % info)
+
+
+def png_bytes(image):
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def png_chunk(kind, data):
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+
+
+def padded_png(size_bytes):
+    """A valid 240x320 RGBA PNG of more than size_bytes, padded with a private
+    ancillary chunk (decoders skip it)."""
+    base = png_bytes(Image.new("RGBA", (240, 320), (255, 0, 0, 128)))
+    pad = png_chunk(b"prVt", b"\0" * (size_bytes - len(base) + 1024))
+    return base[:33] + pad + base[33:]          # after the IHDR chunk
+
+
+class Setup:
+    pass
+
+
+@pytest.fixture(scope="module")
+def world(admin, site, art):
+    """A category and items of this module, and a member wearing one of them."""
+    s = Setup()
+    s.suffix = unique("f").split("-", 1)[1]
+    s.category = admin.service.RegisterCategory(
+        name="faults-top-%s" % s.suffix, zOrder=200, exclusive=True, required=False)
+    s.required = [c for c in as_list(site.service.ListCategories()) if c.required]
+    if not s.required:
+        body = admin.service.RegisterCategory(name="faults-body-%s" % s.suffix, zOrder=100,
+                                              exclusive=True, required=True)
+        admin.service.RegisterItem(categoryId=body.id, name="faults body %s" % s.suffix,
+                                   price=0, makeDefault=True,
+                                   layer=layer_inputs(art["body-light"]["layers"]))
+        s.required = [c for c in as_list(site.service.ListCategories()) if c.required]
+
+    def register(key, name):
+        return admin.service.RegisterItem(categoryId=s.category.id,
+                                          name="faults %s %s" % (name, s.suffix), price=5,
+                                          layer=layer_inputs(art[key]["layers"]))
+    s.owned = register("top-tshirt", "owned")
+    s.not_owned = register("top-sailor", "not-owned")
+    s.user_id = "faults-%s" % s.suffix
+    site.service.CreateAvatar(userId=s.user_id)
+    site.service.GrantItem(userId=s.user_id, itemId=s.owned.id)
+    site.service.ChangeOutfit(userId=s.user_id, wear=[s.owned.id])
+    s.png = layer_inputs(art["top-tshirt"]["layers"])[0]["png"]
+    return s
+
+
+def avatar_state(site, user_id):
+    avatar = site.service.GetAvatar(userId=user_id)
+    return avatar.version, sorted(as_list(avatar.wornItemId)), avatar.url
+
+
+def items_of(site, category_id):
+    answer = site.service.ListItems(categoryId=category_id, limit=100)
+    return answer.total, sorted(i.name for i in as_list(answer.item))
+
+
+def category_names(site):
+    return {c.name for c in as_list(site.service.ListCategories())}
+
+
+@pytest.fixture
+def unchanged(site, world):
+    """Asserts after the test that the module's member and items are as before."""
+    before = avatar_state(site, world.user_id), items_of(site, world.category.id)
+    yield
+    after = avatar_state(site, world.user_id), items_of(site, world.category.id)
+    assert after == before, "a failed call changed something"
+
+
+def assert_no_member(site, user_id):
+    info = site.fault("GetAvatar", userId=user_id)
+    assert info.code == "NotFound", "member %s exists after a failed call: %r" % (user_id, info)
+
+
+# ---- NotFound ---------------------------------------------------------------
+
+def test_register_item_unknown_category(admin, site, world, unchanged):
+    name = unique("faults orphan")
+    info = admin.fault("RegisterItem", categoryId=UNKNOWN_ID, name=name, price=1,
+                       layer=[{"png": world.png}])
+    assert_fault(info, "NotFound")
+
+
+def test_get_avatar_unknown_member(site, world):
+    assert_fault(site.fault("GetAvatar", userId=unique("nobody")), "NotFound")
+
+
+def test_grant_item_unknown_member(site, world):
+    user_id = unique("nobody")
+    assert_fault(site.fault("GrantItem", userId=user_id, itemId=world.owned.id), "NotFound")
+    assert_no_member(site, user_id)
+
+
+def test_grant_item_unknown_item(site, world, unchanged):
+    assert_fault(site.fault("GrantItem", userId=world.user_id, itemId=UNKNOWN_ID), "NotFound")
+
+
+def test_change_outfit_unknown_member(site, world):
+    user_id = unique("nobody")
+    assert_fault(site.fault("ChangeOutfit", userId=user_id, wear=[world.owned.id]), "NotFound")
+    assert_no_member(site, user_id)
+
+
+def test_change_outfit_unknown_item(site, world, unchanged):
+    assert_fault(site.fault("ChangeOutfit", userId=world.user_id, wear=[UNKNOWN_ID]),
+                 "NotFound")
+
+
+# ---- RegisterItem: bad layers ------------------------------------------------
+
+def register_bad(admin, world, png, **kwargs):
+    args = dict(categoryId=world.category.id, name=unique("faults bad"), price=1,
+                layer=[{"png": png}])
+    args.update(kwargs)
+    return admin.fault("RegisterItem", **args)
+
+
+def test_layer_not_a_png(admin, world, unchanged):
+    assert_fault(register_bad(admin, world, b"this is not a PNG at all"), "InvalidArgument")
+
+
+def test_layer_truncated_png(admin, world, unchanged):
+    assert_fault(register_bad(admin, world, world.png[:len(world.png) // 2]), "InvalidArgument")
+
+
+def test_layer_too_large(admin, world, unchanged):
+    png = padded_png(2 * 1024 * 1024)
+    assert len(png) > 2 * 1024 * 1024
+    Image.open(io.BytesIO(png)).load()          # a valid PNG, only too big
+    assert_fault(register_bad(admin, world, png), "TooLarge")
+
+
+def test_layer_wrong_dimensions(admin, world, unchanged):
+    png = png_bytes(Image.new("RGBA", (100, 100), (0, 0, 255, 255)))
+    assert_fault(register_bad(admin, world, png), "InvalidArgument")
+
+
+def test_too_many_layers(admin, world, unchanged):
+    assert_fault(register_bad(admin, world, None, layer=[{"png": world.png}] * 9),
+                 "InvalidArgument")
+
+
+def test_bad_item_status(admin, world, unchanged):
+    assert_fault(register_bad(admin, world, world.png, status="bogus"), "InvalidArgument")
+
+
+def test_register_item_second_layer_bad(admin, world, unchanged):
+    """A bad layer after a good one: the whole item is refused."""
+    assert_fault(register_bad(admin, world, None, layer=[{"png": world.png}, {"png": b"junk"}]),
+                 "InvalidArgument")
+
+
+# ---- missing or malformed input ----------------------------------------------
+
+def test_missing_required_field_zeep(admin, site, world, unchanged):
+    """zeep omits a required element when given SkipValue."""
+    from zeep.xsd import SkipValue
+    assert_fault(site.fault("GrantItem", userId=world.user_id, itemId=SkipValue),
+                 "InvalidArgument")
+    name = unique("faults-cat")
+    assert_fault(admin.fault("RegisterCategory", name=name, zOrder=SkipValue, exclusive=True,
+                             required=False), "InvalidArgument")
+    assert name not in category_names(site)
+
+
+def test_missing_required_field_raw(admin, site, world):
+    before = category_names(site)
+    response, info = admin.post_raw(
+        envelope("RegisterCategory", "<ks:zOrder>10</ks:zOrder><ks:exclusive>true"
+                 "</ks:exclusive><ks:required>false</ks:required>"),
+        action="urn:kisekae:v1#RegisterCategory")
+    assert info is not None, "not a SOAP fault: HTTP %d %r" % (response.status_code,
+                                                               response.text[:300])
+    assert_fault(info, "InvalidArgument")
+    assert response.status_code == 500
+    assert category_names(site) - before == set()
+
+
+def test_empty_user_id(site, world):
+    assert_fault(site.fault("CreateAvatar", userId=""), "InvalidArgument")
+
+
+def test_malformed_xml(site, world):
+    response, info = site.post_raw(b'<?xml version="1.0"?><soap:Envelope xmlns:soap='
+                                   b'"http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+                                   b'<ks:GetAvatar xmlns:ks="urn:kisekae:v1"><ks:userId>x'
+                                   b'</ks:GetAv')
+    assert info is not None, "not a SOAP fault: HTTP %d %r" % (response.status_code,
+                                                               response.text[:300])
+    assert info.faultcode.rpartition(":")[2] == "Client", info
+    if info.code is not None:
+        assert info.code == "InvalidArgument", info
+
+
+def test_not_xml_at_all(site, world):
+    response, info = site.post_raw(b"hello, world")
+    assert info is not None, "not a SOAP fault: HTTP %d %r" % (response.status_code,
+                                                               response.text[:300])
+    assert info.faultcode.rpartition(":")[2] == "Client", info
+
+
+def test_unknown_operation(site, world):
+    response, info = site.post_raw(envelope("StealAvatar", "<ks:userId>x</ks:userId>"))
+    assert info is not None, "not a SOAP fault: HTTP %d" % response.status_code
+    assert info.faultcode.rpartition(":")[2] == "Client", info
+
+
+@pytest.mark.parametrize("limit", [0, 101, -1])
+def test_list_items_bad_limit(site, world, limit):
+    assert_fault(site.fault("ListItems", limit=limit), "InvalidArgument")
+
+
+def test_list_items_negative_offset(site, world):
+    assert_fault(site.fault("ListItems", offset=-1), "InvalidArgument")
+
+
+# ---- credentials and roles ---------------------------------------------------
+
+def test_wrong_password(env, world):
+    bad = Api(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"], "wrong-" + unique("pw"))
+    response, info = bad.post_raw(envelope("ListCategories", ""),
+                                  action="urn:kisekae:v1#ListCategories")
+    assert response.status_code == 401, "HTTP %d" % response.status_code
+    assert "basic" in response.headers.get("WWW-Authenticate", "").lower()
+    assert info is not None, "401 without a SOAP fault: %r" % response.text[:300]
+    assert_fault(info, "Unauthorized")
+    info = bad.fault("ListCategories")          # zeep sees the same
+    assert info.code == "Unauthorized" or info.http_status == 401, info
+
+
+def test_unknown_user(env, world):
+    bad = Api(env["KISEKAE_API_URL"], unique("nobody"), "x")
+    info = bad.fault("GetAvatar", userId=world.user_id)
+    assert info.code == "Unauthorized" or info.http_status == 401, info
+
+
+def test_no_credentials(env, world):
+    anonymous = Api(env["KISEKAE_API_URL"], None, None)
+    response, info = anonymous.post_raw(envelope("ListCategories", ""), auth=False)
+    assert response.status_code == 401, "HTTP %d" % response.status_code
+    assert info is not None and info.code == "Unauthorized", info
+
+
+def test_site_cannot_register_category(site, world):
+    name = unique("faults-forbidden")
+    assert_fault(site.fault("RegisterCategory", name=name, zOrder=1, exclusive=True,
+                            required=False), "Forbidden")
+    assert name not in category_names(site)
+
+
+def test_site_cannot_register_item(site, world, unchanged):
+    assert_fault(site.fault("RegisterItem", categoryId=world.category.id,
+                            name=unique("faults forbidden"), price=1,
+                            layer=[{"png": world.png}]), "Forbidden")
+
+
+# ---- member rules --------------------------------------------------------------
+
+def test_wear_not_owned(site, world, unchanged):
+    assert_fault(site.fault("ChangeOutfit", userId=world.user_id, wear=[world.not_owned.id]),
+                 "NotOwned")
+
+
+def test_wear_not_owned_with_owned(site, world, unchanged):
+    """One item not owned refuses the whole change."""
+    assert_fault(site.fault("ChangeOutfit", userId=world.user_id,
+                            wear=[world.owned.id, world.not_owned.id]), "NotOwned")
+
+
+@pytest.mark.parametrize("user_id", ["has space", "slash/es", "semi;colon", "quote'",
+                                     "\u7740\u305b\u66ff\u3048", "x" * 65, "../etc"])
+def test_create_avatar_invalid_user_id(site, world, user_id):
+    assert_fault(site.fault("CreateAvatar", userId=user_id), "InvalidArgument")
+
+
+def test_get_avatar_invalid_user_id(site, world):
+    assert_fault(site.fault("GetAvatar", userId="../../etc/passwd"), "InvalidArgument")
+
+
+def test_create_avatar_twice(site, world, unchanged):
+    assert_fault(site.fault("CreateAvatar", userId=world.user_id), "Conflict")
+
+
+def test_remove_only_item_of_required_category(site, world, unchanged):
+    _version, worn, _url = avatar_state(site, world.user_id)
+    required_defaults = {c.defaultItemId for c in world.required} & set(worn)
+    assert required_defaults, "the member wears no default of a required category: %s" % worn
+    assert_fault(site.fault("ChangeOutfit", userId=world.user_id,
+                            remove=sorted(required_defaults)[:1]), "InvalidArgument")

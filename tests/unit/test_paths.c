@@ -1,0 +1,106 @@
+/* test_paths.c: unit tests of common/paths.c.
+ *
+ * The hashed folders are checked against FNV-1a values worked out apart from
+ * the code (the published FNV-1a 32-bit vectors "a" -> e40c292c and "foobar"
+ * -> bf9cf968, and values computed with a few lines of Python): the API tier
+ * and every image server must agree on them forever.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "paths.h"
+
+static void test_user_id_valid(void **state)
+{
+    static const char *valid[] = {"a", "alice", "A-b_c.9", "0", "a.", "a..b", "_x", "-x"};
+    static const char *invalid[] = {"", ".", "..", ".hidden", "a/b", "a b", "a\tb", "a%2e",
+                                    "caf\xc3\xa9", "a\\b", "a:b", "a?b", "a#b", "a+b"};
+    char longest[KS_USER_ID_MAX + 2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
+        assert_true(ks_user_id_valid(valid[i]));
+    for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+        assert_false(ks_user_id_valid(invalid[i]));
+    assert_false(ks_user_id_valid(NULL));
+
+    memset(longest, 'x', KS_USER_ID_MAX);
+    longest[KS_USER_ID_MAX] = '\0';
+    assert_true(ks_user_id_valid(longest));
+    longest[KS_USER_ID_MAX] = 'x';
+    longest[KS_USER_ID_MAX + 1] = '\0';
+    assert_false(ks_user_id_valid(longest));
+}
+
+static void test_avatar_path_known_hashes(void **state)
+{
+    static const struct {
+        const char *user_id;
+        unsigned version;
+        const char *path;
+    } cases[] = {
+        {"a", 1, "avatars/e4/0c/a/1.png"},                 /* FNV-1a("a") = e40c292c */
+        {"foobar", 7, "avatars/bf/9c/foobar/7.png"},       /* bf9cf968 */
+        {"alice", 3, "avatars/87/22/alice/3.png"},         /* 872213e7 */
+        {"bob", 4294967295u, "avatars/86/c6/bob/4294967295.png"},   /* 86c6a0d4 */
+        {"A-b_c.9", 12, "avatars/51/c3/A-b_c.9/12.png"},   /* 51c35b88 */
+    };
+    char buf[160];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int length = ks_avatar_path(cases[i].user_id, cases[i].version, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].path);
+        assert_int_equal(length, (int)strlen(cases[i].path));
+    }
+}
+
+static void test_avatar_path_limits(void **state)
+{
+    const char *expected = "avatars/87/22/alice/3.png";
+    size_t size = strlen(expected) + 1;
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(ks_avatar_path("alice", 3, buf, size), (int)size - 1);
+    assert_string_equal(buf, expected);
+    assert_int_equal(ks_avatar_path("alice", 3, buf, size - 1), -1);
+    assert_int_equal(ks_avatar_path("alice", 3, buf, 0), -1);
+
+    /* An id that is not valid never becomes a path. */
+    assert_int_equal(ks_avatar_path("../x", 1, buf, sizeof buf), -1);
+    assert_int_equal(ks_avatar_path("a/b", 1, buf, sizeof buf), -1);
+    assert_int_equal(ks_avatar_path("", 1, buf, sizeof buf), -1);
+    assert_int_equal(ks_avatar_path(NULL, 1, buf, sizeof buf), -1);
+}
+
+static void test_item_layer_path(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(ks_item_layer_path(12, 0, buf, sizeof buf), 14);
+    assert_string_equal(buf, "items/12/0.png");
+    assert_int_equal(ks_item_layer_path(2147483647, 255, buf, sizeof buf), 24);
+    assert_string_equal(buf, "items/2147483647/255.png");
+    assert_int_equal(ks_item_layer_path(12, 0, buf, 14), -1);
+    assert_int_equal(ks_item_layer_path(12, 0, buf, 15), 14);
+    assert_int_equal(ks_item_layer_path(-1, 0, buf, sizeof buf), -1);
+    assert_int_equal(ks_item_layer_path(1, -1, buf, sizeof buf), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_user_id_valid),
+        cmocka_unit_test(test_avatar_path_known_hashes),
+        cmocka_unit_test(test_avatar_path_limits),
+        cmocka_unit_test(test_item_layer_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
