@@ -57,6 +57,8 @@ typedef struct {
     ks_db_session_t *db;
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
+    size_t (*frecv)(struct soap *, char *, size_t);   /* gSOAP's own receive */
+    size_t received;         /* bytes the current request has received */
 } ks_api_ctx_t;
 
 static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)

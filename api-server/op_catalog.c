@@ -61,7 +61,7 @@ int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__bo
 
 /* ---- ListCategories ------------------------------------------------------------ */
 
-int ks__ListCategories(struct soap *soap, void *_, struct ks__ListCategoriesResponse *response)
+int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
@@ -71,13 +71,18 @@ int ks__ListCategories(struct soap *soap, void *_, struct ks__ListCategoriesResp
     ks_rc rc;
     int n = 0;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE))
+    if (ks_auth_require(soap, KS_ROLE_SITE) || (name && ks_check_text(soap, "name", name, 64)))
         return soap->error;
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_sql_init(&sql, 256);
+    ks_sql_init(&sql, 512);
     ks_sql_add(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
-                     " FROM categories ORDER BY z_order, id");
+                     " FROM categories");
+    if (name) {
+        ks_sql_add(&sql, " WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+    }
+    ks_sql_add(&sql, " ORDER BY z_order, id");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->category = soap_new_ks__Category(soap, (int)mysql_num_rows(res) + 1);

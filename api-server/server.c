@@ -91,49 +91,101 @@ static int serve_wsdl(struct soap *soap)
 
 /* ---- faults gSOAP raises itself get a stable code too ---------------------------- */
 
-static void code_fault(struct soap *soap)
+/* Counts what each request receives, to tell a malformed request (answered
+ * with a fault) from a keep-alive connection the client closed (not). */
+static size_t counting_frecv(struct soap *soap, char *buf, size_t len)
 {
-    const char *reason, **text;
-    char message[KS_ERR_MAX];
-    int error = soap->error;
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    size_t n;
 
-    if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
-        return;                      /* an operation's own fault */
+    /* The body is over: gSOAP would wait for more XML until recv_timeout. */
+    if (soap->length > 0 && soap->count >= soap->length)
+        return 0;
+    n = ctx->frecv(soap, buf, len);
+    ctx->received += n;
+    return n;
+}
+
+static void append_escaped(char *out, size_t size, const char *text)
+{
+    size_t at = strlen(out);
+    for (; *text && at + 7 < size; text++) {
+        const char *entity = *text == '<' ? "&lt;" : *text == '>' ? "&gt;" : *text == '&' ? "&amp;" : NULL;
+        if (entity)
+            at += (size_t)snprintf(out + at, size - at, "%s", entity);
+        else
+            out[at++] = *text;
+    }
+    out[at] = '\0';
+}
+
+/* Answers a request gSOAP rejected (malformed XML, a missing element, too
+ * large...) with a Client fault carrying a stable code. gSOAP's own fault
+ * writer is not used here: after a failed parse it drops the typed detail. */
+static void send_parse_fault(struct soap *soap)
+{
+    int error = soap->error;
+    const char **text, *code;
+    char body[2048];
+
     soap_set_fault(soap);
     text = soap_faultstring(soap);
-    reason = text && *text ? *text : "malformed request";
-    snprintf(message, sizeof message, "%s", reason);
-    soap->fault = NULL;
-    if (error == SOAP_EOM || error == SOAP_LENGTH || error == 413)
-        ks_fault(soap, "TooLarge", "request too large: %s", message);
-    else if (error == SOAP_EOF)
-        ks_fault(soap, "InvalidArgument", "request ended early or took too long: %s", message);
-    else
-        ks_fault(soap, "InvalidArgument", "%s", message);
+    code = error == SOAP_EOM || error == SOAP_LENGTH || error == 413 ? "TooLarge" : "InvalidArgument";
+    snprintf(body, sizeof body,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
+             " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
+             " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
+             "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
+    append_escaped(body, sizeof body - 300, text && *text ? *text : "malformed request");
+    snprintf(body + strlen(body), sizeof body - strlen(body),
+             "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
+    append_escaped(body, sizeof body - 200, text && *text ? *text : "malformed request");
+    snprintf(body + strlen(body), sizeof body - strlen(body),
+             "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
+             "</SOAP-ENV:Envelope>\n");
+    ks_log_info("rejected a malformed request: %s", text && *text ? *text : "?");
+    soap->error = SOAP_OK;
+    soap->keep_alive = 0;
+    soap->http_content = "text/xml; charset=utf-8";
+    soap->length = strlen(body);
+    if (soap_response(soap, SOAP_FILE + (error == 413 ? 413 : 500)) == SOAP_OK &&
+        soap_send_raw(soap, body, strlen(body)) == SOAP_OK)
+        soap_end_send(soap);
 }
 
 /* Serves the requests of one connection, one after another. */
 static void serve_connection(struct soap *soap)
 {
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
     soap->keep_alive = soap->max_keep_alive + 1;
     do {
         if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
             soap->keep_alive--;
-        if (soap_begin_serve(soap)) {
-            if (soap->error >= SOAP_STOP) {       /* a GET that fget answered */
+        ctx->received = 0;
+        /* The steps of soap_begin_serve(), which would answer errors with its
+         * own fault, without the stable code. */
+        soap_begin(soap);
+        if (soap_begin_recv(soap)) {
+            if (soap->error >= SOAP_STOP && soap->status == SOAP_GET) {   /* fget answered */
                 soap_destroy(soap);
                 soap_end(soap);
                 continue;
             }
-            if (soap->error != SOAP_EOF || soap->buflen > 0) {
-                code_fault(soap);
+            if (soap->error == 401 || soap->error == 404 || soap->error == 405)
                 soap_send_fault(soap);
-            }
+            else if (ctx->received > 0)           /* not a keep-alive connection closing */
+                send_parse_fault(soap);
             break;
         }
-        if (soap_serve_request(soap) && soap->error && soap->error < SOAP_STOP) {
-            code_fault(soap);
-            soap_send_fault(soap);
+        if (soap_envelope_begin_in(soap) || soap_recv_header(soap) || soap_body_begin_in(soap) ||
+            soap_serve_request(soap)) {
+            if (soap->error >= SOAP_STOP || !soap->error)
+                soap->error = SOAP_SYNTAX_ERROR;
+            if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
+                soap_send_fault(soap);           /* an operation's own fault */
+            else
+                send_parse_fault(soap);
             break;
         }
         soap_destroy(soap);
@@ -201,7 +253,7 @@ static void *worker_main(void *arg)
 static void configure(struct soap *soap, const ks_api_conf_t *conf)
 {
     soap_set_imode(soap, SOAP_XML_STRICT | SOAP_IO_KEEPALIVE);
-    soap_set_omode(soap, SOAP_IO_KEEPALIVE);
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE);
     soap_set_namespaces(soap, namespaces);
     soap->bind_flags = SO_REUSEADDR;
     soap->recv_timeout = conf->recv_timeout_s;
@@ -267,6 +319,8 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
             goto done;
         }
         w->soap->user = &w->ctx;
+        w->ctx.frecv = w->soap->frecv;
+        w->soap->frecv = counting_frecv;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             ks_log_error("pthread_create() failed for worker %d", i);
             status = 1;

@@ -194,6 +194,12 @@ static ks_rc ks__listen_tcp(ks_fcgi_server_t *server, const char *hostport, ks_e
     if (rc != KS_OK)
         return rc;
     snprintf(port_text, sizeof port_text, "%d", port);
+    /* "[::1]:17022" */
+    size_t host_length = strlen(host);
+    if (host_length >= 2 && host[0] == '[' && host[host_length - 1] == ']') {
+        memmove(host, host + 1, host_length - 2);
+        host[host_length - 2] = '\0';
+    }
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -334,18 +340,24 @@ static void ks__drain(FCGX_Request *request)
     }
 }
 
+/* Writes the answer. The header is formatted with snprintf: libfcgi's own
+ * FCGX_FPrintF does not know C99 conversions such as %zu. */
 static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_only)
 {
+    char header[256];
     size_t length = strlen(reply->body);
+    int header_length;
 
-    FCGX_FPrintF(request->out,
-                 "Status: %d %s\r\n"
-                 "Content-Type: text/plain; charset=utf-8\r\n"
-                 "Cache-Control: no-store\r\n"
-                 "%s%s%s"
-                 "Content-Length: %zu\r\n\r\n",
-                 reply->status, ks__reason(reply->status), reply->allow ? "Allow: " : "",
-                 reply->allow ? reply->allow : "", reply->allow ? "\r\n" : "", length + 1);
+    header_length = snprintf(header, sizeof header,
+                             "Status: %d %s\r\n"
+                             "Content-Type: text/plain; charset=utf-8\r\n"
+                             "Cache-Control: no-store\r\n"
+                             "%s%s%s"
+                             "Content-Length: %zu\r\n\r\n",
+                             reply->status, ks__reason(reply->status),
+                             reply->allow ? "Allow: " : "", reply->allow ? reply->allow : "",
+                             reply->allow ? "\r\n" : "", length + 1);
+    FCGX_PutStr(header, header_length, request->out);
     if (!head_only) {
         FCGX_PutStr(reply->body, (int)length, request->out);
         FCGX_PutChar('\n', request->out);
@@ -574,7 +586,7 @@ static void *ks__worker_main(void *arg)
     ks_fcgi_server_t *server = worker->server;
 
     for (;;) {
-        int rc;
+        int rc, stopping;
 
         pthread_mutex_lock(&server->lock);
         if (server->stopping) {
@@ -590,9 +602,17 @@ static void *ks__worker_main(void *arg)
         pthread_mutex_lock(&server->lock);
         worker->busy = 1;
         worker->idle_fd = -1;
+        stopping = server->stopping;
         pthread_mutex_unlock(&server->lock);
-        if (rc < 0)
-            break;
+        if (rc < 0) {
+            if (stopping)
+                break;
+            /* EMFILE and the like: keep the worker, do not spin. */
+            ks_log_error("FCGX_Accept_r() failed (%d: %s)", -rc,
+                         rc > -1000 ? strerror(-rc) : "libfcgi error");
+            usleep(100 * 1000);
+            continue;
+        }
         ks__handle(server, &worker->request);
         FCGX_Finish_r(&worker->request);
     }

@@ -6,8 +6,9 @@
  * commented copy), opens the log, prepares the store (items/ and avatars/,
  * leftover ".tmp-*" files of an interrupted write removed), then serves
  * FastCGI until SIGTERM or SIGINT, which stop it gracefully (exit 0).
- * SIGHUP reopens the log, rereading log_file and log_level from the file;
- * other options apply at the next start. Only logs go to stdout/stderr.
+ * SIGHUP (or SIGUSR1, as for nginx) reopens the log, rereading log_file and
+ * log_level from the file; other options apply at the next start. Only logs
+ * go to stdout/stderr.
  *
  * Signals are blocked in every thread and taken by sigwait() in the main
  * thread, so no handler ever runs inside a request.
@@ -223,20 +224,20 @@ static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
     ks_err_t err = {{0}};
 
     if (ks__load_conf(args, &fresh, &err) != KS_OK) {
-        ks_log_error("SIGHUP: configuration not reloaded: %s", err.msg);
+        ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
     if (ks_log_open(KS__PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
-        ks_log_error("SIGHUP: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
+        ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     if (strcmp(fresh.listen, running->listen) != 0 || fresh.threads != running->threads
         || strcmp(fresh.cluster_secret, running->cluster_secret) != 0
         || fresh.max_layer_bytes != running->max_layer_bytes
         || fresh.max_canvas_width != running->max_canvas_width
         || fresh.max_canvas_height != running->max_canvas_height
         || fresh.layer_cache_bytes != running->layer_cache_bytes)
-        ks_log_warn("SIGHUP: log reopened; other changed options apply at the next start");
+        ks_log_warn("reload: log reopened; other changed options apply at the next start");
     else
-        ks_log_info("SIGHUP: log reopened");
+        ks_log_info("reload: log reopened");
 }
 
 int main(int argc, char **argv)
@@ -253,6 +254,17 @@ int main(int argc, char **argv)
     rc = ks__parse_args(argc, argv, &args);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
+
+    /* Block the signals before anything else, so one that comes during start
+     * waits for the loop below, and every thread inherits the mask: only
+     * sigwait() takes them. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);       /* nginx may close a connection we still write to */
 
     ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
     if (ks__load_conf(&args, &conf, &err) != KS_OK) {
@@ -288,14 +300,6 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* Block the signals before any thread starts; only sigwait() takes them. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);   /* nginx may close a connection we still write to */
-
     if (ks_fcgi_server_start(&conf, items, &server, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         ks_item_store_free(items);
@@ -307,7 +311,7 @@ int main(int argc, char **argv)
     for (;;) {
         if (sigwait(&signals, &signal_number) != 0)
             continue;
-        if (signal_number == SIGHUP) {
+        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
             ks__reload(&args, &conf);
             continue;
         }

@@ -142,9 +142,9 @@ int ks__RegisterItem(
     struct ks__LayerInput *layer 1,
     struct ks__RegisterItemResponse *response);
 
-/* site: every category. */
+/* site: every category, or with name only the category of that name. */
 int ks__ListCategories(
-    void *_,
+    char *name 0,
     struct ks__ListCategoriesResponse *response);
 
 /* site: published items, optionally of one category, a page at a time

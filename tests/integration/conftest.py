@@ -17,15 +17,21 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import warnings
+
 import pytest
 import requests
-import zeep
-import zeep.exceptions
-from lxml import etree
-from zeep.transports import Transport
+
+# zeep 4.2 imports the deprecated cgi module; not our concern here.
+warnings.filterwarnings("ignore", message="'cgi' is deprecated", category=DeprecationWarning)
+import zeep  # noqa: E402
+import zeep.exceptions  # noqa: E402
+from lxml import etree  # noqa: E402
+from zeep.transports import Transport  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -127,11 +133,23 @@ class Api:
         pytest.fail("%s(%r) succeeded, a fault was expected; answer: %r" % (
             operation, kwargs, result))
 
-    def post_raw(self, body, action="", auth=True, content_type="text/xml; charset=utf-8"):
-        """POSTs bytes as they are; returns (response, FaultInfo or None)."""
+    def post_raw(self, body, action="", auth=True, content_type="text/xml; charset=utf-8",
+                 timeout=30):
+        """POSTs bytes as they are; returns (response, FaultInfo or None).
+        The whole body is sent with its Content-Length, so the server has no
+        reason to wait: no answer within timeout seconds fails the test."""
         headers = {"Content-Type": content_type, "SOAPAction": '"%s"' % action}
-        response = requests.post(self.endpoint, data=body, headers=headers, timeout=30,
-                                 auth=self.session.auth if auth else None)
+        problem = None
+        try:
+            response = requests.post(self.endpoint, data=body, headers=headers,
+                                     timeout=timeout, auth=self.session.auth if auth else None)
+        except requests.Timeout:
+            problem = "no answer within %s s although the whole body was sent" % timeout
+        except requests.ConnectionError as e:
+            problem = "the server closed the connection without an answer (%s)" % e
+        if problem:                             # outside the except: a short traceback
+            pytest.fail("POST %s of %r: %s" % (self.endpoint, body[:60], problem),
+                        pytrace=False)
         return response, parse_fault(response)
 
 
@@ -155,6 +173,21 @@ def envelope(operation, inner_xml):
             '<soap:Envelope xmlns:soap="%s" xmlns:ks="%s"><soap:Body>'
             '<ks:%s>%s</ks:%s></soap:Body></soap:Envelope>' % (
                 SOAP_ENV, NS, operation, inner_xml, operation)).encode("utf-8")
+
+
+def wait_for(read, what, timeout=10.0):
+    """Polls read() until it returns something true, and returns it. Catalog
+    reads may be served by a replica a moment behind the master, so a fixture
+    waits for what it wrote to be visible before tests look at it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail("%s: not visible after %.0f s (replica lag?)" % (what, timeout),
+                        pytrace=False)
+        time.sleep(0.1)
 
 
 def as_list(value):

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Integration test (ctest `integration`): starts a whole stack of its own
 # (MariaDB master + replica, nginx, API and image servers, the sample catalog)
-# with ./kisekae on port base 27000 and state BUILD_DIR/it-stack, so it runs
+# with ./kisekae on port base 27000 and state BUILD_DIR/it-stack (or a /tmp
+# folder when nginx's workers could not reach BUILD_DIR), so it runs
 # beside a stack started by `./kisekae up`; drives it with the C SOAP client
-# (ks-scenario) and the Python tests in this folder; always tears it down.
+# (ks-scenario, its avatar checked by check_avatar.py against Pillow) and the
+# Python tests in this folder; always tears it down.
 #
 #   tests/integration/run.sh BUILD_DIR
 #
@@ -18,6 +20,13 @@ STATE=$BUILD/it-stack
 PORT_BASE=${KISEKAE_IT_PORT_BASE:-27000}
 KISEKAE=$ROOT/kisekae
 cd "$ROOT"
+
+# As root, nginx workers run as nobody and must reach the image stores; a
+# build folder under e.g. /root cannot host the stack, so use /tmp then.
+if [[ $(id -u) == 0 ]] && ! runuser -u nobody -- test -x "$BUILD" 2>/dev/null; then
+  STATE=/tmp/kisekae-it-$(id -u)-$PORT_BASE
+  echo "== $BUILD is not reachable by user nobody (nginx workers); the stack goes to $STATE"
+fi
 
 failed=()
 
@@ -63,13 +72,30 @@ set -a
 . "$STATE/stack.env"
 set +a
 
-echo "== ks-scenario (C gSOAP client)"
+# ks-scenario writes the layers it uploaded and the avatar it downloaded to
+# OUT_DIR; check_avatar.py composes the same layers with Pillow (the
+# independent oracle) and compares.
+SCENARIO_OUT=$BUILD/it-scenario
+rm -rf "$SCENARIO_OUT"
+mkdir -p "$SCENARIO_OUT"
+echo "== ks-scenario $SCENARIO_OUT (C gSOAP client)"
 if [[ ! -x $BUILD/tests/integration/ks-scenario ]]; then
   echo "FAIL: $BUILD/tests/integration/ks-scenario is not built"
   failed+=(ks-scenario)
-elif ! "$BUILD/tests/integration/ks-scenario"; then
+elif ! "$BUILD/tests/integration/ks-scenario" "$SCENARIO_OUT"; then
   echo "FAIL: ks-scenario"
   failed+=(ks-scenario)
+fi
+# The oracle runs whenever the scenario got as far as downloading the avatar.
+if [[ -f tests/integration/check_avatar.py && -f $SCENARIO_OUT/layers.txt && -f $SCENARIO_OUT/avatar.png ]]; then
+  echo "== check_avatar.py $SCENARIO_OUT (Pillow oracle)"
+  if ! /usr/bin/python3 tests/integration/check_avatar.py "$SCENARIO_OUT"; then
+    echo "FAIL: check_avatar.py"
+    failed+=(check_avatar)
+  fi
+elif [[ ! " ${failed[*]} " == *" ks-scenario "* ]]; then
+  echo "FAIL: ks-scenario left no layers.txt / avatar.png in $SCENARIO_OUT for check_avatar.py"
+  failed+=(check_avatar)
 fi
 
 echo "== pytest tests/integration (Python clients)"
@@ -80,7 +106,7 @@ if ((${#py_tests[@]} == 0)); then
   echo "SKIP: no Python tests in tests/integration yet"
 else
   rc=0
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration || rc=$?
+  /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider tests/integration || rc=$?
   if ((rc == 5)); then
     echo "SKIP: pytest collected no tests"
   elif ((rc != 0)); then

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import oracle
-from conftest import as_list, layer_inputs, unique
+from conftest import as_list, layer_inputs, unique, wait_for
 
 
 def category_list(api):
@@ -80,6 +80,17 @@ def world(admin, site, art):
     register("topB", w.categories["top"], "top-tshirt")
     register("ribbon", w.categories["acc"], "accessory-ribbon")
     register("glasses", w.categories["acc"], "accessory-glasses", with_z=False)
+
+    # catalog reads may come from a replica: wait until it has all of the above
+    our_items = {item.id for item in w.items.values()}
+    our_categories = {item.categoryId for item in w.items.values()}
+
+    def listed_items():
+        return {item.id for category_id in our_categories
+                for item in list_items(site, categoryId=category_id, limit=100)[1]}
+    wait_for(lambda: {c.id for c in w.categories.values()} <= {c.id for c in category_list(site)},
+             "the new categories in ListCategories")
+    wait_for(lambda: our_items <= listed_items(), "the new items in ListItems")
     return w
 
 
@@ -87,6 +98,7 @@ def new_member(site, world):
     user_id = "zeep-%s-%s" % (world.suffix, unique("m").split("-", 1)[1][:6])
     avatar = site.service.CreateAvatar(userId=user_id)
     assert avatar.userId == user_id
+    assert avatar.imageServer, "CreateAvatar named no image server"
     return user_id, avatar
 
 
@@ -116,6 +128,9 @@ def test_categories_are_listed(site, world):
             category.name, category.zOrder, bool(category.exclusive), bool(category.required))
     assert listed[world.categories["acc"].id].exclusive is False
     assert listed[world.categories["hair"].id].zOrder == 50
+    # by name: only that category
+    hair = world.categories["hair"]
+    assert [c.id for c in as_list(site.service.ListCategories(name=hair.name))] == [hair.id]
 
 
 def test_registered_layers_are_trimmed(world, art):
