@@ -58,7 +58,10 @@ typedef struct {
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
     size_t (*frecv)(struct soap *, char *, size_t);   /* gSOAP's own receive */
+    int (*fparse)(struct soap *);                     /* gSOAP's HTTP header parser */
     size_t received;         /* bytes the current request has received */
+    int body_known;          /* 1 once Content-Length is known */
+    size_t body_left;        /* bytes of the body not yet received */
 } ks_api_ctx_t;
 
 static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)

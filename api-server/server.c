@@ -81,6 +81,7 @@ static int serve_wsdl(struct soap *soap)
     before = at ? (size_t)(at - text) : wsdl->size;
     after = at ? wsdl->size - before - strlen(KS_WSDL_LOCATION) : 0;
     soap->http_content = "text/xml; charset=utf-8";
+    soap->keep_alive = 0;    /* gSOAP mishandles a request after a GET on one connection */
     soap->length = before + (at ? strlen(location) : 0) + after;
     if (soap_response(soap, SOAP_FILE) || soap_send_raw(soap, text, before) ||
         (at && (soap_send_raw(soap, location, strlen(location)) ||
@@ -98,12 +99,33 @@ static size_t counting_frecv(struct soap *soap, char *buf, size_t len)
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     size_t n;
 
-    /* The body is over: gSOAP would wait for more XML until recv_timeout. */
-    if (soap->length > 0 && soap->count >= soap->length)
-        return 0;
+    /* Once the body announced by Content-Length is in, the request is over:
+     * without this gSOAP waits recv_timeout for more of a truncated XML. */
+    if (ctx->body_known) {
+        if (ctx->body_left == 0)
+            return 0;
+        if (len > ctx->body_left)
+            len = ctx->body_left;
+    }
     n = ctx->frecv(soap, buf, len);
     ctx->received += n;
+    if (ctx->body_known)
+        ctx->body_left -= n < ctx->body_left ? n : ctx->body_left;
     return n;
+}
+
+/* After gSOAP's HTTP header parser: what of the body is still to come. */
+static int parse_http_header(struct soap *soap)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    int rc = ctx->fparse(soap);
+    size_t buffered = soap->buflen - soap->bufidx;
+
+    if (rc == SOAP_OK && soap->length > 0) {
+        ctx->body_known = 1;
+        ctx->body_left = soap->length > buffered ? (size_t)soap->length - buffered : 0;
+    }
+    return rc;
 }
 
 static void append_escaped(char *out, size_t size, const char *text)
@@ -163,11 +185,12 @@ static void serve_connection(struct soap *soap)
         if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
             soap->keep_alive--;
         ctx->received = 0;
+        ctx->body_known = 0;
         /* The steps of soap_begin_serve(), which would answer errors with its
          * own fault, without the stable code. */
         soap_begin(soap);
         if (soap_begin_recv(soap)) {
-            if (soap->error >= SOAP_STOP && soap->status == SOAP_GET) {   /* fget answered */
+            if (soap->error == SOAP_STOP) {       /* a GET that fget answered */
                 soap_destroy(soap);
                 soap_end(soap);
                 continue;
@@ -321,6 +344,8 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
         w->soap->user = &w->ctx;
         w->ctx.frecv = w->soap->frecv;
         w->soap->frecv = counting_frecv;
+        w->ctx.fparse = w->soap->fparse;
+        w->soap->fparse = parse_http_header;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             ks_log_error("pthread_create() failed for worker %d", i);
             status = 1;

@@ -13,12 +13,14 @@ typedef struct {
     int premultiplied;      /* 1: colour channels are multiplied by alpha */
 } ks_image_t;
 
-/* Allocates a zeroed (fully transparent) width x height image. */
+/* Allocates a zeroed (fully transparent) width x height image. KS_INVALID
+ * for a zero dimension, KS_NOMEM when the size overflows or memory is out. */
 ks_rc ks_image_alloc(ks_image_t *img, uint32_t width, uint32_t height, ks_err_t *err);
 void ks_image_free(ks_image_t *img);
 
 /* Converts in place between straight and premultiplied alpha with exact
- * rounding: c' = round(c * a / 255) and back c = round(c' * 255 / a). */
+ * rounding: c' = round(c * a / 255) and back c = round(c' * 255 / a).
+ * Each does nothing when the image already is in the form asked for. */
 void ks_image_premultiply(ks_image_t *img);
 void ks_image_unpremultiply(ks_image_t *img);
 

@@ -14,8 +14,10 @@ typedef struct {
     uint32_t max_width;           /* default 4096 */
     uint32_t max_height;          /* default 4096 */
     size_t max_decoded_bytes;     /* width * height * 4, default 64 MiB */
-    size_t max_chunk_bytes;       /* largest ancillary chunk kept, default 256 KiB */
-    uint32_t max_chunks;          /* ancillary chunks read at most, default 256 */
+    size_t max_chunk_bytes;       /* largest chunk other than IDAT (and the most a
+                                     compressed text or ICC chunk may inflate to);
+                                     a larger one rejects the file. default 256 KiB */
+    uint32_t max_chunks;          /* ancillary chunks; more reject the file. default 256 */
 } ks_png_limits_t;
 
 /* Fills limits with the defaults above. */
@@ -23,7 +25,8 @@ void ks_png_limits_default(ks_png_limits_t *limits);
 
 /* Decodes a PNG held in memory into out (straight RGBA8, owned by the caller:
  * ks_image_free). Errors: KS_INVALID (not a PNG, truncated, bad CRC, corrupt
- * data) or KS_TOOLARGE (over a limit), with the reason in err. */
+ * data) or KS_TOOLARGE (over a limit), with the reason in err; out is zeroed on
+ * failure. The chunk list is checked against the limits before libpng runs. */
 ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits,
                     ks_image_t *out, ks_err_t *err);
 
