@@ -18,28 +18,17 @@
 
 #include "avatar_store.h"
 #include "fsutil.h"
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
+#include "tmpdir.h"
 
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/ks-test-avatars-XXXXXX");
-
-    if (dir == NULL || mkdtemp(dir) == NULL)
-        return -1;
-    *state = dir;
-    return 0;
+    *state = ks_test_mkdtemp("avatars");
+    return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    nftw(*state, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ks_test_rmtree(*state);
     free(*state);
     return 0;
 }

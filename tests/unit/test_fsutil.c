@@ -19,29 +19,18 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "tmpdir.h"
 #include "sha256.h"
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/ks-test-fsutil-XXXXXX");
-
-    if (dir == NULL || mkdtemp(dir) == NULL)
-        return -1;
-    *state = dir;
-    return 0;
+    *state = ks_test_mkdtemp("fsutil");
+    return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    nftw(*state, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ks_test_rmtree(*state);
     free(*state);
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "tmpdir.h"
 #include "item_store.h"
 #include "png_codec.h"
 #include "sha256.h"
@@ -37,13 +38,6 @@ typedef struct {
     char sha256[KS_SHA256_HEX_SIZE];
 } png_t;
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -62,7 +56,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ks_test_rmtree(f->dir);
     free(f);
     return 0;
 }
