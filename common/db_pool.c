@@ -24,7 +24,8 @@
 typedef struct {
     const ks_db_node_conf_t *conf;
     const char *role;                 /* "master" or "replica" */
-    volatile time_t down_until;       /* shunned until then (monotonic seconds) */
+    time_t down_until;                /* shunned until then (monotonic seconds);
+                                         read and written with __atomic builtins */
 } ks_db_node_t;
 
 struct ks_db_pool {
@@ -115,13 +116,18 @@ void ks_db_session_free(ks_db_session_t *s)
     free(s);
 }
 
+static time_t down_until(const ks_db_node_t *node)
+{
+    return __atomic_load_n(&node->down_until, __ATOMIC_RELAXED);
+}
+
 static void shun(ks_db_pool_t *pool, int index)
 {
     ks_db_node_t *node = &pool->nodes[index];
-    if (node->down_until <= now_s())
+    if (down_until(node) <= now_s())
         ks_log_warn("database %s %s:%d shunned for %d s", node->role, node->conf->host,
                     node->conf->port, KS_DB_SHUN_S);
-    node->down_until = now_s() + KS_DB_SHUN_S;
+    __atomic_store_n(&node->down_until, now_s() + KS_DB_SHUN_S, __ATOMIC_RELAXED);
 }
 
 static ks_rc connect_node(ks_db_session_t *s, int index, MYSQL **out, ks_err_t *err)
@@ -137,7 +143,7 @@ static ks_rc connect_node(ks_db_session_t *s, int index, MYSQL **out, ks_err_t *
         *out = s->conns[index];
         return KS_OK;
     }
-    if (node->down_until > now_s())
+    if (down_until(node) > now_s())
         return ks_err(err, KS_DBDOWN, "database %s %s:%d is shunned after a failure",
                       node->role, node->conf->host, node->conf->port);
     m = mysql_init(NULL);
@@ -179,13 +185,13 @@ ks_rc ks_db_reader(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
         time_t now = now_s();
 
         for (int i = 1; i < pool->node_count; i++)
-            if (!tried[i] && pool->nodes[i].down_until <= now)
+            if (!tried[i] && down_until(&pool->nodes[i]) <= now)
                 total += pool->nodes[i].conf->weight;
         if (total == 0)
             break;
         pick = (int)(rand_r(&s->seed) % (unsigned)total);
         for (int i = 1; i < pool->node_count; i++) {
-            if (tried[i] || pool->nodes[i].down_until > now)
+            if (tried[i] || down_until(&pool->nodes[i]) > now)
                 continue;
             pick -= pool->nodes[i].conf->weight;
             if (pick < 0) {
@@ -193,6 +199,8 @@ ks_rc ks_db_reader(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
                 break;
             }
         }
+        if (index < 0)          /* shunned by another thread meanwhile: count again */
+            continue;
         tried[index] = 1;
         if (connect_node(s, index, out, err) == KS_OK)
             return KS_OK;
