@@ -146,31 +146,40 @@ static void append_escaped(char *out, size_t size, const char *text)
  * writer is not used here: after a failed parse it drops the typed detail. */
 static void send_parse_fault(struct soap *soap)
 {
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int error = soap->error;
-    const char **text, *code;
-    char body[2048];
+    const char **text, *reason, *code = "InvalidArgument";
+    char body[2048], size_reason[160];
+    ULONG64 limit = soap->recv_maxlength;
 
     soap_set_fault(soap);
     text = soap_faultstring(soap);
-    code = error == SOAP_EOM || error == SOAP_LENGTH || error == 413 ? "TooLarge" : "InvalidArgument";
+    reason = text && *text ? *text : "malformed request";
+    /* gSOAP reports recv_maxlength as an end of file: tell the caller the truth. */
+    if (error == SOAP_EOM || (limit && (soap->length > limit || ctx->received > limit))) {
+        code = "TooLarge";
+        snprintf(size_reason, sizeof size_reason, "request larger than the %llu-byte limit",
+                 (unsigned long long)limit);
+        reason = size_reason;
+    }
     snprintf(body, sizeof body,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
              " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
              " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
              "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
-    append_escaped(body, sizeof body - 300, text && *text ? *text : "malformed request");
+    append_escaped(body, sizeof body - 300, reason);
     snprintf(body + strlen(body), sizeof body - strlen(body),
              "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
-    append_escaped(body, sizeof body - 200, text && *text ? *text : "malformed request");
+    append_escaped(body, sizeof body - 200, reason);
     snprintf(body + strlen(body), sizeof body - strlen(body),
              "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
              "</SOAP-ENV:Envelope>\n");
-    ks_log_info("rejected a malformed request: %s", text && *text ? *text : "?");
+    ks_log_info("rejected a request: %s", reason);
     soap->error = SOAP_OK;
     soap->keep_alive = 0;
     soap->http_content = "text/xml; charset=utf-8";
     soap->length = strlen(body);
-    if (soap_response(soap, SOAP_FILE + (error == 413 ? 413 : 500)) == SOAP_OK &&
+    if (soap_response(soap, SOAP_FILE + 500) == SOAP_OK &&
         soap_send_raw(soap, body, strlen(body)) == SOAP_OK)
         soap_end_send(soap);
 }

@@ -14,7 +14,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from conftest import Api, as_list, envelope, layer_inputs, unique, wait_for
+from conftest import NS, Api, as_list, envelope, layer_inputs, unique, wait_for
 
 UNKNOWN_ID = 2147480000                 # an id no test stack reaches
 
@@ -166,6 +166,19 @@ def test_layer_too_large(admin, world, unchanged):
     assert len(png) > 2 * 1024 * 1024
     Image.open(io.BytesIO(png)).load()          # a valid PNG, only too big
     assert_fault(register_bad(admin, world, png), "TooLarge")
+
+
+def test_request_over_the_size_limit(admin, world, unchanged):
+    """A request larger than the API's max_request_bytes (16m by default) is
+    refused at once with TooLarge, not read to the end or taken for bad XML."""
+    filler = "A" * (20 * 1024 * 1024)
+    body = envelope("RegisterItem", "<ks:categoryId>%d</ks:categoryId><ks:name>%s</ks:name>"
+                    "<ks:price>1</ks:price><ks:layer><ks:png>%s</ks:png></ks:layer>"
+                    % (world.category.id, unique("faults huge"), filler))
+    response, info = admin.post_raw(body, action=NS + "#RegisterItem", timeout=10)
+    assert info is not None, "not a SOAP fault: HTTP %d" % response.status_code
+    assert info.faultcode.rpartition(":")[2] == "Client", info
+    assert info.code == "TooLarge", info
 
 
 def test_layer_wrong_dimensions(admin, world, unchanged):
