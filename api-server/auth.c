@@ -105,21 +105,21 @@ static ks_rc verify(struct soap *soap, const char *name, const char *password, u
     MYSQL *conn;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     *roles = 0;
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return rc;
-    ks_sql_init(&sql, 1024);
-    ks_sql_add(&sql, "SELECT secret_hash, role FROM api_clients WHERE enabled = 1 AND name = ");
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT secret_hash, role FROM api_clients WHERE enabled = 1 AND name = ");
     ks_sql_str(&sql, conn, name);
     rc = ks_sql_run(&sql, ctx->db, conn, &res, &ctx->err);
     if (rc == KS_OK && (row = mysql_fetch_row(res)) && secret_matches(password, row[0]))
         *roles = role_bit(row[1]);
     if (res)
         mysql_free_result(res);
-    ks_sql_free(&sql);
+    ks_buf_free(&sql);
     return rc;
 }
 

@@ -56,23 +56,23 @@ ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const
                        unsigned version, int canvas_width, int canvas_height,
                        const ks_layer_row_t *layers, int count)
 {
-    ks_sql_t body;     /* a bounded growing buffer serves as well for text */
+    ks_buf_t body;
     const char *headers[] = {NULL, "Content-Type: text/plain", NULL};
     long status = 0;
     ks_rc rc;
 
-    ks_sql_init(&body, 64 * 1024);
-    ks_sql_add(&body, "user_id %s\nversion %u\ncanvas %d %d\n", user_id, version, canvas_width,
+    ks_buf_init(&body, 64 * 1024);
+    ks_buf_addf(&body, "user_id %s\nversion %u\ncanvas %d %d\n", user_id, version, canvas_width,
                canvas_height);
     for (int i = 0; i < count; i++)
-        ks_sql_add(&body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
+        ks_buf_addf(&body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
                    layers[i].z_order, layers[i].x, layers[i].y, layers[i].sha256);
     if (body.overflow) {
-        ks_sql_free(&body);
+        ks_buf_free(&body);
         return ks_err(&ctx->err, KS_TOOLARGE, "compose request of %d layers is too large", count);
     }
     rc = call(ctx, server, "POST", "/internal/compose", headers, body.data, body.len, &status);
-    ks_sql_free(&body);
+    ks_buf_free(&body);
     if (rc != KS_OK && status == 409)
         return KS_CONFLICT;
     return rc;

@@ -107,7 +107,7 @@ ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role, cons
     ks_db_session_t *db = ks_db_session_new(pool);
     char hash[160];
     MYSQL *conn;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if (!db)
@@ -123,13 +123,13 @@ ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role, cons
     if ((rc = ks_auth_hash_secret(secret, hash, sizeof hash, err)) != KS_OK ||
         (rc = ks_db_master(db, &conn, err)) != KS_OK)
         goto done;
-    ks_sql_init(&sql, 1024);
-    ks_sql_add(&sql, "INSERT INTO api_clients (name, secret_hash, role) VALUES (");
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO api_clients (name, secret_hash, role) VALUES (");
     ks_sql_str(&sql, conn, name);
-    ks_sql_add(&sql, ", '%s', '%s') ON DUPLICATE KEY UPDATE secret_hash = VALUES(secret_hash),"
+    ks_buf_addf(&sql, ", '%s', '%s') ON DUPLICATE KEY UPDATE secret_hash = VALUES(secret_hash),"
                      " role = VALUES(role), enabled = 1", hash, role);
     rc = ks_sql_run(&sql, db, conn, NULL, err);
-    ks_sql_free(&sql);
+    ks_buf_free(&sql);
 done:
     ks_db_session_free(db);
     return rc;
@@ -147,18 +147,18 @@ ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, k
         goto done;
     for (int i = 0; i < conf->image_server_count && rc == KS_OK; i++) {
         const ks_api_image_server_conf_t *s = &conf->image_servers[i];
-        ks_sql_t sql;
-        ks_sql_init(&sql, 2048);
-        ks_sql_add(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight) VALUES (");
+        ks_buf_t sql;
+        ks_buf_init(&sql, 2048);
+        ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight) VALUES (");
         ks_sql_str(&sql, conn, s->name);
-        ks_sql_add(&sql, ", ");
+        ks_buf_addf(&sql, ", ");
         ks_sql_str(&sql, conn, s->internal_url);
-        ks_sql_add(&sql, ", ");
+        ks_buf_addf(&sql, ", ");
         ks_sql_str(&sql, conn, s->public_url);
-        ks_sql_add(&sql, ", %d) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
+        ks_buf_addf(&sql, ", %d) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
                          " public_url = VALUES(public_url), weight = VALUES(weight)", s->weight);
         rc = ks_sql_run(&sql, db, conn, NULL, err);
-        ks_sql_free(&sql);
+        ks_buf_free(&sql);
     }
 done:
     ks_db_session_free(db);

@@ -60,17 +60,17 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
                            const char *server_name, ks_member_t *member, ks_image_server_t *server)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
     if ((rc = ks_store_pick_image_server(ctx, conn, server_name, server)) != KS_OK)
         goto fail;
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
-    ks_sql_add(&sql, ", %d, 1)", server->id);
+    ks_buf_addf(&sql, ", %d, 1)", server->id);
     rc = ks_store_run(ctx, conn, &sql, NULL);
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
@@ -82,19 +82,19 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
     member->version = 1;
 
     /* New members own and wear the default item of each required category. */
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "INSERT INTO inventory (member_id, item_id) SELECT %lld, default_item_id"
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO inventory (member_id, item_id) SELECT %lld, default_item_id"
                      " FROM categories WHERE required = 1 AND default_item_id IS NOT NULL",
                member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
                      " FROM inventory WHERE member_id = %lld", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
                server->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
@@ -171,7 +171,7 @@ int ks__GrantItem(struct soap *soap, char *userId, int itemId,
     MYSQL *conn;
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
@@ -179,8 +179,8 @@ int ks__GrantItem(struct soap *soap, char *userId, int itemId,
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_member(ctx, conn, userId, 0, &member)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT status FROM items WHERE id = %d", itemId);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT status FROM items WHERE id = %d", itemId);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     row = mysql_fetch_row(res);
@@ -192,8 +192,8 @@ int ks__GrantItem(struct soap *soap, char *userId, int itemId,
     if (rc != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
                member.id, itemId);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
@@ -234,11 +234,11 @@ static ks_rc load_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ou
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
                      " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
                      " WHERE o.member_id = %lld", member_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -261,19 +261,19 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, con
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if (wear_count == 0)
         return KS_OK;
-    ks_sql_init(&sql, 4096);
-    ks_sql_add(&sql, "SELECT i.id, i.category_id, c.exclusive, i.status, inv.item_id IS NOT NULL"
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, i.status, inv.item_id IS NOT NULL"
                      " FROM items i JOIN categories c ON c.id = i.category_id"
                      " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
                      " WHERE i.id IN (", member_id);
     for (int i = 0; i < wear_count; i++)
-        ks_sql_add(&sql, "%s%d", i ? ", " : "", wear[i]);
-    ks_sql_add(&sql, ")");
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", wear[i]);
+    ks_buf_addf(&sql, ")");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     for (int i = 0; i < wear_count; i++)
@@ -305,6 +305,34 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, con
     return rc;
 }
 
+/* Fails with KS_NOTFOUND naming the first of ids that is no item. */
+static ks_rc check_items_exist(ks_api_ctx_t *ctx, MYSQL *conn, const int *ids, int count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int found[KS_OUTFIT_MAX] = {0};
+
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT id FROM items WHERE id IN (");
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", ids[i]);
+    ks_buf_addf(&sql, ")");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)))
+        for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
+            found[i] |= ids[i] == atoi(row[0]);
+    mysql_free_result(res);
+    for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
+        if (!found[i])
+            return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", ids[i]);
+    return KS_OK;
+}
+
 /* Fails when the change takes off the last item of a required category.
  * (A member who wears nothing of a category made required later is left
  * alone: the rule guards what is worn, it does not force new items on.) */
@@ -313,11 +341,11 @@ static ks_rc check_required(ks_api_ctx_t *ctx, MYSQL *conn, const outfit_t *befo
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT id, name FROM categories WHERE required = 1");
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     while (rc == KS_OK && (row = mysql_fetch_row(res))) {
@@ -338,29 +366,29 @@ static ks_rc check_required(ks_api_ctx_t *ctx, MYSQL *conn, const outfit_t *befo
 static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                           const outfit_t *before, const outfit_t *after)
 {
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
     int removed = 0, added = 0;
 
-    ks_sql_init(&sql, 4096);
-    ks_sql_add(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
     for (int i = 0; i < before->count; i++)
         if (outfit_find(after, before->items[i].item_id) < 0)
-            ks_sql_add(&sql, "%s%d", removed++ ? ", " : "", before->items[i].item_id);
-    ks_sql_add(&sql, ")");
+            ks_buf_addf(&sql, "%s%d", removed++ ? ", " : "", before->items[i].item_id);
+    ks_buf_addf(&sql, ")");
     if (removed && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return rc;
-    ks_sql_free(&sql);
+    ks_buf_free(&sql);
 
-    ks_sql_init(&sql, 4096);
-    ks_sql_add(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
     for (int i = 0; i < after->count; i++)
         if (outfit_find(before, after->items[i].item_id) < 0)
-            ks_sql_add(&sql, "%s(%lld, %d)", added++ ? ", " : "", member_id,
+            ks_buf_addf(&sql, "%s(%lld, %d)", added++ ? ", " : "", member_id,
                        after->items[i].item_id);
     if (added && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return rc;
-    ks_sql_free(&sql);
+    ks_buf_free(&sql);
     return KS_OK;
 }
 
@@ -371,7 +399,7 @@ static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, 
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     worn_t wear_info[KS_OUTFIT_MAX];
     outfit_t before, after;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
@@ -381,18 +409,8 @@ static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, 
         (rc = load_outfit(ctx, conn, member->id, &before)) != KS_OK ||
         (rc = check_wear(ctx, conn, member->id, wear, wear_count, wear_info)) != KS_OK)
         goto fail;
-    for (int i = 0; i < remove_count; i++) {
-        ks_sql_init(&sql, 128);
-        ks_sql_add(&sql, "SELECT 1 FROM items WHERE id = %d", remove[i]);
-        MYSQL_RES *res;
-        if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-            goto fail;
-        if (mysql_num_rows(res) == 0)
-            rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", remove[i]);
-        mysql_free_result(res);
-        if (rc != KS_OK)
-            goto fail;
-    }
+    if ((rc = check_items_exist(ctx, conn, remove, remove_count)) != KS_OK)
+        goto fail;
 
     after = before;
     for (int i = 0; i < remove_count; i++) {
@@ -418,8 +436,8 @@ static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, 
 
     if ((rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK)
         goto fail;
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
     member->version++;

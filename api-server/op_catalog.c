@@ -27,7 +27,7 @@ int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__bo
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     struct ks__Category *c;
     MYSQL *conn;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
@@ -36,10 +36,10 @@ int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__bo
         return ks_fault(soap, "InvalidArgument", "zOrder must be -100000..100000");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_sql_init(&sql, 1024);
-    ks_sql_add(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
     ks_sql_str(&sql, conn, name);
-    ks_sql_add(&sql, ", %d, %d, %d)", zOrder, exclusive == true_, required == true_);
+    ks_buf_addf(&sql, ", %d, %d, %d)", zOrder, exclusive == true_, required == true_);
     rc = ks_store_run(ctx, conn, &sql, NULL);
     if (rc == KS_CONFLICT)
         return ks_fault(soap, "Conflict", "a category named \"%s\" already exists", name);
@@ -67,7 +67,7 @@ int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesR
     MYSQL *conn;
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
     int n = 0;
 
@@ -75,14 +75,14 @@ int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesR
         return soap->error;
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
                      " FROM categories");
     if (name) {
-        ks_sql_add(&sql, " WHERE name = ");
+        ks_buf_addf(&sql, " WHERE name = ");
         ks_sql_str(&sql, conn, name);
     }
-    ks_sql_add(&sql, " ORDER BY z_order, id");
+    ks_buf_addf(&sql, " ORDER BY z_order, id");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->category = soap_new_ks__Category(soap, (int)mysql_num_rows(res) + 1);
@@ -170,14 +170,14 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const 
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     int category_z;
     ks_rc rc;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT z_order FROM categories WHERE id = %d FOR UPDATE", category_id);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT z_order FROM categories WHERE id = %d FOR UPDATE", category_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         goto fail;
     row = mysql_fetch_row(res);
@@ -188,11 +188,11 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const 
         goto fail;
     }
 
-    ks_sql_init(&sql, 1024);
-    ks_sql_add(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
                category_id);
     ks_sql_str(&sql, conn, name);
-    ks_sql_add(&sql, ", '%s', %d)", status, price);
+    ks_buf_addf(&sql, ", '%s', %d)", status, price);
     rc = ks_store_run(ctx, conn, &sql, NULL);
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", name);
@@ -203,18 +203,18 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const 
     for (int i = 0; i < count; i++) {
         prepared_layer_t *l = &layers[i];
         l->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
-        ks_sql_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
-        ks_sql_add(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
+        ks_buf_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
+        ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
                          " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, '%s', ",
                    *item_id, i, l->z_order, l->x, l->y, l->width, l->height, l->sha256);
         ks_sql_blob(&sql, conn, l->png, l->png_size);
-        ks_sql_add(&sql, ")");
+        ks_buf_addf(&sql, ")");
         if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
             goto fail;
     }
     if (make_default) {
-        ks_sql_init(&sql, 256);
-        ks_sql_add(&sql, "UPDATE categories SET default_item_id = %d WHERE id = %d", *item_id,
+        ks_buf_init(&sql, 256);
+        ks_buf_addf(&sql, "UPDATE categories SET default_item_id = %d WHERE id = %d", *item_id,
                    category_id);
         if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
             goto fail;
@@ -241,17 +241,17 @@ static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepa
             ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, i, layers[i].png,
                                           layers[i].png_size, layers[i].sha256);
             ks_err_t ignored;
-            ks_sql_t sql;
+            ks_buf_t sql;
 
-            ks_sql_init(&sql, 1024);
-            ks_sql_add(&sql, "INSERT INTO item_replicas (image_server_id, item_id, layer_no, sha256,"
+            ks_buf_init(&sql, 1024);
+            ks_buf_addf(&sql, "INSERT INTO item_replicas (image_server_id, item_id, layer_no, sha256,"
                              " state, last_error) VALUES (%d, %d, %d, '%s', '%s', ",
                        servers[s].id, item_id, i, layers[i].sha256, rc == KS_OK ? "ok" : "failed");
             ks_sql_str(&sql, conn, rc == KS_OK ? NULL : ctx->err.msg);
-            ks_sql_add(&sql, ") ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), state = VALUES(state),"
+            ks_buf_addf(&sql, ") ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), state = VALUES(state),"
                              " attempts = attempts + 1, last_error = VALUES(last_error)");
             ks_sql_run(&sql, ctx->db, conn, NULL, &ignored);
-            ks_sql_free(&sql);
+            ks_buf_free(&sql);
         }
     }
 }
@@ -335,17 +335,17 @@ static ks_rc load_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     if (count == 0)
         return KS_OK;
-    ks_sql_init(&sql, 4096);
-    ks_sql_add(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
                      " FROM item_layers WHERE item_id IN (");
     for (int i = 0; i < count; i++)
-        ks_sql_add(&sql, "%s%d", i ? ", " : "", items[i].id);
-    ks_sql_add(&sql, ") ORDER BY item_id, layer_no");
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
+    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     for (int i = 0; i < count; i++) {
@@ -386,7 +386,7 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     MYSQL *conn;
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
     int n = 0;
 
@@ -402,16 +402,16 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT COUNT(*) FROM items WHERE %s", where);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM items WHERE %s", where);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     row = mysql_fetch_row(res);
     response->total = row ? atoi(row[0]) : 0;
     mysql_free_result(res);
 
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "SELECT id, category_id, name, status, price FROM items WHERE %s"
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items WHERE %s"
                      " ORDER BY id LIMIT %d OFFSET %d", where, page_limit, page_offset);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);

@@ -4,10 +4,10 @@
 #include <string.h>
 #include "store.h"
 
-ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_sql_t *sql, MYSQL_RES **result)
+ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result)
 {
     ks_rc rc = ks_sql_run(sql, ctx->db, conn, result, &ctx->err);
-    ks_sql_free(sql);
+    ks_buf_free(sql);
     return rc;
 }
 
@@ -37,14 +37,14 @@ ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int f
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql, "SELECT id, image_server_id, version FROM members WHERE user_id = ");
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT id, image_server_id, version FROM members WHERE user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if (for_update)
-        ks_sql_add(&sql, " FOR UPDATE");
+        ks_buf_addf(&sql, " FOR UPDATE");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     row = mysql_fetch_row(res);
@@ -75,11 +75,11 @@ ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_ser
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE id = %d", id);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE id = %d", id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     if ((row = mysql_fetch_row(res)))
@@ -95,16 +95,16 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 512);
+    ks_buf_init(&sql, 512);
     if (name) {
-        ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
+        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
         ks_sql_str(&sql, conn, name);
-        ks_sql_add(&sql, " FOR UPDATE");
+        ks_buf_addf(&sql, " FOR UPDATE");
     } else {
-        ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0"
+        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0"
                          " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
     }
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -127,12 +127,12 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
     *count = 0;
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' ORDER BY id");
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' ORDER BY id");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     while ((row = mysql_fetch_row(res)) && *count < max)
@@ -147,12 +147,12 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
     int n;
 
-    ks_sql_init(&sql, 512);
-    ks_sql_add(&sql,
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql,
                "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
                " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
@@ -188,12 +188,12 @@ ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, i
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
     int n;
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT item_id FROM outfit WHERE member_id = %lld ORDER BY item_id",
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT item_id FROM outfit WHERE member_id = %lld ORDER BY item_id",
                member_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -215,11 +215,11 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
     MYSQL_RES *res;
     MYSQL_ROW row;
     unsigned long *lengths;
-    ks_sql_t sql;
+    ks_buf_t sql;
     ks_rc rc;
 
-    ks_sql_init(&sql, 256);
-    ks_sql_add(&sql, "SELECT png FROM item_layers WHERE item_id = %d AND layer_no = %d",
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT png FROM item_layers WHERE item_id = %d AND layer_no = %d",
                item_id, layer_no);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;

@@ -34,8 +34,8 @@ ks_rc ks_store_begin(ks_api_ctx_t *ctx, MYSQL *conn);
 ks_rc ks_store_commit(ks_api_ctx_t *ctx, MYSQL *conn);
 void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn);
 
-/* Runs sql (built with ks_sql_*) and frees it. */
-ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_sql_t *sql, MYSQL_RES **result);
+/* Runs sql (a ks_buf_t built with ks_buf_addf and ks_sql_str) and frees it. */
+ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result);
 
 /* The member user_id (KS_NOTFOUND when there is none); for_update locks its
  * row until the transaction ends. */

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,89 +253,29 @@ ks_rc ks_db_query(ks_db_session_t *s, MYSQL *conn, const char *sql, size_t len,
     return KS_ERROR;
 }
 
-/* ---- the SQL builder ------------------------------------------------------ */
+/* ---- SQL in a ks_buf_t ------------------------------------------------------ */
 
-void ks_sql_init(ks_sql_t *sql, size_t max)
+void ks_sql_blob(ks_buf_t *sql, MYSQL *conn, const void *data, size_t size)
 {
-    memset(sql, 0, sizeof *sql);
-    sql->max = max;
-}
-
-void ks_sql_free(ks_sql_t *sql)
-{
-    free(sql->data);
-    memset(sql, 0, sizeof *sql);
-}
-
-void ks_sql_reset(ks_sql_t *sql)
-{
-    sql->len = 0;
-    sql->overflow = 0;
-    if (sql->data)
-        sql->data[0] = '\0';
-}
-
-static int reserve(ks_sql_t *sql, size_t extra)
-{
-    size_t need = sql->len + extra + 1, cap;
-    char *data;
-
-    if (sql->overflow || need > sql->max) {
-        sql->overflow = 1;
-        return -1;
-    }
-    if (need <= sql->cap)
-        return 0;
-    cap = sql->cap ? sql->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    if (cap > sql->max + 1)
-        cap = sql->max + 1;
-    data = realloc(sql->data, cap);
-    if (!data) {
-        sql->overflow = 1;
-        return -1;
-    }
-    sql->data = data;
-    sql->cap = cap;
-    return 0;
-}
-
-void ks_sql_add(ks_sql_t *sql, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || reserve(sql, (size_t)n) != 0)
+    char *at = ks_buf_reserve(sql, size * 2 + 2);   /* escaping at most doubles */
+    if (!at)
         return;
-    va_start(ap, fmt);
-    vsnprintf(sql->data + sql->len, sql->cap - sql->len, fmt, ap);
-    va_end(ap);
-    sql->len += (size_t)n;
+    *at++ = '\'';
+    at += mysql_real_escape_string(conn, at, data, (unsigned long)size);
+    *at++ = '\'';
+    *at = '\0';
+    sql->len = (size_t)(at - sql->data);
 }
 
-void ks_sql_blob(ks_sql_t *sql, MYSQL *conn, const void *data, size_t size)
-{
-    if (reserve(sql, size * 2 + 2) != 0)
-        return;
-    sql->data[sql->len++] = '\'';
-    sql->len += mysql_real_escape_string(conn, sql->data + sql->len, data, (unsigned long)size);
-    sql->data[sql->len++] = '\'';
-    sql->data[sql->len] = '\0';
-}
-
-void ks_sql_str(ks_sql_t *sql, MYSQL *conn, const char *s)
+void ks_sql_str(ks_buf_t *sql, MYSQL *conn, const char *s)
 {
     if (!s)
-        ks_sql_add(sql, "NULL");
+        ks_buf_addf(sql, "NULL");
     else
         ks_sql_blob(sql, conn, s, strlen(s));
 }
 
-ks_rc ks_sql_run(ks_sql_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
+ks_rc ks_sql_run(ks_buf_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
                  ks_err_t *err)
 {
     if (sql->overflow)

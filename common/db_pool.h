@@ -11,6 +11,7 @@
 #define KS_DB_POOL_H
 
 #include <mysql.h>
+#include "buf.h"
 #include "ks.h"
 
 #define KS_DB_REPLICAS_MAX 16
@@ -63,24 +64,15 @@ ks_rc ks_db_reader(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
 ks_rc ks_db_query(ks_db_session_t *session, MYSQL *conn, const char *sql, size_t len,
                   MYSQL_RES **result, ks_err_t *err);
 
-/* A growing SQL statement with a maximum size (no unbounded growth). User
- * strings go in only through ks_sql_str/ks_sql_blob, which escape them. */
-typedef struct {
-    char *data;
-    size_t len, cap, max;
-    int overflow;          /* set when an append would pass max */
-} ks_sql_t;
+/* SQL statements are built in a ks_buf_t (buf.h), whose maximum bounds them.
+ * Caller input goes in only through ks_sql_str/ks_sql_blob, which escape it;
+ * ks_buf_addf is for trusted text alone. */
 
-void ks_sql_init(ks_sql_t *sql, size_t max);
-void ks_sql_free(ks_sql_t *sql);
-void ks_sql_reset(ks_sql_t *sql);
-/* Appends trusted text: never put caller input in fmt's arguments. */
-void ks_sql_add(ks_sql_t *sql, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends 'escaped s' (or NULL when s is NULL). */
-void ks_sql_str(ks_sql_t *sql, MYSQL *conn, const char *s);
-void ks_sql_blob(ks_sql_t *sql, MYSQL *conn, const void *data, size_t size);
+void ks_sql_str(ks_buf_t *sql, MYSQL *conn, const char *s);
+void ks_sql_blob(ks_buf_t *sql, MYSQL *conn, const void *data, size_t size);
 /* Runs the statement built so far (KS_TOOLARGE when it overflowed). */
-ks_rc ks_sql_run(ks_sql_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
+ks_rc ks_sql_run(ks_buf_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
                  ks_err_t *err);
 
 #endif

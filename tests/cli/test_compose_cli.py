@@ -128,7 +128,6 @@ def test_same_input_same_bytes(tmp_path):
     (["-o", "OUT", "NOTPNG"], 1, "not a PNG"),
 ])
 def test_bad_input(tmp_path, args, status, message):
-    (tmp_path / "LAYER").write_bytes(b"")
     Image.new("RGBA", (4, 4)).save(tmp_path / "LAYER", format="PNG")
     (tmp_path / "NOTPNG").write_bytes(b"GIF89a not a png at all")
     args = [str(tmp_path / a) if a in ("OUT", "MISSING", "NOTPNG") or a.startswith("LAYER")

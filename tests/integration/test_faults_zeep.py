@@ -144,6 +144,14 @@ def test_change_outfit_unknown_item(site, world, unchanged):
                  "NotFound")
 
 
+def test_change_outfit_remove_unknown_item(site, world, unchanged):
+    """One unknown id among real ones in remove: NotFound naming it, nothing changes."""
+    fault = site.fault("ChangeOutfit", userId=world.user_id,
+                       remove=[world.owned.id, UNKNOWN_ID])
+    assert_fault(fault, "NotFound")
+    assert str(UNKNOWN_ID) in fault.message
+
+
 # ---- RegisterItem: bad layers ------------------------------------------------
 
 def register_bad(admin, world, png, **kwargs):
