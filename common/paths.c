@@ -35,7 +35,9 @@ static uint32_t ks__fnv1a32(const char *s)
     return hash;
 }
 
-int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size)
+/* "<top>/ab/cd/<user_id>/<leaf>" for a valid user_id, or -1. */
+static int ks__member_path(const char *top, const char *user_id, const char *leaf, char *buf,
+                           size_t size)
 {
     char hex[9];
     int length;
@@ -44,7 +46,43 @@ int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size
     if (!ks_user_id_valid(user_id))
         return -1;
     snprintf(hex, sizeof hex, "%08x", (unsigned)ks__fnv1a32(user_id));
-    length = snprintf(buf, size, "avatars/%.2s/%.2s/%s/%u.png", hex, hex + 2, user_id, version);
+    length = snprintf(buf, size, "%s/%.2s/%.2s/%s/%s", top, hex, hex + 2, user_id, leaf);
+    if (length < 0 || (size_t)length >= size)
+        return -1;
+    return length;
+}
+
+int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size)
+{
+    char leaf[32];
+
+    snprintf(leaf, sizeof leaf, "%u.png", version);
+    return ks__member_path("avatars", user_id, leaf, buf, size);
+}
+
+int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_t size)
+{
+    char leaf[32];
+
+    snprintf(leaf, sizeof leaf, "%u-thumb.png", version);
+    return ks__member_path("avatars", user_id, leaf, buf, size);
+}
+
+int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size)
+{
+    char leaf[32];
+
+    snprintf(leaf, sizeof leaf, "%u.jpg", photo_id);
+    return ks__member_path("albums", user_id, leaf, buf, size);
+}
+
+int ks_scene_path(int scene_id, char *buf, size_t size)
+{
+    int length;
+
+    if (scene_id < 0)
+        return -1;
+    length = snprintf(buf, size, "scenes/%d.png", scene_id);
     if (length < 0 || (size_t)length >= size)
         return -1;
     return length;

@@ -17,6 +17,15 @@ int ks_user_id_valid(const char *user_id);
  * folders. Returns the length, or -1 when it does not fit in size. */
 int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size);
 
+/* "avatars/ab/cd/<user_id>/<version>-thumb.png", the bust-up thumbnail. */
+int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_t size);
+
+/* "albums/ab/cd/<user_id>/<photo_id>.jpg", an album photo (same ab/cd). */
+int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size);
+
+/* "scenes/<scene_id>.png", a scene's background. Returns the length or -1. */
+int ks_scene_path(int scene_id, char *buf, size_t size);
+
 /* "items/<item_id>/<layer_no>.png". Returns the length or -1. */
 int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size);
 

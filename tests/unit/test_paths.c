@@ -94,6 +94,31 @@ static void test_item_layer_path(void **state)
     assert_int_equal(ks_item_layer_path(1, -1, buf, sizeof buf), -1);
 }
 
+static void test_member_paths_share_the_folder(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(ks_avatar_thumb_path("alice", 3, buf, sizeof buf), 31);
+    assert_string_equal(buf, "avatars/87/22/alice/3-thumb.png");
+    assert_int_equal(ks_album_path("alice", 17, buf, sizeof buf), 25);
+    assert_string_equal(buf, "albums/87/22/alice/17.jpg");
+    assert_int_equal(ks_album_path("../x", 1, buf, sizeof buf), -1);
+    assert_int_equal(ks_avatar_thumb_path("a/b", 1, buf, sizeof buf), -1);
+    assert_int_equal(ks_album_path("alice", 17, buf, 25), -1);
+}
+
+static void test_scene_path(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    assert_int_equal(ks_scene_path(3, buf, sizeof buf), 12);
+    assert_string_equal(buf, "scenes/3.png");
+    assert_int_equal(ks_scene_path(-1, buf, sizeof buf), -1);
+    assert_int_equal(ks_scene_path(3, buf, 12), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +126,8 @@ int main(void)
         cmocka_unit_test(test_avatar_path_known_hashes),
         cmocka_unit_test(test_avatar_path_limits),
         cmocka_unit_test(test_item_layer_path),
+        cmocka_unit_test(test_member_paths_share_the_folder),
+        cmocka_unit_test(test_scene_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
