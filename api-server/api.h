@@ -6,8 +6,8 @@
  * listener, worker pool, WSDL on GET), auth.c (HTTP Basic against
  * api_clients), fault.c (SOAP faults with stable codes), store.c (SQL the
  * operations share), image_client.c (calls to image servers), migrate.c
- * (schema migrations, API credentials), op_catalog.c and op_avatar.c (the
- * SOAP operations).
+ * (schema migrations, API credentials), op_catalog.c, op_avatar.c and
+ * op_system.c (the SOAP operations).
  */
 #ifndef KS_API_H
 #define KS_API_H
@@ -69,8 +69,12 @@ static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
     return (ks_api_ctx_t *)soap->user;
 }
 
-/* server.c: serves until SIGTERM/SIGINT. Returns the exit status. */
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool);
+/* Reloads what may change while serving (on SIGHUP); err says why not. */
+typedef ks_rc (*ks_api_reload_fn)(ks_db_pool_t *pool, ks_err_t *err);
+
+/* server.c: serves until SIGTERM/SIGINT, calling reload (in the accepting
+ * thread) on SIGHUP. Returns the exit status. */
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload);
 
 /* fault.c: sets a SOAP fault whose detail carries code (one of the stable
  * codes of wsdl/kisekae.h) and the printf-style message; returns SOAP_FAULT

@@ -147,10 +147,11 @@ int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     rc = ks_store_member(ctx, conn, userId, 0, &member);
-    /* A replica that is behind the version the caller has seen: ask the master. */
+    /* The server that answered is behind the version the caller has seen:
+     * the rest of the call reads the master (through the same connection). */
     if (minVersion && (rc == KS_NOTFOUND || (rc == KS_OK && member.version < (unsigned)*minVersion))) {
-        if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) == KS_OK)
-            rc = ks_store_member(ctx, conn, userId, 0, &member);
+        ks_db_use_master(ctx->db);
+        rc = ks_store_member(ctx, conn, userId, 0, &member);
     }
     if (rc == KS_OK && minVersion && member.version < (unsigned)*minVersion)
         rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no version %d yet (it is at %u)",

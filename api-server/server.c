@@ -6,6 +6,11 @@
  * serves the keep-alive requests of one connection in turn, freeing each
  * request's memory before the next. The WSDL is answered on GET with the
  * address the client used.
+ *
+ * Each request is one database call (ks_db_session_begin): its reads go to
+ * one server, and to the master once it wrote. SIGHUP is handled in the
+ * accepting thread, which has the pool reload its configuration; workers
+ * adopt it at their next request, or within KS_IDLE_CHECK_S when idle.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "api.h"
 #include "config.h"
@@ -41,11 +47,18 @@ typedef struct {
     conn_queue_t *queue;
 } worker_t;
 
-static volatile sig_atomic_t stop_requested;
+#define KS_IDLE_CHECK_S 1          /* an idle worker adopts a new DB pool generation */
+
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_stop(int sig)
 {
     stop_requested = sig;
+}
+
+static void on_reload(int sig)
+{
+    reload_requested = sig;
 }
 
 /* ---- the WSDL, with the endpoint the client used -------------------------------- */
@@ -195,6 +208,7 @@ static void serve_connection(struct soap *soap)
             soap->keep_alive--;
         ctx->received = 0;
         ctx->body_known = 0;
+        ks_db_session_begin(ctx->db);            /* each request is a call of its own */
         /* The steps of soap_begin_serve(), which would answer errors with its
          * own fault, without the stable code. */
         soap_begin(soap);
@@ -230,13 +244,21 @@ static void serve_connection(struct soap *soap)
 
 /* ---- the pool --------------------------------------------------------------------- */
 
-static SOAP_SOCKET queue_pop(conn_queue_t *q)
+/* The next connection, or SOAP_INVALID_SOCKET when stopping or after
+ * KS_IDLE_CHECK_S seconds without one (*idle is then 1). */
+static SOAP_SOCKET queue_pop(conn_queue_t *q, int *idle)
 {
     SOAP_SOCKET s = SOAP_INVALID_SOCKET;
+    struct timespec deadline;
+
+    *idle = 0;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += KS_IDLE_CHECK_S;
     pthread_mutex_lock(&q->lock);
-    while (!q->count && !q->stopping)
-        pthread_cond_wait(&q->not_empty, &q->lock);
+    while (!q->count && !q->stopping && !*idle)
+        *idle = pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) == ETIMEDOUT;
     if (q->count) {
+        *idle = 0;
         s = q->sockets[q->head];
         q->head = (q->head + 1) % q->capacity;
         q->count--;
@@ -273,7 +295,13 @@ static void *worker_main(void *arg)
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     for (;;) {
-        SOAP_SOCKET s = queue_pop(w->queue);
+        int idle;
+        SOAP_SOCKET s = queue_pop(w->queue, &idle);
+        if (idle) {
+            /* let go of connections to database servers no longer configured */
+            ks_db_session_begin(w->ctx.db);
+            continue;
+        }
         if (!soap_valid_socket(s))
             break;
         w->soap->socket = s;
@@ -298,8 +326,9 @@ static void configure(struct soap *soap, const ks_api_conf_t *conf)
     soap->fget = serve_wsdl;
 }
 
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
+    pthread_condattr_t cond_attr;
     struct soap *listener = soap_new();
     char host[128];
     int port, status = 0, started = 0;
@@ -325,13 +354,18 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_reload;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     queue.capacity = conf->workers * KS_QUEUE_PER_WORKER;
     queue.sockets = calloc((size_t)queue.capacity, sizeof *queue.sockets);
     workers = calloc((size_t)conf->workers, sizeof *workers);
     pthread_mutex_init(&queue.lock, NULL);
-    pthread_cond_init(&queue.not_empty, NULL);
+    pthread_condattr_init(&cond_attr);
+    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&queue.not_empty, &cond_attr);
+    pthread_condattr_destroy(&cond_attr);
     pthread_cond_init(&queue.not_full, NULL);
     if (!queue.sockets || !workers) {
         ks_log_error("out of memory for %d workers", conf->workers);
@@ -366,7 +400,15 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
     ks_log_info("listening on %s with %d workers", conf->listen, conf->workers);
 
     while (!stop_requested) {
-        SOAP_SOCKET s = soap_accept(listener);
+        SOAP_SOCKET s;
+        if (reload_requested) {
+            reload_requested = 0;
+            ks_log_info("SIGHUP: reloading the database pool configuration");
+            if (reload(pool, &err) != KS_OK)
+                ks_log_error("SIGHUP: the configuration was not reloaded, the old one stays: %s",
+                             err.msg);
+        }
+        s = soap_accept(listener);
         if (!soap_valid_socket(s)) {
             if (listener->errnum && listener->errnum != EINTR && listener->errnum != EAGAIN)
                 ks_log_warn("accept() failed (%d: %s)", listener->errnum,
