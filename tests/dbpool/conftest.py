@@ -1,0 +1,287 @@
+"""Fixtures of the database pool tests (tests/dbpool, run by run.sh).
+
+They drive a stack of their own (`./kisekae up --replicas 2`, started by
+run.sh, which exports KISEKAE_ENV=STATE/stack.env) through its SOAP API with
+zeep clients, and break its MariaDB replicas on purpose: kill -9, SIGSTOP and
+SIGCONT, replication stopped or delayed. They only ever signal the PIDs the
+stack recorded in STATE/run/*.pid (after checking the process still runs the
+stack's own my.cnf), restart a killed replica the way `./kisekae up` does
+(its PID back in the same file, so `./kisekae down` stops it), and restore
+every replica, and the API server's configuration, when they end.
+"""
+
+import os
+import random
+import shlex
+import signal
+import subprocess
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import requests
+
+warnings.filterwarnings("ignore", message="'cgi' is deprecated", category=DeprecationWarning)
+import zeep  # noqa: E402
+from zeep.transports import Transport  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+WSDL = str(ROOT / "wsdl" / "Kisekae.wsdl")
+BINDING = "{urn:kisekae:v1}Kisekae"
+
+# The API server's pool settings for these tests: failures are noticed in a
+# fraction of a second and a hung server holds a read for at most 2 s.
+TUNING = {
+    "db_health_interval_ms": "200",
+    "db_health_timeout_s": "1",
+    "db_connect_timeout": "1",
+    "db_read_timeout": "2",
+    "db_write_timeout": "2",
+    "db_max_lag_s": "2",
+}
+WAIT_S = 30                       # bounded waits for a state to show
+
+
+def read_env_file(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            for word in shlex.split(line, comments=True):
+                key, sep, value = word.partition("=")
+                if sep:
+                    values[key] = value
+    return values
+
+
+def api_client(url, user, password, timeout=30):
+    session = requests.Session()
+    session.auth = (user, password)
+    transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
+    client = zeep.Client(WSDL, transport=transport)
+    return client.create_service(BINDING, url), session
+
+
+class Stack:
+    """The stack run.sh started: its processes, databases and API config."""
+
+    def __init__(self, env_file):
+        self.env = read_env_file(env_file)
+        self.state = Path(self.env["KISEKAE_STATE"])
+        conf = read_env_file(self.state / "stack.conf")
+        self.db_dir = Path(conf["KS_DB_DIR"])
+        self.run_dir = self.state / "run"
+        self.api_conf = self.state / "api1" / "kisekae-api.conf"
+        self.api_log = self.state / "logs" / "api1.log"
+        self.original_conf = self.api_conf.read_text()
+        self.replicas = self.env["KISEKAE_DB_REPLICAS"].split()   # host:port of db-r1, db-r2
+        self.master = self.env["KISEKAE_DB_MASTER"]
+        self.stopped = set()          # components we SIGSTOPped and not yet CONTinued
+        self.admin, self._admin_session = api_client(
+            self.env["KISEKAE_API_URL"], self.env["KISEKAE_ADMIN_USER"],
+            self.env["KISEKAE_ADMIN_PASSWORD"])
+
+    # ---- processes --------------------------------------------------------------
+    def my_cnf(self, name):
+        return self.db_dir / name / "my.cnf"
+
+    def pid(self, name):
+        """The PID recorded for component name, if it runs what the stack
+        started (its command line names the stack's config)."""
+        try:
+            pid = int((self.run_dir / ("%s.pid" % name)).read_text().split()[0])
+            cmdline = Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ")
+            stat = Path("/proc/%d/stat" % pid).read_text()
+        except (OSError, ValueError, IndexError):
+            return None
+        match = str(self.my_cnf(name) if name.startswith("db-") else self.api_conf)
+        if match.encode() not in cmdline or stat.rsplit(")", 1)[1].split()[0] in "ZXx":
+            return None
+        return pid
+
+    def signal(self, name, sig):
+        pid = self.pid(name)
+        assert pid, "%s is not running" % name
+        os.kill(pid, sig)
+        if sig == signal.SIGSTOP:
+            self.stopped.add(name)
+        elif sig == signal.SIGCONT:
+            self.stopped.discard(name)
+        return pid
+
+    def kill9(self, name):
+        pid = self.signal(name, signal.SIGKILL)
+        deadline = time.monotonic() + WAIT_S
+        while self.pid(name) == pid and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.pid(name) is None, "%s (pid %d) survived kill -9" % (name, pid)
+
+    def start_db(self, name):
+        """Starts a stopped MariaDB instance as `./kisekae up` does: in its own
+        session, its PID in run/NAME.pid; waits until it answers."""
+        if self.pid(name):
+            return
+        pidfile = self.run_dir / ("%s.pid" % name)
+        with open(self.state / "logs" / ("%s.out" % name), "ab") as out:
+            subprocess.Popen(
+                ["setsid", "bash", "-c", 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"',
+                 str(pidfile), "mariadbd", "--defaults-file=%s" % self.my_cnf(name)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True)
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            ping = subprocess.run(["mariadb-admin", "--defaults-file=%s" % self.my_cnf(name),
+                                   "--connect-timeout=1", "ping"], capture_output=True)
+            if ping.returncode == 0:
+                return
+            assert time.monotonic() < deadline, "%s did not answer after its restart" % name
+            time.sleep(0.1)
+
+    def sql(self, name, statement):
+        """Runs statement as root on instance name; rows as lists of strings."""
+        done = subprocess.run(["mariadb", "--defaults-file=%s" % self.my_cnf(name), "-N", "-B",
+                               "-e", statement], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, "%s: %s: %s" % (name, statement, done.stderr)
+        return [line.split("\t") for line in done.stdout.splitlines()]
+
+    def restore_replicas(self):
+        """Every replica running, replicating, without delay."""
+        for name in ("db-r1", "db-r2"):
+            if name in self.stopped or self.pid(name):
+                self.signal(name, signal.SIGCONT)
+            if not self.pid(name):
+                self.start_db(name)
+            self.sql(name, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE")
+
+    # ---- the API server's configuration -------------------------------------------
+    def write_conf(self, replicas, **tuning):
+        """Rewrites the API config with these replicas [(host:port, weight)],
+        TUNING and tuning, keeping the rest; then SIGHUP."""
+        lines = [line for line in self.original_conf.splitlines()
+                 if line.split()[:1] not in (["db_replica"], *[[k] for k in TUNING],
+                                              *[[k] for k in tuning])]
+        lines += ["db_replica %s %d" % (address, weight) for address, weight in replicas]
+        lines += ["%s %s" % kv for kv in {**TUNING, **tuning}.items()]
+        self.api_conf.write_text("\n".join(lines) + "\n")
+        before = self.status().poolGeneration
+        self.signal("api1", signal.SIGHUP)
+        return self.wait(lambda s: s.poolGeneration > before, "pool generation > %d" % before)
+
+    def reload_raw(self, text):
+        self.api_conf.write_text(text)
+        self.signal("api1", signal.SIGHUP)
+
+    # ---- GetSystemStatus ----------------------------------------------------------------
+    def status(self):
+        return self.admin.GetSystemStatus()
+
+    def servers(self, status=None):
+        """{address: SystemDbServer} of a status."""
+        status = status or self.status()
+        return {s.address: s for s in status.dbServer or []}
+
+    def reads(self):
+        return {a: s.readsServed for a, s in self.servers().items()}
+
+    def wait(self, check, what, timeout=WAIT_S):
+        """Polls GetSystemStatus until check(status) holds; returns the status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if check(status):
+                return status
+            if time.monotonic() >= deadline:
+                pytest.fail("waited %d s for %s; last status: %s" % (timeout, what, status),
+                            pytrace=False)
+            time.sleep(0.1)
+
+    def wait_state(self, address, state, timeout=WAIT_S):
+        return self.wait(lambda s: self.servers(s).get(address) is not None and
+                         self.servers(s)[address].state == state,
+                         "%s to be %s" % (address, state), timeout)
+
+
+class Load:
+    """Client threads calling GetAvatar and ListItems over SOAP, each with its
+    own zeep client and keep-alive connection, until stopped. Every call
+    that fails is recorded with what it raised."""
+
+    def __init__(self, stack, threads=4, members=()):
+        self.stack, self.threads = stack, threads
+        self.members = list(members) or ["demo"]
+        self.calls = 0
+        self.failures = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.workers = []
+
+    def run(self, index):
+        env = self.stack.env
+        api, session = api_client(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"],
+                                  env["KISEKAE_SITE_PASSWORD"])
+        rnd = random.Random(index)
+        try:
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                try:
+                    if rnd.random() < 0.6:
+                        avatar = api.GetAvatar(userId=rnd.choice(self.members))
+                        assert avatar.version >= 1
+                    else:
+                        answer = api.ListItems(limit=5)
+                        assert answer.total >= 1
+                    with self.lock:
+                        self.calls += 1
+                except Exception as e:                    # noqa: BLE001 (record anything)
+                    with self.lock:
+                        self.failures.append("%.1f s: %r" % (time.monotonic() - started, e))
+        finally:
+            session.close()
+
+    def __enter__(self):
+        for i in range(self.threads):
+            t = threading.Thread(target=self.run, args=(i,), daemon=True)
+            t.start()
+            self.workers.append(t)
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for t in self.workers:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in self.workers), "a load thread hangs"
+
+    def check(self, min_calls):
+        assert self.failures == [], "%d of %d calls failed: %s" % (
+            len(self.failures), self.calls + len(self.failures), self.failures[:5])
+        assert self.calls >= min_calls, "only %d calls succeeded" % self.calls
+
+
+@pytest.fixture(scope="session")
+def stack():
+    env_file = os.environ.get("KISEKAE_ENV")
+    if not env_file:
+        pytest.skip("KISEKAE_ENV is not set: tests/dbpool/run.sh starts the stack they need")
+    s = Stack(env_file)
+    assert len(s.replicas) == 2, "the stack needs 2 replicas (./kisekae up --replicas 2)"
+    s.write_conf([(r, 1) for r in s.replicas])
+    for r in s.replicas:
+        s.wait_state(r, "healthy")
+    yield s
+    s.restore_replicas()
+    s.reload_raw(s.original_conf)
+
+
+@pytest.fixture
+def healthy(stack):
+    """Each test starts and ends with both replicas running, replicating and
+    healthy, at weight 1 each."""
+    stack.write_conf([(r, 1) for r in stack.replicas])
+    for r in stack.replicas:
+        stack.wait_state(r, "healthy")
+    yield stack
+    stack.restore_replicas()
+    stack.write_conf([(r, 1) for r in stack.replicas])
+    for r in stack.replicas:
+        stack.wait_state(r, "healthy")
