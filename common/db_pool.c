@@ -491,7 +491,7 @@ void ks_db_pool_free(ks_db_pool_t *pool)
 ks_rc ks_db_pool_reconfigure(ks_db_pool_t *pool, const ks_db_conf_t *conf, ks_err_t *err)
 {
     gen_t *old, *gen;
-    char added[512] = "", removed[512] = "";
+    char members[1024] = "", added[512] = "", removed[512] = "";
     ks_rc rc;
 
     if ((rc = ks_db_conf_check(conf, err)) != KS_OK)
@@ -511,6 +511,9 @@ ks_rc ks_db_pool_reconfigure(ks_db_pool_t *pool, const ks_db_conf_t *conf, ks_er
 
     for (int i = 0; i < gen->count; i++) {
         int kept = 0;
+        snprintf(members + strlen(members), sizeof members - strlen(members), "%s%s:%d (%sweight %d)",
+                 i == 0 ? "" : i == 1 ? "; replicas " : ", ", gen->nodes[i]->host,
+                 gen->nodes[i]->port, i == 0 ? "read " : "", gen->weights[i]);
         for (int j = 0; j < old->count; j++)
             kept |= old->nodes[j] == gen->nodes[i];
         if (!kept)
@@ -525,9 +528,8 @@ ks_rc ks_db_pool_reconfigure(ks_db_pool_t *pool, const ks_db_conf_t *conf, ks_er
             snprintf(removed + strlen(removed), sizeof removed - strlen(removed), " %s %s:%d",
                      role_of(old->nodes[j]), old->nodes[j]->host, old->nodes[j]->port);
     }
-    ks_log_info("database pool generation %u: %d replica(s), master read weight %d;"
-                " added:%s; removed:%s", gen->number, gen->count - 1, gen->weights[0],
-                added[0] ? added : " none", removed[0] ? removed : " none");
+    ks_log_info("database pool generation %u: master %s; added:%s; removed:%s", gen->number,
+                members, added[0] ? added : " none", removed[0] ? removed : " none");
     gen_unref(old);
     return KS_OK;
 }

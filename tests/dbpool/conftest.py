@@ -145,6 +145,12 @@ class Stack:
         assert done.returncode == 0, "%s: %s: %s" % (name, statement, done.stderr)
         return [line.split("\t") for line in done.stdout.splitlines()]
 
+    def sync(self, name):
+        """Waits until replica name has applied everything the master wrote."""
+        position = self.sql("db-m", "SELECT @@gtid_binlog_pos")[0][0]
+        result = self.sql(name, "SELECT MASTER_GTID_WAIT('%s', %d)" % (position, WAIT_S))
+        assert result[0][0] == "0", "%s did not catch up with the master" % name
+
     def restore_replicas(self):
         """Every replica running, replicating, without delay."""
         for name in ("db-r1", "db-r2"):
@@ -211,6 +217,7 @@ class Load:
         self.stack, self.threads = stack, threads
         self.members = list(members) or ["demo"]
         self.calls = 0
+        self.slowest = 0.0            # seconds, of a call that succeeded
         self.failures = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -233,6 +240,7 @@ class Load:
                         assert answer.total >= 1
                     with self.lock:
                         self.calls += 1
+                        self.slowest = max(self.slowest, time.monotonic() - started)
                 except Exception as e:                    # noqa: BLE001 (record anything)
                     with self.lock:
                         self.failures.append("%.1f s: %r" % (time.monotonic() - started, e))
