@@ -53,15 +53,18 @@ def test_pool_status_is_for_staff(stack):
 
 
 def test_reads_split_by_weight(healthy):
-    """Weights 1:3 (set by SIGHUP): the replicas share the reads 25/75."""
+    """Weights 1:3 (set by SIGHUP): the replicas share the reads 25/75. A
+    call's reads all go to the server picked for it, so the sample is the
+    ~2000 calls, not the ~6000 statements: 75% +- 7 is 7 standard deviations
+    (the unit test holds the pick itself to +- 2% over 100k picks)."""
     r1, r2 = healthy.replicas
     healthy.write_conf([(r1, 1), (r2, 3)])
     before = healthy.reads()
     with Load(healthy, threads=4) as load:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             now = healthy.reads()
-            if now[r1] + now[r2] - before[r1] - before[r2] >= 3000:
+            if now[r1] + now[r2] - before[r1] - before[r2] >= 6000:
                 break
             time.sleep(0.2)
     load.check(min_calls=200)
@@ -69,8 +72,8 @@ def test_reads_split_by_weight(healthy):
     d1, d2 = after[r1] - before[r1], after[r2] - before[r2]
     share = d2 / (d1 + d2)
     print("reads: replica 1 %d, replica 2 %d: %.1f%% on the weight-3 one" % (d1, d2, 100 * share))
-    assert d1 + d2 >= 1000
-    assert 0.70 <= share <= 0.80
+    assert d1 + d2 >= 2000
+    assert 0.68 <= share <= 0.82
     assert after[healthy.master] - before[healthy.master] <= (d1 + d2) // 50
 
 
