@@ -800,22 +800,32 @@ static int node_usable(const ks_db_session_t *s, const node_t *node)
     return LOAD(&node->state) != KS_DB_DOWN || !LOAD(&s->pool->health_running);
 }
 
+/* Weights of the nodes in state (and not failed during this call). */
+static void weights_in_state(const ks_db_session_t *s, ks_db_state_t state, int *weights)
+{
+    for (int i = 0; i < s->gen->count; i++)
+        weights[i] = !(s->tried & (1u << i)) && LOAD(&s->gen->nodes[i]->state) == (int)state
+                         ? s->gen->weights[i] : 0;
+}
+
 /* The node for the call's reads: by weight among the healthy ones not failed
- * during this call; else the master. -1 when none is left. */
+ * during this call; else the master; else, with the master down too, a
+ * shunned replica (replicas whose master is gone stop replicating: stale
+ * answers beat none, and a read that names a version checks it). -1 when
+ * none is left. */
 static int pick_index(ks_db_session_t *s)
 {
-    const gen_t *gen = s->gen;
     int weights[KS_DB_NODES_MAX], index;
 
-    for (int i = 0; i < gen->count; i++)
-        weights[i] = !(s->tried & (1u << i)) && LOAD(&gen->nodes[i]->state) == KS_DB_HEALTHY
-                         ? gen->weights[i] : 0;
-    index = ks_db_pick_weighted(weights, gen->count, next_random(s));
+    weights_in_state(s, KS_DB_HEALTHY, weights);
+    index = ks_db_pick_weighted(weights, s->gen->count, next_random(s));
     if (index >= 0)
         return index;
-    if (!(s->tried & 1u) && node_usable(s, gen->nodes[0]))
+    if (!(s->tried & 1u) && node_usable(s, s->gen->nodes[0]))
         return 0;
-    return -1;
+    weights_in_state(s, KS_DB_SHUNNED, weights);
+    weights[0] = 0;
+    return ks_db_pick_weighted(weights, s->gen->count, next_random(s));
 }
 
 int ks__db_session_pick(ks_db_session_t *s)

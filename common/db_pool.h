@@ -9,13 +9,16 @@
  * that does not answer is down; one whose replication is stopped or broken
  * (a SQL or IO thread not running, Seconds_Behind_Master NULL) or lags more
  * than max_lag_s is shunned; either gets no reads until a check finds it
- * healthy again. A session that sees a server fail marks it down at once,
- * so the other sessions skip it without each waiting for a timeout.
+ * healthy again (but for the last resort below). A session that sees a
+ * server fail marks it down at once, so the other sessions skip it without
+ * each waiting for a timeout.
  *
  * Calls: a session serves one call (one SOAP request) at a time and
  * ks_db_session_begin() starts each. The call's reads go to one server,
  * picked by weight among the healthy replicas (and the master when its read
- * weight is above 0), or to the master when no replica is healthy. A read
+ * weight is above 0), or to the master when no replica is healthy; when the
+ * master is down too, to a shunned replica (whose master is gone: stale
+ * beats nothing, and a read that names a version checks it). A read
  * statement that fails on its server for want of a connection (refused,
  * lost, timed out) is run again on the next server, and at last on the
  * master, within the same ks_db_query(): the caller sees the answer, not

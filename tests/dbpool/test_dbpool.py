@@ -146,6 +146,39 @@ def test_every_replica_down(healthy):
         healthy.wait_state(r, "healthy")
 
 
+def test_master_down(healthy):
+    """The master killed: writes fail at once with DatabaseUnavailable, reads
+    go on from the replicas (healthy, or shunned once their master is gone:
+    stale beats nothing); the master restarted, all is well again."""
+    r1, r2 = healthy.replicas
+    m = healthy.master
+    env = healthy.env
+    site, session = api_client(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"],
+                               env["KISEKAE_SITE_PASSWORD"])
+    with Load(healthy, threads=3) as load:
+        time.sleep(0.5)
+        healthy.kill9("db-m")
+        healthy.wait_state(m, "down", timeout=5)
+        before = healthy.reads()
+        started = time.monotonic()
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            site.CreateAvatar(userId="dbpool-%s" % uuid.uuid4().hex[:10])
+        assert time.monotonic() - started < 1.5
+        codes = [node.text for node in fault.value.detail.iter()
+                 if isinstance(node.tag, str) and node.tag == "{urn:kisekae:v1}code"]
+        assert codes == ["DatabaseUnavailable"], fault.value.message
+        time.sleep(1.5)
+        after = healthy.reads()
+        assert after[r1] + after[r2] - before[r1] - before[r2] >= 20
+        assert after[m] == before[m]
+        healthy.start_db("db-m")
+        healthy.wait(lambda s: all(x.state == "healthy" for x in s.dbServer),
+                     "master and replicas healthy")
+    load.check(min_calls=50)
+    assert site.CreateAvatar(userId="dbpool-%s" % uuid.uuid4().hex[:10]).version == 1
+    session.close()
+
+
 def wear_ids(site, count):
     """Ids of `count` published items of one exclusive, non-required category."""
     categories = site.ListCategories()

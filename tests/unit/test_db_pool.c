@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "db_pool.h"
 
 #define READS 100000
@@ -245,6 +246,52 @@ static void test_nothing_answers(void **state)
     mysql_library_end();
 }
 
+/* With the health thread watching, a master known to be down takes no
+ * reads; a shunned replica then does, rather than nobody. (Nothing listens
+ * on port 1: the thread's first round finds every server down; it then
+ * sleeps, and the test sets the states it wants.) */
+static void test_master_down_last_resort(void **state)
+{
+    const int weights[2] = {1, 3};
+    ks_db_conf_t conf = conf_of(0, 2, weights);
+    ks_db_pool_t *pool;
+    ks_db_session_t *s;
+    ks_db_pool_status_t status;
+    struct timespec pause = {0, 10000000};
+    ks_err_t err;
+    double percent[3];
+    (void)state;
+
+    conf.health_interval_ms = 600000;
+    mysql_library_init(0, NULL, NULL);
+    pool = ks_db_pool_new(&conf);
+    s = ks_db_session_new(pool);
+    assert_int_equal(ks_db_pool_start_health(pool, &err), KS_OK);
+    for (int tries = 0; tries < 500; tries++) {
+        ks_db_pool_status(pool, &status);
+        if (status.nodes[2].state == KS_DB_DOWN)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(status.nodes[0].state, KS_DB_DOWN);
+    assert_int_equal(status.nodes[2].state, KS_DB_DOWN);
+    assert_non_null(strstr(status.nodes[2].reason, "127.0.0.3:1"));
+    assert_int_equal(ks__db_session_pick(s), -1);      /* nothing at all */
+
+    ks__db_pool_set_state(pool, 1, KS_DB_SHUNNED, -1);
+    ks__db_pool_set_state(pool, 2, KS_DB_SHUNNED, -1);
+    count_picks(s, percent, 3);
+    assert_true(percent[0] == 0.0);
+    assert_true(percent[1] >= 23.0 && percent[1] <= 27.0);
+
+    ks__db_pool_set_state(pool, 0, KS_DB_HEALTHY, -1);   /* the master is back */
+    count_picks(s, percent, 3);
+    assert_true(percent[0] == 100.0);
+    ks_db_session_free(s);
+    ks_db_pool_free(pool);
+    mysql_library_end();
+}
+
 static void test_replica_verdict(void **state)
 {
     static const struct {
@@ -323,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_unhealthy_replicas_get_no_reads),
         cmocka_unit_test(test_reconfigure),
         cmocka_unit_test(test_nothing_answers),
+        cmocka_unit_test(test_master_down_last_resort),
         cmocka_unit_test(test_replica_verdict),
         cmocka_unit_test(test_conf_helpers),
     };
