@@ -97,6 +97,7 @@ struct ks_db_session {
     int call_reader;            /* node serving this call's reads, -1 none yet */
     unsigned tried;             /* bit per node that failed during this call */
     int sticky;                 /* the call's reads go to the master */
+    int writer_used;            /* the call has the writer: it is never swapped */
     uint64_t rng;
 };
 
@@ -777,6 +778,7 @@ void ks_db_session_begin(ks_db_session_t *s)
     s->call_reader = -1;
     s->tried = 0;
     s->sticky = 0;
+    s->writer_used = 0;
     if (LOAD(&s->pool->generation) != s->gen->number) {
         gen_t *now = gen_acquire(s->pool);
         link_t moved[KS_DB_NODES_MAX] = {{0}};
@@ -903,9 +905,21 @@ static ks_rc ensure_reader(ks_db_session_t *s, ks_err_t *err)
     return KS_OK;
 }
 
+/* The master's connection for this call. Connected (or replaced, when the
+ * master went down since) only at its first use in a call: a later
+ * statement must run on the connection that holds the call's transaction,
+ * or fail. */
 static ks_rc ensure_writer(ks_db_session_t *s, ks_err_t *err)
 {
-    return link_connect(s, s->gen->nodes[0], &s->writer, err);
+    ks_rc rc;
+
+    if (s->writer_used)
+        return s->writer.conn ? KS_OK
+                              : ks_err(err, KS_DBDOWN, "the connection to the database master "
+                                       "was lost earlier in this call");
+    if ((rc = link_connect(s, s->gen->nodes[0], &s->writer, err)) == KS_OK)
+        s->writer_used = 1;
+    return rc;
 }
 
 ks_rc ks_db_master(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
@@ -1018,7 +1032,7 @@ ks_rc ks_db_query(ks_db_session_t *s, MYSQL *conn, const char *sql, size_t len,
         if (s->retired[i].reader)
             return read_statement(s, sql, len, result, err);
         return ks_err(err, KS_DBDOWN, "the connection to the database master was lost earlier "
-                      "in this call (%.60s)", sql);
+                      "in this call");
     }
     /* Not one of ours: run it as it is. */
     if (!conn)

@@ -133,10 +133,11 @@ ks_db_pool_t *ks_db_session_pool(ks_db_session_t *session);
  * idle session now and then, so it lets such connections go. */
 void ks_db_session_begin(ks_db_session_t *session);
 
-/* The master's connection, connected on first use and again after a
- * failure; from now on the call's reads go to the master too. KS_DBDOWN
- * when the master does not answer. The connection stays owned by the
- * session and valid until the call ends. */
+/* The master's connection; from now on the call's reads go to the master
+ * too. It is (re)connected when a call first asks for it, and stays the
+ * same connection until the call ends, so a transaction is never moved: if
+ * it fails, the call's later statements on the master fail too. KS_DBDOWN
+ * when the master does not answer. Owned by the session. */
 ks_rc ks_db_master(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
 
 /* Sends the rest of the call's reads to the master (a read that must see
