@@ -583,12 +583,14 @@ static ks_db_state_t replica_state(MYSQL_RES *res, int max_lag_s, int *lag_s, ch
         snprintf(why, why_size, "not a replica: SHOW SLAVE STATUS is empty");
         return KS_DB_SHUNNED;
     }
+    /* MySQL 8 names them Replica_* and Seconds_Behind_Source. */
     for (unsigned i = 0; i < mysql_num_fields(res); i++) {
-        if (strcmp(fields[i].name, "Slave_IO_Running") == 0)
+        const char *name = fields[i].name;
+        if (!strcmp(name, "Slave_IO_Running") || !strcmp(name, "Replica_IO_Running"))
             io = row[i];
-        else if (strcmp(fields[i].name, "Slave_SQL_Running") == 0)
+        else if (!strcmp(name, "Slave_SQL_Running") || !strcmp(name, "Replica_SQL_Running"))
             sql = row[i];
-        else if (strcmp(fields[i].name, "Seconds_Behind_Master") == 0)
+        else if (!strcmp(name, "Seconds_Behind_Master") || !strcmp(name, "Seconds_Behind_Source"))
             behind = row[i];
     }
     return ks_db_replica_verdict(io, sql, behind, max_lag_s, lag_s, why, why_size);
