@@ -208,7 +208,6 @@ static void serve_connection(struct soap *soap)
             soap->keep_alive--;
         ctx->received = 0;
         ctx->body_known = 0;
-        ks_db_session_begin(ctx->db);            /* each request is a call of its own */
         /* The steps of soap_begin_serve(), which would answer errors with its
          * own fault, without the stable code. */
         soap_begin(soap);
@@ -224,6 +223,9 @@ static void serve_connection(struct soap *soap)
                 send_parse_fault(soap);
             break;
         }
+        /* Each request is a database call of its own, begun once it arrived
+         * (a keep-alive wait may outlast a change of the pool). */
+        ks_db_session_begin(ctx->db);
         if (soap_envelope_begin_in(soap) || soap_recv_header(soap) || soap_body_begin_in(soap) ||
             soap_serve_request(soap)) {
             if (soap->error >= SOAP_STOP || !soap->error)
