@@ -797,13 +797,6 @@ void ks_db_session_begin(ks_db_session_t *s)
     }
 }
 
-/* Whether node may be tried for reads or writes at all: a node known to be
- * down is skipped while the health thread watches it. */
-static int node_usable(const ks_db_session_t *s, const node_t *node)
-{
-    return LOAD(&node->state) != KS_DB_DOWN || !LOAD(&s->pool->health_running);
-}
-
 /* Weights of the nodes in state (and not failed during this call). */
 static void weights_in_state(const ks_db_session_t *s, ks_db_state_t state, int *weights)
 {
@@ -812,24 +805,26 @@ static void weights_in_state(const ks_db_session_t *s, ks_db_state_t state, int 
                          ? s->gen->weights[i] : 0;
 }
 
-/* The node for the call's reads: by weight among the healthy ones not failed
- * during this call; else the master; else, with the master down too, a
- * shunned replica (replicas whose master is gone stop replicating: stale
- * answers beat none, and a read that names a version checks it). -1 when
- * none is left. */
+/* The node for the call's reads, among those not failed during this call:
+ * by weight among the healthy ones; else the master, unless it is known to
+ * be down; else, by weight, a shunned replica (replicas whose master is gone
+ * stop replicating: stale answers beat none, and a read that names a
+ * version checks it); else the master all the same. -1 when none is left. */
 static int pick_index(ks_db_session_t *s)
 {
     int weights[KS_DB_NODES_MAX], index;
+    int master_left = !(s->tried & 1u);
 
     weights_in_state(s, KS_DB_HEALTHY, weights);
-    index = ks_db_pick_weighted(weights, s->gen->count, next_random(s));
-    if (index >= 0)
+    if ((index = ks_db_pick_weighted(weights, s->gen->count, next_random(s))) >= 0)
         return index;
-    if (!(s->tried & 1u) && node_usable(s, s->gen->nodes[0]))
+    if (master_left && LOAD(&s->gen->nodes[0]->state) != KS_DB_DOWN)
         return 0;
     weights_in_state(s, KS_DB_SHUNNED, weights);
     weights[0] = 0;
-    return ks_db_pick_weighted(weights, s->gen->count, next_random(s));
+    if ((index = ks_db_pick_weighted(weights, s->gen->count, next_random(s))) >= 0)
+        return index;
+    return master_left ? 0 : -1;
 }
 
 int ks__db_session_pick(ks_db_session_t *s)
@@ -869,13 +864,6 @@ static ks_rc link_connect(ks_db_session_t *s, node_t *node, link_t *link, ks_err
     if (link->conn) {
         mysql_close(link->conn);
         link->conn = NULL;
-    }
-    if (!node_usable(s, node)) {
-        pthread_mutex_lock(&s->pool->lock);
-        ks_err(err, KS_DBDOWN, "database %s %s:%d is down: %s", role_of(node), node->host,
-               node->port, node->reason);
-        pthread_mutex_unlock(&s->pool->lock);
-        return KS_DBDOWN;
     }
     rc = open_conn(conf, node, (unsigned)conf->connect_timeout_s, (unsigned)conf->read_timeout_s,
                    (unsigned)conf->write_timeout_s, &link->conn, err);

@@ -17,8 +17,9 @@
  * ks_db_session_begin() starts each. The call's reads go to one server,
  * picked by weight among the healthy replicas (and the master when its read
  * weight is above 0), or to the master when no replica is healthy; when the
- * master is down too, to a shunned replica (whose master is gone: stale
- * beats nothing, and a read that names a version checks it). A read
+ * master is known to be down too, to a shunned replica (whose master is
+ * gone: stale beats nothing, and a read that names a version checks it),
+ * and with none left to the master all the same. A read
  * statement that fails on its server for want of a connection (refused,
  * lost, timed out) is run again on the next server, and at last on the
  * master, within the same ks_db_query(): the caller sees the answer, not

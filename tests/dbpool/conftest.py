@@ -33,11 +33,13 @@ WSDL = str(ROOT / "wsdl" / "Kisekae.wsdl")
 BINDING = "{urn:kisekae:v1}Kisekae"
 
 # The API server's pool settings for these tests: failures are noticed in a
-# fraction of a second and a hung server holds a read for at most 2 s.
+# fraction of a second and a hung server holds a read for at most 2 s. (A
+# 1 s connect timeout proved too short for a master's handshake on a busy
+# 2-core machine.)
 TUNING = {
     "db_health_interval_ms": "200",
     "db_health_timeout_s": "1",
-    "db_connect_timeout": "1",
+    "db_connect_timeout": "2",
     "db_read_timeout": "2",
     "db_write_timeout": "2",
     "db_max_lag_s": "2",
@@ -201,6 +203,12 @@ class Stack:
                 pytest.fail("waited %d s for %s; last status: %s" % (timeout, what, status),
                             pytrace=False)
             time.sleep(0.1)
+
+    def wait_reads(self, address, by=20, timeout=10):
+        """Waits until address served `by` more reads; fails after timeout."""
+        start = self.reads()[address]
+        return self.wait(lambda s: self.servers(s)[address].readsServed - start >= by,
+                         "%d reads on %s" % (by, address), timeout)
 
     def wait_state(self, address, state, timeout=WAIT_S):
         return self.wait(lambda s: self.servers(s).get(address) is not None and

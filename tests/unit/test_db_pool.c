@@ -246,10 +246,10 @@ static void test_nothing_answers(void **state)
     mysql_library_end();
 }
 
-/* With the health thread watching, a master known to be down takes no
- * reads; a shunned replica then does, rather than nobody. (Nothing listens
- * on port 1: the thread's first round finds every server down; it then
- * sleeps, and the test sets the states it wants.) */
+/* A master known to be down is tried for reads only when no replica,
+ * healthy or shunned, is left: a shunned replica answers rather than nobody.
+ * (Nothing listens on port 1: the health thread's first round finds every
+ * server down; it then sleeps, and the test sets the states it wants.) */
 static void test_master_down_last_resort(void **state)
 {
     const int weights[2] = {1, 3};
@@ -276,7 +276,7 @@ static void test_master_down_last_resort(void **state)
     assert_int_equal(status.nodes[0].state, KS_DB_DOWN);
     assert_int_equal(status.nodes[2].state, KS_DB_DOWN);
     assert_non_null(strstr(status.nodes[2].reason, "127.0.0.3:1"));
-    assert_int_equal(ks__db_session_pick(s), -1);      /* nothing at all */
+    assert_int_equal(ks__db_session_pick(s), 0);       /* the master all the same */
 
     ks__db_pool_set_state(pool, 1, KS_DB_SHUNNED, -1);
     ks__db_pool_set_state(pool, 2, KS_DB_SHUNNED, -1);
