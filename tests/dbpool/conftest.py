@@ -38,7 +38,7 @@ BINDING = "{urn:kisekae:v1}Kisekae"
 # 2-core machine.)
 TUNING = {
     "db_health_interval_ms": "200",
-    "db_health_timeout_s": "1",
+    "db_health_timeout_s": "2",
     "db_connect_timeout": "2",
     "db_read_timeout": "2",
     "db_write_timeout": "2",
@@ -209,6 +209,18 @@ class Stack:
         start = self.reads()[address]
         return self.wait(lambda s: self.servers(s)[address].readsServed - start >= by,
                          "%d reads on %s" % (by, address), timeout)
+
+    def master_idle(self, window=1.0, tries=3, most=5):
+        """Whether, in one of a few windows of `window` s, the master served
+        at most `most` reads (the replicas took them). A few windows: on a
+        busy machine a replica may miss a check and hand the master its reads
+        for a moment."""
+        for _ in range(tries):
+            before = self.reads()[self.master]
+            time.sleep(window)
+            if self.reads()[self.master] - before <= most:
+                return True
+        return False
 
     def wait_state(self, address, state, timeout=WAIT_S):
         return self.wait(lambda s: self.servers(s).get(address) is not None and

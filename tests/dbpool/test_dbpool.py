@@ -66,6 +66,7 @@ def test_reads_split_by_weight(healthy):
             if now[r1] + now[r2] - before[r1] - before[r2] >= 6000:
                 break
             time.sleep(0.2)
+        assert healthy.master_idle(), "the master serves reads while the replicas are healthy"
     load.check(min_calls=200)
     after = healthy.reads()
     d1, d2 = after[r1] - before[r1], after[r2] - before[r2]
@@ -73,7 +74,6 @@ def test_reads_split_by_weight(healthy):
     print("reads: replica 1 %d, replica 2 %d: %.1f%% on the weight-3 one" % (d1, d2, 100 * share))
     assert d1 + d2 >= 2000
     assert 0.68 <= share <= 0.82
-    assert after[healthy.master] - before[healthy.master] <= (d1 + d2) // 50
 
 
 def test_replica_killed_then_hung_under_load(healthy):
@@ -109,10 +109,7 @@ def test_replica_killed_then_hung_under_load(healthy):
         healthy.start_db("db-r1")
         healthy.wait_state(r1, "healthy")
         healthy.wait_reads(r1)        # and to the restarted one
-        before = healthy.reads()
-        time.sleep(1)
-        after = healthy.reads()
-        assert after[m] - before[m] <= 5, "the master still serves reads with replicas healthy"
+        assert healthy.master_idle(), "the master still serves reads with replicas healthy"
     load.check(min_calls=100)
     print("%d calls, none failed; the slowest took %.1f s" % (load.calls, load.slowest))
     # A call that met the hung replica waited at most db_read_timeout (2 s)
