@@ -6,9 +6,10 @@
  * 1. Prepares each avatar (240x320 and 480x640) from INPUTS/<size>/layer-
  *    NN.png, ten full-canvas RGBA layers, bottom first: each layer is trimmed
  *    to its bounding box and encoded as kisekae's API server stores it
- *    (ks_image_trim, ks_png_encode level 9), into an image server's store
- *    under WORK/<size>/store. Every implementation reads those same files and
- *    places them at their offsets on a transparent canvas.
+ *    (ks_image_trim, ks_png_encode level 9), and put into an image server's
+ *    item store under WORK/<size>/store as the API server's PUT would. Every
+ *    implementation reads those same PNG files and places them at their
+ *    offsets on a transparent canvas.
  * 2. Runs every case once and checks the outputs show the same picture: each
  *    PNG against kisekae's warm output within a few levels per channel
  *    (premultiplied), each JPEG against that picture flattened onto the
@@ -36,6 +37,7 @@
 
 #include "fsutil.h"
 #include "image.h"
+#include "item_store.h"
 #include "png_codec.h"
 
 #define BENCH_AVATARS 2
@@ -126,9 +128,10 @@ static ks_rc bench_path(char *out, size_t size, ks_err_t *err, const char *fmt, 
     return KS_OK;
 }
 
-/* Trims and stores one full-canvas layer file as layer (item i + 1, layer 0). */
-static ks_rc bench_prepare_layer(const char *source, bench_avatar_t *avatar, int i,
-                                 ks_err_t *err)
+/* Trims one full-canvas layer file and puts it into store as item i + 1,
+ * layer 0: the PUT an image server gets from the API server. */
+static ks_rc bench_prepare_layer(const char *source, ks_item_store_t *store,
+                                 bench_avatar_t *avatar, int i, ks_err_t *err)
 {
     bench_layer_t *layer = &avatar->layers[i];
     ks_image_t full = {0}, trimmed = {0};
@@ -153,12 +156,11 @@ static ks_rc bench_prepare_layer(const char *source, bench_avatar_t *avatar, int
         ks_err(err, rc, "%s: %s", source, why.msg);
     if (rc == KS_OK)
         rc = ks_png_encode(&trimmed, 9, &png, &png_size, err);   /* as api-server/op_catalog.c */
-    if (rc == KS_OK)
-        rc = ks_file_write_atomic(layer->path, png, png_size, err);
     if (rc == KS_OK) {
         layer->width = trimmed.width;
         layer->height = trimmed.height;
         ks_sha256_hex(png, png_size, layer->sha256);
+        rc = ks_item_store_put(store, layer->item_id, 0, png, png_size, layer->sha256, err);
     }
     free(data);
     free(png);
@@ -170,6 +172,8 @@ static ks_rc bench_prepare_layer(const char *source, bench_avatar_t *avatar, int
 static ks_rc bench_prepare(const bench_options_t *options, int index, bench_avatar_t *avatar,
                            ks_err_t *err)
 {
+    ks_item_store_options_t store_options = { .max_layer_bytes = BENCH_FILE_MAX };
+    ks_item_store_t *store = NULL;
     ks_image_t canvas = {0};
     unsigned char *png = NULL;
     size_t png_size = 0;
@@ -187,13 +191,18 @@ static ks_rc bench_prepare(const bench_options_t *options, int index, bench_avat
                          "%s/%s/canvas.png", options->work, avatar->label)) != KS_OK ||
         (rc = ks_mkdir_p(avatar->out_dir, err)) != KS_OK)
         return rc;
-    for (int i = 0; i < BENCH_LAYERS; i++) {
+    ks_png_limits_default(&store_options.png_limits);
+    if ((rc = ks_item_store_new(avatar->store_dir, &store_options, &store, err)) != KS_OK)
+        return rc;
+    for (int i = 0; i < BENCH_LAYERS && rc == KS_OK; i++) {
         char source[PATH_MAX];
         if ((rc = bench_path(source, sizeof source, err, "%s/%s/layer-%02d.png",
-                             options->inputs, avatar->label, i)) != KS_OK ||
-            (rc = bench_prepare_layer(source, avatar, i, err)) != KS_OK)
-            return rc;
+                             options->inputs, avatar->label, i)) == KS_OK)
+            rc = bench_prepare_layer(source, store, avatar, i, err);
     }
+    ks_item_store_free(store);
+    if (rc != KS_OK)
+        return rc;
     /* The base image vips composite needs on its command line. */
     rc = ks_image_alloc(&canvas, avatar->width, avatar->height, err);
     if (rc == KS_OK)
