@@ -4,11 +4,13 @@
  * files the other sides read, acquired by item, layer and sha256 exactly as a
  * compose request does. Warm: a store whose cache already holds every layer
  * (decoded and premultiplied), so a composite is ten cache hits, ks_compose
- * and the encoder. Cold: a store with no cache, so every composite reads each
- * layer's file, checks its sha256, decodes and premultiplies it.
+ * and the encoder. Cold: a store with no cache, so every composite loads each
+ * layer from disk: it maps the layer's premultiplied layer file
+ * (layer_file.h), written when the layer was put.
  *
- * PNG output is ks_png_encode at the image server's level (6) for the
- * default figure and at level 9 for the size-first one.
+ * PNG output is ks_png_encode at KS_PNG_LEVEL_FAST (what image servers write
+ * avatars with) for the default figures and at KS_PNG_LEVEL_SMALL for the
+ * size-first one.
  */
 #include "bench.h"
 
@@ -20,8 +22,8 @@
 #include "item_store.h"
 #include "png_codec.h"
 
-#define BENCH_KS_LEVEL 6              /* image-server/fcgi_server.c: KS__PNG_LEVEL */
-#define BENCH_KS_LEVEL_SIZEFIRST 9
+#define BENCH_KS_LEVEL KS_PNG_LEVEL_FAST
+#define BENCH_KS_LEVEL_SIZEFIRST KS_PNG_LEVEL_SMALL
 #define BENCH_KS_CACHE_BYTES ((size_t)256 << 20)
 #define BENCH_KS_LAYER_BYTES_MAX ((size_t)16 << 20)
 
@@ -37,8 +39,8 @@ const bench_run_fn bench_kisekae_jpeg = NULL;
 const char *bench_kisekae_describe(void)
 {
     return "item store + ks_compose (premultiplied integer source-over) + ks_png_encode "
-           "(libpng, zlib level 6 as the image server; size-first: level 9); cold: "
-           "item store without cache (read, sha256, decode, premultiply each layer)";
+           "(level FAST; size-first: level SMALL); cold: item store without cache "
+           "(maps each layer's layer file)";
 }
 
 static ks_rc bench__store(const bench_avatar_t *avatar, size_t cache_bytes,
