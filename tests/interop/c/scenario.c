@@ -27,6 +27,7 @@
 #define AVATAR_MAX (16 << 20)
 
 static int failures;
+static const char *current_step = "setup";   /* named in the message of an unexpected error */
 
 static void ok(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int check(int cond, const char *step, const char *fmt, ...)
@@ -69,6 +70,11 @@ static void fatal(const char *step, const char *fmt, ...)
     exit(1);
 }
 
+static void begin(const char *step)
+{
+    current_step = step;
+}
+
 static const char *env(const char *name, const char *fallback)
 {
     const char *value = getenv(name);
@@ -105,7 +111,7 @@ static void fatal_on_error(struct soap *soap, const char *operation)
         return;
     code = soap_faultcode(soap);
     text = soap_faultstring(soap);
-    fatal("call", "%s: error %d, faultcode %s, detail code %s: %s", operation, soap->error,
+    fatal(current_step, "%s: error %d, faultcode %s, detail code %s: %s", operation, soap->error,
           code && *code ? *code : "-", fault_code(soap), text && *text ? *text : "-");
 }
 
@@ -192,7 +198,7 @@ static struct xsd__base64Binary read_layer(struct soap *soap, const char *dir, c
 
     snprintf(path, sizeof path, "%s/layer-%s.png", dir, key);
     if (ks_file_read(path, LAYER_MAX, &data, &size, &err) != KS_OK)
-        fatal("catalog", "%s", err.msg);
+        fatal(current_step, "%s", err.msg);
     png.__ptr = soap_malloc(soap, size);
     memcpy(png.__ptr, data, size);
     png.__size = (int)size;
@@ -236,19 +242,21 @@ int main(int argc, char **argv)
     soap->send_timeout = soap->recv_timeout = 30;
 
     /* ---- wsdl: the operations the server offers */
+    begin("wsdl");
     if (ks_http_request(http, "GET", wsdl_url, NULL, NULL, 0, WSDL_MAX, &resp, &err) != KS_OK)
-        fatal("wsdl", "%s: %s", wsdl_url, err.msg);
+        fatal(current_step, "%s: %s", wsdl_url, err.msg);
     if (resp.status != 200)
-        fatal("wsdl", "%s: HTTP %ld", wsdl_url, resp.status);
+        fatal(current_step, "%s: HTTP %ld", wsdl_url, resp.status);
     wsdl = resp.body;
     resp.body = NULL;
     ks_http_response_free(&resp);
     if (wsdl_operation_count(wsdl) == 0)
-        fatal("wsdl", "%s: no operations in its portType", wsdl_url);
+        fatal(current_step, "%s: no operations in its portType", wsdl_url);
     ok("wsdl", "%s: %d operations", wsdl_url, wsdl_operation_count(wsdl));
 
     /* ---- catalog: a category of ours and two items in it, made once per
      * language and transport (a run against a reused stack finds them) */
+    begin("catalog");
     struct ks__ListCategoriesResponse listed;
     int category_id;
     snprintf(category_name, sizeof category_name, "interop-" LANG "-%s", tag);
@@ -294,6 +302,7 @@ int main(int argc, char **argv)
        item_b);
 
     /* ---- CreateAvatar: a member of this language and run */
+    begin("CreateAvatar");
     struct ks__CreateAvatarResponse created;
     snprintf(user_id, sizeof user_id, "interop-" LANG "-%s-%s", tag, run);
     as(soap, "site");
@@ -307,6 +316,7 @@ int main(int argc, char **argv)
           ids(text, sizeof text, base, base_count));
 
     /* ---- fault: wearing an item not owned yet */
+    begin("fault");
     struct ks__ChangeOutfitResponse changed;
     int wear[2] = {item_a, item_b};
     as(soap, "site");
@@ -322,6 +332,7 @@ int main(int argc, char **argv)
     }
 
     /* ---- GrantItem */
+    begin("GrantItem");
     for (int k = 0; k < 2; k++) {
         struct ks__GrantItemResponse granted;
         as(soap, "site");
@@ -333,6 +344,7 @@ int main(int argc, char **argv)
     }
 
     /* ---- ChangeOutfit: one item, then two */
+    begin("ChangeOutfit");
     as(soap, "site");
     soap_call_ks__ChangeOutfit(soap, url, NULL, user_id, 1, wear, 0, NULL, &changed);
     fatal_on_error(soap, "ChangeOutfit");
@@ -352,6 +364,7 @@ int main(int argc, char **argv)
     const char *changed_url = changed.avatar->url;
 
     /* ---- GetAvatar: the version the last change returned (the fault changed nothing) */
+    begin("GetAvatar");
     struct ks__GetAvatarResponse got;
     int min_version = 3;
     as(soap, "site");
@@ -362,9 +375,10 @@ int main(int argc, char **argv)
           "GetAvatar", "version %d, %s", got.avatar->version, got.avatar->url);
 
     /* ---- download: the avatar PNG from its URL */
+    begin("download");
     if (ks_http_request(http, "GET", got.avatar->url, NULL, NULL, 0, AVATAR_MAX, &resp, &err) !=
         KS_OK)
-        fatal("download", "%s: %s", got.avatar->url, err.msg);
+        fatal(current_step, "%s: %s", got.avatar->url, err.msg);
     const unsigned char *png = (const unsigned char *)resp.body;
     int is_png = resp.body_size >= 24 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) &&
                  !memcmp(png + 12, "IHDR", 4);
@@ -379,6 +393,7 @@ int main(int argc, char **argv)
     /* ---- operations being added: each runs when the WSDL has it */
     for (size_t i = 0; i < sizeof optional_steps / sizeof optional_steps[0]; i++) {
         const optional_step_t *s = &optional_steps[i];
+        begin(s->name);
         if (!wsdl_has(wsdl, s->name))
             printf("skip: %s not in WSDL\n", s->name);
         else if (!s->step)

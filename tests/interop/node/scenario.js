@@ -19,6 +19,11 @@ const soap = require('soap');
 
 const LANG = 'node';
 let failures = 0;
+let currentStep = 'setup';       // named in the message of an unexpected error
+
+function begin(step) {
+  currentStep = step;
+}
 
 function ok(step, text) {
   console.log(`ok   ${step}: ${text}`);
@@ -102,6 +107,7 @@ const ids = (list) => `[${list.join(', ')}]`;
 async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   /* ---- catalog: a category of ours and two items in it, made once per
    * language and transport (a run against a reused stack finds them) */
+  begin('catalog');
   const categoryName = `interop-${LANG}-${tag}`;
   const listed = await call(site, 'ListCategories', { name: categoryName });
   let category;
@@ -130,6 +136,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   ok('catalog', `category ${categoryName} (id ${category.id}), items ${itemA} and ${itemB}`);
 
   /* ---- CreateAvatar: a member of this language and run */
+  begin('CreateAvatar');
   const userId = `interop-${LANG}-${tag}-${run}`;
   let avatar = (await call(site, 'CreateAvatar', { userId })).avatar;
   const base = avatar.wornItemId || [];    // the default items of required categories
@@ -137,6 +144,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
     `${userId} version ${avatar.version} on ${avatar.imageServer}, wearing ${ids(base)}`);
 
   /* ---- fault: wearing an item not owned yet */
+  begin('fault');
   try {
     await call(site, 'ChangeOutfit', { userId, wear: [itemA] });
     check(false, 'fault', 'ChangeOutfit wearing an item not owned succeeded');
@@ -149,6 +157,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   }
 
   /* ---- GrantItem */
+  begin('GrantItem');
   for (const itemId of [itemA, itemB]) {
     const granted = await call(site, 'GrantItem', { userId, itemId });
     check(granted.itemId === itemId && granted.alreadyOwned === false, 'GrantItem',
@@ -156,6 +165,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   }
 
   /* ---- ChangeOutfit: a one-element array, then a two-element array */
+  begin('ChangeOutfit');
   avatar = (await call(site, 'ChangeOutfit', { userId, wear: [itemA] })).avatar;
   let worn = avatar.wornItemId || [];
   check(avatar.version === 2 && sameSet(worn, [...base, itemA]), 'ChangeOutfit [a]',
@@ -167,11 +177,13 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   const changedUrl = avatar.url;
 
   /* ---- GetAvatar: the version the last change returned (the fault changed nothing) */
+  begin('GetAvatar');
   avatar = (await call(site, 'GetAvatar', { userId, minVersion: 3 })).avatar;
   check(avatar.version === 3 && avatar.url === changedUrl && avatar.url.endsWith('/3.png'),
     'GetAvatar', `version ${avatar.version}, ${avatar.url}`);
 
   /* ---- download: the avatar PNG from its URL */
+  begin('download');
   const response = await get(avatar.url);
   const size = pngSize(response.body);
   check(response.status === 200 && size !== null && size[0] === canvas[0] && size[1] === canvas[1],
@@ -181,6 +193,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
   /* ---- operations being added: each runs when the WSDL has it */
   const steps = { PreviewAvatar: null, CreateAlbumPhoto: null };
   for (const operation of Object.keys(steps)) {
+    begin(operation);
     if (!operations.includes(operation)) {
       console.log(`skip: ${operation} not in WSDL`);
     } else if (!steps[operation]) {
@@ -200,12 +213,13 @@ async function main() {
   const wsdlUrl = `${url}?wsdl`;
 
   /* ---- wsdl: both roles' clients from the served WSDL */
+  begin('wsdl');
   let site, admin;
   try {
     site = await client(wsdlUrl, url, env('KISEKAE_SITE_USER'), env('KISEKAE_SITE_PASSWORD'));
     admin = await client(wsdlUrl, url, env('KISEKAE_ADMIN_USER'), env('KISEKAE_ADMIN_PASSWORD'));
   } catch (err) {
-    fatal('wsdl', `${wsdlUrl}: ${err.message}`);
+    fatal(currentStep, `${wsdlUrl}: ${err.message}`);
   }
   // describe(): service -> port -> operations
   const operations = [];
@@ -218,8 +232,8 @@ async function main() {
   } catch (err) {
     const fault = soapFault(err);
     if (fault)
-      fatal('call', `unexpected fault ${fault.faultcode} ${faultCode(fault)}: ${fault.faultstring}`);
-    fatal('call', err.stack || String(err));
+      fatal(currentStep, `unexpected fault ${fault.faultcode} ${faultCode(fault)}: ${fault.faultstring}`);
+    fatal(currentStep, err.stack || String(err));
   }
   if (failures) {
     console.log(`${LANG}: FAILED (${failures})`);

@@ -19,8 +19,11 @@ use SOAP::Lite;
 my $LANG = 'perl';
 my $NS = 'urn:kisekae:v1';
 my $failures = 0;
+my $current_step = 'setup';     # named in the message of an unexpected error
 
 $| = 1;
+
+sub begin { $current_step = shift; }
 
 sub ok { my ($step, $text) = @_; print "ok   $step: $text\n"; }
 
@@ -80,7 +83,7 @@ sub call_ok {
     my ($soap, $operation, @params) = @_;
     my $som = call($soap, $operation, @params);
     if ($som->fault) {
-        fatal('call', "unexpected fault in $operation: " . $som->faultcode . ' ' .
+        fatal($current_step, "unexpected fault in $operation: " . $som->faultcode . ' ' .
               (fault_code($som) // '') . ': ' . $som->faultstring);
     }
     return $som;
@@ -120,18 +123,19 @@ my $site = client($url, env('KISEKAE_SITE_USER'), env('KISEKAE_SITE_PASSWORD'));
 my $admin = client($url, env('KISEKAE_ADMIN_USER'), env('KISEKAE_ADMIN_PASSWORD'));
 
 # ---- wsdl: the operations of its portType
+begin('wsdl');
 my $wsdl_response = $site->transport->get($wsdl_url);
-fatal('wsdl', "$wsdl_url: " . $wsdl_response->status_line) unless $wsdl_response->is_success;
+fatal($current_step, "$wsdl_url: " . $wsdl_response->status_line) unless $wsdl_response->is_success;
 my ($port_type) = $wsdl_response->decoded_content =~ m{<portType\b.*?</portType>}s
     ? ($&) : ('');
 my %operations = map { $_ => 1 } $port_type =~ /<operation name="(\w+)"/g;
-fatal('wsdl', "$wsdl_url: no operations in its portType") unless %operations;
+fatal($current_step, "$wsdl_url: no operations in its portType") unless %operations;
 ok('wsdl', "$wsdl_url: " . scalar(keys %operations) . ' operations');
 
 eval {
     scenario();
     1;
-} or fatal('call', "$@");
+} or fatal($current_step, "$@");
 if ($failures) {
     print "$LANG: FAILED ($failures)\n";
     exit 1;
@@ -141,6 +145,7 @@ print "$LANG: passed\n";
 sub scenario {
     # ---- catalog: a category of ours and two items in it, made once per
     # language and transport (a run against a reused stack finds them)
+    begin('catalog');
     my $category_name = "interop-$LANG-$tag";
     my $som = call_ok($site, ListCategories => p(name => $category_name));
     my $category = $som->valueof('//ListCategoriesResponse/category');
@@ -172,6 +177,7 @@ sub scenario {
     ok('catalog', "category $category_name (id $category->{id}), items $item_a and $item_b");
 
     # ---- CreateAvatar: a member of this language and run
+    begin('CreateAvatar');
     my $user_id = "interop-$LANG-$tag-$run";
     $som = call_ok($site, CreateAvatar => p(userId => $user_id));
     my $avatar = $som->valueof('//CreateAvatarResponse/avatar');
@@ -182,6 +188,7 @@ sub scenario {
           "$user_id version $avatar->{version} on $avatar->{imageServer}, wearing " . ids(@base));
 
     # ---- fault: wearing an item not owned yet
+    begin('fault');
     $som = call($site, ChangeOutfit => p(userId => $user_id), p(wear => $item_a));
     if ($som->fault) {
         my $code = fault_code($som);
@@ -193,6 +200,7 @@ sub scenario {
     }
 
     # ---- GrantItem
+    begin('GrantItem');
     for my $item_id ($item_a, $item_b) {
         $som = call_ok($site, GrantItem => p(userId => $user_id), p(itemId => $item_id));
         my $granted = $som->valueof('//GrantItemResponse');
@@ -201,6 +209,7 @@ sub scenario {
     }
 
     # ---- ChangeOutfit: one <wear>, then two (a list is the element repeated)
+    begin('ChangeOutfit');
     $som = call_ok($site, ChangeOutfit => p(userId => $user_id), p(wear => $item_a));
     $avatar = $som->valueof('//ChangeOutfitResponse/avatar');
     my @worn = $som->valueof('//ChangeOutfitResponse/avatar/wornItemId');
@@ -215,12 +224,14 @@ sub scenario {
     my $changed_url = $avatar->{url};
 
     # ---- GetAvatar: the version the last change returned (the fault changed nothing)
+    begin('GetAvatar');
     $som = call_ok($site, GetAvatar => p(userId => $user_id), p(minVersion => 3));
     $avatar = $som->valueof('//GetAvatarResponse/avatar');
     check($avatar->{version} == 3 && $avatar->{url} eq $changed_url &&
           $avatar->{url} =~ m{/3\.png$}, 'GetAvatar', "version $avatar->{version}, $avatar->{url}");
 
     # ---- download: the avatar PNG from its URL
+    begin('download');
     my $response = LWP::UserAgent->new(timeout => 30)->get($avatar->{url});
     my $png = $response->content;
     my @size = png_size($png);
@@ -231,6 +242,7 @@ sub scenario {
     # ---- operations being added: each runs when the WSDL has it
     my %steps = (PreviewAvatar => undef, CreateAlbumPhoto => undef);
     for my $operation ('PreviewAvatar', 'CreateAlbumPhoto') {
+        begin($operation);
         if (!$operations{$operation}) {
             print "skip: $operation not in WSDL\n";
         } elsif (!$steps{$operation}) {

@@ -12,6 +12,13 @@
 
 const LANG = 'php';
 $failures = 0;
+$current_step = 'setup';        // named in the message of an unexpected error
+
+function begin(string $step): void
+{
+    global $current_step;
+    $current_step = $step;
+}
 
 function ok(string $step, string $text): void
 {
@@ -98,6 +105,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
 {
     /* ---- catalog: a category of ours and two items in it, made once per
      * language and transport (a run against a reused stack finds them) */
+    begin('catalog');
     $category_name = 'interop-' . LANG . "-$tag";
     $answer = $site->ListCategories(['name' => $category_name]);
     $item_ids = [];
@@ -124,6 +132,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
     ok('catalog', "category $category_name (id {$category->id}), items $item_a and $item_b");
 
     /* ---- CreateAvatar: a member of this language and run */
+    begin('CreateAvatar');
     $user_id = 'interop-' . LANG . "-$tag-$run";
     $avatar = $site->CreateAvatar(['userId' => $user_id])->avatar;
     $base = $avatar->wornItemId ?? [];     // the default items of required categories
@@ -131,6 +140,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
           "$user_id version {$avatar->version} on {$avatar->imageServer}, wearing " . ids($base));
 
     /* ---- fault: wearing an item not owned yet */
+    begin('fault');
     try {
         $site->ChangeOutfit(['userId' => $user_id, 'wear' => [$item_a]]);
         check(false, 'fault', 'ChangeOutfit wearing an item not owned succeeded');
@@ -141,6 +151,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
     }
 
     /* ---- GrantItem */
+    begin('GrantItem');
     foreach ([$item_a, $item_b] as $item_id) {
         $granted = $site->GrantItem(['userId' => $user_id, 'itemId' => $item_id]);
         check($granted->itemId === $item_id && $granted->alreadyOwned === false, 'GrantItem',
@@ -148,6 +159,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
     }
 
     /* ---- ChangeOutfit: a one-element array, then a two-element array */
+    begin('ChangeOutfit');
     $avatar = $site->ChangeOutfit(['userId' => $user_id, 'wear' => [$item_a]])->avatar;
     $worn = $avatar->wornItemId ?? [];
     check($avatar->version === 2 && same_set($worn, [...$base, $item_a]), 'ChangeOutfit [a]',
@@ -159,12 +171,14 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
     $changed_url = $avatar->url;
 
     /* ---- GetAvatar: the version the last change returned (the fault changed nothing) */
+    begin('GetAvatar');
     $avatar = $site->GetAvatar(['userId' => $user_id, 'minVersion' => 3])->avatar;
     check($avatar->version === 3 && $avatar->url === $changed_url &&
           str_ends_with($avatar->url, '/3.png'), 'GetAvatar',
           "version {$avatar->version}, {$avatar->url}");
 
     /* ---- download: the avatar PNG from its URL */
+    begin('download');
     $context = stream_context_create(['http' => ['timeout' => 30, 'ignore_errors' => true]]);
     $png = @file_get_contents($avatar->url, false, $context);
     $status = isset($http_response_header[0]) ? $http_response_header[0] : 'no answer';
@@ -175,6 +189,7 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
 
     /* ---- operations being added: each runs when the WSDL has it */
     foreach (['PreviewAvatar' => null, 'CreateAlbumPhoto' => null] as $operation => $step) {
+        begin($operation);
         if (!in_array($operation, $operations, true))
             echo "skip: $operation not in WSDL\n";
         elseif ($step === null)
@@ -192,11 +207,12 @@ $canvas = array_map('intval', explode('x', env('KISEKAE_CANVAS', '240x320')));
 $wsdl = "$url?wsdl";
 
 /* ---- wsdl: both roles' clients from the served WSDL */
+begin('wsdl');
 try {
     $site = client($wsdl, $url, env('KISEKAE_SITE_USER'), env('KISEKAE_SITE_PASSWORD'));
     $admin = client($wsdl, $url, env('KISEKAE_ADMIN_USER'), env('KISEKAE_ADMIN_PASSWORD'));
 } catch (SoapFault $e) {
-    fatal('wsdl', "$wsdl: {$e->getMessage()}");
+    fatal($current_step, "$wsdl: {$e->getMessage()}");
 }
 /* __getFunctions() lists "ResponseType Operation(RequestType $parameters)". */
 $operations = [];
@@ -209,7 +225,7 @@ ok('wsdl', "$wsdl: " . count($operations) . ' operations');
 try {
     scenario($site, $admin, $operations, $tag, $run, $layers_dir, $canvas);
 } catch (SoapFault $e) {
-    fatal('call', "unexpected fault {$e->faultcode} " . (fault_code($e) ?? '') . ": {$e->faultstring}");
+    fatal($current_step, "unexpected fault {$e->faultcode} " . (fault_code($e) ?? '') . ": {$e->faultstring}");
 }
 if ($failures) {
     echo LANG . ": FAILED ($failures)\n";

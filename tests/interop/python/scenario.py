@@ -13,18 +13,21 @@ import os
 import struct
 import sys
 import time
-import warnings
 
-# zeep 4.2 imports the deprecated cgi module; not our concern here.
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-import requests  # noqa: E402
-import zeep  # noqa: E402
-import zeep.exceptions  # noqa: E402
+import requests
+import zeep
+import zeep.exceptions
 
 LANG = "python"
 NS = "urn:kisekae:v1"
 BINDING = "{%s}Kisekae" % NS
 failures = 0
+current_step = "setup"          # named in the message of an unexpected error
+
+
+def begin(step):
+    global current_step
+    current_step = step
 
 
 def ok(step, text):
@@ -88,22 +91,23 @@ def main():
     wsdl_url = url + "?wsdl"
 
     # ---- wsdl: both roles' clients from the served WSDL
+    begin("wsdl")
     try:
         site_client, site = client(wsdl_url, url, env("KISEKAE_SITE_USER"),
                                    env("KISEKAE_SITE_PASSWORD"))
         _, admin = client(wsdl_url, url, env("KISEKAE_ADMIN_USER"),
                           env("KISEKAE_ADMIN_PASSWORD"))
     except Exception as e:                                  # noqa: BLE001
-        fatal("wsdl", "%s: %s" % (wsdl_url, e))
+        fatal(current_step, "%s: %s" % (wsdl_url, e))
     operations = set(site_client.wsdl.bindings[BINDING]._operations)
     ok("wsdl", "%s: %d operations" % (wsdl_url, len(operations)))
 
     try:
         scenario(site, admin, operations, tag, run, layers_dir, canvas)
     except zeep.exceptions.Fault as e:
-        fatal("call", "unexpected fault %s %s: %s" % (e.code, fault_code(e), e.message))
+        fatal(current_step, "unexpected fault %s %s: %s" % (e.code, fault_code(e), e.message))
     except (zeep.exceptions.Error, requests.RequestException) as e:
-        fatal("call", "%s: %s" % (type(e).__name__, e))
+        fatal(current_step, "%s: %s" % (type(e).__name__, e))
     if failures:
         print("%s: FAILED (%d)" % (LANG, failures), flush=True)
         sys.exit(1)
@@ -113,6 +117,7 @@ def main():
 def scenario(site, admin, operations, tag, run, layers_dir, canvas):
     # ---- catalog: a category of ours and two items in it, made once per
     # language and transport (a run against a reused stack finds them)
+    begin("catalog")
     category_name = "interop-%s-%s" % (LANG, tag)
     categories = site.ListCategories(name=category_name)
     if categories:
@@ -137,6 +142,7 @@ def scenario(site, admin, operations, tag, run, layers_dir, canvas):
                                                              item_a, item_b))
 
     # ---- CreateAvatar: a member of this language and run
+    begin("CreateAvatar")
     user_id = "interop-%s-%s-%s" % (LANG, tag, run)
     avatar = site.CreateAvatar(userId=user_id)
     base = list(avatar.wornItemId or [])        # the default items of required categories
@@ -144,6 +150,7 @@ def scenario(site, admin, operations, tag, run, layers_dir, canvas):
           "%s version %d on %s, wearing %r" % (user_id, avatar.version, avatar.imageServer, base))
 
     # ---- fault: wearing an item not owned yet
+    begin("fault")
     try:
         site.ChangeOutfit(userId=user_id, wear=[item_a])
         check(False, "fault", "ChangeOutfit wearing an item not owned succeeded")
@@ -153,12 +160,14 @@ def scenario(site, admin, operations, tag, run, layers_dir, canvas):
               % (item_a, e.code, fault_code(e), e.message))
 
     # ---- GrantItem
+    begin("GrantItem")
     for item_id in (item_a, item_b):
         granted = site.GrantItem(userId=user_id, itemId=item_id)
         check(granted.itemId == item_id and granted.alreadyOwned is False, "GrantItem",
               "item %d, alreadyOwned %s" % (granted.itemId, granted.alreadyOwned))
 
     # ---- ChangeOutfit: a one-element list, then a two-element list
+    begin("ChangeOutfit")
     avatar = site.ChangeOutfit(userId=user_id, wear=[item_a])
     worn = list(avatar.wornItemId or [])
     check(avatar.version == 2 and sorted(worn) == sorted(base + [item_a]), "ChangeOutfit [a]",
@@ -170,11 +179,13 @@ def scenario(site, admin, operations, tag, run, layers_dir, canvas):
     changed_url = avatar.url
 
     # ---- GetAvatar: the version the last change returned (the fault changed nothing)
+    begin("GetAvatar")
     avatar = site.GetAvatar(userId=user_id, minVersion=3)
     check(avatar.version == 3 and avatar.url == changed_url and avatar.url.endswith("/3.png"),
           "GetAvatar", "version %d, %s" % (avatar.version, avatar.url))
 
     # ---- download: the avatar PNG from its URL
+    begin("download")
     response = requests.get(avatar.url, timeout=30)
     size = png_size(response.content)
     check(response.status_code == 200 and size == canvas, "download",
@@ -184,6 +195,7 @@ def scenario(site, admin, operations, tag, run, layers_dir, canvas):
 
     # ---- operations being added: each runs when the WSDL has it
     for operation, step in (("PreviewAvatar", None), ("CreateAlbumPhoto", None)):
+        begin(operation)
         if operation not in operations:
             print("skip: %s not in WSDL" % operation, flush=True)
         elif step is None:
