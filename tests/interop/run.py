@@ -93,7 +93,7 @@ def read_env_file(path):
 
 
 class Stack:
-    """The stack this run started (or None when it reuses one)."""
+    """A stack of this run's own, in its own state folder."""
 
     def __init__(self, build, port_base):
         self.build = build
@@ -116,7 +116,17 @@ class Stack:
                str(self.port_base), "--no-build", "--build-dir", str(self.build)]
         say("== " + " ".join(cmd))
         self.started = True
-        subprocess.run(cmd, check=True, cwd=ROOT)
+        # Its own process group: when this run is stopped half-way, `up` and
+        # the helpers it waits on (the catalog loader holds the state's lock)
+        # are stopped together before `down` runs.
+        up = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        try:
+            rc = up.wait()
+        except BaseException:
+            stop_group(up)
+            raise
+        if rc != 0:
+            raise subprocess.CalledProcessError(rc, cmd)
         return read_env_file(self.state / "stack.env")
 
     def down(self):
@@ -144,6 +154,21 @@ class Stack:
         say("(the whole logs are in %s)" % kept)
 
 
+def stop_group(process, wait_s=15):
+    """TERM to process's group, KILL after wait_s seconds; waits for it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
+
+
 def make_layers(folder, width, height):
     """Two full-canvas RGBA layers with soft-edged art, as an admin uploads them."""
     from PIL import Image, ImageDraw, ImageFilter
@@ -161,7 +186,8 @@ def make_layers(folder, width, height):
 
 def npm_install(build):
     """Installs node/package-lock.json into BUILD/interop-node (npm ci) unless
-    the same lock is installed there; returns its node_modules or an error."""
+    the same lock is installed there; returns (node_modules, None) or
+    (None, why not)."""
     target = build / "interop-node"
     modules = target / "node_modules"
     lock = HERE / "node" / "package-lock.json"
@@ -186,8 +212,9 @@ def npm_install(build):
     return modules, None
 
 
-def client_command(lang, build, node_modules):
-    """(argv, extra environment) of a language's client, or (None, why not)."""
+def client_command(lang, build, node):
+    """(argv, extra environment) of a language's client, or (None, why not).
+    node is what npm_install returned."""
     def need(program, package):
         if shutil.which(program) is None:
             return "%s is not installed (Debian package %s)" % (program, package)
@@ -201,11 +228,10 @@ def client_command(lang, build, node_modules):
     if lang == "perl":
         return ["perl", str(HERE / "perl" / "scenario.pl")], {}
     if lang == "node":
-        problem = need("node", "nodejs")
+        node_modules, problem = node
+        problem = need("node", "nodejs") or problem
         if problem:
             return None, problem
-        if isinstance(node_modules, str):
-            return None, node_modules
         return ["node", str(HERE / "node" / "scenario.js")], {"NODE_PATH": str(node_modules)}
     if lang == "c":
         program = os.environ.get("KISEKAE_INTEROP_C") or str(
@@ -312,6 +338,7 @@ def main():
     results = {"wsdl": {}}
     results.update((lang, {}) for lang in languages)
     transports = []
+    completed = False
     started = time.monotonic()
     try:
         if os.environ.get("KISEKAE_API_URL"):
@@ -339,10 +366,7 @@ def main():
         transports = [("standalone", stack_env["KISEKAE_API_URL"]),
                       ("fastcgi", stack_env.get("KISEKAE_API_FCGI_URL"))]
 
-        node_modules = None
-        if "node" in languages:
-            node_modules, problem = npm_install(build)
-            node_modules = node_modules or problem
+        node = npm_install(build) if "node" in languages else (None, None)
 
         for tag, url in transports:
             say()
@@ -368,7 +392,7 @@ def main():
                 failed = True
             say("   WSDL: %d operations, address %s" % (len(operations), address))
             for lang in languages:
-                argv, extra = client_command(lang, build, node_modules)
+                argv, extra = client_command(lang, build, node)
                 if argv is None:
                     say("  [%s/%s] FAIL: %s" % (lang, tag, extra))
                     results[lang][tag] = (False, extra)
@@ -378,12 +402,13 @@ def main():
                 passed, note = run_client(lang, tag, argv, extra, env, operations)
                 results[lang][tag] = (passed, note)
                 failed |= not passed
+        completed = True
     except subprocess.CalledProcessError as e:
         say("FAIL: %s exited with %d" % (" ".join(e.cmd), e.returncode))
         failed = True
     finally:
         if stack and stack.started:
-            if failed or sys.exc_info()[0] is not None:
+            if failed or not completed:
                 stack.keep_logs()
             stack.down()
     if not transports:
