@@ -71,14 +71,14 @@ sub client {
 
 sub p { return SOAP::Data->name(@_); }
 
-# Calls operation; returns the SOAP::SOM of the answer, fault or not. Dies
-# with the HTTP status when there is no SOAP answer (e.g. 401).
+# Calls operation; returns the SOAP::SOM of the answer, fault or not (a 401
+# too). SOAP::Lite dies when no SOAP answer came ("500 Can't connect ...").
 sub call {
     my ($soap, $operation, @params) = @_;
     return $soap->call($operation => @params);
 }
 
-# Calls operation and dies on a fault.
+# Calls operation; an answer that is a fault ends the run.
 sub call_ok {
     my ($soap, $operation, @params) = @_;
     my $som = call($soap, $operation, @params);
