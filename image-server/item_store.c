@@ -49,6 +49,7 @@ struct ks_item_layer {
 
 struct ks_item_store {
     char *dir;                         /* the store root */
+    const char *folder;                /* "items" or "scenes", under dir */
     ks_item_store_options_t options;
 
     pthread_mutex_t lock;              /* guards everything below */
@@ -198,7 +199,11 @@ ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *op
     char items_dir[PATH_MAX];
 
     *out = NULL;
-    if (snprintf(items_dir, sizeof items_dir, "%s/items", store_dir) >= (int)sizeof items_dir)
+    const char *folder = options->folder != NULL ? options->folder : "items";
+    if (strcmp(folder, "items") != 0 && strcmp(folder, "scenes") != 0)
+        return ks_err(err, KS_INVALID, "item store: folder \"%s\" is not items or scenes",
+                      folder);
+    if (snprintf(items_dir, sizeof items_dir, "%s/%s", store_dir, folder) >= (int)sizeof items_dir)
         return ks_err(err, KS_INVALID, "store path too long \"%.64s...\"", store_dir);
     store = calloc(1, sizeof *store);
     if (store == NULL)
@@ -213,6 +218,7 @@ ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *op
         return ks_err(err, KS_NOMEM, "item store: out of memory");
     }
     store->options = *options;
+    store->folder = folder;
     pthread_mutex_init(&store->lock, NULL);
     store->layers_stored = ks__count_layers(items_dir);
     *out = store;
@@ -231,18 +237,24 @@ void ks_item_store_free(ks_item_store_t *store)
     free(store);
 }
 
+/* What messages call an entry: "layer 12/0" or "scene 3/0". */
+static const char *ks__noun(const ks_item_store_t *store)
+{
+    return strcmp(store->folder, "scenes") == 0 ? "scene" : "layer";
+}
+
 static ks_rc ks__layer_path(const ks_item_store_t *store, int item_id, int layer_no,
                             char *path, size_t size, ks_err_t *err)
 {
-    char relative[64];
     int length;
 
-    if (ks_item_layer_path(item_id, layer_no, relative, sizeof relative) < 0)
-        return ks_err(err, KS_INVALID, "layer %d/%d: invalid item or layer number", item_id,
+    if (item_id < 0 || layer_no < 0)
+        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number", ks__noun(store), item_id,
                       layer_no);
-    length = snprintf(path, size, "%s/%s", store->dir, relative);
+    length = snprintf(path, size, "%s/%s/%d/%d.png", store->dir, store->folder, item_id,
+                      layer_no);
     if (length < 0 || (size_t)length >= size)
-        return ks_err(err, KS_INVALID, "layer %d/%d: store path too long", item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
     return KS_OK;
 }
 
@@ -256,7 +268,7 @@ static ks_rc ks__layer_file_path(const ks_item_store_t *store, int item_id, int 
     if (rc != KS_OK)
         return rc;
     if (length < 4)
-        return ks_err(err, KS_INVALID, "layer %d/%d: store path too long", item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
     strcpy(path + length - 4, ".kl");
     return KS_OK;
 }
@@ -269,7 +281,7 @@ static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
     ks_rc rc = ks_png_decode(png, size, &store->options.png_limits, image, &decode_err);
 
     if (rc != KS_OK)
-        return ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, decode_err.msg);
+        return ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, decode_err.msg);
     return KS_OK;
 }
 
@@ -286,14 +298,14 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
     if (rc != KS_OK)
         return rc;
     if (size > store->options.max_layer_bytes)
-        return ks_err(err, KS_TOOLARGE, "layer %d/%d: PNG is %zu bytes, over the limit of %zu",
-                      item_id, layer_no, size, store->options.max_layer_bytes);
+        return ks_err(err, KS_TOOLARGE, "%s %d/%d: PNG is %zu bytes, over the limit of %zu",
+                      ks__noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
     if (!ks_sha256_hex_valid(sha256_hex))
-        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
-                      item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
+                      ks__noun(store), item_id, layer_no);
     ks_sha256_hex(png, size, actual);
     if (strcmp(actual, sha256_hex) != 0)
-        return ks_err(err, KS_INVALID, "layer %d/%d: body has sha256 %s, expected %s", item_id,
+        return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s", ks__noun(store), item_id,
                       layer_no, actual, sha256_hex);
 
     rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
@@ -373,7 +385,7 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
         return rc;
     layer = ks__layer_new(item_id, layer_no, sha256_hex);
     if (layer == NULL)
-        return ks_err(err, KS_NOMEM, "layer %d/%d: out of memory", item_id, layer_no);
+        return ks_err(err, KS_NOMEM, "%s %d/%d: out of memory", ks__noun(store), item_id, layer_no);
     if (ks_layer_file_map(layer_file, sha256_hex, store->options.png_limits.max_width,
                           store->options.png_limits.max_height, &layer->map,
                           &read_err) == KS_OK) {
@@ -387,16 +399,16 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
     if (rc == KS_OK)
         rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
     if (rc == KS_NOTFOUND)
-        rc = ks_err(err, KS_CONFLICT, "layer %d/%d missing", item_id, layer_no);
+        rc = ks_err(err, KS_CONFLICT, "%s %d/%d missing", ks__noun(store), item_id, layer_no);
     else if (rc == KS_TOOLARGE)
-        rc = ks_err(err, KS_CONFLICT, "layer %d/%d stale: stored file is over max_layer_bytes",
-                    item_id, layer_no);
+        rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale: stored file is over max_layer_bytes",
+                    ks__noun(store), item_id, layer_no);
     else if (rc != KS_OK && read_err.msg[0] != '\0')
-        rc = ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, read_err.msg);
+        rc = ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, read_err.msg);
     if (rc == KS_OK) {
         ks_sha256_hex(png, size, actual);
         if (strcmp(actual, sha256_hex) != 0)
-            rc = ks_err(err, KS_CONFLICT, "layer %d/%d stale", item_id, layer_no);
+            rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
     }
     if (rc == KS_OK) {
         rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
@@ -426,8 +438,8 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
 
     *out = NULL;
     if (!ks_sha256_hex_valid(sha256_hex))
-        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
-                      item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
+                      ks__noun(store), item_id, layer_no);
 
     pthread_mutex_lock(&store->lock);
     layer = ks__lookup(store, item_id, layer_no, sha256_hex);

@@ -88,7 +88,7 @@ static png_t make_png(uint32_t width, uint32_t height, uint8_t r, uint8_t g, uin
 
 static ks_item_store_t *open_store(const fixture_t *f, size_t cache_bytes)
 {
-    ks_item_store_options_t options;
+    ks_item_store_options_t options = {0};
     ks_item_store_t *store;
     ks_err_t err = {{0}};
 
