@@ -75,8 +75,7 @@ const char *bench_kisekae_describe(void);
 ks_rc bench_kisekae_warm_png(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_kisekae_warm_png_sizefirst(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_kisekae_cold_png(void *side, bench_output_t *out, ks_err_t *err);
-/* NULL while kisekae has no JPEG encoder. */
-extern const bench_run_fn bench_kisekae_jpeg;
+ks_rc bench_kisekae_jpeg(void *side, bench_output_t *out, ks_err_t *err);
 
 typedef struct bench_vips bench_vips_t;
 ks_rc bench_vips_init(const char *argv0, ks_err_t *err);
