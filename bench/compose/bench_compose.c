@@ -22,8 +22,8 @@
  *    cases), so what other programs run on the same core does not count;
  *    wall-clock rates are printed beside, and include what CPU time leaves
  *    out, such as a process waiting for its fsync().
- * 4. Prints a table of composites per second and output bytes, then one line
- *    per figure: `ratio CASE SIZE vs OTHER: R (size S.SSx)`, R being
+ * 4. Prints a table of composites per CPU second and output bytes, then one
+ *    line per figure: `ratio CASE SIZE vs OTHER: R (size S.SSx)`, R being
  *    kisekae's composites per second over the other's and S kisekae's output
  *    bytes over the other's.
  *
@@ -88,11 +88,12 @@ static void usage(FILE *out)
             "\n"
             "Composites 10-layer avatars (DIR/240x320/layer-00.png .. layer-09.png and\n"
             "DIR/480x640/...) with kisekae, libvips and ImageMagick on one thread and\n"
-            "prints composites per second, output sizes and the ratios. bench/compose/run.sh\n"
-            "(./kisekae bench compose) draws the inputs, builds and runs it.\n"
+            "prints composites per CPU second, output sizes and the ratios.\n"
+            "bench/compose/run.sh (./kisekae bench compose) draws the inputs, builds and\n"
+            "runs it.\n"
             "  --inputs DIR           the full-canvas layers, bottom first\n"
             "  --work DIR             where the trimmed layers and outputs go\n"
-            "  --seconds S            time per case and round (default 0.4)\n"
+            "  --seconds S            CPU time per case and round (default 0.4)\n"
             "  --rounds N             rounds; the median is reported (default 5, at most %d)\n"
             "  --quality Q            JPEG quality for every implementation (default 85)\n"
             "  --background RRGGBB    JPEG background colour (default e8f0ff)\n"

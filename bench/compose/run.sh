@@ -27,7 +27,7 @@ Every output is first checked to show the same picture. Takes about a minute.
 
   --build-dir DIR      build folder (default: build/); must not be a sanitizer build
   --work DIR           inputs, trimmed layers and outputs (default: DIR/bench-compose)
-  --seconds S          time per case and round (default 0.4)
+  --seconds S          CPU time per case and round (default 0.4)
   --rounds N           interleaved rounds; the median is reported (default 5)
   --quality Q          JPEG quality for all (default 85)
   --background RRGGBB  JPEG background (default e8f0ff)
@@ -58,10 +58,12 @@ build_dir=$(realpath -m -- "$build_dir")
 work=$(realpath -m -- "${work:-$build_dir/bench-compose}")
 
 for tool in pkg-config cmake vips convert; do
-  command -v "$tool" >/dev/null || die "no '$tool': run './kisekae bench compose' (it installs libvips-tools and imagemagick) or install them"
+  command -v "$tool" >/dev/null ||
+    die "no '$tool': run './kisekae bench compose' (it installs libvips-tools and imagemagick)"
 done
 pkg-config --exists vips MagickWand ||
-  die "pkg-config finds no vips or MagickWand: install libvips-dev and libmagickwand-dev ('./kisekae bench compose' does)"
+  die "pkg-config finds no vips or MagickWand: install libvips-dev and libmagickwand-dev" \
+      "('./kisekae bench compose' does)"
 "$PYTHON" -c 'import PIL' 2>/dev/null || die "$PYTHON has no Pillow (Debian: python3-pil)"
 
 step "drawing the avatars in $work/inputs"
@@ -73,7 +75,8 @@ cmake -S "$KS_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/cm
   { tail -n 20 "$work/cmake.log" >&2; die "cmake configure failed (log: $work/cmake.log)"; }
 for option in KS_ASAN KS_UBSAN; do
   if grep -q "^$option:BOOL=ON" "$build_dir/CMakeCache.txt"; then
-    die "$build_dir is a sanitizer build ($option=ON): its figures mean nothing; use --build-dir with another folder"
+    die "$build_dir is a sanitizer build ($option=ON): its figures would mean nothing;" \
+        "give another --build-dir"
   fi
 done
 cmake --build "$build_dir" -j2 --target bench-compose kisekae-compose >"$work/build.log" 2>&1 ||
