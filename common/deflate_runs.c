@@ -92,6 +92,14 @@ static inline uint32_t ks__hash4(const uint8_t *p)
     return (v * 0x9e3779b1u) >> (32 - KS__HASH_BITS);
 }
 
+/* n rounded up to a multiple of pixel (1..8; 4 for RGBA, without dividing). */
+static inline size_t ks__round_up(size_t n, unsigned pixel)
+{
+    if ((pixel & (pixel - 1)) == 0)
+        return (n + pixel - 1) & ~(size_t)(pixel - 1);
+    return (n + pixel - 1) / pixel * pixel;
+}
+
 /* How many bytes from a and b agree, up to max. */
 static inline size_t ks__match_length(const uint8_t *a, const uint8_t *b, size_t max)
 {
@@ -371,6 +379,13 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         return 0;
     uint32_t *tokens = scratch->tokens, *last = scratch->last;
     memset(last, 0, sizeof scratch->last);
+    /* The row-above and earlier-copy matches are looked for only where a
+     * pixel starts (and at each row's filter byte): they nearly always start
+     * there, and inside a run of literals this skips three searches in four.
+     * The pixel-back match costs one compare and is tried everywhere.
+     * next_check is the next pixel start; row_start the current row's first
+     * byte. */
+    size_t next_check = 0, row_start = 0;
     for (size_t i = 0; i < len;) {
         size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
         size_t best = 0, dist = 0;
@@ -379,7 +394,15 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             best = ks__match_length(in + i, in + i - pixel, max);
             dist = pixel;
         }
-        if (period != 0 && i >= period && best < max) {
+        if (i < next_check && best < KS__MIN_MATCH) {
+            token = in[i];
+            litlen_freq[in[i]]++;
+            i++;
+            goto store;
+        }
+        if (i < next_check) {
+            /* a pixel-back match from the middle of a pixel: take it */
+        } else if (period != 0 && i >= period && best < max) {
             size_t up = ks__match_length(in + i, in + i - period, max);
             if (up > best) {
                 best = up;
@@ -387,7 +410,7 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             }
         }
         /* Neither neighbour: an earlier copy of the next 4 bytes. */
-        if (best < KS__MIN_MATCH && max >= 4) {
+        if (best < KS__MIN_MATCH && max >= 4 && i >= next_check) {
             uint32_t h = ks__hash4(in + i);
             size_t candidate = last[h];
             last[h] = (uint32_t)i + 1;
@@ -404,11 +427,24 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             litlen_freq[257 + ks__length_sym[best]]++;
             dist_freq[ks__dist_lookup((uint32_t)(dist - 1))]++;
             i += best;
+            /* the first pixel start at or after i */
+            if (period == 0) {
+                next_check = ks__round_up(i, pixel);
+            } else {
+                while (i >= row_start + period)
+                    row_start += period;
+                size_t col = i - row_start;
+                next_check = col == 0 ? i : row_start + 1 + ks__round_up(col - 1, pixel);
+            }
         } else {
             token = in[i];
             litlen_freq[in[i]]++;
+            next_check = period != 0 && i == row_start ? i + 1 : i + pixel;
             i++;
+            if (period != 0 && next_check >= row_start + period)
+                row_start += period;
         }
+    store:
         if (count == scratch->capacity) {
             if (!ks__tokens_reserve(scratch, count + 1))
                 return 0;

@@ -34,7 +34,7 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
  * (png_encode.c). FAST is what image servers write avatars with; SMALL trades
  * speed for a smaller file; MAX is the smallest and slowest. */
 #define KS_PNG_LEVEL_FAST 1
-#define KS_PNG_LEVEL_SMALL 6
+#define KS_PNG_LEVEL_SMALL 2
 #define KS_PNG_LEVEL_MAX 12
 
 /* Encodes img as an RGBA8 PNG (un-premultiplying on the fly if needed). *out
