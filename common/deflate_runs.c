@@ -390,7 +390,9 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
         size_t best = 0, dist = 0;
         uint32_t token;
-        if (i >= pixel) {
+        /* Most positions in a run of literals differ from the pixel before
+         * in their first byte already: test that before measuring. */
+        if (i >= pixel && in[i] == in[i - pixel]) {
             best = ks__match_length(in + i, in + i - pixel, max);
             dist = pixel;
         }
@@ -402,7 +404,7 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         }
         if (i < next_check) {
             /* a pixel-back match from the middle of a pixel: take it */
-        } else if (period != 0 && i >= period && best < max) {
+        } else if (period != 0 && i >= period && best < max && in[i] == in[i - period]) {
             size_t up = ks__match_length(in + i, in + i - period, max);
             if (up > best) {
                 best = up;
