@@ -387,11 +387,17 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
      * byte. */
     size_t next_check = 0, row_start = 0;
     for (size_t i = 0; i < len;) {
-        size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
         size_t best = 0, dist = 0;
         uint32_t token;
         /* Most positions in a run of literals differ from the pixel before
-         * in their first byte already: test that before measuring. */
+         * in their first byte already: test that before anything else. */
+        if (i < next_check && i >= pixel && in[i] != in[i - pixel]) {
+            token = in[i];
+            litlen_freq[in[i]]++;
+            i++;
+            goto store;
+        }
+        size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
         if (i >= pixel && in[i] == in[i - pixel]) {
             best = ks__match_length(in + i, in + i - pixel, max);
             dist = pixel;
