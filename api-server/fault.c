@@ -88,13 +88,30 @@ int ks_check_text(struct soap *soap, const char *field, const char *value, size_
     return SOAP_OK;
 }
 
-int ks_check_user_id(struct soap *soap, const char *value)
+int ks_check_member_id(struct soap *soap, const char *field, const char *value)
 {
     if (!value || !*value)
-        return ks_fault(soap, "InvalidArgument", "userId is required");
+        return ks_fault(soap, "InvalidArgument", "%s is required", field);
     if (!ks_user_id_valid(value))
         return ks_fault(soap, "InvalidArgument",
-                        "userId must be 1..64 characters of A-Z a-z 0-9 . _ - "
-                        "and not start with '.'");
+                        "%s must be 1..64 characters of A-Z a-z 0-9 . _ - "
+                        "and not start with '.'", field);
+    return SOAP_OK;
+}
+
+int ks_check_user_id(struct soap *soap, const char *value)
+{
+    return ks_check_member_id(soap, "userId", value);
+}
+
+int ks_check_page(struct soap *soap, const int *offset, const int *limit, int *page_offset,
+                  int *page_limit)
+{
+    *page_offset = offset ? *offset : 0;
+    *page_limit = limit ? *limit : KS_PAGE_LIMIT_DEFAULT;
+    if (*page_offset < 0 || *page_offset > KS_PAGE_OFFSET_MAX)
+        return ks_fault(soap, "InvalidArgument", "offset must be 0..%d", KS_PAGE_OFFSET_MAX);
+    if (*page_limit < 1 || *page_limit > KS_PAGE_LIMIT_MAX)
+        return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_PAGE_LIMIT_MAX);
     return SOAP_OK;
 }
