@@ -67,7 +67,11 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
         ks_log_error("internal error (%s): %s", ks_rc_name(rc), err->msg);
         return set_fault(soap, 0, "Internal", "internal error; the server log has the details");
     }
-    if (rc == KS_UNAVAILABLE || rc == KS_DBDOWN)
+    if (rc == KS_DBDOWN) {       /* the details name servers and SQL: for the log only */
+        ks_log_warn("%s: %s", code, err->msg);
+        return set_fault(soap, 0, code, "the avatar database did not answer; try again later");
+    }
+    if (rc == KS_UNAVAILABLE)
         ks_log_warn("%s: %s", code, err->msg);
     return set_fault(soap, is_client_code(code), code, err->msg);
 }

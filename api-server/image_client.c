@@ -25,23 +25,26 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
     headers[0] = secret;
     rc = ks_http_request(ctx->http, method, url, headers, body, size, max_answer, &resp,
                          &ctx->err);
+    /* The log gets the details; the message (which may reach a SOAP client)
+     * names the server but not its internal address. */
     if (rc != KS_OK) {
-        ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\": %s", server->name, ctx->err.msg);
-        ks_log_warn("%s", ctx->err.msg);
-        return KS_UNAVAILABLE;
+        ks_log_warn("image server \"%s\": %s", server->name, ctx->err.msg);
+        return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" did not answer %s %s",
+                      server->name, method, path);
     }
     if (resp.status == 200 && keep) {
         *keep = resp;
         return KS_OK;
     }
     if (resp.status != 200) {
-        size_t n = resp.body_size;
-        while (n > 0 && (resp.body[n - 1] == '\n' || resp.body[n - 1] == '\r'))
-            n--;
+        size_t n = resp.body ? strcspn(resp.body, "\r\n") : 0;    /* its first line */
         rc = resp.status == 409 ? KS_CONFLICT : resp.status == 413 ? KS_TOOLARGE : KS_UNAVAILABLE;
         ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld: %.*s", server->name,
                method, path, resp.status, (int)(n > 300 ? 300 : n), resp.body ? resp.body : "");
         ks_log_warn("%s", ctx->err.msg);
+        if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
+            ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld", server->name,
+                   method, path, resp.status);
     }
     ks_http_response_free(&resp);
     return rc;
