@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+import stackctl
+
 from conftest import as_list, layer_inputs, unique, wait_for
 from world import (build_world, check_avatar, dress, grant, new_member,
                    register_item)
@@ -363,3 +365,32 @@ def test_image_server_modes(admin, site, world):
     assert {s.name: s.mode for s in as_list(admin.service.ListImageServers())}[name] == "active"
     back = site.service.ChangeOutfit(userId=user_id, remove=[world.items["hairB"].id])
     assert back.version == drained.version + 1
+
+
+def test_failed_rerender_is_recorded_and_retried(env, admin, site, world, art):
+    """New art while the wearer's image server is down: the renderer's attempt
+    fails, is recorded in render_queue (attempts, last_error) and the avatar
+    stays as it was; once the server is back and the retry is due, the avatar
+    is composed with the new art."""
+    item = register_item(admin, world, "retry", world.categories["bottom"], "bottom-skirt", art)
+    user_id, _avatar = new_member(site, world, "retry")
+    before = dress(site, world, user_id, ["retry"])
+    member_id = int(stackctl.sql(env, "SELECT id FROM members WHERE user_id = '%s'" % user_id)[0][0])
+    query = "SELECT attempts, last_error FROM render_queue WHERE member_id = %d" % member_id
+    try:
+        admin.service.SetImageServerMode(name=before.imageServer, mode="down")
+        answer = admin.service.UpdateItem(itemId=item.id,
+                                          layer=layer_inputs(art["bottom-jeans"]["layers"]))
+        assert answer.avatarsQueued == 1
+        row = wait_for(lambda: next((r for r in stackctl.sql(env, query) if int(r[0]) >= 1), None),
+                       "the failed attempt in render_queue", timeout=30)
+        assert "down" in row[1], row
+        assert master_avatar(site, user_id, before.version).version == before.version
+    finally:
+        admin.service.SetImageServerMode(name=before.imageServer, mode="active")
+    world.layers[item.id] = list(art["bottom-jeans"]["layers"])
+    # the retry is due after render_retry seconds; bring it forward
+    stackctl.sql(env, "UPDATE render_queue SET not_before = NOW(3) WHERE member_id = %d" % member_id)
+    after = wait_version(site, user_id, before.version + 1)
+    check_avatar(world, after.url, worn(after))
+    assert stackctl.sql(env, query) == [], "the row stayed in render_queue"
