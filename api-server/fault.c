@@ -76,6 +76,36 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
     return set_fault(soap, is_client_code(code), code, err->msg);
 }
 
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF). */
+static int utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s, need, min, code;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0)
+            need = 1, min = 0x80, code = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            need = 2, min = 0x800, code = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            need = 3, min = 0x10000, code = c & 0x07;
+        else
+            return 0;
+        for (unsigned i = 1; i <= need; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            code = (code << 6) | (s[i] & 0x3f);
+        }
+        if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+            return 0;
+        s += need + 1;
+    }
+    return 1;
+}
+
 int ks_check_text(struct soap *soap, const char *field, const char *value, size_t max_len)
 {
     size_t len;
@@ -89,6 +119,8 @@ int ks_check_text(struct soap *soap, const char *field, const char *value, size_
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return ks_fault(soap, "InvalidArgument", "%s contains a control character", field);
+    if (!utf8_valid((const unsigned char *)value))
+        return ks_fault(soap, "InvalidArgument", "%s is not valid UTF-8", field);
     return SOAP_OK;
 }
 
