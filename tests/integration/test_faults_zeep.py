@@ -556,6 +556,26 @@ def test_register_scene_bad_input(admin, world, unchanged):
     assert_fault(scene(big, ok_slot), "TooLarge")
 
 
+def test_text_that_is_not_utf8(admin, site, world):
+    """A byte that is not UTF-8 in a text field (a client that sends Latin-1
+    but declares UTF-8): gSOAP reads it as Latin-1. Either way the API stores
+    valid UTF-8 (here "caf\u00e9") or refuses with InvalidArgument; it never
+    fails on its side nor stores bytes the database would reject."""
+    name = "caf\u00e9-%s" % world.suffix
+    body = envelope("RegisterCategory", "<ks:name>caf@E9@-%s</ks:name><ks:zOrder>1</ks:zOrder>"
+                    "<ks:exclusive>true</ks:exclusive><ks:required>false</ks:required>"
+                    % world.suffix).replace(b"@E9@", b"\xe9")
+    response, info = admin.post_raw(body, action=NS + "#RegisterCategory")
+    if info is not None:
+        assert info.faultcode.rpartition(":")[2] == "Client", info
+        assert info.code in (None, "InvalidArgument"), info
+        assert name not in category_names(site)
+    else:
+        assert response.status_code == 200
+        wait_for(lambda: [c.name for c in as_list(site.service.ListCategories(name=name))]
+                 == [name], "the category stored as %r" % name)
+
+
 def test_set_image_server_mode_bad_mode(admin, world):
     name = as_list(admin.service.ListImageServers())[0].name
     assert_fault(admin.fault("SetImageServerMode", name=name, mode="asleep"), "InvalidArgument")
@@ -629,6 +649,9 @@ def test_image_server_unavailable(env, admin, site, world, unchanged):
         assert_server_fault(site.fault("PreviewAvatar", userId=world.user_id, wear=[world.not_owned.id]),
                             "ImageServerUnavailable")
         assert_server_fault(site.fault("DeleteAvatar", userId=world.friend),
+                            "ImageServerUnavailable")
+        assert_server_fault(site.fault("CreateAlbumPhoto", userId=world.user_id,
+                                       sceneId=world.scene.id, friendUserId=[world.friend]),
                             "ImageServerUnavailable")
         if len(as_list(admin.service.ListImageServers())) == 1:
             assert_server_fault(site.fault("CreateAvatar", userId=newcomer),

@@ -242,6 +242,19 @@ def test_get_item(admin, site, world, art):
     assert admin.service.GetItem(itemId=draft.id).status == "draft"
 
 
+def test_text_is_utf8_both_ways(admin, site, world, art):
+    name = "caf\u00e9 \u7740\u305b\u66ff\u3048 \U0001f380 %s" % world.suffix
+    category = admin.service.RegisterCategory(name=name, zOrder=7, exclusive=False,
+                                              required=False)
+    assert category.name == name
+    wait_for(lambda: [c.name for c in as_list(site.service.ListCategories(name=name))] == [name],
+             "the category listed by its name")
+    item = register_item(admin, world, "utf8", category, "accessory-ribbon", art)
+    renamed = admin.service.UpdateItem(itemId=item.id, name=name + " \u30ea\u30dc\u30f3")
+    assert renamed.item.name == name + " \u30ea\u30dc\u30f3"
+    assert admin.service.GetItem(itemId=item.id).name == renamed.item.name
+
+
 def test_update_item_fields(admin, site, world, art):
     item = register_item(admin, world, "fields", world.categories["acc"], "accessory-glasses",
                          art)
