@@ -8,9 +8,9 @@
  * operations share), image_client.c (calls to image servers), render.c
  * (composing avatars, and the background renderer of render_queue),
  * migrate.c (schema migrations, API credentials), and the SOAP operations:
- * op_catalog.c (categories and items), op_avatar.c (avatars, outfits,
- * inventory), op_album.c (scenes and album photos), op_cluster.c (image
- * servers).
+ * op_catalog.c (categories and items), op_avatar.c (avatars as a whole),
+ * op_outfit.c (what a member wears, try-on), op_inventory.c (what a member
+ * owns), op_album.c (scenes and album photos), op_cluster.c (image servers).
  */
 #ifndef KS_API_H
 #define KS_API_H
