@@ -130,18 +130,38 @@ static void ks__straight_row(uint8_t *restrict out, const uint8_t *restrict row,
         memcpy(out, row, (size_t)width * 4);
         return;
     }
-    for (uint32_t x = 0; x < width; x++, out += 4, row += 4) {
-        unsigned a = row[3];
-        if (a == 255) {
-            memcpy(out, row, 4);
-        } else if (a == 0) {
-            memset(out, 0, 4);
-        } else {
-            out[0] = ks__unpremultiply(row[0], a);
-            out[1] = ks__unpremultiply(row[1], a);
-            out[2] = ks__unpremultiply(row[2], a);
-            out[3] = (uint8_t)a;
+    for (uint32_t x = 0; x < width; x += 8) {
+        uint32_t n = width - x < 8 ? width - x : 8;
+        unsigned all = 255, any = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            all &= row[4 * k + 3];
+            any |= row[4 * k + 3];
         }
+        /* Runs of opaque or transparent pixels (nearly all of an avatar)
+         * are copied or zeroed eight at a time. */
+        if (all == 255) {
+            memcpy(out, row, (size_t)n * 4);
+        } else if (any == 0) {
+            memset(out, 0, (size_t)n * 4);
+        } else {
+            for (uint32_t k = 0; k < n; k++) {
+                const uint8_t *px = row + 4 * k;
+                uint8_t *o = out + 4 * k;
+                unsigned a = px[3];
+                if (a == 255) {
+                    memcpy(o, px, 4);
+                } else if (a == 0) {
+                    memset(o, 0, 4);
+                } else {
+                    o[0] = ks__unpremultiply(px[0], a);
+                    o[1] = ks__unpremultiply(px[1], a);
+                    o[2] = ks__unpremultiply(px[2], a);
+                    o[3] = (uint8_t)a;
+                }
+            }
+        }
+        out += (size_t)n * 4;
+        row += (size_t)n * 4;
     }
 }
 
