@@ -265,8 +265,8 @@ def test_album_photo(env, admin, site, world, scene, art):
     wrong = expected_photo(scene.background, list(reversed(sitters)))
     assert coarse_max_diff(wrong, jpeg) > 3 * COARSE_MAX
 
-    listed = site.service.ListAlbumPhotos(userId=member)
-    assert listed.total == 1
+    listed = wait_for(lambda: (lambda a: a if a.total == 1 else None)(
+        site.service.ListAlbumPhotos(userId=member)), "the photo in ListAlbumPhotos")
     (got,) = as_list(listed.photo)
     assert (got.id, got.url, got.caption, got.sceneId) == (photo.id, photo.url, caption, scene.id)
     assert [(m.slot, m.userId, m.avatarVersion) for m in as_list(got.member)] == [
@@ -285,6 +285,8 @@ def test_album_paging_and_deleting(site, world, scene):
     member, _avatar = new_member(site, world, "pager")
     photos = [site.service.CreateAlbumPhoto(userId=member, sceneId=scene.id,
                                             caption="photo %d" % n) for n in range(3)]
+    wait_for(lambda: site.service.ListAlbumPhotos(userId=member).total == 3,
+             "the photos in ListAlbumPhotos")
     page1 = site.service.ListAlbumPhotos(userId=member, limit=2)
     page2 = site.service.ListAlbumPhotos(userId=member, offset=2, limit=2)
     assert page1.total == page2.total == 3
@@ -296,8 +298,9 @@ def test_album_paging_and_deleting(site, world, scene):
     assert site.service.DeleteAlbumPhoto(userId=member, photoId=middle.id) == middle.id
     assert gone(middle.url)
     assert fetch(photos[0].url, "image/jpeg")
-    left = site.service.ListAlbumPhotos(userId=member)
-    assert left.total == 2 and middle.id not in [p.id for p in as_list(left.photo)]
+    left = wait_for(lambda: (lambda a: a if a.total == 2 else None)(
+        site.service.ListAlbumPhotos(userId=member)), "the deletion in ListAlbumPhotos")
+    assert middle.id not in [p.id for p in as_list(left.photo)]
     info = site.fault("DeleteAlbumPhoto", userId=member, photoId=middle.id)
     assert info.code == "NotFound", info
     # another member's photo is not yours to delete
@@ -322,7 +325,8 @@ def test_delete_avatar_removes_its_images(site, world, scene):
         assert gone(url), "%s is still served after DeleteAvatar" % url
     # the friend's photo stays the friend's, with the member's id recorded
     fetch(friends_photo.url, "image/jpeg")
-    kept = as_list(site.service.ListAlbumPhotos(userId=friend).photo)
+    kept = as_list(wait_for(lambda: site.service.ListAlbumPhotos(userId=friend).photo,
+                            "the friend's photo in ListAlbumPhotos"))
     assert [m.userId for m in as_list(kept[0].member)] == [friend, member]
 
 
