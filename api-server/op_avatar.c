@@ -147,44 +147,15 @@ int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
 
 typedef struct {
     ks_member_t member;
-    int wanted;                   /* index of the first request for it */
-    struct ks__Avatar *avatar;
+    int *worn;                    /* in the arena, ascending */
+    int worn_count;
 } found_t;
 
-/* Reads the members among user_ids into found (request order is restored by
- * the caller); *count is how many exist. */
-static ks_rc read_members(ks_api_ctx_t *ctx, MYSQL *conn, char **user_ids, int n, found_t *found,
+/* Reads the members among user_ids with what each wears, in one statement
+ * (one snapshot: each version agrees with its outfit); *count is how many
+ * exist. */
+static ks_rc read_members(struct soap *soap, MYSQL *conn, char **user_ids, int n, found_t *found,
                           int *count)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 16 * 1024);
-    ks_buf_addf(&sql, "SELECT id, image_server_id, version, user_id FROM members WHERE user_id IN (");
-    for (int i = 0; i < n; i++) {
-        ks_buf_addf(&sql, "%s", i ? ", " : "");
-        ks_sql_str(&sql, conn, user_ids[i]);
-    }
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    *count = 0;
-    while ((row = mysql_fetch_row(res)) && *count < n) {
-        found_t *f = &found[(*count)++];
-        f->member.id = atoll(row[0]);
-        f->member.image_server_id = atoi(row[1]);
-        f->member.version = (unsigned)strtoul(row[2], NULL, 10);
-        snprintf(f->member.user_id, sizeof f->member.user_id, "%s", row[3]);
-        f->avatar = NULL;
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
-/* Fills each found avatar's worn items with one query. */
-static ks_rc read_outfits(struct soap *soap, MYSQL *conn, found_t *found, int count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
@@ -192,31 +163,37 @@ static ks_rc read_outfits(struct soap *soap, MYSQL *conn, found_t *found, int co
     ks_buf_t sql;
     ks_rc rc;
 
-    if (count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 8192);
-    ks_buf_addf(&sql, "SELECT member_id, item_id FROM outfit WHERE member_id IN (");
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, "%s%lld", i ? ", " : "", found[i].member.id);
-    ks_buf_addf(&sql, ") ORDER BY member_id, item_id");
+    ks_buf_init(&sql, 16 * 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+    for (int i = 0; i < n; i++) {
+        ks_buf_addf(&sql, "%s", i ? ", " : "");
+        ks_sql_str(&sql, conn, user_ids[i]);
+    }
+    ks_buf_addf(&sql, ") ORDER BY m.id, o.item_id");
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    for (int i = 0; i < count; i++) {
-        found[i].avatar->wornItemId = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
-        if (!found[i].avatar->wornItemId) {
-            mysql_free_result(res);
-            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
+    *count = 0;
     while ((row = mysql_fetch_row(res))) {
-        long long member_id = atoll(row[0]);
-        for (int i = 0; i < count; i++) {
-            struct ks__Avatar *a = found[i].avatar;
-            if (found[i].member.id == member_id && a->__sizewornItemId < KS_OUTFIT_MAX * 2) {
-                a->wornItemId[a->__sizewornItemId++] = atoi(row[1]);
+        long long id = atoll(row[0]);
+        found_t *f = *count ? &found[*count - 1] : NULL;
+        if (!f || f->member.id != id) {            /* rows come grouped by member */
+            if (*count == n)
                 break;
+            f = &found[(*count)++];
+            f->member.id = id;
+            f->member.image_server_id = atoi(row[1]);
+            f->member.version = (unsigned)strtoul(row[2], NULL, 10);
+            snprintf(f->member.user_id, sizeof f->member.user_id, "%s", row[3]);
+            f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
+            f->worn_count = 0;
+            if (!f->worn) {
+                mysql_free_result(res);
+                return ks_err(&ctx->err, KS_NOMEM, "out of memory");
             }
         }
+        if (row[4] && f->worn_count < KS_OUTFIT_MAX * 2)
+            f->worn[f->worn_count++] = atoi(row[4]);
     }
     mysql_free_result(res);
     return KS_OK;
@@ -237,14 +214,18 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
     if (!found || !response->avatar || !response->missingUserId)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = read_members(ctx, conn, user_ids, n, found, &count)) != KS_OK ||
+        (rc = read_members(soap, conn, user_ids, n, found, &count)) != KS_OK ||
         (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
         return rc;
 
     /* Answer in the order asked, each member once. */
     for (int i = 0; i < n; i++) {
+        const ks_image_server_t *server;
+        struct ks__Avatar *a;
         found_t *f = NULL;
+        char path[256];
         int seen = 0;
+
         for (int j = 0; j < i && !seen; j++)
             seen = strcmp(user_ids[i], user_ids[j]) == 0;
         if (seen)
@@ -256,13 +237,11 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
             response->missingUserId[response->__sizemissingUserId++] = user_ids[i];
             continue;
         }
-        const ks_image_server_t *server = ks_store_find_server(servers, server_count,
-                                                               f->member.image_server_id);
-        struct ks__Avatar *a = &response->avatar[response->__sizeavatar++];
-        char path[256];
+        server = ks_store_find_server(servers, server_count, f->member.image_server_id);
         if (!server)
             return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers",
                           f->member.image_server_id);
+        a = &response->avatar[response->__sizeavatar++];
         a->userId = f->member.user_id;         /* found lives in the arena */
         a->version = (int)f->member.version;
         a->imageServer = soap_strdup(soap, server->name);
@@ -270,16 +249,12 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
         a->url = ks_store_public_url(soap, server, path);
         ks_avatar_thumb_path(f->member.user_id, f->member.version, path, sizeof path);
         a->thumbUrl = ks_store_public_url(soap, server, path);
+        a->wornItemId = f->worn;
+        a->__sizewornItemId = f->worn_count;
         if (!a->imageServer || !a->url || !a->thumbUrl)
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        f->avatar = a;
     }
-    /* read_outfits wants found[] entries that have an avatar, in a row. */
-    int with_avatar = 0;
-    for (int j = 0; j < count; j++)
-        if (found[j].avatar)
-            found[with_avatar++] = found[j];
-    return read_outfits(soap, conn, found, with_avatar);
+    return KS_OK;
 }
 
 int ks__GetAvatars(struct soap *soap, int __sizeuserId, char **userId,

@@ -238,31 +238,38 @@ ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int c
     return read_layers(soap, conn, &sql, layers, layer_count);
 }
 
-ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
-                          int *count)
+/* The member's version and the items it wears (ascending), in one statement:
+ * both come from the same snapshot, even on a replica applying a change. */
+static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                                     unsigned *version, int **ids, int *count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
-    int n;
+    int n = 0, rows;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id FROM outfit WHERE member_id = %lld ORDER BY item_id",
-               member_id);
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id FROM members m LEFT JOIN outfit o"
+                " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    *ids = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **ids);
+    rows = (int)mysql_num_rows(res);
+    *ids = soap_malloc(soap, (size_t)(rows + 1) * sizeof **ids);
     if (!*ids) {
         mysql_free_result(res);
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     }
-    for (n = 0; (row = mysql_fetch_row(res)); n++)
-        (*ids)[n] = atoi(row[0]);
+    while ((row = mysql_fetch_row(res))) {
+        *version = (unsigned)strtoul(row[0], NULL, 10);
+        if (row[1])
+            (*ids)[n++] = atoi(row[1]);
+    }
     *count = n;
     mysql_free_result(res);
-    return KS_OK;
+    return rows ? KS_OK : ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found",
+                                 member->user_id);
 }
 
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
@@ -316,19 +323,26 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
     char path[256];
 
+    unsigned version = member->version;
+    ks_rc rc;
+
     *avatar = a;
     if (!a)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    /* The version read with the outfit wins: it is never older than member's. */
+    if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
+                                      &a->__sizewornItemId)) != KS_OK)
+        return rc;
     a->userId = soap_strdup(soap, member->user_id);
-    a->version = (int)member->version;
+    a->version = (int)version;
     a->imageServer = soap_strdup(soap, server->name);
-    ks_avatar_path(member->user_id, member->version, path, sizeof path);
+    ks_avatar_path(member->user_id, version, path, sizeof path);
     a->url = ks_store_public_url(soap, server, path);
-    ks_avatar_thumb_path(member->user_id, member->version, path, sizeof path);
+    ks_avatar_thumb_path(member->user_id, version, path, sizeof path);
     a->thumbUrl = ks_store_public_url(soap, server, path);
     if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    return ks_store_worn_items(soap, conn, member->id, &a->wornItemId, &a->__sizewornItemId);
+    return KS_OK;
 }
 
 ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id,

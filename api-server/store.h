@@ -70,10 +70,6 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
                            ks_layer_row_t **layers, int *layer_count);
 
-/* The ids of the items a member wears, ascending, in the request's arena. */
-ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
-                          int *count);
-
 /* The canonical PNG of a layer; *png is malloc'd (owned by the caller). */
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          unsigned char **png, size_t *size);
@@ -82,7 +78,9 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);
 
 /* Fills avatar (allocated in the arena) for member on server: its version,
- * the URLs of that version's image and thumbnail and what it wears. */
+ * the URLs of that version's image and thumbnail and what it wears, read in
+ * one statement (so they agree; the version may be newer than member's).
+ * KS_NOTFOUND when the member is gone. */
 ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                       const ks_image_server_t *server, struct ks__Avatar **avatar);
 
