@@ -36,9 +36,15 @@ exits non-zero on any mismatch):
   GetAvatar     with minVersion 3: version 3 (the fault changed nothing) and
                 the URL ChangeOutfit returned, ending in /3.png
   download      GET the URL: HTTP 200, a PNG of the canvas size
-  PreviewAvatar, CreateAlbumPhoto
-                "skip: OP not in WSDL" while the server lacks them; a client
-                that skips an operation the WSDL has fails here
+  PreviewAvatar the outfit without item b (a one-element remove list): a
+                PNG of the canvas size (base64 downwards), wearing the
+                defaults plus a, and GetAvatar still at version 3
+  CreateAlbumPhoto
+                on the scene interop-LANG-TAG (made once, as admin, with
+                layer a as its background and one slot): the photo's URL
+                ends in /ID.jpg, its one member is ours, the JPEG downloads
+  (a server without these operations gets "skip: OP not in WSDL"; a client
+  that skips an operation the WSDL has fails)
 
 Environment of every client: KISEKAE_API_URL (the transport's endpoint),
 KISEKAE_SITE_USER/PASSWORD, KISEKAE_ADMIN_USER/PASSWORD, KISEKAE_CANVAS

@@ -152,16 +152,106 @@ static int ends_with(const char *text, const char *suffix)
     return n >= m && !strcmp(text + n - m, suffix);
 }
 
+/* What the steps after the first part of the scenario need. */
+typedef struct {
+    struct soap *soap;
+    ks_http_t *http;
+    const char *url, *tag, *layers_dir;
+    char *user_id;
+    int item_a, item_b, canvas_w, canvas_h;
+    const int *base;
+    int base_count;
+} scenario_t;
+
+/* width x height from a PNG's IHDR; 0 x 0 if data is no PNG. */
+static void png_size(const unsigned char *png, size_t size, unsigned *width, unsigned *height)
+{
+    int is_png = size >= 24 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) && !memcmp(png + 12, "IHDR", 4);
+    *width = is_png ? (unsigned)png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19] : 0;
+    *height = is_png ? (unsigned)png[20] << 24 | png[21] << 16 | png[22] << 8 | png[23] : 0;
+}
+
+static struct xsd__base64Binary read_layer(struct soap *soap, const char *dir, const char *key);
+
+/* ---- PreviewAvatar: the outfit without b, as a PNG; nothing saved */
+static void preview_step(const scenario_t *sc)
+{
+    struct ks__PreviewAvatarResponse answer;
+    struct ks__GetAvatarResponse got;
+    int remove = sc->item_b, min_version = 3;
+    unsigned width, height;
+    char text[512];
+
+    as(sc->soap, "site");
+    soap_call_ks__PreviewAvatar(sc->soap, sc->url, NULL, sc->user_id, 0, NULL, 1, &remove, &answer);
+    fatal_on_error(sc->soap, "PreviewAvatar");
+    png_size(answer.png.__ptr, answer.png.__ptr ? (size_t)answer.png.__size : 0, &width, &height);
+    as(sc->soap, "site");
+    soap_call_ks__GetAvatar(sc->soap, sc->url, NULL, sc->user_id, &min_version, &got);
+    fatal_on_error(sc->soap, "GetAvatar");
+    check(width == (unsigned)sc->canvas_w && height == (unsigned)sc->canvas_h &&
+              wears(answer.wornItemId, answer.__sizewornItemId, sc->base, sc->base_count,
+                    &sc->item_a, 1) && got.avatar->version == 3,
+          "PreviewAvatar", "PNG %ux%u, wearing [%s], the avatar still at version %d", width,
+          height, ids(text, sizeof text, answer.wornItemId, answer.__sizewornItemId),
+          got.avatar->version);
+}
+
+/* ---- CreateAlbumPhoto: on a scene of ours (layer a as its background, one
+ * slot), then the JPEG from its URL */
+static void album_photo_step(const scenario_t *sc)
+{
+    struct ks__ListScenesResponse scenes;
+    struct ks__CreateAlbumPhotoResponse taken;
+    char scene_name[128], caption[] = "interop " LANG;
+    ks_http_response_t resp;
+    ks_err_t err;
+    int scene_id = 0;
+
+    snprintf(scene_name, sizeof scene_name, "interop-" LANG "-%s", sc->tag);
+    as(sc->soap, "site");
+    soap_call_ks__ListScenes(sc->soap, sc->url, NULL, &scenes);
+    fatal_on_error(sc->soap, "ListScenes");
+    for (int i = 0; i < scenes.__sizescene; i++)
+        if (!strcmp(scenes.scene[i].name, scene_name))
+            scene_id = scenes.scene[i].id;
+    if (!scene_id) {
+        struct ks__RegisterSceneResponse registered;
+        struct ks__SceneSlot slot = {0, 0};
+        as(sc->soap, "admin");
+        soap_call_ks__RegisterScene(sc->soap, sc->url, NULL, scene_name,
+                                    read_layer(sc->soap, sc->layers_dir, "a"), 1, &slot,
+                                    &registered);
+        fatal_on_error(sc->soap, "RegisterScene");
+        scene_id = registered.scene->id;
+    }
+    as(sc->soap, "site");
+    soap_call_ks__CreateAlbumPhoto(sc->soap, sc->url, NULL, sc->user_id, scene_id, 0, NULL,
+                                   caption, &taken);
+    fatal_on_error(sc->soap, "CreateAlbumPhoto");
+    if (ks_http_request(sc->http, "GET", taken.photo->url, NULL, NULL, 0, AVATAR_MAX, &resp,
+                        &err) != KS_OK)
+        fatal(current_step, "%s: %s", taken.photo->url, err.msg);
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, "/%d.jpg", taken.photo->id);
+    check(ends_with(taken.photo->url, suffix) && taken.photo->__sizemember == 1 &&
+              !strcmp(taken.photo->member[0].userId, sc->user_id) && resp.status == 200 &&
+              resp.body_size >= 3 && !memcmp(resp.body, "\xff\xd8\xff", 3),
+          "CreateAlbumPhoto", "scene %d, photo %d: HTTP %ld, %zu bytes of JPEG", scene_id,
+          taken.photo->id, resp.status, resp.body_size);
+    ks_http_response_free(&resp);
+}
+
 typedef struct {
     const char *name;
     /* NULL until the step is written: then a WSDL that has the operation
      * fails the run instead of skipping it. */
-    void (*step)(struct soap *soap, const char *url, char *user_id, int item_a, int item_b);
+    void (*step)(const scenario_t *sc);
 } optional_step_t;
 
 static const optional_step_t optional_steps[] = {
-    {"PreviewAvatar", NULL},
-    {"CreateAlbumPhoto", NULL},
+    {"PreviewAvatar", preview_step},
+    {"CreateAlbumPhoto", album_photo_step},
 };
 
 /* 1 when the WSDL's portType has operation name. */
@@ -379,18 +469,17 @@ int main(int argc, char **argv)
     if (ks_http_request(http, "GET", got.avatar->url, NULL, NULL, 0, AVATAR_MAX, &resp, &err) !=
         KS_OK)
         fatal(current_step, "%s: %s", got.avatar->url, err.msg);
-    const unsigned char *png = (const unsigned char *)resp.body;
-    int is_png = resp.body_size >= 24 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8) &&
-                 !memcmp(png + 12, "IHDR", 4);
-    unsigned width = is_png ? (unsigned)png[16] << 24 | png[17] << 16 | png[18] << 8 | png[19] : 0;
-    unsigned height = is_png ? (unsigned)png[20] << 24 | png[21] << 16 | png[22] << 8 | png[23] : 0;
-    check(resp.status == 200 && is_png && width == (unsigned)canvas_w &&
+    unsigned width, height;
+    png_size((const unsigned char *)resp.body, resp.body_size, &width, &height);
+    check(resp.status == 200 && width == (unsigned)canvas_w &&
               height == (unsigned)canvas_h,
           "download", "HTTP %ld, %zu bytes, PNG %ux%u (canvas %dx%d)", resp.status,
           resp.body_size, width, height, canvas_w, canvas_h);
     ks_http_response_free(&resp);
 
-    /* ---- operations being added: each runs when the WSDL has it */
+    /* ---- operations added lately: each runs when the WSDL has it */
+    scenario_t sc = {soap, http, url, tag, layers_dir, user_id, item_a, item_b, canvas_w,
+                     canvas_h, base, base_count};
     for (size_t i = 0; i < sizeof optional_steps / sizeof optional_steps[0]; i++) {
         const optional_step_t *s = &optional_steps[i];
         begin(s->name);
@@ -399,7 +488,7 @@ int main(int argc, char **argv)
         else if (!s->step)
             check(0, s->name, "the WSDL has it but this client has no step for it yet");
         else
-            s->step(soap, url, user_id, item_a, item_b);
+            s->step(&sc);
     }
 
     free(wsdl);

@@ -190,8 +190,44 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
     'download', `HTTP ${response.status}, ${response.body.length} bytes, PNG ` +
     `${size ? size.join('x') : 'no'} (canvas ${canvas.join('x')})`);
 
-  /* ---- operations being added: each runs when the WSDL has it */
-  const steps = { PreviewAvatar: null, CreateAlbumPhoto: null };
+  /* ---- PreviewAvatar: the outfit without b, as a PNG; nothing saved. The
+   * PNG comes as a base64 string. */
+  const preview = async () => {
+    const answer = await call(site, 'PreviewAvatar', { userId, remove: [itemB] });
+    const previewSize = pngSize(Buffer.from(answer.png, 'base64'));
+    const previewWorn = answer.wornItemId || [];
+    const still = (await call(site, 'GetAvatar', { userId, minVersion: 3 })).avatar.version;
+    check(previewSize !== null && previewSize[0] === canvas[0] && previewSize[1] === canvas[1] &&
+      sameSet(previewWorn, [...base, itemA]) && still === 3, 'PreviewAvatar',
+    `PNG ${previewSize ? previewSize.join('x') : 'no'}, wearing ${ids(previewWorn)}, ` +
+      `the avatar still at version ${still}`);
+  };
+
+  /* ---- CreateAlbumPhoto: on a scene of ours (layer a as its background, one
+   * slot), then the JPEG from its URL */
+  const albumPhoto = async () => {
+    const sceneName = `interop-${LANG}-${tag}`;
+    const scenes = await call(site, 'ListScenes', {});
+    let scene = ((scenes && scenes.scene) || []).find((s) => s.name === sceneName);
+    if (!scene) {
+      const png = fs.readFileSync(path.join(layersDir, 'layer-a.png')).toString('base64');
+      scene = (await call(admin, 'RegisterScene', {
+        name: sceneName, png, slot: [{ x: 0, y: 0 }],
+      })).scene;
+    }
+    const photo = (await call(site, 'CreateAlbumPhoto', {
+      userId, sceneId: scene.id, caption: `interop ${LANG}`,
+    })).photo;
+    const jpeg = await get(photo.url);
+    const members = (photo.member || []).map((m) => m.userId);
+    check(photo.url.endsWith(`/${photo.id}.jpg`) && members.length === 1 && members[0] === userId &&
+      jpeg.status === 200 && jpeg.body.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff])),
+    'CreateAlbumPhoto',
+    `scene ${scene.id}, photo ${photo.id}: HTTP ${jpeg.status}, ${jpeg.body.length} bytes of JPEG`);
+  };
+
+  /* ---- operations added lately: each runs when the WSDL has it */
+  const steps = { PreviewAvatar: preview, CreateAlbumPhoto: albumPhoto };
   for (const operation of Object.keys(steps)) {
     begin(operation);
     if (!operations.includes(operation)) {
@@ -199,7 +235,7 @@ async function scenario(site, admin, operations, tag, run, layersDir, canvas) {
     } else if (!steps[operation]) {
       check(false, operation, 'the WSDL has it but this client has no step for it yet');
     } else {
-      await steps[operation](site, userId, itemA, itemB, canvas);
+      await steps[operation]();
     }
   }
 }

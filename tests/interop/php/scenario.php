@@ -187,15 +187,51 @@ function scenario(SoapClient $site, SoapClient $admin, array $operations, string
           "$status, " . ($png === false ? 0 : strlen($png)) . ' bytes, PNG ' .
           ($size ? "{$size[0]}x{$size[1]}" : 'no') . " (canvas {$canvas[0]}x{$canvas[1]})");
 
-    /* ---- operations being added: each runs when the WSDL has it */
-    foreach (['PreviewAvatar' => null, 'CreateAlbumPhoto' => null] as $operation => $step) {
+    /* ---- PreviewAvatar: the outfit without b, as a PNG (base64 downwards); nothing saved */
+    $preview = function () use ($site, $user_id, $item_a, $item_b, $base, $canvas) {
+        $answer = $site->PreviewAvatar(['userId' => $user_id, 'remove' => [$item_b]]);
+        $size = png_size($answer->png);             // ext/soap decodes base64 into bytes
+        $worn = $answer->wornItemId ?? [];
+        $still = $site->GetAvatar(['userId' => $user_id, 'minVersion' => 3])->avatar->version;
+        check($size === $canvas && same_set($worn, [...$base, $item_a]) && $still === 3,
+              'PreviewAvatar', 'PNG ' . ($size ? "{$size[0]}x{$size[1]}" : 'no') .
+              ', wearing ' . ids($worn) . ", the avatar still at version $still");
+    };
+
+    /* ---- CreateAlbumPhoto: on a scene of ours (layer a as its background, one
+     * slot), then the JPEG from its URL */
+    $album_photo = function () use ($site, $admin, $user_id, $tag, $layers_dir) {
+        $scene_name = 'interop-' . LANG . "-$tag";
+        $scene = null;
+        foreach ($site->ListScenes()->scene ?? [] as $s)
+            if ($s->name === $scene_name)
+                $scene = $s;
+        if ($scene === null)
+            $scene = $admin->RegisterScene(['name' => $scene_name,
+                                            'png' => file_get_contents("$layers_dir/layer-a.png"),
+                                            'slot' => [['x' => 0, 'y' => 0]]])->scene;
+        $photo = $site->CreateAlbumPhoto(['userId' => $user_id, 'sceneId' => $scene->id,
+                                          'caption' => 'interop ' . LANG])->photo;
+        $context = stream_context_create(['http' => ['timeout' => 30, 'ignore_errors' => true]]);
+        $jpeg = @file_get_contents($photo->url, false, $context);
+        $status = isset($http_response_header[0]) ? $http_response_header[0] : 'no answer';
+        $members = array_map(fn($m) => $m->userId, $photo->member ?? []);
+        check(str_ends_with($photo->url, "/{$photo->id}.jpg") && $members === [$user_id] &&
+              str_contains($status, ' 200') && $jpeg !== false &&
+              substr($jpeg, 0, 3) === "\xff\xd8\xff", 'CreateAlbumPhoto',
+              "scene {$scene->id}, photo {$photo->id}: $status, " .
+              ($jpeg === false ? 0 : strlen($jpeg)) . ' bytes of JPEG');
+    };
+
+    /* ---- operations added lately: each runs when the WSDL has it */
+    foreach (['PreviewAvatar' => $preview, 'CreateAlbumPhoto' => $album_photo] as $operation => $step) {
         begin($operation);
         if (!in_array($operation, $operations, true))
             echo "skip: $operation not in WSDL\n";
         elseif ($step === null)
             check(false, $operation, 'the WSDL has it but this client has no step for it yet');
         else
-            $step($site, $user_id, $item_a, $item_b, $canvas);
+            $step();
     }
 }
 
