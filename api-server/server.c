@@ -314,8 +314,10 @@ static void *worker_main(void *arg)
 
 static void configure(struct soap *soap, const ks_api_conf_t *conf)
 {
-    soap_set_imode(soap, SOAP_XML_STRICT | SOAP_IO_KEEPALIVE);
-    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE);
+    /* SOAP_C_UTFSTRING: strings stay UTF-8 both ways (without it gSOAP hands
+     * the operations Latin-1 and mangles what lies beyond it). */
+    soap_set_imode(soap, SOAP_XML_STRICT | SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_C_UTFSTRING);
     soap_set_namespaces(soap, namespaces);
     soap->bind_flags = SO_REUSEADDR;
     soap->recv_timeout = conf->recv_timeout_s;

@@ -71,6 +71,8 @@ set -a
 # shellcheck disable=SC1091
 . "$STATE/stack.env"
 set +a
+# The fault tests stop components and bring them back with this build.
+export KISEKAE_BUILD_DIR=$BUILD
 
 # ks-scenario writes the layers it uploaded and the avatar it downloaded to
 # OUT_DIR; check_avatar.py composes the same layers with Pillow (the
