@@ -1,10 +1,11 @@
 /* deflate_runs.c: the raster-row zlib encoder (deflate_runs.h).
  *
- * Two passes. The first walks the input once and, at each position, measures
- * the match with the previous pixel (distance `pixel`) and with the row above
- * (distance `period`), taking the longer if it is at least 3 bytes and a
- * literal otherwise (greedy). Tokens are kept as 32-bit words and counted per
- * symbol. The second pass builds length-limited Huffman codes from the counts
+ * Two passes. The first walks the input once, greedily: at each position it
+ * measures the match with the previous pixel (distance `pixel`); where a
+ * pixel starts, also the match with the row above (distance `period`) and,
+ * when neither reaches 3 bytes, the last earlier place with the same 4 bytes
+ * (a small hash table). The longest match of at least 3 bytes wins, a
+ * literal otherwise. Tokens are kept as 32-bit words and counted per symbol. The second pass builds length-limited Huffman codes from the counts
  * (RFC 1951's 15 bits for literals/lengths and distances, 7 for the code
  * length code) and writes one final dynamic block, then the Adler-32.
  */
