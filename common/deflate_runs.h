@@ -7,7 +7,7 @@
  * otherwise only at the last place the same 4 bytes were seen, from pixel
  * starts only; it then codes the result with Huffman codes built for it (one
  * dynamic block). On avatar composites it is about twice as fast as
- * libdeflate's fastest level for an output 3-7% larger.
+ * libdeflate's fastest level for an output about 7% larger.
  */
 #ifndef KS_DEFLATE_RUNS_H
 #define KS_DEFLATE_RUNS_H
