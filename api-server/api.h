@@ -2,8 +2,11 @@
  * per-worker context every SOAP handler reaches through soap->user, and the
  * functions each module offers the others.
  *
- * Module map: main.c (command line, config table, start), server.c (HTTP
- * listener, worker pool, WSDL on GET), auth.c (HTTP Basic against
+ * Module map: main.c (command line, config table, start), server.c (serving
+ * one request whatever the transport: SOAP, the WSDL and the plain GETs),
+ * standalone.c (the HTTP listener: an event loop and the worker pool),
+ * fastcgi.c (the same behind nginx), http_avatar.c (GET /avatar/...),
+ * auth.c (HTTP Basic against
  * api_clients), fault.c (SOAP faults with stable codes), store.c (SQL the
  * operations share), image_client.c (calls to image servers), migrate.c
  * (schema migrations, API credentials), op_catalog.c and op_avatar.c (the
@@ -12,6 +15,7 @@
 #ifndef KS_API_H
 #define KS_API_H
 
+#include <signal.h>
 #include "soapH.h"
 #include "db_pool.h"
 #include "http_client.h"
@@ -26,12 +30,20 @@ typedef struct {
     int weight;
 } ks_api_image_server_conf_t;
 
+enum { KS_API_STANDALONE, KS_API_FASTCGI };
+
 typedef struct {
+    int mode;                       /* KS_API_STANDALONE or KS_API_FASTCGI */
     char listen[160];
     int workers;
-    size_t max_request_bytes;
+    size_t max_request_bytes;       /* a request's body */
+    size_t max_header_bytes;        /* its request line and header fields */
+    int max_xml_depth;
     int recv_timeout_s, send_timeout_s;
+    int keepalive_timeout_s;
     int max_keep_alive;
+    int max_connections;
+    size_t max_buffered_bytes;      /* all requests being received, together */
     ks_db_conf_t db;
     ks_api_image_server_conf_t image_servers[KS_IMAGE_SERVERS_MAX];
     int image_server_count;
@@ -57,11 +69,16 @@ typedef struct {
     ks_db_session_t *db;
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
-    size_t (*frecv)(struct soap *, char *, size_t);   /* gSOAP's own receive */
-    int (*fparse)(struct soap *);                     /* gSOAP's HTTP header parser */
-    size_t received;         /* bytes the current request has received */
-    int body_known;          /* 1 once Content-Length is known */
-    size_t body_left;        /* bytes of the body not yet received */
+
+    /* The request being served, whole in memory (the transport received it):
+     * the HTTP header gSOAP reads, then the body. */
+    const char *head, *body;
+    size_t head_len, body_len;
+    size_t handed;           /* bytes of head and body given to gSOAP so far */
+    const char *scheme;      /* "http" or "https": how the client reached us */
+    char host[256];          /* its Host header when safe to echo, else "" */
+    int (*fparsehdr)(struct soap *, const char *, const char *);  /* gSOAP's own */
+    void *transport;         /* the transport's state for this worker */
 } ks_api_ctx_t;
 
 static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
@@ -69,8 +86,42 @@ static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
     return (ks_api_ctx_t *)soap->user;
 }
 
-/* server.c: serves until SIGTERM/SIGINT. Returns the exit status. */
+/* server.c: serves in conf->mode until SIGTERM/SIGINT. Returns the exit
+ * status. */
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool);
+
+/* server.c, for the transports. A worker's gSOAP context: ks_api_worker_new
+ * configures it and its ctx (database session, HTTP client); the transport
+ * then sets soap->fsend (and soap->socket for standalone HTTP). */
+struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                               ks_api_ctx_t *ctx);
+void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx);
+/* Serves the request in ctx (head, body) and writes the answer through
+ * soap->fsend. *keep_alive counts the requests the connection may still
+ * serve (start at max_keep_alive + 1); it is 0 afterwards when the
+ * connection must close. */
+void ks_api_serve_request(struct soap *soap, int *keep_alive);
+/* The SOAP fault body (a Client fault with the KisekaeFault detail) for a
+ * request refused before gSOAP saw it; returns its length. */
+size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason);
+/* Refuses a request before it is served: a Client fault with code and
+ * reason, HTTP status status. */
+void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason);
+/* Answers with status, content_type and body; extra_headers ("Name: value"
+ * lines joined by CRLF, or NULL) are added. Returns SOAP_OK or the error. */
+int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
+                      const char *extra_headers, const char *body, size_t length);
+
+/* standalone.c and fastcgi.c: serve until stop is set (by a signal). */
+int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                            volatile sig_atomic_t *stop);
+int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                         volatile sig_atomic_t *stop);
+
+/* http_avatar.c: GET /avatar/{user_id}.png and /avatar/{user_id}/thumb.png
+ * (path is the request target): 302 to the member's current image, 404 with a
+ * reason for an unknown member or a bad id. */
+int ks_api_avatar_redirect(struct soap *soap, const char *path);
 
 /* fault.c: sets a SOAP fault whose detail carries code (one of the stable
  * codes of wsdl/kisekae.h) and the printf-style message; returns SOAP_FAULT

@@ -1,6 +1,7 @@
 /* main.c: kisekae-api, the SOAP API server.
  *
- *   kisekae-api -c FILE                 serve (standalone HTTP)
+ *   kisekae-api -c FILE                 serve (standalone HTTP, or FastCGI
+ *                                       behind nginx with `mode fastcgi`)
  *   kisekae-api -c FILE --migrate       bring the database schema up to date
  *   kisekae-api -c FILE --add-client NAME ROLE
  *                                       create or update API credentials; the
@@ -60,6 +61,18 @@ static ks_rc parse_image_server(void *conf, const char *value, ks_err_t *err)
     return KS_OK;
 }
 
+static ks_rc parse_mode(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    if (strcmp(value, "standalone") == 0)
+        c->mode = KS_API_STANDALONE;
+    else if (strcmp(value, "fastcgi") == 0)
+        c->mode = KS_API_FASTCGI;
+    else
+        return ks_err(err, KS_INVALID, "mode must be standalone or fastcgi, not \"%s\"", value);
+    return KS_OK;
+}
+
 static ks_rc parse_canvas(void *conf, const char *value, ks_err_t *err)
 {
     ks_api_conf_t *c = conf;
@@ -76,12 +89,25 @@ static ks_rc parse_canvas(void *conf, const char *value, ks_err_t *err)
 #define CUSTOM(name, def, fn, help) {name, KS_CFG_CUSTOM, 0, 0, def, 0, fn, help}
 
 static const ks_cfg_option_t options[] = {
-    OPT("listen", KS_CFG_STRING, 0, 160, "127.0.0.1:17010", listen, "address:port of the HTTP listener"),
+    CUSTOM("mode", "standalone", parse_mode, "standalone (HTTP) or fastcgi (behind nginx)"),
+    OPT("listen", KS_CFG_STRING, 0, 160, "127.0.0.1:17010", listen,
+        "host:port (or unix:/path for fastcgi) to listen on"),
     OPT("workers", KS_CFG_INT, 1, 256, "8", workers, "worker threads"),
-    OPT("max_request_bytes", KS_CFG_SIZE, 1024, 1LL << 30, "16m", max_request_bytes, "largest request"),
-    OPT("recv_timeout", KS_CFG_INT, 1, 3600, "10", recv_timeout_s, "seconds to receive a request"),
+    OPT("max_request_bytes", KS_CFG_SIZE, 1024, 1LL << 30, "16m", max_request_bytes,
+        "largest request body"),
+    OPT("max_header_bytes", KS_CFG_SIZE, 1024, 1LL << 20, "16k", max_header_bytes,
+        "largest request line and header"),
+    OPT("max_xml_depth", KS_CFG_INT, 8, 1000, "32", max_xml_depth, "deepest XML nesting"),
+    OPT("recv_timeout", KS_CFG_INT, 1, 3600, "10", recv_timeout_s,
+        "seconds to receive a whole request, from its first byte"),
     OPT("send_timeout", KS_CFG_INT, 1, 3600, "10", send_timeout_s, "seconds to send an answer"),
+    OPT("keepalive_timeout", KS_CFG_INT, 1, 3600, "15", keepalive_timeout_s,
+        "seconds an idle keep-alive connection is kept"),
     OPT("max_keep_alive", KS_CFG_INT, 1, 1000000, "1000", max_keep_alive, "requests per connection"),
+    OPT("max_connections", KS_CFG_INT, 16, 1000000, "1024", max_connections,
+        "connections held at once (standalone)"),
+    OPT("max_buffered_bytes", KS_CFG_SIZE, 1LL << 20, 1LL << 40, "256m", max_buffered_bytes,
+        "memory for all requests being received (standalone)"),
     CUSTOM("db_master", "127.0.0.1:17030", parse_db_master, "host:port of the master"),
     CUSTOM("db_replica", NULL, parse_db_replica, "host:port [weight] of a replica (repeat)"),
     OPT("db_name", KS_CFG_STRING, 0, 64, "kisekae", db.name, "database name"),
@@ -105,7 +131,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE | --check]\n"
             "\n"
-            "The SOAP API server of kisekae. Without a mode it serves until SIGTERM.\n"
+            "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
+            "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`).\n"
             "  -c FILE                 configuration file (see kisekae-api.conf.sample)\n"
             "  -o NAME=VALUE           override one option of the file\n"
             "  --migrate               apply the pending database migrations and exit\n"

@@ -1,0 +1,833 @@
+/* standalone.c: kisekae-api's own HTTP listener.
+ *
+ * One event-loop thread (the main thread) owns every connection: it accepts,
+ * reads with non-blocking sockets and frames requests (http_frame.c). Only a
+ * request received whole goes to the bounded pool of worker threads, so a
+ * worker never waits for a client: a slowloris client sending a byte a
+ * second, or any number of idle keep-alive connections, costs a slot in the
+ * connection table and no worker. A worker serves the request (server.c),
+ * writes the answer as far as the socket takes it without blocking, and
+ * gives the connection back; the loop sends what is left, then waits for the
+ * next request of a keep-alive connection.
+ *
+ * Limits, all from the configuration: the header and body sizes (refused
+ * with TooLarge as soon as they are known), a deadline for receiving a whole
+ * request from its first byte (recv_timeout; 408 after it), an idle time for
+ * keep-alive connections (keepalive_timeout), a time to send an answer
+ * (send_timeout), the number of connections (max_connections: when full, the
+ * longest idle keep-alive connection is closed for a new one, or accepting
+ * waits) and the memory all requests being received may take together
+ * (max_buffered_bytes: a connection that would pass it waits).
+ *
+ * A connection closed after an answer is shut down for writing and drained
+ * for a moment ("lingering close"), so a client still sending a body it was
+ * refused for reads the answer instead of a reset.
+ */
+#define _GNU_SOURCE                     /* accept4() */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "api.h"
+#include "http_frame.h"
+#include "log.h"
+#include "net.h"
+
+#define KS_IN_INITIAL (16 * 1024)       /* first receive buffer of a connection */
+#define KS_IN_KEEP (64 * 1024)          /* larger buffers are shrunk between requests */
+#define KS_READ_SLICE (256 * 1024)      /* bytes read from one connection per event */
+#define KS_LINGER_MS 2000               /* drain after a close for this long without data */
+#define KS_LINGER_MAX_MS 30000          /* and at most this long */
+#define KS_TAG_LISTEN 0
+#define KS_TAG_WAKE 1
+#define KS_EVENTS 256
+
+typedef enum {
+    CONN_READING,       /* the loop waits for (the rest of) a request */
+    CONN_SERVING,       /* queued for or held by a worker */
+    CONN_WRITING,       /* the loop sends the rest of an answer */
+    CONN_LINGERING      /* shut down for writing, draining what the client sends */
+} conn_state_t;
+
+typedef struct conn {
+    int fd;
+    int slot;
+    unsigned generation;        /* tells a stale epoll event from the slot's new owner */
+    conn_state_t state;
+    char peer[64];
+    char *in;                   /* what was received of the current request (and more) */
+    size_t in_len, in_cap;
+    ks_http_frame_t frame;
+    int continue_sent;          /* "100 Continue" answered for this request */
+    int eof;                    /* the client shut down its side */
+    int paused;                 /* waits for memory (max_buffered_bytes) */
+    char *head;                 /* the header gSOAP reads when the framer rewrote it */
+    size_t head_len;
+    char *out;                  /* what the socket did not take of the answer */
+    size_t out_len, out_sent, out_cap;
+    int keep_alive;             /* requests the connection may still serve */
+    int close_after;            /* close once the answer is sent */
+    int broken;                 /* a send failed: the client is gone */
+    long long deadline_ms;      /* of the current state */
+    long long linger_end_ms;
+    long long idle_since_ms;
+    struct conn *next;          /* in the work or done queue */
+} conn_t;
+
+typedef struct loop loop_t;
+
+typedef struct {
+    loop_t *loop;
+    struct soap *soap;
+    ks_api_ctx_t ctx;
+    pthread_t thread;
+} worker_t;
+
+struct loop {
+    const ks_api_conf_t *conf;
+    ks_http_limits_t limits;
+    size_t in_max;              /* largest receive buffer a request may need */
+    int epfd, listen_fd, wake_fd;
+    int listening;              /* the listening socket is in epoll */
+    conn_t **slots;
+    int slot_count, conn_count;
+    unsigned generation;
+    size_t buffered;            /* bytes of all receive buffers */
+    long long last_scan_ms;
+
+    pthread_mutex_t lock;       /* guards the two queues and stopping */
+    pthread_cond_t work_ready;
+    conn_t *work_head, *work_tail;
+    conn_t *done_head, *done_tail;
+    int stopping;
+
+    worker_t *workers;
+    int worker_count;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void queue_push(conn_t **head, conn_t **tail, conn_t *c)
+{
+    c->next = NULL;
+    if (*tail)
+        (*tail)->next = c;
+    else
+        *head = c;
+    *tail = c;
+}
+
+static conn_t *queue_pop(conn_t **head, conn_t **tail)
+{
+    conn_t *c = *head;
+    if (c) {
+        *head = c->next;
+        if (!*head)
+            *tail = NULL;
+        c->next = NULL;
+    }
+    return c;
+}
+
+/* ---- epoll ------------------------------------------------------------------------ */
+
+static void arm(loop_t *loop, conn_t *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events | EPOLLONESHOT};
+    ev.data.u64 = ((uint64_t)c->generation << 32) | (uint64_t)(c->slot + 2);
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        ks_log_error("epoll_ctl() MOD for %s failed (%d: %s)", c->peer, errno, strerror(errno));
+}
+
+static void set_listening(loop_t *loop, int on)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u64 = KS_TAG_LISTEN;
+    if (on == loop->listening || loop->listen_fd < 0)
+        return;
+    if (epoll_ctl(loop->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, loop->listen_fd, &ev) != 0)
+        ks_log_error("epoll_ctl() on the listening socket failed (%d: %s)", errno,
+                     strerror(errno));
+    loop->listening = on;
+}
+
+/* ---- connections ---------------------------------------------------------------------- */
+
+static void close_conn(loop_t *loop, conn_t *c)
+{
+    close(c->fd);              /* also leaves epoll */
+    loop->buffered -= c->in_cap;
+    free(c->in);
+    free(c->head);
+    free(c->out);
+    loop->slots[c->slot] = NULL;
+    loop->conn_count--;
+    free(c);
+    set_listening(loop, 1);
+}
+
+/* Makes room for at least need bytes in c->in within the memory budget.
+ * Returns 0, or -1 when the budget is spent (the connection must wait). */
+static int reserve_in(loop_t *loop, conn_t *c, size_t need)
+{
+    size_t cap;
+    char *in;
+
+    if (need <= c->in_cap)
+        return 0;
+    cap = c->in_cap ? c->in_cap * 2 : KS_IN_INITIAL;
+    if (cap < need)
+        cap = need;
+    if (cap > loop->in_max)
+        cap = loop->in_max > need ? loop->in_max : need;
+    if (loop->buffered - c->in_cap + cap > loop->conf->max_buffered_bytes)
+        return -1;
+    in = realloc(c->in, cap);
+    if (!in)
+        return -1;
+    loop->buffered += cap - c->in_cap;
+    c->in = in;
+    c->in_cap = cap;
+    return 0;
+}
+
+/* Appends to the unsent answer (the worker and the loop both call this, never
+ * at the same time: the connection belongs to one of them). */
+static int out_append(conn_t *c, const char *data, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 16 * 1024;
+        char *out;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        if (!(out = realloc(c->out, cap)))
+            return -1;
+        c->out = out;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, data, n);
+    c->out_len += n;
+    return 0;
+}
+
+/* Sends what it can of the pending answer. 1 when all is sent, 0 when the
+ * socket is full, -1 when the client is gone. */
+static int flush_out(conn_t *c)
+{
+    while (c->out_sent < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
+        if (n > 0)
+            c->out_sent += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        else
+            return -1;
+    }
+    c->out_len = c->out_sent = 0;
+    if (c->out_cap > KS_IN_KEEP) {
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
+    return 1;
+}
+
+static void linger(loop_t *loop, conn_t *c)
+{
+    long long now = now_ms();
+
+    shutdown(c->fd, SHUT_WR);
+    c->state = CONN_LINGERING;
+    c->linger_end_ms = now + KS_LINGER_MAX_MS;
+    c->deadline_ms = now + KS_LINGER_MS;
+    arm(loop, c, EPOLLIN);
+}
+
+static void advance(loop_t *loop, conn_t *c);
+
+/* The answer is out: close, or wait for the next request. */
+static void answered(loop_t *loop, conn_t *c)
+{
+    size_t rest;
+
+    if (c->close_after || c->broken) {
+        if (c->broken)
+            close_conn(loop, c);
+        else
+            linger(loop, c);
+        return;
+    }
+    rest = c->in_len - c->frame.request_len;
+    memmove(c->in, c->in + c->frame.request_len, rest);
+    c->in_len = rest;
+    ks_http_frame_init(&c->frame);
+    c->continue_sent = 0;
+    if (c->in_cap > KS_IN_KEEP && rest <= KS_IN_INITIAL) {
+        char *in = realloc(c->in, KS_IN_INITIAL);
+        if (in) {
+            loop->buffered -= c->in_cap - KS_IN_INITIAL;
+            c->in = in;
+            c->in_cap = KS_IN_INITIAL;
+        }
+    }
+    c->state = CONN_READING;
+    c->idle_since_ms = now_ms();
+    c->deadline_ms = c->idle_since_ms +
+                     1000LL * (rest ? loop->conf->recv_timeout_s : loop->conf->keepalive_timeout_s);
+    advance(loop, c);
+}
+
+/* Sends the answer the loop wrote into c->out, then answered(). */
+static void send_answer(loop_t *loop, conn_t *c)
+{
+    int sent = flush_out(c);
+
+    if (sent < 0) {
+        c->broken = 1;
+        answered(loop, c);
+    } else if (sent == 0) {
+        c->state = CONN_WRITING;
+        c->deadline_ms = now_ms() + 1000LL * loop->conf->send_timeout_s;
+        arm(loop, c, EPOLLOUT);
+    } else {
+        answered(loop, c);
+    }
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Refuses the request in c with a SOAP fault and closes the connection. */
+static void refuse(loop_t *loop, conn_t *c, int status, const char *code, const char *reason)
+{
+    char body[1536], head[256];
+    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
+                     "Content-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n", status, status_text(status), length);
+
+    ks_log_info("refused a request from %s: %s", c->peer, reason);
+    c->close_after = 1;
+    c->state = CONN_SERVING;            /* no more reading */
+    if (out_append(c, head, (size_t)n) || out_append(c, body, length))
+        c->broken = 1;
+    send_answer(loop, c);
+}
+
+static void dispatch(loop_t *loop, conn_t *c)
+{
+    if (ks_http_frame_rewrites(&c->frame)) {
+        size_t size = c->frame.header_len + 64;
+        int n;
+        free(c->head);
+        c->head = malloc(size);
+        n = c->head ? ks_http_frame_header(&c->frame, c->in, c->head, size) : -1;
+        if (n < 0) {
+            refuse(loop, c, 500, "Internal", "out of memory for a request header");
+            return;
+        }
+        c->head_len = (size_t)n;
+    }
+    c->state = CONN_SERVING;
+    pthread_mutex_lock(&loop->lock);
+    queue_push(&loop->work_head, &loop->work_tail, c);
+    pthread_cond_signal(&loop->work_ready);
+    pthread_mutex_unlock(&loop->lock);
+}
+
+/* Frames what c received and acts: serve, refuse, or wait for more. */
+static void advance(loop_t *loop, conn_t *c)
+{
+    ks_http_frame_t *f = &c->frame;
+    ks_frame_state_t state = ks_http_frame_feed(f, c->in, c->in_len, &loop->limits);
+
+    if (state == KS_FRAME_DONE) {
+        dispatch(loop, c);
+        return;
+    }
+    if (state == KS_FRAME_BAD) {
+        refuse(loop, c, f->status, f->too_large ? "TooLarge" : "InvalidArgument", f->reason);
+        return;
+    }
+    c->in_len = ks_http_frame_compact(f, c->in, c->in_len);
+    if (c->eof) {                       /* half a request, and the client is done */
+        close_conn(loop, c);
+        return;
+    }
+    if (f->header_len && f->expect_continue && !c->continue_sent) {
+        static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        c->continue_sent = 1;
+        if (send(c->fd, go_on, sizeof go_on - 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+            close_conn(loop, c);
+            return;
+        }
+    }
+    /* Room for the whole body at once, when its length is known. */
+    if (f->header_len && f->has_length &&
+        reserve_in(loop, c, f->start + f->header_len + (size_t)f->content_length) != 0 &&
+        c->in_len == c->in_cap) {
+        c->paused = 1;
+        return;
+    }
+    arm(loop, c, EPOLLIN);
+}
+
+/* Reads what the client sent, then advance(). */
+static void receive(loop_t *loop, conn_t *c)
+{
+    size_t got = 0;
+
+    while (got < KS_READ_SLICE) {
+        ssize_t n;
+        if (c->in_len == c->in_cap && reserve_in(loop, c, c->in_len + 1) != 0) {
+            if (c->in_cap >= loop->in_max) {      /* the framer refuses it below */
+                break;
+            }
+            c->paused = 1;                        /* memory budget spent: wait */
+            return;
+        }
+        n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+        if (n > 0) {
+            if (c->in_len == 0 && c->state == CONN_READING)
+                c->deadline_ms = now_ms() + 1000LL * loop->conf->recv_timeout_s;
+            c->in_len += (size_t)n;
+            got += (size_t)n;
+        } else if (n == 0) {
+            c->eof = 1;
+            break;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else {
+            close_conn(loop, c);
+            return;
+        }
+    }
+    if (c->eof && c->in_len == 0) {            /* an idle keep-alive connection closing */
+        close_conn(loop, c);
+        return;
+    }
+    advance(loop, c);
+}
+
+static void drain(loop_t *loop, conn_t *c)
+{
+    static char sink[64 * 1024];
+    long long now = now_ms();
+
+    for (;;) {
+        ssize_t n = read(c->fd, sink, sizeof sink);
+        if (n > 0) {
+            c->deadline_ms = now + KS_LINGER_MS;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && now < c->linger_end_ms) {
+            if (c->deadline_ms > c->linger_end_ms)
+                c->deadline_ms = c->linger_end_ms;
+            arm(loop, c, EPOLLIN);
+            return;
+        }
+        close_conn(loop, c);
+        return;
+    }
+}
+
+static void on_conn_event(loop_t *loop, conn_t *c, uint32_t events)
+{
+    switch (c->state) {
+    case CONN_READING:
+        receive(loop, c);
+        break;
+    case CONN_WRITING:
+        if (events & (EPOLLERR | EPOLLHUP)) {
+            close_conn(loop, c);
+            break;
+        }
+        send_answer(loop, c);
+        break;
+    case CONN_LINGERING:
+        drain(loop, c);
+        break;
+    case CONN_SERVING:
+        break;                                   /* not armed; a stale event */
+    }
+}
+
+/* Closes the keep-alive connection idle the longest, to make room. */
+static int evict_idle(loop_t *loop)
+{
+    conn_t *oldest = NULL;
+
+    for (int i = 0; i < loop->slot_count; i++) {
+        conn_t *c = loop->slots[i];
+        if (c && c->state == CONN_READING && c->in_len == 0 && !c->paused &&
+            (!oldest || c->idle_since_ms < oldest->idle_since_ms))
+            oldest = c;
+    }
+    if (!oldest)
+        return -1;
+    close_conn(loop, oldest);
+    return 0;
+}
+
+static void accept_all(loop_t *loop)
+{
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd, slot = -1, on = 1;
+        conn_t *c;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT};
+
+        if (loop->conn_count >= loop->slot_count && evict_idle(loop) != 0) {
+            set_listening(loop, 0);             /* full: new clients wait in the backlog */
+            return;
+        }
+        fd = accept4(loop->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                ks_log_warn("accept() failed (%d: %s)", errno, strerror(errno));
+            return;
+        }
+        for (int i = 0; i < loop->slot_count; i++)
+            if (!loop->slots[i]) {
+                slot = i;
+                break;
+            }
+        c = calloc(1, sizeof *c);
+        if (slot < 0 || !c) {
+            free(c);
+            close(fd);
+            ks_log_error("out of memory for a connection");
+            return;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        c->fd = fd;
+        c->slot = slot;
+        c->generation = ++loop->generation;
+        c->state = CONN_READING;
+        c->keep_alive = loop->conf->max_keep_alive + 1;
+        c->idle_since_ms = now_ms();
+        c->deadline_ms = c->idle_since_ms + 1000LL * loop->conf->recv_timeout_s;
+        if (peer.ss_family == AF_INET) {
+            const unsigned char *a = (const unsigned char *)&((struct sockaddr_in *)&peer)->sin_addr;
+            snprintf(c->peer, sizeof c->peer, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+                     ntohs(((struct sockaddr_in *)&peer)->sin_port));
+        } else {
+            snprintf(c->peer, sizeof c->peer, "a client");
+        }
+        ks_http_frame_init(&c->frame);
+        ev.data.u64 = ((uint64_t)c->generation << 32) | (uint64_t)(slot + 2);
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            ks_log_error("epoll_ctl() ADD failed (%d: %s)", errno, strerror(errno));
+            close(fd);
+            free(c);
+            continue;
+        }
+        loop->slots[slot] = c;
+        loop->conn_count++;
+    }
+}
+
+/* Connections workers gave back. */
+static void take_done(loop_t *loop)
+{
+    conn_t *done;
+    uint64_t ignored;
+
+    if (read(loop->wake_fd, &ignored, sizeof ignored) < 0 && errno != EAGAIN)
+        ks_log_warn("read() of the wake-up eventfd failed (%d: %s)", errno, strerror(errno));
+    pthread_mutex_lock(&loop->lock);
+    done = loop->done_head;
+    loop->done_head = loop->done_tail = NULL;
+    pthread_mutex_unlock(&loop->lock);
+    while (done) {
+        conn_t *c = done;
+        done = c->next;
+        c->next = NULL;
+        if (c->out_len > c->out_sent)
+            send_answer(loop, c);
+        else
+            answered(loop, c);
+    }
+}
+
+/* Once a second: deadlines, and connections waiting for memory. */
+static void scan(loop_t *loop, long long now)
+{
+    char reason[128];
+
+    for (int i = 0; i < loop->slot_count; i++) {
+        conn_t *c = loop->slots[i];
+        if (!c || c->state == CONN_SERVING)
+            continue;
+        if (c->paused && c->deadline_ms > now) {
+            if (loop->buffered + KS_IN_INITIAL <= loop->conf->max_buffered_bytes) {
+                c->paused = 0;
+                arm(loop, c, EPOLLIN);
+            }
+            continue;
+        }
+        if (c->deadline_ms > now)
+            continue;
+        if (c->state == CONN_READING && c->in_len > 0) {
+            c->paused = 0;
+            snprintf(reason, sizeof reason, "request not received whole within %d s",
+                     loop->conf->recv_timeout_s);
+            refuse(loop, c, 408, "InvalidArgument", reason);
+        } else {
+            if (c->state == CONN_WRITING)
+                ks_log_info("%s did not read its answer within %d s: closed", c->peer,
+                            loop->conf->send_timeout_s);
+            close_conn(loop, c);
+        }
+    }
+}
+
+/* ---- workers -------------------------------------------------------------------------- */
+
+/* soap->fsend: straight to the socket while it takes the bytes; the rest is
+ * kept for the loop to send, so a client that does not read holds no worker. */
+static int conn_fsend(struct soap *soap, const char *s, size_t n)
+{
+    conn_t *c = ks_api_ctx(soap)->transport;
+
+    if (c->broken)
+        return SOAP_EOF;
+    while (n && c->out_len == 0) {
+        ssize_t sent = send(c->fd, s, n, MSG_NOSIGNAL);
+        if (sent > 0) {
+            s += sent;
+            n -= (size_t)sent;
+        } else if (sent < 0 && errno == EINTR) {
+            continue;
+        } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            c->broken = 1;
+            return SOAP_EOF;
+        }
+    }
+    if (n && out_append(c, s, n) != 0) {
+        c->broken = 1;
+        return SOAP_EOM;
+    }
+    return SOAP_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    loop_t *loop = w->loop;
+    ks_api_ctx_t *ctx = &w->ctx;
+    sigset_t block;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    for (;;) {
+        conn_t *c;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&loop->lock);
+        while (!loop->work_head && !loop->stopping)
+            pthread_cond_wait(&loop->work_ready, &loop->lock);
+        c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
+        pthread_mutex_unlock(&loop->lock);
+        if (!c)
+            break;
+
+        ctx->transport = c;
+        ctx->head = ks_http_frame_rewrites(&c->frame) ? c->head : c->in + c->frame.start;
+        ctx->head_len = ks_http_frame_rewrites(&c->frame) ? c->head_len : c->frame.header_len;
+        ctx->body = c->in + c->frame.start + c->frame.header_len;
+        ctx->body_len = c->frame.body_len;
+        w->soap->socket = c->fd;             /* so gSOAP writes an HTTP status line */
+        ks_api_serve_request(w->soap, &c->keep_alive);
+        w->soap->socket = SOAP_INVALID_SOCKET;
+        if (!c->keep_alive || c->eof)
+            c->close_after = 1;
+        ctx->transport = NULL;
+
+        pthread_mutex_lock(&loop->lock);
+        queue_push(&loop->done_head, &loop->done_tail, c);
+        pthread_mutex_unlock(&loop->lock);
+        if (write(loop->wake_fd, &one, sizeof one) < 0)
+            ks_log_warn("write() to the wake-up eventfd failed (%d: %s)", errno, strerror(errno));
+    }
+    return NULL;
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+/* Enough file descriptors for max_connections (plus the workers' database
+ * and HTTP connections); returns how many connections we may hold. */
+static int fit_connections(const ks_api_conf_t *conf)
+{
+    struct rlimit limit;
+    rlim_t need = (rlim_t)conf->max_connections + (rlim_t)conf->workers * 8 + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return conf->max_connections;
+    if (limit.rlim_cur < need) {
+        limit.rlim_cur = need < limit.rlim_max ? need : limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur < need) {
+        int fit = (int)limit.rlim_cur - conf->workers * 8 - 64;
+        if (fit < 16)
+            fit = 16;
+        ks_log_warn("only %llu file descriptors (ulimit -n): max_connections lowered from %d "
+                    "to %d", (unsigned long long)limit.rlim_cur, conf->max_connections, fit);
+        return fit;
+    }
+    return conf->max_connections;
+}
+
+int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                            volatile sig_atomic_t *stop)
+{
+    loop_t loop_storage = {0}, *loop = &loop_storage;
+    struct epoll_event events[KS_EVENTS], ev = {.events = EPOLLIN};
+    int status = 0, started = 0;
+    ks_err_t err;
+
+    loop->conf = conf;
+    loop->limits.max_header_bytes = conf->max_header_bytes;
+    loop->limits.max_body_bytes = conf->max_request_bytes;
+    loop->in_max = 64 + conf->max_header_bytes + conf->max_request_bytes + 16 * 1024;
+    loop->listen_fd = loop->epfd = loop->wake_fd = -1;
+    loop->slot_count = fit_connections(conf);
+    pthread_mutex_init(&loop->lock, NULL);
+    pthread_cond_init(&loop->work_ready, NULL);
+
+    if (ks_net_listen(conf->listen, 1024, &loop->listen_fd, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
+    fcntl(loop->listen_fd, F_SETFL, fcntl(loop->listen_fd, F_GETFL) | O_NONBLOCK);
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    loop->slots = calloc((size_t)loop->slot_count, sizeof *loop->slots);
+    loop->workers = calloc((size_t)conf->workers, sizeof *loop->workers);
+    if (loop->epfd < 0 || loop->wake_fd < 0 || !loop->slots || !loop->workers) {
+        ks_log_error("epoll_create1()/eventfd()/calloc() failed (%d: %s)", errno, strerror(errno));
+        status = 1;
+        goto done;
+    }
+    ev.data.u64 = KS_TAG_WAKE;
+    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev);
+    set_listening(loop, 1);
+
+    for (int i = 0; i < conf->workers; i++) {
+        worker_t *w = &loop->workers[i];
+        w->loop = loop;
+        w->soap = ks_api_worker_new(conf, pool, &w->ctx);
+        if (!w->soap) {
+            ks_log_error("out of memory for worker %d", i);
+            status = 1;
+            goto done;
+        }
+        w->soap->fsend = conn_fsend;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            ks_log_error("pthread_create() failed for worker %d", i);
+            ks_api_worker_free(w->soap, &w->ctx);
+            w->soap = NULL;
+            status = 1;
+            goto done;
+        }
+        started++;
+    }
+    ks_log_info("listening on %s (HTTP) with %d workers, at most %d connections", conf->listen,
+                conf->workers, loop->slot_count);
+
+    while (!*stop) {
+        int n = epoll_wait(loop->epfd, events, KS_EVENTS, 1000);
+        long long now;
+        if (n < 0 && errno != EINTR) {
+            ks_log_error("epoll_wait() failed (%d: %s)", errno, strerror(errno));
+            status = 1;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = events[i].data.u64;
+            if (tag == KS_TAG_LISTEN) {
+                accept_all(loop);
+            } else if (tag == KS_TAG_WAKE) {
+                take_done(loop);
+            } else {
+                int slot = (int)(tag & 0xffffffffu) - 2;
+                conn_t *c = slot >= 0 && slot < loop->slot_count ? loop->slots[slot] : NULL;
+                if (c && c->generation == (unsigned)(tag >> 32))
+                    on_conn_event(loop, c, events[i].events);
+            }
+        }
+        now = now_ms();
+        if (now - loop->last_scan_ms >= 1000) {
+            loop->last_scan_ms = now;
+            scan(loop, now);
+        }
+    }
+done:
+    pthread_mutex_lock(&loop->lock);
+    loop->stopping = 1;
+    pthread_cond_broadcast(&loop->work_ready);
+    pthread_mutex_unlock(&loop->lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(loop->workers[i].thread, NULL);
+    for (int i = 0; i < started; i++)
+        ks_api_worker_free(loop->workers[i].soap, &loop->workers[i].ctx);
+    for (int i = 0; loop->slots && i < loop->slot_count; i++)
+        if (loop->slots[i])
+            close_conn(loop, loop->slots[i]);
+    if (loop->listen_fd >= 0) {
+        close(loop->listen_fd);
+        ks_net_unlink(conf->listen);
+    }
+    if (loop->epfd >= 0)
+        close(loop->epfd);
+    if (loop->wake_fd >= 0)
+        close(loop->wake_fd);
+    free(loop->slots);
+    free(loop->workers);
+    pthread_mutex_destroy(&loop->lock);
+    pthread_cond_destroy(&loop->work_ready);
+    return status;
+}
