@@ -44,6 +44,8 @@ typedef struct {
     int max_keep_alive;
     int max_connections;
     size_t max_buffered_bytes;      /* all requests being received, together */
+    int avatar_cache_ms;            /* how long a member's avatar view is kept */
+    int avatar_cache_entries;
     ks_db_conf_t db;
     ks_api_image_server_conf_t image_servers[KS_IMAGE_SERVERS_MAX];
     int image_server_count;
@@ -76,6 +78,7 @@ typedef struct {
     size_t head_len, body_len;
     size_t handed;           /* bytes of head and body given to gSOAP so far */
     const char *scheme;      /* "http" or "https": how the client reached us */
+    int cgi;                 /* answers are CGI ("Status:"), not HTTP (FastCGI) */
     char host[256];          /* its Host header when safe to echo, else "" */
     int (*fparsehdr)(struct soap *, const char *, const char *);  /* gSOAP's own */
     void *transport;         /* the transport's state for this worker */

@@ -86,6 +86,7 @@ static void handle(fcgi_worker_t *w)
     const char *length_text = param(w, "CONTENT_LENGTH"), *https = param(w, "HTTPS");
     unsigned long long length = 0;
     char reason[160], host[300];
+    const char *port, *colon;
     int keep_alive = 1;
 
     for (const char *p = length_text; *p; p++) {
@@ -125,10 +126,14 @@ static void handle(fcgi_worker_t *w)
     }
 
     /* The header gSOAP would have read from the client. */
-    if (*param(w, "HTTP_HOST"))
-        snprintf(host, sizeof host, "%s", param(w, "HTTP_HOST"));
-    else
-        snprintf(host, sizeof host, "%s:%s", param(w, "SERVER_NAME"), param(w, "SERVER_PORT"));
+    snprintf(host, sizeof host, "%s", *param(w, "HTTP_HOST") ? param(w, "HTTP_HOST")
+                                                               : param(w, "SERVER_NAME"));
+    /* Debian's fastcgi_params pass nginx's $host, without the port. */
+    port = param(w, "SERVER_PORT");
+    colon = strrchr(host, ':');
+    if (*host && (!colon || host[strlen(host) - 1] == ']') && *port && strcmp(port, "80") &&
+        strcmp(port, "443") && strlen(host) + strlen(port) + 2 <= sizeof host)
+        strcat(strcat(host, ":"), port);
     ks_buf_reset(&w->head);
     ks_buf_addf(&w->head, "%s %s HTTP/1.1\r\n", method, uri);
     if (add_field(&w->head, "Host", host) ||
@@ -227,6 +232,7 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
             break;
         }
         w->ctx.transport = &w->request;
+        w->ctx.cgi = 1;
         w->soap->fsend = fcgi_fsend;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             ks_log_error("pthread_create() failed for worker %d", i);

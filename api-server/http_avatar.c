@@ -4,15 +4,16 @@
  * the API answers 302 to the current image on the member's image server
  * (whose URL carries the version, so caches keep it forever) and tells
  * caches not to keep the redirect itself. No credentials: the images are
- * public. The member is read from a replica, as GetAvatar does.
+ * public. The member is read from a replica, as GetAvatar does
+ * (avatar_read.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "api.h"
 #include "log.h"
+#include "avatar_read.h"
 #include "paths.h"
-#include "store.h"
 
 static int reply_text(struct soap *soap, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -50,11 +51,8 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path)
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     const char *id = path + strlen("/avatar/");
     size_t len = strcspn(id, "?#");
-    char user_id[KS_USER_ID_MAX + 1], image_path[256], location[700], headers[800], body[720];
-    ks_member_t member;
-    ks_image_server_t server;
-    MYSQL *conn;
-    size_t base_len;
+    char user_id[KS_USER_ID_MAX + 1], headers[800], body[800], *url;
+    ks_avatar_view_t view;
     int thumb, n;
     ks_rc rc;
 
@@ -78,26 +76,21 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path)
         return reply_text(soap, 404, "not found: a member id is 1..%d characters of "
                           "A-Z a-z 0-9 . _ - and does not start with '.'", KS_USER_ID_MAX);
 
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_member(ctx, conn, user_id, 0, &member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK) {
+    if ((rc = ks_avatar_read(ctx, user_id, 0, &view)) != KS_OK) {
         if (rc == KS_NOTFOUND)
             return reply_text(soap, 404, "not found: no member \"%s\"", user_id);
         ks_log_warn("GET %s: %s", path, ctx->err.msg);
-        return reply_text(soap, 503, "the avatar database did not answer; try again");
-    }
-    n = thumb ? ks_avatar_thumb_path(user_id, member.version, image_path, sizeof image_path)
-              : ks_avatar_path(user_id, member.version, image_path, sizeof image_path);
-    base_len = strlen(server.public_url);
-    while (base_len > 0 && server.public_url[base_len - 1] == '/')
-        base_len--;
-    if (n < 0 || !url_is_clean(server.public_url) ||
-        (size_t)snprintf(location, sizeof location, "%.*s/%s", (int)base_len, server.public_url,
-                         image_path) >= sizeof location) {
-        ks_log_error("GET %s: image server \"%s\" has an unusable public URL", path, server.name);
+        if (rc == KS_DBDOWN)
+            return reply_text(soap, 503, "the avatar database did not answer; try again");
         return reply_text(soap, 500, "internal error; the server log has the details");
     }
-    snprintf(headers, sizeof headers, "Location: %s\r\nCache-Control: no-cache", location);
-    n = snprintf(body, sizeof body, "see %s\n", location);
+    if (!(url = ks_avatar_url(soap, &view, thumb)) || !url_is_clean(url) ||
+        strlen(url) + 40 > sizeof headers) {
+        ks_log_error("GET %s: image server \"%s\" has an unusable public URL", path,
+                     view.server.name);
+        return reply_text(soap, 500, "internal error; the server log has the details");
+    }
+    snprintf(headers, sizeof headers, "Location: %s\r\nCache-Control: no-cache", url);
+    n = snprintf(body, sizeof body, "see %s\n", url);
     return ks_api_http_reply(soap, 302, "text/plain; charset=utf-8", headers, body, (size_t)n);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "avatar_read.h"
 #include "image_client.h"
 #include "log.h"
 #include "store.h"
@@ -135,30 +136,18 @@ int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
                   struct ks__GetAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_member_t member;
-    ks_image_server_t server;
-    MYSQL *conn;
+    ks_avatar_view_t view;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if (minVersion && *minVersion < 1)
         return ks_fault(soap, "InvalidArgument", "minVersion must be at least 1");
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+    /* One round trip (avatar_read.c): the hottest call of the API. */
+    if ((rc = ks_avatar_read(ctx, userId, minVersion ? (unsigned)*minVersion : 0, &view)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    rc = ks_store_member(ctx, conn, userId, 0, &member);
-    /* A replica that is behind the version the caller has seen: ask the master. */
-    if (minVersion && (rc == KS_NOTFOUND || (rc == KS_OK && member.version < (unsigned)*minVersion))) {
-        if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) == KS_OK)
-            rc = ks_store_member(ctx, conn, userId, 0, &member);
-    }
-    if (rc == KS_OK && minVersion && member.version < (unsigned)*minVersion)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no version %d yet (it is at %u)",
-                    userId, *minVersion, member.version);
-    if (rc != KS_OK || (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)))
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->avatar = ks_store_avatar(soap, conn, &member, &server);
-    return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_ERROR, &ctx->err);
+    response->avatar = ks_avatar_soap(soap, &view);
+    return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_NOMEM, &ctx->err);
 }
 
 /* ---- GrantItem ---------------------------------------------------------------------- */
@@ -476,6 +465,7 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
         (rc = change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove, &member,
                             &server)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
+    ks_avatar_forget(userId);
     response->avatar = ks_store_avatar(soap, conn, &member, &server);
     return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_ERROR, &ctx->err);
 }

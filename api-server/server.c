@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "avatar_read.h"
 #include "embedded.h"
 #include "log.h"
 #include "xml_guard.h"
@@ -112,16 +113,47 @@ size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *re
     return strlen(out);
 }
 
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Written here rather than through soap_response(), which sends the header
+ * and the body in two packets: one send() for a small answer. */
 int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
                       const char *extra_headers, const char *body, size_t length)
 {
-    soap->http_content = content_type;
-    soap->http_extra_header = extra_headers;
-    soap->length = length;
-    if (soap_response(soap, SOAP_FILE + status) || soap_send_raw(soap, body, length) ||
-        soap_end_send(soap))
-        return soap->error ? soap->error : SOAP_EOF;
-    return SOAP_OK;
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    char head[1536], *whole;
+    int n;
+
+    if (ctx->cgi)
+        n = snprintf(head, sizeof head, "Status: %d %s\r\n", status, reason_phrase(status));
+    else
+        n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
+                     "Connection: %s\r\n", status, reason_phrase(status),
+                     soap->keep_alive ? "keep-alive" : "close");
+    n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n"
+                  "%s%s\r\n", content_type, length, extra_headers ? extra_headers : "",
+                  extra_headers ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof head)
+        return soap->error = SOAP_EOM;
+    whole = soap_malloc(soap, (size_t)n + length);
+    if (!whole)
+        return soap->error = SOAP_EOM;
+    memcpy(whole, head, (size_t)n);
+    memcpy(whole + n, body, length);
+    return soap->error = soap->fsend(soap, whole, (size_t)n + length);
 }
 
 /* Answers a request refused before or by gSOAP's parser with a Client fault
@@ -181,21 +213,22 @@ static int serve_wsdl(struct soap *soap)
     const ks_embedded_t *wsdl = &ks_embedded_wsdl[0];
     const char *text = (const char *)wsdl->data;
     const char *at = strstr(text, KS_WSDL_LOCATION);
-    char location[300];
-    size_t before, after;
+    char location[300], *body;
+    size_t before, after, length;
 
     snprintf(location, sizeof location, "%s://%s/", ctx->scheme,
              ctx->host[0] ? ctx->host : ctx->conf->listen);
     before = at ? (size_t)(at - text) : wsdl->size;
     after = at ? wsdl->size - before - strlen(KS_WSDL_LOCATION) : 0;
-    soap->http_content = "text/xml; charset=utf-8";
-    soap->http_extra_header = NULL;
-    soap->length = before + (at ? strlen(location) : 0) + after;
-    if (soap_response(soap, SOAP_FILE) || soap_send_raw(soap, text, before) ||
-        (at && (soap_send_raw(soap, location, strlen(location)) ||
-                soap_send_raw(soap, at + strlen(KS_WSDL_LOCATION), after))))
-        return soap->error;
-    return soap_end_send(soap);
+    length = before + (at ? strlen(location) : 0) + after;
+    if (!(body = soap_malloc(soap, length)))
+        return soap->error = SOAP_EOM;
+    memcpy(body, text, before);
+    if (at) {
+        memcpy(body + before, location, strlen(location));
+        memcpy(body + before + strlen(location), at + strlen(KS_WSDL_LOCATION), after);
+    }
+    return ks_api_http_reply(soap, 200, "text/xml; charset=utf-8", NULL, body, length);
 }
 
 /* soap->fget: every GET. */
@@ -269,7 +302,10 @@ struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks
     memset(ctx, 0, sizeof *ctx);
     if (!soap)
         return NULL;
-    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE);
+    /* SOAP_IO_STORE: the answer is serialized once into memory and leaves in
+     * one send() with its Content-Length (gSOAP's default would count it in a
+     * first pass, or send the header apart). */
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_IO_STORE);
     soap_set_namespaces(soap, namespaces);
     soap->user = ctx;
     soap->max_keep_alive = conf->max_keep_alive;
@@ -320,16 +356,22 @@ static void on_stop(int sig)
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
 {
     struct sigaction sa = {0};
+    ks_err_t err;
     int status;
 
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (ks_avatar_cache_init(conf, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
     if (conf->mode == KS_API_FASTCGI)
         status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
     else
         status = ks_api_serve_standalone(conf, pool, &stop_requested);
+    ks_avatar_cache_free();
     if (stop_requested)
         ks_log_info("stopped (signal %d)", (int)stop_requested);
     return status;

@@ -5,10 +5,16 @@
  * request received whole goes to the bounded pool of worker threads, so a
  * worker never waits for a client: a slowloris client sending a byte a
  * second, or any number of idle keep-alive connections, costs a slot in the
- * connection table and no worker. A worker serves the request (server.c),
- * writes the answer as far as the socket takes it without blocking, and
- * gives the connection back; the loop sends what is left, then waits for the
- * next request of a keep-alive connection.
+ * connection table and no worker. A worker serves the request (server.c) and
+ * writes the answer as far as the socket takes it without blocking; the loop
+ * sends what is left.
+ *
+ * Handing every keep-alive request through the loop costs two thread
+ * wake-ups, so a worker with nothing else to do watches the connection it
+ * just served for a moment (KS_WORKER_WATCH_MS) and serves its next request
+ * itself when it arrives whole. The watch never delays other work: the loop
+ * cuts it short (the worker's eventfd) when a request is queued and no
+ * worker is free, and a request that arrives in pieces goes back to the loop.
  *
  * Limits, all from the configuration: the header and body sizes (refused
  * with TooLarge as soon as they are known), a deadline for receiving a whole
@@ -28,8 +34,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +58,16 @@
 #define KS_READ_SLICE (256 * 1024)      /* bytes read from one connection per event */
 #define KS_LINGER_MS 2000               /* drain after a close for this long without data */
 #define KS_LINGER_MAX_MS 30000          /* and at most this long */
+#define KS_WORKER_WATCH_MS 50           /* a free worker watches its last connection */
 #define KS_TAG_LISTEN 0
 #define KS_TAG_WAKE 1
 #define KS_EVENTS 256
+
+/* What the loop does with a connection a worker gives back. */
+typedef enum {
+    BACK_ANSWERED,      /* a request was answered (perhaps not all sent yet) */
+    BACK_READING        /* between requests: frame what is there, or wait */
+} back_t;
 
 typedef enum {
     CONN_READING,       /* the loop waits for (the rest of) a request */
@@ -83,6 +98,7 @@ typedef struct conn {
     long long deadline_ms;      /* of the current state */
     long long linger_end_ms;
     long long idle_since_ms;
+    back_t back;                /* set by the worker giving it back */
     struct conn *next;          /* in the work or done queue */
 } conn_t;
 
@@ -93,6 +109,8 @@ typedef struct {
     struct soap *soap;
     ks_api_ctx_t ctx;
     pthread_t thread;
+    int wake_fd;                /* eventfd: the loop ends a watch */
+    int watching;               /* guarded by loop->lock */
 } worker_t;
 
 struct loop {
@@ -104,13 +122,14 @@ struct loop {
     conn_t **slots;
     int slot_count, conn_count;
     unsigned generation;
-    size_t buffered;            /* bytes of all receive buffers */
+    atomic_size_t buffered;     /* bytes of all receive buffers */
     long long last_scan_ms;
 
-    pthread_mutex_t lock;       /* guards the two queues and stopping */
+    pthread_mutex_t lock;       /* guards the queues, the counts below and stopping */
     pthread_cond_t work_ready;
     conn_t *work_head, *work_tail;
     conn_t *done_head, *done_tail;
+    int idle_workers;           /* waiting for work */
     int stopping;
 
     worker_t *workers;
@@ -173,7 +192,7 @@ static void set_listening(loop_t *loop, int on)
 static void close_conn(loop_t *loop, conn_t *c)
 {
     close(c->fd);              /* also leaves epoll */
-    loop->buffered -= c->in_cap;
+    atomic_fetch_sub(&loop->buffered, c->in_cap);
     free(c->in);
     free(c->head);
     free(c->out);
@@ -183,11 +202,12 @@ static void close_conn(loop_t *loop, conn_t *c)
     set_listening(loop, 1);
 }
 
-/* Makes room for at least need bytes in c->in within the memory budget.
- * Returns 0, or -1 when the budget is spent (the connection must wait). */
+/* Makes room for at least need bytes in c->in within the memory budget
+ * (the loop and the workers call it). Returns 0, or -1 when the budget is
+ * spent (the connection must wait). */
 static int reserve_in(loop_t *loop, conn_t *c, size_t need)
 {
-    size_t cap;
+    size_t cap, grow;
     char *in;
 
     if (need <= c->in_cap)
@@ -197,14 +217,74 @@ static int reserve_in(loop_t *loop, conn_t *c, size_t need)
         cap = need;
     if (cap > loop->in_max)
         cap = loop->in_max > need ? loop->in_max : need;
-    if (loop->buffered - c->in_cap + cap > loop->conf->max_buffered_bytes)
+    grow = cap - c->in_cap;
+    if (atomic_fetch_add(&loop->buffered, grow) + grow > loop->conf->max_buffered_bytes ||
+        !(in = realloc(c->in, cap))) {
+        atomic_fetch_sub(&loop->buffered, grow);
         return -1;
-    in = realloc(c->in, cap);
-    if (!in)
-        return -1;
-    loop->buffered += cap - c->in_cap;
+    }
     c->in = in;
     c->in_cap = cap;
+    return 0;
+}
+
+/* Drops the request just answered from c->in, keeping what follows it (the
+ * next request, pipelined), and shrinks a large buffer. Either thread. */
+static void next_request(loop_t *loop, conn_t *c)
+{
+    size_t rest = c->in_len - c->frame.request_len;
+
+    memmove(c->in, c->in + c->frame.request_len, rest);
+    c->in_len = rest;
+    ks_http_frame_init(&c->frame);
+    c->continue_sent = 0;
+    if (c->in_cap > KS_IN_KEEP && rest <= KS_IN_INITIAL) {
+        char *in = realloc(c->in, KS_IN_INITIAL);
+        if (in) {
+            atomic_fetch_sub(&loop->buffered, c->in_cap - KS_IN_INITIAL);
+            c->in = in;
+            c->in_cap = KS_IN_INITIAL;
+        }
+    }
+    c->idle_since_ms = now_ms();
+    c->deadline_ms = c->idle_since_ms +
+                     1000LL * (rest ? loop->conf->recv_timeout_s : loop->conf->keepalive_timeout_s);
+}
+
+/* Reads what the client sent, without blocking, at most KS_READ_SLICE bytes.
+ * Returns 0, or -1 when the connection failed; sets c->eof at its end and
+ * c->paused when the memory budget is spent. Either thread. */
+static int read_available(loop_t *loop, conn_t *c)
+{
+    size_t got = 0;
+
+    while (got < KS_READ_SLICE) {
+        ssize_t n;
+        if (c->in_len == c->in_cap && reserve_in(loop, c, c->in_len + 1) != 0) {
+            if (c->in_cap < loop->in_max)
+                c->paused = 1;                    /* wait for memory */
+            break;                                /* else the framer refuses it */
+        }
+        size_t room = c->in_cap - c->in_len;
+        n = read(c->fd, c->in + c->in_len, room);
+        if (n > 0) {
+            if (c->in_len == 0)                   /* a request starts: its deadline */
+                c->deadline_ms = now_ms() + 1000LL * loop->conf->recv_timeout_s;
+            c->in_len += (size_t)n;
+            got += (size_t)n;
+            if ((size_t)n < room)                 /* drained: spare a read() */
+                break;
+        } else if (n == 0) {
+            c->eof = 1;
+            break;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        } else {
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -267,8 +347,6 @@ static void advance(loop_t *loop, conn_t *c);
 /* The answer is out: close, or wait for the next request. */
 static void answered(loop_t *loop, conn_t *c)
 {
-    size_t rest;
-
     if (c->close_after || c->broken) {
         if (c->broken)
             close_conn(loop, c);
@@ -276,23 +354,8 @@ static void answered(loop_t *loop, conn_t *c)
             linger(loop, c);
         return;
     }
-    rest = c->in_len - c->frame.request_len;
-    memmove(c->in, c->in + c->frame.request_len, rest);
-    c->in_len = rest;
-    ks_http_frame_init(&c->frame);
-    c->continue_sent = 0;
-    if (c->in_cap > KS_IN_KEEP && rest <= KS_IN_INITIAL) {
-        char *in = realloc(c->in, KS_IN_INITIAL);
-        if (in) {
-            loop->buffered -= c->in_cap - KS_IN_INITIAL;
-            c->in = in;
-            c->in_cap = KS_IN_INITIAL;
-        }
-    }
+    next_request(loop, c);
     c->state = CONN_READING;
-    c->idle_since_ms = now_ms();
-    c->deadline_ms = c->idle_since_ms +
-                     1000LL * (rest ? loop->conf->recv_timeout_s : loop->conf->keepalive_timeout_s);
     advance(loop, c);
 }
 
@@ -359,7 +422,22 @@ static void dispatch(loop_t *loop, conn_t *c)
     c->state = CONN_SERVING;
     pthread_mutex_lock(&loop->lock);
     queue_push(&loop->work_head, &loop->work_tail, c);
-    pthread_cond_signal(&loop->work_ready);
+    if (loop->idle_workers > 0) {
+        pthread_cond_signal(&loop->work_ready);
+    } else {
+        /* Every worker is busy or watching a connection: end one watch. */
+        for (int i = 0; i < loop->worker_count; i++) {
+            worker_t *w = &loop->workers[i];
+            if (w->watching) {
+                uint64_t one = 1;
+                w->watching = 0;
+                if (write(w->wake_fd, &one, sizeof one) < 0)
+                    ks_log_warn("write() to a worker's eventfd failed (%d: %s)", errno,
+                                strerror(errno));
+                break;
+            }
+        }
+    }
     pthread_mutex_unlock(&loop->lock);
 }
 
@@ -367,8 +445,13 @@ static void dispatch(loop_t *loop, conn_t *c)
 static void advance(loop_t *loop, conn_t *c)
 {
     ks_http_frame_t *f = &c->frame;
-    ks_frame_state_t state = ks_http_frame_feed(f, c->in, c->in_len, &loop->limits);
+    ks_frame_state_t state;
 
+    if (c->eof && c->in_len == 0) {            /* an idle keep-alive connection closing */
+        close_conn(loop, c);
+        return;
+    }
+    state = ks_http_frame_feed(f, c->in, c->in_len, &loop->limits);
     if (state == KS_FRAME_DONE) {
         dispatch(loop, c);
         return;
@@ -378,6 +461,8 @@ static void advance(loop_t *loop, conn_t *c)
         return;
     }
     c->in_len = ks_http_frame_compact(f, c->in, c->in_len);
+    if (c->paused)
+        return;                         /* scan() resumes it when memory is back */
     if (c->eof) {                       /* half a request, and the client is done */
         close_conn(loop, c);
         return;
@@ -403,36 +488,7 @@ static void advance(loop_t *loop, conn_t *c)
 /* Reads what the client sent, then advance(). */
 static void receive(loop_t *loop, conn_t *c)
 {
-    size_t got = 0;
-
-    while (got < KS_READ_SLICE) {
-        ssize_t n;
-        if (c->in_len == c->in_cap && reserve_in(loop, c, c->in_len + 1) != 0) {
-            if (c->in_cap >= loop->in_max) {      /* the framer refuses it below */
-                break;
-            }
-            c->paused = 1;                        /* memory budget spent: wait */
-            return;
-        }
-        n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
-        if (n > 0) {
-            if (c->in_len == 0 && c->state == CONN_READING)
-                c->deadline_ms = now_ms() + 1000LL * loop->conf->recv_timeout_s;
-            c->in_len += (size_t)n;
-            got += (size_t)n;
-        } else if (n == 0) {
-            c->eof = 1;
-            break;
-        } else if (errno == EINTR) {
-            continue;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            break;
-        } else {
-            close_conn(loop, c);
-            return;
-        }
-    }
-    if (c->eof && c->in_len == 0) {            /* an idle keep-alive connection closing */
+    if (read_available(loop, c) != 0) {
         close_conn(loop, c);
         return;
     }
@@ -579,10 +635,14 @@ static void take_done(loop_t *loop)
         conn_t *c = done;
         done = c->next;
         c->next = NULL;
-        if (c->out_len > c->out_sent)
+        if (c->back == BACK_READING) {
+            c->state = CONN_READING;
+            advance(loop, c);
+        } else if (c->out_len > c->out_sent) {
             send_answer(loop, c);
-        else
+        } else {
             answered(loop, c);
+        }
     }
 }
 
@@ -596,7 +656,7 @@ static void scan(loop_t *loop, long long now)
         if (!c || c->state == CONN_SERVING)
             continue;
         if (c->paused && c->deadline_ms > now) {
-            if (loop->buffered + KS_IN_INITIAL <= loop->conf->max_buffered_bytes) {
+            if (atomic_load(&loop->buffered) + KS_IN_INITIAL <= loop->conf->max_buffered_bytes) {
                 c->paused = 0;
                 arm(loop, c, EPOLLIN);
             }
@@ -649,11 +709,79 @@ static int conn_fsend(struct soap *soap, const char *s, size_t n)
     return SOAP_OK;
 }
 
+/* Gives c back to the loop. */
+static void give_back(loop_t *loop, conn_t *c, back_t back)
+{
+    uint64_t one = 1;
+
+    c->back = back;
+    pthread_mutex_lock(&loop->lock);
+    queue_push(&loop->done_head, &loop->done_tail, c);
+    pthread_mutex_unlock(&loop->lock);
+    if (write(loop->wake_fd, &one, sizeof one) < 0)
+        ks_log_warn("write() to the wake-up eventfd failed (%d: %s)", errno, strerror(errno));
+}
+
+/* Serves the request framed in c. */
+static void serve(worker_t *w, conn_t *c)
+{
+    ks_api_ctx_t *ctx = &w->ctx;
+    int rewritten = ks_http_frame_rewrites(&c->frame);
+
+    ctx->transport = c;
+    ctx->head = rewritten ? c->head : c->in + c->frame.start;
+    ctx->head_len = rewritten ? c->head_len : c->frame.header_len;
+    ctx->body = c->in + c->frame.start + c->frame.header_len;
+    ctx->body_len = c->frame.body_len;
+    w->soap->socket = c->fd;             /* so gSOAP writes an HTTP status line */
+    ks_api_serve_request(w->soap, &c->keep_alive);
+    w->soap->socket = SOAP_INVALID_SOCKET;
+    ctx->transport = NULL;
+    if (!c->keep_alive || c->eof)
+        c->close_after = 1;
+}
+
+/* After an answer, with nothing else to do: waits up to KS_WORKER_WATCH_MS
+ * for c's next request, unless the loop ends the watch. 1 when a whole
+ * request is there to serve, 0 when c went back to the loop. */
+static int watch(worker_t *w, conn_t *c)
+{
+    loop_t *loop = w->loop;
+    struct pollfd fds[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = w->wake_fd, .events = POLLIN}};
+    uint64_t ignored;
+    int ready;
+
+    pthread_mutex_lock(&loop->lock);
+    if (loop->work_head || loop->stopping) {
+        pthread_mutex_unlock(&loop->lock);
+        give_back(loop, c, BACK_READING);
+        return 0;
+    }
+    w->watching = 1;
+    pthread_mutex_unlock(&loop->lock);
+    ready = poll(fds, 2, KS_WORKER_WATCH_MS);
+    pthread_mutex_lock(&loop->lock);
+    w->watching = 0;
+    pthread_mutex_unlock(&loop->lock);
+    if (fds[1].revents & POLLIN) {
+        if (read(w->wake_fd, &ignored, sizeof ignored) < 0 && errno != EAGAIN)
+            ks_log_warn("read() of a worker's eventfd failed (%d: %s)", errno, strerror(errno));
+        ready = 0;                           /* someone waits for a worker: go */
+    }
+    if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+        read_available(loop, c) == 0 && !c->eof && !c->paused &&
+        ks_http_frame_feed(&c->frame, c->in, c->in_len, &loop->limits) == KS_FRAME_DONE &&
+        !ks_http_frame_rewrites(&c->frame))
+        return 1;
+    give_back(loop, c, BACK_READING);         /* idle, partial, refused or closing */
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     loop_t *loop = w->loop;
-    ks_api_ctx_t *ctx = &w->ctx;
+    conn_t *c = NULL;
     sigset_t block;
 
     sigemptyset(&block);
@@ -662,34 +790,30 @@ static void *worker_main(void *arg)
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     for (;;) {
-        conn_t *c;
-        uint64_t one = 1;
-
-        pthread_mutex_lock(&loop->lock);
-        while (!loop->work_head && !loop->stopping)
-            pthread_cond_wait(&loop->work_ready, &loop->lock);
-        c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
-        pthread_mutex_unlock(&loop->lock);
-        if (!c)
-            break;
-
-        ctx->transport = c;
-        ctx->head = ks_http_frame_rewrites(&c->frame) ? c->head : c->in + c->frame.start;
-        ctx->head_len = ks_http_frame_rewrites(&c->frame) ? c->head_len : c->frame.header_len;
-        ctx->body = c->in + c->frame.start + c->frame.header_len;
-        ctx->body_len = c->frame.body_len;
-        w->soap->socket = c->fd;             /* so gSOAP writes an HTTP status line */
-        ks_api_serve_request(w->soap, &c->keep_alive);
-        w->soap->socket = SOAP_INVALID_SOCKET;
-        if (!c->keep_alive || c->eof)
-            c->close_after = 1;
-        ctx->transport = NULL;
-
-        pthread_mutex_lock(&loop->lock);
-        queue_push(&loop->done_head, &loop->done_tail, c);
-        pthread_mutex_unlock(&loop->lock);
-        if (write(loop->wake_fd, &one, sizeof one) < 0)
-            ks_log_warn("write() to the wake-up eventfd failed (%d: %s)", errno, strerror(errno));
+        if (!c) {
+            pthread_mutex_lock(&loop->lock);
+            loop->idle_workers++;
+            while (!loop->work_head && !loop->stopping)
+                pthread_cond_wait(&loop->work_ready, &loop->lock);
+            loop->idle_workers--;
+            c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
+            pthread_mutex_unlock(&loop->lock);
+            if (!c)
+                break;
+        }
+        serve(w, c);
+        if (c->out_len > c->out_sent || c->close_after || c->broken) {
+            give_back(loop, c, BACK_ANSWERED);
+            c = NULL;
+            continue;
+        }
+        next_request(loop, c);
+        if (c->in_len > 0) {                 /* pipelined: the loop frames it */
+            give_back(loop, c, BACK_READING);
+            c = NULL;
+        } else if (!watch(w, c)) {
+            c = NULL;
+        }
     }
     return NULL;
 }
@@ -759,8 +883,9 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
     for (int i = 0; i < conf->workers; i++) {
         worker_t *w = &loop->workers[i];
         w->loop = loop;
+        w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         w->soap = ks_api_worker_new(conf, pool, &w->ctx);
-        if (!w->soap) {
+        if (!w->soap || w->wake_fd < 0) {
             ks_log_error("out of memory for worker %d", i);
             status = 1;
             goto done;
@@ -774,6 +899,7 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
             goto done;
         }
         started++;
+        loop->worker_count = started;
     }
     ks_log_info("listening on %s (HTTP) with %d workers, at most %d connections", conf->listen,
                 conf->workers, loop->slot_count);
@@ -814,6 +940,9 @@ done:
         pthread_join(loop->workers[i].thread, NULL);
     for (int i = 0; i < started; i++)
         ks_api_worker_free(loop->workers[i].soap, &loop->workers[i].ctx);
+    for (int i = 0; loop->workers && i < conf->workers; i++)
+        if (loop->workers[i].wake_fd > 0)
+            close(loop->workers[i].wake_fd);
     for (int i = 0; loop->slots && i < loop->slot_count; i++)
         if (loop->slots[i])
             close_conn(loop, loop->slots[i]);
