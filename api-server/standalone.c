@@ -23,7 +23,11 @@
  * (send_timeout), the number of connections (max_connections: when full, the
  * longest idle keep-alive connection is closed for a new one, or accepting
  * waits) and the memory all requests being received may take together
- * (max_buffered_bytes: a connection that would pass it waits).
+ * (max_buffered_bytes, counting what receive buffers hold beyond the first
+ * KS_IN_INITIAL bytes each, which max_connections bounds). A request of known
+ * length takes its whole buffer at once or none of it, and waits (reading
+ * nothing more) until memory is back; one that waits past recv_timeout gets
+ * 503, so connections waiting for each other's memory cannot hang forever.
  *
  * A connection closed after an answer is shut down for writing and drained
  * for a moment ("lingering close"), so a client still sending a body it was
@@ -54,7 +58,7 @@
 #include "net.h"
 
 #define KS_IN_INITIAL (16 * 1024)       /* first receive buffer of a connection */
-#define KS_IN_KEEP (64 * 1024)          /* larger buffers are shrunk between requests */
+#define KS_OUT_KEEP (64 * 1024)         /* larger send buffers are freed after use */
 #define KS_READ_SLICE (256 * 1024)      /* bytes read from one connection per event */
 #define KS_LINGER_MS 2000               /* drain after a close for this long without data */
 #define KS_LINGER_MAX_MS 30000          /* and at most this long */
@@ -87,7 +91,8 @@ typedef struct conn {
     ks_http_frame_t frame;
     int continue_sent;          /* "100 Continue" answered for this request */
     int eof;                    /* the client shut down its side */
-    int paused;                 /* waits for memory (max_buffered_bytes) */
+    int wants_memory;           /* read_available() found the budget spent */
+    int paused;                 /* so it waits for memory (counted in paused_count) */
     char *head;                 /* the header gSOAP reads when the framer rewrote it */
     size_t head_len;
     char *out;                  /* what the socket did not take of the answer */
@@ -122,7 +127,9 @@ struct loop {
     conn_t **slots;
     int slot_count, conn_count;
     unsigned generation;
-    atomic_size_t buffered;     /* bytes of all receive buffers */
+    atomic_size_t buffered;     /* bytes of the receive buffers beyond KS_IN_INITIAL */
+    atomic_int memory_freed;    /* buffered went down since the loop last looked */
+    int paused_count;           /* connections waiting for memory (loop only) */
     long long last_scan_ms;
 
     pthread_mutex_t lock;       /* guards the queues, the counts below and stopping */
@@ -192,7 +199,12 @@ static void set_listening(loop_t *loop, int on)
 static void close_conn(loop_t *loop, conn_t *c)
 {
     close(c->fd);              /* also leaves epoll */
-    atomic_fetch_sub(&loop->buffered, c->in_cap);
+    if (c->in_cap > KS_IN_INITIAL) {
+        atomic_fetch_sub(&loop->buffered, c->in_cap - KS_IN_INITIAL);
+        atomic_store(&loop->memory_freed, 1);
+    }
+    if (c->paused)
+        loop->paused_count--;
     free(c->in);
     free(c->head);
     free(c->out);
@@ -217,9 +229,13 @@ static int reserve_in(loop_t *loop, conn_t *c, size_t need)
         cap = need;
     if (cap > loop->in_max)
         cap = loop->in_max > need ? loop->in_max : need;
-    grow = cap - c->in_cap;
-    if (atomic_fetch_add(&loop->buffered, grow) + grow > loop->conf->max_buffered_bytes ||
-        !(in = realloc(c->in, cap))) {
+    /* What the buffer holds beyond KS_IN_INITIAL counts against the budget. */
+    grow = cap - (c->in_cap > KS_IN_INITIAL ? c->in_cap : KS_IN_INITIAL);
+    if (grow && atomic_fetch_add(&loop->buffered, grow) + grow > loop->conf->max_buffered_bytes) {
+        atomic_fetch_sub(&loop->buffered, grow);
+        return -1;
+    }
+    if (!(in = realloc(c->in, cap))) {
         atomic_fetch_sub(&loop->buffered, grow);
         return -1;
     }
@@ -238,10 +254,11 @@ static void next_request(loop_t *loop, conn_t *c)
     c->in_len = rest;
     ks_http_frame_init(&c->frame);
     c->continue_sent = 0;
-    if (c->in_cap > KS_IN_KEEP && rest <= KS_IN_INITIAL) {
+    if (c->in_cap > KS_IN_INITIAL && rest <= KS_IN_INITIAL) {
         char *in = realloc(c->in, KS_IN_INITIAL);
         if (in) {
             atomic_fetch_sub(&loop->buffered, c->in_cap - KS_IN_INITIAL);
+            atomic_store(&loop->memory_freed, 1);
             c->in = in;
             c->in_cap = KS_IN_INITIAL;
         }
@@ -253,17 +270,27 @@ static void next_request(loop_t *loop, conn_t *c)
 
 /* Reads what the client sent, without blocking, at most KS_READ_SLICE bytes.
  * Returns 0, or -1 when the connection failed; sets c->eof at its end and
- * c->paused when the memory budget is spent. Either thread. */
+ * c->wants_memory when the memory budget is spent. Either thread. */
 static int read_available(loop_t *loop, conn_t *c)
 {
     size_t got = 0;
 
     while (got < KS_READ_SLICE) {
         ssize_t n;
-        if (c->in_len == c->in_cap && reserve_in(loop, c, c->in_len + 1) != 0) {
-            if (c->in_cap < loop->in_max)
-                c->paused = 1;                    /* wait for memory */
-            break;                                /* else the framer refuses it */
+        if (c->in_len == c->in_cap) {
+            size_t need = c->in_len + 1;
+            const ks_http_frame_t *f = &c->frame;
+            if (f->header_len && f->has_length) {  /* all of the request, or nothing */
+                size_t whole = f->start + f->header_len + (size_t)f->content_length;
+                if (c->in_len >= whole)
+                    break;                        /* it is in; later bytes can wait */
+                need = whole;
+            }
+            if (reserve_in(loop, c, need) != 0) {
+                if (c->in_cap < loop->in_max)
+                    c->wants_memory = 1;          /* wait for memory */
+                break;                            /* else the framer refuses it */
+            }
         }
         size_t room = c->in_cap - c->in_len;
         n = read(c->fd, c->in + c->in_len, room);
@@ -323,7 +350,7 @@ static int flush_out(conn_t *c)
             return -1;
     }
     c->out_len = c->out_sent = 0;
-    if (c->out_cap > KS_IN_KEEP) {
+    if (c->out_cap > KS_OUT_KEEP) {
         free(c->out);
         c->out = NULL;
         c->out_cap = 0;
@@ -383,6 +410,7 @@ static const char *status_text(int status)
     case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
 }
@@ -446,7 +474,9 @@ static void advance(loop_t *loop, conn_t *c)
 {
     ks_http_frame_t *f = &c->frame;
     ks_frame_state_t state;
+    int wants_memory = c->wants_memory;
 
+    c->wants_memory = 0;
     if (c->eof && c->in_len == 0) {            /* an idle keep-alive connection closing */
         close_conn(loop, c);
         return;
@@ -461,8 +491,11 @@ static void advance(loop_t *loop, conn_t *c)
         return;
     }
     c->in_len = ks_http_frame_compact(f, c->in, c->in_len);
-    if (c->paused)
-        return;                         /* scan() resumes it when memory is back */
+    if (wants_memory) {
+        c->paused = 1;                  /* resume_paused() arms it again */
+        loop->paused_count++;
+        return;
+    }
     if (c->eof) {                       /* half a request, and the client is done */
         close_conn(loop, c);
         return;
@@ -475,13 +508,15 @@ static void advance(loop_t *loop, conn_t *c)
             return;
         }
     }
-    /* Room for the whole body at once, when its length is known. */
+    /* Room for the whole request at once, when its length is known. */
     if (f->header_len && f->has_length &&
-        reserve_in(loop, c, f->start + f->header_len + (size_t)f->content_length) != 0 &&
-        c->in_len == c->in_cap) {
+        reserve_in(loop, c, f->start + f->header_len + (size_t)f->content_length) != 0) {
         c->paused = 1;
+        loop->paused_count++;
         return;
     }
+    if (c->in_len == 0 && !loop->listening)
+        set_listening(loop, 1);         /* an idle connection: accept_all() may evict it */
     arm(loop, c, EPOLLIN);
 }
 
@@ -493,6 +528,19 @@ static void receive(loop_t *loop, conn_t *c)
         return;
     }
     advance(loop, c);
+}
+
+/* Memory came back: connections waiting for it try again. */
+static void resume_paused(loop_t *loop)
+{
+    for (int i = 0; i < loop->slot_count && loop->paused_count > 0; i++) {
+        conn_t *c = loop->slots[i];
+        if (c && c->paused && c->state == CONN_READING) {
+            c->paused = 0;
+            loop->paused_count--;
+            receive(loop, c);
+        }
+    }
 }
 
 static void drain(loop_t *loop, conn_t *c)
@@ -655,24 +703,26 @@ static void scan(loop_t *loop, long long now)
         conn_t *c = loop->slots[i];
         if (!c || c->state == CONN_SERVING)
             continue;
-        if (c->paused && c->deadline_ms > now) {
-            if (atomic_load(&loop->buffered) + KS_IN_INITIAL <= loop->conf->max_buffered_bytes) {
-                c->paused = 0;
-                arm(loop, c, EPOLLIN);
-            }
-            continue;
-        }
         if (c->deadline_ms > now)
             continue;
-        if (c->state == CONN_READING && c->in_len > 0) {
+        if (c->paused) {
             c->paused = 0;
+            loop->paused_count--;
+            refuse(loop, c, 503, "Internal", "the server is short of memory for requests "
+                   "(max_buffered_bytes); try again");
+        } else if (c->state == CONN_READING && c->in_len > 0) {
             snprintf(reason, sizeof reason, "request not received whole within %d s",
                      loop->conf->recv_timeout_s);
             refuse(loop, c, 408, "InvalidArgument", reason);
         } else {
-            if (c->state == CONN_WRITING)
-                ks_log_info("%s did not read its answer within %d s: closed", c->peer,
+            if (c->state == CONN_WRITING) {
+                /* Reset, rather than leave the kernel holding the unsent
+                 * answer for a client that does not read it. */
+                struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+                setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close);
+                ks_log_info("%s did not read its answer within %d s: connection reset", c->peer,
                             loop->conf->send_timeout_s);
+            }
             close_conn(loop, c);
         }
     }
@@ -769,7 +819,7 @@ static int watch(worker_t *w, conn_t *c)
         ready = 0;                           /* someone waits for a worker: go */
     }
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-        read_available(loop, c) == 0 && !c->eof && !c->paused &&
+        read_available(loop, c) == 0 && !c->eof && !c->wants_memory &&
         ks_http_frame_feed(&c->frame, c->in, c->in_len, &loop->limits) == KS_FRAME_DONE &&
         !ks_http_frame_rewrites(&c->frame))
         return 1;
@@ -925,6 +975,8 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
                     on_conn_event(loop, c, events[i].events);
             }
         }
+        if (loop->paused_count > 0 && atomic_exchange(&loop->memory_freed, 0))
+            resume_paused(loop);
         now = now_ms();
         if (now - loop->last_scan_ms >= 1000) {
             loop->last_scan_ms = now;
