@@ -71,8 +71,10 @@ def server(env, tmp_path_factory):
     conf = folder / "kisekae-api.conf"
     conf.write_text("\n".join(lines) + "\n")
     conf.chmod(0o600)
+    stderr = open(folder / "stderr", "wb")
     process = subprocess.Popen([str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=stderr, stderr=stderr)
+    stderr.close()
     url = "http://127.0.0.1:%d/" % port
     try:
         deadline = time.monotonic() + 20
@@ -90,10 +92,15 @@ def server(env, tmp_path_factory):
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(10)
+            status = process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+            pytest.fail("kisekae-api did not stop within 10 s of SIGTERM")
+        # A sanitizer build reports what it found on stderr and exits non-zero.
+        if status != 0:
+            pytest.fail("kisekae-api exited with status %d:\n%s" % (
+                status, (folder / "stderr").read_text(errors="replace")[-4000:]))
 
 
 @pytest.fixture(scope="module")
