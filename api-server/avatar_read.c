@@ -2,7 +2,9 @@
  *
  * The view cache is a direct-mapped table (a slot per hash of the user id; a
  * newer view takes the slot) under striped locks, so workers seldom wait on
- * each other; it allocates nothing after start. The image servers change rarely (an operator adds one or changes its mode)
+ * each other; it allocates nothing after start.
+ *
+ * The image servers change rarely (an operator adds one or changes its mode)
  * and are few, so every worker reads them from one copy that is loaded again
  * once it is KS_IMAGE_SERVERS_TTL_MS old: a changed public URL reaches the
  * answers within that time.

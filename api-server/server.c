@@ -7,11 +7,13 @@
  * (Basic credentials, keep-alive) and dispatches the operation; GETs go to
  * serve_get (the WSDL with the address the client used, and the /avatar
  * redirects). Requests gSOAP rejects, and requests refused before parsing
- * (a DOCTYPE, too deep: xml_guard.c), are answered with a Client fault carrying a stable code.
+ * (a DOCTYPE, too deep: xml_guard.c), are answered with a Client fault
+ * carrying a stable code.
  *
  * The answer goes out through soap->fsend, which the transport sets: to the
  * client's socket (gSOAP writes an HTTP status line because soap->socket is
- * valid) or to the FastCGI stream (gSOAP writes a CGI "Status:" line).
+ * valid) or to the FastCGI stream (gSOAP writes a CGI "Status:" line, as
+ * ks_api_http_reply does when ctx->cgi is set).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -87,7 +89,10 @@ static void append_escaped(char *out, size_t size, const char *text)
 {
     size_t at = strlen(out);
     for (; *text && at + 7 < size; text++) {
-        const char *entity = *text == '<' ? "&lt;" : *text == '>' ? "&gt;" : *text == '&' ? "&amp;" : NULL;
+        const char *entity = *text == '<'   ? "&lt;"
+                             : *text == '>' ? "&gt;"
+                             : *text == '&' ? "&amp;"
+                                            : NULL;
         if (entity)
             at += (size_t)snprintf(out + at, size - at, "%s", entity);
         else

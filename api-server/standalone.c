@@ -607,16 +607,22 @@ static int evict_idle(loop_t *loop)
 
 static void accept_all(loop_t *loop)
 {
-    for (;;) {
+    for (int first = 1;; first = 0) {
         struct sockaddr_storage peer;
         socklen_t peer_len = sizeof peer;
         int fd, slot = -1, on = 1;
         conn_t *c;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT};
 
-        if (loop->conn_count >= loop->slot_count && evict_idle(loop) != 0) {
-            set_listening(loop, 0);             /* full: new clients wait in the backlog */
-            return;
+        if (loop->conn_count >= loop->slot_count) {
+            /* Make room only for a client known to wait: epoll said one did
+             * before the first accept(); after it, let epoll say so again. */
+            if (!first)
+                return;
+            if (evict_idle(loop) != 0) {
+                set_listening(loop, 0);         /* full: new clients wait in the backlog */
+                return;
+            }
         }
         fd = accept4(loop->listen_fd, (struct sockaddr *)&peer, &peer_len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -648,9 +654,10 @@ static void accept_all(loop_t *loop)
         c->idle_since_ms = now_ms();
         c->deadline_ms = c->idle_since_ms + 1000LL * loop->conf->recv_timeout_s;
         if (peer.ss_family == AF_INET) {
-            const unsigned char *a = (const unsigned char *)&((struct sockaddr_in *)&peer)->sin_addr;
+            const struct sockaddr_in *in4 = (const struct sockaddr_in *)&peer;
+            const unsigned char *a = (const unsigned char *)&in4->sin_addr;
             snprintf(c->peer, sizeof c->peer, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
-                     ntohs(((struct sockaddr_in *)&peer)->sin_port));
+                     ntohs(in4->sin_port));
         } else {
             snprintf(c->peer, sizeof c->peer, "a client");
         }
