@@ -5,9 +5,10 @@
  * each other; it allocates nothing after start.
  *
  * The image servers change rarely (an operator adds one or changes its mode)
- * and are few, so every worker reads them from one copy that is loaded again
- * once it is KS_IMAGE_SERVERS_TTL_MS old: a changed public URL reaches the
- * answers within that time.
+ * and are few, so each worker thread keeps a copy of them (its own: read on
+ * every request, a shared one would need a lock the workers queue for),
+ * loaded again once it is KS_IMAGE_SERVERS_TTL_MS old: a changed public URL
+ * reaches the answers within that time.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -38,12 +39,11 @@ static struct {
     pthread_mutex_t stripes[KS_CACHE_STRIPES];
 } cache;
 
-static struct {
-    pthread_mutex_t lock;
+static __thread struct {
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
     int count;
     long long loaded_ms;             /* 0: never */
-} image_servers = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} image_servers;
 
 static long long now_ms(void)
 {
@@ -144,26 +144,21 @@ void ks_avatar_forget(const char *user_id)
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
 }
 
-/* Copies server id from the shared copy when it is fresh; 1 when found. */
+/* Copies server id from the thread's copy when it is fresh; 1 when found. */
 static int cached_server(int id, ks_image_server_t *out)
 {
-    int found = 0;
-
-    pthread_mutex_lock(&image_servers.lock);
-    if (image_servers.loaded_ms && now_ms() - image_servers.loaded_ms < KS_IMAGE_SERVERS_TTL_MS)
-        for (int i = 0; i < image_servers.count && !found; i++)
-            if (image_servers.servers[i].id == id) {
-                *out = image_servers.servers[i];
-                found = 1;
-            }
-    pthread_mutex_unlock(&image_servers.lock);
-    return found;
+    if (!image_servers.loaded_ms || now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
+        return 0;
+    for (int i = 0; i < image_servers.count; i++)
+        if (image_servers.servers[i].id == id) {
+            *out = image_servers.servers[i];
+            return 1;
+        }
+    return 0;
 }
 
 static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
 {
-    static ks_image_server_t loaded[KS_IMAGE_SERVERS_MAX];   /* under load_lock */
-    static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
@@ -175,9 +170,8 @@ static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
                      " ORDER BY id LIMIT %d", KS_IMAGE_SERVERS_MAX);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    pthread_mutex_lock(&load_lock);
     while ((row = mysql_fetch_row(res)) && count < KS_IMAGE_SERVERS_MAX) {
-        ks_image_server_t *s = &loaded[count++];
+        ks_image_server_t *s = &image_servers.servers[count++];
         s->id = atoi(row[0]);
         snprintf(s->name, sizeof s->name, "%s", row[1]);
         snprintf(s->internal_url, sizeof s->internal_url, "%s", row[2]);
@@ -185,12 +179,8 @@ static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
         snprintf(s->mode, sizeof s->mode, "%s", row[4]);
     }
     mysql_free_result(res);
-    pthread_mutex_lock(&image_servers.lock);
-    memcpy(image_servers.servers, loaded, (size_t)count * sizeof *loaded);
     image_servers.count = count;
     image_servers.loaded_ms = now_ms();
-    pthread_mutex_unlock(&image_servers.lock);
-    pthread_mutex_unlock(&load_lock);
     return KS_OK;
 }
 

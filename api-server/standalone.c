@@ -115,7 +115,7 @@ typedef struct {
     ks_api_ctx_t ctx;
     pthread_t thread;
     int wake_fd;                /* eventfd: the loop ends a watch */
-    int watching;               /* guarded by loop->lock */
+    atomic_int watching;        /* watching a connection; the loop may end it */
 } worker_t;
 
 struct loop {
@@ -135,6 +135,7 @@ struct loop {
     pthread_mutex_t lock;       /* guards the queues, the counts below and stopping */
     pthread_cond_t work_ready;
     conn_t *work_head, *work_tail;
+    atomic_int work_count;      /* in the work queue; read without the lock */
     conn_t *done_head, *done_tail;
     int idle_workers;           /* waiting for work */
     int stopping;
@@ -450,15 +451,15 @@ static void dispatch(loop_t *loop, conn_t *c)
     c->state = CONN_SERVING;
     pthread_mutex_lock(&loop->lock);
     queue_push(&loop->work_head, &loop->work_tail, c);
+    atomic_fetch_add(&loop->work_count, 1);
     if (loop->idle_workers > 0) {
         pthread_cond_signal(&loop->work_ready);
     } else {
         /* Every worker is busy or watching a connection: end one watch. */
         for (int i = 0; i < loop->worker_count; i++) {
             worker_t *w = &loop->workers[i];
-            if (w->watching) {
+            if (atomic_exchange(&w->watching, 0)) {
                 uint64_t one = 1;
-                w->watching = 0;
                 if (write(w->wake_fd, &one, sizeof one) < 0)
                     ks_log_warn("write() to a worker's eventfd failed (%d: %s)", errno,
                                 strerror(errno));
@@ -800,30 +801,28 @@ static void serve(worker_t *w, conn_t *c)
 
 /* After an answer, with nothing else to do: waits up to KS_WORKER_WATCH_MS
  * for c's next request, unless the loop ends the watch. 1 when a whole
- * request is there to serve, 0 when c went back to the loop. */
+ * request is there to serve, 0 when c went back to the loop. No lock: this
+ * runs once per request in every worker. The worker announces the watch,
+ * then looks at the queue; the loop queues, then looks for a watcher; with
+ * sequentially consistent atomics one of them sees the other. */
 static int watch(worker_t *w, conn_t *c)
 {
     loop_t *loop = w->loop;
     struct pollfd fds[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = w->wake_fd, .events = POLLIN}};
     uint64_t ignored;
-    int ready;
+    int ready = 0;
 
-    pthread_mutex_lock(&loop->lock);
-    if (loop->work_head || loop->stopping) {
-        pthread_mutex_unlock(&loop->lock);
-        give_back(loop, c, BACK_READING);
-        return 0;
+    atomic_store(&w->watching, 1);
+    if (atomic_load(&loop->work_count) == 0)
+        ready = poll(fds, 2, KS_WORKER_WATCH_MS);
+    if (!atomic_exchange(&w->watching, 0)) {
+        ready = 0;                           /* the loop ended the watch: work waits */
+        fds[1].revents |= POLLIN;            /* take its wake-up now (or a later one) */
     }
-    w->watching = 1;
-    pthread_mutex_unlock(&loop->lock);
-    ready = poll(fds, 2, KS_WORKER_WATCH_MS);
-    pthread_mutex_lock(&loop->lock);
-    w->watching = 0;
-    pthread_mutex_unlock(&loop->lock);
     if (fds[1].revents & POLLIN) {
         if (read(w->wake_fd, &ignored, sizeof ignored) < 0 && errno != EAGAIN)
             ks_log_warn("read() of a worker's eventfd failed (%d: %s)", errno, strerror(errno));
-        ready = 0;                           /* someone waits for a worker: go */
+        ready = 0;
     }
     if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
         read_available(loop, c) == 0 && !c->eof && !c->wants_memory &&
@@ -854,6 +853,8 @@ static void *worker_main(void *arg)
                 pthread_cond_wait(&loop->work_ready, &loop->lock);
             loop->idle_workers--;
             c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
+            if (c)
+                atomic_fetch_sub(&loop->work_count, 1);
             pthread_mutex_unlock(&loop->lock);
             if (!c)
                 break;
