@@ -6,11 +6,11 @@
  * one request whatever the transport: SOAP, the WSDL and the plain GETs),
  * standalone.c (the HTTP listener: an event loop and the worker pool),
  * fastcgi.c (the same behind nginx), http_avatar.c (GET /avatar/...),
- * auth.c (HTTP Basic against
- * api_clients), fault.c (SOAP faults with stable codes), store.c (SQL the
- * operations share), image_client.c (calls to image servers), migrate.c
- * (schema migrations, API credentials), op_catalog.c and op_avatar.c (the
- * SOAP operations).
+ * avatar_read.c (the reads behind GetAvatar and the redirects), auth.c (HTTP
+ * Basic against api_clients), fault.c (SOAP faults with stable codes),
+ * store.c (SQL the operations share), image_client.c (calls to image
+ * servers), migrate.c (schema migrations, API credentials), op_catalog.c and
+ * op_avatar.c (the SOAP operations).
  */
 #ifndef KS_API_H
 #define KS_API_H
