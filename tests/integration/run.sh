@@ -119,7 +119,7 @@ else
   # The same clients through nginx and the FastCGI API: the same answers.
   echo "== pytest: the Python client tests again through FastCGI ($KISEKAE_API_FCGI_URL)"
   rc=0
-  KISEKAE_API_URL=$KISEKAE_API_FCGI_URL KISEKAE_WSDL_URL=${KISEKAE_API_FCGI_URL}?wsdl \
+  KISEKAE_API_URL=$KISEKAE_API_FCGI_URL KISEKAE_WSDL_URL="${KISEKAE_API_FCGI_URL}?wsdl" \
     /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider \
     tests/integration/test_zeep_scenario.py tests/integration/test_faults_zeep.py || rc=$?
   if ((rc != 0)); then

@@ -13,7 +13,6 @@ build/ in the repository).
 """
 
 import os
-import shlex
 import signal
 import socket
 import subprocess
