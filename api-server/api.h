@@ -9,8 +9,12 @@
  * avatar_read.c (the reads behind GetAvatar and the redirects), auth.c (HTTP
  * Basic against api_clients), fault.c (SOAP faults with stable codes),
  * store.c (SQL the operations share), image_client.c (calls to image
- * servers), migrate.c (schema migrations, API credentials), op_catalog.c and
- * op_avatar.c (the SOAP operations).
+ * servers), render.c (composing avatars, and the background renderer of
+ * render_queue), migrate.c (schema migrations, API credentials), and the SOAP
+ * operations: op_catalog.c (categories and items), op_avatar.c (avatars as a
+ * whole), op_outfit.c (what a member wears, try-on), op_inventory.c (what a
+ * member owns), op_album.c (scenes and album photos), op_cluster.c (image
+ * servers).
  */
 #ifndef KS_API_H
 #define KS_API_H
@@ -54,6 +58,14 @@ typedef struct {
     int canvas_width, canvas_height;
     size_t max_layer_bytes;
     int max_layers;
+    int thumb_x, thumb_y, thumb_width, thumb_height;  /* bust-up crop of the canvas */
+    int thumb_out_width, thumb_out_height;            /* thumbnail size */
+    size_t max_scene_bytes;
+    int album_quality;           /* JPEG quality of album photos */
+    int max_album_photos;        /* per member */
+    int render_batch;            /* avatars the renderer composes before it looks up */
+    int render_interval_s;       /* how often an idle renderer looks at the queue */
+    int render_retry_s;          /* delay before a failed re-render is tried again */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;
@@ -71,6 +83,7 @@ typedef struct {
     ks_db_session_t *db;
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
+    unsigned roles;          /* the caller's roles, once ks_auth_require passed */
 
     /* The request being served, whole in memory (the transport received it):
      * the HTTP header gSOAP reads, then the body. */
@@ -139,8 +152,17 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err);
  * handler reads `if (ks_check_text(...)) return soap->error;`. Text must be
  * present, 1..max_len bytes of UTF-8 without control characters. */
 int ks_check_text(struct soap *soap, const char *field, const char *value, size_t max_len);
-/* A member id: 1..64 characters of [A-Za-z0-9._-], not starting with '.'. */
+/* A member id: 1..64 characters of [A-Za-z0-9._-], not starting with '.'.
+ * ks_check_member_id names the field in its message. */
 int ks_check_user_id(struct soap *soap, const char *value);
+int ks_check_member_id(struct soap *soap, const char *field, const char *value);
+/* A page of a list: offset 0..KS_PAGE_OFFSET_MAX (default 0), limit
+ * 1..KS_PAGE_LIMIT_MAX (default KS_PAGE_LIMIT_DEFAULT); either may be NULL. */
+#define KS_PAGE_OFFSET_MAX 10000000
+#define KS_PAGE_LIMIT_MAX 100
+#define KS_PAGE_LIMIT_DEFAULT 50
+int ks_check_page(struct soap *soap, const int *offset, const int *limit, int *page_offset,
+                  int *page_limit);
 
 /* auth.c: checks the request's HTTP Basic credentials against api_clients
  * and that the client's role is one of roles. Returns SOAP_OK, or sets the
@@ -148,6 +170,15 @@ int ks_check_user_id(struct soap *soap, const char *value);
 int ks_auth_require(struct soap *soap, unsigned roles);
 /* Writes the stored form of secret ("sha256$salt$hash") into out. */
 ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err);
+
+/* render.c: the background renderer. One thread per API server composes
+ * again the avatars queued in render_queue. start returns KS_OK or the
+ * error (in err); stop ends the thread (waiting for the avatar it composes)
+ * and does nothing when it was not started. wake makes it look at the queue
+ * now, e.g. after an operation queued avatars. */
+ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t *err);
+void ks_renderer_stop(void);
+void ks_renderer_wake(void);
 
 /* migrate.c */
 ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);

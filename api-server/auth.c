@@ -137,6 +137,7 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     auth_entry_t *e;
     int n;
 
+    ks_api_ctx(soap)->roles = 0;
     if (!name || !password || !*name)
         return unauthorized(soap, "HTTP Basic credentials are required");
     if (strlen(name) > 64 || strlen(password) > 256)
@@ -165,5 +166,6 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     }
     if (!(granted & roles))
         return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
+    ks_api_ctx(soap)->roles = granted;
     return SOAP_OK;
 }

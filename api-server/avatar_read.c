@@ -291,9 +291,10 @@ struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *vie
     a->version = (int)view->member.version;
     a->imageServer = soap_strdup(soap, view->server.name);
     a->url = ks_avatar_url(soap, view, 0);
+    a->thumbUrl = ks_avatar_url(soap, view, 1);
     a->__sizewornItemId = view->worn_count;
     a->wornItemId = soap_malloc(soap, ((size_t)view->worn_count + 1) * sizeof(int));
-    if (!a->userId || !a->imageServer || !a->url || !a->wornItemId)
+    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)
         return NULL;
     memcpy(a->wornItemId, view->worn, (size_t)view->worn_count * sizeof(int));
     return a;

@@ -67,9 +67,43 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
         ks_log_error("internal error (%s): %s", ks_rc_name(rc), err->msg);
         return set_fault(soap, 0, "Internal", "internal error; the server log has the details");
     }
-    if (rc == KS_UNAVAILABLE || rc == KS_DBDOWN)
+    if (rc == KS_DBDOWN) {       /* the details name servers and SQL: for the log only */
+        ks_log_warn("%s: %s", code, err->msg);
+        return set_fault(soap, 0, code, "the avatar database did not answer; try again later");
+    }
+    if (rc == KS_UNAVAILABLE)
         ks_log_warn("%s: %s", code, err->msg);
     return set_fault(soap, is_client_code(code), code, err->msg);
+}
+
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF). */
+static int utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s, need, min, code;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0)
+            need = 1, min = 0x80, code = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            need = 2, min = 0x800, code = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            need = 3, min = 0x10000, code = c & 0x07;
+        else
+            return 0;
+        for (unsigned i = 1; i <= need; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            code = (code << 6) | (s[i] & 0x3f);
+        }
+        if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+            return 0;
+        s += need + 1;
+    }
+    return 1;
 }
 
 int ks_check_text(struct soap *soap, const char *field, const char *value, size_t max_len)
@@ -85,16 +119,35 @@ int ks_check_text(struct soap *soap, const char *field, const char *value, size_
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return ks_fault(soap, "InvalidArgument", "%s contains a control character", field);
+    if (!utf8_valid((const unsigned char *)value))
+        return ks_fault(soap, "InvalidArgument", "%s is not valid UTF-8", field);
+    return SOAP_OK;
+}
+
+int ks_check_member_id(struct soap *soap, const char *field, const char *value)
+{
+    if (!value || !*value)
+        return ks_fault(soap, "InvalidArgument", "%s is required", field);
+    if (!ks_user_id_valid(value))
+        return ks_fault(soap, "InvalidArgument",
+                        "%s must be 1..64 characters of A-Z a-z 0-9 . _ - "
+                        "and not start with '.'", field);
     return SOAP_OK;
 }
 
 int ks_check_user_id(struct soap *soap, const char *value)
 {
-    if (!value || !*value)
-        return ks_fault(soap, "InvalidArgument", "userId is required");
-    if (!ks_user_id_valid(value))
-        return ks_fault(soap, "InvalidArgument",
-                        "userId must be 1..64 characters of A-Z a-z 0-9 . _ - "
-                        "and not start with '.'");
+    return ks_check_member_id(soap, "userId", value);
+}
+
+int ks_check_page(struct soap *soap, const int *offset, const int *limit, int *page_offset,
+                  int *page_limit)
+{
+    *page_offset = offset ? *offset : 0;
+    *page_limit = limit ? *limit : KS_PAGE_LIMIT_DEFAULT;
+    if (*page_offset < 0 || *page_offset > KS_PAGE_OFFSET_MAX)
+        return ks_fault(soap, "InvalidArgument", "offset must be 0..%d", KS_PAGE_OFFSET_MAX);
+    if (*page_limit < 1 || *page_limit > KS_PAGE_LIMIT_MAX)
+        return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_PAGE_LIMIT_MAX);
     return SOAP_OK;
 }

@@ -1,15 +1,20 @@
 /* image_client.c: HTTP calls from the API tier to image servers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "image_client.h"
 #include "log.h"
 
 #define KS_IMAGE_ANSWER_MAX 4096
+#define KS_IMAGE_PREVIEW_MAX (16 * 1024 * 1024)
+#define KS_IMAGE_REQUEST_MAX (64 * 1024)      /* the image server's limit on a body */
 
-/* Sends one request; headers[0] is filled with the cluster secret. */
+/* Sends one request; headers[0] is filled with the cluster secret. With
+ * keep, a 200 answer's body is handed to the caller (free with
+ * ks_http_response_free); max_answer bounds it. */
 static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *method,
                   const char *path, const char **headers, const void *body, size_t size,
-                  long *status)
+                  size_t max_answer, ks_http_response_t *keep)
 {
     char url[512], secret[192];
     ks_http_response_t resp;
@@ -18,23 +23,28 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
     snprintf(url, sizeof url, "%s%s", server->internal_url, path);
     snprintf(secret, sizeof secret, "X-Kisekae-Secret: %s", ctx->conf->cluster_secret);
     headers[0] = secret;
-    rc = ks_http_request(ctx->http, method, url, headers, body, size, KS_IMAGE_ANSWER_MAX, &resp,
+    rc = ks_http_request(ctx->http, method, url, headers, body, size, max_answer, &resp,
                          &ctx->err);
+    /* The log gets the details; the message (which may reach a SOAP client)
+     * names the server but not its internal address. */
     if (rc != KS_OK) {
-        ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\": %s", server->name, ctx->err.msg);
-        ks_log_warn("%s", ctx->err.msg);
-        return KS_UNAVAILABLE;
+        ks_log_warn("image server \"%s\": %s", server->name, ctx->err.msg);
+        return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" did not answer %s %s",
+                      server->name, method, path);
     }
-    *status = resp.status;
+    if (resp.status == 200 && keep) {
+        *keep = resp;
+        return KS_OK;
+    }
     if (resp.status != 200) {
-        size_t n = resp.body_size;
-        while (n > 0 && (resp.body[n - 1] == '\n' || resp.body[n - 1] == '\r'))
-            n--;
-        ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" answered %s %s with %ld: %.*s",
-               server->name, method, path, resp.status, (int)(n > 300 ? 300 : n),
-               resp.body ? resp.body : "");
+        size_t n = resp.body ? strcspn(resp.body, "\r\n") : 0;    /* its first line */
+        rc = resp.status == 409 ? KS_CONFLICT : resp.status == 413 ? KS_TOOLARGE : KS_UNAVAILABLE;
+        ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld: %.*s", server->name,
+               method, path, resp.status, (int)(n > 300 ? 300 : n), resp.body ? resp.body : "");
         ks_log_warn("%s", ctx->err.msg);
-        rc = KS_UNAVAILABLE;
+        if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
+            ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld", server->name,
+                   method, path, resp.status);
     }
     ks_http_response_free(&resp);
     return rc;
@@ -45,35 +55,117 @@ ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
 {
     char path[64], hash[128];
     const char *headers[] = {NULL, "Content-Type: image/png", hash, NULL};
-    long status = 0;
 
     snprintf(path, sizeof path, "/internal/items/%d/%d", item_id, layer_no);
     snprintf(hash, sizeof hash, "X-Kisekae-Sha256: %s", sha256);
-    return call(ctx, server, "PUT", path, headers, png, size, &status);
+    return call(ctx, server, "PUT", path, headers, png, size, KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+ks_rc ks_image_put_scene(ks_api_ctx_t *ctx, const ks_image_server_t *server, int scene_id,
+                         const void *png, size_t size, const char *sha256)
+{
+    char path[64], hash[128];
+    const char *headers[] = {NULL, "Content-Type: image/png", hash, NULL};
+
+    snprintf(path, sizeof path, "/internal/scenes/%d", scene_id);
+    snprintf(hash, sizeof hash, "X-Kisekae-Sha256: %s", sha256);
+    return call(ctx, server, "PUT", path, headers, png, size, KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count)
+{
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
+                    layers[i].z_order, layers[i].x, layers[i].y, layers[i].sha256);
+}
+
+/* POSTs body (built by the caller) to path; frees body. */
+static ks_rc post_text(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *path,
+                       ks_buf_t *body, int layer_count, size_t max_answer,
+                       ks_http_response_t *keep)
+{
+    const char *headers[] = {NULL, "Content-Type: text/plain", NULL};
+    ks_rc rc;
+
+    if (body->overflow) {
+        ks_buf_free(body);
+        return ks_err(&ctx->err, KS_TOOLARGE, "a request of %d layers is larger than an image "
+                      "server takes (%d bytes)", layer_count, KS_IMAGE_REQUEST_MAX);
+    }
+    rc = call(ctx, server, "POST", path, headers, body->data, body->len, max_answer, keep);
+    ks_buf_free(body);
+    return rc;
 }
 
 ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
-                       unsigned version, int canvas_width, int canvas_height,
-                       const ks_layer_row_t *layers, int count)
+                       unsigned version, const ks_layer_row_t *layers, int count)
 {
+    const ks_api_conf_t *conf = ctx->conf;
     ks_buf_t body;
-    const char *headers[] = {NULL, "Content-Type: text/plain", NULL};
-    long status = 0;
+
+    ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
+    ks_buf_addf(&body, "user_id %s\nversion %u\ncanvas %d %d\nthumb %d %d %d %d %d %d\n", user_id,
+                version, conf->canvas_width, conf->canvas_height, conf->thumb_x, conf->thumb_y,
+                conf->thumb_width, conf->thumb_height, conf->thumb_out_width,
+                conf->thumb_out_height);
+    add_layers(&body, layers, count);
+    return post_text(ctx, server, "/internal/compose", &body, count, KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+ks_rc ks_image_preview(ks_api_ctx_t *ctx, const ks_image_server_t *server,
+                       const ks_layer_row_t *layers, int count, unsigned char **png,
+                       size_t *size)
+{
+    ks_http_response_t resp;
+    ks_buf_t body;
     ks_rc rc;
 
-    ks_buf_init(&body, 64 * 1024);
-    ks_buf_addf(&body, "user_id %s\nversion %u\ncanvas %d %d\n", user_id, version, canvas_width,
-               canvas_height);
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
-                   layers[i].z_order, layers[i].x, layers[i].y, layers[i].sha256);
-    if (body.overflow) {
-        ks_buf_free(&body);
-        return ks_err(&ctx->err, KS_TOOLARGE, "compose request of %d layers is too large", count);
+    ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
+    ks_buf_addf(&body, "canvas %d %d\n", ctx->conf->canvas_width, ctx->conf->canvas_height);
+    add_layers(&body, layers, count);
+    rc = post_text(ctx, server, "/internal/preview", &body, count, KS_IMAGE_PREVIEW_MAX, &resp);
+    if (rc != KS_OK)
+        return rc;
+    if (resp.body_size < 8 || memcmp(resp.body, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        ks_http_response_free(&resp);
+        return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" answered a preview "
+                      "with something that is not a PNG", server->name);
     }
-    rc = call(ctx, server, "POST", "/internal/compose", headers, body.data, body.len, &status);
-    ks_buf_free(&body);
-    if (rc != KS_OK && status == 409)
-        return KS_CONFLICT;
-    return rc;
+    *png = (unsigned char *)resp.body;     /* handed over: ks_http_response_free is free() */
+    *size = resp.body_size;
+    return KS_OK;
+}
+
+ks_rc ks_image_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
+                     const ks_album_request_t *album)
+{
+    ks_buf_t body;
+
+    ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
+    ks_buf_addf(&body, "user_id %s\nphoto %u\ncanvas %d %d\nscene %d %s\nbackground #ffffff\n"
+                "quality %d\n", album->user_id, album->photo_id, album->width, album->height,
+                album->scene_id, album->scene_sha256, ctx->conf->album_quality);
+    add_layers(&body, album->layers, album->layer_count);
+    return post_text(ctx, server, "/internal/album", &body, album->layer_count,
+                     KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+ks_rc ks_image_delete_member(ks_api_ctx_t *ctx, const ks_image_server_t *server,
+                             const char *user_id)
+{
+    char path[128];
+    const char *headers[] = {NULL, NULL};
+
+    snprintf(path, sizeof path, "/internal/avatars/%s", user_id);   /* a valid id is URL-safe */
+    return call(ctx, server, "DELETE", path, headers, NULL, 0, KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+ks_rc ks_image_delete_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
+                            const char *user_id, unsigned photo_id)
+{
+    char path[160];
+    const char *headers[] = {NULL, NULL};
+
+    snprintf(path, sizeof path, "/internal/albums/%s/%u", user_id, photo_id);
+    return call(ctx, server, "DELETE", path, headers, NULL, 0, KS_IMAGE_ANSWER_MAX, NULL);
 }

@@ -84,6 +84,41 @@ static ks_rc parse_canvas(void *conf, const char *value, ks_err_t *err)
     return KS_OK;
 }
 
+static ks_rc parse_thumb_crop(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    char end;
+    if (sscanf(value, "%d,%d,%d,%d%c", &c->thumb_x, &c->thumb_y, &c->thumb_width,
+               &c->thumb_height, &end) != 4 || c->thumb_x < 0 || c->thumb_y < 0 ||
+        c->thumb_width < 1 || c->thumb_height < 1)
+        return ks_err(err, KS_INVALID, "thumb_crop needs X,Y,WIDTH,HEIGHT (X, Y >= 0, sizes >= 1),"
+                      " not \"%s\"", value);
+    return KS_OK;
+}
+
+static ks_rc parse_thumb_size(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    char end;
+    if (sscanf(value, "%dx%d%c", &c->thumb_out_width, &c->thumb_out_height, &end) != 2 ||
+        c->thumb_out_width < 8 || c->thumb_out_width > 1024 || c->thumb_out_height < 8 ||
+        c->thumb_out_height > 1024)
+        return ks_err(err, KS_INVALID, "thumb_size needs WIDTHxHEIGHT within 8..1024, not \"%s\"",
+                      value);
+    return KS_OK;
+}
+
+/* Checks what single options cannot: the thumbnail crop lies in the canvas. */
+static ks_rc check_conf(const ks_api_conf_t *c, ks_err_t *err)
+{
+    if (c->thumb_x + c->thumb_width > c->canvas_width ||
+        c->thumb_y + c->thumb_height > c->canvas_height)
+        return ks_err(err, KS_INVALID, "thumb_crop %d,%d,%d,%d does not lie inside the %dx%d canvas",
+                      c->thumb_x, c->thumb_y, c->thumb_width, c->thumb_height, c->canvas_width,
+                      c->canvas_height);
+    return KS_OK;
+}
+
 #define OPT(name, type, min, max, def, field, help) \
     {name, type, min, max, def, offsetof(ks_api_conf_t, field), NULL, help}
 #define CUSTOM(name, def, fn, help) {name, KS_CFG_CUSTOM, 0, 0, def, 0, fn, help}
@@ -125,6 +160,14 @@ static const ks_cfg_option_t options[] = {
     CUSTOM("canvas", "240x320", parse_canvas, "avatar canvas WIDTHxHEIGHT"),
     OPT("max_layer_bytes", KS_CFG_SIZE, 1024, 64LL << 20, "2m", max_layer_bytes, "largest layer PNG"),
     OPT("max_layers", KS_CFG_INT, 1, 8, "8", max_layers, "layers per item"),
+    CUSTOM("thumb_crop", "30,30,180,180", parse_thumb_crop, "bust-up crop X,Y,WIDTH,HEIGHT of the canvas"),
+    CUSTOM("thumb_size", "96x96", parse_thumb_size, "thumbnail WIDTHxHEIGHT"),
+    OPT("max_scene_bytes", KS_CFG_SIZE, 1024, 64LL << 20, "4m", max_scene_bytes, "largest scene PNG"),
+    OPT("album_quality", KS_CFG_INT, 1, 100, "85", album_quality, "JPEG quality of album photos"),
+    OPT("max_album_photos", KS_CFG_INT, 1, 1000000, "1000", max_album_photos, "album photos per member"),
+    OPT("render_batch", KS_CFG_INT, 1, 10000, "32", render_batch, "avatars re-rendered per round"),
+    OPT("render_interval", KS_CFG_INT, 1, 3600, "2", render_interval_s, "seconds between looks at an idle render queue"),
+    OPT("render_retry", KS_CFG_INT, 1, 86400, "30", render_retry_s, "seconds before a failed re-render is retried"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
     OPT("log_level", KS_CFG_STRING, 0, 16, "info", log_level, "error | warn | info | debug"),
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL}
@@ -197,6 +240,10 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (check_conf(&conf, &err) != KS_OK) {
+        fprintf(stderr, "kisekae-api: %s\n", err.msg);
+        return 1;
+    }
     if ((level = ks_log_level_parse(conf.log_level)) < 0) {
         fprintf(stderr, "kisekae-api: log_level must be error, warn, info or debug\n");
         return 1;
@@ -240,8 +287,12 @@ int main(int argc, char **argv)
         if (ks_register_image_servers(pool, &conf, &err) != KS_OK) {
             ks_log_error("registering image servers: %s", err.msg);
             status = 1;
+        } else if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
+            ks_log_error("starting the renderer: %s", err.msg);
+            status = 1;
         } else {
             status = ks_api_serve(&conf, pool);
+            ks_renderer_stop();
         }
     }
     ks_db_pool_free(pool);

@@ -1,61 +1,42 @@
-/* op_avatar.c: the member operations: CreateAvatar, GetAvatar, GrantItem,
- * ChangeOutfit.
+/* op_avatar.c: the operations on a member's avatar as a whole: CreateAvatar,
+ * GetAvatar, GetAvatars, DeleteAvatar, RegenerateAvatar.
  *
- * A change to what a member wears runs in one master transaction that locks
- * the member's row, bumps its version and has the member's image server
- * compose the new version before it commits: when the image server fails,
- * the transaction rolls back and nothing changed. An image server that
- * misses a layer (a push that failed earlier) gets it from the database and
- * the compose is tried once more.
+ * A change to a member's images runs in one master transaction that locks
+ * the member's row and has the member's image server do its part before it
+ * commits: when the image server fails, the transaction rolls back and
+ * nothing changed. (What to wear is op_outfit.c, what is owned
+ * op_inventory.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
-#include "image_client.h"
 #include "log.h"
-#include "store.h"
+#include "render.h"
 
-/* Composes member's avatar at member->version on server from what the open
- * transaction says the member wears. */
-static ks_rc render(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                    const ks_image_server_t *server)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    const ks_api_conf_t *conf = ctx->conf;
-    ks_layer_row_t *layers;
-    int count;
-    ks_rc rc;
-
-    if ((rc = ks_store_worn_layers(soap, conn, member->id, &layers, &count)) != KS_OK)
-        return rc;
-    rc = ks_image_compose(ctx, server, member->user_id, member->version, conf->canvas_width,
-                          conf->canvas_height, layers, count);
-    if (rc != KS_CONFLICT)
-        return rc;
-    ks_log_info("image server \"%s\" misses layers of member \"%s\": pushing them again",
-                server->name, member->user_id);
-    for (int i = 0; i < count; i++) {
-        unsigned char *png;
-        size_t size;
-        if ((rc = ks_store_layer_png(ctx, conn, layers[i].item_id, layers[i].layer_no, &png,
-                                     &size)) != KS_OK)
-            return rc;
-        rc = ks_image_put_layer(ctx, server, layers[i].item_id, layers[i].layer_no, png, size,
-                                layers[i].sha256);
-        free(png);
-        if (rc != KS_OK)
-            return rc;
-    }
-    rc = ks_image_compose(ctx, server, member->user_id, member->version, conf->canvas_width,
-                          conf->canvas_height, layers, count);
-    return rc == KS_CONFLICT ? ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" still "
-                                      "misses layers after a repair: %s", server->name,
-                                      ctx->err.msg)
-                             : rc;
-}
+#define KS_GET_AVATARS_MAX 100
 
 /* ---- CreateAvatar ---------------------------------------------------------------- */
+
+/* The version a new member user_id starts at: above the last one a deleted
+ * member of that id reached, so no image URL is ever used twice. */
+static ks_rc first_version(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, unsigned *version)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT last_version FROM member_tombstones WHERE user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    *version = row ? (unsigned)strtoul(row[0], NULL, 10) + 1 : 1;
+    mysql_free_result(res);
+    return KS_OK;
+}
 
 static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
                            const char *server_name, ks_member_t *member, ks_image_server_t *server)
@@ -66,12 +47,13 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
-    if ((rc = ks_store_pick_image_server(ctx, conn, server_name, server)) != KS_OK)
+    if ((rc = ks_store_pick_image_server(ctx, conn, server_name, server)) != KS_OK ||
+        (rc = first_version(ctx, conn, user_id, &member->version)) != KS_OK)
         goto fail;
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
-    ks_buf_addf(&sql, ", %d, 1)", server->id);
+    ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
     rc = ks_store_run(ctx, conn, &sql, NULL);
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
@@ -80,7 +62,6 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
     member->id = (long long)mysql_insert_id(conn);
     snprintf(member->user_id, sizeof member->user_id, "%s", user_id);
     member->image_server_id = server->id;
-    member->version = 1;
 
     /* New members own and wear the default item of each required category. */
     ks_buf_init(&sql, 512);
@@ -99,7 +80,7 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
                server->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
-    if ((rc = render(soap, conn, member, server)) != KS_OK)
+    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
         goto fail;
     if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
@@ -126,8 +107,8 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         (rc = create_member(soap, conn, userId, imageServer, &member, &server)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
-    response->avatar = ks_store_avatar(soap, conn, &member, &server);
-    return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_ERROR, &ctx->err);
+    rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 
 /* ---- GetAvatar -------------------------------------------------------------------- */
@@ -150,287 +131,221 @@ int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
     return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_NOMEM, &ctx->err);
 }
 
-/* ---- GrantItem ---------------------------------------------------------------------- */
+/* ---- GetAvatars ------------------------------------------------------------------- */
 
-int ks__GrantItem(struct soap *soap, char *userId, int itemId,
-                  struct ks__GrantItemResponse *response)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+typedef struct {
     ks_member_t member;
-    MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
+    int *worn;                    /* in the arena, ascending */
+    int worn_count;
+} found_t;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
-        return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_member(ctx, conn, userId, 0, &member)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT status FROM items WHERE id = %d", itemId);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", itemId);
-    else if (strcmp(row[0], "published") != 0)
-        rc = ks_err(&ctx->err, KS_INVALID, "item %d is %s, not published", itemId, row[0]);
-    mysql_free_result(res);
-    if (rc != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
-               member.id, itemId);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->itemId = itemId;
-    response->alreadyOwned = mysql_affected_rows(conn) == 0 ? true_ : false_;
-    return SOAP_OK;
-}
-
-/* ---- ChangeOutfit -------------------------------------------------------------------- */
-
-typedef struct {
-    int item_id;
-    int category_id;
-    int exclusive;
-} worn_t;
-
-typedef struct {
-    worn_t items[KS_OUTFIT_MAX * 2];
-    int count;
-} outfit_t;
-
-static int outfit_find(const outfit_t *o, int item_id)
-{
-    for (int i = 0; i < o->count; i++)
-        if (o->items[i].item_id == item_id)
-            return i;
-    return -1;
-}
-
-static void outfit_remove_at(outfit_t *o, int index)
-{
-    o->items[index] = o->items[--o->count];
-}
-
-/* Loads (item, category, exclusive) for the worn items, or for the listed ids
- * with their status and whether the member owns them. */
-static ks_rc load_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, outfit_t *out)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
-                     " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
-                     " WHERE o.member_id = %lld", member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    out->count = 0;
-    while ((row = mysql_fetch_row(res)) && out->count < KS_OUTFIT_MAX * 2) {
-        worn_t *w = &out->items[out->count++];
-        w->item_id = atoi(row[0]);
-        w->category_id = atoi(row[1]);
-        w->exclusive = atoi(row[2]);
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
-/* Checks the items to put on (they exist, are wearable and owned, and name
- * at most one item per exclusive category) and fills wear_info. */
-static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *wear,
-                        int wear_count, worn_t *wear_info)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    if (wear_count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, i.status, inv.item_id IS NOT NULL"
-                     " FROM items i JOIN categories c ON c.id = i.category_id"
-                     " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
-                     " WHERE i.id IN (", member_id);
-    for (int i = 0; i < wear_count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", wear[i]);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    for (int i = 0; i < wear_count; i++)
-        wear_info[i].item_id = 0;
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
-        for (int i = 0; i < wear_count; i++) {
-            if (wear[i] != id)
-                continue;
-            wear_info[i].item_id = id;
-            wear_info[i].category_id = atoi(row[1]);
-            wear_info[i].exclusive = atoi(row[2]);
-            if (rc == KS_OK && strcmp(row[3], "published") != 0)
-                rc = ks_err(&ctx->err, KS_INVALID, "item %d is %s and cannot be worn", id, row[3]);
-            if (rc == KS_OK && !atoi(row[4]))
-                rc = ks_err(&ctx->err, KS_NOTOWNED, "the member does not own item %d", id);
-        }
-    }
-    mysql_free_result(res);
-    for (int i = 0; i < wear_count && rc == KS_OK; i++) {
-        if (!wear_info[i].item_id)
-            rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", wear[i]);
-        for (int j = 0; j < i && rc == KS_OK; j++)
-            if (wear_info[j].exclusive && wear_info[j].category_id == wear_info[i].category_id &&
-                wear[j] != wear[i])
-                rc = ks_err(&ctx->err, KS_INVALID, "items %d and %d are of the same exclusive "
-                            "category; wear one of them", wear[j], wear[i]);
-    }
-    return rc;
-}
-
-/* Fails with KS_NOTFOUND naming the first of ids that is no item. */
-static ks_rc check_items_exist(ks_api_ctx_t *ctx, MYSQL *conn, const int *ids, int count)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-    int found[KS_OUTFIT_MAX] = {0};
-
-    if (count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT id FROM items WHERE id IN (");
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", ids[i]);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res)))
-        for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
-            found[i] |= ids[i] == atoi(row[0]);
-    mysql_free_result(res);
-    for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
-        if (!found[i])
-            return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", ids[i]);
-    return KS_OK;
-}
-
-/* Fails when the change takes off the last item of a required category.
- * (A member who wears nothing of a category made required later is left
- * alone: the rule guards what is worn, it does not force new items on.) */
-static ks_rc check_required(ks_api_ctx_t *ctx, MYSQL *conn, const outfit_t *before,
-                            const outfit_t *after)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while (rc == KS_OK && (row = mysql_fetch_row(res))) {
-        int category = atoi(row[0]), worn_before = 0, worn_after = 0;
-        for (int i = 0; i < before->count; i++)
-            worn_before |= before->items[i].category_id == category;
-        for (int i = 0; i < after->count; i++)
-            worn_after |= after->items[i].category_id == category;
-        if (worn_before && !worn_after)
-            rc = ks_err(&ctx->err, KS_INVALID, "category \"%s\" is required: wear another item "
-                        "of it instead of removing this one", row[1]);
-    }
-    mysql_free_result(res);
-    return rc;
-}
-
-/* Writes the difference between before and after to the outfit table. */
-static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
-                          const outfit_t *before, const outfit_t *after)
-{
-    ks_buf_t sql;
-    ks_rc rc;
-    int removed = 0, added = 0;
-
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
-    for (int i = 0; i < before->count; i++)
-        if (outfit_find(after, before->items[i].item_id) < 0)
-            ks_buf_addf(&sql, "%s%d", removed++ ? ", " : "", before->items[i].item_id);
-    ks_buf_addf(&sql, ")");
-    if (removed && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_free(&sql);
-
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
-    for (int i = 0; i < after->count; i++)
-        if (outfit_find(before, after->items[i].item_id) < 0)
-            ks_buf_addf(&sql, "%s(%lld, %d)", added++ ? ", " : "", member_id,
-                       after->items[i].item_id);
-    if (added && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_free(&sql);
-    return KS_OK;
-}
-
-static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, const int *wear,
-                           int wear_count, const int *remove, int remove_count,
-                           ks_member_t *member, ks_image_server_t *server)
+/* Reads the members among user_ids with what each wears, in one statement
+ * (one snapshot: each version agrees with its outfit); *count is how many
+ * exist. */
+static ks_rc read_members(struct soap *soap, MYSQL *conn, char **user_ids, int n, found_t *found,
+                          int *count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    worn_t wear_info[KS_OUTFIT_MAX];
-    outfit_t before, after;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 16 * 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+    for (int i = 0; i < n; i++) {
+        ks_buf_addf(&sql, "%s", i ? ", " : "");
+        ks_sql_str(&sql, conn, user_ids[i]);
+    }
+    ks_buf_addf(&sql, ") ORDER BY m.id, o.item_id");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    *count = 0;
+    while ((row = mysql_fetch_row(res))) {
+        long long id = atoll(row[0]);
+        found_t *f = *count ? &found[*count - 1] : NULL;
+        if (!f || f->member.id != id) {            /* rows come grouped by member */
+            if (*count == n)
+                break;
+            f = &found[(*count)++];
+            f->member.id = id;
+            f->member.image_server_id = atoi(row[1]);
+            f->member.version = (unsigned)strtoul(row[2], NULL, 10);
+            snprintf(f->member.user_id, sizeof f->member.user_id, "%s", row[3]);
+            f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
+            f->worn_count = 0;
+            if (!f->worn) {
+                mysql_free_result(res);
+                return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+            }
+        }
+        if (row[4] && f->worn_count < KS_OUTFIT_MAX * 2)
+            f->worn[f->worn_count++] = atoi(row[4]);
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
+                         struct ks__GetAvatarsResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
+    int server_count, count;
+    found_t *found = soap_malloc(soap, (size_t)n * sizeof *found);
+    MYSQL *conn;
+    ks_rc rc;
+
+    response->avatar = soap_new_ks__Avatar(soap, n);
+    response->missingUserId = soap_malloc(soap, (size_t)n * sizeof(char *));
+    if (!found || !response->avatar || !response->missingUserId)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = read_members(soap, conn, user_ids, n, found, &count)) != KS_OK ||
+        (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
+        return rc;
+
+    /* Answer in the order asked, each member once. */
+    for (int i = 0; i < n; i++) {
+        const ks_image_server_t *server;
+        struct ks__Avatar *a;
+        found_t *f = NULL;
+        char path[256];
+        int seen = 0;
+
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(user_ids[i], user_ids[j]) == 0;
+        if (seen)
+            continue;
+        for (int j = 0; j < count && !f; j++)
+            if (strcmp(found[j].member.user_id, user_ids[i]) == 0)
+                f = &found[j];
+        if (!f) {
+            response->missingUserId[response->__sizemissingUserId++] = user_ids[i];
+            continue;
+        }
+        server = ks_store_find_server(servers, server_count, f->member.image_server_id);
+        if (!server)
+            return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers",
+                          f->member.image_server_id);
+        a = &response->avatar[response->__sizeavatar++];
+        a->userId = f->member.user_id;         /* found lives in the arena */
+        a->version = (int)f->member.version;
+        a->imageServer = soap_strdup(soap, server->name);
+        ks_avatar_path(f->member.user_id, f->member.version, path, sizeof path);
+        a->url = ks_store_public_url(soap, server, path);
+        ks_avatar_thumb_path(f->member.user_id, f->member.version, path, sizeof path);
+        a->thumbUrl = ks_store_public_url(soap, server, path);
+        a->wornItemId = f->worn;
+        a->__sizewornItemId = f->worn_count;
+        if (!a->imageServer || !a->url || !a->thumbUrl)
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    }
+    return KS_OK;
+}
+
+int ks__GetAvatars(struct soap *soap, int __sizeuserId, char **userId,
+                   struct ks__GetAvatarsResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE))
+        return soap->error;
+    if (__sizeuserId < 1 || __sizeuserId > KS_GET_AVATARS_MAX)
+        return ks_fault(soap, "InvalidArgument", "GetAvatars takes 1..%d user ids, not %d",
+                        KS_GET_AVATARS_MAX, __sizeuserId);
+    for (int i = 0; i < __sizeuserId; i++)
+        if (ks_check_user_id(soap, userId[i]))
+            return soap->error;
+    rc = get_avatars(soap, userId, __sizeuserId, response);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+}
+
+/* ---- DeleteAvatar ----------------------------------------------------------------- */
+
+/* Removes the member's images from its server and from any other server
+ * that holds album photos of it (a member moved since). A server marked down
+ * is skipped: its files are taken for lost. */
+static ks_rc delete_images(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *member)
+{
+    ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
+    int server_count, targets[KS_IMAGE_SERVERS_MAX], target_count = 0;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT %d UNION SELECT DISTINCT image_server_id FROM album_photos"
+                " WHERE member_id = %lld", member->image_server_id, member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)) && target_count < KS_IMAGE_SERVERS_MAX)
+        targets[target_count++] = atoi(row[0]);
+    mysql_free_result(res);
+    for (int i = 0; i < target_count; i++) {
+        const ks_image_server_t *server = ks_store_find_server(servers, server_count, targets[i]);
+        if (!server)
+            continue;
+        if (strcmp(server->mode, "down") == 0) {
+            ks_log_warn("member \"%s\" deleted; its images on image server \"%s\", marked down,"
+                        " stay there", member->user_id, server->name);
+            continue;
+        }
+        if ((rc = ks_image_delete_member(ctx, server, member->user_id)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos)
+{
+    ks_member_t member;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
-    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
-        (rc = load_outfit(ctx, conn, member->id, &before)) != KS_OK ||
-        (rc = check_wear(ctx, conn, member->id, wear, wear_count, wear_info)) != KS_OK)
-        goto fail;
-    if ((rc = check_items_exist(ctx, conn, remove, remove_count)) != KS_OK)
-        goto fail;
-
-    after = before;
-    for (int i = 0; i < remove_count; i++) {
-        int at = outfit_find(&after, remove[i]);
-        if (at >= 0)
-            outfit_remove_at(&after, at);
-    }
-    for (int i = 0; i < wear_count; i++) {
-        if (outfit_find(&after, wear[i]) >= 0)
-            continue;
-        if (wear_info[i].exclusive)     /* it replaces what the category had on */
-            for (int j = after.count - 1; j >= 0; j--)
-                if (after.items[j].category_id == wear_info[i].category_id)
-                    outfit_remove_at(&after, j);
-        if (after.count >= KS_OUTFIT_MAX) {
-            rc = ks_err(&ctx->err, KS_INVALID, "a member wears at most %d items", KS_OUTFIT_MAX);
-            goto fail;
-        }
-        after.items[after.count++] = wear_info[i];
-    }
-    if ((rc = check_required(ctx, conn, &before, &after)) != KS_OK)
-        goto fail;
-
-    if ((rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK)
+    /* The render queue row first: the renderer locks it before the member. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "DELETE q FROM render_queue q JOIN members m ON m.id = q.member_id"
+                " WHERE m.user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
         goto fail;
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        goto fail;
+    row = mysql_fetch_row(res);
+    *photos = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");
+    ks_sql_str(&sql, conn, user_id);
+    ks_buf_addf(&sql, ", %u) ON DUPLICATE KEY UPDATE last_version = GREATEST(last_version,"
+                " VALUES(last_version)), deleted_at = NOW(3)", member.version);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
-    member->version++;
-    if ((rc = render(soap, conn, member, server)) != KS_OK ||
+    /* inventory, outfit, album photos go with the member (ON DELETE CASCADE). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM members WHERE id = %lld", member.id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count - 1"
+                " WHERE id = %d AND member_count > 0", member.image_server_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    if ((rc = delete_images(ctx, conn, &member)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;
@@ -439,8 +354,55 @@ fail:
     return rc;
 }
 
-int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
-                     int __sizeremove, int *remove, struct ks__ChangeOutfitResponse *response)
+int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    int photos = 0;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
+        return soap->error;
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = delete_member(ctx, conn, userId, &photos)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_log_info("member \"%s\" deleted with %d album photos", userId, photos);
+    ks_avatar_forget(userId);
+    response->userId = userId;
+    response->albumPhotosDeleted = photos;
+    return SOAP_OK;
+}
+
+/* ---- RegenerateAvatar ------------------------------------------------------------- */
+
+static ks_rc regenerate(struct soap *soap, MYSQL *conn, const char *user_id, ks_member_t *member,
+                        ks_image_server_t *server)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    member->version++;
+    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK ||
+        (rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+int ks__RegenerateAvatar(struct soap *soap, char *userId,
+                         struct ks__RegenerateAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
@@ -450,22 +412,10 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
-    if (__sizewear < 0 || __sizewear > KS_OUTFIT_MAX || __sizeremove < 0 ||
-        __sizeremove > KS_OUTFIT_MAX)
-        return ks_fault(soap, "InvalidArgument", "wear and remove take at most %d items each",
-                        KS_OUTFIT_MAX);
-    if (__sizewear == 0 && __sizeremove == 0)
-        return ks_fault(soap, "InvalidArgument", "nothing to wear or remove");
-    for (int i = 0; i < __sizewear; i++)
-        for (int j = 0; j < __sizeremove; j++)
-            if (wear[i] == remove[j])
-                return ks_fault(soap, "InvalidArgument", "item %d is both worn and removed",
-                                wear[i]);
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove, &member,
-                            &server)) != KS_OK)
+        (rc = regenerate(soap, conn, userId, &member, &server)) != KS_OK ||
+        (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_avatar_forget(userId);
-    response->avatar = ks_store_avatar(soap, conn, &member, &server);
-    return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_ERROR, &ctx->err);
+    return SOAP_OK;
 }

@@ -1,11 +1,18 @@
 /* op_catalog.c: the catalog operations: RegisterCategory, RegisterItem,
- * ListCategories, ListItems.
+ * ListCategories, ListItems, GetItem, UpdateItem, RetireItem.
  *
  * RegisterItem takes full-canvas PNGs, decodes them under limits, trims each
  * to its bounding box and stores that canonical PNG in item_layers, then
  * pushes the layers to every active image server. A push that fails is
  * recorded in item_replicas; an avatar composed on that server later repairs
- * it (see op_avatar.c).
+ * it (see render.c).
+ *
+ * UpdateItem with new art archives the old layers (album photos refer to
+ * them), stores and pushes the new ones and, in the same transaction, queues
+ * every avatar wearing the item in render_queue, which the renderer threads
+ * work off (render.c). RetireItem only changes the status: owners keep the
+ * item and whoever wears it keeps it on (so no avatar changes under a
+ * member's feet), but it cannot be granted, listed or put on again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +23,6 @@
 #include "sha256.h"
 #include "store.h"
 
-#define KS_LIST_LIMIT_MAX 100
-#define KS_LIST_LIMIT_DEFAULT 50
 
 /* ---- RegisterCategory ------------------------------------------------------ */
 
@@ -129,6 +134,8 @@ static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerI
 
     if (!in->png.__ptr || in->png.__size <= 0)
         return ks_err(&ctx->err, KS_INVALID, "layer %d: png is required", index);
+    if (in->zOrder && (*in->zOrder < -100000 || *in->zOrder > 100000))
+        return ks_err(&ctx->err, KS_INVALID, "layer %d: zOrder must be -100000..100000", index);
     if ((size_t)in->png.__size > conf->max_layer_bytes)
         return ks_err(&ctx->err, KS_TOOLARGE, "layer %d: PNG is %d bytes, over the %zu-byte limit",
                       index, in->png.__size, conf->max_layer_bytes);
@@ -160,6 +167,28 @@ done:
     ks_image_free(&image);
     ks_image_free(&trimmed);
     return rc;
+}
+
+/* Inserts the item's layers (z-order: the given one, or the category's). */
+static ks_rc insert_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
+                           prepared_layer_t *layers, int count, const struct ks__LayerInput *in)
+{
+    for (int i = 0; i < count; i++) {
+        prepared_layer_t *l = &layers[i];
+        ks_buf_t sql;
+        ks_rc rc;
+
+        l->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
+        ks_buf_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
+        ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
+                         " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, '%s', ",
+                   item_id, i, l->z_order, l->x, l->y, l->width, l->height, l->sha256);
+        ks_sql_blob(&sql, conn, l->png, l->png_size);
+        ks_buf_addf(&sql, ")");
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
 }
 
 /* Stores the item and its layers in one transaction; fills *item_id. */
@@ -200,18 +229,8 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const 
         goto fail;
     *item_id = (int)mysql_insert_id(conn);
 
-    for (int i = 0; i < count; i++) {
-        prepared_layer_t *l = &layers[i];
-        l->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
-        ks_buf_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
-        ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
-                         " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, '%s', ",
-                   *item_id, i, l->z_order, l->x, l->y, l->width, l->height, l->sha256);
-        ks_sql_blob(&sql, conn, l->png, l->png_size);
-        ks_buf_addf(&sql, ")");
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-            goto fail;
-    }
+    if ((rc = insert_layers(ctx, conn, *item_id, category_z, layers, count, in)) != KS_OK)
+        goto fail;
     if (make_default) {
         ks_buf_init(&sql, 256);
         ks_buf_addf(&sql, "UPDATE categories SET default_item_id = %d WHERE id = %d", *item_id,
@@ -380,8 +399,7 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
                   struct ks__ListItemsResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    int page_offset = offset ? *offset : 0;
-    int page_limit = limit ? *limit : KS_LIST_LIMIT_DEFAULT;
+    int page_offset, page_limit;
     char where[96];
     MYSQL *conn;
     MYSQL_RES *res;
@@ -390,12 +408,9 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     ks_rc rc;
     int n = 0;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE))
+    if (ks_auth_require(soap, KS_ROLE_SITE) ||
+        ks_check_page(soap, offset, limit, &page_offset, &page_limit))
         return soap->error;
-    if (page_offset < 0 || page_offset > 10000000)
-        return ks_fault(soap, "InvalidArgument", "offset must be 0..10000000");
-    if (page_limit < 1 || page_limit > KS_LIST_LIMIT_MAX)
-        return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_LIST_LIMIT_MAX);
     snprintf(where, sizeof where, "status = 'published'%s", categoryId ? " AND category_id = " : "");
     if (categoryId)
         snprintf(where + strlen(where), sizeof where - strlen(where), "%d", *categoryId);
@@ -432,5 +447,319 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     response->__sizeitem = n;
     if ((rc = load_layers(soap, conn, response->item, n)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
+    return SOAP_OK;
+}
+
+/* ---- GetItem ------------------------------------------------------------------------- */
+
+/* Reads item id with its layers into *out (the arena). */
+static ks_rc load_item(struct soap *soap, MYSQL *conn, int id, struct ks__Item **out)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    struct ks__Item *item;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items WHERE id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
+    }
+    *out = item = soap_new_ks__Item(soap, -1);
+    if (item) {
+        item->id = atoi(row[0]);
+        item->categoryId = atoi(row[1]);
+        item->name = soap_strdup(soap, row[2]);
+        item->status = soap_strdup(soap, row[3]);
+        item->price = atoi(row[4]);
+    }
+    mysql_free_result(res);
+    if (!item)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    return load_layers(soap, conn, item, 1);
+}
+
+int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE))
+        return soap->error;
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    rc = load_item(soap, conn, itemId, &response->item);
+    /* just registered: the replica may not have it yet */
+    if (rc == KS_NOTFOUND && (rc = ks_db_master(ctx->db, &conn, &ctx->err)) == KS_OK)
+        rc = load_item(soap, conn, itemId, &response->item);
+    /* drafts are the staff's business */
+    if (rc == KS_OK && strcmp(response->item->status, "draft") == 0 &&
+        !(ctx->roles & KS_ROLE_ADMIN))
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", itemId);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+}
+
+/* ---- UpdateItem ---------------------------------------------------------------------- */
+
+/* 1 when layers are exactly the item's stored ones (same hashes, places and
+ * z-orders), so new art is no change. */
+static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_layer_t *layers,
+                      int count, const struct ks__LayerInput *in, int category_z, int *same)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int n = 0;
+
+    *same = 1;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT layer_no, z_order, x, y, sha256 FROM item_layers WHERE item_id = %d"
+                " ORDER BY layer_no", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res))) {
+        int z = n < count && in[n].zOrder ? *in[n].zOrder : category_z;
+        if (n >= count || atoi(row[0]) != n || atoi(row[1]) != z || atoi(row[2]) != layers[n].x ||
+            atoi(row[3]) != layers[n].y || strcmp(row[4], layers[n].sha256) != 0)
+            *same = 0;
+        n++;
+    }
+    mysql_free_result(res);
+    if (n != count)
+        *same = 0;
+    return KS_OK;
+}
+
+/* Replaces the item's layers: archives the old ones, forgets where they were
+ * pushed and queues every avatar wearing the item. */
+static ks_rc replace_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
+                         prepared_layer_t *layers, int count, const struct ks__LayerInput *in,
+                         int *queued)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
+                " x, y, width, height, png) SELECT item_id, layer_no, sha256, z_order, x, y,"
+                " width, height, png FROM item_layers WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = insert_layers(ctx, conn, item_id, category_z, layers, count, in)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM item_replicas WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO render_queue (member_id, reason) SELECT member_id,"
+                " 'new art of item %d' FROM outfit WHERE item_id = %d ON DUPLICATE KEY UPDATE"
+                " reason = VALUES(reason), not_before = LEAST(not_before, NOW(3)), attempts = 0",
+                item_id, item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    *queued = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+typedef struct {
+    const char *name;             /* NULL: unchanged */
+    const int *price;
+    const char *status;
+    prepared_layer_t *layers;     /* count 0: unchanged */
+    int count;
+    const struct ks__LayerInput *in;
+} item_change_t;
+
+static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const item_change_t *change,
+                         int *queued, int *art_changed)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    int category_z = 0, same = 1;
+    ks_rc rc;
+
+    *queued = 0;
+    *art_changed = 0;
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT c.z_order, d.name FROM items i JOIN categories c ON c.id = i.category_id"
+                " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d FOR UPDATE",
+                item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        goto fail;
+    row = mysql_fetch_row(res);
+    if (!row)
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id);
+    else if (row[1] && change->status && strcmp(change->status, "published") != 0)
+        rc = ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\" and "
+                    "must stay published", item_id, row[1]);
+    else
+        category_z = atoi(row[0]);
+    mysql_free_result(res);
+    if (rc != KS_OK)
+        goto fail;
+    if (change->name || change->price || change->status) {
+        ks_buf_init(&sql, 1024);
+        ks_buf_addf(&sql, "UPDATE items SET id = id");
+        if (change->name) {
+            ks_buf_addf(&sql, ", name = ");
+            ks_sql_str(&sql, conn, change->name);
+        }
+        if (change->price)
+            ks_buf_addf(&sql, ", price = %d", *change->price);
+        if (change->status)
+            ks_buf_addf(&sql, ", status = '%s'", change->status);   /* checked: draft | published */
+        ks_buf_addf(&sql, " WHERE id = %d", item_id);
+        rc = ks_store_run(ctx, conn, &sql, NULL);
+        if (rc == KS_CONFLICT)
+            ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", change->name);
+        if (rc != KS_OK)
+            goto fail;
+    }
+    if (change->count > 0) {
+        if ((rc = same_art(ctx, conn, item_id, change->layers, change->count, change->in,
+                           category_z, &same)) != KS_OK)
+            goto fail;
+        if (!same && (rc = replace_art(ctx, conn, item_id, category_z, change->layers,
+                                       change->count, change->in, queued)) != KS_OK)
+            goto fail;
+        *art_changed = !same;
+    }
+    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *status,
+                   int __sizelayer, struct ks__LayerInput *layer,
+                   struct ks__UpdateItemResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
+    item_change_t change = {name, price, status, layers, __sizelayer, layer};
+    int count = __sizelayer, queued = 0, art_changed = 0;
+    MYSQL *conn;
+    ks_rc rc = KS_OK;
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || (name && ks_check_text(soap, "name", name, 128)))
+        return soap->error;
+    if (status && strcmp(status, "published") != 0 && strcmp(status, "draft") != 0)
+        return ks_fault(soap, "InvalidArgument", "status must be draft or published "
+                        "(RetireItem retires an item)");
+    if (price && (*price < 0 || *price > 1000000000))
+        return ks_fault(soap, "InvalidArgument", "price must be 0..1000000000");
+    if (count < 0 || count > ctx->conf->max_layers || count > KS_LAYERS_PER_ITEM_MAX)
+        return ks_fault(soap, "InvalidArgument", "new art needs 1..%d layers, not %d",
+                        ctx->conf->max_layers, count);
+    if (!name && !price && !status && count == 0)
+        return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status "
+                        "or layers");
+
+    for (int i = 0; i < count; i++)
+        if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
+            goto done;
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = update_item(ctx, conn, itemId, &change, &queued, &art_changed)) != KS_OK)
+        goto done;
+    if (art_changed) {
+        ks_log_info("item %d has new art (%d layers); %d avatars queued to be composed again",
+                    itemId, count, queued);
+        push_layers(ctx, conn, itemId, layers, count);
+        ks_renderer_wake();
+    } else {
+        ks_log_info("item %d updated", itemId);
+    }
+    response->avatarsQueued = queued;
+    rc = load_item(soap, conn, itemId, &response->item);
+done:
+    for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
+        free(layers[i].png);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+}
+
+/* ---- RetireItem ---------------------------------------------------------------------- */
+
+static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *worn_by)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT i.id, c.name FROM items i LEFT JOIN categories c"
+                " ON c.default_item_id = i.id WHERE i.id = %d FOR UPDATE", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        goto fail;
+    row = mysql_fetch_row(res);
+    if (!row)
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id);
+    else if (row[1])
+        rc = ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\": "
+                    "make another item the default first", item_id, row[1]);
+    mysql_free_result(res);
+    if (rc != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE items SET status = 'retired' WHERE id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        goto fail;
+    row = mysql_fetch_row(res);
+    *worn_by = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+int ks__RetireItem(struct soap *soap, int itemId, struct ks__RetireItemResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    int worn_by = 0;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN))
+        return soap->error;
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = retire_item(ctx, conn, itemId, &worn_by)) != KS_OK ||
+        (rc = load_item(soap, conn, itemId, &response->item)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_log_info("item %d retired; %d avatars keep wearing it", itemId, worn_by);
+    response->wornBy = worn_by;
     return SOAP_OK;
 }

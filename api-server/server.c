@@ -302,7 +302,9 @@ void ks_api_serve_request(struct soap *soap, int *keep_alive)
 
 struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_ctx_t *ctx)
 {
-    struct soap *soap = soap_new1(SOAP_XML_STRICT | SOAP_IO_KEEPALIVE);
+    /* SOAP_C_UTFSTRING: strings stay UTF-8 both ways (without it gSOAP hands
+     * the operations Latin-1 and mangles what lies beyond it). */
+    struct soap *soap = soap_new1(SOAP_XML_STRICT | SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
 
     memset(ctx, 0, sizeof *ctx);
     if (!soap)
@@ -310,7 +312,7 @@ struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks
     /* SOAP_IO_STORE: the answer is serialized once into memory and leaves in
      * one send() with its Content-Length (gSOAP's default would count it in a
      * first pass, or send the header apart). */
-    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_IO_STORE);
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_IO_STORE | SOAP_C_UTFSTRING);
     soap_set_namespaces(soap, namespaces);
     soap->user = ctx;
     soap->max_keep_alive = conf->max_keep_alive;

@@ -60,6 +60,40 @@ ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int f
     return KS_OK;
 }
 
+ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
+                            ks_member_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, image_server_id, version, user_id FROM members WHERE id = %lld%s",
+                id, for_update ? " FOR UPDATE" : "");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "member %lld not found", id);
+    }
+    out->id = atoll(row[0]);
+    out->image_server_id = atoi(row[1]);
+    out->version = (unsigned)strtoul(row[2], NULL, 10);
+    snprintf(out->user_id, sizeof out->user_id, "%s", row[3]);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)
+{
+    if (strcmp(server->mode, "down") == 0)
+        return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" is marked down",
+                      server->name);
+    return KS_OK;
+}
+
 static void image_server_from_row(MYSQL_ROW row, ks_image_server_t *out)
 {
     out->id = atoi(row[0]);
@@ -141,23 +175,18 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return KS_OK;
 }
 
-ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
-                           ks_layer_row_t **layers, int *count)
+/* Reads the layer rows sql selects (item_id, layer_no, z_order, x, y, width,
+ * height, sha256) into the arena. */
+static ks_rc read_layers(struct soap *soap, MYSQL *conn, ks_buf_t *sql, ks_layer_row_t **layers,
+                         int *count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
     int n;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql,
-               "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
-               " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
-               " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
-               member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
         return rc;
     *count = 0;
     *layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **layers);
@@ -182,31 +211,65 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
     return KS_OK;
 }
 
-ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
-                          int *count)
+#define LAYER_COLUMNS "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
+
+ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
+                           ks_layer_row_t **layers, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, LAYER_COLUMNS " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
+                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
+                member_id);
+    return read_layers(soap, conn, &sql, layers, count);
+}
+
+ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
+                           ks_layer_row_t **layers, int *layer_count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, LAYER_COLUMNS " FROM item_layers l WHERE l.item_id IN (0");
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, ", %d", ids[i]);
+    ks_buf_addf(&sql, ") ORDER BY l.z_order, l.item_id, l.layer_no");
+    return read_layers(soap, conn, &sql, layers, layer_count);
+}
+
+/* The member's version and the items it wears (ascending), in one statement:
+ * both come from the same snapshot, even on a replica applying a change. */
+static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                                     unsigned *version, int **ids, int *count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
-    int n;
+    int n = 0, rows;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id FROM outfit WHERE member_id = %lld ORDER BY item_id",
-               member_id);
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id FROM members m LEFT JOIN outfit o"
+                " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    *ids = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **ids);
+    rows = (int)mysql_num_rows(res);
+    *ids = soap_malloc(soap, (size_t)(rows + 1) * sizeof **ids);
     if (!*ids) {
         mysql_free_result(res);
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     }
-    for (n = 0; (row = mysql_fetch_row(res)); n++)
-        (*ids)[n] = atoi(row[0]);
+    while ((row = mysql_fetch_row(res))) {
+        *version = (unsigned)strtoul(row[0], NULL, 10);
+        if (row[1])
+            (*ids)[n++] = atoi(row[1]);
+    }
     *count = n;
     mysql_free_result(res);
-    return KS_OK;
+    return rows ? KS_OK : ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found",
+                                 member->user_id);
 }
 
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
@@ -240,25 +303,83 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
     return KS_OK;
 }
 
-struct ks__Avatar *ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                                   const ks_image_server_t *server)
+char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path)
 {
-    struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
-    char path[256];
     size_t base_len = strlen(server->public_url);
+    char *url;
 
-    if (!a)
-        return NULL;
-    a->userId = soap_strdup(soap, member->user_id);
-    a->version = (int)member->version;
-    a->imageServer = soap_strdup(soap, server->name);
-    ks_avatar_path(member->user_id, member->version, path, sizeof path);
     while (base_len > 0 && server->public_url[base_len - 1] == '/')
         base_len--;
-    a->url = soap_malloc(soap, base_len + strlen(path) + 2);
-    if (a->url)
-        sprintf(a->url, "%.*s/%s", (int)base_len, server->public_url, path);
-    if (ks_store_worn_items(soap, conn, member->id, &a->wornItemId, &a->__sizewornItemId) != KS_OK)
-        return NULL;
-    return a;
+    url = soap_malloc(soap, base_len + strlen(path) + 2);
+    if (url)
+        sprintf(url, "%.*s/%s", (int)base_len, server->public_url, path);
+    return url;
+}
+
+ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                      const ks_image_server_t *server, struct ks__Avatar **avatar)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
+    char path[256];
+
+    unsigned version = member->version;
+    ks_rc rc;
+
+    *avatar = a;
+    if (!a)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    /* The version read with the outfit wins: it is never older than member's. */
+    if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
+                                      &a->__sizewornItemId)) != KS_OK)
+        return rc;
+    a->userId = soap_strdup(soap, member->user_id);
+    a->version = (int)version;
+    a->imageServer = soap_strdup(soap, server->name);
+    ks_avatar_path(member->user_id, version, path, sizeof path);
+    a->url = ks_store_public_url(soap, server, path);
+    ks_avatar_thumb_path(member->user_id, version, path, sizeof path);
+    a->thumbUrl = ks_store_public_url(soap, server, path);
+    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    return KS_OK;
+}
+
+ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id,
+                            ks_member_t *out)
+{
+    ks_rc rc;
+
+    if ((rc = ks_db_reader(ctx->db, conn, &ctx->err)) != KS_OK)
+        return rc;
+    rc = ks_store_member(ctx, *conn, user_id, 0, out);
+    if (rc == KS_NOTFOUND && (rc = ks_db_master(ctx->db, conn, &ctx->err)) == KS_OK)
+        rc = ks_store_member(ctx, *conn, user_id, 0, out);
+    return rc;
+}
+
+ks_rc ks_store_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out, int *count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    *count = 0;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " ORDER BY id");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)) && *count < KS_IMAGE_SERVERS_MAX)
+        image_server_from_row(row, &out[(*count)++]);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+const ks_image_server_t *ks_store_find_server(const ks_image_server_t *servers, int count, int id)
+{
+    for (int i = 0; i < count; i++)
+        if (servers[i].id == id)
+            return &servers[i];
+    return NULL;
 }

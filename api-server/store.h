@@ -22,7 +22,7 @@ typedef struct {
     char name[64];
     char internal_url[256];
     char public_url[256];
-    char mode[16];
+    char mode[16];               /* active | draining | down */
 } ks_image_server_t;
 
 typedef struct {
@@ -42,7 +42,14 @@ ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **re
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out);
 
+/* The member of internal id (KS_NOTFOUND when there is none). */
+ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
+                            ks_member_t *out);
+
 ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out);
+
+/* KS_UNAVAILABLE (with the message) when server is marked down. */
+ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server);
 
 /* The image server for a new member: the one named (which must be active), or
  * the active one with the fewest members per unit of weight. Locks the row. */
@@ -58,16 +65,33 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
                            ks_layer_row_t **layers, int *count);
 
-/* The ids of the items a member wears, ascending, in the request's arena. */
-ks_rc ks_store_worn_items(struct soap *soap, MYSQL *conn, long long member_id, int **ids,
-                          int *count);
+/* The layers of the items ids[0..count), in drawing order (z, item, layer),
+ * in the request's arena. */
+ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
+                           ks_layer_row_t **layers, int *layer_count);
 
 /* The canonical PNG of a layer; *png is malloc'd (owned by the caller). */
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          unsigned char **png, size_t *size);
 
-/* Fills avatar (allocated in the arena) for member on server. */
-struct ks__Avatar *ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                                   const ks_image_server_t *server);
+/* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
+char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);
+
+/* Fills avatar (allocated in the arena) for member on server: its version,
+ * the URLs of that version's image and thumbnail and what it wears, read in
+ * one statement (so they agree; the version may be newer than member's).
+ * KS_NOTFOUND when the member is gone. */
+ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                      const ks_image_server_t *server, struct ks__Avatar **avatar);
+
+/* The member user_id, read from a replica, or from the master when the
+ * replica does not know it (yet). *conn is set to the connection that
+ * answered, for the reads that follow. */
+ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id,
+                            ks_member_t *out);
+
+/* Every image server (at most KS_IMAGE_SERVERS_MAX), and the one of id among them. */
+ks_rc ks_store_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out, int *count);
+const ks_image_server_t *ks_store_find_server(const ks_image_server_t *servers, int count, int id);
 
 #endif

@@ -2,34 +2,85 @@
  *
  * Every channel, alpha included, becomes src + round(dst * (255 - src_a) / 255).
  * The division is exact (x / 255 is never a tie for an integer x), and with
- * valid premultiplied pixels (colour <= alpha) the sum never passes 255; it is
- * clamped anyway so that a malformed layer cannot wrap. Each layer visits only
- * its box clipped to the canvas, one row at a time through ks__compose_row(),
- * the single place a faster blend has to replace.
+ * valid premultiplied pixels (colour <= alpha, as ks_image_premultiply makes
+ * them) the sum never passes 255. A malformed layer gives wrong colours and
+ * nothing worse: the arithmetic is unsigned and stays inside the pixel (the
+ * SSE2 path even saturates). Each
+ * layer visits only its box clipped to the canvas, one row at a time through
+ * ks__compose_row().
  */
 #include "compose.h"
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* round(x / 255) for x in 0..65025, exactly. */
-static inline unsigned ks__div255_round(unsigned x)
+/* Blends one premultiplied pixel of src over dst, two channels at a time
+ * in one 32-bit word: for each 16-bit lane holding x = dst * keep (at most
+ * 65025), (x + 128 + ((x + 128) >> 8)) >> 8 is round(x / 255) exactly. */
+static inline void ks__compose_pixel(uint8_t *restrict dst, const uint8_t *restrict src)
 {
-    x += 128;
-    return (x + (x >> 8)) >> 8;
+    uint32_t s, d;
+    unsigned alpha = src[3];
+
+    if (alpha == 0)
+        return;
+    memcpy(&s, src, 4);
+    if (alpha == 255) {
+        memcpy(dst, &s, 4);
+        return;
+    }
+    uint32_t keep = 255 - alpha;         /* the share of dst that shows through */
+    memcpy(&d, dst, 4);
+    uint32_t even = (d & 0x00ff00ffu) * keep + 0x00800080u;
+    uint32_t odd = ((d >> 8) & 0x00ff00ffu) * keep + 0x00800080u;
+    even = ((even + ((even >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+    odd = (odd + ((odd >> 8) & 0x00ff00ffu)) & 0xff00ff00u;
+    d = s + (even | odd);
+    memcpy(dst, &d, 4);
 }
 
-/* Blends pixel_count premultiplied pixels of src over dst. */
+/* Blends pixel_count premultiplied pixels of src over dst. Four pixels at a
+ * time with SSE2 where the machine has it (every x86-64 does): four opaque
+ * ones are copied, four transparent ones skipped (most of an avatar), and
+ * the others blended in 16-bit lanes with the same exact rounding as
+ * ks__compose_pixel. */
 static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
                             size_t pixel_count)
 {
-    for (size_t i = 0; i < pixel_count; i++, dst += 4, src += 4) {
-        unsigned keep = 255 - src[3];     /* the share of dst that shows through */
-        for (int c = 0; c < 4; c++) {
-            unsigned v = src[c] + ks__div255_round(dst[c] * keep);
-            dst[c] = (uint8_t)(v > 255 ? 255 : v);
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i alpha_mask = _mm_set1_epi32((int)0xff000000u);
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i all = _mm_set1_epi16(255);
+    const __m128i half = _mm_set1_epi16(128);
+    for (; i + 4 <= pixel_count; i += 4) {
+        __m128i s = _mm_loadu_si128((const __m128i *)(src + i * 4));
+        __m128i a = _mm_and_si128(s, alpha_mask);
+        int opaque = _mm_movemask_epi8(_mm_cmpeq_epi32(a, alpha_mask));
+        if (opaque == 0xffff) {
+            _mm_storeu_si128((__m128i *)(dst + i * 4), s);
+            continue;
         }
+        if (_mm_movemask_epi8(_mm_cmpeq_epi32(a, zero)) == 0xffff)
+            continue;
+        __m128i d = _mm_loadu_si128((const __m128i *)(dst + i * 4));
+        __m128i s_lo = _mm_unpacklo_epi8(s, zero), s_hi = _mm_unpackhi_epi8(s, zero);
+        /* 255 - alpha in every lane of its pixel */
+        __m128i k_lo = _mm_sub_epi16(all, _mm_shufflehi_epi16(_mm_shufflelo_epi16(s_lo, 0xff), 0xff));
+        __m128i k_hi = _mm_sub_epi16(all, _mm_shufflehi_epi16(_mm_shufflelo_epi16(s_hi, 0xff), 0xff));
+        __m128i x_lo = _mm_add_epi16(_mm_mullo_epi16(_mm_unpacklo_epi8(d, zero), k_lo), half);
+        __m128i x_hi = _mm_add_epi16(_mm_mullo_epi16(_mm_unpackhi_epi8(d, zero), k_hi), half);
+        x_lo = _mm_srli_epi16(_mm_add_epi16(x_lo, _mm_srli_epi16(x_lo, 8)), 8);
+        x_hi = _mm_srli_epi16(_mm_add_epi16(x_hi, _mm_srli_epi16(x_hi, 8)), 8);
+        __m128i blended = _mm_packus_epi16(_mm_add_epi16(x_lo, s_lo), _mm_add_epi16(x_hi, s_hi));
+        _mm_storeu_si128((__m128i *)(dst + i * 4), blended);
     }
+#endif
+    for (; i < pixel_count; i++)
+        ks__compose_pixel(dst + i * 4, src + i * 4);
 }
 
 ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,

@@ -1,15 +1,20 @@
 /* ks.c: the error buffer and return-code names of ks.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "ks.h"
 
 ks_rc ks_err(ks_err_t *err, ks_rc rc, const char *fmt, ...)
 {
     if (err) {
+        /* Formatted aside, so a caller may quote err->msg in the new message
+         * ("image server: %s", err->msg) without overlapping buffers. */
+        char msg[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        memcpy(err->msg, msg, sizeof msg);
     }
     return rc;
 }

@@ -31,7 +31,8 @@ typedef struct {
 } ks_err_t;
 
 /* Writes a printf-style message into err (when err is not NULL) and returns rc,
- * so that a failure reads `return ks_err(err, KS_INVALID, "...", ...);`. */
+ * so that a failure reads `return ks_err(err, KS_INVALID, "...", ...);`. The
+ * arguments may include err->msg itself (to prefix it). */
 ks_rc ks_err(ks_err_t *err, ks_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -82,7 +82,7 @@ int ks_scene_path(int scene_id, char *buf, size_t size)
 
     if (scene_id < 0)
         return -1;
-    length = snprintf(buf, size, "scenes/%d.png", scene_id);
+    length = snprintf(buf, size, "scenes/%d/0.png", scene_id);
     if (length < 0 || (size_t)length >= size)
         return -1;
     return length;

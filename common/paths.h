@@ -23,7 +23,8 @@ int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_
 /* "albums/ab/cd/<user_id>/<photo_id>.jpg", an album photo (same ab/cd). */
 int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size);
 
-/* "scenes/<scene_id>.png", a scene's background. Returns the length or -1. */
+/* "scenes/<scene_id>/0.png", a scene's background (stored as the image
+ * servers store item layers). Returns the length or -1. */
 int ks_scene_path(int scene_id, char *buf, size_t size);
 
 /* "items/<item_id>/<layer_no>.png". Returns the length or -1. */

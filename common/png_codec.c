@@ -1,4 +1,4 @@
-/* png_codec.c: PNG decoding (untrusted input) and encoding through libpng.
+/* png_codec.c: PNG decoding of untrusted input through libpng.
  *
  * Decoding first walks the chunk list in the caller's buffer without libpng
  * (ks__png_scan): the signature, the IHDR size, chunk lengths and the number
@@ -11,9 +11,7 @@
  * stderr; warnings are dropped) and longjmps back to the one setjmp in
  * ks__png_read().
  *
- * Encoding writes RGBA8 into a growing buffer with a fixed upper bound, un-
- * premultiplying row by row into a scratch row when needed. The output has no
- * time chunk, so the same image and level always give the same bytes.
+ * Encoding is png_encode.c's, without libpng.
  */
 #include "png_codec.h"
 
@@ -32,20 +30,16 @@ void ks_png_limits_default(ks_png_limits_t *limits)
     limits->max_chunks = 256;
 }
 
-/* ---- libpng callbacks, shared by reading and writing -------------------- */
+/* ---- libpng callbacks ------------------------------------------------------ */
 
 /* The state libpng's callbacks reach through png_get_error_ptr() and
  * png_get_io_ptr(). rc stays KS_OK until a failure has written err. */
 typedef struct {
-    const unsigned char *data;    /* reading: the caller's PNG */
+    const unsigned char *data;    /* the caller's PNG */
     size_t pos;
-    unsigned char *out;           /* writing: the growing output, malloc'd */
-    size_t capacity;
-    size_t size;                  /* reading: of data; writing: bytes in out */
-    size_t max_size;              /* writing: the bound on size */
+    size_t size;                  /* of data */
     ks_err_t *err;
     ks_rc rc;
-    int decoding;                 /* 1: a decode, 0: an encode (for messages) */
 } ks__png_io_t;
 
 /* libpng's message is one of its own phrases, sometimes after a chunk name
@@ -65,15 +59,11 @@ static void ks__png_error(png_structp png, png_const_charp msg)
     ks__png_io_t *io = png_get_error_ptr(png);
 
     if (io->rc == KS_OK) {      /* not already reported by our own callback */
-        if (!io->decoding) {
-            io->rc = ks_err(io->err, KS_ERROR, "png encode failed: %s", msg);
-        } else {
-            io->rc = ks__png_error_rc(msg);
-            ks_err(io->err, io->rc, "%s: %s",
-                   io->rc == KS_TOOLARGE ? "PNG is over a decoding limit"
-                   : io->rc == KS_NOMEM  ? "out of memory decoding PNG"
-                                         : "invalid PNG", msg);
-        }
+        io->rc = ks__png_error_rc(msg);
+        ks_err(io->err, io->rc, "%s: %s",
+               io->rc == KS_TOOLARGE ? "PNG is over a decoding limit"
+               : io->rc == KS_NOMEM  ? "out of memory decoding PNG"
+                                     : "invalid PNG", msg);
     }
     png_longjmp(png, 1);
 }
@@ -241,7 +231,7 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
     if (rc != KS_OK)
         return rc;
 
-    ks__png_io_t io = { .data = data, .size = size, .err = err, .rc = KS_OK, .decoding = 1 };
+    ks__png_io_t io = { .data = data, .size = size, .err = err, .rc = KS_OK };
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, ks__png_error,
                                              ks__png_warning);
     if (png == NULL)
@@ -261,122 +251,5 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
         return rc;
     }
     *out = img;
-    return KS_OK;
-}
-
-/* ---- encoding -------------------------------------------------------------- */
-
-static void ks__png_write_data(png_structp png, png_bytep buf, size_t length)
-{
-    ks__png_io_t *io = png_get_io_ptr(png);
-
-    if (length > io->max_size - io->size) {
-        io->rc = ks_err(io->err, KS_ERROR, "PNG output is over its %zu-byte bound",
-                        io->max_size);
-        png_error(png, "output bound");
-    }
-    if (length > io->capacity - io->size) {
-        size_t capacity = io->capacity < 65536 ? 65536 : io->capacity;
-        while (capacity - io->size < length)
-            capacity = capacity > io->max_size / 2 ? io->max_size : capacity * 2;
-        unsigned char *grown = realloc(io->out, capacity);
-        if (grown == NULL) {
-            io->rc = ks_err(io->err, KS_NOMEM, "realloc() of the PNG output to %zu bytes failed",
-                            capacity);
-            png_error(png, "out of memory");
-        }
-        io->out = grown;
-        io->capacity = capacity;
-    }
-    memcpy(io->out + io->size, buf, length);
-    io->size += length;
-}
-
-static void ks__png_flush(png_structp png)
-{
-    (void)png;
-}
-
-/* Everything libpng does for an encode, under one setjmp. */
-static ks_rc ks__png_write(png_structp png, png_infop info, ks__png_io_t *io,
-                           const ks_image_t *img, int level)
-{
-    uint8_t *volatile scratch = NULL;       /* one un-premultiplied row */
-    size_t row_bytes = (size_t)img->width * 4;
-
-    if (setjmp(png_jmpbuf(png))) {
-        free(scratch);
-        return io->rc != KS_OK ? io->rc : KS_ERROR;
-    }
-
-    png_set_write_fn(png, io, ks__png_write_data, ks__png_flush);
-    png_set_compression_level(png, level);
-    png_set_IHDR(png, info, img->width, img->height, 8, PNG_COLOR_TYPE_RGBA,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-
-    if (img->premultiplied) {
-        scratch = malloc(row_bytes);
-        if (scratch == NULL)
-            return ks_err(io->err, KS_NOMEM, "malloc() of a %zu-byte PNG row failed", row_bytes);
-    }
-    for (uint32_t y = 0; y < img->height; y++) {
-        const uint8_t *row = img->pixels + (size_t)y * img->stride;
-        if (scratch != NULL) {
-            ks_image_t view = { .width = img->width, .height = 1, .stride = row_bytes,
-                                .pixels = scratch, .premultiplied = 1 };
-            memcpy(scratch, row, row_bytes);
-            ks_image_unpremultiply(&view);
-            row = scratch;
-        }
-        png_write_row(png, row);
-    }
-    png_write_end(png, NULL);
-    free(scratch);
-    scratch = NULL;
-    return KS_OK;
-}
-
-ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
-                    size_t *out_size, ks_err_t *err)
-{
-    *out = NULL;
-    *out_size = 0;
-    if (level < 0 || level > 9)
-        return ks_err(err, KS_INVALID, "zlib level %d is not in 0..9", level);
-    if (img->pixels == NULL || img->width == 0 || img->height == 0 ||
-        img->stride < (size_t)img->width * 4)
-        return ks_err(err, KS_INVALID, "cannot encode an empty or malformed %ux%u image",
-                      img->width, img->height);
-
-    /* The worst case: stored deflate blocks and small IDAT chunks add well
-     * under 1/32 to the filtered rows; 64 KiB covers the rest. */
-    size_t row_bytes = (size_t)img->width * 4 + 1;
-    if (row_bytes > (SIZE_MAX / 2) / img->height)
-        return ks_err(err, KS_INVALID, "image %ux%u is too large to encode",
-                      img->width, img->height);
-    size_t raw = row_bytes * img->height;
-
-    ks__png_io_t io = { .max_size = raw + raw / 32 + 65536, .err = err, .rc = KS_OK,
-                        .decoding = 0 };
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, ks__png_error,
-                                              ks__png_warning);
-    if (png == NULL)
-        return io.rc != KS_OK ? io.rc
-                              : ks_err(err, KS_NOMEM, "png_create_write_struct() failed");
-    png_infop info = png_create_info_struct(png);
-    if (info == NULL) {
-        png_destroy_write_struct(&png, NULL);
-        return ks_err(err, KS_NOMEM, "png_create_info_struct() failed");
-    }
-
-    ks_rc rc = ks__png_write(png, info, &io, img, level);
-    png_destroy_write_struct(&png, &info);
-    if (rc != KS_OK) {
-        free(io.out);
-        return rc;
-    }
-    *out = io.out;
-    *out_size = io.size;
     return KS_OK;
 }

@@ -30,8 +30,16 @@ void ks_png_limits_default(ks_png_limits_t *limits);
 ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits,
                     ks_image_t *out, ks_err_t *err);
 
-/* Encodes img as an RGBA8 PNG (un-premultiplying a copy if needed). *out is
- * malloc'd and owned by the caller. level: zlib level 0..9. */
+/* Encoding levels: each names a libdeflate level and a filter choice
+ * (png_encode.c). FAST is what image servers write avatars with; SMALL trades
+ * speed for a smaller file; MAX is the smallest and slowest. */
+#define KS_PNG_LEVEL_FAST 1
+#define KS_PNG_LEVEL_SMALL 2
+#define KS_PNG_LEVEL_MAX 12
+
+/* Encodes img as an RGBA8 PNG (un-premultiplying on the fly if needed). *out
+ * is malloc'd and owned by the caller. level: 0..KS_PNG_LEVEL_MAX. The same
+ * image and level always give the same bytes. */
 ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
                     size_t *out_size, ks_err_t *err);
 

@@ -1,10 +1,11 @@
 /* avatar_store.c: writes a member's composed avatar and prunes old versions.
  *
- * Version files are named "<version>.png" in the member's folder. After a
- * write of version v, the newest existing version p < v is kept (pages
- * rendered before the change still show it) and every version below p is
- * removed. Files with other names (temp files of a concurrent write, future
- * thumbnails) are not touched.
+ * Version files are named "<version>.png" and "<version>-thumb.png" in the
+ * member's folder. After a write of version v, the newest existing version
+ * p < v is kept (pages rendered before the change still show it) and every
+ * version below p is removed, thumbnail included. Files with other names
+ * (temp files of a concurrent write) are not touched. Album photos live in
+ * the member's albums/ folder, one JPEG per photo.
  */
 #include "avatar_store.h"
 
@@ -24,8 +25,8 @@
 #define PATH_MAX 4096
 #endif
 
-/* Parses "<digits>.png" (no leading zeros, fits an unsigned) into *version.
- * Returns 0, or -1 for any other name. */
+/* Parses "<digits>.png" or "<digits>-thumb.png" (no leading zeros, fits an
+ * unsigned) into *version. Returns 0, or -1 for any other name. */
 static int ks__version_of(const char *name, unsigned *version)
 {
     unsigned long long value = 0;
@@ -38,7 +39,7 @@ static int ks__version_of(const char *name, unsigned *version)
         if (value > UINT_MAX)
             return -1;
     }
-    if (strcmp(p, ".png") != 0)
+    if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0)
         return -1;
     *version = (unsigned)value;
     return 0;
@@ -74,31 +75,124 @@ static void ks__prune(const char *folder, unsigned written)
     closedir(dir);
 }
 
+/* Writes data atomically at <store_dir>/<relative path made by make_path>. */
+static ks_rc ks__write_member_file(const char *store_dir, const char *user_id, unsigned number,
+                                   int (*make_path)(const char *, unsigned, char *, size_t),
+                                   const void *data, size_t data_size, char *relative_path,
+                                   size_t size, char *path, ks_err_t *err)
+{
+    int length;
+
+    if (number == 0)
+        return ks_err(err, KS_INVALID, "image of \"%s\": number must be >= 1", user_id);
+    if (make_path(user_id, number, relative_path, size) < 0)
+        return ks_err(err, KS_INVALID, "image: invalid user_id or path too long \"%.64s\"",
+                      user_id);
+    length = snprintf(path, PATH_MAX, "%s/%s", store_dir, relative_path);
+    if (length < 0 || (size_t)length >= PATH_MAX)
+        return ks_err(err, KS_INVALID, "image of \"%s\": store path too long", user_id);
+    return ks_file_write_atomic(path, data, data_size, err);
+}
+
 ks_rc ks_avatar_store_write(const char *store_dir, const char *user_id, unsigned version,
                             const void *png, size_t png_size, char *relative_path, size_t size,
                             ks_err_t *err)
 {
     char path[PATH_MAX];
-    char *slash;
-    int length;
-    ks_rc rc;
+    ks_rc rc = ks__write_member_file(store_dir, user_id, version, ks_avatar_path, png, png_size,
+                                     relative_path, size, path, err);
 
-    if (version == 0)
-        return ks_err(err, KS_INVALID, "avatar of \"%s\": version must be >= 1", user_id);
-    length = ks_avatar_path(user_id, version, relative_path, size);
-    if (length < 0)
-        return ks_err(err, KS_INVALID, "avatar: invalid user_id or path too long \"%.64s\"",
-                      user_id);
-    length = snprintf(path, sizeof path, "%s/%s", store_dir, relative_path);
-    if (length < 0 || (size_t)length >= sizeof path)
-        return ks_err(err, KS_INVALID, "avatar of \"%s\": store path too long", user_id);
-
-    rc = ks_file_write_atomic(path, png, png_size, err);
     if (rc != KS_OK)
         return rc;
-
-    slash = strrchr(path, '/');
-    *slash = '\0';
+    *strrchr(path, '/') = '\0';
     ks__prune(path, version);
+    return KS_OK;
+}
+
+ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, unsigned version,
+                                  const void *png, size_t png_size, char *relative_path,
+                                  size_t size, ks_err_t *err)
+{
+    char path[PATH_MAX];
+
+    return ks__write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
+                                 png_size, relative_path, size, path, err);
+}
+
+ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned photo,
+                           const void *jpeg, size_t jpeg_size, char *relative_path, size_t size,
+                           ks_err_t *err)
+{
+    char path[PATH_MAX];
+
+    return ks__write_member_file(store_dir, user_id, photo, ks_album_path, jpeg, jpeg_size,
+                                 relative_path, size, path, err);
+}
+
+/* The member's folder under top: "<store>/<top>/ab/cd/<user_id>". */
+static ks_rc ks__member_folder(const char *store_dir, const char *user_id, int album,
+                               char *folder, ks_err_t *err)
+{
+    char relative[PATH_MAX];
+    int length = album ? ks_album_path(user_id, 1, relative, sizeof relative)
+                       : ks_avatar_path(user_id, 1, relative, sizeof relative);
+
+    if (length < 0)
+        return ks_err(err, KS_INVALID, "invalid user_id \"%.64s\"", user_id);
+    *strrchr(relative, '/') = '\0';
+    length = snprintf(folder, PATH_MAX, "%s/%s", store_dir, relative);
+    if (length < 0 || length >= PATH_MAX)
+        return ks_err(err, KS_INVALID, "images of \"%s\": store path too long", user_id);
+    return KS_OK;
+}
+
+ks_rc ks_album_store_remove(const char *store_dir, const char *user_id, unsigned photo,
+                            ks_err_t *err)
+{
+    char relative[PATH_MAX], path[PATH_MAX];
+
+    if (photo == 0 || ks_album_path(user_id, photo, relative, sizeof relative) < 0)
+        return ks_err(err, KS_INVALID, "album photo %u of \"%.64s\": invalid", photo, user_id);
+    if (snprintf(path, sizeof path, "%s/%s", store_dir, relative) >= (int)sizeof path)
+        return ks_err(err, KS_INVALID, "album photo of \"%s\": store path too long", user_id);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return ks_err(err, KS_ERROR, "unlink() \"%s\" failed (%d: %s)", path, errno,
+                      strerror(errno));
+    return KS_OK;
+}
+
+ks_rc ks_avatar_store_remove_member(const char *store_dir, const char *user_id, ks_err_t *err)
+{
+    for (int album = 0; album <= 1; album++) {
+        char folder[PATH_MAX];
+        ks_rc rc = ks__member_folder(store_dir, user_id, album, folder, err);
+        if (rc != KS_OK)
+            return rc;
+        DIR *dir = opendir(folder);
+        if (dir == NULL) {
+            if (errno == ENOENT)
+                continue;
+            return ks_err(err, KS_ERROR, "opendir() \"%s\" failed (%d: %s)", folder, errno,
+                          strerror(errno));
+        }
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            char path[PATH_MAX];
+            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+                continue;
+            if (snprintf(path, sizeof path, "%s/%s", folder, entry->d_name) >= (int)sizeof path)
+                continue;
+            if (unlink(path) != 0 && errno != ENOENT) {
+                int error = errno;
+                closedir(dir);
+                return ks_err(err, KS_ERROR, "unlink() \"%s\" failed (%d: %s)", path, error,
+                              strerror(error));
+            }
+        }
+        closedir(dir);
+        if (rmdir(folder) != 0 && errno != ENOENT)
+            return ks_err(err, KS_ERROR, "rmdir() \"%s\" failed (%d: %s)", folder, errno,
+                          strerror(errno));
+    }
     return KS_OK;
 }

@@ -1,5 +1,6 @@
-/* avatar_store.h: composed avatars on disk, at
- * <store>/avatars/ab/cd/<user_id>/<version>.png (paths.h), served by nginx.
+/* avatar_store.h: a member's images on disk, served by nginx (paths.h):
+ * <store>/avatars/ab/cd/<user_id>/<version>.png and <version>-thumb.png, and
+ * <store>/albums/ab/cd/<user_id>/<photo>.jpg.
  *
  * A member keeps the version just written and the one before it (a page
  * rendered a moment ago may still point at it); older versions are removed.
@@ -18,5 +19,24 @@
 ks_rc ks_avatar_store_write(const char *store_dir, const char *user_id, unsigned version,
                             const void *png, size_t png_size, char *relative_path, size_t size,
                             ks_err_t *err);
+
+/* Writes the thumbnail of version `version` (before the avatar itself, whose
+ * write prunes old versions and their thumbnails). */
+ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, unsigned version,
+                                  const void *png, size_t png_size, char *relative_path,
+                                  size_t size, ks_err_t *err);
+
+/* Writes album photo `photo` (>= 1) of user_id atomically. */
+ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned photo,
+                           const void *jpeg, size_t jpeg_size, char *relative_path, size_t size,
+                           ks_err_t *err);
+
+/* Removes one album photo; one that is not there is not an error. */
+ks_rc ks_album_store_remove(const char *store_dir, const char *user_id, unsigned photo,
+                            ks_err_t *err);
+
+/* Removes every image of the member (avatar versions, thumbnails, album
+ * photos) and their folders. */
+ks_rc ks_avatar_store_remove_member(const char *store_dir, const char *user_id, ks_err_t *err);
 
 #endif

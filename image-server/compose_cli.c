@@ -1,12 +1,15 @@
 /* compose_cli.c: kisekae-compose, the compositor from the command line.
  *
- *   kisekae-compose [--size WxH] -o OUT.png LAYER.png[@X,Y] ...
+ *   kisekae-compose [--size WxH] [--thumb X,Y,W,H:OUTWxOUTH] [--jpeg QUALITY]
+ *                   [--background #RRGGBB] [--level N] -o OUT LAYER.png[@X,Y] ...
  *
  * Composes the layers bottom to top (the order given) onto a transparent
- * canvas, each at its X,Y offset (default 0,0), and writes an RGBA PNG. The
+ * canvas, each at its X,Y offset (default 0,0), and writes an RGBA PNG, or
+ * the bust-up thumbnail of a region, or a JPEG flattened onto a colour. The
  * canvas defaults to the first layer's size. Operators use it to check art;
- * tests use it to drive the same decoder and compositor as the image server
- * from outside. Exit status: 0 done, 1 bad input or a failed write, 2 usage.
+ * tests use it to drive the same decoder, compositor, scaler and encoders as
+ * the image server from outside. Exit status: 0 done, 1 bad input or a
+ * failed write, 2 usage.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +18,9 @@
 #include <string.h>
 #include "compose.h"
 #include "fsutil.h"
+#include "jpeg_codec.h"
 #include "png_codec.h"
+#include "resize.h"
 
 #define KS_CLI_LAYERS_MAX 256
 #define KS_CLI_FILE_MAX (64u << 20)
@@ -24,18 +29,26 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: kisekae-compose [--size WxH] [--level 0-9] -o OUT.png LAYER.png[@X,Y] ...\n"
+            "usage: kisekae-compose [--size WxH] [--thumb X,Y,W,H:OUTWxOUTH] [--jpeg QUALITY]\n"
+            "                       [--background #RRGGBB] [--level N] -o OUT LAYER.png[@X,Y] ...\n"
             "\n"
             "Composes PNG layers bottom to top (\"source over\", exact premultiplied\n"
             "integer math, as the image servers do) and writes an RGBA PNG.\n"
-            "  --size WxH    canvas size (default: the first layer's size; at most %d)\n"
-            "  --level N     zlib compression level of the output (default 6)\n"
-            "  -o OUT.png    output file, written atomically\n"
-            "  LAYER.png@X,Y a layer and where its top-left corner goes (default 0,0;\n"
-            "                negative offsets and layers larger than the canvas are clipped)\n"
+            "  --size WxH     canvas size (default: the first layer's size; at most %d)\n"
+            "  --thumb X,Y,W,H:OUTWxOUTH\n"
+            "                 write the region at X,Y of WxH (inside the canvas) scaled to\n"
+            "                 OUTWxOUTH with Lanczos-3 instead (the bust-up thumbnail)\n"
+            "  --jpeg Q       write JPEG of quality Q (1-100), flattened onto the background\n"
+            "  --background #RRGGBB\n"
+            "                 the colour a JPEG is flattened onto (default #ffffff)\n"
+            "  --level N      PNG compression 0-%d (default %d, the image servers' fast\n"
+            "                 encoder; %d is what the size-first setting uses)\n"
+            "  -o OUT         output file, written atomically\n"
+            "  LAYER.png@X,Y  a layer and where its top-left corner goes (default 0,0;\n"
+            "                 negative offsets and layers larger than the canvas are clipped)\n"
             "Up to %d layers; each file at most %u bytes and %dx%d pixels.\n",
-            KS_CLI_CANVAS_MAX, KS_CLI_LAYERS_MAX, KS_CLI_FILE_MAX, KS_CLI_CANVAS_MAX,
-            KS_CLI_CANVAS_MAX);
+            KS_CLI_CANVAS_MAX, KS_PNG_LEVEL_MAX, KS_PNG_LEVEL_FAST, KS_PNG_LEVEL_SMALL,
+            KS_CLI_LAYERS_MAX, KS_CLI_FILE_MAX, KS_CLI_CANVAS_MAX, KS_CLI_CANVAS_MAX);
 }
 
 /* Parses "N" into an int within [min, max]; 0 on success. */
@@ -72,10 +85,13 @@ int main(int argc, char **argv)
     const char *paths[KS_CLI_LAYERS_MAX];
     ks_image_t canvas = {0};
     ks_png_limits_t limits;
+    ks_image_t thumb = {0};
     const char *out_path = NULL;
-    int width = 0, height = 0, level = 6, count = 0, status = 1;
-    unsigned char *png = NULL;
-    size_t png_size = 0;
+    int width = 0, height = 0, level = KS_PNG_LEVEL_FAST, count = 0, status = 1;
+    int quality = 0, thumb_box[6] = {0}, want_thumb = 0, have_background = 0;
+    uint32_t background = 0xffffff;
+    unsigned char *file = NULL;
+    size_t file_size = 0;
     ks_err_t err;
 
     ks_png_limits_default(&limits);
@@ -89,10 +105,38 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
             out_path = argv[++i];
         } else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
-            if (parse_int(argv[++i], 0, 9, &level, &end) || *end) {
-                fprintf(stderr, "kisekae-compose: --level needs 0..9, not \"%s\"\n", argv[i]);
+            if (parse_int(argv[++i], 0, KS_PNG_LEVEL_MAX, &level, &end) || *end) {
+                fprintf(stderr, "kisekae-compose: --level needs 0..%d, not \"%s\"\n",
+                        KS_PNG_LEVEL_MAX, argv[i]);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--jpeg") && i + 1 < argc) {
+            if (parse_int(argv[++i], 1, 100, &quality, &end) || *end) {
+                fprintf(stderr, "kisekae-compose: --jpeg needs a quality 1..100, not \"%s\"\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--background") && i + 1 < argc) {
+            if (!ks_parse_colour(argv[++i], &background)) {
+                fprintf(stderr, "kisekae-compose: --background needs #RRGGBB, not \"%s\"\n",
+                        argv[i]);
+                return 2;
+            }
+            have_background = 1;
+        } else if (!strcmp(argv[i], "--thumb") && i + 1 < argc) {
+            i++;
+            char *p = argv[i];
+            for (int k = 0; k < 6; k++) {
+                static const char after[6] = {',', ',', ',', ':', 'x', '\0'};
+                if (parse_int(p, k < 2 ? 0 : 1, k < 4 ? KS_CLI_CANVAS_MAX : KS_RESIZE_MAX,
+                              &thumb_box[k], &end) || *end != after[k]) {
+                    fprintf(stderr, "kisekae-compose: --thumb needs X,Y,W,H:OUTWxOUTH "
+                                    "(W, H, OUTW, OUTH at least 1), not \"%s\"\n", argv[i]);
+                    return 2;
+                }
+                p = end + 1;
+            }
+            want_thumb = 1;
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             i++;
             if (parse_int(argv[i], 1, KS_CLI_CANVAS_MAX, &width, &end) || *end != 'x' ||
@@ -123,6 +167,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (have_background && quality == 0) {
+        fprintf(stderr, "kisekae-compose: --background is for --jpeg output\n");
+        return 2;
+    }
 
     for (int i = 0; i < count; i++) {
         const char *path = paths[i];
@@ -146,9 +194,23 @@ int main(int argc, char **argv)
         width = (int)images[0].width;
         height = (int)images[0].height;
     }
-    if (ks_compose(layers, (size_t)count, (uint32_t)width, (uint32_t)height, &canvas, &err) ||
-        ks_png_encode(&canvas, level, &png, &png_size, &err) ||
-        ks_file_write_atomic(out_path, png, png_size, &err)) {
+    if (ks_compose(layers, (size_t)count, (uint32_t)width, (uint32_t)height, &canvas, &err)) {
+        fprintf(stderr, "kisekae-compose: %s\n", err.msg);
+        goto done;
+    }
+    const ks_image_t *result = &canvas;
+    if (want_thumb) {
+        if (ks_image_resize(&canvas, (uint32_t)thumb_box[0], (uint32_t)thumb_box[1],
+                            (uint32_t)thumb_box[2], (uint32_t)thumb_box[3],
+                            (uint32_t)thumb_box[4], (uint32_t)thumb_box[5], &thumb, &err)) {
+            fprintf(stderr, "kisekae-compose: --thumb: %s\n", err.msg);
+            goto done;
+        }
+        result = &thumb;
+    }
+    if ((quality ? ks_jpeg_encode(result, background, quality, &file, &file_size, &err)
+                 : ks_png_encode(result, level, &file, &file_size, &err)) ||
+        ks_file_write_atomic(out_path, file, file_size, &err)) {
         fprintf(stderr, "kisekae-compose: %s\n", err.msg);
         goto done;
     }
@@ -157,6 +219,7 @@ done:
     for (int i = 0; i < count; i++)
         ks_image_free(&images[i]);
     ks_image_free(&canvas);
-    free(png);
+    ks_image_free(&thumb);
+    free(file);
     return status;
 }

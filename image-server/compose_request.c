@@ -1,5 +1,5 @@
 /* compose_request.c: strict parser of the compose request body (see
- * compose_request.h and PROTOCOL.md). The API tier generates these bodies, so
+ * compose_request.h and PROTOCOL.md): compose, preview and album bodies. The API tier generates these bodies, so
  * anything unexpected is a bug worth a clear 400, never a guess.
  *
  * Lines end with "\n" (a "\r" before it is tolerated); words are separated by
@@ -10,6 +10,8 @@
 
 #include <limits.h>
 #include <string.h>
+
+#include "jpeg_codec.h"
 
 #define KS__MAX_WORDS 8    /* one more than the longest line, to catch extras */
 #define KS__WORD_MAX 80    /* longest word quoted back in a message */
@@ -106,15 +108,63 @@ static void ks__sort_layers(ks_compose_layer_t *layers, size_t count)
     }
 }
 
-ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width,
-                               uint32_t max_height, ks_compose_request_t *req, ks_err_t *err)
+/* The keys, as bits of what a request kind allows and what it has. */
+enum {
+    KS__USER_ID = 1, KS__VERSION = 2, KS__CANVAS = 4, KS__THUMB = 8, KS__PHOTO = 16,
+    KS__SCENE = 32, KS__BACKGROUND = 64, KS__QUALITY = 128
+};
+
+static const char *const ks__kind_names[] = {"compose", "preview", "album"};
+
+/* Keys each kind accepts (layer always) and those it requires. */
+static const unsigned ks__allowed[] = {
+    KS__USER_ID | KS__VERSION | KS__CANVAS | KS__THUMB,
+    KS__USER_ID | KS__VERSION | KS__CANVAS | KS__THUMB,
+    KS__USER_ID | KS__PHOTO | KS__CANVAS | KS__SCENE | KS__BACKGROUND | KS__QUALITY,
+};
+static const unsigned ks__required[] = {
+    KS__USER_ID | KS__VERSION | KS__CANVAS,
+    KS__CANVAS,
+    KS__USER_ID | KS__PHOTO | KS__CANVAS | KS__SCENE,
+};
+
+/* Checks that key (bit) is allowed for kind and not seen before on this
+ * request, then marks it seen. */
+static ks_rc ks__key_once(unsigned *seen, unsigned bit, ks_compose_kind_t kind, unsigned line,
+                          const char *key, ks_err_t *err)
+{
+    if (!(ks__allowed[kind] & bit))
+        return ks_err(err, KS_INVALID, "line %u: %s is not a key of a %s request", line, key,
+                      ks__kind_names[kind]);
+    if (*seen & bit)
+        return ks_err(err, KS_INVALID, "line %u: %s given twice", line, key);
+    *seen |= bit;
+    return KS_OK;
+}
+
+/* Copies a sha256 word into out; KS_INVALID when it is not 64 lowercase hex. */
+static ks_rc ks__field_sha256(const ks__word_t *word, unsigned line, const char *key,
+                              char *out, ks_err_t *err)
+{
+    if (ks__word_copy(word, out, KS_SHA256_HEX_SIZE) == 0 && ks_sha256_hex_valid(out))
+        return KS_OK;
+    return ks_err(err, KS_INVALID, "line %u: %s sha256 \"%.*s\" is not 64 lowercase hex digits",
+                  line, key, (int)(word->length > KS__WORD_MAX ? KS__WORD_MAX : word->length),
+                  word->start);
+}
+
+ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t kind,
+                               uint32_t max_width, uint32_t max_height,
+                               ks_compose_request_t *req, ks_err_t *err)
 {
     const char *p = body, *end = body + size;
-    unsigned line = 0;
-    int have_user_id = 0, have_version = 0, have_canvas = 0;
+    unsigned line = 0, seen = 0;
     ks_rc rc;
 
     memset(req, 0, sizeof *req);
+    req->kind = kind;
+    req->background = 0xffffff;
+    req->quality = KS_JPEG_QUALITY_DEFAULT;
     if (size > KS_COMPOSE_MAX_BODY)
         return ks_err(err, KS_TOOLARGE, "compose request is %zu bytes, over %d", size,
                       KS_COMPOSE_MAX_BODY);
@@ -154,9 +204,9 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width
 
         const ks__word_t *key = &words[0];
         if (ks__word_is(key, "user_id")) {
-            if (have_user_id)
-                return ks_err(err, KS_INVALID, "line %u: user_id given twice", line);
-            rc = ks__word_count(count, 2, line, "user_id", "<user_id>", err);
+            rc = ks__key_once(&seen, KS__USER_ID, kind, line, "user_id", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 2, line, "user_id", "<user_id>", err);
             if (rc != KS_OK)
                 return rc;
             if (ks__word_copy(&words[1], req->user_id, sizeof req->user_id) != 0
@@ -167,23 +217,26 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width
                               line, (int)(words[1].length > KS__WORD_MAX ? KS__WORD_MAX
                                                                          : words[1].length),
                               words[1].start, KS_USER_ID_MAX);
-            have_user_id = 1;
-        } else if (ks__word_is(key, "version")) {
-            if (have_version)
-                return ks_err(err, KS_INVALID, "line %u: version given twice", line);
-            rc = ks__word_count(count, 2, line, "version", "<version>", err);
+        } else if (ks__word_is(key, "version") || ks__word_is(key, "photo")) {
+            int is_version = ks__word_is(key, "version");
+            const char *name = is_version ? "version" : "photo";
+            rc = ks__key_once(&seen, is_version ? KS__VERSION : KS__PHOTO, kind, line, name,
+                              err);
             if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, UINT_MAX, line, "version", "number", &value,
-                                   err);
+                rc = ks__word_count(count, 2, line, name, "<number>", err);
+            if (rc == KS_OK)
+                rc = ks__field_int(&words[1], 1, UINT_MAX, line, name, "number", &value, err);
             if (rc != KS_OK)
                 return rc;
-            req->version = (unsigned)value;
-            have_version = 1;
+            if (is_version)
+                req->version = (unsigned)value;
+            else
+                req->photo = (unsigned)value;
         } else if (ks__word_is(key, "canvas")) {
             long long width, height;
-            if (have_canvas)
-                return ks_err(err, KS_INVALID, "line %u: canvas given twice", line);
-            rc = ks__word_count(count, 3, line, "canvas", "<width> <height>", err);
+            rc = ks__key_once(&seen, KS__CANVAS, kind, line, "canvas", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 3, line, "canvas", "<width> <height>", err);
             if (rc == KS_OK)
                 rc = ks__field_int(&words[1], 1, INT_MAX, line, "canvas", "width", &width,
                                    err);
@@ -198,7 +251,61 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width
                               width, height, (unsigned)max_width, (unsigned)max_height);
             req->width = (uint32_t)width;
             req->height = (uint32_t)height;
-            have_canvas = 1;
+        } else if (ks__word_is(key, "thumb")) {
+            static const char *const fields[6] = {"x", "y", "width", "height", "out_width",
+                                                  "out_height"};
+            long long v[6];
+            rc = ks__key_once(&seen, KS__THUMB, kind, line, "thumb", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 7, line, "thumb",
+                                    "<x> <y> <width> <height> <out_width> <out_height>", err);
+            for (int k = 0; k < 6 && rc == KS_OK; k++)
+                rc = ks__field_int(&words[1 + k], k < 2 ? 0 : 1, k < 4 ? INT_MAX : KS_RESIZE_MAX,
+                                   line, "thumb", fields[k], &v[k], err);
+            if (rc != KS_OK)
+                return rc;
+            req->has_thumb = 1;
+            req->thumb_x = (uint32_t)v[0];
+            req->thumb_y = (uint32_t)v[1];
+            req->thumb_width = (uint32_t)v[2];
+            req->thumb_height = (uint32_t)v[3];
+            req->thumb_out_width = (uint32_t)v[4];
+            req->thumb_out_height = (uint32_t)v[5];
+        } else if (ks__word_is(key, "scene")) {
+            long long scene_id;
+            rc = ks__key_once(&seen, KS__SCENE, kind, line, "scene", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 3, line, "scene", "<scene_id> <sha256>", err);
+            if (rc == KS_OK)
+                rc = ks__field_int(&words[1], 1, INT_MAX, line, "scene", "scene_id", &scene_id,
+                                   err);
+            if (rc == KS_OK)
+                rc = ks__field_sha256(&words[2], line, "scene", req->scene_sha256, err);
+            if (rc != KS_OK)
+                return rc;
+            req->scene_id = (int)scene_id;
+        } else if (ks__word_is(key, "background")) {
+            char colour[8];
+            rc = ks__key_once(&seen, KS__BACKGROUND, kind, line, "background", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 2, line, "background", "#RRGGBB", err);
+            if (rc != KS_OK)
+                return rc;
+            if (ks__word_copy(&words[1], colour, sizeof colour) != 0 || colour[0] != '#' ||
+                !ks_parse_colour(colour, &req->background))
+                return ks_err(err, KS_INVALID, "line %u: background \"%.*s\" is not #RRGGBB",
+                              line, (int)(words[1].length > KS__WORD_MAX ? KS__WORD_MAX
+                                                                         : words[1].length),
+                              words[1].start);
+        } else if (ks__word_is(key, "quality")) {
+            rc = ks__key_once(&seen, KS__QUALITY, kind, line, "quality", err);
+            if (rc == KS_OK)
+                rc = ks__word_count(count, 2, line, "quality", "<1..100>", err);
+            if (rc == KS_OK)
+                rc = ks__field_int(&words[1], 1, 100, line, "quality", "value", &value, err);
+            if (rc != KS_OK)
+                return rc;
+            req->quality = (int)value;
         } else if (ks__word_is(key, "layer")) {
             ks_compose_layer_t *layer;
             long long item_id, layer_no, z_order, x, y;
@@ -225,13 +332,9 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width
             if (rc != KS_OK)
                 return rc;
             layer = &req->layers[req->layer_count];
-            if (ks__word_copy(&words[6], layer->sha256, sizeof layer->sha256) != 0
-                || !ks_sha256_hex_valid(layer->sha256))
-                return ks_err(err, KS_INVALID,
-                              "line %u: layer sha256 \"%.*s\" is not 64 lowercase hex digits",
-                              line, (int)(words[6].length > KS__WORD_MAX ? KS__WORD_MAX
-                                                                         : words[6].length),
-                              words[6].start);
+            rc = ks__field_sha256(&words[6], line, "layer", layer->sha256, err);
+            if (rc != KS_OK)
+                return rc;
             layer->item_id = (int)item_id;
             layer->layer_no = (int)layer_no;
             layer->z_order = (int)z_order;
@@ -245,14 +348,23 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, uint32_t max_width
         }
     }
 
-    if (!have_user_id)
-        return ks_err(err, KS_INVALID, "compose request has no user_id");
-    if (!have_version)
-        return ks_err(err, KS_INVALID, "compose request has no version");
-    if (!have_canvas)
-        return ks_err(err, KS_INVALID, "compose request has no canvas");
-    if (req->layer_count == 0)
-        return ks_err(err, KS_INVALID, "compose request has no layer");
+    static const struct {
+        unsigned bit;
+        const char *key;
+    } keys[] = {{KS__USER_ID, "user_id"}, {KS__VERSION, "version"}, {KS__PHOTO, "photo"},
+                {KS__CANVAS, "canvas"}, {KS__SCENE, "scene"}};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if ((ks__required[kind] & keys[k].bit) && !(seen & keys[k].bit))
+            return ks_err(err, KS_INVALID, "%s request has no %s", ks__kind_names[kind],
+                          keys[k].key);
+    if (req->layer_count == 0 && kind != KS_REQUEST_ALBUM)
+        return ks_err(err, KS_INVALID, "%s request has no layer", ks__kind_names[kind]);
+    if (req->has_thumb && (req->thumb_x > req->width || req->thumb_y > req->height ||
+                           req->thumb_width > req->width - req->thumb_x ||
+                           req->thumb_height > req->height - req->thumb_y))
+        return ks_err(err, KS_INVALID, "thumb region %u,%u %ux%u is not inside the %ux%u canvas",
+                      req->thumb_x, req->thumb_y, req->thumb_width, req->thumb_height,
+                      req->width, req->height);
     ks__sort_layers(req->layers, req->layer_count);
     return KS_OK;
 }

@@ -43,13 +43,14 @@
 #include "compose.h"
 #include "compose_request.h"
 #include "config.h"
+#include "jpeg_codec.h"
 #include "log.h"
 #include "png_codec.h"
+#include "resize.h"
 #include "sha256.h"
 
 #define KS__BACKLOG 128
 #define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
-#define KS__PNG_LEVEL 6
 
 typedef struct {
     ks_fcgi_server_t *server;
@@ -63,6 +64,7 @@ typedef struct {
 struct ks_fcgi_server {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
+    ks_item_store_t *scenes;
     int listen_fd;
     char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];   /* "" for TCP */
 
@@ -79,6 +81,9 @@ typedef struct {
     int status;
     const char *allow;        /* Allow header for 405 */
     char body[KS_ERR_MAX + 128];
+    unsigned char *data;      /* a binary body instead (malloc'd), e.g. a preview PNG */
+    size_t data_size;
+    const char *content_type; /* of data */
 } ks__reply_t;
 
 static const char *ks__reason(int status)
@@ -348,6 +353,20 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
     size_t length = strlen(reply->body);
     int header_length;
 
+    if (reply->data != NULL) {
+        header_length = snprintf(header, sizeof header,
+                                 "Status: %d %s\r\n"
+                                 "Content-Type: %s\r\n"
+                                 "Cache-Control: no-store\r\n"
+                                 "Content-Length: %zu\r\n\r\n",
+                                 reply->status, ks__reason(reply->status), reply->content_type,
+                                 reply->data_size);
+        FCGX_PutStr(header, header_length, request->out);
+        if (!head_only)
+            FCGX_PutStr((const char *)reply->data, (int)reply->data_size, request->out);
+        return;
+    }
+
     header_length = snprintf(header, sizeof header,
                              "Status: %d %s\r\n"
                              "Content-Type: text/plain; charset=utf-8\r\n"
@@ -366,8 +385,10 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
 
 /* ---- handlers ---------------------------------------------------------------- */
 
-static void ks__put_item(ks_fcgi_server_t *server, FCGX_Request *request, int item_id,
-                         int layer_no, ks__reply_t *reply)
+/* PUT of an item layer, or of a scene's background (store: server->scenes,
+ * layer 0). */
+static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
+                          FCGX_Request *request, int item_id, int layer_no, ks__reply_t *reply)
 {
     const char *sha256 = ks__param(request, "HTTP_X_KISEKAE_SHA256");
     unsigned char *body;
@@ -376,13 +397,13 @@ static void ks__put_item(ks_fcgi_server_t *server, FCGX_Request *request, int it
     ks_rc rc;
 
     if (sha256 == NULL || !ks_sha256_hex_valid(sha256)) {
-        ks__reply(reply, 400, "layer %d/%d: X-Kisekae-Sha256 must be 64 lowercase hex digits",
-                  item_id, layer_no);
+        ks__reply(reply, 400, "%s %d/%d: X-Kisekae-Sha256 must be 64 lowercase hex digits",
+                  store == server->scenes ? "scene" : "layer", item_id, layer_no);
         return;
     }
     if (ks__read_body(request, server->conf->max_layer_bytes, &body, &size, reply) != 0)
         return;
-    rc = ks_item_store_put(server->items, item_id, layer_no, body, size, sha256, &err);
+    rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
     free(body);
     if (rc != KS_OK) {
         ks__reply(reply, ks__status_of(rc), "%s", err.msg);
@@ -391,51 +412,98 @@ static void ks__put_item(ks_fcgi_server_t *server, FCGX_Request *request, int it
     ks__reply(reply, 200, "ok %s", sha256);
 }
 
-/* Acquires every layer of req, composes, encodes and stores the avatar. */
-static ks_rc ks__compose(ks_fcgi_server_t *server, const ks_compose_request_t *req,
-                         char *relative_path, size_t path_size, ks_err_t *err)
+/* Acquires what req draws (an album's scene first, at 0,0, then the layers
+ * in z order) and composes it onto a new canvas. */
+static ks_rc ks__render(ks_fcgi_server_t *server, const ks_compose_request_t *req,
+                        ks_image_t *canvas, ks_err_t *err)
 {
-    ks_item_layer_t *held[KS_COMPOSE_MAX_LAYERS] = {0};
-    ks_layer_ref_t refs[KS_COMPOSE_MAX_LAYERS];
-    ks_image_t canvas = {0};
-    unsigned char *png = NULL;
-    size_t png_size = 0, i;
+    ks_item_layer_t *held[KS_COMPOSE_MAX_LAYERS + 1] = {0};
+    ks_layer_ref_t refs[KS_COMPOSE_MAX_LAYERS + 1];
+    size_t count = 0, i;
     ks_rc rc = KS_OK;
 
+    if (req->kind == KS_REQUEST_ALBUM) {
+        rc = ks_item_store_acquire(server->scenes, req->scene_id, 0, req->scene_sha256,
+                                   &held[0], err);
+        if (rc == KS_OK)
+            refs[count++] = (ks_layer_ref_t){ks_item_layer_image(held[0]), 0, 0};
+    }
     for (i = 0; i < req->layer_count && rc == KS_OK; i++) {
         const ks_compose_layer_t *layer = &req->layers[i];
         rc = ks_item_store_acquire(server->items, layer->item_id, layer->layer_no,
-                                   layer->sha256, &held[i], err);
+                                   layer->sha256, &held[count], err);
         if (rc == KS_OK) {
-            refs[i].image = ks_item_layer_image(held[i]);
-            refs[i].x = layer->x;
-            refs[i].y = layer->y;
+            refs[count] = (ks_layer_ref_t){ks_item_layer_image(held[count]), layer->x,
+                                           layer->y};
+            count++;
         }
     }
     if (rc == KS_OK)
-        rc = ks_compose(refs, req->layer_count, req->width, req->height, &canvas, err);
-    for (i = 0; i < req->layer_count; i++)
-        ks_item_store_release(server->items, held[i]);
-    if (rc != KS_OK)
-        return rc;
-
-    rc = ks_png_encode(&canvas, KS__PNG_LEVEL, &png, &png_size, err);
-    ks_image_free(&canvas);
-    if (rc != KS_OK)
-        return rc;
-    rc = ks_avatar_store_write(server->conf->store, req->user_id, req->version, png, png_size,
-                               relative_path, path_size, err);
-    free(png);
+        rc = ks_compose(refs, count, req->width, req->height, canvas, err);
+    for (i = 0; i < count; i++)
+        ks_item_store_release(i == 0 && req->kind == KS_REQUEST_ALBUM ? server->scenes
+                                                                      : server->items,
+                              held[i]);
     return rc;
 }
 
-static void ks__post_compose(ks_fcgi_server_t *server, FCGX_Request *request,
-                             ks__reply_t *reply)
+/* Encodes and stores what a compose or album request asks for; *answer gets
+ * the "ok ..." line. */
+static ks_rc ks__store(ks_fcgi_server_t *server, const ks_compose_request_t *req,
+                       const ks_image_t *canvas, char *answer, size_t answer_size,
+                       ks_err_t *err)
+{
+    char path[256], thumb_path[256] = "";
+    unsigned char *file = NULL;
+    size_t file_size = 0;
+    ks_rc rc;
+
+    if (req->kind == KS_REQUEST_ALBUM) {
+        rc = ks_jpeg_encode(canvas, req->background, req->quality, &file, &file_size, err);
+        if (rc == KS_OK)
+            rc = ks_album_store_write(server->conf->store, req->user_id, req->photo, file,
+                                      file_size, path, sizeof path, err);
+        free(file);
+        if (rc == KS_OK)
+            snprintf(answer, answer_size, "ok %s", path);
+        return rc;
+    }
+    if (req->has_thumb) {
+        ks_image_t thumb;
+        rc = ks_image_resize(canvas, req->thumb_x, req->thumb_y, req->thumb_width,
+                             req->thumb_height, req->thumb_out_width, req->thumb_out_height,
+                             &thumb, err);
+        if (rc == KS_OK) {
+            rc = ks_png_encode(&thumb, KS_PNG_LEVEL_FAST, &file, &file_size, err);
+            ks_image_free(&thumb);
+        }
+        if (rc == KS_OK)
+            rc = ks_avatar_store_write_thumb(server->conf->store, req->user_id, req->version,
+                                             file, file_size, thumb_path, sizeof thumb_path,
+                                             err);
+        free(file);
+        file = NULL;
+        if (rc != KS_OK)
+            return rc;
+    }
+    rc = ks_png_encode(canvas, KS_PNG_LEVEL_FAST, &file, &file_size, err);
+    if (rc == KS_OK)
+        rc = ks_avatar_store_write(server->conf->store, req->user_id, req->version, file,
+                                   file_size, path, sizeof path, err);
+    free(file);
+    if (rc == KS_OK)
+        snprintf(answer, answer_size, "ok %s%s%s", path, thumb_path[0] ? " " : "", thumb_path);
+    return rc;
+}
+
+/* POST /internal/compose, /internal/preview and /internal/album. */
+static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
+                            ks_compose_kind_t kind, ks__reply_t *reply)
 {
     ks_compose_request_t *req;
+    ks_image_t canvas = {0};
     unsigned char *body;
     size_t size;
-    char relative_path[256];
     ks_err_t err = {{0}};
     ks_rc rc;
 
@@ -447,23 +515,51 @@ static void ks__post_compose(ks_fcgi_server_t *server, FCGX_Request *request,
         ks__reply(reply, 503, "out of memory for a compose request");
         return;
     }
-    rc = ks_compose_request_parse((const char *)body, size, (uint32_t)server->conf->max_canvas_width,
+    rc = ks_compose_request_parse((const char *)body, size, kind,
+                                  (uint32_t)server->conf->max_canvas_width,
                                   (uint32_t)server->conf->max_canvas_height, req, &err);
     free(body);
     if (rc == KS_OK)
-        rc = ks__compose(server, req, relative_path, sizeof relative_path, &err);
+        rc = ks__render(server, req, &canvas, &err);
+    if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
+        rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
+        if (rc == KS_OK) {
+            reply->status = 200;
+            reply->content_type = "image/png";
+            snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
+        }
+    } else if (rc == KS_OK) {
+        rc = ks__store(server, req, &canvas, reply->body, sizeof reply->body, &err);
+        if (rc == KS_OK) {
+            reply->status = 200;
+            atomic_fetch_add(&server->avatars_composed, 1);
+        }
+    }
+    ks_image_free(&canvas);
     if (rc != KS_OK) {
         if (rc == KS_INVALID || rc == KS_TOOLARGE || rc == KS_CONFLICT)
             ks__reply(reply, ks__status_of(rc), "%s", err.msg);
         else
-            ks__reply(reply, ks__status_of(rc), "compose \"%s\" %u: %s", req->user_id,
-                      req->version, err.msg);
-        free(req);
-        return;
+            ks__reply(reply, ks__status_of(rc), "%s \"%s\": %s",
+                      kind == KS_REQUEST_ALBUM ? "album of" : "compose", req->user_id, err.msg);
     }
     free(req);
-    atomic_fetch_add(&server->avatars_composed, 1);
-    ks__reply(reply, 200, "ok %s", relative_path);
+}
+
+/* DELETE /internal/avatars/{user_id} and /internal/albums/{user_id}/{photo}
+ * (photo 0: every image of the member). */
+static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
+                       ks__reply_t *reply)
+{
+    ks_err_t err = {{0}};
+    ks_rc rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo,
+                                                 &err)
+                         : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
+
+    if (rc != KS_OK)
+        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+    else
+        ks__reply(reply, 200, "ok");
 }
 
 static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
@@ -524,14 +620,41 @@ static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply
         ks__reply(reply, 404, "%s: not found", path);
         return;
     }
-    const char *rest = path + 10;
-    int is_items = 0, is_compose = strcmp(rest, "compose") == 0;
-    if (strncmp(rest, "items/", 6) == 0) {
-        const char *p = rest + 6;
-        is_items = ks__path_number(&p, 1, &item_id) == 0 && *p++ == '/'
-                   && ks__path_number(&p, 0, &layer_no) == 0 && *p == '\0';
-    }
-    if (!is_items && !is_compose) {
+    /* Each route: its path, the one method it takes. */
+    const char *rest = path + 10, *want = NULL;
+    enum { R_ITEM, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO } route;
+    char user_id[KS_USER_ID_MAX + 1] = "";
+    int photo = 0;
+    const char *p;
+    if (strncmp(rest, "items/", 6) == 0 && (p = rest + 6, ks__path_number(&p, 1, &item_id) == 0)
+        && *p++ == '/' && ks__path_number(&p, 0, &layer_no) == 0 && *p == '\0') {
+        route = R_ITEM;
+        want = "PUT";
+    } else if (strncmp(rest, "scenes/", 7) == 0 &&
+               (p = rest + 7, ks__path_number(&p, 1, &item_id) == 0) && *p == '\0') {
+        route = R_SCENE;
+        want = "PUT";
+    } else if (strcmp(rest, "compose") == 0 || strcmp(rest, "preview") == 0 ||
+               strcmp(rest, "album") == 0) {
+        route = rest[0] == 'c' ? R_COMPOSE : rest[0] == 'p' ? R_PREVIEW : R_ALBUM;
+        want = "POST";
+    } else if (strncmp(rest, "avatars/", 8) == 0 && strlen(rest + 8) < sizeof user_id &&
+               ks_user_id_valid(rest + 8)) {
+        strcpy(user_id, rest + 8);
+        route = R_DEL_MEMBER;
+        want = "DELETE";
+    } else if (strncmp(rest, "albums/", 7) == 0 && (p = strchr(rest + 7, '/')) != NULL &&
+               (size_t)(p - (rest + 7)) < sizeof user_id) {
+        memcpy(user_id, rest + 7, (size_t)(p - (rest + 7)));
+        user_id[p - (rest + 7)] = '\0';
+        p++;
+        if (!ks_user_id_valid(user_id) || ks__path_number(&p, 1, &photo) != 0 || *p != '\0') {
+            ks__reply(reply, 404, "%s: not found", path);
+            return;
+        }
+        route = R_DEL_PHOTO;
+        want = "DELETE";
+    } else {
         ks__reply(reply, 404, "%s: not found", path);
         return;
     }
@@ -540,20 +663,20 @@ static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply
         ks__reply(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
         return;
     }
-    if (is_items && strcmp(method, "PUT") != 0) {
-        reply->allow = "PUT";
+    if (strcmp(method, want) != 0) {
+        reply->allow = want;
         ks__reply(reply, 405, "%s %s: method not allowed", method, path);
         return;
     }
-    if (is_compose && strcmp(method, "POST") != 0) {
-        reply->allow = "POST";
-        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
-        return;
+    switch (route) {
+    case R_ITEM: ks__put_layer(server, server->items, request, item_id, layer_no, reply); break;
+    case R_SCENE: ks__put_layer(server, server->scenes, request, item_id, 0, reply); break;
+    case R_COMPOSE: ks__post_render(server, request, KS_REQUEST_COMPOSE, reply); break;
+    case R_PREVIEW: ks__post_render(server, request, KS_REQUEST_PREVIEW, reply); break;
+    case R_ALBUM: ks__post_render(server, request, KS_REQUEST_ALBUM, reply); break;
+    case R_DEL_MEMBER: ks__delete(server, user_id, 0, reply); break;
+    case R_DEL_PHOTO: ks__delete(server, user_id, photo, reply); break;
     }
-    if (is_items)
-        ks__put_item(server, request, item_id, layer_no, reply);
-    else
-        ks__post_compose(server, request, reply);
 }
 
 static void ks__handle(ks_fcgi_server_t *server, FCGX_Request *request)
@@ -566,6 +689,7 @@ static void ks__handle(ks_fcgi_server_t *server, FCGX_Request *request)
     ks__route(server, request, &reply);
     ks__drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
+    free(reply.data);
 
     if (reply.status >= 500)
         ks_log_error("%s %s from %s: %d %s", method ? method : "-", uri ? uri : "-",
@@ -621,7 +745,7 @@ static void *ks__worker_main(void *arg)
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_fcgi_server_t **out, ks_err_t *err)
+                           ks_item_store_t *scenes, ks_fcgi_server_t **out, ks_err_t *err)
 {
     ks_fcgi_server_t *server;
     ks_rc rc;
@@ -639,6 +763,7 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
         return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
     server->conf = conf;
     server->items = items;
+    server->scenes = scenes;
     server->listen_fd = -1;
     pthread_mutex_init(&server->lock, NULL);
 

@@ -29,10 +29,11 @@ typedef struct ks_fcgi_server ks_fcgi_server_t;
 
 /* Initialises libfcgi (and puts SIGTERM back to its default handler, which
  * libfcgi replaces), binds the listening socket and starts the workers.
- * conf and items must outlive the server. Block the signals the caller wants
+ * conf, items and scenes (the scene backgrounds' store) must outlive the
+ * server. Block the signals the caller wants
  * to sigwait() for before calling: the workers inherit the mask. */
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_fcgi_server_t **out, ks_err_t *err);
+                           ks_item_store_t *scenes, ks_fcgi_server_t **out, ks_err_t *err);
 
 /* Stops accepting, lets running requests finish, closes idle keep-alive
  * connections, joins the workers, closes (and for a unix socket removes) the

@@ -8,8 +8,11 @@
  * the memory of layers in use can briefly exceed the budget, by at most what
  * the running composes hold.
  *
- * Decoding happens outside the lock; two threads that miss on the same layer
- * both decode it and the second one to finish uses the first one's entry.
+ * On disk each layer has its canonical PNG and, beside it, its layer file
+ * (layer_file.h): the same pixels premultiplied, which a miss maps instead
+ * of decoding. Loading happens outside the lock; two threads that miss on
+ * the same layer both load it and the second one to finish uses the first
+ * one's entry.
  */
 #include "item_store.h"
 
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "layer_file.h"
 #include "paths.h"
 
 #ifndef PATH_MAX
@@ -34,7 +38,8 @@
 struct ks_item_layer {
     int item_id, layer_no;
     char sha256[KS_SHA256_HEX_SIZE];
-    ks_image_t image;                  /* premultiplied */
+    ks_image_t image;                  /* premultiplied; in map when mapped */
+    ks_layer_map_t map;                /* the layer file, when loaded from one */
     size_t bytes;                      /* what it costs the cache */
     unsigned refs;                     /* callers, plus 1 while cached */
     int cached;                        /* in the table and on the LRU list */
@@ -44,6 +49,7 @@ struct ks_item_layer {
 
 struct ks_item_store {
     char *dir;                         /* the store root */
+    const char *folder;                /* "items" or "scenes", under dir */
     ks_item_store_options_t options;
 
     pthread_mutex_t lock;              /* guards everything below */
@@ -78,7 +84,10 @@ static ks_item_layer_t **ks__slot(ks_item_store_t *store, int item_id, int layer
 static void ks__layer_unref(ks_item_layer_t *layer)
 {
     if (--layer->refs == 0) {
-        ks_image_free(&layer->image);
+        if (layer->map.map != NULL)
+            ks_layer_file_unmap(&layer->map);
+        else
+            ks_image_free(&layer->image);
         free(layer);
     }
 }
@@ -190,7 +199,11 @@ ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *op
     char items_dir[PATH_MAX];
 
     *out = NULL;
-    if (snprintf(items_dir, sizeof items_dir, "%s/items", store_dir) >= (int)sizeof items_dir)
+    const char *folder = options->folder != NULL ? options->folder : "items";
+    if (strcmp(folder, "items") != 0 && strcmp(folder, "scenes") != 0)
+        return ks_err(err, KS_INVALID, "item store: folder \"%s\" is not items or scenes",
+                      folder);
+    if (snprintf(items_dir, sizeof items_dir, "%s/%s", store_dir, folder) >= (int)sizeof items_dir)
         return ks_err(err, KS_INVALID, "store path too long \"%.64s...\"", store_dir);
     store = calloc(1, sizeof *store);
     if (store == NULL)
@@ -205,6 +218,7 @@ ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *op
         return ks_err(err, KS_NOMEM, "item store: out of memory");
     }
     store->options = *options;
+    store->folder = folder;
     pthread_mutex_init(&store->lock, NULL);
     store->layers_stored = ks__count_layers(items_dir);
     *out = store;
@@ -223,18 +237,39 @@ void ks_item_store_free(ks_item_store_t *store)
     free(store);
 }
 
+/* What messages call an entry: "layer 12/0" or "scene 3/0". */
+static const char *ks__noun(const ks_item_store_t *store)
+{
+    return strcmp(store->folder, "scenes") == 0 ? "scene" : "layer";
+}
+
 static ks_rc ks__layer_path(const ks_item_store_t *store, int item_id, int layer_no,
                             char *path, size_t size, ks_err_t *err)
 {
-    char relative[64];
     int length;
 
-    if (ks_item_layer_path(item_id, layer_no, relative, sizeof relative) < 0)
-        return ks_err(err, KS_INVALID, "layer %d/%d: invalid item or layer number", item_id,
+    if (item_id < 0 || layer_no < 0)
+        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number", ks__noun(store), item_id,
                       layer_no);
-    length = snprintf(path, size, "%s/%s", store->dir, relative);
+    length = snprintf(path, size, "%s/%s/%d/%d.png", store->dir, store->folder, item_id,
+                      layer_no);
     if (length < 0 || (size_t)length >= size)
-        return ks_err(err, KS_INVALID, "layer %d/%d: store path too long", item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
+    return KS_OK;
+}
+
+/* The layer file beside the PNG: ".../<layer>.kl". */
+static ks_rc ks__layer_file_path(const ks_item_store_t *store, int item_id, int layer_no,
+                                 char *path, size_t size, ks_err_t *err)
+{
+    ks_rc rc = ks__layer_path(store, item_id, layer_no, path, size, err);
+    size_t length = strlen(path);
+
+    if (rc != KS_OK)
+        return rc;
+    if (length < 4)
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
+    strcpy(path + length - 4, ".kl");
     return KS_OK;
 }
 
@@ -246,14 +281,14 @@ static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
     ks_rc rc = ks_png_decode(png, size, &store->options.png_limits, image, &decode_err);
 
     if (rc != KS_OK)
-        return ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, decode_err.msg);
+        return ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, decode_err.msg);
     return KS_OK;
 }
 
 ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const void *png,
                         size_t size, const char *sha256_hex, ks_err_t *err)
 {
-    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    char path[PATH_MAX], layer_file[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
     ks_image_t image = {0};
     ks_item_layer_t **slot;
     int existed;
@@ -263,20 +298,29 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
     if (rc != KS_OK)
         return rc;
     if (size > store->options.max_layer_bytes)
-        return ks_err(err, KS_TOOLARGE, "layer %d/%d: PNG is %zu bytes, over the limit of %zu",
-                      item_id, layer_no, size, store->options.max_layer_bytes);
+        return ks_err(err, KS_TOOLARGE, "%s %d/%d: PNG is %zu bytes, over the limit of %zu",
+                      ks__noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
     if (!ks_sha256_hex_valid(sha256_hex))
-        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
-                      item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
+                      ks__noun(store), item_id, layer_no);
     ks_sha256_hex(png, size, actual);
     if (strcmp(actual, sha256_hex) != 0)
-        return ks_err(err, KS_INVALID, "layer %d/%d: body has sha256 %s, expected %s", item_id,
+        return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s", ks__noun(store), item_id,
                       layer_no, actual, sha256_hex);
 
     rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
     if (rc != KS_OK)
         return rc;
-    ks_image_free(&image);   /* decoded only to validate; composing decodes on demand */
+
+    /* The layer file first: if the PNG write then fails, the old PNG stays
+     * with a layer file of another sha256, which loading ignores. */
+    ks_image_premultiply(&image);
+    rc = ks__layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
+    if (rc == KS_OK)
+        rc = ks_layer_file_write(layer_file, &image, sha256_hex, err);
+    ks_image_free(&image);
+    if (rc != KS_OK)
+        return rc;
 
     existed = access(path, F_OK) == 0;
     rc = ks_file_write_atomic(path, png, size, err);
@@ -308,54 +352,80 @@ static ks_item_layer_t *ks__lookup(ks_item_store_t *store, int item_id, int laye
     return layer;
 }
 
-/* Reads, checks and decodes a layer from disk into a new uncached entry with
- * one reference (the caller's). */
+/* A new uncached entry with one reference (the caller's) holding image. */
+static ks_item_layer_t *ks__layer_new(int item_id, int layer_no, const char *sha256_hex)
+{
+    ks_item_layer_t *layer = calloc(1, sizeof *layer);
+
+    if (layer != NULL) {
+        layer->item_id = item_id;
+        layer->layer_no = layer_no;
+        memcpy(layer->sha256, sha256_hex, KS_SHA256_HEX_SIZE);
+        layer->refs = 1;
+    }
+    return layer;
+}
+
+/* Loads a layer from disk into a new uncached entry with one reference (the
+ * caller's): mapped from its layer file when that is of the wanted sha256,
+ * otherwise read from the PNG, checked, decoded, and its layer file written
+ * again for the next time. */
 static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
                       const char *sha256_hex, ks_item_layer_t **out, ks_err_t *err)
 {
-    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    char path[PATH_MAX], layer_file[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
     unsigned char *png = NULL;
     size_t size = 0;
     ks_err_t read_err = {{0}};
     ks_item_layer_t *layer;
     ks_rc rc;
 
-    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    rc = ks__layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
     if (rc != KS_OK)
         return rc;
-    rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
+    layer = ks__layer_new(item_id, layer_no, sha256_hex);
+    if (layer == NULL)
+        return ks_err(err, KS_NOMEM, "%s %d/%d: out of memory", ks__noun(store), item_id, layer_no);
+    if (ks_layer_file_map(layer_file, sha256_hex, store->options.png_limits.max_width,
+                          store->options.png_limits.max_height, &layer->map,
+                          &read_err) == KS_OK) {
+        layer->image = layer->map.image;
+        layer->bytes = sizeof *layer + layer->map.map_size;
+        *out = layer;
+        return KS_OK;
+    }
+
+    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    if (rc == KS_OK)
+        rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
     if (rc == KS_NOTFOUND)
-        return ks_err(err, KS_CONFLICT, "layer %d/%d missing", item_id, layer_no);
-    if (rc == KS_TOOLARGE)
-        return ks_err(err, KS_CONFLICT, "layer %d/%d stale: stored file is over max_layer_bytes",
-                      item_id, layer_no);
-    if (rc != KS_OK)
-        return ks_err(err, rc, "layer %d/%d: %s", item_id, layer_no, read_err.msg);
-
-    ks_sha256_hex(png, size, actual);
-    if (strcmp(actual, sha256_hex) != 0) {
-        free(png);
-        return ks_err(err, KS_CONFLICT, "layer %d/%d stale", item_id, layer_no);
+        rc = ks_err(err, KS_CONFLICT, "%s %d/%d missing", ks__noun(store), item_id, layer_no);
+    else if (rc == KS_TOOLARGE)
+        rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale: stored file is over max_layer_bytes",
+                    ks__noun(store), item_id, layer_no);
+    else if (rc != KS_OK && read_err.msg[0] != '\0')
+        rc = ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, read_err.msg);
+    if (rc == KS_OK) {
+        ks_sha256_hex(png, size, actual);
+        if (strcmp(actual, sha256_hex) != 0)
+            rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
     }
-
-    layer = calloc(1, sizeof *layer);
-    if (layer == NULL) {
-        free(png);
-        return ks_err(err, KS_NOMEM, "layer %d/%d: out of memory", item_id, layer_no);
+    if (rc == KS_OK) {
+        rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
+        /* It decoded when it was stored: the file or the limits changed since. */
+        if (rc != KS_OK && rc != KS_NOMEM)
+            rc = KS_ERROR;
     }
-    rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
     free(png);
     if (rc != KS_OK) {
         free(layer);
-        /* It decoded when it was stored: the file or the limits changed since. */
-        return rc == KS_NOMEM ? rc : KS_ERROR;
+        return rc;
     }
     ks_image_premultiply(&layer->image);
-    layer->item_id = item_id;
-    layer->layer_no = layer_no;
-    memcpy(layer->sha256, sha256_hex, KS_SHA256_HEX_SIZE);
+    /* Best effort: without its layer file the layer is decoded again next
+     * time, which is slower but as right. */
+    (void)ks_layer_file_write(layer_file, &layer->image, sha256_hex, &read_err);
     layer->bytes = sizeof *layer + layer->image.stride * layer->image.height;
-    layer->refs = 1;
     *out = layer;
     return KS_OK;
 }
@@ -368,8 +438,8 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
 
     *out = NULL;
     if (!ks_sha256_hex_valid(sha256_hex))
-        return ks_err(err, KS_INVALID, "layer %d/%d: sha256 is not 64 lowercase hex digits",
-                      item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
+                      ks__noun(store), item_id, layer_no);
 
     pthread_mutex_lock(&store->lock);
     layer = ks__lookup(store, item_id, layer_no, sha256_hex);

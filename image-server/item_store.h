@@ -21,6 +21,9 @@ typedef struct ks_item_store ks_item_store_t;
 typedef struct ks_item_layer ks_item_layer_t;   /* a decoded layer, reference-counted */
 
 typedef struct {
+    const char *folder;            /* "items" (NULL too) or "scenes": the store's
+                                      <folder>/<id>/<layer>.png; scenes are
+                                      stored as layer 0 of their id */
     size_t max_layer_bytes;        /* largest PNG accepted or read back */
     ks_png_limits_t png_limits;    /* decoding limits */
     size_t cache_bytes;            /* decoded layers kept in memory; 0 keeps none */

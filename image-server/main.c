@@ -190,7 +190,7 @@ static int ks__remove_temp(const char *path, const struct stat *st, int type, st
 static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 {
     char path[PATH_MAX + 32], absolute[PATH_MAX];
-    const char *folders[] = {"items", "avatars"};
+    const char *folders[] = {"items", "scenes", "avatars", "albums"};
     ks_rc rc;
 
     rc = ks_mkdir_p(conf->store, err);
@@ -244,8 +244,8 @@ int main(int argc, char **argv)
 {
     ks__args_t args = {0};
     ks_image_conf_t conf;
-    ks_item_store_t *items = NULL;
-    ks_item_store_options_t store_options;
+    ks_item_store_t *items = NULL, *scenes = NULL;
+    ks_item_store_options_t store_options = {0};
     ks_fcgi_server_t *server = NULL;
     ks_err_t err = {{0}};
     sigset_t signals;
@@ -299,9 +299,18 @@ int main(int argc, char **argv)
         ks_log_error("%s", err.msg);
         return 1;
     }
-
-    if (ks_fcgi_server_start(&conf, items, &server, &err) != KS_OK) {
+    /* Scene backgrounds: few and large; a quarter of the budget. */
+    store_options.folder = "scenes";
+    store_options.cache_bytes = conf.layer_cache_bytes / 4;
+    if (ks_item_store_new(conf.store, &store_options, &scenes, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
+        ks_item_store_free(items);
+        return 1;
+    }
+
+    if (ks_fcgi_server_start(&conf, items, scenes, &server, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        ks_item_store_free(scenes);
         ks_item_store_free(items);
         return 1;
     }
@@ -319,6 +328,7 @@ int main(int argc, char **argv)
     }
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     ks_fcgi_server_stop(server);
+    ks_item_store_free(scenes);
     ks_item_store_free(items);
     ks_log_info("stopped");
     return 0;

@@ -31,6 +31,38 @@
 //gsoap ks service method-fault:  ListCategories ks__KisekaeFault
 //gsoap ks service method-action: ListItems urn:kisekae:v1#ListItems
 //gsoap ks service method-fault:  ListItems ks__KisekaeFault
+//gsoap ks service method-action: GetAvatars urn:kisekae:v1#GetAvatars
+//gsoap ks service method-fault:  GetAvatars ks__KisekaeFault
+//gsoap ks service method-action: DeleteAvatar urn:kisekae:v1#DeleteAvatar
+//gsoap ks service method-fault:  DeleteAvatar ks__KisekaeFault
+//gsoap ks service method-action: PreviewAvatar urn:kisekae:v1#PreviewAvatar
+//gsoap ks service method-fault:  PreviewAvatar ks__KisekaeFault
+//gsoap ks service method-action: RegenerateAvatar urn:kisekae:v1#RegenerateAvatar
+//gsoap ks service method-fault:  RegenerateAvatar ks__KisekaeFault
+//gsoap ks service method-action: RevokeItem urn:kisekae:v1#RevokeItem
+//gsoap ks service method-fault:  RevokeItem ks__KisekaeFault
+//gsoap ks service method-action: ListMemberItems urn:kisekae:v1#ListMemberItems
+//gsoap ks service method-fault:  ListMemberItems ks__KisekaeFault
+//gsoap ks service method-action: GetItem urn:kisekae:v1#GetItem
+//gsoap ks service method-fault:  GetItem ks__KisekaeFault
+//gsoap ks service method-action: ListScenes urn:kisekae:v1#ListScenes
+//gsoap ks service method-fault:  ListScenes ks__KisekaeFault
+//gsoap ks service method-action: CreateAlbumPhoto urn:kisekae:v1#CreateAlbumPhoto
+//gsoap ks service method-fault:  CreateAlbumPhoto ks__KisekaeFault
+//gsoap ks service method-action: ListAlbumPhotos urn:kisekae:v1#ListAlbumPhotos
+//gsoap ks service method-fault:  ListAlbumPhotos ks__KisekaeFault
+//gsoap ks service method-action: DeleteAlbumPhoto urn:kisekae:v1#DeleteAlbumPhoto
+//gsoap ks service method-fault:  DeleteAlbumPhoto ks__KisekaeFault
+//gsoap ks service method-action: UpdateItem urn:kisekae:v1#UpdateItem
+//gsoap ks service method-fault:  UpdateItem ks__KisekaeFault
+//gsoap ks service method-action: RetireItem urn:kisekae:v1#RetireItem
+//gsoap ks service method-fault:  RetireItem ks__KisekaeFault
+//gsoap ks service method-action: RegisterScene urn:kisekae:v1#RegisterScene
+//gsoap ks service method-fault:  RegisterScene ks__KisekaeFault
+//gsoap ks service method-action: ListImageServers urn:kisekae:v1#ListImageServers
+//gsoap ks service method-fault:  ListImageServers ks__KisekaeFault
+//gsoap ks service method-action: SetImageServerMode urn:kisekae:v1#SetImageServerMode
+//gsoap ks service method-fault:  SetImageServerMode ks__KisekaeFault
 //gsoap ks service method-action: CreateAvatar urn:kisekae:v1#CreateAvatar
 //gsoap ks service method-fault:  CreateAvatar ks__KisekaeFault
 //gsoap ks service method-action: GetAvatar urn:kisekae:v1#GetAvatar
@@ -102,12 +134,14 @@ struct ks__Item {
     struct ks__Layer *layer 0;
 };
 
-/* A member's avatar. url carries the version, so a cached image is never stale. */
+/* A member's avatar. url (the full image) and thumbUrl (the bust-up thumbnail)
+ * carry the version, so a cached image is never stale. */
 struct ks__Avatar {
     char *userId 1;
     int version 1;
     char *imageServer 1;
     char *url 1;
+    char *thumbUrl 1;                   /* the bust-up thumbnail of the same version */
     int __sizewornItemId 0;
     int *wornItemId 0;
 };
@@ -120,6 +154,98 @@ struct ks__CreateAvatarResponse     { struct ks__Avatar *avatar 1; };
 struct ks__GetAvatarResponse        { struct ks__Avatar *avatar 1; };
 struct ks__GrantItemResponse        { int itemId 1; enum xsd__boolean alreadyOwned 1; };
 struct ks__ChangeOutfitResponse     { struct ks__Avatar *avatar 1; };
+
+/* An item a member owns. */
+struct ks__MemberItem {
+    int itemId 1;
+    int categoryId 1;
+    char *name 1;
+    char *status 1;                     /* a retired item stays owned (and worn) */
+    enum xsd__boolean worn 1;
+    time_t grantedAt 1;
+};
+
+/* Where an avatar (the whole canvas) is placed on a scene: its top-left corner. */
+struct ks__SceneSlot {
+    int x 1;
+    int y 1;
+};
+
+/* An album background with the slots avatars stand in; slot 0 is the
+ * member's own, the others are for friends. */
+struct ks__Scene {
+    int id 1;
+    char *name 1;
+    int width 1;
+    int height 1;
+    char *sha256 1;
+    int __sizeslot 0;
+    struct ks__SceneSlot *slot 0;
+};
+
+/* Who stood in a slot of an album photo, and the version of their avatar then. */
+struct ks__AlbumMember {
+    int slot 1;
+    char *userId 1;
+    int avatarVersion 1;
+};
+
+/* An album photo: a JPEG on the member's image server. */
+struct ks__AlbumPhoto {
+    int id 1;
+    char *userId 1;
+    int sceneId 1;
+    char *caption 0;
+    char *url 1;
+    time_t createdAt 1;
+    int __sizemember 0;
+    struct ks__AlbumMember *member 0;
+};
+
+/* An image server of the cluster. mode: active (takes new members),
+ * draining (keeps its members, takes no new ones) or down (skipped; its
+ * members' images cannot change until it is back or they are moved). */
+struct ks__ImageServer {
+    int id 1;
+    char *name 1;
+    char *internalUrl 1;
+    char *publicUrl 1;
+    int weight 1;
+    char *mode 1;
+    int memberCount 1;
+    time_t *lastHeartbeat 0;
+};
+
+struct ks__GetAvatarsResponse {
+    int __sizeavatar 0;
+    struct ks__Avatar *avatar 0;         /* in the order asked, each once */
+    int __sizemissingUserId 0;
+    char **missingUserId 0;             /* ids that name no member */
+};
+struct ks__DeleteAvatarResponse     { char *userId 1; int albumPhotosDeleted 1; };
+struct ks__PreviewAvatarResponse {
+    struct xsd__base64Binary png 1;
+    int __sizewornItemId 0;
+    int *wornItemId 0;                  /* what the preview wears */
+};
+struct ks__RegenerateAvatarResponse { struct ks__Avatar *avatar 1; };
+struct ks__RevokeItemResponse {
+    int itemId 1;
+    enum xsd__boolean wasOwned 1;
+    enum xsd__boolean wasWorn 1;
+    struct ks__Avatar *avatar 1;
+};
+struct ks__ListMemberItemsResponse  { int total 1; int __sizeitem 0; struct ks__MemberItem *item 0; };
+struct ks__GetItemResponse          { struct ks__Item *item 1; };
+struct ks__ListScenesResponse       { int __sizescene 0; struct ks__Scene *scene 0; };
+struct ks__CreateAlbumPhotoResponse { struct ks__AlbumPhoto *photo 1; };
+struct ks__ListAlbumPhotosResponse  { int total 1; int __sizephoto 0; struct ks__AlbumPhoto *photo 0; };
+struct ks__DeleteAlbumPhotoResponse { int photoId 1; };
+struct ks__UpdateItemResponse       { struct ks__Item *item 1; int avatarsQueued 1; };
+struct ks__RetireItemResponse       { struct ks__Item *item 1; int wornBy 1; };
+struct ks__RegisterSceneResponse    { struct ks__Scene *scene 1; };
+struct ks__ListImageServersResponse { int __sizeserver 0; struct ks__ImageServer *server 0; };
+struct ks__SetImageServerModeResponse { struct ks__ImageServer *server 1; };
 
 /* admin: register a category of items. */
 int ks__RegisterCategory(
@@ -154,6 +280,136 @@ int ks__ListItems(
     int *offset 0,
     int *limit 0,
     struct ks__ListItemsResponse *response);
+
+/* site: the avatars of up to 100 members in one call. Unknown ids are listed
+ * in missingUserId rather than failing the call. */
+int ks__GetAvatars(
+    int __sizeuserId 1,
+    char **userId 1,
+    struct ks__GetAvatarsResponse *response);
+
+/* site: delete a member: avatar, inventory, outfit, album photos and their
+ * images. Photos the member appears in on friends' albums stay (they are the
+ * friends'). A later CreateAvatar of the same id starts above the last version,
+ * so no cached URL is ever reused. */
+int ks__DeleteAvatar(
+    char *userId 1,
+    struct ks__DeleteAvatarResponse *response);
+
+/* site: try-on. The member's outfit with wear put on and remove taken off
+ * (the category rules apply; the items need not be owned), composed and
+ * returned as a PNG. Nothing is saved. */
+int ks__PreviewAvatar(
+    char *userId 1,
+    int __sizewear 0,
+    int *wear 0,
+    int __sizeremove 0,
+    int *remove 0,
+    struct ks__PreviewAvatarResponse *response);
+
+/* site: compose the member's avatar again as a new version (e.g. after its
+ * image was lost). */
+int ks__RegenerateAvatar(
+    char *userId 1,
+    struct ks__RegenerateAvatarResponse *response);
+
+/* site: take an item from a member. A worn item comes off and the avatar is
+ * composed again; if it was the only item worn of a required category, that
+ * category's default item is put on instead (Conflict when the item is that
+ * default). Revoking an item the member does not own is not an error. */
+int ks__RevokeItem(
+    char *userId 1,
+    int itemId 1,
+    struct ks__RevokeItemResponse *response);
+
+/* site: the items a member owns, optionally of one category, a page at a time
+ * (limit 1 to 100, default 50), newest grant first. */
+int ks__ListMemberItems(
+    char *userId 1,
+    int *categoryId 0,
+    int *offset 0,
+    int *limit 0,
+    struct ks__ListMemberItemsResponse *response);
+
+/* site: one item with its layers, whatever its status (drafts only for
+ * admin callers). */
+int ks__GetItem(
+    int itemId 1,
+    struct ks__GetItemResponse *response);
+
+/* site: every scene (album background), at most 1000. */
+int ks__ListScenes(
+    struct ks__ListScenesResponse *response);
+
+/* site: take an album photo: the scene's background, the member's avatar in
+ * slot 0 and up to 4 friends' avatars in the next slots (as they are now),
+ * composed as a JPEG on the member's image server. The photo records the
+ * scene and every avatar's item layers, so it can be rebuilt. caption: up to
+ * 200 bytes. Avatars are drawn from the last slot to the first: the member
+ * stands in front. */
+int ks__CreateAlbumPhoto(
+    char *userId 1,
+    int sceneId 1,
+    int __sizefriendUserId 0,
+    char **friendUserId 0,
+    char *caption 0,
+    struct ks__CreateAlbumPhotoResponse *response);
+
+/* site: a member's album photos, newest first, a page at a time (limit 1 to
+ * 100, default 50). */
+int ks__ListAlbumPhotos(
+    char *userId 1,
+    int *offset 0,
+    int *limit 0,
+    struct ks__ListAlbumPhotosResponse *response);
+
+/* site: delete one of a member's album photos and its image. */
+int ks__DeleteAlbumPhoto(
+    char *userId 1,
+    int photoId 1,
+    struct ks__DeleteAlbumPhotoResponse *response);
+
+/* admin: change an item. Each field given replaces the stored one; status is
+ * draft or published (a retired item is published again). New layers (1 to 8
+ * full-canvas PNGs) replace all the item's layers: the old art is archived
+ * (album photos refer to it) and every avatar wearing the item is queued to be
+ * composed again in the background (avatarsQueued counts them). */
+int ks__UpdateItem(
+    int itemId 1,
+    char *name 0,
+    int *price 0,
+    char *status 0,
+    int __sizelayer 0,
+    struct ks__LayerInput *layer 0,
+    struct ks__UpdateItemResponse *response);
+
+/* admin: retire an item: it can no longer be granted, is no longer listed and
+ * cannot be put on again. Owners keep it, and those who wear it keep wearing
+ * it (wornBy counts them) until they take it off. The default item of a
+ * category cannot be retired (Conflict): make another item the default first. */
+int ks__RetireItem(
+    int itemId 1,
+    struct ks__RetireItemResponse *response);
+
+/* admin: register an album scene: a background PNG (at least the avatar canvas,
+ * at most 2048x2048) and 1 to 5 slots where avatars stand; each slot must
+ * hold a whole avatar canvas inside the background. */
+int ks__RegisterScene(
+    char *name 1,
+    struct xsd__base64Binary png 1,
+    int __sizeslot 1,
+    struct ks__SceneSlot *slot 1,
+    struct ks__RegisterSceneResponse *response);
+
+/* admin: the image servers of the cluster. */
+int ks__ListImageServers(
+    struct ks__ListImageServersResponse *response);
+
+/* admin: set an image server's mode: active, draining or down. */
+int ks__SetImageServerMode(
+    char *name 1,
+    char *mode 1,
+    struct ks__SetImageServerModeResponse *response);
 
 /* site: create a member's avatar, wearing the default item of each required
  * category. imageServer names the image server to hold it (default: the

@@ -72,6 +72,7 @@ set -a
 # shellcheck disable=SC1091
 . "$STATE/stack.env"
 set +a
+# The fault tests stop components and bring them back with this build;
 # test_limits.py starts API servers of its own on ports from P+50.
 export KISEKAE_IT_PORT_BASE=$PORT_BASE KISEKAE_BUILD_DIR=$BUILD
 

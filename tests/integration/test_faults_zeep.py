@@ -7,13 +7,17 @@ category or item was not created, the member's version and outfit are the
 same, an unknown member was not created on the way).
 """
 
+import base64
 import io
 import struct
+import time
 import zlib
 
 import pytest
+import zeep.exceptions
 from PIL import Image
 
+import stackctl
 from conftest import NS, Api, as_list, envelope, layer_inputs, unique, wait_for
 
 UNKNOWN_ID = 2147480000                 # an id no test stack reaches
@@ -77,8 +81,16 @@ def world(admin, site, art):
     site.service.GrantItem(userId=s.user_id, itemId=s.owned.id)
     s.version = site.service.ChangeOutfit(userId=s.user_id, wear=[s.owned.id]).version
     s.png = layer_inputs(art["top-tshirt"]["layers"])[0]["png"]
-    # catalog reads may come from a replica: wait until it has our items
+    s.friend = "faults-friend-%s" % s.suffix
+    site.service.CreateAvatar(userId=s.friend)
+    s.scene = admin.service.RegisterScene(
+        name="faults-scene-%s" % s.suffix, png=png_bytes(Image.new("RGB", (640, 400), (90, 140, 200))),
+        slot=[{"x": 10, "y": 40}, {"x": 200, "y": 40}])
+    # reads may come from a replica: wait until it has what we wrote
     wait_for(lambda: items_of(site, s.category.id)[0] == 2, "the new items in ListItems")
+    wait_for(lambda: s.owned.id in [i[0] for i in owned_items(site, s.user_id)],
+             "the grant in ListMemberItems")
+    wait_for(lambda: s.scene.id in scene_ids(site), "the scene in ListScenes")
     return s
 
 
@@ -96,12 +108,40 @@ def category_names(site):
     return {c.name for c in as_list(site.service.ListCategories())}
 
 
+def owned_items(site, user_id):
+    answer = site.service.ListMemberItems(userId=user_id, limit=100)
+    return sorted((i.itemId, i.status, i.worn) for i in as_list(answer.item))
+
+
+def scene_ids(site):
+    return [s.id for s in as_list(site.service.ListScenes())]
+
+
+def item_state(admin, item_id):
+    item = admin.service.GetItem(itemId=item_id)
+    return (item.name, item.status, item.price,
+            [(l.layerNo, l.zOrder, l.x, l.y, l.sha256) for l in as_list(item.layer)])
+
+
+def snapshot(admin, site, world):
+    """What the module's failed calls must leave alone: the member's avatar,
+    inventory and album, the friend's avatar, the category's items and the
+    state of each, the scenes."""
+    return (avatar_state(site, world.user_id, world.version),
+            owned_items(site, world.user_id),
+            site.service.ListAlbumPhotos(userId=world.user_id).total,
+            avatar_state(site, world.friend, 1),
+            items_of(site, world.category.id),
+            item_state(admin, world.owned.id), item_state(admin, world.not_owned.id),
+            scene_ids(site))
+
+
 @pytest.fixture
-def unchanged(site, world):
-    """Asserts after the test that the module's member and items are as before."""
-    before = avatar_state(site, world.user_id, world.version), items_of(site, world.category.id)
+def unchanged(admin, site, world):
+    """Asserts after the test that the module's member, items and scenes are as before."""
+    before = snapshot(admin, site, world)
     yield
-    after = avatar_state(site, world.user_id, world.version), items_of(site, world.category.id)
+    after = snapshot(admin, site, world)
     assert after == before, "a failed call changed something"
 
 
@@ -351,3 +391,309 @@ def test_remove_only_item_of_required_category(site, world, unchanged):
     assert required_defaults, "the member wears no default of a required category: %s" % worn
     assert_fault(site.fault("ChangeOutfit", userId=world.user_id,
                             remove=sorted(required_defaults)[:1]), "InvalidArgument")
+
+
+# ---- the operations of the full API: NotFound ---------------------------------
+
+def test_create_avatar_unknown_image_server(site, world):
+    user_id = unique("faults-nowhere")
+    assert_fault(site.fault("CreateAvatar", userId=user_id, imageServer=unique("no-such-server")),
+                 "NotFound")
+    assert_no_member(site, user_id)
+
+
+@pytest.mark.parametrize("operation", ["DeleteAvatar", "RegenerateAvatar", "ListMemberItems",
+                                       "ListAlbumPhotos", "PreviewAvatar"])
+def test_unknown_member(site, world, unchanged, operation):
+    user_id = unique("nobody")
+    assert_fault(site.fault(operation, userId=user_id), "NotFound")
+    assert_no_member(site, user_id)
+
+
+def test_revoke_unknown_member_or_item(site, world, unchanged):
+    user_id = unique("nobody")
+    assert_fault(site.fault("RevokeItem", userId=user_id, itemId=world.owned.id), "NotFound")
+    assert_no_member(site, user_id)
+    assert_fault(site.fault("RevokeItem", userId=world.user_id, itemId=UNKNOWN_ID), "NotFound")
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "RetireItem"])
+def test_unknown_item(admin, world, unchanged, operation):
+    assert_fault(admin.fault(operation, itemId=UNKNOWN_ID), "NotFound")
+
+
+def test_update_unknown_item(admin, world, unchanged):
+    assert_fault(admin.fault("UpdateItem", itemId=UNKNOWN_ID, price=3), "NotFound")
+    assert_fault(admin.fault("UpdateItem", itemId=UNKNOWN_ID, layer=[{"png": world.png}]),
+                 "NotFound")
+
+
+def test_preview_unknown_item(site, world, unchanged):
+    assert_fault(site.fault("PreviewAvatar", userId=world.user_id, wear=[UNKNOWN_ID]), "NotFound")
+    assert_fault(site.fault("PreviewAvatar", userId=world.user_id, remove=[UNKNOWN_ID]),
+                 "NotFound")
+
+
+def test_album_photo_unknown_scene_member_or_friend(site, world, unchanged):
+    assert_fault(site.fault("CreateAlbumPhoto", userId=world.user_id, sceneId=UNKNOWN_ID),
+                 "NotFound")
+    user_id = unique("nobody")
+    assert_fault(site.fault("CreateAlbumPhoto", userId=user_id, sceneId=world.scene.id),
+                 "NotFound")
+    assert_no_member(site, user_id)
+    info = site.fault("CreateAlbumPhoto", userId=world.user_id, sceneId=world.scene.id,
+                      friendUserId=[unique("nofriend")])
+    assert_fault(info, "NotFound")
+
+
+def test_delete_unknown_album_photo(site, world, unchanged):
+    assert_fault(site.fault("DeleteAlbumPhoto", userId=world.user_id, photoId=UNKNOWN_ID),
+                 "NotFound")
+
+
+def test_set_mode_of_unknown_image_server(admin, world):
+    assert_fault(admin.fault("SetImageServerMode", name=unique("no-such-server"), mode="down"),
+                 "NotFound")
+
+
+# ---- limits and bad values: InvalidArgument, TooLarge ----------------------------
+
+def test_get_avatars_limits(site, world):
+    assert_fault(site.fault("GetAvatars", userId=[world.user_id] * 101), "InvalidArgument")
+    assert_fault(site.fault("GetAvatars", userId=[world.user_id, "bad id"]), "InvalidArgument")
+    response, info = site.post_raw(envelope("GetAvatars", ""), action=NS + "#GetAvatars")
+    assert info is not None, "not a SOAP fault: HTTP %d" % response.status_code
+    assert_fault(info, "InvalidArgument")                                   # no id at all
+    assert len(as_list(site.service.GetAvatars(userId=[world.user_id] * 100).avatar)) == 1
+
+
+@pytest.mark.parametrize("operation", ["ChangeOutfit", "PreviewAvatar"])
+def test_wear_and_remove_lists_limits(site, world, unchanged, operation):
+    assert_fault(site.fault(operation, userId=world.user_id, wear=[world.owned.id] * 65),
+                 "InvalidArgument")
+    assert_fault(site.fault(operation, userId=world.user_id, remove=[world.owned.id] * 65),
+                 "InvalidArgument")
+    assert_fault(site.fault(operation, userId=world.user_id, wear=[world.owned.id],
+                            remove=[world.owned.id]), "InvalidArgument")
+
+
+def test_preview_two_items_of_an_exclusive_category(site, world, unchanged):
+    assert_fault(site.fault("PreviewAvatar", userId=world.user_id,
+                            wear=[world.owned.id, world.not_owned.id]), "InvalidArgument")
+
+
+def test_preview_takes_off_a_required_item(site, world, unchanged):
+    worn = avatar_state(site, world.user_id, world.version)[1]
+    required = sorted({c.defaultItemId for c in world.required} & set(worn))
+    assert_fault(site.fault("PreviewAvatar", userId=world.user_id, remove=required[:1]),
+                 "InvalidArgument")
+
+
+@pytest.mark.parametrize("operation", ["ListMemberItems", "ListAlbumPhotos"])
+@pytest.mark.parametrize("page", [{"limit": 0}, {"limit": 101}, {"offset": -1},
+                                  {"offset": 10000001}])
+def test_paging_limits(site, world, operation, page):
+    assert_fault(site.fault(operation, userId=world.user_id, **page), "InvalidArgument")
+
+
+def test_album_photo_limits(site, world, unchanged):
+    def photo(**kwargs):
+        return site.fault("CreateAlbumPhoto", userId=world.user_id, sceneId=world.scene.id,
+                          **kwargs)
+    friends = [world.friend] + ["f%d-%s" % (n, world.suffix) for n in range(4)]
+    assert_fault(photo(friendUserId=friends), "InvalidArgument")             # 5 friends
+    assert_fault(photo(friendUserId=[world.friend, world.friend]), "InvalidArgument")
+    assert_fault(photo(friendUserId=[world.user_id]), "InvalidArgument")
+    assert_fault(photo(friendUserId=["bad id"]), "InvalidArgument")
+    assert_fault(photo(caption="x" * 201), "InvalidArgument")
+    assert_fault(photo(caption="tab\tcaption"), "InvalidArgument")
+    # the scene has 2 slots: the member and one friend
+    assert_fault(photo(friendUserId=[world.friend, world.user_id + "x"]), "InvalidArgument")
+
+
+def test_update_item_bad_values(admin, world, unchanged):
+    def update(**kwargs):
+        return admin.fault("UpdateItem", itemId=world.owned.id, **kwargs)
+    assert_fault(update(), "InvalidArgument")                                # nothing to change
+    assert_fault(update(status="retired"), "InvalidArgument")
+    assert_fault(update(status="bogus"), "InvalidArgument")
+    assert_fault(update(price=-1), "InvalidArgument")
+    assert_fault(update(name="n" * 129), "InvalidArgument")
+    assert_fault(update(name=""), "InvalidArgument")
+    assert_fault(update(layer=[{"png": world.png}] * 9), "InvalidArgument")
+    assert_fault(update(layer=[{"png": b"not a png"}]), "InvalidArgument")
+    assert_fault(update(layer=[{"png": world.png, "zOrder": 100001}]), "InvalidArgument")
+    assert_fault(update(layer=[{"png": padded_png(2 * 1024 * 1024)}]), "TooLarge")
+
+
+def test_update_item_to_a_taken_name(admin, world, unchanged):
+    assert_fault(admin.fault("UpdateItem", itemId=world.owned.id, name=world.not_owned.name),
+                 "Conflict")
+
+
+def scene_png(width, height):
+    return png_bytes(Image.new("RGB", (width, height), (200, 180, 120)))
+
+
+def test_register_scene_bad_input(admin, world, unchanged):
+    def scene(png, slots, name=None):
+        return admin.fault("RegisterScene", name=name or unique("faults scene"), png=png,
+                           slot=slots)
+    ok_png, ok_slot = scene_png(640, 400), [{"x": 0, "y": 0}]
+    response, info = admin.post_raw(envelope("RegisterScene", "<ks:name>%s</ks:name><ks:png>%s"
+                                             "</ks:png>" % (unique("faults scene"),
+                                                            base64.b64encode(ok_png).decode())),
+                                    action=NS + "#RegisterScene")
+    assert info is not None, "not a SOAP fault: HTTP %d" % response.status_code
+    assert_fault(info, "InvalidArgument")                                   # no slot
+    assert_fault(scene(ok_png, ok_slot * 6), "InvalidArgument")
+    assert_fault(scene(ok_png, [{"x": 401, "y": 0}]), "InvalidArgument")    # avatar sticks out
+    assert_fault(scene(ok_png, [{"x": 0, "y": -1}]), "InvalidArgument")
+    assert_fault(scene(scene_png(200, 400), ok_slot), "InvalidArgument")     # smaller than an avatar
+    assert_fault(scene(b"GIF89a not a png", ok_slot), "InvalidArgument")
+    assert_fault(scene(ok_png, ok_slot, name="s" * 65), "InvalidArgument")
+    assert_fault(scene(ok_png, ok_slot, name=world.scene.name), "Conflict")
+    assert_fault(scene(scene_png(2049, 400), ok_slot), "TooLarge")
+    big = padded_png(4 * 1024 * 1024)
+    assert_fault(scene(big, ok_slot), "TooLarge")
+
+
+def test_text_that_is_not_utf8(admin, site, world):
+    """A byte that is not UTF-8 in a text field (a client that sends Latin-1
+    but declares UTF-8): gSOAP reads it as Latin-1. Either way the API stores
+    valid UTF-8 (here "caf\u00e9") or refuses with InvalidArgument; it never
+    fails on its side nor stores bytes the database would reject."""
+    name = "caf\u00e9-%s" % world.suffix
+    body = envelope("RegisterCategory", "<ks:name>caf@E9@-%s</ks:name><ks:zOrder>1</ks:zOrder>"
+                    "<ks:exclusive>true</ks:exclusive><ks:required>false</ks:required>"
+                    % world.suffix).replace(b"@E9@", b"\xe9")
+    response, info = admin.post_raw(body, action=NS + "#RegisterCategory")
+    if info is not None:
+        assert info.faultcode.rpartition(":")[2] == "Client", info
+        assert info.code in (None, "InvalidArgument"), info
+        assert name not in category_names(site)
+    else:
+        assert response.status_code == 200
+        wait_for(lambda: [c.name for c in as_list(site.service.ListCategories(name=name))]
+                 == [name], "the category stored as %r" % name)
+
+
+def test_set_image_server_mode_bad_mode(admin, world):
+    name = as_list(admin.service.ListImageServers())[0].name
+    assert_fault(admin.fault("SetImageServerMode", name=name, mode="asleep"), "InvalidArgument")
+    assert_fault(admin.fault("SetImageServerMode", name=name, mode=""), "InvalidArgument")
+
+
+# ---- roles ----------------------------------------------------------------------------
+
+FORBIDDEN_TO_SITES = {
+    "UpdateItem": lambda w: {"itemId": w.owned.id, "price": 1},
+    "RetireItem": lambda w: {"itemId": w.owned.id},
+    "RegisterScene": lambda w: {"name": unique("faults scene"), "png": scene_png(640, 400),
+                                "slot": [{"x": 0, "y": 0}]},
+    "ListImageServers": lambda w: {},
+    "SetImageServerMode": lambda w: {"name": "img1", "mode": "down"},
+}
+
+
+@pytest.mark.parametrize("operation", sorted(FORBIDDEN_TO_SITES))
+def test_site_cannot_use_admin_operations(admin, site, world, unchanged, operation):
+    modes = [(s.name, s.mode) for s in as_list(admin.service.ListImageServers())]
+    assert_fault(site.fault(operation, **FORBIDDEN_TO_SITES[operation](world)), "Forbidden")
+    assert [(s.name, s.mode) for s in as_list(admin.service.ListImageServers())] == modes
+
+
+def test_site_sees_no_drafts(admin, site, world, art):
+    draft = admin.service.RegisterItem(categoryId=world.category.id, status="draft",
+                                       name="faults draft %s" % world.suffix, price=1,
+                                       layer=layer_inputs(art["top-sailor"]["layers"]))
+    assert_fault(site.fault("GetItem", itemId=draft.id), "NotFound")
+    assert_fault(site.fault("GrantItem", userId=world.user_id, itemId=draft.id), "InvalidArgument")
+
+
+# ---- failures on the server side: DatabaseUnavailable, ImageServerUnavailable, Internal -----
+
+def assert_server_fault(info, code):
+    assert info.code == code, "expected KisekaeFault code %s, got %r" % (code, info)
+    assert info.faultcode and info.faultcode.rpartition(":")[2] == "Server", (
+        "a failure on our side must have faultcode Server: %r" % info)
+
+
+def test_database_unavailable(env, site, world):
+    """The master hangs (SIGSTOP): a write waits db_read_timeout, then is a
+    DatabaseUnavailable fault; once it answers again, nothing was written."""
+    before = owned_items(site, world.user_id)
+    stackctl.pause(env, "db-m")
+    try:
+        info = site.fault("GrantItem", userId=world.user_id, itemId=world.not_owned.id)
+    finally:
+        stackctl.resume(env, "db-m")
+    assert_server_fault(info, "DatabaseUnavailable")
+    assert "database" in info.message
+
+    def master_answers():       # a write that changes nothing: the item is owned already
+        try:
+            return site.service.GrantItem(userId=world.user_id, itemId=world.owned.id).alreadyOwned
+        except zeep.exceptions.Fault:
+            return False
+    wait_for(master_answers, "the master answering again", timeout=30)
+    # The pool shuns a failed server for 2 s (db_pool.c): a worker without an
+    # open connection to it fails meanwhile. Let that pass for the next tests.
+    time.sleep(2.5)
+    assert owned_items(site, world.user_id) == before
+
+
+def test_image_server_unavailable(env, admin, site, world, unchanged):
+    """An image server's FastCGI process is gone (nginx answers 502): changes
+    that need it are ImageServerUnavailable faults and change nothing."""
+    name = avatar_state(site, world.user_id, world.version)
+    newcomer = unique("faults-newcomer")
+    component = "img%d" % (1 + [s.name for s in as_list(admin.service.ListImageServers())]
+                           .index(site.service.GetAvatar(userId=world.user_id).imageServer))
+    stackctl.stop(env, component)
+    try:
+        assert_server_fault(site.fault("ChangeOutfit", userId=world.user_id, remove=[world.owned.id]),
+                            "ImageServerUnavailable")
+        assert_server_fault(site.fault("RegenerateAvatar", userId=world.user_id),
+                            "ImageServerUnavailable")
+        assert_server_fault(site.fault("PreviewAvatar", userId=world.user_id, wear=[world.not_owned.id]),
+                            "ImageServerUnavailable")
+        assert_server_fault(site.fault("DeleteAvatar", userId=world.friend),
+                            "ImageServerUnavailable")
+        assert_server_fault(site.fault("CreateAlbumPhoto", userId=world.user_id,
+                                       sceneId=world.scene.id, friendUserId=[world.friend]),
+                            "ImageServerUnavailable")
+        if len(as_list(admin.service.ListImageServers())) == 1:
+            assert_server_fault(site.fault("CreateAvatar", userId=newcomer),
+                                "ImageServerUnavailable")
+            assert_no_member(site, newcomer)
+    finally:
+        stackctl.restart(env)
+    assert avatar_state(site, world.user_id, world.version) == name
+
+
+def test_internal_error(env, site, world):
+    """A failure that is nobody's fault but ours (here: a table the API needs
+    is missing) is an Internal fault, without details for the caller."""
+    hidden = "scenes_hidden_%s" % world.suffix.replace("-", "_")
+    stackctl.sql(env, "RENAME TABLE scenes TO %s" % hidden)
+    def failing():              # the replica may not have the rename yet
+        try:
+            site.service.ListScenes()
+            return False
+        except zeep.exceptions.Fault:
+            return True
+    try:
+        wait_for(failing, "ListScenes failing (replica lag?)")
+        info = site.fault("ListScenes")
+    finally:
+        stackctl.sql(env, "RENAME TABLE %s TO scenes" % hidden)
+    assert_server_fault(info, "Internal")
+    assert hidden not in info.message and "scenes" not in info.message, info
+
+    def works_again():          # the replica may still be a rename behind
+        try:
+            return world.scene.id in scene_ids(site)
+        except zeep.exceptions.Fault:
+            return False
+    wait_for(works_again, "ListScenes working again")

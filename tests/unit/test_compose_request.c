@@ -19,12 +19,84 @@
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static ks_rc parse(const char *body, ks_compose_request_t **req, ks_err_t *err)
+static ks_rc parse_kind(const char *body, ks_compose_kind_t kind, ks_compose_request_t **req,
+                        ks_err_t *err)
 {
     *req = malloc(sizeof **req);
     assert_non_null(*req);
     memset(err, 0, sizeof *err);
-    return ks_compose_request_parse(body, strlen(body), 2048, 1024, *req, err);
+    return ks_compose_request_parse(body, strlen(body), kind, 2048, 1024, *req, err);
+}
+
+static ks_rc parse(const char *body, ks_compose_request_t **req, ks_err_t *err)
+{
+    return parse_kind(body, KS_REQUEST_COMPOSE, req, err);
+}
+
+static void test_thumb_preview_album(void **state)
+{
+    ks_compose_request_t *req;
+    ks_err_t err;
+    (void)state;
+
+    assert_int_equal(parse("user_id a\nversion 1\ncanvas 240 320\nthumb 60 10 120 120 96 48\n"
+                           "layer 1 0 0 0 0 " SHA_A, &req, &err), KS_OK);
+    assert_true(req->has_thumb);
+    assert_int_equal(req->thumb_x, 60);
+    assert_int_equal(req->thumb_height, 120);
+    assert_int_equal(req->thumb_out_height, 48);
+    free(req);
+
+    /* A preview needs no member; an album needs a scene but no layer. */
+    assert_int_equal(parse_kind("canvas 10 10\nlayer 1 0 0 0 0 " SHA_A, KS_REQUEST_PREVIEW,
+                                &req, &err), KS_OK);
+    assert_string_equal(req->user_id, "");
+    free(req);
+    assert_int_equal(parse_kind("user_id bob\nphoto 17\ncanvas 640 480\nscene 3 " SHA_B
+                                "\nbackground #204080\nquality 70", KS_REQUEST_ALBUM, &req, &err),
+                     KS_OK);
+    assert_int_equal(req->photo, 17);
+    assert_int_equal(req->scene_id, 3);
+    assert_string_equal(req->scene_sha256, SHA_B);
+    assert_int_equal(req->background, 0x204080);
+    assert_int_equal(req->quality, 70);
+    assert_int_equal(req->layer_count, 0);
+    free(req);
+    assert_int_equal(parse_kind("user_id bob\nphoto 1\ncanvas 64 48\nscene 3 " SHA_B,
+                                KS_REQUEST_ALBUM, &req, &err), KS_OK);
+    assert_int_equal(req->background, 0xffffff);
+    assert_int_equal(req->quality, 85);
+    free(req);
+
+    static const struct {
+        const char *body;
+        ks_compose_kind_t kind;
+        const char *message;
+    } bad[] = {
+        {"user_id a\nversion 1\ncanvas 240 320\nthumb 200 10 120 120 96 96\nlayer 1 0 0 0 0 "
+         SHA_A, KS_REQUEST_COMPOSE, "thumb region 200,10 120x120 is not inside the 240x320 canvas"},
+        {"user_id a\nversion 1\ncanvas 240 320\nthumb 0 0 0 120 96 96", KS_REQUEST_COMPOSE,
+         "line 4: thumb width \"0\" is not an integer in 1..2147483647"},
+        {"user_id a\nversion 1\ncanvas 240 320\nthumb 0 0 1 1 5000 96", KS_REQUEST_COMPOSE,
+         "line 4: thumb out_width \"5000\" is not an integer in 1..4096"},
+        {"user_id a\nversion 1\ncanvas 9 9\nscene 3 " SHA_B, KS_REQUEST_COMPOSE,
+         "line 4: scene is not a key of a compose request"},
+        {"user_id a\nversion 1\ncanvas 9 9\nscene 3 " SHA_B, KS_REQUEST_ALBUM,
+         "line 2: version is not a key of a album request"},
+        {"user_id a\nphoto 1\ncanvas 9 9", KS_REQUEST_ALBUM, "album request has no scene"},
+        {"user_id a\nphoto 1\ncanvas 9 9\nscene 3 " SHA_B "\nquality 101", KS_REQUEST_ALBUM,
+         "line 5: quality value \"101\" is not an integer in 1..100"},
+        {"user_id a\nphoto 1\ncanvas 9 9\nscene 3 " SHA_B "\nbackground red", KS_REQUEST_ALBUM,
+         "line 5: background \"red\" is not #RRGGBB"},
+        {"user_id a\nphoto 1\ncanvas 9 9\nscene 3 xyz", KS_REQUEST_ALBUM,
+         "line 4: scene sha256 \"xyz\" is not 64 lowercase hex digits"},
+        {"canvas 9 9", KS_REQUEST_PREVIEW, "preview request has no layer"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse_kind(bad[i].body, bad[i].kind, &req, &err), KS_INVALID);
+        assert_string_equal(err.msg, bad[i].message);
+        free(req);
+    }
 }
 
 static void test_good_request(void **state)
@@ -118,16 +190,16 @@ static void test_body_limits(void **state)
     assert_non_null(body);
     assert_non_null(req);
     memset(body, '\n', KS_COMPOSE_MAX_BODY + 1);
-    assert_int_equal(ks_compose_request_parse(body, KS_COMPOSE_MAX_BODY + 1, 10, 10, req, &err),
+    assert_int_equal(ks_compose_request_parse(body, KS_COMPOSE_MAX_BODY + 1, KS_REQUEST_COMPOSE, 10, 10, req, &err),
                      KS_TOOLARGE);
     /* Exactly at the limit is read (and fails for what it lacks, not its size). */
-    assert_int_equal(ks_compose_request_parse(body, KS_COMPOSE_MAX_BODY, 10, 10, req, &err),
+    assert_int_equal(ks_compose_request_parse(body, KS_COMPOSE_MAX_BODY, KS_REQUEST_COMPOSE, 10, 10, req, &err),
                      KS_INVALID);
     assert_non_null(strstr(err.msg, "no user_id"));
-    assert_int_equal(ks_compose_request_parse(nul_body, sizeof nul_body - 1, 10, 10, req, &err),
+    assert_int_equal(ks_compose_request_parse(nul_body, sizeof nul_body - 1, KS_REQUEST_COMPOSE, 10, 10, req, &err),
                      KS_INVALID);
     assert_non_null(strstr(err.msg, "NUL"));
-    assert_int_equal(ks_compose_request_parse("", 0, 10, 10, req, &err), KS_INVALID);
+    assert_int_equal(ks_compose_request_parse("", 0, KS_REQUEST_COMPOSE, 10, 10, req, &err), KS_INVALID);
     free(req);
     free(body);
 }
@@ -222,6 +294,7 @@ static void test_bad_requests(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thumb_preview_album),
         cmocka_unit_test(test_good_request),
         cmocka_unit_test(test_sort_is_stable),
         cmocka_unit_test(test_layer_count_limit),

@@ -25,6 +25,7 @@
 #include "fsutil.h"
 #include "tmpdir.h"
 #include "item_store.h"
+#include "layer_file.h"
 #include "png_codec.h"
 #include "sha256.h"
 
@@ -87,7 +88,7 @@ static png_t make_png(uint32_t width, uint32_t height, uint8_t r, uint8_t g, uin
 
 static ks_item_store_t *open_store(const fixture_t *f, size_t cache_bytes)
 {
-    ks_item_store_options_t options;
+    ks_item_store_options_t options = {0};
     ks_item_store_t *store;
     ks_err_t err = {{0}};
 
@@ -284,6 +285,84 @@ static void test_acquire_missing_and_stale(void **state)
     free(second.data);
 }
 
+/* Checks that (item, layer) acquires with the 2x2 colour of make_png(2, 2,
+ * 200, 100, 50, 128), premultiplied. */
+static void expect_layer(ks_item_store_t *store, int item_id, int layer_no, const png_t *png)
+{
+    ks_item_layer_t *layer;
+    ks_err_t err = {{0}};
+
+    assert_int_equal(ks_item_store_acquire(store, item_id, layer_no, png->sha256, &layer, &err),
+                     KS_OK);
+    const ks_image_t *image = ks_item_layer_image(layer);
+    assert_int_equal(image->width, 2);
+    assert_int_equal(image->height, 2);
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = image->pixels + (i / 2) * image->stride + (i % 2) * 4;
+        assert_int_equal(p[0], 100);
+        assert_int_equal(p[3], 128);
+    }
+    ks_item_store_release(store, layer);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Put writes the premultiplied layer file beside the PNG; a miss maps it. A
+ * damaged or foreign layer file is ignored and written again from the PNG. */
+static void test_layer_files(void **state)
+{
+    fixture_t *f = *state;
+    ks_item_store_t *store = open_store(f, 0);            /* every acquire loads */
+    png_t png = make_png(2, 2, 200, 100, 50, 128);
+    png_t other = make_png(2, 2, 1, 2, 3, 255);
+    char kl[256], png_path[256];
+    ks_layer_map_t map;
+    ks_err_t err = {{0}};
+
+    assert_int_equal(ks_item_store_put(store, 3, 1, png.data, png.size, png.sha256, &err),
+                     KS_OK);
+    snprintf(kl, sizeof kl, "%s/items/3/1.kl", f->dir);
+    assert_int_equal(file_size(kl), KS_LAYER_FILE_HEADER + 2 * 2 * 4);
+    expect_layer(store, 3, 1, &png);
+
+    /* Mapped directly: the pixels, and every way a file is refused. */
+    assert_int_equal(ks_layer_file_map(kl, png.sha256, 64, 64, &map, &err), KS_OK);
+    assert_int_equal(map.image.pixels[0], 100);
+    ks_layer_file_unmap(&map);
+    assert_int_equal(ks_layer_file_map(kl, other.sha256, 64, 64, &map, &err), KS_CONFLICT);
+    assert_int_equal(ks_layer_file_map(kl, png.sha256, 1, 64, &map, &err), KS_INVALID);
+    assert_null(map.map);
+    snprintf(png_path, sizeof png_path, "%s/items/3/9.kl", f->dir);
+    assert_int_equal(ks_layer_file_map(png_path, png.sha256, 64, 64, &map, &err), KS_NOTFOUND);
+
+    /* Truncated, then not a layer file at all: the PNG serves and the
+     * layer file is whole again afterwards. */
+    assert_int_equal(truncate(kl, KS_LAYER_FILE_HEADER + 5), 0);
+    expect_layer(store, 3, 1, &png);
+    assert_int_equal(file_size(kl), KS_LAYER_FILE_HEADER + 2 * 2 * 4);
+    assert_int_equal(ks_file_write_atomic(kl, "KSLAYER0", 8, &err), KS_OK);
+    expect_layer(store, 3, 1, &png);
+    assert_int_equal(ks_layer_file_map(kl, png.sha256, 64, 64, &map, &err), KS_OK);
+    ks_layer_file_unmap(&map);
+
+    /* A layer file of another PNG (left by a put that failed half-way) is
+     * not used: the PNG decides. */
+    ks_image_t image;
+    assert_int_equal(ks_image_alloc(&image, 2, 2, &err), KS_OK);
+    image.premultiplied = 1;
+    assert_int_equal(ks_layer_file_write(kl, &image, other.sha256, &err), KS_OK);
+    ks_image_free(&image);
+    expect_layer(store, 3, 1, &png);
+
+    ks_item_store_free(store);
+    free(png.data);
+    free(other.data);
+}
+
 static void test_cache_eviction(void **state)
 {
     fixture_t *f = *state;
@@ -440,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_premultiplied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_missing_and_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layer_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
     };

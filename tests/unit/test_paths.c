@@ -113,10 +113,10 @@ static void test_scene_path(void **state)
     char buf[32];
 
     (void)state;
-    assert_int_equal(ks_scene_path(3, buf, sizeof buf), 12);
-    assert_string_equal(buf, "scenes/3.png");
+    assert_int_equal(ks_scene_path(3, buf, sizeof buf), 14);
+    assert_string_equal(buf, "scenes/3/0.png");
     assert_int_equal(ks_scene_path(-1, buf, sizeof buf), -1);
-    assert_int_equal(ks_scene_path(3, buf, 12), -1);
+    assert_int_equal(ks_scene_path(3, buf, 14), -1);
 }
 
 int main(void)

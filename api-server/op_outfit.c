@@ -1,0 +1,389 @@
+/* op_outfit.c: what a member wears: ChangeOutfit and PreviewAvatar (try-on).
+ *
+ * Both compute the outfit after a change the same way (plan_outfit): the
+ * items to wear must exist and be published (or already worn: a retired item
+ * stays on until taken off), at most one per exclusive category; wearing an
+ * item of an exclusive category takes off the one worn there; the last item
+ * of a required category cannot be taken off. ChangeOutfit also requires
+ * that the member owns what it puts on, writes the outfit, bumps the version
+ * and composes it inside its transaction; PreviewAvatar composes the result
+ * on the member's image server and returns the PNG, saving nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "avatar_read.h"
+#include "log.h"
+#include "render.h"
+
+typedef struct {
+    int item_id;
+    int category_id;
+    int exclusive;
+} worn_t;
+
+typedef struct {
+    worn_t items[KS_OUTFIT_MAX * 2];
+    int count;
+} outfit_t;
+
+static int outfit_find(const outfit_t *o, int item_id)
+{
+    for (int i = 0; i < o->count; i++)
+        if (o->items[i].item_id == item_id)
+            return i;
+    return -1;
+}
+
+static void outfit_remove_at(outfit_t *o, int index)
+{
+    o->items[index] = o->items[--o->count];
+}
+
+/* Loads (item, category, exclusive) of the items the member wears. */
+static ks_rc load_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, outfit_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
+                     " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
+                     " WHERE o.member_id = %lld", member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    out->count = 0;
+    while ((row = mysql_fetch_row(res)) && out->count < KS_OUTFIT_MAX * 2) {
+        worn_t *w = &out->items[out->count++];
+        w->item_id = atoi(row[0]);
+        w->category_id = atoi(row[1]);
+        w->exclusive = atoi(row[2]);
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+/* Checks the items to put on (they exist, are published or already worn,
+ * are owned when must_own, and name at most one item per exclusive category)
+ * and fills wear_info. */
+static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const outfit_t *before,
+                        const int *wear, int wear_count, int must_own, worn_t *wear_info)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (wear_count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, i.status, inv.item_id IS NOT NULL"
+                     " FROM items i JOIN categories c ON c.id = i.category_id"
+                     " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
+                     " WHERE i.id IN (", member_id);
+    for (int i = 0; i < wear_count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", wear[i]);
+    ks_buf_addf(&sql, ")");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    for (int i = 0; i < wear_count; i++)
+        wear_info[i].item_id = 0;
+    while ((row = mysql_fetch_row(res))) {
+        int id = atoi(row[0]), worn = outfit_find(before, id) >= 0;
+        for (int i = 0; i < wear_count; i++) {
+            if (wear[i] != id)
+                continue;
+            wear_info[i].item_id = id;
+            wear_info[i].category_id = atoi(row[1]);
+            wear_info[i].exclusive = atoi(row[2]);
+            if (rc == KS_OK && !worn && strcmp(row[3], "published") != 0)
+                rc = ks_err(&ctx->err, KS_INVALID, "item %d is %s and cannot be worn", id, row[3]);
+            if (rc == KS_OK && must_own && !atoi(row[4]))
+                rc = ks_err(&ctx->err, KS_NOTOWNED, "the member does not own item %d", id);
+        }
+    }
+    mysql_free_result(res);
+    for (int i = 0; i < wear_count && rc == KS_OK; i++) {
+        if (!wear_info[i].item_id)
+            rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", wear[i]);
+        for (int j = 0; j < i && rc == KS_OK; j++)
+            if (wear_info[j].exclusive && wear_info[j].category_id == wear_info[i].category_id &&
+                wear[j] != wear[i])
+                rc = ks_err(&ctx->err, KS_INVALID, "items %d and %d are of the same exclusive "
+                            "category; wear one of them", wear[j], wear[i]);
+    }
+    return rc;
+}
+
+/* Fails with KS_NOTFOUND naming the first of ids that is no item. */
+static ks_rc check_items_exist(ks_api_ctx_t *ctx, MYSQL *conn, const int *ids, int count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int found[KS_OUTFIT_MAX] = {0};
+
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT id FROM items WHERE id IN (");
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", ids[i]);
+    ks_buf_addf(&sql, ")");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)))
+        for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
+            found[i] |= ids[i] == atoi(row[0]);
+    mysql_free_result(res);
+    for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
+        if (!found[i])
+            return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", ids[i]);
+    return KS_OK;
+}
+
+/* Fails when the change takes off the last item of a required category.
+ * (A member who wears nothing of a category made required later is left
+ * alone: the rule guards what is worn, it does not force new items on.) */
+static ks_rc check_required(ks_api_ctx_t *ctx, MYSQL *conn, const outfit_t *before,
+                            const outfit_t *after)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while (rc == KS_OK && (row = mysql_fetch_row(res))) {
+        int category = atoi(row[0]), worn_before = 0, worn_after = 0;
+        for (int i = 0; i < before->count; i++)
+            worn_before |= before->items[i].category_id == category;
+        for (int i = 0; i < after->count; i++)
+            worn_after |= after->items[i].category_id == category;
+        if (worn_before && !worn_after)
+            rc = ks_err(&ctx->err, KS_INVALID, "category \"%s\" is required: wear another item "
+                        "of it instead of removing this one", row[1]);
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+/* Fills before (what member wears) and after (with the change applied),
+ * checking every rule of the file's comment. */
+static ks_rc plan_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *wear,
+                         int wear_count, const int *remove, int remove_count, int must_own,
+                         outfit_t *before, outfit_t *after)
+{
+    worn_t wear_info[KS_OUTFIT_MAX];
+    ks_rc rc;
+
+    if ((rc = load_outfit(ctx, conn, member_id, before)) != KS_OK ||
+        (rc = check_wear(ctx, conn, member_id, before, wear, wear_count, must_own,
+                         wear_info)) != KS_OK ||
+        (rc = check_items_exist(ctx, conn, remove, remove_count)) != KS_OK)
+        return rc;
+    *after = *before;
+    for (int i = 0; i < remove_count; i++) {
+        int at = outfit_find(after, remove[i]);
+        if (at >= 0)
+            outfit_remove_at(after, at);
+    }
+    for (int i = 0; i < wear_count; i++) {
+        if (outfit_find(after, wear[i]) >= 0)
+            continue;
+        if (wear_info[i].exclusive)     /* it replaces what the category had on */
+            for (int j = after->count - 1; j >= 0; j--)
+                if (after->items[j].category_id == wear_info[i].category_id)
+                    outfit_remove_at(after, j);
+        if (after->count >= KS_OUTFIT_MAX)
+            return ks_err(&ctx->err, KS_INVALID, "a member wears at most %d items", KS_OUTFIT_MAX);
+        after->items[after->count++] = wear_info[i];
+    }
+    return check_required(ctx, conn, before, after);
+}
+
+/* The checks of the wear and remove lists both operations share. */
+static int check_lists(struct soap *soap, int wear_count, const int *wear, int remove_count,
+                       const int *remove)
+{
+    if (wear_count < 0 || wear_count > KS_OUTFIT_MAX || remove_count < 0 ||
+        remove_count > KS_OUTFIT_MAX)
+        return ks_fault(soap, "InvalidArgument", "wear and remove take at most %d items each",
+                        KS_OUTFIT_MAX);
+    for (int i = 0; i < wear_count; i++)
+        for (int j = 0; j < remove_count; j++)
+            if (wear[i] == remove[j])
+                return ks_fault(soap, "InvalidArgument", "item %d is both worn and removed",
+                                wear[i]);
+    return SOAP_OK;
+}
+
+/* ---- ChangeOutfit -------------------------------------------------------------------- */
+
+/* Writes the difference between before and after to the outfit table. */
+static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                          const outfit_t *before, const outfit_t *after)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+    int removed = 0, added = 0;
+
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
+    for (int i = 0; i < before->count; i++)
+        if (outfit_find(after, before->items[i].item_id) < 0)
+            ks_buf_addf(&sql, "%s%d", removed++ ? ", " : "", before->items[i].item_id);
+    ks_buf_addf(&sql, ")");
+    if (removed && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_free(&sql);
+
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
+    for (int i = 0; i < after->count; i++)
+        if (outfit_find(before, after->items[i].item_id) < 0)
+            ks_buf_addf(&sql, "%s(%lld, %d)", added++ ? ", " : "", member_id,
+                       after->items[i].item_id);
+    if (added && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_free(&sql);
+    return KS_OK;
+}
+
+static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, const int *wear,
+                           int wear_count, const int *remove, int remove_count,
+                           ks_member_t *member, ks_image_server_t *server)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    outfit_t before, after;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
+        (rc = plan_outfit(ctx, conn, member->id, wear, wear_count, remove, remove_count, 1,
+                          &before, &after)) != KS_OK ||
+        (rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    member->version++;
+    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK ||
+        (rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
+                     int __sizeremove, int *remove, struct ks__ChangeOutfitResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_member_t member;
+    ks_image_server_t server;
+    MYSQL *conn;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
+        check_lists(soap, __sizewear, wear, __sizeremove, remove))
+        return soap->error;
+    if (__sizewear == 0 && __sizeremove == 0)
+        return ks_fault(soap, "InvalidArgument", "nothing to wear or remove");
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove, &member,
+                            &server)) != KS_OK ||
+        (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_avatar_forget(userId);             /* GetAvatar here sees the change at once */
+    return SOAP_OK;
+}
+
+/* ---- PreviewAvatar ------------------------------------------------------------------- */
+
+static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, int wear_count,
+                     const int *remove, int remove_count,
+                     struct ks__PreviewAvatarResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_member_t member;
+    ks_image_server_t server;
+    outfit_t before, after;
+    ks_layer_row_t *layers;
+    int ids[KS_OUTFIT_MAX * 2], layer_count;
+    unsigned char *png = NULL;
+    size_t size = 0;
+    MYSQL *conn;
+    ks_rc rc;
+
+    if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK ||
+        (rc = ks_store_server_usable(ctx, &server)) != KS_OK ||
+        (rc = plan_outfit(ctx, conn, member.id, wear, wear_count, remove, remove_count, 0,
+                          &before, &after)) != KS_OK)
+        return rc;
+    for (int i = 0; i < after.count; i++)
+        ids[i] = after.items[i].item_id;
+    if ((rc = ks_store_item_layers(soap, conn, ids, after.count, &layers, &layer_count)) != KS_OK)
+        return rc;
+    if (layer_count == 0)
+        return ks_err(&ctx->err, KS_INVALID, "the preview would wear nothing");
+    rc = ks_image_preview(ctx, &server, layers, layer_count, &png, &size);
+    if (rc == KS_CONFLICT) {
+        ks_log_info("image server \"%s\" misses layers for a preview of \"%s\": pushing them",
+                    server.name, user_id);
+        if ((rc = ks_render_push_layers(ctx, conn, &server, layers, layer_count)) != KS_OK)
+            return rc;
+        rc = ks_image_preview(ctx, &server, layers, layer_count, &png, &size);
+        if (rc == KS_CONFLICT)
+            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" still misses layers "
+                        "after a repair: %s", server.name, ctx->err.msg);
+    }
+    if (rc != KS_OK)
+        return rc;
+    response->png.__ptr = soap_malloc(soap, size);
+    if (!response->png.__ptr) {
+        free(png);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for a %zu-byte preview", size);
+    }
+    memcpy(response->png.__ptr, png, size);
+    response->png.__size = (int)size;
+    free(png);
+    response->wornItemId = soap_malloc(soap, (size_t)(after.count + 1) * sizeof(int));
+    if (!response->wornItemId)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    /* ascending, as GetAvatar lists them */
+    for (int i = 0; i < after.count; i++) {
+        int at = response->__sizewornItemId++;
+        while (at > 0 && response->wornItemId[at - 1] > ids[i]) {
+            response->wornItemId[at] = response->wornItemId[at - 1];
+            at--;
+        }
+        response->wornItemId[at] = ids[i];
+    }
+    return KS_OK;
+}
+
+int ks__PreviewAvatar(struct soap *soap, char *userId, int __sizewear, int *wear,
+                      int __sizeremove, int *remove, struct ks__PreviewAvatarResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
+        check_lists(soap, __sizewear, wear, __sizeremove, remove))
+        return soap->error;
+    rc = preview(soap, userId, wear, __sizewear, remove, __sizeremove, response);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+}

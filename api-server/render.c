@@ -1,0 +1,255 @@
+/* render.c: composing avatars on their image servers, and the background
+ * renderer.
+ *
+ * An operation that changes what a member wears composes the new version
+ * itself, inside its transaction (ks_render_avatar). When an item's art is
+ * replaced, the avatars wearing it are too many to compose in the admin's
+ * call: UpdateItem queues them in render_queue, in its own transaction, and
+ * the renderer thread of every API server works the queue off. A renderer
+ * claims one row at a time with SELECT ... FOR UPDATE SKIP LOCKED, so
+ * renderers on several API servers never take the same member and never wait
+ * for each other; in the same transaction it locks the member, bumps the
+ * version, composes and deletes the row. A failure rolls all of that back and
+ * pushes the row's not_before out (render_retry seconds times the attempts,
+ * at most ten times), with the error in last_error and the log.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "log.h"
+#include "render.h"
+
+#define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */
+
+ks_rc ks_render_push_layers(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
+                            const ks_layer_row_t *layers, int count)
+{
+    for (int i = 0; i < count; i++) {
+        unsigned char *png;
+        size_t size;
+        ks_rc rc;
+
+        if ((rc = ks_store_layer_png(ctx, conn, layers[i].item_id, layers[i].layer_no, &png,
+                                     &size)) != KS_OK)
+            return rc;
+        rc = ks_image_put_layer(ctx, server, layers[i].item_id, layers[i].layer_no, png, size,
+                                layers[i].sha256);
+        free(png);
+        if (rc != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                       const ks_image_server_t *server)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_layer_row_t *layers;
+    int count;
+    ks_rc rc;
+
+    if ((rc = ks_store_server_usable(ctx, server)) != KS_OK ||
+        (rc = ks_store_worn_layers(soap, conn, member->id, &layers, &count)) != KS_OK)
+        return rc;
+    rc = ks_image_compose(ctx, server, member->user_id, member->version, layers, count);
+    if (rc != KS_CONFLICT)
+        return rc;
+    ks_log_info("image server \"%s\" misses layers of member \"%s\": pushing them again",
+                server->name, member->user_id);
+    if ((rc = ks_render_push_layers(ctx, conn, server, layers, count)) != KS_OK)
+        return rc;
+    rc = ks_image_compose(ctx, server, member->user_id, member->version, layers, count);
+    return rc == KS_CONFLICT ? ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" still "
+                                      "misses layers after a repair: %s", server->name,
+                                      ctx->err.msg)
+                             : rc;
+}
+
+/* ---- the background renderer ------------------------------------------------------ */
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;         /* on CLOCK_MONOTONIC */
+    pthread_t thread;
+    int started, stopping, woken;
+    const ks_api_conf_t *conf;
+    ks_db_pool_t *pool;
+} renderer = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Composes the next due member of render_queue again. *claimed is 0 when
+ * there was none (or the database could not say). */
+static void render_next(struct soap *soap, int *claimed)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_member_t member;
+    ks_image_server_t server;
+    long long member_id;
+    unsigned attempts;
+    char reason[160];
+    MYSQL *conn;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_err_t ignored;
+    ks_rc rc;
+
+    *claimed = 0;
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK || ks_store_begin(ctx, conn) != KS_OK)
+        return;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT member_id, attempts, reason FROM render_queue"
+                " WHERE not_before <= NOW(3) ORDER BY not_before, member_id LIMIT 1"
+                " FOR UPDATE SKIP LOCKED");
+    if (ks_store_run(ctx, conn, &sql, &res) != KS_OK) {
+        ks_store_rollback(ctx, conn);
+        return;
+    }
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        ks_store_rollback(ctx, conn);
+        return;
+    }
+    *claimed = 1;
+    member_id = atoll(row[0]);
+    attempts = (unsigned)strtoul(row[1], NULL, 10);
+    snprintf(reason, sizeof reason, "%s", row[2]);
+    mysql_free_result(res);
+
+    if ((rc = ks_store_member_by_id(ctx, conn, member_id, 1, &member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    member.version++;
+    if ((rc = ks_render_avatar(soap, conn, &member, &server)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM render_queue WHERE member_id = %lld", member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    ks_log_info("renderer: member \"%s\" composed again at version %u (%s)", member.user_id,
+                member.version, reason);
+    return;
+fail:
+    ks_store_rollback(ctx, conn);
+    {
+        unsigned factor = attempts + 1 < KS_RENDER_BACKOFF_MAX ? attempts + 1 : KS_RENDER_BACKOFF_MAX;
+        long delay = (long)ctx->conf->render_retry_s * factor;
+        ks_log_warn("renderer: member %lld (%s): attempt %u failed (%s): %s; next try in %ld s",
+                    member_id, reason, attempts + 1, ks_rc_name(rc), ctx->err.msg, delay);
+        if (ks_db_master(ctx->db, &conn, &ignored) != KS_OK)
+            return;
+        ks_buf_init(&sql, 1024);
+        ks_buf_addf(&sql, "UPDATE render_queue SET attempts = attempts + 1, not_before ="
+                    " NOW(3) + INTERVAL %ld SECOND, last_error = LEFT(", delay);
+        ks_sql_str(&sql, conn, ctx->err.msg);
+        ks_buf_addf(&sql, ", 255) WHERE member_id = %lld", member_id);
+        ks_sql_run(&sql, ctx->db, conn, NULL, &ignored);
+        ks_buf_free(&sql);
+    }
+}
+
+static void *renderer_main(void *arg)
+{
+    ks_api_ctx_t ctx = {0};
+    struct soap *soap = soap_new();
+    sigset_t block;
+
+    (void)arg;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+
+    ctx.conf = renderer.conf;
+    ctx.db = ks_db_session_new(renderer.pool);
+    ctx.http = ks_http_new((long)renderer.conf->image_timeout_s * 1000);
+    if (!soap || !ctx.db || !ctx.http) {
+        ks_log_error("renderer: out of memory; avatars queued for composing wait");
+        goto done;
+    }
+    soap->user = &ctx;           /* render() allocates in this arena */
+    pthread_mutex_lock(&renderer.lock);
+    while (!renderer.stopping) {
+        int done = 0, claimed = 1;
+        struct timespec until;
+
+        renderer.woken = 0;
+        pthread_mutex_unlock(&renderer.lock);
+        while (claimed && done < renderer.conf->render_batch) {
+            render_next(soap, &claimed);
+            soap_destroy(soap);
+            soap_end(soap);
+            done += claimed;
+            if (__atomic_load_n(&renderer.stopping, __ATOMIC_RELAXED))
+                break;
+        }
+        pthread_mutex_lock(&renderer.lock);
+        if (claimed)            /* a whole batch: more may be due, look again at once */
+            continue;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += renderer.conf->render_interval_s;
+        while (!renderer.stopping && !renderer.woken &&
+               pthread_cond_timedwait(&renderer.cond, &renderer.lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&renderer.lock);
+done:
+    if (soap)
+        soap_free(soap);
+    ks_db_session_free(ctx.db);
+    ks_http_free(ctx.http);
+    return NULL;
+}
+
+ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t *err)
+{
+    pthread_condattr_t attr;
+    int error;
+
+    renderer.conf = conf;
+    renderer.pool = pool;
+    renderer.stopping = 0;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&renderer.cond, &attr);
+    pthread_condattr_destroy(&attr);
+    error = pthread_create(&renderer.thread, NULL, renderer_main, NULL);
+    if (error != 0)
+        return ks_err(err, KS_ERROR, "pthread_create() of the renderer failed (%d: %s)", error,
+                      strerror(error));
+    renderer.started = 1;
+    return KS_OK;
+}
+
+void ks_renderer_wake(void)
+{
+    if (!renderer.started)
+        return;
+    pthread_mutex_lock(&renderer.lock);
+    renderer.woken = 1;
+    pthread_cond_signal(&renderer.cond);
+    pthread_mutex_unlock(&renderer.lock);
+}
+
+void ks_renderer_stop(void)
+{
+    if (!renderer.started)
+        return;
+    pthread_mutex_lock(&renderer.lock);
+    __atomic_store_n(&renderer.stopping, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&renderer.cond);
+    pthread_mutex_unlock(&renderer.lock);
+    pthread_join(renderer.thread, NULL);
+    pthread_cond_destroy(&renderer.cond);
+    renderer.started = 0;
+}

@@ -1,0 +1,543 @@
+/* deflate_runs.c: the raster-row zlib encoder (deflate_runs.h).
+ *
+ * Two passes. The first walks the input once and, at each position, measures
+ * the match with the previous pixel (distance `pixel`) and with the row above
+ * (distance `period`), taking the longer if it is at least 3 bytes and a
+ * literal otherwise (greedy). Tokens are kept as 32-bit words and counted per
+ * symbol. The second pass builds length-limited Huffman codes from the counts
+ * (RFC 1951's 15 bits for literals/lengths and distances, 7 for the code
+ * length code) and writes one final dynamic block, then the Adler-32.
+ */
+#include "deflate_runs.h"
+
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KS__MIN_MATCH 3
+#define KS__MAX_MATCH 258
+#define KS__WINDOW 32768
+#define KS__LITLEN_SYMS 286
+#define KS__DIST_SYMS 30
+#define KS__CODELEN_SYMS 19
+#define KS__END_OF_BLOCK 256
+
+/* A token: a literal byte (bit 31 clear), or a match (bit 31 set) whose
+ * length is in bits 0..8 and whose distance minus one is in bits 9..23. */
+#define KS__MATCH 0x80000000u
+#define KS__TOKEN(length, dist) (KS__MATCH | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
+
+/* Where a literal region looks for an earlier copy: the last position of each
+ * hash of the 4 bytes there. */
+#define KS__HASH_BITS 12
+
+static const uint16_t ks__length_base[29] = {
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+    35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t ks__length_extra[29] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t ks__dist_base[KS__DIST_SYMS] = {
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
+    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t ks__dist_extra[KS__DIST_SYMS] = {
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12,
+    12, 13, 13};
+static const uint8_t ks__codelen_order[KS__CODELEN_SYMS] = {
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+/* Symbol tables, filled once: the length code (index into ks__length_*) of
+ * each match length 3..258, and the distance code of (dist - 1) for dist
+ * 1..256 and of 256 + ((dist - 1) >> 7) above (zlib's layout: every code
+ * above 256 spans whole multiples of 128). */
+static uint8_t ks__length_sym[KS__MAX_MATCH + 1];
+static uint8_t ks__dist_sym[512];
+static pthread_once_t ks__tables_once = PTHREAD_ONCE_INIT;
+
+static unsigned ks__dist_code(size_t dist)
+{
+    unsigned code = 0;
+
+    while (code < KS__DIST_SYMS - 1 && ks__dist_base[code + 1] <= dist)
+        code++;
+    return code;
+}
+
+static void ks__tables_init(void)
+{
+    unsigned code = 0;
+
+    for (unsigned length = KS__MIN_MATCH; length <= KS__MAX_MATCH; length++) {
+        while (code < 28 && ks__length_base[code + 1] <= length)
+            code++;
+        ks__length_sym[length] = (uint8_t)code;
+    }
+    for (unsigned d = 1; d <= 256; d++)
+        ks__dist_sym[d - 1] = (uint8_t)ks__dist_code(d);
+    for (unsigned k = 2; k < 256; k++)
+        ks__dist_sym[256 + k] = (uint8_t)ks__dist_code((size_t)k * 128 + 1);
+}
+
+static inline unsigned ks__dist_lookup(uint32_t dist_minus_1)
+{
+    return dist_minus_1 < 256 ? ks__dist_sym[dist_minus_1]
+                              : ks__dist_sym[256 + (dist_minus_1 >> 7)];
+}
+
+static inline uint32_t ks__hash4(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return (v * 0x9e3779b1u) >> (32 - KS__HASH_BITS);
+}
+
+/* n rounded up to a multiple of pixel (1..8; 4 for RGBA, without dividing). */
+static inline size_t ks__round_up(size_t n, unsigned pixel)
+{
+    if ((pixel & (pixel - 1)) == 0)
+        return (n + pixel - 1) & ~(size_t)(pixel - 1);
+    return (n + pixel - 1) / pixel * pixel;
+}
+
+/* How many bytes from a and b agree, up to max. */
+static inline size_t ks__match_length(const uint8_t *a, const uint8_t *b, size_t max)
+{
+    size_t n = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (n + 8 <= max) {
+        uint64_t x, y;
+        memcpy(&x, a + n, 8);
+        memcpy(&y, b + n, 8);
+        if (x != y)
+            return n + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+        n += 8;
+    }
+#endif
+    while (n < max && a[n] == b[n])
+        n++;
+    return n;
+}
+
+/* ---- Huffman codes ----------------------------------------------------------- */
+
+typedef struct {
+    uint32_t freq;
+    uint16_t sym;
+} ks__leaf_t;
+
+static int ks__leaf_cmp(const void *pa, const void *pb)
+{
+    const ks__leaf_t *a = pa, *b = pb;
+
+    if (a->freq != b->freq)
+        return a->freq < b->freq ? -1 : 1;
+    return a->sym < b->sym ? -1 : a->sym > b->sym;
+}
+
+/* Fills lens[0..count) with code lengths of at most limit bits for the
+ * frequencies freq[0..count) (count <= KS__LITLEN_SYMS). Symbols of
+ * frequency 0 get length 0. Fewer than two used symbols are padded with
+ * symbols of frequency 1, so the code is always complete. */
+static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, uint8_t *lens)
+{
+    ks__leaf_t leaves[KS__LITLEN_SYMS];
+    uint32_t weight[2 * KS__LITLEN_SYMS];
+    uint16_t parent[2 * KS__LITLEN_SYMS];
+    unsigned bl_count[16] = {0};
+    unsigned n = 0;
+
+    for (unsigned s = 0; s < count; s++)
+        if (freq[s] != 0)
+            n++;
+    for (unsigned s = 0; n < 2 && s < count; s++)
+        if (freq[s] == 0) {
+            freq[s] = 1;
+            n++;
+        }
+    n = 0;
+    for (unsigned s = 0; s < count; s++) {
+        lens[s] = 0;
+        if (freq[s] != 0)
+            leaves[n++] = (ks__leaf_t){freq[s], (uint16_t)s};
+    }
+    qsort(leaves, n, sizeof leaves[0], ks__leaf_cmp);
+
+    /* Huffman's tree by the two-queue method: leaves 0..n-1 in ascending
+     * weight, internal nodes n.. made in ascending weight too, so a node's
+     * parent always has a higher index than the node. */
+    for (unsigned i = 0; i < n; i++)
+        weight[i] = leaves[i].freq;
+    unsigned next_leaf = 0, next_node = n, made = n;
+    for (unsigned k = 0; k + 1 < n; k++) {
+        unsigned pick[2];
+        for (int j = 0; j < 2; j++) {
+            if (next_leaf < n && (next_node >= made || weight[next_leaf] <= weight[next_node]))
+                pick[j] = next_leaf++;
+            else
+                pick[j] = next_node++;
+        }
+        weight[made] = weight[pick[0]] + weight[pick[1]];
+        parent[pick[0]] = parent[pick[1]] = (uint16_t)made;
+        made++;
+    }
+
+    /* Depths, root (made - 1) first, counted per length with the deeper
+     * leaves cut to limit. That breaks the Kraft sum; it is restored by
+     * steps that each lower it by one unit of 2^-limit: drop a leaf from
+     * limit, and move one leaf from the longest shorter length down a level
+     * beside the dropped one (miniz's method). */
+    unsigned depth[2 * KS__LITLEN_SYMS];
+    depth[made - 1] = 0;
+    for (unsigned i = made - 1; i-- > 0;) {
+        depth[i] = depth[parent[i]] + 1;
+        if (i < n)
+            bl_count[depth[i] > limit ? limit : depth[i]]++;
+    }
+    uint32_t total = 0;
+    for (unsigned bits = 1; bits <= limit; bits++)
+        total += bl_count[bits] << (limit - bits);
+    while (total > (1u << limit)) {
+        bl_count[limit]--;
+        for (unsigned bits = limit - 1; bits > 0; bits--)
+            if (bl_count[bits] != 0) {
+                bl_count[bits]--;
+                bl_count[bits + 1] += 2;
+                break;
+            }
+        total--;
+    }
+
+    /* The longest codes go to the rarest symbols. */
+    unsigned i = 0;
+    for (unsigned bits = limit; bits >= 1; bits--)
+        for (unsigned k = 0; k < bl_count[bits]; k++)
+            lens[leaves[i++].sym] = (uint8_t)bits;
+}
+
+/* Canonical codes for lens, bit-reversed for deflate's LSB-first order. */
+static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *codes)
+{
+    unsigned bl_count[16] = {0}, next[16];
+    unsigned code = 0;
+
+    for (unsigned s = 0; s < count; s++)
+        bl_count[lens[s]]++;
+    bl_count[0] = 0;
+    for (unsigned bits = 1; bits < 16; bits++) {
+        code = (code + bl_count[bits - 1]) << 1;
+        next[bits] = code;
+    }
+    for (unsigned s = 0; s < count; s++) {
+        unsigned len = lens[s], c, r = 0;
+        if (len == 0)
+            continue;
+        c = next[len]++;
+        for (unsigned b = 0; b < len; b++, c >>= 1)
+            r = (r << 1) | (c & 1);
+        codes[s] = (uint16_t)r;
+    }
+}
+
+/* ---- bit output -------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *out;
+    uint64_t acc;
+    unsigned count;    /* bits in acc, always < 32 between calls */
+} ks__bits_t;
+
+/* Appends the n (<= 32) low bits of bits. */
+static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+{
+    w->acc |= (uint64_t)bits << w->count;
+    w->count += n;
+    if (w->count >= 32) {
+        uint32_t word = (uint32_t)w->acc;
+        w->out[0] = (uint8_t)word;
+        w->out[1] = (uint8_t)(word >> 8);
+        w->out[2] = (uint8_t)(word >> 16);
+        w->out[3] = (uint8_t)(word >> 24);
+        w->out += 4;
+        w->acc >>= 32;
+        w->count -= 32;
+    }
+}
+
+static void ks__flush(ks__bits_t *w)
+{
+    while (w->count > 0) {
+        *w->out++ = (uint8_t)w->acc;
+        w->acc >>= 8;
+        w->count = w->count > 8 ? w->count - 8 : 0;
+    }
+}
+
+/* ---- the block header ---------------------------------------------------------- */
+
+/* Run-length codes the literal/length and distance code lengths (RFC 1951
+ * 3.2.7) into syms (symbol | extra value << 8); returns how many. */
+static unsigned ks__codelen_runs(const uint8_t *lens, unsigned count, uint16_t *syms)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < count;) {
+        unsigned value = lens[i], run = 1;
+        while (i + run < count && lens[i + run] == value)
+            run++;
+        i += run;
+        if (value == 0) {
+            while (run >= 11) {
+                unsigned r = run > 138 ? 138 : run;
+                syms[n++] = (uint16_t)(18 | (r - 11) << 8);
+                run -= r;
+            }
+            if (run >= 3) {
+                syms[n++] = (uint16_t)(17 | (run - 3) << 8);
+                run = 0;
+            }
+        } else {
+            syms[n++] = (uint16_t)value;
+            run--;
+            while (run >= 3) {
+                unsigned r = run > 6 ? 6 : run;
+                syms[n++] = (uint16_t)(16 | (r - 3) << 8);
+                run -= r;
+            }
+        }
+        while (run-- > 0)
+            syms[n++] = (uint16_t)value;
+    }
+    return n;
+}
+
+/* ---- the encoder ------------------------------------------------------------- */
+
+/* Token lists up to this many entries are kept between calls (4 MiB). */
+#define KS__TOKENS_KEEP ((size_t)1 << 20)
+
+struct ks_deflate_runs_scratch {
+    uint32_t *tokens;
+    size_t capacity;
+    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* position + 1, 0: none */
+};
+
+ks_deflate_runs_scratch_t *ks_deflate_runs_scratch_new(void)
+{
+    return calloc(1, sizeof(ks_deflate_runs_scratch_t));
+}
+
+void ks_deflate_runs_scratch_free(ks_deflate_runs_scratch_t *scratch)
+{
+    if (scratch != NULL)
+        free(scratch->tokens);
+    free(scratch);
+}
+
+/* Makes room for at least want tokens. */
+static int ks__tokens_reserve(ks_deflate_runs_scratch_t *scratch, size_t want)
+{
+    if (want <= scratch->capacity)
+        return 1;
+    size_t capacity = scratch->capacity < 4096 ? 4096 : scratch->capacity;
+    while (capacity < want)
+        capacity *= 2;
+    uint32_t *grown = realloc(scratch->tokens, capacity * sizeof *grown);
+    if (grown == NULL)
+        return 0;
+    scratch->tokens = grown;
+    scratch->capacity = capacity;
+    return 1;
+}
+
+size_t ks_deflate_runs_bound(size_t len)
+{
+    /* zlib header and Adler-32, the block header (under 400 bytes), and at
+     * most 15 bits a literal. */
+    return 2 + 4 + 512 + len * 15 / 8 + 8;
+}
+
+size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, size_t len,
+                       size_t period, unsigned pixel, uint8_t *out)
+{
+    uint32_t litlen_freq[KS__LITLEN_SYMS] = {0}, dist_freq[KS__DIST_SYMS] = {0};
+    uint8_t lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
+    uint16_t litlen_codes[KS__LITLEN_SYMS], dist_codes[KS__DIST_SYMS];
+
+    if (pixel == 0 || pixel > 8)
+        return 0;
+    if (period <= pixel || period > KS__WINDOW)
+        period = 0;                          /* rows out of reach: runs only */
+    if (pthread_once(&ks__tables_once, ks__tables_init) != 0)
+        return 0;
+
+    /* Pass 1: tokens. Runs make them few: start with room for len / 16 and
+     * grow when needed. */
+    size_t count = 0;
+    if (!ks__tokens_reserve(scratch, len / 16 + 1024))
+        return 0;
+    uint32_t *tokens = scratch->tokens, *last = scratch->last;
+    memset(last, 0, sizeof scratch->last);
+    /* The row-above and earlier-copy matches are looked for only where a
+     * pixel starts (and at each row's filter byte): they nearly always start
+     * there, and inside a run of literals this skips three searches in four.
+     * The pixel-back match costs one compare and is tried everywhere.
+     * next_check is the next pixel start; row_start the current row's first
+     * byte. */
+    size_t next_check = 0, row_start = 0;
+    for (size_t i = 0; i < len;) {
+        size_t best = 0, dist = 0;
+        uint32_t token;
+        /* Most positions in a run of literals differ from the pixel before
+         * in their first byte already: test that before anything else. */
+        if (i < next_check && i >= pixel && in[i] != in[i - pixel]) {
+            token = in[i];
+            litlen_freq[in[i]]++;
+            i++;
+            goto store;
+        }
+        size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
+        if (i >= pixel && in[i] == in[i - pixel]) {
+            best = ks__match_length(in + i, in + i - pixel, max);
+            dist = pixel;
+        }
+        if (i < next_check && best < KS__MIN_MATCH) {
+            token = in[i];
+            litlen_freq[in[i]]++;
+            i++;
+            goto store;
+        }
+        if (i < next_check) {
+            /* a pixel-back match from the middle of a pixel: take it */
+        } else if (period != 0 && i >= period && best < max && in[i] == in[i - period]) {
+            size_t up = ks__match_length(in + i, in + i - period, max);
+            if (up > best) {
+                best = up;
+                dist = period;
+            }
+        }
+        /* Neither neighbour: an earlier copy of the next 4 bytes. */
+        if (best < KS__MIN_MATCH && max >= 4 && i >= next_check) {
+            uint32_t h = ks__hash4(in + i);
+            size_t candidate = last[h];
+            last[h] = (uint32_t)i + 1;
+            if (candidate != 0 && i - (candidate - 1) <= KS__WINDOW) {
+                size_t found = ks__match_length(in + i, in + candidate - 1, max);
+                if (found >= 4) {
+                    best = found;
+                    dist = i - (candidate - 1);
+                }
+            }
+        }
+        if (best >= KS__MIN_MATCH) {
+            token = KS__TOKEN(best, dist);
+            litlen_freq[257 + ks__length_sym[best]]++;
+            dist_freq[ks__dist_lookup((uint32_t)(dist - 1))]++;
+            i += best;
+            /* the first pixel start at or after i */
+            if (period == 0) {
+                next_check = ks__round_up(i, pixel);
+            } else {
+                while (i >= row_start + period)
+                    row_start += period;
+                size_t col = i - row_start;
+                next_check = col == 0 ? i : row_start + 1 + ks__round_up(col - 1, pixel);
+            }
+        } else {
+            token = in[i];
+            litlen_freq[in[i]]++;
+            next_check = period != 0 && i == row_start ? i + 1 : i + pixel;
+            i++;
+            if (period != 0 && next_check >= row_start + period)
+                row_start += period;
+        }
+    store:
+        if (count == scratch->capacity) {
+            if (!ks__tokens_reserve(scratch, count + 1))
+                return 0;
+            tokens = scratch->tokens;
+        }
+        tokens[count++] = token;
+    }
+    litlen_freq[KS__END_OF_BLOCK] = 1;
+
+    /* Pass 2: codes, header, tokens. */
+    ks__huffman_lengths(litlen_freq, KS__LITLEN_SYMS, 15, lens);
+    ks__huffman_lengths(dist_freq, KS__DIST_SYMS, 15, lens + KS__LITLEN_SYMS);
+    unsigned hlit = KS__LITLEN_SYMS, hdist = KS__DIST_SYMS;
+    while (hlit > 257 && lens[hlit - 1] == 0)
+        hlit--;
+    while (hdist > 1 && lens[KS__LITLEN_SYMS + hdist - 1] == 0)
+        hdist--;
+    ks__huffman_codes(lens, KS__LITLEN_SYMS, litlen_codes);
+    ks__huffman_codes(lens + KS__LITLEN_SYMS, KS__DIST_SYMS, dist_codes);
+
+    uint8_t all_lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
+    memcpy(all_lens, lens, hlit);
+    memcpy(all_lens + hlit, lens + KS__LITLEN_SYMS, hdist);
+    uint16_t runs[KS__LITLEN_SYMS + KS__DIST_SYMS];
+    unsigned run_count = ks__codelen_runs(all_lens, hlit + hdist, runs);
+    uint32_t codelen_freq[KS__CODELEN_SYMS] = {0};
+    uint8_t codelen_lens[KS__CODELEN_SYMS];
+    uint16_t codelen_codes[KS__CODELEN_SYMS];
+    for (unsigned k = 0; k < run_count; k++)
+        codelen_freq[runs[k] & 0xff]++;
+    ks__huffman_lengths(codelen_freq, KS__CODELEN_SYMS, 7, codelen_lens);
+    ks__huffman_codes(codelen_lens, KS__CODELEN_SYMS, codelen_codes);
+    unsigned hclen = KS__CODELEN_SYMS;
+    while (hclen > 4 && codelen_lens[ks__codelen_order[hclen - 1]] == 0)
+        hclen--;
+
+    out[0] = 0x78;                          /* deflate, 32 KiB window */
+    out[1] = 0x01;                          /* fastest; (0x7801 % 31) == 0 */
+    ks__bits_t w = {out + 2, 0, 0};
+    ks__put(&w, 1, 1);                      /* BFINAL */
+    ks__put(&w, 2, 2);                      /* dynamic Huffman */
+    ks__put(&w, hlit - 257, 5);
+    ks__put(&w, hdist - 1, 5);
+    ks__put(&w, hclen - 4, 4);
+    for (unsigned k = 0; k < hclen; k++)
+        ks__put(&w, codelen_lens[ks__codelen_order[k]], 3);
+    for (unsigned k = 0; k < run_count; k++) {
+        unsigned sym = runs[k] & 0xff, extra = runs[k] >> 8;
+        ks__put(&w, codelen_codes[sym], codelen_lens[sym]);
+        if (sym == 16)
+            ks__put(&w, extra, 2);
+        else if (sym == 17)
+            ks__put(&w, extra, 3);
+        else if (sym == 18)
+            ks__put(&w, extra, 7);
+    }
+
+    for (size_t k = 0; k < count; k++) {
+        uint32_t token = tokens[k];
+        if (!(token & KS__MATCH)) {
+            ks__put(&w, litlen_codes[token], lens[token]);
+            continue;
+        }
+        unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
+        ks__put(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
+                lens[sym] + ks__length_extra[code]);
+        uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
+        unsigned dcode = ks__dist_lookup(dist_minus_1);
+        unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
+        ks__put(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
+                dlen + ks__dist_extra[dcode]);
+    }
+    ks__put(&w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
+    ks__flush(&w);
+    if (scratch->capacity > KS__TOKENS_KEEP) {
+        free(scratch->tokens);
+        scratch->tokens = NULL;
+        scratch->capacity = 0;
+    }
+
+    uint32_t adler = libdeflate_adler32(1, in, len);
+    uint8_t *p = w.out;
+    p[0] = (uint8_t)(adler >> 24);
+    p[1] = (uint8_t)(adler >> 16);
+    p[2] = (uint8_t)(adler >> 8);
+    p[3] = (uint8_t)adler;
+    return (size_t)(p + 4 - out);
+}
