@@ -14,7 +14,8 @@
  * operations: op_catalog.c (categories and items), op_avatar.c (avatars as a
  * whole), op_outfit.c (what a member wears, try-on), op_inventory.c (what a
  * member owns), op_album.c (scenes and album photos), op_cluster.c (image
- * servers).
+ * servers), op_system.c (GetSystemStatus: the database pool, image servers,
+ * counts).
  */
 #ifndef KS_API_H
 #define KS_API_H
@@ -102,9 +103,12 @@ static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
     return (ks_api_ctx_t *)soap->user;
 }
 
-/* server.c: serves in conf->mode until SIGTERM/SIGINT. Returns the exit
- * status. */
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool);
+/* Reloads what may change while serving (on SIGHUP); err says why not. */
+typedef ks_rc (*ks_api_reload_fn)(ks_db_pool_t *pool, ks_err_t *err);
+
+/* server.c: serves in conf->mode until SIGTERM/SIGINT, calling reload (in
+ * the transport's main thread) on SIGHUP. Returns the exit status. */
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload);
 
 /* server.c, for the transports. A worker's gSOAP context: ks_api_worker_new
  * configures it and its ctx (database session, HTTP client); the transport
@@ -112,9 +116,15 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool);
 struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool,
                                ks_api_ctx_t *ctx);
 void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx);
+/* A worker with no request to serve calls this at least every
+ * KS_IDLE_CHECK_S seconds: its database session lets go of the connections
+ * to servers a reload removed. */
+#define KS_IDLE_CHECK_S 1
+void ks_api_worker_idle(ks_api_ctx_t *ctx);
 /* Serves the request in ctx (head, body) and writes the answer through
- * soap->fsend. *keep_alive counts the requests the connection may still
- * serve (start at max_keep_alive + 1); it is 0 afterwards when the
+ * soap->fsend; the request is a database call of its own
+ * (ks_db_session_begin). *keep_alive counts the requests the connection may
+ * still serve (start at max_keep_alive + 1); it is 0 afterwards when the
  * connection must close. */
 void ks_api_serve_request(struct soap *soap, int *keep_alive);
 /* The SOAP fault body (a Client fault with the KisekaeFault detail) for a
@@ -127,6 +137,11 @@ void ks_api_refuse(struct soap *soap, int status, const char *code, const char *
  * lines joined by CRLF, or NULL) are added. Returns SOAP_OK or the error. */
 int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
                       const char *extra_headers, const char *body, size_t length);
+
+/* The transport's main thread calls this each time it wakes (a signal cuts
+ * its wait short, and it waits a second at most): it runs the reload a
+ * SIGHUP asked for, in that thread. */
+void ks_api_reload_if_asked(void);
 
 /* standalone.c and fastcgi.c: serve until stop is set (by a signal). */
 int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,

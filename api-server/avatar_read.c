@@ -248,10 +248,13 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return rc;
     rc = read_view(ctx, conn, user_id, out);
-    /* A replica that is behind the version the caller has seen: ask the master. */
+    /* The server that answered (or, after a failover within the call, one of
+     * them) is behind the version the caller has seen: read again from the
+     * master, through the same connection (the pool sends the call's reads
+     * there now, and counts them as the master's reads). */
     if (min_version && (rc == KS_NOTFOUND || (rc == KS_OK && out->member.version < min_version))) {
-        if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) == KS_OK)
-            rc = read_view(ctx, conn, user_id, out);
+        ks_db_use_master(ctx->db);
+        rc = read_view(ctx, conn, user_id, out);
     }
     if (rc == KS_OK && min_version && out->member.version < min_version)
         rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no version %u yet (it is at %u)",

@@ -15,16 +15,29 @@
  * nginx should not keep FastCGI connections open (no fastcgi_keep_conn): a
  * kept connection pins a worker thread while it is idle.
  *
- * Stopping: the listening socket is shut down, so accept() fails in every
- * idle worker; busy workers finish their request first.
+ * Waiting for a request: each worker waits on the (non-blocking) listening
+ * socket through an epoll descriptor of its own with EPOLLEXCLUSIVE, so a
+ * new connection wakes one worker rather than all, and a worker that lost
+ * the race to accept() gets EAGAIN instead of blocking. The wait lasts at
+ * most KS_IDLE_CHECK_S: an idle worker then calls ks_api_worker_idle (its
+ * database session drops connections to servers a reload removed) and
+ * looks whether it must stop.
+ *
+ * Signals: the main thread takes them (workers block them) and wakes at
+ * least every 200 ms: it runs a reload SIGHUP asked for
+ * (ks_api_reload_if_asked), and on SIGTERM shuts the listening socket down;
+ * idle workers stop within KS_IDLE_CHECK_S, busy ones finish their request
+ * first.
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +51,7 @@
 typedef struct {
     const ks_api_conf_t *conf;
     int listen_fd;
+    int epfd;                    /* waits for the listening socket (EPOLLEXCLUSIVE) */
     volatile int *stopping;
     FCGX_Request request;
     struct soap *soap;
@@ -160,9 +174,17 @@ static void handle(fcgi_worker_t *w)
     ks_api_serve_request(w->soap, &keep_alive);
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *worker_main(void *arg)
 {
     fcgi_worker_t *w = arg;
+    long long last_call_ms = now_ms();
     sigset_t block;
 
     sigemptyset(&block);
@@ -171,10 +193,28 @@ static void *worker_main(void *arg)
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     while (!*w->stopping) {
-        int rc = FCGX_Accept_r(&w->request);
+        struct epoll_event event;
+        int ready = epoll_wait(w->epfd, &event, 1, KS_IDLE_CHECK_S * 1000), rc;
+
+        if (*w->stopping)
+            break;
+        if (now_ms() - last_call_ms >= KS_IDLE_CHECK_S * 1000) {
+            ks_api_worker_idle(&w->ctx);     /* no request for a while */
+            last_call_ms = now_ms();
+        }
+        if (ready <= 0) {
+            if (ready < 0 && errno != EINTR) {
+                ks_log_error("epoll_wait() failed (%d: %s)", errno, strerror(errno));
+                usleep(100 * 1000);
+            }
+            continue;
+        }
+        rc = FCGX_Accept_r(&w->request);
         if (rc < 0) {
             if (*w->stopping)
                 break;
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+                continue;                    /* another worker took the connection */
             ks_log_error("FCGX_Accept_r() failed (%d: %s)", -rc,
                          rc > -1000 ? strerror(-rc) : "libfcgi error");
             usleep(100 * 1000);              /* EMFILE and the like: do not spin */
@@ -182,6 +222,7 @@ static void *worker_main(void *arg)
         }
         handle(w);
         FCGX_Finish_r(&w->request);
+        last_call_ms = now_ms();
         if (w->body.cap > KS_FCGI_BODY_KEEP) {
             ks_buf_free(&w->body);
             ks_buf_init(&w->body, w->conf->max_request_bytes);
@@ -212,6 +253,9 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
         ks_log_error("%s", err.msg);
         return 1;
     }
+    /* Workers wait in epoll, then accept() without blocking (a connection
+     * accept()ed is blocking again: Linux does not pass O_NONBLOCK on). */
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     workers = calloc((size_t)conf->workers, sizeof *workers);
     if (!workers) {
         ks_log_error("out of memory for %d workers", conf->workers);
@@ -220,11 +264,19 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
     }
     for (int i = 0; i < conf->workers; i++) {
         fcgi_worker_t *w = &workers[i];
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
         w->conf = conf;
         w->listen_fd = listen_fd;
         w->stopping = &stopping;
         ks_buf_init(&w->head, conf->max_header_bytes);
         ks_buf_init(&w->body, conf->max_request_bytes);
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (w->epfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+            ks_log_error("epoll_create1()/epoll_ctl() failed for worker %d (%d: %s)", i, errno,
+                         strerror(errno));
+            status = 1;
+            break;
+        }
         w->soap = ks_api_worker_new(conf, pool, &w->ctx);
         if (!w->soap || FCGX_InitRequest(&w->request, listen_fd, 0) != 0) {
             ks_log_error("out of memory for worker %d", i);
@@ -246,8 +298,10 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
     while (!status && !*stop) {
         struct timespec tick = {0, 200 * 1000 * 1000};
         nanosleep(&tick, NULL);              /* a signal cuts it short */
+        ks_api_reload_if_asked();
     }
-    /* accept() fails in every idle worker once the socket is shut down. */
+    /* Idle workers see stopping within KS_IDLE_CHECK_S; the shutdown wakes
+     * one of them at once. */
     stopping = 1;
     shutdown(listen_fd, SHUT_RDWR);
     for (int i = 0; i < started; i++)
@@ -257,6 +311,8 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
             ks_api_worker_free(workers[i].soap, &workers[i].ctx);
         ks_buf_free(&workers[i].head);
         ks_buf_free(&workers[i].body);
+        if (workers[i].epfd > 0)
+            close(workers[i].epfd);
     }
     close(listen_fd);
     ks_net_unlink(conf->listen);

@@ -8,6 +8,9 @@
  *                                       secret is read from the first line of stdin
  *   kisekae-api -c FILE --check         validate the configuration
  *
+ * SIGHUP reads the file again and applies its database pool options (db_*)
+ * at once when the whole file is valid; SIGTERM stops the server.
+ *
  * The options table below is the reference of kisekae-api.conf (the commented
  * sample is api-server/kisekae-api.conf.sample).
  */
@@ -23,7 +26,6 @@
 static ks_rc parse_db_master(void *conf, const char *value, ks_err_t *err)
 {
     ks_db_node_conf_t *m = &((ks_api_conf_t *)conf)->db.master;
-    m->weight = 0;
     return ks_config_parse_hostport(value, m->host, sizeof m->host, &m->port, err);
 }
 
@@ -148,12 +150,17 @@ static const ks_cfg_option_t options[] = {
     OPT("avatar_cache_entries", KS_CFG_INT, 0, 10000000, "16384", avatar_cache_entries,
         "members whose avatar view is kept"),
     CUSTOM("db_master", "127.0.0.1:17030", parse_db_master, "host:port of the master"),
+    OPT("db_master_read_weight", KS_CFG_INT, 0, 1000, "0", db.master.weight, "master's share of the reads (0: only when no replica is healthy)"),
     CUSTOM("db_replica", NULL, parse_db_replica, "host:port [weight] of a replica (repeat)"),
     OPT("db_name", KS_CFG_STRING, 0, 64, "kisekae", db.name, "database name"),
     OPT("db_user", KS_CFG_STRING, 0, 64, "kisekae", db.user, "database user"),
     OPT("db_password", KS_CFG_STRING, 0, 128, "", db.password, "database password"),
-    OPT("db_connect_timeout", KS_CFG_INT, 1, 60, "2", db.connect_timeout_s, "seconds to connect"),
-    OPT("db_read_timeout", KS_CFG_INT, 1, 600, "10", db.read_timeout_s, "seconds to wait for a query"),
+    OPT("db_connect_timeout", KS_CFG_INT, 1, 60, "2", db.connect_timeout_s, "seconds to connect to a database server"),
+    OPT("db_read_timeout", KS_CFG_INT, 1, 600, "10", db.read_timeout_s, "seconds to wait for a query's answer"),
+    OPT("db_write_timeout", KS_CFG_INT, 1, 600, "10", db.write_timeout_s, "seconds to send a query"),
+    OPT("db_max_lag_s", KS_CFG_INT, 0, 86400, "5", db.max_lag_s, "seconds a replica may lag before it is shunned"),
+    OPT("db_health_interval_ms", KS_CFG_INT, 100, 600000, "1000", db.health_interval_ms, "milliseconds between health checks of the servers"),
+    OPT("db_health_timeout_s", KS_CFG_INT, 1, 60, "1", db.health_timeout_s, "seconds a health check waits (connect, read, write)"),
     CUSTOM("image_server", NULL, parse_image_server, "NAME INTERNAL_URL PUBLIC_URL [WEIGHT] (repeat)"),
     OPT("cluster_secret", KS_CFG_STRING, 0, 128, "", cluster_secret, "secret shared with image servers"),
     OPT("image_timeout", KS_CFG_INT, 1, 600, "10", image_timeout_s, "seconds to wait for an image server"),
@@ -179,7 +186,8 @@ static void usage(FILE *out)
             "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE | --check]\n"
             "\n"
             "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
-            "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`).\n"
+            "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`). SIGHUP\n"
+            "reloads the file's database pool options (db_*) without a restart.\n"
             "  -c FILE                 configuration file (see kisekae-api.conf.sample)\n"
             "  -o NAME=VALUE           override one option of the file\n"
             "  --migrate               apply the pending database migrations and exit\n"
@@ -192,12 +200,55 @@ static void usage(FILE *out)
         ks_config_print_help(options);
 }
 
+/* The command line's -c and -o, kept for a reload. */
+static const char *config_path;
+static const char *overrides[32];
+static int override_count;
+
+/* Reads the configuration file, then the -o overrides, into conf. */
+static ks_rc load_conf(ks_api_conf_t *conf, ks_err_t *err)
+{
+    ks_rc rc;
+
+    memset(conf, 0, sizeof *conf);
+    if ((rc = ks_config_load(config_path, options, conf, err)) != KS_OK)
+        return rc;
+    for (int i = 0; i < override_count; i++) {
+        char name[64];
+        const char *eq = strchr(overrides[i], '=');
+        ks_err_t why;
+        if (!eq || (size_t)(eq - overrides[i]) >= sizeof name)
+            return ks_err(err, KS_INVALID, "-o needs NAME=VALUE, not \"%s\"", overrides[i]);
+        snprintf(name, sizeof name, "%.*s", (int)(eq - overrides[i]), overrides[i]);
+        if ((rc = ks_config_set(options, conf, name, eq + 1, &why)) != KS_OK)
+            return ks_err(err, rc, "-o %s: %s", overrides[i], why.msg);
+    }
+    if ((rc = check_conf(conf, err)) != KS_OK)
+        return rc;
+    return ks_db_conf_check(&conf->db, err);
+}
+
+/* SIGHUP: the file is read again; if it is valid, its database pool options
+ * take effect at once (the others need a restart). */
+static ks_rc reload_pool(ks_db_pool_t *pool, ks_err_t *err)
+{
+    ks_api_conf_t *fresh = malloc(sizeof *fresh);
+    ks_rc rc;
+
+    if (!fresh)
+        return ks_err(err, KS_NOMEM, "out of memory to reload the configuration");
+    rc = load_conf(fresh, err);
+    if (rc == KS_OK)
+        rc = ks_db_pool_reconfigure(pool, &fresh->db, err);
+    free(fresh);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static ks_api_conf_t conf;
-    const char *config_path = NULL, *client_name = NULL, *client_role = NULL;
-    const char *overrides[32];
-    int override_count = 0, migrate = 0, check = 0, status;
+    const char *client_name = NULL, *client_role = NULL;
+    int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
     ks_err_t err;
     int level;
@@ -223,24 +274,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (ks_config_load(config_path, options, &conf, &err) != KS_OK) {
-        fprintf(stderr, "kisekae-api: %s\n", err.msg);
-        return 1;
-    }
-    for (int i = 0; i < override_count; i++) {
-        char name[64];
-        const char *eq = strchr(overrides[i], '=');
-        if (!eq || (size_t)(eq - overrides[i]) >= sizeof name) {
-            fprintf(stderr, "kisekae-api: -o needs NAME=VALUE, not \"%s\"\n", overrides[i]);
-            return 2;
-        }
-        snprintf(name, sizeof name, "%.*s", (int)(eq - overrides[i]), overrides[i]);
-        if (ks_config_set(options, &conf, name, eq + 1, &err) != KS_OK) {
-            fprintf(stderr, "kisekae-api: -o %s: %s\n", overrides[i], err.msg);
-            return 1;
-        }
-    }
-    if (check_conf(&conf, &err) != KS_OK) {
+    if (load_conf(&conf, &err) != KS_OK) {
         fprintf(stderr, "kisekae-api: %s\n", err.msg);
         return 1;
     }
@@ -287,11 +321,14 @@ int main(int argc, char **argv)
         if (ks_register_image_servers(pool, &conf, &err) != KS_OK) {
             ks_log_error("registering image servers: %s", err.msg);
             status = 1;
+        } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
+            ks_log_error("%s", err.msg);
+            status = 1;
         } else if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
             ks_log_error("starting the renderer: %s", err.msg);
             status = 1;
         } else {
-            status = ks_api_serve(&conf, pool);
+            status = ks_api_serve(&conf, pool, reload_pool);
             ks_renderer_stop();
         }
     }

@@ -186,6 +186,7 @@ static void *renderer_main(void *arg)
         renderer.woken = 0;
         pthread_mutex_unlock(&renderer.lock);
         while (claimed && done < renderer.conf->render_batch) {
+            ks_db_session_begin(ctx.db);      /* each job is a database call of its own */
             render_next(soap, &claimed);
             soap_destroy(soap);
             soap_end(soap);

@@ -14,6 +14,15 @@
  * client's socket (gSOAP writes an HTTP status line because soap->socket is
  * valid) or to the FastCGI stream (gSOAP writes a CGI "Status:" line, as
  * ks_api_http_reply does when ctx->cgi is set).
+ *
+ * Each request is one database call (ks_db_session_begin, here, once the
+ * request has arrived whole: never before a keep-alive wait, which may
+ * outlast a change of the pool): its reads go to one server, and to the
+ * master once it wrote. Signals only set flags: SIGTERM/SIGINT stop the
+ * transport's main thread, and SIGHUP has that same thread, when it next
+ * wakes, call the reload function (main.c: the pool's new configuration).
+ * Workers adopt a new pool configuration at their next request; idle ones
+ * within KS_IDLE_CHECK_S (the transports call ks_api_worker_idle).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -260,6 +269,8 @@ void ks_api_serve_request(struct soap *soap, int *keep_alive)
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_rc rc;
 
+    /* Each request is a database call of its own, begun once it arrived. */
+    ks_db_session_begin(ctx->db);
     soap_begin(soap);
     /* The request is all gSOAP may read: nothing of an earlier one lingers. */
     soap->bufidx = soap->buflen = 0;
@@ -339,6 +350,12 @@ struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks
     return soap;
 }
 
+void ks_api_worker_idle(ks_api_ctx_t *ctx)
+{
+    /* let go of connections to database servers no longer configured */
+    ks_db_session_begin(ctx->db);
+}
+
 void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx)
 {
     if (soap) {
@@ -353,22 +370,46 @@ void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx)
 
 /* ---- start ---------------------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
+static ks_db_pool_t *serving_pool;
+static ks_api_reload_fn serving_reload;
 
 static void on_stop(int sig)
 {
     stop_requested = sig;
 }
 
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool)
+static void on_reload(int sig)
+{
+    reload_requested = sig;
+}
+
+void ks_api_reload_if_asked(void)
+{
+    ks_err_t err;
+
+    if (!reload_requested)
+        return;
+    reload_requested = 0;
+    ks_log_info("SIGHUP: reloading the database pool configuration");
+    if (serving_reload && serving_reload(serving_pool, &err) != KS_OK)
+        ks_log_error("SIGHUP: the configuration was not reloaded, the old one stays: %s", err.msg);
+}
+
+int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
     struct sigaction sa = {0};
     ks_err_t err;
     int status;
 
+    serving_pool = pool;
+    serving_reload = reload;
+    /* No SA_RESTART: a signal cuts the main thread's wait short. */
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_reload;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (ks_avatar_cache_init(conf, &err) != KS_OK) {
         ks_log_error("%s", err.msg);

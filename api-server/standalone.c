@@ -32,6 +32,12 @@
  * A connection closed after an answer is shut down for writing and drained
  * for a moment ("lingering close"), so a client still sending a body it was
  * refused for reads the answer instead of a reset.
+ *
+ * Signals: the loop thread is the one that takes them (workers block them);
+ * it wakes at least once a second, stops when asked and runs a reload that
+ * SIGHUP asked for (ks_api_reload_if_asked). A worker that waited
+ * KS_IDLE_CHECK_S for work calls ks_api_worker_idle, so its database
+ * session drops the connections to servers the reload removed.
  */
 #define _GNU_SOURCE                     /* accept4() */
 #include <errno.h>
@@ -847,15 +853,25 @@ static void *worker_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     for (;;) {
         if (!c) {
+            struct timespec deadline;
+            int idle = 0;
+
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_sec += KS_IDLE_CHECK_S;
             pthread_mutex_lock(&loop->lock);
             loop->idle_workers++;
-            while (!loop->work_head && !loop->stopping)
-                pthread_cond_wait(&loop->work_ready, &loop->lock);
+            while (!loop->work_head && !loop->stopping && !idle)
+                idle = pthread_cond_timedwait(&loop->work_ready, &loop->lock, &deadline) ==
+                       ETIMEDOUT;
             loop->idle_workers--;
             c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
             if (c)
                 atomic_fetch_sub(&loop->work_count, 1);
             pthread_mutex_unlock(&loop->lock);
+            if (!c && idle && !loop->stopping) {
+                ks_api_worker_idle(&w->ctx);     /* no request for a while */
+                continue;
+            }
             if (!c)
                 break;
         }
@@ -908,6 +924,7 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
 {
     loop_t loop_storage = {0}, *loop = &loop_storage;
     struct epoll_event events[KS_EVENTS], ev = {.events = EPOLLIN};
+    pthread_condattr_t cond_attr;
     int status = 0, started = 0;
     ks_err_t err;
 
@@ -918,7 +935,11 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
     loop->listen_fd = loop->epfd = loop->wake_fd = -1;
     loop->slot_count = fit_connections(conf);
     pthread_mutex_init(&loop->lock, NULL);
-    pthread_cond_init(&loop->work_ready, NULL);
+    /* Idle workers wait with a deadline (KS_IDLE_CHECK_S) on this clock. */
+    pthread_condattr_init(&cond_attr);
+    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&loop->work_ready, &cond_attr);
+    pthread_condattr_destroy(&cond_attr);
 
     if (ks_net_listen(conf->listen, 1024, &loop->listen_fd, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
@@ -963,13 +984,14 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
                 conf->workers, loop->slot_count);
 
     while (!*stop) {
-        int n = epoll_wait(loop->epfd, events, KS_EVENTS, 1000);
+        int n = epoll_wait(loop->epfd, events, KS_EVENTS, 1000);   /* a signal cuts it short */
         long long now;
         if (n < 0 && errno != EINTR) {
             ks_log_error("epoll_wait() failed (%d: %s)", errno, strerror(errno));
             status = 1;
             break;
         }
+        ks_api_reload_if_asked();
         for (int i = 0; i < n; i++) {
             uint64_t tag = events[i].data.u64;
             if (tag == KS_TAG_LISTEN) {

@@ -1,6 +1,9 @@
 /* store.h: reads and writes of the avatar database that several operations
- * share. Every function takes the connection to use (master or replica: the
- * caller decides), writes its error into ctx->err and returns a ks_rc. */
+ * share. Every function takes the connection to use, writes its error into
+ * ctx->err and returns a ks_rc. The caller decides: a read connection
+ * (ks_db_reader) runs each statement on the server serving the call's reads
+ * and, when that server fails, on another; the master's (ks_db_master) is
+ * for writes and transactions, and never retried. */
 #ifndef KS_API_STORE_H
 #define KS_API_STORE_H
 

@@ -178,7 +178,7 @@ ks_rc ks_config_load(const char *path, const ks_cfg_option_t *table, void *conf,
 void ks_config_print_help(const ks_cfg_option_t *table)
 {
     for (const ks_cfg_option_t *o = table; o->name; o++)
-        printf("  %-20s %-28s %s\n", o->name, o->default_value ? o->default_value : "(none)",
+        printf("  %-22s %-28s %s\n", o->name, o->default_value ? o->default_value : "(none)",
                o->help ? o->help : "");
 }
 

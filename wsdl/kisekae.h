@@ -441,3 +441,58 @@ int ks__ChangeOutfit(
     int __sizeremove 0,
     int *remove 0,
     struct ks__ChangeOutfitResponse *response);
+
+/* ---- GetSystemStatus (admin) ------------------------------------------------ */
+
+//gsoap ks service method-action: GetSystemStatus urn:kisekae:v1#GetSystemStatus
+//gsoap ks service method-fault:  GetSystemStatus ks__KisekaeFault
+
+/* One server of the database pool, as the API server that answers sees it
+ * (each API server has its own pool and counters). state: healthy; shunned
+ * (it answers, but its replication is stopped, broken or lags more than
+ * maxLagSeconds); down (it does not answer); pending (not checked yet). */
+struct ks__SystemDbServer {
+    char *role 1;                       /* master | replica */
+    char *address 1;                    /* host:port */
+    int weight 1;                       /* share of the reads */
+    char *state 1;
+    int *lagSeconds 0;                  /* Seconds_Behind_Master; absent for the master or when unknown */
+    LONG64 readsServed 1;               /* read statements it answered since the API server started */
+    char *reason 0;                     /* why it is not healthy */
+};
+
+/* A row of image_servers. */
+struct ks__SystemImageServer {
+    int id 1;
+    char *name 1;
+    char *internalUrl 1;
+    char *publicUrl 1;
+    int weight 1;
+    char *mode 1;                       /* active | draining | down */
+    int memberCount 1;
+    time_t *lastHeartbeat 0;
+    LONG64 *freeDiskBytes 0;
+};
+
+struct ks__SystemCounts {
+    LONG64 members 1;
+    LONG64 items 1;
+    LONG64 categories 1;
+};
+
+struct ks__GetSystemStatusResponse {
+    int poolGeneration 1;               /* 1, then +1 per configuration reload (SIGHUP) */
+    int maxLagSeconds 1;
+    int __sizedbServer 0;
+    struct ks__SystemDbServer *dbServer 0;   /* the master first */
+    int __sizeimageServer 0;
+    struct ks__SystemImageServer *imageServer 0;
+    struct ks__SystemCounts *counts 0;  /* absent when the database could not be read */
+    char *databaseError 0;              /* why imageServer and counts are missing */
+};
+
+/* admin: the health of the platform: the database pool (servers, their
+ * state, lag and reads served), the image servers, and counts of members,
+ * items and categories. */
+int ks__GetSystemStatus(
+    struct ks__GetSystemStatusResponse *response);
