@@ -23,7 +23,8 @@ typedef struct {
 } ks_avatar_view_t;
 
 /* Sets the view cache up from conf (avatar_cache_ms, avatar_cache_entries);
- * before the workers start. KS_NOMEM when it cannot. */
+ * before any thread that reads or forgets views starts (workers, renderer),
+ * and freed after they stopped. KS_NOMEM when it cannot. */
 ks_rc ks_avatar_cache_init(const ks_api_conf_t *conf, ks_err_t *err);
 void ks_avatar_cache_free(void);
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "avatar_read.h"
 #include "config.h"
 #include "log.h"
 
@@ -324,12 +325,19 @@ int main(int argc, char **argv)
         } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
-        } else if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
-            ks_log_error("starting the renderer: %s", err.msg);
+        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK) {
+            ks_log_error("%s", err.msg);
             status = 1;
         } else {
-            status = ks_api_serve(&conf, pool, reload_pool);
-            ks_renderer_stop();
+            /* The cache outlives the renderer, which forgets what it changes. */
+            if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the renderer: %s", err.msg);
+                status = 1;
+            } else {
+                status = ks_api_serve(&conf, pool, reload_pool);
+                ks_renderer_stop();
+            }
+            ks_avatar_cache_free();
         }
     }
     ks_db_pool_free(pool);

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
-#include "avatar_read.h"
 #include "embedded.h"
 #include "log.h"
 #include "xml_guard.h"
@@ -399,7 +398,6 @@ void ks_api_reload_if_asked(void)
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
     struct sigaction sa = {0};
-    ks_err_t err;
     int status;
 
     serving_pool = pool;
@@ -411,15 +409,10 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn
     sa.sa_handler = on_reload;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (ks_avatar_cache_init(conf, &err) != KS_OK) {
-        ks_log_error("%s", err.msg);
-        return 1;
-    }
     if (conf->mode == KS_API_FASTCGI)
         status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
     else
         status = ks_api_serve_standalone(conf, pool, &stop_requested);
-    ks_avatar_cache_free();
     if (stop_requested)
         ks_log_info("stopped (signal %d)", (int)stop_requested);
     return status;
