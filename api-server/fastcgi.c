@@ -300,8 +300,8 @@ int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
         nanosleep(&tick, NULL);              /* a signal cuts it short */
         ks_api_reload_if_asked();
     }
-    /* Idle workers see stopping within KS_IDLE_CHECK_S; the shutdown wakes
-     * one of them at once. */
+    /* Workers see stopping when the shutdown wakes them, or at the latest
+     * after KS_IDLE_CHECK_S. */
     stopping = 1;
     shutdown(listen_fd, SHUT_RDWR);
     for (int i = 0; i < started; i++)

@@ -854,7 +854,7 @@ static void *worker_main(void *arg)
     for (;;) {
         if (!c) {
             struct timespec deadline;
-            int idle = 0;
+            int idle = 0, stopping;
 
             clock_gettime(CLOCK_MONOTONIC, &deadline);
             deadline.tv_sec += KS_IDLE_CHECK_S;
@@ -864,11 +864,12 @@ static void *worker_main(void *arg)
                 idle = pthread_cond_timedwait(&loop->work_ready, &loop->lock, &deadline) ==
                        ETIMEDOUT;
             loop->idle_workers--;
-            c = loop->stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
+            stopping = loop->stopping;
+            c = stopping ? NULL : queue_pop(&loop->work_head, &loop->work_tail);
             if (c)
                 atomic_fetch_sub(&loop->work_count, 1);
             pthread_mutex_unlock(&loop->lock);
-            if (!c && idle && !loop->stopping) {
+            if (!c && idle && !stopping) {
                 ks_api_worker_idle(&w->ctx);     /* no request for a while */
                 continue;
             }
