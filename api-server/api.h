@@ -2,20 +2,25 @@
  * per-worker context every SOAP handler reaches through soap->user, and the
  * functions each module offers the others.
  *
- * Module map: main.c (command line, config table, start), server.c (HTTP
- * listener, worker pool, WSDL on GET), auth.c (HTTP Basic against
- * api_clients), fault.c (SOAP faults with stable codes), store.c (SQL the
- * operations share), image_client.c (calls to image servers), render.c
- * (composing avatars, and the background renderer of render_queue),
- * migrate.c (schema migrations, API credentials), and the SOAP operations:
- * op_catalog.c (categories and items), op_avatar.c (avatars as a whole),
- * op_outfit.c (what a member wears, try-on), op_inventory.c (what a member
- * owns), op_album.c (scenes and album photos), op_cluster.c (image servers),
- * op_system.c (GetSystemStatus: the database pool, image servers, counts).
+ * Module map: main.c (command line, config table, start), server.c (serving
+ * one request whatever the transport: SOAP, the WSDL and the plain GETs),
+ * standalone.c (the HTTP listener: an event loop and the worker pool),
+ * fastcgi.c (the same behind nginx), http_avatar.c (GET /avatar/...),
+ * avatar_read.c (the reads behind GetAvatar and the redirects), auth.c (HTTP
+ * Basic against api_clients), fault.c (SOAP faults with stable codes),
+ * store.c (SQL the operations share), image_client.c (calls to image
+ * servers), render.c (composing avatars, and the background renderer of
+ * render_queue), migrate.c (schema migrations, API credentials), and the SOAP
+ * operations: op_catalog.c (categories and items), op_avatar.c (avatars as a
+ * whole), op_outfit.c (what a member wears, try-on), op_inventory.c (what a
+ * member owns), op_album.c (scenes and album photos), op_cluster.c (image
+ * servers), op_system.c (GetSystemStatus: the database pool, image servers,
+ * counts).
  */
 #ifndef KS_API_H
 #define KS_API_H
 
+#include <signal.h>
 #include "soapH.h"
 #include "db_pool.h"
 #include "http_client.h"
@@ -30,12 +35,22 @@ typedef struct {
     int weight;
 } ks_api_image_server_conf_t;
 
+enum { KS_API_STANDALONE, KS_API_FASTCGI };
+
 typedef struct {
+    int mode;                       /* KS_API_STANDALONE or KS_API_FASTCGI */
     char listen[160];
     int workers;
-    size_t max_request_bytes;
+    size_t max_request_bytes;       /* a request's body */
+    size_t max_header_bytes;        /* its request line and header fields */
+    int max_xml_depth;
     int recv_timeout_s, send_timeout_s;
+    int keepalive_timeout_s;
     int max_keep_alive;
+    int max_connections;
+    size_t max_buffered_bytes;      /* all requests being received, together */
+    int avatar_cache_ms;            /* how long a member's avatar view is kept */
+    int avatar_cache_entries;
     ks_db_conf_t db;
     ks_api_image_server_conf_t image_servers[KS_IMAGE_SERVERS_MAX];
     int image_server_count;
@@ -70,11 +85,17 @@ typedef struct {
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
     unsigned roles;          /* the caller's roles, once ks_auth_require passed */
-    size_t (*frecv)(struct soap *, char *, size_t);   /* gSOAP's own receive */
-    int (*fparse)(struct soap *);                     /* gSOAP's HTTP header parser */
-    size_t received;         /* bytes the current request has received */
-    int body_known;          /* 1 once Content-Length is known */
-    size_t body_left;        /* bytes of the body not yet received */
+
+    /* The request being served, whole in memory (the transport received it):
+     * the HTTP header gSOAP reads, then the body. */
+    const char *head, *body;
+    size_t head_len, body_len;
+    size_t handed;           /* bytes of head and body given to gSOAP so far */
+    const char *scheme;      /* "http" or "https": how the client reached us */
+    int cgi;                 /* answers are CGI ("Status:"), not HTTP (FastCGI) */
+    char host[256];          /* its Host header when safe to echo, else "" */
+    int (*fparsehdr)(struct soap *, const char *, const char *);  /* gSOAP's own */
+    void *transport;         /* the transport's state for this worker */
 } ks_api_ctx_t;
 
 static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
@@ -85,9 +106,53 @@ static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
 /* Reloads what may change while serving (on SIGHUP); err says why not. */
 typedef ks_rc (*ks_api_reload_fn)(ks_db_pool_t *pool, ks_err_t *err);
 
-/* server.c: serves until SIGTERM/SIGINT, calling reload (in the accepting
- * thread) on SIGHUP. Returns the exit status. */
+/* server.c: serves in conf->mode until SIGTERM/SIGINT, calling reload (in
+ * the transport's main thread) on SIGHUP. Returns the exit status. */
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload);
+
+/* server.c, for the transports. A worker's gSOAP context: ks_api_worker_new
+ * configures it and its ctx (database session, HTTP client); the transport
+ * then sets soap->fsend (and soap->socket for standalone HTTP). */
+struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                               ks_api_ctx_t *ctx);
+void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx);
+/* A worker with no request to serve calls this at least every
+ * KS_IDLE_CHECK_S seconds: its database session lets go of the connections
+ * to servers a reload removed. */
+#define KS_IDLE_CHECK_S 1
+void ks_api_worker_idle(ks_api_ctx_t *ctx);
+/* Serves the request in ctx (head, body) and writes the answer through
+ * soap->fsend; the request is a database call of its own
+ * (ks_db_session_begin). *keep_alive counts the requests the connection may
+ * still serve (start at max_keep_alive + 1); it is 0 afterwards when the
+ * connection must close. */
+void ks_api_serve_request(struct soap *soap, int *keep_alive);
+/* The SOAP fault body (a Client fault with the KisekaeFault detail) for a
+ * request refused before gSOAP saw it; returns its length. */
+size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason);
+/* Refuses a request before it is served: a Client fault with code and
+ * reason, HTTP status status. */
+void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason);
+/* Answers with status, content_type and body; extra_headers ("Name: value"
+ * lines joined by CRLF, or NULL) are added. Returns SOAP_OK or the error. */
+int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
+                      const char *extra_headers, const char *body, size_t length);
+
+/* The transport's main thread calls this each time it wakes (a signal cuts
+ * its wait short, and it waits a second at most): it runs the reload a
+ * SIGHUP asked for, in that thread. */
+void ks_api_reload_if_asked(void);
+
+/* standalone.c and fastcgi.c: serve until stop is set (by a signal). */
+int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                            volatile sig_atomic_t *stop);
+int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
+                         volatile sig_atomic_t *stop);
+
+/* http_avatar.c: GET /avatar/{user_id}.png and /avatar/{user_id}/thumb.png
+ * (path is the request target): 302 to the member's current image, 404 with a
+ * reason for an unknown member or a bad id. */
+int ks_api_avatar_redirect(struct soap *soap, const char *path);
 
 /* fault.c: sets a SOAP fault whose detail carries code (one of the stable
  * codes of wsdl/kisekae.h) and the printf-style message; returns SOAP_FAULT

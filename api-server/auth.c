@@ -3,11 +3,11 @@
  * A verified client is remembered for KS_AUTH_TTL_S seconds (keyed by name and
  * a hash of the password it sent), so a busy client costs one table read per
  * period, not one per call; a changed or disabled credential takes effect
- * within that period.
+ * within that period. Each worker thread keeps its own cache: every request
+ * reads it, and a shared one behind a lock made the workers queue for it.
  */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,8 +25,7 @@ typedef struct {
     time_t expires;
 } auth_entry_t;
 
-static auth_entry_t auth_cache[KS_AUTH_CACHE_SLOTS];
-static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread auth_entry_t auth_cache[KS_AUTH_CACHE_SLOTS];
 
 static time_t now_s(void)
 {
@@ -148,11 +147,9 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     OPENSSL_cleanse(buf, sizeof buf);
 
     slot = slot_of(name);
-    pthread_mutex_lock(&auth_lock);
     e = &auth_cache[slot];
     if (strcmp(e->name, name) == 0 && strcmp(e->proof, proof) == 0 && e->expires > now_s())
         granted = e->roles;
-    pthread_mutex_unlock(&auth_lock);
 
     if (!granted) {
         ks_rc rc = verify(soap, name, password, &granted);
@@ -162,12 +159,10 @@ int ks_auth_require(struct soap *soap, unsigned roles)
             ks_log_info("authentication of API client \"%s\" failed", name);
             return unauthorized(soap, "wrong API credentials");
         }
-        pthread_mutex_lock(&auth_lock);
         snprintf(e->name, sizeof e->name, "%s", name);
         memcpy(e->proof, proof, sizeof e->proof);
         e->roles = granted;
         e->expires = now_s() + KS_AUTH_TTL_S;
-        pthread_mutex_unlock(&auth_lock);
     }
     if (!(granted & roles))
         return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);

@@ -1,6 +1,7 @@
 /* main.c: kisekae-api, the SOAP API server.
  *
- *   kisekae-api -c FILE                 serve (standalone HTTP)
+ *   kisekae-api -c FILE                 serve (standalone HTTP, or FastCGI
+ *                                       behind nginx with `mode fastcgi`)
  *   kisekae-api -c FILE --migrate       bring the database schema up to date
  *   kisekae-api -c FILE --add-client NAME ROLE
  *                                       create or update API credentials; the
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "avatar_read.h"
 #include "config.h"
 #include "log.h"
 
@@ -59,6 +61,18 @@ static ks_rc parse_image_server(void *conf, const char *value, ks_err_t *err)
     if (s->weight < 0 || s->weight > 1000)
         return ks_err(err, KS_INVALID, "image_server weight must be 0..1000");
     c->image_server_count++;
+    return KS_OK;
+}
+
+static ks_rc parse_mode(void *conf, const char *value, ks_err_t *err)
+{
+    ks_api_conf_t *c = conf;
+    if (strcmp(value, "standalone") == 0)
+        c->mode = KS_API_STANDALONE;
+    else if (strcmp(value, "fastcgi") == 0)
+        c->mode = KS_API_FASTCGI;
+    else
+        return ks_err(err, KS_INVALID, "mode must be standalone or fastcgi, not \"%s\"", value);
     return KS_OK;
 }
 
@@ -113,12 +127,29 @@ static ks_rc check_conf(const ks_api_conf_t *c, ks_err_t *err)
 #define CUSTOM(name, def, fn, help) {name, KS_CFG_CUSTOM, 0, 0, def, 0, fn, help}
 
 static const ks_cfg_option_t options[] = {
-    OPT("listen", KS_CFG_STRING, 0, 160, "127.0.0.1:17010", listen, "address:port of the HTTP listener"),
+    CUSTOM("mode", "standalone", parse_mode, "standalone (HTTP) or fastcgi (behind nginx)"),
+    OPT("listen", KS_CFG_STRING, 0, 160, "127.0.0.1:17010", listen,
+        "host:port (or unix:/path for fastcgi) to listen on"),
     OPT("workers", KS_CFG_INT, 1, 256, "8", workers, "worker threads"),
-    OPT("max_request_bytes", KS_CFG_SIZE, 1024, 1LL << 30, "16m", max_request_bytes, "largest request"),
-    OPT("recv_timeout", KS_CFG_INT, 1, 3600, "10", recv_timeout_s, "seconds to receive a request"),
+    OPT("max_request_bytes", KS_CFG_SIZE, 1024, 1LL << 30, "16m", max_request_bytes,
+        "largest request body"),
+    OPT("max_header_bytes", KS_CFG_SIZE, 1024, 1LL << 20, "16k", max_header_bytes,
+        "largest request line and header"),
+    OPT("max_xml_depth", KS_CFG_INT, 8, 1000, "32", max_xml_depth, "deepest XML nesting"),
+    OPT("recv_timeout", KS_CFG_INT, 1, 3600, "10", recv_timeout_s,
+        "seconds to receive a whole request, from its first byte"),
     OPT("send_timeout", KS_CFG_INT, 1, 3600, "10", send_timeout_s, "seconds to send an answer"),
+    OPT("keepalive_timeout", KS_CFG_INT, 1, 3600, "15", keepalive_timeout_s,
+        "seconds an idle keep-alive connection is kept"),
     OPT("max_keep_alive", KS_CFG_INT, 1, 1000000, "1000", max_keep_alive, "requests per connection"),
+    OPT("max_connections", KS_CFG_INT, 16, 1000000, "1024", max_connections,
+        "connections held at once (standalone)"),
+    OPT("max_buffered_bytes", KS_CFG_SIZE, 1LL << 20, 1LL << 40, "256m", max_buffered_bytes,
+        "memory for all requests being received (standalone)"),
+    OPT("avatar_cache_ms", KS_CFG_INT, 0, 60000, "1000", avatar_cache_ms,
+        "milliseconds GetAvatar may answer from memory (0: always ask the database)"),
+    OPT("avatar_cache_entries", KS_CFG_INT, 0, 10000000, "16384", avatar_cache_entries,
+        "members whose avatar view is kept"),
     CUSTOM("db_master", "127.0.0.1:17030", parse_db_master, "host:port of the master"),
     OPT("db_master_read_weight", KS_CFG_INT, 0, 1000, "0", db.master.weight, "master's share of the reads (0: only when no replica is healthy)"),
     CUSTOM("db_replica", NULL, parse_db_replica, "host:port [weight] of a replica (repeat)"),
@@ -155,8 +186,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE | --check]\n"
             "\n"
-            "The SOAP API server of kisekae. Without a mode it serves until SIGTERM;\n"
-            "SIGHUP reloads the file's database pool options (db_*) without a restart.\n"
+            "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
+            "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`). SIGHUP\n"
+            "reloads the file's database pool options (db_*) without a restart.\n"
             "  -c FILE                 configuration file (see kisekae-api.conf.sample)\n"
             "  -o NAME=VALUE           override one option of the file\n"
             "  --migrate               apply the pending database migrations and exit\n"
@@ -293,12 +325,19 @@ int main(int argc, char **argv)
         } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
-        } else if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
-            ks_log_error("starting the renderer: %s", err.msg);
+        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK) {
+            ks_log_error("%s", err.msg);
             status = 1;
         } else {
-            status = ks_api_serve(&conf, pool, reload_pool);
-            ks_renderer_stop();
+            /* The cache outlives the renderer, which forgets what it changes. */
+            if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the renderer: %s", err.msg);
+                status = 1;
+            } else {
+                status = ks_api_serve(&conf, pool, reload_pool);
+                ks_renderer_stop();
+            }
+            ks_avatar_cache_free();
         }
     }
     ks_db_pool_free(pool);

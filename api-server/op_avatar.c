@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "avatar_read.h"
 #include "log.h"
 #include "render.h"
 
@@ -112,47 +113,22 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
 
 /* ---- GetAvatar -------------------------------------------------------------------- */
 
-/* Reads member user_id's avatar through conn (a read connection). */
-static ks_rc read_avatar(struct soap *soap, MYSQL *conn, const char *user_id,
-                         struct ks__Avatar **avatar)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_member_t member;
-    ks_image_server_t server;
-    ks_rc rc;
-
-    if ((rc = ks_store_member(ctx, conn, user_id, 0, &member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK)
-        return rc;
-    return ks_store_avatar(soap, conn, &member, &server, avatar);
-}
-
 int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
                   struct ks__GetAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL *conn;
+    ks_avatar_view_t view;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if (minVersion && *minVersion < 1)
         return ks_fault(soap, "InvalidArgument", "minVersion must be at least 1");
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+    /* One round trip (avatar_read.c): the hottest call of the API. */
+    if ((rc = ks_avatar_read(ctx, userId, minVersion ? (unsigned)*minVersion : 0, &view)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    rc = read_avatar(soap, conn, userId, &response->avatar);
-    /* The server that answered (or, after a failover within the call, one of
-     * them) is behind the version the caller has seen: read it all again
-     * from the master, through the same connection. */
-    if (minVersion && (rc == KS_NOTFOUND ||
-                       (rc == KS_OK && response->avatar->version < *minVersion))) {
-        ks_db_use_master(ctx->db);
-        rc = read_avatar(soap, conn, userId, &response->avatar);
-    }
-    if (rc == KS_OK && minVersion && response->avatar->version < *minVersion)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no version %d yet (it is at %d)",
-                    userId, *minVersion, response->avatar->version);
-    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+    response->avatar = ks_avatar_soap(soap, &view);
+    return response->avatar ? SOAP_OK : ks_fault_rc(soap, KS_NOMEM, &ctx->err);
 }
 
 /* ---- GetAvatars ------------------------------------------------------------------- */
@@ -391,6 +367,7 @@ int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarRes
         (rc = delete_member(ctx, conn, userId, &photos)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" deleted with %d album photos", userId, photos);
+    ks_avatar_forget(userId);
     response->userId = userId;
     response->albumPhotosDeleted = photos;
     return SOAP_OK;
@@ -439,5 +416,6 @@ int ks__RegenerateAvatar(struct soap *soap, char *userId,
         (rc = regenerate(soap, conn, userId, &member, &server)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
+    ks_avatar_forget(userId);
     return SOAP_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "avatar_read.h"
 #include "log.h"
 #include "render.h"
 
@@ -199,6 +200,8 @@ int ks__RevokeItem(struct soap *soap, char *userId, int itemId,
     response->itemId = itemId;
     response->wasOwned = was_owned ? true_ : false_;
     response->wasWorn = was_worn ? true_ : false_;
+    if (was_worn)
+        ks_avatar_forget(userId);         /* GetAvatar here sees the change at once */
     return SOAP_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "avatar_read.h"
 #include "log.h"
 #include "render.h"
 
@@ -305,6 +306,7 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
                             &server)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
+    ks_avatar_forget(userId);             /* GetAvatar here sees the change at once */
     return SOAP_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "avatar_read.h"
 #include "log.h"
 #include "render.h"
 
@@ -135,6 +136,7 @@ static void render_next(struct soap *soap, int *claimed)
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
+    ks_avatar_forget(member.user_id);    /* GetAvatar here sees the new version at once */
     ks_log_info("renderer: member \"%s\" composed again at version %u (%s)", member.user_id,
                 member.version, reason);
     return;

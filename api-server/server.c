@@ -1,55 +1,377 @@
-/* server.c: the standalone HTTP listener of kisekae-api.
+/* server.c: serving one request of kisekae-api, whatever the transport.
  *
- * The main thread accepts connections and queues them; a fixed pool of
- * worker threads serves them, each with its own gSOAP context, database
- * session and HTTP client, so no request waits on another's lock. A worker
- * serves the keep-alive requests of one connection in turn, freeing each
- * request's memory before the next. The WSDL is answered on GET with the
- * address the client used.
+ * The transports (standalone.c: our own HTTP listener; fastcgi.c: behind
+ * nginx) receive a whole request into memory before a worker sees it, so a
+ * slow client never holds a worker. Then they hand it here: gSOAP reads the
+ * HTTP header and the body from memory (mem_frecv), parses the header itself
+ * (Basic credentials, keep-alive) and dispatches the operation; GETs go to
+ * serve_get (the WSDL with the address the client used, and the /avatar
+ * redirects). Requests gSOAP rejects, and requests refused before parsing
+ * (a DOCTYPE, too deep: xml_guard.c), are answered with a Client fault
+ * carrying a stable code.
  *
- * Each request is one database call (ks_db_session_begin): its reads go to
- * one server, and to the master once it wrote. SIGHUP is handled in the
- * accepting thread, which has the pool reload its configuration; workers
- * adopt it at their next request, or within KS_IDLE_CHECK_S when idle.
+ * The answer goes out through soap->fsend, which the transport sets: to the
+ * client's socket (gSOAP writes an HTTP status line because soap->socket is
+ * valid) or to the FastCGI stream (gSOAP writes a CGI "Status:" line, as
+ * ks_api_http_reply does when ctx->cgi is set).
+ *
+ * Each request is one database call (ks_db_session_begin, here, once the
+ * request has arrived whole: never before a keep-alive wait, which may
+ * outlast a change of the pool): its reads go to one server, and to the
+ * master once it wrote. Signals only set flags: SIGTERM/SIGINT stop the
+ * transport's main thread, and SIGHUP has that same thread, when it next
+ * wakes, call the reload function (main.c: the pool's new configuration).
+ * Workers adopt a new pool configuration at their next request; idle ones
+ * within KS_IDLE_CHECK_S (the transports call ks_api_worker_idle).
  */
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include "api.h"
-#include "config.h"
 #include "embedded.h"
 #include "log.h"
+#include "xml_guard.h"
 #include "Kisekae.nsmap"
 
 extern const ks_embedded_t ks_embedded_wsdl[];
 
-#define KS_QUEUE_PER_WORKER 16
+/* The endpoint soapcpp2 wrote into the WSDL (wsdl/kisekae.h), replaced by the
+ * address the client used. */
 #define KS_WSDL_LOCATION "http://127.0.0.1:17010/"
 
-typedef struct {
-    SOAP_SOCKET *sockets;
-    int capacity, head, count;
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty, not_full;
-    int stopping;
-} conn_queue_t;
+/* ---- gSOAP reads the request from memory ----------------------------------------- */
 
-typedef struct {
-    struct soap *soap;
-    ks_api_ctx_t ctx;
-    pthread_t thread;
-    conn_queue_t *queue;
-} worker_t;
+static size_t mem_frecv(struct soap *soap, char *buf, size_t len)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    size_t n = 0;
 
-#define KS_IDLE_CHECK_S 1          /* an idle worker adopts a new DB pool generation */
+    if (ctx->handed < ctx->head_len) {
+        n = ctx->head_len - ctx->handed;
+        if (n > len)
+            n = len;
+        memcpy(buf, ctx->head + ctx->handed, n);
+    } else if (ctx->handed < ctx->head_len + ctx->body_len) {
+        size_t at = ctx->handed - ctx->head_len;
+        n = ctx->body_len - at;
+        if (n > len)
+            n = len;
+        memcpy(buf, ctx->body + at, n);
+    }
+    ctx->handed += n;
+    return n;
+}
+
+/* 1 when host is a plain host[:port] we may echo into a URL. */
+static int host_is_safe(const char *host)
+{
+    if (!*host || strlen(host) >= sizeof ((ks_api_ctx_t *)0)->host)
+        return 0;
+    for (const char *p = host; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p)))
+            return 0;
+    return 1;
+}
+
+/* Each header field as gSOAP parses it: keep the Host the client used. */
+static int parse_header_field(struct soap *soap, const char *key, const char *value)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
+    if (key && value && !soap_tag_cmp(key, "Host") && host_is_safe(value))
+        snprintf(ctx->host, sizeof ctx->host, "%s", value);
+    return ctx->fparsehdr(soap, key, value);
+}
+
+/* The transport owns the connection: gSOAP must never close it. */
+static int keep_socket(struct soap *soap)
+{
+    (void)soap;
+    return SOAP_OK;
+}
+
+/* ---- answers that are not SOAP operations ------------------------------------------ */
+
+static void append_escaped(char *out, size_t size, const char *text)
+{
+    size_t at = strlen(out);
+    for (; *text && at + 7 < size; text++) {
+        const char *entity = *text == '<'   ? "&lt;"
+                             : *text == '>' ? "&gt;"
+                             : *text == '&' ? "&amp;"
+                                            : NULL;
+        if (entity)
+            at += (size_t)snprintf(out + at, size - at, "%s", entity);
+        else
+            out[at++] = *text;
+    }
+    out[at] = '\0';
+}
+
+size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason)
+{
+    snprintf(out, size,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
+             " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
+             " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
+             "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
+    append_escaped(out, size - 300, reason);
+    snprintf(out + strlen(out), size - strlen(out),
+             "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
+    append_escaped(out, size - 200, reason);
+    snprintf(out + strlen(out), size - strlen(out),
+             "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
+             "</SOAP-ENV:Envelope>\n");
+    return strlen(out);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Written here rather than through soap_response(), which sends the header
+ * and the body in two packets: one send() for a small answer. */
+int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
+                      const char *extra_headers, const char *body, size_t length)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    char head[1536], *whole;
+    int n;
+
+    if (ctx->cgi)
+        n = snprintf(head, sizeof head, "Status: %d %s\r\n", status, reason_phrase(status));
+    else
+        n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
+                     "Connection: %s\r\n", status, reason_phrase(status),
+                     soap->keep_alive ? "keep-alive" : "close");
+    n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n"
+                  "%s%s\r\n", content_type, length, extra_headers ? extra_headers : "",
+                  extra_headers ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof head)
+        return soap->error = SOAP_EOM;
+    whole = soap_malloc(soap, (size_t)n + length);
+    if (!whole)
+        return soap->error = SOAP_EOM;
+    memcpy(whole, head, (size_t)n);
+    memcpy(whole + n, body, length);
+    return soap->error = soap->fsend(soap, whole, (size_t)n + length);
+}
+
+/* Answers a request refused before or by gSOAP's parser with a Client fault
+ * (HTTP 500, as SOAP 1.1 wants) and closes the connection afterwards. */
+static void send_client_fault(struct soap *soap, const char *code, const char *reason)
+{
+    char body[2048];
+    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+
+    ks_log_info("rejected a request: %s", reason);
+    soap->error = SOAP_OK;
+    soap->keep_alive = 0;
+    ks_api_http_reply(soap, 500, "text/xml; charset=utf-8", NULL, body, length);
+}
+
+void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason)
+{
+    char body[2048];
+    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+
+    ks_log_info("refused a request: %s", reason);
+    soap_begin(soap);
+    soap->keep_alive = 0;
+    ks_api_http_reply(soap, status, "text/xml; charset=utf-8", NULL, body, length);
+    soap_destroy(soap);
+    soap_end(soap);
+}
+
+/* A request gSOAP rejected (malformed XML, a missing element, too deep...).
+ * gSOAP's own fault writer is not used: after a failed parse it drops the
+ * typed detail. */
+static void send_parse_fault(struct soap *soap)
+{
+    int error = soap->error;
+    const char **text, *reason;
+    char message[300];
+
+    soap_set_fault(soap);
+    text = soap_faultstring(soap);
+    reason = text && *text ? *text : "malformed request";
+    if (error == SOAP_LEVEL) {
+        snprintf(message, sizeof message, "XML nested deeper than %u levels", soap->maxlevel);
+        send_client_fault(soap, "TooLarge", message);
+    } else if (error == SOAP_EOM) {
+        snprintf(message, sizeof message, "request over a limit: %s", reason);
+        send_client_fault(soap, "TooLarge", message);
+    } else {
+        send_client_fault(soap, "InvalidArgument", reason);
+    }
+}
+
+/* ---- GET: the WSDL and the avatar redirects ------------------------------------------ */
+
+static int serve_wsdl(struct soap *soap)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const ks_embedded_t *wsdl = &ks_embedded_wsdl[0];
+    const char *text = (const char *)wsdl->data;
+    const char *at = strstr(text, KS_WSDL_LOCATION);
+    char location[300], *body;
+    size_t before, after, length;
+
+    snprintf(location, sizeof location, "%s://%s/", ctx->scheme,
+             ctx->host[0] ? ctx->host : ctx->conf->listen);
+    before = at ? (size_t)(at - text) : wsdl->size;
+    after = at ? wsdl->size - before - strlen(KS_WSDL_LOCATION) : 0;
+    length = before + (at ? strlen(location) : 0) + after;
+    if (!(body = soap_malloc(soap, length)))
+        return soap->error = SOAP_EOM;
+    memcpy(body, text, before);
+    if (at) {
+        memcpy(body + before, location, strlen(location));
+        memcpy(body + before + strlen(location), at + strlen(KS_WSDL_LOCATION), after);
+    }
+    return ks_api_http_reply(soap, 200, "text/xml; charset=utf-8", NULL, body, length);
+}
+
+/* soap->fget: every GET. */
+static int serve_get(struct soap *soap)
+{
+    static const char not_found[] =
+        "not found: the SOAP API answers POST /, its WSDL is at /?wsdl and avatars at "
+        "/avatar/{user_id}.png and /avatar/{user_id}/thumb.png\n";
+    const char *path = soap->path;
+    const char *query = strchr(path, '?');
+
+    if (strncmp(path, "/avatar/", 8) == 0)
+        return ks_api_avatar_redirect(soap, path);
+    if (query && (!strcmp(query, "?wsdl") || !strcmp(query, "?WSDL")))
+        return serve_wsdl(soap);
+    return ks_api_http_reply(soap, 404, "text/plain; charset=utf-8", NULL, not_found,
+                             sizeof not_found - 1);
+}
+
+/* ---- one request ---------------------------------------------------------------------- */
+
+void ks_api_serve_request(struct soap *soap, int *keep_alive)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_rc rc;
+
+    /* Each request is a database call of its own, begun once it arrived. */
+    ks_db_session_begin(ctx->db);
+    soap_begin(soap);
+    /* The request is all gSOAP may read: nothing of an earlier one lingers. */
+    soap->bufidx = soap->buflen = 0;
+    soap->keep_alive = *keep_alive;
+    if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
+        soap->keep_alive--;
+    ctx->handed = 0;
+    ctx->host[0] = '\0';
+    ctx->err.msg[0] = '\0';
+
+    rc = ks_xml_guard(ctx->body, ctx->body_len, ctx->conf->max_xml_depth, &ctx->err);
+    if (rc != KS_OK) {
+        send_client_fault(soap, rc == KS_TOOLARGE ? "TooLarge" : "InvalidArgument", ctx->err.msg);
+    } else if (soap_begin_recv(soap)) {
+        if (soap->error == SOAP_STOP) {
+            /* a GET that serve_get answered */
+        } else if (soap->error == 401 || soap->error == 404 || soap->error == 405) {
+            soap_send_fault(soap);
+        } else if (ctx->handed > 0) {
+            send_parse_fault(soap);
+        } else {
+            soap->keep_alive = 0;
+        }
+    } else if (soap_envelope_begin_in(soap) || soap_recv_header(soap) ||
+               soap_body_begin_in(soap) || soap_serve_request(soap)) {
+        if (soap->error >= SOAP_STOP || !soap->error)
+            soap->error = SOAP_SYNTAX_ERROR;
+        if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
+            soap_send_fault(soap);                /* an operation's own fault */
+        else
+            send_parse_fault(soap);
+        soap->keep_alive = 0;                     /* gSOAP closes after a fault */
+    }
+    *keep_alive = soap->keep_alive;
+    soap_destroy(soap);
+    soap_end(soap);
+}
+
+/* ---- workers ------------------------------------------------------------------------------ */
+
+struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_ctx_t *ctx)
+{
+    /* SOAP_C_UTFSTRING: strings stay UTF-8 both ways (without it gSOAP hands
+     * the operations Latin-1 and mangles what lies beyond it). */
+    struct soap *soap = soap_new1(SOAP_XML_STRICT | SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
+
+    memset(ctx, 0, sizeof *ctx);
+    if (!soap)
+        return NULL;
+    /* SOAP_IO_STORE: the answer is serialized once into memory and leaves in
+     * one send() with its Content-Length (gSOAP's default would count it in a
+     * first pass, or send the header apart). */
+    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_IO_STORE | SOAP_C_UTFSTRING);
+    soap_set_namespaces(soap, namespaces);
+    soap->user = ctx;
+    soap->max_keep_alive = conf->max_keep_alive;
+    /* The transport received the request and bounded it already; these are a
+     * second line of defence. */
+    soap->recv_maxlength = conf->max_request_bytes + conf->max_header_bytes + 1024;
+    soap->maxlevel = (unsigned)conf->max_xml_depth;
+    soap->maxoccurs = 1024;
+    soap->recv_timeout = 0;                  /* memory does not time out */
+    soap->send_timeout = conf->send_timeout_s;
+    soap->frecv = mem_frecv;
+    soap->fget = serve_get;
+    soap->fclose = keep_socket;
+    ctx->fparsehdr = soap->fparsehdr;
+    soap->fparsehdr = parse_header_field;
+    ctx->conf = conf;
+    ctx->scheme = "http";
+    ctx->db = ks_db_session_new(pool);
+    ctx->http = ks_http_new((long)conf->image_timeout_s * 1000);
+    if (!ctx->db || !ctx->http) {
+        ks_api_worker_free(soap, ctx);
+        return NULL;
+    }
+    return soap;
+}
+
+void ks_api_worker_idle(ks_api_ctx_t *ctx)
+{
+    /* let go of connections to database servers no longer configured */
+    ks_db_session_begin(ctx->db);
+}
+
+void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx)
+{
+    if (soap) {
+        soap->socket = SOAP_INVALID_SOCKET;  /* the transport's, already closed */
+        soap_free(soap);
+    }
+    ks_db_session_free(ctx->db);
+    ks_http_free(ctx->http);
+    ctx->db = NULL;
+    ctx->http = NULL;
+}
+
+/* ---- start ---------------------------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop_requested, reload_requested;
+static ks_db_pool_t *serving_pool;
+static ks_api_reload_fn serving_reload;
 
 static void on_stop(int sig)
 {
@@ -61,390 +383,37 @@ static void on_reload(int sig)
     reload_requested = sig;
 }
 
-/* ---- the WSDL, with the endpoint the client used -------------------------------- */
-
-/* 1 when host is a plain host[:port] we may echo into the WSDL. */
-static int host_is_safe(const char *host)
+void ks_api_reload_if_asked(void)
 {
-    if (!*host || strlen(host) > 255)
-        return 0;
-    for (const char *p = host; *p; p++)
-        if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p)))
-            return 0;
-    return 1;
-}
+    ks_err_t err;
 
-static int serve_wsdl(struct soap *soap)
-{
-    const ks_embedded_t *wsdl = &ks_embedded_wsdl[0];
-    const char *text = (const char *)wsdl->data;
-    const char *at = strstr(text, KS_WSDL_LOCATION);
-    char location[300];
-    const char *host = soap->host;
-    size_t before, after;
-
-    if (!strstr(soap->path, "?wsdl") && !strstr(soap->path, "?WSDL"))
-        return 404;
-    if (!host_is_safe(host))
-        host = ks_api_ctx(soap)->conf->listen;
-    if (soap->port > 0 && !strchr(host, ':') && soap->port != 80)
-        snprintf(location, sizeof location, "http://%s:%d/", host, soap->port);
-    else
-        snprintf(location, sizeof location, "http://%s/", host);
-    before = at ? (size_t)(at - text) : wsdl->size;
-    after = at ? wsdl->size - before - strlen(KS_WSDL_LOCATION) : 0;
-    soap->http_content = "text/xml; charset=utf-8";
-    soap->keep_alive = 0;    /* gSOAP mishandles a request after a GET on one connection */
-    soap->length = before + (at ? strlen(location) : 0) + after;
-    if (soap_response(soap, SOAP_FILE) || soap_send_raw(soap, text, before) ||
-        (at && (soap_send_raw(soap, location, strlen(location)) ||
-                soap_send_raw(soap, at + strlen(KS_WSDL_LOCATION), after))))
-        return soap_closesock(soap);
-    return soap_end_send(soap);
-}
-
-/* ---- faults gSOAP raises itself get a stable code too ---------------------------- */
-
-/* Counts what each request receives, to tell a malformed request (answered
- * with a fault) from a keep-alive connection the client closed (not). */
-static size_t counting_frecv(struct soap *soap, char *buf, size_t len)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    size_t n;
-
-    /* Once the body announced by Content-Length is in, the request is over:
-     * without this gSOAP waits recv_timeout for more of a truncated XML. */
-    if (ctx->body_known) {
-        if (ctx->body_left == 0)
-            return 0;
-        if (len > ctx->body_left)
-            len = ctx->body_left;
-    }
-    n = ctx->frecv(soap, buf, len);
-    ctx->received += n;
-    if (ctx->body_known)
-        ctx->body_left -= n < ctx->body_left ? n : ctx->body_left;
-    return n;
-}
-
-/* After gSOAP's HTTP header parser: what of the body is still to come. */
-static int parse_http_header(struct soap *soap)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    int rc = ctx->fparse(soap);
-    size_t buffered = soap->buflen - soap->bufidx;
-
-    if (rc == SOAP_OK && soap->length > 0) {
-        ctx->body_known = 1;
-        ctx->body_left = soap->length > buffered ? (size_t)soap->length - buffered : 0;
-    }
-    return rc;
-}
-
-static void append_escaped(char *out, size_t size, const char *text)
-{
-    size_t at = strlen(out);
-    for (; *text && at + 7 < size; text++) {
-        const char *entity = *text == '<' ? "&lt;" : *text == '>' ? "&gt;" : *text == '&' ? "&amp;" : NULL;
-        if (entity)
-            at += (size_t)snprintf(out + at, size - at, "%s", entity);
-        else
-            out[at++] = *text;
-    }
-    out[at] = '\0';
-}
-
-/* Answers a request gSOAP rejected (malformed XML, a missing element, too
- * large...) with a Client fault carrying a stable code. gSOAP's own fault
- * writer is not used here: after a failed parse it drops the typed detail. */
-static void send_parse_fault(struct soap *soap)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    int error = soap->error;
-    const char **text, *reason, *code = "InvalidArgument";
-    char body[2048], size_reason[160];
-    ULONG64 limit = soap->recv_maxlength;
-
-    soap_set_fault(soap);
-    text = soap_faultstring(soap);
-    reason = text && *text ? *text : "malformed request";
-    /* gSOAP reports recv_maxlength as an end of file: tell the caller the truth. */
-    if (error == SOAP_EOM || (limit && (soap->length > limit || ctx->received > limit))) {
-        code = "TooLarge";
-        snprintf(size_reason, sizeof size_reason, "request larger than the %llu-byte limit",
-                 (unsigned long long)limit);
-        reason = size_reason;
-    }
-    snprintf(body, sizeof body,
-             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
-             " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-             " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
-             "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
-    append_escaped(body, sizeof body - 300, reason);
-    snprintf(body + strlen(body), sizeof body - strlen(body),
-             "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
-    append_escaped(body, sizeof body - 200, reason);
-    snprintf(body + strlen(body), sizeof body - strlen(body),
-             "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
-             "</SOAP-ENV:Envelope>\n");
-    ks_log_info("rejected a request: %s", reason);
-    soap->error = SOAP_OK;
-    soap->keep_alive = 0;
-    soap->http_content = "text/xml; charset=utf-8";
-    soap->length = strlen(body);
-    if (soap_response(soap, SOAP_FILE + 500) == SOAP_OK &&
-        soap_send_raw(soap, body, strlen(body)) == SOAP_OK)
-        soap_end_send(soap);
-}
-
-/* Serves the requests of one connection, one after another. */
-static void serve_connection(struct soap *soap)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-
-    soap->keep_alive = soap->max_keep_alive + 1;
-    do {
-        if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
-            soap->keep_alive--;
-        ctx->received = 0;
-        ctx->body_known = 0;
-        /* The steps of soap_begin_serve(), which would answer errors with its
-         * own fault, without the stable code. */
-        soap_begin(soap);
-        if (soap_begin_recv(soap)) {
-            if (soap->error == SOAP_STOP) {       /* a GET that fget answered */
-                soap_destroy(soap);
-                soap_end(soap);
-                continue;
-            }
-            if (soap->error == 401 || soap->error == 404 || soap->error == 405)
-                soap_send_fault(soap);
-            else if (ctx->received > 0)           /* not a keep-alive connection closing */
-                send_parse_fault(soap);
-            break;
-        }
-        /* Each request is a database call of its own, begun once it arrived
-         * (a keep-alive wait may outlast a change of the pool). */
-        ks_db_session_begin(ctx->db);
-        if (soap_envelope_begin_in(soap) || soap_recv_header(soap) || soap_body_begin_in(soap) ||
-            soap_serve_request(soap)) {
-            if (soap->error >= SOAP_STOP || !soap->error)
-                soap->error = SOAP_SYNTAX_ERROR;
-            if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
-                soap_send_fault(soap);           /* an operation's own fault */
-            else
-                send_parse_fault(soap);
-            break;
-        }
-        soap_destroy(soap);
-        soap_end(soap);
-    } while (soap->keep_alive);
-    soap_destroy(soap);
-    soap_end(soap);
-    soap_closesock(soap);
-}
-
-/* ---- the pool --------------------------------------------------------------------- */
-
-/* The next connection, or SOAP_INVALID_SOCKET when stopping or after
- * KS_IDLE_CHECK_S seconds without one (*idle is then 1). */
-static SOAP_SOCKET queue_pop(conn_queue_t *q, int *idle)
-{
-    SOAP_SOCKET s = SOAP_INVALID_SOCKET;
-    struct timespec deadline;
-
-    *idle = 0;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += KS_IDLE_CHECK_S;
-    pthread_mutex_lock(&q->lock);
-    while (!q->count && !q->stopping && !*idle)
-        *idle = pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) == ETIMEDOUT;
-    if (q->count) {
-        *idle = 0;
-        s = q->sockets[q->head];
-        q->head = (q->head + 1) % q->capacity;
-        q->count--;
-        pthread_cond_signal(&q->not_full);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return s;
-}
-
-static int queue_push(conn_queue_t *q, SOAP_SOCKET s)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->count == q->capacity && !q->stopping)
-        pthread_cond_wait(&q->not_full, &q->lock);
-    if (q->stopping) {
-        pthread_mutex_unlock(&q->lock);
-        return -1;
-    }
-    q->sockets[(q->head + q->count) % q->capacity] = s;
-    q->count++;
-    pthread_cond_signal(&q->not_empty);
-    pthread_mutex_unlock(&q->lock);
-    return 0;
-}
-
-static void *worker_main(void *arg)
-{
-    worker_t *w = arg;
-    sigset_t block;
-
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
-    for (;;) {
-        int idle;
-        SOAP_SOCKET s = queue_pop(w->queue, &idle);
-        if (idle) {
-            /* let go of connections to database servers no longer configured */
-            ks_db_session_begin(w->ctx.db);
-            continue;
-        }
-        if (!soap_valid_socket(s))
-            break;
-        w->soap->socket = s;
-        serve_connection(w->soap);
-    }
-    return NULL;
-}
-
-static void configure(struct soap *soap, const ks_api_conf_t *conf)
-{
-    /* SOAP_C_UTFSTRING: strings stay UTF-8 both ways (without it gSOAP hands
-     * the operations Latin-1 and mangles what lies beyond it). */
-    soap_set_imode(soap, SOAP_XML_STRICT | SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
-    soap_set_omode(soap, SOAP_IO_KEEPALIVE | SOAP_XML_TREE | SOAP_C_UTFSTRING);
-    soap_set_namespaces(soap, namespaces);
-    soap->bind_flags = SO_REUSEADDR;
-    soap->recv_timeout = conf->recv_timeout_s;
-    soap->send_timeout = conf->send_timeout_s;
-    soap->accept_timeout = 1;                 /* so the accept loop sees a stop request */
-    soap->max_keep_alive = conf->max_keep_alive;
-    soap->recv_maxlength = conf->max_request_bytes;
-    soap->maxlevel = 32;
-    soap->maxoccurs = 1024;
-    soap->fget = serve_wsdl;
+    if (!reload_requested)
+        return;
+    reload_requested = 0;
+    ks_log_info("SIGHUP: reloading the database pool configuration");
+    if (serving_reload && serving_reload(serving_pool, &err) != KS_OK)
+        ks_log_error("SIGHUP: the configuration was not reloaded, the old one stays: %s", err.msg);
 }
 
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
-    pthread_condattr_t cond_attr;
-    struct soap *listener = soap_new();
-    char host[128];
-    int port, status = 0, started = 0;
-    conn_queue_t queue = {0};
-    worker_t *workers = NULL;
     struct sigaction sa = {0};
-    ks_err_t err;
+    int status;
 
-    if (!listener)
-        return 1;
-    if (ks_config_parse_hostport(conf->listen, host, sizeof host, &port, &err) != KS_OK) {
-        ks_log_error("listen: %s", err.msg);
-        soap_free(listener);
-        return 1;
-    }
-    configure(listener, conf);
-    if (!soap_valid_socket(soap_bind(listener, host, port, 1024))) {
-        const char **text = soap_faultstring(listener);
-        ks_log_error("bind() to %s failed: %s", conf->listen, text && *text ? *text : "?");
-        soap_free(listener);
-        return 1;
-    }
+    serving_pool = pool;
+    serving_reload = reload;
+    /* No SA_RESTART: a signal cuts the main thread's wait short. */
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = on_reload;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    queue.capacity = conf->workers * KS_QUEUE_PER_WORKER;
-    queue.sockets = calloc((size_t)queue.capacity, sizeof *queue.sockets);
-    workers = calloc((size_t)conf->workers, sizeof *workers);
-    pthread_mutex_init(&queue.lock, NULL);
-    pthread_condattr_init(&cond_attr);
-    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&queue.not_empty, &cond_attr);
-    pthread_condattr_destroy(&cond_attr);
-    pthread_cond_init(&queue.not_full, NULL);
-    if (!queue.sockets || !workers) {
-        ks_log_error("out of memory for %d workers", conf->workers);
-        status = 1;
-        goto done;
-    }
-    for (int i = 0; i < conf->workers; i++) {
-        worker_t *w = &workers[i];
-        w->queue = &queue;
-        w->soap = soap_copy(listener);
-        w->ctx.conf = conf;
-        w->ctx.db = ks_db_session_new(pool);
-        w->ctx.http = ks_http_new((long)conf->image_timeout_s * 1000);
-        if (!w->soap || !w->ctx.db || !w->ctx.http) {
-            ks_log_error("out of memory for worker %d", i);
-            status = 1;
-            goto done;
-        }
-        w->soap->user = &w->ctx;
-        w->ctx.frecv = w->soap->frecv;
-        w->soap->frecv = counting_frecv;
-        w->ctx.fparse = w->soap->fparse;
-        w->soap->fparse = parse_http_header;
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            ks_log_error("pthread_create() failed for worker %d", i);
-            status = 1;
-            goto done;
-        }
-        started++;
-    }
-    listener->user = &workers[0].ctx;        /* serve_wsdl's fallback host */
-    ks_log_info("listening on %s with %d workers", conf->listen, conf->workers);
-
-    while (!stop_requested) {
-        SOAP_SOCKET s;
-        if (reload_requested) {
-            reload_requested = 0;
-            ks_log_info("SIGHUP: reloading the database pool configuration");
-            if (reload(pool, &err) != KS_OK)
-                ks_log_error("SIGHUP: the configuration was not reloaded, the old one stays: %s",
-                             err.msg);
-        }
-        s = soap_accept(listener);
-        if (!soap_valid_socket(s)) {
-            if (listener->errnum && listener->errnum != EINTR && listener->errnum != EAGAIN)
-                ks_log_warn("accept() failed (%d: %s)", listener->errnum,
-                            strerror(listener->errnum));
-            continue;
-        }
-        if (queue_push(&queue, s) != 0)
-            close(s);
-        listener->socket = SOAP_INVALID_SOCKET;
-    }
-    ks_log_info("stopping (signal %d)", (int)stop_requested);
-done:
-    pthread_mutex_lock(&queue.lock);
-    queue.stopping = 1;
-    pthread_cond_broadcast(&queue.not_empty);
-    pthread_cond_broadcast(&queue.not_full);
-    pthread_mutex_unlock(&queue.lock);
-    for (int i = 0; i < started; i++)
-        pthread_join(workers[i].thread, NULL);
-    for (int i = 0; workers && i < conf->workers; i++) {
-        if (workers[i].soap)
-            soap_free(workers[i].soap);
-        ks_db_session_free(workers[i].ctx.db);
-        ks_http_free(workers[i].ctx.http);
-    }
-    while (queue.count) {
-        close(queue.sockets[queue.head]);
-        queue.head = (queue.head + 1) % queue.capacity;
-        queue.count--;
-    }
-    free(workers);
-    free(queue.sockets);
-    soap_free(listener);
+    if (conf->mode == KS_API_FASTCGI)
+        status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
+    else
+        status = ks_api_serve_standalone(conf, pool, &stop_requested);
+    if (stop_requested)
+        ks_log_info("stopped (signal %d)", (int)stop_requested);
     return status;
 }

@@ -1,10 +1,23 @@
 /* sha256.c: SHA-256 as lowercase hex, through OpenSSL's EVP one-shot digest.
  * Item layers are identified by this digest everywhere (database, pushes,
- * compose requests), so the hex form is the only one the project uses. */
+ * compose requests), so the hex form is the only one the project uses.
+ *
+ * The API hashes every request's credentials: the algorithm is fetched from
+ * OpenSSL's provider once, not on each call (EVP_sha256() makes OpenSSL 3
+ * fetch it again every time, through a lock all threads share). */
 #include "sha256.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
+
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
 
 void ks_sha256_hex(const void *data, size_t size, char hex[KS_SHA256_HEX_SIZE])
 {
@@ -12,9 +25,11 @@ void ks_sha256_hex(const void *data, size_t size, char hex[KS_SHA256_HEX_SIZE])
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_size = 0;
 
+    pthread_once(&sha256_once, fetch_sha256);
     /* EVP_Digest only fails when the library cannot allocate a context;
      * there is no sane digest to return then. */
-    if (EVP_Digest(data, size, digest, &digest_size, EVP_sha256(), NULL) != 1
+    if (EVP_Digest(data, size, digest, &digest_size, sha256_md ? sha256_md : EVP_sha256(),
+                   NULL) != 1
         || digest_size != 32)
         abort();
     for (unsigned int i = 0; i < 32; i++) {

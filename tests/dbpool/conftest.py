@@ -7,7 +7,12 @@ SIGCONT, replication stopped or delayed. They only ever signal the PIDs the
 stack recorded in STATE/run/*.pid (after checking the process still runs the
 stack's own my.cnf), restart a killed replica the way `./kisekae up` does
 (its PID back in the same file, so `./kisekae down` stops it), and restore
-every replica, and the API server's configuration, when they end.
+every replica, and the API servers' configuration, when they end.
+
+The stack runs two API servers on the same databases: api1 (standalone
+HTTP, KISEKAE_API_URL), which the load and the read counters use, and
+api-fcgi (FastCGI behind nginx, KISEKAE_API_FCGI_URL). A configuration
+change goes to both, each by its own SIGHUP.
 """
 
 import os
@@ -75,15 +80,21 @@ class Stack:
         conf = read_env_file(self.state / "stack.conf")
         self.db_dir = Path(conf["KS_DB_DIR"])
         self.run_dir = self.state / "run"
-        self.api_conf = self.state / "api1" / "kisekae-api.conf"
-        self.api_log = self.state / "logs" / "api1.log"
-        self.original_conf = self.api_conf.read_text()
+        # The API servers: name -> URL (api1 first; api-fcgi when the stack has it).
+        self.api_urls = {"api1": self.env["KISEKAE_API_URL"]}
+        if self.env.get("KISEKAE_API_FCGI_URL"):
+            self.api_urls["api-fcgi"] = self.env["KISEKAE_API_FCGI_URL"]
+        self.api_confs = {name: self.state / name / "kisekae-api.conf" for name in self.api_urls}
+        self.api_logs = {name: self.state / "logs" / ("%s.log" % name) for name in self.api_urls}
+        self.original_confs = {name: path.read_text() for name, path in self.api_confs.items()}
+        self.api_conf, self.api_log = self.api_confs["api1"], self.api_logs["api1"]
         self.replicas = self.env["KISEKAE_DB_REPLICAS"].split()   # host:port of db-r1, db-r2
         self.master = self.env["KISEKAE_DB_MASTER"]
         self.stopped = set()          # components we SIGSTOPped and not yet CONTinued
-        self.admin, self._admin_session = api_client(
-            self.env["KISEKAE_API_URL"], self.env["KISEKAE_ADMIN_USER"],
-            self.env["KISEKAE_ADMIN_PASSWORD"])
+        self.admins = {name: api_client(url, self.env["KISEKAE_ADMIN_USER"],
+                                        self.env["KISEKAE_ADMIN_PASSWORD"])[0]
+                       for name, url in self.api_urls.items()}
+        self.admin = self.admins["api1"]
 
     # ---- processes --------------------------------------------------------------
     def my_cnf(self, name):
@@ -98,7 +109,7 @@ class Stack:
             stat = Path("/proc/%d/stat" % pid).read_text()
         except (OSError, ValueError, IndexError):
             return None
-        match = str(self.my_cnf(name) if name.startswith("db-") else self.api_conf)
+        match = str(self.my_cnf(name) if name.startswith("db-") else self.api_confs[name])
         if match.encode() not in cmdline or stat.rsplit(")", 1)[1].split()[0] in "ZXx":
             return None
         return pid
@@ -164,25 +175,35 @@ class Stack:
 
     # ---- the API server's configuration -------------------------------------------
     def write_conf(self, replicas, **tuning):
-        """Rewrites the API config with these replicas [(host:port, weight)],
-        TUNING and tuning, keeping the rest; then SIGHUP."""
-        lines = [line for line in self.original_conf.splitlines()
-                 if line.split()[:1] not in (["db_replica"], *[[k] for k in TUNING],
-                                              *[[k] for k in tuning])]
-        lines += ["db_replica %s %d" % (address, weight) for address, weight in replicas]
-        lines += ["%s %s" % kv for kv in {**TUNING, **tuning}.items()]
-        self.api_conf.write_text("\n".join(lines) + "\n")
-        before = self.status().poolGeneration
-        self.signal("api1", signal.SIGHUP)
-        return self.wait(lambda s: s.poolGeneration > before, "pool generation > %d" % before)
+        """Rewrites every API server's config with these replicas
+        [(host:port, weight)], TUNING and tuning, keeping the rest; then
+        SIGHUP each and wait until each runs the new pool generation.
+        Returns api1's status."""
+        before = {name: self.status(name).poolGeneration for name in self.api_urls}
+        for name, original in self.original_confs.items():
+            lines = [line for line in original.splitlines()
+                     if line.split()[:1] not in (["db_replica"], *[[k] for k in TUNING],
+                                                  *[[k] for k in tuning])]
+            lines += ["db_replica %s %d" % (address, weight) for address, weight in replicas]
+            lines += ["%s %s" % kv for kv in {**TUNING, **tuning}.items()]
+            self.api_confs[name].write_text("\n".join(lines) + "\n")
+            self.signal(name, signal.SIGHUP)
+        for name in self.api_urls:
+            self.wait(lambda s, n=name: s.poolGeneration > before[n],
+                      "%s's pool generation > %d" % (name, before[name]), api=name)
+        return self.status()
 
-    def reload_raw(self, text):
-        self.api_conf.write_text(text)
-        self.signal("api1", signal.SIGHUP)
+    def reload_raw(self, text, name="api1"):
+        self.api_confs[name].write_text(text)
+        self.signal(name, signal.SIGHUP)
+
+    def restore_confs(self):
+        for name, original in self.original_confs.items():
+            self.reload_raw(original, name)
 
     # ---- GetSystemStatus ----------------------------------------------------------------
-    def status(self):
-        return self.admin.GetSystemStatus()
+    def status(self, api="api1"):
+        return self.admins[api].GetSystemStatus()
 
     def servers(self, status=None):
         """{address: SystemDbServer} of a status."""
@@ -192,11 +213,12 @@ class Stack:
     def reads(self):
         return {a: s.readsServed for a, s in self.servers().items()}
 
-    def wait(self, check, what, timeout=WAIT_S):
-        """Polls GetSystemStatus until check(status) holds; returns the status."""
+    def wait(self, check, what, timeout=WAIT_S, api="api1"):
+        """Polls api's GetSystemStatus until check(status) holds; returns the
+        status."""
         deadline = time.monotonic() + timeout
         while True:
-            status = self.status()
+            status = self.status(api)
             if check(status):
                 return status
             if time.monotonic() >= deadline:
@@ -233,8 +255,8 @@ class Load:
     own zeep client and keep-alive connection, until stopped. Every call
     that fails is recorded with what it raised."""
 
-    def __init__(self, stack, threads=4, members=()):
-        self.stack, self.threads = stack, threads
+    def __init__(self, stack, threads=4, members=(), api="api1"):
+        self.stack, self.threads, self.url = stack, threads, stack.api_urls[api]
         self.members = list(members) or ["demo"]
         self.calls = 0
         self.slowest = 0.0            # seconds, of a call that succeeded
@@ -245,7 +267,7 @@ class Load:
 
     def run(self, index):
         env = self.stack.env
-        api, session = api_client(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"],
+        api, session = api_client(self.url, env["KISEKAE_SITE_USER"],
                                   env["KISEKAE_SITE_PASSWORD"])
         rnd = random.Random(index)
         try:
@@ -298,7 +320,7 @@ def stack():
         s.wait_state(r, "healthy")
     yield s
     s.restore_replicas()
-    s.reload_raw(s.original_conf)
+    s.restore_confs()
 
 
 @pytest.fixture

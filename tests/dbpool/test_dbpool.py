@@ -257,15 +257,22 @@ def api_connections(stack, name):
 
 def test_sighup_removes_and_adds_a_replica(healthy):
     """SIGHUP without replica 2: it leaves GetSystemStatus, gets no reads and
-    the API server closes its connections to it. A broken file changes
-    nothing. SIGHUP with it back: it returns and takes reads again."""
+    the API servers close their connections to it. A broken file changes
+    nothing. SIGHUP with it back: it returns and takes reads again. Both
+    API servers, standalone and FastCGI, are loaded and reloaded alike."""
     r1, r2 = healthy.replicas
-    with Load(healthy, threads=4) as load:
+    apis = list(healthy.api_urls)
+    loads = [Load(healthy, threads=2, api=name) for name in apis]
+    for load in loads:
+        load.__enter__()
+    try:
         time.sleep(1)
-        generation = healthy.status().poolGeneration
+        generations = {name: healthy.status(name).poolGeneration for name in apis}
         status = healthy.write_conf([(r1, 1)])
-        assert status.poolGeneration == generation + 1
-        assert r2 not in healthy.servers(status)
+        for name in apis:
+            status = healthy.status(name)
+            assert status.poolGeneration == generations[name] + 1, name
+            assert r2 not in healthy.servers(status), name
         time.sleep(1.5)               # every worker began a call since (or idled 1 s)
         selects = com_select(healthy, "db-r2")
         time.sleep(2)
@@ -276,16 +283,22 @@ def test_sighup_removes_and_adds_a_replica(healthy):
         assert api_connections(healthy, "db-r2") == 0, "connections to the removed replica stay"
 
         # A broken configuration: logged, and the pool stays as it is.
-        good = healthy.api_conf.read_text()
-        healthy.reload_raw(good + "db_replica nonsense\n")
-        deadline = time.monotonic() + 5
-        while "the old one stays" not in healthy.api_log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "the old one stays" in healthy.api_log.read_text()
-        assert healthy.status().poolGeneration == generation + 1
+        for name in apis:
+            good = healthy.api_confs[name].read_text()
+            healthy.reload_raw(good + "db_replica nonsense\n", name)
+            log = healthy.api_logs[name]
+            deadline = time.monotonic() + 5
+            while "the old one stays" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "the old one stays" in log.read_text(), name
+            assert healthy.status(name).poolGeneration == generations[name] + 1, name
 
         status = healthy.write_conf([(r1, 1), (r2, 2)])
         assert healthy.servers(status)[r2].weight == 2
         healthy.wait_state(r2, "healthy")
         healthy.wait_reads(r2)        # the replica added back takes reads
-    load.check(min_calls=100)
+    finally:
+        for load in loads:
+            load.__exit__(None, None, None)
+    for load in loads:
+        load.check(min_calls=50)

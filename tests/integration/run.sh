@@ -5,7 +5,8 @@
 # folder when nginx's workers could not reach BUILD_DIR), so it runs
 # beside a stack started by `./kisekae up`; drives it with the C SOAP client
 # (ks-scenario, its avatar checked by check_avatar.py against Pillow) and the
-# Python tests in this folder; always tears it down.
+# Python tests in this folder, then runs the Python client tests again through
+# the FastCGI API behind nginx; always tears it down.
 #
 #   tests/integration/run.sh BUILD_DIR
 #
@@ -71,8 +72,9 @@ set -a
 # shellcheck disable=SC1091
 . "$STATE/stack.env"
 set +a
-# The fault tests stop components and bring them back with this build.
-export KISEKAE_BUILD_DIR=$BUILD
+# The fault tests stop components and bring them back with this build;
+# test_limits.py starts API servers of its own on ports from P+50.
+export KISEKAE_IT_PORT_BASE=$PORT_BASE KISEKAE_BUILD_DIR=$BUILD
 
 # ks-scenario writes the layers it uploaded and the avatar it downloaded to
 # OUT_DIR; check_avatar.py composes the same layers with Pillow (the
@@ -114,6 +116,16 @@ else
   elif ((rc != 0)); then
     echo "FAIL: pytest (exit $rc)"
     failed+=(pytest)
+  fi
+  # The same clients through nginx and the FastCGI API: the same answers.
+  echo "== pytest: the Python client tests again through FastCGI ($KISEKAE_API_FCGI_URL)"
+  rc=0
+  KISEKAE_API_URL=$KISEKAE_API_FCGI_URL KISEKAE_WSDL_URL="${KISEKAE_API_FCGI_URL}?wsdl" \
+    /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider \
+    tests/integration/test_zeep_scenario.py tests/integration/test_faults_zeep.py || rc=$?
+  if ((rc != 0)); then
+    echo "FAIL: pytest through FastCGI (exit $rc)"
+    failed+=(pytest-fastcgi)
   fi
 fi
 

@@ -1,0 +1,304 @@
+/* avatar_read.c: the reads of avatar_read.h.
+ *
+ * The view cache is a direct-mapped table (a slot per hash of the user id; a
+ * newer view takes the slot) under striped locks, so workers seldom wait on
+ * each other; it allocates nothing after start.
+ *
+ * The image servers change rarely (an operator adds one or changes its mode)
+ * and are few, so each worker thread keeps a copy of them (its own: read on
+ * every request, a shared one would need a lock the workers queue for),
+ * loaded again once it is KS_IMAGE_SERVERS_TTL_MS old: a changed public URL
+ * reaches the answers within that time.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "avatar_read.h"
+#include "paths.h"
+
+#define KS_IMAGE_SERVERS_TTL_MS 2000
+#define KS_CACHE_STRIPES 64
+
+typedef struct {
+    char user_id[KS_USER_ID_MAX + 1];    /* "" when the slot is empty */
+    long long member_id;
+    long long loaded_ms;
+    unsigned version;
+    int image_server_id;
+    int worn_count;
+    int worn[KS_OUTFIT_MAX];
+} cache_entry_t;
+
+static struct {
+    cache_entry_t *entries;
+    size_t count;                        /* 0: no cache */
+    long long ttl_ms;
+    pthread_mutex_t stripes[KS_CACHE_STRIPES];
+} cache;
+
+static __thread struct {
+    ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
+    int count;
+    long long loaded_ms;             /* 0: never */
+} image_servers;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t slot_of(const char *user_id)
+{
+    uint32_t hash = 2166136261u;
+    for (; *user_id; user_id++)
+        hash = (hash ^ (unsigned char)*user_id) * 16777619u;
+    return hash % cache.count;
+}
+
+ks_rc ks_avatar_cache_init(const ks_api_conf_t *conf, ks_err_t *err)
+{
+    cache.count = 0;
+    cache.ttl_ms = conf->avatar_cache_ms;
+    if (!conf->avatar_cache_ms || !conf->avatar_cache_entries)
+        return KS_OK;
+    cache.entries = calloc((size_t)conf->avatar_cache_entries, sizeof *cache.entries);
+    if (!cache.entries)
+        return ks_err(err, KS_NOMEM, "out of memory for %d cached avatars",
+                      conf->avatar_cache_entries);
+    for (int i = 0; i < KS_CACHE_STRIPES; i++)
+        pthread_mutex_init(&cache.stripes[i], NULL);
+    cache.count = (size_t)conf->avatar_cache_entries;
+    return KS_OK;
+}
+
+void ks_avatar_cache_free(void)
+{
+    if (cache.count)
+        for (int i = 0; i < KS_CACHE_STRIPES; i++)
+            pthread_mutex_destroy(&cache.stripes[i]);
+    free(cache.entries);
+    cache.entries = NULL;
+    cache.count = 0;
+}
+
+/* 1 when the cache has a fresh view of user_id (copied into out). */
+static int cache_get(const char *user_id, ks_avatar_view_t *out)
+{
+    size_t slot;
+    cache_entry_t *e;
+    int found = 0;
+
+    if (!cache.count)
+        return 0;
+    slot = slot_of(user_id);
+    e = &cache.entries[slot];
+    pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+    if (strcmp(e->user_id, user_id) == 0 && now_ms() - e->loaded_ms < cache.ttl_ms) {
+        out->member.id = e->member_id;
+        snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
+        out->member.image_server_id = e->image_server_id;
+        out->member.version = e->version;
+        out->worn_count = e->worn_count;
+        memcpy(out->worn, e->worn, (size_t)e->worn_count * sizeof *e->worn);
+        found = 1;
+    }
+    pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+    return found;
+}
+
+static void cache_put(const ks_avatar_view_t *view)
+{
+    size_t slot;
+    cache_entry_t *e;
+
+    if (!cache.count || view->worn_count > KS_OUTFIT_MAX)
+        return;
+    slot = slot_of(view->member.user_id);
+    e = &cache.entries[slot];
+    pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+    snprintf(e->user_id, sizeof e->user_id, "%s", view->member.user_id);
+    e->member_id = view->member.id;
+    e->loaded_ms = now_ms();
+    e->version = view->member.version;
+    e->image_server_id = view->member.image_server_id;
+    e->worn_count = view->worn_count;
+    memcpy(e->worn, view->worn, (size_t)view->worn_count * sizeof *e->worn);
+    pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+}
+
+void ks_avatar_forget(const char *user_id)
+{
+    size_t slot;
+
+    if (!cache.count || !user_id)
+        return;
+    slot = slot_of(user_id);
+    pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+    if (strcmp(cache.entries[slot].user_id, user_id) == 0)
+        cache.entries[slot].user_id[0] = '\0';
+    pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
+}
+
+/* Copies server id from the thread's copy when it is fresh; 1 when found. */
+static int cached_server(int id, ks_image_server_t *out)
+{
+    if (!image_servers.loaded_ms || now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
+        return 0;
+    for (int i = 0; i < image_servers.count; i++)
+        if (image_servers.servers[i].id == id) {
+            *out = image_servers.servers[i];
+            return 1;
+        }
+    return 0;
+}
+
+static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int count = 0;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name, internal_url, public_url, mode FROM image_servers"
+                     " ORDER BY id LIMIT %d", KS_IMAGE_SERVERS_MAX);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)) && count < KS_IMAGE_SERVERS_MAX) {
+        ks_image_server_t *s = &image_servers.servers[count++];
+        s->id = atoi(row[0]);
+        snprintf(s->name, sizeof s->name, "%s", row[1]);
+        snprintf(s->internal_url, sizeof s->internal_url, "%s", row[2]);
+        snprintf(s->public_url, sizeof s->public_url, "%s", row[3]);
+        snprintf(s->mode, sizeof s->mode, "%s", row[4]);
+    }
+    mysql_free_result(res);
+    image_servers.count = count;
+    image_servers.loaded_ms = now_ms();
+    return KS_OK;
+}
+
+ks_rc ks_avatar_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
+{
+    ks_rc rc;
+
+    if (cached_server(id, out))
+        return KS_OK;
+    if ((rc = load_servers(ctx, conn)) != KS_OK)
+        return rc;
+    if (cached_server(id, out))
+        return KS_OK;
+    return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers", id);
+}
+
+/* The member and the ids of what it wears, in one round trip. */
+static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    /* GROUP_CONCAT stops at group_concat_max_len (1024 by default): enough
+     * room for the most items a member can wear, whatever the session says. */
+    ks_buf_addf(&sql, "SET STATEMENT group_concat_max_len = 8192 FOR"
+                     " SELECT m.id, m.image_server_id, m.version,"
+                     " (SELECT GROUP_CONCAT(o.item_id ORDER BY o.item_id) FROM outfit o"
+                     " WHERE o.member_id = m.id) FROM members m WHERE m.user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    if (!(row = mysql_fetch_row(res))) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
+    }
+    out->member.id = atoll(row[0]);
+    snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
+    out->member.image_server_id = atoi(row[1]);
+    out->member.version = (unsigned)strtoul(row[2], NULL, 10);
+    out->worn_count = 0;
+    for (const char *p = row[3]; p && *p && out->worn_count < KS_OUTFIT_MAX * 2;) {
+        char *end;
+        long id = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        out->worn[out->worn_count++] = (int)id;
+        p = *end == ',' ? end + 1 : end;
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_version,
+                     ks_avatar_view_t *out)
+{
+    MYSQL *conn = NULL;
+    ks_rc rc;
+
+    if (cache_get(user_id, out) && out->member.version >= min_version &&
+        cached_server(out->member.image_server_id, &out->server))
+        return KS_OK;
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return rc;
+    rc = read_view(ctx, conn, user_id, out);
+    /* The server that answered (or, after a failover within the call, one of
+     * them) is behind the version the caller has seen: read again from the
+     * master, through the same connection (the pool sends the call's reads
+     * there now, and counts them as the master's reads). */
+    if (min_version && (rc == KS_NOTFOUND || (rc == KS_OK && out->member.version < min_version))) {
+        ks_db_use_master(ctx->db);
+        rc = read_view(ctx, conn, user_id, out);
+    }
+    if (rc == KS_OK && min_version && out->member.version < min_version)
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no version %u yet (it is at %u)",
+                    user_id, min_version, out->member.version);
+    if (rc != KS_OK ||
+        (rc = ks_avatar_image_server(ctx, conn, out->member.image_server_id, &out->server)))
+        return rc;
+    cache_put(out);
+    return KS_OK;
+}
+
+char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, int thumb)
+{
+    const char *base = view->server.public_url;
+    size_t base_len = strlen(base);
+    char path[256], *url;
+    int n;
+
+    n = thumb ? ks_avatar_thumb_path(view->member.user_id, view->member.version, path, sizeof path)
+              : ks_avatar_path(view->member.user_id, view->member.version, path, sizeof path);
+    if (n < 0)
+        return NULL;
+    while (base_len > 0 && base[base_len - 1] == '/')
+        base_len--;
+    if ((url = soap_malloc(soap, base_len + (size_t)n + 2)))
+        sprintf(url, "%.*s/%s", (int)base_len, base, path);
+    return url;
+}
+
+struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *view)
+{
+    struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
+
+    if (!a)
+        return NULL;
+    a->userId = soap_strdup(soap, view->member.user_id);
+    a->version = (int)view->member.version;
+    a->imageServer = soap_strdup(soap, view->server.name);
+    a->url = ks_avatar_url(soap, view, 0);
+    a->thumbUrl = ks_avatar_url(soap, view, 1);
+    a->__sizewornItemId = view->worn_count;
+    a->wornItemId = soap_malloc(soap, ((size_t)view->worn_count + 1) * sizeof(int));
+    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)
+        return NULL;
+    memcpy(a->wornItemId, view->worn, (size_t)view->worn_count * sizeof(int));
+    return a;
+}
