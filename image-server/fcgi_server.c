@@ -1,9 +1,10 @@
 /* fcgi_server.c: the FastCGI front of kisekae-image (libfcgi FCGX_* API).
  *
- * The listening socket is bound here rather than by FCGX_OpenSocket, so the
- * configured host is honoured as given, SO_REUSEADDR is set, a stale unix
- * socket is replaced (a live one is refused) and the socket is made 0666 for
- * nginx workers running as another user. Each worker thread owns one
+ * The listening socket is bound by ks_net_listen (common/net.h) rather than
+ * by FCGX_OpenSocket, so the configured host is honoured as given,
+ * SO_REUSEADDR is set, a stale unix socket is replaced (a live one is
+ * refused) and the socket is made 0666 for nginx workers running as another
+ * user. Each worker thread owns one
  * FCGX_Request and loops on FCGX_Accept_r. With `fastcgi_keep_conn on`, nginx
  * pins a worker to each upstream connection: configure at least as many
  * threads as nginx keeps connections.
@@ -23,8 +24,6 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,17 +33,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "avatar_store.h"
 #include "compose.h"
 #include "compose_request.h"
-#include "config.h"
 #include "jpeg_codec.h"
 #include "log.h"
+#include "net.h"
 #include "png_codec.h"
 #include "resize.h"
 #include "sha256.h"
@@ -66,7 +63,6 @@ struct ks_fcgi_server {
     ks_item_store_t *items;
     ks_item_store_t *scenes;
     int listen_fd;
-    char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];   /* "" for TCP */
 
     pthread_mutex_t lock;
     int stopping;             /* guarded by lock */
@@ -126,112 +122,6 @@ static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(reply->body, sizeof reply->body, fmt, args);
     va_end(args);
-}
-
-/* ---- listening socket ------------------------------------------------------ */
-
-static ks_rc ks__listen_unix(ks_fcgi_server_t *server, const char *path, ks_err_t *err)
-{
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    struct stat st;
-    int fd, error;
-
-    if (path[0] != '/')
-        return ks_err(err, KS_INVALID, "listen \"unix:%s\": the socket path must be absolute",
-                      path);
-    if (strlen(path) >= sizeof address.sun_path)
-        return ks_err(err, KS_INVALID, "listen \"unix:%s\": path longer than %zu bytes", path,
-                      sizeof address.sun_path - 1);
-    strcpy(address.sun_path, path);
-
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = errno;
-        return ks_err(err, KS_ERROR, "socket() failed (%d: %s)", error, strerror(error));
-    }
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            close(fd);
-            return ks_err(err, KS_ERROR, "listen \"unix:%s\": a file that is not a socket "
-                          "is in the way", path);
-        }
-        /* A socket someone answers on belongs to a running server. */
-        if (connect(fd, (struct sockaddr *)&address, sizeof address) == 0) {
-            close(fd);
-            return ks_err(err, KS_ERROR, "listen \"unix:%s\": another server is listening "
-                          "there", path);
-        }
-        close(fd);
-        unlink(path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            error = errno;
-            return ks_err(err, KS_ERROR, "socket() failed (%d: %s)", error, strerror(error));
-        }
-    }
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        error = errno;
-        close(fd);
-        return ks_err(err, KS_ERROR, "bind() \"%s\" failed (%d: %s)", path, error,
-                      strerror(error));
-    }
-    /* nginx workers run as another user (nobody when the master is root). */
-    if (chmod(path, 0666) != 0 || listen(fd, KS__BACKLOG) != 0) {
-        error = errno;
-        close(fd);
-        unlink(path);
-        return ks_err(err, KS_ERROR, "chmod()/listen() \"%s\" failed (%d: %s)", path, error,
-                      strerror(error));
-    }
-    server->listen_fd = fd;
-    strcpy(server->unix_path, path);
-    return KS_OK;
-}
-
-static ks_rc ks__listen_tcp(ks_fcgi_server_t *server, const char *hostport, ks_err_t *err)
-{
-    char host[256], port_text[16];
-    struct addrinfo hints = {0}, *addresses, *a;
-    int port, fd = -1, error = 0, gai;
-    ks_rc rc;
-
-    rc = ks_config_parse_hostport(hostport, host, sizeof host, &port, err);
-    if (rc != KS_OK)
-        return rc;
-    snprintf(port_text, sizeof port_text, "%d", port);
-    /* "[::1]:17022" */
-    size_t host_length = strlen(host);
-    if (host_length >= 2 && host[0] == '[' && host[host_length - 1] == ']') {
-        memmove(host, host + 1, host_length - 2);
-        host[host_length - 2] = '\0';
-    }
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    gai = getaddrinfo(host[0] != '\0' ? host : NULL, port_text, &hints, &addresses);
-    if (gai != 0)
-        return ks_err(err, KS_INVALID, "listen \"%s\": getaddrinfo() failed (%s)", hostport,
-                      gai_strerror(gai));
-    for (a = addresses; a != NULL; a = a->ai_next) {
-        int on = 1;
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0) {
-            error = errno;
-            continue;
-        }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, KS__BACKLOG) == 0)
-            break;
-        error = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(addresses);
-    if (fd < 0)
-        return ks_err(err, KS_ERROR, "bind() \"%s\" failed (%d: %s)", hostport, error,
-                      strerror(error));
-    server->listen_fd = fd;
-    return KS_OK;
 }
 
 /* ---- request helpers ------------------------------------------------------- */
@@ -767,10 +657,7 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->listen_fd = -1;
     pthread_mutex_init(&server->lock, NULL);
 
-    if (strncmp(conf->listen, "unix:", 5) == 0)
-        rc = ks__listen_unix(server, conf->listen + 5, err);
-    else
-        rc = ks__listen_tcp(server, conf->listen, err);
+    rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
     if (rc != KS_OK) {
         pthread_mutex_destroy(&server->lock);
         free(server);
@@ -829,8 +716,7 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
     }
     if (server->listen_fd >= 0)
         close(server->listen_fd);
-    if (server->unix_path[0] != '\0')
-        unlink(server->unix_path);
+    ks_net_unlink(server->conf->listen);
     pthread_mutex_destroy(&server->lock);
     free(server->workers);
     free(server);
