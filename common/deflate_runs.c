@@ -5,7 +5,8 @@
  * pixel starts, also the match with the row above (distance `period`) and,
  * when neither reaches 3 bytes, the last earlier place with the same 4 bytes
  * (a small hash table). The longest match of at least 3 bytes wins, a
- * literal otherwise. Tokens are kept as 32-bit words and counted per symbol. The second pass builds length-limited Huffman codes from the counts
+ * literal otherwise. Matches are kept as 32-bit words (position, token);
+ * literals are only counted, and read from the input again when written. The second pass builds length-limited Huffman codes from the counts
  * (RFC 1951's 15 bits for literals/lengths and distances, 7 for the code
  * length code) and writes one final dynamic block, then the Adler-32.
  */
@@ -24,8 +25,9 @@
 #define KS__CODELEN_SYMS 19
 #define KS__END_OF_BLOCK 256
 
-/* A token: a literal byte (bit 31 clear), or a match (bit 31 set) whose
- * length is in bits 0..8 and whose distance minus one is in bits 9..23. */
+/* A match's token: bit 31 set, its length in bits 0..8 and its distance
+ * minus one in bits 9..23. (The token list holds matches only, each after
+ * its position; the bytes between matches are literals.) */
 #define KS__MATCH 0x80000000u
 #define KS__TOKEN(length, dist) (KS__MATCH | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
 
@@ -373,8 +375,9 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
     if (pthread_once(&ks__tables_once, ks__tables_init) != 0)
         return 0;
 
-    /* Pass 1: tokens. Runs make them few: start with room for len / 16 and
-     * grow when needed. */
+    /* Pass 1: matches, each as two words (its position, then the token);
+     * the literals are the bytes between them and are only counted here.
+     * Start with room for len / 16 words and grow when needed. */
     size_t count = 0;
     if (!ks__tokens_reserve(scratch, len / 16 + 1024))
         return 0;
@@ -389,14 +392,12 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
     size_t next_check = 0, row_start = 0;
     for (size_t i = 0; i < len;) {
         size_t best = 0, dist = 0;
-        uint32_t token;
         /* Most positions in a run of literals differ from the pixel before
          * in their first byte already: test that before anything else. */
         if (i < next_check && i >= pixel && in[i] != in[i - pixel]) {
-            token = in[i];
             litlen_freq[in[i]]++;
             i++;
-            goto store;
+            continue;
         }
         size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
         if (i >= pixel && in[i] == in[i - pixel]) {
@@ -404,10 +405,9 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             dist = pixel;
         }
         if (i < next_check && best < KS__MIN_MATCH) {
-            token = in[i];
             litlen_freq[in[i]]++;
             i++;
-            goto store;
+            continue;
         }
         if (i < next_check) {
             /* a pixel-back match from the middle of a pixel: take it */
@@ -432,7 +432,13 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             }
         }
         if (best >= KS__MIN_MATCH) {
-            token = KS__TOKEN(best, dist);
+            if (count + 2 > scratch->capacity) {
+                if (!ks__tokens_reserve(scratch, count + 2))
+                    return 0;
+                tokens = scratch->tokens;
+            }
+            tokens[count++] = (uint32_t)i;
+            tokens[count++] = KS__TOKEN(best, dist);
             litlen_freq[257 + ks__length_sym[best]]++;
             dist_freq[ks__dist_lookup((uint32_t)(dist - 1))]++;
             i += best;
@@ -446,20 +452,12 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
                 next_check = col == 0 ? i : row_start + 1 + ks__round_up(col - 1, pixel);
             }
         } else {
-            token = in[i];
             litlen_freq[in[i]]++;
             next_check = period != 0 && i == row_start ? i + 1 : i + pixel;
             i++;
             if (period != 0 && next_check >= row_start + period)
                 row_start += period;
         }
-    store:
-        if (count == scratch->capacity) {
-            if (!ks__tokens_reserve(scratch, count + 1))
-                return 0;
-            tokens = scratch->tokens;
-        }
-        tokens[count++] = token;
     }
     litlen_freq[KS__END_OF_BLOCK] = 1;
 
@@ -511,12 +509,14 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
             ks__put(&w, extra, 7);
     }
 
-    for (size_t k = 0; k < count; k++) {
-        uint32_t token = tokens[k];
-        if (!(token & KS__MATCH)) {
-            ks__put(&w, litlen_codes[token], lens[token]);
-            continue;
-        }
+    size_t pos = 0;                         /* the next byte to code */
+    for (size_t k = 0; k <= count; k += 2) {
+        size_t until = k < count ? tokens[k] : len;
+        for (; pos < until; pos++)
+            ks__put(&w, litlen_codes[in[pos]], lens[in[pos]]);
+        if (k == count)
+            break;
+        uint32_t token = tokens[k + 1];
         unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
         ks__put(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
                 lens[sym] + ks__length_extra[code]);
@@ -525,6 +525,7 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
         ks__put(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
                 dlen + ks__dist_extra[dcode]);
+        pos += length;
     }
     ks__put(&w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
     ks__flush(&w);
