@@ -3,7 +3,7 @@ brings it up with `./kisekae up --api 2 --image 2 --replicas 1`).
 
 The tests run in file order and build on each other: the lists of stack.env,
 SOAP through the balancer, an API server killed (-9, by its pid file),
-`./kisekae add image` while a client keeps calling, `up` again changing
+`./kisekae add image` while a client keeps calling, `add api`, `up` again changing
 nothing. Clients come from the CHECKED-IN wsdl/Kisekae.wsdl, the endpoint
 overridden, as in tests/integration.
 """
@@ -159,8 +159,27 @@ def test_add_image_under_load():
     one_round(admin_client(env["KISEKAE_API_URL"]))
 
 
+def test_add_api_joins_the_balancer():
+    out = kisekae("add", "api", "--build-dir", BUILD)
+    print(out)
+    assert "added api3" in out
+    env = read_env()
+    apis = env["KISEKAE_API_URLS"].split()
+    assert len(apis) == 3 and env["KISEKAE_API_URL"] == env["KISEKAE_API_LB_URL"]
+    assert requests.get(apis[2] + "?wsdl", timeout=5).status_code == 200
+    log = STATE / "logs" / "nginx-api-lb.log"
+    before = log.stat().st_size
+    service = admin_client(env["KISEKAE_API_URL"])
+    for _ in range(9):
+        one_round(service)
+    with open(log) as f:
+        f.seek(before)
+        answered = set(re.findall(r"upstream=(\S+) upstream_status=200", f.read()))
+    assert apis[2].split("//")[1].rstrip("/") in answered, answered
+
+
 def test_up_again_changes_nothing():
-    names = ["api1", "api2", "api-fcgi", "img1", "img2", "img3", "nginx", "db-m", "db-r1"]
+    names = ["api1", "api2", "api3", "api-fcgi", "img1", "img2", "img3", "nginx", "db-m", "db-r1"]
     before = {name: pid_of(name) for name in names}
     conf_before = (STATE / "nginx" / "nginx.conf").read_text()
     out = kisekae("up", "--no-build", "--build-dir", BUILD)
