@@ -4,11 +4,12 @@ Heartbeat, GetCatalogManifest, GetItemLayer, driven through zeep.
 The servers registered here are made up (their internal URL answers
 nothing), so each is set draining or falls silent right after the check
 that needs it active: the other tests' members and pushes never go to them.
-The stack runs with image_server_timeout 4 (run.sh).
+The stack runs with image_server_timeout 6 (run.sh).
 """
 
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,8 +147,8 @@ def test_silent_server_goes_down_and_comes_back(node, admin):
     name = unique("node-silent")
     node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL, publicUrl=DEAD_URL,
                                      weight=1)
-    # Active and silent: down within the timeout (4 s) plus a renderer round.
-    row = wait_mode(admin, name, "down", 15)
+    # Active and silent: down within the timeout (6 s) plus a renderer round.
+    row = wait_mode(admin, name, "down", 20)
     assert row.downBySilence
     # A heartbeat revives it...
     assert node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0,
@@ -158,3 +159,36 @@ def test_silent_server_goes_down_and_comes_back(node, admin):
                                   storeFreeBytes=0) == "down"
     row = server_row(admin, name)
     assert row.mode == "down" and not row.downBySilence
+
+
+def test_image_server_repairs_its_store_at_start(node, admin, env):
+    """img1 lost one layer and holds a spoiled copy of another: after a
+    restart its sync fetches both from the API (the database's copy)."""
+    import stackctl
+    store = Path(env["KISEKAE_STATE"]) / "img1" / "store" / "items"
+    layers = as_list(node.service.GetCatalogManifest(offset=0, limit=1000).layer)
+    held = [l for l in layers if (store / str(l.itemId) / ("%d.png" % l.layerNo)).exists()]
+    assert len(held) >= 2, "img1 holds fewer than two catalog layers"
+    lost, spoiled = held[0], held[-1]
+    lost_png = store / str(lost.itemId) / ("%d.png" % lost.layerNo)
+    spoiled_png = store / str(spoiled.itemId) / ("%d.png" % spoiled.layerNo)
+    stackctl.stop(env, "img1")
+    try:
+        lost_png.unlink()
+        (lost_png.with_suffix(".kl")).unlink(missing_ok=True)
+        spoiled_png.write_bytes(b"not the canonical art")
+    finally:
+        stackctl.restart(env)
+    deadline = time.monotonic() + 30
+    while True:
+        done = [p.exists() and hashlib.sha256(p.read_bytes()).hexdigest() == l.sha256
+                for p, l in ((lost_png, lost), (spoiled_png, spoiled))]
+        if all(done):
+            break
+        assert time.monotonic() < deadline, "img1 did not repair its store: %r" % done
+        time.sleep(0.2)
+    log = (Path(env["KISEKAE_STATE"]) / "logs" / "img1.log").read_text()
+    assert "sync: done:" in log and "1 missing, 1 stale" in log, log[-2000:]
+    # It registered again and beats.
+    row = wait_mode(admin, "img1", "active", 10)
+    assert row.lastHeartbeat is not None and row.itemsStored >= len(held)
