@@ -14,7 +14,8 @@
  * at most ten times), with the error in last_error and the log.
  *
  * Between rounds the renderer also marks image servers whose heartbeats
- * stopped down (op_node.c), as it is the one thread that wakes on its own.
+ * stopped down (op_node.c) and pushes again the item layers whose push
+ * failed (replicate.c), as it is the one thread that wakes on its own.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -202,6 +203,12 @@ static void *renderer_main(void *arg)
         ks_db_session_begin(ctx.db);
         if (ks_node_mark_silent_down(&ctx) != KS_OK)
             ks_log_warn("renderer: marking silent image servers down failed: %s", ctx.err.msg);
+        {
+            int retried;
+            ks_db_session_begin(ctx.db);
+            if (ks_replicas_retry(&ctx, &retried) != KS_OK)
+                ks_log_warn("renderer: retrying failed layer pushes failed: %s", ctx.err.msg);
+        }
         pthread_mutex_lock(&renderer.lock);
         if (claimed)            /* a whole batch: more may be due, look again at once */
             continue;

@@ -192,3 +192,44 @@ def test_image_server_repairs_its_store_at_start(node, admin, env):
     # It registered again and beats.
     row = wait_mode(admin, "img1", "active", 10)
     assert row.lastHeartbeat is not None and row.itemsStored >= len(held)
+
+
+def test_failed_pushes_are_retried(node, admin, site, env, art):
+    """A server whose internal URL is wrong fails the pushes of a new item;
+    once it registers with the right URL, the background retry pushes them
+    (item_replicas rows turn ok)."""
+    import stackctl
+    from conftest import layer_inputs
+    name = unique("node-retry")
+    good = env["KISEKAE_IMAGE_INTERNAL_URLS"].split()[0].rstrip("/")
+    public = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/")
+
+    def beat():
+        node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0, storeFreeBytes=0)
+
+    server = node.service.RegisterImageServer(name=name, internalUrl=good + "/wrong",
+                                              publicUrl=public, weight=1)
+    try:
+        category = admin.service.RegisterCategory(name=unique("retry-cat"), zOrder=5,
+                                                  exclusive=False, required=False)
+        key = next(k for k in art if k is not None)
+        item = admin.service.RegisterItem(categoryId=category.id, name=unique("retry-item"),
+                                          price=1, layer=layer_inputs(art[key]["layers"]))
+        beat()
+        query = ("SELECT state, attempts FROM item_replicas WHERE image_server_id = %d"
+                 " AND item_id = %d ORDER BY layer_no" % (server.id, item.id))
+        rows = stackctl.sql(env, query)
+        assert rows and all(r[0] == "failed" for r in rows), rows
+        node.service.RegisterImageServer(name=name, internalUrl=good, publicUrl=public,
+                                         weight=1)
+        deadline = time.monotonic() + 20
+        while True:
+            beat()
+            rows = stackctl.sql(env, query)
+            if all(r[0] == "ok" for r in rows):
+                break
+            assert time.monotonic() < deadline, "pushes not retried: %r" % rows
+            time.sleep(0.5)
+        assert all(int(r[1]) >= 2 for r in rows), rows
+    finally:
+        admin.service.SetImageServerMode(name=name, mode="down")
