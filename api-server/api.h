@@ -15,7 +15,9 @@
  * whole), op_outfit.c (what a member wears, try-on), op_inventory.c (what a
  * member owns), op_album.c (scenes and album photos), op_cluster.c (image
  * servers), op_system.c (GetSystemStatus: the database pool, image servers,
- * counts).
+ * counts), op_node.c (the image servers' own calls: registration, heartbeat,
+ * the catalog manifest and canonical layers), replicate.c (the retry of
+ * failed layer pushes).
  */
 #ifndef KS_API_H
 #define KS_API_H
@@ -67,6 +69,9 @@ typedef struct {
     int render_batch;            /* avatars the renderer composes before it looks up */
     int render_interval_s;       /* how often an idle renderer looks at the queue */
     int render_retry_s;          /* delay before a failed re-render is tried again */
+    int image_server_timeout_s;  /* silence after which a server is marked down (0: never) */
+    int replica_retry_s;         /* delay before a failed layer push is tried again */
+    int replica_retry_batch;     /* failed pushes tried per renderer round */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;
@@ -194,6 +199,16 @@ ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *
 ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t *err);
 void ks_renderer_stop(void);
 void ks_renderer_wake(void);
+
+/* op_node.c: marks down every active image server whose last heartbeat is
+ * older than image_server_timeout (flagging it down_by_silence, so its next
+ * heartbeat revives it). The renderer thread calls it between rounds. */
+ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx);
+
+/* replicate.c: pushes again (at most replica_retry_batch) item layers whose
+ * push to an active image server failed and whose delay has passed;
+ * *retried says how many were tried. The renderer thread calls it. */
+ks_rc ks_replicas_retry(ks_api_ctx_t *ctx, int *retried);
 
 /* migrate.c */
 ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);

@@ -176,6 +176,12 @@ static const ks_cfg_option_t options[] = {
     OPT("render_batch", KS_CFG_INT, 1, 10000, "32", render_batch, "avatars re-rendered per round"),
     OPT("render_interval", KS_CFG_INT, 1, 3600, "2", render_interval_s, "seconds between looks at an idle render queue"),
     OPT("render_retry", KS_CFG_INT, 1, 86400, "30", render_retry_s, "seconds before a failed re-render is retried"),
+    OPT("image_server_timeout", KS_CFG_INT, 0, 86400, "60", image_server_timeout_s,
+        "seconds without a heartbeat before an image server is marked down (0: never)"),
+    OPT("replica_retry", KS_CFG_INT, 1, 86400, "30", replica_retry_s,
+        "seconds before a failed layer push is tried again (times its attempts, at most 10)"),
+    OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
+        "failed layer pushes tried per round of the renderer"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
     OPT("log_level", KS_CFG_STRING, 0, 16, "info", log_level, "error | warn | info | debug"),
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL}

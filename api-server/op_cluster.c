@@ -75,7 +75,9 @@ int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET mode = '%s' WHERE name = ", mode);
+    /* The admin's word: a heartbeat no longer revives a server set down. */
+    ks_buf_addf(&sql, "UPDATE image_servers SET mode = '%s', down_by_silence = 0 WHERE name = ",
+                mode);
     ks_sql_str(&sql, conn, name);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);

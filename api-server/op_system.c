@@ -31,7 +31,8 @@ static ks_rc read_image_servers(struct soap *soap, MYSQL *conn,
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT id, name, internal_url, public_url, weight, mode, member_count,"
-                     " UNIX_TIMESTAMP(last_heartbeat), free_disk_bytes FROM image_servers"
+                     " UNIX_TIMESTAMP(last_heartbeat), free_disk_bytes, items_stored, avatars_composed,"
+                     " down_by_silence FROM image_servers"
                      " ORDER BY id LIMIT %d", KS_STATUS_IMAGE_SERVERS_MAX);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -53,6 +54,12 @@ static ks_rc read_image_servers(struct soap *soap, MYSQL *conn,
             *s->lastHeartbeat = (time_t)to_long(row[7]);
         if (row[8] && (s->freeDiskBytes = soap_malloc(soap, sizeof(LONG64))))
             *s->freeDiskBytes = to_long(row[8]);
+        if (row[9] && (s->itemsStored = soap_malloc(soap, sizeof(LONG64))))
+            *s->itemsStored = to_long(row[9]);
+        if (row[10] && (s->avatarsComposed = soap_malloc(soap, sizeof(LONG64))))
+            *s->avatarsComposed = to_long(row[10]);
+        if ((s->downBySilence = soap_malloc(soap, sizeof(enum xsd__boolean))))
+            *s->downBySilence = atoi(row[11]) ? true_ : false_;
     }
     response->__sizeimageServer = n;
     mysql_free_result(res);

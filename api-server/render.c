@@ -12,6 +12,10 @@
  * version, composes and deletes the row. A failure rolls all of that back and
  * pushes the row's not_before out (render_retry seconds times the attempts,
  * at most ten times), with the error in last_error and the log.
+ *
+ * Between rounds the renderer also marks image servers whose heartbeats
+ * stopped down (op_node.c) and pushes again the item layers whose push
+ * failed (replicate.c), as it is the one thread that wakes on its own.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -195,6 +199,15 @@ static void *renderer_main(void *arg)
             done += claimed;
             if (__atomic_load_n(&renderer.stopping, __ATOMIC_RELAXED))
                 break;
+        }
+        ks_db_session_begin(ctx.db);
+        if (ks_node_mark_silent_down(&ctx) != KS_OK)
+            ks_log_warn("renderer: marking silent image servers down failed: %s", ctx.err.msg);
+        {
+            int retried;
+            ks_db_session_begin(ctx.db);
+            if (ks_replicas_retry(&ctx, &retried) != KS_OK)
+                ks_log_warn("renderer: retrying failed layer pushes failed: %s", ctx.err.msg);
         }
         pthread_mutex_lock(&renderer.lock);
         if (claimed)            /* a whole batch: more may be due, look again at once */

@@ -692,6 +692,11 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     return KS_OK;
 }
 
+unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server)
+{
+    return (unsigned long long)atomic_load(&server->avatars_composed);
+}
+
 void ks_fcgi_server_stop(ks_fcgi_server_t *server)
 {
     if (server == NULL)

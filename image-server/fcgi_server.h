@@ -23,6 +23,17 @@ typedef struct {
     size_t layer_cache_bytes;
     char log_file[1024];
     int log_level;                 /* ks_log_level_t */
+    /* The API tier (node_agent.c); api_url "" leaves registration to the
+     * API's image_server lines. */
+    char api_url[512];
+    char api_user[64];
+    char api_password[128];
+    int api_timeout_s;
+    char name[65];                 /* this server's name in image_servers */
+    char internal_url[256];        /* where the API reaches /internal/ */
+    char public_url[256];          /* where browsers fetch the stored images */
+    int weight;
+    int heartbeat_interval_s;
 } ks_image_conf_t;
 
 typedef struct ks_fcgi_server ks_fcgi_server_t;
@@ -34,6 +45,9 @@ typedef struct ks_fcgi_server ks_fcgi_server_t;
  * to sigwait() for before calling: the workers inherit the mask. */
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                            ks_item_store_t *scenes, ks_fcgi_server_t **out, ks_err_t *err);
+
+/* Avatars composed since the server started (for the heartbeat). */
+unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server);
 
 /* Stops accepting, lets running requests finish, closes idle keep-alive
  * connections, joins the workers, closes (and for a unix socket removes) the

@@ -273,6 +273,34 @@ static ks_rc ks__layer_file_path(const ks_item_store_t *store, int item_id, int 
     return KS_OK;
 }
 
+ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
+                          const char *sha256_hex, ks_err_t *err)
+{
+    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    ks_err_t read_err = {{0}};
+    unsigned char *png = NULL;
+    size_t size = 0;
+    ks_rc rc;
+
+    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    if (rc != KS_OK)
+        return rc;
+    rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
+    if (rc == KS_NOTFOUND)
+        return ks_err(err, KS_NOTFOUND, "%s %d/%d missing", ks__noun(store), item_id, layer_no);
+    if (rc == KS_TOOLARGE)
+        return ks_err(err, KS_CONFLICT, "%s %d/%d stale: stored file is over max_layer_bytes",
+                      ks__noun(store), item_id, layer_no);
+    if (rc != KS_OK)
+        return ks_err(err, KS_ERROR, "%s %d/%d: %s", ks__noun(store), item_id, layer_no,
+                      read_err.msg);
+    ks_sha256_hex(png, size, actual);
+    free(png);
+    if (strcmp(actual, sha256_hex) != 0)
+        return ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
+    return KS_OK;
+}
+
 /* Decodes png into a straight RGBA image, prefixing errors with the layer. */
 static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
                         const void *png, size_t size, ks_image_t *image, ks_err_t *err)

@@ -53,6 +53,14 @@ void ks_item_store_free(ks_item_store_t *store);
 ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const void *png,
                         size_t size, const char *sha256_hex, ks_err_t *err);
 
+/* Whether the store holds (item_id, layer_no) as the PNG of sha256_hex,
+ * judged by hashing the PNG file itself (not the layer file's header): KS_OK
+ * when it does, KS_NOTFOUND when there is no file, KS_CONFLICT "... stale"
+ * when it hashes to something else or is over max_layer_bytes, KS_ERROR when
+ * it cannot be read. For the start-up sync; touches no cache. */
+ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
+                          const char *sha256_hex, ks_err_t *err);
+
 /* Hands out the decoded, premultiplied layer (item_id, layer_no) whose PNG has
  * the given sha256. KS_CONFLICT "layer 12/0 missing" when the store has no such
  * layer, "layer 12/0 stale" when it holds another sha256; KS_ERROR when the

@@ -5,7 +5,8 @@
  * Loads the configuration (the table below; kisekae-image.conf.sample is its
  * commented copy), opens the log, prepares the store (items/ and avatars/,
  * leftover ".tmp-*" files of an interrupted write removed), then serves
- * FastCGI until SIGTERM or SIGINT, which stop it gracefully (exit 0).
+ * FastCGI (and, with api_url, registers and syncs with the API tier in the
+ * background: node_agent.c) until SIGTERM or SIGINT, which stop it gracefully (exit 0).
  * SIGHUP (or SIGUSR1, as for nginx) reopens the log, rereading log_file and
  * log_level from the file; other options apply at the next start. Only logs
  * go to stdout/stderr.
@@ -32,6 +33,7 @@
 #include "item_store.h"
 #include "ks.h"
 #include "log.h"
+#include "node_agent.h"
 
 #define KS__PROGRAM "kisekae-image"
 #define KS__MAX_OVERRIDES 64
@@ -66,6 +68,24 @@ static const ks_cfg_option_t ks__options[] = {
      "tallest canvas a compose request may ask for"},
     {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", KS__FIELD(layer_cache_bytes),
      NULL, "decoded item layers kept in memory, in bytes (least recently used go first)"},
+    {"api_url", KS_CFG_STRING, 0, KS__STRING_SIZE(api_url), "", KS__FIELD(api_url), NULL,
+     "the API's SOAP endpoint; set, the server registers, syncs its items and beats"},
+    {"api_user", KS_CFG_STRING, 0, KS__STRING_SIZE(api_user), "", KS__FIELD(api_user), NULL,
+     "API client of role node"},
+    {"api_password", KS_CFG_STRING, 0, KS__STRING_SIZE(api_password), "",
+     KS__FIELD(api_password), NULL, "its secret"},
+    {"api_timeout", KS_CFG_INT, 1, 600, "10", KS__FIELD(api_timeout_s), NULL,
+     "seconds to wait for the API (connect, send, receive)"},
+    {"name", KS_CFG_STRING, 0, KS__STRING_SIZE(name), "", KS__FIELD(name), NULL,
+     "this server's name in the cluster (1..64 of A-Z a-z 0-9 . _ -)"},
+    {"internal_url", KS_CFG_STRING, 0, KS__STRING_SIZE(internal_url), "",
+     KS__FIELD(internal_url), NULL, "where the API reaches this server's /internal/ (nginx)"},
+    {"public_url", KS_CFG_STRING, 0, KS__STRING_SIZE(public_url), "", KS__FIELD(public_url),
+     NULL, "where browsers fetch this server's images"},
+    {"weight", KS_CFG_INT, 1, 1000, "1", KS__FIELD(weight), NULL,
+     "share of new members this server takes"},
+    {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", KS__FIELD(heartbeat_interval_s), NULL,
+     "seconds between heartbeats (below the API's image_server_timeout)"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
@@ -167,6 +187,14 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
         return ks_err(err, KS_INVALID, "cluster_secret must not be empty");
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
+    if (conf->api_url[0] != '\0') {
+        if (strncmp(conf->api_url, "http://", 7) && strncmp(conf->api_url, "https://", 8))
+            return ks_err(err, KS_INVALID, "api_url must start with http:// or https://");
+        if (!conf->api_user[0] || !conf->name[0] || !conf->internal_url[0] ||
+            !conf->public_url[0])
+            return ks_err(err, KS_INVALID, "with api_url, api_user, name, internal_url and "
+                          "public_url must be set too");
+    }
     return KS_OK;
 }
 
@@ -247,6 +275,7 @@ int main(int argc, char **argv)
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
     ks_fcgi_server_t *server = NULL;
+    ks_node_agent_t *agent = NULL;
     ks_err_t err = {{0}};
     sigset_t signals;
     int rc, signal_number;
@@ -316,6 +345,14 @@ int main(int argc, char **argv)
     }
     ks_log_info("listening on %s with %d threads, store \"%s\"", conf.listen, conf.threads,
                 conf.store);
+    /* After the server: it serves while the agent syncs, however long that takes. */
+    if (conf.api_url[0] && ks_node_agent_start(&conf, items, server, &agent, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        ks_fcgi_server_stop(server);
+        ks_item_store_free(scenes);
+        ks_item_store_free(items);
+        return 1;
+    }
 
     for (;;) {
         if (sigwait(&signals, &signal_number) != 0)
@@ -327,6 +364,7 @@ int main(int argc, char **argv)
         break;
     }
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    ks_node_agent_stop(agent);
     ks_fcgi_server_stop(server);
     ks_item_store_free(scenes);
     ks_item_store_free(items);

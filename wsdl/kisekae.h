@@ -57,6 +57,14 @@
 //gsoap ks service method-fault:  UpdateItem ks__KisekaeFault
 //gsoap ks service method-action: RetireItem urn:kisekae:v1#RetireItem
 //gsoap ks service method-fault:  RetireItem ks__KisekaeFault
+//gsoap ks service method-action: RegisterImageServer urn:kisekae:v1#RegisterImageServer
+//gsoap ks service method-fault:  RegisterImageServer ks__KisekaeFault
+//gsoap ks service method-action: Heartbeat urn:kisekae:v1#Heartbeat
+//gsoap ks service method-fault:  Heartbeat ks__KisekaeFault
+//gsoap ks service method-action: GetCatalogManifest urn:kisekae:v1#GetCatalogManifest
+//gsoap ks service method-fault:  GetCatalogManifest ks__KisekaeFault
+//gsoap ks service method-action: GetItemLayer urn:kisekae:v1#GetItemLayer
+//gsoap ks service method-fault:  GetItemLayer ks__KisekaeFault
 //gsoap ks service method-action: RegisterScene urn:kisekae:v1#RegisterScene
 //gsoap ks service method-fault:  RegisterScene ks__KisekaeFault
 //gsoap ks service method-action: ListImageServers urn:kisekae:v1#ListImageServers
@@ -472,6 +480,9 @@ struct ks__SystemImageServer {
     int memberCount 1;
     time_t *lastHeartbeat 0;
     LONG64 *freeDiskBytes 0;
+    LONG64 *itemsStored 0;              /* from its last heartbeat */
+    LONG64 *avatarsComposed 0;          /* from its last heartbeat */
+    enum xsd__boolean *downBySilence 0; /* down because its heartbeats stopped */
 };
 
 struct ks__SystemCounts {
@@ -496,3 +507,65 @@ struct ks__GetSystemStatusResponse {
  * items and categories. */
 int ks__GetSystemStatus(
     struct ks__GetSystemStatusResponse *response);
+
+/* ---- node: the image servers' own calls ---------------------------------------- */
+
+struct ks__RegisterImageServerResponse { struct ks__ImageServer *server 1; };
+
+/* node: an image server announces itself at start (insert or update by
+ * name). A new server starts active; a server an admin set draining or down
+ * keeps that mode; one marked down because it fell silent becomes active
+ * again. The answer is its row, as the API will use it. */
+int ks__RegisterImageServer(
+    char *name 1,                       /* 1..64 of [A-Za-z0-9._-] */
+    char *internalUrl 1,                /* http(s)://... the API calls */
+    char *publicUrl 1,                  /* http(s)://... base of the image URLs */
+    int weight 1,                       /* 1..1000: share of new members */
+    struct ks__RegisterImageServerResponse *response);
+
+struct ks__HeartbeatResponse { char *mode 1; };
+
+/* node: a registered image server says it is alive, with its counts and free
+ * disk. A server the API marked down because it fell silent becomes active
+ * again; one an admin set down stays down. The answer is its mode.
+ * NotFound when the server is not registered (register, then beat again). */
+int ks__Heartbeat(
+    char *name 1,
+    LONG64 itemsStored 1,               /* item layers in its store */
+    LONG64 avatarsComposed 1,           /* avatars composed since it started */
+    LONG64 storeFreeBytes 1,            /* free bytes on its store's file system */
+    struct ks__HeartbeatResponse *response);
+
+/* One layer of the catalog as the database holds it. */
+struct ks__ManifestLayer {
+    int itemId 1;
+    int layerNo 1;
+    char *sha256 1;
+};
+
+struct ks__GetCatalogManifestResponse {
+    LONG64 total 1;                     /* layers in the whole manifest */
+    int __sizelayer 0;
+    struct ks__ManifestLayer *layer 0;  /* ordered by itemId, then layerNo */
+};
+
+/* node: the item layers every image server must hold (those of every item,
+ * whatever its status: retired items may still be worn), one page at a time.
+ * offset 0..10000000 (default 0), limit 1..1000 (default 500). */
+int ks__GetCatalogManifest(
+    int *offset 0,
+    int *limit 0,
+    struct ks__GetCatalogManifestResponse *response);
+
+struct ks__GetItemLayerResponse {
+    int itemId 1;
+    int layerNo 1;
+    char *sha256 1;                     /* of png */
+    struct xsd__base64Binary png 1;     /* the canonical (trimmed) PNG */
+};
+
+/* node: the canonical PNG of an item layer, from the database. */
+int ks__GetItemLayer(
+    int itemId 1,
+    int layerNo 1,
+    struct ks__GetItemLayerResponse *response);

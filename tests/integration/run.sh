@@ -65,6 +65,14 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# A short heartbeat timeout, so test_node_ops.py sees a silent server
+# marked down within seconds (the stack's image servers beat every second),
+# and failed layer pushes are tried again after a second.
+export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
+}image_server_timeout 6
+replica_retry 1"
+export KISEKAE_IMAGE_HEARTBEAT_S=1
+
 echo "== ./kisekae up --state $STATE --port-base $PORT_BASE"
 "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --no-build --build-dir "$BUILD"
 

@@ -363,7 +363,9 @@ def test_retire_a_default_item_is_conflict(admin, site, world):
 def test_list_image_servers(admin, env):
     servers = as_list(admin.service.ListImageServers())
     public = env["KISEKAE_IMAGE_URLS"].split()
-    assert sorted(s.publicUrl.rstrip("/") for s in servers) == sorted(u.rstrip("/") for u in public)
+    # The stack's servers, and maybe servers test_node_ops.py registered.
+    listed = [s.publicUrl.rstrip("/") for s in servers]
+    assert all(u.rstrip("/") in listed for u in public), (listed, public)
     for s in servers:
         assert s.mode in ("active", "draining", "down") and s.weight >= 0
         assert s.memberCount >= 0 and s.name and s.internalUrl

@@ -285,6 +285,36 @@ static void test_acquire_missing_and_stale(void **state)
     free(second.data);
 }
 
+/* ks_item_store_check judges by the PNG file itself, as the start-up sync
+ * needs: missing, held, spoiled on disk (even with a layer file of the
+ * right sha256 beside it), over the size limit. */
+static void test_check(void **state)
+{
+    fixture_t *f = *state;
+    ks_item_store_t *store = open_store(f, 1 << 20);
+    png_t png = make_png(2, 2, 1, 2, 3, 255);
+    static unsigned char big[5000];
+    char path[256];
+    ks_err_t err = {{0}};
+
+    assert_int_equal(ks_item_store_check(store, 8, 1, png.sha256, &err), KS_NOTFOUND);
+    assert_string_equal(err.msg, "layer 8/1 missing");
+    assert_int_equal(ks_item_store_put(store, 8, 1, png.data, png.size, png.sha256, &err), KS_OK);
+    assert_int_equal(ks_item_store_check(store, 8, 1, png.sha256, &err), KS_OK);
+
+    layer_file(f, 8, 1, path, sizeof path);
+    assert_int_equal(ks_file_write_atomic(path, "spoiled", 7, &err), KS_OK);
+    assert_int_equal(ks_item_store_check(store, 8, 1, png.sha256, &err), KS_CONFLICT);
+    assert_string_equal(err.msg, "layer 8/1 stale");
+
+    assert_int_equal(ks_file_write_atomic(path, big, sizeof big, &err), KS_OK);
+    assert_int_equal(ks_item_store_check(store, 8, 1, png.sha256, &err), KS_CONFLICT);
+    assert_int_equal(ks_item_store_check(store, -1, 0, png.sha256, &err), KS_INVALID);
+
+    ks_item_store_free(store);
+    free(png.data);
+}
+
 /* Checks that (item, layer) acquires with the 2x2 colour of make_png(2, 2,
  * 200, 100, 50, 128), premultiplied. */
 static void expect_layer(ks_item_store_t *store, int item_id, int layer_no, const png_t *png)
@@ -519,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_premultiplied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_missing_and_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layer_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
