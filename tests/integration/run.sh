@@ -17,53 +17,14 @@ set -euo pipefail
 [[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(realpath -m -- "$1")
-STATE=$BUILD/it-stack
 PORT_BASE=${KISEKAE_IT_PORT_BASE:-27000}
 KISEKAE=$ROOT/kisekae
 cd "$ROOT"
-
-# As root, nginx workers run as nobody and must reach the image stores; a
-# build folder under e.g. /root cannot host the stack, so use /tmp then.
-if [[ $(id -u) == 0 ]] && ! runuser -u nobody -- test -x "$BUILD" 2>/dev/null; then
-  STATE=/tmp/kisekae-it-$(id -u)-$PORT_BASE
-  echo "== $BUILD is not reachable by user nobody (nginx workers); the stack goes to $STATE"
-fi
+# shellcheck source=tests/stack_lib.sh
+. "$ROOT/tests/stack_lib.sh"
+stack_begin it "$PORT_BASE"
 
 failed=()
-
-# print_logs: the tails of the stack's logs, also kept in BUILD/it-logs.
-print_logs() {
-  local f
-  [[ -d $STATE/logs ]] || return 0
-  rm -rf "$BUILD/it-logs"
-  mkdir -p "$BUILD/it-logs"
-  for f in "$STATE"/logs/*; do
-    [[ -s $f ]] || continue
-    cp -L "$f" "$BUILD/it-logs/" 2>/dev/null || true
-    printf -- '---- last lines of %s ----\n' "$f"
-    tail -n 40 "$f"
-  done
-  echo "(the whole logs are in $BUILD/it-logs)"
-}
-
-finish() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((rc != 0)); then print_logs; fi
-  "$KISEKAE" down --state "$STATE" --purge || rc=1
-  exit "$rc"
-}
-
-# A run killed before its teardown (e.g. by ctest's timeout) leaves a stack.
-if [[ -e $STATE/.kisekae-state ]]; then
-  echo "== removing the stack a previous run left in $STATE"
-  "$KISEKAE" down --state "$STATE" --purge
-fi
-rm -rf "$BUILD/it-logs"
-
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # A short heartbeat timeout, so test_node_ops.py sees a silent server
 # marked down within seconds (the stack's image servers beat every second),

@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# tests/stack_lib.sh: what every test that brings up a stack of its own shares
+# (sourced by tests/integration, tests/dbpool and tests/topology run.sh).
+#
+#   . "$ROOT/tests/stack_lib.sh"
+#   stack_begin NAME PORT_BASE     # sets STATE and LOGS, removes a stack an
+#                                  # earlier run left, and arms the teardown
+#
+# State: BUILD/NAME-stack, or /tmp/kisekae-NAME-UID-PORT_BASE when nginx's
+# workers (user nobody, when run as root) cannot reach BUILD. On failure the
+# logs' tails are printed and the logs kept in BUILD/NAME-logs. The teardown
+# wakes the stack's own MariaDB instances first (a test may leave one
+# SIGSTOPped, and a stopped one would ignore `down`'s TERM), then runs
+# `./kisekae down --purge`. Needs ROOT, BUILD and KISEKAE set.
+
+# cont_databases: wakes every MariaDB instance the stack recorded, and only
+# those (the pid's command line must name this state folder).
+cont_databases() {
+  local f pid
+  for f in "$STATE"/run/db-*.pid; do
+    [[ -s $f ]] || continue
+    pid=$(head -n1 "$f")
+    if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE"; then
+      kill -CONT "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
+# print_logs: the tails of the stack's logs, also kept in LOGS.
+print_logs() {
+  local f
+  [[ -d $STATE/logs ]] || return 0
+  rm -rf "$LOGS"
+  mkdir -p "$LOGS"
+  for f in "$STATE"/logs/*; do
+    [[ -s $f ]] || continue
+    cp -L "$f" "$LOGS/" 2>/dev/null || true
+    printf -- '---- last lines of %s ----\n' "$f"
+    tail -n 40 "$f"
+  done
+  echo "(the whole logs are in $LOGS)"
+}
+
+stack_finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((rc != 0)); then print_logs; fi
+  cont_databases
+  "$KISEKAE" down --state "$STATE" --purge || rc=1
+  exit "$rc"
+}
+
+stack_begin() {
+  local name=$1 port_base=$2
+  STATE=$BUILD/$name-stack
+  LOGS=$BUILD/$name-logs
+  if [[ $(id -u) == 0 ]] && ! runuser -u nobody -- test -x "$BUILD" 2>/dev/null; then
+    STATE=/tmp/kisekae-$name-$(id -u)-$port_base
+    echo "== $BUILD is not reachable by user nobody (nginx workers); the stack goes to $STATE"
+  fi
+  # A run killed before its teardown (e.g. by ctest's timeout) leaves a stack.
+  if [[ -e $STATE/.kisekae-state ]]; then
+    echo "== removing the stack a previous run left in $STATE"
+    cont_databases
+    "$KISEKAE" down --state "$STATE" --purge
+  fi
+  rm -rf "$LOGS"
+  trap stack_finish EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
