@@ -379,7 +379,6 @@ static ks_rc regenerate(struct soap *soap, MYSQL *conn, const char *user_id, ks_
                         ks_image_server_t *server)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_buf_t sql;
     ks_rc rc;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
@@ -387,12 +386,7 @@ static ks_rc regenerate(struct soap *soap, MYSQL *conn, const char *user_id, ks_
     if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK)
         goto fail;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    member->version++;
-    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK ||
+    if ((rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

@@ -164,12 +164,7 @@ static ks_rc revoke_item(struct soap *soap, MYSQL *conn, const char *user_id, in
                 goto fail;
         }
     }
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    member->version++;
-    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK ||
+    if ((rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

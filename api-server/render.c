@@ -74,6 +74,20 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
                              : rc;
 }
 
+ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
+                             const ks_image_server_t *server)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    if ((rc = ks_store_run(ks_api_ctx(soap), conn, &sql, NULL)) != KS_OK)
+        return rc;
+    member->version++;
+    return ks_render_avatar(soap, conn, member, server);
+}
+
 /* ---- the background renderer ------------------------------------------------------ */
 
 static struct {
@@ -128,12 +142,7 @@ static void render_next(struct soap *soap, int *claimed)
     if ((rc = ks_store_member_by_id(ctx, conn, member_id, 1, &member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK)
         goto fail;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    member.version++;
-    if ((rc = ks_render_avatar(soap, conn, &member, &server)) != KS_OK)
+    if ((rc = ks_render_next_version(soap, conn, &member, &server)) != KS_OK)
         goto fail;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM render_queue WHERE member_id = %lld", member_id);

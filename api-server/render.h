@@ -13,6 +13,12 @@
 ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                        const ks_image_server_t *server);
 
+/* Raises member's version by one, in the database (the open transaction)
+ * and in *member, and composes that version (ks_render_avatar). Every change
+ * to what a member wears goes through here before its COMMIT. */
+ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
+                             const ks_image_server_t *server);
+
 /* Pushes the canonical PNG of each of layers to server. */
 ks_rc ks_render_push_layers(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
                             const ks_layer_row_t *layers, int count);
