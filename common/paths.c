@@ -4,6 +4,7 @@
  * hash moves every stored avatar, so it is fixed here and tested by value. */
 #include "paths.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,4 +99,81 @@ int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size)
     if (length < 0 || (size_t)length >= size)
         return -1;
     return length;
+}
+
+/* Reads the leaf "<n>.png", "<n>-thumb.png" or "<n>.jpg" of top. */
+static ks_rc ks__parse_leaf(const char *leaf, int album, ks_member_image_t *out, ks_err_t *err)
+{
+    const char *p = leaf;
+    unsigned long long value = 0;
+
+    if (*p < '1' || *p > '9')
+        return ks_err(err, KS_INVALID, "\"%.80s\": not a version or photo number", leaf);
+    for (; *p >= '0' && *p <= '9'; p++) {
+        value = value * 10 + (unsigned)(*p - '0');
+        if (value > INT_MAX)
+            return ks_err(err, KS_INVALID, "\"%.80s\": number out of range", leaf);
+    }
+    out->number = (unsigned)value;
+    if (album && strcmp(p, ".jpg") == 0)
+        out->kind = KS_IMAGE_ALBUM;
+    else if (!album && strcmp(p, ".png") == 0)
+        out->kind = KS_IMAGE_AVATAR;
+    else if (!album && strcmp(p, "-thumb.png") == 0)
+        out->kind = KS_IMAGE_THUMB;
+    else
+        return ks_err(err, KS_INVALID, "\"%.80s\": not a file name of %s", leaf,
+                      album ? "an album photo (<photo>.jpg)"
+                            : "an avatar (<version>.png or <version>-thumb.png)");
+    return KS_OK;
+}
+
+ks_rc ks_member_image_parse(const char *path, ks_member_image_t *out, ks_err_t *err)
+{
+    const char *rest, *slash;
+    char again[KS_USER_ID_MAX + 64];
+    int album, length;
+    size_t id_length;
+    ks_rc rc;
+
+    memset(out, 0, sizeof *out);
+    if (strncmp(path, "avatars/", 8) == 0) {
+        album = 0;
+        rest = path + 8;
+    } else if (strncmp(path, "albums/", 7) == 0) {
+        album = 1;
+        rest = path + 7;
+    } else {
+        return ks_err(err, KS_INVALID, "not under avatars/ or albums/");
+    }
+    /* ab/cd/<user_id>/<leaf> */
+    if (strlen(rest) < 6 || rest[2] != '/' || rest[5] != '/')
+        return ks_err(err, KS_INVALID, "expected %s/ab/cd/<member>/...", album ? "albums"
+                                                                                 : "avatars");
+    slash = strchr(rest + 6, '/');
+    if (!slash)
+        return ks_err(err, KS_INVALID, "no file name after the member id");
+    id_length = (size_t)(slash - (rest + 6));
+    if (id_length == 0 || id_length > KS_USER_ID_MAX)
+        return ks_err(err, KS_INVALID, "the member id is not 1..%d characters", KS_USER_ID_MAX);
+    memcpy(out->user_id, rest + 6, id_length);
+    out->user_id[id_length] = '\0';
+    if (!ks_user_id_valid(out->user_id))
+        return ks_err(err, KS_INVALID, "\"%s\" is not a valid member id", out->user_id);
+    if (strchr(slash + 1, '/'))
+        return ks_err(err, KS_INVALID, "too many folders");
+    rc = ks__parse_leaf(slash + 1, album, out, err);
+    if (rc != KS_OK)
+        return rc;
+    length = album ? ks_album_path(out->user_id, out->number, again, sizeof again)
+         : out->kind == KS_IMAGE_THUMB ? ks_avatar_thumb_path(out->user_id, out->number, again,
+                                                               sizeof again)
+                                       : ks_avatar_path(out->user_id, out->number, again,
+                                                        sizeof again);
+    if (length < 0)
+        return ks_err(err, KS_INVALID, "path too long");
+    if (strcmp(again, path) != 0)
+        return ks_err(err, KS_INVALID, "folders %.5s do not match the member id (%.5s)", rest,
+                      again + (album ? 7 : 8));
+    return KS_OK;
 }

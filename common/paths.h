@@ -5,6 +5,7 @@
 #define KS_PATHS_H
 
 #include <stddef.h>
+#include "ks.h"
 
 #define KS_USER_ID_MAX 64
 
@@ -29,5 +30,22 @@ int ks_scene_path(int scene_id, char *buf, size_t size);
 
 /* "items/<item_id>/<layer_no>.png". Returns the length or -1. */
 int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size);
+
+typedef enum { KS_IMAGE_AVATAR, KS_IMAGE_THUMB, KS_IMAGE_ALBUM } ks_image_kind_t;
+
+/* A member's image named by its store path (without a leading '/'). */
+typedef struct {
+    ks_image_kind_t kind;
+    char user_id[KS_USER_ID_MAX + 1];
+    unsigned number;               /* the avatar version or the photo id, 1..INT_MAX */
+} ks_member_image_t;
+
+/* Parses a path that ks_avatar_path, ks_avatar_thumb_path or ks_album_path
+ * makes back into its parts, strictly: KS_OK only when making the path again
+ * from them gives the very same string (the ab/cd folders of the user id's
+ * hash, a valid id, a number without sign or leading zeros), otherwise
+ * KS_INVALID with the reason in err ("folders 00/00 do not match the member
+ * id (c3/4b)"). */
+ks_rc ks_member_image_parse(const char *path, ks_member_image_t *out, ks_err_t *err);
 
 #endif

@@ -37,13 +37,12 @@
 #include <unistd.h>
 
 #include "avatar_store.h"
-#include "compose.h"
 #include "compose_request.h"
-#include "jpeg_codec.h"
 #include "log.h"
 #include "net.h"
 #include "png_codec.h"
-#include "resize.h"
+#include "rebuild.h"
+#include "render.h"
 #include "sha256.h"
 
 #define KS__BACKLOG 128
@@ -54,6 +53,7 @@ typedef struct {
     pthread_t thread;
     int started;
     FCGX_Request request;
+    ks_api_client_t *api;     /* this thread's API client (rebuilds), or NULL */
     int busy;                 /* guarded by server->lock: handling a request */
     int idle_fd;              /* guarded by server->lock: kept connection while idle, or -1 */
 } ks__worker_t;
@@ -62,6 +62,8 @@ struct ks_fcgi_server {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_item_store_t *scenes;
+    ks_api_t *api;            /* NULL without api_url */
+    ks_rebuilder_t *rebuilder;
     int listen_fd;
 
     pthread_mutex_t lock;
@@ -76,16 +78,20 @@ struct ks_fcgi_server {
 typedef struct {
     int status;
     const char *allow;        /* Allow header for 405 */
-    char body[KS_ERR_MAX + 128];
+    char body[KS_ERR_MAX + 512];
     unsigned char *data;      /* a binary body instead (malloc'd), e.g. a preview PNG */
     size_t data_size;
     const char *content_type; /* of data */
+    const char *cache_control;/* NULL: no-store */
+    char location[1024];      /* Location header (302) when not "" */
+    int retry_after_s;        /* Retry-After header when > 0 */
 } ks__reply_t;
 
 static const char *ks__reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 302: return "Found";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
@@ -239,36 +245,42 @@ static void ks__drain(FCGX_Request *request)
  * FCGX_FPrintF does not know C99 conversions such as %zu. */
 static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_only)
 {
-    char header[256];
-    size_t length = strlen(reply->body);
+    char header[1536], retry_after[32] = "";
+    size_t length = reply->data ? reply->data_size : strlen(reply->body) + 1;
     int header_length;
 
-    if (reply->data != NULL) {
-        header_length = snprintf(header, sizeof header,
-                                 "Status: %d %s\r\n"
-                                 "Content-Type: %s\r\n"
-                                 "Cache-Control: no-store\r\n"
-                                 "Content-Length: %zu\r\n\r\n",
-                                 reply->status, ks__reason(reply->status), reply->content_type,
-                                 reply->data_size);
-        FCGX_PutStr(header, header_length, request->out);
-        if (!head_only)
-            FCGX_PutStr((const char *)reply->data, (int)reply->data_size, request->out);
-        return;
-    }
-
+    if (reply->retry_after_s > 0)
+        snprintf(retry_after, sizeof retry_after, "Retry-After: %d\r\n", reply->retry_after_s);
     header_length = snprintf(header, sizeof header,
                              "Status: %d %s\r\n"
-                             "Content-Type: text/plain; charset=utf-8\r\n"
-                             "Cache-Control: no-store\r\n"
+                             "Content-Type: %s\r\n"
+                             "Cache-Control: %s\r\n"
                              "%s%s%s"
+                             "%s%s%s"
+                             "%s"
                              "Content-Length: %zu\r\n\r\n",
                              reply->status, ks__reason(reply->status),
+                             reply->data ? reply->content_type : "text/plain; charset=utf-8",
+                             reply->cache_control ? reply->cache_control : "no-store",
                              reply->allow ? "Allow: " : "", reply->allow ? reply->allow : "",
-                             reply->allow ? "\r\n" : "", length + 1);
+                             reply->allow ? "\r\n" : "",
+                             reply->location[0] ? "Location: " : "", reply->location,
+                             reply->location[0] ? "\r\n" : "", retry_after, length);
+    if (header_length < 0 || (size_t)header_length >= sizeof header) {
+        /* Only a Location could be that long, and it is bounded: a bug. */
+        static const char failed[] = "Status: 500 Internal Server Error\r\n"
+                                     "Content-Type: text/plain; charset=utf-8\r\n"
+                                     "Content-Length: 22\r\n\r\nanswer header too long\n";
+        FCGX_PutStr(failed, (int)sizeof failed - 1, request->out);
+        return;
+    }
     FCGX_PutStr(header, header_length, request->out);
-    if (!head_only) {
-        FCGX_PutStr(reply->body, (int)length, request->out);
+    if (head_only)
+        return;
+    if (reply->data) {
+        FCGX_PutStr((const char *)reply->data, (int)reply->data_size, request->out);
+    } else {
+        FCGX_PutStr(reply->body, (int)length - 1, request->out);
         FCGX_PutChar('\n', request->out);
     }
 }
@@ -302,90 +314,6 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
     ks__reply(reply, 200, "ok %s", sha256);
 }
 
-/* Acquires what req draws (an album's scene first, at 0,0, then the layers
- * in z order) and composes it onto a new canvas. */
-static ks_rc ks__render(ks_fcgi_server_t *server, const ks_compose_request_t *req,
-                        ks_image_t *canvas, ks_err_t *err)
-{
-    ks_item_layer_t *held[KS_COMPOSE_MAX_LAYERS + 1] = {0};
-    ks_layer_ref_t refs[KS_COMPOSE_MAX_LAYERS + 1];
-    size_t count = 0, i;
-    ks_rc rc = KS_OK;
-
-    if (req->kind == KS_REQUEST_ALBUM) {
-        rc = ks_item_store_acquire(server->scenes, req->scene_id, 0, req->scene_sha256,
-                                   &held[0], err);
-        if (rc == KS_OK)
-            refs[count++] = (ks_layer_ref_t){ks_item_layer_image(held[0]), 0, 0};
-    }
-    for (i = 0; i < req->layer_count && rc == KS_OK; i++) {
-        const ks_compose_layer_t *layer = &req->layers[i];
-        rc = ks_item_store_acquire(server->items, layer->item_id, layer->layer_no,
-                                   layer->sha256, &held[count], err);
-        if (rc == KS_OK) {
-            refs[count] = (ks_layer_ref_t){ks_item_layer_image(held[count]), layer->x,
-                                           layer->y};
-            count++;
-        }
-    }
-    if (rc == KS_OK)
-        rc = ks_compose(refs, count, req->width, req->height, canvas, err);
-    for (i = 0; i < count; i++)
-        ks_item_store_release(i == 0 && req->kind == KS_REQUEST_ALBUM ? server->scenes
-                                                                      : server->items,
-                              held[i]);
-    return rc;
-}
-
-/* Encodes and stores what a compose or album request asks for; *answer gets
- * the "ok ..." line. */
-static ks_rc ks__store(ks_fcgi_server_t *server, const ks_compose_request_t *req,
-                       const ks_image_t *canvas, char *answer, size_t answer_size,
-                       ks_err_t *err)
-{
-    char path[256], thumb_path[256] = "";
-    unsigned char *file = NULL;
-    size_t file_size = 0;
-    ks_rc rc;
-
-    if (req->kind == KS_REQUEST_ALBUM) {
-        rc = ks_jpeg_encode(canvas, req->background, req->quality, &file, &file_size, err);
-        if (rc == KS_OK)
-            rc = ks_album_store_write(server->conf->store, req->user_id, req->photo, file,
-                                      file_size, path, sizeof path, err);
-        free(file);
-        if (rc == KS_OK)
-            snprintf(answer, answer_size, "ok %s", path);
-        return rc;
-    }
-    if (req->has_thumb) {
-        ks_image_t thumb;
-        rc = ks_image_resize(canvas, req->thumb_x, req->thumb_y, req->thumb_width,
-                             req->thumb_height, req->thumb_out_width, req->thumb_out_height,
-                             &thumb, err);
-        if (rc == KS_OK) {
-            rc = ks_png_encode(&thumb, KS_PNG_LEVEL_FAST, &file, &file_size, err);
-            ks_image_free(&thumb);
-        }
-        if (rc == KS_OK)
-            rc = ks_avatar_store_write_thumb(server->conf->store, req->user_id, req->version,
-                                             file, file_size, thumb_path, sizeof thumb_path,
-                                             err);
-        free(file);
-        file = NULL;
-        if (rc != KS_OK)
-            return rc;
-    }
-    rc = ks_png_encode(canvas, KS_PNG_LEVEL_FAST, &file, &file_size, err);
-    if (rc == KS_OK)
-        rc = ks_avatar_store_write(server->conf->store, req->user_id, req->version, file,
-                                   file_size, path, sizeof path, err);
-    free(file);
-    if (rc == KS_OK)
-        snprintf(answer, answer_size, "ok %s%s%s", path, thumb_path[0] ? " " : "", thumb_path);
-    return rc;
-}
-
 /* POST /internal/compose, /internal/preview and /internal/album. */
 static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
                             ks_compose_kind_t kind, ks__reply_t *reply)
@@ -410,7 +338,7 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
                                   (uint32_t)server->conf->max_canvas_height, req, &err);
     free(body);
     if (rc == KS_OK)
-        rc = ks__render(server, req, &canvas, &err);
+        rc = ks_render(server->items, server->scenes, req, &canvas, &err);
     if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
         rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
         if (rc == KS_OK) {
@@ -419,11 +347,14 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
             snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
         }
     } else if (rc == KS_OK) {
-        rc = ks__store(server, req, &canvas, reply->body, sizeof reply->body, &err);
+        ks_render_output_t output;
+        rc = ks_render_store(server->conf->store, req, &canvas, &output, &err);
         if (rc == KS_OK) {
-            reply->status = 200;
+            ks__reply(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
+                      output.thumb_path);
             atomic_fetch_add(&server->avatars_composed, 1);
         }
+        ks_render_output_free(&output);
     }
     ks_image_free(&canvas);
     if (rc != KS_OK) {
@@ -452,6 +383,36 @@ static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
         ks__reply(reply, 200, "ok");
 }
 
+/* GET of a member's image that nginx did not find in the store (its
+ * try_files fallback): rebuild.h. */
+static void ks__get_image(ks__worker_t *worker, const char *method, const char *path,
+                          ks__reply_t *reply)
+{
+    static const char immutable[] = "public, max-age=31536000, immutable";
+    ks_rebuild_answer_t answer;
+
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        reply->allow = "GET, HEAD";
+        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+        return;
+    }
+    ks_rebuild(worker->server->rebuilder, worker->api, path, &answer);
+    ks__reply(reply, answer.status, "%s", answer.message);
+    reply->retry_after_s = answer.retry_after_s;
+    if (answer.status == 200) {
+        reply->data = answer.image;
+        reply->data_size = answer.image_size;
+        reply->content_type = answer.content_type;
+        reply->cache_control = immutable;
+    } else {
+        if (answer.status == 302) {
+            memcpy(reply->location, answer.location, sizeof reply->location);
+            reply->cache_control = "no-cache";
+        }
+        free(answer.image);
+    }
+}
+
 static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
 {
     ks_item_store_stats_t stats;
@@ -473,16 +434,19 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
               "layer_cache_capacity %zu\n"
               "layer_cache_hits %llu\n"
               "layer_cache_misses %llu\n"
-              "layer_cache_evictions %llu",
+              "layer_cache_evictions %llu\n"
+              "images_rebuilt %llu",
               stats.layers_stored, (unsigned long long)atomic_load(&server->avatars_composed),
               free_bytes, server->worker_count, stats.cache_entries, stats.cache_bytes,
               stats.cache_capacity, stats.cache_hits, stats.cache_misses,
-              stats.cache_evictions);
+              stats.cache_evictions, ks_rebuilder_count(server->rebuilder));
 }
 
 /* Routes one request: path, then secret, then method, then body. */
-static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply_t *reply)
+static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
 {
+    ks_fcgi_server_t *server = worker->server;
+    FCGX_Request *request = &worker->request;
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "DOCUMENT_URI");
     char path[512];
@@ -503,6 +467,11 @@ static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply
             return;
         }
         ks__get_health(server, reply);
+        return;
+    }
+    /* Only the public server block's try_files fallback sends these. */
+    if (strncmp(path, "/avatars/", 9) == 0 || strncmp(path, "/albums/", 8) == 0) {
+        ks__get_image(worker, method, path, reply);
         return;
     }
 
@@ -569,14 +538,15 @@ static void ks__route(ks_fcgi_server_t *server, FCGX_Request *request, ks__reply
     }
 }
 
-static void ks__handle(ks_fcgi_server_t *server, FCGX_Request *request)
+static void ks__handle(ks__worker_t *worker)
 {
+    FCGX_Request *request = &worker->request;
     ks__reply_t reply = {0};
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "REQUEST_URI");
     const char *remote = ks__param(request, "REMOTE_ADDR");
 
-    ks__route(server, request, &reply);
+    ks__route(worker, &reply);
     ks__drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
@@ -627,7 +597,7 @@ static void *ks__worker_main(void *arg)
             usleep(100 * 1000);
             continue;
         }
-        ks__handle(server, &worker->request);
+        ks__handle(worker);
         FCGX_Finish_r(&worker->request);
     }
     FCGX_Free(&worker->request, 1);
@@ -635,7 +605,8 @@ static void *ks__worker_main(void *arg)
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_item_store_t *scenes, ks_fcgi_server_t **out, ks_err_t *err)
+                           ks_item_store_t *scenes, ks_api_t *api, ks_fcgi_server_t **out,
+                           ks_err_t *err)
 {
     ks_fcgi_server_t *server;
     ks_rc rc;
@@ -654,11 +625,15 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->conf = conf;
     server->items = items;
     server->scenes = scenes;
+    server->api = api;
     server->listen_fd = -1;
     pthread_mutex_init(&server->lock, NULL);
 
-    rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
+    rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
+    if (rc == KS_OK)
+        rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
     if (rc != KS_OK) {
+        ks_rebuilder_free(server->rebuilder);
         pthread_mutex_destroy(&server->lock);
         free(server);
         return rc;
@@ -679,8 +654,14 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
             return ks_err(err, KS_ERROR, "FCGX_InitRequest() failed");
         }
         server->worker_count = i + 1;
+        /* gSOAP contexts are not shared: one per worker. */
+        if (api && (rc = ks_api_client_new(api, &worker->api, err)) != KS_OK) {
+            ks_fcgi_server_stop(server);
+            return rc;
+        }
         error = pthread_create(&worker->thread, NULL, ks__worker_main, worker);
         if (error != 0) {
+            ks_api_client_free(worker->api);
             server->worker_count = i;
             ks_fcgi_server_stop(server);
             return ks_err(err, KS_ERROR, "pthread_create() failed (%d: %s)", error,
@@ -719,9 +700,12 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
         if (server->workers[i].started)
             pthread_join(server->workers[i].thread, NULL);
     }
+    for (int i = 0; i < server->worker_count; i++)
+        ks_api_client_free(server->workers[i].api);
     if (server->listen_fd >= 0)
         close(server->listen_fd);
     ks_net_unlink(server->conf->listen);
+    ks_rebuilder_free(server->rebuilder);
     pthread_mutex_destroy(&server->lock);
     free(server->workers);
     free(server);

@@ -6,7 +6,8 @@
  * commented copy), opens the log, prepares the store (items/ and avatars/,
  * leftover ".tmp-*" files of an interrupted write removed), then serves
  * FastCGI (and, with api_url, registers and syncs with the API tier in the
- * background: node_agent.c) until SIGTERM or SIGINT, which stop it gracefully (exit 0).
+ * background, node_agent.c, and rebuilds lost images, rebuild.c) until
+ * SIGTERM or SIGINT, which stop it gracefully (exit 0).
  * SIGHUP (or SIGUSR1, as for nginx) reopens the log, rereading log_file and
  * log_level from the file; other options apply at the next start. Only logs
  * go to stdout/stderr.
@@ -48,6 +49,34 @@ static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
     return KS_OK;
 }
 
+/* api_url URL [URL...]: may be repeated; the URLs are tried in the order
+ * given (api_client.h). */
+static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
+{
+    ks_image_conf_t *conf = conf_arg;
+    char copy[KS_API_URLS_MAX * KS_API_URL_SIZE], *words[KS_API_URLS_MAX];
+    int count;
+
+    if (strlen(value) >= sizeof copy)
+        return ks_err(err, KS_INVALID, "api_url: line too long");
+    strcpy(copy, value);
+    count = ks_config_split(copy, words, KS_API_URLS_MAX);
+    if (count > KS_API_URLS_MAX)
+        return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
+    for (int i = 0; i < count; i++) {
+        if (conf->api_url_count == KS_API_URLS_MAX)
+            return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
+        if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
+            return ks_err(err, KS_INVALID, "api_url \"%.200s\" must start with http:// or "
+                          "https://", words[i]);
+        if (strlen(words[i]) >= KS_API_URL_SIZE)
+            return ks_err(err, KS_INVALID, "api_url \"%.60s...\" is longer than %d characters",
+                          words[i], KS_API_URL_SIZE - 1);
+        strcpy(conf->api_urls[conf->api_url_count++], words[i]);
+    }
+    return KS_OK;
+}
+
 #define KS__FIELD(name) offsetof(ks_image_conf_t, name)
 #define KS__STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
 
@@ -68,8 +97,9 @@ static const ks_cfg_option_t ks__options[] = {
      "tallest canvas a compose request may ask for"},
     {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", KS__FIELD(layer_cache_bytes),
      NULL, "decoded item layers kept in memory, in bytes (least recently used go first)"},
-    {"api_url", KS_CFG_STRING, 0, KS__STRING_SIZE(api_url), "", KS__FIELD(api_url), NULL,
-     "the API's SOAP endpoint; set, the server registers, syncs its items and beats"},
+    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, ks__parse_api_url,
+     "URL [URL...] (repeatable): the API's SOAP endpoints, tried in turn; set, the server "
+     "registers, syncs its items, beats and rebuilds lost images"},
     {"api_user", KS_CFG_STRING, 0, KS__STRING_SIZE(api_user), "", KS__FIELD(api_user), NULL,
      "API client of role node"},
     {"api_password", KS_CFG_STRING, 0, KS__STRING_SIZE(api_password), "",
@@ -86,6 +116,10 @@ static const ks_cfg_option_t ks__options[] = {
      "share of new members this server takes"},
     {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", KS__FIELD(heartbeat_interval_s), NULL,
      "seconds between heartbeats (below the API's image_server_timeout)"},
+    {"sync_interval", KS_CFG_INT, 0, 86400, "300", KS__FIELD(sync_interval_s), NULL,
+     "seconds between re-syncs of the item store with the catalog (0: at start only)"},
+    {"max_rebuilds", KS_CFG_INT, 0, 1024, "4", KS__FIELD(max_rebuilds), NULL,
+     "lost avatars and album photos rebuilt at once (0: none; beyond: 503)"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
@@ -187,9 +221,7 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
         return ks_err(err, KS_INVALID, "cluster_secret must not be empty");
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
-    if (conf->api_url[0] != '\0') {
-        if (strncmp(conf->api_url, "http://", 7) && strncmp(conf->api_url, "https://", 8))
-            return ks_err(err, KS_INVALID, "api_url must start with http:// or https://");
+    if (conf->api_url_count > 0) {
         if (!conf->api_user[0] || !conf->name[0] || !conf->internal_url[0] ||
             !conf->public_url[0])
             return ks_err(err, KS_INVALID, "with api_url, api_user, name, internal_url and "
@@ -276,6 +308,7 @@ int main(int argc, char **argv)
     ks_item_store_options_t store_options = {0};
     ks_fcgi_server_t *server = NULL;
     ks_node_agent_t *agent = NULL;
+    ks_api_t api;
     ks_err_t err = {{0}};
     sigset_t signals;
     int rc, signal_number;
@@ -337,7 +370,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (ks_fcgi_server_start(&conf, items, scenes, &server, &err) != KS_OK) {
+    ks_api_init(&api, &conf);
+    if (ks_fcgi_server_start(&conf, items, scenes, conf.api_url_count > 0 ? &api : NULL,
+                             &server, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         ks_item_store_free(scenes);
         ks_item_store_free(items);
@@ -346,7 +381,8 @@ int main(int argc, char **argv)
     ks_log_info("listening on %s with %d threads, store \"%s\"", conf.listen, conf.threads,
                 conf.store);
     /* After the server: it serves while the agent syncs, however long that takes. */
-    if (conf.api_url[0] && ks_node_agent_start(&conf, items, server, &agent, &err) != KS_OK) {
+    if (conf.api_url_count > 0 &&
+        ks_node_agent_start(&conf, &api, items, server, &agent, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         ks_fcgi_server_stop(server);
         ks_item_store_free(scenes);

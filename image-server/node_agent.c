@@ -1,52 +1,94 @@
-/* node_agent.c: registration, start-up sync and heartbeats (node_agent.h),
- * through the gSOAP client stubs of wsdl/kisekae.h.
+/* node_agent.c: registration, the item store's syncs and heartbeats
+ * (node_agent.h), through api_client.h (which fails over between the
+ * configured API URLs).
  *
- * The sync trusts only the API: each layer's PNG is hashed here and compared
+ * A sync trusts only the API: each layer's PNG is hashed here and compared
  * with the manifest's sha256, and what is missing or stale is fetched from
  * the database's canonical copy (GetItemLayer) and stored through
  * ks_item_store_put, which checks the sha256 again and writes atomically. A
  * layer that cannot be fetched is counted and logged; the API's pushes and
- * compose repairs still reach it later, and the next start tries again.
+ * compose repairs still reach it later, and the next sync tries again.
+ *
+ * The first sync runs at start; then one every sync_interval seconds. To
+ * keep those cheap when nothing changed, a pass remembers, for every layer
+ * it found right, the file's identity (device, inode, size, mtime, ctime)
+ * and the sha256 it hashed to: the next pass hashes a file again only when
+ * the manifest names another sha256 or the file is not that same file any
+ * more. A pass with nothing to do costs the manifest's pages and one stat()
+ * per layer. Heartbeats go on during a long pass.
  */
 #include "node_agent.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include "soapH.h"
-#include "Kisekae.nsmap"
 #include "log.h"
+#include "paths.h"
 
 #define KS__MANIFEST_PAGE 500
 #define KS__BACKOFF_MAX_S 60
 #define KS__PROGRESS_EVERY 1000     /* layers between progress lines of the sync */
 
+/* A layer file a pass found right: its identity and what it hashed to. */
+typedef struct {
+    int item_id, layer_no;
+    char sha256[KS_SHA256_HEX_SIZE];
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+} ks__verified_t;
+
+/* The layers of a pass in manifest order (by item, then layer), so the
+ * previous pass's list can be searched by bisection. */
+typedef struct {
+    ks__verified_t *entries;
+    size_t count, capacity;
+} ks__verified_list_t;
+
 struct ks_node_agent {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_fcgi_server_t *server;
-    struct soap *soap;
+    ks_api_client_t *client;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;            /* on CLOCK_MONOTONIC */
     int stopping;
+    int registered;                 /* heartbeats only once registered */
+    int beating;                    /* the last heartbeat got through */
+    time_t next_beat;               /* CLOCK_MONOTONIC seconds */
+    ks__verified_list_t verified;   /* what the last complete pass found right */
 };
 
-/* Waits seconds, or less when the agent is stopped; returns 1 when stopping. */
-static int ks__sleep(ks_node_agent_t *agent, int seconds)
+typedef struct {
+    long long checked, missing, stale, fetched, failed;
+} ks__sync_counts_t;
+
+static time_t ks__now(void)
 {
-    struct timespec until;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec;
+}
+
+/* Waits until the monotonic second `until`, or less when the agent is
+ * stopped; returns 1 when stopping. */
+static int ks__sleep_until(ks_node_agent_t *agent, time_t until)
+{
+    struct timespec deadline = {until, 0};
     int stopping;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += seconds;
     pthread_mutex_lock(&agent->lock);
     while (!agent->stopping &&
-           pthread_cond_timedwait(&agent->cond, &agent->lock, &until) == 0)
+           pthread_cond_timedwait(&agent->cond, &agent->lock, &deadline) == 0)
         ;
     stopping = agent->stopping;
     pthread_mutex_unlock(&agent->lock);
@@ -63,242 +105,330 @@ static int ks__stopping(ks_node_agent_t *agent)
     return stopping;
 }
 
-/* Prepares the next call: gSOAP clears the credentials after every call. */
-static struct soap *ks__call(ks_node_agent_t *agent)
-{
-    struct soap *soap = agent->soap;
-
-    soap_destroy(soap);
-    soap_end(soap);
-    soap->userid = agent->conf->api_user;
-    soap->passwd = agent->conf->api_password;
-    return soap;
-}
-
-/* What a failed call says: the KisekaeFault's code and message, or gSOAP's. */
-static void ks__describe(struct soap *soap, char *code, size_t code_size, ks_err_t *err)
-{
-    const char *fault_code = "";
-    const char *message = NULL;
-
-    if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault) {
-        fault_code = soap->fault->detail->ks__KisekaeFault->code;
-        message = soap->fault->detail->ks__KisekaeFault->message;
-    }
-    snprintf(code, code_size, "%s", fault_code ? fault_code : "");
-    if (!message) {
-        const char *string = soap_fault_string(soap);
-        const char *detail = soap_fault_detail(soap);
-        message = string ? string : detail ? detail : "no answer";
-    }
-    ks_err(err, KS_UNAVAILABLE, "%s (gSOAP error %d%s%s)", message, soap->error,
-           *code ? ", " : "", code);
-}
-
 static ks_rc ks__register(ks_node_agent_t *agent, ks_err_t *err)
 {
-    const ks_image_conf_t *conf = agent->conf;
-    struct ks__RegisterImageServerResponse response = {0};
-    struct soap *soap = ks__call(agent);
-    char code[64];
+    char mode[16];
+    int id;
+    ks_rc rc = ks_api_register(agent->client, &id, mode, err);
 
-    if (soap_call_ks__RegisterImageServer(soap, conf->api_url, NULL, (char *)conf->name,
-                                          (char *)conf->internal_url, (char *)conf->public_url,
-                                          conf->weight, &response) != SOAP_OK) {
-        ks__describe(soap, code, sizeof code, err);
-        return KS_UNAVAILABLE;
-    }
-    ks_log_info("registered with the API at %s as \"%s\" (id %d, mode %s)", conf->api_url,
-                conf->name, response.server ? response.server->id : 0,
-                response.server && response.server->mode ? response.server->mode : "?");
+    if (rc != KS_OK)
+        return rc;
+    ks_log_info("registered with the API at %s as \"%s\" (id %d, mode %s)",
+                ks_api_client_url(agent->client), agent->conf->name, id, mode);
+    agent->registered = 1;
     return KS_OK;
 }
 
-typedef struct {
-    long long checked, missing, stale, fetched, failed;
-} ks__sync_counts_t;
-
-/* Fetches one layer from the API and stores it. */
-static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, ks_err_t *err)
+/* Sends a heartbeat; when the API no longer knows this server (the row was
+ * removed, or the database lost it), registers again. Logs once per outage. */
+static void ks__beat(ks_node_agent_t *agent)
 {
-    struct ks__GetItemLayerResponse response = {0};
-    struct soap *soap = ks__call(agent);
-    char code[64];
+    ks_item_store_stats_t stats;
+    struct statvfs fs;
+    long long free_bytes = 0;
+    ks_err_t err = {{0}};
+    ks_rc rc;
 
-    if (soap_call_ks__GetItemLayer(soap, agent->conf->api_url, NULL, item_id, layer_no,
-                                   &response) != SOAP_OK) {
-        ks__describe(soap, code, sizeof code, err);
-        return KS_UNAVAILABLE;
+    ks_item_store_stats(agent->items, &stats);
+    if (statvfs(agent->conf->store, &fs) == 0)
+        free_bytes = (long long)fs.f_bavail * (long long)fs.f_frsize;
+    rc = ks_api_heartbeat(agent->client, (long long)stats.layers_stored,
+                          (long long)ks_fcgi_server_avatars_composed(agent->server), free_bytes,
+                          &err);
+    if (rc == KS_NOTFOUND)
+        rc = ks__register(agent, &err);
+    if (rc == KS_OK) {
+        if (!agent->beating)
+            ks_log_info("heartbeat: the API answers again");
+        agent->beating = 1;
+        return;
     }
-    if (!response.sha256 || !response.png.__ptr || response.png.__size <= 0)
-        return ks_err(err, KS_ERROR, "GetItemLayer %d/%d: empty answer", item_id, layer_no);
-    return ks_item_store_put(agent->items, item_id, layer_no, response.png.__ptr,
-                             (size_t)response.png.__size, response.sha256, err);
+    if (agent->beating)   /* once per outage, not once per beat */
+        ks_log_warn("heartbeat failed: %s", err.msg);
+    agent->beating = 0;
 }
 
-/* One pass over the manifest. KS_UNAVAILABLE when the manifest could not be
- * read (the pass is then tried again); failed layers are only counted. */
+/* Beats when one is due (also between the layers of a long sync). */
+static void ks__beat_if_due(ks_node_agent_t *agent)
+{
+    time_t now = ks__now();
+
+    if (!agent->registered || now < agent->next_beat)
+        return;
+    ks__beat(agent);
+    agent->next_beat = ks__now() + agent->conf->heartbeat_interval_s;
+}
+
+/* ---- the verified list ------------------------------------------------------------ */
+
+static const ks__verified_t *ks__verified_find(const ks__verified_list_t *list, int item_id,
+                                               int layer_no)
+{
+    size_t low = 0, high = list->count;
+
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        const ks__verified_t *v = &list->entries[middle];
+        if (v->item_id == item_id && v->layer_no == layer_no)
+            return v;
+        if (v->item_id < item_id || (v->item_id == item_id && v->layer_no < layer_no))
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return NULL;
+}
+
+/* Appends a layer found right (manifest order keeps the list sorted); an
+ * allocation failure only costs a hash next time. */
+static void ks__verified_add(ks__verified_list_t *list, int item_id, int layer_no,
+                             const char *sha256, const struct stat *st)
+{
+    ks__verified_t *v;
+
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 1024;
+        ks__verified_t *entries = realloc(list->entries, capacity * sizeof *entries);
+        if (!entries)
+            return;
+        list->entries = entries;
+        list->capacity = capacity;
+    }
+    if (list->count > 0) {   /* out of order: the bisection would miss it */
+        const ks__verified_t *last = &list->entries[list->count - 1];
+        if (last->item_id > item_id || (last->item_id == item_id && last->layer_no >= layer_no))
+            return;
+    }
+    v = &list->entries[list->count++];
+    v->item_id = item_id;
+    v->layer_no = layer_no;
+    memcpy(v->sha256, sha256, KS_SHA256_HEX_SIZE);
+    v->dev = st->st_dev;
+    v->ino = st->st_ino;
+    v->size = st->st_size;
+    v->mtime = st->st_mtim;
+    v->ctime = st->st_ctim;
+}
+
+static int ks__same_file(const ks__verified_t *v, const struct stat *st)
+{
+    return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
+           v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           v->ctime.tv_sec == st->st_ctim.tv_sec && v->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* stat() of a layer's PNG in the store; 0 or -1. */
+static int ks__stat_layer(ks_node_agent_t *agent, int item_id, int layer_no, struct stat *st)
+{
+    char relative[64], path[sizeof agent->conf->store + 64];
+
+    if (ks_item_layer_path(item_id, layer_no, relative, sizeof relative) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", agent->conf->store, relative);
+    return stat(path, st);
+}
+
+/* ---- sync ----------------------------------------------------------------------------- */
+
+/* Fetches one layer from the API and stores it. */
+static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, const char *sha256,
+                       ks_err_t *err)
+{
+    ks_api_png_t png;
+    ks_rc rc = ks_api_get_item_layer(agent->client, item_id, layer_no, &png, err);
+
+    if (rc != KS_OK)
+        return rc;
+    if (strcmp(png.sha256, sha256) != 0)   /* replaced since the manifest page was read */
+        return ks_err(err, KS_CONFLICT, "layer %d/%d changed during the sync", item_id,
+                      layer_no);
+    return ks_item_store_put(agent->items, item_id, layer_no, png.png, png.size, png.sha256, err);
+}
+
+/* Checks one manifest layer, fetching it when it is missing or stale, and
+ * records it in *seen when it ends right. */
+static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
+                           ks__verified_list_t *seen, ks__sync_counts_t *counts)
+{
+    const ks__verified_t *before;
+    ks_err_t layer_err = {{0}};
+    struct stat st;
+    ks_rc rc;
+
+    if (!layer->sha256[0]) {
+        counts->failed++;
+        ks_log_warn("sync: layer %d/%d: the manifest gives no valid sha256", layer->item_id,
+                    layer->layer_no);
+        return;
+    }
+    before = ks__verified_find(&agent->verified, layer->item_id, layer->layer_no);
+    if (before && strcmp(before->sha256, layer->sha256) == 0 &&
+        ks__stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0 &&
+        ks__same_file(before, &st)) {
+        ks__verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
+        return;
+    }
+    rc = ks_item_store_check(agent->items, layer->item_id, layer->layer_no, layer->sha256,
+                             &layer_err);
+    if (rc != KS_OK) {
+        if (rc == KS_NOTFOUND)
+            counts->missing++;
+        else
+            counts->stale++;
+        ks_log_info("sync: %s: fetching it from the API", layer_err.msg);
+        rc = ks__fetch(agent, layer->item_id, layer->layer_no, layer->sha256, &layer_err);
+        if (rc != KS_OK) {
+            counts->failed++;
+            ks_log_warn("sync: layer %d/%d not repaired: %s", layer->item_id, layer->layer_no,
+                        layer_err.msg);
+            return;
+        }
+        counts->fetched++;
+        ks_log_info("sync: layer %d/%d fetched (sha256 %s)", layer->item_id, layer->layer_no,
+                    layer->sha256);
+    }
+    /* The file as it is now: the one just hashed, or just written. */
+    if (ks__stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0)
+        ks__verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
+}
+
+/* One pass over the manifest. KS_UNAVAILABLE (or another failure) when the
+ * manifest could not be read; failed layers are only counted. A complete
+ * pass becomes the verified list of the next. */
 static ks_rc ks__sync(ks_node_agent_t *agent, ks__sync_counts_t *counts, ks_err_t *err)
 {
+    ks__verified_list_t seen = {0};
     int offset = 0;
 
     memset(counts, 0, sizeof *counts);
     for (;;) {
-        struct ks__GetCatalogManifestResponse page = {0};
-        struct ks__ManifestLayer *layers;
-        int limit = KS__MANIFEST_PAGE, count, page_offset = offset;
-        struct soap *soap = ks__call(agent);
-        char code[64];
+        ks_api_layer_t *layers;
+        long long total;
+        int count;
+        ks_rc rc = ks_api_manifest_page(agent->client, offset, KS__MANIFEST_PAGE, &layers,
+                                        &count, &total, err);
 
-        if (soap_call_ks__GetCatalogManifest(soap, agent->conf->api_url, NULL, &page_offset,
-                                             &limit, &page) != SOAP_OK) {
-            ks__describe(soap, code, sizeof code, err);
-            return KS_UNAVAILABLE;
-        }
-        count = page.__sizelayer;
-        if (count == 0)
-            return KS_OK;
-        /* The next calls reuse the arena: keep this page's layers aside. */
-        layers = malloc((size_t)count * sizeof *layers);
-        if (!layers)
-            return ks_err(err, KS_NOMEM, "out of memory for a manifest page");
-        for (int i = 0; i < count; i++) {
-            layers[i] = page.layer[i];
-            layers[i].sha256 = NULL;
-            if (page.layer[i].sha256 && strlen(page.layer[i].sha256) < KS_SHA256_HEX_SIZE)
-                layers[i].sha256 = strdup(page.layer[i].sha256);
+        if (rc != KS_OK) {
+            free(seen.entries);
+            return rc;
         }
         for (int i = 0; i < count && !ks__stopping(agent); i++) {
-            ks_err_t layer_err = {{0}};
-            ks_rc rc;
-
             if (++counts->checked % KS__PROGRESS_EVERY == 0)
-                ks_log_info("sync: %lld of %lld layers checked", counts->checked,
-                            (long long)page.total);
-            if (!layers[i].sha256) {
-                counts->failed++;
-                ks_log_warn("sync: layer %d/%d: the manifest gives no valid sha256",
-                            layers[i].itemId, layers[i].layerNo);
-                continue;
-            }
-            rc = ks_item_store_check(agent->items, layers[i].itemId, layers[i].layerNo,
-                                     layers[i].sha256, &layer_err);
-            if (rc == KS_OK)
-                continue;
-            if (rc == KS_NOTFOUND)
-                counts->missing++;
-            else
-                counts->stale++;
-            ks_log_info("sync: %s: fetching it from the API", layer_err.msg);
-            if ((rc = ks__fetch(agent, layers[i].itemId, layers[i].layerNo, &layer_err)) == KS_OK)
-                counts->fetched++;
-            else {
-                counts->failed++;
-                ks_log_warn("sync: layer %d/%d not repaired: %s", layers[i].itemId,
-                            layers[i].layerNo, layer_err.msg);
-            }
+                ks_log_info("sync: %lld of %lld layers checked", counts->checked, total);
+            ks__sync_layer(agent, &layers[i], &seen, counts);
+            ks__beat_if_due(agent);
         }
-        for (int i = 0; i < count; i++)
-            free(layers[i].sha256);
         free(layers);
-        if (ks__stopping(agent))
-            return KS_OK;
-        if (count < limit)
-            return KS_OK;
+        if (ks__stopping(agent) || count < KS__MANIFEST_PAGE)
+            break;
         offset += count;
+    }
+    if (ks__stopping(agent)) {
+        free(seen.entries);
+        return KS_OK;
+    }
+    free(agent->verified.entries);
+    agent->verified = seen;
+    return KS_OK;
+}
+
+/* ---- the thread ------------------------------------------------------------------------ */
+
+/* Registers and syncs, trying again with a growing delay. Returns 1 when the
+ * agent was stopped meanwhile. */
+static int ks__start_up(ks_node_agent_t *agent)
+{
+    ks__sync_counts_t counts;
+    ks_err_t err = {{0}};
+    int delay = 1;
+
+    for (;;) {
+        ks_rc rc = agent->registered ? KS_OK : ks__register(agent, &err);
+        if (rc == KS_OK) {
+            agent->next_beat = ks__now() + agent->conf->heartbeat_interval_s;
+            ks_log_info("sync: comparing the item store with the API's manifest");
+            rc = ks__sync(agent, &counts, &err);
+        }
+        if (ks__stopping(agent))
+            return 1;
+        if (rc == KS_OK) {
+            ks_log_info("sync: done: %lld layers checked, %lld missing, %lld stale, %lld fetched,"
+                        " %lld failed", counts.checked, counts.missing, counts.stale,
+                        counts.fetched, counts.failed);
+            return 0;
+        }
+        ks_log_warn("%s failed: %s; trying again in %d s",
+                    agent->registered ? "sync" : "registration", err.msg, delay);
+        if (ks__sleep_until(agent, ks__now() + delay))
+            return 1;
+        delay = delay * 2 < KS__BACKOFF_MAX_S ? delay * 2 : KS__BACKOFF_MAX_S;
     }
 }
 
-static ks_rc ks__heartbeat(ks_node_agent_t *agent, char *code, size_t code_size, ks_err_t *err)
+/* A periodic pass: quiet (debug) when nothing was amiss. */
+static void ks__resync(ks_node_agent_t *agent)
 {
-    struct ks__HeartbeatResponse response = {0};
-    ks_item_store_stats_t stats;
-    struct statvfs fs;
-    LONG64 free_bytes = 0;
-    struct soap *soap;
+    ks__sync_counts_t counts;
+    ks_err_t err = {{0}};
 
-    ks_item_store_stats(agent->items, &stats);
-    if (statvfs(agent->conf->store, &fs) == 0)
-        free_bytes = (LONG64)fs.f_bavail * (LONG64)fs.f_frsize;
-    soap = ks__call(agent);
-    code[0] = '\0';
-    if (soap_call_ks__Heartbeat(soap, agent->conf->api_url, NULL, (char *)agent->conf->name,
-                                (LONG64)stats.layers_stored,
-                                (LONG64)ks_fcgi_server_avatars_composed(agent->server),
-                                free_bytes, &response) != SOAP_OK) {
-        ks__describe(soap, code, code_size, err);
-        return KS_UNAVAILABLE;
+    if (ks__sync(agent, &counts, &err) != KS_OK) {
+        ks_log_warn("sync: periodic pass failed: %s; next one in %d s", err.msg,
+                    agent->conf->sync_interval_s);
+        return;
     }
-    return KS_OK;
+    if (counts.missing || counts.stale || counts.failed)
+        ks_log_info("sync: periodic pass: %lld layers checked, %lld missing, %lld stale,"
+                    " %lld fetched, %lld failed", counts.checked, counts.missing, counts.stale,
+                    counts.fetched, counts.failed);
+    else
+        ks_log_debug("sync: periodic pass: %lld layers checked, all right", counts.checked);
 }
 
 static void *ks__main(void *arg)
 {
     ks_node_agent_t *agent = arg;
-    ks__sync_counts_t counts;
-    ks_err_t err = {{0}};
-    int delay = 1, registered = 0, synced = 0, beating = 1;
+    const ks_image_conf_t *conf = agent->conf;
+    time_t next_sync;
 
-    /* Register and sync, trying again with a growing delay. */
-    while (!synced) {
-        ks_rc rc = registered ? KS_OK : ks__register(agent, &err);
-        if (rc == KS_OK) {
-            registered = 1;
-            ks_log_info("sync: comparing the item store with the API's manifest");
-            rc = ks__sync(agent, &counts, &err);
-        }
-        if (rc == KS_OK && ks__stopping(agent))
+    agent->beating = 1;
+    if (ks__start_up(agent))
+        return NULL;
+    next_sync = conf->sync_interval_s > 0 ? ks__now() + conf->sync_interval_s : 0;
+    for (;;) {
+        time_t wake = agent->next_beat;
+        if (next_sync && next_sync < wake)
+            wake = next_sync;
+        if (ks__sleep_until(agent, wake))
             return NULL;
-        if (rc == KS_OK) {
-            synced = 1;
-            ks_log_info("sync: done: %lld layers checked, %lld missing, %lld stale, %lld fetched,"
-                        " %lld failed", counts.checked, counts.missing, counts.stale,
-                        counts.fetched, counts.failed);
-            break;
+        ks__beat_if_due(agent);
+        if (next_sync && ks__now() >= next_sync) {
+            ks__resync(agent);
+            if (ks__stopping(agent))
+                return NULL;
+            next_sync = ks__now() + conf->sync_interval_s;
         }
-        ks_log_warn("%s with the API at %s failed: %s; trying again in %d s",
-                    registered ? "sync" : "registration", agent->conf->api_url, err.msg, delay);
-        if (ks__sleep(agent, delay))
-            return NULL;
-        delay = delay * 2 < KS__BACKOFF_MAX_S ? delay * 2 : KS__BACKOFF_MAX_S;
     }
-
-    while (!ks__sleep(agent, agent->conf->heartbeat_interval_s)) {
-        char code[64];
-        if (ks__heartbeat(agent, code, sizeof code, &err) == KS_OK) {
-            if (!beating)
-                ks_log_info("heartbeat: the API answers again");
-            beating = 1;
-            continue;
-        }
-        /* The row was removed, or the database lost it: register again. */
-        if (strcmp(code, "NotFound") == 0 && ks__register(agent, &err) == KS_OK)
-            continue;
-        if (beating)   /* once per outage, not once per beat */
-            ks_log_warn("heartbeat to %s failed: %s", agent->conf->api_url, err.msg);
-        beating = 0;
-    }
-    return NULL;
 }
 
-ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_item_store_t *items,
+ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_store_t *items,
                           ks_fcgi_server_t *server, ks_node_agent_t **out, ks_err_t *err)
 {
     ks_node_agent_t *agent = calloc(1, sizeof *agent);
     pthread_condattr_t attr;
+    ks_rc rc;
     int error;
 
     *out = NULL;
-    if (!agent || !(agent->soap = soap_new1(SOAP_XML_STRICT))) {
-        free(agent);
+    if (!agent)
         return ks_err(err, KS_NOMEM, "out of memory for the node agent");
+    rc = ks_api_client_new(api, &agent->client, err);
+    if (rc != KS_OK) {
+        free(agent);
+        return rc;
     }
     agent->conf = conf;
     agent->items = items;
     agent->server = server;
-    agent->soap->connect_timeout = conf->api_timeout_s;
-    agent->soap->send_timeout = conf->api_timeout_s;
-    agent->soap->recv_timeout = conf->api_timeout_s;
     pthread_mutex_init(&agent->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -306,7 +436,7 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     pthread_condattr_destroy(&attr);
     error = pthread_create(&agent->thread, NULL, ks__main, agent);
     if (error != 0) {
-        soap_free(agent->soap);
+        ks_api_client_free(agent->client);
         pthread_cond_destroy(&agent->cond);
         pthread_mutex_destroy(&agent->lock);
         free(agent);
@@ -326,9 +456,8 @@ void ks_node_agent_stop(ks_node_agent_t *agent)
     pthread_cond_signal(&agent->cond);
     pthread_mutex_unlock(&agent->lock);
     pthread_join(agent->thread, NULL);
-    soap_destroy(agent->soap);
-    soap_end(agent->soap);
-    soap_free(agent->soap);
+    ks_api_client_free(agent->client);
+    free(agent->verified.entries);
     pthread_cond_destroy(&agent->cond);
     pthread_mutex_destroy(&agent->lock);
     free(agent);

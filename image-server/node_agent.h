@@ -2,26 +2,30 @@
  *
  * A thread that registers this server with the API (RegisterImageServer),
  * brings the item store level with the catalog (GetCatalogManifest, then
- * GetItemLayer for every layer missing or stale here) and then sends a
- * Heartbeat every heartbeat_interval seconds. While the API cannot be
- * reached it tries again with a growing delay; the server serves all along.
+ * GetItemLayer for every layer missing or stale here), does so again every
+ * sync_interval seconds, and sends a Heartbeat every heartbeat_interval
+ * seconds. While the API cannot be reached it tries again with a growing
+ * delay; the server serves all along. Calls go through api_client.h, which
+ * fails over between the configured API URLs.
  */
 #ifndef KS_NODE_AGENT_H
 #define KS_NODE_AGENT_H
 
+#include "api_client.h"
 #include "fcgi_server.h"
 #include "item_store.h"
 #include "ks.h"
 
 typedef struct ks_node_agent ks_node_agent_t;
 
-/* Starts the thread. conf, items and server must outlive the agent.
- * *out is stopped and freed with ks_node_agent_stop. */
-ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_item_store_t *items,
+/* Starts the thread with a client of its own on api. conf, api, items and
+ * server must outlive the agent. *out is stopped and freed with
+ * ks_node_agent_stop. */
+ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_store_t *items,
                           ks_fcgi_server_t *server, ks_node_agent_t **out, ks_err_t *err);
 
-/* Stops the thread (a call under way ends within api_timeout) and frees the
- * agent. NULL is ignored. */
+/* Stops the thread (a call under way ends within api_timeout per API URL)
+ * and frees the agent. NULL is ignored. */
 void ks_node_agent_stop(ks_node_agent_t *agent);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "paths.h"
@@ -119,6 +120,59 @@ static void test_scene_path(void **state)
     assert_int_equal(ks_scene_path(3, buf, 14), -1);
 }
 
+static void test_member_image_parse(void **state)
+{
+    static const struct {
+        const char *path;
+        ks_image_kind_t kind;
+        const char *user_id;
+        unsigned number;
+    } good[] = {
+        {"avatars/87/22/alice/3.png", KS_IMAGE_AVATAR, "alice", 3},
+        {"avatars/87/22/alice/3-thumb.png", KS_IMAGE_THUMB, "alice", 3},
+        {"albums/87/22/alice/17.jpg", KS_IMAGE_ALBUM, "alice", 17},
+        {"avatars/e4/0c/a/2147483647.png", KS_IMAGE_AVATAR, "a", 2147483647u},
+    };
+    static const char *bad[] = {
+        "", "avatars/", "items/1/0.png", "avatars/00/00/alice/3.png", "avatars/87/22/bob/3.png",
+        "avatars/87/22/alice/03.png", "avatars/87/22/alice/0.png", "avatars/87/22/alice/+3.png",
+        "avatars/87/22/alice/3.jpg", "albums/87/22/alice/3.png", "albums/87/22/alice/3-thumb.jpg",
+        "avatars/87/22/alice/3.png/", "avatars/87/22/alice/x/3.png", "avatars/87/22/alice/",
+        "avatars/87/22/alice", "avatars/87/22//3.png", "avatars/87/22/../3.png",
+        "avatars/87/22/alice/../3.png", "avatars/8/722/alice/3.png", "avatars/87/22/alice/3.PNG",
+        "avatars/87/22/alice/2147483648.png", "avatars/87/22/alice/99999999999999999999.png",
+        "avatars/87/22/alice/3.png?x", "/avatars/87/22/alice/3.png", "avatars/87/22/.x/3.png",
+    };
+    char longest[KS_USER_ID_MAX + 2], path[256];
+    ks_member_image_t image;
+    ks_err_t err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(ks_member_image_parse(good[i].path, &image, &err), KS_OK);
+        assert_int_equal(image.kind, good[i].kind);
+        assert_string_equal(image.user_id, good[i].user_id);
+        assert_int_equal(image.number, good[i].number);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = '\0';
+        assert_int_equal(ks_member_image_parse(bad[i], &image, &err), KS_INVALID);
+        assert_true(err.msg[0] != '\0');
+    }
+    assert_int_equal(ks_member_image_parse("avatars/00/00/alice/3.png", &image, &err),
+                     KS_INVALID);
+    assert_non_null(strstr(err.msg, "87/22"));
+
+    /* 64 characters is the longest id; one more is refused before hashing. */
+    memset(longest, 'x', KS_USER_ID_MAX);
+    longest[KS_USER_ID_MAX] = '\0';
+    assert_true(ks_avatar_path(longest, 1, path, sizeof path) > 0);
+    assert_int_equal(ks_member_image_parse(path, &image, &err), KS_OK);
+    assert_string_equal(image.user_id, longest);
+    snprintf(path, sizeof path, "avatars/00/00/%sx/1.png", longest);
+    assert_int_equal(ks_member_image_parse(path, &image, &err), KS_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_item_layer_path),
         cmocka_unit_test(test_member_paths_share_the_folder),
         cmocka_unit_test(test_scene_path),
+        cmocka_unit_test(test_member_image_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

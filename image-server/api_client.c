@@ -1,0 +1,374 @@
+/* api_client.c: the node-role calls of an image server, with failover
+ * between the configured API URLs (api_client.h).
+ *
+ * Every operation is a small function that makes the one gSOAP call with
+ * its arguments; ks__call runs it against each URL in turn, starting from
+ * the one that answered last. What counts as "this API server is not
+ * there": no connection, a timeout, an HTTP error that carries no SOAP fault
+ * (nginx's 502, a 404 of a wrong path), an answer that does not parse, a
+ * fault without a KisekaeFault (an API server that does not know the
+ * operation yet) and the DatabaseUnavailable fault (its database pool is
+ * down; another API server may still reach one). Any other KisekaeFault is
+ * the API's answer to the call itself (NotFound, InvalidArgument...) and
+ * would be the same from every API server: it is returned at once.
+ */
+#include "api_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soapH.h"
+#include "Kisekae.nsmap"
+#include "log.h"
+
+struct ks_api_client {
+    ks_api_t *api;
+    struct soap *soap;
+    const char *url;               /* where the last call went */
+};
+
+/* One attempt of an operation against url; returns gSOAP's status. */
+typedef int (*ks__attempt_fn)(struct soap *soap, const char *url, void *args);
+
+void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
+{
+    api->conf = conf;
+    atomic_init(&api->preferred, 0);
+}
+
+ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
+{
+    ks_api_client_t *client = calloc(1, sizeof *client);
+
+    *out = NULL;
+    if (!client || !(client->soap = soap_new1(SOAP_XML_STRICT))) {
+        free(client);
+        return ks_err(err, KS_NOMEM, "out of memory for an API client");
+    }
+    client->api = api;
+    client->url = api->conf->api_url_count > 0 ? api->conf->api_urls[0] : "";
+    client->soap->connect_timeout = api->conf->api_timeout_s;
+    client->soap->send_timeout = api->conf->api_timeout_s;
+    client->soap->recv_timeout = api->conf->api_timeout_s;
+    *out = client;
+    return KS_OK;
+}
+
+void ks_api_client_free(ks_api_client_t *client)
+{
+    if (!client)
+        return;
+    soap_destroy(client->soap);
+    soap_end(client->soap);
+    soap_free(client->soap);
+    free(client);
+}
+
+const char *ks_api_client_url(const ks_api_client_t *client)
+{
+    return client->url;
+}
+
+/* The KisekaeFault's code of the last answer, or NULL when it had none. */
+static const char *ks__fault_code(struct soap *soap)
+{
+    if (soap->error == SOAP_FAULT && soap->fault && soap->fault->detail &&
+        soap->fault->detail->ks__KisekaeFault && soap->fault->detail->ks__KisekaeFault->code)
+        return soap->fault->detail->ks__KisekaeFault->code;
+    return NULL;
+}
+
+/* What the last failed attempt says: the KisekaeFault's message, or gSOAP's
+ * fault string and detail ("connect failed in tcp_connect()"...). */
+static void ks__describe(struct soap *soap, char *buf, size_t size)
+{
+    const char *code = ks__fault_code(soap);
+    const char *string, *detail;
+
+    if (code) {
+        const char *message = soap->fault->detail->ks__KisekaeFault->message;
+        snprintf(buf, size, "%s: %s", code, message ? message : "");
+        return;
+    }
+    string = soap_fault_string(soap);
+    detail = soap_fault_detail(soap);
+    snprintf(buf, size, "%s%s%s (gSOAP error %d)", string ? string : "no answer",
+             detail ? ": " : "", detail ? detail : "", soap->error);
+}
+
+/* 1 when the failed attempt says nothing about the call itself, only that
+ * this API server could not serve it: try the next URL. */
+static int ks__server_failed(struct soap *soap)
+{
+    const char *code = ks__fault_code(soap);
+
+    return code == NULL || strcmp(code, "DatabaseUnavailable") == 0;
+}
+
+/* Runs attempt against the URLs from the preferred one on; see the top of
+ * the file. operation names the call in messages. */
+static ks_rc ks__call(ks_api_client_t *client, const char *operation, ks__attempt_fn attempt,
+                      void *args, ks_err_t *err)
+{
+    const ks_image_conf_t *conf = client->api->conf;
+    int count = conf->api_url_count;
+    int first = atomic_load(&client->api->preferred);
+    char failures[KS_ERR_MAX] = "", why[KS_ERR_MAX];
+    size_t used = 0;
+
+    if (count <= 0)
+        return ks_err(err, KS_UNAVAILABLE, "%s: no api_url configured", operation);
+    if (first < 0 || first >= count)
+        first = 0;
+    for (int i = 0; i < count; i++) {
+        int index = (first + i) % count;
+        const char *url = conf->api_urls[index];
+        struct soap *soap = client->soap;
+        int status;
+
+        /* Each attempt starts clean; gSOAP also clears the credentials
+         * after every call. */
+        soap_destroy(soap);
+        soap_end(soap);
+        soap->userid = conf->api_user;
+        soap->passwd = conf->api_password;
+        client->url = url;
+        status = attempt(soap, url, args);
+        if (status == SOAP_OK || !ks__server_failed(soap)) {
+            if (index != first) {
+                atomic_store(&client->api->preferred, index);
+                ks_log_warn("API: %s failed at %s; %s answers, so calls go there now",
+                            operation, failures, url);
+            }
+            if (status == SOAP_OK)
+                return KS_OK;
+            ks__describe(soap, why, sizeof why);
+            return ks_err(err, strcmp(ks__fault_code(soap), "NotFound") == 0 ? KS_NOTFOUND
+                                                                             : KS_ERROR,
+                          "%s at %s: %s", operation, url, why);
+        }
+        ks__describe(soap, why, sizeof why);
+        if (used < sizeof failures) {
+            int n = snprintf(failures + used, sizeof failures - used, "%s%s (%s)",
+                             used ? ", " : "", url, why);
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return ks_err(err, KS_UNAVAILABLE, "%s: no API server answered: %s", operation, failures);
+}
+
+/* ---- RegisterImageServer ----------------------------------------------------- */
+
+typedef struct {
+    const ks_image_conf_t *conf;
+    struct ks__RegisterImageServerResponse response;
+} ks__register_t;
+
+static int ks__attempt_register(struct soap *soap, const char *url, void *p)
+{
+    ks__register_t *a = p;
+
+    memset(&a->response, 0, sizeof a->response);
+    return soap_call_ks__RegisterImageServer(soap, url, NULL, (char *)a->conf->name,
+                                             (char *)a->conf->internal_url,
+                                             (char *)a->conf->public_url, a->conf->weight,
+                                             &a->response);
+}
+
+ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
+{
+    ks__register_t a = {.conf = client->api->conf};
+    ks_rc rc = ks__call(client, "RegisterImageServer", ks__attempt_register, &a, err);
+
+    *server_id = 0;
+    snprintf(mode, 16, "?");
+    if (rc != KS_OK)
+        return rc;
+    if (a.response.server) {
+        *server_id = a.response.server->id;
+        if (a.response.server->mode)
+            snprintf(mode, 16, "%s", a.response.server->mode);
+    }
+    return KS_OK;
+}
+
+/* ---- Heartbeat ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    LONG64 items_stored, avatars_composed, store_free_bytes;
+} ks__heartbeat_t;
+
+static int ks__attempt_heartbeat(struct soap *soap, const char *url, void *p)
+{
+    ks__heartbeat_t *a = p;
+    struct ks__HeartbeatResponse response = {0};
+
+    return soap_call_ks__Heartbeat(soap, url, NULL, (char *)a->name, a->items_stored,
+                                   a->avatars_composed, a->store_free_bytes, &response);
+}
+
+ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
+                       long long avatars_composed, long long store_free_bytes, ks_err_t *err)
+{
+    ks__heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
+                         store_free_bytes};
+
+    return ks__call(client, "Heartbeat", ks__attempt_heartbeat, &a, err);
+}
+
+/* ---- GetCatalogManifest ------------------------------------------------------------ */
+
+typedef struct {
+    int offset, limit;
+    struct ks__GetCatalogManifestResponse response;
+} ks__manifest_t;
+
+static int ks__attempt_manifest(struct soap *soap, const char *url, void *p)
+{
+    ks__manifest_t *a = p;
+    int offset = a->offset, limit = a->limit;
+
+    memset(&a->response, 0, sizeof a->response);
+    return soap_call_ks__GetCatalogManifest(soap, url, NULL, &offset, &limit, &a->response);
+}
+
+ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
+                           ks_api_layer_t **layers, int *count, long long *total,
+                           ks_err_t *err)
+{
+    ks__manifest_t a = {.offset = offset, .limit = limit};
+    ks_rc rc;
+
+    *layers = NULL;
+    *count = 0;
+    *total = 0;
+    rc = ks__call(client, "GetCatalogManifest", ks__attempt_manifest, &a, err);
+    if (rc != KS_OK)
+        return rc;
+    if (a.response.__sizelayer < 0 || a.response.__sizelayer > limit ||
+        (a.response.__sizelayer > 0 && !a.response.layer))
+        return ks_err(err, KS_ERROR, "GetCatalogManifest at %s: %d layers in a page of %d",
+                      client->url, a.response.__sizelayer, limit);
+    *total = (long long)a.response.total;
+    if (a.response.__sizelayer == 0)
+        return KS_OK;
+    *layers = calloc((size_t)a.response.__sizelayer, sizeof **layers);
+    if (!*layers)
+        return ks_err(err, KS_NOMEM, "out of memory for a manifest page");
+    for (int i = 0; i < a.response.__sizelayer; i++) {
+        const struct ks__ManifestLayer *layer = &a.response.layer[i];
+        (*layers)[i].item_id = layer->itemId;
+        (*layers)[i].layer_no = layer->layerNo;
+        if (layer->sha256 && ks_sha256_hex_valid(layer->sha256))
+            memcpy((*layers)[i].sha256, layer->sha256, KS_SHA256_HEX_SIZE);
+    }
+    *count = a.response.__sizelayer;
+    return KS_OK;
+}
+
+/* ---- GetItemLayer, GetSceneBackground -------------------------------------------------- */
+
+typedef struct {
+    int id, layer_no;
+    const char *sha256;
+    struct xsd__base64Binary png;
+} ks__png_t;
+
+static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
+{
+    ks__png_t *a = p;
+    struct ks__GetItemLayerResponse response = {0};
+    int status = soap_call_ks__GetItemLayer(soap, url, NULL, a->id, a->layer_no, &response);
+
+    a->sha256 = response.sha256;
+    a->png = response.png;
+    return status;
+}
+
+static int ks__attempt_scene(struct soap *soap, const char *url, void *p)
+{
+    ks__png_t *a = p;
+    struct ks__GetSceneBackgroundResponse response = {0};
+    int status = soap_call_ks__GetSceneBackground(soap, url, NULL, a->id, &response);
+
+    a->sha256 = response.sha256;
+    a->png = response.png;
+    return status;
+}
+
+/* Checks and hands out what a PNG call answered. */
+static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, const ks__png_t *a,
+                            ks_api_png_t *out, ks_err_t *err)
+{
+    if (!a->sha256 || !ks_sha256_hex_valid(a->sha256) || !a->png.__ptr || a->png.__size <= 0)
+        return ks_err(err, KS_ERROR, "%s %d/%d at %s: empty or malformed answer", operation,
+                      a->id, a->layer_no, client->url);
+    out->png = a->png.__ptr;
+    out->size = (size_t)a->png.__size;
+    memcpy(out->sha256, a->sha256, KS_SHA256_HEX_SIZE);
+    return KS_OK;
+}
+
+ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
+                            ks_api_png_t *out, ks_err_t *err)
+{
+    ks__png_t a = {.id = item_id, .layer_no = layer_no};
+    ks_rc rc = ks__call(client, "GetItemLayer", ks__attempt_item_layer, &a, err);
+
+    if (rc != KS_OK)
+        return rc;
+    return ks__png_answer(client, "GetItemLayer", &a, out, err);
+}
+
+ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,
+                                  ks_err_t *err)
+{
+    ks__png_t a = {.id = scene_id, .layer_no = 0};
+    ks_rc rc = ks__call(client, "GetSceneBackground", ks__attempt_scene, &a, err);
+
+    if (rc != KS_OK)
+        return rc;
+    return ks__png_answer(client, "GetSceneBackground", &a, out, err);
+}
+
+/* ---- GetImageRecipe --------------------------------------------------------------------- */
+
+typedef struct {
+    const char *user_id;
+    int photo_id;                  /* 0: the avatar */
+    struct ks__GetImageRecipeResponse response;
+} ks__recipe_t;
+
+static int ks__attempt_recipe(struct soap *soap, const char *url, void *p)
+{
+    ks__recipe_t *a = p;
+    int photo_id = a->photo_id;
+
+    memset(&a->response, 0, sizeof a->response);
+    return soap_call_ks__GetImageRecipe(soap, url, NULL, (char *)a->user_id,
+                                        a->photo_id > 0 ? &photo_id : NULL, &a->response);
+}
+
+ks_rc ks_api_get_image_recipe(ks_api_client_t *client, const char *user_id, int photo_id,
+                              ks_api_recipe_t *out, ks_err_t *err)
+{
+    ks__recipe_t a = {.user_id = user_id, .photo_id = photo_id};
+    struct ks__GetImageRecipeResponse *r = &a.response;
+    ks_rc rc = ks__call(client, "GetImageRecipe", ks__attempt_recipe, &a, err);
+
+    if (rc != KS_OK)
+        return rc;
+    if (!r->imageServer || !r->publicUrl || !r->path || !r->route || !r->recipe)
+        return ks_err(err, KS_ERROR, "GetImageRecipe \"%s\" at %s: incomplete answer", user_id,
+                      client->url);
+    out->image_server = r->imageServer;
+    out->public_url = r->publicUrl;
+    out->version = r->version;
+    out->path = r->path;
+    out->thumb_path = r->thumbPath ? r->thumbPath : "";
+    out->route = r->route;
+    out->recipe = r->recipe;
+    return KS_OK;
+}

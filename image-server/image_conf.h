@@ -1,0 +1,40 @@
+/* image_conf.h: the image server's configuration (kisekae-image.conf; the
+ * option table is in main.c, kisekae-image.conf.sample its commented copy).
+ * Loaded once at start; every module keeps a const pointer to it.
+ */
+#ifndef KS_IMAGE_CONF_H
+#define KS_IMAGE_CONF_H
+
+#include <stddef.h>
+
+#define KS_API_URLS_MAX 8          /* api_url entries */
+#define KS_API_URL_SIZE 512
+
+typedef struct {
+    char listen[256];              /* "host:port" or "unix:/path" */
+    int threads;
+    char store[1024];              /* made absolute at start */
+    char cluster_secret[256];
+    size_t max_layer_bytes;
+    int max_canvas_width, max_canvas_height;
+    size_t layer_cache_bytes;
+    char log_file[1024];
+    int log_level;                 /* ks_log_level_t */
+    /* The API tier (api_client.c, node_agent.c, rebuild.c). No api_url leaves
+     * registration to the API's image_server lines, and nothing is synced or
+     * rebuilt. */
+    char api_urls[KS_API_URLS_MAX][KS_API_URL_SIZE];   /* tried in this order */
+    int api_url_count;
+    char api_user[64];
+    char api_password[128];
+    int api_timeout_s;
+    char name[65];                 /* this server's name in image_servers */
+    char internal_url[256];        /* where the API reaches /internal/ */
+    char public_url[256];          /* where browsers fetch the stored images */
+    int weight;
+    int heartbeat_interval_s;
+    int sync_interval_s;           /* seconds between re-syncs of the item store; 0: at start only */
+    int max_rebuilds;              /* lost images rebuilt at once (rebuild.c) */
+} ks_image_conf_t;
+
+#endif

@@ -1,0 +1,333 @@
+/* rebuild.c: rebuilding a member's lost image on request (rebuild.h).
+ *
+ * What the API answers lives in the thread's client arena only until the
+ * next call, so everything the decision needs is copied out (and the recipe
+ * parsed) before layers are fetched. Two requests for the same lost file may
+ * both rebuild it: each writes the same bytes atomically, so the loser only
+ * costs the work.
+ */
+#include "rebuild.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose_request.h"
+#include "fsutil.h"
+#include "log.h"
+#include "paths.h"
+#include "render.h"
+
+struct ks_rebuilder {
+    const ks_image_conf_t *conf;
+    ks_item_store_t *items;
+    ks_item_store_t *scenes;
+    atomic_int running;            /* rebuilds under way */
+    atomic_ullong rebuilt;
+};
+
+/* What the decision keeps of GetImageRecipe's answer. */
+typedef struct {
+    char image_server[65];
+    char location[1024];           /* the public URL of the image asked for, current version */
+    int version;
+    char path[256], thumb_path[256];
+} ks__where_t;
+
+ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
+                       ks_item_store_t *scenes, ks_rebuilder_t **out, ks_err_t *err)
+{
+    ks_rebuilder_t *rebuilder = calloc(1, sizeof *rebuilder);
+
+    *out = NULL;
+    if (!rebuilder)
+        return ks_err(err, KS_NOMEM, "out of memory for the rebuilder");
+    rebuilder->conf = conf;
+    rebuilder->items = items;
+    rebuilder->scenes = scenes;
+    atomic_init(&rebuilder->running, 0);
+    atomic_init(&rebuilder->rebuilt, 0);
+    *out = rebuilder;
+    return KS_OK;
+}
+
+void ks_rebuilder_free(ks_rebuilder_t *rebuilder)
+{
+    free(rebuilder);
+}
+
+unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder)
+{
+    return (unsigned long long)atomic_load(&rebuilder->rebuilt);
+}
+
+static void ks__answer(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ks__answer(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
+{
+    va_list args;
+
+    answer->status = status;
+    va_start(args, fmt);
+    vsnprintf(answer->message, sizeof answer->message, fmt, args);
+    va_end(args);
+}
+
+/* The file itself when it is in the store after all (another request
+ * rebuilt it a moment ago): 1 and the answer filled, else 0. */
+static int ks__serve_stored(ks_rebuilder_t *rebuilder, const char *relative,
+                            const ks_member_image_t *image, ks_rebuild_answer_t *answer)
+{
+    const ks_image_conf_t *conf = rebuilder->conf;
+    char path[sizeof conf->store + 256];
+    size_t limit = (size_t)conf->max_canvas_width * (size_t)conf->max_canvas_height * 5 + 65536;
+    ks_err_t err = {{0}};
+
+    snprintf(path, sizeof path, "%s/%s", conf->store, relative);
+    if (ks_file_read(path, limit, &answer->image, &answer->image_size, &err) != KS_OK)
+        return 0;
+    answer->content_type = image->kind == KS_IMAGE_ALBUM ? "image/jpeg" : "image/png";
+    ks__answer(answer, 200, "%s: in the store", relative);
+    return 1;
+}
+
+/* "<public_url>/<path>" for a path the API gave, which must be one of a
+ * member's image paths (so it is safe in a header as it is). */
+static ks_rc ks__url(const char *public_url, const char *path, char *buf, size_t size,
+                     ks_err_t *err)
+{
+    ks_member_image_t parsed;
+    ks_err_t parse_err = {{0}};
+    size_t base = strlen(public_url);
+    int length;
+
+    if (strncmp(public_url, "http://", 7) != 0 && strncmp(public_url, "https://", 8) != 0)
+        return ks_err(err, KS_ERROR, "the API gave the public URL \"%.200s\"", public_url);
+    for (const char *p = public_url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return ks_err(err, KS_ERROR, "the API gave the public URL \"%.200s\"", public_url);
+    if (ks_member_image_parse(path, &parsed, &parse_err) != KS_OK)
+        return ks_err(err, KS_ERROR, "the API gave the image path \"%.200s\": %s", path,
+                      parse_err.msg);
+    while (base > 0 && public_url[base - 1] == '/')
+        base--;
+    length = snprintf(buf, size, "%.*s/%s", (int)base, public_url, path);
+    if (length < 0 || (size_t)length >= size)
+        return ks_err(err, KS_ERROR, "the image's URL is too long");
+    return KS_OK;
+}
+
+/* Fetches one layer (or a scene's background) from the API when the store
+ * cannot hand it out as sha256, and stores it; *fetched counts it. */
+static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, int scene,
+                                  int id, int layer_no, const char *sha256, int *fetched,
+                                  ks_err_t *err)
+{
+    const char *noun = scene ? "scene" : "layer";
+    ks_item_layer_t *held = NULL;
+    ks_api_png_t png;
+    ks_rc rc = ks_item_store_acquire(store, id, layer_no, sha256, &held, err);
+
+    if (rc == KS_OK) {
+        ks_item_store_release(store, held);
+        return KS_OK;
+    }
+    if (rc != KS_CONFLICT)
+        return rc;
+    rc = scene ? ks_api_get_scene_background(client, id, &png, err)
+               : ks_api_get_item_layer(client, id, layer_no, &png, err);
+    if (rc == KS_NOTFOUND)
+        return ks_err(err, KS_UNAVAILABLE, "%s %d/%d is no longer in the catalog (%s)", noun, id,
+                      layer_no, err->msg);
+    if (rc != KS_OK)
+        return rc;
+    if (strcmp(png.sha256, sha256) != 0)
+        return ks_err(err, KS_UNAVAILABLE,
+                      "%s %d/%d was drawn with sha256 %s, the catalog now has %s: its art was"
+                      " replaced since the image was made, which cannot be rebuilt", noun, id,
+                      layer_no, sha256, png.sha256);
+    rc = ks_item_store_put(store, id, layer_no, png.png, png.size, png.sha256, err);
+    if (rc != KS_OK)
+        return rc;
+    ks_log_info("rebuild: %s %d/%d fetched from the API", noun, id, layer_no);
+    (*fetched)++;
+    return KS_OK;
+}
+
+/* Fetches from the API what req draws and the store lacks (or holds
+ * stale). KS_UNAVAILABLE when the API has it with another sha256 than req
+ * names: drawn from other art, the image would differ. */
+static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                               const ks_compose_request_t *req, int *fetched, ks_err_t *err)
+{
+    ks_rc rc = KS_OK;
+
+    *fetched = 0;
+    if (req->kind == KS_REQUEST_ALBUM)
+        rc = ks__fetch_if_missing(rebuilder->scenes, client, 1, req->scene_id, 0,
+                                  req->scene_sha256, fetched, err);
+    for (size_t i = 0; i < req->layer_count && rc == KS_OK; i++)
+        rc = ks__fetch_if_missing(rebuilder->items, client, 0, req->layers[i].item_id,
+                                  req->layers[i].layer_no, req->layers[i].sha256, fetched, err);
+    return rc;
+}
+
+/* Composes req (fetching what the store lacks and trying once more), stores
+ * it and hands the requested file's bytes to answer. */
+static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                        const ks_compose_request_t *req, const char *relative,
+                        const ks_member_image_t *image, ks_rebuild_answer_t *answer)
+{
+    ks_image_t canvas = {0};
+    ks_render_output_t output = {0};
+    ks_err_t err = {{0}};
+    int fetched = 0;
+    ks_rc rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
+
+    if (rc == KS_CONFLICT) {
+        rc = ks__fetch_missing(rebuilder, client, req, &fetched, &err);
+        if (rc == KS_OK)
+            rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
+    }
+    if (rc == KS_OK)
+        rc = ks_render_store(rebuilder->conf->store, req, &canvas, &output, &err);
+    ks_image_free(&canvas);
+    if (rc != KS_OK) {
+        ks_render_output_free(&output);
+        ks__answer(answer, rc == KS_CONFLICT || rc == KS_UNAVAILABLE || rc == KS_NOMEM ? 503
+                                                                                       : 500,
+                   "%s: not rebuilt: %s", relative, err.msg);
+        return;
+    }
+    atomic_fetch_add(&rebuilder->rebuilt, 1);
+    if (image->kind == KS_IMAGE_THUMB) {
+        answer->image = output.thumb;
+        answer->image_size = output.thumb_size;
+        output.thumb = NULL;
+    } else {
+        answer->image = output.image;
+        answer->image_size = output.image_size;
+        output.image = NULL;
+    }
+    answer->content_type = image->kind == KS_IMAGE_ALBUM ? "image/jpeg" : "image/png";
+    ks__answer(answer, 200, "%s: rebuilt from the API's recipe (wrote %s%s%s; %d layers fetched)",
+               relative, output.path, output.thumb_path[0] ? " and " : "", output.thumb_path,
+               fetched);
+    ks_log_info("rebuild: %s", answer->message);
+    ks_render_output_free(&output);
+}
+
+/* Asks the API, then redirects, refuses or composes. */
+static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                        const char *relative, const ks_member_image_t *image,
+                        ks_rebuild_answer_t *answer)
+{
+    const ks_image_conf_t *conf = rebuilder->conf;
+    int album = image->kind == KS_IMAGE_ALBUM;
+    ks_compose_request_t *req;
+    ks_api_recipe_t recipe;
+    ks__where_t where;
+    ks_err_t err = {{0}};
+    const char *wanted;
+    ks_rc rc;
+
+    rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
+                                 &err);
+    if (rc == KS_NOTFOUND) {
+        ks__answer(answer, 404, "%s: no such %s (%s)", relative,
+                   album ? "album photo" : "member", err.msg);
+        return;
+    }
+    if (rc != KS_OK) {
+        ks__answer(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
+        return;
+    }
+    if (strcmp(recipe.route, album ? "album" : "compose") != 0) {
+        ks__answer(answer, 500, "%s: the API's recipe is for route \"%.32s\"", relative,
+                   recipe.route);
+        return;
+    }
+    /* Copy out what decides: the next API call reuses the arena. */
+    snprintf(where.image_server, sizeof where.image_server, "%s", recipe.image_server);
+    where.version = recipe.version;
+    snprintf(where.path, sizeof where.path, "%s", recipe.path);
+    snprintf(where.thumb_path, sizeof where.thumb_path, "%s", recipe.thumb_path);
+    wanted = image->kind == KS_IMAGE_THUMB ? where.thumb_path : where.path;
+    if (image->kind == KS_IMAGE_THUMB && !where.thumb_path[0]) {
+        ks__answer(answer, 404, "%s: the member's avatar has no thumbnail", relative);
+        return;
+    }
+    if (ks__url(recipe.public_url, wanted, where.location, sizeof where.location, &err)
+        != KS_OK) {
+        ks__answer(answer, 500, "%s: %s", relative, err.msg);
+        return;
+    }
+    if (!album && image->number > (unsigned)where.version) {
+        ks__answer(answer, 404, "%s: version %u is newer than the member's current version %d",
+                   relative, image->number, where.version);
+        return;
+    }
+    if (strcmp(where.image_server, conf->name) != 0 ||
+        (!album && image->number < (unsigned)where.version)) {
+        snprintf(answer->location, sizeof answer->location, "%s", where.location);
+        ks__answer(answer, 302, "%s: at %s", relative, where.location);
+        return;
+    }
+    if (strcmp(wanted, relative) != 0) {
+        ks__answer(answer, 500, "%s: the API names this image \"%s\"", relative, wanted);
+        return;
+    }
+
+    req = malloc(sizeof *req);
+    if (!req) {
+        ks__answer(answer, 503, "%s: out of memory for a recipe", relative);
+        return;
+    }
+    rc = ks_compose_request_parse(recipe.recipe, strlen(recipe.recipe),
+                                  album ? KS_REQUEST_ALBUM : KS_REQUEST_COMPOSE,
+                                  (uint32_t)conf->max_canvas_width,
+                                  (uint32_t)conf->max_canvas_height, req, &err);
+    if (rc == KS_OK && (strcmp(req->user_id, image->user_id) != 0 ||
+                        (album ? req->photo : req->version) != image->number))
+        rc = ks_err(&err, KS_ERROR, "it draws \"%s\" %s %u", req->user_id,
+                    album ? "photo" : "version", album ? req->photo : req->version);
+    if (rc != KS_OK)
+        ks__answer(answer, 500, "%s: the API's recipe does not do: %s", relative, err.msg);
+    else
+        ks__compose(rebuilder, client, req, relative, image, answer);
+    free(req);
+}
+
+void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *path,
+                ks_rebuild_answer_t *answer)
+{
+    const ks_image_conf_t *conf = rebuilder->conf;
+    const char *relative = path[0] == '/' ? path + 1 : path;
+    ks_member_image_t image;
+    ks_err_t err = {{0}};
+
+    memset(answer, 0, sizeof *answer);
+    if (path[0] != '/' || ks_member_image_parse(relative, &image, &err) != KS_OK) {
+        ks__answer(answer, 404, "%.300s: not found: %s", path, err.msg);
+        return;
+    }
+    if (ks__serve_stored(rebuilder, relative, &image, answer))
+        return;
+    if (!client) {
+        ks__answer(answer, 404, "%s: not found (no api_url: this server cannot rebuild it)",
+                   relative);
+        return;
+    }
+    if (atomic_fetch_add(&rebuilder->running, 1) >= conf->max_rebuilds) {
+        atomic_fetch_sub(&rebuilder->running, 1);
+        answer->retry_after_s = 1;
+        ks__answer(answer, 503, "%s: %d rebuilds under way (max_rebuilds); try again", relative,
+                   conf->max_rebuilds);
+        return;
+    }
+    ks__rebuild(rebuilder, client, relative, &image, answer);
+    atomic_fetch_sub(&rebuilder->running, 1);
+}
