@@ -97,18 +97,23 @@ static ks_rc post_text(ks_api_ctx_t *ctx, const ks_image_server_t *server, const
     return rc;
 }
 
-ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
-                       unsigned version, const ks_layer_row_t *layers, int count)
+void ks_image_compose_body(const ks_api_conf_t *conf, const char *user_id, unsigned version,
+                           const ks_layer_row_t *layers, int count, ks_buf_t *body)
 {
-    const ks_api_conf_t *conf = ctx->conf;
-    ks_buf_t body;
-
-    ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
-    ks_buf_addf(&body, "user_id %s\nversion %u\ncanvas %d %d\nthumb %d %d %d %d %d %d\n", user_id,
+    ks_buf_init(body, KS_IMAGE_REQUEST_MAX);
+    ks_buf_addf(body, "user_id %s\nversion %u\ncanvas %d %d\nthumb %d %d %d %d %d %d\n", user_id,
                 version, conf->canvas_width, conf->canvas_height, conf->thumb_x, conf->thumb_y,
                 conf->thumb_width, conf->thumb_height, conf->thumb_out_width,
                 conf->thumb_out_height);
-    add_layers(&body, layers, count);
+    add_layers(body, layers, count);
+}
+
+ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
+                       unsigned version, const ks_layer_row_t *layers, int count)
+{
+    ks_buf_t body;
+
+    ks_image_compose_body(ctx->conf, user_id, version, layers, count, &body);
     return post_text(ctx, server, "/internal/compose", &body, count, KS_IMAGE_ANSWER_MAX, NULL);
 }
 
@@ -136,16 +141,21 @@ ks_rc ks_image_preview(ks_api_ctx_t *ctx, const ks_image_server_t *server,
     return KS_OK;
 }
 
+void ks_image_album_body(const ks_album_request_t *album, ks_buf_t *body)
+{
+    ks_buf_init(body, KS_IMAGE_REQUEST_MAX);
+    ks_buf_addf(body, "user_id %s\nphoto %u\ncanvas %d %d\nscene %d %s\nbackground #ffffff\n"
+                "quality %d\n", album->user_id, album->photo_id, album->width, album->height,
+                album->scene_id, album->scene_sha256, album->quality);
+    add_layers(body, album->layers, album->layer_count);
+}
+
 ks_rc ks_image_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
                      const ks_album_request_t *album)
 {
     ks_buf_t body;
 
-    ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
-    ks_buf_addf(&body, "user_id %s\nphoto %u\ncanvas %d %d\nscene %d %s\nbackground #ffffff\n"
-                "quality %d\n", album->user_id, album->photo_id, album->width, album->height,
-                album->scene_id, album->scene_sha256, ctx->conf->album_quality);
-    add_layers(&body, album->layers, album->layer_count);
+    ks_image_album_body(album, &body);
     return post_text(ctx, server, "/internal/album", &body, album->layer_count,
                      KS_IMAGE_ANSWER_MAX, NULL);
 }

@@ -19,6 +19,12 @@ ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
 ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
                        unsigned version, const ks_layer_row_t *layers, int count);
 
+/* The body of that compose request (image-server/PROTOCOL.md), in a buffer
+ * bounded by what an image server takes: body->overflow when it would not
+ * fit. Free with ks_buf_free. */
+void ks_image_compose_body(const ks_api_conf_t *conf, const char *user_id, unsigned version,
+                           const ks_layer_row_t *layers, int count, ks_buf_t *body);
+
 /* Composes layers on the avatar canvas without storing anything; *png is
  * malloc'd (owned by the caller) on success. */
 ks_rc ks_image_preview(ks_api_ctx_t *ctx, const ks_image_server_t *server,
@@ -37,6 +43,7 @@ typedef struct {
     int width, height;           /* the scene's */
     int scene_id;
     const char *scene_sha256;
+    int quality;                 /* JPEG quality */
     const ks_layer_row_t *layers;
     int layer_count;
 } ks_album_request_t;
@@ -44,6 +51,9 @@ typedef struct {
 /* Composes and stores an album photo as JPEG. */
 ks_rc ks_image_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
                      const ks_album_request_t *album);
+
+/* The body of that album request, as ks_image_compose_body. */
+void ks_image_album_body(const ks_album_request_t *album, ks_buf_t *body);
 
 /* Removes every stored image of a member (avatars and album photos). */
 ks_rc ks_image_delete_member(ks_api_ctx_t *ctx, const ks_image_server_t *server,

@@ -156,7 +156,7 @@ ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, k
         ks_buf_addf(&sql, ", ");
         ks_sql_str(&sql, conn, s->public_url);
         ks_buf_addf(&sql, ", %d) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
-                         " public_url = VALUES(public_url), weight = VALUES(weight)", s->weight);
+                         " public_url = VALUES(public_url)", s->weight);
         rc = ks_sql_run(&sql, db, conn, NULL, err);
         ks_buf_free(&sql);
     }

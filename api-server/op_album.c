@@ -362,9 +362,11 @@ static ks_rc record_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *mem
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
-/* Pushes the scene's background from the database to server. */
+/* Pushes the background of scene_id from the database to server; sha256 is
+ * what the photo expects, and a scene whose background changed since is
+ * not pushed (the photo cannot be composed again). */
 static ks_rc push_scene_from_db(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
-                                const scene_t *scene)
+                                int scene_id, const char *sha256)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -372,23 +374,23 @@ static ks_rc push_scene_from_db(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_s
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT png FROM scenes WHERE id = %d", scene->id);
+    ks_buf_addf(&sql, "SELECT png, sha256 FROM scenes WHERE id = %d", scene_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     row = mysql_fetch_row(res);
-    if (row)
-        rc = ks_image_put_scene(ctx, server, scene->id, row[0], mysql_fetch_lengths(res)[0],
-                                scene->sha256);
+    if (!row)
+        rc = ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
+    else if (strcmp(row[1], sha256) != 0)
+        rc = ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
     else
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene->id);
+        rc = ks_image_put_scene(ctx, server, scene_id, row[0], mysql_fetch_lengths(res)[0],
+                                sha256);
     mysql_free_result(res);
     return rc;
 }
 
-/* Has server compose the photo; a missing scene or missing layers are
- * pushed from the database (each at most once) and the compose tried again. */
-static ks_rc compose_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
-                           const ks_album_request_t *album, const scene_t *scene)
+ks_rc ks_album_compose(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
+                       const ks_album_request_t *album)
 {
     int scene_pushed = 0, layers_pushed = 0;
 
@@ -406,7 +408,7 @@ static ks_rc compose_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server
                     server->name, album->photo_id, ctx->err.msg);
         if (scene_missing) {
             scene_pushed = 1;
-            rc = push_scene_from_db(ctx, conn, server, scene);
+            rc = push_scene_from_db(ctx, conn, server, album->scene_id, album->scene_sha256);
         } else {
             layers_pushed = 1;
             rc = ks_render_push_layers(ctx, conn, server, album->layers, album->layer_count);
@@ -414,6 +416,64 @@ static ks_rc compose_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server
         if (rc != KS_OK)
             return rc;
     }
+}
+
+ks_rc ks_album_load(struct soap *soap, MYSQL *conn, const ks_member_t *member, unsigned photo_id,
+                    ks_album_request_t *album, int *image_server_id)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_layer_row_t *layers;
+    char *scene_sha256;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int n;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT image_server_id, scene_id, scene_sha256, width, height, quality"
+                " FROM album_photos WHERE id = %u AND member_id = %lld", photo_id, member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %u",
+                      member->user_id, photo_id);
+    }
+    *image_server_id = atoi(row[0]);
+    scene_sha256 = soap_strdup(soap, row[2]);
+    *album = (ks_album_request_t){.user_id = member->user_id, .photo_id = photo_id,
+                                  .width = atoi(row[3]), .height = atoi(row[4]),
+                                  .scene_id = atoi(row[1]), .scene_sha256 = scene_sha256,
+                                  .quality = atoi(row[5])};
+    mysql_free_result(res);
+    if (!scene_sha256)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
+                " WHERE photo_id = %u ORDER BY seq", photo_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof *layers);
+    if (!layers) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    }
+    for (n = 0; (row = mysql_fetch_row(res)); n++) {
+        memset(&layers[n], 0, sizeof layers[n]);
+        layers[n].item_id = atoi(row[0]);
+        layers[n].layer_no = atoi(row[1]);
+        layers[n].z_order = atoi(row[2]);
+        layers[n].x = atoi(row[3]);
+        layers[n].y = atoi(row[4]);
+        snprintf(layers[n].sha256, sizeof layers[n].sha256, "%s", row[5]);
+    }
+    mysql_free_result(res);
+    album->layers = layers;
+    album->layer_count = n;
+    return KS_OK;
 }
 
 typedef struct {
@@ -480,9 +540,12 @@ static ks_rc take_photo(struct soap *soap, MYSQL *conn, const photo_order_t *ord
         (rc = record_photo(ctx, conn, &sitters[0].member, server, &scene, order->caption, sitters,
                            *sitter_count, layers, slot_of, layer_count, photo_id)) != KS_OK)
         goto fail;
-    album = (ks_album_request_t){sitters[0].member.user_id, *photo_id, scene.width, scene.height,
-                                 scene.id, scene.sha256, layers, layer_count};
-    if ((rc = compose_photo(ctx, conn, server, &album, &scene)) != KS_OK ||
+    album = (ks_album_request_t){.user_id = sitters[0].member.user_id, .photo_id = *photo_id,
+                                 .width = scene.width, .height = scene.height,
+                                 .scene_id = scene.id, .scene_sha256 = scene.sha256,
+                                 .quality = ctx->conf->album_quality, .layers = layers,
+                                 .layer_count = layer_count};
+    if ((rc = ks_album_compose(ctx, conn, server, &album)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

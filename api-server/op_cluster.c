@@ -1,5 +1,5 @@
 /* op_cluster.c: the image servers, for staff: ListImageServers,
- * SetImageServerMode.
+ * SetImageServerMode, SetImageServerWeight and MoveAvatars.
  *
  * A server's mode decides what the API does with it: `active` takes new
  * members, `draining` keeps composing for its members but takes no new ones,
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
-#include "store.h"
+#include "avatar_read.h"
+#include "render.h"
 
 #define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
                        " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
@@ -57,8 +58,10 @@ int ks__ListImageServers(struct soap *soap, struct ks__ListImageServersResponse 
     return SOAP_OK;
 }
 
-int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
-                           struct ks__SetImageServerModeResponse *response)
+/* Applies assignment (an SQL SET list) to the server called name and
+ * answers its row; what names the change for the log. */
+static int set_server(struct soap *soap, const char *name, const char *assignment,
+                      const char *what, struct ks__ImageServer **out)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
@@ -67,17 +70,10 @@ int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
     ks_buf_t sql;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64) ||
-        ks_check_text(soap, "mode", mode, 16))
-        return soap->error;
-    if (strcmp(mode, "active") && strcmp(mode, "draining") && strcmp(mode, "down"))
-        return ks_fault(soap, "InvalidArgument", "mode must be active, draining or down");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 512);
-    /* The admin's word: a heartbeat no longer revives a server set down. */
-    ks_buf_addf(&sql, "UPDATE image_servers SET mode = '%s', down_by_silence = 0 WHERE name = ",
-                mode);
+    ks_buf_addf(&sql, "UPDATE image_servers SET %s WHERE name = ", assignment);
     ks_sql_str(&sql, conn, name);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
@@ -87,13 +83,253 @@ int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     row = mysql_fetch_row(res);
-    if (row && (response->server = soap_new_ks__ImageServer(soap, -1)))
-        server_from_row(soap, row, response->server);
+    if (row && (*out = soap_new_ks__ImageServer(soap, -1)))
+        server_from_row(soap, row, *out);
     mysql_free_result(res);
     if (!row)
         return ks_fault(soap, "NotFound", "image server \"%s\" not found", name);
-    if (!response->server)
+    if (!*out)
         return soap->error = SOAP_EOM;
-    ks_log_info("image server \"%s\" set %s", name, mode);
+    ks_log_info("image server \"%s\": %s", name, what);
     return SOAP_OK;
+}
+
+int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
+                           struct ks__SetImageServerModeResponse *response)
+{
+    char assignment[96], what[32];
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64) ||
+        ks_check_text(soap, "mode", mode, 16))
+        return soap->error;
+    if (strcmp(mode, "active") && strcmp(mode, "draining") && strcmp(mode, "down"))
+        return ks_fault(soap, "InvalidArgument", "mode must be active, draining or down");
+    /* The admin's word: a heartbeat no longer revives a server set down. */
+    snprintf(assignment, sizeof assignment, "mode = '%s', down_by_silence = 0", mode);
+    snprintf(what, sizeof what, "set %s", mode);
+    return set_server(soap, name, assignment, what, &response->server);
+}
+
+int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
+                             struct ks__SetImageServerWeightResponse *response)
+{
+    char assignment[32], what[32];
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
+        return soap->error;
+    if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
+        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_IMAGE_SERVER_WEIGHT_MAX);
+    snprintf(assignment, sizeof assignment, "weight = %d", weight);
+    snprintf(what, sizeof what, "weight set to %d", weight);
+    return set_server(soap, name, assignment, what, &response->server);
+}
+
+/* ---- MoveAvatars ----------------------------------------------------------------- */
+
+#define KS_MOVE_LIMIT_MAX 1000
+
+static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                            ks_image_server_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int id;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id FROM image_servers WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    id = row ? atoi(row[0]) : 0;
+    mysql_free_result(res);
+    if (!row)
+        return ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name);
+    return ks_store_image_server(ctx, conn, id, out);
+}
+
+/* Runs sql, which selects one number, into *value (0 when no row). */
+static ks_rc select_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    *value = row && row[0] ? atoll(row[0]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+/* Composes the member's album photos kept on `from` again on `to` and
+ * assigns them there; a photo whose art (a layer or the scene) is no longer
+ * the database's current one cannot be composed and stays (*kept). */
+static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                         const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    unsigned photos[KS_MOVE_LIMIT_MAX];
+    int count = 0;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id FROM album_photos WHERE member_id = %lld AND image_server_id = %d"
+                " ORDER BY id", member->id, from->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)) && count < KS_MOVE_LIMIT_MAX)
+        photos[count++] = (unsigned)strtoul(row[0], NULL, 10);
+    mysql_free_result(res);
+
+    for (int i = 0; i < count; i++) {
+        ks_album_request_t album;
+        long long stale;
+        int server_id;
+
+        ks_buf_init(&sql, 1024);
+        ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM album_photo_layers p LEFT JOIN item_layers l"
+                    " ON l.item_id = p.item_id AND l.layer_no = p.layer_no AND l.sha256 = p.sha256"
+                    " WHERE p.photo_id = %u AND l.item_id IS NULL) + (SELECT COUNT(*)"
+                    " FROM album_photos a JOIN scenes s ON s.id = a.scene_id WHERE a.id = %u"
+                    " AND s.sha256 <> a.scene_sha256)", photos[i], photos[i]);
+        if ((rc = select_int(ctx, conn, &sql, &stale)) != KS_OK)
+            return rc;
+        if (stale) {
+            ks_log_warn("move of \"%s\": album photo %u uses art replaced since; it stays on "
+                        "\"%s\"", member->user_id, photos[i], from->name);
+            (*kept)++;
+            continue;
+        }
+        if ((rc = ks_album_load(soap, conn, member, photos[i], &album, &server_id)) != KS_OK ||
+            (rc = ks_album_compose(ctx, conn, to, &album)) != KS_OK)
+            return rc;
+        ks_buf_init(&sql, 256);
+        ks_buf_addf(&sql, "UPDATE album_photos SET image_server_id = %d WHERE id = %u", to->id,
+                    photos[i]);
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+/* Moves member member_id from `from` to `to` in one transaction (see
+ * kisekae.h); *moved is 0 when it was no longer on `from`. */
+static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
+                         const ks_image_server_t *from, const ks_image_server_t *to, int *moved,
+                         int *kept)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_member_t member;
+    ks_buf_t sql;
+    ks_rc rc;
+    int kept_here = 0;
+
+    *moved = 0;
+    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+        return rc;
+    if ((rc = ks_store_member_by_id(ctx, conn, member_id, 1, &member)) != KS_OK)
+        goto fail;
+    if (member.image_server_id != from->id) {
+        ks_store_rollback(ctx, conn);
+        return KS_OK;
+    }
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET image_server_id = %d WHERE id = %lld", to->id,
+                member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_render_next_version(soap, conn, &member, to)) != KS_OK ||
+        (rc = move_photos(soap, conn, &member, from, to, &kept_here)) != KS_OK)
+        goto fail;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
+                " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_store_commit(ctx, conn)) != KS_OK)
+        goto fail;
+    *moved = 1;
+    *kept += kept_here;
+    ks_avatar_forget(member.user_id);
+    /* The old files go when nothing there is still referenced and `from`
+     * answers; left behind they are only unused files. */
+    if (!kept_here && strcmp(from->mode, "down") != 0 &&
+        ks_image_delete_member(ctx, from, member.user_id) != KS_OK)
+        ks_log_warn("move of \"%s\": its old files on \"%s\" stay: %s", member.user_id,
+                    from->name, ctx->err.msg);
+    return KS_OK;
+fail:
+    ks_store_rollback(ctx, conn);
+    return rc;
+}
+
+static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *to_name,
+                          int limit, struct ks__MoveAvatarsResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_image_server_t from, to;
+    long long member_id, remaining;
+    MYSQL *conn;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = server_by_name(ctx, conn, from_name, &from)) != KS_OK ||
+        (rc = server_by_name(ctx, conn, to_name, &to)) != KS_OK)
+        return rc;
+    if (strcmp(to.mode, "active") != 0)
+        return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s: members move only to "
+                      "an active server", to.name, to.mode);
+    while (response->moved < limit) {
+        int moved;
+
+        ks_buf_init(&sql, 256);
+        ks_buf_addf(&sql, "SELECT MIN(id) FROM members WHERE image_server_id = %d", from.id);
+        if ((rc = select_int(ctx, conn, &sql, &member_id)) != KS_OK)
+            break;
+        if (member_id == 0)
+            break;
+        if ((rc = move_member(soap, conn, member_id, &from, &to, &moved,
+                              &response->photosKept)) != KS_OK)
+            break;
+        response->moved += moved;
+    }
+    if (rc != KS_OK) {
+        if (response->moved == 0)
+            return rc;
+        response->stoppedBy = soap_strdup(soap, ctx->err.msg);
+    }
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM members WHERE image_server_id = %d", from.id);
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
+        select_int(ctx, conn, &sql, &remaining) != KS_OK)
+        remaining = -1;
+    response->remaining = (int)remaining;
+    ks_log_info("moved %d members from \"%s\" to \"%s\" (%d photos kept); %lld remain%s%s",
+                response->moved, from.name, to.name, response->photosKept, remaining,
+                response->stoppedBy ? "; stopped by: " : "",
+                response->stoppedBy ? response->stoppedBy : "");
+    return KS_OK;
+}
+
+int ks__MoveAvatars(struct soap *soap, char *from, char *to, int limit,
+                    struct ks__MoveAvatarsResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "from", from, 64) ||
+        ks_check_text(soap, "to", to, 64))
+        return soap->error;
+    if (limit < 1 || limit > KS_MOVE_LIMIT_MAX)
+        return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_MOVE_LIMIT_MAX);
+    if (strcmp(from, to) == 0)
+        return ks_fault(soap, "InvalidArgument", "from and to are the same image server");
+    rc = move_avatars(soap, from, to, limit, response);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }

@@ -1,6 +1,7 @@
 /* op_node.c: the calls of the image servers themselves (role node):
- * RegisterImageServer and Heartbeat, and the catalog they must hold:
- * GetCatalogManifest and GetItemLayer.
+ * RegisterImageServer and Heartbeat, the catalog they must hold
+ * (GetCatalogManifest, GetItemLayer, GetSceneBackground), and how to compose
+ * again an image whose file went missing (GetImageRecipe).
  *
  * An image server registers at start and then beats every few seconds; the
  * background renderer of every API server marks an active server whose
@@ -13,16 +14,20 @@
  * lost or spoiled a layer repairs it from there, never from a peer. All four
  * read and write the master: a node catching up must not miss a layer
  * registered a moment ago on a lagging replica.
+ *
+ * A recipe is the very body the API sends to compose the image
+ * (image_client.c builds both), so an image server that rebuilds a missing
+ * file from it writes the same bytes as the first time.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
-#include "store.h"
+#include "paths.h"
+#include "render.h"
 
 #define KS_MANIFEST_LIMIT_MAX 1000
 #define KS_MANIFEST_LIMIT_DEFAULT 500
-#define KS_NODE_WEIGHT_MAX 1000
 
 /* An http:// or https:// URL of at most 255 bytes without spaces or
  * control characters. */
@@ -54,8 +59,8 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name) ||
         check_url(soap, "internalUrl", internalUrl) || check_url(soap, "publicUrl", publicUrl))
         return soap->error;
-    if (weight < 1 || weight > KS_NODE_WEIGHT_MAX)
-        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_NODE_WEIGHT_MAX);
+    if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
+        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_IMAGE_SERVER_WEIGHT_MAX);
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 1024);
@@ -68,13 +73,13 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     ks_sql_str(&sql, conn, publicUrl);
     /* mode before down_by_silence: MariaDB assigns left to right. */
     ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
-                     " public_url = VALUES(public_url), weight = VALUES(weight),"
+                     " public_url = VALUES(public_url),"
                      " last_heartbeat = NOW(3),"
                      " mode = IF(down_by_silence, 'active', mode), down_by_silence = 0", weight);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, mode, member_count, UNIX_TIMESTAMP(last_heartbeat)"
+    ks_buf_addf(&sql, "SELECT id, mode, member_count, UNIX_TIMESTAMP(last_heartbeat), weight"
                      " FROM image_servers WHERE name = ");
     ks_sql_str(&sql, conn, name);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -86,7 +91,7 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
         s->name = name;
         s->internalUrl = internalUrl;
         s->publicUrl = publicUrl;
-        s->weight = weight;
+        s->weight = atoi(row[4]);        /* the row's: a registration again keeps it */
         s->mode = soap_strdup(soap, row[1]);
         s->memberCount = atoi(row[2]);
         if (row[3] && (s->lastHeartbeat = soap_malloc(soap, sizeof(time_t))))
@@ -250,6 +255,139 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo,
     if (!response->sha256 || !response->png.__ptr)
         return soap->error = SOAP_EOM;
     return SOAP_OK;
+}
+
+int ks__GetSceneBackground(struct soap *soap, int sceneId,
+                           struct ks__GetSceneBackgroundResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    unsigned long *lengths;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_NODE))
+        return soap->error;
+    if (sceneId < 1)
+        return ks_fault(soap, "InvalidArgument", "sceneId must be positive");
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", sceneId);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_fault(soap, "NotFound", "scene %d not found", sceneId);
+    }
+    lengths = mysql_fetch_lengths(res);
+    response->sceneId = sceneId;
+    response->sha256 = soap_strdup(soap, row[0]);
+    response->png.__ptr = soap_malloc(soap, lengths[1] ? lengths[1] : 1);
+    if (response->png.__ptr) {
+        memcpy(response->png.__ptr, row[1], lengths[1]);
+        response->png.__size = (int)lengths[1];
+    }
+    mysql_free_result(res);
+    if (!response->sha256 || !response->png.__ptr)
+        return soap->error = SOAP_EOM;
+    return SOAP_OK;
+}
+
+/* Fills the recipe of member's current avatar: the compose body of its
+ * version from what it wears now. */
+static ks_rc avatar_recipe(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                           ks_buf_t *body, struct ks__GetImageRecipeResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_layer_row_t *layers;
+    char path[256], thumb[256];
+    int count;
+    ks_rc rc;
+
+    if ((rc = ks_store_worn_layers(soap, conn, member->id, &layers, &count)) != KS_OK)
+        return rc;
+    ks_image_compose_body(ctx->conf, member->user_id, member->version, layers, count, body);
+    ks_avatar_path(member->user_id, member->version, path, sizeof path);
+    ks_avatar_thumb_path(member->user_id, member->version, thumb, sizeof thumb);
+    response->route = "compose";
+    response->path = soap_strdup(soap, path);
+    response->thumbPath = soap_strdup(soap, thumb);
+    return KS_OK;
+}
+
+static ks_rc photo_recipe(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                          unsigned photo_id, ks_buf_t *body, int *server_id,
+                          struct ks__GetImageRecipeResponse *response)
+{
+    ks_album_request_t album;
+    char path[256];
+    ks_rc rc;
+
+    if ((rc = ks_album_load(soap, conn, member, photo_id, &album, server_id)) != KS_OK)
+        return rc;
+    ks_image_album_body(&album, body);
+    ks_album_path(member->user_id, photo_id, path, sizeof path);
+    response->route = "album";
+    response->path = soap_strdup(soap, path);
+    response->thumbPath = "";
+    return KS_OK;
+}
+
+static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *photo_id,
+                          struct ks__GetImageRecipeResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_member_t member;
+    ks_image_server_t server;
+    MYSQL *conn;
+    ks_buf_t body;
+    ks_rc rc;
+    int server_id;
+
+    /* the master: the file may be missing because the member just changed */
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_member(ctx, conn, user_id, 0, &member)) != KS_OK)
+        return rc;
+    server_id = member.image_server_id;
+    rc = photo_id ? photo_recipe(soap, conn, &member, (unsigned)*photo_id, &body, &server_id,
+                                 response)
+                  : avatar_recipe(soap, conn, &member, &body, response);
+    if (rc != KS_OK)
+        return rc;
+    if (body.overflow) {
+        ks_buf_free(&body);
+        return ks_err(&ctx->err, KS_TOOLARGE, "the recipe of \"%s\" is larger than an image "
+                      "server takes", user_id);
+    }
+    response->recipe = soap_strdup(soap, body.data ? body.data : "");
+    ks_buf_free(&body);
+    if ((rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK)
+        return rc;
+    response->imageServer = soap_strdup(soap, server.name);
+    response->publicUrl = soap_strdup(soap, server.public_url);
+    response->version = (int)member.version;
+    if (!response->recipe || !response->imageServer || !response->publicUrl ||
+        !response->path || !response->thumbPath)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    return KS_OK;
+}
+
+int ks__GetImageRecipe(struct soap *soap, char *userId, int *photoId,
+                       struct ks__GetImageRecipeResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_rc rc;
+
+    if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_user_id(soap, userId))
+        return soap->error;
+    if (photoId && *photoId < 1)
+        return ks_fault(soap, "InvalidArgument", "photoId must be positive");
+    rc = image_recipe(soap, userId, photoId, response);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 
 ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx)

@@ -6,8 +6,10 @@
  * item of an exclusive category takes off the one worn there; the last item
  * of a required category cannot be taken off. ChangeOutfit also requires
  * that the member owns what it puts on, writes the outfit, bumps the version
- * and composes it inside its transaction; PreviewAvatar composes the result
- * on the member's image server and returns the PNG, saving nothing.
+ * and composes it inside its transaction (a change that leaves the outfit as
+ * it was does none of that, so it is safe to send again); PreviewAvatar
+ * composes the result on the member's image server and returns the PNG,
+ * saving nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,16 @@ static int outfit_find(const outfit_t *o, int item_id)
         if (o->items[i].item_id == item_id)
             return i;
     return -1;
+}
+
+static int outfit_same(const outfit_t *a, const outfit_t *b)
+{
+    if (a->count != b->count)
+        return 0;
+    for (int i = 0; i < a->count; i++)
+        if (outfit_find(b, a->items[i].item_id) < 0)
+            return 0;
+    return 1;
 }
 
 static void outfit_remove_at(outfit_t *o, int index)
@@ -269,10 +281,16 @@ static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, 
     if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
         (rc = plan_outfit(ctx, conn, member->id, wear, wear_count, remove, remove_count, 1,
-                          &before, &after)) != KS_OK ||
-        (rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK)
+                          &before, &after)) != KS_OK)
         goto fail;
-    if ((rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
+    /* A change that changes nothing keeps the version: sending the same
+     * call twice (a client's or a balancer's retry) ends as sending it once. */
+    if (outfit_same(&before, &after)) {
+        ks_store_rollback(ctx, conn);
+        return KS_OK;
+    }
+    if ((rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK ||
+        (rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

@@ -20,6 +20,9 @@ typedef struct {
     unsigned version;
 } ks_member_t;
 
+/* An image server's weight, its share of new members, is 1..this. */
+#define KS_IMAGE_SERVER_WEIGHT_MAX 1000
+
 typedef struct {
     int id;
     char name[64];

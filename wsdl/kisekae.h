@@ -71,6 +71,14 @@
 //gsoap ks service method-fault:  ListImageServers ks__KisekaeFault
 //gsoap ks service method-action: SetImageServerMode urn:kisekae:v1#SetImageServerMode
 //gsoap ks service method-fault:  SetImageServerMode ks__KisekaeFault
+//gsoap ks service method-action: GetImageRecipe urn:kisekae:v1#GetImageRecipe
+//gsoap ks service method-fault:  GetImageRecipe ks__KisekaeFault
+//gsoap ks service method-action: GetSceneBackground urn:kisekae:v1#GetSceneBackground
+//gsoap ks service method-fault:  GetSceneBackground ks__KisekaeFault
+//gsoap ks service method-action: MoveAvatars urn:kisekae:v1#MoveAvatars
+//gsoap ks service method-fault:  MoveAvatars ks__KisekaeFault
+//gsoap ks service method-action: SetImageServerWeight urn:kisekae:v1#SetImageServerWeight
+//gsoap ks service method-fault:  SetImageServerWeight ks__KisekaeFault
 //gsoap ks service method-action: CreateAvatar urn:kisekae:v1#CreateAvatar
 //gsoap ks service method-fault:  CreateAvatar ks__KisekaeFault
 //gsoap ks service method-action: GetAvatar urn:kisekae:v1#GetAvatar
@@ -419,6 +427,39 @@ int ks__SetImageServerMode(
     char *mode 1,
     struct ks__SetImageServerModeResponse *response);
 
+struct ks__SetImageServerWeightResponse { struct ks__ImageServer *server 1; };
+
+/* admin: set an image server's weight (1..1000), its share of new members:
+ * a new member goes to the active server with the fewest members per unit
+ * of weight. A server's registration gives the weight of its configuration
+ * only when it registers for the first time; later this call decides. */
+int ks__SetImageServerWeight(
+    char *name 1,
+    int weight 1,
+    struct ks__SetImageServerWeightResponse *response);
+
+struct ks__MoveAvatarsResponse {
+    int moved 1;                        /* members moved by this call */
+    int remaining 1;                    /* members still on from */
+    int photosKept 1;                   /* album photos left on from (see below) */
+    char *stoppedBy 0;                  /* why the call stopped before limit, if it did */
+};
+
+/* admin: move up to limit (1..1000) members from image server `from` to the
+ * active server `to`. Each member moves in a transaction of its own: its
+ * avatar is composed on `to` at a new version and its album photos are
+ * composed there again; only then is it assigned to `to`. Its files on
+ * `from` are removed afterwards when `from` answers (`from` may be down).
+ * An album photo whose item art was replaced since it was taken cannot be
+ * composed again; it stays on `from` (photosKept). The call stops at the
+ * first member that fails (stoppedBy says why; a fault when none moved), so
+ * call it again until remaining is 0. */
+int ks__MoveAvatars(
+    char *from 1,
+    char *to 1,
+    int limit 1,
+    struct ks__MoveAvatarsResponse *response);
+
 /* site: create a member's avatar, wearing the default item of each required
  * category. imageServer names the image server to hold it (default: the
  * active server with the most free weighted capacity). */
@@ -569,3 +610,33 @@ int ks__GetItemLayer(
     int itemId 1,
     int layerNo 1,
     struct ks__GetItemLayerResponse *response);
+
+struct ks__GetImageRecipeResponse {
+    char *imageServer 1;                /* the image server that holds the image */
+    char *publicUrl 1;                  /* that server's public base URL */
+    int version 1;                      /* the member's current avatar version */
+    char *path 1;                       /* the image's store path (avatars/ab/cd/<user>/<version>.png or albums/ab/cd/<user>/<photo>.jpg) */
+    char *thumbPath 1;                  /* the avatar's thumbnail path; "" for a photo */
+    char *route 1;                      /* "compose" or "album": the /internal/ route recipe is a body of */
+    char *recipe 1;                     /* that body, exactly as the API sends it */
+};
+
+/* node: how to compose again a member's current avatar (without photoId) or
+ * one of its album photos, and which image server holds it: an image server
+ * whose file went missing rebuilds it from this. NotFound: no such member
+ * or photo. */
+int ks__GetImageRecipe(
+    char *userId 1,
+    int *photoId 0,
+    struct ks__GetImageRecipeResponse *response);
+
+struct ks__GetSceneBackgroundResponse {
+    int sceneId 1;
+    char *sha256 1;                     /* of png */
+    struct xsd__base64Binary png 1;
+};
+
+/* node: an album scene's background PNG, from the database. */
+int ks__GetSceneBackground(
+    int sceneId 1,
+    struct ks__GetSceneBackgroundResponse *response);

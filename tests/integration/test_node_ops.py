@@ -105,10 +105,11 @@ def test_register_and_heartbeat_are_visible(node, admin):
     assert row.lastHeartbeat is not None and not row.downBySilence
     listed = [s for s in admin.service.ListImageServers() if s.name == name]
     assert listed and listed[0].lastHeartbeat is not None
-    # Registering again keeps the admin's mode and takes the new URLs.
+    # Registering again keeps the admin's mode and the weight (an admin sets
+    # it later with SetImageServerWeight) and takes the new URLs.
     again = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int2",
                                              publicUrl=DEAD_URL + "/pub", weight=2)
-    assert again.mode == "draining" and again.id == server.id
+    assert again.mode == "draining" and again.id == server.id and again.weight == 7
     assert server_row(admin, name).internalUrl == DEAD_URL + "/int2"
 
 
