@@ -70,10 +70,14 @@ const char *ks_api_client_url(const ks_api_client_t *client)
     return client->url;
 }
 
-/* The KisekaeFault's code of the last answer, or NULL when it had none. */
+/* The KisekaeFault's code of the last answer, or NULL when it had none. A
+ * received fault is SOAP_CLI_FAULT or SOAP_SVR_FAULT by its faultcode. */
 static const char *ks__fault_code(struct soap *soap)
 {
-    if (soap->error == SOAP_FAULT && soap->fault && soap->fault->detail &&
+    int fault = soap->error == SOAP_CLI_FAULT || soap->error == SOAP_SVR_FAULT ||
+                soap->error == SOAP_FAULT;
+
+    if (fault && soap->fault && soap->fault->detail &&
         soap->fault->detail->ks__KisekaeFault && soap->fault->detail->ks__KisekaeFault->code)
         return soap->fault->detail->ks__KisekaeFault->code;
     return NULL;

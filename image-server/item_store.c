@@ -301,6 +301,16 @@ ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
     return KS_OK;
 }
 
+int ks_item_store_has(ks_item_store_t *store, int item_id, int layer_no)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (ks__layer_path(store, item_id, layer_no, path, sizeof path, NULL) != KS_OK)
+        return 0;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Decodes png into a straight RGBA image, prefixing errors with the layer. */
 static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
                         const void *png, size_t size, ks_image_t *image, ks_err_t *err)

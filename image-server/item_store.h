@@ -61,6 +61,10 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
 ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
                           const char *sha256_hex, ks_err_t *err);
 
+/* 1 when the store has a PNG file for (item_id, layer_no), whatever its
+ * sha256 (a stat(), nothing read), else 0. */
+int ks_item_store_has(ks_item_store_t *store, int item_id, int layer_no);
+
 /* Hands out the decoded, premultiplied layer (item_id, layer_no) whose PNG has
  * the given sha256. KS_CONFLICT "layer 12/0 missing" when the store has no such
  * layer, "layer 12/0 stale" when it holds another sha256; KS_ERROR when the

@@ -120,23 +120,30 @@ static ks_rc ks__url(const char *public_url, const char *path, char *buf, size_t
     return KS_OK;
 }
 
-/* Fetches one layer (or a scene's background) from the API when the store
- * cannot hand it out as sha256, and stores it; *fetched counts it. */
-static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, int scene,
-                                  int id, int layer_no, const char *sha256, int *fetched,
-                                  ks_err_t *err)
+/* Fetches one layer (or a scene's background) from the API and stores it
+ * when the store has no file for it (on_disk) or cannot hand it out as
+ * sha256 (!on_disk); *fetched counts it. */
+static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, int on_disk,
+                                  int scene, int id, int layer_no, const char *sha256,
+                                  int *fetched, ks_err_t *err)
 {
     const char *noun = scene ? "scene" : "layer";
     ks_item_layer_t *held = NULL;
     ks_api_png_t png;
-    ks_rc rc = ks_item_store_acquire(store, id, layer_no, sha256, &held, err);
+    ks_rc rc;
 
-    if (rc == KS_OK) {
-        ks_item_store_release(store, held);
-        return KS_OK;
+    if (on_disk) {
+        if (ks_item_store_has(store, id, layer_no))
+            return KS_OK;
+    } else {
+        rc = ks_item_store_acquire(store, id, layer_no, sha256, &held, err);
+        if (rc == KS_OK) {
+            ks_item_store_release(store, held);
+            return KS_OK;
+        }
+        if (rc != KS_CONFLICT)
+            return rc;
     }
-    if (rc != KS_CONFLICT)
-        return rc;
     rc = scene ? ks_api_get_scene_background(client, id, &png, err)
                : ks_api_get_item_layer(client, id, layer_no, &png, err);
     if (rc == KS_NOTFOUND)
@@ -144,7 +151,10 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
                       layer_no, err->msg);
     if (rc != KS_OK)
         return rc;
-    if (strcmp(png.sha256, sha256) != 0)
+    /* Another sha256 than the recipe's: the catalog's art was replaced. Its
+     * file is still worth storing when there was none; the render (from the
+     * cache, maybe) and the second pass judge. */
+    if (strcmp(png.sha256, sha256) != 0 && !on_disk)
         return ks_err(err, KS_UNAVAILABLE,
                       "%s %d/%d was drawn with sha256 %s, the catalog now has %s: its art was"
                       " replaced since the image was made, which cannot be rebuilt", noun, id,
@@ -157,20 +167,21 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
     return KS_OK;
 }
 
-/* Fetches from the API what req draws and the store lacks (or holds
- * stale). KS_UNAVAILABLE when the API has it with another sha256 than req
- * names: drawn from other art, the image would differ. */
-static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+/* Fetches from the API what req draws and the store lacks: the files not
+ * on disk (on_disk; the layer cache may still hold them, but the store is
+ * repaired while we are at it), or those it cannot hand out with the sha256
+ * req names (!on_disk). KS_UNAVAILABLE when the API has one with another
+ * sha256 than req names: drawn from other art, the image would differ. */
+static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client, int on_disk,
                                const ks_compose_request_t *req, int *fetched, ks_err_t *err)
 {
     ks_rc rc = KS_OK;
 
-    *fetched = 0;
     if (req->kind == KS_REQUEST_ALBUM)
-        rc = ks__fetch_if_missing(rebuilder->scenes, client, 1, req->scene_id, 0,
+        rc = ks__fetch_if_missing(rebuilder->scenes, client, on_disk, 1, req->scene_id, 0,
                                   req->scene_sha256, fetched, err);
     for (size_t i = 0; i < req->layer_count && rc == KS_OK; i++)
-        rc = ks__fetch_if_missing(rebuilder->items, client, 0, req->layers[i].item_id,
+        rc = ks__fetch_if_missing(rebuilder->items, client, on_disk, 0, req->layers[i].item_id,
                                   req->layers[i].layer_no, req->layers[i].sha256, fetched, err);
     return rc;
 }
@@ -185,10 +196,12 @@ static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     ks_render_output_t output = {0};
     ks_err_t err = {{0}};
     int fetched = 0;
-    ks_rc rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
+    ks_rc rc = ks__fetch_missing(rebuilder, client, 1, req, &fetched, &err);
 
-    if (rc == KS_CONFLICT) {
-        rc = ks__fetch_missing(rebuilder, client, req, &fetched, &err);
+    if (rc == KS_OK)
+        rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
+    if (rc == KS_CONFLICT) {   /* stale: fetch, then try once more */
+        rc = ks__fetch_missing(rebuilder, client, 0, req, &fetched, &err);
         if (rc == KS_OK)
             rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
     }
@@ -213,9 +226,9 @@ static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         output.image = NULL;
     }
     answer->content_type = image->kind == KS_IMAGE_ALBUM ? "image/jpeg" : "image/png";
-    ks__answer(answer, 200, "%s: rebuilt from the API's recipe (wrote %s%s%s; %d layers fetched)",
-               relative, output.path, output.thumb_path[0] ? " and " : "", output.thumb_path,
-               fetched);
+    ks__answer(answer, 200, "%s: rebuilt from the API's recipe (wrote %s%s%s; layers or"
+               " scenes fetched: %d)", relative, output.path, output.thumb_path[0] ? " and " : "",
+               output.thumb_path, fetched);
     ks_log_info("rebuild: %s", answer->message);
     ks_render_output_free(&output);
 }
@@ -311,7 +324,7 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *
 
     memset(answer, 0, sizeof *answer);
     if (path[0] != '/' || ks_member_image_parse(relative, &image, &err) != KS_OK) {
-        ks__answer(answer, 404, "%.300s: not found: %s", path, err.msg);
+        ks__answer(answer, 404, "%.300s: not found: %s", relative, err.msg);
         return;
     }
     if (ks__serve_stored(rebuilder, relative, &image, answer))

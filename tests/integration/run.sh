@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Integration test (ctest `integration`): starts a whole stack of its own
-# (MariaDB master + replica, nginx, API and image servers, the sample catalog)
+# (MariaDB master + replica, nginx, the API server and two image servers, the
+# sample catalog)
 # with ./kisekae on port base 27000 and state BUILD_DIR/it-stack (or a /tmp
 # folder when nginx's workers could not reach BUILD_DIR), so it runs
 # beside a stack started by `./kisekae up`; drives it with the C SOAP client
@@ -33,9 +34,12 @@ export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
 }image_server_timeout 6
 replica_retry 1"
 export KISEKAE_IMAGE_HEARTBEAT_S=1
+# test_self_heal.py waits for the image servers' periodic re-sync.
+export KISEKAE_IMAGE_SYNC_S=2
 
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --no-build --build-dir "$BUILD"
+# Two image servers: test_self_heal.py asks one for the other's images.
+echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --image 2"
+"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --image 2 --no-build --build-dir "$BUILD"
 
 set -a
 # shellcheck disable=SC1091
