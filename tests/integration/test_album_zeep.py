@@ -336,7 +336,7 @@ def test_a_missed_scene_and_layer_are_pushed_when_needed(env, admin, site, world
     """A scene and an item registered while the image server's FastCGI process
     is down are not on it; the first photo and outfit that need them push
     them from the database."""
-    member, _avatar = new_member(site, world, "repair")
+    member, _avatar = new_member(site, world, "repair", image_server="img1")
     background = drawn_scene(480, 360)
     stackctl.stop(env, "img1")
     try:

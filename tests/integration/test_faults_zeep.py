@@ -77,12 +77,14 @@ def world(admin, site, art):
     s.owned = register("top-tshirt", "owned")
     s.not_owned = register("top-sailor", "not-owned")
     s.user_id = "faults-%s" % s.suffix
-    site.service.CreateAvatar(userId=s.user_id)
+    created = site.service.CreateAvatar(userId=s.user_id)
     site.service.GrantItem(userId=s.user_id, itemId=s.owned.id)
     s.version = site.service.ChangeOutfit(userId=s.user_id, wear=[s.owned.id]).version
     s.png = layer_inputs(art["top-tshirt"]["layers"])[0]["png"]
     s.friend = "faults-friend-%s" % s.suffix
-    site.service.CreateAvatar(userId=s.friend)
+    # On the member's image server: test_image_server_unavailable stops it
+    # and expects the friend's changes to fail too.
+    site.service.CreateAvatar(userId=s.friend, imageServer=created.imageServer)
     s.scene = admin.service.RegisterScene(
         name="faults-scene-%s" % s.suffix, png=png_bytes(Image.new("RGB", (640, 400), (90, 140, 200))),
         slot=[{"x": 10, "y": 40}, {"x": 200, "y": 40}])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Api, as_list, unique
+from conftest import Api, as_list, unique, wait_for
 
 DEAD_URL = "http://127.0.0.1:9"      # discard: nothing answers there
 NODE_OPS = {
@@ -110,7 +110,9 @@ def test_register_and_heartbeat_are_visible(node, admin):
     again = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int2",
                                              publicUrl=DEAD_URL + "/pub", weight=2)
     assert again.mode == "draining" and again.id == server.id and again.weight == 7
-    assert server_row(admin, name).internalUrl == DEAD_URL + "/int2"
+    # GetSystemStatus reads a replica, which may be a moment behind.
+    wait_for(lambda: server_row(admin, name).internalUrl == DEAD_URL + "/int2",
+             "the new internal URL in GetSystemStatus")
 
 
 def test_manifest_and_layers_match_the_catalog(node, admin):

@@ -84,11 +84,12 @@ def build_world(admin, site, art, prefix):
     return w
 
 
-def new_member(site, world, tag="m"):
-    """A new member, wearing the module's own body items (so every layer it
-    wears is known). Returns (user_id, avatar)."""
+def new_member(site, world, tag="m", image_server=None):
+    """A new member (on the named image server, or where the API puts it),
+    wearing the module's own body items (so every layer it wears is known).
+    Returns (user_id, avatar)."""
     user_id = "%s-%s-%s" % (world.prefix, world.suffix, unique(tag).split("-", 1)[1][:8])
-    created = site.service.CreateAvatar(userId=user_id)
+    created = site.service.CreateAvatar(userId=user_id, imageServer=image_server)
     grant(site, user_id, world.body_items)
     ours = [i.id for i in world.body_items]
     avatar = site.service.ChangeOutfit(
