@@ -258,9 +258,9 @@ static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         ks__answer(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
         return;
     }
-    if (strcmp(recipe.route, album ? "album" : "compose") != 0) {
-        ks__answer(answer, 500, "%s: the API's recipe is for route \"%.32s\"", relative,
-                   recipe.route);
+    if (strcmp(recipe.route, album ? "album" : "compose") != 0 || recipe.version < 1) {
+        ks__answer(answer, 500, "%s: the API's answer is for route \"%.32s\", version %d",
+                   relative, recipe.route, recipe.version);
         return;
     }
     /* Copy out what decides: the next API call reuses the arena. */
@@ -308,7 +308,7 @@ static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         rc = ks_err(&err, KS_ERROR, "it draws \"%s\" %s %u", req->user_id,
                     album ? "photo" : "version", album ? req->photo : req->version);
     if (rc != KS_OK)
-        ks__answer(answer, 500, "%s: the API's recipe does not do: %s", relative, err.msg);
+        ks__answer(answer, 500, "%s: the API's recipe is unusable: %s", relative, err.msg);
     else
         ks__compose(rebuilder, client, req, relative, image, answer);
     free(req);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Integration test (ctest `integration`): starts a whole stack of its own
 # (MariaDB master + replica, nginx, the API server and two image servers, the
-# sample catalog)
-# with ./kisekae on port base 27000 and state BUILD_DIR/it-stack (or a /tmp
-# folder when nginx's workers could not reach BUILD_DIR), so it runs
+# sample catalog) with ./kisekae on port base 27000 and state
+# BUILD_DIR/it-stack (or a /tmp folder when nginx's workers could not reach
+# BUILD_DIR), so it runs
 # beside a stack started by `./kisekae up`; drives it with the C SOAP client
 # (ks-scenario, its avatar checked by check_avatar.py against Pillow) and the
 # Python tests in this folder, then runs the Python client tests again through

@@ -254,10 +254,11 @@ def test_lost_layer_comes_back_with_the_periodic_sync(node, stack):
     while not (png.exists() and sha(png.read_bytes()) == layer.sha256):
         assert time.monotonic() < deadline, "%s was not fetched again" % png
         time.sleep(0.2)
-    log = stack.log[name].read_text()
+    # The pass logs its summary once it has checked every layer.
+    wait_for(lambda: "sync: periodic pass:" in stack.log[name].read_text(),
+             "the periodic pass's summary in %s's log" % name)
     assert "sync: layer %d/%d missing: fetching it from the API" % (
-        layer.itemId, layer.layerNo) in log
-    assert "sync: periodic pass:" in log
+        layer.itemId, layer.layerNo) in stack.log[name].read_text()
 
 
 def test_replaced_art_cannot_rebuild_an_old_photo(admin, site, stack, art):
