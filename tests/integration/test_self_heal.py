@@ -333,13 +333,15 @@ class Instance:
         build = os.environ.get("KISEKAE_BUILD_DIR") or env.get("KISEKAE_BUILD_DIR") or "build"
         self.port = port
         self.log = tmp / "image.log"
+        self.stderr = tmp / "image.stderr"   # a sanitizer build reports there
         conf = tmp / "kisekae-image.conf"
         conf.write_text("\n".join([
             "listen 127.0.0.1:%d" % port, "store %s" % (tmp / "store"),
             "cluster_secret %s" % unique("secret"), "log_file %s" % self.log,
             "log_level info"] + lines) + "\n")
-        self.process = subprocess.Popen([str(Path(build) / "kisekae-image"), "-c", str(conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        with open(self.stderr, "wb") as stderr:
+            self.process = subprocess.Popen([str(Path(build) / "kisekae-image"), "-c",
+                                             str(conf)], stdout=stderr, stderr=stderr)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -354,12 +356,17 @@ class Instance:
         return self.log.read_text() if self.log.exists() else ""
 
     def stop(self):
+        """SIGTERM; the process must stop cleanly (exit 0, no sanitizer report)."""
         self.process.terminate()
         try:
-            self.process.wait(timeout=30)
+            code = self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+            raise AssertionError("kisekae-image did not stop within 30 s of SIGTERM")
+        report = self.stderr.read_text(errors="replace")
+        assert code == 0 and "Sanitizer" not in report and "runtime error" not in report, (
+            code, report[-3000:])
 
 
 def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, member, tmp_path):
@@ -420,8 +427,10 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
     finally:
         if paused:
             stackctl.resume(env, "api-fcgi")
-        instance.stop()
-        admin.service.SetImageServerMode(name=name, mode="down")
+        try:
+            instance.stop()
+        finally:
+            admin.service.SetImageServerMode(name=name, mode="down")
 
 
 def test_a_server_without_api_url_answers_404(env, member, tmp_path):
