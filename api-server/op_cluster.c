@@ -294,8 +294,9 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             break;
         if (member_id == 0)
             break;
-        if ((rc = move_member(soap, conn, member_id, &from, &to, &moved,
-                              &response->photosKept)) != KS_OK)
+        KS_STORE_RETRY(rc, move_member(soap, conn, member_id, &from, &to, &moved,
+                                       &response->photosKept));
+        if (rc != KS_OK)
             break;
         response->moved += moved;
     }
