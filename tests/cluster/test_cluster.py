@@ -287,23 +287,40 @@ def pixels(data):
     return Image.open(io.BytesIO(data)).convert("RGBA").tobytes()
 
 
-def test_move_members_to_another_server():
-    on_img4 = [r[0] for r in stackctl.sql(env(), "SELECT m.user_id FROM members m JOIN"
-                                          " image_servers s ON s.id = m.image_server_id"
-                                          " WHERE s.name = 'img4' ORDER BY m.id")]
-    assert on_img4
+def members_on(name):
+    return [r[0] for r in stackctl.sql(env(), "SELECT m.user_id FROM members m JOIN"
+                                       " image_servers s ON s.id = m.image_server_id"
+                                       " WHERE s.name = '%s' ORDER BY m.id" % name)]
+
+
+def move_and_check(count, old_files_removed):
+    """Moves count members from img4 to img3 and checks each: a new version
+    on img3 with the same pixels."""
     before = {}
-    for user_id in on_img4:
+    for user_id in members_on("img4")[:count]:
         a = SITE.service.GetAvatar(userId=user_id)
         before[user_id] = (a, requests.get(a.url, timeout=10).content)
-    moved = ADMIN.service.MoveAvatars(**{"from": "img4", "to": "img3", "limit": 1000})
-    assert (moved.moved, moved.remaining, moved.photosKept) == (len(on_img4), 0, 0), moved
-    assert servers()["img4"].memberCount == 0
+    left = len(members_on("img4")) - count
+    moved = ADMIN.service.MoveAvatars(**{"from": "img4", "to": "img3", "limit": count})
+    assert (moved.moved, moved.remaining, moved.photosKept) == (count, left, 0), moved
     for user_id, (old, data) in before.items():
         new = SITE.service.GetAvatar(userId=user_id, minVersion=old.version + 1)
         assert server_of(new) == "img3" and new.version == old.version + 1
         assert pixels(requests.get(new.url, timeout=10).content) == pixels(data)
-        assert not store_path(old.url).exists(), "the old file stayed on img4"
+        assert store_path(old.url).exists() != old_files_removed, old.url
+
+
+def test_move_members_off_a_live_server_and_off_a_dead_one():
+    on_img4 = members_on("img4")
+    assert len(on_img4) >= 2, on_img4
+    # While img4 runs: the old files go.
+    move_and_check(len(on_img4) // 2, old_files_removed=True)
+    # img4 dies: the rest move all the same, composed from the database.
+    os.kill(stackctl.pid(env(), "img4"), signal.SIGKILL)
+    wait_until(lambda: None if servers()["img4"].mode == "down" else servers()["img4"].mode,
+               "img4 is not marked down", 20)
+    move_and_check(len(on_img4) - len(on_img4) // 2, old_files_removed=False)
+    assert servers()["img4"].memberCount == 0
 
 
 # ---- an API server killed under writes -----------------------------------------------------
