@@ -118,7 +118,8 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
         return soap->error;
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
-        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_IMAGE_SERVER_WEIGHT_MAX);
+        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
+                        KS_IMAGE_SERVER_WEIGHT_MAX);
     snprintf(assignment, sizeof assignment, "weight = %d", weight);
     snprintf(what, sizeof what, "weight set to %d", weight);
     return set_server(soap, name, assignment, what, &response->server);

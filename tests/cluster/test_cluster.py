@@ -315,7 +315,9 @@ def test_move_members_off_a_live_server_and_off_a_dead_one():
     assert len(on_img4) >= 2, on_img4
     # While img4 runs: the old files go.
     move_and_check(len(on_img4) // 2, old_files_removed=True)
-    # img4 dies: the rest move all the same, composed from the database.
+    # img4 dies (active, so its silence marks it down): the rest move all
+    # the same, composed from the database.
+    set_modes(img4="active")
     os.kill(stackctl.pid(env(), "img4"), signal.SIGKILL)
     wait_until(lambda: None if servers()["img4"].mode == "down" else servers()["img4"].mode,
                "img4 is not marked down", 20)
