@@ -245,36 +245,54 @@ static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *cod
 
 /* ---- bit output -------------------------------------------------------------- */
 
+/* Bits go into a 64-bit accumulator, LSB first, and leave it eight bytes at a
+ * time without a test: ks__drain() stores all eight, then advances by the
+ * whole bytes it holds. Whether a write was due was a branch the processor
+ * guessed wrong every few literals; the stores past the end are overwritten
+ * later, or land in the slack ks_deflate_runs_bound() leaves for them. */
 typedef struct {
     uint8_t *out;
     uint64_t acc;
-    unsigned count;    /* bits in acc, always < 32 between calls */
+    unsigned count;    /* bits in acc: below 8 after a drain, at most 64 */
 } ks__bits_t;
 
-/* Appends the n (<= 32) low bits of bits. */
-static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+/* Appends the n low bits of bits. Between two drains at most 57 bits may be
+ * added: three literals of 15 bits, or a length and a distance with their
+ * extra bits (48). */
+static inline void ks__add(ks__bits_t *w, uint64_t bits, unsigned n)
 {
-    w->acc |= (uint64_t)bits << w->count;
+    w->acc |= bits << w->count;
     w->count += n;
-    if (w->count >= 32) {
-        uint32_t word = (uint32_t)w->acc;
-        w->out[0] = (uint8_t)word;
-        w->out[1] = (uint8_t)(word >> 8);
-        w->out[2] = (uint8_t)(word >> 16);
-        w->out[3] = (uint8_t)(word >> 24);
-        w->out += 4;
-        w->acc >>= 32;
-        w->count -= 32;
-    }
 }
 
-static void ks__flush(ks__bits_t *w)
+/* Writes the whole bytes of acc out; stores 8 bytes at w->out. */
+static inline void ks__drain(ks__bits_t *w)
 {
-    while (w->count > 0) {
+    uint64_t acc = w->acc;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(w->out, &acc, 8);
+#else
+    for (int b = 0; b < 8; b++)
+        w->out[b] = (uint8_t)(acc >> (8 * b));
+#endif
+    w->out += w->count >> 3;
+    w->acc = acc >> (w->count & 56);
+    w->count &= 7;
+}
+
+static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+{
+    ks__add(w, bits, n);
+    ks__drain(w);
+}
+
+/* Writes out the last partial byte. */
+static inline void ks__flush(ks__bits_t *w)
+{
+    if (w->count > 0)
         *w->out++ = (uint8_t)w->acc;
-        w->acc >>= 8;
-        w->count = w->count > 8 ? w->count - 8 : 0;
-    }
+    w->acc = 0;
+    w->count = 0;
 }
 
 /* ---- the block header ---------------------------------------------------------- */
@@ -356,9 +374,9 @@ static int ks__tokens_reserve(ks_deflate_runs_scratch_t *scratch, size_t want)
 
 size_t ks_deflate_runs_bound(size_t len)
 {
-    /* zlib header and Adler-32, the block header (under 400 bytes), and at
-     * most 15 bits a literal. */
-    return 2 + 4 + 512 + len * 15 / 8 + 8;
+    /* zlib header and Adler-32, the block header (under 400 bytes), at
+     * most 15 bits a literal, and the 8 bytes a drain stores at its end. */
+    return 2 + 4 + 512 + len * 15 / 8 + 16;
 }
 
 size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, size_t len,
@@ -512,19 +530,27 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
     size_t pos = 0;                         /* the next byte to code */
     for (size_t k = 0; k <= count; k += 2) {
         size_t until = k < count ? tokens[k] : len;
+        /* Literals three at a time (45 bits at most), then one by one. */
+        for (; pos + 3 <= until; pos += 3) {
+            ks__add(&w, litlen_codes[in[pos]], lens[in[pos]]);
+            ks__add(&w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
+            ks__add(&w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
+            ks__drain(&w);
+        }
         for (; pos < until; pos++)
             ks__put(&w, litlen_codes[in[pos]], lens[in[pos]]);
         if (k == count)
             break;
         uint32_t token = tokens[k + 1];
         unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
-        ks__put(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
+        ks__add(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
                 lens[sym] + ks__length_extra[code]);
         uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
         unsigned dcode = ks__dist_lookup(dist_minus_1);
         unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
-        ks__put(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
+        ks__add(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
                 dlen + ks__dist_extra[dcode]);
+        ks__drain(&w);
         pos += length;
     }
     ks__put(&w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
