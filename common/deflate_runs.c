@@ -28,9 +28,10 @@
 #define KS__CODELEN_SYMS 19
 #define KS__END_OF_BLOCK 256
 
-/* A match's token: bit 31 set, its length in bits 0..8 and its distance
- * minus one in bits 9..23. (The token list holds matches only, each after
- * its position; the bytes between matches are literals.) */
+/* A match's token: bit 31 set, its length in bits 0..8, its distance minus
+ * one in bits 9..23 and its distance code in bits 24..28 (known when the
+ * match is found, so not looked up again). (The token list holds matches
+ * only, each after its position; the bytes between matches are literals.) */
 #define KS__MATCH 0x80000000u
 #define KS__TOKEN(length, dist, dcode) \
     (KS__MATCH | (uint32_t)(dcode) << 24 | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
@@ -288,11 +289,12 @@ static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *cod
 typedef struct {
     uint8_t *out;
     uint64_t acc;
-    unsigned count;    /* bits in acc: below 8 after a drain, at most 64 */
+    unsigned count;    /* bits in acc: below 8 after a drain, below 64 always */
 } ks__bits_t;
 
-/* Appends the n low bits of bits. Between two drains at most 57 bits may be
- * added: three literals of 15 bits, or a length and a distance with their
+/* Appends the n low bits of bits. Between two drains at most 56 bits may be
+ * added (so that count stays below 64, where ks__drain's shift would be
+ * wrong): three literals of 15 bits, or a length and a distance with their
  * extra bits (48). */
 static inline void ks__add(ks__bits_t *w, uint64_t bits, unsigned n)
 {
@@ -376,7 +378,7 @@ static unsigned ks__codelen_runs(const uint8_t *lens, unsigned count, uint16_t *
 struct ks_deflate_runs_scratch {
     uint32_t *tokens;
     size_t capacity;
-    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* position + 1, 0: none */
+    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* a position (0 at first) */
 };
 
 ks_deflate_runs_scratch_t *ks_deflate_runs_scratch_new(void)
