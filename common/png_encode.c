@@ -13,9 +13,10 @@
  * the sample outfits, adaptive filtering made the file 5-10% larger and the
  * encode two to three times slower. So each row is only un-premultiplied
  * (when needed) straight into the stream to compress. Level 1 compresses
- * with ks_deflate_runs (deflate_runs.h), which looks for matches only one
- * pixel back and one row up; every other level is libdeflate's. Nothing in the output depends on time or
- * memory state: the same image and level always give the same bytes.
+ * with ks_deflate_runs (deflate_runs.h), which looks for matches one pixel
+ * back, one row up and at earlier copies of a pixel (a small hash table);
+ * every other level is libdeflate's. Nothing in the output depends on time
+ * or memory state: the same image and level always give the same bytes.
  *
  * Each thread keeps its working memory between encodes (the row and output
  * buffers up to 8 MiB each, and a libdeflate compressor per level it has
