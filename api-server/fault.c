@@ -63,6 +63,7 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
     case KS_FORBIDDEN: code = "Forbidden"; break;
     case KS_UNAVAILABLE: code = "ImageServerUnavailable"; break;
     case KS_DBDOWN: code = "DatabaseUnavailable"; break;
+    case KS_BUSY: code = "DatabaseUnavailable"; break;
     default:
         ks_log_error("internal error (%s): %s", ks_rc_name(rc), err->msg);
         return set_fault(soap, 0, "Internal", "internal error; the server log has the details");
@@ -70,6 +71,10 @@ int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)
     if (rc == KS_DBDOWN) {       /* the details name servers and SQL: for the log only */
         ks_log_warn("%s: %s", code, err->msg);
         return set_fault(soap, 0, code, "the avatar database did not answer; try again later");
+    }
+    if (rc == KS_BUSY) {
+        ks_log_warn("%s: %s", code, err->msg);
+        return set_fault(soap, 0, code, "the avatar database is busy; try again");
     }
     if (rc == KS_UNAVAILABLE)
         ks_log_warn("%s: %s", code, err->msg);

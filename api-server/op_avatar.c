@@ -103,8 +103,10 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         return soap->error;
     if (imageServer && ks_check_text(soap, "imageServer", imageServer, 64))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = create_member(soap, conn, userId, imageServer, &member, &server)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    KS_STORE_RETRY(rc, create_member(soap, conn, userId, imageServer, &member, &server));
+    if (rc != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
     rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);

@@ -118,7 +118,8 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
         return soap->error;
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
-        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_IMAGE_SERVER_WEIGHT_MAX);
+        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
+                        KS_IMAGE_SERVER_WEIGHT_MAX);
     snprintf(assignment, sizeof assignment, "weight = %d", weight);
     snprintf(what, sizeof what, "weight set to %d", weight);
     return set_server(soap, name, assignment, what, &response->server);
@@ -294,8 +295,9 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             break;
         if (member_id == 0)
             break;
-        if ((rc = move_member(soap, conn, member_id, &from, &to, &moved,
-                              &response->photosKept)) != KS_OK)
+        KS_STORE_RETRY(rc, move_member(soap, conn, member_id, &from, &to, &moved,
+                                       &response->photosKept));
+        if (rc != KS_OK)
             break;
         response->moved += moved;
     }

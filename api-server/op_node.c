@@ -60,7 +60,8 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
         check_url(soap, "internalUrl", internalUrl) || check_url(soap, "publicUrl", publicUrl))
         return soap->error;
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
-        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d", KS_IMAGE_SERVER_WEIGHT_MAX);
+        return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
+                        KS_IMAGE_SERVER_WEIGHT_MAX);
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 1024);
@@ -213,14 +214,41 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
     return SOAP_OK;
 }
 
+/* Runs sql, which selects (sha256, png) of at most one row, into the arena;
+ * KS_NOTFOUND when there is no row. */
+static ks_rc read_png_row(struct soap *soap, MYSQL *conn, ks_buf_t *sql, char **sha256,
+                          struct xsd__base64Binary *png)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    unsigned long *lengths;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    if (!(row = mysql_fetch_row(res))) {
+        mysql_free_result(res);
+        return KS_NOTFOUND;
+    }
+    lengths = mysql_fetch_lengths(res);
+    *sha256 = soap_strdup(soap, row[0]);
+    png->__ptr = soap_malloc(soap, lengths[1] ? lengths[1] : 1);
+    if (png->__ptr) {
+        memcpy(png->__ptr, row[1], lengths[1]);
+        png->__size = (int)lengths[1];
+    }
+    mysql_free_result(res);
+    if (!*sha256 || !png->__ptr)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for a %lu-byte PNG", lengths[1]);
+    return KS_OK;
+}
+
 int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo,
                      struct ks__GetItemLayerResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    unsigned long *lengths;
     ks_buf_t sql;
     ks_rc rc;
 
@@ -235,26 +263,12 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo,
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT sha256, png FROM item_layers WHERE item_id = %d AND layer_no = %d",
                 itemId, layerNo);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_fault(soap, "NotFound", "layer %d/%d not found", itemId, layerNo);
-    }
-    lengths = mysql_fetch_lengths(res);
     response->itemId = itemId;
     response->layerNo = layerNo;
-    response->sha256 = soap_strdup(soap, row[0]);
-    response->png.__ptr = soap_malloc(soap, lengths[1] ? lengths[1] : 1);
-    if (response->png.__ptr) {
-        memcpy(response->png.__ptr, row[1], lengths[1]);
-        response->png.__size = (int)lengths[1];
-    }
-    mysql_free_result(res);
-    if (!response->sha256 || !response->png.__ptr)
-        return soap->error = SOAP_EOM;
-    return SOAP_OK;
+    rc = read_png_row(soap, conn, &sql, &response->sha256, &response->png);
+    if (rc == KS_NOTFOUND)
+        return ks_fault(soap, "NotFound", "layer %d/%d not found", itemId, layerNo);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 
 int ks__GetSceneBackground(struct soap *soap, int sceneId,
@@ -262,9 +276,6 @@ int ks__GetSceneBackground(struct soap *soap, int sceneId,
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    unsigned long *lengths;
     ks_buf_t sql;
     ks_rc rc;
 
@@ -276,25 +287,11 @@ int ks__GetSceneBackground(struct soap *soap, int sceneId,
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", sceneId);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_fault(soap, "NotFound", "scene %d not found", sceneId);
-    }
-    lengths = mysql_fetch_lengths(res);
     response->sceneId = sceneId;
-    response->sha256 = soap_strdup(soap, row[0]);
-    response->png.__ptr = soap_malloc(soap, lengths[1] ? lengths[1] : 1);
-    if (response->png.__ptr) {
-        memcpy(response->png.__ptr, row[1], lengths[1]);
-        response->png.__size = (int)lengths[1];
-    }
-    mysql_free_result(res);
-    if (!response->sha256 || !response->png.__ptr)
-        return soap->error = SOAP_EOM;
-    return SOAP_OK;
+    rc = read_png_row(soap, conn, &sql, &response->sha256, &response->png);
+    if (rc == KS_NOTFOUND)
+        return ks_fault(soap, "NotFound", "scene %d not found", sceneId);
+    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 
 /* Fills the recipe of member's current avatar: the compose body of its

@@ -313,9 +313,11 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
         return soap->error;
     if (__sizewear == 0 && __sizeremove == 0)
         return ks_fault(soap, "InvalidArgument", "nothing to wear or remove");
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove, &member,
-                            &server)) != KS_OK ||
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    KS_STORE_RETRY(rc, change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove,
+                                     &member, &server));
+    if (rc != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_avatar_forget(userId);             /* GetAvatar here sees the change at once */

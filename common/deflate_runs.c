@@ -1,14 +1,17 @@
 /* deflate_runs.c: the raster-row zlib encoder (deflate_runs.h).
  *
- * Two passes. The first walks the input once, greedily: at each position it
- * measures the match with the previous pixel (distance `pixel`); where a
- * pixel starts, also the match with the row above (distance `period`) and,
- * when neither reaches 3 bytes, the last earlier place with the same 4 bytes
- * (a small hash table). The longest match of at least 3 bytes wins, a
- * literal otherwise. Matches are kept as 32-bit words (position, token);
- * literals are only counted, and read from the input again when written. The second pass builds length-limited Huffman codes from the counts
- * (RFC 1951's 15 bits for literals/lengths and distances, 7 for the code
- * length code) and writes one final dynamic block, then the Adler-32.
+ * Two passes. The first walks the input once, greedily, a pixel (or a row's
+ * filter byte) at a time: where one starts it measures the match with the
+ * previous pixel (distance `pixel`), with the row above (distance `period`)
+ * and, when neither reaches 3 bytes, with the last earlier place with the
+ * same 4 bytes (a small hash table); inside a pixel, only the match with the
+ * previous pixel, found in one compare of the whole pixel. The longest match
+ * of at least 3 bytes wins, literals otherwise. Matches are kept as 32-bit
+ * words (position, token); literals are only counted, and read from the
+ * input again when written. The second pass builds length-limited Huffman
+ * codes from the counts (RFC 1951's 15 bits for literals/lengths and
+ * distances, 7 for the code length code) and writes one final dynamic
+ * block, then the Adler-32.
  */
 #include "deflate_runs.h"
 
@@ -25,11 +28,13 @@
 #define KS__CODELEN_SYMS 19
 #define KS__END_OF_BLOCK 256
 
-/* A match's token: bit 31 set, its length in bits 0..8 and its distance
- * minus one in bits 9..23. (The token list holds matches only, each after
- * its position; the bytes between matches are literals.) */
+/* A match's token: bit 31 set, its length in bits 0..8, its distance minus
+ * one in bits 9..23 and its distance code in bits 24..28 (known when the
+ * match is found, so not looked up again). (The token list holds matches
+ * only, each after its position; the bytes between matches are literals.) */
 #define KS__MATCH 0x80000000u
-#define KS__TOKEN(length, dist) (KS__MATCH | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
+#define KS__TOKEN(length, dist, dcode) \
+    (KS__MATCH | (uint32_t)(dcode) << 24 | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
 
 /* Where a literal region looks for an earlier copy: the last position of each
  * hash of the 4 bytes there. */
@@ -83,8 +88,10 @@ static void ks__tables_init(void)
 
 static inline unsigned ks__dist_lookup(uint32_t dist_minus_1)
 {
-    return dist_minus_1 < 256 ? ks__dist_sym[dist_minus_1]
-                              : ks__dist_sym[256 + (dist_minus_1 >> 7)];
+    /* an index chosen without a branch: the distances of earlier copies
+     * fall on either side of 256 at random */
+    uint32_t far = dist_minus_1 >= 256;
+    return ks__dist_sym[(dist_minus_1 >> (7 * far)) + (far << 8)];
 }
 
 static inline uint32_t ks__hash4(const uint8_t *p)
@@ -95,12 +102,23 @@ static inline uint32_t ks__hash4(const uint8_t *p)
     return (v * 0x9e3779b1u) >> (32 - KS__HASH_BITS);
 }
 
-/* n rounded up to a multiple of pixel (1..8; 4 for RGBA, without dividing). */
-static inline size_t ks__round_up(size_t n, unsigned pixel)
+/* n rounded down to a multiple of pixel (1..8; 4 for RGBA, without dividing). */
+static inline size_t ks__round_down(size_t n, unsigned pixel)
 {
     if ((pixel & (pixel - 1)) == 0)
-        return (n + pixel - 1) & ~(size_t)(pixel - 1);
-    return (n + pixel - 1) / pixel * pixel;
+        return n & ~(size_t)(pixel - 1);
+    return n / pixel * pixel;
+}
+
+/* v as read from memory in little-endian byte order: byte k of the input in
+ * bits 8k..8k+7. */
+static inline uint64_t ks__le64(uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(v);
+#else
+    return v;
+#endif
 }
 
 /* How many bytes from a and b agree, up to max. */
@@ -130,13 +148,31 @@ typedef struct {
     uint16_t sym;
 } ks__leaf_t;
 
-static int ks__leaf_cmp(const void *pa, const void *pb)
+/* Sorts leaves[0..n) by frequency, ties in the order they come in (symbol
+ * order): a radix sort, 8 bits of frequency a round, as many rounds as the
+ * largest frequency needs. (qsort and its calls of a compare function were
+ * 2% of an avatar's encode.) spare holds n leaves. */
+static void ks__leaves_sort(ks__leaf_t *leaves, ks__leaf_t *spare, unsigned n)
 {
-    const ks__leaf_t *a = pa, *b = pb;
+    ks__leaf_t *from = leaves, *to = spare;
+    uint32_t largest = 0;
 
-    if (a->freq != b->freq)
-        return a->freq < b->freq ? -1 : 1;
-    return a->sym < b->sym ? -1 : a->sym > b->sym;
+    for (unsigned i = 0; i < n; i++)
+        largest |= leaves[i].freq;
+    for (unsigned shift = 0; shift < 32 && (largest >> shift) != 0; shift += 8) {
+        unsigned start[257] = {0};
+        for (unsigned i = 0; i < n; i++)
+            start[((from[i].freq >> shift) & 0xff) + 1]++;
+        for (unsigned digit = 1; digit < 256; digit++)
+            start[digit] += start[digit - 1];
+        for (unsigned i = 0; i < n; i++)
+            to[start[(from[i].freq >> shift) & 0xff]++] = from[i];
+        ks__leaf_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != leaves)
+        memcpy(leaves, from, n * sizeof *leaves);
 }
 
 /* Fills lens[0..count) with code lengths of at most limit bits for the
@@ -145,7 +181,7 @@ static int ks__leaf_cmp(const void *pa, const void *pb)
  * symbols of frequency 1, so the code is always complete. */
 static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, uint8_t *lens)
 {
-    ks__leaf_t leaves[KS__LITLEN_SYMS];
+    ks__leaf_t leaves[KS__LITLEN_SYMS], spare[KS__LITLEN_SYMS];
     uint32_t weight[2 * KS__LITLEN_SYMS];
     uint16_t parent[2 * KS__LITLEN_SYMS];
     unsigned bl_count[16] = {0};
@@ -165,7 +201,7 @@ static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, 
         if (freq[s] != 0)
             leaves[n++] = (ks__leaf_t){freq[s], (uint16_t)s};
     }
-    qsort(leaves, n, sizeof leaves[0], ks__leaf_cmp);
+    ks__leaves_sort(leaves, spare, n);
 
     /* Huffman's tree by the two-queue method: leaves 0..n-1 in ascending
      * weight, internal nodes n.. made in ascending weight too, so a node's
@@ -245,36 +281,55 @@ static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *cod
 
 /* ---- bit output -------------------------------------------------------------- */
 
+/* Bits go into a 64-bit accumulator, LSB first, and leave it eight bytes at a
+ * time without a test: ks__drain() stores all eight, then advances by the
+ * whole bytes it holds. Whether a write was due was a branch the processor
+ * guessed wrong every few literals; the stores past the end are overwritten
+ * later, or land in the slack ks_deflate_runs_bound() leaves for them. */
 typedef struct {
     uint8_t *out;
     uint64_t acc;
-    unsigned count;    /* bits in acc, always < 32 between calls */
+    unsigned count;    /* bits in acc: below 8 after a drain, below 64 always */
 } ks__bits_t;
 
-/* Appends the n (<= 32) low bits of bits. */
-static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+/* Appends the n low bits of bits. Between two drains at most 56 bits may be
+ * added (so that count stays below 64, where ks__drain's shift would be
+ * wrong): three literals of 15 bits, or a length and a distance with their
+ * extra bits (48). */
+static inline void ks__add(ks__bits_t *w, uint64_t bits, unsigned n)
 {
-    w->acc |= (uint64_t)bits << w->count;
+    w->acc |= bits << w->count;
     w->count += n;
-    if (w->count >= 32) {
-        uint32_t word = (uint32_t)w->acc;
-        w->out[0] = (uint8_t)word;
-        w->out[1] = (uint8_t)(word >> 8);
-        w->out[2] = (uint8_t)(word >> 16);
-        w->out[3] = (uint8_t)(word >> 24);
-        w->out += 4;
-        w->acc >>= 32;
-        w->count -= 32;
-    }
 }
 
-static void ks__flush(ks__bits_t *w)
+/* Writes the whole bytes of acc out; stores 8 bytes at w->out. */
+static inline void ks__drain(ks__bits_t *w)
 {
-    while (w->count > 0) {
+    uint64_t acc = w->acc;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(w->out, &acc, 8);
+#else
+    for (int b = 0; b < 8; b++)
+        w->out[b] = (uint8_t)(acc >> (8 * b));
+#endif
+    w->out += w->count >> 3;
+    w->acc = acc >> (w->count & 56);
+    w->count &= 7;
+}
+
+static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+{
+    ks__add(w, bits, n);
+    ks__drain(w);
+}
+
+/* Writes out the last partial byte. */
+static inline void ks__flush(ks__bits_t *w)
+{
+    if (w->count > 0)
         *w->out++ = (uint8_t)w->acc;
-        w->acc >>= 8;
-        w->count = w->count > 8 ? w->count - 8 : 0;
-    }
+    w->acc = 0;
+    w->count = 0;
 }
 
 /* ---- the block header ---------------------------------------------------------- */
@@ -323,7 +378,7 @@ static unsigned ks__codelen_runs(const uint8_t *lens, unsigned count, uint16_t *
 struct ks_deflate_runs_scratch {
     uint32_t *tokens;
     size_t capacity;
-    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* position + 1, 0: none */
+    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* a position (0 at first) */
 };
 
 ks_deflate_runs_scratch_t *ks_deflate_runs_scratch_new(void)
@@ -356,9 +411,9 @@ static int ks__tokens_reserve(ks_deflate_runs_scratch_t *scratch, size_t want)
 
 size_t ks_deflate_runs_bound(size_t len)
 {
-    /* zlib header and Adler-32, the block header (under 400 bytes), and at
-     * most 15 bits a literal. */
-    return 2 + 4 + 512 + len * 15 / 8 + 8;
+    /* zlib header and Adler-32, the block header (under 400 bytes), at
+     * most 15 bits a literal, and the 8 bytes a drain stores at its end. */
+    return 2 + 4 + 512 + len * 15 / 8 + 16;
 }
 
 size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, size_t len,
@@ -383,80 +438,108 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         return 0;
     uint32_t *tokens = scratch->tokens, *last = scratch->last;
     memset(last, 0, sizeof scratch->last);
-    /* The row-above and earlier-copy matches are looked for only where a
-     * pixel starts (and at each row's filter byte): they nearly always start
-     * there, and inside a run of literals this skips three searches in four.
-     * The pixel-back match costs one compare and is tried everywhere.
-     * next_check is the next pixel start; row_start the current row's first
-     * byte. */
-    size_t next_check = 0, row_start = 0;
+    const unsigned pixel_dcode = ks__dist_lookup(pixel - 1);
+    const unsigned period_dcode = period != 0 ? ks__dist_lookup((uint32_t)(period - 1)) : 0;
+    const uint64_t unit_mask = pixel == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * pixel)) - 1;
+    /* The input is walked a unit at a time: a pixel, or a row's filter byte
+     * (rows start at multiples of period; without rows, pixels at multiples
+     * of pixel). Matches with the pixel before, the row above or an earlier
+     * copy are looked for where a unit starts: they nearly always start
+     * there. Inside a unit, a match can only be with the pixel before and
+     * must reach the unit's end to be 3 bytes long, so it starts where the
+     * unit's last bytes that equal the pixel before's begin: one compare of
+     * the unit finds it. The old byte-by-byte search of those places was a
+     * third of the mispredicted branches. */
+    size_t row_start = 0, row_end = period != 0 ? period : SIZE_MAX;
     for (size_t i = 0; i < len;) {
-        size_t best = 0, dist = 0;
-        /* Most positions in a run of literals differ from the pixel before
-         * in their first byte already: test that before anything else. */
-        if (i < next_check && i >= pixel && in[i] != in[i - pixel]) {
-            litlen_freq[in[i]]++;
-            i++;
-            continue;
-        }
-        size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
-        if (i >= pixel && in[i] == in[i - pixel]) {
-            best = ks__match_length(in + i, in + i - pixel, max);
-            dist = pixel;
-        }
-        if (i < next_check && best < KS__MIN_MATCH) {
-            litlen_freq[in[i]]++;
-            i++;
-            continue;
-        }
-        if (i < next_check) {
-            /* a pixel-back match from the middle of a pixel: take it */
-        } else if (period != 0 && i >= period && best < max && in[i] == in[i - period]) {
-            size_t up = ks__match_length(in + i, in + i - period, max);
-            if (up > best) {
-                best = up;
-                dist = period;
+        size_t unit, unit_end;              /* the unit holding i */
+        if (period == 0) {
+            unit = ks__round_down(i, pixel);
+            unit_end = unit + pixel;
+        } else {
+            while (i >= row_end) {
+                row_start = row_end;
+                row_end += period;
+            }
+            if (i == row_start) {
+                unit = i;
+                unit_end = i + 1;
+            } else {
+                unit = row_start + 1 + ks__round_down(i - row_start - 1, pixel);
+                unit_end = unit + pixel < row_end ? unit + pixel : row_end;
             }
         }
-        /* Neither neighbour: an earlier copy of the next 4 bytes. */
-        if (best < KS__MIN_MATCH && max >= 4 && i >= next_check) {
-            uint32_t h = ks__hash4(in + i);
-            size_t candidate = last[h];
-            last[h] = (uint32_t)i + 1;
-            if (candidate != 0 && i - (candidate - 1) <= KS__WINDOW) {
-                size_t found = ks__match_length(in + i, in + candidate - 1, max);
-                if (found >= 4) {
-                    best = found;
-                    dist = i - (candidate - 1);
+        if (unit_end > len)
+            unit_end = len;
+
+        size_t at = i, best = 0, dist = 0;  /* the match found: where, how long */
+        unsigned dcode = 0;
+        if (i == unit) {
+            size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
+            if (i >= pixel) {
+                best = ks__match_length(in + i, in + i - pixel, max);
+                dist = pixel;
+                dcode = pixel_dcode;
+            }
+            if (period != 0 && i >= period && best < max) {
+                size_t up = ks__match_length(in + i, in + i - period, max);
+                if (up > best) {
+                    best = up;
+                    dist = period;
+                    dcode = period_dcode;
                 }
             }
+            /* Neither neighbour: an earlier copy of the next 4 bytes. The
+             * table starts all 0, a real place to compare with. */
+            if (best < KS__MIN_MATCH && max >= 4) {
+                uint32_t h = ks__hash4(in + i), here, there;
+                size_t candidate = last[h];
+                last[h] = (uint32_t)i;
+                memcpy(&here, in + i, 4);
+                memcpy(&there, in + candidate, 4);
+                if (here == there && i - candidate - 1 < KS__WINDOW) {
+                    best = 4 + ks__match_length(in + i + 4, in + candidate + 4, max - 4);
+                    dist = i - candidate;
+                    dcode = ks__dist_lookup((uint32_t)(dist - 1));
+                }
+            }
+        } else if (unit_end - unit == pixel && unit >= pixel && unit + 8 <= len) {
+            /* Inside a whole pixel: the pixel before's match, from where the
+             * pixel's last bytes agree with it (at i at the earliest). */
+            uint64_t here, before;
+            memcpy(&here, in + unit, 8);
+            memcpy(&before, in + unit - pixel, 8);
+            uint64_t differ = ks__le64(here ^ before) & unit_mask;
+            size_t from = differ == 0 ? unit
+                                      : unit + 1 + ((63 - (unsigned)__builtin_clzll(differ)) >> 3);
+            if (from < i)
+                from = i;
+            if (from < unit_end) {
+                size_t max = len - from < KS__MAX_MATCH ? len - from : KS__MAX_MATCH;
+                at = from;
+                best = unit_end - from + ks__match_length(in + unit_end, in + unit_end - pixel,
+                                                          max - (unit_end - from));
+                dist = pixel;
+                dcode = pixel_dcode;
+            }
         }
+
         if (best >= KS__MIN_MATCH) {
+            for (; i < at; i++)
+                litlen_freq[in[i]]++;
             if (count + 2 > scratch->capacity) {
                 if (!ks__tokens_reserve(scratch, count + 2))
                     return 0;
                 tokens = scratch->tokens;
             }
-            tokens[count++] = (uint32_t)i;
-            tokens[count++] = KS__TOKEN(best, dist);
+            tokens[count++] = (uint32_t)at;
+            tokens[count++] = KS__TOKEN(best, dist, dcode);
             litlen_freq[257 + ks__length_sym[best]]++;
-            dist_freq[ks__dist_lookup((uint32_t)(dist - 1))]++;
-            i += best;
-            /* the first pixel start at or after i */
-            if (period == 0) {
-                next_check = ks__round_up(i, pixel);
-            } else {
-                while (i >= row_start + period)
-                    row_start += period;
-                size_t col = i - row_start;
-                next_check = col == 0 ? i : row_start + 1 + ks__round_up(col - 1, pixel);
-            }
+            dist_freq[dcode]++;
+            i = at + best;
         } else {
-            litlen_freq[in[i]]++;
-            next_check = period != 0 && i == row_start ? i + 1 : i + pixel;
-            i++;
-            if (period != 0 && next_check >= row_start + period)
-                row_start += period;
+            for (; i < unit_end; i++)
+                litlen_freq[in[i]]++;
         }
     }
     litlen_freq[KS__END_OF_BLOCK] = 1;
@@ -512,19 +595,27 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
     size_t pos = 0;                         /* the next byte to code */
     for (size_t k = 0; k <= count; k += 2) {
         size_t until = k < count ? tokens[k] : len;
+        /* Literals three at a time (45 bits at most), then one by one. */
+        for (; pos + 3 <= until; pos += 3) {
+            ks__add(&w, litlen_codes[in[pos]], lens[in[pos]]);
+            ks__add(&w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
+            ks__add(&w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
+            ks__drain(&w);
+        }
         for (; pos < until; pos++)
             ks__put(&w, litlen_codes[in[pos]], lens[in[pos]]);
         if (k == count)
             break;
         uint32_t token = tokens[k + 1];
         unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
-        ks__put(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
+        ks__add(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
                 lens[sym] + ks__length_extra[code]);
         uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
-        unsigned dcode = ks__dist_lookup(dist_minus_1);
+        unsigned dcode = (token >> 24) & 0x1f;
         unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
-        ks__put(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
+        ks__add(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
                 dlen + ks__dist_extra[dcode]);
+        ks__drain(&w);
         pos += length;
     }
     ks__put(&w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);

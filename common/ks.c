@@ -33,6 +33,7 @@ const char *ks_rc_name(ks_rc rc)
     case KS_NOTOWNED: return "KS_NOTOWNED";
     case KS_FORBIDDEN: return "KS_FORBIDDEN";
     case KS_DBDOWN: return "KS_DBDOWN";
+    case KS_BUSY: return "KS_BUSY";
     }
     return "KS_UNKNOWN";
 }

@@ -21,7 +21,9 @@ typedef enum {
     KS_NOMEM = -7,        /* out of memory */
     KS_NOTOWNED = -8,     /* the member does not own the item */
     KS_FORBIDDEN = -9,    /* the caller's role may not do this */
-    KS_DBDOWN = -10       /* no database server could answer */
+    KS_DBDOWN = -10,      /* no database server could answer */
+    KS_BUSY = -11         /* the database gave a transaction up (deadlock, lock wait
+                           * timeout): it changed nothing and may be run again */
 } ks_rc;
 
 #define KS_ERR_MAX 512

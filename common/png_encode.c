@@ -13,9 +13,10 @@
  * the sample outfits, adaptive filtering made the file 5-10% larger and the
  * encode two to three times slower. So each row is only un-premultiplied
  * (when needed) straight into the stream to compress. Level 1 compresses
- * with ks_deflate_runs (deflate_runs.h), which looks for matches only one
- * pixel back and one row up; every other level is libdeflate's. Nothing in the output depends on time or
- * memory state: the same image and level always give the same bytes.
+ * with ks_deflate_runs (deflate_runs.h), which looks for matches one pixel
+ * back, one row up and at earlier copies of a pixel (a small hash table);
+ * every other level is libdeflate's. Nothing in the output depends on time
+ * or memory state: the same image and level always give the same bytes.
  *
  * Each thread keeps its working memory between encodes (the row and output
  * buffers up to 8 MiB each, and a libdeflate compressor per level it has
@@ -116,13 +117,15 @@ static void ks__scratch_trim(ks__scratch_t *scratch)
 /* ---- filtering ---------------------------------------------------------- */
 
 /* round(c * 255 / a), clamped (a malformed pixel with c > a must not wrap),
- * for every alpha 1..254 and colour: a table filled once, because the
- * divisions were a sixth of an encode of a detailed avatar. */
+ * for every alpha and colour: a table filled once, because the divisions
+ * were a sixth of an encode of a detailed avatar. Alpha 0 gives 0 (a
+ * transparent pixel has no colour), 255 the colour itself. */
 static uint8_t ks__straight[256][256];
 static pthread_once_t ks__straight_once = PTHREAD_ONCE_INIT;
 
 static void ks__straight_init(void)
 {
+    memset(ks__straight[0], 0, sizeof ks__straight[0]);
     for (unsigned a = 1; a < 256; a++)
         for (unsigned c = 0; c < 256; c++) {
             unsigned v = (c * 255 + a / 2) / a;
@@ -167,18 +170,16 @@ static void ks__straight_row(uint8_t *restrict out, const uint8_t *restrict row,
                 continue;
             }
         }
+        /* Pixel by pixel through the table, without a branch: at the
+         * edges opaque, transparent and partly transparent pixels mix, and
+         * a test of alpha was guessed wrong often. Alpha 255 maps every
+         * colour to itself and alpha 0 to 0. */
         for (uint32_t k = 0; k < n; k++, out += 4, row += 4) {
             unsigned a = row[3];
-            if (a == 255) {
-                memcpy(out, row, 4);
-            } else if (a == 0) {
-                memset(out, 0, 4);
-            } else {
-                out[0] = ks__straight[a][row[0]];
-                out[1] = ks__straight[a][row[1]];
-                out[2] = ks__straight[a][row[2]];
-                out[3] = (uint8_t)a;
-            }
+            out[0] = ks__straight[a][row[0]];
+            out[1] = ks__straight[a][row[1]];
+            out[2] = ks__straight[a][row[2]];
+            out[3] = (uint8_t)a;
         }
     }
 }

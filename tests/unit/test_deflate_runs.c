@@ -100,6 +100,30 @@ static void test_random_and_edge_inputs(void **state)
     free(noise);
 }
 
+/* Pixels of every size, rows whose length is or is not a whole number of
+ * pixels, and pixels that differ from the one before in a single byte, so
+ * that matches start inside pixels, at row starts and near the end. */
+static void test_pixel_sizes_and_rows(void **state)
+{
+    (void)state;
+    srand(4);
+    uint8_t *in = malloc(20000);
+    assert_non_null(in);
+    for (unsigned pixel = 1; pixel <= 8; pixel++) {
+        for (size_t i = 0; i < 20000; i++) {
+            if (i < pixel || rand() % 8 == 0)
+                in[i] = (uint8_t)(rand() % 4);
+            else
+                in[i] = in[i - pixel];   /* mostly the pixel before again */
+        }
+        static const size_t periods[] = {0, 9, 61, 64, 401, 4097};
+        for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++)
+            for (size_t len = 19990; len <= 20000; len += 3)
+                round_trip(in, len, periods[p], pixel);
+    }
+    free(in);
+}
+
 /* Symbol counts that grow like Fibonacci numbers make Huffman's tree deeper
  * than deflate's 15 bits; the lengths must be limited and stay a valid code. */
 static void test_deep_huffman_tree(void **state)
@@ -145,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rasters),
         cmocka_unit_test(test_random_and_edge_inputs),
+        cmocka_unit_test(test_pixel_sizes_and_rows),
         cmocka_unit_test(test_deep_huffman_tree),
         cmocka_unit_test(test_rejects_bad_pixel_size),
     };
