@@ -2,16 +2,19 @@
 # tests/stack_lib.sh: what every test that brings up a stack of its own shares
 # (sourced by tests/integration, tests/dbpool and tests/topology run.sh).
 #
-#   . "$ROOT/tests/stack_lib.sh"
-#   stack_begin NAME PORT_BASE     # sets STATE and LOGS, removes a stack an
-#                                  # earlier run left, and arms the teardown
+#   . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+#   stack_runner NAME PORT_BASE "$@"   # the runner's one argument is BUILD_DIR
+#
+# stack_runner sets ROOT, BUILD, PORT_BASE and KISEKAE, goes to ROOT and calls
+# stack_begin NAME PORT_BASE, which sets STATE and LOGS, removes a stack an
+# earlier run left, and arms the teardown.
 #
 # State: BUILD/NAME-stack, or /tmp/kisekae-NAME-UID-PORT_BASE when nginx's
 # workers (user nobody, when run as root) cannot reach BUILD. On failure the
 # logs' tails are printed and the logs kept in BUILD/NAME-logs. The teardown
 # wakes the stack's own MariaDB instances first (a test may leave one
 # SIGSTOPped, and a stopped one would ignore `down`'s TERM), then runs
-# `./kisekae down --purge`. Needs ROOT, BUILD and KISEKAE set.
+# `./kisekae down --purge`.
 
 # cont_databases: wakes every MariaDB instance the stack recorded, and only
 # those (the pid's command line must name this state folder).
@@ -68,4 +71,16 @@ stack_begin() {
   trap stack_finish EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+}
+
+stack_runner() {
+  local name=$1
+  PORT_BASE=$2
+  shift 2
+  [[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+  ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  BUILD=$(realpath -m -- "$1")
+  KISEKAE=$ROOT/kisekae
+  cd "$ROOT"
+  stack_begin "$name" "$PORT_BASE"
 }

@@ -15,15 +15,9 @@
 # in BUILD_DIR/cluster-logs.
 set -euo pipefail
 
-[[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(realpath -m -- "$1")
-PORT_BASE=${KISEKAE_CLUSTER_PORT_BASE:-25600}
-KISEKAE=$ROOT/kisekae
-cd "$ROOT"
 # shellcheck source=tests/stack_lib.sh
-. "$ROOT/tests/stack_lib.sh"
-stack_begin cluster "$PORT_BASE"
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner cluster "${KISEKAE_CLUSTER_PORT_BASE:-25600}" "$@"
 
 # Image servers beat every second and are marked down after 4 s of silence;
 # failed layer pushes are tried again after a second.

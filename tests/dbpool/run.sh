@@ -13,15 +13,9 @@
 # printed and the logs kept in BUILD_DIR/dbpool-logs.
 set -euo pipefail
 
-[[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(realpath -m -- "$1")
-PORT_BASE=${KISEKAE_DBPOOL_PORT_BASE:-$((${KISEKAE_IT_PORT_BASE:-27000} + 200))}
-KISEKAE=$ROOT/kisekae
-cd "$ROOT"
 # shellcheck source=tests/stack_lib.sh
-. "$ROOT/tests/stack_lib.sh"
-stack_begin dbpool "$PORT_BASE"
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner dbpool "${KISEKAE_DBPOOL_PORT_BASE:-$((${KISEKAE_IT_PORT_BASE:-27000} + 200))}" "$@"
 
 started=$SECONDS
 echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --replicas 2"

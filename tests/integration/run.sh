@@ -15,15 +15,9 @@
 # the logs' tails are printed and the logs are kept in BUILD_DIR/it-logs.
 set -euo pipefail
 
-[[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(realpath -m -- "$1")
-PORT_BASE=${KISEKAE_IT_PORT_BASE:-27000}
-KISEKAE=$ROOT/kisekae
-cd "$ROOT"
 # shellcheck source=tests/stack_lib.sh
-. "$ROOT/tests/stack_lib.sh"
-stack_begin it "$PORT_BASE"
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner it "${KISEKAE_IT_PORT_BASE:-27000}" "$@"
 
 failed=()
 

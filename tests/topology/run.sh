@@ -13,15 +13,9 @@
 # in BUILD_DIR/topology-logs.
 set -euo pipefail
 
-[[ $# == 1 ]] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(realpath -m -- "$1")
-PORT_BASE=${KISEKAE_TOPOLOGY_PORT_BASE:-21400}
-KISEKAE=$ROOT/kisekae
-cd "$ROOT"
 # shellcheck source=tests/stack_lib.sh
-. "$ROOT/tests/stack_lib.sh"
-stack_begin topology "$PORT_BASE"
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner topology "${KISEKAE_TOPOLOGY_PORT_BASE:-21400}" "$@"
 
 started=$SECONDS
 echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 2 --replicas 1"
