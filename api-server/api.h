@@ -200,9 +200,10 @@ ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t 
 void ks_renderer_stop(void);
 void ks_renderer_wake(void);
 
-/* op_node.c: marks down every active image server whose last heartbeat is
- * older than image_server_timeout (flagging it down_by_silence, so its next
- * heartbeat revives it). The renderer thread calls it between rounds. */
+/* op_node.c: marks down every active or draining image server whose last
+ * heartbeat is older than image_server_timeout (flagging it down_by_silence
+ * with its mode, which its next heartbeat gives back). The renderer thread
+ * calls it between rounds. */
 ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx);
 
 /* replicate.c: pushes again (at most replica_retry_batch) item layers whose

@@ -105,7 +105,8 @@ int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
     if (strcmp(mode, "active") && strcmp(mode, "draining") && strcmp(mode, "down"))
         return ks_fault(soap, "InvalidArgument", "mode must be active, draining or down");
     /* The admin's word: a heartbeat no longer revives a server set down. */
-    snprintf(assignment, sizeof assignment, "mode = '%s', down_by_silence = 0", mode);
+    snprintf(assignment, sizeof assignment,
+             "mode = '%s', down_by_silence = 0, silenced_mode = NULL", mode);
     snprintf(what, sizeof what, "set %s", mode);
     return set_server(soap, name, assignment, what, &response->server);
 }

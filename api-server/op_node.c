@@ -4,11 +4,11 @@
  * again an image whose file went missing (GetImageRecipe).
  *
  * An image server registers at start and then beats every few seconds; the
- * background renderer of every API server marks an active server whose
- * heartbeats stopped for image_server_timeout seconds down
- * (ks_node_mark_silent_down) and flags it down_by_silence, so that its next
- * heartbeat makes it active again. A mode an admin set (SetImageServerMode)
- * is never changed here: draining stays draining, down stays down.
+ * background renderer of every API server marks an active or draining
+ * server whose heartbeats stopped for image_server_timeout seconds down
+ * (ks_node_mark_silent_down), flagging it down_by_silence with the mode it
+ * had, so that its next heartbeat or registration gives that mode back. A
+ * server an admin set down (SetImageServerMode) stays down.
  *
  * The catalog is read from the database, the canonical copy: a server that
  * lost or spoiled a layer repairs it from there, never from a peer. All four
@@ -25,6 +25,13 @@
 #include "log.h"
 #include "paths.h"
 #include "render.h"
+
+/* The SET clause that gives a server the API marked down for its silence
+ * back the mode it had (in the same statement that records a sign of life):
+ * mode before the flags, as MariaDB assigns left to right. */
+#define KS_NODE_REVIVE                                                                  \
+    "mode = IF(down_by_silence, COALESCE(silenced_mode, 'active'), mode),"              \
+    " down_by_silence = 0, silenced_mode = NULL"
 
 #define KS_MANIFEST_LIMIT_MAX 1000
 #define KS_MANIFEST_LIMIT_DEFAULT 500
@@ -72,11 +79,9 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     ks_sql_str(&sql, conn, internalUrl);
     ks_buf_addf(&sql, ", ");
     ks_sql_str(&sql, conn, publicUrl);
-    /* mode before down_by_silence: MariaDB assigns left to right. */
     ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
-                     " public_url = VALUES(public_url),"
-                     " last_heartbeat = NOW(3),"
-                     " mode = IF(down_by_silence, 'active', mode), down_by_silence = 0", weight);
+                     " public_url = VALUES(public_url), last_heartbeat = NOW(3), " KS_NODE_REVIVE,
+                weight);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 512);
@@ -142,8 +147,7 @@ int ks__Heartbeat(struct soap *soap, char *name, LONG64 itemsStored, LONG64 avat
     }
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "UPDATE image_servers SET last_heartbeat = NOW(3), items_stored = %lld,"
-                     " avatars_composed = %lld, free_disk_bytes = %lld,"
-                     " mode = IF(down_by_silence, 'active', mode), down_by_silence = 0"
+                     " avatars_composed = %lld, free_disk_bytes = %lld, " KS_NODE_REVIVE
                      " WHERE name = ", (long long)itemsStored, (long long)avatarsComposed,
                 (long long)storeFreeBytes);
     ks_sql_str(&sql, conn, name);
@@ -160,7 +164,7 @@ int ks__Heartbeat(struct soap *soap, char *name, LONG64 itemsStored, LONG64 avat
     if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     if (revived)
-        ks_log_info("image server \"%s\" beats again: active", name);
+        ks_log_info("image server \"%s\" beats again: %s", name, response->mode);
     return SOAP_OK;
 fail:
     ks_store_rollback(ctx, conn);
@@ -404,8 +408,9 @@ ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx)
      * for the log; the UPDATE repeats the condition, so a beat in between
      * keeps its server active. */
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT name FROM image_servers WHERE mode = 'active' AND last_heartbeat"
-                     " < NOW(3) - INTERVAL %d SECOND LIMIT 100", ctx->conf->image_server_timeout_s);
+    ks_buf_addf(&sql, "SELECT name FROM image_servers WHERE mode IN ('active', 'draining') AND"
+                     " last_heartbeat < NOW(3) - INTERVAL %d SECOND LIMIT 100",
+                ctx->conf->image_server_timeout_s);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     while ((row = mysql_fetch_row(res)))
@@ -413,8 +418,9 @@ ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx)
                     ctx->conf->image_server_timeout_s);
     mysql_free_result(res);
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET mode = 'down', down_by_silence = 1"
-                     " WHERE mode = 'active' AND last_heartbeat < NOW(3) - INTERVAL %d SECOND",
+    ks_buf_addf(&sql, "UPDATE image_servers SET silenced_mode = mode, mode = 'down',"
+                     " down_by_silence = 1 WHERE mode IN ('active', 'draining')"
+                     " AND last_heartbeat < NOW(3) - INTERVAL %d SECOND",
                 ctx->conf->image_server_timeout_s);
     return ks_store_run(ctx, conn, &sql, NULL);
 }

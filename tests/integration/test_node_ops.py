@@ -164,6 +164,23 @@ def test_silent_server_goes_down_and_comes_back(node, admin):
     assert row.mode == "down" and not row.downBySilence
 
 
+def test_silent_draining_server_goes_down_and_comes_back_draining(node, admin):
+    name = unique("node-silent-drain")
+    register(node, admin, name)                     # draining
+    row = wait_mode(admin, name, "down", 20)
+    assert row.downBySilence
+    # Its heartbeat gives back the mode it had, not active...
+    assert node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0,
+                                  storeFreeBytes=0) == "draining"
+    assert not server_row(admin, name).downBySilence
+    # ... and so does a registration after the next silence.
+    wait_mode(admin, name, "down", 20)
+    again = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int",
+                                             publicUrl=DEAD_URL + "/pub", weight=3)
+    assert again.mode == "draining"
+    admin.service.SetImageServerMode(name=name, mode="down")
+
+
 def test_image_server_repairs_its_store_at_start(node, admin, env):
     """img1 lost one layer and holds a spoiled copy of another: after a
     restart its sync fetches both from the API (the database's copy)."""
