@@ -370,15 +370,18 @@ class Instance:
 
 
 def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, member, tmp_path):
-    """api_url lists a dead URL first, then the FastCGI API server: the
-    server registers, syncs and resolves rebuilds through the second. With
+    """api_url lists a dead URL first, then a URL answering HTTP 404 without
+    a SOAP fault (an image server's public root), then the FastCGI API
+    server: the server registers, syncs and resolves rebuilds through the
+    third. With
     that API server hung, rebuilds beyond max_rebuilds (1) are 503 with
     Retry-After, and the one under way fails within api_timeout."""
     base = int(env["KISEKAE_IT_PORT_BASE"])
     name = unique("heal-node")
     dead = "http://127.0.0.1:%d/" % (base + 79)
+    not_an_api = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/") + "/"
     instance = Instance(tmp_path, env, base + 70, [
-        "api_url %s" % dead, "api_url %s" % env["KISEKAE_API_FCGI_URL"],
+        "api_url %s %s" % (dead, not_an_api), "api_url %s" % env["KISEKAE_API_FCGI_URL"],
         "api_user %s" % env["KISEKAE_NODE_USER"],
         "api_password %s" % env["KISEKAE_NODE_PASSWORD"], "api_timeout 2",
         "name %s" % name, "internal_url http://127.0.0.1:9/int",
@@ -393,7 +396,7 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
         admin.service.SetImageServerMode(name=name, mode="draining")
         wait_for(lambda: "sync: done:" in instance.read_log(), "the sync of %s" % name, 60)
         log = instance.read_log()
-        assert "calls go there now" in log and dead in log, log[-3000:]
+        assert "calls go there now" in log and dead in log and not_an_api in log, log[-3000:]
         total = node.service.GetCatalogManifest(offset=0, limit=1).total
         assert "sync: done: %d layers checked" % total in log, log[-3000:]
         assert " 0 failed" in log, log[-3000:]
