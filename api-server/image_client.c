@@ -51,12 +51,14 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
 }
 
 ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int item_id,
-                         int layer_no, const void *png, size_t size, const char *sha256)
+                         int layer_no, const void *png, size_t size, const char *sha256,
+                         int archived)
 {
     char path[64], hash[128];
     const char *headers[] = {NULL, "Content-Type: image/png", hash, NULL};
 
-    snprintf(path, sizeof path, "/internal/items/%d/%d", item_id, layer_no);
+    snprintf(path, sizeof path, "/internal/items/%d/%d%s", item_id, layer_no,
+             archived ? "/archive" : "");
     snprintf(hash, sizeof hash, "X-Kisekae-Sha256: %s", sha256);
     return call(ctx, server, "PUT", path, headers, png, size, KS_IMAGE_ANSWER_MAX, NULL);
 }

@@ -10,9 +10,11 @@
 
 #include "store.h"
 
-/* Stores one item layer on server. */
+/* Stores one item layer on server: its current art, or (archived) old art
+ * replaced since, kept beside it for the album photos drawn with it. */
 ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int item_id,
-                         int layer_no, const void *png, size_t size, const char *sha256);
+                         int layer_no, const void *png, size_t size, const char *sha256,
+                         int archived);
 
 /* Composes and stores a member's avatar at version from layers (in drawing
  * order), with its bust-up thumbnail as the configuration says. */

@@ -258,7 +258,7 @@ static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepa
     for (int s = 0; s < server_count; s++) {
         for (int i = 0; i < count; i++) {
             ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, i, layers[i].png,
-                                          layers[i].png_size, layers[i].sha256);
+                                          layers[i].png_size, layers[i].sha256, 0);
             ks_err_t ignored;
             ks_buf_t sql;
 

@@ -168,8 +168,10 @@ static ks_rc select_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long
 }
 
 /* Composes the member's album photos kept on `from` again on `to` and
- * assigns them there; a photo whose art (a layer or the scene) is no longer
- * the database's current one cannot be composed and stays (*kept). */
+ * assigns them there, with the art they were drawn with (old art replaced
+ * since comes from item_layer_archive). A photo whose art the database no
+ * longer has (a layer in neither table, or a scene changed) cannot be
+ * composed and stays (*kept). */
 static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                          const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
 {
@@ -196,16 +198,18 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
         int server_id;
 
         ks_buf_init(&sql, 1024);
-        ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM album_photo_layers p LEFT JOIN item_layers l"
-                    " ON l.item_id = p.item_id AND l.layer_no = p.layer_no AND l.sha256 = p.sha256"
-                    " WHERE p.photo_id = %u AND l.item_id IS NULL) + (SELECT COUNT(*)"
+        ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM album_photo_layers p WHERE p.photo_id = %u"
+                    " AND NOT EXISTS (SELECT 1 FROM item_layers l WHERE l.item_id = p.item_id"
+                    " AND l.layer_no = p.layer_no AND l.sha256 = p.sha256) AND NOT EXISTS"
+                    " (SELECT 1 FROM item_layer_archive l WHERE l.item_id = p.item_id"
+                    " AND l.layer_no = p.layer_no AND l.sha256 = p.sha256)) + (SELECT COUNT(*)"
                     " FROM album_photos a JOIN scenes s ON s.id = a.scene_id WHERE a.id = %u"
                     " AND s.sha256 <> a.scene_sha256)", photos[i], photos[i]);
         if ((rc = select_int(ctx, conn, &sql, &stale)) != KS_OK)
             return rc;
         if (stale) {
-            ks_log_warn("move of \"%s\": album photo %u uses art replaced since; it stays on "
-                        "\"%s\"", member->user_id, photos[i], from->name);
+            ks_log_warn("move of \"%s\": album photo %u uses art the database no longer has;"
+                        " it stays on \"%s\"", member->user_id, photos[i], from->name);
             (*kept)++;
             continue;
         }

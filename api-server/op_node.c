@@ -25,6 +25,7 @@
 #include "log.h"
 #include "paths.h"
 #include "render.h"
+#include "sha256.h"
 
 /* The SET clause that gives a server the API marked down for its silence
  * back the mode it had (in the same statement that records a sign of life):
@@ -248,7 +249,7 @@ static ks_rc read_png_row(struct soap *soap, MYSQL *conn, ks_buf_t *sql, char **
     return KS_OK;
 }
 
-int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo,
+int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
                      struct ks__GetItemLayerResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
@@ -262,16 +263,24 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo,
         return ks_fault(soap, "InvalidArgument", "itemId must be positive");
     if (layerNo < 0 || layerNo > 255)
         return ks_fault(soap, "InvalidArgument", "layerNo must be 0..255");
+    if (sha256 && !ks_sha256_hex_valid(sha256))
+        return ks_fault(soap, "InvalidArgument", "sha256 must be 64 lowercase hex digits");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 256);
+    ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT sha256, png FROM item_layers WHERE item_id = %d AND layer_no = %d",
                 itemId, layerNo);
+    if (sha256) {          /* the current art, else the old art of that sha256 */
+        ks_buf_addf(&sql, " AND sha256 = '%s' UNION ALL SELECT sha256, png FROM"
+                    " item_layer_archive WHERE item_id = %d AND layer_no = %d AND sha256 = '%s'"
+                    " LIMIT 1", sha256, itemId, layerNo, sha256);
+    }
     response->itemId = itemId;
     response->layerNo = layerNo;
     rc = read_png_row(soap, conn, &sql, &response->sha256, &response->png);
     if (rc == KS_NOTFOUND)
-        return ks_fault(soap, "NotFound", "layer %d/%d not found", itemId, layerNo);
+        return ks_fault(soap, "NotFound", "layer %d/%d%s%s not found", itemId, layerNo,
+                        sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 

@@ -35,13 +35,14 @@ ks_rc ks_render_push_layers(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_serve
     for (int i = 0; i < count; i++) {
         unsigned char *png;
         size_t size;
+        int archived;
         ks_rc rc;
 
-        if ((rc = ks_store_layer_png(ctx, conn, layers[i].item_id, layers[i].layer_no, &png,
-                                     &size)) != KS_OK)
+        if ((rc = ks_store_layer_png(ctx, conn, layers[i].item_id, layers[i].layer_no,
+                                     layers[i].sha256, &png, &size, &archived)) != KS_OK)
             return rc;
         rc = ks_image_put_layer(ctx, server, layers[i].item_id, layers[i].layer_no, png, size,
-                                layers[i].sha256);
+                                layers[i].sha256, archived);
         free(png);
         if (rc != KS_OK)
             return rc;

@@ -19,7 +19,9 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
                              const ks_image_server_t *server);
 
-/* Pushes the canonical PNG of each of layers to server. */
+/* Pushes the art of each of layers, at its sha256, to server: the current
+ * art as the layer, old art replaced since (an album photo's) as archived
+ * art beside it. */
 ks_rc ks_render_push_layers(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
                             const ks_layer_row_t *layers, int count);
 

@@ -36,9 +36,10 @@ static void retry_one(ks_api_ctx_t *ctx, MYSQL *conn, const ks_replica_row_t *ro
     ks_rc rc;
 
     if ((rc = ks_store_image_server(ctx, conn, row->server_id, &server)) == KS_OK &&
-        (rc = ks_store_layer_png(ctx, conn, row->item_id, row->layer_no, &png, &size)) == KS_OK)
+        (rc = ks_store_layer_png(ctx, conn, row->item_id, row->layer_no, NULL, &png, &size,
+                                 NULL)) == KS_OK)
         rc = ks_image_put_layer(ctx, &server, row->item_id, row->layer_no, png, size,
-                                row->sha256);
+                                row->sha256, 0);
     free(png);
     if (rc == KS_OK)
         ks_log_info("replicas: layer %d/%d pushed to image server %d at attempt %u",

@@ -279,7 +279,7 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
 }
 
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
-                         unsigned char **png, size_t *size)
+                         const char *sha256, unsigned char **png, size_t *size, int *archived)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -287,16 +287,27 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT png FROM item_layers WHERE item_id = %d AND layer_no = %d",
-               item_id, layer_no);
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT png, 0 FROM item_layers WHERE item_id = %d AND layer_no = %d",
+                item_id, layer_no);
+    if (sha256) {
+        ks_buf_addf(&sql, " AND sha256 = ");
+        ks_sql_str(&sql, conn, sha256);
+        ks_buf_addf(&sql, " UNION ALL SELECT png, 1 FROM item_layer_archive WHERE item_id = %d"
+                    " AND layer_no = %d AND sha256 = ", item_id, layer_no);
+        ks_sql_str(&sql, conn, sha256);
+        ks_buf_addf(&sql, " LIMIT 1");
+    }
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     row = mysql_fetch_row(res);
     if (!row) {
         mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "layer %d/%d not found", item_id, layer_no);
+        return ks_err(&ctx->err, KS_NOTFOUND, "layer %d/%d%s%s not found", item_id, layer_no,
+                      sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
     }
+    if (archived)
+        *archived = atoi(row[1]);
     lengths = mysql_fetch_lengths(res);
     *png = malloc(lengths[0] ? lengths[0] : 1);
     if (!*png) {

@@ -87,9 +87,12 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
                            ks_layer_row_t **layers, int *layer_count);
 
-/* The canonical PNG of a layer; *png is malloc'd (owned by the caller). */
+/* The canonical PNG of a layer; *png is malloc'd (owned by the caller).
+ * With sha256 (else NULL), the art of that sha256: the current one, or old
+ * art replaced since, from item_layer_archive (*archived, when not NULL,
+ * says which). */
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
-                         unsigned char **png, size_t *size);
+                         const char *sha256, unsigned char **png, size_t *size, int *archived);
 
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);

@@ -276,6 +276,7 @@ ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
 
 typedef struct {
     int id, layer_no;
+    char *want;                    /* GetItemLayer's sha256 argument, or NULL */
     const char *sha256;
     struct xsd__base64Binary png;
 } ks__png_t;
@@ -284,7 +285,8 @@ static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
 {
     ks__png_t *a = p;
     struct ks__GetItemLayerResponse response = {0};
-    int status = soap_call_ks__GetItemLayer(soap, url, NULL, a->id, a->layer_no, &response);
+    int status = soap_call_ks__GetItemLayer(soap, url, NULL, a->id, a->layer_no, a->want,
+                                            &response);
 
     a->sha256 = response.sha256;
     a->png = response.png;
@@ -316,14 +318,18 @@ static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, cons
 }
 
 ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
-                            ks_api_png_t *out, ks_err_t *err)
+                            const char *sha256, ks_api_png_t *out, ks_err_t *err)
 {
-    ks__png_t a = {.id = item_id, .layer_no = layer_no};
+    ks__png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
     ks_rc rc = ks__call(client, "GetItemLayer", ks__attempt_item_layer, &a, err);
 
     if (rc != KS_OK)
         return rc;
-    return ks__png_answer(client, "GetItemLayer", &a, out, err);
+    rc = ks__png_answer(client, "GetItemLayer", &a, out, err);
+    if (rc == KS_OK && sha256 && strcmp(out->sha256, sha256) != 0)
+        return ks_err(err, KS_ERROR, "GetItemLayer %d/%d at %s: asked for sha256 %s, got %s",
+                      item_id, layer_no, client->url, sha256, out->sha256);
+    return rc;
 }
 
 ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,

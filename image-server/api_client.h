@@ -85,9 +85,11 @@ ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
                            ks_api_layer_t **layers, int *count, long long *total,
                            ks_err_t *err);
 
-/* GetItemLayer: the canonical PNG of a layer and its sha256. */
+/* GetItemLayer: the canonical PNG of a layer and its sha256; with sha256
+ * (else NULL) the art of that sha256, current or old (KS_NOTFOUND when the
+ * layer never had it). */
 ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
-                            ks_api_png_t *out, ks_err_t *err);
+                            const char *sha256, ks_api_png_t *out, ks_err_t *err);
 
 /* GetSceneBackground: a scene's background PNG and its sha256. */
 ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,

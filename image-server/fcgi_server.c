@@ -287,10 +287,11 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
 
 /* ---- handlers ---------------------------------------------------------------- */
 
-/* PUT of an item layer, or of a scene's background (store: server->scenes,
- * layer 0). */
+/* PUT of an item layer (archived: old art of it), or of a scene's
+ * background (store: server->scenes, layer 0). */
 static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
-                          FCGX_Request *request, int item_id, int layer_no, ks__reply_t *reply)
+                          FCGX_Request *request, int item_id, int layer_no, int archived,
+                          ks__reply_t *reply)
 {
     const char *sha256 = ks__param(request, "HTTP_X_KISEKAE_SHA256");
     unsigned char *body;
@@ -305,7 +306,10 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
     }
     if (ks__read_body(request, server->conf->max_layer_bytes, &body, &size, reply) != 0)
         return;
-    rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
+    if (archived)
+        rc = ks_item_store_put_archived(store, item_id, layer_no, body, size, sha256, &err);
+    else
+        rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
     free(body);
     if (rc != KS_OK) {
         ks__reply(reply, ks__status_of(rc), "%s", err.msg);
@@ -481,13 +485,16 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     }
     /* Each route: its path, the one method it takes. */
     const char *rest = path + 10, *want = NULL;
-    enum { R_ITEM, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO } route;
+    enum {
+        R_ITEM, R_ARCHIVED, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO
+    } route;
     char user_id[KS_USER_ID_MAX + 1] = "";
     int photo = 0;
     const char *p;
     if (strncmp(rest, "items/", 6) == 0 && (p = rest + 6, ks__path_number(&p, 1, &item_id) == 0)
-        && *p++ == '/' && ks__path_number(&p, 0, &layer_no) == 0 && *p == '\0') {
-        route = R_ITEM;
+        && *p++ == '/' && ks__path_number(&p, 0, &layer_no) == 0
+        && (*p == '\0' || strcmp(p, "/archive") == 0)) {
+        route = *p == '\0' ? R_ITEM : R_ARCHIVED;
         want = "PUT";
     } else if (strncmp(rest, "scenes/", 7) == 0 &&
                (p = rest + 7, ks__path_number(&p, 1, &item_id) == 0) && *p == '\0') {
@@ -528,8 +535,11 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         return;
     }
     switch (route) {
-    case R_ITEM: ks__put_layer(server, server->items, request, item_id, layer_no, reply); break;
-    case R_SCENE: ks__put_layer(server, server->scenes, request, item_id, 0, reply); break;
+    case R_ITEM: ks__put_layer(server, server->items, request, item_id, layer_no, 0, reply); break;
+    case R_ARCHIVED:
+        ks__put_layer(server, server->items, request, item_id, layer_no, 1, reply);
+        break;
+    case R_SCENE: ks__put_layer(server, server->scenes, request, item_id, 0, 0, reply); break;
     case R_COMPOSE: ks__post_render(server, request, KS_REQUEST_COMPOSE, reply); break;
     case R_PREVIEW: ks__post_render(server, request, KS_REQUEST_PREVIEW, reply); break;
     case R_ALBUM: ks__post_render(server, request, KS_REQUEST_ALBUM, reply); break;

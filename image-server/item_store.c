@@ -13,6 +13,13 @@
  * of decoding. Loading happens outside the lock; two threads that miss on
  * the same layer both load it and the second one to finish uses the first
  * one's entry.
+ *
+ * Art an item layer had before it was replaced is kept only for the album
+ * photos drawn with it, at <store>/archive/<item>/<layer>-<sha256>.png: it is
+ * written when a photo must be composed again (ks_item_store_put_archived),
+ * and read by a load that finds the layer's current art under another
+ * sha256. Such a layer is decoded each time and never cached (the cache
+ * holds one sha256 per layer: the current art).
  */
 #include "item_store.h"
 
@@ -43,6 +50,7 @@ struct ks_item_layer {
     size_t bytes;                      /* what it costs the cache */
     unsigned refs;                     /* callers, plus 1 while cached */
     int cached;                        /* in the table and on the LRU list */
+    int archived;                      /* old art from archive/: never cached */
     struct ks_item_layer *hash_next;
     struct ks_item_layer *lru_prev, *lru_next;   /* lru_head is the most recent */
 };
@@ -273,6 +281,26 @@ static ks_rc ks__layer_file_path(const ks_item_store_t *store, int item_id, int 
     return KS_OK;
 }
 
+/* Old art of a layer: ".../archive/<item>/<layer>-<sha256>.png". */
+static ks_rc ks__archived_path(const ks_item_store_t *store, int item_id, int layer_no,
+                               const char *sha256_hex, char *path, size_t size, ks_err_t *err)
+{
+    int length;
+
+    if (strcmp(store->folder, "items") != 0)
+        return ks_err(err, KS_INVALID, "%s %d/%d: only item layers are archived",
+                      ks__noun(store), item_id, layer_no);
+    if (item_id < 0 || layer_no < 0 || !ks_sha256_hex_valid(sha256_hex))
+        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number or sha256", ks__noun(store),
+                      item_id, layer_no);
+    length = snprintf(path, size, "%s/archive/%d/%d-%s.png", store->dir, item_id, layer_no,
+                      sha256_hex);
+    if (length < 0 || (size_t)length >= size)
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store),
+                      item_id, layer_no);
+    return KS_OK;
+}
+
 ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
                           const char *sha256_hex, ks_err_t *err)
 {
@@ -375,6 +403,51 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
     return KS_OK;
 }
 
+ks_rc ks_item_store_put_archived(ks_item_store_t *store, int item_id, int layer_no,
+                                 const void *png, size_t size, const char *sha256_hex,
+                                 ks_err_t *err)
+{
+    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    ks_image_t image = {0};
+    ks_rc rc;
+
+    rc = ks__archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path, err);
+    if (rc != KS_OK)
+        return rc;
+    if (size > store->options.max_layer_bytes)
+        return ks_err(err, KS_TOOLARGE, "%s %d/%d: PNG is %zu bytes, over the limit of %zu",
+                      ks__noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
+    ks_sha256_hex(png, size, actual);
+    if (strcmp(actual, sha256_hex) != 0)
+        return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s",
+                      ks__noun(store), item_id, layer_no, actual, sha256_hex);
+    rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
+    ks_image_free(&image);
+    if (rc != KS_OK)
+        return rc;
+    return ks_file_write_atomic(path, png, size, err);
+}
+
+/* Reads the archived art of (item_id, layer_no) at sha256_hex into *png:
+ * KS_OK, or KS_NOTFOUND when there is none (or it does not hash right). */
+static ks_rc ks__read_archived(ks_item_store_t *store, int item_id, int layer_no,
+                               const char *sha256_hex, unsigned char **png, size_t *size)
+{
+    char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
+    ks_err_t ignored = {{0}};
+
+    if (ks__archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path,
+                          &ignored) != KS_OK ||
+        ks_file_read(path, store->options.max_layer_bytes, png, size, &ignored) != KS_OK)
+        return KS_NOTFOUND;
+    ks_sha256_hex(*png, *size, actual);
+    if (strcmp(actual, sha256_hex) == 0)
+        return KS_OK;
+    free(*png);
+    *png = NULL;
+    return KS_NOTFOUND;
+}
+
 /* Looks up a cached layer with the wanted sha256 and takes a reference on it
  * (lock held). */
 static ks_item_layer_t *ks__lookup(ks_item_store_t *store, int item_id, int layer_no,
@@ -448,6 +521,14 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
         if (strcmp(actual, sha256_hex) != 0)
             rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
     }
+    if (rc == KS_CONFLICT && strcmp(store->folder, "items") == 0) {
+        free(png);
+        png = NULL;
+        if (ks__read_archived(store, item_id, layer_no, sha256_hex, &png, &size) == KS_OK) {
+            layer->archived = 1;
+            rc = KS_OK;
+        }
+    }
     if (rc == KS_OK) {
         rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
         /* It decoded when it was stored: the file or the limits changed since. */
@@ -461,8 +542,10 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
     }
     ks_image_premultiply(&layer->image);
     /* Best effort: without its layer file the layer is decoded again next
-     * time, which is slower but as right. */
-    (void)ks_layer_file_write(layer_file, &layer->image, sha256_hex, &read_err);
+     * time, which is slower but as right. (The layer file is the current
+     * art's: old art never replaces it.) */
+    if (!layer->archived)
+        (void)ks_layer_file_write(layer_file, &layer->image, sha256_hex, &read_err);
     layer->bytes = sizeof *layer + layer->image.stride * layer->image.height;
     *out = layer;
     return KS_OK;
@@ -500,7 +583,7 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
     if (raced != NULL) {
         ks__layer_unref(layer);
         layer = raced;
-    } else if (layer->bytes <= store->options.cache_bytes) {
+    } else if (!layer->archived && layer->bytes <= store->options.cache_bytes) {
         slot = ks__slot(store, item_id, layer_no);
         if (*slot != NULL)
             ks__uncache(store, *slot);    /* another sha256 of the same layer */
@@ -520,7 +603,8 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
         store->entries++;
         store->bytes += layer->bytes;
     }
-    /* else: larger than the whole cache; the caller's reference is the only one. */
+    /* else: old art, or larger than the whole cache; the caller's reference
+     * is the only one. */
     pthread_mutex_unlock(&store->lock);
     *out = layer;
     return KS_OK;

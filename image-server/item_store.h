@@ -53,6 +53,14 @@ void ks_item_store_free(ks_item_store_t *store);
 ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const void *png,
                         size_t size, const char *sha256_hex, ks_err_t *err);
 
+/* Keeps old art of a layer, replaced since, for the album photos drawn with
+ * it (items only): checks the sha256 and that it decodes as put does, then
+ * writes <store>/archive/<item>/<layer>-<sha256>.png atomically. The layer's
+ * current art is untouched. */
+ks_rc ks_item_store_put_archived(ks_item_store_t *store, int item_id, int layer_no,
+                                 const void *png, size_t size, const char *sha256_hex,
+                                 ks_err_t *err);
+
 /* Whether the store holds (item_id, layer_no) as the PNG of sha256_hex,
  * judged by hashing the PNG file itself (not the layer file's header): KS_OK
  * when it does, KS_NOTFOUND when there is no file, KS_CONFLICT "... stale"
@@ -66,7 +74,8 @@ ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
 int ks_item_store_has(ks_item_store_t *store, int item_id, int layer_no);
 
 /* Hands out the decoded, premultiplied layer (item_id, layer_no) whose PNG has
- * the given sha256. KS_CONFLICT "layer 12/0 missing" when the store has no such
+ * the given sha256: the current art, or archived old art of that sha256.
+ * KS_CONFLICT "layer 12/0 missing" when the store has no such
  * layer, "layer 12/0 stale" when it holds another sha256; KS_ERROR when the
  * stored file cannot be read or decoded. *layer is released with
  * ks_item_store_release. */

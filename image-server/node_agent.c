@@ -235,7 +235,7 @@ static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, const 
                        ks_err_t *err)
 {
     ks_api_png_t png;
-    ks_rc rc = ks_api_get_item_layer(agent->client, item_id, layer_no, &png, err);
+    ks_rc rc = ks_api_get_item_layer(agent->client, item_id, layer_no, NULL, &png, err);
 
     if (rc != KS_OK)
         return rc;

@@ -145,20 +145,36 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
             return rc;
     }
     rc = scene ? ks_api_get_scene_background(client, id, &png, err)
-               : ks_api_get_item_layer(client, id, layer_no, &png, err);
+               : ks_api_get_item_layer(client, id, layer_no, NULL, &png, err);
     if (rc == KS_NOTFOUND)
         return ks_err(err, KS_UNAVAILABLE, "%s %d/%d is no longer in the catalog (%s)", noun, id,
                       layer_no, err->msg);
     if (rc != KS_OK)
         return rc;
-    /* Another sha256 than the recipe's: the catalog's art was replaced. Its
-     * file is still worth storing when there was none; the render (from the
-     * cache, maybe) and the second pass judge. */
-    if (strcmp(png.sha256, sha256) != 0 && !on_disk)
-        return ks_err(err, KS_UNAVAILABLE,
-                      "%s %d/%d was drawn with sha256 %s, the catalog now has %s: its art was"
-                      " replaced since the image was made, which cannot be rebuilt", noun, id,
-                      layer_no, sha256, png.sha256);
+    /* Another sha256 than the recipe's: the catalog's art was replaced since
+     * the image was drawn. (On the first pass its file is still worth
+     * storing when there was none; the render, from the cache maybe, and the
+     * second pass judge.) */
+    if (strcmp(png.sha256, sha256) != 0 && !on_disk) {
+        if (scene)
+            return ks_err(err, KS_UNAVAILABLE, "scene %d was drawn with sha256 %s, the catalog "
+                          "now has %s", id, sha256, png.sha256);
+        /* The current art repairs the store; the old art is kept beside it. */
+        rc = ks_item_store_put(store, id, layer_no, png.png, png.size, png.sha256, err);
+        if (rc == KS_OK)
+            rc = ks_api_get_item_layer(client, id, layer_no, sha256, &png, err);
+        if (rc == KS_NOTFOUND)
+            return ks_err(err, KS_UNAVAILABLE, "layer %d/%d: the API has no art of sha256 %s"
+                          " (%s)", id, layer_no, sha256, err->msg);
+        if (rc == KS_OK)
+            rc = ks_item_store_put_archived(store, id, layer_no, png.png, png.size, sha256, err);
+        if (rc != KS_OK)
+            return rc;
+        ks_log_info("rebuild: layer %d/%d: its old art (sha256 %s) fetched from the API", id,
+                    layer_no, sha256);
+        (*fetched)++;
+        return KS_OK;
+    }
     rc = ks_item_store_put(store, id, layer_no, png.png, png.size, png.sha256, err);
     if (rc != KS_OK)
         return rc;
@@ -170,8 +186,9 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
 /* Fetches from the API what req draws and the store lacks: the files not
  * on disk (on_disk; the layer cache may still hold them, but the store is
  * repaired while we are at it), or those it cannot hand out with the sha256
- * req names (!on_disk). KS_UNAVAILABLE when the API has one with another
- * sha256 than req names: drawn from other art, the image would differ. */
+ * req names (!on_disk): a layer whose art was replaced since is fetched at
+ * the recipe's sha256 and kept as archived art. KS_UNAVAILABLE when the API
+ * has no art of that sha256 (or a scene changed): the image would differ. */
 static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client, int on_disk,
                                const ks_compose_request_t *req, int *fetched, ks_err_t *err)
 {

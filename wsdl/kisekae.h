@@ -450,8 +450,9 @@ struct ks__MoveAvatarsResponse {
  * avatar is composed on `to` at a new version and its album photos are
  * composed there again; only then is it assigned to `to`. Its files on
  * `from` are removed afterwards when `from` answers (`from` may be down).
- * An album photo whose item art was replaced since it was taken cannot be
- * composed again; it stays on `from` (photosKept). The call stops at the
+ * Photos drawn with item art replaced since are composed from the archived
+ * art; one whose art the database no longer has at all cannot be composed
+ * again and stays on `from` (photosKept). The call stops at the
  * first member that fails (stoppedBy says why; a fault when none moved), so
  * call it again until remaining is 0. */
 int ks__MoveAvatars(
@@ -605,10 +606,14 @@ struct ks__GetItemLayerResponse {
     struct xsd__base64Binary png 1;     /* the canonical (trimmed) PNG */
 };
 
-/* node: the canonical PNG of an item layer, from the database. */
+/* node: the canonical PNG of an item layer, from the database. With sha256,
+ * the art of that sha256: the current one or old art replaced since (album
+ * photos drawn with it are composed again from it); NotFound when the layer
+ * never had it. */
 int ks__GetItemLayer(
     int itemId 1,
     int layerNo 1,
+    char *sha256 0,
     struct ks__GetItemLayerResponse *response);
 
 struct ks__GetImageRecipeResponse {

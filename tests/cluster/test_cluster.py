@@ -308,11 +308,40 @@ def move_and_check(count, old_files_removed):
         assert store_path(old.url).exists() != old_files_removed, old.url
 
 
+def photo_drawn_with_replaced_art(user_id):
+    """An album photo of user_id wearing an item whose art is replaced after
+    the photo was taken (and after the avatar was composed again with the
+    new art); returns (photo, its JPEG bytes)."""
+    category = ADMIN.service.RegisterCategory(name="cluster-acc-%s" % SUFFIX, zOrder=450,
+                                              exclusive=False, required=False)
+    item = ADMIN.service.RegisterItem(categoryId=category.id, name="acc %s" % SUFFIX, price=1,
+                                      layer=[{"png": item_art(7000)}])
+    SITE.service.GrantItem(userId=user_id, itemId=item.id)
+    SITE.service.ChangeOutfit(userId=user_id, wear=[item.id])
+    background = png(Image.new("RGBA", (400, 400), (80, 120, 200, 255)))
+    scene = ADMIN.service.RegisterScene(name="cluster scene %s" % SUFFIX, png=background,
+                                        slot=[{"x": 60, "y": 40}])
+    photo = SITE.service.CreateAlbumPhoto(userId=user_id, sceneId=scene.id)
+    data = requests.get(photo.url, timeout=10).content
+    version = SITE.service.GetAvatar(userId=user_id).version
+    ADMIN.service.UpdateItem(itemId=item.id, layer=[{"png": item_art(7001)}])
+    wait_until(lambda: None if SITE.service.GetAvatar(userId=user_id).version > version
+               else "not yet", "the wearer composed with the new art", 30)
+    return photo, data
+
+
 def test_move_members_off_a_live_server_and_off_a_dead_one():
     on_img4 = members_on("img4")
     assert len(on_img4) >= 2, on_img4
+    photo, jpeg = photo_drawn_with_replaced_art(on_img4[0])
     # While img4 runs: the old files go.
     move_and_check(len(on_img4) // 2, old_files_removed=True)
+    # The photo moved too, drawn again with the art it was taken with.
+    moved = [p for p in as_list(SITE.service.ListAlbumPhotos(userId=on_img4[0]).photo)
+             if p.id == photo.id][0]
+    assert server_of(moved) == "img3" and moved.url != photo.url
+    assert requests.get(moved.url, timeout=10).content == jpeg
+    assert not store_path(photo.url).exists()
     # img4 dies (active, so its silence marks it down): the rest move all
     # the same, composed from the database.
     set_modes(img4="active")

@@ -285,6 +285,47 @@ static void test_acquire_missing_and_stale(void **state)
     free(second.data);
 }
 
+/* Old art put as archived is handed out for its sha256 beside the current
+ * art, which stays current (and cached); a wrong body changes nothing. */
+static void test_archived_art(void **state)
+{
+    fixture_t *f = *state;
+    ks_item_store_t *store = open_store(f, 1 << 20);
+    png_t old_art = make_png(2, 2, 1, 2, 3, 255);
+    png_t new_art = make_png(2, 2, 9, 8, 7, 255);
+    ks_item_store_stats_t stats;
+    ks_item_layer_t *layer = NULL, *current = NULL;
+    ks_err_t err = {{0}};
+
+    assert_int_equal(ks_item_store_put(store, 5, 0, new_art.data, new_art.size, new_art.sha256,
+                                       &err), KS_OK);
+    assert_int_equal(ks_item_store_acquire(store, 5, 0, old_art.sha256, &layer, &err),
+                     KS_CONFLICT);
+    assert_string_equal(err.msg, "layer 5/0 stale");
+    assert_int_equal(ks_item_store_put_archived(store, 5, 0, old_art.data, old_art.size,
+                                                new_art.sha256, &err), KS_INVALID);
+    assert_int_equal(ks_item_store_put_archived(store, 5, 0, old_art.data, old_art.size,
+                                                old_art.sha256, &err), KS_OK);
+    assert_int_equal(ks_item_store_acquire(store, 5, 0, old_art.sha256, &layer, &err), KS_OK);
+    assert_int_equal(ks_item_layer_image(layer)->pixels[0], 1);
+    assert_int_equal(ks_item_store_acquire(store, 5, 0, new_art.sha256, &current, &err), KS_OK);
+    assert_int_equal(ks_item_layer_image(current)->pixels[0], 9);
+    ks_item_store_release(store, layer);
+    ks_item_store_release(store, current);
+    /* Only the current art is cached and counted; the check sees it alone. */
+    ks_item_store_stats(store, &stats);
+    assert_int_equal(stats.cache_entries, 1);
+    assert_int_equal(stats.layers_stored, 1);
+    assert_int_equal(ks_item_store_check(store, 5, 0, new_art.sha256, &err), KS_OK);
+    /* A layer never put has no archived art either. */
+    assert_int_equal(ks_item_store_acquire(store, 6, 0, old_art.sha256, &layer, &err),
+                     KS_CONFLICT);
+    assert_string_equal(err.msg, "layer 6/0 missing");
+    ks_item_store_free(store);
+    free(old_art.data);
+    free(new_art.data);
+}
+
 /* ks_item_store_check judges by the PNG file itself, as the start-up sync
  * needs: missing, held, spoiled on disk (even with a layer file of the
  * right sha256 beside it), over the size limit. */
@@ -547,6 +588,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_stores_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archived_art, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_premultiplied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_missing_and_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
