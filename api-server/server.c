@@ -30,6 +30,7 @@
 #include <string.h>
 #include "api.h"
 #include "embedded.h"
+#include "http_frame.h"
 #include "log.h"
 #include "xml_guard.h"
 #include "Kisekae.nsmap"
@@ -126,21 +127,6 @@ size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *re
     return strlen(out);
 }
 
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-    }
-}
-
 /* Written here rather than through soap_response(), which sends the header
  * and the body in two packets: one send() for a small answer. */
 int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
@@ -151,10 +137,10 @@ int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
     int n;
 
     if (ctx->cgi)
-        n = snprintf(head, sizeof head, "Status: %d %s\r\n", status, reason_phrase(status));
+        n = snprintf(head, sizeof head, "Status: %d %s\r\n", status, ks_http_reason(status));
     else
         n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
-                     "Connection: %s\r\n", status, reason_phrase(status),
+                     "Connection: %s\r\n", status, ks_http_reason(status),
                      soap->keep_alive ? "keep-alive" : "close");
     n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n"
                   "%s%s\r\n", content_type, length, extra_headers ? extra_headers : "",

@@ -410,18 +410,6 @@ static void send_answer(loop_t *loop, conn_t *c)
     }
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-    }
-}
-
 /* Refuses the request in c with a SOAP fault and closes the connection. */
 static void refuse(loop_t *loop, conn_t *c, int status, const char *code, const char *reason)
 {
@@ -430,7 +418,7 @@ static void refuse(loop_t *loop, conn_t *c, int status, const char *code, const 
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
                      "Content-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n", status, status_text(status), length);
+                     "Connection: close\r\n\r\n", status, ks_http_reason(status), length);
 
     ks_log_info("refused a request from %s: %s", c->peer, reason);
     c->close_after = 1;

@@ -331,3 +331,23 @@ int ks_http_frame_header(const ks_http_frame_t *frame, const char *buf, char *ou
         return -1;
     return (int)(at + (size_t)n);
 }
+
+const char *ks_http_reason(int status)
+{
+    static const struct {
+        int status;
+        const char *reason;
+    } reasons[] = {
+        {200, "OK"}, {302, "Found"}, {400, "Bad Request"}, {403, "Forbidden"},
+        {404, "Not Found"}, {405, "Method Not Allowed"}, {408, "Request Timeout"},
+        {409, "Conflict"}, {411, "Length Required"}, {413, "Payload Too Large"},
+        {431, "Request Header Fields Too Large"},
+        {501, "Not Implemented"},        /* a Transfer-Encoding we do not take */
+        {503, "Service Unavailable"},
+    };
+
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].status == status)
+            return reasons[i].reason;
+    return "Internal Server Error";
+}

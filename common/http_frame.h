@@ -78,4 +78,9 @@ int ks_http_frame_rewrites(const ks_http_frame_t *frame);
 int ks_http_frame_header(const ks_http_frame_t *frame, const char *buf, char *out,
                          size_t size);
 
+/* The reason phrase of an HTTP status every kisekae server sends (RFC 9110),
+ * for status lines and FastCGI Status headers; "Internal Server Error" for
+ * any other. */
+const char *ks_http_reason(int status);
+
 #endif

@@ -38,6 +38,7 @@
 
 #include "avatar_store.h"
 #include "compose_request.h"
+#include "http_frame.h"
 #include "log.h"
 #include "net.h"
 #include "png_codec.h"
@@ -86,23 +87,6 @@ typedef struct {
     char location[1024];      /* Location header (302) when not "" */
     int retry_after_s;        /* Retry-After header when > 0 */
 } ks__reply_t;
-
-static const char *ks__reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-    }
-}
 
 static int ks__status_of(ks_rc rc)
 {
@@ -259,7 +243,7 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
                              "%s%s%s"
                              "%s"
                              "Content-Length: %zu\r\n\r\n",
-                             reply->status, ks__reason(reply->status),
+                             reply->status, ks_http_reason(reply->status),
                              reply->data ? reply->content_type : "text/plain; charset=utf-8",
                              reply->cache_control ? reply->cache_control : "no-store",
                              reply->allow ? "Allow: " : "", reply->allow ? reply->allow : "",

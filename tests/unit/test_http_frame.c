@@ -156,9 +156,21 @@ static void test_refused(void **state)
     }
 }
 
+/* Every status the servers send has its phrase; others fall back to 500's. */
+static void test_reason(void **state)
+{
+    (void)state;
+    assert_string_equal(ks_http_reason(200), "OK");
+    assert_string_equal(ks_http_reason(413), "Payload Too Large");
+    assert_string_equal(ks_http_reason(431), "Request Header Fields Too Large");
+    assert_string_equal(ks_http_reason(501), "Not Implemented");
+    assert_string_equal(ks_http_reason(599), "Internal Server Error");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason),
         cmocka_unit_test(test_content_length),
         cmocka_unit_test(test_get_without_body),
         cmocka_unit_test(test_incomplete),
