@@ -494,10 +494,9 @@ static ks_rc take_photo(struct soap *soap, MYSQL *conn, const photo_order_t *ord
     int layer_count, photos;
     ks_album_request_t album;
     scene_t scene;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     if (!layers || !slot_of)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
@@ -516,11 +515,9 @@ static ks_rc take_photo(struct soap *soap, MYSQL *conn, const photo_order_t *ord
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld",
                 sitters[0].member.id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         goto fail;
-    row = mysql_fetch_row(res);
-    photos = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    photos = (int)number;
     if (photos >= ctx->conf->max_album_photos) {
         rc = ks_err(&ctx->err, KS_CONFLICT, "the album of \"%s\" is full (%d photos): delete one "
                     "first", order->user_id, photos);
@@ -680,17 +677,16 @@ static ks_rc list_photos(struct soap *soap, const char *user_id, int offset, int
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
         (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
         return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    response->total = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    response->total = (int)number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT id, scene_id, caption, UNIX_TIMESTAMP(created_at), image_server_id"

@@ -22,19 +22,16 @@
  * member of that id reached, so no image URL is ever used twice. */
 static ks_rc first_version(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, unsigned *version)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    long long last;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT last_version FROM member_tombstones WHERE user_id = ");
     ks_sql_str(&sql, conn, user_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    *version = row ? (unsigned)strtoul(row[0], NULL, 10) + 1 : 1;
-    mysql_free_result(res);
+    *version = (unsigned)last + 1;       /* no tombstone: 1 */
     return KS_OK;
 }
 
@@ -307,10 +304,9 @@ static ks_rc delete_images(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *me
 static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos)
 {
     ks_member_t member;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
@@ -324,11 +320,9 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
         goto fail;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         goto fail;
-    row = mysql_fetch_row(res);
-    *photos = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    *photos = (int)number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");

@@ -407,6 +407,7 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     ks_buf_t sql;
     ks_rc rc;
     int n = 0;
+    long long number;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) ||
         ks_check_page(soap, offset, limit, &page_offset, &page_limit))
@@ -419,11 +420,9 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
 
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM items WHERE %s", where);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    response->total = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    response->total = (int)number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items WHERE %s"
@@ -544,10 +543,9 @@ static ks_rc replace_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int catego
                          prepared_layer_t *layers, int count, const struct ks__LayerInput *in,
                          int *queued)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
@@ -573,11 +571,9 @@ static ks_rc replace_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int catego
         return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    *queued = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    *queued = (int)number;
     return KS_OK;
 }
 
@@ -710,6 +706,7 @@ static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *worn_
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
         return rc;
@@ -733,11 +730,9 @@ static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *worn_
         goto fail;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         goto fail;
-    row = mysql_fetch_row(res);
-    *worn_by = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    *worn_by = (int)number;
     if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

@@ -133,38 +133,18 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
 static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                             ks_image_server_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    long long id;
     ks_buf_t sql;
     ks_rc rc;
-    int id;
 
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT id FROM image_servers WHERE name = ");
     ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &id)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    id = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
-    if (!row)
+    if (id == 0)                        /* ids start at 1 */
         return ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name);
-    return ks_store_image_server(ctx, conn, id, out);
-}
-
-/* Runs sql, which selects one number, into *value (0 when no row). */
-static ks_rc select_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_rc rc;
-
-    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    *value = row && row[0] ? atoll(row[0]) : 0;
-    mysql_free_result(res);
-    return KS_OK;
+    return ks_store_image_server(ctx, conn, (int)id, out);
 }
 
 /* Composes the member's album photos kept on `from` again on `to` and
@@ -205,7 +185,7 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
                     " AND l.layer_no = p.layer_no AND l.sha256 = p.sha256)) + (SELECT COUNT(*)"
                     " FROM album_photos a JOIN scenes s ON s.id = a.scene_id WHERE a.id = %u"
                     " AND s.sha256 <> a.scene_sha256)", photos[i], photos[i]);
-        if ((rc = select_int(ctx, conn, &sql, &stale)) != KS_OK)
+        if ((rc = ks_store_int(ctx, conn, &sql, &stale)) != KS_OK)
             return rc;
         if (stale) {
             ks_log_warn("move of \"%s\": album photo %u uses art the database no longer has;"
@@ -296,7 +276,7 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
 
         ks_buf_init(&sql, 256);
         ks_buf_addf(&sql, "SELECT MIN(id) FROM members WHERE image_server_id = %d", from.id);
-        if ((rc = select_int(ctx, conn, &sql, &member_id)) != KS_OK)
+        if ((rc = ks_store_int(ctx, conn, &sql, &member_id)) != KS_OK)
             break;
         if (member_id == 0)
             break;
@@ -314,7 +294,7 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM members WHERE image_server_id = %d", from.id);
     if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
-        select_int(ctx, conn, &sql, &remaining) != KS_OK)
+        ks_store_int(ctx, conn, &sql, &remaining) != KS_OK)
         remaining = -1;
     response->remaining = (int)remaining;
     ks_log_info("moved %d members from \"%s\" to \"%s\" (%d photos kept); %lld remain%s%s",

@@ -91,20 +91,17 @@ static ks_rc load_rule(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, item_rule_t 
 static ks_rc count_others_worn(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                                int category_id, int item_id, int *count)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit o JOIN items i ON i.id = o.item_id"
                 " WHERE o.member_id = %lld AND i.category_id = %d AND o.item_id <> %d",
                 member_id, category_id, item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    *count = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    *count = (int)number;
     return KS_OK;
 }
 
@@ -213,6 +210,7 @@ static ks_rc list_member_items(struct soap *soap, const char *user_id, const int
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
+    long long number;
 
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK)
         return rc;
@@ -223,11 +221,9 @@ static ks_rc list_member_items(struct soap *soap, const char *user_id, const int
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM inventory inv JOIN items i ON i.id = inv.item_id"
                 " WHERE %s", where);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    response->total = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
+    response->total = (int)number;
 
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT i.id, i.category_id, i.name, i.status, o.item_id IS NOT NULL,"

@@ -178,6 +178,7 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int page_offset = offset ? *offset : 0;
     int page_limit = limit ? *limit : KS_MANIFEST_LIMIT_DEFAULT;
+    long long total;
     MYSQL *conn;
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -194,11 +195,9 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 128);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM item_layers");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_int(ctx, conn, &sql, &total)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    response->total = row && row[0] ? (LONG64)strtoll(row[0], NULL, 10) : 0;
-    mysql_free_result(res);
+    response->total = (LONG64)total;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT item_id, layer_no, sha256 FROM item_layers"
                      " ORDER BY item_id, layer_no LIMIT %d OFFSET %d", page_limit, page_offset);

@@ -32,6 +32,20 @@ void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn)
     ks_db_query(ctx->db, conn, "ROLLBACK", 8, NULL, &ignored);
 }
 
+ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    *value = row && row[0] ? atoll(row[0]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {

@@ -54,6 +54,10 @@ void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn);
 /* Runs sql (a ks_buf_t built with ks_buf_addf and ks_sql_str) and frees it. */
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result);
 
+/* Runs sql, which selects one number (a COUNT, an id), into *value: 0 when
+ * there is no row or the number is NULL. */
+ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value);
+
 /* The member user_id (KS_NOTFOUND when there is none); for_update locks its
  * row until the transaction ends. */
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
