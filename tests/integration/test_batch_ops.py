@@ -188,6 +188,9 @@ def test_moved_and_deleted_members_are_reported(admin, site, world, members):
     results = rebuild(admin, [elsewhere, gone, unique("never"), members["ids"][1]])
     assert [r.status for r in results] == ["moved", "notfound", "notfound", "unchanged"]
     assert all(r.imagesWritten == 0 and r.code is None for r in results)
+    # The most a call takes: 100 ids of 64 characters.
+    longest = ["%s-%s" % (k, "x" * 60) for k in range(100, 200)]
+    assert {r.status for r in rebuild(admin, longest)} == {"notfound"}
 
 
 def test_a_stopped_image_server_fails_the_call_and_changes_nothing(admin, env, members, stack):
