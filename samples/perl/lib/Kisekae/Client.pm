@@ -327,6 +327,9 @@ sub _attempt {
     }
     my $response = $soap->transport->http_response;
     return ('lost', "$error") unless $response;
+    # LWP turns a die in its read loop (our alarm) into an internal response
+    return ('lost', "no answer within $self->{timeout} s")
+        if $response->message =~ /^Kisekae::Client: timeout/;
     my $status = $response->status_line;
     my $internal = ($response->header('Client-Warning') // '') eq 'Internal response';
     return ('refused', $status) if $internal && $response->message =~ /^Can't connect to/;
