@@ -18,6 +18,8 @@ Faults become KisekaeError subclasses (kisekae.errors) carrying the stable
 code; answers become the dataclasses of kisekae.models.
 """
 
+import socket
+import threading
 import time
 
 import requests
@@ -40,17 +42,12 @@ RESENDABLE = frozenset({
     "ChangeOutfit", "GrantItem", "RevokeItem"})
 
 
-class _Answer:
-    """The parts of an HTTP answer zeep reads."""
-
-    def __init__(self, status_code, headers, content, encoding):
-        self.status_code, self.headers = status_code, headers
-        self.content, self.encoding = content, encoding
-
-
 class _Transport(zeep.Transport):
     """zeep's transport with a connect timeout and a timeout for the whole
-    answer: the body is read in pieces and abandoned past the deadline."""
+    call: the answer's headers must come within `timeout` seconds (the read
+    timeout) and its body before the same deadline (a timer shuts the
+    socket down then). An HTTP error that is no SOAP answer (an HTML page
+    of a proxy) becomes a zeep TransportError with its status."""
 
     def __init__(self, session, connect_timeout, timeout):
         super().__init__(session=session, timeout=(connect_timeout, timeout),
@@ -59,16 +56,36 @@ class _Transport(zeep.Transport):
 
     def post(self, address, message, headers):
         deadline = time.monotonic() + self.total_timeout
-        with self.session.post(address, data=message, headers=headers,
-                               timeout=self.operation_timeout, stream=True) as response:
-            body = bytearray()
-            for chunk in response.iter_content(65536):
-                body += chunk
-                if time.monotonic() > deadline:
-                    raise requests.exceptions.ReadTimeout(
-                        "no whole answer from %s within %g s" % (address, self.total_timeout))
-            return _Answer(response.status_code, response.headers, bytes(body),
-                           response.encoding)
+        response = self.session.post(address, data=message, headers=headers,
+                                     timeout=self.operation_timeout, stream=True)
+        sock = getattr(response.raw.connection, "sock", None)
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, [sock])
+        timer.start()
+        try:
+            response.content                    # reads the body
+        except requests.RequestException:
+            if time.monotonic() < deadline:
+                raise
+            raise requests.exceptions.ReadTimeout(
+                "no whole answer from %s within %g s" % (address, self.total_timeout)) from None
+        finally:
+            timer.cancel()
+            response.close()
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if response.status_code != 200 and media_type not in ("text/xml", "application/soap+xml"):
+            raise zeep.exceptions.TransportError(
+                "HTTP %d without a SOAP answer" % response.status_code,
+                status_code=response.status_code, content=response.content)
+        return response
+
+
+def _cut(sock):
+    """Ends a call past its deadline: the blocked read returns."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _not_sent(error):
@@ -191,6 +208,13 @@ class KisekaeClient:
             try:
                 answer = getattr(self._service(url), operation)(**params)
             except zeep.exceptions.Fault as fault:
+                if fault.code is None and not hasattr(fault.detail, "findtext"):
+                    # XML that is no SOAP answer: as an HTTP 5xx, outcome unknown
+                    if not resendable:
+                        raise errors.OutcomeUnknownError(
+                            "an answer that is no SOAP answer", operation, url) from None
+                    problems.append("%s: no SOAP answer" % url)
+                    continue
                 error = _fault(fault, operation, url)
                 if resendable and isinstance(error, errors.DatabaseUnavailableError):
                     problems.append("%s: %s" % (url, error.message))
