@@ -23,12 +23,13 @@ failure only when named.
 import argparse
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from load_catalog import read_env     # samples/load_catalog.py: stack.env's KEY=value lines
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -38,21 +39,6 @@ WALK_TIMEOUT_S = 120
 
 def say(text=""):
     print(text, flush=True)
-
-
-def read_env_file(path):
-    """KEY=value lines of a shell-syntax file (quotes, `export`, comments)."""
-    values = {}
-    with open(path) as f:
-        for line in f:
-            words = shlex.split(line, comments=True)
-            if words and words[0] == "export":
-                words = words[1:]
-            for word in words:
-                key, sep, value = word.partition("=")
-                if sep and key.replace("_", "").isalnum():
-                    values[key] = value
-    return values
 
 
 def npm_ci(folder):
@@ -159,7 +145,7 @@ def main():
         say("kisekae samples: no stack in %s (no stack.env): start one with ./kisekae up"
             % args.state)
         return 1
-    stack = read_env_file(env_file)
+    stack = read_env(env_file)
     for key in ("KISEKAE_API_URLS", "KISEKAE_SITE_USER", "KISEKAE_SITE_PASSWORD"):
         if not stack.get(key):
             say("kisekae samples: %s does not set %s" % (env_file, key))

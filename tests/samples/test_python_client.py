@@ -13,7 +13,6 @@ live API did not get it either.
 """
 
 import os
-import shlex
 import socket
 import socketserver
 import sys
@@ -30,20 +29,12 @@ warnings.filterwarnings("ignore", message="'cgi' is deprecated", category=Deprec
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "samples" / "python"))
+sys.path.insert(0, str(ROOT / "samples"))
 import kisekae  # noqa: E402
+from load_catalog import read_env  # noqa: E402
 
 PORT_BASE = int(os.environ.get("KISEKAE_SAMPLES_PORT_BASE") or 28400)
 DEAD_URL = "http://127.0.0.1:%d/" % (PORT_BASE + 9)
-
-
-def read_env(path):
-    values = {}
-    for line in Path(path).read_text().splitlines():
-        for word in shlex.split(line, comments=True):
-            key, sep, value = word.partition("=")
-            if sep:
-                values[key] = value
-    return values
 
 
 ENV = read_env(os.environ["KISEKAE_ENV"])
