@@ -230,7 +230,7 @@ def walk(w, api, run, made):
     w.check(avatar.version == 2 and isinstance(avatar.worn_item_ids, list) and
             a.id in avatar.worn_item_ids, "version 2, wearing %s" % " ".join(
                 map(str, avatar.worn_item_ids)))
-    avatar = api.change_outfit(member, wear=[b.id])
+    avatar = api.change_outfit(member, wear=[a.id, b.id])     # a list of two
     worn = avatar.worn_item_ids
     w.check(avatar.version == 3 and a.id in worn and b.id in worn and set(base) <= set(worn),
             "version 3, wearing %s" % " ".join(map(str, worn)))

@@ -102,7 +102,7 @@ def _not_sent(error):
         if isinstance(e, (requests.exceptions.ConnectTimeout,
                           urllib3.exceptions.ConnectTimeoutError)):
             return True
-        pending += [getattr(e, "reason", None), e.__cause__, e.__context__]
+        pending += [getattr(e, "reason", None), e.__cause__]
         pending += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
     return False
 
@@ -223,11 +223,12 @@ class KisekaeClient:
                 self._current = i           # it answered
                 raise error from None
             except zeep.exceptions.TransportError as e:
-                # An HTTP answer without a SOAP fault: no API server there
-                # (4xx: nothing done), or a proxy's 5xx (outcome unknown).
-                if e.status_code >= 500 and not resendable:
+                # An HTTP answer that is no SOAP answer: a 4xx says no API
+                # server took the call (nothing done); anything else (a
+                # proxy's 5xx) leaves the outcome unknown.
+                if not 400 <= e.status_code < 500 and not resendable:
                     raise errors.OutcomeUnknownError(
-                        "HTTP %d without a SOAP fault after the call was sent" % e.status_code,
+                        "HTTP %d without a SOAP answer after the call was sent" % e.status_code,
                         operation, url) from None
                 problems.append("%s: HTTP %d" % (url, e.status_code))
                 continue
