@@ -5,11 +5,11 @@
 
 Each samples/LANG/ holds a client library, a walkthrough and a README (see
 "Samples" in the repository's README.md). This runs the walkthrough of each
-language given (default: every language whose folder exists) against the stack in DIR (default var/): the environment is
-KISEKAE_API_URLS (from DIR/stack.env, or each --pass's URLS), the site
-credentials from stack.env and a fresh KISEKAE_SAMPLE_RUN. It prints each
-walkthrough's lines, then a table language x pass, and exits 0 only when every
-walkthrough passed. A language whose folder does not exist is "missing": a
+language given (default: every language whose folder exists) against the
+stack in DIR (default var/): the environment is KISEKAE_API_URLS (from
+DIR/stack.env, or each --pass's URLS), the site credentials from stack.env
+and a fresh KISEKAE_SAMPLE_RUN. It prints each walkthrough's lines, then a
+table language x pass, and exits 0 only when every walkthrough passed. A language whose folder does not exist is "missing": a
 failure only when named.
 
     python  /usr/bin/python3 samples/python/walkthrough.py

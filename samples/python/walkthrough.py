@@ -194,7 +194,9 @@ def walk(w, api, run, made):
     w.check(status == 200 and canvas, "HTTP %d, a %s PNG" % (
         status, "%dx%d" % canvas if canvas else "no"))
     status, data = download(avatar.thumb_url)
-    w.check(status == 200 and png_size(data), "thumbnail: HTTP %d, PNG %s" % (status, png_size(data)))
+    thumb = png_size(data)
+    w.check(status == 200 and thumb, "thumbnail: HTTP %d, a %s PNG" % (
+        status, "%dx%d" % thumb if thumb else "no"))
     if scene.width < canvas[0] or scene.height < canvas[1]:
         raise Failed("ListScenes", "scene %r is smaller than the canvas" % scene.name)
 

@@ -12,9 +12,10 @@
 #   tests/samples/run.sh BUILD_DIR
 #
 # Port base: KISEKAE_SAMPLES_PORT_BASE (default 28400); the dead URL is on
-# port base + 9 and the tests' fake servers on + 50.., which the stack leaves free. State: BUILD_DIR/samples-stack
-# (or a /tmp folder when nginx's workers could not reach BUILD_DIR). On
-# failure the logs' tails are printed and the logs kept in BUILD_DIR/samples-logs.
+# port base + 9 and the tests' fake servers on + 50.., which the stack leaves
+# free. State: BUILD_DIR/samples-stack (or a /tmp folder when nginx's workers
+# could not reach BUILD_DIR). On failure the logs' tails are printed and the
+# logs kept in BUILD_DIR/samples-logs.
 set -euo pipefail
 
 # shellcheck source=tests/stack_lib.sh
@@ -29,7 +30,10 @@ echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2"
 api_urls=$(. "$STATE/stack.env"; echo "$KISEKAE_API_URLS")
 fcgi_url=$(. "$STATE/stack.env"; echo "$KISEKAE_API_FCGI_URL")
 read -ra apis <<<"$api_urls"
-((${#apis[@]} == 2)) || { echo "FAIL: stack.env lists ${#apis[@]} API URLs, not 2: $api_urls"; exit 1; }
+if ((${#apis[@]} != 2)); then
+  echo "FAIL: stack.env lists ${#apis[@]} API URLs, not 2: $api_urls"
+  exit 1
+fi
 dead_port=$((PORT_BASE + 9))
 if (exec 3<>"/dev/tcp/127.0.0.1/$dead_port") 2>/dev/null; then
   echo "FAIL: something listens on 127.0.0.1:$dead_port, the port meant to be dead"
