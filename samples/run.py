@@ -159,7 +159,7 @@ def main():
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("KISEKAE_")}
     base_env.update(KISEKAE_SITE_USER=stack["KISEKAE_SITE_USER"],
                     KISEKAE_SITE_PASSWORD=stack["KISEKAE_SITE_PASSWORD"])
-    stamp = format(int(time.time()) % 36**6, "x")
+    stamp = "%x%03d" % (int(time.time()) % 16**6, os.getpid() % 1000)   # unique per run
     results = {lang: {} for lang in languages}
     failed = False
     started = time.monotonic()
