@@ -157,6 +157,25 @@ def test_lost_files_come_back_with_the_same_bytes(admin, members, stack, world):
     assert [f.stat().st_mtime_ns for f in files] == stamps, "an unchanged file was written"
 
 
+def test_only_the_current_version_is_composed(admin, site, world, stack):
+    """Older versions are not composed again, and the member's version stays."""
+    user_id, _ = new_member(site, world, "cur", image_server="img1")
+    dress(site, world, user_id, ["hairB"])
+    avatar = dress(site, world, user_id, ["topB"])
+    folder = stack.file(avatar.url).parent
+    kept = {f.name: sha(f.read_bytes()) for f in folder.iterdir()}
+    assert "%d.png" % (avatar.version - 1) in kept and "1.png" not in kept
+    for name in kept:
+        (folder / name).unlink()
+    results = rebuild(admin, [user_id])
+    assert (results[0].status, results[0].version, results[0].imagesWritten) == (
+        "written", avatar.version, 2)
+    current = {"%d.png" % avatar.version, "%d-thumb.png" % avatar.version}
+    assert {f.name for f in folder.iterdir()} == current
+    assert all(sha((folder / name).read_bytes()) == kept[name] for name in current)
+    assert site.service.GetAvatar(userId=user_id).version == avatar.version
+
+
 def test_check_only_reports_and_touches_nothing(admin, members, stack):
     ids, avatar = members["ids"], members["avatar"]
     image, thumb = stack.file(avatar.url), stack.file(avatar.thumbUrl)
