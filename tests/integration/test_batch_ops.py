@@ -157,6 +157,29 @@ def test_lost_files_come_back_with_the_same_bytes(admin, members, stack, world):
     assert [f.stat().st_mtime_ns for f in files] == stamps, "an unchanged file was written"
 
 
+def test_layers_missing_from_the_store_are_fetched(admin, node, members, stack):
+    """As a rebuild does: the image server fetches the worn layers it lost."""
+    avatar = members["avatar"]
+    store = stack.store["img1"]
+    worn = set(as_list(avatar.wornItemId))
+    lost = [store / "items" / str(l.itemId) / ("%d.png" % l.layerNo)
+            for l in as_list(node.service.GetCatalogManifest(offset=0, limit=1000).layer)
+            if l.itemId in worn][:2]
+    image = stack.file(avatar.url)
+    digest = sha(image.read_bytes())
+    admin.service.SyncImageServer(server="img1")    # the periodic pass now waits 2 s
+    for png in lost:
+        png.unlink()
+        png.with_suffix(".kl").unlink(missing_ok=True)
+    image.unlink()
+    results = rebuild(admin, members["ids"][:1])
+    assert (results[0].status, results[0].imagesWritten) == ("written", 1)
+    assert sha(image.read_bytes()) == digest
+    assert all(png.exists() for png in lost)
+    log = stack.log["img1"].read_text()
+    assert 'batch: recipe 0 ("%s"): 2 layers or scenes fetched' % members["ids"][0] in log
+
+
 def test_only_the_current_version_is_composed(admin, site, world, stack):
     """Older versions are not composed again, and the member's version stays."""
     user_id, _ = new_member(site, world, "cur", image_server="img1")
