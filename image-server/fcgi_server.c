@@ -82,6 +82,7 @@ struct ks_fcgi_server {
     int worker_count;
 
     atomic_ullong avatars_composed;
+    atomic_int batches;       /* batch requests under way (max_batches) */
 };
 
 /* One answer: status and a one-line body. */
@@ -376,11 +377,21 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0)
+    if (atomic_fetch_add(&server->batches, 1) >= server->conf->max_batches) {
+        atomic_fetch_sub(&server->batches, 1);
+        reply->retry_after_s = 1;
+        ks__reply(reply, 503, "batch: %d batches under way (max_batches); try again",
+                  server->conf->max_batches);
         return;
+    }
+    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
+        atomic_fetch_sub(&server->batches, 1);
+        return;
+    }
     ks_buf_init(&lines, KS__BATCH_ANSWER_MAX);
     rc = ks_batch_run(server->rebuilder, worker->api, server->conf, (const char *)body, size,
                       &lines, &counts, &err);
+    atomic_fetch_sub(&server->batches, 1);
     free(body);
     if (rc != KS_OK) {
         ks_buf_free(&lines);
@@ -699,6 +710,7 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->scenes = scenes;
     server->api = api;
     server->listen_fd = -1;
+    atomic_init(&server->batches, 0);
     pthread_mutex_init(&server->lock, NULL);
     pthread_rwlock_init(&server->agent_lock, NULL);
 

@@ -120,6 +120,9 @@ static const ks_cfg_option_t ks__options[] = {
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
     {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", KS__FIELD(max_rebuilds), NULL,
      "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
+    {"max_batches", KS_CFG_INT, 1, 1024, "2", KS__FIELD(max_batches), NULL,
+     "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
+     " keep it below threads so live composes always find a worker"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,

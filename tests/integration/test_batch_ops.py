@@ -12,6 +12,8 @@ it had before.
 """
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -310,3 +312,28 @@ def test_batch_route_refuses_bad_framing_and_limits(image_server):
     assert answer.status_code == 200, answer.text
     lines = answer.text.splitlines()
     assert lines[0].startswith("ok 1 recipes, 1 images") and lines[1].startswith("0 failed - ")
+
+
+def test_batches_beyond_max_batches_are_turned_away(image_server, node):
+    """max_batches (2): a third batch at once is 503 with Retry-After, so
+    batches never hold every worker the live site needs."""
+    layer = as_list(node.service.GetCatalogManifest(offset=0, limit=1).layer)[0]
+    recipe = ("user_id batch-load\nversion 1\ncanvas 2048 2048\nlayer %d %d 0 0 0 %s\n" % (
+        layer.itemId, layer.layerNo, layer.sha256)).encode()
+    body = b"batch check\n" + (b"compose %d\n%s" % (len(recipe), recipe)) * 40
+    url = image_server["internal"] + "/internal/batch"
+    headers = {"X-Kisekae-Secret": image_server["session"].headers["X-Kisekae-Secret"]}
+    start = threading.Barrier(4)
+
+    def send(_):
+        start.wait(timeout=30)
+        return requests.post(url, data=body, headers=headers, timeout=120)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {200, 503} and statuses[0] == 200 and statuses[-1] == 503, [
+        (a.status_code, a.text[:200]) for a in answers]
+    busy = [a for a in answers if a.status_code == 503]
+    assert all(a.headers.get("Retry-After") == "1" and "max_batches" in a.text for a in busy)
+    done = [a for a in answers if a.status_code == 200][0].text.splitlines()
+    assert done[0].startswith("ok 40 recipes, 40 images") and "40 missing" in done[0], done[0]
