@@ -288,6 +288,26 @@ function page_album(): never
 
 /* ---- actions: POST, CSRF-checked, then a redirect ------------------------------------------------------ */
 
+/** Waits (up to 3 s) until $visible() holds. The lists the next page shows
+ * come from a database replica, which may be a moment behind the change just
+ * made; the member should see the change. A failed read ends the wait (the
+ * next page shows the message). */
+function settle(callable $visible): void
+{
+    $deadline = microtime(true) + 3.0;
+    try {
+        while (!$visible() && microtime(true) < $deadline)
+            usleep(100000);
+    } catch (KisekaeException) {
+    }
+}
+
+/** @return list<int> the ids of the member's newest album photos (the album page's first page) */
+function newest_photo_ids(string $member): array
+{
+    return array_map(fn($p) => $p->id, api()->listAlbumPhotos($member, 0, ALBUM_PAGE)->entries);
+}
+
 function action_switch(): never
 {
     $member = $_POST['member'] ?? null;
@@ -335,6 +355,7 @@ function action_get_item(): never
         if ($item->status !== 'published')
             throw new KisekaeException('NotFound', 'not for sale', 'GetItem');
         $already = api()->grantItem($me, $itemId);
+        settle(fn() => in_array($itemId, array_map(fn($m) => $m->itemId, api()->allMemberItems($me)), true));
     } catch (KisekaeException $e) {
         flash('error', $e->getFaultCode() === 'NotFound' ? 'That item is no longer in the shop.' : friendly($e));
         redirect('/shop');
@@ -372,6 +393,7 @@ function action_create_photo(): never
             redirect('/album');
         }
         $photo = api()->createAlbumPhoto($me, $sceneId, $friends, $caption === '' ? null : $caption);
+        settle(fn() => in_array($photo->id, newest_photo_ids($me), true));
     } catch (KisekaeException $e) {
         flash('error', friendly($e));
         redirect('/album');
@@ -388,6 +410,7 @@ function action_delete_photo(): never
         if ($photoId === null)
             throw new KisekaeException('NotFound', 'no photo', 'DeleteAlbumPhoto');
         api()->deleteAlbumPhoto($me, $photoId);
+        settle(fn() => !in_array($photoId, newest_photo_ids($me), true));
     } catch (KisekaeException $e) {
         flash('error', $e->getFaultCode() === 'NotFound' ? 'That photo is not in your album any more.' : friendly($e));
         redirect('/album');
@@ -404,8 +427,7 @@ $path = rtrim($path, '/') ?: '/';
 $handler = ROUTES[($method === 'HEAD' ? 'GET' : $method) . ' ' . $path] ?? null;
 
 if ($handler === 'image_tryon') {
-    start_session();
-    session_write_close();          // a picture never writes the session: no lock held
+    read_session();                 // a picture never creates, changes or locks the session
     image_tryon();
 }
 start_session();

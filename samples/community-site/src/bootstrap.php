@@ -21,6 +21,7 @@ use Kisekae\Client;
 use Kisekae\KisekaeException;
 
 const SITE_NAME = 'Kisekae Town';
+const SESSION_COOKIE = 'kisekae_site';
 
 /** The one escaping function: every value that goes into a page goes through it. */
 function h(string|int|float|null $value): string
@@ -72,12 +73,27 @@ function display_name(string $userId): string
 
 function start_session(): void
 {
-    session_name('kisekae_site');
+    session_name(SESSION_COOKIE);
     session_set_cookie_params(['httponly' => true, 'samesite' => 'Lax', 'path' => '/']);
     ini_set('session.use_strict_mode', '1');
     session_start();
     if (empty($_SESSION['csrf']))
         $_SESSION['csrf'] = bin2hex(random_bytes(32));
+}
+
+/** Reads the session of the request's cookie, if there is one, without
+ * sending a cookie: pictures loading in parallel with a POST that renews the
+ * session id (the member switcher) must not hand the browser a new, empty
+ * session. */
+function read_session(): void
+{
+    $id = $_COOKIE[SESSION_COOKIE] ?? '';
+    if (!is_string($id) || !preg_match('/^[A-Za-z0-9,-]{22,256}$/', $id))
+        return;
+    ini_set('session.use_cookies', '0');
+    session_name(SESSION_COOKIE);
+    session_id($id);
+    session_start(['read_and_close' => true]);
 }
 
 function csrf_token(): string

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Demo site test (ctest `site`): starts a stack of its own (`./kisekae up`,
+# which starts the demo community site on port base + 40), makes sure its
+# catalog has an album scene (ensure_scene.py), runs the PHP sample's
+# walkthrough against it, then the browser tests of this folder (pytest,
+# Selenium, headless Chromium). Checks that `down` leaves none of the site's
+# PHP processes behind. Always tears the stack down.
+#
+#   tests/site/run.sh BUILD_DIR
+#
+# Port base: KISEKAE_SITE_PORT_BASE (default 28700). State: BUILD_DIR/site-stack
+# (or a /tmp folder when nginx's workers could not reach BUILD_DIR). A failed
+# browser test leaves its screenshot and page in BUILD_DIR/site-artifacts; on
+# failure the logs' tails are printed and the logs kept in BUILD_DIR/site-logs.
+set -euo pipefail
+
+# shellcheck source=tests/stack_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner site "${KISEKAE_SITE_PORT_BASE:-28700}" "$@"
+
+started=$SECONDS
+echo "== ./kisekae up --state $STATE --port-base $PORT_BASE"
+"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --no-build --build-dir "$BUILD"
+set -a
+# shellcheck disable=SC1091
+. "$STATE/stack.env"
+set +a
+site_pid=$(head -n1 "$STATE/run/site.pid")
+
+echo "== album scene"
+/usr/bin/python3 tests/site/ensure_scene.py
+
+echo "== php samples/php/walkthrough.php"
+KISEKAE_SAMPLE_RUN=site$$ php samples/php/walkthrough.php
+
+echo "== pytest tests/site"
+rm -rf "$BUILD/site-artifacts"
+KISEKAE_SITE_ARTIFACTS=$BUILD/site-artifacts /usr/bin/python3 -m pytest -q -s --tb=short \
+  -p no:cacheprovider --durations=0 tests/site
+
+echo "== ./kisekae down: the site's process group goes"
+"$KISEKAE" down --state "$STATE"
+if kill -0 -- "-$site_pid" 2>/dev/null; then
+  echo "FAIL: processes of the site's group $site_pid still run after down" >&2
+  ps -o pid,cmd -g "$site_pid" >&2 || true
+  kill -KILL -- "-$site_pid" 2>/dev/null || true
+  exit 1
+fi
+echo "== site: passed ($((SECONDS - started)) s)"
