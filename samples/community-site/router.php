@@ -9,6 +9,9 @@
 
 declare(strict_types=1);
 
+ini_set('display_errors', '0');     // a member never sees PHP's messages; they go to the log
+ini_set('log_errors', '1');
+
 $path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
 if ($path !== '/' && !str_contains($path, '..') && is_file(__DIR__ . '/public' . $path))
     return false;
