@@ -90,6 +90,12 @@ function ids(array $ids): string
     return $ids ? implode(' ', $ids) : '(none)';
 }
 
+if ($argc > 1) {
+    $help = in_array($argv[1], ['-h', '--help'], true);
+    fwrite($help ? STDOUT : STDERR, "usage: php walkthrough.php   (no arguments; it reads KISEKAE_API_URLS,\n" .
+           "KISEKAE_SITE_USER, KISEKAE_SITE_PASSWORD and KISEKAE_SAMPLE_RUN from the environment)\n");
+    exit($help ? 0 : 2);
+}
 $run = getenv('KISEKAE_SAMPLE_RUN') ?: (string) getmypid();
 if (!preg_match('/^[A-Za-z0-9_-]{1,32}$/', $run))
     fail('setup', 'KISEKAE_SAMPLE_RUN must be 1 to 32 letters, digits, - or _');

@@ -7,6 +7,7 @@ nothing. Prints the scene's id and name.
 
     set -a; . var/stack.env; set +a; /usr/bin/python3 tests/site/ensure_scene.py
 """
+import argparse
 import io
 import os
 import sys
@@ -35,6 +36,7 @@ def park_png():
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     session = requests.Session()
     session.auth = (os.environ["KISEKAE_ADMIN_USER"], os.environ["KISEKAE_ADMIN_PASSWORD"])
     url = os.environ.get("KISEKAE_API_URL") or os.environ["KISEKAE_API_URLS"].split()[0]

@@ -90,17 +90,19 @@ function community(): array
 }
 
 /** A new member of the community gets a starter outfit: one item of each
- * optional exclusive category (hair, top...), picked by its id. The bare
- * avatar stays if that fails: it is a nicety. */
+ * optional exclusive category (hair, top...), the Nth of each for the Nth
+ * member, so friends look different. The bare avatar stays if that fails:
+ * it is a nicety. */
 function welcome_outfit(Avatar $avatar): Avatar
 {
     try {
         [$categories, $items] = catalog();
+        $n = (int) array_search($avatar->userId, members(), true);
         $wear = [];
         foreach ($categories as $c) {
             $choice = array_values(array_filter($items, fn($i) => $i->categoryId === $c->id));
             if ($c->exclusive && !$c->required && $choice)
-                $wear[] = $choice[crc32($avatar->userId . $c->name) % count($choice)]->id;
+                $wear[] = $choice[$n % count($choice)]->id;
         }
         foreach ($wear as $itemId)
             api()->grantItem($avatar->userId, $itemId);
