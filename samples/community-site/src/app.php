@@ -64,6 +64,14 @@ function dressup_url(?int $category, array $wear = [], array $remove = [], ?int 
     return '/dressup' . ($query === '' ? '' : '?' . $query);
 }
 
+/** The picture of the member wearing $itemId (/tryon.png). The avatar's
+ * version is in the URL: the browser keeps a picture for a minute, and a
+ * saved outfit changes what the picture shows. */
+function tryon_url(Avatar $avatar, int $itemId): string
+{
+    return '/tryon.png?' . http_build_query(['v' => $avatar->version, 'wear' => [$itemId]]);
+}
+
 /* ---- the community's members ------------------------------------------------------ */
 
 /** Every member's avatar, keyed by id; members the API does not know yet get
@@ -254,14 +262,14 @@ function page_shop(): never
 {
     $me = current_member();
     try {
-        community();
+        $avatar = community()[$me];
         [$categories, $items] = catalog();
         $owned = array_map(fn($m) => $m->itemId, api()->allMemberItems($me));
     } catch (KisekaeException $e) {
         page_failed('Shop', $e);
     }
     $forSale = array_values(array_filter($items, fn($item) => !in_array($item->id, $owned, true)));
-    render('shop', ['title' => 'Shop', 'nav' => 'shop', 'me' => $me, 'items' => $forSale,
+    render('shop', ['title' => 'Shop', 'nav' => 'shop', 'me' => $me, 'avatar' => $avatar, 'items' => $forSale,
                     'categories' => $categories]);
 }
 

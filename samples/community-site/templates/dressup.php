@@ -35,7 +35,7 @@ $trying = $preview !== null;
         <a class="button ghost" id="reset-outfit" href="<?= h('/dressup' . ($category ? '?category=' . $category->id : '')) ?>">Start over</a>
       </form>
     <?php else: ?>
-      <p class="muted mirror-hint">Pick an item on the right to try it on. Nothing changes until you save.</p>
+      <p class="muted mirror-hint">Pick an item of your wardrobe to try it on. Nothing changes until you save.</p>
     <?php endif ?>
   </section>
 
@@ -55,7 +55,7 @@ $trying = $preview !== null;
         <?php foreach ($cards as $card): $m = $card['item']; ?>
           <li class="item<?= $card['on'] ? ' on' : '' ?>" data-item-id="<?= h($m->itemId) ?>">
             <a href="<?= h($card['toggle']) ?>" class="item-link">
-              <img src="/tryon.png?wear%5B%5D=<?= h($m->itemId) ?>" width="120" height="160" alt="" loading="lazy">
+              <img src="<?= h(tryon_url($avatar, $m->itemId)) ?>" width="120" height="160" alt="" loading="lazy">
               <span class="item-name"><?= h($m->name) ?></span>
               <?php if ($card['on'] && $category && $category->required): ?>
                 <span class="pill">wearing</span>

@@ -1,7 +1,7 @@
 <?php
 /* shop.php: the published items the member does not own, each pictured on
  * the member (/tryon.png) with a form that gets it (GrantItem).
- * Variables: $items, $categories (by id). */
+ * Variables: $avatar (the member's), $items, $categories (by id). */
 ?>
 <div class="page-head">
   <h1 class="page-title">Shop</h1>
@@ -15,7 +15,7 @@
       <?php foreach ($items as $item): ?>
         <li class="item" data-item-id="<?= h($item->id) ?>">
           <span class="item-cat"><?= h($categories[$item->categoryId]->name ?? '') ?></span>
-          <img src="/tryon.png?wear%5B%5D=<?= h($item->id) ?>" width="120" height="160"
+          <img src="<?= h(tryon_url($avatar, $item->id)) ?>" width="120" height="160"
                alt="<?= h($item->name) ?> on you" loading="lazy">
           <span class="item-name"><?= h($item->name) ?></span>
           <span class="price"><?= $item->price > 0 ? h($item->price) . ' coins' : 'free' ?></span>
