@@ -55,6 +55,8 @@ final class Client
     private float $timeout;
     private ?string $wsdl;
     private int $wsdlCache;
+    /** @var list<string> why the WSDL could not be loaded, per URL */
+    private array $wsdlErrors = [];
 
     /**
      * @param list<string>|string $urls API URLs, tried in this order (a string
@@ -310,7 +312,7 @@ final class Client
         for ($i = 0; $i < $count; $i++) {
             $index = ($start + $i) % $count;
             $url = $this->urls[$index];
-            $soap = $this->soapClient($operation, $index);
+            $soap = $this->soapClient($index);
             if ($soap === null)                 // no WSDL from any URL
                 break;
             $soap->__setLocation($url);
@@ -344,12 +346,9 @@ final class Client
             $operation);
     }
 
-    /** @var list<string> why the WSDL could not be loaded, per URL */
-    private array $wsdlErrors = [];
-
     /** The SoapClient, built on first use from the WSDL of the first URL
      * (from $index on) that serves it; null when none does. */
-    private function soapClient(string $operation, int $index): ?\SoapClient
+    private function soapClient(int $index): ?\SoapClient
     {
         if ($this->soap !== null)
             return $this->soap;
