@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Demo site test (ctest `site`): starts a stack of its own (`./kisekae up`,
-# which starts the demo community site on port base + 40), makes sure its
-# catalog has an album scene (ensure_scene.py), runs the PHP sample's
+# which starts the demo community site on port base + 40 and loads the sample
+# catalog with its album scene), runs the PHP sample's
 # walkthrough against it (its first URL refusing), then the tests of this
 # folder (pytest): the browser tests (Selenium, headless Chromium) and the
 # PHP library's failover against broken servers (test_php_failover.py). Checks that `down` leaves none of the site's
@@ -27,9 +27,6 @@ set -a
 . "$STATE/stack.env"
 set +a
 site_pid=$(head -n1 "$STATE/run/site.pid")
-
-echo "== album scene"
-/usr/bin/python3 tests/site/ensure_scene.py
 
 # The first URL refuses (nothing listens on base + 49): the library moves on.
 echo "== php samples/php/walkthrough.php (the first of KISEKAE_API_URLS refuses)"

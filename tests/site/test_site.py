@@ -21,16 +21,17 @@ import time
 
 import requests
 from PIL import Image
+from timescale import scaled
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 MEMBER = "demo"
 FRIEND = "aiko"
-WAIT_S = 20
+WAIT_S = scaled(20)
 
 
-def eventually(read, ok, seconds=5):
+def eventually(read, ok, seconds=scaled(5)):
     """read() again until ok(answer), for up to seconds: list reads come from
     a replica, which may be a moment behind a change just made."""
     deadline = time.monotonic() + seconds
