@@ -66,7 +66,8 @@ function eventually(callable $read, callable $ok, float $seconds = 5.0): mixed
 /** [width, height] of PNG bytes, or null. */
 function png_size(string $data): ?array
 {
-    if (strlen($data) < 24 || !str_starts_with($data, "\x89PNG\r\n\x1a\n") || substr($data, 12, 4) !== 'IHDR')
+    if (strlen($data) < 24 || !str_starts_with($data, "\x89PNG\r\n\x1a\n") ||
+        substr($data, 12, 4) !== 'IHDR')
         return null;
     $wh = unpack('Nw/Nh', substr($data, 16, 8));
     return [$wh['w'], $wh['h']];
@@ -92,8 +93,10 @@ function ids(array $ids): string
 
 if ($argc > 1) {
     $help = in_array($argv[1], ['-h', '--help'], true);
-    fwrite($help ? STDOUT : STDERR, "usage: php walkthrough.php   (no arguments; it reads KISEKAE_API_URLS,\n" .
-           "KISEKAE_SITE_USER, KISEKAE_SITE_PASSWORD and KISEKAE_SAMPLE_RUN from the environment)\n");
+    fwrite($help ? STDOUT : STDERR,
+           "usage: php walkthrough.php   (no arguments; it reads KISEKAE_API_URLS,\n" .
+           "KISEKAE_SITE_USER, KISEKAE_SITE_PASSWORD and KISEKAE_SAMPLE_RUN from the\n" .
+           "environment)\n");
     exit($help ? 0 : 2);
 }
 $run = getenv('KISEKAE_SAMPLE_RUN') ?: (string) getmypid();
@@ -113,7 +116,8 @@ try {
     /* ---- the catalog */
     $categories = $api->listCategories();
     check(array_is_list($categories) && count($categories) > 0, 'ListCategories',
-          count($categories) . ' categories: ' . implode(', ', array_map(fn($c) => $c->name, $categories)));
+          count($categories) . ' categories: ' .
+          implode(', ', array_map(fn($c) => $c->name, $categories)));
     $one = $api->listCategories($categories[0]->name);
     check(array_is_list($one) && count($one) === 1 && $one[0]->id === $categories[0]->id,
           'ListCategories', "by name \"{$categories[0]->name}\": a list of one (id {$one[0]->id})");
@@ -128,25 +132,29 @@ try {
     check(count($items) === $page->total, 'ListItems', 'every page: ' . count($items) . ' items');
     /* An item no new member wears: a category that is neither required nor has a default. */
     $item = null;
-    foreach ($items as $candidate)
-        if ($candidate->status === 'published' && isset($byId[$candidate->categoryId]) &&
-            !$byId[$candidate->categoryId]->required && $byId[$candidate->categoryId]->defaultItemId === null) {
+    foreach ($items as $candidate) {
+        $category = $byId[$candidate->categoryId] ?? null;
+        if ($candidate->status === 'published' && $category !== null && !$category->required &&
+            $category->defaultItemId === null) {
             $item = $candidate;
             break;
         }
+    }
     if ($item === null)
         fail('ListItems', 'the catalog has no published item of an optional category');
 
     $got = $api->getItem($item->id);
     check($got->id === $item->id && $got->name === $item->name && count($got->layers) >= 1 &&
           array_is_list($got->layers), 'GetItem',
-          "item {$got->id} \"{$got->name}\" ({$byId[$got->categoryId]->name}), " . count($got->layers) . ' layer(s)');
+          "item {$got->id} \"{$got->name}\" ({$byId[$got->categoryId]->name}), " .
+          count($got->layers) . ' layer(s)');
     expect_fault('NotFound', 'GetItem', fn() => $api->getItem(2000000000));
     ok('GetItem', 'an unknown item: NotFound');
 
     $scenes = $api->listScenes();
     if (!$scenes)
-        fail('ListScenes', 'the stack has no scene: register one (RegisterScene, as admin) for the album photo');
+        fail('ListScenes',
+             'the stack has no scene: register one (RegisterScene, as admin) for the album photo');
     $scene = $scenes[0];
     check(array_is_list($scenes) && count($scene->slots) >= 1, 'ListScenes',
           count($scenes) . " scene(s); \"{$scene->name}\" {$scene->width}x{$scene->height} with " .
@@ -184,37 +192,46 @@ try {
     /* ---- inventory and outfit */
     $e = expect_fault('NotOwned', 'ChangeOutfit', fn() => $api->changeOutfit($member, [$item->id]));
     check($e->getSoapFaultCode() !== null && str_ends_with($e->getSoapFaultCode(), 'Client'),
-          'ChangeOutfit', "item {$item->id} before a grant: NotOwned ({$e->getSoapFaultCode()}: {$e->getMessage()})");
+          'ChangeOutfit', "item {$item->id} before a grant: NotOwned " .
+          "({$e->getSoapFaultCode()}: {$e->getMessage()})");
     $already = $api->grantItem($member, $item->id);
     check($already === false, 'GrantItem', "item {$item->id} to $member (new)");
-    check($api->grantItem($member, $item->id) === true, 'GrantItem', 'again: already owned, no error');
+    check($api->grantItem($member, $item->id) === true, 'GrantItem',
+          'again: already owned, no error');
 
     $avatar = $api->changeOutfit($member, [$item->id]);
-    check($avatar->version === $created + 1 && $avatar->wears($item->id) && array_is_list($avatar->wornItemIds),
-          'ChangeOutfit', "version {$avatar->version}, wearing " . ids($avatar->wornItemIds));
+    check($avatar->version === $created + 1 && $avatar->wears($item->id) &&
+          array_is_list($avatar->wornItemIds), 'ChangeOutfit',
+          "version {$avatar->version}, wearing " . ids($avatar->wornItemIds));
     $changed = $avatar;
 
     [$png, $status] = download($changed->url);
-    check(png_size($png) === $canvas, 'download', "$status, " . strlen($png) . " bytes, PNG {$canvas[0]}x{$canvas[1]}");
+    check(png_size($png) === $canvas, 'download',
+          "$status, " . strlen($png) . " bytes, PNG {$canvas[0]}x{$canvas[1]}");
     [$thumb, $status] = download($changed->thumbUrl);
-    check(png_size($thumb) !== null, 'download', "thumbnail $status, PNG " . implode('x', png_size($thumb) ?? []));
+    check(png_size($thumb) !== null, 'download',
+          "thumbnail $status, PNG " . implode('x', png_size($thumb) ?? []));
 
     $preview = $api->previewAvatar($member, [], [$item->id]);
     $still = $api->getAvatar($member, $changed->version)->version;
-    check(png_size($preview->png) === $canvas && !in_array($item->id, $preview->wornItemIds, true) &&
-          $still === $changed->version, 'PreviewAvatar',
-          'PNG ' . strlen($preview->png) . " bytes {$canvas[0]}x{$canvas[1]} without item {$item->id}, wearing " .
-          ids($preview->wornItemIds) . "; the avatar stays at version $still");
+    check(png_size($preview->png) === $canvas &&
+          !in_array($item->id, $preview->wornItemIds, true) && $still === $changed->version,
+          'PreviewAvatar', 'PNG ' . strlen($preview->png) . " bytes {$canvas[0]}x{$canvas[1]} " .
+          "without item {$item->id}, wearing " . ids($preview->wornItemIds) .
+          "; the avatar stays at version $still");
 
-    $mineOf = fn($page) => array_values(array_filter($page->entries, fn($m) => $m->itemId === $item->id));
-    $owned = eventually(fn() => $api->listMemberItems($member), fn($p) => ($mineOf($p)[0] ?? null)?->worn);
+    $mineOf = fn($page) => array_values(array_filter($page->entries,
+                                                     fn($m) => $m->itemId === $item->id));
+    $owned = eventually(fn() => $api->listMemberItems($member),
+                        fn($p) => ($mineOf($p)[0] ?? null)?->worn);
     $mine = $mineOf($owned);
     check(array_is_list($owned->entries) && count($mine) === 1 && $mine[0]->worn, 'ListMemberItems',
           "{$owned->total} owned, item {$item->id} worn since {$mine[0]->grantedAt->format('c')}");
 
     $avatar = $api->regenerateAvatar($member);
-    check($avatar->version === $changed->version + 1 && $avatar->wornItemIds == $changed->wornItemIds,
-          'RegenerateAvatar', "version {$avatar->version}, same outfit");
+    check($avatar->version === $changed->version + 1 &&
+          $avatar->wornItemIds == $changed->wornItemIds, 'RegenerateAvatar',
+          "version {$avatar->version}, same outfit");
 
     $revoked = $api->revokeItem($member, $item->id);
     check($revoked->wasOwned && $revoked->wasWorn && !$revoked->avatar->wears($item->id) &&
@@ -228,15 +245,18 @@ try {
     [$jpeg, $status] = download($photo->url);
     check(str_ends_with($photo->url, "/{$photo->id}.jpg") && $photo->friendUserIds() === $friends &&
           str_starts_with($jpeg, "\xff\xd8\xff"), 'CreateAlbumPhoto',
-          "photo {$photo->id} on scene {$scene->id} with " . ids($friends) . ": $status, " . strlen($jpeg) . ' bytes of JPEG');
+          "photo {$photo->id} on scene {$scene->id} with " . ids($friends) . ": $status, " .
+          strlen($jpeg) . ' bytes of JPEG');
     $album = eventually(fn() => $api->listAlbumPhotos($member), fn($p) => $p->total === 1);
-    check($album->total === 1 && array_is_list($album->entries) && $album->entries[0]->id === $photo->id &&
+    check($album->total === 1 && array_is_list($album->entries) &&
+          $album->entries[0]->id === $photo->id &&
           $album->entries[0]->caption === "walkthrough $run", 'ListAlbumPhotos',
           "a list of one: photo {$album->entries[0]->id} \"{$album->entries[0]->caption}\"");
     $api->deleteAlbumPhoto($member, $photo->id);
-    check(eventually(fn() => $api->listAlbumPhotos($member), fn($p) => $p->total === 0)->total === 0,
-          'DeleteAlbumPhoto', "photo {$photo->id}; the album is empty");
-    expect_fault('NotFound', 'DeleteAlbumPhoto', fn() => $api->deleteAlbumPhoto($member, $photo->id));
+    $album = eventually(fn() => $api->listAlbumPhotos($member), fn($p) => $p->total === 0);
+    check($album->total === 0, 'DeleteAlbumPhoto', "photo {$photo->id}; the album is empty");
+    expect_fault('NotFound', 'DeleteAlbumPhoto',
+                 fn() => $api->deleteAlbumPhoto($member, $photo->id));
     ok('DeleteAlbumPhoto', 'the same photo again: NotFound');
 
     /* ---- goodbye */

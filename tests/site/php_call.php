@@ -25,4 +25,5 @@ try {
 } catch (Kisekae\KisekaeException $e) {
     $result = ['code' => $e->getFaultCode(), 'message' => $e->getMessage()];
 }
-echo json_encode($result + ['url' => $api->currentUrl(), 'seconds' => microtime(true) - $started]), "\n";
+$result += ['url' => $api->currentUrl(), 'seconds' => microtime(true) - $started];
+echo json_encode($result), "\n";

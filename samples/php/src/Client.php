@@ -132,7 +132,8 @@ final class Client
      * @return list<Item> */
     public function allItems(?int $categoryId = null): array
     {
-        return $this->allPages(fn(int $offset) => $this->listItems($categoryId, $offset, self::MAX_PAGE));
+        return $this->allPages(
+            fn(int $offset) => $this->listItems($categoryId, $offset, self::MAX_PAGE));
     }
 
     /** One item with its layers, whatever its status (NotFound if none). */
@@ -178,7 +179,8 @@ final class Client
         if (!$userIds)
             return [];
         $avatars = [];
-        foreach ($this->call('GetAvatars', ['userId' => array_values($userIds)])->avatar ?? [] as $a) {
+        $answer = $this->call('GetAvatars', ['userId' => array_values($userIds)]);
+        foreach ($answer->avatar ?? [] as $a) {
             $avatar = Avatar::fromSoap($a);
             $avatars[$avatar->userId] = $avatar;
         }
@@ -224,15 +226,16 @@ final class Client
      * @return bool whether the member owned it already (not an error) */
     public function grantItem(string $userId, int $itemId): bool
     {
-        return (bool) $this->call('GrantItem', ['userId' => $userId, 'itemId' => $itemId])->alreadyOwned;
+        $answer = $this->call('GrantItem', ['userId' => $userId, 'itemId' => $itemId]);
+        return (bool) $answer->alreadyOwned;
     }
 
     /** Takes an item from a member; a worn one comes off (a new avatar version). */
     public function revokeItem(string $userId, int $itemId): Revocation
     {
         $answer = $this->call('RevokeItem', ['userId' => $userId, 'itemId' => $itemId]);
-        return new Revocation((int) $answer->itemId, (bool) $answer->wasOwned, (bool) $answer->wasWorn,
-                              Avatar::fromSoap($answer->avatar));
+        return new Revocation((int) $answer->itemId, (bool) $answer->wasOwned,
+                              (bool) $answer->wasWorn, Avatar::fromSoap($answer->avatar));
     }
 
     /** What a member owns (of one category), newest grant first, a page at a time.
@@ -243,7 +246,8 @@ final class Client
         $params = ['userId' => $userId];
         if ($categoryId !== null)
             $params['categoryId'] = $categoryId;
-        $answer = $this->call('ListMemberItems', $params + ['offset' => $offset, 'limit' => $limit]);
+        $params += ['offset' => $offset, 'limit' => $limit];
+        $answer = $this->call('ListMemberItems', $params);
         return new Page(array_map([MemberItem::class, 'fromSoap'], $answer->item ?? []),
                         (int) $answer->total, $offset);
     }
@@ -323,7 +327,9 @@ final class Client
                 return is_object($answer) ? $answer : new \stdClass();
             } catch (\SoapFault $fault) {
                 $code = $fault->detail->KisekaeFault->code ?? null;
-                if ($code === null ? !self::isTransportError($fault) : $code !== 'DatabaseUnavailable')
+                $answered = $code === null ? !self::isTransportError($fault)
+                                           : $code !== 'DatabaseUnavailable';
+                if ($answered)                  // a fault to pass on, not a reason to move on
                     throw $this->faultException($operation, $fault);
                 $sent = $code !== null || !self::notSent($fault);
                 if ($sent && !$resendable) {

@@ -9,7 +9,8 @@ namespace Kisekae;
 
 final class Item
 {
-    /** @param list<array{layerNo:int,zOrder:int,x:int,y:int,width:int,height:int,sha256:string}> $layers */
+    /** @param list<array{layerNo:int, zOrder:int, x:int, y:int, width:int, height:int,
+     *                   sha256:string}> $layers */
     public function __construct(
         public readonly int $id,
         public readonly int $categoryId,
