@@ -4,8 +4,9 @@
 # catalog with its album scene), runs the PHP sample's
 # walkthrough against it (its first URL refusing), then the tests of this
 # folder (pytest): the browser tests (Selenium, headless Chromium) and the
-# PHP library's failover against broken servers (test_php_failover.py). Checks that `down` leaves none of the site's
-# PHP processes behind. Always tears the stack down.
+# PHP library's failover against broken servers (test_php_failover.py).
+# Checks that `down` leaves none of the site's PHP processes behind. Always
+# tears the stack down.
 #
 #   tests/site/run.sh BUILD_DIR
 #
@@ -30,8 +31,8 @@ site_pid=$(head -n1 "$STATE/run/site.pid")
 
 # The first URL refuses (nothing listens on base + 49): the library moves on.
 echo "== php samples/php/walkthrough.php (the first of KISEKAE_API_URLS refuses)"
-KISEKAE_API_URLS="http://127.0.0.1:$((PORT_BASE + 49))/ $KISEKAE_API_URLS" KISEKAE_SAMPLE_RUN=site$$ \
-  php samples/php/walkthrough.php
+KISEKAE_API_URLS="http://127.0.0.1:$((PORT_BASE + 49))/ $KISEKAE_API_URLS" \
+  KISEKAE_SAMPLE_RUN=site$$ php samples/php/walkthrough.php
 
 echo "== pytest tests/site"
 rm -rf "$BUILD/site-artifacts"

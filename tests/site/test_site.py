@@ -48,13 +48,15 @@ def canvas():
 
 
 def wait_css(driver, css):
-    return WebDriverWait(driver, WAIT_S).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return WebDriverWait(driver, WAIT_S).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def wait_loaded(driver, image):
     """Waits until an <img> has loaded and returns its natural width (0: broken)."""
     driver.execute_script("arguments[0].scrollIntoView()", image)
-    WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script("return arguments[0].complete", image))
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: d.execute_script("return arguments[0].complete", image))
     return driver.execute_script("return arguments[0].naturalWidth", image)
 
 
@@ -128,7 +130,8 @@ def test_shop_gets_an_item(browser, site_url, site):
     open_as(browser, site_url, "/shop")
     card = wait_css(browser, 'li.item[data-item-id="%d"]' % item.id)
     assert item.name in card.text
-    assert wait_loaded(browser, card.find_element(By.TAG_NAME, "img")) == canvas()[0]   # on the member
+    picture = card.find_element(By.TAG_NAME, "img")                # the item on the member
+    assert wait_loaded(browser, picture) == canvas()[0]
     card.find_element(By.CSS_SELECTOR, "button.get").click()
     WebDriverWait(browser, WAIT_S).until(lambda d: any("is yours" in m for m in messages(d)))
     assert "%s is yours" % item.name in " ".join(messages(browser))
@@ -141,8 +144,8 @@ def test_try_on_changes_nothing_then_save_shows_the_new_avatar(browser, site_url
     before = site.GetAvatar(userId=MEMBER)
     # An item of an exclusive category where the member wears something else.
     worn_categories = {i.categoryId for i in items if i.id in before.wornItemId}
-    choice = [i for i in items if categories[i.categoryId].exclusive and i.categoryId in worn_categories
-              and i.id not in before.wornItemId]
+    choice = [i for i in items if categories[i.categoryId].exclusive
+              and i.categoryId in worn_categories and i.id not in before.wornItemId]
     assert choice, "no item to swap in"
     item = choice[0]
     site.GrantItem(userId=MEMBER, itemId=item.id)     # owned, as the shop would give it
@@ -157,9 +160,10 @@ def test_try_on_changes_nothing_then_save_shows_the_new_avatar(browser, site_url
     assert preview.get_attribute("src").startswith("data:image/png;base64,")
     assert wait_loaded(browser, preview) == canvas()[0]
     after_try = site.GetAvatar(userId=MEMBER)
-    assert (after_try.version, sorted(after_try.wornItemId)) == (before.version, sorted(before.wornItemId)), \
-        "trying on changed the saved avatar"
-    assert browser.find_element(By.CSS_SELECTOR, "#current-avatar").get_attribute("src") == before.url
+    assert (after_try.version, sorted(after_try.wornItemId)) == \
+        (before.version, sorted(before.wornItemId)), "trying on changed the saved avatar"
+    current = browser.find_element(By.CSS_SELECTOR, "#current-avatar")
+    assert current.get_attribute("src") == before.url
 
     browser.find_element(By.CSS_SELECTOR, "#save-outfit").click()
     WebDriverWait(browser, WAIT_S).until(lambda d: any("Saved!" in m for m in messages(d)))
@@ -176,13 +180,15 @@ def test_try_on_changes_nothing_then_save_shows_the_new_avatar(browser, site_url
     # The profile's bare <img> on the redirect shows the new version too.
     browser.get(site_url + "/profile")
     assert wait_css(browser, "#avatar-version").text == str(saved.version)
-    assert wait_loaded(browser, browser.find_element(By.CSS_SELECTOR, "#profile-avatar")) == canvas()[0]
+    profile_avatar = browser.find_element(By.CSS_SELECTOR, "#profile-avatar")
+    assert wait_loaded(browser, profile_avatar) == canvas()[0]
 
 
 def test_a_fault_is_a_friendly_message(browser, site_url, site):
     lacking = not_owned(site)
     before = site.GetAvatar(userId=MEMBER).version
-    open_as(browser, site_url, "/dressup?wear%%5B%%5D=%d" % lacking.id)   # a try-on needs no ownership
+    # A try-on needs no ownership; saving it does.
+    open_as(browser, site_url, "/dressup?wear%%5B%%5D=%d" % lacking.id)
     wait_css(browser, "#preview")
     browser.find_element(By.CSS_SELECTOR, "#save-outfit").click()           # ChangeOutfit: NotOwned
     WebDriverWait(browser, WAIT_S).until(lambda d: any("do not own" in m for m in messages(d)))
@@ -230,7 +236,8 @@ def test_forms_need_the_csrf_token_and_gets_change_nothing(site_url, site):
     page = session.get(site_url + "/shop", timeout=10)
     assert page.status_code == 200
     policy = page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "default-src 'none'" in policy and "unsafe" not in policy
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+    assert "unsafe" not in policy
     token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text).group(1)
     item = int(re.search(r'data-item-id="(\d+)"', page.text).group(1))
     have = owned(site, MEMBER)

@@ -57,7 +57,8 @@ function int_param(array $source, string $key): ?int
 }
 
 /** /dressup's query string for a try-on. */
-function dressup_url(?int $category, array $wear = [], array $remove = [], ?int $saved = null): string
+function dressup_url(?int $category, array $wear = [], array $remove = [],
+                     ?int $saved = null): string
 {
     $query = http_build_query(array_filter(['category' => $category, 'wear' => $wear,
                                             'remove' => $remove, 'saved' => $saved]));
@@ -156,7 +157,8 @@ function page_profile(): never
     $me = current_member();
     $who = $_GET['member'] ?? $me;
     if (!is_string($who) || !in_array($who, members(), true))
-        render('failed', ['title' => 'Profile', 'errors' => ['There is no such member in this community.']], 404);
+        render('failed', ['title' => 'Profile',
+                          'errors' => ['There is no such member in this community.']], 404);
     try {
         $avatars = community();
         [$categories, $items] = catalog();
@@ -173,8 +175,9 @@ function page_profile(): never
         $worn[] = ['name' => $item->name ?? "item $id",
                    'category' => $item ? ($categories[$item->categoryId]->name ?? '') : ''];
     }
-    render('profile', ['title' => display_name($who), 'nav' => 'profile', 'who' => $who, 'me' => $me,
-                       'avatar' => $avatar, 'worn' => $worn, 'owned' => $owned, 'photos' => $photos,
+    render('profile', ['title' => display_name($who), 'nav' => 'profile', 'who' => $who,
+                       'me' => $me, 'avatar' => $avatar, 'worn' => $worn, 'owned' => $owned,
+                       'photos' => $photos,
                        'friends' => array_values(array_diff(members(), [$who]))]);
 }
 
@@ -232,8 +235,9 @@ function page_dressup(): never
     foreach ($categories as $c)
         if ($c->id === $category)
             $current = $c;
-    render('dressup', ['title' => 'Dress-up room', 'nav' => 'dressup', 'errors' => $errors, 'me' => $me,
-                       'avatar' => $avatar, 'preview' => $preview, 'wear' => $wear, 'remove' => $remove,
+    render('dressup', ['title' => 'Dress-up room', 'nav' => 'dressup', 'errors' => $errors,
+                       'me' => $me, 'avatar' => $avatar, 'preview' => $preview, 'wear' => $wear,
+                       'remove' => $remove,
                        'categories' => $categories, 'counts' => $counts, 'category' => $current,
                        'cards' => $cards, 'saved' => $saved]);
 }
@@ -269,7 +273,8 @@ function page_shop(): never
         page_failed('Shop', $e);
     }
     $forSale = array_values(array_filter($items, fn($item) => !in_array($item->id, $owned, true)));
-    render('shop', ['title' => 'Shop', 'nav' => 'shop', 'me' => $me, 'avatar' => $avatar, 'items' => $forSale,
+    render('shop', ['title' => 'Shop', 'nav' => 'shop', 'me' => $me, 'avatar' => $avatar,
+                    'items' => $forSale,
                     'categories' => $categories]);
 }
 
@@ -291,12 +296,14 @@ function page_album(): never
     foreach ($photos->entries as $p)
         allow_image($p->url);
     render('album', ['title' => 'Album', 'nav' => 'album', 'me' => $me, 'scenes' => $scenes,
-                     'sceneBase' => $base === null ? null : allow_image($base), 'sceneNames' => $sceneNames,
+                     'sceneBase' => $base === null ? null : allow_image($base),
+                     'sceneNames' => $sceneNames,
                      'photos' => $photos, 'friends' => array_values(array_diff(members(), [$me])),
-                     'maxFriends' => $scenes ? min(4, max(array_map(fn($s) => $s->friendSlots(), $scenes))) : 0]);
+                     'maxFriends' => $scenes
+                         ? min(4, max(array_map(fn($s) => $s->friendSlots(), $scenes))) : 0]);
 }
 
-/* ---- actions: POST, CSRF-checked, then a redirect ------------------------------------------------------ */
+/* ---- actions: POST, CSRF-checked, then a redirect -------------------------------- */
 
 /** Waits (up to 3 s) until $visible() holds. The lists the next page shows
  * come from a database replica, which may be a moment behind the change just
@@ -329,7 +336,8 @@ function action_switch(): never
     $_SESSION['member'] = $member;
     flash('ok', 'Hello, ' . display_name($member) . '!');
     $back = $_POST['back'] ?? '/profile';
-    redirect(is_string($back) && in_array($back, ['/profile', '/dressup', '/shop', '/album'], true) ? $back : '/profile');
+    $pages = ['/profile', '/dressup', '/shop', '/album'];
+    redirect(is_string($back) && in_array($back, $pages, true) ? $back : '/profile');
 }
 
 function action_save_outfit(): never
@@ -365,9 +373,11 @@ function action_get_item(): never
         if ($item->status !== 'published')
             throw new KisekaeException('NotFound', 'not for sale', 'GetItem');
         $already = api()->grantItem($me, $itemId);
-        settle(fn() => in_array($itemId, array_map(fn($m) => $m->itemId, api()->allMemberItems($me)), true));
+        $ownedIds = fn() => array_map(fn($m) => $m->itemId, api()->allMemberItems($me));
+        settle(fn() => in_array($itemId, $ownedIds(), true));
     } catch (KisekaeException $e) {
-        flash('error', $e->getFaultCode() === 'NotFound' ? 'That item is no longer in the shop.' : friendly($e));
+        flash('error', $e->getFaultCode() === 'NotFound' ? 'That item is no longer in the shop.'
+                                                          : friendly($e));
         redirect('/shop');
     }
     flash('ok', $already ? "You already have {$item->name}."
@@ -379,7 +389,8 @@ function action_create_photo(): never
 {
     $me = current_member();
     $sceneId = int_param($_POST, 'scene');
-    $friends = array_values(array_intersect(array_diff(members(), [$me]), (array) ($_POST['friend'] ?? [])));
+    $picked = array_filter((array) ($_POST['friend'] ?? []), 'is_string');
+    $friends = array_values(array_intersect(array_diff(members(), [$me]), $picked));
     $caption = trim(is_string($_POST['caption'] ?? null) ? $_POST['caption'] : '');
     if ($sceneId === null) {
         flash('error', 'Pick a scene for the photo.');
@@ -399,10 +410,12 @@ function action_create_photo(): never
             redirect('/album');
         }
         if (count($friends) > min(4, $scene->friendSlots())) {
-            flash('error', "\"{$scene->name}\" has room for " . min(4, $scene->friendSlots()) . ' friends; pick fewer.');
+            flash('error', "\"{$scene->name}\" has room for " . min(4, $scene->friendSlots()) .
+                           ' friends; pick fewer.');
             redirect('/album');
         }
-        $photo = api()->createAlbumPhoto($me, $sceneId, $friends, $caption === '' ? null : $caption);
+        $photo = api()->createAlbumPhoto($me, $sceneId, $friends,
+                                         $caption === '' ? null : $caption);
         settle(fn() => in_array($photo->id, newest_photo_ids($me), true));
     } catch (KisekaeException $e) {
         flash('error', friendly($e));
@@ -422,14 +435,15 @@ function action_delete_photo(): never
         api()->deleteAlbumPhoto($me, $photoId);
         settle(fn() => !in_array($photoId, newest_photo_ids($me), true));
     } catch (KisekaeException $e) {
-        flash('error', $e->getFaultCode() === 'NotFound' ? 'That photo is not in your album any more.' : friendly($e));
+        flash('error', $e->getFaultCode() === 'NotFound'
+                           ? 'That photo is not in your album any more.' : friendly($e));
         redirect('/album');
     }
     flash('ok', 'The photo was deleted.');
     redirect('/album');
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch -------------------------------------------------------------------- */
 
 $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
 $path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
@@ -445,9 +459,11 @@ if ($handler === null) {
     $known = array_filter(array_keys(ROUTES), fn($r) => explode(' ', $r, 2)[1] === $path);
     if ($known) {
         header('Allow: ' . implode(', ', array_map(fn($r) => explode(' ', $r, 2)[0], $known)));
-        render('failed', ['title' => 'Not here', 'errors' => ['That page cannot be used that way.']], 405);
+        render('failed', ['title' => 'Not here',
+                          'errors' => ['That page cannot be used that way.']], 405);
     }
-    render('failed', ['title' => 'Not found', 'errors' => ['There is no such page. Try the links above.']], 404);
+    render('failed', ['title' => 'Not found',
+                      'errors' => ['There is no such page. Try the links above.']], 404);
 }
 if ($method === 'POST' && !csrf_ok())
     render('failed', ['title' => 'Expired form', 'errors' =>

@@ -53,14 +53,16 @@ function api_public_url(): string
  * the current version on its image server). */
 function avatar_link(string $userId, bool $thumb = false): string
 {
-    return allow_image(api_public_url() . 'avatar/' . rawurlencode($userId) . ($thumb ? '/thumb.png' : '.png'));
+    return allow_image(api_public_url() . 'avatar/' . rawurlencode($userId) .
+                       ($thumb ? '/thumb.png' : '.png'));
 }
 
 /** @return list<string> the community's members, demo first */
 function members(): array
 {
     $ids = preg_split('/\s+/', env_value('KISEKAE_SITE_MEMBERS', 'demo aiko bruno chiara dmitri'));
-    $ids = array_values(array_unique(array_filter($ids, fn($id) => preg_match('/^[A-Za-z0-9._-]{1,64}$/', $id))));
+    $ids = array_filter($ids, fn($id) => preg_match('/^[A-Za-z0-9._-]{1,64}$/', $id) === 1);
+    $ids = array_values(array_unique($ids));
     return $ids ?: ['demo'];
 }
 
@@ -145,11 +147,13 @@ function friendly(KisekaeException $e): string
         'NotFound' => 'That is not there any more. The page shows what there is now.',
         'Conflict' => 'That cannot be done right now: ' . $e->getMessage() . '.',
         'InvalidArgument', 'TooLarge' => 'That did not work: ' . $e->getMessage() . '.',
-        'ImageServerUnavailable' => 'The image service is busy, so nothing was changed. Please try again in a moment.',
+        'ImageServerUnavailable' =>
+            'The image service is busy, so nothing was changed. Please try again in a moment.',
         'DatabaseUnavailable', KisekaeException::UNREACHABLE =>
             'The avatar service is not answering right now. Please try again in a moment.',
         KisekaeException::OUTCOME_UNKNOWN =>
-            'We could not tell whether that worked. The page shows what is saved; please check before trying again.',
+            'We could not tell whether that worked. The page shows what is saved; ' .
+            'please check before trying again.',
         default => 'Something went wrong on our side. Please try again later.',
     };
 }
