@@ -138,11 +138,11 @@ function catalog(): array
 
 /** A page that could not be drawn because a call failed: the layout with the
  * friendly message (and a 503 when nothing answered). */
-function page_failed(string $title, KisekaeException $e): never
+function page_failed(string $title, KisekaeException $e, string $nav = ''): never
 {
     $status = in_array($e->getFaultCode(), [KisekaeException::UNREACHABLE, 'DatabaseUnavailable',
                                             'ImageServerUnavailable'], true) ? 503 : 500;
-    render('failed', ['title' => $title, 'errors' => [friendly($e)]], $status);
+    render('failed', ['title' => $title, 'nav' => $nav, 'errors' => [friendly($e)]], $status);
 }
 
 /* ---- pages ----------------------------------------------------------------------- */
@@ -165,7 +165,7 @@ function page_profile(): never
         $owned = api()->listMemberItems($who, null, 0, 1)->total;
         $photos = api()->listAlbumPhotos($who, 0, 1)->total;
     } catch (KisekaeException $e) {
-        page_failed('Profile', $e);
+        page_failed('Profile', $e, 'profile');
     }
     $avatar = $avatars[$who];
     allow_image($avatar->url);
@@ -194,7 +194,7 @@ function page_dressup(): never
         $categories = api()->listCategories();
         $mine = api()->allMemberItems($me);
     } catch (KisekaeException $e) {
-        page_failed('Dress-up room', $e);
+        page_failed('Dress-up room', $e, 'dressup');
     }
     allow_image($avatar->url);
     $category = int_param($_GET, 'category');
@@ -270,7 +270,7 @@ function page_shop(): never
         [$categories, $items] = catalog();
         $owned = array_map(fn($m) => $m->itemId, api()->allMemberItems($me));
     } catch (KisekaeException $e) {
-        page_failed('Shop', $e);
+        page_failed('Shop', $e, 'shop');
     }
     $forSale = array_values(array_filter($items, fn($item) => !in_array($item->id, $owned, true)));
     render('shop', ['title' => 'Shop', 'nav' => 'shop', 'me' => $me, 'avatar' => $avatar,
@@ -287,7 +287,7 @@ function page_album(): never
         $scenes = api()->listScenes();
         $photos = api()->listAlbumPhotos($me, $offset, ALBUM_PAGE);
     } catch (KisekaeException $e) {
-        page_failed('Album', $e);
+        page_failed('Album', $e, 'album');
     }
     $base = image_base($avatars[$me]->url);
     $sceneNames = [];
