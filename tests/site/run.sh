@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Demo site test (ctest `site`): starts a stack of its own (`./kisekae up`,
-# which starts the demo community site on port base + 40 and loads the sample
+# which starts the demo community site on port base + 70 and loads the sample
 # catalog with its album scene), runs the PHP sample's
 # walkthrough against it (its first URL refusing), then the tests of this
 # folder (pytest): the browser tests (Selenium, headless Chromium) and the
