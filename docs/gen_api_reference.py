@@ -516,10 +516,10 @@ class Sample:
 
 
 def sample_snippet(sample, found, lang):
-    call, number, _, _ = found
+    call, _, _, _ = found
     statement = {"php": call + ";", "python": call, "js": "await " + call + ";"}[lang]
-    return "%s  %s %s/%s:%d" % (statement, COMMENT[lang], sample.folder, sample.walkthrough,
-                                number)
+    # No line number: an edit elsewhere in the walkthrough changes nothing here.
+    return "%s  %s %s/%s" % (statement, COMMENT[lang], sample.folder, sample.walkthrough)
 
 # ---- the reference ------------------------------------------------------------------------
 
