@@ -225,11 +225,18 @@ def parse_header(source):
             if tokens[j].startswith("ks__") and tokens[j + 1] == "(":
                 name = tokens[j][len("ks__"):]
                 items, j = split_members(tokens, j + 2, ")", ",")
+                # gSOAP: the last parameter is the response, a struct (whose
+                # fields are the response element's) or one value (its only field).
                 response = None
                 last = " ".join(items[-1][0].split()) if items else ""
-                m = re.fullmatch(r"struct (\w+)\s*\*\s*\w+", last)
+                m = re.fullmatch(r"struct (ks__\w+)\s*\*\s*\w+", last)
                 if m:
                     response = m.group(1)
+                    items = items[:-1]
+                elif items:
+                    response = "ks__%sResponse" % name
+                    one = parse_fields([(last.replace("*", "", 1), items[-1][1])])
+                    structs.append(Struct(response, None, one))
                     items = items[:-1]
                 operations.append(Operation(name, doc, parse_fields(items), response))
                 while tokens[j] != ";":
