@@ -3,7 +3,8 @@
 #
 # - every systemd unit of deploy/systemd passes `systemd-analyze verify` with
 #   no complaint at all (an unknown key is only a warning there: any output
-#   fails the test). The units name /usr/local/bin/kisekae-*: they are
+#   fails the test), and every service's exposure by `systemd-analyze
+#   security` stays at most 2.0 (its hardening does not regress). The units name /usr/local/bin/kisekae-*: they are
 #   rendered into a temporary folder with the build's binaries instead (a
 #   binary this build does not make is replaced by a stand-in, and said);
 #   a template (name@.service) is checked as an instance;
@@ -69,6 +70,22 @@ if ! out=$(cd "$tmp/units" && systemd-analyze verify --man=no ./* 2>&1) || [[ -n
 else
   echo "ok   systemd-analyze verify: $units units ($(cd "$tmp/units" && echo *))"
 fi
+
+# The hardening must not regress: every service's exposure (systemd-analyze
+# security, 0 best .. 10 worst) stays at most KS_EXPOSURE_MAX/10.
+KS_EXPOSURE_MAX=20
+for rendered in "$tmp"/units/*.service; do
+  name=$(basename "$rendered")
+  out=$(cd "$tmp/units" && systemd-analyze security --offline=yes --threshold=$KS_EXPOSURE_MAX \
+          "./$name" 2>&1) && status=0 || status=$?
+  level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
+  if ((status == 0)); then
+    echo "ok   systemd-analyze security $name: exposure $level"
+  else
+    fail "systemd-analyze security $name: exposure ${level:-?} is over $((KS_EXPOSURE_MAX / 10)).$((KS_EXPOSURE_MAX % 10)):"
+    grep '✗' <<<"$out" | head -n 20
+  fi
+done
 
 # ---- nginx site files -----------------------------------------------------------------
 ngx=$tmp/nginx
