@@ -90,6 +90,7 @@ typedef struct {
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
     unsigned roles;          /* the caller's roles, once ks_auth_require passed */
+    char image_server[64];   /* a node caller's image server (its only one), else "" */
 
     /* The request being served, whole in memory (the transport received it):
      * the HTTP header gSOAP reads, then the body. */
@@ -188,6 +189,9 @@ int ks_check_page(struct soap *soap, const int *offset, const int *limit, int *p
  * and that the client's role is one of roles. Returns SOAP_OK, or sets the
  * fault (Unauthorized with HTTP 401, or Forbidden) and returns its error. */
 int ks_auth_require(struct soap *soap, unsigned roles);
+/* After ks_auth_require(KS_ROLE_NODE): SOAP_OK when the caller is the node
+ * credential of image server server, else sets Forbidden and returns it. */
+int ks_auth_acts_for(struct soap *soap, const char *server);
 /* Writes the stored form of secret ("sha256$salt$hash") into out. */
 ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err);
 
@@ -213,9 +217,15 @@ ks_rc ks_replicas_retry(ks_api_ctx_t *ctx, int *retried);
 
 /* migrate.c */
 ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);
+/* Creates or updates API credentials; a node client (role node) names the
+ * image server it acts for (image_server, else NULL). */
 ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
-                    const char *secret, ks_err_t *err);
+                    const char *image_server, const char *secret, ks_err_t *err);
 /* Records the configured image servers in image_servers (insert or update). */
 ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, ks_err_t *err);
+/* An admin's change of one image server's URLs (insert or update), as an
+ * image_server line of the configuration would. */
+ks_rc ks_set_image_server(ks_db_pool_t *pool, const ks_api_image_server_conf_t *server,
+                          ks_err_t *err);
 
 #endif

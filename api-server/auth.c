@@ -5,6 +5,10 @@
  * period, not one per call; a changed or disabled credential takes effect
  * within that period. Each worker thread keeps its own cache: every request
  * reads it, and a shared one behind a lock made the workers queue for it.
+ *
+ * A node client (an image server) is bound to one image server
+ * (api_clients.image_server): the node operations act for that server only
+ * (ctx->image_server). One bound to none is refused.
  */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -22,6 +26,7 @@ typedef struct {
     char name[65];
     char proof[KS_SHA256_HEX_SIZE];    /* sha256 of name ':' password */
     unsigned roles;
+    char image_server[64];             /* a node's server, else "" */
     time_t expires;
 } auth_entry_t;
 
@@ -97,8 +102,10 @@ static int secret_matches(const char *secret, const char *stored)
 }
 
 /* Looks the client up in the database: *roles is 0 when it is unknown,
- * disabled or the password is wrong. */
-static ks_rc verify(struct soap *soap, const char *name, const char *password, unsigned *roles)
+ * disabled, the password is wrong or it is a node bound to no image server;
+ * image_server receives a node's server. */
+static ks_rc verify(struct soap *soap, const char *name, const char *password, unsigned *roles,
+                    char image_server[64])
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
@@ -108,14 +115,26 @@ static ks_rc verify(struct soap *soap, const char *name, const char *password, u
     ks_rc rc;
 
     *roles = 0;
+    image_server[0] = '\0';
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return rc;
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT secret_hash, role FROM api_clients WHERE enabled = 1 AND name = ");
+    ks_buf_addf(&sql, "SELECT secret_hash, role, image_server FROM api_clients"
+                     " WHERE enabled = 1 AND name = ");
     ks_sql_str(&sql, conn, name);
     rc = ks_sql_run(&sql, ctx->db, conn, &res, &ctx->err);
-    if (rc == KS_OK && (row = mysql_fetch_row(res)) && secret_matches(password, row[0]))
+    if (rc == KS_OK && (row = mysql_fetch_row(res)) && secret_matches(password, row[0])) {
         *roles = role_bit(row[1]);
+        if (*roles & KS_ROLE_NODE) {
+            if (row[2] && *row[2] && strlen(row[2]) < 64) {
+                strcpy(image_server, row[2]);
+            } else {
+                ks_log_warn("API client \"%s\" (node) is bound to no image server: refused",
+                            name);
+                *roles = 0;
+            }
+        }
+    }
     if (res)
         mysql_free_result(res);
     ks_buf_free(&sql);
@@ -132,12 +151,13 @@ static int unauthorized(struct soap *soap, const char *why)
 int ks_auth_require(struct soap *soap, unsigned roles)
 {
     const char *name = soap->userid, *password = soap->passwd;
-    char buf[600], proof[KS_SHA256_HEX_SIZE];
+    char buf[600], proof[KS_SHA256_HEX_SIZE], image_server[64] = "";
     unsigned granted = 0, slot;
     auth_entry_t *e;
     int n;
 
     ks_api_ctx(soap)->roles = 0;
+    ks_api_ctx(soap)->image_server[0] = '\0';
     if (!name || !password || !*name)
         return unauthorized(soap, "HTTP Basic credentials are required");
     if (strlen(name) > 64 || strlen(password) > 256)
@@ -148,11 +168,13 @@ int ks_auth_require(struct soap *soap, unsigned roles)
 
     slot = slot_of(name);
     e = &auth_cache[slot];
-    if (strcmp(e->name, name) == 0 && strcmp(e->proof, proof) == 0 && e->expires > now_s())
+    if (strcmp(e->name, name) == 0 && strcmp(e->proof, proof) == 0 && e->expires > now_s()) {
         granted = e->roles;
+        memcpy(image_server, e->image_server, sizeof image_server);
+    }
 
     if (!granted) {
-        ks_rc rc = verify(soap, name, password, &granted);
+        ks_rc rc = verify(soap, name, password, &granted, image_server);
         if (rc != KS_OK)
             return ks_fault_rc(soap, rc, &ks_api_ctx(soap)->err);
         if (!granted) {
@@ -162,10 +184,22 @@ int ks_auth_require(struct soap *soap, unsigned roles)
         snprintf(e->name, sizeof e->name, "%s", name);
         memcpy(e->proof, proof, sizeof e->proof);
         e->roles = granted;
+        memcpy(e->image_server, image_server, sizeof e->image_server);
         e->expires = now_s() + KS_AUTH_TTL_S;
     }
     if (!(granted & roles))
         return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
     ks_api_ctx(soap)->roles = granted;
+    memcpy(ks_api_ctx(soap)->image_server, image_server, sizeof image_server);
+    return SOAP_OK;
+}
+
+int ks_auth_acts_for(struct soap *soap, const char *server)
+{
+    const ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
+    if (!ctx->image_server[0] || strcmp(ctx->image_server, server) != 0)
+        return ks_fault(soap, "Forbidden", "this node credential acts for image server \"%s\","
+                        " not \"%s\"", ctx->image_server, server);
     return SOAP_OK;
 }

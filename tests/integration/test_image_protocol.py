@@ -22,10 +22,10 @@ CANVAS = (120, 160)
 def image_server(env):
     internal = env.get("KISEKAE_IMAGE_INTERNAL_URLS", "").split()
     public = env.get("KISEKAE_IMAGE_URLS", "").split()
-    if not internal or not public or not env.get("KISEKAE_CLUSTER_SECRET"):
+    if not internal or not public or not env.get("KISEKAE_IMAGE_SECRETS"):
         pytest.skip("the stack lists no image server")
     session = requests.Session()
-    session.headers["X-Kisekae-Secret"] = env["KISEKAE_CLUSTER_SECRET"]
+    session.headers["X-Kisekae-Secret"] = env["KISEKAE_IMAGE_SECRETS"].split()[0]
     return {"internal": internal[0].rstrip("/"), "public": public[0].rstrip("/"),
             "session": session}
 
