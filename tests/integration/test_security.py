@@ -5,6 +5,7 @@ lost"), each checked from the outside against a running stack.
   register nor beat for another, and only an admin changes a registered
   server's URLs. Each image server has its own secret for the internal
   endpoints, which opens no other server.
+- The database servers refuse a TCP login as root without a password.
 
 The image servers' own credentials and secrets are read from their
 configuration files in the stack's state folder (KISEKAE_STATE), so the
@@ -113,3 +114,20 @@ def test_a_node_credential_bound_to_no_server_is_refused(env, images):
         assert info.code in ("Unauthorized", "Forbidden") or info.http_status == 401, info
     else:
         assert "--image-server" in done.stderr + done.stdout, done.stderr
+
+
+def db_servers(env):
+    return [env["KISEKAE_DB_MASTER"]] + env.get("KISEKAE_DB_REPLICAS", "").split()
+
+
+@pytest.mark.parametrize("user", ["root", "kisekae", "repl"])
+def test_no_database_login_without_a_password(env, user):
+    for server in db_servers(env):
+        host, _sep, port = server.rpartition(":")
+        done = subprocess.run(["mariadb", "--no-defaults", "--connect-timeout=5", "-h", host,
+                               "-P", port, "-u", user, "--skip-password", "-N", "-e",
+                               "SELECT CURRENT_USER()"], capture_output=True, text=True,
+                              timeout=30)
+        assert done.returncode != 0, "%s let %r in without a password: %s" % (
+            server, user, done.stdout)
+        assert "Access denied" in done.stderr, done.stderr
