@@ -134,10 +134,10 @@ def test_compose_with_thumbnail(stack):
     diff = oracle.compare(expected_thumb, thumb.content)
     assert diff.max_diff <= 2, oracle.describe(diff)
 
-    # The layer files the image server keeps are not served.
+    # The item store is not served at all (it holds drafts' art too).
     item_id = stack.layers[0][0]
     assert stack.public("items/%d/0.kl" % item_id).status_code == 404
-    assert stack.public("items/%d/0.png" % item_id).status_code == 200
+    assert stack.public("items/%d/0.png" % item_id).status_code == 404
 
     # Delete every image of the member.
     r = stack.server["session"].delete(stack.server["internal"] + "/internal/avatars/" + user)

@@ -6,6 +6,7 @@ lost"), each checked from the outside against a running stack.
   server's URLs. Each image server has its own secret for the internal
   endpoints, which opens no other server.
 - The database servers refuse a TCP login as root without a password.
+- A draft item's art cannot be downloaded from an image server.
 
 The image servers' own credentials and secrets are read from their
 configuration files in the stack's state folder (KISEKAE_STATE), so the
@@ -131,3 +132,24 @@ def test_no_database_login_without_a_password(env, user):
         assert done.returncode != 0, "%s let %r in without a password: %s" % (
             server, user, done.stdout)
         assert "Access denied" in done.stderr, done.stderr
+
+
+def test_draft_item_art_cannot_be_downloaded(env, admin, images, art):
+    """Drafts are pushed to the image servers like any item (a published
+    one must be there at once), but their public server does not serve
+    the item store."""
+    category = admin.service.RegisterCategory(name=unique("sec-cat"), zOrder=7,
+                                              exclusive=False, required=False)
+    key = next(k for k in art if k is not None)
+    item = admin.service.RegisterItem(categoryId=category.id, name=unique("sec-draft"),
+                                      price=1, status="draft",
+                                      layer=layer_inputs(art[key]["layers"]))
+    assert item.status == "draft"
+    state = Path(env["KISEKAE_STATE"])
+    for k, image in enumerate(images, 1):
+        stored = state / ("img%d" % k) / "store" / "items" / str(item.id) / "0.png"
+        wait_for(stored.exists, "the draft's art pushed to %s" % image["name"], timeout=20)
+        for layer_no in range(len(art[key]["layers"])):
+            url = "%s/items/%d/%d.png" % (image["public"], item.id, layer_no)
+            got = requests.get(url, timeout=10)
+            assert got.status_code == 404, "%s answered %d" % (url, got.status_code)
