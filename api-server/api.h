@@ -72,6 +72,7 @@ typedef struct {
     int image_server_timeout_s;  /* silence after which a server is marked down (0: never) */
     int replica_retry_s;         /* delay before a failed layer push is tried again */
     int replica_retry_batch;     /* failed pushes tried per renderer round */
+    int deletion_retry_s;        /* delay before a failed deletion of images is tried again */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;

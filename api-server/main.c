@@ -186,6 +186,8 @@ static const ks_cfg_option_t options[] = {
         "seconds without a heartbeat before an image server is marked down (0: never)"),
     OPT("replica_retry", KS_CFG_INT, 1, 86400, "30", replica_retry_s,
         "seconds before a failed layer push is tried again (times its attempts, at most 10)"),
+    OPT("deletion_retry", KS_CFG_INT, 1, 86400, "30", deletion_retry_s,
+        "seconds before a failed deletion of images is tried again (times its attempts, at most 10)"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),

@@ -12,7 +12,9 @@
 #include <string.h>
 #include "log.h"
 #include "avatar_read.h"
+#include "deletion.h"
 #include "render.h"
+#include "store_deletion.h"
 
 #define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
                        " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
@@ -215,6 +217,7 @@ static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
     ks_member_t member;
     ks_buf_t sql;
     ks_rc rc;
+    long long left;
     int kept_here = 0;
 
     *moved = 0;
@@ -236,18 +239,26 @@ static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
                 " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    /* The old files go once no album photo there is still referenced: the
+     * queue retries until `from` deleted them (deletion.c). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld AND"
+                " image_server_id = %d", member.id, from->id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &left)) != KS_OK ||
+        (!left && (rc = ks_store_deletion_queue_left(ctx, conn, from->id, member.user_id))
+                      != KS_OK) ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     *moved = 1;
     *kept += kept_here;
     ks_avatar_forget(member.user_id);
-    /* The old files go when nothing there is still referenced and `from`
-     * answers; left behind they are only unused files. */
-    if (!kept_here && strcmp(from->mode, "down") != 0 &&
-        ks_image_delete_member(ctx, from, member.user_id) != KS_OK)
-        ks_log_warn("move of \"%s\": its old files on \"%s\" stay: %s", member.user_id,
-                    from->name, ctx->err.msg);
+    if (left)
+        ks_log_warn("move of \"%s\": %lld album photos stay on \"%s\", and its files there",
+                    member.user_id, left, from->name);
+    else
+        ks_deletions_try_now(ctx, member.user_id);
     return KS_OK;
 fail:
     ks_store_rollback(ctx, conn);

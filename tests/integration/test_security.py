@@ -7,17 +7,26 @@ lost"), each checked from the outside against a running stack.
   endpoints, which opens no other server.
 - The database servers refuse a TCP login as root without a password.
 - A draft item's art cannot be downloaded from an image server.
+- A deleted member's images (and a deleted album photo) go from every image
+  server: one marked down, and one the member left, too; a rebuild whose
+  recipe predates the deletion does not write them back.
 
 The image servers' own credentials and secrets are read from their
 configuration files in the stack's state folder (KISEKAE_STATE), so the
 checks hold whatever the launcher wrote there.
 """
 
+import http.server
+import io
+import shutil
 import subprocess
+import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from PIL import Image
 
 from conftest import Api, api_command, layer_inputs, unique, wait_for
 
@@ -153,3 +162,124 @@ def test_draft_item_art_cannot_be_downloaded(env, admin, images, art):
             url = "%s/items/%d/%d.png" % (image["public"], item.id, layer_no)
             got = requests.get(url, timeout=10)
             assert got.status_code == 404, "%s answered %d" % (url, got.status_code)
+
+
+def scene_png(width=320, height=360):
+    image = Image.new("RGBA", (width, height), (200, 120, 90, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def stored(env, k, url):
+    """Where image server imgK keeps the image of public URL url."""
+    return Path(env["KISEKAE_STATE"]) / ("img%d" % k) / "store" / urlsplit(url).path.lstrip("/")
+
+
+def test_deleted_images_go_from_a_server_marked_down(env, admin, site, images):
+    """A server marked down is not forgotten: the deletions wait for it, and
+    its files go (here it still runs, as a server an admin set down may)."""
+    user = unique("sec-down")
+    avatar = site.service.CreateAvatar(userId=user, imageServer=images[1]["name"])
+    scene = admin.service.RegisterScene(name=unique("sec scene"), png=scene_png(),
+                                        slot=[{"x": 40, "y": 20}])
+    kept = site.service.CreateAlbumPhoto(userId=user, sceneId=scene.id)
+    dropped = site.service.CreateAlbumPhoto(userId=user, sceneId=scene.id)
+    avatar_file, kept_file = stored(env, 2, avatar.url), stored(env, 2, kept.url)
+    dropped_file = stored(env, 2, dropped.url)
+    assert avatar_file.exists() and kept_file.exists() and dropped_file.exists()
+    admin.service.SetImageServerMode(name=images[1]["name"], mode="down")
+    try:
+        site.service.DeleteAlbumPhoto(userId=user, photoId=dropped.id)
+        wait_for(lambda: not dropped_file.exists(),
+                 "the deleted album photo gone from a server marked down", timeout=20)
+        assert kept_file.exists()
+        site.service.DeleteAvatar(userId=user)
+        wait_for(lambda: not avatar_file.exists() and not kept_file.exists(),
+                 "the deleted member's images gone from a server marked down", timeout=20)
+    finally:
+        admin.service.SetImageServerMode(name=images[1]["name"], mode="active")
+    for url in (avatar.url, kept.url, dropped.url):
+        assert requests.get(url, allow_redirects=False, timeout=30).status_code == 404, url
+
+
+def test_deleted_images_go_from_a_server_the_member_left(env, site, images):
+    """The files a move could not delete on the server a member left (it did
+    not answer then) go when the member is deleted."""
+    user = unique("sec-left")
+    avatar = site.service.CreateAvatar(userId=user, imageServer=images[1]["name"])
+    mine, left = stored(env, 2, avatar.url), stored(env, 1, avatar.url)
+    left.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mine, left)
+    site.service.DeleteAvatar(userId=user)
+    wait_for(lambda: not mine.exists() and not left.exists(),
+             "the deleted member's images gone from both servers", timeout=20)
+
+
+class DeletingProxy:
+    """An HTTP proxy to the API for an image server of the test's own: the
+    first GetImageRecipe of user is answered only after the member was
+    deleted, so the rebuild holds a recipe older than the deletion."""
+
+    def __init__(self, port, api_url, site, user):
+        self.api_url, self.site, self.user = api_url, site, user
+        self.deleted = threading.Event()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() in ("authorization", "soapaction", "content-type")}
+                answer = requests.post(proxy.api_url, data=body, headers=headers, timeout=30)
+                if (b"GetImageRecipe" in body and proxy.user.encode() in body
+                        and not proxy.deleted.is_set()):
+                    proxy.site.service.DeleteAvatar(userId=proxy.user)
+                    proxy.deleted.set()
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "text/xml"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_rebuild_does_not_write_back_a_deleted_member(env, site, images, tmp_path):
+    """img2's lost avatar is rebuilt by a second img2 (an image server of the
+    test's own, with img2's name, URLs and credentials, but its own store),
+    whose recipe is answered only after the member was deleted: the rebuild
+    must not store the images of a member that is gone."""
+    from test_self_heal import Instance, fcgi_get
+    base = int(env["KISEKAE_IT_PORT_BASE"])
+    img2 = images[1]
+    user = unique("sec-race")
+    avatar = site.service.CreateAvatar(userId=user, imageServer=img2["name"])
+    proxy = DeletingProxy(base + 73, env["KISEKAE_API_URL"], site, user)
+    instance = Instance(tmp_path, env, base + 72, [
+        "api_url http://127.0.0.1:%d/" % (base + 73),
+        "api_user %s" % img2["conf"]["api_user"],
+        "api_password %s" % img2["conf"]["api_password"], "api_timeout 10",
+        "name %s" % img2["name"], "internal_url %s" % img2["internal"],
+        "public_url %s" % img2["public"], "heartbeat_interval 60", "sync_interval 0"])
+    try:
+        path = urlsplit(avatar.url).path
+        status, _headers, body = fcgi_get(instance.port, path)
+        assert proxy.deleted.is_set(), "the rebuild asked for no recipe: %r" % body
+        written = tmp_path / "store" / path.lstrip("/")
+        assert not written.exists(), "the rebuild wrote back %s (%d: %r)" % (path, status, body)
+        assert status == 404, (status, body)
+    finally:
+        try:
+            instance.stop()
+        finally:
+            proxy.stop()
