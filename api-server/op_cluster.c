@@ -131,6 +131,7 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
 /* ---- MoveAvatars ----------------------------------------------------------------- */
 
 #define KS_MOVE_LIMIT_MAX 1000
+#define KS_MOVE_PHOTO_PAGE 500          /* album photos read at once (a member may have more) */
 
 static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                             ks_image_server_t *out)
@@ -149,32 +150,32 @@ static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
     return ks_store_image_server(ctx, conn, (int)id, out);
 }
 
-/* Composes the member's album photos kept on `from` again on `to` and
- * assigns them there, with the art they were drawn with (old art replaced
- * since comes from item_layer_archive). A photo whose art the database no
- * longer has (a layer in neither table, or a scene changed) cannot be
- * composed and stays (*kept). */
-static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                         const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
+/* One page of move_photos: the photos of the member on `from` above *last
+ * (*count of them, at most KS_MOVE_PHOTO_PAGE; *last moves on). */
+static ks_rc move_photo_page(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                             const ks_image_server_t *from, const ks_image_server_t *to,
+                             unsigned *last, unsigned *photos, int *count, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    unsigned photos[KS_MOVE_LIMIT_MAX];
-    int count = 0;
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
+    *count = 0;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT id FROM album_photos WHERE member_id = %lld AND image_server_id = %d"
-                " ORDER BY id", member->id, from->id);
+                " AND id > %u ORDER BY id LIMIT %d", member->id, from->id, *last,
+                KS_MOVE_PHOTO_PAGE);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && count < KS_MOVE_LIMIT_MAX)
-        photos[count++] = (unsigned)strtoul(row[0], NULL, 10);
+    while ((row = mysql_fetch_row(res)) && *count < KS_MOVE_PHOTO_PAGE)
+        photos[(*count)++] = (unsigned)strtoul(row[0], NULL, 10);
     mysql_free_result(res);
+    if (*count)
+        *last = photos[*count - 1];
 
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < *count; i++) {
         ks_album_request_t album;
         long long stale;
         int server_id;
@@ -204,6 +205,27 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
         if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
             return rc;
     }
+    return KS_OK;
+}
+
+/* Composes every album photo of the member kept on `from` again on `to`
+ * (page by page: max_album_photos may be far above a page) and assigns them
+ * there, with the art they were drawn with (old art replaced since comes
+ * from item_layer_archive). A photo whose art the database no longer has (a
+ * layer in neither table, or a scene changed) cannot be composed and stays
+ * (*kept). */
+static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                         const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
+{
+    unsigned photos[KS_MOVE_PHOTO_PAGE], last = 0;
+    int count;
+    ks_rc rc;
+
+    do {
+        if ((rc = move_photo_page(soap, conn, member, from, to, &last, photos, &count, kept))
+            != KS_OK)
+            return rc;
+    } while (count == KS_MOVE_PHOTO_PAGE);
     return KS_OK;
 }
 

@@ -28,7 +28,7 @@ import pytest
 import requests
 from PIL import Image
 
-from conftest import Api, api_command, layer_inputs, unique, wait_for
+from conftest import Api, api_command, as_list, layer_inputs, unique, wait_for
 
 DEAD_URL = "http://127.0.0.1:9"      # discard: nothing answers there
 
@@ -283,3 +283,44 @@ def test_a_rebuild_does_not_write_back_a_deleted_member(env, site, images, tmp_p
             instance.stop()
         finally:
             proxy.stop()
+
+
+def test_a_move_takes_every_album_photo(env, admin, site, images):
+    """MoveAvatars moves all of a member's album photos, however many
+    (max_album_photos may be far above a thousand; here 1001, the extra
+    ones copied in the database), before the old server's files go: no
+    photo is left behind on the server the members left. Every member of
+    img2 moves to img1."""
+    import stackctl
+    user = unique("sec-move")
+    site.service.CreateAvatar(userId=user, imageServer=images[1]["name"])
+    scene = admin.service.RegisterScene(name=unique("sec scene"), png=scene_png(),
+                                        slot=[{"x": 40, "y": 20}])
+    first = site.service.CreateAlbumPhoto(userId=user, sceneId=scene.id)
+    member_id = stackctl.sql(env, "SELECT member_id FROM album_photos WHERE id = %d"
+                             % first.id)[0][0]
+    stackctl.sql(env, "INSERT INTO album_photos (member_id, image_server_id, scene_id,"
+                 " scene_sha256, width, height, quality, caption) SELECT member_id,"
+                 " image_server_id, scene_id, scene_sha256, width, height, quality, caption"
+                 " FROM album_photos JOIN seq_1_to_1000 WHERE id = %d ORDER BY seq; "
+                 "INSERT INTO album_photo_members SELECT n.id, m.slot_no, m.member_id,"
+                 " m.user_id, m.avatar_version, m.x, m.y FROM album_photos n"
+                 " JOIN album_photo_members m ON m.photo_id = %d"
+                 " WHERE n.member_id = %s AND n.id > %d; "
+                 "INSERT INTO album_photo_layers SELECT n.id, l.seq, l.slot_no, l.item_id,"
+                 " l.layer_no, l.z_order, l.x, l.y, l.sha256 FROM album_photos n"
+                 " JOIN album_photo_layers l ON l.photo_id = %d"
+                 " WHERE n.member_id = %s AND n.id > %d"
+                 % (first.id, first.id, member_id, first.id, first.id, member_id, first.id),
+                 timeout=60)
+    count = "SELECT image_server_id, COUNT(*) FROM album_photos WHERE member_id = %s" \
+        " GROUP BY image_server_id" % member_id
+    assert [int(n) for _server, n in stackctl.sql(env, count)] == [1001]
+    moved = admin.service.MoveAvatars(**{"from": images[1]["name"], "to": images[0]["name"],
+                                         "limit": 1000})
+    assert (moved.remaining, moved.photosKept, moved.stoppedBy) == (0, 0, None), moved
+    img1_id = str(server_row(admin, images[0]["name"]).id)
+    assert stackctl.sql(env, count) == [[img1_id, "1001"]]
+    photo = as_list(site.service.ListAlbumPhotos(userId=user, limit=1).photo)[0]
+    assert stored(env, 1, photo.url).exists()
+    site.service.DeleteAvatar(userId=user)
