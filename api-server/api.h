@@ -193,7 +193,8 @@ int ks_auth_require(struct soap *soap, unsigned roles);
 /* After ks_auth_require(KS_ROLE_NODE): SOAP_OK when the caller is the node
  * credential of image server server, else sets Forbidden and returns it. */
 int ks_auth_acts_for(struct soap *soap, const char *server);
-/* Writes the stored form of secret ("sha256$salt$hash") into out. */
+/* Writes the stored form of secret (an Argon2id hash, "$argon2id$...")
+ * into out (160 bytes are enough). */
 ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err);
 
 /* render.c: the background renderer. One thread per API server composes
@@ -222,6 +223,10 @@ ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);
  * image server it acts for (image_server, else NULL). */
 ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
                     const char *image_server, const char *secret, ks_err_t *err);
+/* Revokes API client name at once on every API server (it stays, disabled;
+ * --add-client enables it again with a new secret). KS_NOTFOUND when there
+ * is none. */
+ks_rc ks_revoke_client(ks_db_pool_t *pool, const char *name, ks_err_t *err);
 /* Records the configured image servers in image_servers (insert or update). */
 ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, ks_err_t *err);
 /* An admin's change of one image server's URLs (insert or update), as an

@@ -7,6 +7,8 @@
  *                                       create or update API credentials; the
  *                                       secret is read from the first line of stdin
  *                                       (a node client acts for image server SERVER)
+ *   kisekae-api -c FILE --revoke-client NAME
+ *                                       disable API credentials, at once everywhere
  *   kisekae-api -c FILE --image-secret SERVER
  *                                       print the secret of image server SERVER
  *   kisekae-api -c FILE --set-image-server SERVER INTERNAL_URL PUBLIC_URL
@@ -199,7 +201,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE\n"
-            "                   [--image-server SERVER] | --image-secret SERVER |\n"
+            "                   [--image-server SERVER] | --revoke-client NAME |\n"
+            "                   --image-secret SERVER |\n"
             "                   --set-image-server SERVER INTERNAL_URL PUBLIC_URL | --check]\n"
             "\n"
             "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
@@ -211,6 +214,8 @@ static void usage(FILE *out)
             "  --add-client NAME ROLE  create or update API credentials (ROLE: site, admin,\n"
             "                          node); the secret is the first line of stdin\n"
             "  --image-server SERVER   the image server a node client acts for (required)\n"
+            "  --revoke-client NAME    disable API credentials (refused at once by every\n"
+            "                          API server; --add-client gives them a new secret)\n"
             "  --image-secret SERVER   print the secret image server SERVER is configured\n"
             "                          with (its cluster_secret), derived from ours\n"
             "  --set-image-server SERVER INTERNAL_URL PUBLIC_URL\n"
@@ -271,7 +276,7 @@ int main(int argc, char **argv)
 {
     static ks_api_conf_t conf;
     const char *client_name = NULL, *client_role = NULL, *client_server = NULL;
-    const char *secret_of = NULL, *set_server = NULL;
+    const char *secret_of = NULL, *set_server = NULL, *revoke = NULL;
     static ks_api_conf_t scratch;       /* --set-image-server's server, parsed as a line */
     int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
@@ -295,6 +300,8 @@ int main(int argc, char **argv)
             client_role = argv[++i];
         } else if (!strcmp(argv[i], "--image-server") && i + 1 < argc) {
             client_server = argv[++i];
+        } else if (!strcmp(argv[i], "--revoke-client") && i + 1 < argc) {
+            revoke = argv[++i];
         } else if (!strcmp(argv[i], "--image-secret") && i + 1 < argc) {
             secret_of = argv[++i];
         } else if (!strcmp(argv[i], "--set-image-server") && i + 3 < argc) {
@@ -324,7 +331,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "kisekae-api: --image-server goes with --add-client NAME node\n");
         return 2;
     }
-    if (!migrate && !client_name && !set_server && strlen(conf.cluster_secret) < 16) {
+    if (!migrate && !client_name && !set_server && !revoke &&
+        strlen(conf.cluster_secret) < 16) {
         fprintf(stderr, "kisekae-api: cluster_secret must be at least 16 characters\n");
         return 1;
     }
@@ -339,7 +347,9 @@ int main(int argc, char **argv)
         return 0;
     }
     /* Commands print to the terminal; the server logs where it is told. */
-    ks_log_open("kisekae-api", migrate || client_name || set_server ? "-" : conf.log_file, level);
+    ks_log_open("kisekae-api", migrate || client_name || set_server || revoke ? "-"
+                                                                              : conf.log_file,
+                level);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mysql_library_init(0, NULL, NULL);
     pool = ks_db_pool_new(&conf.db);
@@ -366,6 +376,12 @@ int main(int argc, char **argv)
             ks_log_error("%s", err.msg);
         else
             ks_log_info("API client \"%s\" (%s) saved", client_name, client_role);
+    } else if (revoke) {
+        status = ks_revoke_client(pool, revoke, &err) == KS_OK ? 0 : 1;
+        if (status)
+            ks_log_error("%s", err.msg);
+        else
+            ks_log_info("API client \"%s\" revoked", revoke);
     } else if (set_server) {
         status = ks_set_image_server(pool, &scratch.image_servers[0], &err) == KS_OK ? 0 : 1;
         if (status)

@@ -144,10 +144,35 @@ ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
         ks_sql_str(&sql, conn, image_server);
     else
         ks_buf_addf(&sql, "NULL");
+    /* a new version: what API servers remember of the old secret no longer counts */
     ks_buf_addf(&sql, ") ON DUPLICATE KEY UPDATE secret_hash = VALUES(secret_hash),"
-                     " role = VALUES(role), image_server = VALUES(image_server), enabled = 1");
+                     " role = VALUES(role), image_server = VALUES(image_server), enabled = 1,"
+                     " version = version + 1, failed_logins = 0");
     rc = ks_sql_run(&sql, db, conn, NULL, err);
     ks_buf_free(&sql);
+done:
+    ks_db_session_free(db);
+    return rc;
+}
+
+ks_rc ks_revoke_client(ks_db_pool_t *pool, const char *name, ks_err_t *err)
+{
+    ks_db_session_t *db = ks_db_session_new(pool);
+    MYSQL *conn;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (!db)
+        return ks_err(err, KS_NOMEM, "out of memory");
+    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+        goto done;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "UPDATE api_clients SET enabled = 0, version = version + 1 WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    rc = ks_sql_run(&sql, db, conn, NULL, err);
+    ks_buf_free(&sql);
+    if (rc == KS_OK && mysql_affected_rows(conn) == 0)
+        rc = ks_err(err, KS_NOTFOUND, "no API client \"%s\"", name);
 done:
     ks_db_session_free(db);
     return rc;

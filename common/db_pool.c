@@ -930,6 +930,17 @@ ks_rc ks_db_master(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
     return KS_OK;
 }
 
+ks_rc ks_db_master_read(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
+{
+    ks_rc rc;
+
+    *out = NULL;
+    if ((rc = ensure_writer(s, err)) != KS_OK)
+        return rc;
+    *out = s->writer.conn;
+    return KS_OK;
+}
+
 void ks_db_use_master(ks_db_session_t *s)
 {
     s->sticky = 1;

@@ -10,6 +10,9 @@ lost"), each checked from the outside against a running stack.
 - A deleted member's images (and a deleted album photo) go from every image
   server: one marked down, and one the member left, too; a rebuild whose
   recipe predates the deletion does not write them back.
+- A move takes every album photo of a member.
+- API client secrets are Argon2id hashes; a changed or revoked secret is
+  refused at once; failed logins are counted and slow the next checks.
 
 The image servers' own credentials and secrets are read from their
 configuration files in the stack's state folder (KISEKAE_STATE), so the
@@ -21,6 +24,7 @@ import io
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -324,3 +328,56 @@ def test_a_move_takes_every_album_photo(env, admin, site, images):
     photo = as_list(site.service.ListAlbumPhotos(userId=user, limit=1).photo)[0]
     assert stored(env, 1, photo.url).exists()
     site.service.DeleteAvatar(userId=user)
+
+
+def new_client(env, secret, role="site"):
+    name = unique("sec-client")
+    api_command(env, "--add-client", name, role, stdin=secret + "\n")
+    return name
+
+
+def test_client_secrets_are_argon2id_and_changes_count_at_once(env):
+    """Secrets are stored as Argon2id hashes; a changed secret or a revoked
+    client is refused at once, though a verified secret is remembered."""
+    import stackctl
+    first = unique("secret")
+    name = new_client(env, first)
+    client = Api(env["KISEKAE_API_URL"], name, first)
+    for _ in range(20):
+        client.service.ListCategories()
+    stored = stackctl.sql(env, "SELECT secret_hash FROM api_clients WHERE name = '%s'" % name)
+    assert stored[0][0].startswith("$argon2id$"), stored
+    # A new secret: the old one, remembered a moment ago, no longer opens.
+    second = unique("secret")
+    api_command(env, "--add-client", name, "site", stdin=second + "\n")
+    info = client.fault("ListCategories")
+    assert info.code == "Unauthorized" or info.http_status == 401, info
+    client = Api(env["KISEKAE_API_URL"], name, second)
+    for _ in range(10):
+        client.service.ListCategories()
+    # Revoked: refused at the next call.
+    api_command(env, "--revoke-client", name)
+    info = client.fault("ListCategories")
+    assert info.code == "Unauthorized" or info.http_status == 401, info
+
+
+def test_failed_logins_are_counted_and_slowed(env):
+    import stackctl
+    secret = unique("secret")
+    name = new_client(env, secret)
+    wrong = Api(env["KISEKAE_API_URL"], name, "wrong-" + secret)
+    for _ in range(5):
+        info = wrong.fault("ListCategories")
+        assert info.code == "Unauthorized" or info.http_status == 401, info
+    count = "SELECT failed_logins FROM api_clients WHERE name = '%s'" % name
+    assert stackctl.sql(env, count) == [["5"]]
+    # Past five failures a secret is checked once a second at most: even the
+    # right one is refused unchecked right now...
+    right = Api(env["KISEKAE_API_URL"], name, secret)
+    info = right.fault("ListCategories")
+    assert info.code == "Unauthorized" or info.http_status == 401, info
+    assert stackctl.sql(env, count) == [["5"]]
+    # ... and let in a moment later, which clears the count.
+    time.sleep(1.5)
+    right.service.ListCategories()
+    assert stackctl.sql(env, count) == [["0"]]
