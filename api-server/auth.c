@@ -136,20 +136,12 @@ static int secret_matches(const char *secret, const char *stored, int *legacy)
     return sodium_ready() && crypto_pwhash_str_verify(stored, secret, strlen(secret)) == 0;
 }
 
-/* Reads client name's row (enabled ones only) into *row; *found is 0 when
- * there is none. The master answers when it can (see the top). */
-static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row, int *found)
+/* Runs the query of client name's row on conn (into *res). */
+static ks_rc query_client(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, MYSQL_RES **res)
 {
-    MYSQL *conn;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW r;
     ks_buf_t sql;
     ks_rc rc;
 
-    *found = 0;
-    if (ks_db_master_read(ctx->db, &conn, &ctx->err) != KS_OK &&
-        (rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT secret_hash, role, image_server, version, failed_logins,"
                      " failed_logins >= %d AND last_failed_at > NOW(3) - INTERVAL"
@@ -157,9 +149,30 @@ static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row,
                      " WHERE enabled = 1 AND name = ", KS_AUTH_FREE_FAILURES,
                 KS_AUTH_FREE_FAILURES - 1, KS_AUTH_THROTTLE_MAX_S);
     ks_sql_str(&sql, conn, name);
-    rc = ks_sql_run(&sql, ctx->db, conn, &res, &ctx->err);
+    rc = ks_sql_run(&sql, ctx->db, conn, res, &ctx->err);
     ks_buf_free(&sql);
-    if (rc == KS_OK && (r = mysql_fetch_row(res))) {
+    return rc;
+}
+
+/* Reads client name's row (enabled ones only) into *row; *found is 0 when
+ * there is none. The master answers when it can, else a replica (see the
+ * top). */
+static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row, int *found)
+{
+    MYSQL *conn;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW r;
+    ks_rc rc;
+
+    *found = 0;
+    if (ks_db_master_read(ctx->db, &conn, &ctx->err) != KS_OK ||
+        query_client(ctx, conn, name, &res) != KS_OK) {
+        if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+            (rc = query_client(ctx, conn, name, &res)) != KS_OK)
+            return rc;
+    }
+    rc = KS_OK;
+    if ((r = mysql_fetch_row(res))) {
         *found = 1;
         snprintf(row->secret_hash, sizeof row->secret_hash, "%s", r[0]);
         row->roles = role_bit(r[1]);
