@@ -13,6 +13,7 @@ lost"), each checked from the outside against a running stack.
 - A move takes every album photo of a member.
 - API client secrets are Argon2id hashes; a changed or revoked secret is
   refused at once; failed logins are counted and slow the next checks.
+- The API's database connections take one statement per query.
 
 The image servers' own credentials and secrets are read from their
 configuration files in the stack's state folder (KISEKAE_STATE), so the
@@ -381,3 +382,21 @@ def test_failed_logins_are_counted_and_slowed(env):
     time.sleep(1.5)
     right.service.ListCategories()
     assert stackctl.sql(env, count) == [["0"]]
+
+
+def test_the_database_pool_runs_one_statement_per_query(env):
+    """The API's database connections refuse several statements in one
+    query (CLIENT_MULTI_STATEMENTS off): an injection cannot append its own.
+    ks-db-probe runs a query through common/db_pool.c as kisekae-api does."""
+    probe = Path(env.get("KISEKAE_BUILD_DIR") or "build") / "tests" / "integration" / "ks-db-probe"
+
+    def run(query):
+        return subprocess.run([str(probe), env["KISEKAE_DB_MASTER"], env["KISEKAE_DB_USER"],
+                               env["KISEKAE_DB_NAME"], query],
+                              input=env["KISEKAE_DB_PASSWORD"] + "\n", capture_output=True,
+                              text=True, timeout=30)
+    one = run("SELECT 41 + 1")
+    assert (one.returncode, one.stdout) == (0, "42\n"), one.stderr
+    two = run("SELECT 1; SELECT 2")
+    assert two.returncode == 1, "two statements ran: %r" % two.stdout
+    assert "syntax" in two.stderr, two.stderr
