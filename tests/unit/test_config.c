@@ -40,6 +40,8 @@ static ks_rc load(const char *text, conf_t *conf, ks_err_t *err)
     ks_rc rc;
 
     assert_non_null(dir);
+    if (!dir)
+        return KS_ERROR;
     snprintf(path, sizeof path, "%s/test.conf", dir);
     f = fopen(path, "w");
     assert_non_null(f);

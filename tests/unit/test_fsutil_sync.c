@@ -58,6 +58,8 @@ static void test_new_folders_are_fsynced_in_their_parents(void **state)
 
     (void)state;
     assert_non_null(dir);
+    if (!dir)
+        return;
     snprintf(path, sizeof path, "%s/a/b/c", dir);
     synced_count = 0;
     assert_int_equal(ks_mkdir_p(path, &err), KS_OK);
@@ -83,6 +85,8 @@ static void test_a_stored_file_syncs_its_new_folders(void **state)
 
     (void)state;
     assert_non_null(dir);
+    if (!dir)
+        return;
     snprintf(path, sizeof path, "%s/x/y/file.png", dir);
     synced_count = 0;
     assert_int_equal(ks_file_write_atomic(path, "data", 4, &err), KS_OK);
