@@ -14,7 +14,8 @@
  * when the image server fails, nothing was recorded. Avatars are drawn from
  * the last slot to the first, so the member stands in front; each avatar's
  * layers keep their own drawing order, and the photo's z-orders are simply
- * the drawing sequence.
+ * the drawing sequence. Deleting a photo queues the deletion of its JPEG on
+ * its server with the row's removal (deletion.c retries until it is gone).
  */
 #include <stdio.h>
 #include <stdlib.h>
