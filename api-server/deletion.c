@@ -20,10 +20,11 @@
 #define KS_DELETION_BATCH 64
 #define KS_DELETION_BACKOFF_MAX 10    /* the delay grows up to this many deletion_retry */
 
-/* Asks the image server to delete d (unless blocked); the row goes or
+/* Asks the image server to delete d (unless blocked, or the server failed
+ * earlier in this run: *failed, set when it fails now); the row goes or
  * waits. KS_OK unless the database failed. */
 static ks_rc run_one(ks_api_ctx_t *ctx, MYSQL *conn, const ks_deletion_t *d,
-                     const ks_image_server_t *server, int *done)
+                     const ks_image_server_t *server, int *failed, int *done)
 {
     unsigned factor = d->attempts + 1 < KS_DELETION_BACKOFF_MAX ? d->attempts + 1
                                                                : KS_DELETION_BACKOFF_MAX;
@@ -37,12 +38,16 @@ static ks_rc run_one(ks_api_ctx_t *ctx, MYSQL *conn, const ks_deletion_t *d,
     if (blocked)
         return ks_store_deletion_later(ctx, conn, d, delay, "a member of that user id uses "
                                        "images there");
+    if (*failed)          /* one wait per dead server and run, not one per row */
+        return ks_store_deletion_later(ctx, conn, d, delay, "its image server failed a"
+                                       " deletion a moment before");
     rc = d->photo_id ? ks_image_delete_album(ctx, server, d->user_id, d->photo_id)
                      : ks_image_delete_member(ctx, server, d->user_id);
     if (rc == KS_OK) {
         (*done)++;
         return ks_store_deletion_done(ctx, conn, d);
     }
+    *failed = 1;
     snprintf(why, sizeof why, "%s", ctx->err.msg);
     ks_log_warn("deleting %s of \"%s\" on image server \"%s\" failed (attempt %u), again in %ld s:"
                 " %s", d->photo_id ? "an album photo" : "the images", d->user_id, server->name,
@@ -63,7 +68,7 @@ ks_rc ks_deletions_run(ks_api_ctx_t *ctx, const char *user_id, int *done)
 {
     ks_deletion_t rows[KS_DELETION_BATCH];
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
-    int count = 0, server_count = 0;
+    int count = 0, server_count = 0, failed[KS_IMAGE_SERVERS_MAX] = {0};
     MYSQL *conn;
     ks_rc rc;
 
@@ -84,7 +89,7 @@ ks_rc ks_deletions_run(ks_api_ctx_t *ctx, const char *user_id, int *done)
         } else if (user_id && strcmp(server->mode, "down") == 0) {
             continue;            /* the renderer tries it: no wait in the caller's call */
         } else {
-            rc = run_one(ctx, conn, &rows[i], server, done);
+            rc = run_one(ctx, conn, &rows[i], server, &failed[server - servers], done);
         }
         if (rc != KS_OK)
             goto fail;
