@@ -73,6 +73,7 @@ typedef struct {
     int replica_retry_s;         /* delay before a failed layer push is tried again */
     int replica_retry_batch;     /* failed pushes tried per renderer round */
     int deletion_retry_s;        /* delay before a failed deletion of images is tried again */
+    int auth_recheck_ms;         /* a verified client is trusted this long unread (0: never) */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;

@@ -11,7 +11,10 @@
  * serves (nobody can revoke anything then). The costly check of the secret
  * is remembered per worker thread for the row's version, so a busy client
  * pays it once per thread, not per call: a new secret or a revocation bumps
- * the version and the memory no longer matches. Each worker thread keeps its
+ * the version and the memory no longer matches. With auth_recheck_ms above
+ * 0, a client verified that recently is not even read again (a database
+ * query less per call; a revocation then takes up to that long). Each
+ * worker thread keeps its
  * own memory: every request reads it, and a shared one behind a lock made
  * the workers queue for it.
  *
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "api.h"
 #include "log.h"
 #include "sha256.h"
@@ -42,6 +46,9 @@ typedef struct {
     char name[65];
     char proof[KS_SHA256_HEX_SIZE];    /* sha256 of name ':' password */
     unsigned long long version;        /* the row's version the secret was verified for */
+    unsigned roles;                    /* the row's, when it was last read */
+    char image_server[64];
+    long long read_ms;                 /* when the row was last read (monotonic) */
 } auth_entry_t;
 
 static __thread auth_entry_t auth_cache[KS_AUTH_CACHE_SLOTS];
@@ -55,6 +62,13 @@ typedef struct {
     unsigned failed_logins;
     int throttled;                     /* too many failures, too recently: no check now */
 } client_row_t;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static unsigned slot_of(const char *name)
 {
@@ -228,21 +242,21 @@ static int unauthorized(struct soap *soap, const char *why)
     return soap->error = 401;
 }
 
-/* Checks password against row (or the thread's memory of an earlier
- * check); SOAP_OK, or the fault. */
+/* 1 when e remembers name with the secret of proof. */
+static int remembers(const auth_entry_t *e, const char *name, const char *proof)
+{
+    return strcmp(e->name, name) == 0 && CRYPTO_memcmp(e->proof, proof, KS_SHA256_HEX_SIZE) == 0;
+}
+
+/* Checks password (proof: its hash with name) against row, or the thread's
+ * memory e of an earlier check; SOAP_OK, or the fault. */
 static int check_secret(struct soap *soap, const char *name, const char *password,
-                        const client_row_t *row)
+                        const char *proof, const client_row_t *row, auth_entry_t *e)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    char buf[600], proof[KS_SHA256_HEX_SIZE];
-    auth_entry_t *e = &auth_cache[slot_of(name)];
-    int n, legacy, ok;
+    int legacy, ok;
 
-    n = snprintf(buf, sizeof buf, "%s:%s", name, password);
-    ks_sha256_hex(buf, (size_t)n, proof);
-    OPENSSL_cleanse(buf, sizeof buf);
-    if (strcmp(e->name, name) == 0 && CRYPTO_memcmp(e->proof, proof, sizeof proof) == 0 &&
-        e->version == row->version)
+    if (remembers(e, name, proof) && e->version == row->version)
         return SOAP_OK;
     if (row->throttled) {
         ks_log_warn("API client \"%s\": %u failed logins in a row; this one is refused"
@@ -271,12 +285,26 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
     return SOAP_OK;
 }
 
+/* Grants what e remembers of the client to the call. */
+static int grant(struct soap *soap, const char *name, unsigned wanted, const auth_entry_t *e)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
+    if (!(e->roles & wanted))
+        return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
+    ctx->roles = e->roles;
+    memcpy(ctx->image_server, e->image_server, sizeof ctx->image_server);
+    return SOAP_OK;
+}
+
 int ks_auth_require(struct soap *soap, unsigned roles)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     const char *name = soap->userid, *password = soap->passwd;
+    char buf[600], proof[KS_SHA256_HEX_SIZE];
+    auth_entry_t *e;
     client_row_t row;
-    int found;
+    int found, n;
     ks_rc rc;
 
     ctx->roles = 0;
@@ -285,23 +313,30 @@ int ks_auth_require(struct soap *soap, unsigned roles)
         return unauthorized(soap, "HTTP Basic credentials are required");
     if (strlen(name) > 64 || strlen(password) > 256)
         return unauthorized(soap, "wrong API credentials");
+    n = snprintf(buf, sizeof buf, "%s:%s", name, password);
+    ks_sha256_hex(buf, (size_t)n, proof);
+    OPENSSL_cleanse(buf, sizeof buf);
+    e = &auth_cache[slot_of(name)];
+    if (ctx->conf->auth_recheck_ms > 0 && remembers(e, name, proof) &&
+        now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
+        return grant(soap, name, roles, e);
     if ((rc = read_client(ctx, name, &row, &found)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     if (!found) {
         ks_log_info("authentication of API client \"%s\" failed: no such client", name);
         return unauthorized(soap, "wrong API credentials");
     }
-    if (check_secret(soap, name, password, &row) != SOAP_OK)
+    if (check_secret(soap, name, password, proof, &row, e) != SOAP_OK)
         return soap->error;
     if ((row.roles & KS_ROLE_NODE) && !row.image_server[0]) {
         ks_log_warn("API client \"%s\" (node) is bound to no image server: refused", name);
+        e->name[0] = '\0';
         return unauthorized(soap, "wrong API credentials");
     }
-    if (!(row.roles & roles))
-        return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
-    ctx->roles = row.roles;
-    memcpy(ctx->image_server, row.image_server, sizeof ctx->image_server);
-    return SOAP_OK;
+    e->roles = row.roles;
+    memcpy(e->image_server, row.image_server, sizeof e->image_server);
+    e->read_ms = now_ms();
+    return grant(soap, name, roles, e);
 }
 
 int ks_auth_acts_for(struct soap *soap, const char *server)

@@ -188,6 +188,9 @@ static const ks_cfg_option_t options[] = {
         "seconds without a heartbeat before an image server is marked down (0: never)"),
     OPT("replica_retry", KS_CFG_INT, 1, 86400, "30", replica_retry_s,
         "seconds before a failed layer push is tried again (times its attempts, at most 10)"),
+    OPT("auth_recheck_ms", KS_CFG_INT, 0, 60000, "0", auth_recheck_ms,
+        "milliseconds a verified API client is trusted before its row is read again (0: at"
+        " every call, so a revocation counts at once)"),
     OPT("deletion_retry", KS_CFG_INT, 1, 86400, "30", deletion_retry_s,
         "seconds before a failed deletion of images is tried again (times its attempts, at most 10)"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
