@@ -450,9 +450,11 @@ static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                        ks__reply_t *reply)
 {
     ks_err_t err = {{0}};
-    ks_rc rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo,
-                                                 &err)
-                         : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
+    ks_rc rc;
+
+    ks_rebuilder_note_delete(server->rebuilder);      /* before: a rebuild then looks again */
+    rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo, &err)
+                   : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
         ks__reply(reply, ks__status_of(rc), "%s", err.msg);
