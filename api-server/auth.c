@@ -14,9 +14,12 @@
  * the version and the memory no longer matches. With auth_recheck_ms above
  * 0, a client verified that recently is not even read again (a database
  * query less per call; a revocation then takes up to that long). Each
- * worker thread keeps its
- * own memory: every request reads it, and a shared one behind a lock made
- * the workers queue for it.
+ * worker thread keeps its own memory: every request reads it, and a shared
+ * one behind a lock made the workers queue for it. Behind it sits one
+ * shared list of the secrets verified (verified_*), read only when a
+ * thread's memory misses, so the process pays the costly check once per
+ * client and version, not once per thread: under load, a burst of calls
+ * landing on threads that had not seen the client made each pay it at once.
  *
  * Failed logins are counted per client; past KS_AUTH_FREE_FAILURES in a
  * row, a secret is checked at most once per delay that grows with them (up
@@ -52,6 +55,49 @@ typedef struct {
 } auth_entry_t;
 
 static __thread auth_entry_t auth_cache[KS_AUTH_CACHE_SLOTS];
+
+/* The secrets this process verified: name, proof and row version, by a
+ * hash of the name (a newer one takes the slot). */
+#define KS_AUTH_VERIFIED_SLOTS 256
+typedef struct {
+    char name[65];
+    char proof[KS_SHA256_HEX_SIZE];
+    unsigned long long version;
+} verified_t;
+static verified_t verified[KS_AUTH_VERIFIED_SLOTS];
+static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static verified_t *verified_slot(const char *name)
+{
+    uint32_t h = 2166136261u;                      /* FNV-1a */
+    for (const char *c = name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return &verified[h % KS_AUTH_VERIFIED_SLOTS];
+}
+
+/* 1 when this process verified name's secret of proof at version. */
+static int verified_has(const char *name, const char *proof, unsigned long long version)
+{
+    verified_t *v = verified_slot(name);
+    int found;
+
+    pthread_mutex_lock(&verified_lock);
+    found = strcmp(v->name, name) == 0 && v->version == version &&
+            CRYPTO_memcmp(v->proof, proof, KS_SHA256_HEX_SIZE) == 0;
+    pthread_mutex_unlock(&verified_lock);
+    return found;
+}
+
+static void verified_add(const char *name, const char *proof, unsigned long long version)
+{
+    verified_t *v = verified_slot(name);
+
+    pthread_mutex_lock(&verified_lock);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    memcpy(v->proof, proof, sizeof v->proof);
+    v->version = version;
+    pthread_mutex_unlock(&verified_lock);
+}
 
 /* A client's row, as one call reads it. */
 typedef struct {
@@ -258,6 +304,11 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
 
     if (remembers(e, name, proof) && e->version == row->version)
         return SOAP_OK;
+    /* A secret this process verified at this version passes as the
+     * thread's own memory does, throttled or not: failed guesses by
+     * others must not lock out the client that holds the secret. */
+    if (verified_has(name, proof, row->version))
+        goto remember;
     if (row->throttled) {
         ks_log_warn("API client \"%s\": %u failed logins in a row; this one is refused"
                     " unchecked", name, row->failed_logins);
@@ -279,6 +330,8 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
         if (rehash)
             ks_log_info("API client \"%s\": its secret's hash is Argon2id now", name);
     }
+    verified_add(name, proof, row->version);
+remember:
     snprintf(e->name, sizeof e->name, "%s", name);
     memcpy(e->proof, proof, sizeof e->proof);
     e->version = row->version;

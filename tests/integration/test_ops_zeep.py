@@ -101,14 +101,16 @@ def test_create_avatar_on_a_named_server(admin, site, world):
 
 def test_get_avatars(site, world):
     members = [new_member(site, world, "batch")[0] for _ in range(3)]
-    dress(site, world, members[1], ["ribbon"])
+    dressed = dress(site, world, members[1], ["ribbon"]).avatar.version
     missing = "ops-missing-" + world.suffix
     ask = [members[0], missing, members[1], members[0], members[2]]
 
+    # GetAvatars reads a replica, which may be a moment behind the writes.
     def read():
         answer = site.service.GetAvatars(userId=ask)
-        return answer if len(as_list(answer.avatar)) == 3 else None
-    answer = wait_for(read, "the new members in GetAvatars")
+        avatars = as_list(answer.avatar)
+        return answer if len(avatars) == 3 and avatars[1].version >= dressed else None
+    answer = wait_for(read, "the new members, dressed, in GetAvatars")
     avatars = as_list(answer.avatar)
     assert [a.userId for a in avatars] == members, "not in the order asked, or repeated"
     assert as_list(answer.missingUserId) == [missing]

@@ -338,23 +338,29 @@ def new_client(env, secret, role="site"):
     return name
 
 
-def refused_within(client, seconds):
-    """Calls until the client is refused (HTTP 401 or Unauthorized); fails
-    after seconds."""
+def refused(client):
+    """1 when one call of client is refused as Unauthorized (HTTP 401)."""
     import zeep.exceptions
+    from conftest import detail_fields
+    try:
+        client.service.ListCategories()
+    except zeep.exceptions.TransportError as e:
+        return e.status_code == 401
+    except zeep.exceptions.Fault as fault:
+        return fault.detail is not None and detail_fields(fault.detail)[0] == "Unauthorized"
+    return False
+
+
+def refused_within(client, seconds):
+    """Calls until the client is refused; fails after seconds. Once
+    auth_recheck_ms (1 s) has passed, every worker of the API refuses it.
+    (Each refusal is a failed login: at most four, below the throttle.)"""
     deadline = time.monotonic() + scaled(seconds)
-    while True:
-        try:
-            client.service.ListCategories()
-        except zeep.exceptions.TransportError as e:
-            assert e.status_code == 401, e
-            return
-        except zeep.exceptions.Fault:
-            info = client.fault("ListCategories")
-            assert info.code == "Unauthorized" or info.http_status == 401, info
-            return
+    while not refused(client):
         assert time.monotonic() < deadline, "still accepted after %.1f s" % seconds
         time.sleep(0.05)
+    time.sleep(1.1)
+    assert all(refused(client) for _ in range(3))
 
 
 def test_client_secrets_are_argon2id_and_changes_count_within_recheck(env):
