@@ -1,62 +1,43 @@
-/* fcgi_server.c: the FastCGI front of kisekae-image (libfcgi FCGX_* API).
+/* fcgi_server.c: the FastCGI front of kisekae-image.
  *
- * The listening socket is bound by ks_net_listen (common/net.h) rather than
- * by FCGX_OpenSocket, so the configured host is honoured as given,
- * SO_REUSEADDR is set, a stale unix socket is replaced (a live one is
- * refused) and the socket is made 0666 for nginx workers running as another
- * user. Each worker thread owns one
- * FCGX_Request and loops on FCGX_Accept_r. With `fastcgi_keep_conn on`, nginx
- * pins a worker to each upstream connection: configure at least as many
- * threads as nginx keeps connections.
+ * The worker threads, the listening socket and stopping are
+ * common/fcgi_pool.c's (shared with kisekae-admin); each worker owns a
+ * client of the API for rebuilding lost images. This file routes and
+ * answers requests.
  *
  * Every answer is text/plain: "ok ..." on success, one line naming what failed
  * otherwise (PROTOCOL.md); each failure is also logged once. Request bodies
  * are read up to a hard limit taken from CONTENT_LENGTH; whatever a request
  * leaves unread is drained (or the connection closed) so a kept connection
  * stays in step.
- *
- * Stopping: the listening socket is shut down (accept() fails in every idle
- * worker), idle kept connections are shut down, busy workers finish their
- * request and see the stop flag, and all are joined.
  */
 #include "fcgi_server.h"
 
-#include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include "avatar_store.h"
 #include "compose_request.h"
+#include "fcgi_pool.h"
 #include "http_frame.h"
 #include "log.h"
-#include "net.h"
 #include "png_codec.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sha256.h"
 
-#define KS__BACKLOG 128
-#define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
-
+/* The request one worker handles. */
 typedef struct {
     ks_fcgi_server_t *server;
-    pthread_t thread;
-    int started;
-    FCGX_Request request;
+    FCGX_Request *request;
     ks_api_client_t *api;     /* this thread's API client (rebuilds), or NULL */
-    int busy;                 /* guarded by server->lock: handling a request */
-    int idle_fd;              /* guarded by server->lock: kept connection while idle, or -1 */
 } ks__worker_t;
 
 struct ks_fcgi_server {
@@ -65,12 +46,7 @@ struct ks_fcgi_server {
     ks_item_store_t *scenes;
     ks_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
-    int listen_fd;
-
-    pthread_mutex_t lock;
-    int stopping;             /* guarded by lock */
-    ks__worker_t *workers;
-    int worker_count;
+    ks_fcgi_pool_t *pool;
 
     atomic_ullong avatars_composed;
 };
@@ -116,10 +92,7 @@ static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
 
 /* ---- request helpers ------------------------------------------------------- */
 
-static const char *ks__param(FCGX_Request *request, const char *name)
-{
-    return FCGX_GetParam(name, request->envp);
-}
+#define ks__param ks_fcgi_param
 
 /* Compares the given secret with the configured one in time that does not
  * depend on where they differ (both are hashed to a fixed length first). */
@@ -206,23 +179,6 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
     *out = body;
     *out_size = got;
     return 0;
-}
-
-/* Discards what the request left of its body; past KS__DRAIN_MAX bytes the
- * connection is closed after the answer instead. */
-static void ks__drain(FCGX_Request *request)
-{
-    char buf[16384];
-    size_t drained = 0;
-    int n;
-
-    while ((n = FCGX_GetStr(buf, sizeof buf, request->in)) > 0) {
-        drained += (size_t)n;
-        if (drained > KS__DRAIN_MAX) {
-            request->keepConnection = 0;
-            return;
-        }
-    }
 }
 
 /* Writes the answer. The header is formatted with snprintf: libfcgi's own
@@ -425,7 +381,7 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
               "layer_cache_evictions %llu\n"
               "images_rebuilt %llu",
               stats.layers_stored, (unsigned long long)atomic_load(&server->avatars_composed),
-              free_bytes, server->worker_count, stats.cache_entries, stats.cache_bytes,
+              free_bytes, server->conf->threads, stats.cache_entries, stats.cache_bytes,
               stats.cache_capacity, stats.cache_hits, stats.cache_misses,
               stats.cache_evictions, ks_rebuilder_count(server->rebuilder));
 }
@@ -434,7 +390,7 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
 static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
 {
     ks_fcgi_server_t *server = worker->server;
-    FCGX_Request *request = &worker->request;
+    FCGX_Request *request = worker->request;
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "DOCUMENT_URI");
     char path[512];
@@ -532,16 +488,16 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     }
 }
 
-static void ks__handle(ks__worker_t *worker)
+static void ks__handle(void *server, void *api, FCGX_Request *request)
 {
-    FCGX_Request *request = &worker->request;
+    ks__worker_t worker_state = {server, request, api}, *worker = &worker_state;
     ks__reply_t reply = {0};
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "REQUEST_URI");
     const char *remote = ks__param(request, "REMOTE_ADDR");
 
     ks__route(worker, &reply);
-    ks__drain(request);
+    ks_fcgi_drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
 
@@ -558,44 +514,20 @@ static void ks__handle(ks__worker_t *worker)
 
 /* ---- workers ------------------------------------------------------------------ */
 
-static void *ks__worker_main(void *arg)
+/* gSOAP contexts are not shared: one API client per worker. */
+static ks_rc ks__worker_init(void *arg, int index, void **state, ks_err_t *err)
 {
-    ks__worker_t *worker = arg;
-    ks_fcgi_server_t *server = worker->server;
+    ks_fcgi_server_t *server = arg;
 
-    for (;;) {
-        int rc, stopping;
+    *state = NULL;
+    if (!server->api)
+        return KS_OK;
+    return ks_api_client_new(server->api, (ks_api_client_t **)state, err);
+}
 
-        pthread_mutex_lock(&server->lock);
-        if (server->stopping) {
-            pthread_mutex_unlock(&server->lock);
-            break;
-        }
-        worker->busy = 0;
-        worker->idle_fd = worker->request.ipcFd;
-        pthread_mutex_unlock(&server->lock);
-
-        rc = FCGX_Accept_r(&worker->request);
-
-        pthread_mutex_lock(&server->lock);
-        worker->busy = 1;
-        worker->idle_fd = -1;
-        stopping = server->stopping;
-        pthread_mutex_unlock(&server->lock);
-        if (rc < 0) {
-            if (stopping)
-                break;
-            /* EMFILE and the like: keep the worker, do not spin. */
-            ks_log_error("FCGX_Accept_r() failed (%d: %s)", -rc,
-                         rc > -1000 ? strerror(-rc) : "libfcgi error");
-            usleep(100 * 1000);
-            continue;
-        }
-        ks__handle(worker);
-        FCGX_Finish_r(&worker->request);
-    }
-    FCGX_Free(&worker->request, 1);
-    return NULL;
+static void ks__worker_free(void *arg, void *state)
+{
+    ks_api_client_free(state);
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
@@ -603,16 +535,12 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                            ks_err_t *err)
 {
     ks_fcgi_server_t *server;
+    ks_fcgi_pool_conf_t pool_conf = {
+        .listen = conf->listen, .threads = conf->threads, .worker_init = ks__worker_init,
+        .worker_free = ks__worker_free, .handle = ks__handle};
     ks_rc rc;
-    int error;
 
     *out = NULL;
-    if (FCGX_Init() != 0)
-        return ks_err(err, KS_ERROR, "FCGX_Init() failed");
-    /* libfcgi's SIGTERM handler only sets a flag that threads blocked in
-     * accept() never see; we stop on SIGTERM ourselves. */
-    signal(SIGTERM, SIG_DFL);
-
     server = calloc(1, sizeof *server);
     if (server == NULL)
         return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
@@ -620,48 +548,13 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->items = items;
     server->scenes = scenes;
     server->api = api;
-    server->listen_fd = -1;
-    pthread_mutex_init(&server->lock, NULL);
-
+    pool_conf.arg = server;
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
     if (rc == KS_OK)
-        rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
+        rc = ks_fcgi_pool_start(&pool_conf, &server->pool, err);
     if (rc != KS_OK) {
-        ks_rebuilder_free(server->rebuilder);
-        pthread_mutex_destroy(&server->lock);
-        free(server);
-        return rc;
-    }
-
-    server->workers = calloc((size_t)conf->threads, sizeof *server->workers);
-    if (server->workers == NULL) {
         ks_fcgi_server_stop(server);
-        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
-    }
-    for (int i = 0; i < conf->threads; i++) {
-        ks__worker_t *worker = &server->workers[i];
-        worker->server = server;
-        worker->busy = 1;
-        worker->idle_fd = -1;
-        if (FCGX_InitRequest(&worker->request, server->listen_fd, 0) != 0) {
-            ks_fcgi_server_stop(server);
-            return ks_err(err, KS_ERROR, "FCGX_InitRequest() failed");
-        }
-        server->worker_count = i + 1;
-        /* gSOAP contexts are not shared: one per worker. */
-        if (api && (rc = ks_api_client_new(api, &worker->api, err)) != KS_OK) {
-            ks_fcgi_server_stop(server);
-            return rc;
-        }
-        error = pthread_create(&worker->thread, NULL, ks__worker_main, worker);
-        if (error != 0) {
-            ks_api_client_free(worker->api);
-            server->worker_count = i;
-            ks_fcgi_server_stop(server);
-            return ks_err(err, KS_ERROR, "pthread_create() failed (%d: %s)", error,
-                          strerror(error));
-        }
-        worker->started = 1;
+        return rc;
     }
     *out = server;
     return KS_OK;
@@ -676,31 +569,7 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
 {
     if (server == NULL)
         return;
-
-    pthread_mutex_lock(&server->lock);
-    server->stopping = 1;
-    /* accept() in every idle worker fails once the socket is shut down. */
-    if (server->listen_fd >= 0)
-        shutdown(server->listen_fd, SHUT_RDWR);
-    /* Workers idle on a kept nginx connection wait in read(): end it. */
-    for (int i = 0; i < server->worker_count; i++) {
-        ks__worker_t *worker = &server->workers[i];
-        if (!worker->busy && worker->idle_fd >= 0)
-            shutdown(worker->idle_fd, SHUT_RDWR);
-    }
-    pthread_mutex_unlock(&server->lock);
-
-    for (int i = 0; i < server->worker_count; i++) {
-        if (server->workers[i].started)
-            pthread_join(server->workers[i].thread, NULL);
-    }
-    for (int i = 0; i < server->worker_count; i++)
-        ks_api_client_free(server->workers[i].api);
-    if (server->listen_fd >= 0)
-        close(server->listen_fd);
-    ks_net_unlink(server->conf->listen);
+    ks_fcgi_pool_stop(server->pool);
     ks_rebuilder_free(server->rebuilder);
-    pthread_mutex_destroy(&server->lock);
-    free(server->workers);
     free(server);
 }

@@ -54,27 +54,9 @@ static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
-    char copy[KS_API_URLS_MAX * KS_API_URL_SIZE], *words[KS_API_URLS_MAX];
-    int count;
 
-    if (strlen(value) >= sizeof copy)
-        return ks_err(err, KS_INVALID, "api_url: line too long");
-    strcpy(copy, value);
-    count = ks_config_split(copy, words, KS_API_URLS_MAX);
-    if (count > KS_API_URLS_MAX)
-        return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
-    for (int i = 0; i < count; i++) {
-        if (conf->api_url_count == KS_API_URLS_MAX)
-            return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
-        if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
-            return ks_err(err, KS_INVALID, "api_url \"%.200s\" must start with http:// or "
-                          "https://", words[i]);
-        if (strlen(words[i]) >= KS_API_URL_SIZE)
-            return ks_err(err, KS_INVALID, "api_url \"%.60s...\" is longer than %d characters",
-                          words[i], KS_API_URL_SIZE - 1);
-        strcpy(conf->api_urls[conf->api_url_count++], words[i]);
-    }
-    return KS_OK;
+    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_API_URL_SIZE,
+                              KS_API_URLS_MAX, &conf->api_url_count, err);
 }
 
 #define KS__FIELD(name) offsetof(ks_image_conf_t, name)
@@ -190,21 +172,10 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_config_load(args->config_path, ks__options, conf, err);
+    rc = ks_config_load_overridden(args->config_path, ks__options, conf, args->overrides,
+                                   args->override_count, err);
     if (rc != KS_OK)
         return rc;
-    for (int i = 0; i < args->override_count; i++) {
-        char name[128];
-        const char *equals = strchr(args->overrides[i], '=');
-        size_t length = (size_t)(equals - args->overrides[i]);
-        if (length >= sizeof name)
-            return ks_err(err, KS_INVALID, "-o \"%s\": unknown option", args->overrides[i]);
-        memcpy(name, args->overrides[i], length);
-        name[length] = '\0';
-        rc = ks_config_set(ks__options, conf, name, equals + 1, err);
-        if (rc != KS_OK)
-            return rc;
-    }
 
     if (strncmp(conf->listen, "unix:", 5) == 0) {
         if (conf->listen[5] != '/')

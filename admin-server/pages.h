@@ -1,0 +1,20 @@
+/* pages.h: every page handler, one file each (page_*.c), for the route
+ * table in routes.c. A new page: write page_NAME.c, declare its handlers
+ * here, add its routes to the table. */
+#ifndef KS_ADMIN_PAGES_H
+#define KS_ADMIN_PAGES_H
+
+#include "admin.h"
+
+/* page_login.c */
+void ks_page_login_form(ks_admin_req_t *req);
+void ks_page_login(ks_admin_req_t *req);
+void ks_page_logout(ks_admin_req_t *req);
+
+/* page_static.c: /static/NAME (CSS, JS, icons) */
+void ks_page_static(ks_admin_req_t *req);
+
+/* page_dashboard.c */
+void ks_page_dashboard(ks_admin_req_t *req);
+
+#endif
