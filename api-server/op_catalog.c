@@ -21,7 +21,7 @@
 #include "log.h"
 #include "png_codec.h"
 #include "sha256.h"
-#include "store.h"
+#include "store_catalog.h"
 
 
 /* ---- RegisterCategory ------------------------------------------------------ */
@@ -348,53 +348,6 @@ done:
 
 /* ---- ListItems ------------------------------------------------------------------------ */
 
-/* Reads the layers of the listed items into their responses. */
-static ks_rc load_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    if (count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
-                     " FROM item_layers WHERE item_id IN (");
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
-    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    for (int i = 0; i < count; i++) {
-        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
-        if (!items[i].layer) {
-            mysql_free_result(res);
-            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
-        for (int i = 0; i < count; i++) {
-            struct ks__Layer *l;
-            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
-                continue;
-            l = &items[i].layer[items[i].__sizelayer++];
-            l->layerNo = atoi(row[1]);
-            l->zOrder = atoi(row[2]);
-            l->x = atoi(row[3]);
-            l->y = atoi(row[4]);
-            l->width = atoi(row[5]);
-            l->height = atoi(row[6]);
-            l->sha256 = soap_strdup(soap, row[7]);
-            break;
-        }
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
 int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
                   struct ks__ListItemsResponse *response)
 {
@@ -444,7 +397,7 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
     }
     mysql_free_result(res);
     response->__sizeitem = n;
-    if ((rc = load_layers(soap, conn, response->item, n)) != KS_OK)
+    if ((rc = ks_store_items_layers(soap, conn, response->item, n)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     return SOAP_OK;
 }
@@ -481,7 +434,7 @@ static ks_rc load_item(struct soap *soap, MYSQL *conn, int id, struct ks__Item *
     mysql_free_result(res);
     if (!item)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    return load_layers(soap, conn, item, 1);
+    return ks_store_items_layers(soap, conn, item, 1);
 }
 
 int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *response)

@@ -645,3 +645,28 @@ struct ks__GetSceneBackgroundResponse {
 int ks__GetSceneBackground(
     int sceneId 1,
     struct ks__GetSceneBackgroundResponse *response);
+
+/* ---- Admin UI: the catalog as staff see it (admin) ------------------------------ */
+
+//gsoap ks service method-action: SearchItems urn:kisekae:v1#SearchItems
+//gsoap ks service method-fault:  SearchItems ks__KisekaeFault
+
+struct ks__SearchItemsResponse {
+    int total 1;                        /* items matching the filters, on every page */
+    int __sizeitem 0;
+    struct ks__Item *item 0;            /* ordered by id, with their layers */
+    int *nextAfterId 0;                 /* afterId of the next page; absent on the last */
+};
+
+/* admin: items of every status (draft, published, retired) or of one
+ * (status), optionally of one category (categoryId) and whose name contains
+ * nameContains (1..64 bytes, case-insensitive), a page at a time by id: the
+ * items with an id above afterId (default 0), at most limit (1..100,
+ * default 50). */
+int ks__SearchItems(
+    int *categoryId 0,
+    char *status 0,
+    char *nameContains 0,
+    int *afterId 0,
+    int *limit 0,
+    struct ks__SearchItemsResponse *response);

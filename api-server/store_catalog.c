@@ -1,0 +1,124 @@
+/* store_catalog.c: SQL of items and item_layers for the listing operations
+ * (store_catalog.h). */
+#include "store_catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
+                     " FROM item_layers WHERE item_id IN (");
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
+    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++) {
+        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
+        if (!items[i].layer) {
+            mysql_free_result(res);
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        }
+    }
+    while ((row = mysql_fetch_row(res))) {
+        int id = atoi(row[0]);
+        for (int i = 0; i < count; i++) {
+            struct ks__Layer *l;
+            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+                continue;
+            l = &items[i].layer[items[i].__sizelayer++];
+            l->layerNo = atoi(row[1]);
+            l->zOrder = atoi(row[2]);
+            l->x = atoi(row[3]);
+            l->y = atoi(row[4]);
+            l->width = atoi(row[5]);
+            l->height = atoi(row[6]);
+            l->sha256 = soap_strdup(soap, row[7]);
+            break;
+        }
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+/* Appends the WHERE clause of search (without the page's id bound). */
+static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
+{
+    ks_buf_addf(sql, " WHERE 1 = 1");
+    if (search->category_id)
+        ks_buf_addf(sql, " AND category_id = %d", search->category_id);
+    if (search->status) {
+        ks_buf_addf(sql, " AND status = ");
+        ks_sql_str(sql, conn, search->status);
+    }
+    if (search->name_contains) {
+        /* LIKE's own wildcards in the text match themselves */
+        char pattern[64 * 2 + 3], *p = pattern;
+        *p++ = '%';
+        for (const char *s = search->name_contains; *s && p < pattern + sizeof pattern - 3; s++) {
+            if (*s == '%' || *s == '_' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '%';
+        *p = '\0';
+        ks_buf_addf(sql, " AND name LIKE ");
+        ks_sql_str(sql, conn, pattern);
+    }
+}
+
+ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
+                            struct ks__Item **items, int *count, int *more, long long *total)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int n = 0;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM items");
+    where(&sql, conn, search);
+    if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items");
+    where(&sql, conn, search);
+    /* one row beyond the page says whether another page follows */
+    ks_buf_addf(&sql, " AND id > %d ORDER BY id LIMIT %d", search->after_id, search->limit + 1);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    *items = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
+    if (!*items) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    }
+    *more = 0;
+    while ((row = mysql_fetch_row(res))) {
+        struct ks__Item *item;
+        if (n == search->limit) {
+            *more = 1;
+            break;
+        }
+        item = &(*items)[n++];
+        item->id = atoi(row[0]);
+        item->categoryId = atoi(row[1]);
+        item->name = soap_strdup(soap, row[2]);
+        item->status = soap_strdup(soap, row[3]);
+        item->price = atoi(row[4]);
+    }
+    mysql_free_result(res);
+    *count = n;
+    return KS_OK;
+}

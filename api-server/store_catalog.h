@@ -1,0 +1,27 @@
+/* store_catalog.h: SQL of the catalog tables (items, item_layers) for the
+ * operations that list items. Functions write their error into ctx->err and
+ * return a ks_rc; results are allocated in the request's arena. */
+#ifndef KS_API_STORE_CATALOG_H
+#define KS_API_STORE_CATALOG_H
+
+#include "store.h"
+
+/* Reads the layers of items[0..count) into each item's layer array. */
+ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* What SearchItems filters by; a NULL or 0 field filters nothing. */
+typedef struct {
+    int category_id;
+    const char *status;            /* draft | published | retired (checked by the caller) */
+    const char *name_contains;
+    int after_id;
+    int limit;
+} ks_item_search_t;
+
+/* The items matching search (at most search->limit, by id, without their
+ * layers) into *items / *count; *more says whether more follow, *total how
+ * many match on every page. */
+ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
+                            struct ks__Item **items, int *count, int *more, long long *total);
+
+#endif
