@@ -86,6 +86,7 @@ typedef struct {
 } ks_staff_t;
 
 #define KS_ADMIN_PATH_MAX 512
+#define KS_ADMIN_CALLS_MAX 48         /* SOAP calls one request may make */
 #define KS_ADMIN_MESSAGES_MAX 4096
 
 /* One request, from front.c to the page and back. Strings point into the
@@ -95,7 +96,12 @@ typedef struct ks_admin_req {
     const ks_admin_conf_t *conf;
     FCGX_Request *fcgi;
     ks_db_session_t *db;           /* this worker's session of the admin database */
-    struct soap *soap;             /* this worker's gSOAP context */
+    struct soap *soap;             /* this worker's gSOAP context: the settings each call copies */
+    /* Each SOAP call of the request gets a context of its own (a copy of
+     * soap), so what one call answered stays valid after the next; all are
+     * freed when the request ends. */
+    struct soap *calls[KS_ADMIN_CALLS_MAX];
+    int call_count;
     long long now;                 /* time(NULL) at the start */
 
     const char *method;            /* "GET", "POST", ... */

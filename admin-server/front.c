@@ -191,8 +191,11 @@ static void handle(void *arg, void *state, FCGX_Request *fcgi)
         ks_log_error("%s %s from %s: %d", req->method, req->path, req->remote, req->status);
     else
         ks_log_debug("%s %s from %s: %d", req->method, req->path, req->remote, req->status);
-    soap_destroy(req->soap);
-    soap_end(req->soap);
+    for (int i = 0; i < req->call_count; i++) {
+        soap_destroy(req->calls[i]);
+        soap_end(req->calls[i]);
+        soap_free(req->calls[i]);
+    }
     ks_form_free(&req->query);
     ks_form_free(&req->form);
     ks_buf_free(&req->headers);

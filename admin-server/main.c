@@ -81,7 +81,7 @@ static ks_rc parse_outfit(void *conf_arg, const char *value, ks_err_t *err)
 #define STRING_SIZE(name) ((long long)sizeof(((ks_admin_conf_t *)0)->name))
 
 static const ks_cfg_option_t options[] = {
-    {"listen", KS_CFG_STRING, 0, STRING_SIZE(listen), "127.0.0.1:17051", FIELD(listen), NULL,
+    {"listen", KS_CFG_STRING, 0, STRING_SIZE(listen), "127.0.0.1:17041", FIELD(listen), NULL,
      "where nginx reaches the FastCGI app: host:port or unix:/path/to/socket"},
     {"threads", KS_CFG_INT, 1, 256, "4", FIELD(threads), NULL,
      "threads serving requests (at least nginx's kept upstream connections)"},

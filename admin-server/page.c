@@ -44,14 +44,33 @@ int ks_page_can(const ks_admin_req_t *req, ks_action_t action)
 
 /* ---- the SOAP API ---- */
 
-ks_rc ks_page_api(ks_admin_req_t *req, const char *operation, int resend_safe,
-                  ks_failover_attempt_fn attempt, void *args)
+/* The context of the request's last call, or NULL before the first. */
+static struct soap *last_call(ks_admin_req_t *req)
+{
+    return req->call_count ? req->calls[req->call_count - 1] : NULL;
+}
+
+static ks_rc api_call(ks_admin_req_t *req, const char *operation, int resend_safe,
+                      ks_failover_attempt_fn attempt, void *args, int quiet_notfound)
 {
     ks_err_t err = {{0}};
-    ks_rc rc = ks_failover_call(&req->server->api, req->soap, operation, resend_safe, attempt,
-                                args, &err);
+    struct soap *soap;
+    ks_rc rc;
 
-    if (rc == KS_OK)
+    if (req->call_count == KS_ADMIN_CALLS_MAX) {
+        ks_log_error("%s %s: more than %d SOAP calls in one request", req->method, req->path,
+                     KS_ADMIN_CALLS_MAX);
+        ks_page_message(req, "error", "%s: this page made too many calls (a bug).", operation);
+        return KS_ERROR;
+    }
+    if (!(soap = soap_copy(req->soap))) {
+        ks_page_message(req, "error", "%s: out of memory.", operation);
+        return KS_NOMEM;
+    }
+    req->calls[req->call_count++] = soap;
+    rc = ks_failover_call(&req->server->api, soap, operation, resend_safe, attempt, args, &err);
+
+    if (rc == KS_OK || (rc == KS_NOTFOUND && quiet_notfound))
         return rc;
     if (rc == KS_UNAVAILABLE) {
         req->api_down = 1;
@@ -67,16 +86,30 @@ ks_rc ks_page_api(ks_admin_req_t *req, const char *operation, int resend_safe,
     return rc;
 }
 
+ks_rc ks_page_api(ks_admin_req_t *req, const char *operation, int resend_safe,
+                  ks_failover_attempt_fn attempt, void *args)
+{
+    return api_call(req, operation, resend_safe, attempt, args, 0);
+}
+
+ks_rc ks_page_api_lookup(ks_admin_req_t *req, const char *operation,
+                         ks_failover_attempt_fn attempt, void *args)
+{
+    return api_call(req, operation, 1, attempt, args, 1);
+}
+
 const char *ks_page_fault_code(ks_admin_req_t *req)
 {
-    return ks_failover_fault_code(req->soap);
+    return last_call(req) ? ks_failover_fault_code(last_call(req)) : NULL;
 }
 
 const char *ks_page_fault_message(ks_admin_req_t *req)
 {
-    struct soap *soap = req->soap;
+    struct soap *soap = last_call(req);
     const char *s;
 
+    if (!soap)
+        return "";
     if (ks_failover_fault_code(soap) && soap->fault->detail->ks__KisekaeFault->message)
         return soap->fault->detail->ks__KisekaeFault->message;
     s = soap_fault_string(soap);

@@ -44,10 +44,14 @@ int ks_page_can(const ks_admin_req_t *req, ks_action_t action);
  * write whose second sending ends as one). On failure adds a message box
  * naming the fault's code and message ("NotFound: item 12 not found"), or,
  * when no API server answered, raises the "API unreachable" banner; returns
- * the ks_rc of ks_failover_call. What the call answered lives in req->soap
- * until the next call. */
+ * the ks_rc of ks_failover_call. What the call answered (in args) stays
+ * valid until the request ends: each call has a gSOAP context of its own. */
 ks_rc ks_page_api(ks_admin_req_t *req, const char *operation, int resend_safe,
                   ks_failover_attempt_fn attempt, void *args);
+/* A read whose NotFound is an answer, not a problem: as ks_page_api, but
+ * KS_NOTFOUND adds no message. */
+ks_rc ks_page_api_lookup(ks_admin_req_t *req, const char *operation,
+                         ks_failover_attempt_fn attempt, void *args);
 /* The KisekaeFault code of the last call's answer ("InvalidArgument"...), or NULL. */
 const char *ks_page_fault_code(ks_admin_req_t *req);
 /* The message of the last call's fault ("" when it had none). */

@@ -17,4 +17,15 @@ void ks_page_static(ks_admin_req_t *req);
 /* page_dashboard.c */
 void ks_page_dashboard(ks_admin_req_t *req);
 
+/* page_items.c */
+void ks_page_items(ks_admin_req_t *req);
+void ks_page_item_new(ks_admin_req_t *req);
+void ks_page_item_create(ks_admin_req_t *req);
+void ks_page_item_preview(ks_admin_req_t *req);
+void ks_page_item_thumb(ks_admin_req_t *req);
+void ks_page_item_edit(ks_admin_req_t *req);
+void ks_page_item_update(ks_admin_req_t *req);
+void ks_page_item_publish(ks_admin_req_t *req);
+void ks_page_item_retire(ks_admin_req_t *req);
+
 #endif

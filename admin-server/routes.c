@@ -18,6 +18,16 @@ const ks_route_t ks_routes[] = {
     {"GET", "/static/{}", KS_ACT_VIEW, ks_page_static, 1},
     {"GET", "/", KS_ACT_VIEW, ks_page_dashboard, 0},
 
+    {"GET", "/items", KS_ACT_VIEW, ks_page_items, 0},
+    {"GET", "/items/new", KS_ACT_CATALOG_EDIT, ks_page_item_new, 0},
+    {"POST", "/items/new", KS_ACT_CATALOG_EDIT, ks_page_item_create, 0},
+    {"POST", "/items/preview", KS_ACT_CATALOG_EDIT, ks_page_item_preview, 0},
+    {"GET", "/items/{}/thumb.png", KS_ACT_VIEW, ks_page_item_thumb, 0},
+    {"GET", "/items/{}", KS_ACT_VIEW, ks_page_item_edit, 0},
+    {"POST", "/items/{}", KS_ACT_CATALOG_EDIT, ks_page_item_update, 0},
+    {"POST", "/items/{}/publish", KS_ACT_CATALOG_EDIT, ks_page_item_publish, 0},
+    {"POST", "/items/{}/retire", KS_ACT_CATALOG_EDIT, ks_page_item_retire, 0},
+
     {NULL, NULL, 0, NULL, 0},
 };
 

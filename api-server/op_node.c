@@ -256,7 +256,7 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
     ks_buf_t sql;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_NODE))
+    if (ks_auth_require(soap, KS_ROLE_NODE | KS_ROLE_ADMIN))   /* admin: the UI's thumbnails */
         return soap->error;
     if (itemId < 1)
         return ks_fault(soap, "InvalidArgument", "itemId must be positive");

@@ -606,7 +606,7 @@ struct ks__GetItemLayerResponse {
     struct xsd__base64Binary png 1;     /* the canonical (trimmed) PNG */
 };
 
-/* node: the canonical PNG of an item layer, from the database. With sha256,
+/* node, admin: the canonical PNG of an item layer, from the database. With sha256,
  * the art of that sha256: the current one or old art replaced since (album
  * photos drawn with it are composed again from it); NotFound when the layer
  * never had it. */
