@@ -2,6 +2,7 @@
  * (store_catalog.h). */
 #include "store_catalog.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,4 +122,77 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
     mysql_free_result(res);
     *count = n;
     return KS_OK;
+}
+
+ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
+                        ks_category_row_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
+                " FROM categories WHERE id = %d%s", id, for_update ? " FOR UPDATE" : "");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id);
+    }
+    out->id = atoi(row[0]);
+    snprintf(out->name, sizeof out->name, "%s", row[1]);
+    out->z_order = atoi(row[2]);
+    out->exclusive = atoi(row[3]) != 0;
+    out->required = atoi(row[4]) != 0;
+    out->default_item_id = row[5] ? atoi(row[5]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
+                             char *status)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT category_id, status FROM items WHERE id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
+    }
+    *category_id = atoi(row[0]);
+    snprintf(status, 16, "%s", row[1]);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "UPDATE categories SET name = ");
+    ks_sql_str(&sql, conn, row->name);
+    ks_buf_addf(&sql, ", z_order = %d, exclusive = %d, required = %d, default_item_id = ",
+                row->z_order, row->exclusive, row->required);
+    if (row->default_item_id)
+        ks_buf_addf(&sql, "%d", row->default_item_id);
+    else
+        ks_buf_addf(&sql, "NULL");
+    ks_buf_addf(&sql, " WHERE id = %d", row->id);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
+                      row->name);
+    return rc;
 }

@@ -24,4 +24,25 @@ typedef struct {
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total);
 
+/* A category row. */
+typedef struct {
+    int id;
+    char name[65];
+    int z_order, exclusive, required;
+    int default_item_id;           /* 0: none */
+} ks_category_row_t;
+
+/* Category id (KS_NOTFOUND when there is none); for_update locks the row. */
+ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
+                        ks_category_row_t *out);
+
+/* The category and status ("draft"...) of item id (KS_NOTFOUND when there is
+ * none); status has room for 16 bytes. */
+ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
+                             char *status);
+
+/* Writes row's name, z-order, flags and default item (0: NULL) to its
+ * category. KS_CONFLICT when the name is another category's. */
+ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row);
+
 #endif

@@ -670,3 +670,22 @@ int ks__SearchItems(
     int *afterId 0,
     int *limit 0,
     struct ks__SearchItemsResponse *response);
+
+//gsoap ks service method-action: UpdateCategory urn:kisekae:v1#UpdateCategory
+//gsoap ks service method-fault:  UpdateCategory ks__KisekaeFault
+
+struct ks__UpdateCategoryResponse { struct ks__Category *category 1; };
+
+/* admin: change a category. Each field given replaces the stored one.
+ * zOrder is what layers registered later take when they give none (stored
+ * layers keep theirs); exclusive and required apply to outfit changes from
+ * now on. defaultItemId must name a published item of the category (0
+ * clears it); a required category must keep a default item (Conflict). */
+int ks__UpdateCategory(
+    int categoryId 1,
+    char *name 0,
+    int *zOrder 0,
+    enum xsd__boolean *exclusive 0,
+    enum xsd__boolean *required 0,
+    int *defaultItemId 0,
+    struct ks__UpdateCategoryResponse *response);
