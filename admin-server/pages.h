@@ -17,6 +17,13 @@ void ks_page_static(ks_admin_req_t *req);
 /* page_dashboard.c */
 void ks_page_dashboard(ks_admin_req_t *req);
 
+/* page_categories.c */
+void ks_page_categories(ks_admin_req_t *req);
+void ks_page_category_new(ks_admin_req_t *req);
+void ks_page_category_create(ks_admin_req_t *req);
+void ks_page_category_edit(ks_admin_req_t *req);
+void ks_page_category_update(ks_admin_req_t *req);
+
 /* page_items.c */
 void ks_page_items(ks_admin_req_t *req);
 void ks_page_item_new(ks_admin_req_t *req);

@@ -18,6 +18,12 @@ const ks_route_t ks_routes[] = {
     {"GET", "/static/{}", KS_ACT_VIEW, ks_page_static, 1},
     {"GET", "/", KS_ACT_VIEW, ks_page_dashboard, 0},
 
+    {"GET", "/categories", KS_ACT_VIEW, ks_page_categories, 0},
+    {"GET", "/categories/new", KS_ACT_CATALOG_EDIT, ks_page_category_new, 0},
+    {"POST", "/categories/new", KS_ACT_CATALOG_EDIT, ks_page_category_create, 0},
+    {"GET", "/categories/{}", KS_ACT_VIEW, ks_page_category_edit, 0},
+    {"POST", "/categories/{}", KS_ACT_CATALOG_EDIT, ks_page_category_update, 0},
+
     {"GET", "/items", KS_ACT_VIEW, ks_page_items, 0},
     {"GET", "/items/new", KS_ACT_CATALOG_EDIT, ks_page_item_new, 0},
     {"POST", "/items/new", KS_ACT_CATALOG_EDIT, ks_page_item_create, 0},
