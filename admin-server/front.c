@@ -50,11 +50,7 @@ static void worker_free(void *arg, void *state)
 {
     worker_t *worker = state;
 
-    if (worker->soap) {
-        soap_destroy(worker->soap);
-        soap_end(worker->soap);
-        soap_free(worker->soap);
-    }
+    ks_failover_soap_free(worker->soap);
     ks_db_session_free(worker->db);
     free(worker);
 }
@@ -191,11 +187,8 @@ static void handle(void *arg, void *state, FCGX_Request *fcgi)
         ks_log_error("%s %s from %s: %d", req->method, req->path, req->remote, req->status);
     else
         ks_log_debug("%s %s from %s: %d", req->method, req->path, req->remote, req->status);
-    for (int i = 0; i < req->call_count; i++) {
-        soap_destroy(req->calls[i]);
-        soap_end(req->calls[i]);
-        soap_free(req->calls[i]);
-    }
+    for (int i = 0; i < req->call_count; i++)
+        ks_failover_soap_free(req->calls[i]);
     ks_form_free(&req->query);
     ks_form_free(&req->form);
     ks_buf_free(&req->headers);

@@ -68,7 +68,8 @@ static ks_rc api_call(ks_admin_req_t *req, const char *operation, int resend_saf
         return KS_NOMEM;
     }
     req->calls[req->call_count++] = soap;
-    rc = ks_failover_call(&req->server->api, soap, operation, resend_safe, attempt, args, &err);
+    rc = ks_failover_call(&req->server->api, soap, operation, resend_safe, attempt, args, NULL,
+                          &err);
 
     if (rc == KS_OK || (rc == KS_NOTFOUND && quiet_notfound))
         return rc;

@@ -935,6 +935,14 @@ void ks_db_use_master(ks_db_session_t *s)
     s->sticky = 1;
 }
 
+ks_rc ks_db_reader_fresh(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
+{
+    if (ks_db_master(s, out, err) == KS_OK)
+        return KS_OK;
+    s->sticky = 0;
+    return ks_db_reader(s, out, err);
+}
+
 ks_rc ks_db_reader(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
 {
     ks_rc rc;

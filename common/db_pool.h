@@ -145,6 +145,12 @@ ks_rc ks_db_master(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
  * a write, e.g. a version the caller already saw). */
 void ks_db_use_master(ks_db_session_t *session);
 
+/* The master's connection when the master answers (and, as with
+ * ks_db_master, the call's reads go there from now on); else the call's
+ * reader. For reads that should see every acknowledged write but still
+ * answer while the master is down. */
+ks_rc ks_db_reader_fresh(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
+
 /* A connection for the call's reads: statements run on it go to the server
  * serving the call's reads, and move to another when that one fails (see
  * the top of this file). Use it for reads only. Owned by the session and

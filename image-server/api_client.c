@@ -1,16 +1,10 @@
-/* api_client.c: the node-role calls of an image server, with failover
- * between the configured API URLs (api_client.h).
+/* api_client.c: the node-role calls of an image server (api_client.h).
  *
  * Every operation is a small function that makes the one gSOAP call with
- * its arguments; ks__call runs it against each URL in turn, starting from
- * the one that answered last. What counts as "this API server is not
- * there": no connection, a timeout, an HTTP error that carries no SOAP fault
- * (nginx's 502, a 404 of a wrong path), an answer that does not parse, a
- * fault without a KisekaeFault (an API server that does not know the
- * operation yet) and the DatabaseUnavailable fault (its database pool is
- * down; another API server may still reach one). Any other KisekaeFault is
- * the API's answer to the call itself (NotFound, InvalidArgument...) and
- * would be the same from every API server: it is returned at once.
+ * its arguments; ks_failover_call (common/api_failover.h) runs it against
+ * each API URL in turn, starting from the one that answered last. Every
+ * node call may reach the API twice without harm (reads, registrations and
+ * heartbeats set rather than add), so each is resend-safe.
  */
 #include "api_client.h"
 
@@ -28,13 +22,15 @@ struct ks_api_client {
     const char *url;               /* where the last call went */
 };
 
-/* One attempt of an operation against url; returns gSOAP's status. */
-typedef int (*ks__attempt_fn)(struct soap *soap, const char *url, void *args);
+_Static_assert(KS_API_URLS_MAX <= KS_FAILOVER_URLS_MAX, "api_url entries beyond the failover list");
 
 void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
 {
     api->conf = conf;
-    atomic_init(&api->preferred, 0);
+    ks_failover_init(&api->failover, conf->api_user, conf->api_password, conf->api_timeout_s);
+    /* main.c checked each URL and their count. */
+    for (int i = 0; i < conf->api_url_count; i++)
+        ks_failover_add_url(&api->failover, conf->api_urls[i], NULL);
 }
 
 ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
@@ -42,15 +38,14 @@ ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
     ks_api_client_t *client = calloc(1, sizeof *client);
 
     *out = NULL;
-    if (!client || !(client->soap = soap_new1(SOAP_XML_STRICT))) {
-        free(client);
+    if (!client)
         return ks_err(err, KS_NOMEM, "out of memory for an API client");
+    if (!(client->soap = ks_failover_soap_new(&api->failover, err))) {
+        free(client);
+        return KS_NOMEM;
     }
     client->api = api;
     client->url = api->conf->api_url_count > 0 ? api->conf->api_urls[0] : "";
-    client->soap->connect_timeout = api->conf->api_timeout_s;
-    client->soap->send_timeout = api->conf->api_timeout_s;
-    client->soap->recv_timeout = api->conf->api_timeout_s;
     *out = client;
     return KS_OK;
 }
@@ -59,9 +54,7 @@ void ks_api_client_free(ks_api_client_t *client)
 {
     if (!client)
         return;
-    soap_destroy(client->soap);
-    soap_end(client->soap);
-    soap_free(client->soap);
+    ks_failover_soap_free(client->soap);
     free(client);
 }
 
@@ -70,96 +63,11 @@ const char *ks_api_client_url(const ks_api_client_t *client)
     return client->url;
 }
 
-/* The KisekaeFault's code of the last answer, or NULL when it had none. A
- * received fault is SOAP_CLI_FAULT or SOAP_SVR_FAULT by its faultcode. */
-static const char *ks__fault_code(struct soap *soap)
+static ks_rc ks__call(ks_api_client_t *client, const char *operation,
+                      ks_failover_attempt_fn attempt, void *args, ks_err_t *err)
 {
-    int fault = soap->error == SOAP_CLI_FAULT || soap->error == SOAP_SVR_FAULT ||
-                soap->error == SOAP_FAULT;
-
-    if (fault && soap->fault && soap->fault->detail &&
-        soap->fault->detail->ks__KisekaeFault && soap->fault->detail->ks__KisekaeFault->code)
-        return soap->fault->detail->ks__KisekaeFault->code;
-    return NULL;
-}
-
-/* What the last failed attempt says: the KisekaeFault's message, or gSOAP's
- * fault string and detail ("connect failed in tcp_connect()"...). */
-static void ks__describe(struct soap *soap, char *buf, size_t size)
-{
-    const char *code = ks__fault_code(soap);
-    const char *string, *detail;
-
-    if (code) {
-        const char *message = soap->fault->detail->ks__KisekaeFault->message;
-        snprintf(buf, size, "%s: %s", code, message ? message : "");
-        return;
-    }
-    string = soap_fault_string(soap);
-    detail = soap_fault_detail(soap);
-    snprintf(buf, size, "%s%s%s (gSOAP error %d)", string ? string : "no answer",
-             detail ? ": " : "", detail ? detail : "", soap->error);
-}
-
-/* 1 when the failed attempt says nothing about the call itself, only that
- * this API server could not serve it: try the next URL. */
-static int ks__server_failed(struct soap *soap)
-{
-    const char *code = ks__fault_code(soap);
-
-    return code == NULL || strcmp(code, "DatabaseUnavailable") == 0;
-}
-
-/* Runs attempt against the URLs from the preferred one on; see the top of
- * the file. operation names the call in messages. */
-static ks_rc ks__call(ks_api_client_t *client, const char *operation, ks__attempt_fn attempt,
-                      void *args, ks_err_t *err)
-{
-    const ks_image_conf_t *conf = client->api->conf;
-    int count = conf->api_url_count;
-    int first = atomic_load(&client->api->preferred);
-    char failures[KS_ERR_MAX] = "", why[KS_ERR_MAX];
-    size_t used = 0;
-
-    if (count <= 0)
-        return ks_err(err, KS_UNAVAILABLE, "%s: no api_url configured", operation);
-    if (first < 0 || first >= count)
-        first = 0;
-    for (int i = 0; i < count; i++) {
-        int index = (first + i) % count;
-        const char *url = conf->api_urls[index];
-        struct soap *soap = client->soap;
-        int status;
-
-        /* Each attempt starts clean; gSOAP also clears the credentials
-         * after every call. */
-        soap_destroy(soap);
-        soap_end(soap);
-        soap->userid = conf->api_user;
-        soap->passwd = conf->api_password;
-        client->url = url;
-        status = attempt(soap, url, args);
-        if (status == SOAP_OK || !ks__server_failed(soap)) {
-            if (index != first) {
-                atomic_store(&client->api->preferred, index);
-                ks_log_warn("API: %s failed at %s; %s answers, so calls go there now",
-                            operation, failures, url);
-            }
-            if (status == SOAP_OK)
-                return KS_OK;
-            ks__describe(soap, why, sizeof why);
-            return ks_err(err, strcmp(ks__fault_code(soap), "NotFound") == 0 ? KS_NOTFOUND
-                                                                             : KS_ERROR,
-                          "%s at %s: %s", operation, url, why);
-        }
-        ks__describe(soap, why, sizeof why);
-        if (used < sizeof failures) {
-            int n = snprintf(failures + used, sizeof failures - used, "%s%s (%s)",
-                             used ? ", " : "", url, why);
-            used += n > 0 ? (size_t)n : 0;
-        }
-    }
-    return ks_err(err, KS_UNAVAILABLE, "%s: no API server answered: %s", operation, failures);
+    return ks_failover_call(&client->api->failover, client->soap, operation, 1, attempt, args,
+                            &client->url, err);
 }
 
 /* ---- RegisterImageServer ----------------------------------------------------- */

@@ -1,13 +1,9 @@
 /* api_client.h: the image server's calls to the API tier (role node), through
- * the gSOAP client stubs of wsdl/kisekae.h, with failover between API servers.
+ * the gSOAP client stubs of wsdl/kisekae.h, with failover between API servers
+ * (common/api_failover.h says when the next one is tried).
  *
- * ks_api_t is shared by every thread: the configured API URLs (api_url, in
- * the order given), the credentials and the index of the URL that answered
- * last. A call starts at that URL; when it cannot be reached (connection
- * refused, timeout, an HTTP error without a SOAP fault, a fault saying its
- * database is down) the next one is tried, once each, and the first that
- * answers becomes the one every thread starts with: calls stick to a working
- * API server and leave it only when it fails.
+ * ks_api_t is shared by every thread: the configuration and the failover
+ * state built from its api_url, api_user, api_password and api_timeout_s.
  *
  * ks_api_client_t is one thread's gSOAP context (gSOAP contexts are not
  * shared between threads): the node agent has one, each FastCGI worker
@@ -17,15 +13,15 @@
 #ifndef KS_API_CLIENT_H
 #define KS_API_CLIENT_H
 
-#include <stdatomic.h>
 #include <stddef.h>
+#include "api_failover.h"
 #include "image_conf.h"
 #include "ks.h"
 #include "sha256.h"
 
 typedef struct {
-    const ks_image_conf_t *conf;   /* api_urls, api_user, api_password, api_timeout_s */
-    atomic_int preferred;          /* index in conf->api_urls of the URL that answered last */
+    const ks_image_conf_t *conf;
+    ks_failover_t failover;        /* conf's API URLs and credentials */
 } ks_api_t;
 
 typedef struct ks_api_client ks_api_client_t;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#define KS_API_URLS_MAX 8          /* api_url entries */
+#define KS_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
 #define KS_API_URL_SIZE 512
 
 typedef struct {

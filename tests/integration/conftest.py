@@ -32,6 +32,7 @@ import zeep  # noqa: E402
 import zeep.exceptions  # noqa: E402
 from lxml import etree  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
+from timescale import scaled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -179,7 +180,7 @@ def wait_for(read, what, timeout=10.0):
     """Polls read() until it returns something true, and returns it. Catalog
     reads may be served by a replica a moment behind the master, so a fixture
     waits for what it wrote to be visible before tests look at it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         value = read()
         if value:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Api, as_list, unique, wait_for
+from timescale import scaled
 
 DEAD_URL = "http://127.0.0.1:9"      # discard: nothing answers there
 NODE_OPS = {
@@ -135,7 +136,7 @@ def test_manifest_and_layers_match_the_catalog(node, admin):
 
 
 def wait_mode(admin, name, mode, timeout):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         row = server_row(admin, name)
         if row is not None and row.mode == mode:
@@ -181,6 +182,44 @@ def test_silent_draining_server_goes_down_and_comes_back_draining(node, admin):
     admin.service.SetImageServerMode(name=name, mode="down")
 
 
+def replica_delay(env, seconds):
+    """Makes the stack's first replica apply the master's events `seconds`
+    late (MASTER_DELAY), as root through its socket."""
+    import subprocess
+    from conftest import ROOT
+    done = subprocess.run(
+        [str(ROOT / "kisekae"), "sql", "--state", env["KISEKAE_STATE"], "db-r1", "--", "-e",
+         "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = %d; START SLAVE" % seconds],
+        capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+
+
+def replicas_healthy(admin):
+    servers = as_list(admin.service.GetSystemStatus().dbServer)
+    return all(s.state == "healthy" for s in servers if s.role == "replica")
+
+
+def test_status_shows_a_heartbeat_at_once_while_the_replica_lags(node, admin, env):
+    """An admin who sees a heartbeat answered sees its effect in
+    GetSystemStatus at once: the image servers are read from the master,
+    not from a replica a few seconds behind (which showed a server beating
+    and still down by silence)."""
+    name = unique("node-lag")
+    register(node, admin, name)
+    wait_mode(admin, name, "down", 20)
+    time.sleep(0.5)                                  # the replica applies the sweep
+    replica_delay(env, 3)                            # within db_max_lag_s: still used
+    try:
+        wait_for(lambda: replicas_healthy(admin), "the delayed replica back in use")
+        assert node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0,
+                                      storeFreeBytes=0) == "draining"
+        row = server_row(admin, name)
+        assert row.mode == "draining" and not row.downBySilence, row
+    finally:
+        replica_delay(env, 0)
+        admin.service.SetImageServerMode(name=name, mode="down")
+
+
 def test_image_server_repairs_its_store_at_start(node, admin, env):
     """img1 lost one layer and holds a spoiled copy of another: after a
     restart its sync fetches both from the API (the database's copy)."""
@@ -199,7 +238,7 @@ def test_image_server_repairs_its_store_at_start(node, admin, env):
         spoiled_png.write_bytes(b"not the canonical art")
     finally:
         stackctl.restart(env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while True:
         done = [p.exists() and hashlib.sha256(p.read_bytes()).hexdigest() == l.sha256
                 for p, l in ((lost_png, lost), (spoiled_png, spoiled))]
@@ -242,7 +281,7 @@ def test_failed_pushes_are_retried(node, admin, site, env, art):
         assert rows and all(r[0] == "failed" for r in rows), rows
         node.service.RegisterImageServer(name=name, internalUrl=good, publicUrl=public,
                                          weight=1)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         while True:
             beat()
             rows = stackctl.sql(env, query)

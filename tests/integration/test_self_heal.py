@@ -29,6 +29,7 @@ from PIL import Image
 import rawhttp
 import stackctl
 from conftest import Api, as_list, layer_inputs, unique, wait_for
+from timescale import scaled
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -250,7 +251,7 @@ def test_lost_layer_comes_back_with_the_periodic_sync(node, stack):
     png = items / str(layer.itemId) / ("%d.png" % layer.layerNo)
     png.unlink()
     png.with_suffix(".kl").unlink(missing_ok=True)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + scaled(20)
     while not (png.exists() and sha(png.read_bytes()) == layer.sha256):
         assert time.monotonic() < deadline, "%s was not fetched again" % png
         time.sleep(0.2)
@@ -352,7 +353,7 @@ class Instance:
         with open(self.stderr, "wb") as stderr:
             self.process = subprocess.Popen([str(Path(build) / "kisekae-image"), "-c",
                                              str(conf)], stdout=stderr, stderr=stderr)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
