@@ -225,3 +225,30 @@ def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(env, admin_api)
                           allow_redirects=False, timeout=10)
     assert answer.status_code == 303
     assert admin_api.service.GetItem(itemId=item.id).status == "published"
+
+
+def test_register_a_scene_with_its_preview(staff, admin_api, site_api, tmp_path):
+    browser = staff
+    background = Image.new("RGBA", (520, 380), (120, 180, 230, 255))
+    ImageDraw.Draw(background).rectangle((0, 300, 520, 380), fill=(90, 160, 70, 255))
+    path = tmp_path / "park.png"
+    background.save(path)
+    name = "UI park " + uuid.uuid4().hex[:8]
+    browser.open("/scenes/new")
+    browser.wait("#scene-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#background").send_keys(str(path))
+    for field, value in (("#x0", "20"), ("#y0", "50"), ("#x1", "260"), ("#y1", "40")):
+        browser.find(field).send_keys(value)
+    browser.find("#preview-button").click()
+    image = browser.wait("#preview-image")
+    browser.wait_until(lambda: browser.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth == 520", image),
+        what="the scene's preview")
+    assert name not in [s.name for s in as_list(site_api.service.ListScenes())]   # not saved
+    browser.find("#save").click()
+    browser.wait("[data-scene]")
+    assert "registered" in browser.find("#messages").text
+    scene = [s for s in as_list(site_api.service.ListScenes()) if s.name == name][0]
+    assert [(s.x, s.y) for s in as_list(scene.slot)] == [(20, 50), (260, 40)]
+    assert (scene.width, scene.height) == (520, 380)
