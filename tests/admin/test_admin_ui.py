@@ -11,8 +11,10 @@
 """
 
 import io
+import os
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,6 +24,16 @@ import oracle
 from conftest import as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
+
+
+def screenshot(browser, name):
+    """Keeps a screenshot of the page in KISEKAE_ADMIN_ARTIFACTS/screens (the
+    README's pictures of the admin UI come from here)."""
+    out = Path(os.environ.get("KISEKAE_ADMIN_ARTIFACTS", "admin-artifacts")) / "screens"
+    out.mkdir(parents=True, exist_ok=True)
+    height = browser.driver.execute_script("return document.body.scrollHeight")
+    browser.driver.set_window_size(1280, max(700, min(height + 40, 1600)))
+    browser.driver.save_screenshot(str(out / name))
 
 
 def test_sign_in_wrong_password_and_sign_out(env, browser):
@@ -36,6 +48,7 @@ def test_sign_in_wrong_password_and_sign_out(env, browser):
     assert browser.wait("#staff-name").text == env["KISEKAE_STAFF_USER"]
     assert browser.path() == "/"
     assert "Image servers" in browser.text() and browser.finds("#count-members")
+    screenshot(browser, "admin-dashboard.png")
     browser.find("#sign-out").click()
     browser.wait("#login-form")
     browser.open("/items")                                  # the old session is gone
@@ -102,6 +115,8 @@ def test_register_preview_publish_and_wear(env, staff, admin_api, site_api, tmp_
     browser.wait_until(lambda: browser.driver.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", image),
         what="the preview image")
+    screenshot(browser, "admin-register-item.png")
+
     # the same preview, fetched with the browser's session, for the oracle
     session = requests.Session()
     for cookie in browser.driver.get_cookies():
