@@ -202,14 +202,6 @@ void ks_page_scene_create(ks_admin_req_t *req)
     ks_tpl_free(&vars);
 }
 
-static void preview_refused(ks_admin_req_t *req, int status, const char *why)
-{
-    req->status = status;
-    req->content_type = "text/plain; charset=utf-8";
-    ks_buf_reset(&req->body);
-    ks_buf_addf(&req->body, "%s", why);
-}
-
 void ks_page_scene_preview(ks_admin_req_t *req)
 {
     struct ks__SceneSlot slots[SLOTS_MAX];
@@ -224,14 +216,14 @@ void ks_page_scene_preview(ks_admin_req_t *req)
     ks_rc rc;
 
     if (read_scene(req, slots, &count, &background, why, sizeof why) != 0) {
-        preview_refused(req, 400, why);
+        ks_page_send_text(req, 400, why);
         return;
     }
     if ((rc = ks_catalog_decode(background->value, background->size, &back, why,
                                 sizeof why)) != KS_OK ||
         (rc = ks_catalog_mannequin(req, &mannequin, &lowest_z, why, sizeof why)) != KS_OK) {
         ks_image_free(&back);
-        preview_refused(req, req->api_down ? 503 : 400, why);
+        ks_page_send_text(req, req->api_down ? 503 : 400, why);
         return;
     }
     /* the background, then the avatars from the last slot to the first (the
@@ -256,7 +248,7 @@ void ks_page_scene_preview(ks_admin_req_t *req)
     if (rc == KS_OK)
         ks_page_send_data(req, "image/png", png, size, NULL);
     else
-        preview_refused(req, 400, why);
+        ks_page_send_text(req, 400, why);
     free(png);
     ks_image_free(&back);
     ks_image_free(&mannequin);
@@ -283,10 +275,7 @@ void ks_page_scene_background(ks_admin_req_t *req)
     if (ks_page_parse_int(req->route_param, 1, 2147483647, &id) != 0 ||
         (call.id = (int)id, ks_page_api(req, "GetSceneBackground", 1, attempt_background,
                                         &call)) != KS_OK) {
-        req->status = 404;
-        req->content_type = "text/plain; charset=utf-8";
-        ks_buf_reset(&req->body);
-        ks_buf_addf(&req->body, "no such scene\n");
+        ks_page_send_text(req, 404, "no such scene");
         return;
     }
     ks_page_send_data(req, "image/png", call.response.png.__ptr,

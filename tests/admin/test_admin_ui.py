@@ -65,8 +65,8 @@ def draw_layers(tmp_path):
     d.ellipse((60, 30, 180, 56), fill=(10, 120, 60, 200))
     scarf = Image.new("RGBA", CANVAS, (0, 0, 0, 0))
     d = ImageDraw.Draw(scarf)
-    d.rectangle((80, 120, 160, 140), fill=(230, 200, 20, 230))
-    d.polygon([(140, 130), (165, 190), (130, 185)], fill=(200, 170, 10, 255))
+    d.rectangle((88, 180, 152, 196), fill=(230, 200, 20, 230))
+    d.polygon([(132, 188), (150, 240), (124, 236)], fill=(200, 170, 10, 255))
     paths = [(tmp_path / "hat.png", 600), (tmp_path / "scarf.png", 590)]
     hat.save(paths[0][0])
     scarf.save(paths[1][0])
