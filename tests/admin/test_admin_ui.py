@@ -267,3 +267,20 @@ def test_register_a_scene_with_its_preview(staff, admin_api, site_api, tmp_path)
     scene = [s for s in as_list(site_api.service.ListScenes()) if s.name == name][0]
     assert [(s.x, s.y) for s in as_list(scene.slot)] == [(20, 50), (260, 40)]
     assert (scene.width, scene.height) == (520, 380)
+
+
+def test_too_large_upload_is_a_readable_error(staff, admin_api, tmp_path):
+    browser = staff
+    big = tmp_path / "huge.png"
+    Image.frombytes("RGBA", (1100, 1100), os.urandom(1100 * 1100 * 4)).save(big)
+    assert big.stat().st_size > 2 << 20                  # over max_upload_bytes (2m)
+    name = "UI huge " + uuid.uuid4().hex[:8]
+    browser.open("/items/new")
+    browser.wait("#item-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#category option:nth-child(2)").click()
+    browser.find("#layer1").send_keys(str(big))
+    browser.find("#publish").click()
+    error = browser.wait("#err-layers")
+    assert "huge.png" in error.text and "over the limit" in error.text
+    assert admin_api.service.SearchItems(nameContains=name).total == 0
