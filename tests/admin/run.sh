@@ -24,6 +24,6 @@ echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 1 --replicas
 
 rm -rf "$BUILD/admin-artifacts"
 echo "== pytest tests/admin"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts \
+KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts KISEKAE_BUILD_DIR=$BUILD \
   /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider --durations=5 tests/admin
 echo "== admin: passed ($((SECONDS - started)) s)"

@@ -21,6 +21,7 @@ import requests
 from PIL import Image, ImageDraw
 
 import oracle
+import stackctl
 from conftest import as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
@@ -284,3 +285,36 @@ def test_too_large_upload_is_a_readable_error(staff, admin_api, tmp_path):
     error = browser.wait("#err-layers")
     assert "huge.png" in error.text and "over the limit" in error.text
     assert admin_api.service.SearchItems(nameContains=name).total == 0
+
+
+def test_a_soap_fault_shows_with_its_code(staff, admin_api, tmp_path):
+    """A valid PNG that is not the canvas's size: the API's intake refuses it
+    (InvalidArgument) and the page says so next to the layers."""
+    browser = staff
+    small = tmp_path / "small.png"
+    Image.new("RGBA", (100, 100), (0, 0, 255, 255)).save(small)
+    name = "UI small " + uuid.uuid4().hex[:8]
+    browser.open("/items/new")
+    browser.wait("#item-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#category option:nth-child(2)").click()
+    browser.find("#layer1").send_keys(str(small))
+    browser.find("#save-draft").click()
+    error = browser.wait("#err-layers")
+    assert error.text.startswith("InvalidArgument: "), error.text
+    assert admin_api.service.SearchItems(nameContains=name).total == 0
+
+
+def test_an_unreachable_api_is_a_banner(env, staff):
+    browser = staff
+    stackctl.stop(env, "api1")          # the admin server's only api_url
+    try:
+        browser.open("/")
+        banner = browser.wait("#api-banner")
+        assert "The API is unreachable" in banner.text
+        assert "GetSystemStatus" in browser.find("#messages").text
+    finally:
+        stackctl.restart(env)
+    browser.open("/")
+    browser.wait("#count-members")
+    assert browser.finds("#api-banner") == []
