@@ -144,6 +144,10 @@ def test_register_preview_publish_and_wear(env, staff, admin_api, site_api, tmp_
     assert "registered as published" in browser.find("#messages").text
     item_id = int(browser.find("#item-id").text)
     assert browser.path() == "/items/%d" % item_id
+    on_mannequin = browser.find("#item-on-mannequin")     # the saved item, drawn the same way
+    browser.wait_until(lambda: browser.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth == 240", on_mannequin),
+        what="the item on the mannequin")
 
     # a site sees it, grants it, wears it
     listed = site_api.service.ListItems(categoryId=category.id)
