@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Admin UI test (ctest `admin`): starts a stack of its own with one admin
-# server (`./kisekae up --admin 1 --replicas 0`) and runs the browser tests
+# Admin UI test (ctest `admin`): starts a stack of its own with two admin
+# servers (`./kisekae up --admin 2 --replicas 0`) and runs the browser tests
 # of this folder against it: headless Chromium driven by Selenium, a SOAP
 # client (zeep) and the Pillow oracle. Always tears the stack down.
 #
@@ -18,8 +18,8 @@ set -euo pipefail
 stack_runner admin "${KISEKAE_ADMIN_PORT_BASE:-28200}" "$@"
 
 started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 1 --replicas 0"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 1 --replicas 0 \
+echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --replicas 0"
+"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --replicas 0 \
   --no-build --build-dir "$BUILD"
 
 rm -rf "$BUILD/admin-artifacts"

@@ -6,8 +6,13 @@
   it; then a SOAP client (zeep) sees it in ListItems, grants it to a new
   member, puts it on, and the member's avatar is the oracle's composite of
   what it wears.
+- A non-PNG file, a file over max_upload_bytes and a layer the API refuses
+  (its fault code shown) are errors next to the layers, and save nothing.
+- A scene registered after its preview.
 - Every page answers with the security headers; a POST without the CSRF
   token changes nothing.
+- The API tier unreachable: a banner. An expired session: the login page.
+  Two admin servers: signed in through one, carrying on through the other.
 """
 
 import io
@@ -22,7 +27,7 @@ from PIL import Image, ImageDraw
 
 import oracle
 import stackctl
-from conftest import as_list
+from conftest import admin_sql, as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
 
@@ -322,3 +327,31 @@ def test_an_unreachable_api_is_a_banner(env, staff):
     browser.open("/")
     browser.wait("#count-members")
     assert browser.finds("#api-banner") == []
+
+
+def test_an_expired_session_goes_back_to_the_login_page(env, staff):
+    browser = staff
+    browser.open("/items")
+    browser.wait("#item-grid")
+    # 31 minutes without a request: past session_idle (30 min)
+    admin_sql(env, "UPDATE sessions SET last_seen_at = last_seen_at - 31 * 60, "
+                   "created_at = created_at - 31 * 60")
+    browser.open("/items")
+    browser.wait("#login-form")
+    assert browser.path() == "/login"
+
+
+def test_two_admin_servers_share_the_session(env, staff):
+    """Signed in through one admin server, the staff member carries on while
+    it is stopped: nginx sends the requests to the other, which finds the
+    session in the admin database."""
+    browser = staff
+    browser.open("/categories")
+    browser.wait("#categories")
+    stackctl.stop(env, "admin1")
+    try:
+        for path in ("/items", "/categories", "/"):
+            browser.open(path)
+            assert browser.wait("#staff-name").text == env["KISEKAE_STAFF_USER"]
+    finally:
+        stackctl.restart(env)
