@@ -361,9 +361,15 @@ ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if ((rc = ensure_mannequin(req)) != KS_OK ||
-        (rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call)) != KS_OK ||
-        (rc = worn_lowest_z(req, &call.response, lowest_z)) != KS_OK) {
+    rc = ensure_mannequin(req);
+    if (rc == KS_OK &&
+        (rc = ks_page_api_lookup(req, "PreviewAvatar", attempt_preview, &call)) == KS_NOTFOUND) {
+        /* deleted since it was seen (say, from the members page): made again */
+        atomic_store(&mannequin_seen, 0);
+        if ((rc = ensure_mannequin(req)) == KS_OK)
+            rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call);
+    }
+    if (rc != KS_OK || (rc = worn_lowest_z(req, &call.response, lowest_z)) != KS_OK) {
         snprintf(why, why_size, "The mannequin could not be drawn: %s",
                  ks_page_fault_message(req)[0] ? ks_page_fault_message(req)
                                                : "the API did not answer");
