@@ -3,7 +3,7 @@
 
 #include "store.h"
 
-ks_rc ks_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err)
+ks_rc ks_admin_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;

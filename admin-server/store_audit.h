@@ -17,6 +17,6 @@ typedef struct {
 } ks_audit_entry_t;
 
 /* Appends entry to the audit log. */
-ks_rc ks_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err);
+ks_rc ks_admin_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err);
 
 #endif
