@@ -12,24 +12,33 @@ static ks_rc run(ks_db_session_t *db, MYSQL *conn, const char *statement, MYSQL_
     return ks_db_query(db, conn, statement, strlen(statement), res, err);
 }
 
-/* Runs a migration's statements (several, thanks to CLIENT_MULTI_STATEMENTS). */
+/* Runs a migration's statements: several in one query, which only this
+ * connection allows, only while it applies them (the pool's connections
+ * take one statement per query). */
 static ks_rc apply(MYSQL *conn, const ks_embedded_t *m, ks_err_t *err)
 {
+    ks_rc rc = KS_OK;
     int status;
 
-    if (mysql_real_query(conn, (const char *)m->data, (unsigned long)m->size))
-        return ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name, mysql_errno(conn),
-                      mysql_error(conn));
-    do {
-        MYSQL_RES *res = mysql_store_result(conn);
-        if (res)
-            mysql_free_result(res);
-        status = mysql_next_result(conn);
-        if (status > 0)
-            return ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name,
-                          mysql_errno(conn), mysql_error(conn));
-    } while (status == 0);
-    return KS_OK;
+    if (mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_ON))
+        return ks_err(err, KS_ERROR, "migration %s: multiple statements refused: [%u] %s",
+                      m->name, mysql_errno(conn), mysql_error(conn));
+    if (mysql_real_query(conn, (const char *)m->data, (unsigned long)m->size)) {
+        rc = ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name, mysql_errno(conn),
+                    mysql_error(conn));
+    } else {
+        do {
+            MYSQL_RES *res = mysql_store_result(conn);
+            if (res)
+                mysql_free_result(res);
+            status = mysql_next_result(conn);
+            if (status > 0)
+                rc = ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name,
+                            mysql_errno(conn), mysql_error(conn));
+        } while (status == 0);
+    }
+    mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+    return rc;
 }
 
 /* The first column of the statement's one row as a number (0 without one). */

@@ -141,6 +141,12 @@ void ks_db_session_begin(ks_db_session_t *session);
  * when the master does not answer. Owned by the session. */
 ks_rc ks_db_master(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
 
+/* The master's connection for one read that must see the latest write (a
+ * credential revoked a moment ago), without sending the call's other reads
+ * to the master as ks_db_master does. KS_DBDOWN when the master does not
+ * answer. Owned by the session. */
+ks_rc ks_db_master_read(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
+
 /* Sends the rest of the call's reads to the master (a read that must see
  * a write, e.g. a version the caller already saw). */
 void ks_db_use_master(ks_db_session_t *session);

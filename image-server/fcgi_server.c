@@ -1,43 +1,69 @@
-/* fcgi_server.c: the FastCGI front of kisekae-image.
+/* fcgi_server.c: the FastCGI front of kisekae-image (libfcgi FCGX_* API).
  *
- * The worker threads, the listening socket and stopping are
- * common/fcgi_pool.c's (shared with kisekae-admin); each worker owns a
- * client of the API for rebuilding lost images. This file routes and
- * answers requests.
+ * The listening socket is bound by ks_net_listen (common/net.h) rather than
+ * by FCGX_OpenSocket, so the configured host is honoured as given,
+ * SO_REUSEADDR is set, a stale unix socket is replaced (a live one is
+ * refused) and the socket is made 0666 for nginx workers running as another
+ * user. Each worker thread owns one
+ * FCGX_Request and loops on FCGX_Accept_r. With `fastcgi_keep_conn on`, nginx
+ * pins a worker to each upstream connection: configure at least as many
+ * threads as nginx keeps connections.
  *
  * Every answer is text/plain: "ok ..." on success, one line naming what failed
- * otherwise (PROTOCOL.md); each failure is also logged once. Request bodies
+ * otherwise (PROTOCOL.md); each failure is also logged once, and every
+ * answer is counted by route and status with its duration (metrics.h), which
+ * GET /metrics renders for Prometheus. Request bodies
  * are read up to a hard limit taken from CONTENT_LENGTH; whatever a request
  * leaves unread is drained (or the connection closed) so a kept connection
  * stays in step.
+ *
+ * Stopping: the listening socket is shut down (accept() fails in every idle
+ * worker), idle kept connections are shut down, busy workers finish their
+ * request and see the stop flag, and all are joined.
  */
 #include "fcgi_server.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "avatar_store.h"
+#include "batch.h"
 #include "compose_request.h"
-#include "fcgi_pool.h"
 #include "http_frame.h"
 #include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "node_agent.h"
 #include "png_codec.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sha256.h"
 
-/* The request one worker handles. */
+#define KS__BACKLOG 128
+#define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
+#define KS__BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
+#define KS__SYNC_WAIT_S 50          /* a sync asked for now answers within (nginx waits 60 s) */
+
 typedef struct {
     ks_fcgi_server_t *server;
-    FCGX_Request *request;
+    pthread_t thread;
+    int started;
+    FCGX_Request request;
     ks_api_client_t *api;     /* this thread's API client (rebuilds), or NULL */
+    int busy;                 /* guarded by server->lock: handling a request */
+    int idle_fd;              /* guarded by server->lock: kept connection while idle, or -1 */
 } ks__worker_t;
 
 struct ks_fcgi_server {
@@ -46,14 +72,26 @@ struct ks_fcgi_server {
     ks_item_store_t *scenes;
     ks_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
-    ks_fcgi_pool_t *pool;
+    int listen_fd;
+    /* The node agent, for POST /internal/sync (NULL without api_url); the
+     * write lock is taken only to change it, so it never goes away under a
+     * request. */
+    pthread_rwlock_t agent_lock;
+    ks_node_agent_t *agent;
 
-    atomic_ullong avatars_composed;
+    pthread_mutex_t lock;
+    int stopping;             /* guarded by lock */
+    ks__worker_t *workers;
+    int worker_count;
+
+    ks_metrics_t *metrics;    /* every request answered, GET /metrics */
+    atomic_int batches;       /* batch requests under way (max_batches) */
 };
 
 /* One answer: status and a one-line body. */
 typedef struct {
     int status;
+    ks_metrics_route_t route; /* what the request reached, for the metrics */
     const char *allow;        /* Allow header for 405 */
     char body[KS_ERR_MAX + 512];
     unsigned char *data;      /* a binary body instead (malloc'd), e.g. a preview PNG */
@@ -92,7 +130,10 @@ static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
 
 /* ---- request helpers ------------------------------------------------------- */
 
-#define ks__param ks_fcgi_param
+static const char *ks__param(FCGX_Request *request, const char *name)
+{
+    return FCGX_GetParam(name, request->envp);
+}
 
 /* Compares the given secret with the configured one in time that does not
  * depend on where they differ (both are hashed to a fixed length first). */
@@ -179,6 +220,23 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
     *out = body;
     *out_size = got;
     return 0;
+}
+
+/* Discards what the request left of its body; past KS__DRAIN_MAX bytes the
+ * connection is closed after the answer instead. */
+static void ks__drain(FCGX_Request *request)
+{
+    char buf[16384];
+    size_t drained = 0;
+    int n;
+
+    while ((n = FCGX_GetStr(buf, sizeof buf, request->in)) > 0) {
+        drained += (size_t)n;
+        if (drained > KS__DRAIN_MAX) {
+            request->keepConnection = 0;
+            return;
+        }
+    }
 }
 
 /* Writes the answer. The header is formatted with snprintf: libfcgi's own
@@ -286,6 +344,7 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
         rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
         if (rc == KS_OK) {
+            ks_metrics_composed(server->metrics, KS_COMPOSED_PREVIEW);
             reply->status = 200;
             reply->content_type = "image/png";
             snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
@@ -296,7 +355,8 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
         if (rc == KS_OK) {
             ks__reply(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
                       output.thumb_path);
-            atomic_fetch_add(&server->avatars_composed, 1);
+            ks_metrics_composed(server->metrics, kind == KS_REQUEST_ALBUM ? KS_COMPOSED_ALBUM
+                                                                         : KS_COMPOSED_AVATAR);
         }
         ks_render_output_free(&output);
     }
@@ -311,15 +371,90 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     free(req);
 }
 
+/* POST /internal/batch (batch.h): the answer is its first line and then one
+ * line per image. */
+static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
+{
+    ks_fcgi_server_t *server = worker->server;
+    ks_batch_counts_t counts;
+    ks_buf_t lines, whole;
+    unsigned char *body;
+    size_t size;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if (atomic_fetch_add(&server->batches, 1) >= server->conf->max_batches) {
+        atomic_fetch_sub(&server->batches, 1);
+        reply->retry_after_s = 1;
+        ks__reply(reply, 503, "batch: %d batches under way (max_batches); try again",
+                  server->conf->max_batches);
+        return;
+    }
+    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
+        atomic_fetch_sub(&server->batches, 1);
+        return;
+    }
+    ks_buf_init(&lines, KS__BATCH_ANSWER_MAX);
+    rc = ks_batch_run(server->rebuilder, worker->api, server->conf, (const char *)body, size,
+                      &lines, &counts, &err);
+    atomic_fetch_sub(&server->batches, 1);
+    free(body);
+    if (rc != KS_OK) {
+        ks_buf_free(&lines);
+        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        return;
+    }
+    ks_buf_init(&whole, KS__BATCH_ANSWER_MAX + 256);
+    ks_buf_addf(&whole, "ok %d recipes, %d images: %d written, %d unchanged, %d missing, "
+                "%d differ, %d failed\n", counts.recipes, counts.images, counts.written,
+                counts.unchanged, counts.missing, counts.differs, counts.failed);
+    ks_buf_append(&whole, lines.data ? lines.data : "", lines.len);
+    ks_buf_free(&lines);
+    if (whole.overflow || !whole.data) {
+        ks_buf_free(&whole);
+        ks__reply(reply, 503, "batch: out of memory for the answer");
+        return;
+    }
+    ks__reply(reply, 200, "ok %d recipes, %d images: %d written, %d failed", counts.recipes,
+              counts.images, counts.written, counts.failed);
+    reply->data = (unsigned char *)whole.data;     /* handed over: freed with free() */
+    reply->data_size = whole.len;
+    reply->content_type = "text/plain; charset=utf-8";
+}
+
+/* POST /internal/sync: the node agent's full pass, now (node_agent.h). */
+static void ks__post_sync(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_node_sync_counts_t counts;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    pthread_rwlock_rdlock(&server->agent_lock);
+    if (!server->agent)
+        rc = ks_err(&err, KS_UNAVAILABLE, "sync: this server has no api_url: it cannot sync");
+    else
+        rc = ks_node_agent_sync_now(server->agent, KS__SYNC_WAIT_S, &counts, &err);
+    pthread_rwlock_unlock(&server->agent_lock);
+    if (rc != KS_OK) {
+        ks__reply(reply, 503, "sync: %s", err.msg);
+        return;
+    }
+    ks__reply(reply, 200, "ok sync\nlayers_checked %lld\nmissing %lld\nstale %lld\n"
+              "extra %lld\nfetched %lld\nfailed %lld", counts.checked, counts.missing,
+              counts.stale, counts.extra, counts.fetched, counts.failed);
+}
+
 /* DELETE /internal/avatars/{user_id} and /internal/albums/{user_id}/{photo}
  * (photo 0: every image of the member). */
 static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                        ks__reply_t *reply)
 {
     ks_err_t err = {{0}};
-    ks_rc rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo,
-                                                 &err)
-                         : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
+    ks_rc rc;
+
+    ks_rebuilder_note_delete(server->rebuilder);      /* before: a rebuild then looks again */
+    rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo, &err)
+                   : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
         ks__reply(reply, ks__status_of(rc), "%s", err.msg);
@@ -357,15 +492,32 @@ static void ks__get_image(ks__worker_t *worker, const char *method, const char *
     }
 }
 
-static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+/* What /health and /metrics report besides the counters of requests. */
+static void ks__read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
 {
     ks_item_store_stats_t stats;
     struct statvfs fs;
-    unsigned long long free_bytes = 0;
 
     ks_item_store_stats(server->items, &stats);
+    memset(g, 0, sizeof *g);
     if (statvfs(server->conf->store, &fs) == 0)
-        free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+        g->store_free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    g->items_stored = stats.layers_stored;
+    g->layer_cache_entries = stats.cache_entries;
+    g->layer_cache_bytes = stats.cache_bytes;
+    g->layer_cache_capacity = stats.cache_capacity;
+    g->layer_cache_hits = stats.cache_hits;
+    g->layer_cache_misses = stats.cache_misses;
+    g->layer_cache_evictions = stats.cache_evictions;
+    g->images_rebuilt = ks_rebuilder_count(server->rebuilder);
+    g->threads = server->worker_count;
+}
+
+static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_metrics_gauges_t g;
+
+    ks__read_gauges(server, &g);
     /* The body is several lines; ks__send adds the final newline. */
     ks__reply(reply, 200,
               "status ok\n"
@@ -380,17 +532,38 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
               "layer_cache_misses %llu\n"
               "layer_cache_evictions %llu\n"
               "images_rebuilt %llu",
-              stats.layers_stored, (unsigned long long)atomic_load(&server->avatars_composed),
-              free_bytes, server->conf->threads, stats.cache_entries, stats.cache_bytes,
-              stats.cache_capacity, stats.cache_hits, stats.cache_misses,
-              stats.cache_evictions, ks_rebuilder_count(server->rebuilder));
+              g.items_stored, ks_metrics_stored_total(server->metrics), g.store_free_bytes,
+              g.threads, g.layer_cache_entries, g.layer_cache_bytes, g.layer_cache_capacity,
+              g.layer_cache_hits, g.layer_cache_misses, g.layer_cache_evictions,
+              g.images_rebuilt);
+}
+
+/* GET /metrics: the counters and gauges in the Prometheus text format. */
+static void ks__get_metrics(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_metrics_gauges_t g;
+    ks_buf_t text;
+
+    ks__read_gauges(server, &g);
+    ks_buf_init(&text, 1u << 20);
+    ks_metrics_render(server->metrics, &g, &text);
+    if (text.overflow) {
+        ks_buf_free(&text);
+        ks__reply(reply, 500, "/metrics: the exposition is over 1 MiB or out of memory");
+        return;
+    }
+    reply->status = 200;
+    reply->data = (unsigned char *)text.data;   /* freed with the reply */
+    reply->data_size = text.len;
+    reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    snprintf(reply->body, sizeof reply->body, "ok metrics %zu bytes", text.len);
 }
 
 /* Routes one request: path, then secret, then method, then body. */
 static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
 {
     ks_fcgi_server_t *server = worker->server;
-    FCGX_Request *request = worker->request;
+    FCGX_Request *request = &worker->request;
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "DOCUMENT_URI");
     char path[512];
@@ -404,17 +577,22 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         uri = "";
     snprintf(path, sizeof path, "%.*s", (int)strcspn(uri, "?"), uri);
 
-    if (strcmp(path, "/health") == 0) {
+    if (strcmp(path, "/health") == 0 || strcmp(path, "/metrics") == 0) {
+        reply->route = path[1] == 'h' ? KS_ROUTE_HEALTH : KS_ROUTE_METRICS;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
             reply->allow = "GET, HEAD";
-            ks__reply(reply, 405, "%s /health: method not allowed", method);
+            ks__reply(reply, 405, "%s %s: method not allowed", method, path);
             return;
         }
-        ks__get_health(server, reply);
+        if (reply->route == KS_ROUTE_HEALTH)
+            ks__get_health(server, reply);
+        else
+            ks__get_metrics(server, reply);
         return;
     }
     /* Only the public server block's try_files fallback sends these. */
     if (strncmp(path, "/avatars/", 9) == 0 || strncmp(path, "/albums/", 8) == 0) {
+        reply->route = KS_ROUTE_REBUILD;
         ks__get_image(worker, method, path, reply);
         return;
     }
@@ -426,7 +604,8 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     /* Each route: its path, the one method it takes. */
     const char *rest = path + 10, *want = NULL;
     enum {
-        R_ITEM, R_ARCHIVED, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO
+        R_ITEM, R_ARCHIVED, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO,
+        R_BATCH, R_SYNC
     } route;
     char user_id[KS_USER_ID_MAX + 1] = "";
     int photo = 0;
@@ -443,6 +622,9 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     } else if (strcmp(rest, "compose") == 0 || strcmp(rest, "preview") == 0 ||
                strcmp(rest, "album") == 0) {
         route = rest[0] == 'c' ? R_COMPOSE : rest[0] == 'p' ? R_PREVIEW : R_ALBUM;
+        want = "POST";
+    } else if (strcmp(rest, "batch") == 0 || strcmp(rest, "sync") == 0) {
+        route = rest[0] == 'b' ? R_BATCH : R_SYNC;
         want = "POST";
     } else if (strncmp(rest, "avatars/", 8) == 0 && strlen(rest + 8) < sizeof user_id &&
                ks_user_id_valid(rest + 8)) {
@@ -463,6 +645,16 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     } else {
         ks__reply(reply, 404, "%s: not found", path);
         return;
+    }
+    {
+        static const ks_metrics_route_t route_metric[] = {
+            [R_ITEM] = KS_ROUTE_ITEM, [R_ARCHIVED] = KS_ROUTE_ARCHIVE, [R_SCENE] = KS_ROUTE_SCENE,
+            [R_COMPOSE] = KS_ROUTE_COMPOSE, [R_PREVIEW] = KS_ROUTE_PREVIEW,
+            [R_ALBUM] = KS_ROUTE_ALBUM, [R_DEL_MEMBER] = KS_ROUTE_DELETE_MEMBER,
+            [R_DEL_PHOTO] = KS_ROUTE_DELETE_PHOTO, [R_BATCH] = KS_ROUTE_BATCH,
+            [R_SYNC] = KS_ROUTE_SYNC,
+        };
+        reply->route = route_metric[route];
     }
     if (!ks__secret_ok(ks__param(request, "HTTP_X_KISEKAE_SECRET"),
                        server->conf->cluster_secret)) {
@@ -485,21 +677,30 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     case R_ALBUM: ks__post_render(server, request, KS_REQUEST_ALBUM, reply); break;
     case R_DEL_MEMBER: ks__delete(server, user_id, 0, reply); break;
     case R_DEL_PHOTO: ks__delete(server, user_id, photo, reply); break;
+    case R_BATCH: ks__post_batch(worker, reply); break;
+    case R_SYNC: ks__post_sync(server, reply); break;
     }
 }
 
-static void ks__handle(void *server, void *api, FCGX_Request *request)
+static void ks__handle(ks__worker_t *worker)
 {
-    ks__worker_t worker_state = {server, request, api}, *worker = &worker_state;
+    FCGX_Request *request = &worker->request;
     ks__reply_t reply = {0};
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "REQUEST_URI");
     const char *remote = ks__param(request, "REMOTE_ADDR");
+    struct timespec start, end;
 
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    reply.route = KS_ROUTE_OTHER;
     ks__route(worker, &reply);
-    ks_fcgi_drain(request);
+    ks__drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    ks_metrics_request(worker->server->metrics, reply.route, reply.status,
+                       (double)(end.tv_sec - start.tv_sec) +
+                           (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 
     if (reply.status >= 500)
         ks_log_error("%s %s from %s: %d %s", method ? method : "-", uri ? uri : "-",
@@ -514,20 +715,44 @@ static void ks__handle(void *server, void *api, FCGX_Request *request)
 
 /* ---- workers ------------------------------------------------------------------ */
 
-/* gSOAP contexts are not shared: one API client per worker. */
-static ks_rc ks__worker_init(void *arg, int index, void **state, ks_err_t *err)
+static void *ks__worker_main(void *arg)
 {
-    ks_fcgi_server_t *server = arg;
+    ks__worker_t *worker = arg;
+    ks_fcgi_server_t *server = worker->server;
 
-    *state = NULL;
-    if (!server->api)
-        return KS_OK;
-    return ks_api_client_new(server->api, (ks_api_client_t **)state, err);
-}
+    for (;;) {
+        int rc, stopping;
 
-static void ks__worker_free(void *arg, void *state)
-{
-    ks_api_client_free(state);
+        pthread_mutex_lock(&server->lock);
+        if (server->stopping) {
+            pthread_mutex_unlock(&server->lock);
+            break;
+        }
+        worker->busy = 0;
+        worker->idle_fd = worker->request.ipcFd;
+        pthread_mutex_unlock(&server->lock);
+
+        rc = FCGX_Accept_r(&worker->request);
+
+        pthread_mutex_lock(&server->lock);
+        worker->busy = 1;
+        worker->idle_fd = -1;
+        stopping = server->stopping;
+        pthread_mutex_unlock(&server->lock);
+        if (rc < 0) {
+            if (stopping)
+                break;
+            /* EMFILE and the like: keep the worker, do not spin. */
+            ks_log_error("FCGX_Accept_r() failed (%d: %s)", -rc,
+                         rc > -1000 ? strerror(-rc) : "libfcgi error");
+            usleep(100 * 1000);
+            continue;
+        }
+        ks__handle(worker);
+        FCGX_Finish_r(&worker->request);
+    }
+    FCGX_Free(&worker->request, 1);
+    return NULL;
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
@@ -535,12 +760,16 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                            ks_err_t *err)
 {
     ks_fcgi_server_t *server;
-    ks_fcgi_pool_conf_t pool_conf = {
-        .listen = conf->listen, .threads = conf->threads, .worker_init = ks__worker_init,
-        .worker_free = ks__worker_free, .handle = ks__handle};
     ks_rc rc;
+    int error;
 
     *out = NULL;
+    if (FCGX_Init() != 0)
+        return ks_err(err, KS_ERROR, "FCGX_Init() failed");
+    /* libfcgi's SIGTERM handler only sets a flag that threads blocked in
+     * accept() never see; we stop on SIGTERM ourselves. */
+    signal(SIGTERM, SIG_DFL);
+
     server = calloc(1, sizeof *server);
     if (server == NULL)
         return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
@@ -548,28 +777,106 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->items = items;
     server->scenes = scenes;
     server->api = api;
-    pool_conf.arg = server;
+    server->listen_fd = -1;
+    atomic_init(&server->batches, 0);
+    pthread_mutex_init(&server->lock, NULL);
+    server->metrics = ks_metrics_new();
+    if (server->metrics == NULL) {
+        pthread_mutex_destroy(&server->lock);
+        free(server);
+        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
+    }
+    pthread_rwlock_init(&server->agent_lock, NULL);
+
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
     if (rc == KS_OK)
-        rc = ks_fcgi_pool_start(&pool_conf, &server->pool, err);
+        rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
     if (rc != KS_OK) {
-        ks_fcgi_server_stop(server);
+        ks_rebuilder_free(server->rebuilder);
+        pthread_rwlock_destroy(&server->agent_lock);
+        ks_metrics_free(server->metrics);
+        pthread_mutex_destroy(&server->lock);
+        free(server);
         return rc;
+    }
+
+    server->workers = calloc((size_t)conf->threads, sizeof *server->workers);
+    if (server->workers == NULL) {
+        ks_fcgi_server_stop(server);
+        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
+    }
+    for (int i = 0; i < conf->threads; i++) {
+        ks__worker_t *worker = &server->workers[i];
+        worker->server = server;
+        worker->busy = 1;
+        worker->idle_fd = -1;
+        if (FCGX_InitRequest(&worker->request, server->listen_fd, 0) != 0) {
+            ks_fcgi_server_stop(server);
+            return ks_err(err, KS_ERROR, "FCGX_InitRequest() failed");
+        }
+        server->worker_count = i + 1;
+        /* gSOAP contexts are not shared: one per worker. */
+        if (api && (rc = ks_api_client_new(api, &worker->api, err)) != KS_OK) {
+            ks_fcgi_server_stop(server);
+            return rc;
+        }
+        error = pthread_create(&worker->thread, NULL, ks__worker_main, worker);
+        if (error != 0) {
+            ks_api_client_free(worker->api);
+            server->worker_count = i;
+            ks_fcgi_server_stop(server);
+            return ks_err(err, KS_ERROR, "pthread_create() failed (%d: %s)", error,
+                          strerror(error));
+        }
+        worker->started = 1;
     }
     *out = server;
     return KS_OK;
 }
 
+void ks_fcgi_server_set_agent(ks_fcgi_server_t *server, ks_node_agent_t *agent)
+{
+    pthread_rwlock_wrlock(&server->agent_lock);
+    server->agent = agent;
+    pthread_rwlock_unlock(&server->agent_lock);
+}
+
 unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server)
 {
-    return (unsigned long long)atomic_load(&server->avatars_composed);
+    return ks_metrics_stored_total(server->metrics);
 }
 
 void ks_fcgi_server_stop(ks_fcgi_server_t *server)
 {
     if (server == NULL)
         return;
-    ks_fcgi_pool_stop(server->pool);
+
+    pthread_mutex_lock(&server->lock);
+    server->stopping = 1;
+    /* accept() in every idle worker fails once the socket is shut down. */
+    if (server->listen_fd >= 0)
+        shutdown(server->listen_fd, SHUT_RDWR);
+    /* Workers idle on a kept nginx connection wait in read(): end it. */
+    for (int i = 0; i < server->worker_count; i++) {
+        ks__worker_t *worker = &server->workers[i];
+        if (!worker->busy && worker->idle_fd >= 0)
+            shutdown(worker->idle_fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&server->lock);
+
+    for (int i = 0; i < server->worker_count; i++) {
+        if (server->workers[i].started)
+            pthread_join(server->workers[i].thread, NULL);
+    }
+    for (int i = 0; i < server->worker_count; i++)
+        ks_api_client_free(server->workers[i].api);
+    if (server->listen_fd >= 0)
+        close(server->listen_fd);
+    ks_net_unlink(server->conf->listen);
     ks_rebuilder_free(server->rebuilder);
+    pthread_rwlock_destroy(&server->agent_lock);
+    ks_metrics_free(server->metrics);
+    pthread_mutex_destroy(&server->lock);
+    free(server->workers);
     free(server);
 }

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "fcgi_server.h"
 #include "fsutil.h"
 #include "item_store.h"
@@ -38,6 +37,8 @@
 #include "node_agent.h"
 
 #define KS__PROGRAM "kisekae-image"
+#define KS__MAX_OVERRIDES 64
+#define KS__SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 {
@@ -54,9 +55,27 @@ static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
+    char copy[KS_API_URLS_MAX * KS_API_URL_SIZE], *words[KS_API_URLS_MAX];
+    int count;
 
-    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_API_URL_SIZE,
-                              KS_API_URLS_MAX, &conf->api_url_count, err);
+    if (strlen(value) >= sizeof copy)
+        return ks_err(err, KS_INVALID, "api_url: line too long");
+    strcpy(copy, value);
+    count = ks_config_split(copy, words, KS_API_URLS_MAX);
+    if (count > KS_API_URLS_MAX)
+        return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
+    for (int i = 0; i < count; i++) {
+        if (conf->api_url_count == KS_API_URLS_MAX)
+            return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
+        if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
+            return ks_err(err, KS_INVALID, "api_url \"%.200s\" must start with http:// or "
+                          "https://", words[i]);
+        if (strlen(words[i]) >= KS_API_URL_SIZE)
+            return ks_err(err, KS_INVALID, "api_url \"%.60s...\" is longer than %d characters",
+                          words[i], KS_API_URL_SIZE - 1);
+        strcpy(conf->api_urls[conf->api_url_count++], words[i]);
+    }
+    return KS_OK;
 }
 
 #define KS__FIELD(name) offsetof(ks_image_conf_t, name)
@@ -102,12 +121,22 @@ static const ks_cfg_option_t ks__options[] = {
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
     {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", KS__FIELD(max_rebuilds), NULL,
      "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
+    {"max_batches", KS_CFG_INT, 1, 1024, "2", KS__FIELD(max_batches), NULL,
+     "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
+     " keep it below threads so live composes always find a worker"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
+
+typedef struct {
+    const char *config_path;
+    const char *overrides[KS__MAX_OVERRIDES];   /* "name=value" */
+    int override_count;
+    int check_only;
+} ks__args_t;
 
 static void ks__usage(FILE *out)
 {
@@ -119,16 +148,67 @@ static void ks__usage(FILE *out)
             "  --help           show this and the options\n");
 }
 
+/* Returns 0 to go on, 1 when the program should exit 0 (help), -1 on a usage
+ * error. */
+static int ks__parse_args(int argc, char **argv, ks__args_t *args)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            ks__usage(stdout);
+            printf("\noptions (with their defaults):\n");
+            ks_config_print_help(ks__options);
+            return 1;
+        } else if (strcmp(arg, "--check") == 0) {
+            args->check_only = 1;
+        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
+            args->config_path = argv[++i];
+        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
+            if (args->override_count == KS__MAX_OVERRIDES) {
+                fprintf(stderr, KS__PROGRAM ": more than %d -o options\n", KS__MAX_OVERRIDES);
+                return -1;
+            }
+            if (strchr(argv[i + 1], '=') == NULL) {
+                fprintf(stderr, KS__PROGRAM ": -o \"%s\": expected name=value\n", argv[i + 1]);
+                return -1;
+            }
+            args->overrides[args->override_count++] = argv[++i];
+        } else {
+            fprintf(stderr, KS__PROGRAM ": unexpected argument \"%s\"\n", arg);
+            ks__usage(stderr);
+            return -1;
+        }
+    }
+    if (args->config_path == NULL) {
+        fprintf(stderr, KS__PROGRAM ": -c FILE is required\n");
+        ks__usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err_t *err)
 {
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_daemon_load_conf(args, conf, err);
+    rc = ks_config_load(args->config_path, ks__options, conf, err);
     if (rc != KS_OK)
         return rc;
+    for (int i = 0; i < args->override_count; i++) {
+        char name[128];
+        const char *equals = strchr(args->overrides[i], '=');
+        size_t length = (size_t)(equals - args->overrides[i]);
+        if (length >= sizeof name)
+            return ks_err(err, KS_INVALID, "-o \"%s\": unknown option", args->overrides[i]);
+        memcpy(name, args->overrides[i], length);
+        name[length] = '\0';
+        rc = ks_config_set(ks__options, conf, name, equals + 1, err);
+        if (rc != KS_OK)
+            return rc;
+    }
 
     if (strncmp(conf->listen, "unix:", 5) == 0) {
         if (conf->listen[5] != '/')
@@ -141,8 +221,12 @@ static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, 
         if (rc != KS_OK)
             return rc;
     }
-    if (conf->cluster_secret[0] == '\0')
-        return ks_err(err, KS_INVALID, "cluster_secret must not be empty");
+    if (strcmp(conf->cluster_secret, "change-me") == 0)
+        return ks_err(err, KS_INVALID, "cluster_secret is the sample's \"change-me\": set this"
+                      " server's own secret (kisekae-api --image-secret NAME prints it)");
+    if (strlen(conf->cluster_secret) < KS__SECRET_MIN)
+        return ks_err(err, KS_INVALID, "cluster_secret must be at least %d characters",
+                      KS__SECRET_MIN);
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
     if (conf->api_url_count > 0) {
@@ -202,15 +286,8 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 
 /* ---- SIGHUP ------------------------------------------------------------------------ */
 
-typedef struct {
-    const ks_daemon_args_t *args;
-    const ks_image_conf_t *running;
-} ks__reload_t;
-
-static void ks__reload(void *arg)
+static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
 {
-    const ks_daemon_args_t *args = ((ks__reload_t *)arg)->args;
-    const ks_image_conf_t *running = ((ks__reload_t *)arg)->running;
     ks_image_conf_t fresh;
     ks_err_t err = {{0}};
 
@@ -233,9 +310,7 @@ static void ks__reload(void *arg)
 
 int main(int argc, char **argv)
 {
-    ks_daemon_args_t args = {.program = KS__PROGRAM, .options = ks__options,
-                             .usage = ks__usage};
-    ks__reload_t reload = {&args, NULL};
+    ks__args_t args = {0};
     ks_image_conf_t conf;
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
@@ -246,14 +321,20 @@ int main(int argc, char **argv)
     sigset_t signals;
     int rc, signal_number;
 
-    rc = ks_daemon_parse_args(&args, argc, argv, NULL, NULL);
+    rc = ks__parse_args(argc, argv, &args);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
     /* Block the signals before anything else, so one that comes during start
      * waits for the loop below, and every thread inherits the mask: only
      * sigwait() takes them. */
-    ks_daemon_block_signals(&signals);
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);       /* nginx may close a connection we still write to */
 
     ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
     if (ks__load_conf(&args, &conf, &err) != KS_OK) {
@@ -268,8 +349,6 @@ int main(int argc, char **argv)
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }
-    if (strcmp(conf.cluster_secret, "change-me") == 0)
-        ks_log_warn("cluster_secret is the sample's \"change-me\"; set a real secret");
 
     umask(022);   /* nginx, as another user, must read what we store */
     if (ks__prepare_store(&conf, &err) != KS_OK) {
@@ -316,10 +395,19 @@ int main(int argc, char **argv)
         ks_item_store_free(items);
         return 1;
     }
+    ks_fcgi_server_set_agent(server, agent);
 
-    reload.running = &conf;
-    signal_number = ks_daemon_wait(&signals, ks__reload, &reload);
+    for (;;) {
+        if (sigwait(&signals, &signal_number) != 0)
+            continue;
+        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
+            ks__reload(&args, &conf);
+            continue;
+        }
+        break;
+    }
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    ks_fcgi_server_set_agent(server, NULL);
     ks_node_agent_stop(agent);
     ks_fcgi_server_stop(server);
     ks_item_store_free(scenes);

@@ -7,8 +7,7 @@ whose first api_url is dead works through the next one.
 
 The stack has two image servers (run.sh: --image 2) that re-sync every 2 s
 (KISEKAE_IMAGE_SYNC_S). The failover test starts kisekae-image processes of
-its own (FastCGI on P+80 and P+81, driven by a small FastCGI client below;
-P+70 is the demo site's),
+its own (FastCGI on P+80 and P+81, driven by a small FastCGI client below),
 which register under made-up names and are set draining at once, then down.
 """
 
@@ -29,7 +28,7 @@ from PIL import Image
 
 import rawhttp
 import stackctl
-from conftest import Api, as_list, layer_inputs, unique, wait_for
+from conftest import Api, as_list, layer_inputs, node_api, unique, wait_for
 from timescale import scaled
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -390,12 +389,13 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
     Retry-After, and the one under way fails within api_timeout."""
     base = int(env["KISEKAE_IT_PORT_BASE"])
     name = unique("heal-node")
-    dead = "http://127.0.0.1:%d/" % (base + 89)   # nothing listens there
+    dead = "http://127.0.0.1:%d/" % (base + 89)
     not_an_api = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/") + "/"
+    own = node_api(env, name)
     instance = Instance(tmp_path, env, base + 80, [
         "api_url %s %s" % (dead, not_an_api), "api_url %s" % env["KISEKAE_API_FCGI_URL"],
-        "api_user %s" % env["KISEKAE_NODE_USER"],
-        "api_password %s" % env["KISEKAE_NODE_PASSWORD"], "api_timeout 2",
+        "api_user %s" % own.session.auth[0],
+        "api_password %s" % own.session.auth[1], "api_timeout 2",
         "name %s" % name, "internal_url http://127.0.0.1:9/int",
         "public_url http://127.0.0.1:9/pub", "heartbeat_interval 1", "sync_interval 0",
         "max_rebuilds 1"])
