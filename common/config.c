@@ -183,6 +183,24 @@ ks_rc ks_config_load(const char *path, const ks_cfg_option_t *table, void *conf,
     return rc;
 }
 
+ks_rc ks_config_load_overridden(const char *path, const ks_cfg_option_t *table, void *conf,
+                                const char *const *overrides, int count, ks_err_t *err)
+{
+    ks_rc rc = ks_config_load(path, table, conf, err);
+
+    for (int i = 0; i < count && rc == KS_OK; i++) {
+        char name[128];
+        const char *equals = strchr(overrides[i], '=');
+        size_t length = equals ? (size_t)(equals - overrides[i]) : 0;
+        if (!equals || length >= sizeof name)
+            return ks_err(err, KS_INVALID, "-o \"%s\": expected a known name=value", overrides[i]);
+        memcpy(name, overrides[i], length);
+        name[length] = '\0';
+        rc = ks_config_set(table, conf, name, equals + 1, err);
+    }
+    return rc;
+}
+
 void ks_config_print_help(const ks_cfg_option_t *table)
 {
     for (const ks_cfg_option_t *o = table; o->name; o++)
@@ -226,4 +244,33 @@ ks_rc ks_config_parse_hostport(const char *s, char *host, size_t hostsz, int *po
     host[colon - s] = '\0';
     *port = (int)p;
     return KS_OK;
+}
+
+ks_rc ks_config_add_urls(const char *name, const char *value, char *urls, size_t url_size,
+                         int max, int *count, ks_err_t *err)
+{
+    char copy[KS_CFG_LINE_MAX], *words[64];
+    int n;
+
+    if (strlen(value) >= sizeof copy)
+        return ks_err(err, KS_INVALID, "%s: line too long", name);
+    strcpy(copy, value);
+    n = ks_config_split(copy, words, 64);
+    if (n == 0)
+        return KS_OK;
+    for (int i = 0; i < n && n <= 64; i++) {
+        if (*count >= max)
+            break;
+        if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
+            return ks_err(err, KS_INVALID, "%s \"%.200s\" must start with http:// or https://",
+                          name, words[i]);
+        if (strlen(words[i]) >= url_size)
+            return ks_err(err, KS_INVALID, "%s \"%.60s...\" is longer than %zu characters",
+                          name, words[i], url_size - 1);
+        strcpy(urls + (size_t)*count * url_size, words[i]);
+        ++*count;
+        if (i == n - 1)
+            return KS_OK;
+    }
+    return ks_err(err, KS_INVALID, "%s: more than %d URLs", name, max);
 }

@@ -42,12 +42,22 @@ ks_rc ks_config_load(const char *path, const ks_cfg_option_t *table, void *conf,
 ks_rc ks_config_set(const ks_cfg_option_t *table, void *conf, const char *name,
                     const char *value, ks_err_t *err);
 
+/* ks_config_load, then each "name=value" of overrides[0..count) (a
+ * command line's -o options) with ks_config_set. */
+ks_rc ks_config_load_overridden(const char *path, const ks_cfg_option_t *table, void *conf,
+                                const char *const *overrides, int count, ks_err_t *err);
+
 /* Prints each option with its default and help to stdout. */
 void ks_config_print_help(const ks_cfg_option_t *table);
 
 /* Helpers for custom parsers. Splits s into at most max whitespace-separated
  * words in place; returns the count, or max + 1 when s has more words. */
 int ks_config_split(char *s, char **words, int max);
+/* Appends the http:// or https:// URLs of value (one or more words) to
+ * urls, an array of max strings of url_size bytes each, *count of them
+ * used; name names the option in messages. */
+ks_rc ks_config_add_urls(const char *name, const char *value, char *urls, size_t url_size,
+                         int max, int *count, ks_err_t *err);
 /* Parses "host:port" into host (size hostsz) and port. */
 ks_rc ks_config_parse_hostport(const char *s, char *host, size_t hostsz, int *port,
                                ks_err_t *err);

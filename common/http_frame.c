@@ -149,7 +149,7 @@ static size_t find_header_end(ks_http_frame_t *frame, const char *buf, size_t le
     return 0;
 }
 
-static int hex_value(char c)
+int ks_http_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -183,7 +183,7 @@ static ks_frame_state_t decode_chunks(ks_http_frame_t *frame, char *buf, size_t 
                 return KS_FRAME_MORE;
             }
             n = line_length(p, p + avail, &next);
-            for (size_t i = 0; i < n && (v = hex_value(p[i])) >= 0; i++, digits++) {
+            for (size_t i = 0; i < n && (v = ks_http_hex_value(p[i])) >= 0; i++, digits++) {
                 if (size > (~0ULL >> 4))
                     return bad(frame, 400, 0, "chunk size too large");
                 size = size * 16 + (unsigned)v;
@@ -338,10 +338,12 @@ const char *ks_http_reason(int status)
         int status;
         const char *reason;
     } reasons[] = {
-        {200, "OK"}, {302, "Found"}, {400, "Bad Request"}, {403, "Forbidden"},
+        {200, "OK"}, {302, "Found"}, {303, "See Other"}, {400, "Bad Request"},
+        {403, "Forbidden"},
         {404, "Not Found"}, {405, "Method Not Allowed"}, {408, "Request Timeout"},
         {409, "Conflict"}, {411, "Length Required"}, {413, "Payload Too Large"},
         {431, "Request Header Fields Too Large"},
+        {500, "Internal Server Error"},
         {501, "Not Implemented"},        /* a Transfer-Encoding we do not take */
         {503, "Service Unavailable"},
     };

@@ -83,4 +83,7 @@ int ks_http_frame_header(const ks_http_frame_t *frame, const char *buf, char *ou
  * any other. */
 const char *ks_http_reason(int status);
 
+/* The value of the hex digit c (either case), or -1. */
+int ks_http_hex_value(char c);
+
 #endif

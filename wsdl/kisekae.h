@@ -609,7 +609,7 @@ struct ks__GetItemLayerResponse {
     struct xsd__base64Binary png 1;     /* the canonical (trimmed) PNG */
 };
 
-/* node: the canonical PNG of an item layer, from the database. With sha256,
+/* node, admin: the canonical PNG of an item layer, from the database. With sha256,
  * the art of that sha256: the current one or old art replaced since (album
  * photos drawn with it are composed again from it); NotFound when the layer
  * never had it. */
@@ -644,7 +644,7 @@ struct ks__GetSceneBackgroundResponse {
     struct xsd__base64Binary png 1;
 };
 
-/* node: an album scene's background PNG, from the database. */
+/* node, admin: an album scene's background PNG, from the database. */
 int ks__GetSceneBackground(
     int sceneId 1,
     struct ks__GetSceneBackgroundResponse *response);
@@ -727,3 +727,47 @@ struct ks__SyncImageServerResponse {
  * fetches what is missing or differs. ImageServerUnavailable when it does
  * not answer. */
 int ks__SyncImageServer(char *server 1, struct ks__SyncImageServerResponse *response);
+
+/* ---- Admin UI: the catalog as staff see it (admin) ------------------------------ */
+
+//gsoap ks service method-action: SearchItems urn:kisekae:v1#SearchItems
+//gsoap ks service method-fault:  SearchItems ks__KisekaeFault
+
+struct ks__SearchItemsResponse {
+    int total 1;                        /* items matching the filters, on every page */
+    int __sizeitem 0;
+    struct ks__Item *item 0;            /* ordered by id, with their layers */
+    int *nextAfterId 0;                 /* afterId of the next page; absent on the last */
+};
+
+/* admin: items of every status (draft, published, retired) or of one
+ * (status), optionally of one category (categoryId) and whose name contains
+ * nameContains (1..64 bytes, case-insensitive), a page at a time by id: the
+ * items with an id above afterId (default 0), at most limit (1..100,
+ * default 50). */
+int ks__SearchItems(
+    int *categoryId 0,
+    char *status 0,
+    char *nameContains 0,
+    int *afterId 0,
+    int *limit 0,
+    struct ks__SearchItemsResponse *response);
+
+//gsoap ks service method-action: UpdateCategory urn:kisekae:v1#UpdateCategory
+//gsoap ks service method-fault:  UpdateCategory ks__KisekaeFault
+
+struct ks__UpdateCategoryResponse { struct ks__Category *category 1; };
+
+/* admin: change a category. Each field given replaces the stored one.
+ * zOrder is what layers registered later take when they give none (stored
+ * layers keep theirs); exclusive and required apply to outfit changes from
+ * now on. defaultItemId must name a published item of the category (0
+ * clears it); a required category must keep a default item (Conflict). */
+int ks__UpdateCategory(
+    int categoryId 1,
+    char *name 0,
+    int *zOrder 0,
+    enum xsd__boolean *exclusive 0,
+    enum xsd__boolean *required 0,
+    int *defaultItemId 0,
+    struct ks__UpdateCategoryResponse *response);

@@ -1,0 +1,195 @@
+/* store_catalog.c: SQL of items and item_layers for the listing operations
+ * (store_catalog.h). */
+#include "store_catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
+                     " FROM item_layers WHERE item_id IN (");
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
+    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++) {
+        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
+        if (!items[i].layer) {
+            mysql_free_result(res);
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        }
+    }
+    while ((row = mysql_fetch_row(res))) {
+        int id = atoi(row[0]);
+        for (int i = 0; i < count; i++) {
+            struct ks__Layer *l;
+            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+                continue;
+            l = &items[i].layer[items[i].__sizelayer++];
+            l->layerNo = atoi(row[1]);
+            l->zOrder = atoi(row[2]);
+            l->x = atoi(row[3]);
+            l->y = atoi(row[4]);
+            l->width = atoi(row[5]);
+            l->height = atoi(row[6]);
+            l->sha256 = soap_strdup(soap, row[7]);
+            break;
+        }
+    }
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+/* Appends the WHERE clause of search (without the page's id bound). */
+static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
+{
+    ks_buf_addf(sql, " WHERE 1 = 1");
+    if (search->item_id)
+        ks_buf_addf(sql, " AND id = %d", search->item_id);
+    if (search->category_id)
+        ks_buf_addf(sql, " AND category_id = %d", search->category_id);
+    if (search->status) {
+        ks_buf_addf(sql, " AND status = ");
+        ks_sql_str(sql, conn, search->status);
+    }
+    if (search->name_contains) {
+        ks_buf_addf(sql, " AND name LIKE ");
+        ks_sql_like(sql, conn, search->name_contains, 1);
+    }
+}
+
+ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
+                            struct ks__Item **items, int *count, int *more, long long *total)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+    int n = 0;
+
+    *total = 0;
+    if (search->count_total) {
+        ks_buf_init(&sql, 1024);
+        ks_buf_addf(&sql, "SELECT COUNT(*) FROM items");
+        where(&sql, conn, search);
+        if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
+            return rc;
+    }
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items");
+    where(&sql, conn, search);
+    /* one row beyond the page says whether another page follows */
+    ks_buf_addf(&sql, " AND id > %d ORDER BY id LIMIT %d", search->after_id, search->limit + 1);
+    if (search->offset)
+        ks_buf_addf(&sql, " OFFSET %d", search->offset);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    *items = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
+    if (!*items) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    }
+    *more = 0;
+    while ((row = mysql_fetch_row(res))) {
+        struct ks__Item *item;
+        if (n == search->limit) {
+            *more = 1;
+            break;
+        }
+        item = &(*items)[n++];
+        item->id = atoi(row[0]);
+        item->categoryId = atoi(row[1]);
+        item->name = soap_strdup(soap, row[2]);
+        item->status = soap_strdup(soap, row[3]);
+        item->price = atoi(row[4]);
+    }
+    mysql_free_result(res);
+    *count = n;
+    return KS_OK;
+}
+
+ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
+                        ks_category_row_t *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
+                " FROM categories WHERE id = %d%s", id, for_update ? " FOR UPDATE" : "");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id);
+    }
+    out->id = atoi(row[0]);
+    snprintf(out->name, sizeof out->name, "%s", row[1]);
+    out->z_order = atoi(row[2]);
+    out->exclusive = atoi(row[3]) != 0;
+    out->required = atoi(row[4]) != 0;
+    out->default_item_id = row[5] ? atoi(row[5]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
+                             char *status)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT category_id, status FROM items WHERE id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (!row) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
+    }
+    *category_id = atoi(row[0]);
+    snprintf(status, 16, "%s", row[1]);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "UPDATE categories SET name = ");
+    ks_sql_str(&sql, conn, row->name);
+    ks_buf_addf(&sql, ", z_order = %d, exclusive = %d, required = %d, default_item_id = ",
+                row->z_order, row->exclusive, row->required);
+    if (row->default_item_id)
+        ks_buf_addf(&sql, "%d", row->default_item_id);
+    else
+        ks_buf_addf(&sql, "NULL");
+    ks_buf_addf(&sql, " WHERE id = %d", row->id);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
+                      row->name);
+    return rc;
+}

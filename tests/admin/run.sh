@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Admin UI test (ctest `admin`): starts a stack of its own with two admin
+# servers (`./kisekae up --admin 2 --replicas 0`) and runs the browser tests
+# of this folder against it: headless Chromium driven by Selenium, a SOAP
+# client (zeep) and the Pillow oracle. Always tears the stack down.
+#
+#   tests/admin/run.sh BUILD_DIR
+#
+# Port base: KISEKAE_ADMIN_PORT_BASE (default 28200). State:
+# BUILD_DIR/admin-stack (or a /tmp folder when nginx's workers could not
+# reach BUILD_DIR). On failure the logs' tails are printed and the logs kept
+# in BUILD_DIR/admin-logs; each failed browser test leaves a screenshot and
+# the page's HTML in BUILD_DIR/admin-artifacts.
+set -euo pipefail
+
+# shellcheck source=tests/stack_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
+stack_runner admin "${KISEKAE_ADMIN_PORT_BASE:-28200}" "$@"
+
+started=$SECONDS
+echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --replicas 0"
+"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --replicas 0 \
+  --no-build --build-dir "$BUILD"
+
+rm -rf "$BUILD/admin-artifacts"
+echo "== pytest tests/admin"
+KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts KISEKAE_BUILD_DIR=$BUILD \
+  /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider --durations=5 tests/admin
+echo "== admin: passed ($((SECONDS - started)) s)"
