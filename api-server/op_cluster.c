@@ -13,6 +13,7 @@
 #include "log.h"
 #include "avatar_read.h"
 #include "render.h"
+#include "cluster.h"
 
 #define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
                        " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
@@ -130,8 +131,8 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
 
 #define KS_MOVE_LIMIT_MAX 1000
 
-static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                            ks_image_server_t *out)
+ks_rc ks_cluster_server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                ks_image_server_t *out)
 {
     long long id;
     ks_buf_t sql;
@@ -205,11 +206,9 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
     return KS_OK;
 }
 
-/* Moves member member_id from `from` to `to` in one transaction (see
- * kisekae.h); *moved is 0 when it was no longer on `from`. */
-static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
-                         const ks_image_server_t *from, const ks_image_server_t *to, int *moved,
-                         int *kept)
+ks_rc ks_cluster_move_member(struct soap *soap, MYSQL *conn, long long member_id,
+                             const ks_image_server_t *from, const ks_image_server_t *to,
+                             int *moved, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
@@ -265,8 +264,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
     ks_rc rc;
 
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = server_by_name(ctx, conn, from_name, &from)) != KS_OK ||
-        (rc = server_by_name(ctx, conn, to_name, &to)) != KS_OK)
+        (rc = ks_cluster_server_by_name(ctx, conn, from_name, &from)) != KS_OK ||
+        (rc = ks_cluster_server_by_name(ctx, conn, to_name, &to)) != KS_OK)
         return rc;
     if (strcmp(to.mode, "active") != 0)
         return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s: members move only to "
@@ -280,8 +279,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             break;
         if (member_id == 0)
             break;
-        KS_STORE_RETRY(rc, move_member(soap, conn, member_id, &from, &to, &moved,
-                                       &response->photosKept));
+        KS_STORE_RETRY(rc, ks_cluster_move_member(soap, conn, member_id, &from, &to, &moved,
+                                                  &response->photosKept));
         if (rc != KS_OK)
             break;
         response->moved += moved;
