@@ -19,4 +19,25 @@ typedef struct {
 /* Appends entry to the audit log. */
 ks_rc ks_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err);
 
+/* What the audit log page filters by; NULL fields filter nothing. */
+typedef struct {
+    const char *staff_name;        /* exactly */
+    const char *action;            /* the action, or its beginning ("member.") */
+    const char *target;            /* the target, or its beginning ("member bob") */
+    long long before_id;           /* the page starts below this id (0: the newest) */
+    int limit;
+} ks_audit_filter_t;
+
+/* One entry as read back; every string is malloc'd (ks_store_audit_rows_free). */
+typedef struct {
+    long long id, at;
+    char *staff_name, *address, *action, *target, *before, *after;   /* before/after may be NULL */
+} ks_audit_row_t;
+
+/* The entries matching filter, newest first, at most filter->limit, into
+ * *rows (malloc'd) / *count; *more says whether older ones follow. */
+ks_rc ks_store_audit_list(ks_db_session_t *db, const ks_audit_filter_t *filter,
+                          ks_audit_row_t **rows, int *count, int *more, ks_err_t *err);
+void ks_store_audit_rows_free(ks_audit_row_t *rows, int count);
+
 #endif
