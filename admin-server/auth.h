@@ -3,10 +3,12 @@
  * The session cookie (ks_session) holds a random id; the sessions table
  * holds only its hash. A session ends when it is idle longer than
  * session_idle, older than session_max_age, signed out, or its staff
- * member is disabled or locked. Sign-in is slowed per account and per
- * address (ks_login_delay), with the counters in the database so they hold
- * across admin servers, and an account is locked after login_lock_after
- * failures in a row. Every failure is written to the audit log.
+ * member is disabled or locked. Sign-in is slowed per account (its
+ * failures since its last sign-in) and per address (its failures within
+ * login_address_window since a sign-in from it), by ks_login_delay, with
+ * the counters in the database so they hold across admin servers; an
+ * account is locked after login_lock_after failures in a row. Every failure
+ * is written to the audit log.
  */
 #ifndef KS_ADMIN_AUTH_H
 #define KS_ADMIN_AUTH_H

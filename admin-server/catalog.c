@@ -286,8 +286,8 @@ static ks_rc ensure_mannequin(ks_admin_req_t *req)
 }
 
 /* The lowest z-order of the items the preview wore. */
-static ks_rc lowest_z(ks_admin_req_t *req, const struct ks__PreviewAvatarResponse *preview,
-                      int *z)
+static ks_rc worn_lowest_z(ks_admin_req_t *req, const struct ks__PreviewAvatarResponse *preview,
+                           int *z)
 {
     *z = Z_MAX;
     for (int i = 0; i < preview->__sizewornItemId; i++) {
@@ -302,31 +302,40 @@ static ks_rc lowest_z(ks_admin_req_t *req, const struct ks__PreviewAvatarRespons
     return KS_OK;
 }
 
-ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int count,
-                         int default_z, unsigned char **png, size_t *size, char *why,
-                         size_t why_size)
+ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z, char *why,
+                           size_t why_size)
 {
     preview_call_t call = {.user_id = req->conf->mannequin_user,
                            .wear = (int *)req->conf->preview_outfit,
                            .wear_count = req->conf->preview_outfit_count};
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if ((rc = ensure_mannequin(req)) != KS_OK ||
+        (rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call)) != KS_OK ||
+        (rc = worn_lowest_z(req, &call.response, lowest_z)) != KS_OK) {
+        snprintf(why, why_size, "The mannequin could not be drawn: %s",
+                 ks_page_fault_message(req)[0] ? ks_page_fault_message(req)
+                                               : "the API did not answer");
+        return rc;
+    }
+    if ((rc = decode(call.response.png.__ptr, (size_t)call.response.png.__size, image, &err)))
+        snprintf(why, why_size, "The mannequin's image is unreadable: %s", err.msg);
+    return rc;
+}
+
+ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int count,
+                         int default_z, unsigned char **png, size_t *size, char *why,
+                         size_t why_size)
+{
     ks_image_t base = {0}, layers[KS_CATALOG_LAYERS_MAX] = {{0}}, canvas = {0};
     ks_layer_ref_t refs[KS_CATALOG_LAYERS_MAX + 1];
     int z[KS_CATALOG_LAYERS_MAX], order[KS_CATALOG_LAYERS_MAX], base_z, n = 0;
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if ((rc = ensure_mannequin(req)) != KS_OK ||
-        (rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call)) != KS_OK ||
-        (rc = lowest_z(req, &call.response, &base_z)) != KS_OK) {
-        snprintf(why, why_size, "The mannequin could not be drawn: %s",
-                 ks_page_fault_message(req)[0] ? ks_page_fault_message(req)
-                                               : "the API did not answer");
+    if ((rc = ks_catalog_mannequin(req, &base, &base_z, why, why_size)) != KS_OK)
         return rc;
-    }
-    if ((rc = decode(call.response.png.__ptr, (size_t)call.response.png.__size, &base, &err))) {
-        snprintf(why, why_size, "The mannequin's image is unreadable: %s", err.msg);
-        return rc;
-    }
     for (int i = 0; i < count && rc == KS_OK; i++) {
         int at = i;
         z[i] = uploads[i].has_z ? uploads[i].z : default_z;
@@ -363,4 +372,21 @@ ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int co
     ks_image_free(&base);
     ks_image_free(&canvas);
     return rc;
+}
+
+ks_rc ks_catalog_decode(const void *png, size_t size, ks_image_t *out, char *why,
+                        size_t why_size)
+{
+    ks_err_t err = {{0}};
+    ks_rc rc = decode(png, size, out, &err);
+
+    if (rc != KS_OK)
+        snprintf(why, why_size, "%s", err.msg);
+    return rc;
+}
+
+ks_rc ks_catalog_encode(const ks_image_t *image, unsigned char **png, size_t *size, char *why,
+                        size_t why_size)
+{
+    return encode(image, png, size, why, why_size);
 }

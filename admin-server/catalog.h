@@ -7,6 +7,7 @@
 #define KS_ADMIN_CATALOG_H
 
 #include "admin.h"
+#include "image.h"
 #include "soapH.h"
 
 #define KS_CATALOG_LAYERS_MAX 8
@@ -48,5 +49,18 @@ ks_rc ks_catalog_item_png(ks_admin_req_t *req, const struct ks__Item *item, unsi
 ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int count,
                          int default_z, unsigned char **png, size_t *size, char *why,
                          size_t why_size);
+
+/* The mannequin as PreviewAvatar draws it (premultiplied, owned by the
+ * caller: ks_image_free), and the lowest z-order of what it wears. */
+ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z, char *why,
+                           size_t why_size);
+
+/* An uploaded PNG decoded (at most 2048 x 2048) and premultiplied; the
+ * reason in why. */
+ks_rc ks_catalog_decode(const void *png, size_t size, ks_image_t *out, char *why,
+                        size_t why_size);
+/* image as a PNG in *png (malloc'd). */
+ks_rc ks_catalog_encode(const ks_image_t *image, unsigned char **png, size_t *size, char *why,
+                        size_t why_size);
 
 #endif

@@ -246,6 +246,15 @@ void ks_page_error(ks_admin_req_t *req, int status, const char *title, const cha
     ks_tpl_free(&vars);
 }
 
+void ks_page_send_text(ks_admin_req_t *req, int status, const char *text)
+{
+    req->status = status;
+    req->content_type = "text/plain; charset=utf-8";
+    req->cache_control = NULL;
+    ks_buf_reset(&req->body);
+    ks_buf_addf(&req->body, "%s\n", text);
+}
+
 void ks_page_send_data(ks_admin_req_t *req, const char *content_type, const void *data,
                        size_t size, const char *cache_control)
 {

@@ -82,6 +82,10 @@ void ks_page_redirect(ks_admin_req_t *req, const char *location, const char *fla
 void ks_page_error(ks_admin_req_t *req, int status, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A plain-text answer with status: what a script on the page shows as it
+ * is (a preview's refusal), or the body of a missing image. */
+void ks_page_send_text(ks_admin_req_t *req, int status, const char *text);
+
 /* A binary answer (an image): data is copied. cache_control NULL: no-store. */
 void ks_page_send_data(ks_admin_req_t *req, const char *content_type, const void *data,
                        size_t size, const char *cache_control);

@@ -313,14 +313,6 @@ void ks_page_item_create(ks_admin_req_t *req)
 }
 
 /* The answer of a preview that failed: text the page shows as it is. */
-static void preview_refused(ks_admin_req_t *req, int status, const char *why)
-{
-    req->status = status;
-    req->content_type = "text/plain; charset=utf-8";
-    ks_buf_reset(&req->body);
-    ks_buf_addf(&req->body, "%s", why);
-}
-
 void ks_page_item_preview(ks_admin_req_t *req)
 {
     ks_upload_t uploads[KS_CATALOG_LAYERS_MAX];
@@ -334,11 +326,11 @@ void ks_page_item_preview(ks_admin_req_t *req)
     int count = 0;
 
     if (ks_catalog_uploads(req, uploads, &count, why, sizeof why) != KS_OK) {
-        preview_refused(req, 400, why);
+        ks_page_send_text(req, 400, why);
         return;
     }
     if (count == 0) {
-        preview_refused(req, 400, "Add at least one layer file to preview.");
+        ks_page_send_text(req, 400, "Add at least one layer file to preview.");
         return;
     }
     if (category_text && *category_text &&
@@ -347,7 +339,7 @@ void ks_page_item_preview(ks_admin_req_t *req)
         category = ks_catalog_category(categories, (int)category_id);
     if (ks_catalog_preview(req, uploads, count, category ? category->zOrder : 0, &png, &size,
                            why, sizeof why) != KS_OK) {
-        preview_refused(req, req->api_down ? 503 : 400, why);
+        ks_page_send_text(req, req->api_down ? 503 : 400, why);
         return;
     }
     ks_page_send_data(req, "image/png", png, size, NULL);
@@ -600,18 +592,12 @@ void ks_page_item_thumb(ks_admin_req_t *req)
 
     if (ks_page_parse_int(req->route_param, 1, 2147483647, &id) != 0 ||
         ks_catalog_item(req, (int)id, &item) != KS_OK) {
-        req->status = 404;
-        req->content_type = "text/plain; charset=utf-8";
-        ks_buf_reset(&req->body);
-        ks_buf_addf(&req->body, "no such item\n");
+        ks_page_send_text(req, 404, "no such item");
         return;
     }
     if (ks_catalog_item_png(req, item, &png, &size, why, sizeof why) != KS_OK) {
         ks_log_warn("thumbnail of item %lld: %s", id, why);
-        req->status = 503;
-        req->content_type = "text/plain; charset=utf-8";
-        ks_buf_reset(&req->body);
-        ks_buf_addf(&req->body, "%s\n", why);
+        ks_page_send_text(req, 503, why);
         return;
     }
     /* the URL carries the art's hash (?v=), so the browser may keep it */

@@ -285,16 +285,17 @@ void ks_page_member_image(ks_admin_req_t *req)
     ks_http_t *http = NULL;
     ks_err_t err = {{0}};
     const char *why = NULL;
+    int status = 0;
     ks_rc rc;
 
     if (!user_id_like(req->route_param) ||
         ks_page_api_lookup(req, "GetAvatar", attempt_avatar, &call) != KS_OK ||
         !call.response.avatar) {
-        why = "no such member, or the API did not answer";
-        req->status = 404;
+        why = "no such member, or the API did not answer\n";
+        status = 404;
     } else if (!(http = ks_http_new((long)req->conf->api_timeout_s * 1000))) {
-        why = "out of memory";
-        req->status = 503;
+        why = "out of memory\n";
+        status = 503;
     } else {
         const char *url = thumb ? call.response.avatar->thumbUrl : call.response.avatar->url;
         rc = ks_http_request(http, "GET", url, NULL, NULL, 0, IMAGE_MAX_BYTES, &answer, &err);
@@ -302,14 +303,12 @@ void ks_page_member_image(ks_admin_req_t *req)
             memcmp(answer.body, "\x89PNG", 4) != 0) {
             ks_log_warn("image of member \"%s\" at %s: %s (HTTP %ld)", req->route_param, url,
                         rc != KS_OK ? err.msg : "not a PNG", answer.status);
-            why = "the image server did not give the image";
-            req->status = 502;
+            why = "the image server did not give the image\n";
+            status = 502;
         }
     }
     if (why) {
-        req->content_type = "text/plain; charset=utf-8";
-        ks_buf_reset(&req->body);
-        ks_buf_addf(&req->body, "%s\n", why);
+        ks_page_send_text(req, status, why);
     } else {
         /* the page's URL carries the version (?v=): a version's image never changes */
         ks_page_send_data(req, "image/png", answer.body, answer.body_size,

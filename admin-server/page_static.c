@@ -32,7 +32,5 @@ void ks_page_static(ks_admin_req_t *req)
             return;
         }
     }
-    req->status = 404;
-    req->content_type = "text/plain; charset=utf-8";
-    ks_buf_addf(&req->body, "no such file\n");
+    ks_page_send_text(req, 404, "no such file");
 }

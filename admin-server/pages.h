@@ -35,6 +35,13 @@ void ks_page_item_update(ks_admin_req_t *req);
 void ks_page_item_publish(ks_admin_req_t *req);
 void ks_page_item_retire(ks_admin_req_t *req);
 
+/* page_scenes.c */
+void ks_page_scenes(ks_admin_req_t *req);
+void ks_page_scene_new(ks_admin_req_t *req);
+void ks_page_scene_create(ks_admin_req_t *req);
+void ks_page_scene_preview(ks_admin_req_t *req);
+void ks_page_scene_background(ks_admin_req_t *req);
+
 /* page_members.c */
 void ks_page_members(ks_admin_req_t *req);
 void ks_page_member(ks_admin_req_t *req);

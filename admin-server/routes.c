@@ -34,6 +34,12 @@ const ks_route_t ks_routes[] = {
     {"POST", "/items/{}/publish", KS_ACT_CATALOG_EDIT, ks_page_item_publish, 0},
     {"POST", "/items/{}/retire", KS_ACT_CATALOG_EDIT, ks_page_item_retire, 0},
 
+    {"GET", "/scenes", KS_ACT_VIEW, ks_page_scenes, 0},
+    {"GET", "/scenes/new", KS_ACT_CATALOG_EDIT, ks_page_scene_new, 0},
+    {"POST", "/scenes/new", KS_ACT_CATALOG_EDIT, ks_page_scene_create, 0},
+    {"POST", "/scenes/preview", KS_ACT_CATALOG_EDIT, ks_page_scene_preview, 0},
+    {"GET", "/scenes/{}/background.png", KS_ACT_VIEW, ks_page_scene_background, 0},
+
     {"GET", "/members", KS_ACT_VIEW, ks_page_members, 0},
     {"GET", "/members/{}", KS_ACT_VIEW, ks_page_member, 0},
     {"GET", "/members/{}/avatar.png", KS_ACT_VIEW, ks_page_member_image, 0},

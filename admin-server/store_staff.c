@@ -176,9 +176,14 @@ ks_rc ks_store_address_failures(ks_db_session_t *db, const char *address, long l
     if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
         return rc;
     ks_buf_init(&sql, 512);
+    /* failures since the address's last sign-in, within the window */
     ks_buf_addf(&sql, "SELECT COUNT(*), COALESCE(MAX(at), 0) FROM login_attempts"
                 " WHERE outcome = 'failed' AND at >= %lld AND address = ", since);
     ks_sql_str(&sql, conn, address);
+    ks_buf_addf(&sql, " AND id > (SELECT COALESCE(MAX(id), 0) FROM login_attempts"
+                " WHERE outcome = 'ok' AND address = ");
+    ks_sql_str(&sql, conn, address);
+    ks_buf_addf(&sql, ")");
     if ((rc = ks_admin_store_row(db, conn, &sql, &res, &row, "count", err)) != KS_OK)
         return rc;
     *count = atoi(row[0]);

@@ -32,7 +32,8 @@ ks_rc ks_store_staff_succeeded(ks_db_session_t *db, long long id, ks_err_t *err)
 /* Records a sign-in attempt; outcome: ok, failed, throttled or locked. */
 ks_rc ks_store_login_attempt(ks_db_session_t *db, long long now, const char *name,
                              const char *address, const char *outcome, ks_err_t *err);
-/* The failed attempts from address since since, and when the last was. */
+/* The failed attempts from address since since (and since its last
+ * successful sign-in), and when the last was. */
 ks_rc ks_store_address_failures(ks_db_session_t *db, const char *address, long long since,
                                 int *count, long long *last_at, ks_err_t *err);
 

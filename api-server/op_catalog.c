@@ -352,53 +352,24 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
                   struct ks__ListItemsResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    int page_offset, page_limit;
-    char where[96];
+    ks_item_search_t search = {.status = "published", .count_total = 1};
+    long long total = 0;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
-    long long number;
+    int more;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) ||
-        ks_check_page(soap, offset, limit, &page_offset, &page_limit))
+        ks_check_page(soap, offset, limit, &search.offset, &search.limit))
         return soap->error;
-    snprintf(where, sizeof where, "status = 'published'%s", categoryId ? " AND category_id = " : "");
-    if (categoryId)
-        snprintf(where + strlen(where), sizeof where - strlen(where), "%d", *categoryId);
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+    search.category_id = categoryId ? *categoryId : 0;
+    if (categoryId && *categoryId < 1)
+        search.item_id = -1;                 /* no category has such an id: no item */
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_search_items(soap, conn, &search, &response->item, &response->__sizeitem,
+                                    &more, &total)) != KS_OK ||
+        (rc = ks_store_items_layers(soap, conn, response->item, response->__sizeitem)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM items WHERE %s", where);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->total = (int)number;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items WHERE %s"
-                     " ORDER BY id LIMIT %d OFFSET %d", where, page_limit, page_offset);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->item = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->item) {
-        mysql_free_result(res);
-        return soap->error = SOAP_EOM;
-    }
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__Item *item = &response->item[n++];
-        item->id = atoi(row[0]);
-        item->categoryId = atoi(row[1]);
-        item->name = soap_strdup(soap, row[2]);
-        item->status = soap_strdup(soap, row[3]);
-        item->price = atoi(row[4]);
-    }
-    mysql_free_result(res);
-    response->__sizeitem = n;
-    if ((rc = ks_store_items_layers(soap, conn, response->item, n)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
+    response->total = (int)total;
     return SOAP_OK;
 }
 
@@ -408,33 +379,18 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
 static ks_rc load_item(struct soap *soap, MYSQL *conn, int id, struct ks__Item **out)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    struct ks__Item *item;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_item_search_t search = {.item_id = id, .limit = 1};
+    long long total;
+    int count, more;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items WHERE id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    if (id < 1)
         return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
-    }
-    *out = item = soap_new_ks__Item(soap, -1);
-    if (item) {
-        item->id = atoi(row[0]);
-        item->categoryId = atoi(row[1]);
-        item->name = soap_strdup(soap, row[2]);
-        item->status = soap_strdup(soap, row[3]);
-        item->price = atoi(row[4]);
-    }
-    mysql_free_result(res);
-    if (!item)
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    return ks_store_items_layers(soap, conn, item, 1);
+    if ((rc = ks_store_search_items(soap, conn, &search, out, &count, &more, &total)) != KS_OK)
+        return rc;
+    if (count == 0)
+        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
+    return ks_store_items_layers(soap, conn, *out, 1);
 }
 
 int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *response)

@@ -38,6 +38,7 @@ int ks__SearchItems(struct soap *soap, int *categoryId, char *status, char *name
     search.name_contains = nameContains;
     search.after_id = afterId ? *afterId : 0;
     search.limit = limit ? *limit : KS_PAGE_LIMIT_DEFAULT;
+    search.count_total = 1;
 
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_search_items(soap, conn, &search, &response->item, &response->__sizeitem,

@@ -291,7 +291,7 @@ int ks__GetSceneBackground(struct soap *soap, int sceneId,
     ks_buf_t sql;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_NODE))
+    if (ks_auth_require(soap, KS_ROLE_NODE | KS_ROLE_ADMIN))   /* admin: the UI's scene list */
         return soap->error;
     if (sceneId < 1)
         return ks_fault(soap, "InvalidArgument", "sceneId must be positive");

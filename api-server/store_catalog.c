@@ -56,6 +56,8 @@ ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *ite
 static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
 {
     ks_buf_addf(sql, " WHERE 1 = 1");
+    if (search->item_id)
+        ks_buf_addf(sql, " AND id = %d", search->item_id);
     if (search->category_id)
         ks_buf_addf(sql, " AND category_id = %d", search->category_id);
     if (search->status) {
@@ -88,16 +90,21 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
     ks_rc rc;
     int n = 0;
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM items");
-    where(&sql, conn, search);
-    if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
-        return rc;
+    *total = 0;
+    if (search->count_total) {
+        ks_buf_init(&sql, 1024);
+        ks_buf_addf(&sql, "SELECT COUNT(*) FROM items");
+        where(&sql, conn, search);
+        if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
+            return rc;
+    }
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items");
     where(&sql, conn, search);
     /* one row beyond the page says whether another page follows */
     ks_buf_addf(&sql, " AND id > %d ORDER BY id LIMIT %d", search->after_id, search->limit + 1);
+    if (search->offset)
+        ks_buf_addf(&sql, " OFFSET %d", search->offset);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     *items = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);

@@ -9,18 +9,22 @@
 /* Reads the layers of items[0..count) into each item's layer array. */
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
 
-/* What SearchItems filters by; a NULL or 0 field filters nothing. */
+/* Which items to read (GetItem, ListItems, SearchItems); a NULL or 0 field
+ * filters nothing. */
 typedef struct {
+    int item_id;                   /* this item alone */
     int category_id;
     const char *status;            /* draft | published | retired (checked by the caller) */
     const char *name_contains;
-    int after_id;
+    int after_id;                  /* a page by key: the ids above */
+    int offset;                    /* ListItems' pages by offset (its published contract) */
     int limit;
+    int count_total;               /* fill *total (a COUNT over every page) */
 } ks_item_search_t;
 
 /* The items matching search (at most search->limit, by id, without their
- * layers) into *items / *count; *more says whether more follow, *total how
- * many match on every page. */
+ * layers) into *items / *count; *more says whether more follow, *total
+ * (with count_total) how many match on every page. */
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total);
 

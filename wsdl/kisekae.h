@@ -641,7 +641,7 @@ struct ks__GetSceneBackgroundResponse {
     struct xsd__base64Binary png 1;
 };
 
-/* node: an album scene's background PNG, from the database. */
+/* node, admin: an album scene's background PNG, from the database. */
 int ks__GetSceneBackground(
     int sceneId 1,
     struct ks__GetSceneBackgroundResponse *response);

@@ -11,8 +11,10 @@
 """
 
 import io
+import os
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,6 +24,16 @@ import oracle
 from conftest import as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
+
+
+def screenshot(browser, name):
+    """Keeps a screenshot of the page in KISEKAE_ADMIN_ARTIFACTS/screens (the
+    README's pictures of the admin UI come from here)."""
+    out = Path(os.environ.get("KISEKAE_ADMIN_ARTIFACTS", "admin-artifacts")) / "screens"
+    out.mkdir(parents=True, exist_ok=True)
+    height = browser.driver.execute_script("return document.body.scrollHeight")
+    browser.driver.set_window_size(1280, max(700, min(height + 40, 1600)))
+    browser.driver.save_screenshot(str(out / name))
 
 
 def test_sign_in_wrong_password_and_sign_out(env, browser):
@@ -36,6 +48,7 @@ def test_sign_in_wrong_password_and_sign_out(env, browser):
     assert browser.wait("#staff-name").text == env["KISEKAE_STAFF_USER"]
     assert browser.path() == "/"
     assert "Image servers" in browser.text() and browser.finds("#count-members")
+    screenshot(browser, "admin-dashboard.png")
     browser.find("#sign-out").click()
     browser.wait("#login-form")
     browser.open("/items")                                  # the old session is gone
@@ -52,8 +65,8 @@ def draw_layers(tmp_path):
     d.ellipse((60, 30, 180, 56), fill=(10, 120, 60, 200))
     scarf = Image.new("RGBA", CANVAS, (0, 0, 0, 0))
     d = ImageDraw.Draw(scarf)
-    d.rectangle((80, 120, 160, 140), fill=(230, 200, 20, 230))
-    d.polygon([(140, 130), (165, 190), (130, 185)], fill=(200, 170, 10, 255))
+    d.rectangle((88, 180, 152, 196), fill=(230, 200, 20, 230))
+    d.polygon([(132, 188), (150, 240), (124, 236)], fill=(200, 170, 10, 255))
     paths = [(tmp_path / "hat.png", 600), (tmp_path / "scarf.png", 590)]
     hat.save(paths[0][0])
     scarf.save(paths[1][0])
@@ -102,6 +115,8 @@ def test_register_preview_publish_and_wear(env, staff, admin_api, site_api, tmp_
     browser.wait_until(lambda: browser.driver.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", image),
         what="the preview image")
+    screenshot(browser, "admin-register-item.png")
+
     # the same preview, fetched with the browser's session, for the oracle
     session = requests.Session()
     for cookie in browser.driver.get_cookies():
@@ -225,3 +240,47 @@ def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(env, admin_api)
                           allow_redirects=False, timeout=10)
     assert answer.status_code == 303
     assert admin_api.service.GetItem(itemId=item.id).status == "published"
+
+
+def test_register_a_scene_with_its_preview(staff, admin_api, site_api, tmp_path):
+    browser = staff
+    background = Image.new("RGBA", (520, 380), (120, 180, 230, 255))
+    ImageDraw.Draw(background).rectangle((0, 300, 520, 380), fill=(90, 160, 70, 255))
+    path = tmp_path / "park.png"
+    background.save(path)
+    name = "UI park " + uuid.uuid4().hex[:8]
+    browser.open("/scenes/new")
+    browser.wait("#scene-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#background").send_keys(str(path))
+    for field, value in (("#x0", "20"), ("#y0", "50"), ("#x1", "260"), ("#y1", "40")):
+        browser.find(field).send_keys(value)
+    browser.find("#preview-button").click()
+    image = browser.wait("#preview-image")
+    browser.wait_until(lambda: browser.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth == 520", image),
+        what="the scene's preview")
+    assert name not in [s.name for s in as_list(site_api.service.ListScenes())]   # not saved
+    browser.find("#save").click()
+    browser.wait("[data-scene]")
+    assert "registered" in browser.find("#messages").text
+    scene = [s for s in as_list(site_api.service.ListScenes()) if s.name == name][0]
+    assert [(s.x, s.y) for s in as_list(scene.slot)] == [(20, 50), (260, 40)]
+    assert (scene.width, scene.height) == (520, 380)
+
+
+def test_too_large_upload_is_a_readable_error(staff, admin_api, tmp_path):
+    browser = staff
+    big = tmp_path / "huge.png"
+    Image.frombytes("RGBA", (1100, 1100), os.urandom(1100 * 1100 * 4)).save(big)
+    assert big.stat().st_size > 2 << 20                  # over max_upload_bytes (2m)
+    name = "UI huge " + uuid.uuid4().hex[:8]
+    browser.open("/items/new")
+    browser.wait("#item-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#category option:nth-child(2)").click()
+    browser.find("#layer1").send_keys(str(big))
+    browser.find("#publish").click()
+    error = browser.wait("#err-layers")
+    assert "huge.png" in error.text and "over the limit" in error.text
+    assert admin_api.service.SearchItems(nameContains=name).total == 0
