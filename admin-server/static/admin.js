@@ -75,12 +75,13 @@
 
 
   /* Image server page: "Move members off" posts batch after batch (MoveAvatars)
-   * and draws the progress until none remain, then shows the page again. */
+   * and draws the progress, and the members left, until none remain. */
   function setupMoveOff(form) {
     var box = document.getElementById("move-progress-box");
     var bar = document.getElementById("move-progress");
     var status = document.getElementById("move-status");
     var button = form.querySelector("button[type=submit]");
+    var count = document.getElementById("server-members");
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var total = parseInt(form.getAttribute("data-members"), 10) || 0;
@@ -93,7 +94,6 @@
         status.textContent = text;
         if (failed) status.className = "form-error";
         button.disabled = false;
-        if (!failed) window.setTimeout(function () { window.location.reload(); }, 800);
       }
       function batch() {
         calls++;
@@ -104,6 +104,7 @@
             moved += r.moved;
             bar.max = Math.max(moved + r.remaining, 1);
             bar.value = moved;
+            if (count) count.textContent = r.remaining;
             status.textContent = "Moved " + moved + "; " + r.remaining + " remain.";
             if (r.error) return finish(r.error + " (moved " + moved + ")", true);
             if (r.stoppedBy) return finish("Stopped: " + r.stoppedBy + " (moved " + moved + "; " + r.remaining + " remain)", true);
