@@ -1,0 +1,92 @@
+"""The Staff pages (owners only) in a real browser: add a staff member with a
+role and a first password, change the role, disable (signed out, cannot
+sign in) and enable, set a new password (the old one stops working). An
+owner cannot change their own account. Each change is in the audit log."""
+
+import requests
+
+from pages_lib import PASSWORD, Staff, actions, add_staff, audit, shows, tag
+
+
+def signs_in(env, name, password):
+    """1 when name and password open a session, else the page's refusal."""
+    try:
+        Staff(env, name, password)
+        return True
+    except AssertionError as refusal:
+        return str(refusal)
+
+
+def test_add_change_role_disable_enable_reset(env, staff):
+    browser = staff
+    name = "ui-staff-" + tag()
+    add_staff(browser, name, "editor")
+    row = browser.find("[data-staff='%s']" % name)
+    assert "editor" in row.text.lower() and "active" in row.text.lower()
+    editor = Staff(env, name, PASSWORD)
+    assert editor.get("/items/new").status_code == 200        # an editor edits the catalog
+    assert editor.get("/staff").status_code == 403            # and does not manage staff
+
+    # change the role
+    row.find_element("css selector", "a").click()
+    browser.wait("#role-form")
+    staff_path = browser.path()
+    browser.find("#role option[value='operator']").click()
+    browser.find("#save-role").click()
+    browser.wait_until(shows(lambda: browser.find("#staff-role").text == "operator"),
+                       what="the new role")
+    assert editor.get("/items/new").status_code == 403        # the same session, its new role
+
+    # disable: signed out at once, and no sign-in
+    browser.find("#disable").click()
+    browser.driver.switch_to.alert.accept()
+    browser.wait_until(shows(lambda: browser.find("#staff-state").text == "disabled"),
+                       what="the disabled state")
+    assert editor.get("/").status_code == 303                 # its session ended
+    assert "Wrong name or password" in signs_in(env, name, PASSWORD)
+    browser.find("#enable").click()
+    browser.wait_until(shows(lambda: browser.find("#staff-state").text == "active"),
+                       what="the enabled state")
+    assert signs_in(env, name, PASSWORD) is True
+
+    # a new password: the old one no longer opens a session
+    browser.find("#new-password").send_keys("a brand new password")
+    browser.find("#set-password").click()
+    assert "has a new password" in browser.wait("#messages .message.success").text
+    assert "Wrong name or password" in signs_in(env, name, PASSWORD)
+    assert signs_in(env, name, "a brand new password") is True
+    # a password under the policy's length is refused
+    browser.find("#new-password").send_keys("short")
+    browser.find("#set-password").click()
+    assert "Nothing was changed" in browser.wait("#messages .message.error").text
+
+    entries = audit(browser, target="staff " + name)
+    done = actions(entries)
+    for action in ("staff.add", "staff.role", "staff.disable", "staff.enable", "staff.password"):
+        assert action in done, done
+    role = [e for e in entries if e["action"] == "staff.role"][0]
+    assert (role["before"], role["after"]) == ("role editor", "role operator")
+    assert "login.failed" in done                             # the refused sign-ins too
+    assert browser.path().startswith("/audit")
+    browser.open(staff_path)
+    browser.wait("#role-form")
+
+
+def test_owner_cannot_change_themself_and_names_are_checked(env, staff):
+    browser = staff
+    me = Staff(env, env["KISEKAE_STAFF_USER"], env["KISEKAE_STAFF_PASSWORD"])
+    page = browser.url + "/staff"
+    browser.open("/staff")
+    own = browser.find("[data-staff='%s'] a" % env["KISEKAE_STAFF_USER"]).get_attribute("href")
+    own_path = own[len(browser.url):]
+    answer = me.post(own_path + "/role", {"role": "viewer"})
+    assert answer.status_code == 400 and "cannot change your own account" in answer.text
+    answer = me.post(own_path + "/disable")
+    assert answer.status_code == 400
+    assert me.get("/staff").status_code == 200                # still an owner, still signed in
+    # a bad name, a short password: refused next to the fields, nobody added
+    answer = me.post("/staff/new", {"name": "two words", "role": "viewer",
+                                    "password": "short"})
+    assert answer.status_code == 400
+    assert 'id="err-name"' in answer.text and 'id="err-password"' in answer.text
+    assert "two words" not in requests.get(page, cookies=me.session.cookies, timeout=10).text
