@@ -164,59 +164,109 @@ static int attempt_layer(struct soap *soap, const char *url, void *p)
                                       &call->response);
 }
 
-ks_rc ks_catalog_item_png(ks_admin_req_t *req, const struct ks__Item *item, unsigned char **png,
-                          size_t *size, char *why, size_t why_size)
-{
-    ks_image_t images[KS_CATALOG_LAYERS_MAX] = {{0}}, canvas = {0};
-    ks_layer_ref_t refs[KS_CATALOG_LAYERS_MAX];
-    int count = item->__sizelayer < KS_CATALOG_LAYERS_MAX ? item->__sizelayer
-                                                          : KS_CATALOG_LAYERS_MAX;
-    int x0 = 1 << 30, y0 = 1 << 30, x1 = -(1 << 30), y1 = -(1 << 30), order[KS_CATALOG_LAYERS_MAX];
-    ks_err_t err = {{0}};
-    ks_rc rc = KS_OK;
+/* A layer to draw: its image (premultiplied), its place and z-order, and
+ * what to call it in messages. */
+typedef struct {
+    ks_image_t image;
+    int x, y, z;
+    char label[128];
+} placed_t;
 
-    if (count == 0) {
+static void free_placed(placed_t *layers, int count)
+{
+    for (int i = 0; i < count; i++)
+        ks_image_free(&layers[i].image);
+}
+
+/* Sorts layers[0..count) by z-order, keeping the order of ties (stable). */
+static void sort_by_z(placed_t *layers, int count)
+{
+    for (int i = 1; i < count; i++) {
+        placed_t moving = layers[i];
+        int at = i;
+        while (at > 0 && layers[at - 1].z > moving.z) {
+            layers[at] = layers[at - 1];
+            at--;
+        }
+        layers[at] = moving;
+    }
+}
+
+/* item's layers (GetItemLayer) into out, in drawing order: z, then layer
+ * number, as the image servers draw them. */
+static ks_rc fetch_item_layers(ks_admin_req_t *req, const struct ks__Item *item, placed_t *out,
+                               int *count, char *why, size_t why_size)
+{
+    int n = item->__sizelayer < KS_CATALOG_LAYERS_MAX ? item->__sizelayer
+                                                      : KS_CATALOG_LAYERS_MAX;
+    ks_err_t err = {{0}};
+
+    *count = 0;
+    if (n == 0) {
         snprintf(why, why_size, "item %d has no layers", item->id);
         return KS_INVALID;
     }
-    /* drawing order: z, then layer number (as the image servers draw) */
-    for (int i = 0; i < count; i++) {
-        int at = i;
-        const struct ks__Layer *l = &item->layer[i];
-        while (at > 0 && (item->layer[order[at - 1]].zOrder > l->zOrder ||
-                          (item->layer[order[at - 1]].zOrder == l->zOrder &&
-                           item->layer[order[at - 1]].layerNo > l->layerNo))) {
-            order[at] = order[at - 1];
-            at--;
+    for (int no = 0, done = 0; done < n; no++) {      /* by layer number first */
+        for (int i = 0; i < n; i++) {
+            const struct ks__Layer *l = &item->layer[i];
+            layer_call_t call = {.item_id = item->id, .layer_no = l->layerNo};
+            placed_t *p = &out[*count];
+            if (l->layerNo != no)
+                continue;
+            done++;
+            if (ks_page_api(req, "GetItemLayer", 1, attempt_layer, &call) != KS_OK) {
+                snprintf(why, why_size, "GetItemLayer %d/%d failed", item->id, l->layerNo);
+                free_placed(out, *count);
+                return KS_UNAVAILABLE;
+            }
+            if (decode(call.response.png.__ptr, (size_t)call.response.png.__size, &p->image,
+                       &err) != KS_OK) {
+                snprintf(why, why_size, "layer %d of item %d: %s", l->layerNo, item->id,
+                         err.msg);
+                free_placed(out, *count);
+                return KS_INVALID;
+            }
+            p->x = l->x;
+            p->y = l->y;
+            p->z = l->zOrder;
+            snprintf(p->label, sizeof p->label, "layer %d of item %d", l->layerNo, item->id);
+            ++*count;
         }
-        order[at] = i;
+        if (no > 1000)
+            break;
+    }
+    sort_by_z(out, *count);
+    return KS_OK;
+}
+
+ks_rc ks_catalog_item_png(ks_admin_req_t *req, const struct ks__Item *item, unsigned char **png,
+                          size_t *size, char *why, size_t why_size)
+{
+    placed_t layers[KS_CATALOG_LAYERS_MAX];
+    ks_layer_ref_t refs[KS_CATALOG_LAYERS_MAX];
+    ks_image_t canvas = {0};
+    int x0 = 1 << 30, y0 = 1 << 30, x1 = -(1 << 30), y1 = -(1 << 30), count;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if ((rc = fetch_item_layers(req, item, layers, &count, why, why_size)) != KS_OK)
+        return rc;
+    /* cropped to the box of its layers */
+    for (int i = 0; i < count; i++) {
+        const placed_t *l = &layers[i];
         x0 = l->x < x0 ? l->x : x0;
         y0 = l->y < y0 ? l->y : y0;
-        x1 = l->x + l->width > x1 ? l->x + l->width : x1;
-        y1 = l->y + l->height > y1 ? l->y + l->height : y1;
+        x1 = l->x + (int)l->image.width > x1 ? l->x + (int)l->image.width : x1;
+        y1 = l->y + (int)l->image.height > y1 ? l->y + (int)l->image.height : y1;
     }
-    for (int i = 0; i < count && rc == KS_OK; i++) {
-        const struct ks__Layer *l = &item->layer[order[i]];
-        layer_call_t call = {.item_id = item->id, .layer_no = l->layerNo};
-        rc = ks_page_api(req, "GetItemLayer", 1, attempt_layer, &call);
-        if (rc != KS_OK) {
-            snprintf(why, why_size, "GetItemLayer %d/%d failed", item->id, l->layerNo);
-            break;
-        }
-        rc = decode(call.response.png.__ptr, (size_t)call.response.png.__size, &images[i], &err);
-        if (rc != KS_OK)
-            snprintf(why, why_size, "layer %d of item %d: %s", l->layerNo, item->id, err.msg);
-        refs[i].image = &images[i];
-        refs[i].x = l->x - x0;
-        refs[i].y = l->y - y0;
-    }
-    if (rc == KS_OK && (rc = ks_compose(refs, (size_t)count, (uint32_t)(x1 - x0),
-                                        (uint32_t)(y1 - y0), &canvas, &err)) != KS_OK)
+    for (int i = 0; i < count; i++)
+        refs[i] = (ks_layer_ref_t){&layers[i].image, layers[i].x - x0, layers[i].y - y0};
+    if ((rc = ks_compose(refs, (size_t)count, (uint32_t)(x1 - x0), (uint32_t)(y1 - y0), &canvas,
+                         &err)) != KS_OK)
         snprintf(why, why_size, "%s", err.msg);
     if (rc == KS_OK)
         rc = encode(&canvas, png, size, why, why_size);
-    for (int i = 0; i < count; i++)
-        ks_image_free(&images[i]);
+    free_placed(layers, count);
     ks_image_free(&canvas);
     return rc;
 }
@@ -311,9 +361,15 @@ ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if ((rc = ensure_mannequin(req)) != KS_OK ||
-        (rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call)) != KS_OK ||
-        (rc = worn_lowest_z(req, &call.response, lowest_z)) != KS_OK) {
+    rc = ensure_mannequin(req);
+    if (rc == KS_OK &&
+        (rc = ks_page_api_lookup(req, "PreviewAvatar", attempt_preview, &call)) == KS_NOTFOUND) {
+        /* deleted since it was seen (say, from the members page): made again */
+        atomic_store(&mannequin_seen, 0);
+        if ((rc = ensure_mannequin(req)) == KS_OK)
+            rc = ks_page_api(req, "PreviewAvatar", 1, attempt_preview, &call);
+    }
+    if (rc != KS_OK || (rc = worn_lowest_z(req, &call.response, lowest_z)) != KS_OK) {
         snprintf(why, why_size, "The mannequin could not be drawn: %s",
                  ks_page_fault_message(req)[0] ? ks_page_fault_message(req)
                                                : "the API did not answer");
@@ -324,53 +380,81 @@ ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z
     return rc;
 }
 
-ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int count,
-                         int default_z, unsigned char **png, size_t *size, char *why,
-                         size_t why_size)
+/* Draws layers (sorted by z) on the mannequin: those below its lowest
+ * layer behind it, the others in front. With full_canvas, each layer must
+ * be the canvas's size. */
+static ks_rc on_mannequin(ks_admin_req_t *req, placed_t *layers, int count, int full_canvas,
+                          unsigned char **png, size_t *size, char *why, size_t why_size)
 {
-    ks_image_t base = {0}, layers[KS_CATALOG_LAYERS_MAX] = {{0}}, canvas = {0};
+    ks_image_t base = {0}, canvas = {0};
     ks_layer_ref_t refs[KS_CATALOG_LAYERS_MAX + 1];
-    int z[KS_CATALOG_LAYERS_MAX], order[KS_CATALOG_LAYERS_MAX], base_z, n = 0;
+    int base_z, n = 0, i = 0;
     ks_err_t err = {{0}};
     ks_rc rc;
 
     if ((rc = ks_catalog_mannequin(req, &base, &base_z, why, why_size)) != KS_OK)
         return rc;
-    for (int i = 0; i < count && rc == KS_OK; i++) {
-        int at = i;
-        z[i] = uploads[i].has_z ? uploads[i].z : default_z;
-        rc = decode(uploads[i].png, uploads[i].size, &layers[i], &err);
-        if (rc != KS_OK)
-            snprintf(why, why_size, "Layer %d (\"%.80s\"): %s", uploads[i].index,
-                     uploads[i].filename, err.msg);
-        else if (layers[i].width != base.width || layers[i].height != base.height) {
-            snprintf(why, why_size, "Layer %d (\"%.80s\") is %ux%u; layers are full-canvas "
-                     "PNGs of %ux%u.", uploads[i].index, uploads[i].filename, layers[i].width,
-                     layers[i].height, base.width, base.height);
-            rc = KS_INVALID;
+    for (int k = 0; k < count && full_canvas; k++) {
+        if (layers[k].image.width != base.width || layers[k].image.height != base.height) {
+            snprintf(why, why_size, "%s is %ux%u; layers are full-canvas PNGs of %ux%u.",
+                     layers[k].label, layers[k].image.width, layers[k].image.height,
+                     base.width, base.height);
+            ks_image_free(&base);
+            return KS_INVALID;
         }
-        while (at > 0 && z[order[at - 1]] > z[i]) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = i;
     }
-    if (rc == KS_OK) {
-        int i = 0;
-        for (; i < count && z[order[i]] < base_z; i++)
-            refs[n++] = (ks_layer_ref_t){&layers[order[i]], 0, 0};
-        refs[n++] = (ks_layer_ref_t){&base, 0, 0};
-        for (; i < count; i++)
-            refs[n++] = (ks_layer_ref_t){&layers[order[i]], 0, 0};
-        if ((rc = ks_compose(refs, (size_t)n, base.width, base.height, &canvas, &err)) != KS_OK)
-            snprintf(why, why_size, "%s", err.msg);
-    }
+    sort_by_z(layers, count);
+    for (; i < count && layers[i].z < base_z; i++)
+        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y};
+    refs[n++] = (ks_layer_ref_t){&base, 0, 0};
+    for (; i < count; i++)
+        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y};
+    if ((rc = ks_compose(refs, (size_t)n, base.width, base.height, &canvas, &err)) != KS_OK)
+        snprintf(why, why_size, "%s", err.msg);
     if (rc == KS_OK)
         rc = encode(&canvas, png, size, why, why_size);
-    for (int i = 0; i < count; i++)
-        ks_image_free(&layers[i]);
     ks_image_free(&base);
     ks_image_free(&canvas);
+    return rc;
+}
+
+ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int count,
+                         int default_z, unsigned char **png, size_t *size, char *why,
+                         size_t why_size)
+{
+    placed_t layers[KS_CATALOG_LAYERS_MAX];
+    ks_err_t err = {{0}};
+    ks_rc rc = KS_OK;
+    int n = 0;
+
+    for (; n < count; n++) {
+        placed_t *p = &layers[n];
+        snprintf(p->label, sizeof p->label, "Layer %d (\"%.80s\")", uploads[n].index,
+                 uploads[n].filename);
+        if ((rc = decode(uploads[n].png, uploads[n].size, &p->image, &err)) != KS_OK) {
+            snprintf(why, why_size, "%s: %s", p->label, err.msg);
+            break;
+        }
+        p->x = p->y = 0;
+        p->z = uploads[n].has_z ? uploads[n].z : default_z;
+    }
+    if (rc == KS_OK)
+        rc = on_mannequin(req, layers, count, 1, png, size, why, why_size);
+    free_placed(layers, n);
+    return rc;
+}
+
+ks_rc ks_catalog_item_preview(ks_admin_req_t *req, const struct ks__Item *item,
+                              unsigned char **png, size_t *size, char *why, size_t why_size)
+{
+    placed_t layers[KS_CATALOG_LAYERS_MAX];
+    int count;
+    ks_rc rc = fetch_item_layers(req, item, layers, &count, why, why_size);
+
+    if (rc != KS_OK)
+        return rc;
+    rc = on_mannequin(req, layers, count, 0, png, size, why, why_size);
+    free_placed(layers, count);
     return rc;
 }
 

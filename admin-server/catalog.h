@@ -50,6 +50,11 @@ ks_rc ks_catalog_preview(ks_admin_req_t *req, const ks_upload_t *uploads, int co
                          int default_z, unsigned char **png, size_t *size, char *why,
                          size_t why_size);
 
+/* item (its layers from GetItemLayer) on the mannequin, as
+ * ks_catalog_preview draws new art. *png is malloc'd. */
+ks_rc ks_catalog_item_preview(ks_admin_req_t *req, const struct ks__Item *item,
+                              unsigned char **png, size_t *size, char *why, size_t why_size);
+
 /* The mannequin as PreviewAvatar draws it (premultiplied, owned by the
  * caller: ks_image_free), and the lowest z-order of what it wears. */
 ks_rc ks_catalog_mannequin(ks_admin_req_t *req, ks_image_t *image, int *lowest_z, char *why,

@@ -23,6 +23,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "config.h"
+#include "daemon.h"
 #include "db_migrate.h"
 #include "front.h"
 #include "log.h"
@@ -31,7 +32,6 @@
 #include "store_staff.h"
 
 #define PROGRAM "kisekae-admin"
-#define MAX_OVERRIDES 64
 
 extern const ks_embedded_t ks_admin_migrations[];
 
@@ -143,13 +143,11 @@ static const ks_cfg_option_t options[] = {
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
 
+/* The admin commands besides serving. */
 typedef struct {
-    const char *config_path;
-    const char *overrides[MAX_OVERRIDES];   /* "name=value" */
-    int override_count;
-    int check_only, migrate_only;
+    int migrate_only;
     const char *add_staff, *role;
-} args_t;
+} commands_t;
 
 static void usage(FILE *out)
 {
@@ -168,69 +166,56 @@ static void usage(FILE *out)
             KS_PASSWORD_MAX);
 }
 
-/* 0 to go on, 1 to exit 0 (help), -1 on a usage error. */
-static int parse_args(int argc, char **argv, args_t *args)
+/* --migrate, --add-staff NAME, --role ROLE: how many arguments it took. */
+static int command_arg(void *ctx, int argc, char **argv, int i)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            usage(stdout);
-            printf("\noptions (with their defaults):\n");
-            ks_config_print_help(options);
-            return 1;
-        } else if (strcmp(arg, "--check") == 0) {
-            args->check_only = 1;
-        } else if (strcmp(arg, "--migrate") == 0) {
-            args->migrate_only = 1;
-        } else if (strcmp(arg, "--add-staff") == 0 && i + 1 < argc) {
-            args->add_staff = argv[++i];
-        } else if (strcmp(arg, "--role") == 0 && i + 1 < argc) {
-            args->role = argv[++i];
-        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-            args->config_path = argv[++i];
-        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
-            if (args->override_count == MAX_OVERRIDES || !strchr(argv[i + 1], '=')) {
-                fprintf(stderr, PROGRAM ": -o \"%s\": expected name=value (at most %d)\n",
-                        argv[i + 1], MAX_OVERRIDES);
-                return -1;
-            }
-            args->overrides[args->override_count++] = argv[++i];
-        } else {
-            fprintf(stderr, PROGRAM ": unexpected argument \"%s\"\n", arg);
-            usage(stderr);
-            return -1;
-        }
+    commands_t *commands = ctx;
+
+    if (strcmp(argv[i], "--migrate") == 0) {
+        commands->migrate_only = 1;
+        return 1;
     }
-    if (!args->config_path) {
-        fprintf(stderr, PROGRAM ": -c FILE is required\n");
-        usage(stderr);
-        return -1;
+    if (strcmp(argv[i], "--add-staff") == 0 && i + 1 < argc) {
+        commands->add_staff = argv[i + 1];
+        return 2;
     }
-    if (!args->add_staff != !args->role) {
+    if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+        commands->role = argv[i + 1];
+        return 2;
+    }
+    return 0;
+}
+
+/* 0 to go on, 1 to exit 0 (help), -1 on a usage error. */
+static int parse_args(int argc, char **argv, ks_daemon_args_t *args, commands_t *commands)
+{
+    int rc = ks_daemon_parse_args(args, argc, argv, command_arg, commands);
+
+    if (rc != 0)
+        return rc;
+    if (!commands->add_staff != !commands->role) {
         fprintf(stderr, PROGRAM ": --add-staff and --role go together\n");
         return -1;
     }
-    if (args->role && ks_role_parse(args->role) < 0) {
+    if (commands->role && ks_role_parse(commands->role) < 0) {
         fprintf(stderr, PROGRAM ": --role must be owner, editor, operator or viewer\n");
         return -1;
     }
-    if (args->check_only + args->migrate_only + (args->add_staff != NULL) > 1) {
+    if (args->check_only + commands->migrate_only + (commands->add_staff != NULL) > 1) {
         fprintf(stderr, PROGRAM ": give one of --check, --migrate, --add-staff\n");
         return -1;
     }
     return 0;
 }
 
-static ks_rc load_conf(const args_t *args, ks_admin_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, ks_admin_conf_t *conf, ks_err_t *err)
 {
     char host[256];
     int port;
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_config_load_overridden(args->config_path, options, conf, args->overrides,
-                                   args->override_count, err);
-    if (rc != KS_OK)
+    if ((rc = ks_daemon_load_conf(args, conf, err)) != KS_OK)
         return rc;
     if (strncmp(conf->listen, "unix:/", 6) != 0 &&
         (rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err)) != KS_OK)
@@ -314,8 +299,9 @@ static int add_staff(const ks_admin_conf_t *conf, ks_db_pool_t *pool, const char
     return 0;
 }
 
-static void reload(const args_t *args)
+static void reload(void *arg)
 {
+    const ks_daemon_args_t *args = arg;
     ks_admin_conf_t fresh;
     ks_err_t err = {{0}};
 
@@ -328,8 +314,8 @@ static void reload(const args_t *args)
     ks_log_info("reload: log reopened; other changed options apply at the next start");
 }
 
-static int serve(const args_t *args, const ks_admin_conf_t *conf, ks_db_pool_t *pool,
-                 sigset_t *signals)
+static int serve(const ks_daemon_args_t *args, const ks_admin_conf_t *conf,
+                 ks_db_pool_t *pool, sigset_t *signals)
 {
     ks_admin_server_t server = {.conf = conf, .db = pool};
     ks_fcgi_pool_t *front = NULL;
@@ -345,15 +331,7 @@ static int serve(const args_t *args, const ks_admin_conf_t *conf, ks_db_pool_t *
     }
     ks_log_info("listening on %s with %d threads; API at %s%s", conf->listen, conf->threads,
                 conf->api_urls[0], conf->api_url_count > 1 ? " and others" : "");
-    for (;;) {
-        if (sigwait(signals, &signal_number) != 0)
-            continue;
-        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
-            reload(args);
-            continue;
-        }
-        break;
-    }
+    signal_number = ks_daemon_wait(signals, reload, (void *)args);
     ks_log_info("%s: finishing the requests under way", signal_number == SIGINT ? "SIGINT"
                                                                                 : "SIGTERM");
     ks_admin_front_stop(front);
@@ -363,23 +341,18 @@ static int serve(const args_t *args, const ks_admin_conf_t *conf, ks_db_pool_t *
 
 int main(int argc, char **argv)
 {
-    args_t args = {0};
+    ks_daemon_args_t args = {.program = PROGRAM, .options = options, .usage = usage};
+    commands_t commands = {0};
     ks_admin_conf_t conf;
     ks_db_pool_t *pool;
     ks_err_t err = {{0}};
     sigset_t signals;
     int rc, status;
 
-    rc = parse_args(argc, argv, &args);
+    rc = parse_args(argc, argv, &args, &commands);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    ks_daemon_block_signals(&signals);
 
     ks_log_open(PROGRAM, "-", KS_LOG_INFO);
     if (load_conf(&args, &conf, &err) != KS_OK) {
@@ -394,7 +367,7 @@ int main(int argc, char **argv)
         ks_log_error("sodium_init() failed");
         return 1;
     }
-    if (!args.add_staff && !args.migrate_only &&
+    if (!commands.add_staff && !commands.migrate_only &&
         ks_log_open(PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
@@ -409,10 +382,10 @@ int main(int argc, char **argv)
         ks_log_error("admin database %s at %s:%d: %s", conf.db_name, conf.db_host, conf.db_port,
                      err.msg);
         status = 1;
-    } else if (args.migrate_only) {
+    } else if (commands.migrate_only) {
         status = 0;
-    } else if (args.add_staff) {
-        status = add_staff(&conf, pool, args.add_staff, args.role);
+    } else if (commands.add_staff) {
+        status = add_staff(&conf, pool, commands.add_staff, commands.role);
     } else {
         status = serve(&args, &conf, pool, &signals);
     }

@@ -13,6 +13,7 @@
  *   POST /items/{id}/publish    UpdateItem status=published
  *   POST /items/{id}/retire     RetireItem
  *   GET  /items/{id}/thumb.png  the item's layers drawn (catalog.c)
+ *   GET  /items/{id}/preview.png  the item on the mannequin
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,11 @@ static void category_options(ks_admin_req_t *req, const struct ks__ListCategorie
     ks_tpl_free(&vars);
 }
 
-/* A thumbnail's URL changes with the art (its first layer's hash). */
-static void thumb_url(const struct ks__Item *item, char *out, size_t size)
+/* The URL of an image of item (kind: thumb or preview); it changes with
+ * the art (its first layer's hash), so browsers may keep it. */
+static void image_url(const struct ks__Item *item, const char *kind, char *out, size_t size)
 {
-    snprintf(out, size, "/items/%d/thumb.png?v=%.16s", item->id,
+    snprintf(out, size, "/items/%d/%s.png?v=%.16s", item->id, kind,
              item->__sizelayer > 0 && item->layer[0].sha256 ? item->layer[0].sha256 : "none");
 }
 
@@ -119,7 +121,7 @@ void ks_page_items(ks_admin_req_t *req)
             ks_tpl_set(&tile, "status", item->status);
             ks_tpl_set_int(&tile, "price", item->price);
             ks_tpl_set(&tile, "category", c ? c->name : "?");
-            thumb_url(item, url, sizeof url);
+            image_url(item, "thumb", url, sizeof url);
             ks_tpl_set(&tile, "thumb", url);
             ks_page_render_part(req, &tiles, "item_tile.html", &tile);
             ks_tpl_free(&tile);
@@ -392,8 +394,10 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
     ks_tpl_set_int(vars, "category_id", item->categoryId);
     ks_tpl_set(vars, "category", category ? category->name : "?");
     ks_tpl_set_int(vars, "layer_count", item->__sizelayer);
-    thumb_url(item, url, sizeof url);
+    image_url(item, "thumb", url, sizeof url);
     ks_tpl_set(vars, "thumb", url);
+    image_url(item, "preview", url, sizeof url);
+    ks_tpl_set(vars, "on_mannequin", url);
     for (int i = 0; i < item->__sizelayer; i++) {
         ks_tpl_t row;
         ks_tpl_init(&row);
@@ -582,25 +586,39 @@ void ks_page_item_retire(ks_admin_req_t *req)
     ks_page_redirect(req, location, flash);
 }
 
-void ks_page_item_thumb(ks_admin_req_t *req)
+/* An image of the route's item: its layers alone (thumb) or on the mannequin. */
+static void item_image(ks_admin_req_t *req, int on_mannequin)
 {
     struct ks__Item *item;
     unsigned char *png = NULL;
     size_t size = 0;
     char why[512] = "";
     long long id;
+    ks_rc rc;
 
     if (ks_page_parse_int(req->route_param, 1, 2147483647, &id) != 0 ||
         ks_catalog_item(req, (int)id, &item) != KS_OK) {
         ks_page_send_text(req, 404, "no such item");
         return;
     }
-    if (ks_catalog_item_png(req, item, &png, &size, why, sizeof why) != KS_OK) {
-        ks_log_warn("thumbnail of item %lld: %s", id, why);
+    rc = on_mannequin ? ks_catalog_item_preview(req, item, &png, &size, why, sizeof why)
+                      : ks_catalog_item_png(req, item, &png, &size, why, sizeof why);
+    if (rc != KS_OK) {
+        ks_log_warn("image of item %lld: %s", id, why);
         ks_page_send_text(req, 503, why);
         return;
     }
     /* the URL carries the art's hash (?v=), so the browser may keep it */
     ks_page_send_data(req, "image/png", png, size, "private, max-age=86400");
     free(png);
+}
+
+void ks_page_item_thumb(ks_admin_req_t *req)
+{
+    item_image(req, 0);
+}
+
+void ks_page_item_on_mannequin(ks_admin_req_t *req)
+{
+    item_image(req, 1);
 }

@@ -30,6 +30,7 @@ void ks_page_item_new(ks_admin_req_t *req);
 void ks_page_item_create(ks_admin_req_t *req);
 void ks_page_item_preview(ks_admin_req_t *req);
 void ks_page_item_thumb(ks_admin_req_t *req);
+void ks_page_item_on_mannequin(ks_admin_req_t *req);
 void ks_page_item_edit(ks_admin_req_t *req);
 void ks_page_item_update(ks_admin_req_t *req);
 void ks_page_item_publish(ks_admin_req_t *req);

@@ -29,6 +29,7 @@ const ks_route_t ks_routes[] = {
     {"POST", "/items/new", KS_ACT_CATALOG_EDIT, ks_page_item_create, 0},
     {"POST", "/items/preview", KS_ACT_CATALOG_EDIT, ks_page_item_preview, 0},
     {"GET", "/items/{}/thumb.png", KS_ACT_VIEW, ks_page_item_thumb, 0},
+    {"GET", "/items/{}/preview.png", KS_ACT_VIEW, ks_page_item_on_mannequin, 0},
     {"GET", "/items/{}", KS_ACT_VIEW, ks_page_item_edit, 0},
     {"POST", "/items/{}", KS_ACT_CATALOG_EDIT, ks_page_item_update, 0},
     {"POST", "/items/{}/publish", KS_ACT_CATALOG_EDIT, ks_page_item_publish, 0},

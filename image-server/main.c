@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "fcgi_server.h"
 #include "fsutil.h"
 #include "item_store.h"
@@ -37,7 +38,6 @@
 #include "node_agent.h"
 
 #define KS__PROGRAM "kisekae-image"
-#define KS__MAX_OVERRIDES 64
 
 static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 {
@@ -109,13 +109,6 @@ static const ks_cfg_option_t ks__options[] = {
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
 
-typedef struct {
-    const char *config_path;
-    const char *overrides[KS__MAX_OVERRIDES];   /* "name=value" */
-    int override_count;
-    int check_only;
-} ks__args_t;
-
 static void ks__usage(FILE *out)
 {
     fprintf(out,
@@ -126,54 +119,14 @@ static void ks__usage(FILE *out)
             "  --help           show this and the options\n");
 }
 
-/* Returns 0 to go on, 1 when the program should exit 0 (help), -1 on a usage
- * error. */
-static int ks__parse_args(int argc, char **argv, ks__args_t *args)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            ks__usage(stdout);
-            printf("\noptions (with their defaults):\n");
-            ks_config_print_help(ks__options);
-            return 1;
-        } else if (strcmp(arg, "--check") == 0) {
-            args->check_only = 1;
-        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-            args->config_path = argv[++i];
-        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
-            if (args->override_count == KS__MAX_OVERRIDES) {
-                fprintf(stderr, KS__PROGRAM ": more than %d -o options\n", KS__MAX_OVERRIDES);
-                return -1;
-            }
-            if (strchr(argv[i + 1], '=') == NULL) {
-                fprintf(stderr, KS__PROGRAM ": -o \"%s\": expected name=value\n", argv[i + 1]);
-                return -1;
-            }
-            args->overrides[args->override_count++] = argv[++i];
-        } else {
-            fprintf(stderr, KS__PROGRAM ": unexpected argument \"%s\"\n", arg);
-            ks__usage(stderr);
-            return -1;
-        }
-    }
-    if (args->config_path == NULL) {
-        fprintf(stderr, KS__PROGRAM ": -c FILE is required\n");
-        ks__usage(stderr);
-        return -1;
-    }
-    return 0;
-}
-
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
 {
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_config_load_overridden(args->config_path, ks__options, conf, args->overrides,
-                                   args->override_count, err);
+    rc = ks_daemon_load_conf(args, conf, err);
     if (rc != KS_OK)
         return rc;
 
@@ -249,8 +202,15 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 
 /* ---- SIGHUP ------------------------------------------------------------------------ */
 
-static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
+typedef struct {
+    const ks_daemon_args_t *args;
+    const ks_image_conf_t *running;
+} ks__reload_t;
+
+static void ks__reload(void *arg)
 {
+    const ks_daemon_args_t *args = ((ks__reload_t *)arg)->args;
+    const ks_image_conf_t *running = ((ks__reload_t *)arg)->running;
     ks_image_conf_t fresh;
     ks_err_t err = {{0}};
 
@@ -273,7 +233,9 @@ static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
 
 int main(int argc, char **argv)
 {
-    ks__args_t args = {0};
+    ks_daemon_args_t args = {.program = KS__PROGRAM, .options = ks__options,
+                             .usage = ks__usage};
+    ks__reload_t reload = {&args, NULL};
     ks_image_conf_t conf;
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
@@ -284,20 +246,14 @@ int main(int argc, char **argv)
     sigset_t signals;
     int rc, signal_number;
 
-    rc = ks__parse_args(argc, argv, &args);
+    rc = ks_daemon_parse_args(&args, argc, argv, NULL, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
     /* Block the signals before anything else, so one that comes during start
      * waits for the loop below, and every thread inherits the mask: only
      * sigwait() takes them. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);       /* nginx may close a connection we still write to */
+    ks_daemon_block_signals(&signals);
 
     ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
     if (ks__load_conf(&args, &conf, &err) != KS_OK) {
@@ -361,15 +317,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    for (;;) {
-        if (sigwait(&signals, &signal_number) != 0)
-            continue;
-        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
-            ks__reload(&args, &conf);
-            continue;
-        }
-        break;
-    }
+    reload.running = &conf;
+    signal_number = ks_daemon_wait(&signals, ks__reload, &reload);
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     ks_node_agent_stop(agent);
     ks_fcgi_server_stop(server);

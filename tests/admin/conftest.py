@@ -12,6 +12,7 @@ KISEKAE_STAFF_USER / KISEKAE_STAFF_PASSWORD, and the SOAP API for zeep.
 
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -110,6 +111,24 @@ class Browser:
 
     def close(self):
         self.driver.quit()
+
+
+def admin_sql(env, query):
+    """Runs query on the admin database (kisekae_admin) with admin server 1's
+    credentials, read from its config; returns the output lines."""
+    conf = {}
+    with open(Path(env["KISEKAE_STATE"]) / "admin1" / "kisekae-admin.conf") as f:
+        for line in f:
+            words = line.split("#", 1)[0].split(None, 1)
+            if len(words) == 2:
+                conf[words[0]] = words[1].strip()
+    done = subprocess.run(
+        ["mariadb", "--batch", "--skip-column-names", "--connect-timeout=5",
+         "-h", conf["db_host"], "-P", conf["db_port"], "-u", conf["db_user"], conf["db_name"],
+         "-e", query], env=dict(os.environ, MYSQL_PWD=conf["db_password"]),
+        capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,22 +18,21 @@ set -euo pipefail
 stack_runner admin "${KISEKAE_ADMIN_PORT_BASE:-28200}" "$@"
 
 started=$SECONDS
-# Two admin servers behind nginx (test_security.py signs in on one and goes on
-# on the other: it reads their request lines, logged at debug) and two image
-# servers (members move between them). Sessions end after 30 s idle
+# Two admin servers behind nginx (a session goes on through either) and two
+# image servers (members move between them). Sessions end after 30 s idle
 # (test_security.py waits that out); an account locks after 3 failed sign-ins
-# and nothing is throttled (every test signs in from 127.0.0.1).
+# and nothing is throttled (every test signs in from 127.0.0.1). Exported:
+# a test that brings a stopped server back runs `up` with the same settings.
 export KISEKAE_ADMIN_CONF_EXTRA="${KISEKAE_ADMIN_CONF_EXTRA:+$KISEKAE_ADMIN_CONF_EXTRA
 }session_idle 30
 login_lock_after 3
-login_throttle_after 1000
-log_level debug"
+login_throttle_after 1000"
 echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --image 2 --replicas 0"
 "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --image 2 --replicas 0 \
   --no-build --build-dir "$BUILD"
 
 rm -rf "$BUILD/admin-artifacts"
 echo "== pytest tests/admin"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts \
+KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts KISEKAE_BUILD_DIR=$BUILD \
   /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider --durations=5 tests/admin
 echo "== admin: passed ($((SECONDS - started)) s)"

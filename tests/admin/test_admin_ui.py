@@ -6,8 +6,13 @@
   it; then a SOAP client (zeep) sees it in ListItems, grants it to a new
   member, puts it on, and the member's avatar is the oracle's composite of
   what it wears.
+- A non-PNG file, a file over max_upload_bytes and a layer the API refuses
+  (its fault code shown) are errors next to the layers, and save nothing.
+- A scene registered after its preview.
 - Every page answers with the security headers; a POST without the CSRF
   token changes nothing.
+- The API tier unreachable: a banner. An expired session: the login page.
+  Two admin servers: signed in through one, carrying on through the other.
 """
 
 import io
@@ -21,7 +26,8 @@ import requests
 from PIL import Image, ImageDraw
 
 import oracle
-from conftest import as_list
+import stackctl
+from conftest import admin_sql, as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
 
@@ -143,6 +149,10 @@ def test_register_preview_publish_and_wear(env, staff, admin_api, site_api, tmp_
     assert "registered as published" in browser.find("#messages").text
     item_id = int(browser.find("#item-id").text)
     assert browser.path() == "/items/%d" % item_id
+    on_mannequin = browser.find("#item-on-mannequin")     # the saved item, drawn the same way
+    browser.wait_until(lambda: browser.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth == 240", on_mannequin),
+        what="the item on the mannequin")
 
     # a site sees it, grants it, wears it
     listed = site_api.service.ListItems(categoryId=category.id)
@@ -284,3 +294,64 @@ def test_too_large_upload_is_a_readable_error(staff, admin_api, tmp_path):
     error = browser.wait("#err-layers")
     assert "huge.png" in error.text and "over the limit" in error.text
     assert admin_api.service.SearchItems(nameContains=name).total == 0
+
+
+def test_a_soap_fault_shows_with_its_code(staff, admin_api, tmp_path):
+    """A valid PNG that is not the canvas's size: the API's intake refuses it
+    (InvalidArgument) and the page says so next to the layers."""
+    browser = staff
+    small = tmp_path / "small.png"
+    Image.new("RGBA", (100, 100), (0, 0, 255, 255)).save(small)
+    name = "UI small " + uuid.uuid4().hex[:8]
+    browser.open("/items/new")
+    browser.wait("#item-form")
+    browser.find("#name").send_keys(name)
+    browser.find("#category option:nth-child(2)").click()
+    browser.find("#layer1").send_keys(str(small))
+    browser.find("#save-draft").click()
+    error = browser.wait("#err-layers")
+    assert error.text.startswith("InvalidArgument: "), error.text
+    assert admin_api.service.SearchItems(nameContains=name).total == 0
+
+
+def test_an_unreachable_api_is_a_banner(env, staff):
+    browser = staff
+    stackctl.stop(env, "api1")          # the admin server's only api_url
+    try:
+        browser.open("/")
+        banner = browser.wait("#api-banner")
+        assert "The API is unreachable" in banner.text
+        assert "GetSystemStatus" in browser.find("#messages").text
+    finally:
+        stackctl.restart(env)
+    browser.open("/")
+    browser.wait("#count-members")
+    assert browser.finds("#api-banner") == []
+
+
+def test_an_expired_session_goes_back_to_the_login_page(env, staff):
+    browser = staff
+    browser.open("/items")
+    browser.wait("#item-grid")
+    # 31 minutes without a request: past session_idle (30 min)
+    admin_sql(env, "UPDATE sessions SET last_seen_at = last_seen_at - 31 * 60, "
+                   "created_at = created_at - 31 * 60")
+    browser.open("/items")
+    browser.wait("#login-form")
+    assert browser.path() == "/login"
+
+
+def test_two_admin_servers_share_the_session(env, staff):
+    """Signed in through one admin server, the staff member carries on while
+    it is stopped: nginx sends the requests to the other, which finds the
+    session in the admin database."""
+    browser = staff
+    browser.open("/categories")
+    browser.wait("#categories")
+    stackctl.stop(env, "admin1")
+    try:
+        for path in ("/items", "/categories", "/"):
+            browser.open(path)
+            assert browser.wait("#staff-name").text == env["KISEKAE_STAFF_USER"]
+    finally:
+        stackctl.restart(env)

@@ -8,21 +8,15 @@
   valid CSRF token: nothing changes.
 - A POST to the members, image server or staff pages without a CSRF token
   or with a wrong one is refused and changes nothing.
-- Two admin servers (the stack has two behind nginx): signed in through one,
-  the session goes on through the other (their request logs say which
-  served what).
 - A session idle longer than the stack's 30 s ends: the browser is sent to
   the login page. The session is opened when this module starts and looked
   at in its last test, so the other tests run during the wait.
 """
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from conftest import Browser, as_list
 from pages_lib import PASSWORD, Staff, actions, add_staff, audit, shows, tag
@@ -203,35 +197,6 @@ def test_posts_without_or_with_a_wrong_csrf_token_change_nothing(
     # the owner's own token works (the refusals were the token's)
     answer = owner.post("/members/%s/grant" % world["member"], {"item": grantable})
     assert answer.status_code == 303
-
-
-def served(state, server, line):
-    """How many times admin server `server`'s log has line (a request line)."""
-    log = Path(state) / "logs" / ("admin%d.log" % server)
-    return log.read_text(errors="replace").count(line)
-
-
-def test_signed_in_on_one_admin_server_carry_on_on_the_other(env, browser):
-    state = os.path.dirname(os.path.abspath(os.environ["KISEKAE_ENV"]))
-    sign_in = "POST /login from 127.0.0.1: 303"
-    page = "GET /servers from 127.0.0.1: 200"                 # 200: a signed-in page
-    counts = lambda line: [served(state, k, line) for k in (1, 2)]
-    logins, pages = counts(sign_in), counts(page)
-    browser.sign_in(env["KISEKAE_STAFF_USER"], env["KISEKAE_STAFF_PASSWORD"])
-    browser.wait("#staff-name")
-    after = counts(sign_in)
-    one = [k for k in (0, 1) if after[k] > logins[k]]
-    assert len(one) == 1, "the sign-in was served by %r" % after
-    other = 1 - one[0]
-    for attempt in range(8):
-        browser.open("/servers")
-        assert browser.wait("#staff-name").text == env["KISEKAE_STAFF_USER"]
-        if counts(page)[other] > pages[other]:
-            break
-        # nginx takes turns per request: one more request changes whose turn it is
-        requests.get(browser.url + "/static/favicon.svg", timeout=10)
-    else:
-        pytest.fail("admin server %d never served the session's pages" % (other + 1))
 
 
 def test_an_idle_session_ends(env, browser, idle_session):

@@ -1,0 +1,49 @@
+/* daemon.h: what the FastCGI daemons (kisekae-image, kisekae-admin) share
+ * around their own work: the command line (-c FILE, -o name=value...,
+ * --check, --help) and the signal model.
+ *
+ * Signals: TERM, INT, HUP and USR1 are blocked in every thread (block them
+ * before starting any) and taken by sigwait() in the main thread, so no
+ * handler ever runs inside a request; SIGPIPE is ignored (nginx may close a
+ * connection that is still written to). HUP or USR1 reopens the log
+ * (reload), TERM or INT stops the daemon after the requests under way.
+ */
+#ifndef KS_DAEMON_H
+#define KS_DAEMON_H
+
+#include <signal.h>
+#include <stdio.h>
+#include "config.h"
+
+#define KS_DAEMON_OVERRIDES_MAX 64
+
+typedef struct {
+    const char *program;                 /* "kisekae-image", for messages */
+    const ks_cfg_option_t *options;      /* its table, for --help */
+    void (*usage)(FILE *out);            /* its usage lines */
+    const char *config_path;             /* -c FILE */
+    const char *overrides[KS_DAEMON_OVERRIDES_MAX];   /* -o name=value */
+    int override_count;
+    int check_only;                      /* --check */
+} ks_daemon_args_t;
+
+/* Parses argv into args (program, options and usage set by the caller).
+ * An argument it does not know goes to extra (NULL: none), which returns
+ * how many arguments it took from argv[i] on (0: not its own). Returns 0
+ * to go on, 1 after --help (exit 0), -1 on a usage error, said on stderr
+ * (exit 2). -c FILE is required. */
+int ks_daemon_parse_args(ks_daemon_args_t *args, int argc, char **argv,
+                         int (*extra)(void *ctx, int argc, char **argv, int i), void *ctx);
+
+/* Loads args->config_path and the -o overrides into conf with the table. */
+ks_rc ks_daemon_load_conf(const ks_daemon_args_t *args, void *conf, ks_err_t *err);
+
+/* Blocks the daemon's signals in the calling thread (and so in every
+ * thread it starts later) into set, and ignores SIGPIPE. */
+void ks_daemon_block_signals(sigset_t *set);
+
+/* Waits for the signals of set: on HUP or USR1 calls reload(arg); returns
+ * the signal (TERM or INT) that asks to stop. */
+int ks_daemon_wait(const sigset_t *set, void (*reload)(void *arg), void *arg);
+
+#endif
