@@ -4,7 +4,6 @@
  * "member bob"), a page at a time by id (?before=). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "page.h"
@@ -12,18 +11,6 @@
 #include "store_audit.h"
 
 #define PAGE_SIZE 50
-
-void ks_url_encode(ks_buf_t *out, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_')
-            ks_buf_append(out, s, 1);
-        else
-            ks_buf_addf(out, "%%%02X", c);
-    }
-}
 
 /* Sets name to value %-encoded for a query string. */
 static void set_encoded(ks_tpl_t *vars, const char *name, const char *value)
@@ -72,12 +59,9 @@ void ks_page_audit_log(ks_admin_req_t *req)
     } else {
         for (int i = 0; i < count; i++) {
             const ks_audit_row_t *r = &rows[i];
-            time_t at = (time_t)r->at;
             char when[32];
-            struct tm tm;
             ks_tpl_t row;
-            gmtime_r(&at, &tm);
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+            ks_format_utc(when, sizeof when, r->at, 19);
             ks_tpl_init(&row);
             ks_tpl_set_int(&row, "id", r->id);
             ks_tpl_set(&row, "when", when);

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "http_client.h"
 #include "log.h"
@@ -185,12 +184,9 @@ static void inventory_rows(ks_admin_req_t *req, const struct ks__ListMemberItems
     for (int i = 0; i < inv->__sizeitem; i++) {
         const struct ks__MemberItem *it = &inv->item[i];
         char granted[32];
-        struct tm tm;
-        time_t at = it->grantedAt;
         ks_tpl_t row;
 
-        gmtime_r(&at, &tm);
-        strftime(granted, sizeof granted, "%Y-%m-%d %H:%M UTC", &tm);
+        ks_format_utc(granted, sizeof granted, (long long)it->grantedAt, 16);
         ks_tpl_init(&row);
         ks_tpl_set(&row, "user_id", user_id);
         ks_tpl_set_int(&row, "item_id", it->itemId);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "page.h"
@@ -88,28 +87,7 @@ int ks_servers_options(ks_admin_req_t *req, const struct ks__ListImageServersRes
 
 /* ---- pages ---- */
 
-static void heartbeat_text(const ks_admin_req_t *req, const struct ks__ImageServer *s, char *out,
-                           size_t size)
-{
-    long long age;
-
-    if (!s->lastHeartbeat) {
-        snprintf(out, size, "never");
-        return;
-    }
-    age = req->now - (long long)*s->lastHeartbeat;
-    if (age < 0)
-        age = 0;
-    if (age < 120)
-        snprintf(out, size, "%lld s ago", age);
-    else if (age < 7200)
-        snprintf(out, size, "%lld min ago", age / 60);
-    else
-        snprintf(out, size, "%lld h ago", age / 3600);
-}
-
-static void server_vars(const ks_admin_req_t *req, const struct ks__ImageServer *s,
-                        ks_tpl_t *vars)
+static void server_vars(const struct ks__ImageServer *s, ks_tpl_t *vars)
 {
     char text[64];
 
@@ -119,8 +97,9 @@ static void server_vars(const ks_admin_req_t *req, const struct ks__ImageServer 
     ks_tpl_set_int(vars, "members", s->memberCount);
     ks_tpl_set(vars, "public_url", s->publicUrl);
     ks_tpl_set(vars, "internal_url", s->internalUrl);
-    heartbeat_text(req, s, text, sizeof text);
-    ks_tpl_set(vars, "heartbeat", text);
+    if (s->lastHeartbeat)
+        ks_format_utc(text, sizeof text, (long long)*s->lastHeartbeat, 19);
+    ks_tpl_set(vars, "heartbeat", s->lastHeartbeat ? text : "never");
     ks_tpl_set(vars, strcmp(s->mode, "active") == 0 ? "is_active"
                      : strcmp(s->mode, "draining") == 0 ? "is_draining" : "is_down", "1");
     ks_tpl_set(vars, "state", strcmp(s->mode, "active") == 0 ? "ok"
@@ -139,7 +118,7 @@ void ks_page_servers(ks_admin_req_t *req)
         for (int i = 0; i < list->__sizeserver; i++) {
             ks_tpl_t row;
             ks_tpl_init(&row);
-            server_vars(req, &list->server[i], &row);
+            server_vars(&list->server[i], &row);
             ks_page_render_part(req, &rows, "server_row.html", &row);
             ks_tpl_free(&row);
         }
@@ -177,7 +156,7 @@ static void render_server(ks_admin_req_t *req, const struct ks__ListImageServers
     int targets;
 
     ks_buf_init(&options, 1 << 16);
-    server_vars(req, s, vars);
+    server_vars(s, vars);
     targets = ks_servers_options(req, list, ks_page_field(req, "to"), NULL, s->name, &options);
     ks_tpl_set_html(vars, "move_options", options.data ? options.data : "");
     ks_tpl_set(vars, "move_targets", targets ? "1" : "");

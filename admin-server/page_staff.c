@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "page.h"
@@ -71,11 +70,8 @@ static void render_list(ks_admin_req_t *req, ks_tpl_t *vars)
         for (int i = 0; i < count; i++) {
             const ks_staff_t *s = &rows[i].staff;
             char created[32];
-            time_t at = (time_t)rows[i].created_at;
-            struct tm tm;
             ks_tpl_t row;
-            gmtime_r(&at, &tm);
-            strftime(created, sizeof created, "%Y-%m-%d", &tm);
+            ks_format_utc(created, sizeof created, rows[i].created_at, 10);
             ks_tpl_init(&row);
             ks_tpl_set_int(&row, "id", s->id);
             ks_tpl_set(&row, "name", s->name);

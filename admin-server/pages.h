@@ -81,7 +81,12 @@ void ks_page_staff_password(ks_admin_req_t *req);
 
 /* page_audit.c */
 void ks_page_audit_log(ks_admin_req_t *req);
+
+/* page_text.c */
 /* Appends s %-encoded for a query string (all but A-Z a-z 0-9 - . _). */
 void ks_url_encode(ks_buf_t *out, const char *s);
+/* at (Unix seconds) in UTC as "YYYY-MM-DD HH:MM:SS" cut to its first chars
+ * (10: the date, 16: to the minute, 19: all), into out. */
+void ks_format_utc(char *out, size_t size, long long at, int chars);
 
 #endif
