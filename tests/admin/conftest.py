@@ -14,6 +14,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +44,13 @@ Api, stack_env, as_list = _integration.Api, _integration.stack_env, _integration
 REPORTS = pytest.StashKey[dict]()
 
 WAIT_S = 20
+
+
+def artifacts_dir():
+    """Where screenshots and pages are kept: KISEKAE_ADMIN_ARTIFACTS (the
+    runner's BUILD/admin-artifacts), else a folder under /tmp."""
+    default = Path(tempfile.gettempdir()) / "kisekae-admin-artifacts"
+    return Path(os.environ.get("KISEKAE_ADMIN_ARTIFACTS") or default)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +153,7 @@ def browser(env, request):
     reports = request.node.stash.get(REPORTS, {})
     failed = any(r.failed for r in reports.values())
     if failed:
-        out = Path(os.environ.get("KISEKAE_ADMIN_ARTIFACTS", "admin-artifacts"))
+        out = artifacts_dir()
         out.mkdir(parents=True, exist_ok=True)
         name = request.node.name.replace("/", "_")
         try:

@@ -19,7 +19,6 @@ import io
 import os
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -27,7 +26,7 @@ from PIL import Image, ImageDraw
 
 import oracle
 import stackctl
-from conftest import admin_sql, as_list
+from conftest import admin_sql, artifacts_dir, as_list
 
 CANVAS = oracle.DEFAULT_CANVAS
 
@@ -35,7 +34,7 @@ CANVAS = oracle.DEFAULT_CANVAS
 def screenshot(browser, name):
     """Keeps a screenshot of the page in KISEKAE_ADMIN_ARTIFACTS/screens (the
     README's pictures of the admin UI come from here)."""
-    out = Path(os.environ.get("KISEKAE_ADMIN_ARTIFACTS", "admin-artifacts")) / "screens"
+    out = artifacts_dir() / "screens"
     out.mkdir(parents=True, exist_ok=True)
     height = browser.driver.execute_script("return document.body.scrollHeight")
     browser.driver.set_window_size(1280, max(700, min(height + 40, 1600)))
