@@ -65,10 +65,10 @@ void ks_page_audit_log(ks_admin_req_t *req)
             ks_tpl_init(&row);
             ks_tpl_set_int(&row, "id", r->id);
             ks_tpl_set(&row, "when", when);
-            ks_tpl_set(&row, "staff", r->staff_name[0] ? r->staff_name : "");
+            ks_tpl_set(&row, "staff", r->staff_name);
             ks_tpl_set(&row, "address", r->address);
             ks_tpl_set(&row, "action", r->action);
-            ks_tpl_set(&row, "failed", strstr(r->action, "failed") ? "1" : "");
+            ks_tpl_set(&row, "failed", r->action && strstr(r->action, "failed") ? "1" : "");
             ks_tpl_set(&row, "target", r->target);
             set_encoded(&row, "staff_q", r->staff_name);
             set_encoded(&row, "action_q", r->action);

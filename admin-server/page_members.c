@@ -549,7 +549,8 @@ void ks_page_member_delete(ks_admin_req_t *req)
         return;
     }
     call.user_id = a->userId;
-    if (ks_page_api(req, "DeleteAvatar", 1, attempt_delete, &call) != KS_OK) {
+    /* not resent: a second sending would answer NotFound for a member deleted */
+    if (ks_page_api(req, "DeleteAvatar", 0, attempt_delete, &call) != KS_OK) {
         req->status = 400;
         render_delete(req, a, NULL);
         return;
