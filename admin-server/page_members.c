@@ -251,6 +251,10 @@ static void render_member(ks_admin_req_t *req, const struct ks__Avatar *a, ks_tp
         ks_tpl_set(vars, "move_choices", choices ? "1" : "");
     }
     ks_tpl_set_html(vars, "move_options", options.data ? options.data : "");
+    ks_tpl_set(vars, "can_change", ks_page_can(req, KS_ACT_MEMBER_ITEMS) ||
+                                   ks_page_can(req, KS_ACT_MEMBER_REGENERATE) ||
+                                   ks_page_can(req, KS_ACT_MEMBER_MOVE) ||
+                                   ks_page_can(req, KS_ACT_MEMBER_DELETE) ? "1" : "");
     snprintf(title, sizeof title, "Member %.64s", a->userId);
     ks_page_render(req, title, "members", "member.html", vars);
     ks_buf_free(&rows);
