@@ -3,6 +3,8 @@ role and a first password, change the role, disable (signed out, cannot
 sign in) and enable, set a new password (the old one stops working). An
 owner cannot change their own account. Each change is in the audit log."""
 
+import re
+
 import requests
 
 from pages_lib import PASSWORD, Staff, actions, add_staff, audit, shows, tag
@@ -90,3 +92,36 @@ def test_owner_cannot_change_themself_and_names_are_checked(env, staff):
     assert answer.status_code == 400
     assert 'id="err-name"' in answer.text and 'id="err-password"' in answer.text
     assert "two words" not in requests.get(page, cookies=me.session.cookies, timeout=10).text
+
+
+def test_audit_log_filters_and_pages(env, staff):
+    """53 entries of one target: a page of 50, newest first, then the older 3
+    through the page's own link, which keeps the filter."""
+    browser = staff
+    owner = Staff(env, env["KISEKAE_STAFF_USER"], env["KISEKAE_STAFF_PASSWORD"])
+    name = "ui-audit-" + tag()
+    answer = owner.post("/staff/new", {"name": name, "role": "viewer", "password": PASSWORD})
+    assert answer.status_code == 303, answer.text
+    staff_path = re.search(r'href="(/staff/\d+)">%s<' % re.escape(name),
+                           owner.get("/staff").text).group(1)
+    for i in range(52):
+        role = ("editor", "viewer")[i % 2]
+        assert owner.post(staff_path + "/role", {"role": role}).status_code == 303
+
+    first = audit(browser, target="staff " + name)
+    assert len(first) == 50
+    assert all(e["target"] == "staff " + name for e in first)
+    assert first[0]["after"] == "role viewer"                 # the last change, first
+    ids = [int(r.get_attribute("data-audit")) for r in browser.finds("#audit tbody tr")]
+    assert ids == sorted(ids, reverse=True)
+    browser.find("#next-page").click()
+    browser.wait("#audit")
+    rows = browser.finds("#audit tbody tr")
+    older = [int(r.get_attribute("data-audit")) for r in rows]
+    assert len(older) == 3 and max(older) < min(ids)
+    assert [r.get_attribute("data-action") for r in rows][-1] == "staff.add"
+    assert browser.finds("#next-page") == []
+    # the other filters: the action, and the staff member who acted (exactly)
+    by_action = audit(browser, action="staff.ro", target="staff " + name)
+    assert len(by_action) == 50 and {e["action"] for e in by_action} == {"staff.role"}
+    assert audit(browser, staff=env["KISEKAE_STAFF_USER"] + "x", target="staff " + name) == []
