@@ -78,7 +78,7 @@ typedef struct {
 typedef struct {
     long long id;
     char name[65];
-    ks_role_t role;
+    ks_staff_role_t role;
     int disabled;
     int failed_logins;
     long long last_failed_at;

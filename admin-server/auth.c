@@ -14,7 +14,7 @@
 /* Argon2id of a password nobody has: an unknown name costs what a known one does. */
 static char dummy_hash[KS_PASSWORD_HASH_MAX];
 
-ks_rc ks_auth_init(const ks_admin_conf_t *conf, ks_err_t *err)
+ks_rc ks_admin_auth_init(const ks_admin_conf_t *conf, ks_err_t *err)
 {
     char secret[KS_SESSION_ID_HEX];
 
@@ -40,7 +40,7 @@ static void pre_session(ks_admin_req_t *req)
     ks_csrf_token(req->pre_session, req->csrf);
 }
 
-ks_rc ks_auth_load(ks_admin_req_t *req, ks_err_t *err)
+ks_rc ks_admin_auth_load(ks_admin_req_t *req, ks_err_t *err)
 {
     const ks_admin_conf_t *conf = req->conf;
     ks_session_row_t row;
@@ -54,13 +54,13 @@ ks_rc ks_auth_load(ks_admin_req_t *req, ks_err_t *err)
         return KS_OK;
     }
     ks_session_hash(req->session_id, req->session_hash);
-    rc = ks_store_session_get(req->db, req->session_hash, &row, err);
+    rc = ks_admin_store_session_get(req->db, req->session_hash, &row, err);
     if (rc == KS_OK)
-        rc = ks_store_staff_by_id(req->db, row.staff_id, &req->staff, err);
+        rc = ks_admin_store_staff_by_id(req->db, row.staff_id, &req->staff, err);
     if (rc == KS_OK && (ks_session_expired(req->now, row.created_at, row.last_seen_at,
                                            conf->session_idle_s, conf->session_max_age_s) ||
                         req->staff.disabled || req->staff.locked)) {
-        ks_store_session_delete(req->db, req->session_hash, err);
+        ks_admin_store_session_delete(req->db, req->session_hash, err);
         rc = KS_NOTFOUND;
     }
     if (rc == KS_NOTFOUND) {
@@ -75,8 +75,8 @@ ks_rc ks_auth_load(ks_admin_req_t *req, ks_err_t *err)
     ks_csrf_token(req->session_id, req->csrf);
     snprintf(req->flash, sizeof req->flash, "%s", row.flash);
     if (req->now - row.last_seen_at >= TOUCH_EVERY_S || row.flash[0])
-        return ks_store_session_touch(req->db, req->session_hash, req->now, row.flash[0] != 0,
-                                      err);
+        return ks_admin_store_session_touch(req->db, req->session_hash, req->now, row.flash[0] != 0,
+                                            err);
     return KS_OK;
 }
 
@@ -103,8 +103,9 @@ static int throttled(ks_admin_req_t *req, const ks_staff_t *staff, int *wait_s, 
         if (staff->last_failed_at + delay > req->now)
             *wait_s = (int)(staff->last_failed_at + delay - req->now);
     }
-    if (ks_store_address_failures(req->db, req->remote, req->now - conf->login_address_window_s,
-                                  &address_failures, &last_at, err) != KS_OK)
+    if (ks_admin_store_address_failures(req->db, req->remote,
+                                        req->now - conf->login_address_window_s,
+                                        &address_failures, &last_at, err) != KS_OK)
         return -1;
     delay = ks_login_delay(address_failures, conf->login_throttle_after,
                            conf->login_throttle_max_s);
@@ -113,8 +114,8 @@ static int throttled(ks_admin_req_t *req, const ks_staff_t *staff, int *wait_s, 
     return *wait_s > 0;
 }
 
-ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *password,
-                      ks_err_t *err)
+ks_rc ks_admin_auth_sign_in(ks_admin_req_t *req, const char *name, const char *password,
+                            ks_err_t *err)
 {
     const ks_admin_conf_t *conf = req->conf;
     char hash[KS_PASSWORD_HASH_MAX], id[KS_SESSION_ID_HEX];
@@ -123,7 +124,7 @@ ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *passwor
     int known, wait_s, locked = 0;
     ks_rc rc;
 
-    rc = ks_store_staff_by_name(req->db, name, &staff, hash, &inner);
+    rc = ks_admin_store_staff_by_name(req->db, name, &staff, hash, &inner);
     if (rc != KS_OK && rc != KS_NOTFOUND)
         return ks_err(err, rc, "%s", inner.msg);
     known = rc == KS_OK;
@@ -131,23 +132,23 @@ ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *passwor
     case -1:
         return ks_err(err, KS_DBDOWN, "%s", inner.msg);
     case 1:
-        ks_store_login_attempt(req->db, req->now, name, req->remote, "throttled", &inner);
+        ks_admin_store_login_attempt(req->db, req->now, name, req->remote, "throttled", &inner);
         audit_failure(req, name, "throttled: too many failed attempts");
         return ks_err(err, KS_FORBIDDEN, "Too many failed attempts: wait %d s and try again.",
                       wait_s);
     }
     if (known && staff.locked) {
         ks_password_verify(hash, password);
-        ks_store_login_attempt(req->db, req->now, name, req->remote, "locked", &inner);
+        ks_admin_store_login_attempt(req->db, req->now, name, req->remote, "locked", &inner);
         audit_failure(req, name, "account locked");
         return ks_err(err, KS_FORBIDDEN, "This account is locked after too many failed "
                       "attempts; an owner can unlock it.");
     }
     if (!ks_password_verify(known ? hash : dummy_hash, password) || !known || staff.disabled) {
-        if (known && (rc = ks_store_staff_failed(req->db, staff.id, req->now,
-                                                 conf->login_lock_after, &locked, &inner)))
+        if (known && (rc = ks_admin_store_staff_failed(req->db, staff.id, req->now,
+                                                       conf->login_lock_after, &locked, &inner)))
             return ks_err(err, rc, "%s", inner.msg);
-        ks_store_login_attempt(req->db, req->now, name, req->remote, "failed", &inner);
+        ks_admin_store_login_attempt(req->db, req->now, name, req->remote, "failed", &inner);
         audit_failure(req, name, locked ? "wrong password; account now locked"
                                         : known && staff.disabled ? "account disabled"
                                                                   : "wrong name or password");
@@ -157,24 +158,24 @@ ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *passwor
         return ks_err(err, KS_FORBIDDEN, "Wrong name or password.");
     }
     /* Signed in: a new id, whatever the browser held before. */
-    if ((rc = ks_store_staff_succeeded(req->db, staff.id, &inner)) != KS_OK)
+    if ((rc = ks_admin_store_staff_succeeded(req->db, staff.id, &inner)) != KS_OK)
         return ks_err(err, rc, "%s", inner.msg);
     if (ks_password_needs_rehash(hash, conf->argon2_opslimit, conf->argon2_memlimit) &&
         ks_password_hash(password, conf->argon2_opslimit, conf->argon2_memlimit, hash,
                          &inner) == KS_OK) {
-        if (ks_store_staff_set_hash(req->db, staff.id, hash, &inner) == KS_OK)
+        if (ks_admin_store_staff_set_hash(req->db, staff.id, hash, &inner) == KS_OK)
             ks_log_info("password of staff \"%s\" rehashed with the configured cost", staff.name);
     }
     if (req->session_hash[0])
-        ks_store_session_delete(req->db, req->session_hash, &inner);
-    ks_store_session_expire(req->db, req->now, conf->session_idle_s, conf->session_max_age_s,
-                            &inner);
+        ks_admin_store_session_delete(req->db, req->session_hash, &inner);
+    ks_admin_store_session_expire(req->db, req->now, conf->session_idle_s, conf->session_max_age_s,
+                                  &inner);
     ks_session_new_id(id);
     ks_session_hash(id, req->session_hash);
-    if ((rc = ks_store_session_create(req->db, req->session_hash, staff.id, req->now,
-                                      req->remote, &inner)) != KS_OK)
+    if ((rc = ks_admin_store_session_create(req->db, req->session_hash, staff.id, req->now,
+                                            req->remote, &inner)) != KS_OK)
         return ks_err(err, rc, "%s", inner.msg);
-    ks_store_login_attempt(req->db, req->now, name, req->remote, "ok", &inner);
+    ks_admin_store_login_attempt(req->db, req->now, name, req->remote, "ok", &inner);
     snprintf(req->session_id, sizeof req->session_id, "%s", id);
     ks_page_set_cookie(req, KS_SESSION_COOKIE, id, 0);
     ks_page_set_cookie(req, KS_PRE_SESSION_COOKIE, "", -1);
@@ -185,20 +186,20 @@ ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *passwor
     return KS_OK;
 }
 
-void ks_auth_sign_out(ks_admin_req_t *req)
+void ks_admin_auth_sign_out(ks_admin_req_t *req)
 {
     ks_err_t err = {{0}};
 
     if (req->signed_in) {
         ks_page_audit(req, "logout", NULL, NULL, NULL);
-        if (ks_store_session_delete(req->db, req->session_hash, &err) != KS_OK)
+        if (ks_admin_store_session_delete(req->db, req->session_hash, &err) != KS_OK)
             ks_log_error("sign-out of %s: %s", req->staff.name, err.msg);
     }
     ks_page_set_cookie(req, KS_SESSION_COOKIE, "", -1);
     req->signed_in = 0;
 }
 
-int ks_auth_csrf_ok(const ks_admin_req_t *req)
+int ks_admin_auth_csrf_ok(const ks_admin_req_t *req)
 {
     const char *given = ks_form_get(&req->form, "csrf");
     return ks_csrf_check(req->signed_in ? req->session_id : req->pre_session, given);

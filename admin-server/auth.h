@@ -19,25 +19,25 @@
 #define KS_PRE_SESSION_COOKIE "ks_signin"    /* the sign-in form's CSRF secret */
 
 /* Prepares what sign-in needs (once, at start, before the workers). */
-ks_rc ks_auth_init(const ks_admin_conf_t *conf, ks_err_t *err);
+ks_rc ks_admin_auth_init(const ks_admin_conf_t *conf, ks_err_t *err);
 
 /* Reads the cookies: when the session is alive, fills req->staff,
  * req->signed_in, req->session_hash and req->csrf; an expired one is
  * deleted (and its cookie). Before sign-in, req->csrf is the sign-in form's
  * token (a cookie for it is set when missing). KS_DBDOWN when the admin
  * database does not answer. */
-ks_rc ks_auth_load(ks_admin_req_t *req, ks_err_t *err);
+ks_rc ks_admin_auth_load(ks_admin_req_t *req, ks_err_t *err);
 
 /* Checks name and password. KS_OK: a new session (a new id: nothing of an
  * earlier one is kept) with its cookie. KS_FORBIDDEN with the reason for
  * the person in err ("wrong name or password", "locked", "wait 4 s"). */
-ks_rc ks_auth_sign_in(ks_admin_req_t *req, const char *name, const char *password,
-                      ks_err_t *err);
+ks_rc ks_admin_auth_sign_in(ks_admin_req_t *req, const char *name, const char *password,
+                            ks_err_t *err);
 
 /* Deletes the session and its cookie. */
-void ks_auth_sign_out(ks_admin_req_t *req);
+void ks_admin_auth_sign_out(ks_admin_req_t *req);
 
 /* 1 when the POST's csrf field is the token of this browser's secret. */
-int ks_auth_csrf_ok(const ks_admin_req_t *req);
+int ks_admin_auth_csrf_ok(const ks_admin_req_t *req);
 
 #endif

@@ -2,11 +2,11 @@
  * or multipart/form-data with files) and cookies, parsed under limits.
  *
  * A parsed form keeps pointers into one buffer it owns (the body, decoded
- * in place), freed by ks_form_free. A file over a limit (more than max_files, or larger than
- * max_file_bytes) is left out and the first such reason kept in
- * form->refused, so the page shows it next to the upload and saves nothing,
- * while the text fields (the CSRF token among them) still arrive. More
- * fields than KS_FORM_FIELDS_MAX refuse the whole form.
+ * in place), freed by ks_form_free. A file over a limit (more than
+ * max_files, or larger than max_file_bytes) is left out and the first such
+ * reason kept in form->refused, so the page shows it next to the upload
+ * and saves nothing, while the text fields (the CSRF token among them)
+ * still arrive. More fields than KS_FORM_FIELDS_MAX refuse the whole form.
  */
 #ifndef KS_ADMIN_FORM_H
 #define KS_ADMIN_FORM_H

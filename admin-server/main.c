@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, ks_daemon_args_t *args, commands_t 
         fprintf(stderr, PROGRAM ": --add-staff and --role go together\n");
         return -1;
     }
-    if (commands->role && ks_role_parse(commands->role) < 0) {
+    if (commands->role && ks_staff_role_parse(commands->role) < 0) {
         fprintf(stderr, PROGRAM ": --role must be owner, editor, operator or viewer\n");
         return -1;
     }
@@ -278,8 +278,8 @@ static int add_staff(const ks_admin_conf_t *conf, ks_db_pool_t *pool, const char
         ks_log_error("out of memory");
         return 1;
     }
-    rc = ks_store_staff_put(db, name, (ks_role_t)ks_role_parse(role), hash, (long long)time(NULL),
-                            &created, &err);
+    rc = ks_admin_store_staff_put(db, name, (ks_staff_role_t)ks_staff_role_parse(role), hash,
+                                  (long long)time(NULL), &created, &err);
     if (rc == KS_OK) {
         char target[100];
         ks_audit_entry_t entry = {.at = (long long)time(NULL), .staff_name = "(command line)",
@@ -288,7 +288,7 @@ static int add_staff(const ks_admin_conf_t *conf, ks_db_pool_t *pool, const char
                                   .target = target, .after = after};
         snprintf(target, sizeof target, "staff %s", name);
         snprintf(after, sizeof after, "role %s, enabled, unlocked, new password", role);
-        rc = ks_store_audit_add(db, &entry, &err);
+        rc = ks_admin_store_audit_add(db, &entry, &err);
     }
     ks_db_session_free(db);
     if (rc != KS_OK) {
@@ -325,7 +325,7 @@ static int serve(const ks_daemon_args_t *args, const ks_admin_conf_t *conf,
     ks_failover_init(&server.api, conf->api_user, conf->api_password, conf->api_timeout_s);
     for (int i = 0; i < conf->api_url_count; i++)
         ks_failover_add_url(&server.api, conf->api_urls[i], &err);
-    if (ks_auth_init(conf, &err) != KS_OK || ks_admin_front_start(&server, &front, &err)) {
+    if (ks_admin_auth_init(conf, &err) != KS_OK || ks_admin_front_start(&server, &front, &err)) {
         ks_log_error("%s", err.msg);
         return 1;
     }

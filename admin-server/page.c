@@ -39,7 +39,7 @@ int ks_page_parse_int(const char *s, long long min, long long max, long long *ou
 
 int ks_page_can(const ks_admin_req_t *req, ks_action_t action)
 {
-    return req->signed_in && ks_role_allows((int)req->staff.role, (int)action);
+    return req->signed_in && ks_staff_role_allows((int)req->staff.role, (int)action);
 }
 
 /* ---- the SOAP API ---- */
@@ -143,7 +143,7 @@ static void common_vars(ks_admin_req_t *req, ks_tpl_t *vars)
         return;
     ks_tpl_set(vars, "signed_in", "1");
     ks_tpl_set(vars, "staff_name", req->staff.name);
-    ks_tpl_set(vars, "staff_role", ks_role_name((int)req->staff.role));
+    ks_tpl_set(vars, "staff_role", ks_staff_role_name((int)req->staff.role));
     for (int action = 0; action < KS_ACT_COUNT; action++) {
         char name[64];
         snprintf(name, sizeof name, "can_%s", ks_action_name(action));
@@ -225,7 +225,7 @@ void ks_page_redirect(ks_admin_req_t *req, const char *location, const char *fla
     ks_buf_reset(&req->body);
     ks_buf_addf(&req->body, "See %s\n", location);
     if (flash && req->signed_in &&
-        ks_store_session_flash(req->db, req->session_hash, flash, &err) != KS_OK)
+        ks_admin_store_session_flash(req->db, req->session_hash, flash, &err) != KS_OK)
         ks_log_warn("flash: %s", err.msg);
 }
 
@@ -289,7 +289,7 @@ void ks_page_audit(ks_admin_req_t *req, const char *action, const char *target,
         .action = action, .target = target, .before = before, .after = after};
     ks_err_t err = {{0}};
 
-    if (ks_store_audit_add(req->db, &entry, &err) != KS_OK) {
+    if (ks_admin_store_audit_add(req->db, &entry, &err) != KS_OK) {
         ks_log_error("audit log: %s (%s %s by %s)", err.msg, action, target ? target : "",
                      entry.staff_name);
         ks_page_message(req, "error", "The change was made but could not be written to the "

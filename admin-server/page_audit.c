@@ -3,6 +3,7 @@
  * action (or its beginning: "member.") and target (or its beginning:
  * "member bob"), a page at a time by id (?before=). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -34,7 +35,7 @@ void ks_page_audit_log(ks_admin_req_t *req)
 {
     ks_audit_filter_t filter = {.limit = PAGE_SIZE};
     const char *before = ks_page_query(req, "before");
-    ks_audit_row_t *rows = NULL;
+    ks_audit_row_t *rows = calloc(PAGE_SIZE, sizeof *rows);
     ks_err_t err = {{0}};
     int count = 0, more = 0;
     ks_buf_t html;
@@ -43,17 +44,20 @@ void ks_page_audit_log(ks_admin_req_t *req)
     ks_tpl_init(&vars);
     ks_buf_init(&html, 4 << 20);
     filter.staff_name = filter_value(req, "staff", 64);
-    filter.action = filter_value(req, "action", 64);
-    filter.target = filter_value(req, "target", 255);
+    filter.action_prefix = filter_value(req, "action", 64);
+    filter.target_prefix = filter_value(req, "target", 255);
     if (before)
         ks_page_parse_int(before, 1, 1LL << 62, &filter.before_id);
     ks_tpl_set(&vars, "staff", filter.staff_name);
-    ks_tpl_set(&vars, "action", filter.action);
-    ks_tpl_set(&vars, "target", filter.target);
+    ks_tpl_set(&vars, "action", filter.action_prefix);
+    ks_tpl_set(&vars, "target", filter.target_prefix);
     set_encoded(&vars, "staff_q", filter.staff_name);
-    set_encoded(&vars, "action_q", filter.action);
-    set_encoded(&vars, "target_q", filter.target);
-    if (ks_store_audit_list(req->db, &filter, &rows, &count, &more, &err) != KS_OK) {
+    set_encoded(&vars, "action_q", filter.action_prefix);
+    set_encoded(&vars, "target_q", filter.target_prefix);
+    if (!rows) {
+        ks_page_message(req, "error", "Out of memory for the audit log.");
+    } else if (ks_admin_store_audit_list(req->db, &filter, rows, &count, &more, &err) !=
+               KS_OK) {
         ks_log_error("audit log: %s", err.msg);
         ks_page_message(req, "error", "The audit log could not be read: %s", err.msg);
     } else {
@@ -68,7 +72,7 @@ void ks_page_audit_log(ks_admin_req_t *req)
             ks_tpl_set(&row, "staff", r->staff_name);
             ks_tpl_set(&row, "address", r->address);
             ks_tpl_set(&row, "action", r->action);
-            ks_tpl_set(&row, "failed", r->action && strstr(r->action, "failed") ? "1" : "");
+            ks_tpl_set(&row, "failed", strstr(r->action, "failed") ? "1" : "");
             ks_tpl_set(&row, "target", r->target);
             set_encoded(&row, "staff_q", r->staff_name);
             set_encoded(&row, "action_q", r->action);
@@ -86,7 +90,9 @@ void ks_page_audit_log(ks_admin_req_t *req)
     }
     ks_tpl_set_html(&vars, "rows", html.data ? html.data : "");
     ks_page_render(req, "Audit log", "audit", "audit.html", &vars);
-    ks_store_audit_rows_free(rows, count);
+    if (rows)
+        ks_admin_store_audit_free(rows, count);
+    free(rows);
     ks_buf_free(&html);
     ks_tpl_free(&vars);
 }

@@ -23,10 +23,12 @@
 #include "log.h"
 #include "page.h"
 #include "pages.h"
+#include "store_audit.h"
 
 #define PAGE_SIZE 24
 #define NAME_MAX_BYTES 128
 #define PRICE_MAX 100000000
+#define HISTORY_ROWS 20
 
 /* ---- the grid ---- */
 
@@ -369,6 +371,47 @@ static struct ks__Item *route_item(ks_admin_req_t *req)
     return rc == KS_OK ? item : NULL;
 }
 
+/* The item's history: the audit log's rows about it, newest first (for
+ * those whose role reads the audit log). */
+static void history(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *vars)
+{
+    ks_audit_row_t rows[HISTORY_ROWS];
+    char target[64];
+    ks_audit_filter_t filter = {.target = target, .limit = HISTORY_ROWS};
+    ks_err_t err = {{0}};
+    ks_buf_t html;
+    int count, more;
+
+    if (!ks_page_can(req, KS_ACT_AUDIT_VIEW))
+        return;
+    snprintf(target, sizeof target, "item %d", item->id);
+    if (ks_admin_store_audit_list(req->db, &filter, rows, &count, &more, &err) != KS_OK) {
+        ks_page_message(req, "error", "The item's history could not be read: %s", err.msg);
+        return;
+    }
+    ks_buf_init(&html, 1 << 20);
+    for (int i = 0; i < count; i++) {
+        char when[32];
+        ks_tpl_t row;
+        ks_tpl_init(&row);
+        ks_admin_audit_time(rows[i].at, when);
+        ks_tpl_set(&row, "when", when);
+        ks_tpl_set(&row, "staff", rows[i].staff_name);
+        ks_tpl_set(&row, "action", rows[i].action);
+        ks_tpl_set(&row, "before", rows[i].before);
+        ks_tpl_set(&row, "after", rows[i].after);
+        ks_page_render_part(req, &html, "item_history_row.html", &row);
+        ks_tpl_free(&row);
+    }
+    ks_tpl_set(vars, "show_history", "1");
+    ks_tpl_set(vars, "history_empty", count ? "" : "1");
+    ks_tpl_set(vars, "history_more", more ? "1" : "");
+    ks_tpl_set(vars, "history_target", target);
+    ks_tpl_set_html(vars, "history_rows", html.data ? html.data : "");
+    ks_admin_store_audit_free(rows, count);
+    ks_buf_free(&html);
+}
+
 static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *vars)
 {
     struct ks__ListCategoriesResponse *categories = NULL;
@@ -420,6 +463,7 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
     }
     ks_tpl_set_html(vars, "layer_rows", rows.data ? rows.data : "");
     ks_tpl_setf(vars, "max_upload", "%zu KiB", req->conf->max_upload_bytes / 1024);
+    history(req, item, vars);
     snprintf(title, sizeof title, "Item %d: %.150s", item->id, item->name);
     ks_page_render(req, title, "items", "item_edit.html", vars);
     ks_buf_free(&rows);

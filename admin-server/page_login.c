@@ -39,7 +39,7 @@ void ks_page_login(ks_admin_req_t *req)
                     "Give your name and your password.");
         return;
     }
-    rc = ks_auth_sign_in(req, name, password, &err);
+    rc = ks_admin_auth_sign_in(req, name, password, &err);
     if (rc == KS_OK) {
         ks_log_info("staff \"%s\" signed in from %s", name, req->remote);
         ks_page_redirect(req, "/", NULL);
@@ -59,6 +59,6 @@ void ks_page_login(ks_admin_req_t *req)
 void ks_page_logout(ks_admin_req_t *req)
 {
     ks_log_info("staff \"%s\" signed out", req->staff.name);
-    ks_auth_sign_out(req);
+    ks_admin_auth_sign_out(req);
     ks_page_redirect(req, "/login", NULL);
 }

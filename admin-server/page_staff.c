@@ -37,9 +37,9 @@ static void role_options(ks_admin_req_t *req, int selected, ks_buf_t *out)
     ks_tpl_t vars;
 
     ks_tpl_init(&vars);
-    for (int role = 0; role < KS_ROLE_COUNT; role++) {
-        ks_tpl_set(&vars, "value", ks_role_name(role));
-        ks_tpl_set(&vars, "label", ks_role_name(role));
+    for (int role = 0; role < KS_STAFF_ROLE_COUNT; role++) {
+        ks_tpl_set(&vars, "value", ks_staff_role_name(role));
+        ks_tpl_set(&vars, "label", ks_staff_role_name(role));
         ks_tpl_set(&vars, "selected", role == selected ? "1" : "");
         ks_page_render_part(req, out, "option.html", &vars);
     }
@@ -62,7 +62,7 @@ static void render_list(ks_admin_req_t *req, ks_tpl_t *vars)
         ks_page_parse_int(after_text, 0, 1LL << 62, &after);
     if (!rows) {
         ks_page_message(req, "error", "Out of memory.");
-    } else if (ks_store_staff_list(req->db, after, STAFF_PAGE, rows, &count, &more, &err) !=
+    } else if (ks_admin_store_staff_list(req->db, after, STAFF_PAGE, rows, &count, &more, &err) !=
                KS_OK) {
         ks_log_error("staff list: %s", err.msg);
         ks_page_message(req, "error", "The staff could not be read: %s", err.msg);
@@ -75,7 +75,7 @@ static void render_list(ks_admin_req_t *req, ks_tpl_t *vars)
             ks_tpl_init(&row);
             ks_tpl_set_int(&row, "id", s->id);
             ks_tpl_set(&row, "name", s->name);
-            ks_tpl_set(&row, "role", ks_role_name((int)s->role));
+            ks_tpl_set(&row, "role", ks_staff_role_name((int)s->role));
             ks_tpl_set(&row, "state", state_of(s));
             ks_tpl_set_int(&row, "failed", s->failed_logins);
             ks_tpl_set(&row, "created", created);
@@ -87,7 +87,7 @@ static void render_list(ks_admin_req_t *req, ks_tpl_t *vars)
             ks_tpl_set_int(vars, "next_after", rows[count - 1].staff.id);
         ks_tpl_set(vars, "not_first", after ? "1" : "");
     }
-    role_options(req, role ? ks_role_parse(role) : KS_ROLE_VIEWER, &options);
+    role_options(req, role ? ks_staff_role_parse(role) : KS_STAFF_VIEWER, &options);
     ks_tpl_set_html(vars, "rows", html.data ? html.data : "");
     ks_tpl_set_html(vars, "role_options", options.data ? options.data : "");
     ks_tpl_set_int(vars, "password_min", KS_PASSWORD_MIN);
@@ -116,7 +116,7 @@ static int name_ok(const char *name)
 void ks_page_staff_add(ks_admin_req_t *req)
 {
     const char *name = ks_page_field(req, "name"), *password = ks_page_field(req, "password");
-    int role = ks_role_parse(ks_page_field(req, "role"));
+    int role = ks_staff_role_parse(ks_page_field(req, "role"));
     char hash[KS_PASSWORD_HASH_MAX], target[80], after[64], flash[160];
     ks_err_t err = {{0}};
     long long id = 0;
@@ -145,13 +145,14 @@ void ks_page_staff_add(ks_admin_req_t *req)
         bad = 1;
     }
     if (!bad) {
-        rc = ks_store_staff_add(req->db, name, (ks_role_t)role, hash, req->now, &id, &err);
+        rc = ks_admin_store_staff_add(req->db, name, (ks_staff_role_t)role, hash, req->now, &id,
+                                      &err);
         if (rc == KS_OK) {
             snprintf(target, sizeof target, "staff %.64s", name);
-            snprintf(after, sizeof after, "role %s, active", ks_role_name(role));
+            snprintf(after, sizeof after, "role %s, active", ks_staff_role_name(role));
             ks_page_audit(req, "staff.add", target, NULL, after);
             snprintf(flash, sizeof flash, "%.64s added as %s. Give them their password in "
-                     "person; they can sign in now.", name, ks_role_name(role));
+                     "person; they can sign in now.", name, ks_staff_role_name(role));
             ks_page_redirect(req, "/staff", flash);
             ks_tpl_free(&vars);
             return;
@@ -180,7 +181,7 @@ static int route_staff(ks_admin_req_t *req, ks_staff_t *out)
                       req->route_param);
         return -1;
     }
-    rc = ks_store_staff_by_id(req->db, id, out, &err);
+    rc = ks_admin_store_staff_by_id(req->db, id, out, &err);
     if (rc == KS_NOTFOUND) {
         ks_page_error(req, 404, "Staff member not found", "There is no staff member %lld.", id);
         return -1;
@@ -204,7 +205,7 @@ static void render_one(ks_admin_req_t *req, const ks_staff_t *s)
     role_options(req, (int)s->role, &options);
     ks_tpl_set_int(&vars, "id", s->id);
     ks_tpl_set(&vars, "name", s->name);
-    ks_tpl_set(&vars, "role", ks_role_name((int)s->role));
+    ks_tpl_set(&vars, "role", ks_staff_role_name((int)s->role));
     ks_tpl_set(&vars, "state", state_of(s));
     ks_tpl_set(&vars, "disabled", s->disabled ? "1" : "");
     ks_tpl_set(&vars, "locked", s->locked ? "1" : "");
@@ -269,7 +270,7 @@ static void store_failed(ks_admin_req_t *req, const ks_staff_t *s, const ks_err_
 
 void ks_page_staff_role(ks_admin_req_t *req)
 {
-    int role = ks_role_parse(ks_page_field(req, "role"));
+    int role = ks_staff_role_parse(ks_page_field(req, "role"));
     char before[40], after[40], flash[160];
     ks_err_t err = {{0}};
     ks_staff_t s;
@@ -282,13 +283,13 @@ void ks_page_staff_role(ks_admin_req_t *req)
         render_one(req, &s);
         return;
     }
-    if (ks_store_staff_set_role(req->db, s.id, (ks_role_t)role, &err) != KS_OK) {
+    if (ks_admin_store_staff_set_role(req->db, s.id, (ks_staff_role_t)role, &err) != KS_OK) {
         store_failed(req, &s, &err);
         return;
     }
-    snprintf(before, sizeof before, "role %s", ks_role_name((int)s.role));
-    snprintf(after, sizeof after, "role %s", ks_role_name(role));
-    snprintf(flash, sizeof flash, "%.64s is now %s.", s.name, ks_role_name(role));
+    snprintf(before, sizeof before, "role %s", ks_staff_role_name((int)s.role));
+    snprintf(after, sizeof after, "role %s", ks_staff_role_name(role));
+    snprintf(flash, sizeof flash, "%.64s is now %s.", s.name, ks_staff_role_name(role));
     changed(req, &s, "staff.role", before, after, flash);
 }
 
@@ -301,8 +302,8 @@ void ks_page_staff_disable(ks_admin_req_t *req)
 
     if (change_target(req, &s) != 0)
         return;
-    if (ks_store_staff_set_disabled(req->db, s.id, !enable, &err) != KS_OK ||
-        (!enable && ks_store_session_delete_staff(req->db, s.id, &err) != KS_OK)) {
+    if (ks_admin_store_staff_set_disabled(req->db, s.id, !enable, &err) != KS_OK ||
+        (!enable && ks_admin_store_session_delete_staff(req->db, s.id, &err) != KS_OK)) {
         store_failed(req, &s, &err);
         return;
     }
@@ -321,7 +322,7 @@ void ks_page_staff_unlock(ks_admin_req_t *req)
 
     if (change_target(req, &s) != 0)
         return;
-    if (ks_store_staff_unlock(req->db, s.id, &err) != KS_OK) {
+    if (ks_admin_store_staff_unlock(req->db, s.id, &err) != KS_OK) {
         store_failed(req, &s, &err);
         return;
     }
@@ -349,9 +350,9 @@ void ks_page_staff_password(ks_admin_req_t *req)
     }
     if (ks_password_hash(password, req->conf->argon2_opslimit, req->conf->argon2_memlimit, hash,
                          &err) != KS_OK ||
-        ks_store_staff_set_hash(req->db, s.id, hash, &err) != KS_OK ||
-        ks_store_session_delete_staff(req->db, s.id, &err) != KS_OK ||
-        ks_store_staff_unlock(req->db, s.id, &err) != KS_OK) {
+        ks_admin_store_staff_set_hash(req->db, s.id, hash, &err) != KS_OK ||
+        ks_admin_store_session_delete_staff(req->db, s.id, &err) != KS_OK ||
+        ks_admin_store_staff_unlock(req->db, s.id, &err) != KS_OK) {
         store_failed(req, &s, &err);
         return;
     }

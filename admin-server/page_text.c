@@ -1,9 +1,9 @@
 /* page_text.c: small text helpers the pages share (pages.h): query strings
  * and times as staff read them. */
 #include <stdio.h>
-#include <time.h>
 
 #include "pages.h"
+#include "store_audit.h"
 
 void ks_url_encode(ks_buf_t *out, const char *s)
 {
@@ -20,10 +20,7 @@ void ks_url_encode(ks_buf_t *out, const char *s)
 void ks_format_utc(char *out, size_t size, long long at, int chars)
 {
     char full[32];
-    time_t t = (time_t)at;
-    struct tm tm;
 
-    if (!gmtime_r(&t, &tm) || strftime(full, sizeof full, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        snprintf(full, sizeof full, "%lld", at);
+    ks_admin_audit_time(at, full);        /* "YYYY-MM-DD HH:MM:SS UTC" */
     snprintf(out, size, "%.*s", chars, full);
 }

@@ -11,12 +11,12 @@
 #define KS_ADMIN_ROLES_H
 
 typedef enum {
-    KS_ROLE_OWNER,
-    KS_ROLE_EDITOR,
-    KS_ROLE_OPERATOR,
-    KS_ROLE_VIEWER,
-    KS_ROLE_COUNT
-} ks_role_t;
+    KS_STAFF_OWNER,
+    KS_STAFF_EDITOR,
+    KS_STAFF_OPERATOR,
+    KS_STAFF_VIEWER,
+    KS_STAFF_ROLE_COUNT
+} ks_staff_role_t;
 
 typedef enum {
     KS_ACT_VIEW,              /* dashboard, catalog, members, servers: read */
@@ -33,12 +33,12 @@ typedef enum {
 } ks_action_t;
 
 /* 1 when role may do action, else 0 (also for values out of range). */
-int ks_role_allows(int role, int action);
+int ks_staff_role_allows(int role, int action);
 
 /* "owner", ...; NULL for a value out of range. */
-const char *ks_role_name(int role);
+const char *ks_staff_role_name(int role);
 /* The role named name, or -1. */
-int ks_role_parse(const char *name);
+int ks_staff_role_parse(const char *name);
 
 /* "catalog_edit", ...; NULL for a value out of range. */
 const char *ks_action_name(int action);

@@ -138,7 +138,7 @@ void ks_admin_dispatch(ks_admin_req_t *req)
         route->handle(req);            /* no session needed, none touched */
         return;
     }
-    if (ks_auth_load(req, &err) != KS_OK) {
+    if (ks_admin_auth_load(req, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         ks_page_error(req, 503, "The admin database does not answer",
                       "Nothing can be shown or changed until it is back. (%s)", err.msg);
@@ -163,13 +163,13 @@ void ks_admin_dispatch(ks_admin_req_t *req)
     }
     if (!route->public_page && !ks_page_can(req, route->action)) {
         ks_log_warn("%s %s refused: staff \"%s\" (%s) may not %s", req->method, req->path,
-                    req->staff.name, ks_role_name((int)req->staff.role),
+                    req->staff.name, ks_staff_role_name((int)req->staff.role),
                     ks_action_name((int)route->action));
         ks_page_error(req, 403, "Not allowed", "Your role (%s) does not allow this page.",
-                      ks_role_name((int)req->staff.role));
+                      ks_staff_role_name((int)req->staff.role));
         return;
     }
-    if (strcmp(req->method, "POST") == 0 && !ks_auth_csrf_ok(req)) {
+    if (strcmp(req->method, "POST") == 0 && !ks_admin_auth_csrf_ok(req)) {
         ks_log_warn("POST %s from %s refused: missing or wrong CSRF token", req->path,
                     req->remote);
         ks_page_error(req, 403, "Form refused", "The form had no valid security token (it may "

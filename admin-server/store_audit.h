@@ -17,27 +17,38 @@ typedef struct {
 } ks_audit_entry_t;
 
 /* Appends entry to the audit log. */
-ks_rc ks_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err);
+ks_rc ks_admin_store_audit_add(ks_db_session_t *db, const ks_audit_entry_t *entry, ks_err_t *err);
 
-/* What the audit log page filters by; NULL fields filter nothing. */
-typedef struct {
-    const char *staff_name;        /* exactly */
-    const char *action;            /* the action, or its beginning ("member.") */
-    const char *target;            /* the target, or its beginning ("member bob") */
-    long long before_id;           /* the page starts below this id (0: the newest) */
-    int limit;
-} ks_audit_filter_t;
-
-/* One entry as read back; every string is malloc'd (ks_store_audit_rows_free). */
+/* A row read back. */
 typedef struct {
     long long id, at;
-    char *staff_name, *address, *action, *target, *before, *after;   /* before/after may be NULL */
+    char staff_name[65];
+    char address[65];
+    char action[65];
+    char target[256];
+    char *before, *after;          /* malloc'd or NULL; ks_admin_store_audit_free frees them */
 } ks_audit_row_t;
 
-/* The entries matching filter, newest first, at most filter->limit, into
- * *rows (malloc'd) / *count; *more says whether older ones follow. */
-ks_rc ks_store_audit_list(ks_db_session_t *db, const ks_audit_filter_t *filter,
-                          ks_audit_row_t **rows, int *count, int *more, ks_err_t *err);
-void ks_store_audit_rows_free(ks_audit_row_t *rows, int count);
+/* Which rows to read, newest first; a NULL or 0 field filters nothing. */
+typedef struct {
+    const char *target;            /* exactly this target ("item 12") */
+    const char *target_prefix;     /* targets starting so ("member bob", "staff ") */
+    const char *staff_name;        /* exactly this staff member */
+    const char *action_prefix;     /* actions starting so ("item.", "login.failed") */
+    long long before_id;           /* a page by key: rows with an id below */
+    int limit;                     /* rows at most (1..200) */
+} ks_audit_filter_t;
+
+/* The rows matching filter, newest first, into rows[0..*count) (room for
+ * filter->limit); *more says whether older ones follow (the next page:
+ * before_id = the last row's id). */
+ks_rc ks_admin_store_audit_list(ks_db_session_t *db, const ks_audit_filter_t *filter,
+                                ks_audit_row_t *rows, int *count, int *more, ks_err_t *err);
+
+/* Frees what ks_admin_store_audit_list allocated in rows[0..count). */
+void ks_admin_store_audit_free(ks_audit_row_t *rows, int count);
+
+/* "2026-12-06 08:15:02 UTC" of a row's time into out (size 32). */
+void ks_admin_audit_time(long long at, char out[32]);
 
 #endif

@@ -8,14 +8,15 @@
 
 #include "store.h"
 
-#define STAFF_COLUMNS "id, name, role, disabled, failed_logins, last_failed_at, locked, password_hash"
+#define STAFF_COLUMNS \
+    "id, name, role, disabled, failed_logins, last_failed_at, locked, password_hash"
 
 static void staff_from_row(MYSQL_ROW row, ks_staff_t *out, char *hash)
 {
     memset(out, 0, sizeof *out);
     out->id = atoll(row[0]);
     snprintf(out->name, sizeof out->name, "%s", row[1]);
-    out->role = (ks_role_t)ks_role_parse(row[2]);
+    out->role = (ks_staff_role_t)ks_staff_role_parse(row[2]);
     out->disabled = atoi(row[3]);
     out->failed_logins = atoi(row[4]);
     out->last_failed_at = atoll(row[5]);
@@ -35,13 +36,13 @@ static ks_rc staff_where(ks_db_session_t *db, ks_buf_t *sql, MYSQL *conn, ks_sta
         return rc;
     staff_from_row(row, out, hash);
     mysql_free_result(res);
-    return out->role == (ks_role_t)-1 ? ks_err(err, KS_ERROR, "staff %s has an unknown role",
+    return out->role == (ks_staff_role_t)-1 ? ks_err(err, KS_ERROR, "staff %s has an unknown role",
                                                out->name)
                                       : KS_OK;
 }
 
-ks_rc ks_store_staff_by_name(ks_db_session_t *db, const char *name, ks_staff_t *out,
-                             char hash[KS_PASSWORD_HASH_MAX], ks_err_t *err)
+ks_rc ks_admin_store_staff_by_name(ks_db_session_t *db, const char *name, ks_staff_t *out,
+                                   char hash[KS_PASSWORD_HASH_MAX], ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -55,7 +56,7 @@ ks_rc ks_store_staff_by_name(ks_db_session_t *db, const char *name, ks_staff_t *
     return staff_where(db, &sql, conn, out, hash, err);
 }
 
-ks_rc ks_store_staff_by_id(ks_db_session_t *db, long long id, ks_staff_t *out, ks_err_t *err)
+ks_rc ks_admin_store_staff_by_id(ks_db_session_t *db, long long id, ks_staff_t *out, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -68,8 +69,8 @@ ks_rc ks_store_staff_by_id(ks_db_session_t *db, long long id, ks_staff_t *out, k
     return staff_where(db, &sql, conn, out, NULL, err);
 }
 
-ks_rc ks_store_staff_put(ks_db_session_t *db, const char *name, ks_role_t role,
-                         const char *hash, long long now, int *created, ks_err_t *err)
+ks_rc ks_admin_store_staff_put(ks_db_session_t *db, const char *name, ks_staff_role_t role,
+                               const char *hash, long long now, int *created, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -84,7 +85,7 @@ ks_rc ks_store_staff_put(ks_db_session_t *db, const char *name, ks_role_t role,
     ks_sql_str(&sql, conn, hash);
     ks_buf_addf(&sql, ", '%s', %lld) ON DUPLICATE KEY UPDATE password_hash ="
                 " VALUES(password_hash), role = VALUES(role), disabled = 0, locked = 0,"
-                " failed_logins = 0", ks_role_name(role), now);
+                " failed_logins = 0", ks_staff_role_name(role), now);
     if ((rc = ks_admin_store_run(db, conn, &sql, NULL, err)) != KS_OK)
         return rc;
     *created = mysql_affected_rows(conn) == 1;   /* 2: an existing row updated */
@@ -104,8 +105,8 @@ static ks_rc run_plain(ks_db_session_t *db, ks_buf_t *sql, ks_err_t *err)
     return ks_admin_store_run(db, conn, sql, NULL, err);
 }
 
-ks_rc ks_store_staff_set_hash(ks_db_session_t *db, long long id, const char *hash,
-                              ks_err_t *err)
+ks_rc ks_admin_store_staff_set_hash(ks_db_session_t *db, long long id, const char *hash,
+                                    ks_err_t *err)
 {
     ks_buf_t sql;
 
@@ -115,8 +116,8 @@ ks_rc ks_store_staff_set_hash(ks_db_session_t *db, long long id, const char *has
     return run_plain(db, &sql, err);
 }
 
-ks_rc ks_store_staff_failed(ks_db_session_t *db, long long id, long long now, int lock_after,
-                            int *locked, ks_err_t *err)
+ks_rc ks_admin_store_staff_failed(ks_db_session_t *db, long long id, long long now, int lock_after,
+                                  int *locked, ks_err_t *err)
 {
     ks_staff_t staff;
     ks_buf_t sql;
@@ -128,13 +129,13 @@ ks_rc ks_store_staff_failed(ks_db_session_t *db, long long id, long long now, in
                 lock_after, id);
     if ((rc = run_plain(db, &sql, err)) != KS_OK)
         return rc;
-    if ((rc = ks_store_staff_by_id(db, id, &staff, err)) != KS_OK)
+    if ((rc = ks_admin_store_staff_by_id(db, id, &staff, err)) != KS_OK)
         return rc;
     *locked = staff.locked;
     return KS_OK;
 }
 
-ks_rc ks_store_staff_succeeded(ks_db_session_t *db, long long id, ks_err_t *err)
+ks_rc ks_admin_store_staff_succeeded(ks_db_session_t *db, long long id, ks_err_t *err)
 {
     ks_buf_t sql;
 
@@ -143,8 +144,8 @@ ks_rc ks_store_staff_succeeded(ks_db_session_t *db, long long id, ks_err_t *err)
     return run_plain(db, &sql, err);
 }
 
-ks_rc ks_store_login_attempt(ks_db_session_t *db, long long now, const char *name,
-                             const char *address, const char *outcome, ks_err_t *err)
+ks_rc ks_admin_store_login_attempt(ks_db_session_t *db, long long now, const char *name,
+                                   const char *address, const char *outcome, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -164,8 +165,8 @@ ks_rc ks_store_login_attempt(ks_db_session_t *db, long long now, const char *nam
     return ks_admin_store_run(db, conn, &sql, NULL, err);
 }
 
-ks_rc ks_store_address_failures(ks_db_session_t *db, const char *address, long long since,
-                                int *count, long long *last_at, ks_err_t *err)
+ks_rc ks_admin_store_address_failures(ks_db_session_t *db, const char *address, long long since,
+                                      int *count, long long *last_at, ks_err_t *err)
 {
     MYSQL *conn;
     MYSQL_RES *res;
@@ -192,8 +193,8 @@ ks_rc ks_store_address_failures(ks_db_session_t *db, const char *address, long l
     return KS_OK;
 }
 
-ks_rc ks_store_session_create(ks_db_session_t *db, const char *id_hash, long long staff_id,
-                              long long now, const char *address, ks_err_t *err)
+ks_rc ks_admin_store_session_create(ks_db_session_t *db, const char *id_hash, long long staff_id,
+                                    long long now, const char *address, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -209,8 +210,8 @@ ks_rc ks_store_session_create(ks_db_session_t *db, const char *id_hash, long lon
     return ks_admin_store_run(db, conn, &sql, NULL, err);
 }
 
-ks_rc ks_store_session_get(ks_db_session_t *db, const char *id_hash, ks_session_row_t *out,
-                           ks_err_t *err)
+ks_rc ks_admin_store_session_get(ks_db_session_t *db, const char *id_hash, ks_session_row_t *out,
+                                 ks_err_t *err)
 {
     MYSQL *conn;
     MYSQL_RES *res;
@@ -233,8 +234,8 @@ ks_rc ks_store_session_get(ks_db_session_t *db, const char *id_hash, ks_session_
     return KS_OK;
 }
 
-ks_rc ks_store_session_touch(ks_db_session_t *db, const char *id_hash, long long now,
-                             int clear_flash, ks_err_t *err)
+ks_rc ks_admin_store_session_touch(ks_db_session_t *db, const char *id_hash, long long now,
+                                   int clear_flash, ks_err_t *err)
 {
     ks_buf_t sql;
 
@@ -244,8 +245,8 @@ ks_rc ks_store_session_touch(ks_db_session_t *db, const char *id_hash, long long
     return run_plain(db, &sql, err);
 }
 
-ks_rc ks_store_session_flash(ks_db_session_t *db, const char *id_hash, const char *flash,
-                             ks_err_t *err)
+ks_rc ks_admin_store_session_flash(ks_db_session_t *db, const char *id_hash, const char *flash,
+                                   ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -260,7 +261,7 @@ ks_rc ks_store_session_flash(ks_db_session_t *db, const char *id_hash, const cha
     return ks_admin_store_run(db, conn, &sql, NULL, err);
 }
 
-ks_rc ks_store_session_delete(ks_db_session_t *db, const char *id_hash, ks_err_t *err)
+ks_rc ks_admin_store_session_delete(ks_db_session_t *db, const char *id_hash, ks_err_t *err)
 {
     ks_buf_t sql;
 
@@ -269,7 +270,7 @@ ks_rc ks_store_session_delete(ks_db_session_t *db, const char *id_hash, ks_err_t
     return run_plain(db, &sql, err);
 }
 
-ks_rc ks_store_session_delete_staff(ks_db_session_t *db, long long staff_id, ks_err_t *err)
+ks_rc ks_admin_store_session_delete_staff(ks_db_session_t *db, long long staff_id, ks_err_t *err)
 {
     ks_buf_t sql;
 
@@ -278,8 +279,8 @@ ks_rc ks_store_session_delete_staff(ks_db_session_t *db, long long staff_id, ks_
     return run_plain(db, &sql, err);
 }
 
-ks_rc ks_store_session_expire(ks_db_session_t *db, long long now, int idle_s, int max_age_s,
-                              ks_err_t *err)
+ks_rc ks_admin_store_session_expire(ks_db_session_t *db, long long now, int idle_s, int max_age_s,
+                                    ks_err_t *err)
 {
     ks_buf_t sql;
 

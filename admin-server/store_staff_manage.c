@@ -8,8 +8,8 @@
 
 #include "store.h"
 
-ks_rc ks_store_staff_list(ks_db_session_t *db, long long after_id, int max, ks_staff_row_t *rows,
-                          int *count, int *more, ks_err_t *err)
+ks_rc ks_admin_store_staff_list(ks_db_session_t *db, long long after_id, int max,
+                                ks_staff_row_t *rows, int *count, int *more, ks_err_t *err)
 {
     MYSQL *conn;
     MYSQL_RES *res;
@@ -35,7 +35,7 @@ ks_rc ks_store_staff_list(ks_db_session_t *db, long long after_id, int max, ks_s
         memset(r, 0, sizeof *r);
         r->staff.id = atoll(row[0]);
         snprintf(r->staff.name, sizeof r->staff.name, "%s", row[1]);
-        r->staff.role = (ks_role_t)ks_role_parse(row[2]);
+        r->staff.role = (ks_staff_role_t)ks_staff_role_parse(row[2]);
         r->staff.disabled = atoi(row[3]);
         r->staff.failed_logins = atoi(row[4]);
         r->staff.last_failed_at = atoll(row[5]);
@@ -46,8 +46,8 @@ ks_rc ks_store_staff_list(ks_db_session_t *db, long long after_id, int max, ks_s
     return KS_OK;
 }
 
-ks_rc ks_store_staff_add(ks_db_session_t *db, const char *name, ks_role_t role, const char *hash,
-                         long long now, long long *id, ks_err_t *err)
+ks_rc ks_admin_store_staff_add(ks_db_session_t *db, const char *name, ks_staff_role_t role,
+                               const char *hash, long long now, long long *id, ks_err_t *err)
 {
     MYSQL *conn;
     ks_buf_t sql;
@@ -60,7 +60,7 @@ ks_rc ks_store_staff_add(ks_db_session_t *db, const char *name, ks_role_t role, 
     ks_sql_str(&sql, conn, name);
     ks_buf_addf(&sql, ", ");
     ks_sql_str(&sql, conn, hash);
-    ks_buf_addf(&sql, ", '%s', %lld)", ks_role_name(role), now);
+    ks_buf_addf(&sql, ", '%s', %lld)", ks_staff_role_name(role), now);
     rc = ks_admin_store_run(db, conn, &sql, NULL, err);
     if (rc == KS_CONFLICT)
         return ks_err(err, KS_CONFLICT, "a staff member is called \"%s\" already", name);
@@ -84,21 +84,22 @@ static ks_rc update(ks_db_session_t *db, long long id, const char *assignment, k
     return ks_admin_store_run(db, conn, &sql, NULL, err);
 }
 
-ks_rc ks_store_staff_set_role(ks_db_session_t *db, long long id, ks_role_t role, ks_err_t *err)
+ks_rc ks_admin_store_staff_set_role(ks_db_session_t *db, long long id, ks_staff_role_t role,
+                                    ks_err_t *err)
 {
     char assignment[64];
 
-    snprintf(assignment, sizeof assignment, "role = '%s'", ks_role_name(role));
+    snprintf(assignment, sizeof assignment, "role = '%s'", ks_staff_role_name(role));
     return update(db, id, assignment, err);
 }
 
-ks_rc ks_store_staff_set_disabled(ks_db_session_t *db, long long id, int disabled,
-                                  ks_err_t *err)
+ks_rc ks_admin_store_staff_set_disabled(ks_db_session_t *db, long long id, int disabled,
+                                        ks_err_t *err)
 {
     return update(db, id, disabled ? "disabled = 1" : "disabled = 0", err);
 }
 
-ks_rc ks_store_staff_unlock(ks_db_session_t *db, long long id, ks_err_t *err)
+ks_rc ks_admin_store_staff_unlock(ks_db_session_t *db, long long id, ks_err_t *err)
 {
     return update(db, id, "locked = 0, failed_logins = 0", err);
 }

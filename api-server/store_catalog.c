@@ -65,18 +65,8 @@ static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
         ks_sql_str(sql, conn, search->status);
     }
     if (search->name_contains) {
-        /* LIKE's own wildcards in the text match themselves */
-        char pattern[64 * 2 + 3], *p = pattern;
-        *p++ = '%';
-        for (const char *s = search->name_contains; *s && p < pattern + sizeof pattern - 3; s++) {
-            if (*s == '%' || *s == '_' || *s == '\\')
-                *p++ = '\\';
-            *p++ = *s;
-        }
-        *p++ = '%';
-        *p = '\0';
         ks_buf_addf(sql, " AND name LIKE ");
-        ks_sql_str(sql, conn, pattern);
+        ks_sql_like(sql, conn, search->name_contains, 1);
     }
 }
 

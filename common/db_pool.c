@@ -1069,6 +1069,22 @@ void ks_sql_str(ks_buf_t *sql, MYSQL *conn, const char *s)
         ks_sql_blob(sql, conn, s, strlen(s));
 }
 
+void ks_sql_like(ks_buf_t *sql, MYSQL *conn, const char *text, int contains)
+{
+    char pattern[2 * KS_SQL_LIKE_MAX + 3], *p = pattern;
+
+    if (contains)
+        *p++ = '%';
+    for (const char *s = text; *s && p < pattern + sizeof pattern - 4; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            *p++ = '\\';
+        *p++ = *s;
+    }
+    *p++ = '%';
+    *p = '\0';
+    ks_sql_str(sql, conn, pattern);
+}
+
 ks_rc ks_sql_run(ks_buf_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
                  ks_err_t *err)
 {

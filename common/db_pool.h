@@ -174,6 +174,11 @@ ks_rc ks_db_query(ks_db_session_t *session, MYSQL *conn, const char *sql, size_t
 /* Appends 'escaped s' (or NULL when s is NULL). */
 void ks_sql_str(ks_buf_t *sql, MYSQL *conn, const char *s);
 void ks_sql_blob(ks_buf_t *sql, MYSQL *conn, const void *data, size_t size);
+/* Appends the LIKE pattern that matches text literally (its % _ and \
+ * escaped): 'text%', or with contains '%text%'. text beyond
+ * KS_SQL_LIKE_MAX bytes is cut. */
+#define KS_SQL_LIKE_MAX 256
+void ks_sql_like(ks_buf_t *sql, MYSQL *conn, const char *text, int contains);
 /* Runs the statement built so far (KS_TOOLARGE when it overflowed). */
 ks_rc ks_sql_run(ks_buf_t *sql, ks_db_session_t *session, MYSQL *conn, MYSQL_RES **result,
                  ks_err_t *err);

@@ -148,6 +148,7 @@ def test_register_preview_publish_and_wear(env, staff, admin_api, site_api, tmp_
     assert "registered as published" in browser.find("#messages").text
     item_id = int(browser.find("#item-id").text)
     assert browser.path() == "/items/%d" % item_id
+    assert "item.register" in browser.find("#history").text    # the item's own history
     on_mannequin = browser.find("#item-on-mannequin")     # the saved item, drawn the same way
     browser.wait_until(lambda: browser.driver.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth == 240", on_mannequin),

@@ -23,7 +23,8 @@ static void test_escape(void **state)
     (void)state;
     ks_buf_init(&out, 1024);
     ks_html_escape(&out, "<script>alert('x') & \"y\"</script>");
-    assert_string_equal(out.data, "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+    assert_string_equal(out.data,
+                        "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
     ks_buf_reset(&out);
     ks_html_escape(&out, "plain text, ünïcode ✓");
     assert_string_equal(out.data, "plain text, ünïcode ✓");
@@ -51,7 +52,8 @@ static void test_variables_are_escaped(void **state)
     ks_buf_free(&out);
     ks_tpl_set_html(&vars, "rows", "<tr><td>1</td></tr>");
     assert_string_equal(render("<table>{{{rows}}}</table>|{{rows}}", &vars, &out),
-                        "<table><tr><td>1</td></tr></table>|&lt;tr&gt;&lt;td&gt;1&lt;/td&gt;&lt;/tr&gt;");
+                        "<table><tr><td>1</td></tr></table>|"
+                        "&lt;tr&gt;&lt;td&gt;1&lt;/td&gt;&lt;/tr&gt;");
     ks_buf_free(&out);
     ks_tpl_free(&vars);
 }

@@ -13,23 +13,23 @@
 /* The policy of issue 10: owner everything; editor catalog, scenes and
  * members' items; operator image servers, moves, regeneration, system
  * status (and the audit log); viewer reads only. */
-static const int expected[KS_ROLE_COUNT][KS_ACT_COUNT] = {
+static const int expected[KS_STAFF_ROLE_COUNT][KS_ACT_COUNT] = {
     /*             view cat  items regen move del  srv  audit staff ownpw */
-    [KS_ROLE_OWNER]    = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-    [KS_ROLE_EDITOR]   = {1, 1, 1, 0, 0, 0, 0, 0, 0, 1},
-    [KS_ROLE_OPERATOR] = {1, 0, 0, 1, 1, 0, 1, 1, 0, 1},
-    [KS_ROLE_VIEWER]   = {1, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+    [KS_STAFF_OWNER]    = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    [KS_STAFF_EDITOR]   = {1, 1, 1, 0, 0, 0, 0, 0, 0, 1},
+    [KS_STAFF_OPERATOR] = {1, 0, 0, 1, 1, 0, 1, 1, 0, 1},
+    [KS_STAFF_VIEWER]   = {1, 0, 0, 0, 0, 0, 0, 0, 0, 1},
 };
 
 static void test_every_cell(void **state)
 {
     (void)state;
     assert_int_equal(KS_ACT_COUNT, 10);    /* a new action needs a new column above */
-    for (int role = 0; role < KS_ROLE_COUNT; role++)
+    for (int role = 0; role < KS_STAFF_ROLE_COUNT; role++)
         for (int action = 0; action < KS_ACT_COUNT; action++) {
-            if (ks_role_allows(role, action) != expected[role][action])
-                fail_msg("role %s, action %s: %d, expected %d", ks_role_name(role),
-                         ks_action_name(action), ks_role_allows(role, action),
+            if (ks_staff_role_allows(role, action) != expected[role][action])
+                fail_msg("role %s, action %s: %d, expected %d", ks_staff_role_name(role),
+                         ks_action_name(action), ks_staff_role_allows(role, action),
                          expected[role][action]);
         }
 }
@@ -37,11 +37,11 @@ static void test_every_cell(void **state)
 static void test_default_deny(void **state)
 {
     (void)state;
-    assert_int_equal(ks_role_allows(-1, KS_ACT_VIEW), 0);
-    assert_int_equal(ks_role_allows(KS_ROLE_COUNT, KS_ACT_VIEW), 0);
-    assert_int_equal(ks_role_allows(KS_ROLE_OWNER, -1), 0);
-    assert_int_equal(ks_role_allows(KS_ROLE_OWNER, KS_ACT_COUNT), 0);
-    assert_int_equal(ks_role_allows(1000, 1000), 0);
+    assert_int_equal(ks_staff_role_allows(-1, KS_ACT_VIEW), 0);
+    assert_int_equal(ks_staff_role_allows(KS_STAFF_ROLE_COUNT, KS_ACT_VIEW), 0);
+    assert_int_equal(ks_staff_role_allows(KS_STAFF_OWNER, -1), 0);
+    assert_int_equal(ks_staff_role_allows(KS_STAFF_OWNER, KS_ACT_COUNT), 0);
+    assert_int_equal(ks_staff_role_allows(1000, 1000), 0);
 }
 
 static void test_viewer_changes_nothing(void **state)
@@ -49,18 +49,18 @@ static void test_viewer_changes_nothing(void **state)
     (void)state;
     for (int action = 0; action < KS_ACT_COUNT; action++)
         if (action != KS_ACT_VIEW && action != KS_ACT_OWN_PASSWORD)
-            assert_int_equal(ks_role_allows(KS_ROLE_VIEWER, action), 0);
+            assert_int_equal(ks_staff_role_allows(KS_STAFF_VIEWER, action), 0);
 }
 
 static void test_names(void **state)
 {
     (void)state;
-    for (int role = 0; role < KS_ROLE_COUNT; role++)
-        assert_int_equal(ks_role_parse(ks_role_name(role)), role);
-    assert_int_equal(ks_role_parse("root"), -1);
-    assert_int_equal(ks_role_parse(""), -1);
-    assert_int_equal(ks_role_parse(NULL), -1);
-    assert_null(ks_role_name(KS_ROLE_COUNT));
+    for (int role = 0; role < KS_STAFF_ROLE_COUNT; role++)
+        assert_int_equal(ks_staff_role_parse(ks_staff_role_name(role)), role);
+    assert_int_equal(ks_staff_role_parse("root"), -1);
+    assert_int_equal(ks_staff_role_parse(""), -1);
+    assert_int_equal(ks_staff_role_parse(NULL), -1);
+    assert_null(ks_staff_role_name(KS_STAFF_ROLE_COUNT));
     for (int action = 0; action < KS_ACT_COUNT; action++)
         assert_non_null(ks_action_name(action));
     assert_string_equal(ks_action_name(KS_ACT_STAFF_MANAGE), "staff_manage");

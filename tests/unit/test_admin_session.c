@@ -80,7 +80,7 @@ static void test_expiry(void **state)
     const long long t0 = 1700000000;
     (void)state;
     assert_false(ks_session_expired(t0, t0, t0, idle, max_age));
-    assert_false(ks_session_expired(t0 + 1800, t0, t0, idle, max_age));     /* idle exactly 30 min */
+    assert_false(ks_session_expired(t0 + 1800, t0, t0, idle, max_age));   /* idle 30 min exactly */
     assert_true(ks_session_expired(t0 + 1801, t0, t0, idle, max_age));      /* idle a second more */
     /* used every 20 min: alive until 8 h, then gone however recent its use */
     assert_false(ks_session_expired(t0 + 28800, t0, t0 + 28000, idle, max_age));
