@@ -4,7 +4,6 @@
 #include "store_members.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more)
@@ -20,17 +19,8 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
     ks_buf_addf(&sql, "SELECT m.user_id, m.version, s.name FROM members m"
                 " JOIN image_servers s ON s.id = m.image_server_id WHERE 1 = 1");
     if (search->prefix && *search->prefix) {
-        /* '_' of a user id is LIKE's wildcard: escaped, it matches itself */
-        char pattern[KS_USER_ID_MAX * 2 + 2], *p = pattern;
-        for (const char *s = search->prefix; *s && p < pattern + sizeof pattern - 3; s++) {
-            if (*s == '%' || *s == '_' || *s == '\\')
-                *p++ = '\\';
-            *p++ = *s;
-        }
-        *p++ = '%';
-        *p = '\0';
-        ks_buf_addf(&sql, " AND m.user_id LIKE ");
-        ks_sql_str(&sql, conn, pattern);
+        ks_buf_addf(&sql, " AND m.user_id LIKE ");    /* '_' of a user id matches itself */
+        ks_sql_like(&sql, conn, search->prefix, 0);
     }
     if (search->image_server_id)
         ks_buf_addf(&sql, " AND m.image_server_id = %d", search->image_server_id);
