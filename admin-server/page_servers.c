@@ -358,7 +358,7 @@ void ks_page_server_move(ks_admin_req_t *req)
         return;
     }
     call.limit = (int)batch;
-    /* not resent: MoveAvatars is safe to call again, but the page decides */
+    /* not resent: a second sending would move another batch the counts here would miss */
     if (ks_page_api(req, "MoveAvatars", 0, attempt_move, &call) != KS_OK) {
         if (json) {
             const char *code = ks_page_fault_code(req);
