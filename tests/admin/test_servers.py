@@ -70,6 +70,12 @@ def test_drain_and_move_members_off(staff, site_api, admin_api, two_servers):
     assert browser.wait("#server-members").text == "0"
     left = admin_api.service.SearchMembers(imageServer=source)
     assert as_list(left.member) == []
+    browser.open("/members?server=" + source)                   # its members, from the page's link
+    browser.wait("#no-members")
+    browser.open("/members?server=" + target + "&q=ui-drain-" + t)
+    browser.wait("#members")
+    assert [r.get_attribute("data-member") for r in browser.finds("#members tbody tr")] == [
+        "ui-drain-%s-%d" % (t, i) for i in range(3)]
     moved = site_api.service.GetAvatar(userId="ui-drain-%s-0" % t)
     assert moved.imageServer == target
     row = dashboard_row(browser, source)
