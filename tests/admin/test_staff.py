@@ -54,7 +54,8 @@ def test_add_change_role_disable_enable_reset(env, staff):
     # a new password: the old one no longer opens a session
     browser.find("#new-password").send_keys("a brand new password")
     browser.find("#set-password").click()
-    assert "has a new password" in browser.wait("#messages .message.success").text
+    browser.wait_until(shows(lambda: "has a new password" in browser.find("#messages").text),
+                       what="the new password's message")     # (the last page had one too)
     assert "Wrong name or password" in signs_in(env, name, PASSWORD)
     assert signs_in(env, name, "a brand new password") is True
     # a password under the policy's length is refused
