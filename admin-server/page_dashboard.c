@@ -48,7 +48,14 @@ static void format_bytes(char *out, size_t size, long long bytes)
 static int image_server_rows(ks_admin_req_t *req, const struct ks__GetSystemStatusResponse *r,
                              ks_buf_t *rows, long long *avatars)
 {
+    long long most_stored = 0;
     int problems = 0;
+
+    /* every image server holds every layer of the catalog: one that holds
+     * fewer than another is still syncing (or missed pushes) */
+    for (int i = 0; i < r->__sizeimageServer; i++)
+        if (r->imageServer[i].itemsStored && *r->imageServer[i].itemsStored > most_stored)
+            most_stored = (long long)*r->imageServer[i].itemsStored;
 
     for (int i = 0; i < r->__sizeimageServer; i++) {
         const struct ks__SystemImageServer *s = &r->imageServer[i];
@@ -83,8 +90,18 @@ static int image_server_rows(ks_admin_req_t *req, const struct ks__GetSystemStat
         } else {
             ks_tpl_set(&vars, "free_disk", "unknown");
         }
-        if (s->itemsStored)
+        if (s->itemsStored) {
+            long long behind = most_stored - (long long)*s->itemsStored;
             ks_tpl_set_int(&vars, "items_stored", (long long)*s->itemsStored);
+            ks_tpl_set(&vars, "sync", behind > 0 ? "behind" : "in sync");
+            if (behind > 0 && !problem[0] && strcmp(s->mode, "down") != 0) {
+                state = "warn";
+                snprintf(problem, sizeof problem, "%lld layer(s) behind the others: syncing",
+                         behind);
+            }
+        } else {
+            ks_tpl_set(&vars, "sync", "unknown");
+        }
         if (s->avatarsComposed)
             *avatars += (long long)*s->avatarsComposed;
         if (strcmp(s->mode, "down") == 0) {
