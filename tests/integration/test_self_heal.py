@@ -7,7 +7,8 @@ whose first api_url is dead works through the next one.
 
 The stack has two image servers (run.sh: --image 2) that re-sync every 2 s
 (KISEKAE_IMAGE_SYNC_S). The failover test starts kisekae-image processes of
-its own (FastCGI on P+70 and P+71, driven by a small FastCGI client below),
+its own (FastCGI on P+80 and P+81, driven by a small FastCGI client below;
+P+70 is the demo site's),
 which register under made-up names and are set draining at once, then down.
 """
 
@@ -389,9 +390,9 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
     Retry-After, and the one under way fails within api_timeout."""
     base = int(env["KISEKAE_IT_PORT_BASE"])
     name = unique("heal-node")
-    dead = "http://127.0.0.1:%d/" % (base + 79)
+    dead = "http://127.0.0.1:%d/" % (base + 89)   # nothing listens there
     not_an_api = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/") + "/"
-    instance = Instance(tmp_path, env, base + 70, [
+    instance = Instance(tmp_path, env, base + 80, [
         "api_url %s %s" % (dead, not_an_api), "api_url %s" % env["KISEKAE_API_FCGI_URL"],
         "api_user %s" % env["KISEKAE_NODE_USER"],
         "api_password %s" % env["KISEKAE_NODE_PASSWORD"], "api_timeout 2",
@@ -448,7 +449,7 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
 
 
 def test_a_server_without_api_url_answers_404(env, member, tmp_path):
-    instance = Instance(tmp_path, env, int(env["KISEKAE_IT_PORT_BASE"]) + 71, [])
+    instance = Instance(tmp_path, env, int(env["KISEKAE_IT_PORT_BASE"]) + 81, [])
     try:
         status, _headers, body = fcgi_get(instance.port, urlsplit(member["avatar"].url).path)
         assert status == 404 and b"no api_url" in body, (status, body)
