@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "admin.h"
 #include "auth.h"
 #include "config.h"
@@ -104,7 +106,7 @@ static const ks_cfg_option_t options[] = {
      NULL, "its secret"},
     {"api_timeout", KS_CFG_INT, 1, 600, "30", FIELD(api_timeout_s), NULL,
      "seconds to wait for the API (connect, send, receive)"},
-    {"session_idle", KS_CFG_INT, 60, 86400, "1800", FIELD(session_idle_s), NULL,
+    {"session_idle", KS_CFG_INT, 10, 86400, "1800", FIELD(session_idle_s), NULL,
      "seconds a session may stay unused before it ends"},
     {"session_max_age", KS_CFG_INT, 60, 7 * 86400, "28800", FIELD(session_max_age_s), NULL,
      "seconds a session lasts at most, used or not"},
@@ -371,6 +373,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mysql_library_init(0, NULL, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);   /* member images (page_members.c) */
     if (!(pool = open_db(&conf))) {
         ks_log_error("out of memory");
         return 1;

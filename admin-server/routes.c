@@ -35,12 +35,39 @@ const ks_route_t ks_routes[] = {
     {"POST", "/items/{}/publish", KS_ACT_CATALOG_EDIT, ks_page_item_publish, 0},
     {"POST", "/items/{}/retire", KS_ACT_CATALOG_EDIT, ks_page_item_retire, 0},
 
-
     {"GET", "/scenes", KS_ACT_VIEW, ks_page_scenes, 0},
     {"GET", "/scenes/new", KS_ACT_CATALOG_EDIT, ks_page_scene_new, 0},
     {"POST", "/scenes/new", KS_ACT_CATALOG_EDIT, ks_page_scene_create, 0},
     {"POST", "/scenes/preview", KS_ACT_CATALOG_EDIT, ks_page_scene_preview, 0},
     {"GET", "/scenes/{}/background.png", KS_ACT_VIEW, ks_page_scene_background, 0},
+
+    {"GET", "/members", KS_ACT_VIEW, ks_page_members, 0},
+    {"GET", "/members/{}", KS_ACT_VIEW, ks_page_member, 0},
+    {"GET", "/members/{}/avatar.png", KS_ACT_VIEW, ks_page_member_image, 0},
+    {"GET", "/members/{}/thumb.png", KS_ACT_VIEW, ks_page_member_image, 0},
+    {"POST", "/members/{}/grant", KS_ACT_MEMBER_ITEMS, ks_page_member_grant, 0},
+    {"POST", "/members/{}/revoke", KS_ACT_MEMBER_ITEMS, ks_page_member_revoke, 0},
+    {"POST", "/members/{}/regenerate", KS_ACT_MEMBER_REGENERATE, ks_page_member_regenerate, 0},
+    {"POST", "/members/{}/move", KS_ACT_MEMBER_MOVE, ks_page_member_move, 0},
+    {"GET", "/members/{}/delete", KS_ACT_MEMBER_DELETE, ks_page_member_delete_form, 0},
+    {"POST", "/members/{}/delete", KS_ACT_MEMBER_DELETE, ks_page_member_delete, 0},
+
+    {"GET", "/servers", KS_ACT_VIEW, ks_page_servers, 0},
+    {"GET", "/servers/{}", KS_ACT_VIEW, ks_page_server, 0},
+    {"POST", "/servers/{}/mode", KS_ACT_SERVER_EDIT, ks_page_server_mode, 0},
+    {"POST", "/servers/{}/weight", KS_ACT_SERVER_EDIT, ks_page_server_weight, 0},
+    {"POST", "/servers/{}/move", KS_ACT_SERVER_EDIT, ks_page_server_move, 0},
+
+    {"GET", "/staff", KS_ACT_STAFF_MANAGE, ks_page_staff, 0},
+    {"POST", "/staff/new", KS_ACT_STAFF_MANAGE, ks_page_staff_add, 0},
+    {"GET", "/staff/{}", KS_ACT_STAFF_MANAGE, ks_page_staff_one, 0},
+    {"POST", "/staff/{}/role", KS_ACT_STAFF_MANAGE, ks_page_staff_role, 0},
+    {"POST", "/staff/{}/disable", KS_ACT_STAFF_MANAGE, ks_page_staff_disable, 0},
+    {"POST", "/staff/{}/unlock", KS_ACT_STAFF_MANAGE, ks_page_staff_unlock, 0},
+    {"POST", "/staff/{}/password", KS_ACT_STAFF_MANAGE, ks_page_staff_password, 0},
+
+    {"GET", "/audit", KS_ACT_AUDIT_VIEW, ks_page_audit_log, 0},
+
     {NULL, NULL, 0, NULL, 0},
 };
 

@@ -61,6 +61,10 @@ ks_rc ks_admin_store_audit_list(ks_db_session_t *db, const ks_audit_filter_t *fi
         ks_buf_addf(&sql, " AND target = ");
         ks_sql_str(&sql, conn, filter->target);
     }
+    if (filter->target_prefix) {
+        ks_buf_addf(&sql, " AND target LIKE ");
+        ks_sql_like(&sql, conn, filter->target_prefix, 0);
+    }
     if (filter->staff_name) {
         ks_buf_addf(&sql, " AND staff_name = ");
         ks_sql_str(&sql, conn, filter->staff_name);

@@ -32,6 +32,7 @@ typedef struct {
 /* Which rows to read, newest first; a NULL or 0 field filters nothing. */
 typedef struct {
     const char *target;            /* exactly this target ("item 12") */
+    const char *target_prefix;     /* targets starting so ("member bob", "staff ") */
     const char *staff_name;        /* exactly this staff member */
     const char *action_prefix;     /* actions starting so ("item.", "login.failed") */
     long long before_id;           /* a page by key: rows with an id below */

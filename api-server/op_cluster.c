@@ -15,6 +15,7 @@
 #include "deletion.h"
 #include "render.h"
 #include "store_deletion.h"
+#include "cluster.h"
 
 #define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
                        " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
@@ -214,9 +215,9 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
 
 /* Moves member member_id from `from` to `to` in one transaction (see
  * kisekae.h); *moved is 0 when it was no longer on `from`. */
-static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
-                         const ks_image_server_t *from, const ks_image_server_t *to, int *moved,
-                         int *kept)
+ks_rc ks_cluster_move_member(struct soap *soap, MYSQL *conn, long long member_id,
+                             const ks_image_server_t *from, const ks_image_server_t *to,
+                             int *moved, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
@@ -296,8 +297,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             break;
         if (member_id == 0)
             break;
-        KS_STORE_RETRY(rc, move_member(soap, conn, member_id, &from, &to, &moved,
-                                       &response->photosKept));
+        KS_STORE_RETRY(rc, ks_cluster_move_member(soap, conn, member_id, &from, &to, &moved,
+                                                  &response->photosKept));
         if (rc != KS_OK)
             break;
         response->moved += moved;

@@ -771,3 +771,51 @@ int ks__UpdateCategory(
     enum xsd__boolean *required 0,
     int *defaultItemId 0,
     struct ks__UpdateCategoryResponse *response);
+
+/* ---- Admin UI: members as staff see them (admin) ---------------------------------- */
+
+//gsoap ks service method-action: SearchMembers urn:kisekae:v1#SearchMembers
+//gsoap ks service method-fault:  SearchMembers ks__KisekaeFault
+//gsoap ks service method-action: MoveAvatar urn:kisekae:v1#MoveAvatar
+//gsoap ks service method-fault:  MoveAvatar ks__KisekaeFault
+
+/* A member in a list: who, the avatar's version, and where its images are. */
+struct ks__MemberSummary {
+    char *userId 1;
+    int version 1;
+    char *imageServer 1;
+};
+
+struct ks__SearchMembersResponse {
+    int __sizemember 0;
+    struct ks__MemberSummary *member 0; /* ordered by userId (byte order) */
+    char *nextAfterUserId 0;            /* afterUserId of the next page; absent on the last */
+};
+
+/* admin: members whose user id starts with userIdPrefix (0..64 characters of
+ * a user id; absent or empty: every member), optionally only those on the
+ * image server imageServer, a page at a time by user id: the members whose
+ * id sorts after afterUserId (byte order), at most limit (1..100, default
+ * 50). NotFound when imageServer names no image server. */
+int ks__SearchMembers(
+    char *userIdPrefix 0,
+    char *imageServer 0,
+    char *afterUserId 0,
+    int *limit 0,
+    struct ks__SearchMembersResponse *response);
+
+struct ks__MoveAvatarResponse {
+    struct ks__Avatar *avatar 1;        /* on `to`, at a new version */
+    char *from 1;                       /* the image server it left */
+    int photosKept 1;                   /* album photos left on `from` (see MoveAvatars) */
+};
+
+/* admin: move one member to the active image server `to`, as MoveAvatars
+ * moves each member (its avatar composed on `to` at a new version, its album
+ * photos composed there again, then its files on `from` removed). NotFound
+ * for an unknown member or server; Conflict when `to` is not active or the
+ * member is on `to` already. */
+int ks__MoveAvatar(
+    char *userId 1,
+    char *to 1,
+    struct ks__MoveAvatarResponse *response);

@@ -73,9 +73,55 @@
     });
   }
 
+
+  /* Image server page: "Move members off" posts batch after batch (MoveAvatars)
+   * and draws the progress, and the members left, until none remain. */
+  function setupMoveOff(form) {
+    var box = document.getElementById("move-progress-box");
+    var bar = document.getElementById("move-progress");
+    var status = document.getElementById("move-status");
+    var button = form.querySelector("button[type=submit]");
+    var count = document.getElementById("server-members");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var total = parseInt(form.getAttribute("data-members"), 10) || 0;
+      var moved = 0, calls = 0;
+      box.hidden = false;
+      button.disabled = true;
+      bar.max = Math.max(total, 1);
+      status.textContent = "Moving…";
+      function finish(text, failed) {
+        status.textContent = text;
+        if (failed) status.className = "form-error";
+        button.disabled = false;
+      }
+      function batch() {
+        calls++;
+        fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                             headers: { "Accept": "application/json" } })
+          .then(function (answer) { return answer.json(); })
+          .then(function (r) {
+            moved += r.moved;
+            bar.max = Math.max(moved + r.remaining, 1);
+            bar.value = moved;
+            if (count) count.textContent = r.remaining;
+            status.textContent = "Moved " + moved + "; " + r.remaining + " remain.";
+            if (r.error) return finish(r.error + " (moved " + moved + ")", true);
+            if (r.stoppedBy) return finish("Stopped: " + r.stoppedBy + " (moved " + moved + "; " + r.remaining + " remain)", true);
+            if (r.remaining > 0 && r.moved > 0 && calls < 100000) return batch();
+            if (r.remaining > 0) return finish("Nothing moved in the last call; " + r.remaining + " remain.", true);
+            finish("Done: moved " + moved + "; none remain.", false);
+          })
+          .catch(function () { finish("The admin server did not answer (moved " + moved + ").", true); });
+      }
+      batch();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll(".dropzone"), setupDropzone);
     Array.prototype.forEach.call(document.querySelectorAll("[data-preview-url]"), setupPreview);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), setupConfirm);
+    Array.prototype.forEach.call(document.querySelectorAll("#move-off-form"), setupMoveOff);
   });
 })();

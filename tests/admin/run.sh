@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Admin UI test (ctest `admin`): starts a stack of its own with two admin
-# servers (`./kisekae up --admin 2 --replicas 0`) and runs the browser tests
+# servers (`./kisekae up --admin 2 --image 2 --replicas 0`) and runs the browser tests
 # of this folder against it: headless Chromium driven by Selenium, a SOAP
 # client (zeep) and the Pillow oracle. Always tears the stack down.
 #
@@ -18,8 +18,17 @@ set -euo pipefail
 stack_runner admin "${KISEKAE_ADMIN_PORT_BASE:-28200}" "$@"
 
 started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --replicas 0"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --replicas 0 \
+# Two admin servers behind nginx (a session goes on through either) and two
+# image servers (members move between them). Sessions end after 30 s idle
+# (test_security.py waits that out); an account locks after 3 failed sign-ins
+# and nothing is throttled (every test signs in from 127.0.0.1). Exported:
+# a test that brings a stopped server back runs `up` with the same settings.
+export KISEKAE_ADMIN_CONF_EXTRA="${KISEKAE_ADMIN_CONF_EXTRA:+$KISEKAE_ADMIN_CONF_EXTRA
+}session_idle 30
+login_lock_after 3
+login_throttle_after 1000"
+echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --image 2 --replicas 0"
+"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --image 2 --replicas 0 \
   --no-build --build-dir "$BUILD"
 
 rm -rf "$BUILD/admin-artifacts"
