@@ -3,14 +3,14 @@
  * A call of 1,000 members is a handful of statements whatever its size: one
  * SELECT of those that exist (locked, for the comparison and so that two
  * calls cannot both create one), their items when there are any, the
- * tombstones of the new ones, the active servers, one multi-row INSERT of
- * the members, one SELECT of their ids, multi-row INSERTs of inventory and
- * outfit (split so that no statement passes KS_IMPORT_SQL_MAX) and one
- * UPDATE of member_count per server used. Servers are read without a lock
- * and their counts raised at the end, so imports and creations do not queue
- * behind each other for the whole call; two that run at once may both see
- * the same counts and give a server a few more than its share for a moment,
- * which the next assignments even out.
+ * tombstones of the new ones, the active servers, one UPDATE of
+ * member_count per server used, one multi-row INSERT of the members, one
+ * SELECT of their ids and multi-row INSERTs of inventory and outfit (split
+ * at KS_IMPORT_SQL_FLUSH). Servers are read without a lock and their counts
+ * raised only once everything is checked, so the server rows are locked
+ * while the call writes, not while it reads and compares; two imports that
+ * run at once may both see the same counts and give a server a few more
+ * than its share for a moment, which the next assignments even out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +376,19 @@ static ks_rc import_txn(struct soap *soap, MYSQL *conn, import_t *im, ks_import_
     if ((rc = read_versions(ctx, conn, im)) != KS_OK ||
         (rc = assign_servers(ctx, conn, im, servers, &server_count)) != KS_OK)
         goto fail;
+    /* The counts first: the members' INSERT takes a shared lock on each
+     * server row (the foreign key), and two imports that both held one
+     * would deadlock on this UPDATE's exclusive lock. Taken here, after
+     * every check and read, the rows are locked only while the call writes. */
+    for (int s = 0; s < server_count; s++) {
+        if (servers[s].assigned == 0)
+            continue;
+        ks_buf_init(&sql, 256);
+        ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %d"
+                         " WHERE id = %d", servers[s].assigned, servers[s].id);
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            goto fail;
+    }
     ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
     ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES ");
     for (int i = 0, n = 0; i < im->count; i++) {
@@ -407,15 +420,6 @@ static ks_rc import_txn(struct soap *soap, MYSQL *conn, import_t *im, ks_import_
     if ((rc = insert_items(ctx, conn, im, 0)) != KS_OK ||
         (rc = insert_items(ctx, conn, im, 1)) != KS_OK)
         goto fail;
-    for (int s = 0; s < server_count; s++) {
-        if (servers[s].assigned == 0)
-            continue;
-        ks_buf_init(&sql, 256);
-        ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %d"
-                         " WHERE id = %d", servers[s].assigned, servers[s].id);
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-            goto fail;
-    }
     if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;

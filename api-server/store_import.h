@@ -19,6 +19,7 @@ typedef struct {
     int worn_count;
 } ks_import_member_t;
 
+/* Both start with their id: op_import.c bsearches them by it. */
 typedef struct {
     int id, category_id;
     int draft;                         /* status 'draft': not yet released */
@@ -47,8 +48,9 @@ typedef struct {
  * are assigned to active image servers by the fewest members per unit of
  * weight, counting this call's, and inserted at their first version (above
  * a deleted namesake's last) with their inventory and outfit, without
- * composing. Each server's member_count rises by its share in one UPDATE at
- * the end: no server row is locked while the call is checked and written.
+ * composing. Each server's member_count rises by its share in one UPDATE,
+ * made once the call is checked and before its rows are written: no server
+ * row is locked while the call reads and compares.
  * KS_BUSY (nothing changed, run it again) when a concurrent call took a
  * user id first or the database gave up on a lock. */
 ks_rc ks_store_import(struct soap *soap, MYSQL *conn, const ks_import_member_t *members,
