@@ -12,7 +12,7 @@ import requests
 import zeep.exceptions
 
 from conftest import as_list, detail_fields, unique
-from world import build_world, check_avatar
+from world import build_world, check_avatar, new_member, register_item
 
 
 def assert_fault(info, code, *words):
@@ -133,3 +133,30 @@ def test_faults_change_nothing(admin, site, world):
     assert not exists(site, good["userId"])
     # and the good member alone goes in
     assert admin.service.ImportMembers(member=[good]).imported == 1
+
+
+def test_deleted_member_comes_back_above_its_last_version(admin, site, world):
+    user_id, avatar = new_member(site, world)
+    site.service.DeleteAvatar(userId=user_id)
+    body = body_ids(world)
+    assert admin.service.ImportMembers(member=[member(user_id, body, body)]).imported == 1
+    again = site.service.GetAvatar(userId=user_id, minVersion=1)
+    assert again.version > avatar.version, "an imported member must not reuse image URLs"
+
+
+def test_draft_items_are_refused_and_counts_follow(admin, site, world, art):
+    body = body_ids(world)
+    draft = register_item(admin, world, "draft", world.categories["hair"], "hair-long", art,
+                          status="draft")
+    good = member(user(world, "ok"), body, body)
+    info = admin.fault("ImportMembers",
+                       member=[good, member(user(world, "d"), body + [draft.id], body)])
+    assert_fault(info, "InvalidArgument", "member[1]", "draft")
+    assert not exists(site, good["userId"])
+
+    def counts():
+        return sum(s.memberCount for s in as_list(admin.service.ListImageServers()))
+    before = counts()
+    members = [member(user(world, "n%d" % n), body, body) for n in range(7)]
+    assert admin.service.ImportMembers(member=members).imported == 7
+    assert counts() == before + 7
