@@ -381,6 +381,8 @@ EXAMPLES = {
     "SetImageServerMode": {"name": "img3", "mode": "draining"},
     "SetImageServerWeight": {"name": "img2", "weight": 3},
     "MoveAvatars": {"from": "img3", "to": "img1", "limit": 1000},
+    "ImportMembers": {"member": [{"userId": "carol", "ownedItemId": [3, 12, 13],
+                                  "wornItemId": [3, 12]}]},
     "GetSystemStatus": {},
     # node
     "RegisterImageServer": {"name": "img1", "internalUrl": "http://10.0.0.21:8081",

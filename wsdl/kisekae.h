@@ -819,3 +819,49 @@ int ks__MoveAvatar(
     char *userId 1,
     char *to 1,
     struct ks__MoveAvatarResponse *response);
+
+/* ---- ImportMembers (admin) -------------------------------------------------- */
+
+//gsoap ks service method-action: ImportMembers urn:kisekae:v1#ImportMembers
+//gsoap ks service method-fault:  ImportMembers ks__KisekaeFault
+
+/* A member of an existing site as ImportMembers brings it in: what it owns
+ * and what it wears. */
+struct ks__ImportMember {
+    char *userId 1;
+    int __sizeownedItemId 0;
+    int *ownedItemId 0;                 /* its inventory: 0..1000 distinct items */
+    int __sizewornItemId 0;
+    int *wornItemId 0;                  /* what it wears: 0..64 distinct owned items */
+};
+
+struct ks__ImportMembersResponse {
+    int imported 1;                     /* members this call created */
+    int unchanged 1;                    /* members that already existed with the same items */
+};
+
+/* admin: bring up to 1000 members of an existing site in at once, with their
+ * inventories and outfits. Each new member is assigned to an active image
+ * server by the rule CreateAvatar follows (the fewest members per unit of
+ * weight, counting those this call assigns) and recorded at its first
+ * version WITHOUT composing: its image is composed on its first request by
+ * the image server's rebuild path (or ahead of time by the batch tool), so a
+ * site can import millions of members quickly.
+ *
+ * Every item must exist and not be a draft (published or retired); worn
+ * items must be owned, at most one per exclusive category, and every
+ * required category must have an item worn. Any fault changes nothing for
+ * the whole call: InvalidArgument (naming member[i] and its field: a bad
+ * userId, a userId twice in the call, an item twice in a list, a worn item
+ * not owned, a category rule broken, a draft item), NotFound (an item that
+ * does not exist), TooLarge (over 1000 members or a list over its limit),
+ * ImageServerUnavailable (no active image server).
+ *
+ * Sending the same call again imports nothing twice: a member that already
+ * exists with exactly the owned and worn items given is counted unchanged;
+ * one that exists with other items is a Conflict for the whole call (change
+ * an existing member with GrantItem, RevokeItem and ChangeOutfit). */
+int ks__ImportMembers(
+    int __sizemember 1,
+    struct ks__ImportMember *member 1,
+    struct ks__ImportMembersResponse *response);

@@ -2,22 +2,36 @@
 # bench/api: GetAvatar and ChangeOutfit requests/s against a bare gSOAP echo server
 #
 # Brings up a kisekae stack of its own (./kisekae up on its own port base and
-# state folder), creates bench members, starts ks-bench-echo (bench/api/
+# state folder), imports the bench members through ImportMembers (the bulk
+# path, bench/api/import_members.py: each owns two items A and B of one
+# exclusive category and wears A), starts ks-bench-echo (bench/api/
 # echo_server.c: a bare gSOAP service, the ceiling) with as many worker
 # threads as the API gets, and drives each target with wrk over keep-alive
 # connections, posting SOAP bodies with HTTP Basic auth (bench/api/soap.lua):
 #
-#   echo          ks-bench-echo's Echo
-#   getavatar     GetAvatar, cycling over the bench members
-#   changeoutfit  ChangeOutfit, cycling over them: each call makes a version
-#                 that the image server composes and stores
+#   echo                ks-bench-echo's Echo
+#   getavatar-zipf      GetAvatar, members drawn with a Zipf distribution
+#                       (s = 1: popular members asked more), default cache
+#   getavatar-uniform   GetAvatar, members drawn uniformly, default cache
+#   changeoutfit        ChangeOutfit: each call asks a member not asked before
+#                       to wear B instead of A, so every call changes the
+#                       outfit and the image server composes a new version
+#   getavatar-uncached  GetAvatar, uniform draws, the API restarted with
+#                       avatar_cache_ms 0: every call reads the database
 #
-# The targets take turns for ROUNDS rounds (the machine's load drifts; turns
-# spread it evenly); each figure is the median of its rounds. Any non-2xx
-# answer or socket error fails the run. It prints the requests/s of each
-# target, then exactly:
-#   ratio getavatar vs echo: 0.52
-#   ratio changeoutfit vs echo: 0.11
+# Phase 1 (the API's default avatar cache) interleaves echo, getavatar-zipf,
+# getavatar-uniform and changeoutfit for ROUNDS rounds; phase 2 (cache off)
+# echo and getavatar-uncached. Each figure is the median of its rounds and
+# each ratio is against the echo median of the same phase. Any non-2xx answer
+# or socket error fails the run. After phase 1 the members' versions are read
+# back: their sum must have risen by the ChangeOutfit calls acknowledged (at
+# most one more per connection and run: a call in flight when wrk stops may
+# still be applied). The avatar cache hit rate is counted from the database:
+# a GetAvatar the cache misses is one SELECT (Com_select, master and
+# replicas). It ends with exactly these lines:
+#   ratio getavatar-uncached vs echo: R
+#   ratio getavatar-zipf vs echo: R
+#   ratio changeoutfit vs echo: R
 # and stops everything it started (also on failure or ^C).
 set -euo pipefail
 
@@ -33,18 +47,20 @@ CONNECTIONS=
 THREADS=2
 DURATION=5
 ROUNDS=3
-MEMBERS=64
-AVATAR_CACHE_MS=
+MEMBERS=100000
 
 usage() {
   cat <<EOF
 Usage: ./kisekae bench api [OPTIONS]
 
-Measures GetAvatar and ChangeOutfit requests/s of the SOAP API (standalone
-HTTP, keep-alive, wrk) against ks-bench-echo, a bare gSOAP echo service with
-the same number of worker threads, on a stack of its own; prints each
-figure and the lines 'ratio getavatar vs echo: R' and
-'ratio changeoutfit vs echo: R'. Needs wrk (Debian package wrk).
+Measures GetAvatar (members drawn uniformly and by Zipf, with the API's
+avatar cache and without) and ChangeOutfit (every call a real change) of the
+SOAP API (standalone HTTP, keep-alive, wrk) against ks-bench-echo, a bare
+gSOAP echo service with the same number of worker threads, on a stack of its
+own, after importing the members with ImportMembers; checks the versions
+ChangeOutfit made and prints the avatar cache hit rate, each figure and the
+lines 'ratio getavatar-uncached vs echo: R', 'ratio getavatar-zipf vs echo: R'
+and 'ratio changeoutfit vs echo: R'. Needs wrk (Debian package wrk).
 
   --port-base N       ports of the bench stack, N..N+200 (default $PORT_BASE,
                       or KISEKAE_BENCH_PORT_BASE); the echo server takes N+60
@@ -55,9 +71,8 @@ figure and the lines 'ratio getavatar vs echo: R' and
   --threads N         wrk threads ($THREADS)
   --duration S        seconds per measurement ($DURATION)
   --rounds N          measurements per target; the median counts ($ROUNDS)
-  --members N         bench members GetAvatar and ChangeOutfit cycle over ($MEMBERS)
-  --avatar-cache-ms N the API's avatar_cache_ms (default: the API's default;
-                      0 makes every GetAvatar read the database)
+  --members N         members imported and drawn from (default $MEMBERS, at
+                      least 1000; ChangeOutfit asks each at most once)
   -h, --help          this help
 EOF
 }
@@ -72,16 +87,15 @@ while (($#)); do
     --duration) DURATION=${2:?}; shift 2 ;;
     --rounds) ROUNDS=${2:?}; shift 2 ;;
     --members) MEMBERS=${2:?}; shift 2 ;;
-    --avatar-cache-ms) AVATAR_CACHE_MS=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench api: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 CONNECTIONS=${CONNECTIONS:-$WORKERS}
-for v in PORT_BASE WORKERS CONNECTIONS THREADS DURATION ROUNDS MEMBERS ${AVATAR_CACHE_MS:+AVATAR_CACHE_MS}; do
+for v in PORT_BASE WORKERS CONNECTIONS THREADS DURATION ROUNDS MEMBERS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench api: $v must be a number (see --help)" >&2; exit 2; }
 done
-((WORKERS >= 1 && CONNECTIONS >= THREADS && MEMBERS >= 1 && ROUNDS >= 1 && DURATION >= 1)) ||
+((WORKERS >= 1 && CONNECTIONS >= THREADS && MEMBERS >= 1000 && ROUNDS >= 1 && DURATION >= 1)) ||
   { echo "bench api: bad option values (see --help)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "bench api: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
@@ -115,13 +129,19 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-extra="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
-}workers $WORKERS"          # more kisekae-api.conf lines (e.g. auth_recheck_ms 1000)
-[[ -z $AVATAR_CACHE_MS ]] || extra+=$'\n'"avatar_cache_ms $AVATAR_CACHE_MS"
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE (API workers: $WORKERS)"
-KISEKAE_API_CONF_EXTRA=$extra "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" \
-  --build-dir "$BUILD" >"$BUILD/bench-api-up.log" 2>&1 ||
-  { tail -n 30 "$BUILD/bench-api-up.log" >&2; echo "bench api: ./kisekae up failed (log: $BUILD/bench-api-up.log)" >&2; exit 1; }
+# bring_up EXTRA: ./kisekae up with these API config lines (again: the API
+# servers whose config changed are restarted).
+bring_up() {
+  echo "== ./kisekae up --state $STATE --port-base $PORT_BASE (API: $(tr '\n' ' ' <<<"$1"))"
+  KISEKAE_API_CONF_EXTRA=$1 "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" \
+    --build-dir "$BUILD" >>"$BUILD/bench-api-up.log" 2>&1 ||
+    { tail -n 30 "$BUILD/bench-api-up.log" >&2; echo "bench api: ./kisekae up failed (log: $BUILD/bench-api-up.log)" >&2; exit 1; }
+}
+: >"$BUILD/bench-api-up.log"
+# KISEKAE_API_CONF_EXTRA: more kisekae-api.conf lines (e.g. auth_recheck_ms 0).
+BASE_CONF="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
+}workers $WORKERS"
+bring_up "$BASE_CONF"
 [[ -x $BUILD/bench/api/ks-bench-echo ]] || { echo "bench api: $BUILD/bench/api/ks-bench-echo was not built" >&2; exit 1; }
 set -a
 # shellcheck disable=SC1091
@@ -130,7 +150,9 @@ set +a
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
-"$PYTHON" "$HERE/setup.py" --env "$STATE/stack.env" --members "$MEMBERS" --out "$WORK/members"
+echo "== importing $MEMBERS members (ImportMembers, 1000 per call)"
+"$PYTHON" "$HERE/import_members.py" --env "$STATE/stack.env" --members "$MEMBERS" \
+  --out "$WORK/members" 2>"$WORK/import.log" | sed 's/^/   /'
 
 "$BUILD/bench/api/ks-bench-echo" --listen "127.0.0.1:$ECHO_PORT" --workers "$WORKERS" \
   --user "$KISEKAE_SITE_USER" --password "$KISEKAE_SITE_PASSWORD" 2>"$WORK/echo.log" &
@@ -140,7 +162,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-export KS_BENCH_AUTH KS_BENCH_MEMBERS=$WORK/members
+export KS_BENCH_AUTH KS_BENCH_MEMBERS=$WORK/members KS_BENCH_THREADS=$THREADS
 KS_BENCH_AUTH=$(printf '%s:%s' "$KISEKAE_SITE_USER" "$KISEKAE_SITE_PASSWORD" | base64 -w0)
 
 url_of() {
@@ -150,11 +172,42 @@ url_of() {
   esac
 }
 
-# measure TARGET SECONDS: prints the requests/s; fails on any error answer.
+# sql QUERY: one value from the master (or INSTANCE db-rK as $2).
+sql() { "$KISEKAE" sql --state "$STATE" "${2:-db-m}" -- -N -B -e "$1"; }
+# selects: Com_select summed over the master and the replicas.
+selects() {
+  local total=0 n instance
+  for instance in db-m $(sed -n 's/^KISEKAE_DB_REPLICAS=//p' "$STATE/stack.env" | tr ',' '\n' |
+                         awk 'NF { printf "db-r%d\n", NR }'); do
+    n=$(sql "SHOW GLOBAL STATUS LIKE 'Com_select'" "$instance" | awk '{ print $2 }')
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+# The changeoutfit runs take disjoint slices of the members, in order.
+SLICE_NEXT=1
+SLICE_SIZE=$((MEMBERS / (ROUNDS + 1)))
+CHANGES_ACKED=0
+CHANGE_RUNS=0
+
+# measure TARGET SECONDS: writes the requests/s to $WORK/last-rps and the
+# requests to $WORK/last-requests; fails on any error answer. Not in a
+# subshell: it keeps the changeoutfit counts.
 measure() {
-  local target=$1 seconds=$2 out line requests duration status sockets
-  out=$(KS_BENCH_OP=$target wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" \
-          -s "$HERE/soap.lua" "$(url_of "$target")" 2>&1) ||
+  local target=$1 seconds=$2 out line requests duration status sockets op draw=uniform
+  local -a env=()
+  case $target in
+    echo) op='echo' ;;
+    getavatar-zipf) op=getavatar draw=zipf ;;
+    getavatar-*) op=getavatar ;;
+    changeoutfit)
+      op=changeoutfit
+      env=(KS_BENCH_SLICE="$SLICE_NEXT $SLICE_SIZE")
+      SLICE_NEXT=$((SLICE_NEXT + SLICE_SIZE)) ;;
+  esac
+  out=$(env "${env[@]}" KS_BENCH_OP=$op KS_BENCH_DRAW=$draw wrk -t"$THREADS" -c"$CONNECTIONS" \
+          -d"${seconds}s" -s "$HERE/soap.lua" "$(url_of "$target")" 2>&1) ||
     { echo "$out" >&2; echo "bench api: wrk failed on $target" >&2; return 1; }
   line=$(grep '^ks-bench ' <<<"$out" || true)
   [[ -n $line ]] || { echo "$out" >&2; echo "bench api: no summary from wrk on $target" >&2; return 1; }
@@ -167,29 +220,80 @@ measure() {
     echo "bench api: $target: $status error answers, $sockets socket errors in $requests requests" >&2
     return 1
   fi
-  awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f\n", r / (d / 1e6) }'
+  if [[ $target == changeoutfit ]]; then
+    if ((requests > SLICE_SIZE)); then
+      echo "bench api: changeoutfit made $requests calls, more than its $SLICE_SIZE members:" \
+           "give more --members or a shorter --duration" >&2
+      return 1
+    fi
+    CHANGES_ACKED=$((CHANGES_ACKED + requests))
+    CHANGE_RUNS=$((CHANGE_RUNS + 1))
+  fi
+  echo "$requests" >"$WORK/last-requests"
+  awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f\n", r / (d / 1e6) }' >"$WORK/last-rps"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-targets=(echo getavatar changeoutfit)
-echo "== warming up (1 s each)"
-for t in "${targets[@]}"; do measure "$t" 1 >/dev/null; done
-declare -A results=()
-for ((r = 1; r <= ROUNDS; r++)); do
-  for t in "${targets[@]}"; do
-    rps=$(measure "$t" "$DURATION")
-    results[$t]+="$rps "
-    printf '   round %d  %-13s %8s requests/s\n' "$r" "$t" "$rps"
+declare -A results=() med=() hits=() reqs=()
+# phase TARGET...: warms up and measures the targets in ROUNDS interleaved
+# rounds, counting database SELECTs of the getavatar targets.
+phase() {
+  local t r rps before
+  echo "== warming up (1 s each)"
+  for t in "$@"; do
+    [[ $t == changeoutfit ]] && continue      # its members are counted: no warm-up
+    measure "$t" 1
   done
-done
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for t in "$@"; do
+      before=$(selects)
+      measure "$t" "$DURATION"
+      rps=$(cat "$WORK/last-rps")
+      if [[ $t == getavatar-* ]]; then
+        hits[$t]=$(( ${hits[$t]:-0} + $(selects) - before ))
+        reqs[$t]=$(( ${reqs[$t]:-0} + $(cat "$WORK/last-requests") ))
+      fi
+      results[$t]+="$rps "
+      printf '   round %d  %-19s %8s requests/s\n' "$r" "$t" "$rps"
+    done
+  done
+  for t in "$@"; do
+    # shellcheck disable=SC2086  # the figures are space-separated on purpose
+    med[$t]=$(printf '%s\n' ${results[$t]} | median)
+  done
+}
 
-echo "== $CONNECTIONS keep-alive connections, $WORKERS worker threads each, median of $ROUNDS x ${DURATION} s"
-declare -A med=()
-for t in "${targets[@]}"; do
-  # shellcheck disable=SC2086  # the figures are space-separated on purpose
-  med[$t]=$(printf '%s\n' ${results[$t]} | median)
-  printf '%s: %.0f requests/s\n' "$t" "${med[$t]}"
+echo "== phase 1: the API's default avatar cache"
+versions_before=$(sql "SELECT SUM(version) FROM members")
+phase echo getavatar-zipf getavatar-uniform changeoutfit
+sleep 1                                    # calls in flight when wrk stopped
+versions_after=$(sql "SELECT SUM(version) FROM members")
+med[echo1]=${med[echo]}
+results[echo]=
+
+rise=$((versions_after - versions_before))
+echo "== ChangeOutfit: $CHANGES_ACKED calls acknowledged in $CHANGE_RUNS runs; the members' versions rose by $rise"
+if ((rise < CHANGES_ACKED || rise > CHANGES_ACKED + CONNECTIONS * CHANGE_RUNS)); then
+  echo "bench api: the versions rose by $rise for $CHANGES_ACKED acknowledged calls:" \
+       "not every call changed the outfit" >&2
+  exit 1
+fi
+
+echo "== phase 2: the API restarted with avatar_cache_ms 0"
+bring_up "$BASE_CONF"$'\n'"avatar_cache_ms 0"
+phase echo getavatar-uncached
+med[echo2]=${med[echo]}
+
+echo "== $CONNECTIONS keep-alive connections, $WORKERS worker threads each, median of $ROUNDS x ${DURATION} s, $MEMBERS members"
+for t in echo1 getavatar-zipf getavatar-uniform changeoutfit echo2 getavatar-uncached; do
+  printf '%s: %.0f requests/s\n' "${t/echo[12]/echo (phase ${t#echo})}" "${med[$t]}"
 done
-awk -v a="${med[getavatar]}" -v e="${med[echo]}" 'BEGIN { printf "ratio getavatar vs echo: %.2f\n", a / e }'
-awk -v c="${med[changeoutfit]}" -v e="${med[echo]}" 'BEGIN { printf "ratio changeoutfit vs echo: %.2f\n", c / e }'
+for t in getavatar-zipf getavatar-uniform getavatar-uncached; do
+  awk -v t="$t" -v s="${hits[$t]}" -v n="${reqs[$t]}" 'BEGIN {
+    h = 1 - s / n; if (h < 0) h = 0
+    printf "avatar cache hit rate %s: %.1f%% (%d database SELECTs for %d GetAvatar calls)\n", t, 100 * h, s, n }'
+done
+awk -v a="${med[getavatar-uncached]}" -v e="${med[echo2]}" 'BEGIN { printf "ratio getavatar-uncached vs echo: %.3f\n", a / e }'
+awk -v a="${med[getavatar-zipf]}" -v e="${med[echo1]}" 'BEGIN { printf "ratio getavatar-zipf vs echo: %.3f\n", a / e }'
+awk -v c="${med[changeoutfit]}" -v e="${med[echo1]}" 'BEGIN { printf "ratio changeoutfit vs echo: %.3f\n", c / e }'

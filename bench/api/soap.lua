@@ -1,17 +1,36 @@
 -- soap.lua: the wrk script of bench/api/run.sh. Posts SOAP 1.1 requests over
 -- keep-alive connections with HTTP Basic authentication.
 --
--- Environment: KS_BENCH_OP (echo, getavatar or changeoutfit), KS_BENCH_AUTH
--- (base64 of user:password), KS_BENCH_MEMBERS (a file of "USER_ID ITEM_ID"
--- lines, for getavatar and changeoutfit). Every request is built once in
--- init(); request() only picks the next one, so the script costs wrk little
--- and the same for every target. done() prints one line for run.sh:
+-- Environment:
+--   KS_BENCH_OP       echo, getavatar or changeoutfit
+--   KS_BENCH_DRAW     getavatar: uniform or zipf (exponent KS_BENCH_ZIPF_S,
+--                     default 1.0), which member each request asks for
+--   KS_BENCH_AUTH     base64 of user:password
+--   KS_BENCH_MEMBERS  a file of "USER_ID ITEM_A ITEM_B" lines: members that
+--                     own A and B of one exclusive category and wear A
+--   KS_BENCH_SLICE    changeoutfit: "FIRST COUNT", the members (1-based lines
+--                     of the file) this run may use; each thread takes its
+--                     share and asks each of its members once to wear B, so
+--                     every call changes the outfit and composes a new
+--                     version (run.sh gives every run a slice of its own and
+--                     checks the versions afterwards)
+--
+-- GetAvatar bodies are built once in init() and the draws precomputed, so
+-- request() costs wrk little, as it does for echo. Uniform: math.random over
+-- all members; Zipf: member of rank k drawn with probability proportional
+-- to 1/k^s (inverse of the cumulative distribution, by bisection), ranks
+-- spread over the members by a fixed permutation. done() prints one line for
+-- run.sh:
 --   ks-bench requests=N duration_us=N status_errors=N socket_errors=N
 
 local op = os.getenv("KS_BENCH_OP")
+local draw = os.getenv("KS_BENCH_DRAW") or "uniform"
+local zipf_s = tonumber(os.getenv("KS_BENCH_ZIPF_S") or "1.0")
 local auth = os.getenv("KS_BENCH_AUTH")
 local members_file = os.getenv("KS_BENCH_MEMBERS")
+local slice = os.getenv("KS_BENCH_SLICE") or "1 0"
 local threads = {}
+local DRAWS = 1048576         -- precomputed draws per thread (then they repeat)
 
 local envelope = '<?xml version="1.0" encoding="UTF-8"?>' ..
   '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"' ..
@@ -26,12 +45,40 @@ end
 local function members()
   local list = {}
   for line in io.lines(members_file) do
-    local user, item = line:match("^(%S+)%s+(%d+)")
+    local user, a, b = line:match("^(%S+)%s+(%d+)%s+(%d+)")
     if user then
-      table.insert(list, {user = user, item = item})
+      table.insert(list, {user = user, a = a, b = b})
     end
   end
   return list
+end
+
+-- Draws of member indices 1..n: uniform, or Zipf with exponent s.
+local function draws(n, how, seed)
+  math.randomseed(seed)
+  local out = {}
+  if how == "zipf" then
+    local cdf, total = {}, 0
+    for k = 1, n do
+      total = total + 1 / (k ^ zipf_s)
+      cdf[k] = total
+    end
+    for i = 1, DRAWS do
+      local u, lo, hi = math.random() * total, 1, n
+      while lo < hi do
+        local mid = math.floor((lo + hi) / 2)
+        if cdf[mid] < u then lo = mid + 1 else hi = mid end
+      end
+      -- rank lo -> a member: a fixed permutation (n and 7919 coprime unless n
+      -- is a multiple of it) so popular members are spread over the ids
+      out[i] = ((lo - 1) * 7919) % n + 1
+    end
+  else
+    for i = 1, DRAWS do
+      out[i] = math.random(n)
+    end
+  end
+  return out
 end
 
 function init(args)
@@ -40,29 +87,45 @@ function init(args)
     ["SOAPAction"] = '""',
     ["Authorization"] = "Basic " .. auth,
   }
-  requests = {}
+  local index = thread_index or 1
+  requests, picks, counter = {}, nil, 0
   if op == "echo" then
     table.insert(requests, wrk.format("POST", nil, headers,
       string.format(envelope, "<e:Echo><e:text>bench-1</e:text></e:Echo>")))
-  else
+  elseif op == "getavatar" then
     for _, m in ipairs(members()) do
-      local body
-      if op == "getavatar" then
-        body = "<ks:GetAvatar><ks:userId>" .. m.user .. "</ks:userId></ks:GetAvatar>"
-      else
-        body = "<ks:ChangeOutfit><ks:userId>" .. m.user .. "</ks:userId><ks:wear>" ..
-               m.item .. "</ks:wear></ks:ChangeOutfit>"
-      end
-      table.insert(requests, wrk.format("POST", nil, headers, string.format(envelope, body)))
+      table.insert(requests, wrk.format("POST", nil, headers, string.format(envelope,
+        "<ks:GetAvatar><ks:userId>" .. m.user .. "</ks:userId></ks:GetAvatar>")))
+    end
+    picks = draws(#requests, draw, 1000 + index)
+  else
+    -- changeoutfit: this thread's share of the slice, each member once
+    local list = members()
+    local first, count = slice:match("^(%d+)%s+(%d+)$")
+    first, count = tonumber(first), tonumber(count)
+    local nthreads = tonumber(os.getenv("KS_BENCH_THREADS") or "1")
+    local share = math.floor(count / nthreads)
+    local from = first + (index - 1) * share
+    for k = from, math.min(from + share - 1, #list) do
+      local m = list[k]
+      table.insert(requests, wrk.format("POST", nil, headers, string.format(envelope,
+        "<ks:ChangeOutfit><ks:userId>" .. m.user .. "</ks:userId><ks:wear>" .. m.b ..
+        "</ks:wear></ks:ChangeOutfit>")))
+    end
+    if #requests == 0 then
+      error("soap.lua: no members in slice " .. slice)
     end
   end
-  -- Threads start at different members so they seldom wait on the same row.
-  counter = (thread_index or 1) * 7919
 end
 
 function request()
   counter = counter + 1
-  return requests[counter % #requests + 1]
+  if picks then
+    return requests[picks[(counter - 1) % DRAWS + 1]]
+  end
+  -- echo: the one request; changeoutfit: each member once (a run longer
+  -- than its slice repeats them, which run.sh's version check reports)
+  return requests[(counter - 1) % #requests + 1]
 end
 
 function done(summary, latency, requests_done)

@@ -74,7 +74,8 @@ void bench_kisekae_free(bench_kisekae_t *side);
 const char *bench_kisekae_describe(void);
 ks_rc bench_kisekae_warm_png(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_kisekae_warm_png_sizefirst(void *side, bench_output_t *out, ks_err_t *err);
-ks_rc bench_kisekae_cold_png(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_kisekae_cold_decode(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_kisekae_cold_kl(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_kisekae_jpeg(void *side, bench_output_t *out, ks_err_t *err);
 
 typedef struct bench_vips bench_vips_t;
@@ -84,7 +85,9 @@ ks_rc bench_vips_new(const bench_avatar_t *avatar, const bench_jpeg_t *jpeg,
                      bench_vips_t **out, ks_err_t *err);
 void bench_vips_free(bench_vips_t *side);
 ks_rc bench_vips_warm_png(void *side, bench_output_t *out, ks_err_t *err);
-ks_rc bench_vips_cold_png(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_vips_warm_png_level1(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_vips_cold_decode(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_vips_cold_v(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_vips_jpeg(void *side, bench_output_t *out, ks_err_t *err);
 /* Decodes a JPEG or PNG with libvips into straight RGBA8 (the JPEG check). */
 ks_rc bench_vips_decode(const bench_output_t *encoded, uint8_t **rgba, uint32_t *width,
@@ -97,7 +100,8 @@ ks_rc bench_magick_new(const bench_avatar_t *avatar, const bench_jpeg_t *jpeg,
                        bench_magick_t **out, ks_err_t *err);
 void bench_magick_free(bench_magick_t *side);
 ks_rc bench_magick_warm_png(void *side, bench_output_t *out, ks_err_t *err);
-ks_rc bench_magick_cold_png(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_magick_warm_png_level1(void *side, bench_output_t *out, ks_err_t *err);
+ks_rc bench_magick_cold_decode(void *side, bench_output_t *out, ks_err_t *err);
 ks_rc bench_magick_jpeg(void *side, bench_output_t *out, ks_err_t *err);
 
 /* Whole processes: one composite of the avatar per run, written to a file. */

@@ -8,8 +8,20 @@
  * at their offsets and encodes it with MagickSetImageFormat("PNG") and
  * MagickGetImageBlob(). The JPEG case sets the background colour, removes
  * the alpha channel (which flattens onto it, as `-alpha remove` does) and
- * encodes JPEG at the bench's quality. Cold: MagickReadImage() of each layer
- * for every composite. Warm: each layer's wand was read once and is reused.
+ * encodes JPEG at the bench's quality. Cold (cold-decode): MagickReadImage()
+ * of each layer for every composite. Warm: each layer's wand was read once
+ * and is reused. warm-png-level1 sets png:compression-level=1 and no row
+ * filter, like kisekae's level 1; the other PNG cases keep ImageMagick's
+ * defaults (zlib 7, adaptive filters). "No filter" is
+ * png:compression-filter=1 here: Debian's ImageMagick 6.9.11 writes
+ * adaptive filters for the documented 0 (measured: its rows came out with
+ * filters 0..4), while 1 gives filter 0 on every row. bench_compose.c counts
+ * the filter bytes of every level-1 output and stops if any row is filtered.
+ *
+ * Debian's ImageMagick is Q16: a canvas made here has 16 bits per channel
+ * and would be written as a 16-bit PNG. The canvas is set to depth 8 and
+ * PNGs are written as PNG32 (8-bit RGBA, colour type 6) so every side
+ * writes the same kind of file; bench_compose.c checks it.
  */
 #include "bench.h"
 
@@ -60,7 +72,8 @@ ks_rc bench_magick_init(ks_err_t *err)
             break;
     snprintf(bench__magick_about, sizeof bench__magick_about,
              "%.*s: MagickWand in process, 1 thread; MagickCompositeImage (Over) + "
-             "PNG blob defaults",
+             "PNG32 (8-bit RGBA) blob defaults; warm-png-level1: png:compression-level=1 "
+             "and no row filter",
              (int)(end - version), version);
     return KS_OK;
 }
@@ -75,18 +88,23 @@ static void bench__magick_release(void *data)
     MagickRelinquishMemory(data);
 }
 
-/* Composites layers onto a new canvas and encodes it. */
-static ks_rc bench__magick_run(bench_magick_t *side, MagickWand **layers, int jpeg,
-                               bench_output_t *out, ks_err_t *err)
+/* How bench__magick_run encodes. */
+typedef enum { BENCH_MAGICK_PNG, BENCH_MAGICK_PNG_LEVEL1, BENCH_MAGICK_JPEG } bench__magick_save_t;
+
+/* Composites layers onto a new canvas and encodes it as save says. */
+static ks_rc bench__magick_run(bench_magick_t *side, MagickWand **layers,
+                               bench__magick_save_t save, bench_output_t *out, ks_err_t *err)
 {
     const bench_avatar_t *avatar = side->avatar;
     MagickWand *canvas = NewMagickWand();
     unsigned char *data = NULL;
     size_t size = 0;
+    int jpeg = save == BENCH_MAGICK_JPEG;
     ks_rc rc = KS_OK;
 
-    if (MagickNewImage(canvas, avatar->width, avatar->height, side->transparent) != MagickTrue)
-        rc = bench__magick_error(canvas, err, "MagickNewImage()");
+    if (MagickNewImage(canvas, avatar->width, avatar->height, side->transparent) != MagickTrue ||
+        MagickSetImageDepth(canvas, 8) != MagickTrue)
+        rc = bench__magick_error(canvas, err, "MagickNewImage() at depth 8");
     for (int i = 0; i < BENCH_LAYERS && rc == KS_OK; i++) {
         if (MagickCompositeImage(canvas, layers[i], OverCompositeOp, avatar->layers[i].x,
                                  avatar->layers[i].y) != MagickTrue)
@@ -98,7 +116,11 @@ static ks_rc bench__magick_run(bench_magick_t *side, MagickWand **layers, int jp
             MagickSetImageCompressionQuality(canvas, (size_t)side->jpeg.quality) != MagickTrue)
             rc = bench__magick_error(canvas, err, "flattening onto the background");
     }
-    if (rc == KS_OK && MagickSetImageFormat(canvas, jpeg ? "JPEG" : "PNG") != MagickTrue)
+    if (rc == KS_OK && save == BENCH_MAGICK_PNG_LEVEL1 &&
+        (MagickSetOption(canvas, "png:compression-level", "1") != MagickTrue ||
+         MagickSetOption(canvas, "png:compression-filter", "1") != MagickTrue))
+        rc = bench__magick_error(canvas, err, "MagickSetOption(png:compression-*)");
+    if (rc == KS_OK && MagickSetImageFormat(canvas, jpeg ? "JPEG" : "PNG32") != MagickTrue)
         rc = bench__magick_error(canvas, err, "MagickSetImageFormat()");
     if (rc == KS_OK && (data = MagickGetImageBlob(canvas, &size)) == NULL)
         rc = bench__magick_error(canvas, err, "MagickGetImageBlob()");
@@ -118,13 +140,19 @@ static ks_rc bench__magick_run(bench_magick_t *side, MagickWand **layers, int jp
 ks_rc bench_magick_warm_png(void *side, bench_output_t *out, ks_err_t *err)
 {
     bench_magick_t *magick = side;
-    return bench__magick_run(magick, magick->layers, 0, out, err);
+    return bench__magick_run(magick, magick->layers, BENCH_MAGICK_PNG, out, err);
+}
+
+ks_rc bench_magick_warm_png_level1(void *side, bench_output_t *out, ks_err_t *err)
+{
+    bench_magick_t *magick = side;
+    return bench__magick_run(magick, magick->layers, BENCH_MAGICK_PNG_LEVEL1, out, err);
 }
 
 ks_rc bench_magick_jpeg(void *side, bench_output_t *out, ks_err_t *err)
 {
     bench_magick_t *magick = side;
-    return bench__magick_run(magick, magick->layers, 1, out, err);
+    return bench__magick_run(magick, magick->layers, BENCH_MAGICK_JPEG, out, err);
 }
 
 /* A new wand holding the layer file at path. */
@@ -142,7 +170,7 @@ static ks_rc bench__magick_read(const char *path, MagickWand **out, ks_err_t *er
     return KS_OK;
 }
 
-ks_rc bench_magick_cold_png(void *side, bench_output_t *out, ks_err_t *err)
+ks_rc bench_magick_cold_decode(void *side, bench_output_t *out, ks_err_t *err)
 {
     bench_magick_t *magick = side;
     MagickWand *layers[BENCH_LAYERS] = {0};
@@ -151,7 +179,7 @@ ks_rc bench_magick_cold_png(void *side, bench_output_t *out, ks_err_t *err)
     for (int i = 0; i < BENCH_LAYERS && rc == KS_OK; i++)
         rc = bench__magick_read(magick->avatar->layers[i].path, &layers[i], err);
     if (rc == KS_OK)
-        rc = bench__magick_run(magick, layers, 0, out, err);
+        rc = bench__magick_run(magick, layers, BENCH_MAGICK_PNG, out, err);
     for (int i = 0; i < BENCH_LAYERS; i++)
         if (layers[i] != NULL)
             DestroyMagickWand(layers[i]);

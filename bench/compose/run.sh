@@ -18,8 +18,10 @@ Usage: ./kisekae bench compose [--build-dir DIR] [--work DIR] [--seconds S] [--r
                                [--quality Q] [--background RRGGBB]
 
 Composites the same 10-layer avatars (240x320 and 480x640) with kisekae
-(warm and cold item store, PNG and JPEG), libvips (C API, concurrency 1) and
-ImageMagick (MagickWand, one thread), on one core; then whole processes:
+(warm; cold from the PNGs and from its .kl files; PNG and JPEG), libvips (C
+API, concurrency 1; cold from the PNGs and from .v files) and ImageMagick
+(MagickWand, one thread), on one core, at each one's default PNG settings and
+at equal ones (zlib level 1, no filter); then whole processes:
 kisekae-compose, 'vips composite' and 'convert'. Prints composites per
 second, output sizes and the ratios, ending with lines like
   ratio warm-png 240x320 vs libvips: 12.3 (size 1.11x)

@@ -10,9 +10,15 @@
  * layers (mode OVER for each, their offsets as x/y), then
  * vips_pngsave_buffer() with its defaults; the JPEG case flattens onto the
  * background with vips_flatten() and saves with vips_jpegsave_buffer() at
- * the bench's quality. Cold: each layer is vips_image_new_from_file() for
- * every composite. Warm: each layer was loaded once and copied to memory
- * with vips_image_copy_memory().
+ * the bench's quality. Cold (cold-decode): each layer's PNG is
+ * vips_image_new_from_file() for every composite, so it is decoded every
+ * time. cold-v: each layer was saved once in libvips's own .v format
+ * (uncompressed, memory-mappable: the peer of kisekae's .kl layer files)
+ * and is vips_image_new_from_file() of that file for every composite.
+ * Warm: each layer was loaded once and copied to memory with
+ * vips_image_copy_memory(). warm-png-level1 saves with compression=1 and
+ * filter none (kisekae's level 1 has no row filter either); the other PNG
+ * cases with libvips's defaults.
  */
 #include "bench.h"
 
@@ -27,6 +33,7 @@ struct bench_vips {
     bench_jpeg_t jpeg;
     VipsImage *canvas;                    /* transparent sRGB, in memory */
     VipsImage *layers[BENCH_LAYERS];      /* warm: decoded, in memory */
+    char v_paths[BENCH_LAYERS][PATH_MAX]; /* cold-v: the layers as .v files */
     VipsArrayInt *x, *y;                  /* the layers' offsets */
     int modes[BENCH_LAYERS];              /* VIPS_BLEND_MODE_OVER */
 };
@@ -55,7 +62,8 @@ ks_rc bench_vips_init(const char *argv0, ks_err_t *err)
     vips_cache_set_max(0);
     snprintf(bench__vips_about, sizeof bench__vips_about,
              "libvips %s: C API in process, concurrency 1, operation cache off; "
-             "vips_composite (OVER) + vips_pngsave_buffer defaults",
+             "vips_composite (OVER) + vips_pngsave_buffer defaults; warm-png-level1: "
+             "compression=1 filter=none; cold-v: layers mapped from .v files",
              vips_version_string());
     return KS_OK;
 }
@@ -70,8 +78,11 @@ static void bench__vips_release(void *data)
     g_free(data);
 }
 
-/* Composites layers (canvas first) and saves: PNG, or JPEG when jpeg. */
-static ks_rc bench__vips_run(bench_vips_t *side, VipsImage **layers, int jpeg,
+/* How bench__vips_run saves. */
+typedef enum { BENCH_VIPS_PNG, BENCH_VIPS_PNG_LEVEL1, BENCH_VIPS_JPEG } bench__vips_save_t;
+
+/* Composites layers (canvas first) and saves as save says. */
+static ks_rc bench__vips_run(bench_vips_t *side, VipsImage **layers, bench__vips_save_t save,
                              bench_output_t *out, ks_err_t *err)
 {
     VipsImage *in[BENCH_LAYERS + 1], *composite = NULL, *flat = NULL;
@@ -84,9 +95,13 @@ static ks_rc bench__vips_run(bench_vips_t *side, VipsImage **layers, int jpeg,
     if (vips_composite(in, &composite, BENCH_LAYERS + 1, side->modes, "x", side->x, "y",
                        side->y, NULL))
         return bench__vips_error(err, "vips_composite()");
-    if (!jpeg) {
+    if (save == BENCH_VIPS_PNG) {
         if (vips_pngsave_buffer(composite, &data, &size, NULL))
             rc = bench__vips_error(err, "vips_pngsave_buffer()");
+    } else if (save == BENCH_VIPS_PNG_LEVEL1) {
+        if (vips_pngsave_buffer(composite, &data, &size, "compression", 1, "filter",
+                                VIPS_FOREIGN_PNG_FILTER_NONE, NULL))
+            rc = bench__vips_error(err, "vips_pngsave_buffer(compression=1)");
     } else {
         VipsArrayDouble *background = vips_array_double_newv(
             3, (double)side->jpeg.background[0], (double)side->jpeg.background[1],
@@ -115,32 +130,50 @@ static ks_rc bench__vips_run(bench_vips_t *side, VipsImage **layers, int jpeg,
 ks_rc bench_vips_warm_png(void *side, bench_output_t *out, ks_err_t *err)
 {
     bench_vips_t *vips = side;
-    return bench__vips_run(vips, vips->layers, 0, out, err);
+    return bench__vips_run(vips, vips->layers, BENCH_VIPS_PNG, out, err);
+}
+
+ks_rc bench_vips_warm_png_level1(void *side, bench_output_t *out, ks_err_t *err)
+{
+    bench_vips_t *vips = side;
+    return bench__vips_run(vips, vips->layers, BENCH_VIPS_PNG_LEVEL1, out, err);
 }
 
 ks_rc bench_vips_jpeg(void *side, bench_output_t *out, ks_err_t *err)
 {
     bench_vips_t *vips = side;
-    return bench__vips_run(vips, vips->layers, 1, out, err);
+    return bench__vips_run(vips, vips->layers, BENCH_VIPS_JPEG, out, err);
 }
 
-ks_rc bench_vips_cold_png(void *side, bench_output_t *out, ks_err_t *err)
+/* Opens each layer from its file in paths (PNG or .v) and composites. */
+static ks_rc bench__vips_cold(bench_vips_t *vips, int v_files, bench_output_t *out,
+                              ks_err_t *err)
 {
-    bench_vips_t *vips = side;
     VipsImage *layers[BENCH_LAYERS] = {0};
     ks_rc rc = KS_OK;
 
     for (int i = 0; i < BENCH_LAYERS && rc == KS_OK; i++) {
-        layers[i] = vips_image_new_from_file(vips->avatar->layers[i].path, NULL);
+        layers[i] = vips_image_new_from_file(v_files ? vips->v_paths[i]
+                                                     : vips->avatar->layers[i].path, NULL);
         if (layers[i] == NULL)
             rc = bench__vips_error(err, "vips_image_new_from_file()");
     }
     if (rc == KS_OK)
-        rc = bench__vips_run(vips, layers, 0, out, err);
+        rc = bench__vips_run(vips, layers, BENCH_VIPS_PNG, out, err);
     for (int i = 0; i < BENCH_LAYERS; i++)
         if (layers[i] != NULL)
             g_object_unref(layers[i]);
     return rc;
+}
+
+ks_rc bench_vips_cold_decode(void *side, bench_output_t *out, ks_err_t *err)
+{
+    return bench__vips_cold(side, 0, out, err);
+}
+
+ks_rc bench_vips_cold_v(void *side, bench_output_t *out, ks_err_t *err)
+{
+    return bench__vips_cold(side, 1, out, err);
 }
 
 ks_rc bench_vips_new(const bench_avatar_t *avatar, const bench_jpeg_t *jpeg,
@@ -171,8 +204,14 @@ ks_rc bench_vips_new(const bench_avatar_t *avatar, const bench_jpeg_t *jpeg,
         rc = bench__vips_error(err, "making the canvas");
     for (int i = 0; i < BENCH_LAYERS && rc == KS_OK; i++) {
         VipsImage *file = vips_image_new_from_file(avatar->layers[i].path, NULL);
-        if (file == NULL || (side->layers[i] = vips_image_copy_memory(file)) == NULL)
+        int length = snprintf(side->v_paths[i], sizeof side->v_paths[i], "%s/layer-%02d.v",
+                              avatar->out_dir, i);
+        if (length < 0 || (size_t)length >= sizeof side->v_paths[i])
+            rc = ks_err(err, KS_INVALID, "libvips side: %s: path too long", avatar->out_dir);
+        else if (file == NULL || (side->layers[i] = vips_image_copy_memory(file)) == NULL)
             rc = bench__vips_error(err, "loading a layer");
+        else if (vips_image_write_to_file(side->layers[i], side->v_paths[i], NULL))
+            rc = bench__vips_error(err, "writing a layer as .v");
         if (file != NULL)
             g_object_unref(file);
     }
