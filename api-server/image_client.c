@@ -1,4 +1,5 @@
 /* image_client.c: HTTP calls from the API tier to image servers. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,4 +181,157 @@ ks_rc ks_image_delete_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
 
     snprintf(path, sizeof path, "/internal/albums/%s/%u", user_id, photo_id);
     return call(ctx, server, "DELETE", path, headers, NULL, 0, KS_IMAGE_ANSWER_MAX, NULL);
+}
+
+/* ---- batches ------------------------------------------------------------------------- */
+
+#define KS_IMAGE_BATCH_ANSWER_MAX (4 * 1024 * 1024)
+
+void ks_image_batch_begin(ks_buf_t *body, int check_only)
+{
+    ks_buf_init(body, KS_IMAGE_BATCH_MAX);
+    ks_buf_addf(body, "batch %s\n", check_only ? "check" : "write");
+}
+
+int ks_image_batch_add(ks_buf_t *body, const char *route, const ks_buf_t *recipe)
+{
+    size_t before = body->len;
+    int length = recipe->data ? (int)recipe->len : 0;
+
+    if (recipe->overflow || length == 0 || body->overflow)
+        return -1;
+    ks_buf_addf(body, "%s %d\n", route, length);
+    ks_buf_append(body, recipe->data, recipe->len);
+    if (body->overflow) {           /* as it was: the caller sends it and starts another */
+        body->overflow = 0;
+        body->len = before;
+        body->data[before] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* call() through an HTTP client of its own that waits up to
+ * KS_IMAGE_SLOW_TIMEOUT_S: a batch or a sync takes longer than one image. */
+static ks_rc call_slow(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *path,
+                       const char **headers, const void *body, size_t size,
+                       ks_http_response_t *keep)
+{
+    ks_http_t *quick = ctx->http, *slow = ks_http_new(KS_IMAGE_SLOW_TIMEOUT_S * 1000L);
+    ks_rc rc;
+
+    if (!slow)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for an HTTP client");
+    ctx->http = slow;
+    rc = call(ctx, server, "POST", path, headers, body, size, KS_IMAGE_BATCH_ANSWER_MAX, keep);
+    ctx->http = quick;
+    ks_http_free(slow);
+    return rc;
+}
+
+/* Parses one image line "<recipe> <status> <path>[ <message>]" into results. */
+static int batch_line(const char *line, size_t length, int recipes,
+                      ks_image_recipe_result_t *results)
+{
+    char status[16];
+    int recipe, used = 0;
+    ks_image_recipe_result_t *r;
+
+    if (sscanf(line, "%d %15s %*s%n", &recipe, status, &used) != 2 || used == 0 ||
+        recipe < 0 || recipe >= recipes || (size_t)used > length)
+        return -1;
+    r = &results[recipe];
+    r->images++;
+    if (strcmp(status, "written") == 0) {
+        r->written++;
+    } else if (strcmp(status, "missing") == 0) {
+        r->missing++;
+    } else if (strcmp(status, "differs") == 0) {
+        r->differs++;
+    } else if (strcmp(status, "failed") == 0) {
+        const char *message = line + used;
+        size_t n = length - (size_t)used;
+        while (n > 0 && *message == ' ')
+            message++, n--;
+        if (r->failed++ == 0)
+            snprintf(r->message, sizeof r->message, "%.*s", (int)n, message);
+    } else if (strcmp(status, "unchanged") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+ks_rc ks_image_batch(ks_api_ctx_t *ctx, const ks_image_server_t *server, ks_buf_t *body,
+                     int recipes, ks_image_recipe_result_t *results)
+{
+    const char *headers[] = {NULL, "Content-Type: text/plain", NULL};
+    ks_http_response_t resp;
+    const char *p, *end;
+    ks_rc rc;
+
+    memset(results, 0, (size_t)recipes * sizeof *results);
+    if (body->overflow || !body->data) {
+        ks_buf_free(body);
+        return ks_err(&ctx->err, KS_ERROR, "a batch body overflowed");
+    }
+    rc = call_slow(ctx, server, "/internal/batch", headers, body->data, body->len, &resp);
+    ks_buf_free(body);
+    if (rc != KS_OK)
+        return rc;
+    p = resp.body ? resp.body : "";
+    end = p + (resp.body ? resp.body_size : 0);
+    p = memchr(p, '\n', (size_t)(end - p));        /* past the summary line */
+    for (p = p ? p + 1 : end; p < end && rc == KS_OK;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t length = (size_t)((eol ? eol : end) - p);
+        char line[1024];
+
+        snprintf(line, sizeof line, "%.*s", (int)(length < sizeof line ? length
+                                                                          : sizeof line - 1), p);
+        if (length > 0 && batch_line(line, strlen(line), recipes, results) != 0)
+            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" answered a batch with "
+                        "the line \"%.100s\"", server->name, line);
+        p = eol ? eol + 1 : end;
+    }
+    ks_http_response_free(&resp);
+    return rc;
+}
+
+ks_rc ks_image_sync(ks_api_ctx_t *ctx, const ks_image_server_t *server, ks_image_sync_t *out)
+{
+    const char *headers[] = {NULL, NULL};
+    static const struct {
+        const char *key;
+        size_t offset;
+    } keys[] = {{"layers_checked", offsetof(ks_image_sync_t, checked)},
+                {"missing", offsetof(ks_image_sync_t, missing)},
+                {"stale", offsetof(ks_image_sync_t, stale)},
+                {"extra", offsetof(ks_image_sync_t, extra)},
+                {"fetched", offsetof(ks_image_sync_t, fetched)},
+                {"failed", offsetof(ks_image_sync_t, failed)}};
+    ks_http_response_t resp;
+    int found = 0;
+    ks_rc rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = call_slow(ctx, server, "/internal/sync", headers, "", 0, &resp)) != KS_OK)
+        return rc;
+    for (const char *line = resp.body; line && *line;) {
+        char key[32];
+        long long value;
+
+        if (sscanf(line, "%31s %lld", key, &value) == 2)
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+                if (strcmp(key, keys[k].key) == 0) {
+                    *(long long *)((char *)out + keys[k].offset) = value;
+                    found |= 1 << k;
+                }
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    ks_http_response_free(&resp);
+    if (found != (1 << (sizeof keys / sizeof keys[0])) - 1)
+        return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" answered a sync without "
+                      "its counts", server->name);
+    return KS_OK;
 }

@@ -65,4 +65,46 @@ ks_rc ks_image_delete_member(ks_api_ctx_t *ctx, const ks_image_server_t *server,
 ks_rc ks_image_delete_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,
                             const char *user_id, unsigned photo_id);
 
+/* ---- batches (kisekae-batch: op_batch.c) ---- */
+
+#define KS_IMAGE_BATCH_MAX (4 * 1024 * 1024)   /* bytes of a batch body we send (the image
+                                                  server takes 8 MiB) */
+#define KS_IMAGE_BATCH_RECIPES 500             /* recipes in one batch (the server takes 1000) */
+
+/* Starts the body of a batch (POST /internal/batch) in body: checking only,
+ * or writing what is missing or differs. Free with ks_buf_free. */
+void ks_image_batch_begin(ks_buf_t *body, int check_only);
+
+/* Appends recipe (the body of a compose or album request: route "compose"
+ * or "album") to the batch body. 0, or -1 when the batch would pass
+ * KS_IMAGE_BATCH_MAX or the recipe is over the image server's limit on one
+ * (recipe->overflow): the body is then left as it was. */
+int ks_image_batch_add(ks_buf_t *body, const char *route, const ks_buf_t *recipe);
+
+/* What the image server did with one recipe of a batch: its images and how
+ * many were written (or, checking, found missing or different), and the
+ * first failure's message. */
+typedef struct {
+    int images, written, missing, differs, failed;
+    char message[256];
+} ks_image_recipe_result_t;
+
+/* Sends the batch in body (freed) holding `recipes` recipes, and fills
+ * results[0..recipes) (zeroed first) from the answer's image lines. Waits
+ * for the answer up to KS_IMAGE_SLOW_TIMEOUT_S. */
+ks_rc ks_image_batch(ks_api_ctx_t *ctx, const ks_image_server_t *server, ks_buf_t *body,
+                     int recipes, ks_image_recipe_result_t *results);
+
+/* What a sync of an image server's item store found (PROTOCOL.md, POST
+ * /internal/sync). */
+typedef struct {
+    long long checked, missing, stale, extra, fetched, failed;
+} ks_image_sync_t;
+
+/* Has server sync its item store with the catalog now, and waits for the
+ * counts up to KS_IMAGE_SLOW_TIMEOUT_S. */
+ks_rc ks_image_sync(ks_api_ctx_t *ctx, const ks_image_server_t *server, ks_image_sync_t *out);
+
+#define KS_IMAGE_SLOW_TIMEOUT_S 60              /* a batch or a sync (nginx's own limit) */
+
 #endif

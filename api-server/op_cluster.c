@@ -130,23 +130,6 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
 
 #define KS_MOVE_LIMIT_MAX 1000
 
-static ks_rc server_by_name(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                            ks_image_server_t *out)
-{
-    long long id;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_int(ctx, conn, &sql, &id)) != KS_OK)
-        return rc;
-    if (id == 0)                        /* ids start at 1 */
-        return ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name);
-    return ks_store_image_server(ctx, conn, (int)id, out);
-}
-
 /* Composes the member's album photos kept on `from` again on `to` and
  * assigns them there, with the art they were drawn with (old art replaced
  * since comes from item_layer_archive). A photo whose art the database no
@@ -265,8 +248,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
     ks_rc rc;
 
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = server_by_name(ctx, conn, from_name, &from)) != KS_OK ||
-        (rc = server_by_name(ctx, conn, to_name, &to)) != KS_OK)
+        (rc = ks_store_image_server_named(ctx, conn, from_name, &from)) != KS_OK ||
+        (rc = ks_store_image_server_named(ctx, conn, to_name, &to)) != KS_OK)
         return rc;
     if (strcmp(to.mode, "active") != 0)
         return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s: members move only to "

@@ -119,23 +119,50 @@ static void image_server_from_row(MYSQL_ROW row, ks_image_server_t *out)
 
 #define IMAGE_SERVER_COLUMNS "SELECT id, name, internal_url, public_url, mode FROM image_servers"
 
-ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
+/* Reads the one image server sql (IMAGE_SERVER_COLUMNS ...) selects:
+ * KS_NOTFOUND, without a message, when there is none. */
+static ks_rc read_server(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_image_server_t *out)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    if ((row = mysql_fetch_row(res)))
+        image_server_from_row(row, out);
+    else
+        rc = KS_NOTFOUND;
+    mysql_free_result(res);
+    return rc;
+}
+
+ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
+{
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    if ((row = mysql_fetch_row(res)))
-        image_server_from_row(row, out);
-    else
-        rc = ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers", id);
-    mysql_free_result(res);
-    return rc;
+    rc = read_server(ctx, conn, &sql, out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of "
+                                      "image_servers", id)
+                             : rc;
+}
+
+ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                  ks_image_server_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    rc = read_server(ctx, conn, &sql, out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
+                                      name)
+                             : rc;
 }
 
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,

@@ -69,6 +69,10 @@ ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int fo
 
 ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out);
 
+/* The image server called name (KS_NOTFOUND when there is none). */
+ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                  ks_image_server_t *out);
+
 /* KS_UNAVAILABLE (with the message) when server is marked down. */
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server);
 

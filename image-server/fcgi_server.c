@@ -37,10 +37,12 @@
 #include <unistd.h>
 
 #include "avatar_store.h"
+#include "batch.h"
 #include "compose_request.h"
 #include "http_frame.h"
 #include "log.h"
 #include "net.h"
+#include "node_agent.h"
 #include "png_codec.h"
 #include "rebuild.h"
 #include "render.h"
@@ -48,6 +50,8 @@
 
 #define KS__BACKLOG 128
 #define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
+#define KS__BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
+#define KS__SYNC_WAIT_S 50          /* a sync asked for now answers within (nginx waits 60 s) */
 
 typedef struct {
     ks_fcgi_server_t *server;
@@ -66,6 +70,11 @@ struct ks_fcgi_server {
     ks_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
     int listen_fd;
+    /* The node agent, for POST /internal/sync (NULL without api_url); the
+     * write lock is taken only to change it, so it never goes away under a
+     * request. */
+    pthread_rwlock_t agent_lock;
+    ks_node_agent_t *agent;
 
     pthread_mutex_t lock;
     int stopping;             /* guarded by lock */
@@ -355,6 +364,69 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     free(req);
 }
 
+/* POST /internal/batch (batch.h): the answer is its first line and then one
+ * line per image. */
+static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
+{
+    ks_fcgi_server_t *server = worker->server;
+    ks_batch_counts_t counts;
+    ks_buf_t lines, whole;
+    unsigned char *body;
+    size_t size;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0)
+        return;
+    ks_buf_init(&lines, KS__BATCH_ANSWER_MAX);
+    rc = ks_batch_run(server->rebuilder, worker->api, server->conf, (const char *)body, size,
+                      &lines, &counts, &err);
+    free(body);
+    if (rc != KS_OK) {
+        ks_buf_free(&lines);
+        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        return;
+    }
+    ks_buf_init(&whole, KS__BATCH_ANSWER_MAX + 256);
+    ks_buf_addf(&whole, "ok %d recipes, %d images: %d written, %d unchanged, %d missing, "
+                "%d differ, %d failed\n", counts.recipes, counts.images, counts.written,
+                counts.unchanged, counts.missing, counts.differs, counts.failed);
+    ks_buf_append(&whole, lines.data ? lines.data : "", lines.len);
+    ks_buf_free(&lines);
+    if (whole.overflow || !whole.data) {
+        ks_buf_free(&whole);
+        ks__reply(reply, 503, "batch: out of memory for the answer");
+        return;
+    }
+    ks__reply(reply, 200, "ok %d recipes, %d images: %d written, %d failed", counts.recipes,
+              counts.images, counts.written, counts.failed);
+    reply->data = (unsigned char *)whole.data;     /* handed over: freed with free() */
+    reply->data_size = whole.len;
+    reply->content_type = "text/plain; charset=utf-8";
+}
+
+/* POST /internal/sync: the node agent's full pass, now (node_agent.h). */
+static void ks__post_sync(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_node_sync_counts_t counts;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    pthread_rwlock_rdlock(&server->agent_lock);
+    if (!server->agent)
+        rc = ks_err(&err, KS_UNAVAILABLE, "sync: this server has no api_url: it cannot sync");
+    else
+        rc = ks_node_agent_sync_now(server->agent, KS__SYNC_WAIT_S, &counts, &err);
+    pthread_rwlock_unlock(&server->agent_lock);
+    if (rc != KS_OK) {
+        ks__reply(reply, 503, "sync: %s", err.msg);
+        return;
+    }
+    ks__reply(reply, 200, "ok sync\nlayers_checked %lld\nmissing %lld\nstale %lld\n"
+              "extra %lld\nfetched %lld\nfailed %lld", counts.checked, counts.missing,
+              counts.stale, counts.extra, counts.fetched, counts.failed);
+}
+
 /* DELETE /internal/avatars/{user_id} and /internal/albums/{user_id}/{photo}
  * (photo 0: every image of the member). */
 static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
@@ -470,7 +542,8 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     /* Each route: its path, the one method it takes. */
     const char *rest = path + 10, *want = NULL;
     enum {
-        R_ITEM, R_ARCHIVED, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO
+        R_ITEM, R_ARCHIVED, R_SCENE, R_COMPOSE, R_PREVIEW, R_ALBUM, R_DEL_MEMBER, R_DEL_PHOTO,
+        R_BATCH, R_SYNC
     } route;
     char user_id[KS_USER_ID_MAX + 1] = "";
     int photo = 0;
@@ -487,6 +560,9 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     } else if (strcmp(rest, "compose") == 0 || strcmp(rest, "preview") == 0 ||
                strcmp(rest, "album") == 0) {
         route = rest[0] == 'c' ? R_COMPOSE : rest[0] == 'p' ? R_PREVIEW : R_ALBUM;
+        want = "POST";
+    } else if (strcmp(rest, "batch") == 0 || strcmp(rest, "sync") == 0) {
+        route = rest[0] == 'b' ? R_BATCH : R_SYNC;
         want = "POST";
     } else if (strncmp(rest, "avatars/", 8) == 0 && strlen(rest + 8) < sizeof user_id &&
                ks_user_id_valid(rest + 8)) {
@@ -529,6 +605,8 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     case R_ALBUM: ks__post_render(server, request, KS_REQUEST_ALBUM, reply); break;
     case R_DEL_MEMBER: ks__delete(server, user_id, 0, reply); break;
     case R_DEL_PHOTO: ks__delete(server, user_id, photo, reply); break;
+    case R_BATCH: ks__post_batch(worker, reply); break;
+    case R_SYNC: ks__post_sync(server, reply); break;
     }
 }
 
@@ -622,12 +700,14 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->api = api;
     server->listen_fd = -1;
     pthread_mutex_init(&server->lock, NULL);
+    pthread_rwlock_init(&server->agent_lock, NULL);
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
     if (rc == KS_OK)
         rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
     if (rc != KS_OK) {
         ks_rebuilder_free(server->rebuilder);
+        pthread_rwlock_destroy(&server->agent_lock);
         pthread_mutex_destroy(&server->lock);
         free(server);
         return rc;
@@ -667,6 +747,13 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     return KS_OK;
 }
 
+void ks_fcgi_server_set_agent(ks_fcgi_server_t *server, ks_node_agent_t *agent)
+{
+    pthread_rwlock_wrlock(&server->agent_lock);
+    server->agent = agent;
+    pthread_rwlock_unlock(&server->agent_lock);
+}
+
 unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server)
 {
     return (unsigned long long)atomic_load(&server->avatars_composed);
@@ -700,6 +787,7 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
         close(server->listen_fd);
     ks_net_unlink(server->conf->listen);
     ks_rebuilder_free(server->rebuilder);
+    pthread_rwlock_destroy(&server->agent_lock);
     pthread_mutex_destroy(&server->lock);
     free(server->workers);
     free(server);

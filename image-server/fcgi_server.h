@@ -17,6 +17,7 @@
 #include "ks.h"
 
 typedef struct ks_fcgi_server ks_fcgi_server_t;
+typedef struct ks_node_agent ks_node_agent_t;     /* node_agent.h */
 
 /* Initialises libfcgi (and puts SIGTERM back to its default handler, which
  * libfcgi replaces), binds the listening socket and starts the workers, each
@@ -27,6 +28,11 @@ typedef struct ks_fcgi_server ks_fcgi_server_t;
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                            ks_item_store_t *scenes, ks_api_t *api, ks_fcgi_server_t **out,
                            ks_err_t *err);
+
+/* Hands POST /internal/sync the node agent (NULL: none). Setting it waits
+ * for the syncs under way through the previous one: set NULL before
+ * stopping the agent. */
+void ks_fcgi_server_set_agent(ks_fcgi_server_t *server, ks_node_agent_t *agent);
 
 /* Avatars composed since the server started (for the heartbeat). */
 unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server);

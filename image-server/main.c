@@ -389,6 +389,7 @@ int main(int argc, char **argv)
         ks_item_store_free(items);
         return 1;
     }
+    ks_fcgi_server_set_agent(server, agent);
 
     for (;;) {
         if (sigwait(&signals, &signal_number) != 0)
@@ -400,6 +401,7 @@ int main(int argc, char **argv)
         break;
     }
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    ks_fcgi_server_set_agent(server, NULL);
     ks_node_agent_stop(agent);
     ks_fcgi_server_stop(server);
     ks_item_store_free(scenes);

@@ -16,9 +16,18 @@
  * the manifest names another sha256 or the file is not that same file any
  * more. A pass with nothing to do costs the manifest's pages and one stat()
  * per layer. Heartbeats go on during a long pass.
+ *
+ * A pass asked for now (POST /internal/sync, the API's SyncImageServer:
+ * ks_node_agent_sync_now) runs in the agent's thread, so passes never
+ * overlap, and goes further than a periodic one: it also counts the layer
+ * files the manifest does not name (extra, left alone) and hashes every
+ * archived art file (archive/I/L-<sha256>.png) against the sha256 its name
+ * carries, fetching again from the API (GetItemLayer with that sha256) what
+ * differs.
  */
 #include "node_agent.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +37,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "paths.h"
 
@@ -65,11 +75,27 @@ struct ks_node_agent {
     int beating;                    /* the last heartbeat got through */
     time_t next_beat;               /* CLOCK_MONOTONIC seconds */
     ks__verified_list_t verified;   /* what the last complete pass found right */
+    /* Passes asked for now (guarded by lock): wanted counts the requests,
+     * done the passes run for them; each waiter waits until done reaches
+     * the number it took, on done_cond. */
+    unsigned long long wanted, done;
+    int waiters;
+    pthread_cond_t done_cond;       /* on CLOCK_MONOTONIC */
+    ks_rc last_rc;
+    ks_err_t last_err;
+    ks_node_sync_counts_t last_counts;
 };
 
+/* An (item, layer) the manifest names, in manifest order. */
 typedef struct {
-    long long checked, missing, stale, fetched, failed;
-} ks__sync_counts_t;
+    int item_id, layer_no;
+} ks__key_t;
+
+typedef struct {
+    ks__key_t *entries;
+    size_t count, capacity;
+    int overflow;                   /* an allocation failed: extras are not counted */
+} ks__key_list_t;
 
 static time_t ks__now(void)
 {
@@ -80,14 +106,15 @@ static time_t ks__now(void)
 }
 
 /* Waits until the monotonic second `until`, or less when the agent is
- * stopped; returns 1 when stopping. */
-static int ks__sleep_until(ks_node_agent_t *agent, time_t until)
+ * stopped (or, with wake_for_sync, a pass is asked for now); returns 1 when
+ * stopping. */
+static int ks__sleep_until(ks_node_agent_t *agent, time_t until, int wake_for_sync)
 {
     struct timespec deadline = {until, 0};
     int stopping;
 
     pthread_mutex_lock(&agent->lock);
-    while (!agent->stopping &&
+    while (!agent->stopping && (!wake_for_sync || agent->wanted == agent->done) &&
            pthread_cond_timedwait(&agent->cond, &agent->lock, &deadline) == 0)
         ;
     stopping = agent->stopping;
@@ -248,7 +275,7 @@ static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, const 
 /* Checks one manifest layer, fetching it when it is missing or stale, and
  * records it in *seen when it ends right. */
 static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
-                           ks__verified_list_t *seen, ks__sync_counts_t *counts)
+                           ks__verified_list_t *seen, ks_node_sync_counts_t *counts)
 {
     const ks__verified_t *before;
     ks_err_t layer_err = {{0}};
@@ -292,12 +319,174 @@ static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
         ks__verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
 }
 
-/* One pass over the manifest. KS_UNAVAILABLE (or another failure) when the
- * manifest could not be read; failed layers are only counted. A complete
- * pass becomes the verified list of the next. */
-static ks_rc ks__sync(ks_node_agent_t *agent, ks__sync_counts_t *counts, ks_err_t *err)
+static void ks__key_add(ks__key_list_t *list, int item_id, int layer_no)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 1024;
+        ks__key_t *entries = realloc(list->entries, capacity * sizeof *entries);
+        if (!entries) {
+            list->overflow = 1;
+            return;
+        }
+        list->entries = entries;
+        list->capacity = capacity;
+    }
+    list->entries[list->count++] = (ks__key_t){item_id, layer_no};
+}
+
+static int ks__key_compare(const void *a, const void *b)
+{
+    const ks__key_t *x = a, *y = b;
+
+    if (x->item_id != y->item_id)
+        return x->item_id < y->item_id ? -1 : 1;
+    return (x->layer_no > y->layer_no) - (x->layer_no < y->layer_no);
+}
+
+/* Parses a whole decimal name ("12", or "3" of "3.png" with suffix) into
+ * *out; 0 or -1. */
+static int ks__number_name(const char *name, const char *suffix, int *out)
+{
+    long long value = 0;
+    const char *p = name;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if ((value = value * 10 + (*p - '0')) > 0x7fffffff)
+            return -1;
+    if (strcmp(p, suffix) != 0)
+        return -1;
+    *out = (int)value;
+    return 0;
+}
+
+/* Counts the layer files of items/ that the manifest (listed, sorted) does
+ * not name. */
+static long long ks__count_extra(ks_node_agent_t *agent, const ks__key_list_t *listed)
+{
+    char top[sizeof agent->conf->store + 16];
+    long long extra = 0;
+    struct dirent *entry;
+    DIR *items;
+
+    snprintf(top, sizeof top, "%s/items", agent->conf->store);
+    if (!(items = opendir(top)))
+        return 0;
+    while ((entry = readdir(items))) {
+        char folder[sizeof top + 258];
+        struct dirent *file;
+        ks__key_t key;
+        DIR *dir;
+
+        if (ks__number_name(entry->d_name, "", &key.item_id) != 0)
+            continue;
+        snprintf(folder, sizeof folder, "%s/%s", top, entry->d_name);
+        if (!(dir = opendir(folder)))
+            continue;
+        while ((file = readdir(dir)))
+            if (ks__number_name(file->d_name, ".png", &key.layer_no) == 0 &&
+                !bsearch(&key, listed->entries, listed->count, sizeof key, ks__key_compare)) {
+                extra++;
+                ks_log_info("sync: items/%d/%d.png is not in the catalog's manifest",
+                            key.item_id, key.layer_no);
+            }
+        closedir(dir);
+    }
+    closedir(items);
+    return extra;
+}
+
+/* Hashes one archived art file against the sha256 of its name and fetches
+ * it again when it differs. */
+static void ks__check_archived(ks_node_agent_t *agent, const char *path, int item_id,
+                               int layer_no, const char *sha256, ks_node_sync_counts_t *counts)
+{
+    char actual[KS_SHA256_HEX_SIZE];
+    unsigned char *png = NULL;
+    size_t size = 0;
+    ks_api_png_t fetched;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    counts->checked++;
+    if (ks_file_read(path, agent->conf->max_layer_bytes, &png, &size, &err) == KS_OK) {
+        ks_sha256_hex(png, size, actual);
+        free(png);
+        if (strcmp(actual, sha256) == 0)
+            return;
+    }
+    counts->stale++;
+    ks_log_info("sync: archived art %d/%d at sha256 %s differs: fetching it from the API",
+                item_id, layer_no, sha256);
+    rc = ks_api_get_item_layer(agent->client, item_id, layer_no, sha256, &fetched, &err);
+    if (rc == KS_OK && strcmp(fetched.sha256, sha256) != 0)
+        rc = ks_err(&err, KS_CONFLICT, "the API answered sha256 %s", fetched.sha256);
+    if (rc == KS_OK)
+        rc = ks_item_store_put_archived(agent->items, item_id, layer_no, fetched.png,
+                                        fetched.size, sha256, &err);
+    if (rc != KS_OK) {
+        counts->failed++;
+        ks_log_warn("sync: archived art %d/%d at sha256 %s not repaired: %s", item_id,
+                    layer_no, sha256, err.msg);
+        return;
+    }
+    counts->fetched++;
+}
+
+/* Checks every archived art file (archive/<item>/<layer>-<sha256>.png). */
+static void ks__sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *counts)
+{
+    char top[sizeof agent->conf->store + 16];
+    struct dirent *entry;
+    DIR *archive;
+
+    snprintf(top, sizeof top, "%s/archive", agent->conf->store);
+    if (!(archive = opendir(top)))
+        return;
+    while ((entry = readdir(archive)) && !ks__stopping(agent)) {
+        char folder[sizeof top + 258];
+        struct dirent *file;
+        int item_id;
+        DIR *dir;
+
+        if (ks__number_name(entry->d_name, "", &item_id) != 0)
+            continue;
+        snprintf(folder, sizeof folder, "%s/%s", top, entry->d_name);
+        if (!(dir = opendir(folder)))
+            continue;
+        while ((file = readdir(dir))) {
+            char path[sizeof folder + 258], sha256[KS_SHA256_HEX_SIZE], number[16];
+            const char *dash = strchr(file->d_name, '-');
+            int layer_no;
+
+            if (!dash || (size_t)(dash - file->d_name) >= sizeof number ||
+                strlen(dash + 1) != 64 + 4 || strcmp(dash + 65, ".png") != 0)
+                continue;
+            memcpy(number, file->d_name, (size_t)(dash - file->d_name));
+            number[dash - file->d_name] = '\0';
+            memcpy(sha256, dash + 1, 64);
+            sha256[64] = '\0';
+            if (ks__number_name(number, "", &layer_no) != 0 || !ks_sha256_hex_valid(sha256))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", folder, file->d_name);
+            ks__check_archived(agent, path, item_id, layer_no, sha256, counts);
+            ks__beat_if_due(agent);
+        }
+        closedir(dir);
+    }
+    closedir(archive);
+}
+
+/* One pass over the manifest (full: also the extra files and the archived
+ * art). KS_UNAVAILABLE (or another failure) when the manifest could not be
+ * read; failed layers are only counted. A complete pass becomes the
+ * verified list of the next. */
+static ks_rc ks__sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *counts,
+                      ks_err_t *err)
 {
     ks__verified_list_t seen = {0};
+    ks__key_list_t listed = {0};
     int offset = 0;
 
     memset(counts, 0, sizeof *counts);
@@ -310,12 +499,15 @@ static ks_rc ks__sync(ks_node_agent_t *agent, ks__sync_counts_t *counts, ks_err_
 
         if (rc != KS_OK) {
             free(seen.entries);
+            free(listed.entries);
             return rc;
         }
         for (int i = 0; i < count && !ks__stopping(agent); i++) {
             if (++counts->checked % KS__PROGRESS_EVERY == 0)
                 ks_log_info("sync: %lld of %lld layers checked", counts->checked, total);
             ks__sync_layer(agent, &layers[i], &seen, counts);
+            if (full)
+                ks__key_add(&listed, layers[i].item_id, layers[i].layer_no);
             ks__beat_if_due(agent);
         }
         free(layers);
@@ -325,10 +517,17 @@ static ks_rc ks__sync(ks_node_agent_t *agent, ks__sync_counts_t *counts, ks_err_
     }
     if (ks__stopping(agent)) {
         free(seen.entries);
+        free(listed.entries);
         return KS_OK;
     }
     free(agent->verified.entries);
     agent->verified = seen;
+    if (full) {
+        if (!listed.overflow)
+            counts->extra = ks__count_extra(agent, &listed);
+        free(listed.entries);
+        ks__sync_archive(agent, counts);
+    }
     return KS_OK;
 }
 
@@ -338,7 +537,7 @@ static ks_rc ks__sync(ks_node_agent_t *agent, ks__sync_counts_t *counts, ks_err_
  * agent was stopped meanwhile. */
 static int ks__start_up(ks_node_agent_t *agent)
 {
-    ks__sync_counts_t counts;
+    ks_node_sync_counts_t counts;
     ks_err_t err = {{0}};
     int delay = 1;
 
@@ -347,7 +546,7 @@ static int ks__start_up(ks_node_agent_t *agent)
         if (rc == KS_OK) {
             agent->next_beat = ks__now() + agent->conf->heartbeat_interval_s;
             ks_log_info("sync: comparing the item store with the API's manifest");
-            rc = ks__sync(agent, &counts, &err);
+            rc = ks__sync(agent, 0, &counts, &err);
         }
         if (ks__stopping(agent))
             return 1;
@@ -359,19 +558,50 @@ static int ks__start_up(ks_node_agent_t *agent)
         }
         ks_log_warn("%s failed: %s; trying again in %d s",
                     agent->registered ? "sync" : "registration", err.msg, delay);
-        if (ks__sleep_until(agent, ks__now() + delay))
+        if (ks__sleep_until(agent, ks__now() + delay, 0))
             return 1;
         delay = delay * 2 < KS__BACKOFF_MAX_S ? delay * 2 : KS__BACKOFF_MAX_S;
     }
 }
 
+/* Runs the passes asked for now (ks_node_agent_sync_now), if any; returns
+ * 1 when it ran one. */
+static int ks__sync_if_wanted(ks_node_agent_t *agent)
+{
+    ks_node_sync_counts_t counts;
+    unsigned long long wanted;
+    ks_err_t err = {{0}};
+    ks_rc rc;
+
+    pthread_mutex_lock(&agent->lock);
+    wanted = agent->wanted;
+    pthread_mutex_unlock(&agent->lock);
+    if (wanted == agent->done)       /* done is written by this thread only */
+        return 0;
+    rc = ks__sync(agent, 1, &counts, &err);
+    if (rc == KS_OK)
+        ks_log_info("sync: asked for now: %lld layers checked, %lld missing, %lld stale, "
+                    "%lld extra, %lld fetched, %lld failed", counts.checked, counts.missing,
+                    counts.stale, counts.extra, counts.fetched, counts.failed);
+    else
+        ks_log_warn("sync: asked for now: failed: %s", err.msg);
+    pthread_mutex_lock(&agent->lock);
+    agent->last_rc = rc;
+    agent->last_err = err;
+    agent->last_counts = counts;
+    agent->done = wanted;
+    pthread_cond_broadcast(&agent->done_cond);
+    pthread_mutex_unlock(&agent->lock);
+    return 1;
+}
+
 /* A periodic pass: quiet (debug) when nothing was amiss. */
 static void ks__resync(ks_node_agent_t *agent)
 {
-    ks__sync_counts_t counts;
+    ks_node_sync_counts_t counts;
     ks_err_t err = {{0}};
 
-    if (ks__sync(agent, &counts, &err) != KS_OK) {
+    if (ks__sync(agent, 0, &counts, &err) != KS_OK) {
         ks_log_warn("sync: periodic pass failed: %s; next one in %d s", err.msg,
                     agent->conf->sync_interval_s);
         return;
@@ -398,9 +628,12 @@ static void *ks__main(void *arg)
         time_t wake = agent->next_beat;
         if (next_sync && next_sync < wake)
             wake = next_sync;
-        if (ks__sleep_until(agent, wake))
+        if (ks__sleep_until(agent, wake, 1))
             return NULL;
         ks__beat_if_due(agent);
+        /* A pass asked for now also counts as the periodic one. */
+        if (ks__sync_if_wanted(agent) && next_sync)
+            next_sync = ks__now() + conf->sync_interval_s;
         if (next_sync && ks__now() >= next_sync) {
             ks__resync(agent);
             if (ks__stopping(agent))
@@ -433,11 +666,13 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_st
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&agent->cond, &attr);
+    pthread_cond_init(&agent->done_cond, &attr);
     pthread_condattr_destroy(&attr);
     error = pthread_create(&agent->thread, NULL, ks__main, agent);
     if (error != 0) {
         ks_api_client_free(agent->client);
         pthread_cond_destroy(&agent->cond);
+        pthread_cond_destroy(&agent->done_cond);
         pthread_mutex_destroy(&agent->lock);
         free(agent);
         return ks_err(err, KS_ERROR, "pthread_create() of the node agent failed (%d: %s)", error,
@@ -454,11 +689,50 @@ void ks_node_agent_stop(ks_node_agent_t *agent)
     pthread_mutex_lock(&agent->lock);
     agent->stopping = 1;
     pthread_cond_signal(&agent->cond);
+    pthread_cond_broadcast(&agent->done_cond);
+    while (agent->waiters > 0)      /* requests waiting for a pass see the stop and leave */
+        pthread_cond_wait(&agent->done_cond, &agent->lock);
     pthread_mutex_unlock(&agent->lock);
     pthread_join(agent->thread, NULL);
     ks_api_client_free(agent->client);
     free(agent->verified.entries);
     pthread_cond_destroy(&agent->cond);
+    pthread_cond_destroy(&agent->done_cond);
     pthread_mutex_destroy(&agent->lock);
     free(agent);
+}
+
+ks_rc ks_node_agent_sync_now(ks_node_agent_t *agent, int timeout_s,
+                             ks_node_sync_counts_t *counts, ks_err_t *err)
+{
+    struct timespec deadline;
+    unsigned long long ticket;
+    ks_rc rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_s;
+    pthread_mutex_lock(&agent->lock);
+    if (agent->stopping) {
+        pthread_mutex_unlock(&agent->lock);
+        return ks_err(err, KS_UNAVAILABLE, "the server is stopping");
+    }
+    ticket = ++agent->wanted;
+    agent->waiters++;
+    pthread_cond_signal(&agent->cond);
+    while (!agent->stopping && agent->done < ticket &&
+           pthread_cond_timedwait(&agent->done_cond, &agent->lock, &deadline) == 0)
+        ;
+    if (agent->done >= ticket) {
+        rc = agent->last_rc;
+        *counts = agent->last_counts;
+        if (rc != KS_OK)
+            ks_err(err, rc, "%s", agent->last_err.msg);
+    } else {
+        rc = ks_err(err, KS_UNAVAILABLE, agent->stopping ? "the server is stopping"
+                    : "the sync did not end within %d s (it goes on)", timeout_s);
+    }
+    if (--agent->waiters == 0 && agent->stopping)
+        pthread_cond_broadcast(&agent->done_cond);
+    pthread_mutex_unlock(&agent->lock);
+    return rc;
 }

@@ -203,6 +203,22 @@ static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *clien
     return rc;
 }
 
+ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                        const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
+                        ks_err_t *err)
+{
+    ks_rc rc = client ? ks__fetch_missing(rebuilder, client, 1, req, fetched, err) : KS_OK;
+
+    if (rc == KS_OK)
+        rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+    if (rc == KS_CONFLICT && client) {   /* stale: fetch, then try once more */
+        rc = ks__fetch_missing(rebuilder, client, 0, req, fetched, err);
+        if (rc == KS_OK)
+            rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+    }
+    return rc;
+}
+
 /* Composes req (fetching what the store lacks and trying once more), stores
  * it and hands the requested file's bytes to answer. */
 static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
@@ -213,15 +229,8 @@ static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     ks_render_output_t output = {0};
     ks_err_t err = {{0}};
     int fetched = 0;
-    ks_rc rc = ks__fetch_missing(rebuilder, client, 1, req, &fetched, &err);
+    ks_rc rc = ks_rebuild_render(rebuilder, client, req, &canvas, &fetched, &err);
 
-    if (rc == KS_OK)
-        rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
-    if (rc == KS_CONFLICT) {   /* stale: fetch, then try once more */
-        rc = ks__fetch_missing(rebuilder, client, 0, req, &fetched, &err);
-        if (rc == KS_OK)
-            rc = ks_render(rebuilder->items, rebuilder->scenes, req, &canvas, &err);
-    }
     if (rc == KS_OK)
         rc = ks_render_store(rebuilder->conf->store, req, &canvas, &output, &err);
     ks_image_free(&canvas);

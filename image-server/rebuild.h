@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 #include "api_client.h"
+#include "compose_request.h"
+#include "image.h"
 #include "image_conf.h"
 #include "item_store.h"
 #include "ks.h"
@@ -55,6 +57,17 @@ void ks_rebuilder_free(ks_rebuilder_t *rebuilder);
  * answer is filled whatever happens. */
 void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *path,
                 ks_rebuild_answer_t *answer);
+
+/* Composes req onto *canvas (freed by the caller with ks_image_free) as a
+ * rebuild does: the layers (and an album's scene) missing from the store's
+ * disk are fetched from the API through client first and, when one is
+ * stale, fetched (old art as archived art) and the compose tried once more.
+ * *fetched counts what was fetched. Without client (no api_url) it composes
+ * from the store as it is. Errors as ks_render, and KS_UNAVAILABLE when the
+ * API cannot give what is missing. Used by the batch route (batch.h). */
+ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                        const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
+                        ks_err_t *err);
 
 /* Images rebuilt since the start (for /health). */
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder);

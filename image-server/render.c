@@ -12,6 +12,7 @@
 #include "avatar_store.h"
 #include "compose.h"
 #include "jpeg_codec.h"
+#include "paths.h"
 #include "png_codec.h"
 #include "resize.h"
 
@@ -45,22 +46,26 @@ ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compos
     return rc;
 }
 
-ks_rc ks_render_store(const char *store_dir, const ks_compose_request_t *req,
-                      const ks_image_t *canvas, ks_render_output_t *out, ks_err_t *err)
+ks_rc ks_render_encode(const ks_compose_request_t *req, const ks_image_t *canvas,
+                       ks_render_output_t *out, ks_err_t *err)
 {
     ks_rc rc;
 
     memset(out, 0, sizeof *out);
     if (req->kind == KS_REQUEST_ALBUM) {
-        rc = ks_jpeg_encode(canvas, req->background, req->quality, &out->image,
-                            &out->image_size, err);
-        if (rc == KS_OK)
-            rc = ks_album_store_write(store_dir, req->user_id, req->photo, out->image,
-                                      out->image_size, out->path, sizeof out->path, err);
-        return rc;
+        if (ks_album_path(req->user_id, req->photo, out->path, sizeof out->path) < 0)
+            return ks_err(err, KS_INVALID, "album photo of \"%.64s\": invalid path",
+                          req->user_id);
+        return ks_jpeg_encode(canvas, req->background, req->quality, &out->image,
+                              &out->image_size, err);
     }
+    if (ks_avatar_path(req->user_id, req->version, out->path, sizeof out->path) < 0)
+        return ks_err(err, KS_INVALID, "avatar of \"%.64s\": invalid path", req->user_id);
     if (req->has_thumb) {
         ks_image_t thumb;
+        if (ks_avatar_thumb_path(req->user_id, req->version, out->thumb_path,
+                                 sizeof out->thumb_path) < 0)
+            return ks_err(err, KS_INVALID, "avatar of \"%.64s\": invalid path", req->user_id);
         rc = ks_image_resize(canvas, req->thumb_x, req->thumb_y, req->thumb_width,
                              req->thumb_height, req->thumb_out_width, req->thumb_out_height,
                              &thumb, err);
@@ -68,18 +73,37 @@ ks_rc ks_render_store(const char *store_dir, const ks_compose_request_t *req,
             rc = ks_png_encode(&thumb, KS_PNG_LEVEL_FAST, &out->thumb, &out->thumb_size, err);
             ks_image_free(&thumb);
         }
-        if (rc == KS_OK)
-            rc = ks_avatar_store_write_thumb(store_dir, req->user_id, req->version, out->thumb,
-                                             out->thumb_size, out->thumb_path,
-                                             sizeof out->thumb_path, err);
         if (rc != KS_OK)
             return rc;
     }
-    rc = ks_png_encode(canvas, KS_PNG_LEVEL_FAST, &out->image, &out->image_size, err);
-    if (rc == KS_OK)
+    return ks_png_encode(canvas, KS_PNG_LEVEL_FAST, &out->image, &out->image_size, err);
+}
+
+ks_rc ks_render_write(const char *store_dir, const ks_compose_request_t *req,
+                      ks_render_output_t *out, int image, int thumb, ks_err_t *err)
+{
+    ks_rc rc = KS_OK;
+
+    if (req->kind == KS_REQUEST_ALBUM)
+        return image ? ks_album_store_write(store_dir, req->user_id, req->photo, out->image,
+                                            out->image_size, out->path, sizeof out->path, err)
+                     : KS_OK;
+    if (thumb && out->thumb)
+        rc = ks_avatar_store_write_thumb(store_dir, req->user_id, req->version, out->thumb,
+                                         out->thumb_size, out->thumb_path,
+                                         sizeof out->thumb_path, err);
+    if (rc == KS_OK && image)
         rc = ks_avatar_store_write(store_dir, req->user_id, req->version, out->image,
                                    out->image_size, out->path, sizeof out->path, err);
     return rc;
+}
+
+ks_rc ks_render_store(const char *store_dir, const ks_compose_request_t *req,
+                      const ks_image_t *canvas, ks_render_output_t *out, ks_err_t *err)
+{
+    ks_rc rc = ks_render_encode(req, canvas, out, err);
+
+    return rc == KS_OK ? ks_render_write(store_dir, req, out, 1, 1, err) : rc;
 }
 
 void ks_render_output_free(ks_render_output_t *out)

@@ -30,9 +30,20 @@ ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compos
                 ks_image_t *canvas, ks_err_t *err);
 
 /* Encodes canvas as req asks (album: JPEG on its background colour; avatar:
- * PNG, and the thumbnail when asked) and writes the files atomically under
- * store_dir (avatar_store.h), the thumbnail first. *out holds the paths and
- * bytes; free it with ks_render_output_free, also after a failure. */
+ * PNG, and the thumbnail when asked) without writing anything: *out holds
+ * the store-relative paths and the bytes; free it with
+ * ks_render_output_free, also after a failure. */
+ks_rc ks_render_encode(const ks_compose_request_t *req, const ks_image_t *canvas,
+                       ks_render_output_t *out, ks_err_t *err);
+
+/* Writes files of out (from ks_render_encode of req) atomically under
+ * store_dir (avatar_store.h): the thumbnail when thumb (and there is one),
+ * then the image when image. Writing an avatar prunes its old versions. */
+ks_rc ks_render_write(const char *store_dir, const ks_compose_request_t *req,
+                      ks_render_output_t *out, int image, int thumb, ks_err_t *err);
+
+/* ks_render_encode, then ks_render_write of every file: what a compose or
+ * album request stores. */
 ks_rc ks_render_store(const char *store_dir, const ks_compose_request_t *req,
                       const ks_image_t *canvas, ks_render_output_t *out, ks_err_t *err);
 

@@ -645,3 +645,82 @@ struct ks__GetSceneBackgroundResponse {
 int ks__GetSceneBackground(
     int sceneId 1,
     struct ks__GetSceneBackgroundResponse *response);
+
+/* ---- Batch: kisekae-batch's operations (admin) ---------------------------------------- */
+
+//gsoap ks service method-action: ListAvatarsByServer urn:kisekae:v1#ListAvatarsByServer
+//gsoap ks service method-fault:  ListAvatarsByServer ks__KisekaeFault
+//gsoap ks service method-action: RebuildAvatars urn:kisekae:v1#RebuildAvatars
+//gsoap ks service method-fault:  RebuildAvatars ks__KisekaeFault
+//gsoap ks service method-action: SyncImageServer urn:kisekae:v1#SyncImageServer
+//gsoap ks service method-fault:  SyncImageServer ks__KisekaeFault
+
+/* One member of an image server, as the batch tool pages through them. */
+struct ks__ServerMember {
+    char *userId 1;
+    int version 1;
+    int albumPhotos 1;                  /* album photos stored on its server */
+};
+
+struct ks__ListAvatarsByServerResponse {
+    int __sizemember 0;
+    struct ks__ServerMember *member 0;  /* ordered by userId */
+    char *next 0;                       /* pass as `after` for the next page; absent at the end */
+    int memberCount 1;                  /* the server's member count now (image_servers.member_count) */
+};
+
+/* admin: the members assigned to an image server, a page at a time in
+ * userId order with a keyset cursor: page one million costs what page one
+ * does. limit 1..1000 (default 500). NotFound: no such server. */
+int ks__ListAvatarsByServer(char *server 1, char *after 0, int *limit 0,
+                            struct ks__ListAvatarsByServerResponse *response);
+
+/* What RebuildAvatars did for one member. status:
+ *   unchanged  every image of the member was already on disk, byte for byte
+ *   written    at least one image was missing or differed, and was written
+ *   missing    (checkOnly) at least one image is missing on the server
+ *   differs    (checkOnly) at least one image differs from what its recipe composes
+ *   moved      the member is no longer on that server (nothing done)
+ *   notfound   no such member (deleted meanwhile; nothing done)
+ *   failed     code/message say why (ImageServerUnavailable, ...) */
+struct ks__RebuildResult {
+    char *userId 1;
+    char *status 1;
+    int version 1;                      /* the avatar version composed */
+    int images 1;                       /* images composed: avatar + thumbnail + photos */
+    int imagesWritten 1;                /* of them written (or, with checkOnly, found missing or different) */
+    char *code 0;                       /* a stable fault code, when failed */
+    char *message 0;
+};
+
+struct ks__RebuildAvatarsResponse {
+    int __sizeresult 0;
+    struct ks__RebuildResult *result 0; /* one per userId, in the order asked */
+};
+
+/* admin: compose again, on image server `server`, every image of up to 100
+ * members (their avatar, thumbnail and album photos), from what the database
+ * records, AT THE MEMBERS' CURRENT VERSIONS: a member whose outfit did not
+ * change gets the same bytes at the same URL. The image server composes the
+ * whole batch in one request and writes only the files that are missing or
+ * differ. checkOnly: compare and write nothing (an audit). A member moved
+ * or deleted meanwhile is reported, not an error. Faults only for the call
+ * as a whole: NotFound (no such server), InvalidArgument, TooLarge (over 100),
+ * ImageServerUnavailable (the server did not answer: nothing changed). */
+int ks__RebuildAvatars(char *server 1, int __sizeuserId 1, char **userId 1,
+                       enum xsd__boolean *checkOnly 0,
+                       struct ks__RebuildAvatarsResponse *response);
+
+struct ks__SyncImageServerResponse {
+    int layersChecked 1;                /* layers of the catalog manifest (current and archived art) */
+    int missing 1;                      /* not on the server: fetched */
+    int stale 1;                        /* on the server with another sha256: fetched again */
+    int extra 1;                        /* on the server, not in the manifest */
+    int failed 1;                       /* could not be fetched (see the server's log) */
+};
+
+/* admin: the image server checks every item layer in its store (and the
+ * archived art it keeps) against the catalog manifest by sha256, now, and
+ * fetches what is missing or differs. ImageServerUnavailable when it does
+ * not answer. */
+int ks__SyncImageServer(char *server 1, struct ks__SyncImageServerResponse *response);
