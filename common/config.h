@@ -51,4 +51,11 @@ int ks_config_split(char *s, char **words, int max);
 ks_rc ks_config_parse_hostport(const char *s, char *host, size_t hostsz, int *port,
                                ks_err_t *err);
 
+/* For a repeatable option listing URLs (`api_url URL [URL...]`): appends
+ * each http:// or https:// URL of value to urls, an array of max strings of
+ * url_size bytes holding *count already. KS_INVALID (naming option) for
+ * another scheme, a URL too long or more than max in all. */
+ks_rc ks_config_add_urls(const char *option, const char *value, char *urls, size_t url_size,
+                         int max, int *count, ks_err_t *err);
+
 #endif
