@@ -24,6 +24,7 @@ void ks_progress_init(ks_progress_t *p, FILE *out, const char *label, int interv
     p->tty = isatty(fileno(out));
     p->interval_s = p->tty ? 0.25 : (double)interval_s;
     p->last_print = ks_progress_now();
+    p->printed_done = -1;
     snprintf(p->label, sizeof p->label, "%s", label);
 }
 
@@ -56,6 +57,9 @@ void ks_progress_update(ks_progress_t *p, long long done, long long total, long 
 
     if (!force && now - p->last_print < p->interval_s)
         return;
+    if (force && !p->tty && done == p->printed_done)
+        return;                    /* a log line would only repeat the last one */
+    p->printed_done = done;
     p->last_print = now;
     if (per_second > 0 && total > done) {
         long long left = (long long)((double)(total - done) / per_second + 0.5);

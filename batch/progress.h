@@ -18,6 +18,7 @@ typedef struct {
     double last_print;
     char label[96];                /* "regenerate img1" */
     int line_open;                 /* a terminal line is on screen without its newline */
+    long long printed_done;        /* done as last printed (-1: nothing yet) */
     double sample_time[KS_PROGRESS_SAMPLES];   /* (time, done) once a second, for the rate */
     long long sample_done[KS_PROGRESS_SAMPLES];
     int sample_count, sample_next;

@@ -30,7 +30,7 @@ volatile sig_atomic_t ks_batch_stop_requested;
 
 typedef struct {
     ks_status_t status;
-    int images_written;
+    int images, images_written;
     char code[32];
     char message[200];
 } member_result_t;
@@ -84,13 +84,21 @@ int ks_runner_backoff(int attempt)
     return ks_batch_stop_requested != 0;
 }
 
-static void set_result(member_result_t *r, ks_status_t status, int images_written,
+/* Records one member's answer; an audit's finding without a message says
+ * how many of the member's images it concerns. */
+static void set_result(member_result_t *r, ks_status_t status, int images, int images_written,
                        const char *code, const char *message)
 {
     r->status = status;
+    r->images = images;
     r->images_written = images_written;
     snprintf(r->code, sizeof r->code, "%s", code ? code : "");
-    snprintf(r->message, sizeof r->message, "%s", message ? message : "");
+    if (message && message[0])
+        snprintf(r->message, sizeof r->message, "%s", message);
+    else if (status == KS_STATUS_MISSING || status == KS_STATUS_DIFFERS)
+        snprintf(r->message, sizeof r->message, "%d of %d images", images_written, images);
+    else
+        r->message[0] = '\0';
 }
 
 /* Calls RebuildAvatars for b until every member has an answer that is not
@@ -127,14 +135,14 @@ static void process_batch(const ks_runner_options_t *o, ks_batch_api_t *api, bat
                 continue;
             }
             for (int i = 0; i < pending_count; i++)
-                set_result(&b->results[pending[i]], KS_STATUS_FAILED, 0, code, err.msg);
+                set_result(&b->results[pending[i]], KS_STATUS_FAILED, 0, 0, code, err.msg);
             return;
         }
         for (int i = 0; i < pending_count; i++) {
             const ks_batch_result_t *r = &results[i];
             int status = ks_status_parse(r->status);
             if (status < 0) {
-                set_result(&b->results[pending[i]], KS_STATUS_FAILED, 0, "Internal",
+                set_result(&b->results[pending[i]], KS_STATUS_FAILED, 0, 0, "Internal",
                            "RebuildAvatars answered an unknown status");
                 continue;
             }
@@ -148,7 +156,7 @@ static void process_batch(const ks_runner_options_t *o, ks_batch_api_t *api, bat
                 pending[still++] = pending[i];
                 continue;
             }
-            set_result(&b->results[pending[i]], status, r->images_written, r->code,
+            set_result(&b->results[pending[i]], status, r->images, r->images_written, r->code,
                        r->message);
         }
         pending_count = still;
@@ -295,7 +303,8 @@ static ks_rc record(main_t *m, batch_t *b, ks_err_t *err)
     for (int i = 0; i < b->count; i++) {
         const member_result_t *r = &b->results[i];
         m->ck->counts[r->status]++;
-        m->ck->images_written += r->images_written;
+        if (r->status == KS_STATUS_WRITTEN)
+            m->ck->images_written += r->images_written;
         if (r->status == KS_STATUS_WRITTEN)
             written++;
         if (r->status == KS_STATUS_FAILED || r->status == KS_STATUS_MISSING ||
