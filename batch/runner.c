@@ -40,7 +40,9 @@ typedef struct batch {
     int count;
     char ids[KS_BATCH_IDS_MAX][KS_CHECKPOINT_ID_SIZE];
     member_result_t results[KS_BATCH_IDS_MAX];
-    int finished;                  /* the worker is done with it */
+    int recorded;                  /* its results are counted in the checkpoint; main's
+                                      alone: a batch is done once main has taken it
+                                      off the finished list and recorded it */
     int abandoned;                 /* given up on by a stop: not done, redone on resume */
     struct batch *next_out;        /* the `out` list, in listing order */
     struct batch *next_queue;      /* the todo queue or the finished list */
@@ -203,7 +205,6 @@ static void *worker_main(void *arg)
         process_batch(s->o, api, b);
 
         pthread_mutex_lock(&s->lock);
-        b->finished = 1;
         b->next_queue = s->finished;
         s->finished = b;
         pthread_cond_signal(&s->done);
@@ -328,7 +329,7 @@ static ks_rc advance(main_t *m, ks_err_t *err)
 {
     ks_checkpoint_t *ck = m->ck;
 
-    while (m->out_head && m->out_head->finished && !m->out_head->abandoned) {
+    while (m->out_head && m->out_head->recorded && !m->out_head->abandoned) {
         batch_t *b = m->out_head;
         if (!m->o->ids)
             snprintf(ck->low, sizeof ck->low, "%s", b->ids[b->count - 1]);
@@ -346,7 +347,7 @@ static ks_rc advance(main_t *m, ks_err_t *err)
                 return rc;
         }
     for (batch_t *b = m->out_head; b; b = b->next_out)
-        if (b->finished && !b->abandoned) {
+        if (b->recorded && !b->abandoned) {
             ks_rc rc = ks_checkpoint_add_range(ck, b->ids[0], b->ids[b->count - 1], err);
             if (rc != KS_OK)
                 return rc;
@@ -424,14 +425,16 @@ ks_rc ks_runner_run(const ks_runner_options_t *o, ks_checkpoint_t *ck, int *stop
         pthread_mutex_lock(&s.lock);
         finished = s.finished;
         s.finished = NULL;
-        if (s.worker_rc != KS_OK && rc == KS_OK)
+        if (s.worker_rc != KS_OK && rc == KS_OK) {
             rc = ks_err(err, s.worker_rc, "%s", s.worker_err.msg);
+            ks_batch_stop_requested = 1;
+        }
         pthread_mutex_unlock(&s.lock);
         if (finished) {
-            for (batch_t *b = finished; b && rc == KS_OK; b = b->next_queue) {
+            for (batch_t *b = finished; b; b = b->next_queue) {
                 m.in_flight--;
-                if (!b->abandoned)
-                    rc = record(&m, b, err);
+                if (!b->abandoned && rc == KS_OK && (rc = record(&m, b, err)) == KS_OK)
+                    b->recorded = 1;
             }
             if (rc == KS_OK)
                 rc = advance(&m, err);
