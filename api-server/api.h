@@ -72,6 +72,8 @@ typedef struct {
     int image_server_timeout_s;  /* silence after which a server is marked down (0: never) */
     int replica_retry_s;         /* delay before a failed layer push is tried again */
     int replica_retry_batch;     /* failed pushes tried per renderer round */
+    int deletion_retry_s;        /* delay before a failed deletion of images is tried again */
+    int auth_recheck_ms;         /* a verified client is trusted this long unread (0: never) */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;
@@ -90,6 +92,7 @@ typedef struct {
     ks_http_t *http;
     ks_err_t err;            /* the current request's error message */
     unsigned roles;          /* the caller's roles, once ks_auth_require passed */
+    char image_server[64];   /* a node caller's image server (its only one), else "" */
 
     /* The request being served, whole in memory (the transport received it):
      * the HTTP header gSOAP reads, then the body. */
@@ -188,7 +191,11 @@ int ks_check_page(struct soap *soap, const int *offset, const int *limit, int *p
  * and that the client's role is one of roles. Returns SOAP_OK, or sets the
  * fault (Unauthorized with HTTP 401, or Forbidden) and returns its error. */
 int ks_auth_require(struct soap *soap, unsigned roles);
-/* Writes the stored form of secret ("sha256$salt$hash") into out. */
+/* After ks_auth_require(KS_ROLE_NODE): SOAP_OK when the caller is the node
+ * credential of image server server, else sets Forbidden and returns it. */
+int ks_auth_acts_for(struct soap *soap, const char *server);
+/* Writes the stored form of secret (an Argon2id hash, "$argon2id$...")
+ * into out (160 bytes are enough). */
 ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err);
 
 /* render.c: the background renderer. One thread per API server composes
@@ -213,9 +220,19 @@ ks_rc ks_replicas_retry(ks_api_ctx_t *ctx, int *retried);
 
 /* migrate.c */
 ks_rc ks_migrate(ks_db_pool_t *pool, ks_err_t *err);
+/* Creates or updates API credentials; a node client (role node) names the
+ * image server it acts for (image_server, else NULL). */
 ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
-                    const char *secret, ks_err_t *err);
+                    const char *image_server, const char *secret, ks_err_t *err);
+/* Revokes API client name at once on every API server (it stays, disabled;
+ * --add-client enables it again with a new secret). KS_NOTFOUND when there
+ * is none. */
+ks_rc ks_revoke_client(ks_db_pool_t *pool, const char *name, ks_err_t *err);
 /* Records the configured image servers in image_servers (insert or update). */
 ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, ks_err_t *err);
+/* An admin's change of one image server's URLs (insert or update), as an
+ * image_server line of the configuration would. */
+ks_rc ks_set_image_server(ks_db_pool_t *pool, const ks_api_image_server_conf_t *server,
+                          ks_err_t *err);
 
 #endif

@@ -1,37 +1,73 @@
 /* auth.c: HTTP Basic authentication against the api_clients table.
  *
- * A verified client is remembered for KS_AUTH_TTL_S seconds (keyed by name and
- * a hash of the password it sent), so a busy client costs one table read per
- * period, not one per call; a changed or disabled credential takes effect
- * within that period. Each worker thread keeps its own cache: every request
- * reads it, and a shared one behind a lock made the workers queue for it.
+ * Secrets are stored as Argon2id hashes (libsodium's crypto_pwhash_str, at
+ * its interactive limits: some 64 MiB and tens of milliseconds per check),
+ * so a stolen table gives nothing cheaply. Rows of older stacks
+ * ("sha256$salt$hash") are accepted once and replaced by an Argon2id hash.
+ *
+ * Every call reads its client's row (role, bound image server, version) on
+ * the master, so a revoked or changed credential is refused at once by
+ * every API server; only when the master does not answer, a replica's copy
+ * serves (nobody can revoke anything then). The costly check of the secret
+ * is remembered per worker thread for the row's version, so a busy client
+ * pays it once per thread, not per call: a new secret or a revocation bumps
+ * the version and the memory no longer matches. With auth_recheck_ms above
+ * 0, a client verified that recently is not even read again (a database
+ * query less per call; a revocation then takes up to that long). Each
+ * worker thread keeps its
+ * own memory: every request reads it, and a shared one behind a lock made
+ * the workers queue for it.
+ *
+ * Failed logins are counted per client; past KS_AUTH_FREE_FAILURES in a
+ * row, a secret is checked at most once per delay that grows with them (up
+ * to KS_AUTH_THROTTLE_MAX_S): guessing is slowed to a crawl, and a client
+ * whose verified secret is remembered keeps working meanwhile.
+ *
+ * A node client (an image server) is bound to one image server
+ * (api_clients.image_server): the node operations act for that server only
+ * (ctx->image_server). One bound to none is refused.
  */
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "api.h"
 #include "log.h"
 #include "sha256.h"
 
-#define KS_AUTH_TTL_S 10
 #define KS_AUTH_CACHE_SLOTS 64
+#define KS_AUTH_FREE_FAILURES 5       /* failed logins in a row before checks are spaced */
+#define KS_AUTH_THROTTLE_MAX_S 30     /* the longest wait between checks */
 
 typedef struct {
     char name[65];
     char proof[KS_SHA256_HEX_SIZE];    /* sha256 of name ':' password */
-    unsigned roles;
-    time_t expires;
+    unsigned long long version;        /* the row's version the secret was verified for */
+    unsigned roles;                    /* the row's, when it was last read */
+    char image_server[64];
+    long long read_ms;                 /* when the row was last read (monotonic) */
 } auth_entry_t;
 
 static __thread auth_entry_t auth_cache[KS_AUTH_CACHE_SLOTS];
 
-static time_t now_s(void)
+/* A client's row, as one call reads it. */
+typedef struct {
+    char secret_hash[161];
+    unsigned roles;
+    char image_server[64];             /* a node's server, else "" */
+    unsigned long long version;
+    unsigned failed_logins;
+    int throttled;                     /* too many failures, too recently: no check now */
+} client_row_t;
+
+static long long now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static unsigned slot_of(const char *name)
@@ -53,36 +89,43 @@ static unsigned role_bit(const char *role)
     return 0;
 }
 
-static void salted_hash(const char *salt, const char *secret, char hex[KS_SHA256_HEX_SIZE])
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_ok;
+
+static void init_sodium(void)
 {
-    char buf[512];
-    int n = snprintf(buf, sizeof buf, "%s%s", salt, secret);
-    ks_sha256_hex(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1, hex);
-    OPENSSL_cleanse(buf, sizeof buf);
+    sodium_ok = sodium_init() >= 0;
+}
+
+static int sodium_ready(void)
+{
+    pthread_once(&sodium_once, init_sodium);
+    return sodium_ok;
 }
 
 ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *err)
 {
-    unsigned char raw[16];
-    char salt[33], hash[KS_SHA256_HEX_SIZE];
+    char hash[crypto_pwhash_STRBYTES];
 
     if (strlen(secret) < 8 || strlen(secret) > 256)
         return ks_err(err, KS_INVALID, "a secret must be 8..256 characters");
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return ks_err(err, KS_ERROR, "RAND_bytes() failed");
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(salt + 2 * i, 3, "%02x", raw[i]);
-    salted_hash(salt, secret, hash);
-    if ((size_t)snprintf(out, size, "sha256$%s$%s", salt, hash) >= size)
+    if (!sodium_ready())
+        return ks_err(err, KS_ERROR, "sodium_init() failed");
+    if (crypto_pwhash_str(hash, secret, strlen(secret), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return ks_err(err, KS_NOMEM, "crypto_pwhash_str() failed (out of memory)");
+    if ((size_t)snprintf(out, size, "%s", hash) >= size)
         return ks_err(err, KS_ERROR, "secret hash buffer too small");
     return KS_OK;
 }
 
-/* 1 when secret matches stored ("sha256$salt$hash"), in constant time. */
-static int secret_matches(const char *secret, const char *stored)
+/* 1 when secret matches a legacy stored hash ("sha256$salt$hash"), in
+ * constant time. */
+static int legacy_matches(const char *secret, const char *stored)
 {
-    char salt[64], hash[KS_SHA256_HEX_SIZE];
+    char salt[64], hash[KS_SHA256_HEX_SIZE], buf[512];
     const char *dollar;
+    int n;
 
     if (strncmp(stored, "sha256$", 7) != 0)
         return 0;
@@ -92,34 +135,104 @@ static int secret_matches(const char *secret, const char *stored)
         return 0;
     memcpy(salt, stored, (size_t)(dollar - stored));
     salt[dollar - stored] = '\0';
-    salted_hash(salt, secret, hash);
+    n = snprintf(buf, sizeof buf, "%s%s", salt, secret);
+    ks_sha256_hex(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1, hash);
+    OPENSSL_cleanse(buf, sizeof buf);
     return CRYPTO_memcmp(hash, dollar + 1, 64) == 0;
 }
 
-/* Looks the client up in the database: *roles is 0 when it is unknown,
- * disabled or the password is wrong. */
-static ks_rc verify(struct soap *soap, const char *name, const char *password, unsigned *roles)
+/* 1 when secret matches the stored hash; *legacy says it was an old one. */
+static int secret_matches(const char *secret, const char *stored, int *legacy)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL *conn;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
+    *legacy = strncmp(stored, "sha256$", 7) == 0;
+    if (*legacy)
+        return legacy_matches(secret, stored);
+    return sodium_ready() && crypto_pwhash_str_verify(stored, secret, strlen(secret)) == 0;
+}
+
+/* Runs the query of client name's row on conn (into *res). */
+static ks_rc query_client(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, MYSQL_RES **res)
+{
     ks_buf_t sql;
     ks_rc rc;
 
-    *roles = 0;
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT secret_hash, role FROM api_clients WHERE enabled = 1 AND name = ");
+    ks_buf_addf(&sql, "SELECT secret_hash, role, image_server, version, failed_logins,"
+                     " failed_logins >= %d AND last_failed_at > NOW(3) - INTERVAL"
+                     " LEAST(failed_logins - %d, %d) SECOND FROM api_clients"
+                     " WHERE enabled = 1 AND name = ", KS_AUTH_FREE_FAILURES,
+                KS_AUTH_FREE_FAILURES - 1, KS_AUTH_THROTTLE_MAX_S);
     ks_sql_str(&sql, conn, name);
-    rc = ks_sql_run(&sql, ctx->db, conn, &res, &ctx->err);
-    if (rc == KS_OK && (row = mysql_fetch_row(res)) && secret_matches(password, row[0]))
-        *roles = role_bit(row[1]);
-    if (res)
-        mysql_free_result(res);
+    rc = ks_sql_run(&sql, ctx->db, conn, res, &ctx->err);
     ks_buf_free(&sql);
     return rc;
+}
+
+/* Reads client name's row (enabled ones only) into *row; *found is 0 when
+ * there is none. The master answers when it can, else a replica (see the
+ * top). */
+static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row, int *found)
+{
+    MYSQL *conn;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW r;
+    ks_rc rc;
+
+    *found = 0;
+    if (ks_db_master_read(ctx->db, &conn, &ctx->err) != KS_OK ||
+        query_client(ctx, conn, name, &res) != KS_OK) {
+        if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+            (rc = query_client(ctx, conn, name, &res)) != KS_OK)
+            return rc;
+    }
+    rc = KS_OK;
+    if ((r = mysql_fetch_row(res))) {
+        *found = 1;
+        snprintf(row->secret_hash, sizeof row->secret_hash, "%s", r[0]);
+        row->roles = role_bit(r[1]);
+        snprintf(row->image_server, sizeof row->image_server, "%s", r[2] ? r[2] : "");
+        row->version = strtoull(r[3], NULL, 10);
+        row->failed_logins = (unsigned)strtoul(r[4], NULL, 10);
+        row->throttled = r[5] && atoi(r[5]);
+    }
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+/* Records a login of name on the master: a failure counts, a success after
+ * failures resets the count; a legacy hash is replaced (fresh_hash, else
+ * NULL). Best effort: a failure here is logged, the call goes on. */
+static void record_login(ks_api_ctx_t *ctx, const char *name, int ok, const char *old_hash,
+                         const char *fresh_hash)
+{
+    MYSQL *conn;
+    ks_buf_t sql;
+    ks_err_t err;
+
+    if (ks_db_master_read(ctx->db, &conn, &err) != KS_OK) {
+        ks_log_warn("recording a login of API client \"%s\": %s", name, err.msg);
+        return;
+    }
+    ks_buf_init(&sql, 1024);
+    if (!ok) {
+        ks_buf_addf(&sql, "UPDATE api_clients SET failed_logins = failed_logins + 1,"
+                         " last_failed_at = NOW(3) WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+    } else {
+        ks_buf_addf(&sql, "UPDATE api_clients SET failed_logins = 0");
+        if (fresh_hash) {
+            ks_buf_addf(&sql, ", secret_hash = ");
+            ks_sql_str(&sql, conn, fresh_hash);
+        }
+        ks_buf_addf(&sql, " WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+        ks_buf_addf(&sql, " AND secret_hash = ");
+        ks_sql_str(&sql, conn, old_hash);
+    }
+    if (ks_sql_run(&sql, ctx->db, conn, NULL, &err) != KS_OK)
+        ks_log_warn("recording a login of API client \"%s\": %s", name, err.msg);
+    ks_buf_free(&sql);
 }
 
 static int unauthorized(struct soap *soap, const char *why)
@@ -129,15 +242,73 @@ static int unauthorized(struct soap *soap, const char *why)
     return soap->error = 401;
 }
 
+/* 1 when e remembers name with the secret of proof. */
+static int remembers(const auth_entry_t *e, const char *name, const char *proof)
+{
+    return strcmp(e->name, name) == 0 && CRYPTO_memcmp(e->proof, proof, KS_SHA256_HEX_SIZE) == 0;
+}
+
+/* Checks password (proof: its hash with name) against row, or the thread's
+ * memory e of an earlier check; SOAP_OK, or the fault. */
+static int check_secret(struct soap *soap, const char *name, const char *password,
+                        const char *proof, const client_row_t *row, auth_entry_t *e)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    int legacy, ok;
+
+    if (remembers(e, name, proof) && e->version == row->version)
+        return SOAP_OK;
+    if (row->throttled) {
+        ks_log_warn("API client \"%s\": %u failed logins in a row; this one is refused"
+                    " unchecked", name, row->failed_logins);
+        return unauthorized(soap, "too many failed logins for these credentials; try again"
+                                  " later");
+    }
+    ok = secret_matches(password, row->secret_hash, &legacy);
+    if (!ok) {
+        record_login(ctx, name, 0, row->secret_hash, NULL);
+        ks_log_info("authentication of API client \"%s\" failed (%u in a row)", name,
+                    row->failed_logins + 1);
+        return unauthorized(soap, "wrong API credentials");
+    }
+    if (legacy || row->failed_logins) {
+        char fresh[160];
+        ks_err_t err;
+        int rehash = legacy && ks_auth_hash_secret(password, fresh, sizeof fresh, &err) == KS_OK;
+        record_login(ctx, name, 1, row->secret_hash, rehash ? fresh : NULL);
+        if (rehash)
+            ks_log_info("API client \"%s\": its secret's hash is Argon2id now", name);
+    }
+    snprintf(e->name, sizeof e->name, "%s", name);
+    memcpy(e->proof, proof, sizeof e->proof);
+    e->version = row->version;
+    return SOAP_OK;
+}
+
+/* Grants what e remembers of the client to the call. */
+static int grant(struct soap *soap, const char *name, unsigned wanted, const auth_entry_t *e)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
+    if (!(e->roles & wanted))
+        return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
+    ctx->roles = e->roles;
+    memcpy(ctx->image_server, e->image_server, sizeof ctx->image_server);
+    return SOAP_OK;
+}
+
 int ks_auth_require(struct soap *soap, unsigned roles)
 {
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     const char *name = soap->userid, *password = soap->passwd;
     char buf[600], proof[KS_SHA256_HEX_SIZE];
-    unsigned granted = 0, slot;
     auth_entry_t *e;
-    int n;
+    client_row_t row;
+    int found, n;
+    ks_rc rc;
 
-    ks_api_ctx(soap)->roles = 0;
+    ctx->roles = 0;
+    ctx->image_server[0] = '\0';
     if (!name || !password || !*name)
         return unauthorized(soap, "HTTP Basic credentials are required");
     if (strlen(name) > 64 || strlen(password) > 256)
@@ -145,27 +316,35 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     n = snprintf(buf, sizeof buf, "%s:%s", name, password);
     ks_sha256_hex(buf, (size_t)n, proof);
     OPENSSL_cleanse(buf, sizeof buf);
-
-    slot = slot_of(name);
-    e = &auth_cache[slot];
-    if (strcmp(e->name, name) == 0 && strcmp(e->proof, proof) == 0 && e->expires > now_s())
-        granted = e->roles;
-
-    if (!granted) {
-        ks_rc rc = verify(soap, name, password, &granted);
-        if (rc != KS_OK)
-            return ks_fault_rc(soap, rc, &ks_api_ctx(soap)->err);
-        if (!granted) {
-            ks_log_info("authentication of API client \"%s\" failed", name);
-            return unauthorized(soap, "wrong API credentials");
-        }
-        snprintf(e->name, sizeof e->name, "%s", name);
-        memcpy(e->proof, proof, sizeof e->proof);
-        e->roles = granted;
-        e->expires = now_s() + KS_AUTH_TTL_S;
+    e = &auth_cache[slot_of(name)];
+    if (ctx->conf->auth_recheck_ms > 0 && remembers(e, name, proof) &&
+        now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
+        return grant(soap, name, roles, e);
+    if ((rc = read_client(ctx, name, &row, &found)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    if (!found) {
+        ks_log_info("authentication of API client \"%s\" failed: no such client", name);
+        return unauthorized(soap, "wrong API credentials");
     }
-    if (!(granted & roles))
-        return ks_fault(soap, "Forbidden", "API client \"%s\" may not call this operation", name);
-    ks_api_ctx(soap)->roles = granted;
+    if (check_secret(soap, name, password, proof, &row, e) != SOAP_OK)
+        return soap->error;
+    if ((row.roles & KS_ROLE_NODE) && !row.image_server[0]) {
+        ks_log_warn("API client \"%s\" (node) is bound to no image server: refused", name);
+        e->name[0] = '\0';
+        return unauthorized(soap, "wrong API credentials");
+    }
+    e->roles = row.roles;
+    memcpy(e->image_server, row.image_server, sizeof e->image_server);
+    e->read_ms = now_ms();
+    return grant(soap, name, roles, e);
+}
+
+int ks_auth_acts_for(struct soap *soap, const char *server)
+{
+    const ks_api_ctx_t *ctx = ks_api_ctx(soap);
+
+    if (!ctx->image_server[0] || strcmp(ctx->image_server, server) != 0)
+        return ks_fault(soap, "Forbidden", "this node credential acts for image server \"%s\","
+                        " not \"%s\"", ctx->image_server, server);
     return SOAP_OK;
 }

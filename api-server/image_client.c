@@ -1,4 +1,8 @@
-/* image_client.c: HTTP calls from the API tier to image servers. */
+/* image_client.c: HTTP calls from the API tier to image servers.
+ *
+ * Each image server has a secret of its own, derived from the API's
+ * cluster_secret and the server's name (ks_image_server_secret), so the
+ * secret one server holds opens no other. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,16 @@
 #define KS_IMAGE_PREVIEW_MAX (16 * 1024 * 1024)
 #define KS_IMAGE_REQUEST_MAX (64 * 1024)      /* the image server's limit on a body */
 
+void ks_image_server_secret(const char *cluster_secret, const char *name,
+                            char secret[KS_SHA256_HEX_SIZE])
+{
+    char message[128];
+    int n = snprintf(message, sizeof message, "kisekae image server %s", name);
+
+    ks_hmac_sha256_hex(cluster_secret, strlen(cluster_secret), message,
+                       n < (int)sizeof message ? (size_t)n : sizeof message - 1, secret);
+}
+
 /* Sends one request; headers[0] is filled with the cluster secret. With
  * keep, a 200 answer's body is handed to the caller (free with
  * ks_http_response_free); max_answer bounds it. */
@@ -17,12 +31,13 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
                   const char *path, const char **headers, const void *body, size_t size,
                   size_t max_answer, ks_http_response_t *keep)
 {
-    char url[512], secret[192];
+    char url[512], secret[128], own[KS_SHA256_HEX_SIZE];
     ks_http_response_t resp;
     ks_rc rc;
 
     snprintf(url, sizeof url, "%s%s", server->internal_url, path);
-    snprintf(secret, sizeof secret, "X-Kisekae-Secret: %s", ctx->conf->cluster_secret);
+    ks_image_server_secret(ctx->conf->cluster_secret, server->name, own);
+    snprintf(secret, sizeof secret, "X-Kisekae-Secret: %s", own);
     headers[0] = secret;
     rc = ks_http_request(ctx->http, method, url, headers, body, size, max_answer, &resp,
                          &ctx->err);

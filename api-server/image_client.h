@@ -8,7 +8,15 @@
 #ifndef KS_API_IMAGE_CLIENT_H
 #define KS_API_IMAGE_CLIENT_H
 
+#include "sha256.h"
 #include "store.h"
+
+/* The secret of image server name (its cluster_secret option, sent in
+ * X-Kisekae-Secret): HMAC-SHA256 of "kisekae image server <name>" under
+ * the API's cluster_secret, in hex. `kisekae-api --image-secret NAME`
+ * prints it. */
+void ks_image_server_secret(const char *cluster_secret, const char *name,
+                            char secret[KS_SHA256_HEX_SIZE]);
 
 /* Stores one item layer on server: its current art, or (archived) old art
  * replaced since, kept beside it for the album photos drawn with it. */

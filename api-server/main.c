@@ -3,9 +3,16 @@
  *   kisekae-api -c FILE                 serve (standalone HTTP, or FastCGI
  *                                       behind nginx with `mode fastcgi`)
  *   kisekae-api -c FILE --migrate       bring the database schema up to date
- *   kisekae-api -c FILE --add-client NAME ROLE
+ *   kisekae-api -c FILE --add-client NAME ROLE [--image-server SERVER]
  *                                       create or update API credentials; the
  *                                       secret is read from the first line of stdin
+ *                                       (a node client acts for image server SERVER)
+ *   kisekae-api -c FILE --revoke-client NAME
+ *                                       disable API credentials, at once everywhere
+ *   kisekae-api -c FILE --image-secret SERVER
+ *                                       print the secret of image server SERVER
+ *   kisekae-api -c FILE --set-image-server SERVER INTERNAL_URL PUBLIC_URL
+ *                                       register an image server or change its URLs
  *   kisekae-api -c FILE --check         validate the configuration
  *
  * SIGHUP reads the file again and applies its database pool options (db_*)
@@ -22,6 +29,7 @@
 #include "api.h"
 #include "avatar_read.h"
 #include "config.h"
+#include "image_client.h"
 #include "log.h"
 
 static ks_rc parse_db_master(void *conf, const char *value, ks_err_t *err)
@@ -180,6 +188,11 @@ static const ks_cfg_option_t options[] = {
         "seconds without a heartbeat before an image server is marked down (0: never)"),
     OPT("replica_retry", KS_CFG_INT, 1, 86400, "30", replica_retry_s,
         "seconds before a failed layer push is tried again (times its attempts, at most 10)"),
+    OPT("auth_recheck_ms", KS_CFG_INT, 0, 60000, "1000", auth_recheck_ms,
+        "milliseconds a verified API client is trusted before its row is read again (0: at"
+        " every call, so a revocation counts at once)"),
+    OPT("deletion_retry", KS_CFG_INT, 1, 86400, "30", deletion_retry_s,
+        "seconds before a failed deletion of images is tried again (times its attempts, at most 10)"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
@@ -190,7 +203,10 @@ static const ks_cfg_option_t options[] = {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE | --check]\n"
+            "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE\n"
+            "                   [--image-server SERVER] | --revoke-client NAME |\n"
+            "                   --image-secret SERVER |\n"
+            "                   --set-image-server SERVER INTERNAL_URL PUBLIC_URL | --check]\n"
             "\n"
             "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
             "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`). SIGHUP\n"
@@ -200,6 +216,14 @@ static void usage(FILE *out)
             "  --migrate               apply the pending database migrations and exit\n"
             "  --add-client NAME ROLE  create or update API credentials (ROLE: site, admin,\n"
             "                          node); the secret is the first line of stdin\n"
+            "  --image-server SERVER   the image server a node client acts for (required)\n"
+            "  --revoke-client NAME    disable API credentials (refused at once by every\n"
+            "                          API server; --add-client gives them a new secret)\n"
+            "  --image-secret SERVER   print the secret image server SERVER is configured\n"
+            "                          with (its cluster_secret), derived from ours\n"
+            "  --set-image-server SERVER INTERNAL_URL PUBLIC_URL\n"
+            "                          register an image server or change its URLs (an\n"
+            "                          image server's own registration never does)\n"
             "  --check                 validate the configuration and exit\n"
             "  -h, --help              this help\n"
             "\noptions of the configuration file, with their defaults:\n");
@@ -254,7 +278,9 @@ static ks_rc reload_pool(ks_db_pool_t *pool, ks_err_t *err)
 int main(int argc, char **argv)
 {
     static ks_api_conf_t conf;
-    const char *client_name = NULL, *client_role = NULL;
+    const char *client_name = NULL, *client_role = NULL, *client_server = NULL;
+    const char *secret_of = NULL, *set_server = NULL, *revoke = NULL;
+    static ks_api_conf_t scratch;       /* --set-image-server's server, parsed as a line */
     int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
     ks_err_t err;
@@ -275,6 +301,21 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--add-client") && i + 2 < argc) {
             client_name = argv[++i];
             client_role = argv[++i];
+        } else if (!strcmp(argv[i], "--image-server") && i + 1 < argc) {
+            client_server = argv[++i];
+        } else if (!strcmp(argv[i], "--revoke-client") && i + 1 < argc) {
+            revoke = argv[++i];
+        } else if (!strcmp(argv[i], "--image-secret") && i + 1 < argc) {
+            secret_of = argv[++i];
+        } else if (!strcmp(argv[i], "--set-image-server") && i + 3 < argc) {
+            char line[1024];
+            snprintf(line, sizeof line, "%s %s %s", argv[i + 1], argv[i + 2], argv[i + 3]);
+            i += 3;
+            if (parse_image_server(&scratch, line, &err) != KS_OK) {
+                fprintf(stderr, "kisekae-api: --set-image-server: %s\n", err.msg);
+                return 2;
+            }
+            set_server = scratch.image_servers[0].name;
         } else {
             fprintf(stderr, "kisekae-api: unknown argument \"%s\"\n", argv[i]);
             usage(stderr);
@@ -289,16 +330,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "kisekae-api: log_level must be error, warn, info or debug\n");
         return 1;
     }
-    if (!migrate && !client_name && strlen(conf.cluster_secret) < 16) {
+    if (client_server && !client_name) {
+        fprintf(stderr, "kisekae-api: --image-server goes with --add-client NAME node\n");
+        return 2;
+    }
+    if (!migrate && !client_name && !set_server && !revoke &&
+        strlen(conf.cluster_secret) < 16) {
         fprintf(stderr, "kisekae-api: cluster_secret must be at least 16 characters\n");
         return 1;
+    }
+    if (secret_of) {
+        char secret[KS_SHA256_HEX_SIZE];
+        ks_image_server_secret(conf.cluster_secret, secret_of, secret);
+        printf("%s\n", secret);
+        return 0;
     }
     if (check) {
         printf("kisekae-api: configuration %s is valid\n", config_path ? config_path : "(defaults)");
         return 0;
     }
     /* Commands print to the terminal; the server logs where it is told. */
-    ks_log_open("kisekae-api", migrate || client_name ? "-" : conf.log_file, level);
+    ks_log_open("kisekae-api", migrate || client_name || set_server || revoke ? "-"
+                                                                              : conf.log_file,
+                level);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mysql_library_init(0, NULL, NULL);
     pool = ks_db_pool_new(&conf.db);
@@ -319,11 +373,25 @@ int main(int argc, char **argv)
         }
         len = strcspn(secret, "\r\n");
         secret[len] = '\0';
-        status = ks_add_client(pool, client_name, client_role, secret, &err) == KS_OK ? 0 : 1;
+        status = ks_add_client(pool, client_name, client_role, client_server, secret, &err)
+                 == KS_OK ? 0 : 1;
         if (status)
             ks_log_error("%s", err.msg);
         else
             ks_log_info("API client \"%s\" (%s) saved", client_name, client_role);
+    } else if (revoke) {
+        status = ks_revoke_client(pool, revoke, &err) == KS_OK ? 0 : 1;
+        if (status)
+            ks_log_error("%s", err.msg);
+        else
+            ks_log_info("API client \"%s\" revoked", revoke);
+    } else if (set_server) {
+        status = ks_set_image_server(pool, &scratch.image_servers[0], &err) == KS_OK ? 0 : 1;
+        if (status)
+            ks_log_error("%s", err.msg);
+        else
+            ks_log_info("image server \"%s\" is at %s (internal), %s (public)", set_server,
+                        scratch.image_servers[0].internal_url, scratch.image_servers[0].public_url);
     } else {
         if (ks_register_image_servers(pool, &conf, &err) != KS_OK) {
             ks_log_error("registering image servers: %s", err.msg);

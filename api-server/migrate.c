@@ -21,23 +21,35 @@ static ks_rc run(ks_db_session_t *db, MYSQL *conn, const char *statement, MYSQL_
     return ks_db_query(db, conn, statement, strlen(statement), res, err);
 }
 
-/* Runs a migration's statements (several, thanks to CLIENT_MULTI_STATEMENTS). */
+/* Runs a migration's statements: several in one query, which only this
+ * connection allows, only while it applies them (the pool's connections
+ * take one statement per query). */
 static ks_rc apply(MYSQL *conn, const ks_embedded_t *m, ks_err_t *err)
 {
     int status;
 
-    if (mysql_real_query(conn, (const char *)m->data, (unsigned long)m->size))
-        return ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name, mysql_errno(conn),
-                      mysql_error(conn));
+    if (mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_ON))
+        return ks_err(err, KS_ERROR, "migration %s: multiple statements refused: [%u] %s",
+                      m->name, mysql_errno(conn), mysql_error(conn));
+    if (mysql_real_query(conn, (const char *)m->data, (unsigned long)m->size)) {
+        ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name, mysql_errno(conn),
+               mysql_error(conn));
+        mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+        return KS_ERROR;
+    }
     do {
         MYSQL_RES *res = mysql_store_result(conn);
         if (res)
             mysql_free_result(res);
         status = mysql_next_result(conn);
-        if (status > 0)
-            return ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name,
-                          mysql_errno(conn), mysql_error(conn));
+        if (status > 0) {
+            ks_err(err, KS_ERROR, "migration %s failed: [%u] %s", m->name, mysql_errno(conn),
+                   mysql_error(conn));
+            mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+            return KS_ERROR;
+        }
     } while (status == 0);
+    mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
     return KS_OK;
 }
 
@@ -101,8 +113,8 @@ done:
     return rc;
 }
 
-ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role, const char *secret,
-                    ks_err_t *err)
+ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role,
+                    const char *image_server, const char *secret, ks_err_t *err)
 {
     ks_db_session_t *db = ks_db_session_new(pool);
     char hash[160];
@@ -120,17 +132,96 @@ ks_rc ks_add_client(ks_db_pool_t *pool, const char *name, const char *role, cons
         rc = ks_err(err, KS_INVALID, "a client name must be 1..64 characters");
         goto done;
     }
+    if (strcmp(role, "node") == 0 && (!image_server || !*image_server)) {
+        rc = ks_err(err, KS_INVALID, "a node client acts for one image server: name it with"
+                    " --image-server NAME");
+        goto done;
+    }
+    if (strcmp(role, "node") != 0 && image_server) {
+        rc = ks_err(err, KS_INVALID, "only a node client acts for an image server");
+        goto done;
+    }
+    if (image_server && strlen(image_server) > 63) {
+        rc = ks_err(err, KS_INVALID, "an image server name is 1..63 characters");
+        goto done;
+    }
     if ((rc = ks_auth_hash_secret(secret, hash, sizeof hash, err)) != KS_OK ||
         (rc = ks_db_master(db, &conn, err)) != KS_OK)
         goto done;
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO api_clients (name, secret_hash, role) VALUES (");
+    ks_buf_addf(&sql, "INSERT INTO api_clients (name, secret_hash, role, image_server) VALUES (");
     ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", '%s', '%s') ON DUPLICATE KEY UPDATE secret_hash = VALUES(secret_hash),"
-                     " role = VALUES(role), enabled = 1", hash, role);
+    ks_buf_addf(&sql, ", '%s', '%s', ", hash, role);
+    if (image_server)
+        ks_sql_str(&sql, conn, image_server);
+    else
+        ks_buf_addf(&sql, "NULL");
+    /* a new version: what API servers remember of the old secret no longer counts */
+    ks_buf_addf(&sql, ") ON DUPLICATE KEY UPDATE secret_hash = VALUES(secret_hash),"
+                     " role = VALUES(role), image_server = VALUES(image_server), enabled = 1,"
+                     " version = version + 1, failed_logins = 0");
     rc = ks_sql_run(&sql, db, conn, NULL, err);
     ks_buf_free(&sql);
 done:
+    ks_db_session_free(db);
+    return rc;
+}
+
+ks_rc ks_revoke_client(ks_db_pool_t *pool, const char *name, ks_err_t *err)
+{
+    ks_db_session_t *db = ks_db_session_new(pool);
+    MYSQL *conn;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (!db)
+        return ks_err(err, KS_NOMEM, "out of memory");
+    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+        goto done;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "UPDATE api_clients SET enabled = 0, version = version + 1 WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    rc = ks_sql_run(&sql, db, conn, NULL, err);
+    ks_buf_free(&sql);
+    if (rc == KS_OK && mysql_affected_rows(conn) == 0)
+        rc = ks_err(err, KS_NOTFOUND, "no API client \"%s\"", name);
+done:
+    ks_db_session_free(db);
+    return rc;
+}
+
+/* Inserts the image server s, or gives a registered one s's URLs. */
+static ks_rc upsert_image_server(ks_db_session_t *db, MYSQL *conn,
+                                 const ks_api_image_server_conf_t *s, ks_err_t *err)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 2048);
+    ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight) VALUES (");
+    ks_sql_str(&sql, conn, s->name);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_str(&sql, conn, s->internal_url);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_str(&sql, conn, s->public_url);
+    ks_buf_addf(&sql, ", %d) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
+                     " public_url = VALUES(public_url)", s->weight);
+    rc = ks_sql_run(&sql, db, conn, NULL, err);
+    ks_buf_free(&sql);
+    return rc;
+}
+
+ks_rc ks_set_image_server(ks_db_pool_t *pool, const ks_api_image_server_conf_t *server,
+                          ks_err_t *err)
+{
+    ks_db_session_t *db = ks_db_session_new(pool);
+    MYSQL *conn;
+    ks_rc rc;
+
+    if (!db)
+        return ks_err(err, KS_NOMEM, "out of memory");
+    if ((rc = ks_db_master(db, &conn, err)) == KS_OK)
+        rc = upsert_image_server(db, conn, server, err);
     ks_db_session_free(db);
     return rc;
 }
@@ -145,21 +236,8 @@ ks_rc ks_register_image_servers(ks_db_pool_t *pool, const ks_api_conf_t *conf, k
         return ks_err(err, KS_NOMEM, "out of memory");
     if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
         goto done;
-    for (int i = 0; i < conf->image_server_count && rc == KS_OK; i++) {
-        const ks_api_image_server_conf_t *s = &conf->image_servers[i];
-        ks_buf_t sql;
-        ks_buf_init(&sql, 2048);
-        ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight) VALUES (");
-        ks_sql_str(&sql, conn, s->name);
-        ks_buf_addf(&sql, ", ");
-        ks_sql_str(&sql, conn, s->internal_url);
-        ks_buf_addf(&sql, ", ");
-        ks_sql_str(&sql, conn, s->public_url);
-        ks_buf_addf(&sql, ", %d) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
-                         " public_url = VALUES(public_url)", s->weight);
-        rc = ks_sql_run(&sql, db, conn, NULL, err);
-        ks_buf_free(&sql);
-    }
+    for (int i = 0; i < conf->image_server_count && rc == KS_OK; i++)
+        rc = upsert_image_server(db, conn, &conf->image_servers[i], err);
 done:
     ks_db_session_free(db);
     return rc;

@@ -14,16 +14,19 @@
  * when the image server fails, nothing was recorded. Avatars are drawn from
  * the last slot to the first, so the member stands in front; each avatar's
  * layers keep their own drawing order, and the photo's z-orders are simply
- * the drawing sequence.
+ * the drawing sequence. Deleting a photo queues the deletion of its JPEG on
+ * its server with the row's removal (deletion.c retries until it is gone).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "deletion.h"
 #include "log.h"
 #include "png_codec.h"
 #include "render.h"
 #include "sha256.h"
+#include "store_deletion.h"
 
 #define KS_SCENE_SLOTS_MAX 5
 #define KS_SCENE_SIZE_MAX 2048
@@ -738,7 +741,6 @@ int ks__ListAlbumPhotos(struct soap *soap, char *userId, int *offset, int *limit
 static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int photo_id)
 {
     ks_member_t member;
-    ks_image_server_t server;
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
@@ -765,15 +767,11 @@ static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, i
     }
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
+    /* the queue retries until the server deleted it, down or not (deletion.c) */
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK)
-        goto fail;
-    if (strcmp(server.mode, "down") == 0)
-        ks_log_warn("album photo %d deleted; its image on image server \"%s\", marked down, stays"
-                    " there", photo_id, server.name);
-    else if ((rc = ks_image_delete_album(ctx, &server, user_id, (unsigned)photo_id)) != KS_OK)
-        goto fail;
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
+        (rc = ks_store_deletion_queue_photo(ctx, conn, server_id, user_id,
+                                            (unsigned)photo_id)) != KS_OK ||
+        (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;
 fail:
@@ -794,6 +792,7 @@ int ks__DeleteAlbumPhoto(struct soap *soap, char *userId, int photoId,
         (rc = delete_photo(ctx, conn, userId, photoId)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("album photo %d of member \"%s\" deleted", photoId, userId);
+    ks_deletions_try_now(ctx, userId);
     response->photoId = photoId;
     return SOAP_OK;
 }

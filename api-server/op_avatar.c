@@ -5,14 +5,19 @@
  * the member's row and has the member's image server do its part before it
  * commits: when the image server fails, the transaction rolls back and
  * nothing changed. (What to wear is op_outfit.c, what is owned
- * op_inventory.c.)
+ * op_inventory.c.) DeleteAvatar is the exception: it queues the deletion of
+ * the member's images on every image server with the member's removal and
+ * tries them after the commit; an image server that fails deletes them when
+ * the queue is tried again (deletion.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
+#include "deletion.h"
 #include "log.h"
 #include "render.h"
+#include "store_deletion.h"
 
 #define KS_GET_AVATARS_MAX 100
 
@@ -264,43 +269,6 @@ int ks__GetAvatars(struct soap *soap, int __sizeuserId, char **userId,
 
 /* ---- DeleteAvatar ----------------------------------------------------------------- */
 
-/* Removes the member's images from its server and from any other server
- * that holds album photos of it (a member moved since). A server marked down
- * is skipped: its files are taken for lost. */
-static ks_rc delete_images(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *member)
-{
-    ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
-    int server_count, targets[KS_IMAGE_SERVERS_MAX], target_count = 0;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    if ((rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT %d UNION SELECT DISTINCT image_server_id FROM album_photos"
-                " WHERE member_id = %lld", member->image_server_id, member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res)) && target_count < KS_IMAGE_SERVERS_MAX)
-        targets[target_count++] = atoi(row[0]);
-    mysql_free_result(res);
-    for (int i = 0; i < target_count; i++) {
-        const ks_image_server_t *server = ks_store_find_server(servers, server_count, targets[i]);
-        if (!server)
-            continue;
-        if (strcmp(server->mode, "down") == 0) {
-            ks_log_warn("member \"%s\" deleted; its images on image server \"%s\", marked down,"
-                        " stay there", member->user_id, server->name);
-            continue;
-        }
-        if ((rc = ks_image_delete_member(ctx, server, member->user_id)) != KS_OK)
-            return rc;
-    }
-    return KS_OK;
-}
-
 static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos)
 {
     ks_member_t member;
@@ -341,7 +309,9 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
                 " WHERE id = %d AND member_count > 0", member.image_server_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         goto fail;
-    if ((rc = delete_images(ctx, conn, &member)) != KS_OK ||
+    /* Every server, the one the member left and those marked down too: the
+     * queue retries until each has deleted (deletion.c). */
+    if ((rc = ks_store_deletion_queue_member(ctx, conn, user_id)) != KS_OK ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     return KS_OK;
@@ -364,6 +334,7 @@ int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarRes
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" deleted with %d album photos", userId, photos);
     ks_avatar_forget(userId);
+    ks_deletions_try_now(ctx, userId);
     response->userId = userId;
     response->albumPhotosDeleted = photos;
     return SOAP_OK;

@@ -12,7 +12,9 @@
 #include <string.h>
 #include "log.h"
 #include "avatar_read.h"
+#include "deletion.h"
 #include "render.h"
+#include "store_deletion.h"
 
 #define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
                        " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
@@ -129,33 +131,34 @@ int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
 /* ---- MoveAvatars ----------------------------------------------------------------- */
 
 #define KS_MOVE_LIMIT_MAX 1000
+#define KS_MOVE_PHOTO_PAGE 500          /* album photos read at once (a member may have more) */
 
-/* Composes the member's album photos kept on `from` again on `to` and
- * assigns them there, with the art they were drawn with (old art replaced
- * since comes from item_layer_archive). A photo whose art the database no
- * longer has (a layer in neither table, or a scene changed) cannot be
- * composed and stays (*kept). */
-static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                         const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
+/* One page of move_photos: the photos of the member on `from` above *last
+ * (*count of them, at most KS_MOVE_PHOTO_PAGE; *last moves on). */
+static ks_rc move_photo_page(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                             const ks_image_server_t *from, const ks_image_server_t *to,
+                             unsigned *last, unsigned *photos, int *count, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    unsigned photos[KS_MOVE_LIMIT_MAX];
-    int count = 0;
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
+    *count = 0;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT id FROM album_photos WHERE member_id = %lld AND image_server_id = %d"
-                " ORDER BY id", member->id, from->id);
+                " AND id > %u ORDER BY id LIMIT %d", member->id, from->id, *last,
+                KS_MOVE_PHOTO_PAGE);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && count < KS_MOVE_LIMIT_MAX)
-        photos[count++] = (unsigned)strtoul(row[0], NULL, 10);
+    while ((row = mysql_fetch_row(res)) && *count < KS_MOVE_PHOTO_PAGE)
+        photos[(*count)++] = (unsigned)strtoul(row[0], NULL, 10);
     mysql_free_result(res);
+    if (*count)
+        *last = photos[*count - 1];
 
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < *count; i++) {
         ks_album_request_t album;
         long long stale;
         int server_id;
@@ -188,6 +191,27 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
     return KS_OK;
 }
 
+/* Composes every album photo of the member kept on `from` again on `to`
+ * (page by page: max_album_photos may be far above a page) and assigns them
+ * there, with the art they were drawn with (old art replaced since comes
+ * from item_layer_archive). A photo whose art the database no longer has (a
+ * layer in neither table, or a scene changed) cannot be composed and stays
+ * (*kept). */
+static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *member,
+                         const ks_image_server_t *from, const ks_image_server_t *to, int *kept)
+{
+    unsigned photos[KS_MOVE_PHOTO_PAGE], last = 0;
+    int count;
+    ks_rc rc;
+
+    do {
+        if ((rc = move_photo_page(soap, conn, member, from, to, &last, photos, &count, kept))
+            != KS_OK)
+            return rc;
+    } while (count == KS_MOVE_PHOTO_PAGE);
+    return KS_OK;
+}
+
 /* Moves member member_id from `from` to `to` in one transaction (see
  * kisekae.h); *moved is 0 when it was no longer on `from`. */
 static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
@@ -198,6 +222,7 @@ static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
     ks_member_t member;
     ks_buf_t sql;
     ks_rc rc;
+    long long left;
     int kept_here = 0;
 
     *moved = 0;
@@ -219,18 +244,26 @@ static ks_rc move_member(struct soap *soap, MYSQL *conn, long long member_id,
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
                 " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        goto fail;
+    /* The old files go once no album photo there is still referenced: the
+     * queue retries until `from` deleted them (deletion.c). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld AND"
+                " image_server_id = %d", member.id, from->id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &left)) != KS_OK ||
+        (!left && (rc = ks_store_deletion_queue_left(ctx, conn, from->id, member.user_id))
+                      != KS_OK) ||
         (rc = ks_store_commit(ctx, conn)) != KS_OK)
         goto fail;
     *moved = 1;
     *kept += kept_here;
     ks_avatar_forget(member.user_id);
-    /* The old files go when nothing there is still referenced and `from`
-     * answers; left behind they are only unused files. */
-    if (!kept_here && strcmp(from->mode, "down") != 0 &&
-        ks_image_delete_member(ctx, from, member.user_id) != KS_OK)
-        ks_log_warn("move of \"%s\": its old files on \"%s\" stay: %s", member.user_id,
-                    from->name, ctx->err.msg);
+    if (left)
+        ks_log_warn("move of \"%s\": %lld album photos stay on \"%s\", and its files there",
+                    member.user_id, left, from->name);
+    else
+        ks_deletions_try_now(ctx, member.user_id);
     return KS_OK;
 fail:
     ks_store_rollback(ctx, conn);

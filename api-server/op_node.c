@@ -15,6 +15,13 @@
  * read and write the master: a node catching up must not miss a layer
  * registered a moment ago on a lagging replica.
  *
+ * A node credential acts for the one image server it is bound to
+ * (ks_auth_acts_for): it registers and beats for that server only, and a
+ * registration never changes the URLs of a registered server (the API sends
+ * that server's secret to its internal URL): only an admin does
+ * (kisekae-api --set-image-server, or an image_server line of the
+ * configuration).
+ *
  * A recipe is the very body the API sends to compose the image
  * (image_client.c builds both), so an image server that rebuilds a missing
  * file from it writes the same bytes as the first time.
@@ -62,16 +69,34 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
+    long long moved;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name) ||
-        check_url(soap, "internalUrl", internalUrl) || check_url(soap, "publicUrl", publicUrl))
+        check_url(soap, "internalUrl", internalUrl) || check_url(soap, "publicUrl", publicUrl) ||
+        ks_auth_acts_for(soap, name))
         return soap->error;
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
         return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
                         KS_IMAGE_SERVER_WEIGHT_MAX);
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM image_servers WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    ks_buf_addf(&sql, " AND (internal_url <> ");
+    ks_sql_str(&sql, conn, internalUrl);
+    ks_buf_addf(&sql, " OR public_url <> ");
+    ks_sql_str(&sql, conn, publicUrl);
+    ks_buf_addf(&sql, ")");
+    if ((rc = ks_store_int(ctx, conn, &sql, &moved)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    if (moved) {
+        ks_log_warn("image server \"%s\" registering at other URLs (%s, %s): refused; only an"
+                    " admin changes them", name, internalUrl, publicUrl);
+        return ks_fault(soap, "Conflict", "image server \"%s\" is registered at other URLs;"
+                        " only an admin changes them", name);
+    }
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight,"
                      " last_heartbeat) VALUES (");
@@ -80,9 +105,9 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     ks_sql_str(&sql, conn, internalUrl);
     ks_buf_addf(&sql, ", ");
     ks_sql_str(&sql, conn, publicUrl);
-    ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE internal_url = VALUES(internal_url),"
-                     " public_url = VALUES(public_url), last_heartbeat = NOW(3), " KS_NODE_REVIVE,
-                weight);
+    /* a registered server keeps its URLs (checked above) */
+    ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE last_heartbeat = NOW(3), "
+                KS_NODE_REVIVE, weight);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_buf_init(&sql, 512);
@@ -125,7 +150,8 @@ int ks__Heartbeat(struct soap *soap, char *name, LONG64 itemsStored, LONG64 avat
     ks_rc rc;
     int revived;
 
-    if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name))
+    if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name) ||
+        ks_auth_acts_for(soap, name))
         return soap->error;
     if (itemsStored < 0 || avatarsComposed < 0 || storeFreeBytes < 0)
         return ks_fault(soap, "InvalidArgument",

@@ -131,9 +131,13 @@ int ks__GetSystemStatus(struct soap *soap, struct ks__GetSystemStatusResponse *r
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN))
         return soap->error;
+    /* The counts from a replica; the image servers from the master, so an
+     * admin sees at once what a mode change or a heartbeat just wrote (as
+     * ListImageServers does), and from the replica when the master is down. */
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) == KS_OK &&
-        (rc = read_image_servers(soap, conn, response)) == KS_OK)
-        rc = read_counts(soap, conn, response);
+        (rc = read_counts(soap, conn, response)) == KS_OK &&
+        (rc = ks_db_reader_fresh(ctx->db, &conn, &ctx->err)) == KS_OK)
+        rc = read_image_servers(soap, conn, response);
     if (rc == KS_DBDOWN) {
         response->__sizeimageServer = 0;
         response->counts = NULL;

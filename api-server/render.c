@@ -15,7 +15,8 @@
  *
  * Between rounds the renderer also marks image servers whose heartbeats
  * stopped down (op_node.c) and pushes again the item layers whose push
- * failed (replicate.c), as it is the one thread that wakes on its own.
+ * failed (replicate.c) and works off the images queued for deletion
+ * (deletion.c), as it is the one thread that wakes on its own.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include "avatar_read.h"
+#include "deletion.h"
 #include "log.h"
 #include "render.h"
 
@@ -214,10 +216,13 @@ static void *renderer_main(void *arg)
         if (ks_node_mark_silent_down(&ctx) != KS_OK)
             ks_log_warn("renderer: marking silent image servers down failed: %s", ctx.err.msg);
         {
-            int retried;
+            int retried, deleted;
             ks_db_session_begin(ctx.db);
             if (ks_replicas_retry(&ctx, &retried) != KS_OK)
                 ks_log_warn("renderer: retrying failed layer pushes failed: %s", ctx.err.msg);
+            ks_db_session_begin(ctx.db);
+            if (ks_deletions_run(&ctx, NULL, &deleted) != KS_OK)
+                ks_log_warn("renderer: deleting queued images failed: %s", ctx.err.msg);
         }
         pthread_mutex_lock(&renderer.lock);
         if (claimed)            /* a whole batch: more may be due, look again at once */

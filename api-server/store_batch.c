@@ -99,7 +99,7 @@ static ks_rc read_avatars(struct soap *soap, MYSQL *conn, ks_batch_member_t *mem
     ks_rc rc;
     int n = 0;
 
-    ks_buf_init(&sql, 8192);
+    ks_buf_init(&sql, 32768);        /* 100 quoted ids of up to 64 characters */
     ks_buf_addf(&sql, "SELECT m.user_id, m.id, m.image_server_id, m.version, l.item_id,"
                 " l.layer_no, l.z_order, l.x, l.y, l.sha256 FROM members m"
                 " LEFT JOIN outfit o ON o.member_id = m.id"

@@ -1,4 +1,7 @@
-/* config.c: the table-driven configuration reader of config.h. */
+/* config.c: the table-driven configuration reader of config.h.
+ *
+ * Lines are "name value"; a '#' at a line's start or after a blank starts a
+ * comment, one inside a value is part of the value. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -138,8 +141,13 @@ ks_rc ks_config_load(const char *path, const ks_cfg_option_t *table, void *conf,
                         lineno, KS_CFG_LINE_MAX - 2);
             break;
         }
-        if ((hash = strchr(line, '#')) != NULL)
-            *hash = '\0';
+        /* a comment starts at the line's start or after a blank: a '#'
+         * inside a value (a secret, a URL's fragment) is part of it */
+        for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+            if (hash == line || isspace((unsigned char)hash[-1])) {
+                *hash = '\0';
+                break;
+            }
         s = trim(line);
         if (!*s)
             continue;

@@ -2,7 +2,8 @@
  *
  * Every binary describes its options in one table of ks_cfg_option_t: name,
  * type, bounds, default and where the value lands in the binary's own config
- * struct. Files are lines of `name value...`; `#` starts a comment. Errors
+ * struct. Files are lines of `name value...`; `#` at a line's start or
+ * after a blank starts a comment (one inside a value is kept). Errors
  * cite the file and line: `kisekae-api.conf:12: "workers" must be 1..256`.
  * A binary builds its config aside and swaps it in only when it loaded whole.
  */

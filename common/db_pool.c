@@ -417,9 +417,11 @@ static ks_rc open_conn(const ks_db_conf_t *conf, const node_t *node, unsigned co
      * REPEATABLE READ protect nothing here; they only made writes to
      * neighbouring members deadlock. (Needs binlog_format ROW or MIXED.) */
     mysql_options(m, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    /* One statement per query (no CLIENT_MULTI_STATEMENTS): a value that
+     * slipped into SQL unescaped cannot append statements of its own. The
+     * migrations turn it on for their connection alone (migrate.c). */
     if (!mysql_real_connect(m, node->host, conf->user, conf->password, conf->name,
-                            (unsigned)node->port, NULL,
-                            CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
+                            (unsigned)node->port, NULL, CLIENT_FOUND_ROWS)) {
         ks_err(err, KS_DBDOWN, "mysql_real_connect() to %s %s:%d failed: [%u] %s", role_of(node),
                node->host, node->port, mysql_errno(m), mysql_error(m));
         mysql_close(m);
@@ -930,9 +932,28 @@ ks_rc ks_db_master(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
     return KS_OK;
 }
 
+ks_rc ks_db_master_read(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
+{
+    ks_rc rc;
+
+    *out = NULL;
+    if ((rc = ensure_writer(s, err)) != KS_OK)
+        return rc;
+    *out = s->writer.conn;
+    return KS_OK;
+}
+
 void ks_db_use_master(ks_db_session_t *s)
 {
     s->sticky = 1;
+}
+
+ks_rc ks_db_reader_fresh(ks_db_session_t *s, MYSQL **out, ks_err_t *err)
+{
+    if (ks_db_master(s, out, err) == KS_OK)
+        return KS_OK;
+    s->sticky = 0;
+    return ks_db_reader(s, out, err);
 }
 
 ks_rc ks_db_reader(ks_db_session_t *s, MYSQL **out, ks_err_t *err)

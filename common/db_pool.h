@@ -141,9 +141,21 @@ void ks_db_session_begin(ks_db_session_t *session);
  * when the master does not answer. Owned by the session. */
 ks_rc ks_db_master(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
 
+/* The master's connection for one read that must see the latest write (a
+ * credential revoked a moment ago), without sending the call's other reads
+ * to the master as ks_db_master does. KS_DBDOWN when the master does not
+ * answer. Owned by the session. */
+ks_rc ks_db_master_read(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
+
 /* Sends the rest of the call's reads to the master (a read that must see
  * a write, e.g. a version the caller already saw). */
 void ks_db_use_master(ks_db_session_t *session);
+
+/* The master's connection when the master answers (and, as with
+ * ks_db_master, the call's reads go there from now on); else the call's
+ * reader. For reads that should see every acknowledged write but still
+ * answer while the master is down. */
+ks_rc ks_db_reader_fresh(ks_db_session_t *session, MYSQL **out, ks_err_t *err);
 
 /* A connection for the call's reads: statements run on it go to the server
  * serving the call's reads, and move to another when that one fails (see

@@ -416,12 +416,276 @@ size_t ks_deflate_runs_bound(size_t len)
     return 2 + 4 + 512 + len * 15 / 8 + 16;
 }
 
+/* ---- pass 1: matches ------------------------------------------------------------ */
+
+/* What the first pass knows of the input: its shape and the distance codes
+ * of the two neighbours, looked up once. */
+typedef struct {
+    const uint8_t *in;
+    size_t len;
+    size_t period;                 /* bytes per row (filter byte included), or 0 */
+    unsigned pixel;                /* bytes per pixel, 1..8 */
+    unsigned pixel_dcode, period_dcode;
+    uint64_t unit_mask;            /* the low `pixel` bytes of a 64-bit word */
+} ks__input_t;
+
+/* A match found: where it starts, how long, how far back. length 0: none. */
+typedef struct {
+    size_t at, length, dist;
+    unsigned dcode;
+} ks__match_t;
+
+/* The unit holding position i: a pixel, or a row's filter byte (rows start
+ * at multiples of period; without rows, pixels at multiples of pixel).
+ * *row_start and *row_end follow i through the rows. */
+static inline void ks__unit(const ks__input_t *input, size_t i, size_t *row_start,
+                            size_t *row_end, size_t *unit, size_t *unit_end)
+{
+    if (input->period == 0) {
+        *unit = ks__round_down(i, input->pixel);
+        *unit_end = *unit + input->pixel;
+    } else {
+        while (i >= *row_end) {
+            *row_start = *row_end;
+            *row_end += input->period;
+        }
+        if (i == *row_start) {
+            *unit = i;
+            *unit_end = i + 1;
+        } else {
+            *unit = *row_start + 1 + ks__round_down(i - *row_start - 1, input->pixel);
+            *unit_end = *unit + input->pixel < *row_end ? *unit + input->pixel : *row_end;
+        }
+    }
+    if (*unit_end > input->len)
+        *unit_end = input->len;
+}
+
+/* Where a unit starts at i: the longer match with the pixel before and the
+ * row above; when neither reaches 3 bytes, with the last earlier place of
+ * the same 4 bytes (last[], a hash table of positions that starts all 0, a
+ * real place to compare with). */
+static inline ks__match_t ks__match_at_unit(const ks__input_t *input, uint32_t *last, size_t i)
+{
+    const uint8_t *in = input->in;
+    size_t max = input->len - i < KS__MAX_MATCH ? input->len - i : KS__MAX_MATCH;
+    ks__match_t m = {i, 0, 0, 0};
+
+    if (i >= input->pixel) {
+        m.length = ks__match_length(in + i, in + i - input->pixel, max);
+        m.dist = input->pixel;
+        m.dcode = input->pixel_dcode;
+    }
+    if (input->period != 0 && i >= input->period && m.length < max) {
+        size_t up = ks__match_length(in + i, in + i - input->period, max);
+        if (up > m.length) {
+            m.length = up;
+            m.dist = input->period;
+            m.dcode = input->period_dcode;
+        }
+    }
+    if (m.length < KS__MIN_MATCH && max >= 4) {
+        uint32_t h = ks__hash4(in + i), here, there;
+        size_t candidate = last[h];
+        last[h] = (uint32_t)i;
+        memcpy(&here, in + i, 4);
+        memcpy(&there, in + candidate, 4);
+        if (here == there && i - candidate - 1 < KS__WINDOW) {
+            m.length = 4 + ks__match_length(in + i + 4, in + candidate + 4, max - 4);
+            m.dist = i - candidate;
+            m.dcode = ks__dist_lookup((uint32_t)(m.dist - 1));
+        }
+    }
+    return m;
+}
+
+/* Inside a whole pixel [unit, unit_end), at i: a match can only be with the
+ * pixel before and must reach the pixel's end to be 3 bytes long, so it
+ * starts where the pixel's last bytes that equal the pixel before's begin
+ * (at i at the earliest): one compare of the whole pixel finds it. The old
+ * byte-by-byte search of those places was a third of the mispredicted
+ * branches. */
+static inline ks__match_t ks__match_inside_pixel(const ks__input_t *input, size_t i, size_t unit,
+                                                 size_t unit_end)
+{
+    const uint8_t *in = input->in;
+    unsigned pixel = input->pixel;
+    ks__match_t m = {i, 0, 0, 0};
+    uint64_t here, before;
+
+    if (unit_end - unit != pixel || unit < pixel || unit + 8 > input->len)
+        return m;
+    memcpy(&here, in + unit, 8);
+    memcpy(&before, in + unit - pixel, 8);
+    uint64_t differ = ks__le64(here ^ before) & input->unit_mask;
+    size_t from = differ == 0 ? unit : unit + 1 + ((63 - (unsigned)__builtin_clzll(differ)) >> 3);
+    if (from < i)
+        from = i;
+    if (from < unit_end) {
+        size_t max = input->len - from < KS__MAX_MATCH ? input->len - from : KS__MAX_MATCH;
+        m.at = from;
+        m.length = unit_end - from +
+                   ks__match_length(in + unit_end, in + unit_end - pixel, max - (unit_end - from));
+        m.dist = pixel;
+        m.dcode = input->pixel_dcode;
+    }
+    return m;
+}
+
+/* Pass 1: walks the input a unit at a time and keeps each match of 3 bytes
+ * or more as two words in scratch->tokens (its position, then its token);
+ * the literals are the bytes between them and are only counted. Fills the
+ * symbol counts and *count (words kept). 0 when out of memory. */
+static int ks__find_matches(ks_deflate_runs_scratch_t *scratch, const ks__input_t *input,
+                            uint32_t *litlen_freq, uint32_t *dist_freq, size_t *count_out)
+{
+    const uint8_t *in = input->in;
+    size_t len = input->len, count = 0;
+    size_t row_start = 0, row_end = input->period != 0 ? input->period : SIZE_MAX;
+    uint32_t *tokens, *last = scratch->last;
+
+    /* Room for len / 16 words to start with, grown when needed. */
+    if (!ks__tokens_reserve(scratch, len / 16 + 1024))
+        return 0;
+    tokens = scratch->tokens;
+    memset(last, 0, sizeof scratch->last);
+    for (size_t i = 0; i < len;) {
+        size_t unit, unit_end;
+        ks__unit(input, i, &row_start, &row_end, &unit, &unit_end);
+        ks__match_t m = i == unit ? ks__match_at_unit(input, last, i)
+                                  : ks__match_inside_pixel(input, i, unit, unit_end);
+        if (m.length < KS__MIN_MATCH) {
+            for (; i < unit_end; i++)
+                litlen_freq[in[i]]++;
+            continue;
+        }
+        for (; i < m.at; i++)
+            litlen_freq[in[i]]++;
+        if (count + 2 > scratch->capacity) {
+            if (!ks__tokens_reserve(scratch, count + 2))
+                return 0;
+            tokens = scratch->tokens;
+        }
+        tokens[count++] = (uint32_t)m.at;
+        tokens[count++] = KS__TOKEN(m.length, m.dist, m.dcode);
+        litlen_freq[257 + ks__length_sym[m.length]]++;
+        dist_freq[m.dcode]++;
+        i = m.at + m.length;
+    }
+    litlen_freq[KS__END_OF_BLOCK] = 1;
+    *count_out = count;
+    return 1;
+}
+
+/* ---- pass 2: codes and output --------------------------------------------------- */
+
+/* The block's Huffman codes, and its header's run-length coded code lengths. */
+typedef struct {
+    uint8_t lens[KS__LITLEN_SYMS + KS__DIST_SYMS];   /* literal/length, then distance */
+    uint16_t litlen_codes[KS__LITLEN_SYMS], dist_codes[KS__DIST_SYMS];
+    unsigned hlit, hdist, hclen;
+    uint16_t runs[KS__LITLEN_SYMS + KS__DIST_SYMS];  /* the code lengths, run-length coded */
+    unsigned run_count;
+    uint8_t codelen_lens[KS__CODELEN_SYMS];
+    uint16_t codelen_codes[KS__CODELEN_SYMS];
+} ks__codes_t;
+
+/* Length-limited codes from the counts: 15 bits for literals/lengths and
+ * distances, 7 for the code length code (RFC 1951). */
+static void ks__build_codes(uint32_t *litlen_freq, uint32_t *dist_freq, ks__codes_t *c)
+{
+    uint8_t *lens = c->lens, all_lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
+    uint32_t codelen_freq[KS__CODELEN_SYMS] = {0};
+
+    ks__huffman_lengths(litlen_freq, KS__LITLEN_SYMS, 15, lens);
+    ks__huffman_lengths(dist_freq, KS__DIST_SYMS, 15, lens + KS__LITLEN_SYMS);
+    c->hlit = KS__LITLEN_SYMS;
+    c->hdist = KS__DIST_SYMS;
+    while (c->hlit > 257 && lens[c->hlit - 1] == 0)
+        c->hlit--;
+    while (c->hdist > 1 && lens[KS__LITLEN_SYMS + c->hdist - 1] == 0)
+        c->hdist--;
+    ks__huffman_codes(lens, KS__LITLEN_SYMS, c->litlen_codes);
+    ks__huffman_codes(lens + KS__LITLEN_SYMS, KS__DIST_SYMS, c->dist_codes);
+
+    memcpy(all_lens, lens, c->hlit);
+    memcpy(all_lens + c->hlit, lens + KS__LITLEN_SYMS, c->hdist);
+    c->run_count = ks__codelen_runs(all_lens, c->hlit + c->hdist, c->runs);
+    for (unsigned k = 0; k < c->run_count; k++)
+        codelen_freq[c->runs[k] & 0xff]++;
+    ks__huffman_lengths(codelen_freq, KS__CODELEN_SYMS, 7, c->codelen_lens);
+    ks__huffman_codes(c->codelen_lens, KS__CODELEN_SYMS, c->codelen_codes);
+    c->hclen = KS__CODELEN_SYMS;
+    while (c->hclen > 4 && c->codelen_lens[ks__codelen_order[c->hclen - 1]] == 0)
+        c->hclen--;
+}
+
+/* The block header: one final dynamic block and its code lengths. */
+static void ks__write_header(ks__bits_t *w, const ks__codes_t *c)
+{
+    ks__put(w, 1, 1);                       /* BFINAL */
+    ks__put(w, 2, 2);                       /* dynamic Huffman */
+    ks__put(w, c->hlit - 257, 5);
+    ks__put(w, c->hdist - 1, 5);
+    ks__put(w, c->hclen - 4, 4);
+    for (unsigned k = 0; k < c->hclen; k++)
+        ks__put(w, c->codelen_lens[ks__codelen_order[k]], 3);
+    for (unsigned k = 0; k < c->run_count; k++) {
+        unsigned sym = c->runs[k] & 0xff, extra = c->runs[k] >> 8;
+        ks__put(w, c->codelen_codes[sym], c->codelen_lens[sym]);
+        if (sym == 16)
+            ks__put(w, extra, 2);
+        else if (sym == 17)
+            ks__put(w, extra, 3);
+        else if (sym == 18)
+            ks__put(w, extra, 7);
+    }
+}
+
+/* The data: the literals between the matches (read from the input again),
+ * each match's length and distance, the end of the block. */
+static void ks__write_data(ks__bits_t *w, const uint8_t *in, size_t len, const uint32_t *tokens,
+                           size_t count, const ks__codes_t *c)
+{
+    const uint8_t *lens = c->lens;
+    const uint16_t *litlen_codes = c->litlen_codes;
+    size_t pos = 0;                         /* the next byte to code */
+
+    for (size_t k = 0; k <= count; k += 2) {
+        size_t until = k < count ? tokens[k] : len;
+        /* Literals three at a time (45 bits at most), then one by one. */
+        for (; pos + 3 <= until; pos += 3) {
+            ks__add(w, litlen_codes[in[pos]], lens[in[pos]]);
+            ks__add(w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
+            ks__add(w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
+            ks__drain(w);
+        }
+        for (; pos < until; pos++)
+            ks__put(w, litlen_codes[in[pos]], lens[in[pos]]);
+        if (k == count)
+            break;
+        uint32_t token = tokens[k + 1];
+        unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
+        ks__add(w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
+                lens[sym] + ks__length_extra[code]);
+        uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
+        unsigned dcode = (token >> 24) & 0x1f;
+        unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
+        ks__add(w, c->dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
+                dlen + ks__dist_extra[dcode]);
+        ks__drain(w);
+        pos += length;
+    }
+    ks__put(w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
+    ks__flush(w);
+}
+
 size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, size_t len,
                        size_t period, unsigned pixel, uint8_t *out)
 {
     uint32_t litlen_freq[KS__LITLEN_SYMS] = {0}, dist_freq[KS__DIST_SYMS] = {0};
-    uint8_t lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
-    uint16_t litlen_codes[KS__LITLEN_SYMS], dist_codes[KS__DIST_SYMS];
+    ks__codes_t codes;
+    size_t count;
 
     if (pixel == 0 || pixel > 8)
         return 0;
@@ -429,197 +693,21 @@ size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, si
         period = 0;                          /* rows out of reach: runs only */
     if (pthread_once(&ks__tables_once, ks__tables_init) != 0)
         return 0;
-
-    /* Pass 1: matches, each as two words (its position, then the token);
-     * the literals are the bytes between them and are only counted here.
-     * Start with room for len / 16 words and grow when needed. */
-    size_t count = 0;
-    if (!ks__tokens_reserve(scratch, len / 16 + 1024))
+    ks__input_t input = {
+        .in = in, .len = len, .period = period, .pixel = pixel,
+        .pixel_dcode = ks__dist_lookup(pixel - 1),
+        .period_dcode = period != 0 ? ks__dist_lookup((uint32_t)(period - 1)) : 0,
+        .unit_mask = pixel == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * pixel)) - 1,
+    };
+    if (!ks__find_matches(scratch, &input, litlen_freq, dist_freq, &count))
         return 0;
-    uint32_t *tokens = scratch->tokens, *last = scratch->last;
-    memset(last, 0, sizeof scratch->last);
-    const unsigned pixel_dcode = ks__dist_lookup(pixel - 1);
-    const unsigned period_dcode = period != 0 ? ks__dist_lookup((uint32_t)(period - 1)) : 0;
-    const uint64_t unit_mask = pixel == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * pixel)) - 1;
-    /* The input is walked a unit at a time: a pixel, or a row's filter byte
-     * (rows start at multiples of period; without rows, pixels at multiples
-     * of pixel). Matches with the pixel before, the row above or an earlier
-     * copy are looked for where a unit starts: they nearly always start
-     * there. Inside a unit, a match can only be with the pixel before and
-     * must reach the unit's end to be 3 bytes long, so it starts where the
-     * unit's last bytes that equal the pixel before's begin: one compare of
-     * the unit finds it. The old byte-by-byte search of those places was a
-     * third of the mispredicted branches. */
-    size_t row_start = 0, row_end = period != 0 ? period : SIZE_MAX;
-    for (size_t i = 0; i < len;) {
-        size_t unit, unit_end;              /* the unit holding i */
-        if (period == 0) {
-            unit = ks__round_down(i, pixel);
-            unit_end = unit + pixel;
-        } else {
-            while (i >= row_end) {
-                row_start = row_end;
-                row_end += period;
-            }
-            if (i == row_start) {
-                unit = i;
-                unit_end = i + 1;
-            } else {
-                unit = row_start + 1 + ks__round_down(i - row_start - 1, pixel);
-                unit_end = unit + pixel < row_end ? unit + pixel : row_end;
-            }
-        }
-        if (unit_end > len)
-            unit_end = len;
-
-        size_t at = i, best = 0, dist = 0;  /* the match found: where, how long */
-        unsigned dcode = 0;
-        if (i == unit) {
-            size_t max = len - i < KS__MAX_MATCH ? len - i : KS__MAX_MATCH;
-            if (i >= pixel) {
-                best = ks__match_length(in + i, in + i - pixel, max);
-                dist = pixel;
-                dcode = pixel_dcode;
-            }
-            if (period != 0 && i >= period && best < max) {
-                size_t up = ks__match_length(in + i, in + i - period, max);
-                if (up > best) {
-                    best = up;
-                    dist = period;
-                    dcode = period_dcode;
-                }
-            }
-            /* Neither neighbour: an earlier copy of the next 4 bytes. The
-             * table starts all 0, a real place to compare with. */
-            if (best < KS__MIN_MATCH && max >= 4) {
-                uint32_t h = ks__hash4(in + i), here, there;
-                size_t candidate = last[h];
-                last[h] = (uint32_t)i;
-                memcpy(&here, in + i, 4);
-                memcpy(&there, in + candidate, 4);
-                if (here == there && i - candidate - 1 < KS__WINDOW) {
-                    best = 4 + ks__match_length(in + i + 4, in + candidate + 4, max - 4);
-                    dist = i - candidate;
-                    dcode = ks__dist_lookup((uint32_t)(dist - 1));
-                }
-            }
-        } else if (unit_end - unit == pixel && unit >= pixel && unit + 8 <= len) {
-            /* Inside a whole pixel: the pixel before's match, from where the
-             * pixel's last bytes agree with it (at i at the earliest). */
-            uint64_t here, before;
-            memcpy(&here, in + unit, 8);
-            memcpy(&before, in + unit - pixel, 8);
-            uint64_t differ = ks__le64(here ^ before) & unit_mask;
-            size_t from = differ == 0 ? unit
-                                      : unit + 1 + ((63 - (unsigned)__builtin_clzll(differ)) >> 3);
-            if (from < i)
-                from = i;
-            if (from < unit_end) {
-                size_t max = len - from < KS__MAX_MATCH ? len - from : KS__MAX_MATCH;
-                at = from;
-                best = unit_end - from + ks__match_length(in + unit_end, in + unit_end - pixel,
-                                                          max - (unit_end - from));
-                dist = pixel;
-                dcode = pixel_dcode;
-            }
-        }
-
-        if (best >= KS__MIN_MATCH) {
-            for (; i < at; i++)
-                litlen_freq[in[i]]++;
-            if (count + 2 > scratch->capacity) {
-                if (!ks__tokens_reserve(scratch, count + 2))
-                    return 0;
-                tokens = scratch->tokens;
-            }
-            tokens[count++] = (uint32_t)at;
-            tokens[count++] = KS__TOKEN(best, dist, dcode);
-            litlen_freq[257 + ks__length_sym[best]]++;
-            dist_freq[dcode]++;
-            i = at + best;
-        } else {
-            for (; i < unit_end; i++)
-                litlen_freq[in[i]]++;
-        }
-    }
-    litlen_freq[KS__END_OF_BLOCK] = 1;
-
-    /* Pass 2: codes, header, tokens. */
-    ks__huffman_lengths(litlen_freq, KS__LITLEN_SYMS, 15, lens);
-    ks__huffman_lengths(dist_freq, KS__DIST_SYMS, 15, lens + KS__LITLEN_SYMS);
-    unsigned hlit = KS__LITLEN_SYMS, hdist = KS__DIST_SYMS;
-    while (hlit > 257 && lens[hlit - 1] == 0)
-        hlit--;
-    while (hdist > 1 && lens[KS__LITLEN_SYMS + hdist - 1] == 0)
-        hdist--;
-    ks__huffman_codes(lens, KS__LITLEN_SYMS, litlen_codes);
-    ks__huffman_codes(lens + KS__LITLEN_SYMS, KS__DIST_SYMS, dist_codes);
-
-    uint8_t all_lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
-    memcpy(all_lens, lens, hlit);
-    memcpy(all_lens + hlit, lens + KS__LITLEN_SYMS, hdist);
-    uint16_t runs[KS__LITLEN_SYMS + KS__DIST_SYMS];
-    unsigned run_count = ks__codelen_runs(all_lens, hlit + hdist, runs);
-    uint32_t codelen_freq[KS__CODELEN_SYMS] = {0};
-    uint8_t codelen_lens[KS__CODELEN_SYMS];
-    uint16_t codelen_codes[KS__CODELEN_SYMS];
-    for (unsigned k = 0; k < run_count; k++)
-        codelen_freq[runs[k] & 0xff]++;
-    ks__huffman_lengths(codelen_freq, KS__CODELEN_SYMS, 7, codelen_lens);
-    ks__huffman_codes(codelen_lens, KS__CODELEN_SYMS, codelen_codes);
-    unsigned hclen = KS__CODELEN_SYMS;
-    while (hclen > 4 && codelen_lens[ks__codelen_order[hclen - 1]] == 0)
-        hclen--;
+    ks__build_codes(litlen_freq, dist_freq, &codes);
 
     out[0] = 0x78;                          /* deflate, 32 KiB window */
     out[1] = 0x01;                          /* fastest; (0x7801 % 31) == 0 */
     ks__bits_t w = {out + 2, 0, 0};
-    ks__put(&w, 1, 1);                      /* BFINAL */
-    ks__put(&w, 2, 2);                      /* dynamic Huffman */
-    ks__put(&w, hlit - 257, 5);
-    ks__put(&w, hdist - 1, 5);
-    ks__put(&w, hclen - 4, 4);
-    for (unsigned k = 0; k < hclen; k++)
-        ks__put(&w, codelen_lens[ks__codelen_order[k]], 3);
-    for (unsigned k = 0; k < run_count; k++) {
-        unsigned sym = runs[k] & 0xff, extra = runs[k] >> 8;
-        ks__put(&w, codelen_codes[sym], codelen_lens[sym]);
-        if (sym == 16)
-            ks__put(&w, extra, 2);
-        else if (sym == 17)
-            ks__put(&w, extra, 3);
-        else if (sym == 18)
-            ks__put(&w, extra, 7);
-    }
-
-    size_t pos = 0;                         /* the next byte to code */
-    for (size_t k = 0; k <= count; k += 2) {
-        size_t until = k < count ? tokens[k] : len;
-        /* Literals three at a time (45 bits at most), then one by one. */
-        for (; pos + 3 <= until; pos += 3) {
-            ks__add(&w, litlen_codes[in[pos]], lens[in[pos]]);
-            ks__add(&w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
-            ks__add(&w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
-            ks__drain(&w);
-        }
-        for (; pos < until; pos++)
-            ks__put(&w, litlen_codes[in[pos]], lens[in[pos]]);
-        if (k == count)
-            break;
-        uint32_t token = tokens[k + 1];
-        unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
-        ks__add(&w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
-                lens[sym] + ks__length_extra[code]);
-        uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
-        unsigned dcode = (token >> 24) & 0x1f;
-        unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
-        ks__add(&w, dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
-                dlen + ks__dist_extra[dcode]);
-        ks__drain(&w);
-        pos += length;
-    }
-    ks__put(&w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
-    ks__flush(&w);
+    ks__write_header(&w, &codes);
+    ks__write_data(&w, in, len, scratch->tokens, count, &codes);
     if (scratch->capacity > KS__TOKENS_KEEP) {
         free(scratch->tokens);
         scratch->tokens = NULL;

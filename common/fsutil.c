@@ -3,7 +3,9 @@
  * A stored file is either the old one or the whole new one: the data goes to
  * a temp file beside the target (".tmp-<name>-<pid>-<n>", which the image
  * server sweeps at start), is fsynced, renamed over the target, and the folder
- * is fsynced so the rename survives a crash. Files are 0644 and folders 0755
+ * is fsynced so the rename survives a crash; a folder made on the way is
+ * fsynced in its parent, or a crash could lose it with every file stored in
+ * it. Files are 0644 and folders 0755
  * whatever the umask is not, because nginx (as another user) serves them.
  */
 #include "fsutil.h"
@@ -25,6 +27,40 @@
 #endif
 
 static atomic_uint ks__temp_counter;
+
+/* fsyncs folder dir, so the entries made in it last. */
+static ks_rc ks__fsync_dir(const char *dir, ks_err_t *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int error;
+
+    if (fd < 0 || fsync(fd) != 0) {
+        error = errno;
+        if (fd >= 0)
+            close(fd);
+        return ks_err(err, KS_ERROR, "fsync() folder \"%s\" failed (%d: %s)", dir, error,
+                      strerror(error));
+    }
+    close(fd);
+    return KS_OK;
+}
+
+/* fsyncs the parent of the folder just made at path (a prefix ending at
+ * its last '/'). */
+static ks_rc ks__fsync_parent(char *path, ks_err_t *err)
+{
+    char *slash = strrchr(path, '/');
+    ks_rc rc;
+
+    if (!slash)
+        return ks__fsync_dir(".", err);
+    if (slash == path)
+        return ks__fsync_dir("/", err);
+    *slash = '\0';
+    rc = ks__fsync_dir(path, err);
+    *slash = '/';
+    return rc;
+}
 
 ks_rc ks_mkdir_p(const char *path, ks_err_t *err)
 {
@@ -57,6 +93,10 @@ ks_rc ks_mkdir_p(const char *path, ks_err_t *err)
             }
             if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
                 return ks_err(err, KS_ERROR, "mkdir() \"%s\" failed: not a folder", buf);
+        } else {
+            ks_rc rc = ks__fsync_parent(buf, err);
+            if (rc != KS_OK)
+                return rc;
         }
         buf[i] = saved;
     }
@@ -148,16 +188,7 @@ ks_rc ks_file_write_atomic(const char *path, const void *data, size_t size, ks_e
     }
 
     /* The rename is durable once the folder is. */
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        error = errno;
-        if (fd >= 0)
-            close(fd);
-        return ks_err(err, KS_ERROR, "fsync() folder \"%s\" failed (%d: %s)", dir, error,
-                      strerror(error));
-    }
-    close(fd);
-    return KS_OK;
+    return ks__fsync_dir(dir, err);
 
 fail:
     if (fd >= 0)

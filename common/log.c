@@ -1,5 +1,7 @@
 /* log.c: the logger of log.h. One line per call, written with a single
- * write() so lines from several threads never interleave. */
+ * write() so lines from several threads never interleave. The message's
+ * control characters (a client's name, a path it sent) are written as \xNN:
+ * they can neither forge a line nor drive a terminal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,9 +43,31 @@ int ks_log_open(const char *program, const char *path, ks_log_level_t level)
     return rc;
 }
 
+/* Appends text to line[*len..size) with its control characters as \xNN,
+ * as much as fits. */
+static void add_escaped(char *line, size_t *len, size_t size, const char *text)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            if (*len + 1 >= size)
+                return;
+            line[(*len)++] = (char)*p;
+        } else {
+            if (*len + 4 >= size)
+                return;
+            line[(*len)++] = '\\';
+            line[(*len)++] = 'x';
+            line[(*len)++] = digits[*p >> 4];
+            line[(*len)++] = digits[*p & 0x0f];
+        }
+    }
+}
+
 void ks_log(ks_log_level_t level, const char *fmt, ...)
 {
-    char line[2048];
+    char line[2048], message[2048];
     struct timespec now;
     struct tm tm;
     size_t len;
@@ -58,11 +82,11 @@ void ks_log(ks_log_level_t level, const char *fmt, ...)
                     now.tv_nsec / 1000000, log_program, (int)getpid(),
                     (long)syscall(SYS_gettid), level_names[level]);
     va_start(ap, fmt);
-    if (len < sizeof line)
-        len += vsnprintf(line + len, sizeof line - len, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    add_escaped(line, &len, sizeof line - 1, message);
     line[len++] = '\n';
     pthread_mutex_lock(&log_lock);
     if (write(log_fd, line, len) < 0) {

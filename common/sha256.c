@@ -8,6 +8,7 @@
 #include "sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -19,9 +20,19 @@ static void fetch_sha256(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-void ks_sha256_hex(const void *data, size_t size, char hex[KS_SHA256_HEX_SIZE])
+static void to_hex(const unsigned char digest[32], char hex[KS_SHA256_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
+
+    for (unsigned int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0x0f];
+    }
+    hex[64] = '\0';
+}
+
+void ks_sha256_hex(const void *data, size_t size, char hex[KS_SHA256_HEX_SIZE])
+{
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_size = 0;
 
@@ -32,11 +43,19 @@ void ks_sha256_hex(const void *data, size_t size, char hex[KS_SHA256_HEX_SIZE])
                    NULL) != 1
         || digest_size != 32)
         abort();
-    for (unsigned int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0x0f];
-    }
-    hex[64] = '\0';
+    to_hex(digest, hex);
+}
+
+void ks_hmac_sha256_hex(const void *key, size_t key_size, const void *data, size_t size,
+                        char hex[KS_SHA256_HEX_SIZE])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+
+    if (!HMAC(EVP_sha256(), key, (int)key_size, data, size, digest, &digest_size) ||
+        digest_size != 32)
+        abort();
+    to_hex(digest, hex);
 }
 
 int ks_sha256_hex_valid(const char *s)

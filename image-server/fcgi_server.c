@@ -10,7 +10,9 @@
  * threads as nginx keeps connections.
  *
  * Every answer is text/plain: "ok ..." on success, one line naming what failed
- * otherwise (PROTOCOL.md); each failure is also logged once. Request bodies
+ * otherwise (PROTOCOL.md); each failure is also logged once, and every
+ * answer is counted by route and status with its duration (metrics.h), which
+ * GET /metrics renders for Prometheus. Request bodies
  * are read up to a hard limit taken from CONTENT_LENGTH; whatever a request
  * leaves unread is drained (or the connection closed) so a kept connection
  * stays in step.
@@ -27,13 +29,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "avatar_store.h"
@@ -41,6 +43,7 @@
 #include "compose_request.h"
 #include "http_frame.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "node_agent.h"
 #include "png_codec.h"
@@ -81,12 +84,14 @@ struct ks_fcgi_server {
     ks__worker_t *workers;
     int worker_count;
 
-    atomic_ullong avatars_composed;
+    ks_metrics_t *metrics;    /* every request answered, GET /metrics */
+    atomic_int batches;       /* batch requests under way (max_batches) */
 };
 
 /* One answer: status and a one-line body. */
 typedef struct {
     int status;
+    ks_metrics_route_t route; /* what the request reached, for the metrics */
     const char *allow;        /* Allow header for 405 */
     char body[KS_ERR_MAX + 512];
     unsigned char *data;      /* a binary body instead (malloc'd), e.g. a preview PNG */
@@ -339,6 +344,7 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
         rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
         if (rc == KS_OK) {
+            ks_metrics_composed(server->metrics, KS_COMPOSED_PREVIEW);
             reply->status = 200;
             reply->content_type = "image/png";
             snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
@@ -349,7 +355,8 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
         if (rc == KS_OK) {
             ks__reply(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
                       output.thumb_path);
-            atomic_fetch_add(&server->avatars_composed, 1);
+            ks_metrics_composed(server->metrics, kind == KS_REQUEST_ALBUM ? KS_COMPOSED_ALBUM
+                                                                         : KS_COMPOSED_AVATAR);
         }
         ks_render_output_free(&output);
     }
@@ -376,11 +383,21 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0)
+    if (atomic_fetch_add(&server->batches, 1) >= server->conf->max_batches) {
+        atomic_fetch_sub(&server->batches, 1);
+        reply->retry_after_s = 1;
+        ks__reply(reply, 503, "batch: %d batches under way (max_batches); try again",
+                  server->conf->max_batches);
         return;
+    }
+    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
+        atomic_fetch_sub(&server->batches, 1);
+        return;
+    }
     ks_buf_init(&lines, KS__BATCH_ANSWER_MAX);
     rc = ks_batch_run(server->rebuilder, worker->api, server->conf, (const char *)body, size,
                       &lines, &counts, &err);
+    atomic_fetch_sub(&server->batches, 1);
     free(body);
     if (rc != KS_OK) {
         ks_buf_free(&lines);
@@ -433,9 +450,11 @@ static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                        ks__reply_t *reply)
 {
     ks_err_t err = {{0}};
-    ks_rc rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo,
-                                                 &err)
-                         : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
+    ks_rc rc;
+
+    ks_rebuilder_note_delete(server->rebuilder);      /* before: a rebuild then looks again */
+    rc = photo > 0 ? ks_album_store_remove(server->conf->store, user_id, (unsigned)photo, &err)
+                   : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
         ks__reply(reply, ks__status_of(rc), "%s", err.msg);
@@ -473,15 +492,32 @@ static void ks__get_image(ks__worker_t *worker, const char *method, const char *
     }
 }
 
-static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+/* What /health and /metrics report besides the counters of requests. */
+static void ks__read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
 {
     ks_item_store_stats_t stats;
     struct statvfs fs;
-    unsigned long long free_bytes = 0;
 
     ks_item_store_stats(server->items, &stats);
+    memset(g, 0, sizeof *g);
     if (statvfs(server->conf->store, &fs) == 0)
-        free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+        g->store_free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    g->items_stored = stats.layers_stored;
+    g->layer_cache_entries = stats.cache_entries;
+    g->layer_cache_bytes = stats.cache_bytes;
+    g->layer_cache_capacity = stats.cache_capacity;
+    g->layer_cache_hits = stats.cache_hits;
+    g->layer_cache_misses = stats.cache_misses;
+    g->layer_cache_evictions = stats.cache_evictions;
+    g->images_rebuilt = ks_rebuilder_count(server->rebuilder);
+    g->threads = server->worker_count;
+}
+
+static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_metrics_gauges_t g;
+
+    ks__read_gauges(server, &g);
     /* The body is several lines; ks__send adds the final newline. */
     ks__reply(reply, 200,
               "status ok\n"
@@ -496,10 +532,31 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
               "layer_cache_misses %llu\n"
               "layer_cache_evictions %llu\n"
               "images_rebuilt %llu",
-              stats.layers_stored, (unsigned long long)atomic_load(&server->avatars_composed),
-              free_bytes, server->worker_count, stats.cache_entries, stats.cache_bytes,
-              stats.cache_capacity, stats.cache_hits, stats.cache_misses,
-              stats.cache_evictions, ks_rebuilder_count(server->rebuilder));
+              g.items_stored, ks_metrics_stored_total(server->metrics), g.store_free_bytes,
+              g.threads, g.layer_cache_entries, g.layer_cache_bytes, g.layer_cache_capacity,
+              g.layer_cache_hits, g.layer_cache_misses, g.layer_cache_evictions,
+              g.images_rebuilt);
+}
+
+/* GET /metrics: the counters and gauges in the Prometheus text format. */
+static void ks__get_metrics(ks_fcgi_server_t *server, ks__reply_t *reply)
+{
+    ks_metrics_gauges_t g;
+    ks_buf_t text;
+
+    ks__read_gauges(server, &g);
+    ks_buf_init(&text, 1u << 20);
+    ks_metrics_render(server->metrics, &g, &text);
+    if (text.overflow) {
+        ks_buf_free(&text);
+        ks__reply(reply, 500, "/metrics: the exposition is over 1 MiB or out of memory");
+        return;
+    }
+    reply->status = 200;
+    reply->data = (unsigned char *)text.data;   /* freed with the reply */
+    reply->data_size = text.len;
+    reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    snprintf(reply->body, sizeof reply->body, "ok metrics %zu bytes", text.len);
 }
 
 /* Routes one request: path, then secret, then method, then body. */
@@ -520,17 +577,22 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         uri = "";
     snprintf(path, sizeof path, "%.*s", (int)strcspn(uri, "?"), uri);
 
-    if (strcmp(path, "/health") == 0) {
+    if (strcmp(path, "/health") == 0 || strcmp(path, "/metrics") == 0) {
+        reply->route = path[1] == 'h' ? KS_ROUTE_HEALTH : KS_ROUTE_METRICS;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
             reply->allow = "GET, HEAD";
-            ks__reply(reply, 405, "%s /health: method not allowed", method);
+            ks__reply(reply, 405, "%s %s: method not allowed", method, path);
             return;
         }
-        ks__get_health(server, reply);
+        if (reply->route == KS_ROUTE_HEALTH)
+            ks__get_health(server, reply);
+        else
+            ks__get_metrics(server, reply);
         return;
     }
     /* Only the public server block's try_files fallback sends these. */
     if (strncmp(path, "/avatars/", 9) == 0 || strncmp(path, "/albums/", 8) == 0) {
+        reply->route = KS_ROUTE_REBUILD;
         ks__get_image(worker, method, path, reply);
         return;
     }
@@ -584,6 +646,16 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         ks__reply(reply, 404, "%s: not found", path);
         return;
     }
+    {
+        static const ks_metrics_route_t route_metric[] = {
+            [R_ITEM] = KS_ROUTE_ITEM, [R_ARCHIVED] = KS_ROUTE_ARCHIVE, [R_SCENE] = KS_ROUTE_SCENE,
+            [R_COMPOSE] = KS_ROUTE_COMPOSE, [R_PREVIEW] = KS_ROUTE_PREVIEW,
+            [R_ALBUM] = KS_ROUTE_ALBUM, [R_DEL_MEMBER] = KS_ROUTE_DELETE_MEMBER,
+            [R_DEL_PHOTO] = KS_ROUTE_DELETE_PHOTO, [R_BATCH] = KS_ROUTE_BATCH,
+            [R_SYNC] = KS_ROUTE_SYNC,
+        };
+        reply->route = route_metric[route];
+    }
     if (!ks__secret_ok(ks__param(request, "HTTP_X_KISEKAE_SECRET"),
                        server->conf->cluster_secret)) {
         ks__reply(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
@@ -617,11 +689,18 @@ static void ks__handle(ks__worker_t *worker)
     const char *method = ks__param(request, "REQUEST_METHOD");
     const char *uri = ks__param(request, "REQUEST_URI");
     const char *remote = ks__param(request, "REMOTE_ADDR");
+    struct timespec start, end;
 
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    reply.route = KS_ROUTE_OTHER;
     ks__route(worker, &reply);
     ks__drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    ks_metrics_request(worker->server->metrics, reply.route, reply.status,
+                       (double)(end.tv_sec - start.tv_sec) +
+                           (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 
     if (reply.status >= 500)
         ks_log_error("%s %s from %s: %d %s", method ? method : "-", uri ? uri : "-",
@@ -699,7 +778,14 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->scenes = scenes;
     server->api = api;
     server->listen_fd = -1;
+    atomic_init(&server->batches, 0);
     pthread_mutex_init(&server->lock, NULL);
+    server->metrics = ks_metrics_new();
+    if (server->metrics == NULL) {
+        pthread_mutex_destroy(&server->lock);
+        free(server);
+        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
+    }
     pthread_rwlock_init(&server->agent_lock, NULL);
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
@@ -708,6 +794,7 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     if (rc != KS_OK) {
         ks_rebuilder_free(server->rebuilder);
         pthread_rwlock_destroy(&server->agent_lock);
+        ks_metrics_free(server->metrics);
         pthread_mutex_destroy(&server->lock);
         free(server);
         return rc;
@@ -756,7 +843,7 @@ void ks_fcgi_server_set_agent(ks_fcgi_server_t *server, ks_node_agent_t *agent)
 
 unsigned long long ks_fcgi_server_avatars_composed(ks_fcgi_server_t *server)
 {
-    return (unsigned long long)atomic_load(&server->avatars_composed);
+    return ks_metrics_stored_total(server->metrics);
 }
 
 void ks_fcgi_server_stop(ks_fcgi_server_t *server)
@@ -788,6 +875,7 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
     ks_net_unlink(server->conf->listen);
     ks_rebuilder_free(server->rebuilder);
     pthread_rwlock_destroy(&server->agent_lock);
+    ks_metrics_free(server->metrics);
     pthread_mutex_destroy(&server->lock);
     free(server->workers);
     free(server);

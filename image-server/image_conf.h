@@ -35,6 +35,7 @@ typedef struct {
     int heartbeat_interval_s;
     int sync_interval_s;           /* seconds between re-syncs of the item store; 0: at start only */
     int max_rebuilds;              /* lost images rebuilt at once (rebuild.c) */
+    int max_batches;               /* batch requests composed at once (fcgi_server.c) */
 } ks_image_conf_t;
 
 #endif

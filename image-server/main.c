@@ -38,6 +38,7 @@
 
 #define KS__PROGRAM "kisekae-image"
 #define KS__MAX_OVERRIDES 64
+#define KS__SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 {
@@ -102,6 +103,9 @@ static const ks_cfg_option_t ks__options[] = {
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
     {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", KS__FIELD(max_rebuilds), NULL,
      "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
+    {"max_batches", KS_CFG_INT, 1, 1024, "2", KS__FIELD(max_batches), NULL,
+     "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
+     " keep it below threads so live composes always find a worker"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
@@ -199,8 +203,12 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
         if (rc != KS_OK)
             return rc;
     }
-    if (conf->cluster_secret[0] == '\0')
-        return ks_err(err, KS_INVALID, "cluster_secret must not be empty");
+    if (strcmp(conf->cluster_secret, "change-me") == 0)
+        return ks_err(err, KS_INVALID, "cluster_secret is the sample's \"change-me\": set this"
+                      " server's own secret (kisekae-api --image-secret NAME prints it)");
+    if (strlen(conf->cluster_secret) < KS__SECRET_MIN)
+        return ks_err(err, KS_INVALID, "cluster_secret must be at least %d characters",
+                      KS__SECRET_MIN);
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
     if (conf->api_url_count > 0) {
@@ -323,8 +331,6 @@ int main(int argc, char **argv)
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }
-    if (strcmp(conf.cluster_secret, "change-me") == 0)
-        ks_log_warn("cluster_secret is the sample's \"change-me\"; set a real secret");
 
     umask(022);   /* nginx, as another user, must read what we store */
     if (ks__prepare_store(&conf, &err) != KS_OK) {

@@ -386,7 +386,8 @@ static long long ks__count_extra(ks_node_agent_t *agent, const ks__key_list_t *l
             continue;
         while ((file = readdir(dir)))
             if (ks__number_name(file->d_name, ".png", &key.layer_no) == 0 &&
-                !bsearch(&key, listed->entries, listed->count, sizeof key, ks__key_compare)) {
+                (listed->count == 0 || !bsearch(&key, listed->entries, listed->count,
+                                                sizeof key, ks__key_compare))) {
                 extra++;
                 ks_log_info("sync: items/%d/%d.png is not in the catalog's manifest",
                             key.item_id, key.layer_no);

@@ -5,14 +5,22 @@
  * parsed) before layers are fetched. Two requests for the same lost file may
  * both rebuild it: each writes the same bytes atomically, so the loser only
  * costs the work.
+ *
+ * A rebuild must not write back the images of a member deleted (or moved)
+ * while it composed: before it stores, it asks the API again whether the
+ * image is still this server's at that version, and when a DELETE reached
+ * this server between that question and the write
+ * (ks_rebuilder_note_delete), it asks once more and removes what it wrote.
  */
 #include "rebuild.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compose_request.h"
 #include "fsutil.h"
@@ -26,6 +34,7 @@ struct ks_rebuilder {
     ks_item_store_t *scenes;
     atomic_int running;            /* rebuilds under way */
     atomic_ullong rebuilt;
+    atomic_ullong deletes;         /* DELETEs this server took (ks_rebuilder_note_delete) */
 };
 
 /* What the decision keeps of GetImageRecipe's answer. */
@@ -49,6 +58,7 @@ ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
     rebuilder->scenes = scenes;
     atomic_init(&rebuilder->running, 0);
     atomic_init(&rebuilder->rebuilt, 0);
+    atomic_init(&rebuilder->deletes, 0);
     *out = rebuilder;
     return KS_OK;
 }
@@ -56,6 +66,11 @@ ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
 void ks_rebuilder_free(ks_rebuilder_t *rebuilder)
 {
     free(rebuilder);
+}
+
+void ks_rebuilder_note_delete(ks_rebuilder_t *rebuilder)
+{
+    atomic_fetch_add(&rebuilder->deletes, 1);
 }
 
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder)
@@ -219,21 +234,79 @@ ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     return rc;
 }
 
+/* 1 when the API still says image is this server's at where's version;
+ * else 0 with answer set (404 when it is gone, else 503). */
+static int ks__still_wanted(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+                            const char *relative, const ks_member_image_t *image,
+                            const ks__where_t *where, ks_rebuild_answer_t *answer)
+{
+    int album = image->kind == KS_IMAGE_ALBUM;
+    ks_api_recipe_t recipe;
+    ks_err_t err = {{0}};
+    ks_rc rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
+                                       &recipe, &err);
+
+    if (rc == KS_NOTFOUND) {
+        ks__answer(answer, 404, "%s: deleted while it was rebuilt (%s)", relative, err.msg);
+        return 0;
+    }
+    if (rc != KS_OK) {
+        ks__answer(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
+        return 0;
+    }
+    if (strcmp(recipe.image_server, rebuilder->conf->name) != 0 ||
+        recipe.version != where->version) {
+        answer->retry_after_s = 1;
+        ks__answer(answer, 503, "%s: changed while it was rebuilt; ask again", relative);
+        return 0;
+    }
+    return 1;
+}
+
+/* Removes what a rebuild wrote (store-relative paths; "" is nothing). */
+static void ks__unstore(const char *store, const ks_render_output_t *output)
+{
+    const char *paths[] = {output->path, output->thumb_path};
+
+    for (size_t i = 0; i < 2; i++) {
+        char path[4096];
+        if (!paths[i][0])
+            continue;
+        snprintf(path, sizeof path, "%s/%s", store, paths[i]);
+        if (unlink(path) != 0)
+            ks_log_warn("rebuild: unlink() \"%s\" failed: %s", path, strerror(errno));
+    }
+}
+
 /* Composes req (fetching what the store lacks and trying once more), stores
- * it and hands the requested file's bytes to answer. */
+ * it unless the image was deleted or moved meanwhile, and hands the
+ * requested file's bytes to answer. */
 static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
                         const ks_compose_request_t *req, const char *relative,
-                        const ks_member_image_t *image, ks_rebuild_answer_t *answer)
+                        const ks_member_image_t *image, const ks__where_t *where,
+                        ks_rebuild_answer_t *answer)
 {
+    unsigned long long deletes;
     ks_image_t canvas = {0};
     ks_render_output_t output = {0};
     ks_err_t err = {{0}};
     int fetched = 0;
     ks_rc rc = ks_rebuild_render(rebuilder, client, req, &canvas, &fetched, &err);
 
+    deletes = atomic_load(&rebuilder->deletes);
+    if (rc == KS_OK && !ks__still_wanted(rebuilder, client, relative, image, where, answer)) {
+        ks_image_free(&canvas);
+        return;
+    }
     if (rc == KS_OK)
         rc = ks_render_store(rebuilder->conf->store, req, &canvas, &output, &err);
     ks_image_free(&canvas);
+    if (rc == KS_OK && atomic_load(&rebuilder->deletes) != deletes &&
+        !ks__still_wanted(rebuilder, client, relative, image, where, answer)) {
+        ks__unstore(rebuilder->conf->store, &output);
+        ks_render_output_free(&output);
+        return;
+    }
     if (rc != KS_OK) {
         ks_render_output_free(&output);
         ks__answer(answer, rc == KS_CONFLICT || rc == KS_UNAVAILABLE || rc == KS_NOMEM ? 503
@@ -336,7 +409,7 @@ static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     if (rc != KS_OK)
         ks__answer(answer, 500, "%s: the API's recipe is unusable: %s", relative, err.msg);
     else
-        ks__compose(rebuilder, client, req, relative, image, answer);
+        ks__compose(rebuilder, client, req, relative, image, &where, answer);
     free(req);
 }
 

@@ -72,4 +72,9 @@ ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
 /* Images rebuilt since the start (for /health). */
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder);
 
+/* The server deleted a member's images (a DELETE of /internal/avatars or
+ * /internal/albums): a rebuild under way checks with the API again before
+ * it keeps what it wrote. */
+void ks_rebuilder_note_delete(ks_rebuilder_t *rebuilder);
+
 #endif

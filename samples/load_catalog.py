@@ -13,8 +13,10 @@ The run is idempotent; running it again changes nothing that is already there:
   1. ListCategories; RegisterCategory for each category missing (by name).
   2. ListItems, page by page; RegisterItem for each item missing (by category
      and name), with makeDefault for the catalog's default items.
-  3. GetAvatar of the demo member; CreateAvatar when the fault code is NotFound.
-  4. GrantItem for each item of the demo outfit, then ChangeOutfit to wear
+  3. ListScenes; RegisterScene for each scene of the catalog missing (by
+     name): the album backgrounds (the sample "park", 5 slots).
+  4. GetAvatar of the demo member; CreateAvatar when the fault code is NotFound.
+  5. GrantItem for each item of the demo outfit, then ChangeOutfit to wear
      them unless the member wears them all already.
 Progress goes to stderr. The last line on stdout is
   KISEKAE_DEMO_AVATAR_URL=<url of the demo member's avatar>
@@ -189,6 +191,27 @@ def ensure_items(admin, site, catalog, catalog_dir, category_ids):
     return ids
 
 
+def ensure_scenes(admin, site, catalog, catalog_dir):
+    existing = {s.name: s for s in as_list(field(site.call("ListScenes"), "scene"))}
+    for spec in catalog.get("scenes", []):
+        scene = existing.get(spec["name"])
+        if scene is None:
+            with open(os.path.join(catalog_dir, spec["file"]), "rb") as f:
+                png = f.read()
+            try:
+                scene = field(admin.call("RegisterScene", name=spec["name"], png=png,
+                                         slot=spec["slots"]), "scene")
+            except ApiError as e:
+                if e.code != "Conflict":        # a replica behind the master's new scene
+                    raise
+                log("scene %s exists (registered a moment ago)" % spec["name"])
+                continue
+            log("registered scene %s (id %d, %dx%d, %d slots)" % (
+                spec["name"], scene.id, scene.width, scene.height, len(spec["slots"])))
+        else:
+            log("scene %s exists (id %d)" % (spec["name"], scene.id))
+
+
 def dress_demo(site, member, wear_keys, item_ids):
     try:
         avatar = field(site.call("GetAvatar", userId=member), "avatar")
@@ -257,6 +280,7 @@ def main(argv=None):
         site = Api(wsdl, endpoint, site_user, site_password)
         category_ids = ensure_categories(admin, site, catalog)
         item_ids = ensure_items(admin, site, catalog, args.catalog, category_ids)
+        ensure_scenes(admin, site, catalog, args.catalog)
         avatar = dress_demo(site, member, catalog.get("demo", {}).get("wear", []), item_ids)
     except ApiError as e:
         print("load_catalog: %s" % e, file=sys.stderr)

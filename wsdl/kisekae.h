@@ -554,10 +554,13 @@ int ks__GetSystemStatus(
 
 struct ks__RegisterImageServerResponse { struct ks__ImageServer *server 1; };
 
-/* node: an image server announces itself at start (insert or update by
- * name). A new server starts active; a server an admin set draining or down
- * keeps that mode; one marked down because it fell silent becomes active
- * again. The answer is its row, as the API will use it. */
+/* node: an image server announces itself at start (insert, or a sign of
+ * life by name). A new server starts active; a server an admin set draining
+ * or down keeps that mode; one marked down because it fell silent becomes
+ * active again. A node credential acts for its own server only (Forbidden
+ * otherwise), and a registered server's URLs change only by an admin
+ * (Conflict when they differ). The answer is its row, as the API will use
+ * it. */
 int ks__RegisterImageServer(
     char *name 1,                       /* 1..64 of [A-Za-z0-9._-] */
     char *internalUrl 1,                /* http(s)://... the API calls */

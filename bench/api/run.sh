@@ -115,7 +115,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-extra="workers $WORKERS"
+extra="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
+}workers $WORKERS"          # more kisekae-api.conf lines (e.g. auth_recheck_ms 1000)
 [[ -z $AVATAR_CACHE_MS ]] || extra+=$'\n'"avatar_cache_ms $AVATAR_CACHE_MS"
 echo "== ./kisekae up --state $STATE --port-base $PORT_BASE (API workers: $WORKERS)"
 KISEKAE_API_CONF_EXTRA=$extra "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" \

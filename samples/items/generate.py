@@ -18,6 +18,8 @@ OUTDIR receives:
                               z-orders) and the demo member's outfit
   preview.png                 a contact sheet: the demo outfit, another
                               outfit, and every item on its own
+  scene-park.png              the album scene "park": an opaque 800x440
+                              background with 5 slots (catalog.json "scenes")
 samples/load_catalog.py registers the result through the SOAP API.
 """
 
@@ -472,6 +474,46 @@ def draw_glasses(frame, lens):
     return layer.final()
 
 
+# ----------------------------------------------------------------- scenes ---
+# The album scene "park": a background wider than the canvas with 5 slots,
+# each the top-left corner of a whole avatar canvas inside it. Slot 0 (the
+# member's own) is in the middle; friends stand beside and behind it.
+PARK_W, PARK_H = 800, 440
+PARK_SLOTS = [(280, 104), (130, 92), (430, 92), (0, 80), (560, 80)]
+
+
+def draw_park():
+    """An opaque RGB park: sky, sun, clouds, hills, trees, a lawn and a path."""
+    w, h = PARK_W, PARK_H
+    horizon = 250
+    image = Image.new("RGB", (w, h))
+    d = ImageDraw.Draw(image)
+    for y in range(horizon):                            # sky: a vertical gradient
+        t = y / horizon
+        d.line([(0, y), (w, y)], fill=(int(120 + 90 * t), int(180 + 50 * t), 250))
+    d.ellipse([640, 30, 710, 100], fill=(255, 236, 150))
+    for cx, cy, r in ((120, 60, 26), (150, 52, 32), (182, 62, 24), (470, 90, 20),
+                      (496, 82, 26), (524, 92, 18)):
+        d.ellipse([cx - r, cy - r * 0.7, cx + r, cy + r * 0.7], fill=(252, 252, 255))
+    d.ellipse([-200, 170, 420, 380], fill=(128, 186, 120))     # distant hills
+    d.ellipse([300, 190, 1000, 400], fill=(116, 176, 112))
+    d.rectangle([0, horizon, w, h], fill=(128, 200, 96))       # the lawn
+    for x, y, r in ((60, 230, 46), (210, 214, 40), (610, 222, 44), (760, 236, 50)):
+        d.rectangle([x - 7, y, x + 7, y + 70], fill=(120, 82, 52))
+        d.ellipse([x - r, y - r * 1.2, x + r, y + r * 0.5], fill=(70, 140, 70))
+        d.ellipse([x - r * 0.6, y - r * 1.1, x + r * 0.2, y - r * 0.4], fill=(96, 166, 90))
+    d.polygon([(340, horizon), (460, horizon), (620, h), (180, h)], fill=(222, 200, 156))
+    rng = random.Random(SEED)                           # flowers, the same every run
+    for i in range(60):
+        x, y = rng.randrange(w), rng.randrange(horizon + 8, h - 4)
+        spread = (y - horizon) * 160 / (h - horizon)        # the path widens downwards
+        if 340 - spread - 6 < x < 460 + spread + 6:
+            continue
+        d.ellipse([x - 3, y - 3, x + 3, y + 3],
+                  fill=((250, 120, 150), (255, 230, 90), (250, 250, 250))[i % 3])
+    return image
+
+
 # --------------------------------------------------------------- catalog ---
 
 def build_items():
@@ -567,6 +609,8 @@ def main(argv):
                        for n, z, e, r in CATEGORIES],
         "items": [],
         "demo": {"member": "demo", "wear": DEMO_WEAR},
+        "scenes": [{"name": "park", "file": "scene-park.png",
+                    "slots": [{"x": x, "y": y} for x, y in PARK_SLOTS]}],
     }
     for key, category, name, price, default, layers in items:
         entry = {"key": key, "category": category, "name": name, "price": price,
@@ -579,6 +623,11 @@ def main(argv):
             os.replace(tmp, os.path.join(outdir, filename))
             entry["layers"].append({"file": filename, "zOrder": z})
         catalog["items"].append(entry)
+    park = draw_park()
+    assert park.width >= CANVAS_W and park.height >= CANVAS_H and all(
+        x + CANVAS_W <= park.width and y + CANVAS_H <= park.height for x, y in PARK_SLOTS)
+    park.save(os.path.join(outdir, "scene-park.png.tmp"), "PNG", optimize=True)
+    os.replace(os.path.join(outdir, "scene-park.png.tmp"), os.path.join(outdir, "scene-park.png"))
     tmp = os.path.join(outdir, "catalog.json.tmp")
     with open(tmp, "w") as f:
         json.dump(catalog, f, indent=2)

@@ -23,7 +23,8 @@ stack_runner cluster "${KISEKAE_CLUSTER_PORT_BASE:-25600}" "$@"
 # failed layer pushes are tried again after a second.
 export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
 }image_server_timeout 4
-replica_retry 1"
+replica_retry 1
+deletion_retry 1"
 export KISEKAE_IMAGE_HEARTBEAT_S=1
 
 started=$SECONDS

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import stackctl  # noqa: E402
 from conftest import Api, as_list, read_env_file  # noqa: E402
+from timescale import scaled
 
 ENV_FILE = os.environ["KISEKAE_ENV"]
 BUILD = os.environ["KISEKAE_BUILD"]
@@ -70,7 +71,7 @@ def kisekae(*args, timeout=300):
 def wait_until(check, what, timeout):
     """Polls check() (returning None when satisfied, else what is still
     wrong) until timeout seconds pass."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         wrong = check()
         if wrong is None:

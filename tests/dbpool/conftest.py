@@ -31,6 +31,7 @@ import requests
 warnings.filterwarnings("ignore", message="'cgi' is deprecated", category=DeprecationWarning)
 import zeep  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
+from timescale import scaled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -126,7 +127,7 @@ class Stack:
 
     def kill9(self, name):
         pid = self.signal(name, signal.SIGKILL)
-        deadline = time.monotonic() + WAIT_S
+        deadline = time.monotonic() + scaled(WAIT_S)
         while self.pid(name) == pid and time.monotonic() < deadline:
             time.sleep(0.05)
         assert self.pid(name) is None, "%s (pid %d) survived kill -9" % (name, pid)
@@ -142,7 +143,7 @@ class Stack:
                 ["setsid", "bash", "-c", 'echo $$ >"$0.new" && mv -f "$0.new" "$0" && exec "$@"',
                  str(pidfile), "mariadbd", "--defaults-file=%s" % self.my_cnf(name)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True)
-        deadline = time.monotonic() + WAIT_S
+        deadline = time.monotonic() + scaled(WAIT_S)
         while True:
             ping = subprocess.run(["mariadb-admin", "--defaults-file=%s" % self.my_cnf(name),
                                    "--connect-timeout=1", "ping"], capture_output=True)
@@ -216,7 +217,7 @@ class Stack:
     def wait(self, check, what, timeout=WAIT_S, api="api1"):
         """Polls api's GetSystemStatus until check(status) holds; returns the
         status."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             status = self.status(api)
             if check(status):

@@ -17,6 +17,7 @@ import pytest
 import zeep.exceptions
 
 from conftest import Load, api_client
+from timescale import scaled
 
 
 HUNG_S = 10                     # how long a replica stays SIGSTOPped
@@ -60,7 +61,7 @@ def test_reads_split_by_weight(healthy):
     healthy.write_conf([(r1, 1), (r2, 3)])
     before = healthy.reads()
     with Load(healthy, threads=4) as load:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + scaled(30)
         while time.monotonic() < deadline:
             now = healthy.reads()
             if now[r1] + now[r2] - before[r1] - before[r2] >= 6000:
@@ -277,7 +278,7 @@ def test_sighup_removes_and_adds_a_replica(healthy):
         selects = com_select(healthy, "db-r2")
         time.sleep(2)
         assert com_select(healthy, "db-r2") == selects, "the removed replica still gets reads"
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         while api_connections(healthy, "db-r2") and time.monotonic() < deadline:
             time.sleep(0.2)
         assert api_connections(healthy, "db-r2") == 0, "connections to the removed replica stay"
@@ -287,7 +288,7 @@ def test_sighup_removes_and_adds_a_replica(healthy):
             good = healthy.api_confs[name].read_text()
             healthy.reload_raw(good + "db_replica nonsense\n", name)
             log = healthy.api_logs[name]
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + scaled(5)
             while "the old one stays" not in log.read_text() and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert "the old one stays" in log.read_text(), name

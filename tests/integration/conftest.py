@@ -32,6 +32,7 @@ import zeep  # noqa: E402
 import zeep.exceptions  # noqa: E402
 from lxml import etree  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
+from timescale import scaled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -179,7 +180,7 @@ def wait_for(read, what, timeout=10.0):
     """Polls read() until it returns something true, and returns it. Catalog
     reads may be served by a replica a moment behind the master, so a fixture
     waits for what it wrote to be visible before tests look at it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         value = read()
         if value:
@@ -188,6 +189,38 @@ def wait_for(read, what, timeout=10.0):
             pytest.fail("%s: not visible after %.0f s (replica lag?)" % (what, timeout),
                         pytrace=False)
         time.sleep(0.1)
+
+
+def api_command(env, *args, stdin=None, check=True):
+    """Runs a kisekae-api command (--add-client, --set-image-server...) with
+    the stack's api1 configuration; returns the finished process."""
+    build = Path(os.environ.get("KISEKAE_BUILD_DIR") or env.get("KISEKAE_BUILD_DIR")
+                 or ROOT / "build")
+    conf = Path(env["KISEKAE_STATE"]) / "api1" / "kisekae-api.conf"
+    done = subprocess.run([str(build / "kisekae-api"), "-c", str(conf)] + list(args),
+                          input=stdin, capture_output=True, text=True, timeout=60)
+    if check:
+        assert done.returncode == 0, "kisekae-api %s: %s" % (" ".join(args), done.stderr)
+    return done
+
+
+def node_api(env, server):
+    """A client of new API credentials of role node acting for the image
+    server named server (a node credential acts for one server only),
+    once the API accepts them (they may reach a replica a moment later)."""
+    name, secret = unique("node"), unique("secret")
+    api_command(env, "--add-client", name, "node", "--image-server", server,
+                stdin=secret + "\n")
+    api = Api(env["KISEKAE_API_URL"], name, secret)
+
+    def accepted():
+        try:
+            api.service.GetCatalogManifest(offset=0, limit=1)
+            return True
+        except (zeep.exceptions.Fault, zeep.exceptions.TransportError):
+            return False
+    wait_for(accepted, "the node credentials of %s" % server)
+    return api
 
 
 def as_list(value):

@@ -11,6 +11,7 @@ import base64
 import socket
 import time
 from urllib.parse import urlsplit
+from timescale import scaled
 
 NS = "urn:kisekae:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -86,7 +87,7 @@ class Conn:
     def closed_by_server(self, within):
         """True when the server closes the connection within `within` seconds
         (whatever it sends before)."""
-        deadline = time.monotonic() + within
+        deadline = time.monotonic() + scaled(within)
         while time.monotonic() < deadline:
             self.sock.settimeout(max(0.05, deadline - time.monotonic()))
             try:

@@ -26,7 +26,8 @@ failed=()
 # and failed layer pushes are tried again after a second.
 export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
 }image_server_timeout 6
-replica_retry 1"
+replica_retry 1
+deletion_retry 1"
 export KISEKAE_IMAGE_HEARTBEAT_S=1
 # test_self_heal.py waits for the image servers' periodic re-sync.
 export KISEKAE_IMAGE_SYNC_S=2

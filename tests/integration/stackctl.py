@@ -18,6 +18,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from timescale import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +71,7 @@ def stop(env, name, timeout=60):
     """SIGTERM to name's recorded PID; returns once the process is gone."""
     process_id = pid(env, name)
     os.kill(process_id, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while _state(process_id) not in (None, "Z", "X"):
         if time.monotonic() > deadline:
             raise RuntimeError("%s (pid %d) still runs %d s after SIGTERM" % (

@@ -12,6 +12,8 @@ it had before.
 """
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -157,6 +159,48 @@ def test_lost_files_come_back_with_the_same_bytes(admin, members, stack, world):
     assert [f.stat().st_mtime_ns for f in files] == stamps, "an unchanged file was written"
 
 
+def test_layers_missing_from_the_store_are_fetched(admin, node, members, stack):
+    """As a rebuild does: the image server fetches the worn layers it lost."""
+    avatar = members["avatar"]
+    store = stack.store["img1"]
+    worn = set(as_list(avatar.wornItemId))
+    lost = [store / "items" / str(l.itemId) / ("%d.png" % l.layerNo)
+            for l in as_list(node.service.GetCatalogManifest(offset=0, limit=1000).layer)
+            if l.itemId in worn][:2]
+    image = stack.file(avatar.url)
+    digest = sha(image.read_bytes())
+    admin.service.SyncImageServer(server="img1")    # the periodic pass now waits 2 s
+    for png in lost:
+        png.unlink()
+        png.with_suffix(".kl").unlink(missing_ok=True)
+    image.unlink()
+    results = rebuild(admin, members["ids"][:1])
+    assert (results[0].status, results[0].imagesWritten) == ("written", 1)
+    assert sha(image.read_bytes()) == digest
+    assert all(png.exists() for png in lost)
+    log = stack.log["img1"].read_text()
+    assert 'batch: recipe 0 ("%s"): 2 layers or scenes fetched' % members["ids"][0] in log
+
+
+def test_only_the_current_version_is_composed(admin, site, world, stack):
+    """Older versions are not composed again, and the member's version stays."""
+    user_id, _ = new_member(site, world, "cur", image_server="img1")
+    dress(site, world, user_id, ["hairB"])
+    avatar = dress(site, world, user_id, ["topB"])
+    folder = stack.file(avatar.url).parent
+    kept = {f.name: sha(f.read_bytes()) for f in folder.iterdir()}
+    assert "%d.png" % (avatar.version - 1) in kept and "1.png" not in kept
+    for name in kept:
+        (folder / name).unlink()
+    results = rebuild(admin, [user_id])
+    assert (results[0].status, results[0].version, results[0].imagesWritten) == (
+        "written", avatar.version, 2)
+    current = {"%d.png" % avatar.version, "%d-thumb.png" % avatar.version}
+    assert {f.name for f in folder.iterdir()} == current
+    assert all(sha((folder / name).read_bytes()) == kept[name] for name in current)
+    assert site.service.GetAvatar(userId=user_id).version == avatar.version
+
+
 def test_check_only_reports_and_touches_nothing(admin, members, stack):
     ids, avatar = members["ids"], members["avatar"]
     image, thumb = stack.file(avatar.url), stack.file(avatar.thumbUrl)
@@ -188,6 +232,9 @@ def test_moved_and_deleted_members_are_reported(admin, site, world, members):
     results = rebuild(admin, [elsewhere, gone, unique("never"), members["ids"][1]])
     assert [r.status for r in results] == ["moved", "notfound", "notfound", "unchanged"]
     assert all(r.imagesWritten == 0 and r.code is None for r in results)
+    # The most a call takes: 100 ids of 64 characters.
+    longest = ["%s-%s" % (k, "x" * 60) for k in range(100, 200)]
+    assert {r.status for r in rebuild(admin, longest)} == {"notfound"}
 
 
 def test_a_stopped_image_server_fails_the_call_and_changes_nothing(admin, env, members, stack):
@@ -265,3 +312,28 @@ def test_batch_route_refuses_bad_framing_and_limits(image_server):
     assert answer.status_code == 200, answer.text
     lines = answer.text.splitlines()
     assert lines[0].startswith("ok 1 recipes, 1 images") and lines[1].startswith("0 failed - ")
+
+
+def test_batches_beyond_max_batches_are_turned_away(image_server, node):
+    """max_batches (2): a third batch at once is 503 with Retry-After, so
+    batches never hold every worker the live site needs."""
+    layer = as_list(node.service.GetCatalogManifest(offset=0, limit=1).layer)[0]
+    recipe = ("user_id batch-load\nversion 1\ncanvas 2048 2048\nlayer %d %d 0 0 0 %s\n" % (
+        layer.itemId, layer.layerNo, layer.sha256)).encode()
+    body = b"batch check\n" + (b"compose %d\n%s" % (len(recipe), recipe)) * 40
+    url = image_server["internal"] + "/internal/batch"
+    headers = {"X-Kisekae-Secret": image_server["session"].headers["X-Kisekae-Secret"]}
+    start = threading.Barrier(4)
+
+    def send(_):
+        start.wait(timeout=30)
+        return requests.post(url, data=body, headers=headers, timeout=120)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {200, 503} and statuses[0] == 200 and statuses[-1] == 503, [
+        (a.status_code, a.text[:200]) for a in answers]
+    busy = [a for a in answers if a.status_code == 503]
+    assert all(a.headers.get("Retry-After") == "1" and "max_batches" in a.text for a in busy)
+    done = [a for a in answers if a.status_code == 200][0].text.splitlines()
+    assert done[0].startswith("ok 40 recipes, 40 images") and "40 missing" in done[0], done[0]

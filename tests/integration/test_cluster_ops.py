@@ -36,10 +36,10 @@ def world(admin, site, art):
 @pytest.fixture(scope="module")
 def internal(env):
     urls = env.get("KISEKAE_IMAGE_INTERNAL_URLS", "").split()
-    if not urls or not env.get("KISEKAE_CLUSTER_SECRET"):
+    if not urls or not env.get("KISEKAE_IMAGE_SECRETS"):
         pytest.skip("the stack lists no image server")
     session = requests.Session()
-    session.headers["X-Kisekae-Secret"] = env["KISEKAE_CLUSTER_SECRET"]
+    session.headers["X-Kisekae-Secret"] = env["KISEKAE_IMAGE_SECRETS"].split()[0]
     return urls[0].rstrip("/"), session
 
 
@@ -124,9 +124,9 @@ def test_scene_background_is_the_registered_png(node, scene):
     assert_fault(node.fault("GetSceneBackground", sceneId=99999999), "NotFound")
 
 
-def test_set_weight(node, admin, site):
+def test_set_weight(env, admin, site):
     name = unique("node-weight")
-    register(node, admin, name, weight=2)
+    node, _server = register(env, admin, name, weight=2)
     assert admin.service.SetImageServerWeight(name=name, weight=9).weight == 9
     assert server_row(admin, name).weight == 9
     # The node registering again does not undo the admin's weight.
@@ -141,13 +141,13 @@ def test_set_weight(node, admin, site):
     assert_fault(site.fault("SetImageServerWeight", name=name, weight=1), "Forbidden")
 
 
-def test_move_faults_change_nothing(node, admin, site, world):
+def test_move_faults_change_nothing(env, admin, site, world):
     user_id, avatar = new_member(site, world, "stay")
     home = avatar.url.split("/avatars/")[0]
     servers = {s.name: s for s in admin.service.ListImageServers()}
     mine = [s for s in servers.values() if s.publicUrl.rstrip("/") == home][0]
     drained = unique("node-drained")
-    register(node, admin, drained)                  # draining: takes no members
+    register(env, admin, drained)                   # draining: takes no members
     for args, code in [
         (dict(from_=mine.name, to=mine.name, limit=1), "InvalidArgument"),
         (dict(from_=mine.name, to=drained, limit=0), "InvalidArgument"),
@@ -164,7 +164,7 @@ def test_move_faults_change_nothing(node, admin, site, world):
     assert (now.version, now.url) == (avatar.version, avatar.url)
     # Moving from a server without members moves nothing.
     empty = unique("node-empty")
-    register(node, admin, empty)
+    register(env, admin, empty)
     moved = admin.service.MoveAvatars(**{"from": empty, "to": mine.name, "limit": 10})
     assert (moved.moved, moved.remaining, moved.photosKept) == (0, 0, 0)
 

@@ -14,6 +14,7 @@ import time
 import zlib
 
 import pytest
+import requests
 import zeep.exceptions
 from PIL import Image
 
@@ -652,15 +653,19 @@ def test_image_server_unavailable(env, admin, site, world, unchanged):
     newcomer = unique("faults-newcomer")
     component = "img%d" % (1 + [s.name for s in as_list(admin.service.ListImageServers())]
                            .index(site.service.GetAvatar(userId=world.user_id).imageServer))
+    doomed = unique("faults-doomed")
+    doomed_url = site.service.CreateAvatar(
+        userId=doomed, imageServer=site.service.GetAvatar(userId=world.user_id).imageServer).url
     stackctl.stop(env, component)
     try:
+        # A deletion does not wait for the server: its images are deleted
+        # when it is back (the queue of deletion.c).
+        assert site.service.DeleteAvatar(userId=doomed).userId == doomed
         assert_server_fault(site.fault("ChangeOutfit", userId=world.user_id, remove=[world.owned.id]),
                             "ImageServerUnavailable")
         assert_server_fault(site.fault("RegenerateAvatar", userId=world.user_id),
                             "ImageServerUnavailable")
         assert_server_fault(site.fault("PreviewAvatar", userId=world.user_id, wear=[world.not_owned.id]),
-                            "ImageServerUnavailable")
-        assert_server_fault(site.fault("DeleteAvatar", userId=world.friend),
                             "ImageServerUnavailable")
         assert_server_fault(site.fault("CreateAlbumPhoto", userId=world.user_id,
                                        sceneId=world.scene.id, friendUserId=[world.friend]),
@@ -672,6 +677,8 @@ def test_image_server_unavailable(env, admin, site, world, unchanged):
     finally:
         stackctl.restart(env)
     assert avatar_state(site, world.user_id, world.version) == name
+    wait_for(lambda: requests.get(doomed_url, timeout=30).status_code == 404,
+             "the deleted member's image gone once its server is back", timeout=30)
 
 
 def test_internal_error(env, site, world):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Api, as_list, unique, wait_for
+from conftest import Api, api_command, as_list, node_api, unique, wait_for
+from timescale import scaled
 
 DEAD_URL = "http://127.0.0.1:9"      # discard: nothing answers there
 NODE_OPS = {
@@ -42,12 +43,14 @@ def server_row(admin, name):
     return rows[0] if rows else None
 
 
-def register(node, admin, name, weight=3):
-    """Registers a made-up server and sets it draining at once."""
+def register(env, admin, name, weight=3):
+    """Registers a made-up server with node credentials of its own and sets
+    it draining at once; returns (those credentials' client, the server)."""
+    node = node_api(env, name)
     server = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int",
                                               publicUrl=DEAD_URL + "/pub", weight=weight)
     admin.service.SetImageServerMode(name=name, mode="draining")
-    return server
+    return node, server
 
 
 @pytest.mark.parametrize("operation", sorted(NODE_OPS))
@@ -72,16 +75,18 @@ def test_node_cannot_use_admin_or_site_ops(node):
     dict(name="ok", internalUrl=DEAD_URL, publicUrl=DEAD_URL, weight=0),
     dict(name="ok", internalUrl=DEAD_URL, publicUrl=DEAD_URL, weight=1001),
 ])
-def test_register_bad_input(node, admin, args):
+def test_register_bad_input(env, admin, args):
+    node = node_api(env, "ok")
     assert_fault(node.fault("RegisterImageServer", **args), "InvalidArgument")
     if args["name"] == "ok":
         assert server_row(admin, "ok") is None
 
 
-def test_bad_heartbeat_manifest_and_layer(node):
-    assert_fault(node.fault("Heartbeat", name=unique("never-registered"), itemsStored=0,
-                            avatarsComposed=0, storeFreeBytes=0), "NotFound")
-    assert_fault(node.fault("Heartbeat", name="x", itemsStored=-1, avatarsComposed=0,
+def test_bad_heartbeat_manifest_and_layer(env, node):
+    never = unique("never-registered")
+    assert_fault(node_api(env, never).fault("Heartbeat", name=never, itemsStored=0,
+                                            avatarsComposed=0, storeFreeBytes=0), "NotFound")
+    assert_fault(node.fault("Heartbeat", name="img1", itemsStored=-1, avatarsComposed=0,
                             storeFreeBytes=0), "InvalidArgument")
     assert_fault(node.fault("GetCatalogManifest", limit=0), "InvalidArgument")
     assert_fault(node.fault("GetCatalogManifest", limit=1001), "InvalidArgument")
@@ -91,9 +96,9 @@ def test_bad_heartbeat_manifest_and_layer(node):
     assert_fault(node.fault("GetItemLayer", itemId=2000000000, layerNo=0), "NotFound")
 
 
-def test_register_and_heartbeat_are_visible(node, admin):
+def test_register_and_heartbeat_are_visible(env, admin):
     name = unique("node-reg")
-    server = register(node, admin, name, weight=7)
+    node, server = register(env, admin, name, weight=7)
     assert server.name == name and server.weight == 7 and server.mode == "active"
     assert node.service.Heartbeat(name=name, itemsStored=12, avatarsComposed=34,
                                   storeFreeBytes=5678) == "draining"
@@ -106,13 +111,19 @@ def test_register_and_heartbeat_are_visible(node, admin):
     listed = [s for s in admin.service.ListImageServers() if s.name == name]
     assert listed and listed[0].lastHeartbeat is not None
     # Registering again keeps the admin's mode and the weight (an admin sets
-    # it later with SetImageServerWeight) and takes the new URLs.
-    again = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int2",
+    # it later with SetImageServerWeight); other URLs are refused, as only an
+    # admin changes them (kisekae-api --set-image-server).
+    again = node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int",
                                              publicUrl=DEAD_URL + "/pub", weight=2)
     assert again.mode == "draining" and again.id == server.id and again.weight == 7
+    assert_fault(node.fault("RegisterImageServer", name=name, internalUrl=DEAD_URL + "/int2",
+                            publicUrl=DEAD_URL + "/pub", weight=2), "Conflict")
+    api_command(env, "--set-image-server", name, DEAD_URL + "/int2", DEAD_URL + "/pub")
     # GetSystemStatus reads a replica, which may be a moment behind.
     wait_for(lambda: server_row(admin, name).internalUrl == DEAD_URL + "/int2",
              "the new internal URL in GetSystemStatus")
+    assert node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL + "/int2",
+                                            publicUrl=DEAD_URL + "/pub", weight=2).id == server.id
 
 
 def test_manifest_and_layers_match_the_catalog(node, admin):
@@ -135,7 +146,7 @@ def test_manifest_and_layers_match_the_catalog(node, admin):
 
 
 def wait_mode(admin, name, mode, timeout):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         row = server_row(admin, name)
         if row is not None and row.mode == mode:
@@ -146,8 +157,9 @@ def wait_mode(admin, name, mode, timeout):
         time.sleep(0.5)
 
 
-def test_silent_server_goes_down_and_comes_back(node, admin):
+def test_silent_server_goes_down_and_comes_back(env, admin):
     name = unique("node-silent")
+    node = node_api(env, name)
     node.service.RegisterImageServer(name=name, internalUrl=DEAD_URL, publicUrl=DEAD_URL,
                                      weight=1)
     # Active and silent: down within the timeout (6 s) plus a renderer round.
@@ -164,9 +176,9 @@ def test_silent_server_goes_down_and_comes_back(node, admin):
     assert row.mode == "down" and not row.downBySilence
 
 
-def test_silent_draining_server_goes_down_and_comes_back_draining(node, admin):
+def test_silent_draining_server_goes_down_and_comes_back_draining(env, admin):
     name = unique("node-silent-drain")
-    register(node, admin, name)                     # draining
+    node, _server = register(env, admin, name)      # draining
     row = wait_mode(admin, name, "down", 20)
     assert row.downBySilence
     # Its heartbeat gives back the mode it had, not active...
@@ -179,6 +191,44 @@ def test_silent_draining_server_goes_down_and_comes_back_draining(node, admin):
                                              publicUrl=DEAD_URL + "/pub", weight=3)
     assert again.mode == "draining"
     admin.service.SetImageServerMode(name=name, mode="down")
+
+
+def replica_delay(env, seconds):
+    """Makes the stack's first replica apply the master's events `seconds`
+    late (MASTER_DELAY), as root through its socket."""
+    import subprocess
+    from conftest import ROOT
+    done = subprocess.run(
+        [str(ROOT / "kisekae"), "sql", "--state", env["KISEKAE_STATE"], "db-r1", "--", "-e",
+         "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = %d; START SLAVE" % seconds],
+        capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+
+
+def replicas_healthy(admin):
+    servers = as_list(admin.service.GetSystemStatus().dbServer)
+    return all(s.state == "healthy" for s in servers if s.role == "replica")
+
+
+def test_status_shows_a_heartbeat_at_once_while_the_replica_lags(env, admin):
+    """An admin who sees a heartbeat answered sees its effect in
+    GetSystemStatus at once: the image servers are read from the master,
+    not from a replica a few seconds behind (which showed a server beating
+    and still down by silence)."""
+    name = unique("node-lag")
+    node, _server = register(env, admin, name)      # draining
+    wait_mode(admin, name, "down", 20)
+    time.sleep(0.5)                                  # the replica applies the sweep
+    replica_delay(env, 3)                            # within db_max_lag_s: still used
+    try:
+        wait_for(lambda: replicas_healthy(admin), "the delayed replica back in use")
+        assert node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0,
+                                      storeFreeBytes=0) == "draining"
+        row = server_row(admin, name)
+        assert row.mode == "draining" and not row.downBySilence, row
+    finally:
+        replica_delay(env, 0)
+        admin.service.SetImageServerMode(name=name, mode="down")
 
 
 def test_image_server_repairs_its_store_at_start(node, admin, env):
@@ -199,7 +249,7 @@ def test_image_server_repairs_its_store_at_start(node, admin, env):
         spoiled_png.write_bytes(b"not the canonical art")
     finally:
         stackctl.restart(env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + scaled(30)
     while True:
         done = [p.exists() and hashlib.sha256(p.read_bytes()).hexdigest() == l.sha256
                 for p, l in ((lost_png, lost), (spoiled_png, spoiled))]
@@ -214,42 +264,39 @@ def test_image_server_repairs_its_store_at_start(node, admin, env):
     assert row.lastHeartbeat is not None and row.itemsStored >= len(held)
 
 
-def test_failed_pushes_are_retried(node, admin, site, env, art):
-    """A server whose internal URL is wrong fails the pushes of a new item;
-    once it registers with the right URL, the background retry pushes them
-    (item_replicas rows turn ok)."""
+def test_failed_pushes_are_retried(admin, site, env, art):
+    """While an image server's internal URL is wrong, the pushes of a new
+    item to it fail; once an admin gives it back the right URL, the
+    background retry pushes them (item_replicas rows turn ok). The server is
+    the stack's last one (its own secret: one made up here would not be let
+    in), and its URL is always given back."""
     import stackctl
     from conftest import layer_inputs
-    name = unique("node-retry")
-    good = env["KISEKAE_IMAGE_INTERNAL_URLS"].split()[0].rstrip("/")
-    public = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/")
+    count = len(env["KISEKAE_IMAGE_INTERNAL_URLS"].split())
+    name = "img%d" % count
+    good = env["KISEKAE_IMAGE_INTERNAL_URLS"].split()[-1].rstrip("/")
+    public = env["KISEKAE_IMAGE_URLS"].split()[-1].rstrip("/")
+    server = server_row(admin, name)
+    assert server is not None and server.internalUrl == good, server
 
-    def beat():
-        node.service.Heartbeat(name=name, itemsStored=0, avatarsComposed=0, storeFreeBytes=0)
-
-    server = node.service.RegisterImageServer(name=name, internalUrl=good + "/wrong",
-                                              publicUrl=public, weight=1)
+    api_command(env, "--set-image-server", name, good + "/wrong", public)
     try:
         category = admin.service.RegisterCategory(name=unique("retry-cat"), zOrder=5,
                                                   exclusive=False, required=False)
         key = next(k for k in art if k is not None)
         item = admin.service.RegisterItem(categoryId=category.id, name=unique("retry-item"),
                                           price=1, layer=layer_inputs(art[key]["layers"]))
-        beat()
         query = ("SELECT state, attempts FROM item_replicas WHERE image_server_id = %d"
                  " AND item_id = %d ORDER BY layer_no" % (server.id, item.id))
         rows = stackctl.sql(env, query)
         assert rows and all(r[0] == "failed" for r in rows), rows
-        node.service.RegisterImageServer(name=name, internalUrl=good, publicUrl=public,
-                                         weight=1)
-        deadline = time.monotonic() + 20
-        while True:
-            beat()
-            rows = stackctl.sql(env, query)
-            if all(r[0] == "ok" for r in rows):
-                break
-            assert time.monotonic() < deadline, "pushes not retried: %r" % rows
-            time.sleep(0.5)
-        assert all(int(r[1]) >= 2 for r in rows), rows
     finally:
-        admin.service.SetImageServerMode(name=name, mode="down")
+        api_command(env, "--set-image-server", name, good, public)
+    deadline = time.monotonic() + scaled(20)
+    while True:
+        rows = stackctl.sql(env, query)
+        if all(r[0] == "ok" for r in rows):
+            break
+        assert time.monotonic() < deadline, "pushes not retried: %r" % rows
+        time.sleep(0.5)
+    assert all(int(r[1]) >= 2 for r in rows), rows

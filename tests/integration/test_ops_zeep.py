@@ -15,6 +15,7 @@ import stackctl
 from conftest import as_list, detail_fields, layer_inputs, unique, wait_for
 from world import (build_world, check_avatar, dress, grant, new_member,
                    register_item)
+from timescale import scaled
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def assert_fault(info, code):
 def wait_version(site, user_id, version, timeout=30.0):
     """Polls until the member's avatar reaches version (the renderer works in
     the background); returns the avatar."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         info = None
         try:

@@ -7,7 +7,7 @@ whose first api_url is dead works through the next one.
 
 The stack has two image servers (run.sh: --image 2) that re-sync every 2 s
 (KISEKAE_IMAGE_SYNC_S). The failover test starts kisekae-image processes of
-its own (FastCGI on P+70 and P+71, driven by a small FastCGI client below),
+its own (FastCGI on P+80 and P+81, driven by a small FastCGI client below),
 which register under made-up names and are set draining at once, then down.
 """
 
@@ -28,7 +28,8 @@ from PIL import Image
 
 import rawhttp
 import stackctl
-from conftest import Api, as_list, layer_inputs, unique, wait_for
+from conftest import Api, as_list, layer_inputs, node_api, unique, wait_for
+from timescale import scaled
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -250,7 +251,7 @@ def test_lost_layer_comes_back_with_the_periodic_sync(node, stack):
     png = items / str(layer.itemId) / ("%d.png" % layer.layerNo)
     png.unlink()
     png.with_suffix(".kl").unlink(missing_ok=True)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + scaled(20)
     while not (png.exists() and sha(png.read_bytes()) == layer.sha256):
         assert time.monotonic() < deadline, "%s was not fetched again" % png
         time.sleep(0.2)
@@ -352,7 +353,7 @@ class Instance:
         with open(self.stderr, "wb") as stderr:
             self.process = subprocess.Popen([str(Path(build) / "kisekae-image"), "-c",
                                              str(conf)], stdout=stderr, stderr=stderr)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -388,12 +389,13 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
     Retry-After, and the one under way fails within api_timeout."""
     base = int(env["KISEKAE_IT_PORT_BASE"])
     name = unique("heal-node")
-    dead = "http://127.0.0.1:%d/" % (base + 79)
+    dead = "http://127.0.0.1:%d/" % (base + 89)
     not_an_api = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/") + "/"
-    instance = Instance(tmp_path, env, base + 70, [
+    own = node_api(env, name)
+    instance = Instance(tmp_path, env, base + 80, [
         "api_url %s %s" % (dead, not_an_api), "api_url %s" % env["KISEKAE_API_FCGI_URL"],
-        "api_user %s" % env["KISEKAE_NODE_USER"],
-        "api_password %s" % env["KISEKAE_NODE_PASSWORD"], "api_timeout 2",
+        "api_user %s" % own.session.auth[0],
+        "api_password %s" % own.session.auth[1], "api_timeout 2",
         "name %s" % name, "internal_url http://127.0.0.1:9/int",
         "public_url http://127.0.0.1:9/pub", "heartbeat_interval 1", "sync_interval 0",
         "max_rebuilds 1"])
@@ -447,7 +449,7 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
 
 
 def test_a_server_without_api_url_answers_404(env, member, tmp_path):
-    instance = Instance(tmp_path, env, int(env["KISEKAE_IT_PORT_BASE"]) + 71, [])
+    instance = Instance(tmp_path, env, int(env["KISEKAE_IT_PORT_BASE"]) + 81, [])
     try:
         status, _headers, body = fcgi_get(instance.port, urlsplit(member["avatar"].url).path)
         assert status == 404 and b"no api_url" in body, (status, body)
