@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import stackctl  # noqa: E402
 import world as worlds  # noqa: E402
 from conftest import Api, as_list, generate_art, read_env_file  # noqa: E402
+from timescale import scaled  # noqa: E402
 
 ENV = read_env_file(os.environ["KISEKAE_ENV"])
 BUILD = os.environ["KISEKAE_BUILD"]
@@ -73,10 +74,10 @@ def batch_command(*args, log=None):
     return command + [str(a) for a in args]
 
 
-def batch(*args, log=None, timeout=240):
+def batch(*args, log=None, timeout=None):
     """Runs kisekae-batch to its end; returns (exit status, stdout + stderr)."""
     done = subprocess.run(batch_command(*args, log=log), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout or scaled(240))
     print(done.stdout[-1500:])
     return done.returncode, done.stdout
 
@@ -86,8 +87,8 @@ def start_batch(*args, log=None):
                             stderr=subprocess.STDOUT, text=True)
 
 
-def finish(process, timeout=240):
-    out, _ = process.communicate(timeout=timeout)
+def finish(process):
+    out, _ = process.communicate(timeout=scaled(240))
     print(out[-1500:])
     return process.returncode, out
 
@@ -304,7 +305,7 @@ def test_kill9_then_resume_skips_no_member():
     wipe(1)
     run = start_batch("regenerate", "--server", "img1", "--parallel", PARALLEL, "--batch", BATCH,
                       "--rate", 400, "--restart", log=logs / "first.log")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + scaled(60)
     while checkpoint_done(checkpoint) < len(members) // 2:
         assert run.poll() is None, "the run ended before half way: %s" % run.communicate()[0]
         assert time.monotonic() < deadline, "no progress to half way in 60 s"
@@ -341,7 +342,7 @@ def test_api_server_killed_during_run():
     run = start_batch("regenerate", "--server", "img1", "--parallel", PARALLEL, "--rate", 400,
                       "--restart")
     checkpoint = STATE / "batch" / "regenerate-img1.checkpoint"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + scaled(60)
     while checkpoint_done(checkpoint) < 300:
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()[0]
         time.sleep(0.05)
