@@ -27,7 +27,7 @@ import zeep  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path[:0] = [os.path.join(ROOT, "tests", "integration"), os.path.join(ROOT, "tests")]
 from conftest import read_env_file  # noqa: E402
 BINDING = "{urn:kisekae:v1}Kisekae"
 OUTFIT = (("hair", "hair-bob", 50), ("shoes", "shoes-boots", 150),
