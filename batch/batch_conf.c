@@ -43,8 +43,9 @@ static const ks_cfg_option_t options[] = {
      "its secret"},
     {"api_timeout_s", KS_CFG_INT, 1, 3600, "120", FIELD(api_timeout_s), NULL,
      "seconds to wait for the API (connect, send, receive; a batch call composes many images)"},
-    {"parallel", KS_CFG_INT, 1, 64, "4", FIELD(parallel), NULL,
-     "batches in flight at once, one per worker thread (--parallel)"},
+    {"parallel", KS_CFG_INT, 1, 64, "2", FIELD(parallel), NULL,
+     "batches in flight at once, one per worker thread (--parallel); at most the image "
+     "server's max_batches"},
     {"batch_size", KS_CFG_INT, 1, KS_BATCH_IDS_MAX, "50", FIELD(batch_size), NULL,
      "members per RebuildAvatars call (--batch)"},
     {"rate", KS_CFG_INT, 0, 1000000, "0", FIELD(rate), NULL,

@@ -45,7 +45,7 @@ PYTHON=/usr/bin/python3
 PORT_BASE=${KISEKAE_BENCH_BATCH_PORT_BASE:-19400}
 BUILD=$ROOT/build
 MEMBERS=20000
-PARALLEL=4
+PARALLEL=2
 ROUNDS=3
 
 usage() {
@@ -63,7 +63,7 @@ then composes the same recipes with the image server's own code in-process
   --build-dir DIR  build folder (default build/)
   --members N      members to create and regenerate ($MEMBERS)
   --parallel N     kisekae-batch --parallel and the ceiling's threads ($PARALLEL;
-                   the image server composes on its 4 FastCGI threads)
+                   the image server composes max_batches, 2, at once)
   --rounds N       rounds on the intact store, taking turns; medians count ($ROUNDS)
   -h, --help       this help
 EOF
