@@ -246,31 +246,29 @@ ks_rc ks_config_parse_hostport(const char *s, char *host, size_t hostsz, int *po
     return KS_OK;
 }
 
-ks_rc ks_config_add_urls(const char *name, const char *value, char *urls, size_t url_size,
+ks_rc ks_config_add_urls(const char *option, const char *value, char *urls, size_t url_size,
                          int max, int *count, ks_err_t *err)
 {
     char copy[KS_CFG_LINE_MAX], *words[64];
     int n;
 
     if (strlen(value) >= sizeof copy)
-        return ks_err(err, KS_INVALID, "%s: line too long", name);
+        return ks_err(err, KS_INVALID, "%s: line too long", option);
     strcpy(copy, value);
     n = ks_config_split(copy, words, 64);
-    if (n == 0)
-        return KS_OK;
-    for (int i = 0; i < n && n <= 64; i++) {
+    if (n > 64)
+        return ks_err(err, KS_INVALID, "%s: more than %d URLs", option, max);
+    for (int i = 0; i < n; i++) {
         if (*count >= max)
-            break;
+            return ks_err(err, KS_INVALID, "%s: more than %d URLs", option, max);
         if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
             return ks_err(err, KS_INVALID, "%s \"%.200s\" must start with http:// or https://",
-                          name, words[i]);
+                          option, words[i]);
         if (strlen(words[i]) >= url_size)
             return ks_err(err, KS_INVALID, "%s \"%.60s...\" is longer than %zu characters",
-                          name, words[i], url_size - 1);
+                          option, words[i], url_size - 1);
         strcpy(urls + (size_t)*count * url_size, words[i]);
-        ++*count;
-        if (i == n - 1)
-            return KS_OK;
+        (*count)++;
     }
-    return ks_err(err, KS_INVALID, "%s: more than %d URLs", name, max);
+    return KS_OK;
 }

@@ -53,13 +53,15 @@ void ks_config_print_help(const ks_cfg_option_t *table);
 /* Helpers for custom parsers. Splits s into at most max whitespace-separated
  * words in place; returns the count, or max + 1 when s has more words. */
 int ks_config_split(char *s, char **words, int max);
-/* Appends the http:// or https:// URLs of value (one or more words) to
- * urls, an array of max strings of url_size bytes each, *count of them
- * used; name names the option in messages. */
-ks_rc ks_config_add_urls(const char *name, const char *value, char *urls, size_t url_size,
-                         int max, int *count, ks_err_t *err);
 /* Parses "host:port" into host (size hostsz) and port. */
 ks_rc ks_config_parse_hostport(const char *s, char *host, size_t hostsz, int *port,
                                ks_err_t *err);
+
+/* For a repeatable option listing URLs (`api_url URL [URL...]`): appends
+ * each http:// or https:// URL of value to urls, an array of max strings of
+ * url_size bytes holding *count already. KS_INVALID (naming option) for
+ * another scheme, a URL too long or more than max in all. */
+ks_rc ks_config_add_urls(const char *option, const char *value, char *urls, size_t url_size,
+                         int max, int *count, ks_err_t *err);
 
 #endif

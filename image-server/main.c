@@ -55,27 +55,9 @@ static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
 static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
-    char copy[KS_API_URLS_MAX * KS_API_URL_SIZE], *words[KS_API_URLS_MAX];
-    int count;
 
-    if (strlen(value) >= sizeof copy)
-        return ks_err(err, KS_INVALID, "api_url: line too long");
-    strcpy(copy, value);
-    count = ks_config_split(copy, words, KS_API_URLS_MAX);
-    if (count > KS_API_URLS_MAX)
-        return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
-    for (int i = 0; i < count; i++) {
-        if (conf->api_url_count == KS_API_URLS_MAX)
-            return ks_err(err, KS_INVALID, "api_url: more than %d URLs", KS_API_URLS_MAX);
-        if (strncmp(words[i], "http://", 7) != 0 && strncmp(words[i], "https://", 8) != 0)
-            return ks_err(err, KS_INVALID, "api_url \"%.200s\" must start with http:// or "
-                          "https://", words[i]);
-        if (strlen(words[i]) >= KS_API_URL_SIZE)
-            return ks_err(err, KS_INVALID, "api_url \"%.60s...\" is longer than %d characters",
-                          words[i], KS_API_URL_SIZE - 1);
-        strcpy(conf->api_urls[conf->api_url_count++], words[i]);
-    }
-    return KS_OK;
+    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_API_URL_SIZE,
+                              KS_API_URLS_MAX, &conf->api_url_count, err);
 }
 
 #define KS__FIELD(name) offsetof(ks_image_conf_t, name)

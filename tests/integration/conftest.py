@@ -253,11 +253,9 @@ def site(env):
     return Api(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"], env["KISEKAE_SITE_PASSWORD"])
 
 
-@pytest.fixture(scope="session")
-def art(tmp_path_factory):
-    """The sample item art, generated afresh: {key: {"layers": [(path, z)], ...}}
-    plus the catalog dir under the key None."""
-    out = tmp_path_factory.mktemp("art")
+def generate_art(out):
+    """Draws the sample item art into the folder out (a Path): {key: {"layers":
+    [(path, z)], ...}} plus the catalog dir under the key None."""
     subprocess.run([sys.executable, str(GENERATOR), str(out)], check=True,
                    stderr=subprocess.DEVNULL)
     import json
@@ -269,6 +267,12 @@ def art(tmp_path_factory):
              for item in catalog["items"]}
     items[None] = str(out)
     return items
+
+
+@pytest.fixture(scope="session")
+def art(tmp_path_factory):
+    """The sample item art, generated afresh (generate_art)."""
+    return generate_art(tmp_path_factory.mktemp("art"))
 
 
 def layer_inputs(layers, with_z=True):
