@@ -71,6 +71,7 @@ static void route_labels(int slot, char *out, size_t size)
 void ks_admin_metrics_render(ks_buf_t *out)
 {
     char labels[200];
+    int family_written = 0;
 
     ks_prom_family(out, "kisekae_admin_requests_total", "counter",
                    "Requests answered, by page (route: method and path pattern) and HTTP status.");
@@ -83,9 +84,14 @@ void ks_admin_metrics_render(ks_buf_t *out)
             ks_buf_addf(out, "kisekae_admin_requests_total{%s,status=\"%d\"} %llu\n", labels,
                         s + STATUS_MIN, n);
         }
-    ks_prom_family(out, "kisekae_admin_request_duration_seconds", "histogram",
-                   "Time from a request's arrival at the app to its answer written, by page.");
+    /* A histogram family is written with its first series (none before a request). */
     for (int r = 0; r < ROUTES_MAX; r++) {
+        if (!atomic_load(&m.duration[r].count))
+            continue;                  /* once counted, it is written: counts only grow */
+        if (!family_written++)
+            ks_prom_family(out, "kisekae_admin_request_duration_seconds", "histogram",
+                           "Time from a request's arrival at the app to its answer written, "
+                           "by page.");
         route_labels(r, labels, sizeof labels);
         ks_prom_histogram(out, "kisekae_admin_request_duration_seconds", labels, &m.duration[r]);
     }

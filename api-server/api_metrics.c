@@ -90,7 +90,7 @@ void ks_api_metrics_avatar_cache(int hit)
 
 static void render_requests(ks_buf_t *out)
 {
-    int count = atomic_load_explicit(&m.count, memory_order_acquire);
+    int count = atomic_load_explicit(&m.count, memory_order_acquire), family_written = 0;
 
     ks_prom_family(out, "kisekae_api_requests_total", "counter",
                    "Requests served, by SOAP operation (or http_avatar, http_wsdl, http_other, "
@@ -107,10 +107,15 @@ static void render_requests(ks_buf_t *out)
                 ks_buf_addf(out, "kisekae_api_faults_total{operation=\"%s\",code=\"%s\"} %llu\n",
                             m.names[i], fault_codes[c], n);
         }
-    ks_prom_family(out, "kisekae_api_request_duration_seconds", "histogram",
-                   "Time from a request received whole to its answer written, by operation.");
+    /* A histogram family is written with its first series (none before a request). */
     for (int i = 0; i < count; i++) {
         char labels[OP_NAME_MAX + 16];
+        if (!atomic_load(&m.duration[i].count))
+            continue;                  /* once counted, it is written: counts only grow */
+        if (!family_written++)
+            ks_prom_family(out, "kisekae_api_request_duration_seconds", "histogram",
+                           "Time from a request received whole to its answer written, by "
+                           "operation.");
         snprintf(labels, sizeof labels, "operation=\"%s\"", m.names[i]);
         ks_prom_histogram(out, "kisekae_api_request_duration_seconds", labels, &m.duration[i]);
     }
