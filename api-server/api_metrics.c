@@ -65,7 +65,9 @@ int ks_api_metrics_op(const char *name)
         slot = count;
     }
     pthread_mutex_unlock(&m.lock);
-    return slot >= 0 ? slot : ks_api_metrics_op(KS_API_OP_INVALID);
+    /* A full table (it holds every operation: it cannot fill) counts under
+     * "invalid", or nowhere (-1) when even that is not in it. */
+    return slot >= 0 ? slot : find_op(KS_API_OP_INVALID, count);
 }
 
 void ks_api_metrics_request(int op, const char *fault_code, double seconds)

@@ -22,8 +22,9 @@
 #define KS_API_OP_WSDL "http_wsdl"         /* GET /?wsdl */
 #define KS_API_OP_GET_OTHER "http_other"   /* any other GET (404) */
 
-/* The slot of operation name (interned: at most 128 names; past that, and
- * for a NULL name, the slot of "invalid"). Safe from any thread. */
+/* The slot of operation name (interned: at most 128 names; past that, the
+ * slot of "invalid", or -1 which ks_api_metrics_request ignores; a NULL or
+ * empty name is "invalid"). Safe from any thread. */
 int ks_api_metrics_op(const char *name);
 
 /* Records one request of operation op (a slot from ks_api_metrics_op) that
