@@ -63,6 +63,7 @@ typedef struct {
     char mannequin_user[65];
     int preview_outfit[KS_ADMIN_OUTFIT_MAX];   /* item ids put on the mannequin */
     int preview_outfit_count;
+    char metrics_listen[160];      /* the internal GET /metrics listener, "" for none */
     char log_file[1024];
     int log_level;                 /* ks_log_level_t */
 } ks_admin_conf_t;
@@ -112,6 +113,7 @@ typedef struct ks_admin_req {
     ks_form_t form;                /* the POST body's fields and files */
     char form_error[KS_ERR_MAX];   /* why the body was refused ("" when it was not) */
     const char *route_param;       /* the {} segment of a route such as /items/{}/edit */
+    int route;                     /* its index in ks_routes, -1 when none matched */
     char route_param_buf[80];
 
     int signed_in;

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "admin_metrics.h"
 #include "http_frame.h"
 #include "log.h"
 #include "page.h"
@@ -138,7 +139,9 @@ static void handle(void *arg, void *state, FCGX_Request *fcgi)
     ks_admin_req_t *req = calloc(1, sizeof *req);
     const char *uri, *query, *https;
     ks_err_t err = {{0}};
+    struct timespec start, end;
 
+    clock_gettime(CLOCK_MONOTONIC, &start);
     if (!req) {
         static const char failed[] = "Status: 503 Service Unavailable\r\n"
                                      "Content-Type: text/plain\r\n\r\nout of memory\n";
@@ -148,6 +151,7 @@ static void handle(void *arg, void *state, FCGX_Request *fcgi)
     req->server = server;
     req->conf = server->conf;
     req->fcgi = fcgi;
+    req->route = -1;
     req->db = worker->db;
     req->soap = worker->soap;
     req->now = (long long)time(NULL);
@@ -182,6 +186,9 @@ static void handle(void *arg, void *state, FCGX_Request *fcgi)
     }
     ks_fcgi_drain(fcgi);
     send_answer(req);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    ks_admin_metrics_request(req->route, req->status, (double)(end.tv_sec - start.tv_sec) +
+                                                          (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 
     if (req->status >= 500)
         ks_log_error("%s %s from %s: %d", req->method, req->path, req->remote, req->status);

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "admin.h"
+#include "admin_metrics.h"
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
@@ -136,6 +137,8 @@ static const ks_cfg_option_t options[] = {
     {"preview_outfit", KS_CFG_CUSTOM, 0, 0, NULL, 0, parse_outfit,
      "ID [ID...]: items the mannequin wears under a preview (default: the required "
      "categories' defaults)"},
+    {"metrics_listen", KS_CFG_STRING, 0, STRING_SIZE(metrics_listen), "", FIELD(metrics_listen),
+     NULL, "host:port of the internal GET /metrics listener (Prometheus), empty for none"},
     {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_CUSTOM, 0, 0, "info", FIELD(log_level), parse_log_level,
@@ -325,7 +328,10 @@ static int serve(const ks_daemon_args_t *args, const ks_admin_conf_t *conf,
     ks_failover_init(&server.api, conf->api_user, conf->api_password, conf->api_timeout_s);
     for (int i = 0; i < conf->api_url_count; i++)
         ks_failover_add_url(&server.api, conf->api_urls[i], &err);
-    if (ks_admin_auth_init(conf, &err) != KS_OK || ks_admin_front_start(&server, &front, &err)) {
+    if (ks_admin_auth_init(conf, &err) != KS_OK ||
+        ks_admin_metrics_start(conf->metrics_listen, &err) != KS_OK ||
+        ks_admin_front_start(&server, &front, &err)) {
+        ks_admin_metrics_stop();
         ks_log_error("%s", err.msg);
         return 1;
     }
@@ -335,6 +341,7 @@ static int serve(const ks_daemon_args_t *args, const ks_admin_conf_t *conf,
     ks_log_info("%s: finishing the requests under way", signal_number == SIGINT ? "SIGINT"
                                                                                 : "SIGTERM");
     ks_admin_front_stop(front);
+    ks_admin_metrics_stop();
     ks_log_info("stopped");
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_metrics.h"
 #include "log.h"
 #include "soapH.h"
 #include "store_audit.h"
@@ -73,6 +74,7 @@ static ks_rc api_call(ks_admin_req_t *req, const char *operation, int resend_saf
 
     if (rc == KS_OK || (rc == KS_NOTFOUND && quiet_notfound))
         return rc;
+    ks_admin_metrics_api_failure(rc == KS_UNAVAILABLE);
     if (rc == KS_UNAVAILABLE) {
         req->api_down = 1;
         ks_log_error("%s", err.msg);

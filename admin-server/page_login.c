@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "admin_metrics.h"
 #include "log.h"
 #include "page.h"
 #include "pages.h"
@@ -40,6 +41,8 @@ void ks_page_login(ks_admin_req_t *req)
         return;
     }
     rc = ks_admin_auth_sign_in(req, name, password, &err);
+    ks_admin_metrics_sign_in(rc == KS_OK ? KS_SIGN_IN_OK : rc == KS_FORBIDDEN ? KS_SIGN_IN_REFUSED
+                                                                          : KS_SIGN_IN_ERROR);
     if (rc == KS_OK) {
         ks_log_info("staff \"%s\" signed in from %s", name, req->remote);
         ks_page_redirect(req, "/", NULL);

@@ -108,6 +108,7 @@ static const ks_route_t *find_route(ks_admin_req_t *req, int *path_known)
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
 
     *path_known = 0;
+    req->route = -1;
     for (const ks_route_t *r = ks_routes; r->path; r++) {
         const char *param;
         if (!ks_route_match(r->path, req->path, &param, req->route_param_buf,
@@ -116,6 +117,7 @@ static const ks_route_t *find_route(ks_admin_req_t *req, int *path_known)
         *path_known = 1;
         if (strcmp(r->method, method) == 0) {
             req->route_param = param;
+            req->route = (int)(r - ks_routes);
             return r;
         }
     }

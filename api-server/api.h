@@ -17,7 +17,8 @@
  * servers), op_system.c (GetSystemStatus: the database pool, image servers,
  * counts), op_node.c (the image servers' own calls: registration, heartbeat,
  * the catalog manifest and canonical layers), replicate.c (the retry of
- * failed layer pushes).
+ * failed layer pushes), api_metrics.c (the counters GET /metrics serves on
+ * the internal metrics_listen).
  */
 #ifndef KS_API_H
 #define KS_API_H
@@ -74,6 +75,7 @@ typedef struct {
     int replica_retry_batch;     /* failed pushes tried per renderer round */
     int deletion_retry_s;        /* delay before a failed deletion of images is tried again */
     int auth_recheck_ms;         /* a verified client is trusted this long unread (0: never) */
+    char metrics_listen[160];    /* the internal GET /metrics listener, "" for none */
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;
@@ -104,6 +106,7 @@ typedef struct {
     char host[256];          /* its Host header when safe to echo, else "" */
     int (*fparsehdr)(struct soap *, const char *, const char *);  /* gSOAP's own */
     void *transport;         /* the transport's state for this worker */
+    const char *fault_code;  /* the stable code of a fault server.c answered itself, or NULL */
 } ks_api_ctx_t;
 
 static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "avatar_read.h"
+#include "api_metrics.h"
 #include "paths.h"
 
 #define KS_IMAGE_SERVERS_TTL_MS 2000
@@ -243,8 +244,11 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     ks_rc rc;
 
     if (cache_get(user_id, out) && out->member.version >= min_version &&
-        cached_server(out->member.image_server_id, &out->server))
+        cached_server(out->member.image_server_id, &out->server)) {
+        ks_api_metrics_avatar_cache(1);
         return KS_OK;
+    }
+    ks_api_metrics_avatar_cache(0);
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return rc;
     rc = read_view(ctx, conn, user_id, out);

@@ -195,6 +195,8 @@ static const ks_cfg_option_t options[] = {
         "seconds before a failed deletion of images is tried again (times its attempts, at most 10)"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
+    OPT("metrics_listen", KS_CFG_STRING, 0, 160, "", metrics_listen,
+        "host:port of the internal GET /metrics listener (Prometheus), empty for none"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
     OPT("log_level", KS_CFG_STRING, 0, 16, "info", log_level, "error | warn | info | debug"),
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL}

@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "api.h"
+#include "api_metrics.h"
 #include "embedded.h"
 #include "http_frame.h"
 #include "log.h"
@@ -163,6 +165,7 @@ static void send_client_fault(struct soap *soap, const char *code, const char *r
     size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
 
     ks_log_info("rejected a request: %s", reason);
+    ks_api_ctx(soap)->fault_code = code;         /* a string literal */
     soap->error = SOAP_OK;
     soap->keep_alive = 0;
     ks_api_http_reply(soap, 500, "text/xml; charset=utf-8", NULL, body, length);
@@ -249,11 +252,50 @@ static int serve_get(struct soap *soap)
 
 /* ---- one request ---------------------------------------------------------------------- */
 
+/* Reads the name of the operation the body holds (gSOAP dispatches on the
+ * element peeked here) into name, without its prefix; returns gSOAP's error. */
+static int peek_operation(struct soap *soap, char *name, size_t size)
+{
+    const char *colon;
+
+    if (soap_peek_element(soap))
+        return soap->error;
+    colon = strchr(soap->tag, ':');
+    colon = colon ? colon + 1 : soap->tag;
+    if (strlen(colon) < size)                     /* a longer one names no operation */
+        memcpy(name, colon, strlen(colon) + 1);
+    return SOAP_OK;
+}
+
+/* The pseudo-operation of a GET serve_get answered. */
+static const char *get_operation(const char *path)
+{
+    const char *query = strchr(path, '?');
+
+    if (strncmp(path, "/avatar/", 8) == 0)
+        return KS_API_OP_AVATAR;
+    if (query && (!strcmp(query, "?wsdl") || !strcmp(query, "?WSDL")))
+        return KS_API_OP_WSDL;
+    return KS_API_OP_GET_OTHER;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 void ks_api_serve_request(struct soap *soap, int *keep_alive)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const char *operation = KS_API_OP_INVALID, *fault_code = NULL;
+    char operation_name[64] = "";
+    struct timespec start;
+    int counted = 1;
     ks_rc rc;
 
+    clock_gettime(CLOCK_MONOTONIC, &start);
     /* Each request is a database call of its own, begun once it arrived. */
     ks_db_session_begin(ctx->db);
     soap_begin(soap);
@@ -265,6 +307,7 @@ void ks_api_serve_request(struct soap *soap, int *keep_alive)
     ctx->handed = 0;
     ctx->host[0] = '\0';
     ctx->err.msg[0] = '\0';
+    ctx->fault_code = NULL;
 
     rc = ks_xml_guard(ctx->body, ctx->body_len, ctx->conf->max_xml_depth, &ctx->err);
     if (rc != KS_OK) {
@@ -272,23 +315,37 @@ void ks_api_serve_request(struct soap *soap, int *keep_alive)
     } else if (soap_begin_recv(soap)) {
         if (soap->error == SOAP_STOP) {
             /* a GET that serve_get answered */
+            operation = get_operation(soap->path);
         } else if (soap->error == 401 || soap->error == 404 || soap->error == 405) {
+            fault_code = soap->error == 401 ? "Unauthorized" : "other";
             soap_send_fault(soap);
         } else if (ctx->handed > 0) {
             send_parse_fault(soap);
         } else {
             soap->keep_alive = 0;
+            counted = 0;                          /* nothing arrived, nothing answered */
         }
     } else if (soap_envelope_begin_in(soap) || soap_recv_header(soap) ||
-               soap_body_begin_in(soap) || soap_serve_request(soap)) {
+               soap_body_begin_in(soap) ||
+               peek_operation(soap, operation_name, sizeof operation_name) ||
+               soap_serve_request(soap)) {
+        if (soap->error != SOAP_NO_METHOD && operation_name[0])
+            operation = operation_name;           /* gSOAP dispatched it: a real name */
         if (soap->error >= SOAP_STOP || !soap->error)
             soap->error = SOAP_SYNTAX_ERROR;
-        if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault)
+        if (soap->fault && soap->fault->detail && soap->fault->detail->ks__KisekaeFault) {
+            fault_code = soap->fault->detail->ks__KisekaeFault->code;
             soap_send_fault(soap);                /* an operation's own fault */
-        else
+        } else {
             send_parse_fault(soap);
+        }
         soap->keep_alive = 0;                     /* gSOAP closes after a fault */
+    } else {
+        operation = operation_name;
     }
+    if (counted)
+        ks_api_metrics_request(ks_api_metrics_op(operation),
+                               fault_code ? fault_code : ctx->fault_code, seconds_since(&start));
     *keep_alive = soap->keep_alive;
     soap_destroy(soap);
     soap_end(soap);
@@ -384,6 +441,7 @@ void ks_api_reload_if_asked(void)
 int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
     struct sigaction sa = {0};
+    ks_err_t err;
     int status;
 
     serving_pool = pool;
@@ -395,10 +453,15 @@ int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn
     sa.sa_handler = on_reload;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (ks_api_metrics_start(conf, pool, &err) != KS_OK) {
+        ks_log_error("metrics_listen %s: %s", conf->metrics_listen, err.msg);
+        return 1;
+    }
     if (conf->mode == KS_API_FASTCGI)
         status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
     else
         status = ks_api_serve_standalone(conf, pool, &stop_requested);
+    ks_api_metrics_stop();
     if (stop_requested)
         ks_log_info("stopped (signal %d)", (int)stop_requested);
     return status;

@@ -46,6 +46,28 @@ ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *val
     return KS_OK;
 }
 
+ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions)
+{
+    MYSQL *conn;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM render_queue),"
+                     " (SELECT COUNT(*) FROM image_deletions)");
+    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        return rc;
+    row = mysql_fetch_row(res);
+    *render_queue = row && row[0] ? atoll(row[0]) : 0;
+    *deletions = row && row[1] ? atoll(row[1]) : 0;
+    mysql_free_result(res);
+    return KS_OK;
+}
+
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {

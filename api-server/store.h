@@ -58,6 +58,12 @@ ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **re
  * there is no row or the number is NULL. */
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value);
 
+/* The rows of render_queue and of image_deletions (the queues every API
+ * server works), read on a read connection of ctx->db in one statement: a
+ * count over each table's smallest index, cheap while the queues are short
+ * (GET /metrics, api_metrics.c). */
+ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions);
+
 /* The member user_id (KS_NOTFOUND when there is none); for_update locks its
  * row until the transaction ends. */
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,

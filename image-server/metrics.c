@@ -8,16 +8,13 @@
 #include "metrics.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include "prom.h"
 
 #define STATUS_MIN 100
 #define STATUS_MAX 599
 #define STATUS_SLOTS (STATUS_MAX - STATUS_MIN + 1)
-
-/* Upper bounds of the duration buckets, in seconds (the last is +Inf). */
-static const double bucket_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                       0.25,  0.5,    1,     2.5,  5,     10};
-#define BUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
 
 static const char *const route_names[KS_ROUTE_COUNT] = {
     [KS_ROUTE_HEALTH] = "health",
@@ -42,15 +39,9 @@ static const char *const composed_names[KS_COMPOSED_COUNT] = {
     [KS_COMPOSED_ALBUM] = "album",
 };
 
-typedef struct {
-    atomic_ullong buckets[BUCKETS];       /* each request counts in its first bucket only */
-    atomic_ullong count;
-    atomic_ullong sum_ns;
-} histogram_t;
-
 struct ks_metrics {
     atomic_ullong requests[KS_ROUTE_COUNT][STATUS_SLOTS];
-    histogram_t duration[KS_ROUTE_COUNT];
+    ks_prom_histogram_t duration[KS_ROUTE_COUNT];
     atomic_ullong composed[KS_COMPOSED_COUNT];
 };
 
@@ -73,23 +64,12 @@ const char *ks_metrics_route_name(ks_metrics_route_t route)
 void ks_metrics_request(ks_metrics_t *metrics, ks_metrics_route_t route, int status,
                         double seconds)
 {
-    histogram_t *h;
-    size_t b = 0;
-
     if ((unsigned)route >= KS_ROUTE_COUNT)
         route = KS_ROUTE_OTHER;
     if (status < STATUS_MIN || status > STATUS_MAX)
         status = 500;
-    if (seconds < 0)
-        seconds = 0;
     atomic_fetch_add(&metrics->requests[route][status - STATUS_MIN], 1);
-    h = &metrics->duration[route];
-    while (b < BUCKETS && seconds > bucket_bounds[b])
-        b++;
-    if (b < BUCKETS)
-        atomic_fetch_add(&h->buckets[b], 1);
-    atomic_fetch_add(&h->sum_ns, (unsigned long long)(seconds * 1e9));
-    atomic_fetch_add(&h->count, 1);
+    ks_prom_observe(&metrics->duration[route], seconds);
 }
 
 void ks_metrics_composed(ks_metrics_t *metrics, ks_metrics_composed_t kind)
@@ -104,14 +84,9 @@ unsigned long long ks_metrics_stored_total(ks_metrics_t *metrics)
            atomic_load(&metrics->composed[KS_COMPOSED_ALBUM]);
 }
 
-static void family(ks_buf_t *out, const char *name, const char *type, const char *help)
-{
-    ks_buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 static void render_requests(ks_metrics_t *metrics, ks_buf_t *out)
 {
-    family(out, "kisekae_image_requests_total", "counter",
+    ks_prom_family(out, "kisekae_image_requests_total", "counter",
            "FastCGI requests answered, by route and HTTP status.");
     for (int r = 0; r < KS_ROUTE_COUNT; r++) {
         for (int s = 0; s < STATUS_SLOTS; s++) {
@@ -121,65 +96,39 @@ static void render_requests(ks_metrics_t *metrics, ks_buf_t *out)
                             route_names[r], s + STATUS_MIN, n);
         }
     }
-    family(out, "kisekae_image_request_duration_seconds", "histogram",
+    ks_prom_family(out, "kisekae_image_request_duration_seconds", "histogram",
            "Time from a request's arrival at the app to its answer written, by route.");
     for (int r = 0; r < KS_ROUTE_COUNT; r++) {
-        histogram_t *h = &metrics->duration[r];
-        unsigned long long count = atomic_load(&h->count), cumulative = 0;
-        if (!count)
-            continue;
-        for (size_t b = 0; b < BUCKETS; b++) {
-            cumulative += atomic_load(&h->buckets[b]);
-            ks_buf_addf(out, "kisekae_image_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
-                        "%llu\n", route_names[r], bucket_bounds[b], cumulative);
-        }
-        /* +Inf is the count read above; a bucket read later may have grown past it. */
-        if (cumulative > count)
-            count = cumulative;
-        ks_buf_addf(out, "kisekae_image_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
-                    "%llu\n", route_names[r], count);
-        ks_buf_addf(out, "kisekae_image_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
-                    route_names[r], (double)atomic_load(&h->sum_ns) / 1e9);
-        ks_buf_addf(out, "kisekae_image_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                    route_names[r], count);
+        char labels[64];
+        snprintf(labels, sizeof labels, "route=\"%s\"", route_names[r]);
+        ks_prom_histogram(out, "kisekae_image_request_duration_seconds", labels,
+                          &metrics->duration[r]);
     }
-}
-
-static void counter(ks_buf_t *out, const char *name, const char *help, unsigned long long value)
-{
-    family(out, name, "counter", help);
-    ks_buf_addf(out, "%s %llu\n", name, value);
-}
-
-static void gauge(ks_buf_t *out, const char *name, const char *help, unsigned long long value)
-{
-    family(out, name, "gauge", help);
-    ks_buf_addf(out, "%s %llu\n", name, value);
 }
 
 void ks_metrics_render(ks_metrics_t *metrics, const ks_metrics_gauges_t *g, ks_buf_t *out)
 {
     render_requests(metrics, out);
-    family(out, "kisekae_image_composed_total", "counter",
+    ks_prom_family(out, "kisekae_image_composed_total", "counter",
            "Images composed: avatars and album photos (stored), previews (answered only).");
     for (int k = 0; k < KS_COMPOSED_COUNT; k++)
         ks_buf_addf(out, "kisekae_image_composed_total{kind=\"%s\"} %llu\n", composed_names[k],
                     atomic_load(&metrics->composed[k]));
-    counter(out, "kisekae_image_rebuilt_total",
+    ks_prom_counter(out, "kisekae_image_rebuilt_total",
             "Lost avatars and album photos composed again on a GET.", g->images_rebuilt);
-    counter(out, "kisekae_image_layer_cache_hits_total",
+    ks_prom_counter(out, "kisekae_image_layer_cache_hits_total",
             "Decoded item layers found in the memory cache.", g->layer_cache_hits);
-    counter(out, "kisekae_image_layer_cache_misses_total",
+    ks_prom_counter(out, "kisekae_image_layer_cache_misses_total",
             "Decoded item layers read from the store (not in the cache).", g->layer_cache_misses);
-    counter(out, "kisekae_image_layer_cache_evictions_total",
+    ks_prom_counter(out, "kisekae_image_layer_cache_evictions_total",
             "Decoded item layers dropped from the cache for room.", g->layer_cache_evictions);
-    gauge(out, "kisekae_image_layer_cache_entries", "Decoded item layers in the cache.",
+    ks_prom_gauge(out, "kisekae_image_layer_cache_entries", "Decoded item layers in the cache.",
           g->layer_cache_entries);
-    gauge(out, "kisekae_image_layer_cache_bytes", "Bytes the cache holds.", g->layer_cache_bytes);
-    gauge(out, "kisekae_image_layer_cache_capacity_bytes",
+    ks_prom_gauge(out, "kisekae_image_layer_cache_bytes", "Bytes the cache holds.", g->layer_cache_bytes);
+    ks_prom_gauge(out, "kisekae_image_layer_cache_capacity_bytes",
           "The cache's limit (layer_cache_bytes).", g->layer_cache_capacity);
-    gauge(out, "kisekae_image_items_stored", "Item layers in the store.", g->items_stored);
-    gauge(out, "kisekae_image_store_free_bytes",
+    ks_prom_gauge(out, "kisekae_image_items_stored", "Item layers in the store.", g->items_stored);
+    ks_prom_gauge(out, "kisekae_image_store_free_bytes",
           "Bytes free for the server on the store's file system.", g->store_free_bytes);
-    gauge(out, "kisekae_image_threads", "FastCGI worker threads.", (unsigned long long)g->threads);
+    ks_prom_gauge(out, "kisekae_image_threads", "FastCGI worker threads.", (unsigned long long)g->threads);
 }
