@@ -384,6 +384,13 @@ EXAMPLES = {
     "ImportMembers": {"member": [{"userId": "carol", "ownedItemId": [3, 12, 13],
                                   "wornItemId": [3, 12]}]},
     "GetSystemStatus": {},
+    "SearchItems": {"status": "draft", "nameContains": "hat", "limit": 50},
+    "UpdateCategory": {"categoryId": 9, "zOrder": 75, "required": False},
+    "SearchMembers": {"userIdPrefix": "ali", "limit": 50},
+    "MoveAvatar": {"userId": "alice", "to": "img1"},
+    "ListAvatarsByServer": {"server": "img1", "after": "alice", "limit": 500},
+    "RebuildAvatars": {"server": "img1", "userId": ["alice", "bob"], "checkOnly": True},
+    "SyncImageServer": {"server": "img1"},
     # node
     "RegisterImageServer": {"name": "img1", "internalUrl": "http://10.0.0.21:8081",
                             "publicUrl": "https://img1.example.com", "weight": 1},
