@@ -13,6 +13,7 @@
 #include "log.h"
 #include "avatar_read.h"
 #include "deletion.h"
+#include "album.h"
 #include "render.h"
 #include "store_deletion.h"
 #include "cluster.h"
