@@ -101,7 +101,7 @@ def test_create_avatar_on_a_named_server(admin, site, world):
 
 def test_get_avatars(site, world):
     members = [new_member(site, world, "batch")[0] for _ in range(3)]
-    dressed = dress(site, world, members[1], ["ribbon"]).avatar.version
+    dressed = dress(site, world, members[1], ["ribbon"]).version
     missing = "ops-missing-" + world.suffix
     ask = [members[0], missing, members[1], members[0], members[2]]
 
