@@ -79,15 +79,28 @@ static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
     return KS_OK;
 }
 
-static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                          const struct xsd__base64Binary *png, const struct ks__SceneSlot *slots,
-                          int slot_count, const scene_info_t *info, int *scene_id)
+/* RegisterScene's transaction (ks_store_txn): what it stores, and the id
+ * the scene gets. */
+typedef struct {
+    const char *name;
+    const struct xsd__base64Binary *png;
+    const struct ks__SceneSlot *slots;
+    int slot_count;
+    const scene_info_t *info;
+    int *scene_id;
+} scene_new_t;
+
+static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const scene_new_t *n = arg;
+    const char *name = n->name;
+    const struct xsd__base64Binary *png = n->png;
+    const struct ks__SceneSlot *slots = n->slots;
+    const scene_info_t *info = n->info;
+    int slot_count = n->slot_count, *scene_id = n->scene_id;
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, (size_t)png->__size * 2 + 4096);
     ks_buf_addf(&sql, "INSERT INTO scenes (name, width, height, sha256, png) VALUES (");
     ks_sql_str(&sql, conn, name);
@@ -98,20 +111,14 @@ static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "a scene named \"%s\" already exists", name);
     if (rc != KS_OK)
-        goto fail;
+        return rc;
     *scene_id = (int)mysql_insert_id(conn);
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "INSERT INTO scene_slots (scene_id, slot_no, x, y) VALUES ");
     for (int i = 0; i < slot_count; i++)
         ks_buf_addf(&sql, "%s(%d, %d, %d, %d)", i ? ", " : "", *scene_id, i, slots[i].x,
                     slots[i].y);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_store_run(ctx, conn, &sql, NULL);
 }
 
 /* Pushes the background to every active image server; a failure is logged
@@ -139,6 +146,8 @@ int ks__RegisterScene(struct soap *soap, char *name, struct xsd__base64Binary pn
     scene_info_t info;
     struct ks__Scene *scene;
     int scene_id = 0;
+    scene_new_t new_scene = {.name = name, .png = &png, .slots = slot, .slot_count = __sizeslot,
+                             .info = &info, .scene_id = &scene_id};
     MYSQL *conn;
     ks_rc rc;
 
@@ -149,7 +158,7 @@ int ks__RegisterScene(struct soap *soap, char *name, struct xsd__base64Binary pn
                         KS_SCENE_SLOTS_MAX, __sizeslot);
     if ((rc = check_scene(ctx, &png, slot, __sizeslot, &info)) != KS_OK ||
         (rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = insert_scene(ctx, conn, name, &png, slot, __sizeslot, &info, &scene_id)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, insert_scene, &new_scene)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("scene %d \"%s\" (%dx%d, %d slots) registered", scene_id, name, info.width,
                 info.height, __sizeslot);
@@ -625,8 +634,17 @@ int ks__ListAlbumPhotos(struct soap *soap, char *userId, int *offset, int *limit
 
 /* ---- DeleteAlbumPhoto ----------------------------------------------------------- */
 
-static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int photo_id)
+/* DeleteAlbumPhoto's transaction (ks_store_txn). */
+typedef struct {
+    const char *user_id;
+    int photo_id;
+} photo_delete_t;
+
+static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const photo_delete_t *d = arg;
+    const char *user_id = d->user_id;
+    int photo_id = d->photo_id;
     ks_member_t member;
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -634,49 +652,40 @@ static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, i
     int server_id = 0;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     if ((rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT image_server_id FROM album_photos WHERE id = %d AND member_id = %lld",
                 photo_id, member.id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
+        return rc;
     row = mysql_fetch_row(res);
     if (row)
         server_id = atoi(row[0]);
     mysql_free_result(res);
-    if (!row) {
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d", user_id,
-                    photo_id);
-        goto fail;
-    }
+    if (!row)
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d", user_id,
+                      photo_id);
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
     /* the queue retries until the server deleted it, down or not (deletion.c) */
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_deletion_queue_photo(ctx, conn, server_id, user_id,
-                                            (unsigned)photo_id)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    return ks_store_deletion_queue_photo(ctx, conn, server_id, user_id, (unsigned)photo_id);
 }
 
 int ks__DeleteAlbumPhoto(struct soap *soap, char *userId, int photoId,
                          struct ks__DeleteAlbumPhotoResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    photo_delete_t deletion = {.user_id = userId, .photo_id = photoId};
     MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = delete_photo(ctx, conn, userId, photoId)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, delete_photo, &deletion)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("album photo %d of member \"%s\" deleted", photoId, userId);
     ks_deletions_try_now(ctx, userId);
