@@ -1,16 +1,21 @@
 /* api.h: what the API server's modules share: its configuration, the
  * per-worker context every SOAP handler reaches through soap->user, and the
- * functions each module offers the others.
+ * functions nearly every handler calls (faults, checks, auth). Other files
+ * declare what they offer in their own header. The files call one way:
+ * main -> standalone/fastcgi -> dispatch -> op_* and http_avatar -> services
+ * -> store -> common/ (ctest `layering` fails on a cycle).
  *
- * Module map: main.c (command line, config table, start), server.c (serving
- * one request whatever the transport: SOAP, the WSDL and the plain GETs),
+ * Module map: main.c (command line, config table, signals, start),
+ * dispatch.c (serving one request whatever the transport: SOAP, the WSDL and
+ * the plain GETs), reply.c (answers written without gSOAP's serializer),
  * standalone.c (the HTTP listener: an event loop and the worker pool),
  * fastcgi.c (the same behind nginx), http_avatar.c (GET /avatar/...),
  * avatar_read.c (the reads behind GetAvatar and the redirects), auth.c (HTTP
  * Basic against api_clients), fault.c (SOAP faults with stable codes),
  * store.c (SQL the operations share), image_client.c (calls to image
  * servers), render.c (composing avatars, and the background renderer of
- * render_queue), migrate.c (schema migrations, API credentials), and the SOAP
+ * render_queue), album.c (composing album photos), node_health.c (marking
+ * silent image servers down), migrate.c (schema migrations, API credentials), and the SOAP
  * operations: op_catalog.c (categories and items), op_avatar.c (avatars as a
  * whole), op_outfit.c (what a member wears, try-on), op_inventory.c (what a
  * member owns), op_album.c (scenes and album photos), op_cluster.c (image
@@ -114,57 +119,6 @@ static inline ks_api_ctx_t *ks_api_ctx(struct soap *soap)
     return (ks_api_ctx_t *)soap->user;
 }
 
-/* Reloads what may change while serving (on SIGHUP); err says why not. */
-typedef ks_rc (*ks_api_reload_fn)(ks_db_pool_t *pool, ks_err_t *err);
-
-/* server.c: serves in conf->mode until SIGTERM/SIGINT, calling reload (in
- * the transport's main thread) on SIGHUP. Returns the exit status. */
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload);
-
-/* server.c, for the transports. A worker's gSOAP context: ks_api_worker_new
- * configures it and its ctx (database session, HTTP client); the transport
- * then sets soap->fsend (and soap->socket for standalone HTTP). */
-struct soap *ks_api_worker_new(const ks_api_conf_t *conf, ks_db_pool_t *pool,
-                               ks_api_ctx_t *ctx);
-void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx);
-/* A worker with no request to serve calls this at least every
- * KS_IDLE_CHECK_S seconds: its database session lets go of the connections
- * to servers a reload removed. */
-#define KS_IDLE_CHECK_S 1
-void ks_api_worker_idle(ks_api_ctx_t *ctx);
-/* Serves the request in ctx (head, body) and writes the answer through
- * soap->fsend; the request is a database call of its own
- * (ks_db_session_begin). *keep_alive counts the requests the connection may
- * still serve (start at max_keep_alive + 1); it is 0 afterwards when the
- * connection must close. */
-void ks_api_serve_request(struct soap *soap, int *keep_alive);
-/* The SOAP fault body (a Client fault with the KisekaeFault detail) for a
- * request refused before gSOAP saw it; returns its length. */
-size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason);
-/* Refuses a request before it is served: a Client fault with code and
- * reason, HTTP status status. */
-void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason);
-/* Answers with status, content_type and body; extra_headers ("Name: value"
- * lines joined by CRLF, or NULL) are added. Returns SOAP_OK or the error. */
-int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
-                      const char *extra_headers, const char *body, size_t length);
-
-/* The transport's main thread calls this each time it wakes (a signal cuts
- * its wait short, and it waits a second at most): it runs the reload a
- * SIGHUP asked for, in that thread. */
-void ks_api_reload_if_asked(void);
-
-/* standalone.c and fastcgi.c: serve until stop is set (by a signal). */
-int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
-                            volatile sig_atomic_t *stop);
-int ks_api_serve_fastcgi(const ks_api_conf_t *conf, ks_db_pool_t *pool,
-                         volatile sig_atomic_t *stop);
-
-/* http_avatar.c: GET /avatar/{user_id}.png and /avatar/{user_id}/thumb.png
- * (path is the request target): 302 to the member's current image, 404 with a
- * reason for an unknown member or a bad id. */
-int ks_api_avatar_redirect(struct soap *soap, const char *path);
-
 /* fault.c: sets a SOAP fault whose detail carries code (one of the stable
  * codes of wsdl/kisekae.h) and the printf-style message; returns SOAP_FAULT
  * so a handler can `return ks_fault(...)`. */
@@ -209,12 +163,6 @@ ks_rc ks_auth_hash_secret(const char *secret, char *out, size_t size, ks_err_t *
 ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t *err);
 void ks_renderer_stop(void);
 void ks_renderer_wake(void);
-
-/* op_node.c: marks down every active or draining image server whose last
- * heartbeat is older than image_server_timeout (flagging it down_by_silence
- * with its mode, which its next heartbeat gives back). The renderer thread
- * calls it between rounds. */
-ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx);
 
 /* replicate.c: pushes again (at most replica_retry_batch) item layers whose
  * push to an active image server failed and whose delay has passed;

@@ -8,7 +8,7 @@
  * into memory (at most max_request_bytes: more is refused with TooLarge),
  * rebuilds the HTTP header gSOAP expects from the FastCGI parameters
  * (method, URI, Host, Authorization, Content-Type, SOAPAction) and serves it
- * exactly as the standalone listener does (server.c). With no socket in its
+ * exactly as the standalone listener does (dispatch.c). With no socket in its
  * context gSOAP answers in CGI form ("Status: 500 ..."), which is what a
  * FastCGI responder sends.
  *
@@ -41,10 +41,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "api.h"
+#include "dispatch.h"
+#include "fastcgi.h"
 #include "buf.h"
 #include "log.h"
 #include "net.h"
+#include "reply.h"
 
 #define KS_FCGI_BODY_KEEP (1024 * 1024)   /* larger body buffers are freed after use */
 

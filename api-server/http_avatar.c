@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "api.h"
+#include "reply.h"
 #include "log.h"
 #include "avatar_read.h"
+#include "http_avatar.h"
 #include "paths.h"
 
 static int reply_text(struct soap *soap, int status, const char *fmt, ...)

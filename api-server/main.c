@@ -27,10 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_metrics.h"
 #include "avatar_read.h"
 #include "config.h"
+#include "dispatch.h"
+#include "fastcgi.h"
 #include "image_client.h"
 #include "log.h"
+#include "standalone.h"
 
 static ks_rc parse_db_master(void *conf, const char *value, ks_err_t *err)
 {
@@ -277,6 +281,45 @@ static ks_rc reload_pool(ks_db_pool_t *pool, ks_err_t *err)
     return rc;
 }
 
+/* ---- serving: signals and the transport ----------------------------------------------- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    stop_requested = sig;
+}
+
+/* Serves in conf->mode until SIGTERM/SIGINT, calling reload (in the
+ * transport's main thread) on SIGHUP. Returns the exit status. */
+static int serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
+{
+    struct sigaction sa = {0};
+    ks_err_t err;
+    int status;
+
+    ks_api_reload_init(pool, reload);
+    /* No SA_RESTART: a signal cuts the main thread's wait short. */
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = ks_api_reload_ask;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (ks_api_metrics_start(conf, pool, &err) != KS_OK) {
+        ks_log_error("metrics_listen %s: %s", conf->metrics_listen, err.msg);
+        return 1;
+    }
+    if (conf->mode == KS_API_FASTCGI)
+        status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
+    else
+        status = ks_api_serve_standalone(conf, pool, &stop_requested);
+    ks_api_metrics_stop();
+    if (stop_requested)
+        ks_log_info("stopped (signal %d)", (int)stop_requested);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     static ks_api_conf_t conf;
@@ -410,7 +453,7 @@ int main(int argc, char **argv)
                 ks_log_error("starting the renderer: %s", err.msg);
                 status = 1;
             } else {
-                status = ks_api_serve(&conf, pool, reload_pool);
+                status = serve(&conf, pool, reload_pool);
                 ks_renderer_stop();
             }
             ks_avatar_cache_free();

@@ -24,6 +24,7 @@
 #include "deletion.h"
 #include "log.h"
 #include "png_codec.h"
+#include "album.h"
 #include "render.h"
 #include "sha256.h"
 #include "store_deletion.h"
@@ -78,15 +79,28 @@ static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
     return KS_OK;
 }
 
-static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                          const struct xsd__base64Binary *png, const struct ks__SceneSlot *slots,
-                          int slot_count, const scene_info_t *info, int *scene_id)
+/* RegisterScene's transaction (ks_store_txn): what it stores, and the id
+ * the scene gets. */
+typedef struct {
+    const char *name;
+    const struct xsd__base64Binary *png;
+    const struct ks__SceneSlot *slots;
+    int slot_count;
+    const scene_info_t *info;
+    int *scene_id;
+} scene_new_t;
+
+static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const scene_new_t *n = arg;
+    const char *name = n->name;
+    const struct xsd__base64Binary *png = n->png;
+    const struct ks__SceneSlot *slots = n->slots;
+    const scene_info_t *info = n->info;
+    int slot_count = n->slot_count, *scene_id = n->scene_id;
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, (size_t)png->__size * 2 + 4096);
     ks_buf_addf(&sql, "INSERT INTO scenes (name, width, height, sha256, png) VALUES (");
     ks_sql_str(&sql, conn, name);
@@ -97,20 +111,14 @@ static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "a scene named \"%s\" already exists", name);
     if (rc != KS_OK)
-        goto fail;
+        return rc;
     *scene_id = (int)mysql_insert_id(conn);
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "INSERT INTO scene_slots (scene_id, slot_no, x, y) VALUES ");
     for (int i = 0; i < slot_count; i++)
         ks_buf_addf(&sql, "%s(%d, %d, %d, %d)", i ? ", " : "", *scene_id, i, slots[i].x,
                     slots[i].y);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_store_run(ctx, conn, &sql, NULL);
 }
 
 /* Pushes the background to every active image server; a failure is logged
@@ -138,6 +146,8 @@ int ks__RegisterScene(struct soap *soap, char *name, struct xsd__base64Binary pn
     scene_info_t info;
     struct ks__Scene *scene;
     int scene_id = 0;
+    scene_new_t new_scene = {.name = name, .png = &png, .slots = slot, .slot_count = __sizeslot,
+                             .info = &info, .scene_id = &scene_id};
     MYSQL *conn;
     ks_rc rc;
 
@@ -148,7 +158,7 @@ int ks__RegisterScene(struct soap *soap, char *name, struct xsd__base64Binary pn
                         KS_SCENE_SLOTS_MAX, __sizeslot);
     if ((rc = check_scene(ctx, &png, slot, __sizeslot, &info)) != KS_OK ||
         (rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = insert_scene(ctx, conn, name, &png, slot, __sizeslot, &info, &scene_id)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, insert_scene, &new_scene)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("scene %d \"%s\" (%dx%d, %d slots) registered", scene_id, name, info.width,
                 info.height, __sizeslot);
@@ -363,120 +373,6 @@ static ks_rc record_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *mem
                     slot_of[i], l->item_id, l->layer_no, l->z_order, l->x, l->y, l->sha256);
     }
     return ks_store_run(ctx, conn, &sql, NULL);
-}
-
-/* Pushes the background of scene_id from the database to server; sha256 is
- * what the photo expects, and a scene whose background changed since is
- * not pushed (the photo cannot be composed again). */
-static ks_rc push_scene_from_db(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
-                                int scene_id, const char *sha256)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT png, sha256 FROM scenes WHERE id = %d", scene_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
-    else if (strcmp(row[1], sha256) != 0)
-        rc = ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
-    else
-        rc = ks_image_put_scene(ctx, server, scene_id, row[0], mysql_fetch_lengths(res)[0],
-                                sha256);
-    mysql_free_result(res);
-    return rc;
-}
-
-ks_rc ks_album_compose(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
-                       const ks_album_request_t *album)
-{
-    int scene_pushed = 0, layers_pushed = 0;
-
-    for (;;) {
-        ks_rc rc = ks_image_album(ctx, server, album);
-        int scene_missing;
-
-        if (rc != KS_CONFLICT)
-            return rc;
-        scene_missing = strstr(ctx->err.msg, ": scene ") != NULL;
-        if (scene_missing ? scene_pushed : layers_pushed)
-            return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" still misses what "
-                          "the photo needs after a repair: %s", server->name, ctx->err.msg);
-        ks_log_info("image server \"%s\" misses what photo %u needs (%s): pushing it",
-                    server->name, album->photo_id, ctx->err.msg);
-        if (scene_missing) {
-            scene_pushed = 1;
-            rc = push_scene_from_db(ctx, conn, server, album->scene_id, album->scene_sha256);
-        } else {
-            layers_pushed = 1;
-            rc = ks_render_push_layers(ctx, conn, server, album->layers, album->layer_count);
-        }
-        if (rc != KS_OK)
-            return rc;
-    }
-}
-
-ks_rc ks_album_load(struct soap *soap, MYSQL *conn, const ks_member_t *member, unsigned photo_id,
-                    ks_album_request_t *album, int *image_server_id)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_layer_row_t *layers;
-    char *scene_sha256;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-    int n;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT image_server_id, scene_id, scene_sha256, width, height, quality"
-                " FROM album_photos WHERE id = %u AND member_id = %lld", photo_id, member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %u",
-                      member->user_id, photo_id);
-    }
-    *image_server_id = atoi(row[0]);
-    scene_sha256 = soap_strdup(soap, row[2]);
-    *album = (ks_album_request_t){.user_id = member->user_id, .photo_id = photo_id,
-                                  .width = atoi(row[3]), .height = atoi(row[4]),
-                                  .scene_id = atoi(row[1]), .scene_sha256 = scene_sha256,
-                                  .quality = atoi(row[5])};
-    mysql_free_result(res);
-    if (!scene_sha256)
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
-                " WHERE photo_id = %u ORDER BY seq", photo_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof *layers);
-    if (!layers) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    }
-    for (n = 0; (row = mysql_fetch_row(res)); n++) {
-        memset(&layers[n], 0, sizeof layers[n]);
-        layers[n].item_id = atoi(row[0]);
-        layers[n].layer_no = atoi(row[1]);
-        layers[n].z_order = atoi(row[2]);
-        layers[n].x = atoi(row[3]);
-        layers[n].y = atoi(row[4]);
-        snprintf(layers[n].sha256, sizeof layers[n].sha256, "%s", row[5]);
-    }
-    mysql_free_result(res);
-    album->layers = layers;
-    album->layer_count = n;
-    return KS_OK;
 }
 
 typedef struct {
@@ -738,8 +634,17 @@ int ks__ListAlbumPhotos(struct soap *soap, char *userId, int *offset, int *limit
 
 /* ---- DeleteAlbumPhoto ----------------------------------------------------------- */
 
-static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int photo_id)
+/* DeleteAlbumPhoto's transaction (ks_store_txn). */
+typedef struct {
+    const char *user_id;
+    int photo_id;
+} photo_delete_t;
+
+static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const photo_delete_t *d = arg;
+    const char *user_id = d->user_id;
+    int photo_id = d->photo_id;
     ks_member_t member;
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -747,49 +652,40 @@ static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, i
     int server_id = 0;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     if ((rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT image_server_id FROM album_photos WHERE id = %d AND member_id = %lld",
                 photo_id, member.id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
+        return rc;
     row = mysql_fetch_row(res);
     if (row)
         server_id = atoi(row[0]);
     mysql_free_result(res);
-    if (!row) {
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d", user_id,
-                    photo_id);
-        goto fail;
-    }
+    if (!row)
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d", user_id,
+                      photo_id);
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
     /* the queue retries until the server deleted it, down or not (deletion.c) */
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_deletion_queue_photo(ctx, conn, server_id, user_id,
-                                            (unsigned)photo_id)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    return ks_store_deletion_queue_photo(ctx, conn, server_id, user_id, (unsigned)photo_id);
 }
 
 int ks__DeleteAlbumPhoto(struct soap *soap, char *userId, int photoId,
                          struct ks__DeleteAlbumPhotoResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    photo_delete_t deletion = {.user_id = userId, .photo_id = photoId};
     MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = delete_photo(ctx, conn, userId, photoId)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, delete_photo, &deletion)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("album photo %d of member \"%s\" deleted", photoId, userId);
     ks_deletions_try_now(ctx, userId);

@@ -40,18 +40,28 @@ static ks_rc first_version(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
     return KS_OK;
 }
 
-static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
-                           const char *server_name, ks_member_t *member, ks_image_server_t *server)
+/* A call's transaction on one member (ks_store_txn): who asks (and, for
+ * CreateAvatar, the image server asked for, or NULL), and the member and
+ * server it read or made. */
+typedef struct {
+    struct soap *soap;
+    const char *user_id, *server_name;
+    ks_member_t *member;
+    ks_image_server_t *server;
+} member_call_t;
+
+static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const member_call_t *m = arg;
+    const char *user_id = m->user_id;
+    ks_member_t *member = m->member;
+    ks_image_server_t *server = m->server;
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
-    if ((rc = ks_store_pick_image_server(ctx, conn, server_name, server)) != KS_OK ||
+    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, server)) != KS_OK ||
         (rc = first_version(ctx, conn, user_id, &member->version)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
@@ -60,7 +70,7 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
     if (rc == KS_CONFLICT)
         ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
     if (rc != KS_OK)
-        goto fail;
+        return rc;
     member->id = (long long)mysql_insert_id(conn);
     snprintf(member->user_id, sizeof member->user_id, "%s", user_id);
     member->image_server_id = server->id;
@@ -71,25 +81,18 @@ static ks_rc create_member(struct soap *soap, MYSQL *conn, const char *user_id,
                      " FROM categories WHERE required = 1 AND default_item_id IS NOT NULL",
                member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
                      " FROM inventory WHERE member_id = %lld", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
                server->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    if ((rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
-        goto fail;
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+        return rc;
+    return ks_render_avatar(m->soap, conn, member, server);
 }
 
 int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
@@ -98,6 +101,7 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
     ks_image_server_t server;
+    member_call_t call;
     MYSQL *conn;
     ks_rc rc;
 
@@ -107,8 +111,9 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    KS_STORE_RETRY(rc, create_member(soap, conn, userId, imageServer, &member, &server));
-    if (rc != KS_OK)
+    call = (member_call_t){.soap = soap, .user_id = userId, .server_name = imageServer,
+                           .member = &member, .server = &server};
+    if ((rc = ks_store_txn(ctx, conn, create_member, &call)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
     rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);
@@ -269,15 +274,22 @@ int ks__GetAvatars(struct soap *soap, int __sizeuserId, char **userId,
 
 /* ---- DeleteAvatar ----------------------------------------------------------------- */
 
-static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos)
+/* DeleteAvatar's transaction (ks_store_txn): user_id's deletion; *photos
+ * says how many album photos went with it. */
+typedef struct {
+    const char *user_id;
+    int *photos;
+} member_delete_t;
+
+static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const member_delete_t *d = arg;
+    const char *user_id = d->user_id;
     ks_member_t member;
     ks_buf_t sql;
     ks_rc rc;
     long long number;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     /* The render queue row first: the renderer locks it before the member. */
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "DELETE q FROM render_queue q JOIN members m ON m.id = q.member_id"
@@ -285,12 +297,12 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
         (rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
     if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        goto fail;
-    *photos = (int)number;
+        return rc;
+    *d->photos = (int)number;
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");
@@ -298,26 +310,20 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
     ks_buf_addf(&sql, ", %u) ON DUPLICATE KEY UPDATE last_version = GREATEST(last_version,"
                 " VALUES(last_version)), deleted_at = NOW(3)", member.version);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     /* inventory, outfit, album photos go with the member (ON DELETE CASCADE). */
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM members WHERE id = %lld", member.id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count - 1"
                 " WHERE id = %d AND member_count > 0", member.image_server_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     /* Every server, the one the member left and those marked down too: the
      * queue retries until each has deleted (deletion.c). */
-    if ((rc = ks_store_deletion_queue_member(ctx, conn, user_id)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_store_deletion_queue_member(ctx, conn, user_id);
 }
 
 int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarResponse *response)
@@ -325,12 +331,13 @@ int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarRes
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
     int photos = 0;
+    member_delete_t deletion = {.user_id = userId, .photos = &photos};
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = delete_member(ctx, conn, userId, &photos)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, delete_member, &deletion)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" deleted with %d album photos", userId, photos);
     ks_avatar_forget(userId);
@@ -342,24 +349,15 @@ int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarRes
 
 /* ---- RegenerateAvatar ------------------------------------------------------------- */
 
-static ks_rc regenerate(struct soap *soap, MYSQL *conn, const char *user_id, ks_member_t *member,
-                        ks_image_server_t *server)
+static ks_rc regenerate(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const member_call_t *m = arg;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+    if ((rc = ks_store_member(ctx, conn, m->user_id, 1, m->member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK)
         return rc;
-    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK)
-        goto fail;
-    if ((rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_render_next_version(m->soap, conn, m->member, m->server);
 }
 
 int ks__RegenerateAvatar(struct soap *soap, char *userId,
@@ -368,13 +366,15 @@ int ks__RegenerateAvatar(struct soap *soap, char *userId,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
     ks_image_server_t server;
+    member_call_t call = {.soap = soap, .user_id = userId, .member = &member,
+                          .server = &server};
     MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = regenerate(soap, conn, userId, &member, &server)) != KS_OK ||
+        (rc = ks_store_txn(ctx, conn, regenerate, &call)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_avatar_forget(userId);

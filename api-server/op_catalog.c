@@ -609,21 +609,28 @@ done:
 
 /* ---- RetireItem ---------------------------------------------------------------------- */
 
-static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *worn_by)
+/* RetireItem's transaction (ks_store_txn): retires item_id and counts the
+ * avatars that keep wearing it. */
+typedef struct {
+    int item_id;
+    int *worn_by;
+} item_retire_t;
+
+static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const item_retire_t *r = arg;
+    int item_id = r->item_id;
     MYSQL_RES *res;
     MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
     long long number;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT i.id, c.name FROM items i LEFT JOIN categories c"
                 " ON c.default_item_id = i.id WHERE i.id = %d FOR UPDATE", item_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
+        return rc;
     row = mysql_fetch_row(res);
     if (!row)
         rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id);
@@ -632,22 +639,17 @@ static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *worn_
                     "make another item the default first", item_id, row[1]);
     mysql_free_result(res);
     if (rc != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE items SET status = 'retired' WHERE id = %d", item_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
     if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        goto fail;
-    *worn_by = (int)number;
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
+        return rc;
+    *r->worn_by = (int)number;
     return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
 }
 
 int ks__RetireItem(struct soap *soap, int itemId, struct ks__RetireItemResponse *response)
@@ -655,12 +657,13 @@ int ks__RetireItem(struct soap *soap, int itemId, struct ks__RetireItemResponse 
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
     int worn_by = 0;
+    item_retire_t retire = {.item_id = itemId, .worn_by = &worn_by};
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = retire_item(ctx, conn, itemId, &worn_by)) != KS_OK ||
+        (rc = ks_store_txn(ctx, conn, retire_item, &retire)) != KS_OK ||
         (rc = load_item(soap, conn, itemId, &response->item)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("item %d retired; %d avatars keep wearing it", itemId, worn_by);

@@ -61,17 +61,20 @@ typedef struct {
     const char *name;
     const int *z_order, *default_item_id;
     const enum xsd__boolean *exclusive, *required;
+    int id;                       /* the category */
+    ks_category_row_t *row;       /* what it is once changed */
 } category_change_t;
 
-static ks_rc update_category(ks_api_ctx_t *ctx, MYSQL *conn, int id,
-                             const category_change_t *change, ks_category_row_t *row)
+/* The transaction of UpdateCategory (ks_store_txn). */
+static ks_rc update_category(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    const category_change_t *change = arg;
+    ks_category_row_t *row = change->row;
+    int id = change->id;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     if ((rc = ks_store_category(ctx, conn, id, 1, row)) != KS_OK)
-        goto fail;
+        return rc;
     if (change->name)
         snprintf(row->name, sizeof row->name, "%s", change->name);
     if (change->z_order)
@@ -85,28 +88,18 @@ static ks_rc update_category(ks_api_ctx_t *ctx, MYSQL *conn, int id,
         char status[16];
         if ((rc = ks_store_item_category(ctx, conn, *change->default_item_id, &category_id,
                                          status)) != KS_OK)
-            goto fail;
-        if (category_id != id || strcmp(status, "published") != 0) {
-            rc = ks_err(&ctx->err, KS_INVALID, "defaultItemId %d must be a published item of "
-                        "category %d (it is a %s item of category %d)",
-                        *change->default_item_id, id, status, category_id);
-            goto fail;
-        }
+            return rc;
+        if (category_id != id || strcmp(status, "published") != 0)
+            return ks_err(&ctx->err, KS_INVALID, "defaultItemId %d must be a published item "
+                          "of category %d (it is a %s item of category %d)",
+                          *change->default_item_id, id, status, category_id);
     }
     if (change->default_item_id)
         row->default_item_id = *change->default_item_id;
-    if (row->required && !row->default_item_id) {
-        rc = ks_err(&ctx->err, KS_CONFLICT, "category %d is required, so it needs a default "
-                    "item", id);
-        goto fail;
-    }
-    if ((rc = ks_store_category_update(ctx, conn, row)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    if (row->required && !row->default_item_id)
+        return ks_err(&ctx->err, KS_CONFLICT, "category %d is required, so it needs a "
+                      "default item", id);
+    return ks_store_category_update(ctx, conn, row);
 }
 
 int ks__UpdateCategory(struct soap *soap, int categoryId, char *name, int *zOrder,
@@ -114,8 +107,9 @@ int ks__UpdateCategory(struct soap *soap, int categoryId, char *name, int *zOrde
                        int *defaultItemId, struct ks__UpdateCategoryResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    category_change_t change = {name, zOrder, defaultItemId, exclusive, required};
     ks_category_row_t row;
+    category_change_t change = {name, zOrder, defaultItemId, exclusive, required, categoryId,
+                                &row};
     struct ks__Category *c;
     MYSQL *conn;
     ks_rc rc;
@@ -130,8 +124,7 @@ int ks__UpdateCategory(struct soap *soap, int categoryId, char *name, int *zOrde
         return ks_fault(soap, "InvalidArgument", "defaultItemId must be an item id, or 0");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    KS_STORE_RETRY(rc, update_category(ctx, conn, categoryId, &change, &row));
-    if (rc != KS_OK)
+    if ((rc = ks_store_txn(ctx, conn, update_category, &change)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     if (!(c = soap_new_ks__Category(soap, -1)))
         return soap->error = SOAP_EOM;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "avatar_read.h"
 #include "deletion.h"
+#include "album.h"
 #include "render.h"
 #include "store_deletion.h"
 #include "cluster.h"
@@ -213,62 +214,77 @@ static ks_rc move_photos(struct soap *soap, MYSQL *conn, const ks_member_t *memb
     return KS_OK;
 }
 
+/* One member's move (ks_cluster_move_member): what it asks, and what the
+ * transaction of ks_store_txn read and did. */
+typedef struct {
+    struct soap *soap;
+    long long member_id;
+    const ks_image_server_t *from, *to;
+    ks_member_t member;
+    long long left;               /* album photos staying on `from` */
+    int kept, moved;
+} member_move_t;
+
+static ks_rc move_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
+{
+    member_move_t *m = arg;
+    const ks_image_server_t *from = m->from, *to = m->to;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    m->moved = m->kept = 0;
+    if ((rc = ks_store_member_by_id(ctx, conn, m->member_id, 1, &m->member)) != KS_OK)
+        return rc;
+    if (m->member.image_server_id != from->id)
+        return KS_OK;             /* no longer on `from`: nothing written */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET image_server_id = %d WHERE id = %lld", to->id,
+                m->member_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_render_next_version(m->soap, conn, &m->member, to)) != KS_OK ||
+        (rc = move_photos(m->soap, conn, &m->member, from, to, &m->kept)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
+                " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    /* The old files go once no album photo there is still referenced: the
+     * queue retries until `from` deleted them (deletion.c). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld AND"
+                " image_server_id = %d", m->member.id, from->id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &m->left)) != KS_OK ||
+        (!m->left && (rc = ks_store_deletion_queue_left(ctx, conn, from->id, m->member.user_id))
+                         != KS_OK))
+        return rc;
+    m->moved = 1;
+    return KS_OK;
+}
+
 /* Moves member member_id from `from` to `to` in one transaction (see
- * kisekae.h); *moved is 0 when it was no longer on `from`. */
+ * kisekae.h), retried on a deadlock or lock wait; *moved is 0 when it was no
+ * longer on `from`. */
 ks_rc ks_cluster_move_member(struct soap *soap, MYSQL *conn, long long member_id,
                              const ks_image_server_t *from, const ks_image_server_t *to,
                              int *moved, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_member_t member;
-    ks_buf_t sql;
+    member_move_t m = {.soap = soap, .member_id = member_id, .from = from, .to = to};
     ks_rc rc;
-    long long left;
-    int kept_here = 0;
 
     *moved = 0;
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+    if ((rc = ks_store_txn(ctx, conn, move_member, &m)) != KS_OK || !m.moved)
         return rc;
-    if ((rc = ks_store_member_by_id(ctx, conn, member_id, 1, &member)) != KS_OK)
-        goto fail;
-    if (member.image_server_id != from->id) {
-        ks_store_rollback(ctx, conn);
-        return KS_OK;
-    }
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET image_server_id = %d WHERE id = %lld", to->id,
-                member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_render_next_version(soap, conn, &member, to)) != KS_OK ||
-        (rc = move_photos(soap, conn, &member, from, to, &kept_here)) != KS_OK)
-        goto fail;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
-                " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    /* The old files go once no album photo there is still referenced: the
-     * queue retries until `from` deleted them (deletion.c). */
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld AND"
-                " image_server_id = %d", member.id, from->id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &left)) != KS_OK ||
-        (!left && (rc = ks_store_deletion_queue_left(ctx, conn, from->id, member.user_id))
-                      != KS_OK) ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
     *moved = 1;
-    *kept += kept_here;
-    ks_avatar_forget(member.user_id);
-    if (left)
+    *kept += m.kept;
+    ks_avatar_forget(m.member.user_id);
+    if (m.left)
         ks_log_warn("move of \"%s\": %lld album photos stay on \"%s\", and its files there",
-                    member.user_id, left, from->name);
+                    m.member.user_id, m.left, from->name);
     else
-        ks_deletions_try_now(ctx, member.user_id);
+        ks_deletions_try_now(ctx, m.member.user_id);
     return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
 }
 
 static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *to_name,
@@ -297,9 +313,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             break;
         if (member_id == 0)
             break;
-        KS_STORE_RETRY(rc, ks_cluster_move_member(soap, conn, member_id, &from, &to, &moved,
-                                                  &response->photosKept));
-        if (rc != KS_OK)
+        if ((rc = ks_cluster_move_member(soap, conn, member_id, &from, &to, &moved,
+                                         &response->photosKept)) != KS_OK)
             break;
         response->moved += moved;
     }

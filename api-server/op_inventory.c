@@ -105,69 +105,68 @@ static ks_rc count_others_worn(ks_api_ctx_t *ctx, MYSQL *conn, long long member_
     return KS_OK;
 }
 
-static ks_rc revoke_item(struct soap *soap, MYSQL *conn, const char *user_id, int item_id,
-                    ks_member_t *member, ks_image_server_t *server, int *was_owned, int *was_worn)
+/* What RevokeItem asks, and what it read and did: the transaction of
+ * ks_store_txn. */
+typedef struct {
+    struct soap *soap;
+    const char *user_id;
+    int item_id;
+    ks_member_t *member;
+    ks_image_server_t *server;
+    int *was_owned, *was_worn;
+} item_revoke_t;
+
+static ks_rc revoke_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const item_revoke_t *r = arg;
+    ks_member_t *member = r->member;
+    int item_id = r->item_id;
     item_rule_t rule;
     ks_buf_t sql;
     int others;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
-    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
+    if ((rc = ks_store_member(ctx, conn, r->user_id, 1, member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member->image_server_id, r->server)) != KS_OK ||
         (rc = load_rule(ctx, conn, item_id, &rule)) != KS_OK)
-        goto fail;
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM inventory WHERE member_id = %lld AND item_id = %d", member->id,
                 item_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    *was_owned = mysql_affected_rows(conn) > 0;
+        return rc;
+    *r->was_owned = mysql_affected_rows(conn) > 0;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id = %d", member->id,
                 item_id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    *was_worn = mysql_affected_rows(conn) > 0;
-    if (!*was_worn) {             /* the avatar does not change */
-        if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-            goto fail;
+        return rc;
+    *r->was_worn = mysql_affected_rows(conn) > 0;
+    if (!*r->was_worn)            /* the avatar does not change */
         return KS_OK;
-    }
 
     if (rule.required) {
         if ((rc = count_others_worn(ctx, conn, member->id, rule.category_id, item_id,
                                     &others)) != KS_OK)
-            goto fail;
-        if (others == 0 && (rule.default_item_id == 0 || rule.default_item_id == item_id)) {
-            rc = ks_err(&ctx->err, KS_CONFLICT, "item %d is the only item the member wears of the "
-                        "required category \"%s\", which has no other default to put on; "
-                        "have the member wear another item of it first", item_id, rule.category);
-            goto fail;
-        }
+            return rc;
+        if (others == 0 && (rule.default_item_id == 0 || rule.default_item_id == item_id))
+            return ks_err(&ctx->err, KS_CONFLICT, "item %d is the only item the member wears of "
+                          "the required category \"%s\", which has no other default to put on; "
+                          "have the member wear another item of it first", item_id, rule.category);
         if (others == 0) {
             ks_buf_init(&sql, 256);
             ks_buf_addf(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
                         member->id, rule.default_item_id);
             if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-                goto fail;
+                return rc;
             ks_buf_init(&sql, 256);
             ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES (%lld, %d)",
                         member->id, rule.default_item_id);
             if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-                goto fail;
+                return rc;
         }
     }
-    if ((rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_render_next_version(r->soap, conn, member, r->server);
 }
 
 int ks__RevokeItem(struct soap *soap, char *userId, int itemId,
@@ -179,11 +178,15 @@ int ks__RevokeItem(struct soap *soap, char *userId, int itemId,
     int was_owned = 0, was_worn = 0;
     MYSQL *conn;
     ks_rc rc;
+    item_revoke_t revoke = {.soap = soap, .user_id = userId, .item_id = itemId,
+                            .member = &member, .server = &server, .was_owned = &was_owned,
+                            .was_worn = &was_worn};
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
         return soap->error;
+    /* Retried on a deadlock or lock wait, as ChangeOutfit is. */
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = revoke_item(soap, conn, userId, itemId, &member, &server, &was_owned, &was_worn)) != KS_OK ||
+        (rc = ks_store_txn(ctx, conn, revoke_item, &revoke)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     if (was_owned || was_worn)

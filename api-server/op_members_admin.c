@@ -75,9 +75,8 @@ static ks_rc move_avatar(struct soap *soap, const char *user_id, const char *to_
                       to.name);
     if ((rc = ks_store_image_server(ctx, conn, member.image_server_id, &from)) != KS_OK)
         return rc;
-    KS_STORE_RETRY(rc, ks_cluster_move_member(soap, conn, member.id, &from, &to, &moved,
-                                              &response->photosKept));
-    if (rc != KS_OK)
+    if ((rc = ks_cluster_move_member(soap, conn, member.id, &from, &to, &moved,
+                                     &response->photosKept)) != KS_OK)
         return rc;
     if (!moved)
         return ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" was moved by another call "

@@ -6,8 +6,9 @@
  * An image server registers at start and then beats every few seconds; the
  * background renderer of every API server marks an active or draining
  * server whose heartbeats stopped for image_server_timeout seconds down
- * (ks_node_mark_silent_down), flagging it down_by_silence with the mode it
- * had, so that its next heartbeat or registration gives that mode back. A
+ * (ks_node_mark_silent_down, node_health.c), flagging it down_by_silence
+ * with the mode it had, so that its next heartbeat or registration gives
+ * that mode back. A
  * server an admin set down (SetImageServerMode) stays down.
  *
  * The catalog is read from the database, the canonical copy: a server that
@@ -31,6 +32,7 @@
 #include <string.h>
 #include "log.h"
 #include "paths.h"
+#include "album.h"
 #include "render.h"
 #include "sha256.h"
 
@@ -423,38 +425,4 @@ int ks__GetImageRecipe(struct soap *soap, char *userId, int *photoId,
         return ks_fault(soap, "InvalidArgument", "photoId must be positive");
     rc = image_recipe(soap, userId, photoId, response);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
-}
-
-ks_rc ks_node_mark_silent_down(ks_api_ctx_t *ctx)
-{
-    MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    if (ctx->conf->image_server_timeout_s <= 0)
-        return KS_OK;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return rc;
-    /* Only servers that ever beat: one configured by an image_server line
-     * and never heard of is not judged by heartbeats. The SELECT names them
-     * for the log; the UPDATE repeats the condition, so a beat in between
-     * keeps its server active. */
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT name FROM image_servers WHERE mode IN ('active', 'draining') AND"
-                     " last_heartbeat < NOW(3) - INTERVAL %d SECOND LIMIT 100",
-                ctx->conf->image_server_timeout_s);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res)))
-        ks_log_warn("image server \"%s\": no heartbeat for %d s: marking it down", row[0],
-                    ctx->conf->image_server_timeout_s);
-    mysql_free_result(res);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET silenced_mode = mode, mode = 'down',"
-                     " down_by_silence = 1 WHERE mode IN ('active', 'draining')"
-                     " AND last_heartbeat < NOW(3) - INTERVAL %d SECOND",
-                ctx->conf->image_server_timeout_s);
-    return ks_store_run(ctx, conn, &sql, NULL);
 }

@@ -268,35 +268,36 @@ static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
     return KS_OK;
 }
 
-static ks_rc change_outfit(struct soap *soap, MYSQL *conn, const char *user_id, const int *wear,
-                           int wear_count, const int *remove, int remove_count,
-                           ks_member_t *member, ks_image_server_t *server)
+/* What ChangeOutfit asks, and what it read (member, server): the
+ * transaction of ks_store_txn. */
+typedef struct {
+    struct soap *soap;
+    const char *user_id;
+    const int *wear, *remove;
+    int wear_count, remove_count;
+    ks_member_t *member;
+    ks_image_server_t *server;
+} outfit_change_t;
+
+static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const outfit_change_t *c = arg;
     outfit_t before, after;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+    if ((rc = ks_store_member(ctx, conn, c->user_id, 1, c->member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, c->member->image_server_id, c->server)) != KS_OK ||
+        (rc = plan_outfit(ctx, conn, c->member->id, c->wear, c->wear_count, c->remove,
+                          c->remove_count, 1, &before, &after)) != KS_OK)
         return rc;
-    if ((rc = ks_store_member(ctx, conn, user_id, 1, member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
-        (rc = plan_outfit(ctx, conn, member->id, wear, wear_count, remove, remove_count, 1,
-                          &before, &after)) != KS_OK)
-        goto fail;
     /* A change that changes nothing keeps the version: sending the same
-     * call twice (a client's or a balancer's retry) ends as sending it once. */
-    if (outfit_same(&before, &after)) {
-        ks_store_rollback(ctx, conn);
+     * call twice (a client's or a balancer's retry) ends as sending it once
+     * (the transaction commits having written nothing). */
+    if (outfit_same(&before, &after))
         return KS_OK;
-    }
-    if ((rc = write_outfit(ctx, conn, member->id, &before, &after)) != KS_OK ||
-        (rc = ks_render_next_version(soap, conn, member, server)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    if ((rc = write_outfit(ctx, conn, c->member->id, &before, &after)) != KS_OK)
+        return rc;
+    return ks_render_next_version(c->soap, conn, c->member, c->server);
 }
 
 int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
@@ -305,6 +306,7 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
     ks_image_server_t server;
+    outfit_change_t change;
     MYSQL *conn;
     ks_rc rc;
 
@@ -315,9 +317,11 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
         return ks_fault(soap, "InvalidArgument", "nothing to wear or remove");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    KS_STORE_RETRY(rc, change_outfit(soap, conn, userId, wear, __sizewear, remove, __sizeremove,
-                                     &member, &server));
-    if (rc != KS_OK ||
+    change = (outfit_change_t){.soap = soap, .user_id = userId, .wear = wear,
+                               .wear_count = __sizewear, .remove = remove,
+                               .remove_count = __sizeremove, .member = &member,
+                               .server = &server};
+    if ((rc = ks_store_txn(ctx, conn, change_outfit, &change)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_avatar_forget(userId);             /* GetAvatar here sees the change at once */

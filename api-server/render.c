@@ -14,7 +14,7 @@
  * at most ten times), with the error in last_error and the log.
  *
  * Between rounds the renderer also marks image servers whose heartbeats
- * stopped down (op_node.c) and pushes again the item layers whose push
+ * stopped down (node_health.c) and pushes again the item layers whose push
  * failed (replicate.c) and works off the images queued for deletion
  * (deletion.c), as it is the one thread that wakes on its own.
  */
@@ -27,6 +27,7 @@
 #include "avatar_read.h"
 #include "deletion.h"
 #include "log.h"
+#include "node_health.h"
 #include "render.h"
 
 #define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */

@@ -5,7 +5,7 @@
  * request received whole goes to the bounded pool of worker threads, so a
  * worker never waits for a client: a slowloris client sending a byte a
  * second, or any number of idle keep-alive connections, costs a slot in the
- * connection table and no worker. A worker serves the request (server.c) and
+ * connection table and no worker. A worker serves the request (dispatch.c) and
  * writes the answer as far as the socket takes it without blocking; the loop
  * sends what is left.
  *
@@ -58,10 +58,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "api.h"
+#include "dispatch.h"
 #include "http_frame.h"
 #include "log.h"
 #include "net.h"
+#include "reply.h"
+#include "standalone.h"
 
 #define KS_IN_INITIAL (16 * 1024)       /* first receive buffer of a connection */
 #define KS_OUT_KEEP (64 * 1024)         /* larger send buffers are freed after use */

@@ -32,6 +32,21 @@ void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn)
     ks_db_query(ctx->db, conn, "ROLLBACK", 8, NULL, &ignored);
 }
 
+ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg)
+{
+    ks_rc rc;
+
+    for (int attempt = 1;; attempt++) {
+        if ((rc = ks_store_begin(ctx, conn)) == KS_OK) {
+            if ((rc = fn(ctx, conn, arg)) == KS_OK && (rc = ks_store_commit(ctx, conn)) == KS_OK)
+                return KS_OK;
+            ks_store_rollback(ctx, conn);
+        }
+        if (rc != KS_BUSY || attempt >= KS_BUSY_ATTEMPTS)
+            return rc;
+    }
+}
+
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
 {
     MYSQL_RES *res;

@@ -40,16 +40,16 @@ ks_rc ks_store_begin(ks_api_ctx_t *ctx, MYSQL *conn);
 ks_rc ks_store_commit(ks_api_ctx_t *ctx, MYSQL *conn);
 void ks_store_rollback(ks_api_ctx_t *ctx, MYSQL *conn);
 
-/* Sets rc to txn, an expression running one whole transaction, run again
- * (up to KS_BUSY_ATTEMPTS times in all) while the database gives it up:
- * KS_BUSY means it changed nothing. */
+/* One write transaction: fn(ctx, conn, arg) runs between START TRANSACTION
+ * and COMMIT, and everything rolls back when it (or the COMMIT) fails. The
+ * whole is run again (up to KS_BUSY_ATTEMPTS times in all) while the
+ * database gives it up: KS_BUSY (a deadlock, a lock wait) means it changed
+ * nothing, so fn must not change anything outside the database before it
+ * can fail with KS_BUSY, and must set its results afresh on each run.
+ * Returns KS_OK once committed, else the error (message in ctx->err). */
 #define KS_BUSY_ATTEMPTS 3
-#define KS_STORE_RETRY(rc, txn)                                                     \
-    do {                                                                            \
-        for (int ks_attempt_ = 1; ((rc) = (txn)) == KS_BUSY &&                      \
-                                  ks_attempt_ < KS_BUSY_ATTEMPTS; ks_attempt_++)     \
-            ;                                                                       \
-    } while (0)
+typedef ks_rc (*ks_store_txn_fn)(ks_api_ctx_t *ctx, MYSQL *conn, void *arg);
+ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg);
 
 /* Runs sql (a ks_buf_t built with ks_buf_addf and ks_sql_str) and frees it. */
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result);

@@ -91,6 +91,7 @@ typedef struct {
     import_state_t *state;
     import_key_t *order;               /* the members sorted by user id */
     int count;
+    ks_import_result_t *result;
 } import_t;
 
 static int by_user_id(const void *a, const void *b)
@@ -346,36 +347,36 @@ static ks_rc insert_items(ks_api_ctx_t *ctx, MYSQL *conn, const import_t *im, in
     return rc;
 }
 
-static ks_rc import_txn(struct soap *soap, MYSQL *conn, import_t *im, ks_import_result_t *result)
+/* The import's transaction (ks_store_txn). */
+static ks_rc import_txn(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    import_t *im = arg;
+    ks_import_result_t *result = im->result;
     import_server_t servers[KS_IMAGE_SERVERS_MAX];
     int server_count = 0, existing = 0, fresh;
     ks_buf_t sql;
     ks_rc rc;
 
     memset(im->state, 0, sizeof *im->state * (size_t)im->count);
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
     ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
     ks_buf_addf(&sql, "SELECT id, user_id FROM members WHERE user_id IN (");
     add_user_ids(im, conn, &sql, 0);
     ks_buf_addf(&sql, ") FOR UPDATE");
     if ((rc = read_ids(ctx, conn, &sql, im, 1)) != KS_OK)
-        goto fail;
+        return rc;
     for (int i = 0; i < im->count; i++)
         existing += im->state[i].existed;
     if (existing > 0 && (rc = compare_existing(ctx, conn, im)) != KS_OK)
-        goto fail;
+        return rc;
     fresh = im->count - existing;
     result->imported = fresh;
     result->unchanged = existing;
     if (fresh == 0)
-        return ks_store_commit(ctx, conn);
+        return KS_OK;
 
     if ((rc = read_versions(ctx, conn, im)) != KS_OK ||
         (rc = assign_servers(ctx, conn, im, servers, &server_count)) != KS_OK)
-        goto fail;
+        return rc;
     /* The counts first: the members' INSERT takes a shared lock on each
      * server row (the foreign key), and two imports that both held one
      * would deadlock on this UPDATE's exclusive lock. Taken here, after
@@ -387,7 +388,7 @@ static ks_rc import_txn(struct soap *soap, MYSQL *conn, import_t *im, ks_import_
         ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %d"
                          " WHERE id = %d", servers[s].assigned, servers[s].id);
         if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-            goto fail;
+            return rc;
     }
     ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
     ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES ");
@@ -403,37 +404,28 @@ static ks_rc import_txn(struct soap *soap, MYSQL *conn, import_t *im, ks_import_
          * compare it then. */
         if (rc == KS_CONFLICT)
             rc = ks_err(&ctx->err, KS_BUSY, "a member of the call was created meanwhile");
-        goto fail;
+        return rc;
     }
     ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
     ks_buf_addf(&sql, "SELECT id, user_id FROM members WHERE user_id IN (");
     add_user_ids(im, conn, &sql, 0);   /* the new ones: still without an id */
     ks_buf_addf(&sql, ")");
     if ((rc = read_ids(ctx, conn, &sql, im, 0)) != KS_OK)
-        goto fail;
+        return rc;
     for (int i = 0; i < im->count; i++)
-        if (im->state[i].id == 0) {
-            rc = ks_err(&ctx->err, KS_ERROR, "member \"%s\" vanished during its import",
-                        im->members[i].user_id);
-            goto fail;
-        }
-    if ((rc = insert_items(ctx, conn, im, 0)) != KS_OK ||
-        (rc = insert_items(ctx, conn, im, 1)) != KS_OK)
-        goto fail;
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+        if (im->state[i].id == 0)
+            return ks_err(&ctx->err, KS_ERROR, "member \"%s\" vanished during its import",
+                          im->members[i].user_id);
+    if ((rc = insert_items(ctx, conn, im, 0)) != KS_OK)
+        return rc;
+    return insert_items(ctx, conn, im, 1);
 }
 
 ks_rc ks_store_import(struct soap *soap, MYSQL *conn, const ks_import_member_t *members,
                       int count, ks_import_result_t *result)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    import_t im = { .members = members, .count = count };
-    ks_rc rc;
+    import_t im = { .members = members, .count = count, .result = result };
 
     memset(result, 0, sizeof *result);
     im.state = soap_malloc(soap, sizeof *im.state * (size_t)count);
@@ -445,6 +437,5 @@ ks_rc ks_store_import(struct soap *soap, MYSQL *conn, const ks_import_member_t *
         im.order[i].index = i;
     }
     qsort(im.order, (size_t)count, sizeof *im.order, by_user_id);
-    KS_STORE_RETRY(rc, import_txn(soap, conn, &im, result));
-    return rc;
+    return ks_store_txn(ctx, conn, import_txn, &im);
 }

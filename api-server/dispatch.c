@@ -1,4 +1,5 @@
-/* server.c: serving one request of kisekae-api, whatever the transport.
+/* dispatch.c: serving one request of kisekae-api, whatever the transport
+ * (below the transports, above the SOAP handlers, http_avatar.c and reply.c).
  *
  * The transports (standalone.c: our own HTTP listener; fastcgi.c: behind
  * nginx) receive a whole request into memory before a worker sees it, so a
@@ -18,9 +19,10 @@
  * Each request is one database call (ks_db_session_begin, here, once the
  * request has arrived whole: never before a keep-alive wait, which may
  * outlast a change of the pool): its reads go to one server, and to the
- * master once it wrote. Signals only set flags: SIGTERM/SIGINT stop the
- * transport's main thread, and SIGHUP has that same thread, when it next
- * wakes, call the reload function (main.c: the pool's new configuration).
+ * master once it wrote. Signals only set flags (main.c installs them):
+ * SIGTERM/SIGINT stop the transport's main thread, and SIGHUP
+ * (ks_api_reload_ask) has that same thread, when it next wakes, call the
+ * reload function (main.c: the pool's new configuration).
  * Workers adopt a new pool configuration at their next request; idle ones
  * within KS_IDLE_CHECK_S (the transports call ks_api_worker_idle).
  */
@@ -29,11 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "api.h"
 #include "api_metrics.h"
+#include "dispatch.h"
 #include "embedded.h"
+#include "http_avatar.h"
 #include "http_frame.h"
 #include "log.h"
+#include "reply.h"
 #include "xml_guard.h"
 #include "Kisekae.nsmap"
 
@@ -96,67 +100,6 @@ static int keep_socket(struct soap *soap)
 
 /* ---- answers that are not SOAP operations ------------------------------------------ */
 
-static void append_escaped(char *out, size_t size, const char *text)
-{
-    size_t at = strlen(out);
-    for (; *text && at + 7 < size; text++) {
-        const char *entity = *text == '<'   ? "&lt;"
-                             : *text == '>' ? "&gt;"
-                             : *text == '&' ? "&amp;"
-                                            : NULL;
-        if (entity)
-            at += (size_t)snprintf(out + at, size - at, "%s", entity);
-        else
-            out[at++] = *text;
-    }
-    out[at] = '\0';
-}
-
-size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason)
-{
-    snprintf(out, size,
-             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
-             " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-             " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
-             "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
-    append_escaped(out, size - 300, reason);
-    snprintf(out + strlen(out), size - strlen(out),
-             "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
-    append_escaped(out, size - 200, reason);
-    snprintf(out + strlen(out), size - strlen(out),
-             "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
-             "</SOAP-ENV:Envelope>\n");
-    return strlen(out);
-}
-
-/* Written here rather than through soap_response(), which sends the header
- * and the body in two packets: one send() for a small answer. */
-int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
-                      const char *extra_headers, const char *body, size_t length)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    char head[1536], *whole;
-    int n;
-
-    if (ctx->cgi)
-        n = snprintf(head, sizeof head, "Status: %d %s\r\n", status, ks_http_reason(status));
-    else
-        n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
-                     "Connection: %s\r\n", status, ks_http_reason(status),
-                     soap->keep_alive ? "keep-alive" : "close");
-    n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n"
-                  "%s%s\r\n", content_type, length, extra_headers ? extra_headers : "",
-                  extra_headers ? "\r\n" : "");
-    if (n < 0 || (size_t)n >= sizeof head)
-        return soap->error = SOAP_EOM;
-    whole = soap_malloc(soap, (size_t)n + length);
-    if (!whole)
-        return soap->error = SOAP_EOM;
-    memcpy(whole, head, (size_t)n);
-    memcpy(whole + n, body, length);
-    return soap->error = soap->fsend(soap, whole, (size_t)n + length);
-}
-
 /* Answers a request refused before or by gSOAP's parser with a Client fault
  * (HTTP 500, as SOAP 1.1 wants) and closes the connection afterwards. */
 static void send_client_fault(struct soap *soap, const char *code, const char *reason)
@@ -169,19 +112,6 @@ static void send_client_fault(struct soap *soap, const char *code, const char *r
     soap->error = SOAP_OK;
     soap->keep_alive = 0;
     ks_api_http_reply(soap, 500, "text/xml; charset=utf-8", NULL, body, length);
-}
-
-void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason)
-{
-    char body[2048];
-    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
-
-    ks_log_info("refused a request: %s", reason);
-    soap_begin(soap);
-    soap->keep_alive = 0;
-    ks_api_http_reply(soap, status, "text/xml; charset=utf-8", NULL, body, length);
-    soap_destroy(soap);
-    soap_end(soap);
 }
 
 /* A request gSOAP rejected (malformed XML, a missing element, too deep...).
@@ -410,18 +340,19 @@ void ks_api_worker_free(struct soap *soap, ks_api_ctx_t *ctx)
     ctx->http = NULL;
 }
 
-/* ---- start ---------------------------------------------------------------------------------- */
+/* ---- reloading on SIGHUP -------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_requested, reload_requested;
+static volatile sig_atomic_t reload_requested;
 static ks_db_pool_t *serving_pool;
 static ks_api_reload_fn serving_reload;
 
-static void on_stop(int sig)
+void ks_api_reload_init(ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
-    stop_requested = sig;
+    serving_pool = pool;
+    serving_reload = reload;
 }
 
-static void on_reload(int sig)
+void ks_api_reload_ask(int sig)
 {
     reload_requested = sig;
 }
@@ -436,33 +367,4 @@ void ks_api_reload_if_asked(void)
     ks_log_info("SIGHUP: reloading the database pool configuration");
     if (serving_reload && serving_reload(serving_pool, &err) != KS_OK)
         ks_log_error("SIGHUP: the configuration was not reloaded, the old one stays: %s", err.msg);
-}
-
-int ks_api_serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
-{
-    struct sigaction sa = {0};
-    ks_err_t err;
-    int status;
-
-    serving_pool = pool;
-    serving_reload = reload;
-    /* No SA_RESTART: a signal cuts the main thread's wait short. */
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_reload;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (ks_api_metrics_start(conf, pool, &err) != KS_OK) {
-        ks_log_error("metrics_listen %s: %s", conf->metrics_listen, err.msg);
-        return 1;
-    }
-    if (conf->mode == KS_API_FASTCGI)
-        status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
-    else
-        status = ks_api_serve_standalone(conf, pool, &stop_requested);
-    ks_api_metrics_stop();
-    if (stop_requested)
-        ks_log_info("stopped (signal %d)", (int)stop_requested);
-    return status;
 }
