@@ -66,6 +66,22 @@ ks_rc ks_admin_store_staff_by_id(ks_db_session_t *db, long long id, ks_staff_t *
     return staff_where(db, &sql, conn, out, NULL, err);
 }
 
+ks_rc ks_admin_store_staff_insert(ks_db_session_t *db, MYSQL **conn, ks_buf_t *sql,
+                                  const char *name, ks_staff_role_t role, const char *hash,
+                                  long long now, ks_err_t *err)
+{
+    ks_rc rc = ks_admin_store_begin(db, conn, sql, 1024, err);
+
+    if (rc != KS_OK)
+        return rc;
+    ks_buf_addf(sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
+    ks_sql_str(sql, *conn, name);
+    ks_buf_addf(sql, ", ");
+    ks_sql_str(sql, *conn, hash);
+    ks_buf_addf(sql, ", '%s', %lld)", ks_staff_role_name(role), now);
+    return KS_OK;
+}
+
 ks_rc ks_admin_store_staff_put(ks_db_session_t *db, const char *name, ks_staff_role_t role,
                                const char *hash, long long now, int *created, ks_err_t *err)
 {
@@ -73,15 +89,10 @@ ks_rc ks_admin_store_staff_put(ks_db_session_t *db, const char *name, ks_staff_r
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_admin_store_begin(db, &conn, &sql, 1024, err)) != KS_OK)
+    if ((rc = ks_admin_store_staff_insert(db, &conn, &sql, name, role, hash, now, err)) != KS_OK)
         return rc;
-    ks_buf_addf(&sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, hash);
-    ks_buf_addf(&sql, ", '%s', %lld) ON DUPLICATE KEY UPDATE password_hash ="
-                " VALUES(password_hash), role = VALUES(role), disabled = 0, locked = 0,"
-                " failed_logins = 0", ks_staff_role_name(role), now);
+    ks_buf_addf(&sql, " ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash),"
+                " role = VALUES(role), disabled = 0, locked = 0, failed_logins = 0");
     if ((rc = ks_admin_store_run(db, conn, &sql, NULL, err)) != KS_OK)
         return rc;
     *created = mysql_affected_rows(conn) == 1;   /* 2: an existing row updated */

@@ -18,6 +18,13 @@
  * role is left as (ks_staff_role_t)-1 for the caller to refuse or show. */
 void ks_admin_store_staff_from_row(MYSQL_ROW row, ks_staff_t *out);
 
+/* Begins the INSERT of a staff row (name, hash, role, created at now) in
+ * *sql on the master's *conn, as ks_admin_store_begin does; the caller may
+ * append an ON DUPLICATE KEY clause, then runs it with ks_admin_store_run. */
+ks_rc ks_admin_store_staff_insert(ks_db_session_t *db, MYSQL **conn, ks_buf_t *sql,
+                                  const char *name, ks_staff_role_t role, const char *hash,
+                                  long long now, ks_err_t *err);
+
 /* The staff member name and its password hash (hash may be NULL). */
 ks_rc ks_admin_store_staff_by_name(ks_db_session_t *db, const char *name, ks_staff_t *out,
                                    char hash[KS_PASSWORD_HASH_MAX], ks_err_t *err);

@@ -47,13 +47,8 @@ ks_rc ks_admin_store_staff_add(ks_db_session_t *db, const char *name, ks_staff_r
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_admin_store_begin(db, &conn, &sql, 1024, err)) != KS_OK)
+    if ((rc = ks_admin_store_staff_insert(db, &conn, &sql, name, role, hash, now, err)) != KS_OK)
         return rc;
-    ks_buf_addf(&sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, hash);
-    ks_buf_addf(&sql, ", '%s', %lld)", ks_staff_role_name(role), now);
     rc = ks_admin_store_run(db, conn, &sql, NULL, err);
     if (rc == KS_CONFLICT)
         return ks_err(err, KS_CONFLICT, "a staff member is called \"%s\" already", name);
