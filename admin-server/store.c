@@ -1,6 +1,17 @@
 /* store.c: the statement runners of store.h. */
 #include "store.h"
 
+ks_rc ks_admin_store_begin(ks_db_session_t *db, MYSQL **conn, ks_buf_t *sql, size_t max,
+                           ks_err_t *err)
+{
+    ks_rc rc = ks_db_master(db, conn, err);
+
+    if (rc != KS_OK)
+        return rc;
+    ks_buf_init(sql, max);
+    return KS_OK;
+}
+
 ks_rc ks_admin_store_run(ks_db_session_t *db, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result,
                          ks_err_t *err)
 {

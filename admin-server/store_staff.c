@@ -8,10 +8,9 @@
 
 #include "store.h"
 
-#define STAFF_COLUMNS \
-    "id, name, role, disabled, failed_logins, last_failed_at, locked, password_hash"
+#define STAFF_COLUMNS KS_ADMIN_STAFF_COLUMNS ", password_hash"
 
-static void staff_from_row(MYSQL_ROW row, ks_staff_t *out, char *hash)
+void ks_admin_store_staff_from_row(MYSQL_ROW row, ks_staff_t *out)
 {
     memset(out, 0, sizeof *out);
     out->id = atoll(row[0]);
@@ -21,8 +20,6 @@ static void staff_from_row(MYSQL_ROW row, ks_staff_t *out, char *hash)
     out->failed_logins = atoi(row[4]);
     out->last_failed_at = atoll(row[5]);
     out->locked = atoi(row[6]);
-    if (hash)
-        snprintf(hash, KS_PASSWORD_HASH_MAX, "%s", row[7]);
 }
 
 static ks_rc staff_where(ks_db_session_t *db, ks_buf_t *sql, MYSQL *conn, ks_staff_t *out,
@@ -34,7 +31,9 @@ static ks_rc staff_where(ks_db_session_t *db, ks_buf_t *sql, MYSQL *conn, ks_sta
 
     if (rc != KS_OK)
         return rc;
-    staff_from_row(row, out, hash);
+    ks_admin_store_staff_from_row(row, out);
+    if (hash)
+        snprintf(hash, KS_PASSWORD_HASH_MAX, "%s", row[7]);
     mysql_free_result(res);
     return out->role == (ks_staff_role_t)-1 ? ks_err(err, KS_ERROR, "staff %s has an unknown role",
                                                out->name)
@@ -48,9 +47,8 @@ ks_rc ks_admin_store_staff_by_name(ks_db_session_t *db, const char *name, ks_sta
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 1024, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT " STAFF_COLUMNS " FROM staff WHERE name = ");
     ks_sql_str(&sql, conn, name);
     return staff_where(db, &sql, conn, out, hash, err);
@@ -62,11 +60,26 @@ ks_rc ks_admin_store_staff_by_id(ks_db_session_t *db, long long id, ks_staff_t *
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 512, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT " STAFF_COLUMNS " FROM staff WHERE id = %lld", id);
     return staff_where(db, &sql, conn, out, NULL, err);
+}
+
+ks_rc ks_admin_store_staff_insert(ks_db_session_t *db, MYSQL **conn, ks_buf_t *sql,
+                                  const char *name, ks_staff_role_t role, const char *hash,
+                                  long long now, ks_err_t *err)
+{
+    ks_rc rc = ks_admin_store_begin(db, conn, sql, 1024, err);
+
+    if (rc != KS_OK)
+        return rc;
+    ks_buf_addf(sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
+    ks_sql_str(sql, *conn, name);
+    ks_buf_addf(sql, ", ");
+    ks_sql_str(sql, *conn, hash);
+    ks_buf_addf(sql, ", '%s', %lld)", ks_staff_role_name(role), now);
+    return KS_OK;
 }
 
 ks_rc ks_admin_store_staff_put(ks_db_session_t *db, const char *name, ks_staff_role_t role,
@@ -76,16 +89,10 @@ ks_rc ks_admin_store_staff_put(ks_db_session_t *db, const char *name, ks_staff_r
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_staff_insert(db, &conn, &sql, name, role, hash, now, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, hash);
-    ks_buf_addf(&sql, ", '%s', %lld) ON DUPLICATE KEY UPDATE password_hash ="
-                " VALUES(password_hash), role = VALUES(role), disabled = 0, locked = 0,"
-                " failed_logins = 0", ks_staff_role_name(role), now);
+    ks_buf_addf(&sql, " ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash),"
+                " role = VALUES(role), disabled = 0, locked = 0, failed_logins = 0");
     if ((rc = ks_admin_store_run(db, conn, &sql, NULL, err)) != KS_OK)
         return rc;
     *created = mysql_affected_rows(conn) == 1;   /* 2: an existing row updated */
@@ -151,9 +158,8 @@ ks_rc ks_admin_store_login_attempt(ks_db_session_t *db, long long now, const cha
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 1024, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "INSERT INTO login_attempts (at, name, address, outcome) VALUES (%lld, ",
                 now);
     ks_sql_str(&sql, conn, name);
@@ -174,9 +180,8 @@ ks_rc ks_admin_store_address_failures(ks_db_session_t *db, const char *address, 
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 512, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 512);
     /* failures since the address's last sign-in, within the window */
     ks_buf_addf(&sql, "SELECT COUNT(*), COALESCE(MAX(at), 0) FROM login_attempts"
                 " WHERE outcome = 'failed' AND at >= %lld AND address = ", since);
@@ -200,9 +205,8 @@ ks_rc ks_admin_store_session_create(ks_db_session_t *db, const char *id_hash, lo
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 512, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO sessions (id_hash, staff_id, created_at, last_seen_at,"
                 " address) VALUES ('%s', %lld, %lld, %lld, ", id_hash, staff_id, now, now);
     ks_sql_str(&sql, conn, address);
@@ -219,9 +223,8 @@ ks_rc ks_admin_store_session_get(ks_db_session_t *db, const char *id_hash, ks_se
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 256, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT staff_id, created_at, last_seen_at, flash FROM sessions"
                 " WHERE id_hash = '%s'", id_hash);   /* a hex digest: no quoting needed */
     if ((rc = ks_admin_store_row(db, conn, &sql, &res, &row, "session", err)) != KS_OK)
@@ -252,9 +255,8 @@ ks_rc ks_admin_store_session_flash(ks_db_session_t *db, const char *id_hash, con
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 1536, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1536);
     ks_buf_addf(&sql, "UPDATE sessions SET flash = ");
     ks_sql_str(&sql, conn, flash);
     ks_buf_addf(&sql, " WHERE id_hash = '%s'", id_hash);

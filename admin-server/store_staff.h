@@ -7,7 +7,23 @@
 #define KS_ADMIN_STORE_STAFF_H
 
 #include "admin.h"
+#include "db_pool.h"
 #include "session.h"
+
+/* The columns of staff that ks_admin_store_staff_from_row reads, in order;
+ * a query may select more after them. */
+#define KS_ADMIN_STAFF_COLUMNS "id, name, role, disabled, failed_logins, last_failed_at, locked"
+
+/* Fills *out from a row that starts with KS_ADMIN_STAFF_COLUMNS; an unknown
+ * role is left as (ks_staff_role_t)-1 for the caller to refuse or show. */
+void ks_admin_store_staff_from_row(MYSQL_ROW row, ks_staff_t *out);
+
+/* Begins the INSERT of a staff row (name, hash, role, created at now) in
+ * *sql on the master's *conn, as ks_admin_store_begin does; the caller may
+ * append an ON DUPLICATE KEY clause, then runs it with ks_admin_store_run. */
+ks_rc ks_admin_store_staff_insert(ks_db_session_t *db, MYSQL **conn, ks_buf_t *sql,
+                                  const char *name, ks_staff_role_t role, const char *hash,
+                                  long long now, ks_err_t *err);
 
 /* The staff member name and its password hash (hash may be NULL). */
 ks_rc ks_admin_store_staff_by_name(ks_db_session_t *db, const char *name, ks_staff_t *out,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_staff.h"
 
 ks_rc ks_admin_store_staff_list(ks_db_session_t *db, long long after_id, int max,
                                 ks_staff_row_t *rows, int *count, int *more, ks_err_t *err)
@@ -18,11 +19,10 @@ ks_rc ks_admin_store_staff_list(ks_db_session_t *db, long long after_id, int max
     ks_rc rc;
 
     *count = *more = 0;
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 512, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, name, role, disabled, failed_logins, last_failed_at, locked,"
-                " created_at FROM staff WHERE id > %lld ORDER BY id LIMIT %d", after_id, max + 1);
+    ks_buf_addf(&sql, "SELECT " KS_ADMIN_STAFF_COLUMNS ", created_at FROM staff"
+                " WHERE id > %lld ORDER BY id LIMIT %d", after_id, max + 1);
     if ((rc = ks_admin_store_run(db, conn, &sql, &res, err)) != KS_OK)
         return rc;
     while ((row = mysql_fetch_row(res))) {
@@ -33,13 +33,7 @@ ks_rc ks_admin_store_staff_list(ks_db_session_t *db, long long after_id, int max
         }
         r = &rows[(*count)++];
         memset(r, 0, sizeof *r);
-        r->staff.id = atoll(row[0]);
-        snprintf(r->staff.name, sizeof r->staff.name, "%s", row[1]);
-        r->staff.role = (ks_staff_role_t)ks_staff_role_parse(row[2]);
-        r->staff.disabled = atoi(row[3]);
-        r->staff.failed_logins = atoi(row[4]);
-        r->staff.last_failed_at = atoll(row[5]);
-        r->staff.locked = atoi(row[6]);
+        ks_admin_store_staff_from_row(row, &r->staff);
         r->created_at = atoll(row[7]);
     }
     mysql_free_result(res);
@@ -53,14 +47,8 @@ ks_rc ks_admin_store_staff_add(ks_db_session_t *db, const char *name, ks_staff_r
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_staff_insert(db, &conn, &sql, name, role, hash, now, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO staff (name, password_hash, role, created_at) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, hash);
-    ks_buf_addf(&sql, ", '%s', %lld)", ks_staff_role_name(role), now);
     rc = ks_admin_store_run(db, conn, &sql, NULL, err);
     if (rc == KS_CONFLICT)
         return ks_err(err, KS_CONFLICT, "a staff member is called \"%s\" already", name);
@@ -77,9 +65,8 @@ static ks_rc update(ks_db_session_t *db, long long id, const char *assignment, k
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_master(db, &conn, err)) != KS_OK)
+    if ((rc = ks_admin_store_begin(db, &conn, &sql, 256, err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE staff SET %s WHERE id = %lld", assignment, id);
     return ks_admin_store_run(db, conn, &sql, NULL, err);
 }

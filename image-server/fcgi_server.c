@@ -1,13 +1,10 @@
 /* fcgi_server.c: the FastCGI front of kisekae-image (libfcgi FCGX_* API).
  *
- * The listening socket is bound by ks_net_listen (common/net.h) rather than
- * by FCGX_OpenSocket, so the configured host is honoured as given,
- * SO_REUSEADDR is set, a stale unix socket is replaced (a live one is
- * refused) and the socket is made 0666 for nginx workers running as another
- * user. Each worker thread owns one
- * FCGX_Request and loops on FCGX_Accept_r. With `fastcgi_keep_conn on`, nginx
- * pins a worker to each upstream connection: configure at least as many
- * threads as nginx keeps connections.
+ * The socket and the worker threads are common/fcgi_pool.h's (shared with
+ * kisekae-admin); each worker owns its own API client (gSOAP contexts are
+ * not shared), made when the pool starts it. With `fastcgi_keep_conn on`,
+ * nginx pins a worker to each upstream connection: configure at least as
+ * many threads as nginx keeps connections.
  *
  * Every answer is text/plain: "ok ..." on success, one line naming what failed
  * otherwise (PROTOCOL.md); each failure is also logged once, and every
@@ -17,53 +14,43 @@
  * leaves unread is drained (or the connection closed) so a kept connection
  * stays in step.
  *
- * Stopping: the listening socket is shut down (accept() fails in every idle
- * worker), idle kept connections are shut down, busy workers finish their
- * request and see the stop flag, and all are joined.
+ * Stopping: the pool's (fcgi_pool.h): busy workers finish their request,
+ * all are joined, then the rebuilder and the metrics are freed.
  */
 #include "fcgi_server.h"
 
-#include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "avatar_store.h"
 #include "batch.h"
 #include "compose_request.h"
+#include "fcgi_pool.h"
 #include "http_frame.h"
 #include "log.h"
 #include "metrics.h"
-#include "net.h"
 #include "node_agent.h"
 #include "png_codec.h"
 #include "rebuild.h"
 #include "render.h"
 #include "sha256.h"
 
-#define KS__BACKLOG 128
-#define KS__DRAIN_MAX (64u << 20)   /* unread body drained before giving up the connection */
 #define KS__BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
 #define KS__SYNC_WAIT_S 50          /* a sync asked for now answers within (nginx waits 60 s) */
 
+/* One request as a worker handles it. */
 typedef struct {
     ks_fcgi_server_t *server;
-    pthread_t thread;
-    int started;
-    FCGX_Request request;
-    ks_api_client_t *api;     /* this thread's API client (rebuilds), or NULL */
-    int busy;                 /* guarded by server->lock: handling a request */
-    int idle_fd;              /* guarded by server->lock: kept connection while idle, or -1 */
+    FCGX_Request *request;
+    ks_api_client_t *api;     /* the worker's API client (rebuilds), or NULL */
 } ks__worker_t;
 
 struct ks_fcgi_server {
@@ -72,17 +59,12 @@ struct ks_fcgi_server {
     ks_item_store_t *scenes;
     ks_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
-    int listen_fd;
+    ks_fcgi_pool_t *pool;
     /* The node agent, for POST /internal/sync (NULL without api_url); the
      * write lock is taken only to change it, so it never goes away under a
      * request. */
     pthread_rwlock_t agent_lock;
     ks_node_agent_t *agent;
-
-    pthread_mutex_t lock;
-    int stopping;             /* guarded by lock */
-    ks__worker_t *workers;
-    int worker_count;
 
     ks_metrics_t *metrics;    /* every request answered, GET /metrics */
     atomic_int batches;       /* batch requests under way (max_batches) */
@@ -130,11 +112,6 @@ static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
 
 /* ---- request helpers ------------------------------------------------------- */
 
-static const char *ks__param(FCGX_Request *request, const char *name)
-{
-    return FCGX_GetParam(name, request->envp);
-}
-
 /* Compares the given secret with the configured one in time that does not
  * depend on where they differ (both are hashed to a fixed length first). */
 static int ks__secret_ok(const char *given, const char *expected)
@@ -177,7 +154,7 @@ static int ks__path_number(const char **p, int min, int *out)
 static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **out,
                          size_t *out_size, ks__reply_t *reply)
 {
-    const char *text = ks__param(request, "CONTENT_LENGTH");
+    const char *text = ks_fcgi_param(request, "CONTENT_LENGTH");
     unsigned long long length = 0;
     unsigned char *body;
     size_t got = 0;
@@ -220,23 +197,6 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
     *out = body;
     *out_size = got;
     return 0;
-}
-
-/* Discards what the request left of its body; past KS__DRAIN_MAX bytes the
- * connection is closed after the answer instead. */
-static void ks__drain(FCGX_Request *request)
-{
-    char buf[16384];
-    size_t drained = 0;
-    int n;
-
-    while ((n = FCGX_GetStr(buf, sizeof buf, request->in)) > 0) {
-        drained += (size_t)n;
-        if (drained > KS__DRAIN_MAX) {
-            request->keepConnection = 0;
-            return;
-        }
-    }
 }
 
 /* Writes the answer. The header is formatted with snprintf: libfcgi's own
@@ -291,7 +251,7 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
                           FCGX_Request *request, int item_id, int layer_no, int archived,
                           ks__reply_t *reply)
 {
-    const char *sha256 = ks__param(request, "HTTP_X_KISEKAE_SHA256");
+    const char *sha256 = ks_fcgi_param(request, "HTTP_X_KISEKAE_SHA256");
     unsigned char *body;
     size_t size;
     ks_err_t err = {{0}};
@@ -390,7 +350,7 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
                   server->conf->max_batches);
         return;
     }
-    if (ks__read_body(&worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
+    if (ks__read_body(worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
         atomic_fetch_sub(&server->batches, 1);
         return;
     }
@@ -510,7 +470,7 @@ static void ks__read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
     g->layer_cache_misses = stats.cache_misses;
     g->layer_cache_evictions = stats.cache_evictions;
     g->images_rebuilt = ks_rebuilder_count(server->rebuilder);
-    g->threads = server->worker_count;
+    g->threads = server->conf->threads;   /* the pool starts them all or fails */
 }
 
 static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
@@ -563,16 +523,16 @@ static void ks__get_metrics(ks_fcgi_server_t *server, ks__reply_t *reply)
 static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
 {
     ks_fcgi_server_t *server = worker->server;
-    FCGX_Request *request = &worker->request;
-    const char *method = ks__param(request, "REQUEST_METHOD");
-    const char *uri = ks__param(request, "DOCUMENT_URI");
+    FCGX_Request *request = worker->request;
+    const char *method = ks_fcgi_param(request, "REQUEST_METHOD");
+    const char *uri = ks_fcgi_param(request, "DOCUMENT_URI");
     char path[512];
     int item_id = 0, layer_no = 0;
 
     if (method == NULL)
         method = "";
     if (uri == NULL)
-        uri = ks__param(request, "REQUEST_URI");
+        uri = ks_fcgi_param(request, "REQUEST_URI");
     if (uri == NULL)
         uri = "";
     snprintf(path, sizeof path, "%.*s", (int)strcspn(uri, "?"), uri);
@@ -656,7 +616,7 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         };
         reply->route = route_metric[route];
     }
-    if (!ks__secret_ok(ks__param(request, "HTTP_X_KISEKAE_SECRET"),
+    if (!ks__secret_ok(ks_fcgi_param(request, "HTTP_X_KISEKAE_SECRET"),
                        server->conf->cluster_secret)) {
         ks__reply(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
         return;
@@ -684,17 +644,17 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
 
 static void ks__handle(ks__worker_t *worker)
 {
-    FCGX_Request *request = &worker->request;
+    FCGX_Request *request = worker->request;
     ks__reply_t reply = {0};
-    const char *method = ks__param(request, "REQUEST_METHOD");
-    const char *uri = ks__param(request, "REQUEST_URI");
-    const char *remote = ks__param(request, "REMOTE_ADDR");
+    const char *method = ks_fcgi_param(request, "REQUEST_METHOD");
+    const char *uri = ks_fcgi_param(request, "REQUEST_URI");
+    const char *remote = ks_fcgi_param(request, "REMOTE_ADDR");
     struct timespec start, end;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
     reply.route = KS_ROUTE_OTHER;
     ks__route(worker, &reply);
-    ks__drain(request);
+    ks_fcgi_drain(request);
     ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
     clock_gettime(CLOCK_MONOTONIC, &end);
@@ -715,44 +675,32 @@ static void ks__handle(ks__worker_t *worker)
 
 /* ---- workers ------------------------------------------------------------------ */
 
-static void *ks__worker_main(void *arg)
+/* The pool's callbacks: each worker's state is its API client (NULL without
+ * api_url). */
+static ks_rc ks__worker_init(void *arg, int index, void **state, ks_err_t *err)
 {
-    ks__worker_t *worker = arg;
-    ks_fcgi_server_t *server = worker->server;
+    ks_fcgi_server_t *server = arg;
+    ks_api_client_t *api = NULL;
+    ks_rc rc;
 
-    for (;;) {
-        int rc, stopping;
+    (void)index;
+    if (server->api && (rc = ks_api_client_new(server->api, &api, err)) != KS_OK)
+        return rc;
+    *state = api;
+    return KS_OK;
+}
 
-        pthread_mutex_lock(&server->lock);
-        if (server->stopping) {
-            pthread_mutex_unlock(&server->lock);
-            break;
-        }
-        worker->busy = 0;
-        worker->idle_fd = worker->request.ipcFd;
-        pthread_mutex_unlock(&server->lock);
+static void ks__worker_free(void *arg, void *state)
+{
+    (void)arg;
+    ks_api_client_free(state);
+}
 
-        rc = FCGX_Accept_r(&worker->request);
+static void ks__pool_handle(void *arg, void *state, FCGX_Request *request)
+{
+    ks__worker_t worker = {.server = arg, .request = request, .api = state};
 
-        pthread_mutex_lock(&server->lock);
-        worker->busy = 1;
-        worker->idle_fd = -1;
-        stopping = server->stopping;
-        pthread_mutex_unlock(&server->lock);
-        if (rc < 0) {
-            if (stopping)
-                break;
-            /* EMFILE and the like: keep the worker, do not spin. */
-            ks_log_error("FCGX_Accept_r() failed (%d: %s)", -rc,
-                         rc > -1000 ? strerror(-rc) : "libfcgi error");
-            usleep(100 * 1000);
-            continue;
-        }
-        ks__handle(worker);
-        FCGX_Finish_r(&worker->request);
-    }
-    FCGX_Free(&worker->request, 1);
-    return NULL;
+    ks__handle(&worker);
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
@@ -761,15 +709,8 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
 {
     ks_fcgi_server_t *server;
     ks_rc rc;
-    int error;
 
     *out = NULL;
-    if (FCGX_Init() != 0)
-        return ks_err(err, KS_ERROR, "FCGX_Init() failed");
-    /* libfcgi's SIGTERM handler only sets a flag that threads blocked in
-     * accept() never see; we stop on SIGTERM ourselves. */
-    signal(SIGTERM, SIG_DFL);
-
     server = calloc(1, sizeof *server);
     if (server == NULL)
         return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
@@ -777,58 +718,26 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     server->items = items;
     server->scenes = scenes;
     server->api = api;
-    server->listen_fd = -1;
     atomic_init(&server->batches, 0);
-    pthread_mutex_init(&server->lock, NULL);
     server->metrics = ks_metrics_new();
     if (server->metrics == NULL) {
-        pthread_mutex_destroy(&server->lock);
         free(server);
         return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
     }
     pthread_rwlock_init(&server->agent_lock, NULL);
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
-    if (rc == KS_OK)
-        rc = ks_net_listen(conf->listen, KS__BACKLOG, &server->listen_fd, err);
+    if (rc == KS_OK) {
+        ks_fcgi_pool_conf_t pool_conf = {
+            .listen = conf->listen, .threads = conf->threads, .arg = server,
+            .worker_init = ks__worker_init, .worker_free = ks__worker_free,
+            .handle = ks__pool_handle,
+        };
+        rc = ks_fcgi_pool_start(&pool_conf, &server->pool, err);
+    }
     if (rc != KS_OK) {
-        ks_rebuilder_free(server->rebuilder);
-        pthread_rwlock_destroy(&server->agent_lock);
-        ks_metrics_free(server->metrics);
-        pthread_mutex_destroy(&server->lock);
-        free(server);
-        return rc;
-    }
-
-    server->workers = calloc((size_t)conf->threads, sizeof *server->workers);
-    if (server->workers == NULL) {
         ks_fcgi_server_stop(server);
-        return ks_err(err, KS_NOMEM, "fcgi server: out of memory");
-    }
-    for (int i = 0; i < conf->threads; i++) {
-        ks__worker_t *worker = &server->workers[i];
-        worker->server = server;
-        worker->busy = 1;
-        worker->idle_fd = -1;
-        if (FCGX_InitRequest(&worker->request, server->listen_fd, 0) != 0) {
-            ks_fcgi_server_stop(server);
-            return ks_err(err, KS_ERROR, "FCGX_InitRequest() failed");
-        }
-        server->worker_count = i + 1;
-        /* gSOAP contexts are not shared: one per worker. */
-        if (api && (rc = ks_api_client_new(api, &worker->api, err)) != KS_OK) {
-            ks_fcgi_server_stop(server);
-            return rc;
-        }
-        error = pthread_create(&worker->thread, NULL, ks__worker_main, worker);
-        if (error != 0) {
-            ks_api_client_free(worker->api);
-            server->worker_count = i;
-            ks_fcgi_server_stop(server);
-            return ks_err(err, KS_ERROR, "pthread_create() failed (%d: %s)", error,
-                          strerror(error));
-        }
-        worker->started = 1;
+        return rc;
     }
     *out = server;
     return KS_OK;
@@ -851,32 +760,9 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
     if (server == NULL)
         return;
 
-    pthread_mutex_lock(&server->lock);
-    server->stopping = 1;
-    /* accept() in every idle worker fails once the socket is shut down. */
-    if (server->listen_fd >= 0)
-        shutdown(server->listen_fd, SHUT_RDWR);
-    /* Workers idle on a kept nginx connection wait in read(): end it. */
-    for (int i = 0; i < server->worker_count; i++) {
-        ks__worker_t *worker = &server->workers[i];
-        if (!worker->busy && worker->idle_fd >= 0)
-            shutdown(worker->idle_fd, SHUT_RDWR);
-    }
-    pthread_mutex_unlock(&server->lock);
-
-    for (int i = 0; i < server->worker_count; i++) {
-        if (server->workers[i].started)
-            pthread_join(server->workers[i].thread, NULL);
-    }
-    for (int i = 0; i < server->worker_count; i++)
-        ks_api_client_free(server->workers[i].api);
-    if (server->listen_fd >= 0)
-        close(server->listen_fd);
-    ks_net_unlink(server->conf->listen);
+    ks_fcgi_pool_stop(server->pool);
     ks_rebuilder_free(server->rebuilder);
     pthread_rwlock_destroy(&server->agent_lock);
     ks_metrics_free(server->metrics);
-    pthread_mutex_destroy(&server->lock);
-    free(server->workers);
     free(server);
 }
