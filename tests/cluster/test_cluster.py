@@ -297,7 +297,11 @@ def move_and_check(count, old_files_removed):
     on img3 with the same pixels."""
     before = {}
     for user_id in members_on("img4")[:count]:
-        a = SITE.service.GetAvatar(userId=user_id)
+        # The version the master holds: a replica a moment behind would hand
+        # an older one (a member just composed again with new art, say).
+        version = int(stackctl.sql(env(), "SELECT version FROM members WHERE user_id = '%s'"
+                                   % user_id)[0][0])
+        a = SITE.service.GetAvatar(userId=user_id, minVersion=version)
         before[user_id] = (a, requests.get(a.url, timeout=10).content)
     left = len(members_on("img4")) - count
     moved = ADMIN.service.MoveAvatars(**{"from": "img4", "to": "img3", "limit": count})
