@@ -47,6 +47,102 @@ ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg
     }
 }
 
+void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out)
+{
+    for (int i = 0; i < ncols; i++) {
+        const char *v = row[i];
+        void *field = (char *)out + cols[i].offset;
+
+        switch (cols[i].type) {
+        case KS_COL_INT:
+            *(int *)field = v ? (int)strtol(v, NULL, 10) : 0;
+            break;
+        case KS_COL_UINT:
+            *(unsigned *)field = v ? (unsigned)strtoul(v, NULL, 10) : 0;
+            break;
+        case KS_COL_LLONG:
+            *(long long *)field = v ? strtoll(v, NULL, 10) : 0;
+            break;
+        case KS_COL_DOUBLE:
+            *(double *)field = v ? strtod(v, NULL) : 0;
+            break;
+        case KS_COL_STR:
+            snprintf(field, cols[i].size, "%s", v ? v : "");
+            break;
+        }
+    }
+}
+
+ks_rc ks_store_one(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                   int ncols, void *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    if ((row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, out);
+    mysql_free_result(res);
+    return row ? KS_OK : ks_err(&ctx->err, KS_NOTFOUND, "no such row");
+}
+
+ks_rc ks_store_rows(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                    int ncols, void *rows, size_t elem, int max, int *count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    *count = 0;
+    memset(rows, 0, elem * (size_t)max);
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    while (*count < max && (row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, (char *)rows + elem * (size_t)(*count)++);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_rows_arena(struct soap *soap, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                          int ncols, size_t elem, void **rows, int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    size_t n;
+    ks_rc rc;
+
+    *count = 0;
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    n = (size_t)mysql_num_rows(res);
+    if (!(*rows = soap_malloc(soap, elem * (n + 1)))) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for %zu rows", n);
+    }
+    memset(*rows, 0, elem * (n + 1));
+    while ((row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, (char *)*rows + elem * (size_t)(*count)++);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_each(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_store_row_fn fn, void *arg)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    while (rc == KS_OK && (row = mysql_fetch_row(res)) != NULL)
+        rc = fn(row, mysql_fetch_lengths(res), arg);
+    mysql_free_result(res);
+    return rc;
+}
+
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
 {
     MYSQL_RES *res;
@@ -83,58 +179,45 @@ ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long lon
     return KS_OK;
 }
 
+/* members rows as ks_member_t: SELECT MEMBER_COLUMNS FROM members ... */
+#define MEMBER_COLUMNS "id, image_server_id, version, user_id"
+static const ks_col_t member_cols[] = {
+    KS_COL(KS_COL_LLONG, ks_member_t, id),
+    KS_COL(KS_COL_INT, ks_member_t, image_server_id),
+    KS_COL(KS_COL_UINT, ks_member_t, version),
+    KS_COL(KS_COL_STR, ks_member_t, user_id),
+};
+
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, image_server_id, version FROM members WHERE user_id = ");
+    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if (for_update)
         ks_buf_addf(&sql, " FOR UPDATE");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
+    if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
-    }
-    out->id = atoll(row[0]);
-    snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
-    out->image_server_id = atoi(row[1]);
-    out->version = (unsigned)strtoul(row[2], NULL, 10);
-    mysql_free_result(res);
-    return KS_OK;
+    return rc;
 }
 
 ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
                             ks_member_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, image_server_id, version, user_id FROM members WHERE id = %lld%s",
+    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE id = %lld%s",
                 id, for_update ? " FOR UPDATE" : "");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
+    if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member %lld not found", id);
-    }
-    out->id = atoll(row[0]);
-    out->image_server_id = atoi(row[1]);
-    out->version = (unsigned)strtoul(row[2], NULL, 10);
-    snprintf(out->user_id, sizeof out->user_id, "%s", row[3]);
-    mysql_free_result(res);
-    return KS_OK;
+    return rc;
 }
 
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)

@@ -7,6 +7,7 @@
 #ifndef KS_API_STORE_H
 #define KS_API_STORE_H
 
+#include <stddef.h>
 #include "api.h"
 #include "paths.h"
 
@@ -53,6 +54,45 @@ ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg
 
 /* Runs sql (a ks_buf_t built with ks_buf_addf and ks_sql_str) and frees it. */
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result);
+
+/* ---- Mapping rows -------------------------------------------------------------
+ * The one way rows become C values, in the style of the config tables: each
+ * column of the SELECT, in order, names the field it fills (its type, offset
+ * and size). A NULL column leaves 0 or "". String fields are char arrays and
+ * are cut to fit. */
+typedef enum { KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_DOUBLE, KS_COL_STR } ks_col_type_t;
+
+typedef struct {
+    ks_col_type_t type;
+    size_t offset, size;
+} ks_col_t;
+
+#define KS_COL(type, st, field) { (type), offsetof(st, field), sizeof(((st *)0)->field) }
+#define KS_COLS(cols) (cols), (int)(sizeof(cols) / sizeof((cols)[0]))
+
+/* Fills the fields of out from row by cols. */
+void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out);
+
+/* Runs sql and maps its first row into *out. KS_NOTFOUND (message "no such
+ * row": callers say what was missing) when there is none. */
+ks_rc ks_store_one(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                   int ncols, void *out);
+
+/* Runs sql and maps its rows, at most max, into rows (an array of max
+ * elements of elem bytes, zeroed first); *count is how many. */
+ks_rc ks_store_rows(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                    int ncols, void *rows, size_t elem, int max, int *count);
+
+/* The same into an array allocated in the request's arena (as many rows as
+ * the statement returns, plus a zeroed one, so never NULL on KS_OK). */
+ks_rc ks_store_rows_arena(struct soap *soap, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                          int ncols, size_t elem, void **rows, int *count);
+
+/* Runs sql and calls fn(row, lengths, arg) on each row, in order, until it
+ * returns other than KS_OK (which is then returned): for rows that build
+ * more than a flat struct (gSOAP answers, blobs). */
+typedef ks_rc (*ks_store_row_fn)(MYSQL_ROW row, unsigned long *lengths, void *arg);
+ks_rc ks_store_each(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_store_row_fn fn, void *arg);
 
 /* Runs sql, which selects one number (a COUNT, an id), into *value: 0 when
  * there is no row or the number is NULL. */
