@@ -36,16 +36,6 @@
 
 extern const ks_embedded_t ks_admin_migrations[];
 
-static ks_rc parse_log_level(void *conf, const char *value, ks_err_t *err)
-{
-    int level = ks_log_level_parse(value);
-
-    if (level < 0)
-        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
-    ((ks_admin_conf_t *)conf)->log_level = level;
-    return KS_OK;
-}
-
 /* api_url URL [URL...]: repeatable; tried in the order given. */
 static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
@@ -141,7 +131,7 @@ static const ks_cfg_option_t options[] = {
      NULL, "host:port of the internal GET /metrics listener (Prometheus), empty for none"},
     {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_CUSTOM, 0, 0, "info", FIELD(log_level), parse_log_level,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", FIELD(log_level), NULL,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
@@ -312,7 +302,7 @@ static void reload(void *arg)
         ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
-    if (ks_log_open(PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
+    if (ks_log_open(PROGRAM, fresh.log_file, fresh.log_level) != 0)
         ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     ks_log_info("reload: log reopened; other changed options apply at the next start");
 }
@@ -375,7 +365,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!commands.add_staff && !commands.migrate_only &&
-        ks_log_open(PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
+        ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }

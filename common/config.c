@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "log.h"
 
 #define KS_CFG_LINE_MAX 4096
 #define KS_CFG_OPTIONS_MAX 128
@@ -96,6 +97,12 @@ static ks_rc apply(const ks_cfg_option_t *o, void *conf, const char *value, ks_e
             *(int *)field = 0;
         else
             return ks_err(err, KS_INVALID, "\"%s\" needs on or off, not \"%s\"", o->name, value);
+        return KS_OK;
+    case KS_CFG_LOG_LEVEL:
+        if ((n = ks_log_level_parse(value)) < 0)
+            return ks_err(err, KS_INVALID, "\"%s\" must be error, warn, info or debug, not \"%s\"",
+                          o->name, value);
+        *(ks_log_level_t *)field = (ks_log_level_t)n;
         return KS_OK;
     case KS_CFG_CUSTOM:
         return o->parse(conf, value, err);

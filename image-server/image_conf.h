@@ -6,6 +6,7 @@
 #define KS_IMAGE_CONF_H
 
 #include <stddef.h>
+#include "log.h"
 
 #define KS_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
 #define KS_API_URL_SIZE 512
@@ -19,7 +20,7 @@ typedef struct {
     int max_canvas_width, max_canvas_height;
     size_t layer_cache_bytes;
     char log_file[1024];
-    int log_level;                 /* ks_log_level_t */
+    ks_log_level_t log_level;
     /* The API tier (api_client.c, node_agent.c, rebuild.c). No api_url leaves
      * registration to the API's image_server lines, and nothing is synced or
      * rebuilt. */

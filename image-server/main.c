@@ -12,14 +12,14 @@
  * log_level from the file; other options apply at the next start. Only logs
  * go to stdout/stderr.
  *
- * Signals are blocked in every thread and taken by sigwait() in the main
- * thread, so no handler ever runs inside a request.
+ * Signals follow the model of every kisekae daemon (common/daemon.h): blocked
+ * in every thread and taken by sigwait() in the main thread, so no handler
+ * ever runs inside a request.
  */
 #define _GNU_SOURCE   /* nftw's FTW_PHYS */
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "fcgi_server.h"
 #include "fsutil.h"
 #include "item_store.h"
@@ -37,18 +38,7 @@
 #include "node_agent.h"
 
 #define KS__PROGRAM "kisekae-image"
-#define KS__MAX_OVERRIDES 64
 #define KS__SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
-
-static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
-{
-    int level = ks_log_level_parse(value);
-
-    if (level < 0)
-        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
-    ((ks_image_conf_t *)conf)->log_level = level;
-    return KS_OK;
-}
 
 /* api_url URL [URL...]: may be repeated; the URLs are tried in the order
  * given (api_client.h). */
@@ -108,17 +98,10 @@ static const ks_cfg_option_t ks__options[] = {
      " keep it below threads so live composes always find a worker"},
     {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", KS__FIELD(log_level), NULL,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
-
-typedef struct {
-    const char *config_path;
-    const char *overrides[KS__MAX_OVERRIDES];   /* "name=value" */
-    int override_count;
-    int check_only;
-} ks__args_t;
 
 static void ks__usage(FILE *out)
 {
@@ -130,67 +113,15 @@ static void ks__usage(FILE *out)
             "  --help           show this and the options\n");
 }
 
-/* Returns 0 to go on, 1 when the program should exit 0 (help), -1 on a usage
- * error. */
-static int ks__parse_args(int argc, char **argv, ks__args_t *args)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            ks__usage(stdout);
-            printf("\noptions (with their defaults):\n");
-            ks_config_print_help(ks__options);
-            return 1;
-        } else if (strcmp(arg, "--check") == 0) {
-            args->check_only = 1;
-        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-            args->config_path = argv[++i];
-        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
-            if (args->override_count == KS__MAX_OVERRIDES) {
-                fprintf(stderr, KS__PROGRAM ": more than %d -o options\n", KS__MAX_OVERRIDES);
-                return -1;
-            }
-            if (strchr(argv[i + 1], '=') == NULL) {
-                fprintf(stderr, KS__PROGRAM ": -o \"%s\": expected name=value\n", argv[i + 1]);
-                return -1;
-            }
-            args->overrides[args->override_count++] = argv[++i];
-        } else {
-            fprintf(stderr, KS__PROGRAM ": unexpected argument \"%s\"\n", arg);
-            ks__usage(stderr);
-            return -1;
-        }
-    }
-    if (args->config_path == NULL) {
-        fprintf(stderr, KS__PROGRAM ": -c FILE is required\n");
-        ks__usage(stderr);
-        return -1;
-    }
-    return 0;
-}
-
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
 {
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_config_load(args->config_path, ks__options, conf, err);
-    if (rc != KS_OK)
+    if ((rc = ks_daemon_load_conf(args, conf, err)) != KS_OK)
         return rc;
-    for (int i = 0; i < args->override_count; i++) {
-        char name[128];
-        const char *equals = strchr(args->overrides[i], '=');
-        size_t length = (size_t)(equals - args->overrides[i]);
-        if (length >= sizeof name)
-            return ks_err(err, KS_INVALID, "-o \"%s\": unknown option", args->overrides[i]);
-        memcpy(name, args->overrides[i], length);
-        name[length] = '\0';
-        rc = ks_config_set(ks__options, conf, name, equals + 1, err);
-        if (rc != KS_OK)
-            return rc;
-    }
 
     if (strncmp(conf->listen, "unix:", 5) == 0) {
         if (conf->listen[5] != '/')
@@ -268,8 +199,17 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 
 /* ---- SIGHUP ------------------------------------------------------------------------ */
 
-static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
+/* What a reload (ks_daemon_wait) reads: the command line and the running
+ * configuration. */
+typedef struct {
+    const ks_daemon_args_t *args;
+    const ks_image_conf_t *running;
+} ks__reload_t;
+
+static void ks__reload(void *arg)
 {
+    const ks_daemon_args_t *args = ((ks__reload_t *)arg)->args;
+    const ks_image_conf_t *running = ((ks__reload_t *)arg)->running;
     ks_image_conf_t fresh;
     ks_err_t err = {{0}};
 
@@ -277,7 +217,7 @@ static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
         ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
-    if (ks_log_open(KS__PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
+    if (ks_log_open(KS__PROGRAM, fresh.log_file, fresh.log_level) != 0)
         ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     if (strcmp(fresh.listen, running->listen) != 0 || fresh.threads != running->threads
         || strcmp(fresh.cluster_secret, running->cluster_secret) != 0
@@ -292,7 +232,7 @@ static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
 
 int main(int argc, char **argv)
 {
-    ks__args_t args = {0};
+    ks_daemon_args_t args = {.program = KS__PROGRAM, .options = ks__options, .usage = ks__usage};
     ks_image_conf_t conf;
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
@@ -303,20 +243,14 @@ int main(int argc, char **argv)
     sigset_t signals;
     int rc, signal_number;
 
-    rc = ks__parse_args(argc, argv, &args);
+    rc = ks_daemon_parse_args(&args, argc, argv, NULL, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
     /* Block the signals before anything else, so one that comes during start
      * waits for the loop below, and every thread inherits the mask: only
      * sigwait() takes them. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);       /* nginx may close a connection we still write to */
+    ks_daemon_block_signals(&signals);
 
     ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
     if (ks__load_conf(&args, &conf, &err) != KS_OK) {
@@ -327,7 +261,7 @@ int main(int argc, char **argv)
         ks_log_info("configuration \"%s\" is valid", args.config_path);
         return 0;
     }
-    if (ks_log_open(KS__PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
+    if (ks_log_open(KS__PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }
@@ -379,15 +313,8 @@ int main(int argc, char **argv)
     }
     ks_fcgi_server_set_agent(server, agent);
 
-    for (;;) {
-        if (sigwait(&signals, &signal_number) != 0)
-            continue;
-        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
-            ks__reload(&args, &conf);
-            continue;
-        }
-        break;
-    }
+    ks__reload_t reload = {&args, &conf};
+    signal_number = ks_daemon_wait(&signals, ks__reload, &reload);
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     ks_fcgi_server_set_agent(server, NULL);
     ks_node_agent_stop(agent);
