@@ -153,12 +153,264 @@ static ks_rc ks__field_sha256(const ks__word_t *word, unsigned line, const char 
                   word->start);
 }
 
+/* ---- one line per key ----------------------------------------------------------- */
+
+/* The parse in progress: the request, its limits, and the line at hand
+ * (words[0] is its key). */
+typedef struct {
+    ks_compose_request_t *req;
+    uint32_t max_width, max_height;
+    unsigned line, seen;
+    const ks__word_t *words;
+} ks__parser_t;
+
+/* The value of a word, cut for a message. */
+#define KS__QUOTE(word) \
+    (int)((word)->length > KS__WORD_MAX ? KS__WORD_MAX : (word)->length), (word)->start
+
+static ks_rc ks__parse_user_id(ks__parser_t *p, ks_err_t *err)
+{
+    ks_compose_request_t *req = p->req;
+
+    if (ks__word_copy(&p->words[1], req->user_id, sizeof req->user_id) != 0
+        || !ks_user_id_valid(req->user_id))
+        return ks_err(err, KS_INVALID, "line %u: user_id \"%.*s\" is not 1..%d characters of "
+                      "[A-Za-z0-9._-] not starting with '.'", p->line, KS__QUOTE(&p->words[1]),
+                      KS_USER_ID_MAX);
+    return KS_OK;
+}
+
+/* version <number> and photo <number>. */
+static ks_rc ks__parse_number(ks__parser_t *p, const char *key, unsigned *out, ks_err_t *err)
+{
+    long long value;
+    ks_rc rc = ks__field_int(&p->words[1], 1, UINT_MAX, p->line, key, "number", &value, err);
+
+    if (rc == KS_OK)
+        *out = (unsigned)value;
+    return rc;
+}
+
+static ks_rc ks__parse_version(ks__parser_t *p, ks_err_t *err)
+{
+    return ks__parse_number(p, "version", &p->req->version, err);
+}
+
+static ks_rc ks__parse_photo(ks__parser_t *p, ks_err_t *err)
+{
+    return ks__parse_number(p, "photo", &p->req->photo, err);
+}
+
+static ks_rc ks__parse_canvas(ks__parser_t *p, ks_err_t *err)
+{
+    long long width, height;
+    ks_rc rc = ks__field_int(&p->words[1], 1, INT_MAX, p->line, "canvas", "width", &width, err);
+
+    if (rc == KS_OK)
+        rc = ks__field_int(&p->words[2], 1, INT_MAX, p->line, "canvas", "height", &height, err);
+    if (rc != KS_OK)
+        return rc;
+    if (width > p->max_width || height > p->max_height)
+        return ks_err(err, KS_TOOLARGE, "line %u: canvas %lldx%lld is over the limit of %ux%u",
+                      p->line, width, height, (unsigned)p->max_width, (unsigned)p->max_height);
+    p->req->width = (uint32_t)width;
+    p->req->height = (uint32_t)height;
+    return KS_OK;
+}
+
+static ks_rc ks__parse_thumb(ks__parser_t *p, ks_err_t *err)
+{
+    static const char *const fields[6] = {"x", "y", "width", "height", "out_width",
+                                          "out_height"};
+    ks_compose_request_t *req = p->req;
+    long long v[6];
+    ks_rc rc = KS_OK;
+
+    for (int k = 0; k < 6 && rc == KS_OK; k++)
+        rc = ks__field_int(&p->words[1 + k], k < 2 ? 0 : 1, k < 4 ? INT_MAX : KS_RESIZE_MAX,
+                           p->line, "thumb", fields[k], &v[k], err);
+    if (rc != KS_OK)
+        return rc;
+    req->has_thumb = 1;
+    req->thumb_x = (uint32_t)v[0];
+    req->thumb_y = (uint32_t)v[1];
+    req->thumb_width = (uint32_t)v[2];
+    req->thumb_height = (uint32_t)v[3];
+    req->thumb_out_width = (uint32_t)v[4];
+    req->thumb_out_height = (uint32_t)v[5];
+    return KS_OK;
+}
+
+static ks_rc ks__parse_scene(ks__parser_t *p, ks_err_t *err)
+{
+    long long scene_id;
+    ks_rc rc = ks__field_int(&p->words[1], 1, INT_MAX, p->line, "scene", "scene_id", &scene_id,
+                             err);
+
+    if (rc == KS_OK)
+        rc = ks__field_sha256(&p->words[2], p->line, "scene", p->req->scene_sha256, err);
+    if (rc == KS_OK)
+        p->req->scene_id = (int)scene_id;
+    return rc;
+}
+
+static ks_rc ks__parse_background(ks__parser_t *p, ks_err_t *err)
+{
+    char colour[8];
+
+    if (ks__word_copy(&p->words[1], colour, sizeof colour) != 0 || colour[0] != '#' ||
+        !ks_parse_colour(colour, &p->req->background))
+        return ks_err(err, KS_INVALID, "line %u: background \"%.*s\" is not #RRGGBB", p->line,
+                      KS__QUOTE(&p->words[1]));
+    return KS_OK;
+}
+
+static ks_rc ks__parse_quality(ks__parser_t *p, ks_err_t *err)
+{
+    long long value;
+    ks_rc rc = ks__field_int(&p->words[1], 1, 100, p->line, "quality", "value", &value, err);
+
+    if (rc == KS_OK)
+        p->req->quality = (int)value;
+    return rc;
+}
+
+static ks_rc ks__parse_layer(ks__parser_t *p, ks_err_t *err)
+{
+    static const struct {
+        const char *name;
+        long long min, max;
+    } fields[5] = {{"item_id", 1, INT_MAX}, {"layer_no", 0, INT_MAX},
+                   {"z_order", INT_MIN, INT_MAX},
+                   {"x", -KS_COMPOSE_MAX_OFFSET, KS_COMPOSE_MAX_OFFSET},
+                   {"y", -KS_COMPOSE_MAX_OFFSET, KS_COMPOSE_MAX_OFFSET}};
+    ks_compose_request_t *req = p->req;
+    ks_compose_layer_t *layer = &req->layers[req->layer_count];
+    long long v[5];
+    ks_rc rc = KS_OK;
+
+    for (int k = 0; k < 5 && rc == KS_OK; k++)
+        rc = ks__field_int(&p->words[1 + k], fields[k].min, fields[k].max, p->line, "layer",
+                           fields[k].name, &v[k], err);
+    if (rc == KS_OK)
+        rc = ks__field_sha256(&p->words[6], p->line, "layer", layer->sha256, err);
+    if (rc != KS_OK)
+        return rc;
+    layer->item_id = (int)v[0];
+    layer->layer_no = (int)v[1];
+    layer->z_order = (int)v[2];
+    layer->x = (int)v[3];
+    layer->y = (int)v[4];
+    req->layer_count++;
+    return KS_OK;
+}
+
+/* Every key: its bit (0: may repeat, as layer does), its word count with the
+ * key, what its values are, and its parser. */
+static const struct {
+    const char *key;
+    unsigned bit;
+    int words;
+    const char *usage;
+    ks_rc (*parse)(ks__parser_t *p, ks_err_t *err);
+} ks__keys[] = {
+    {"user_id", KS__USER_ID, 2, "<user_id>", ks__parse_user_id},
+    {"version", KS__VERSION, 2, "<number>", ks__parse_version},
+    {"photo", KS__PHOTO, 2, "<number>", ks__parse_photo},
+    {"canvas", KS__CANVAS, 3, "<width> <height>", ks__parse_canvas},
+    {"thumb", KS__THUMB, 7, "<x> <y> <width> <height> <out_width> <out_height>",
+     ks__parse_thumb},
+    {"scene", KS__SCENE, 3, "<scene_id> <sha256>", ks__parse_scene},
+    {"background", KS__BACKGROUND, 2, "#RRGGBB", ks__parse_background},
+    {"quality", KS__QUALITY, 2, "<1..100>", ks__parse_quality},
+    {"layer", 0, 7, "<item_id> <layer_no> <z_order> <x> <y> <sha256>", ks__parse_layer},
+};
+
+/* Parses one line's words (count > 0) into p->req. */
+static ks_rc ks__parse_line(ks__parser_t *p, int count, ks_err_t *err)
+{
+    const ks__word_t *key = &p->words[0];
+    ks_rc rc;
+
+    for (size_t k = 0; k < sizeof ks__keys / sizeof ks__keys[0]; k++) {
+        if (!ks__word_is(key, ks__keys[k].key))
+            continue;
+        if (ks__keys[k].bit)
+            rc = ks__key_once(&p->seen, ks__keys[k].bit, p->req->kind, p->line,
+                              ks__keys[k].key, err);
+        else if (p->req->layer_count == KS_COMPOSE_MAX_LAYERS)
+            rc = ks_err(err, KS_TOOLARGE, "line %u: more than %d layers", p->line,
+                        KS_COMPOSE_MAX_LAYERS);
+        else
+            rc = KS_OK;
+        if (rc == KS_OK)
+            rc = ks__word_count(count, ks__keys[k].words, p->line, ks__keys[k].key,
+                                ks__keys[k].usage, err);
+        return rc == KS_OK ? ks__keys[k].parse(p, err) : rc;
+    }
+    return ks_err(err, KS_INVALID, "line %u: unknown key \"%.*s\"", p->line, KS__QUOTE(key));
+}
+
+/* Splits the line [p, end) into words (at most KS__MAX_WORDS); *count is
+ * how many (0 for an empty line). */
+static ks_rc ks__split_words(const char *p, const char *end, unsigned line, ks__word_t *words,
+                             int *count, ks_err_t *err)
+{
+    *count = 0;
+    while (p < end) {
+        if (*p == ' ' || *p == '\t') {
+            p++;
+            continue;
+        }
+        if (!ks__word_char(*p))
+            return ks_err(err, KS_INVALID, "line %u: unexpected byte 0x%02x", line,
+                          (unsigned char)*p);
+        const char *start = p;
+        while (p < end && ks__word_char(*p))
+            p++;
+        if (*count == KS__MAX_WORDS)
+            return ks_err(err, KS_INVALID, "line %u: too many values", line);
+        words[*count].start = start;
+        words[*count].length = (size_t)(p - start);
+        (*count)++;
+    }
+    return KS_OK;
+}
+
+/* Checks what only the whole request can show: the keys its kind requires,
+ * a layer, and the thumbnail region inside the canvas. */
+static ks_rc ks__check_complete(const ks_compose_request_t *req, unsigned seen, ks_err_t *err)
+{
+    static const unsigned required_bits[] = {KS__USER_ID, KS__VERSION, KS__PHOTO, KS__CANVAS,
+                                             KS__SCENE};
+    const char *kind = ks__kind_names[req->kind];
+
+    for (size_t k = 0; k < sizeof required_bits / sizeof required_bits[0]; k++) {
+        unsigned bit = required_bits[k];
+        if (!(ks__required[req->kind] & bit) || (seen & bit))
+            continue;
+        for (size_t i = 0; i < sizeof ks__keys / sizeof ks__keys[0]; i++)
+            if (ks__keys[i].bit == bit)
+                return ks_err(err, KS_INVALID, "%s request has no %s", kind, ks__keys[i].key);
+    }
+    if (req->layer_count == 0 && req->kind != KS_REQUEST_ALBUM)
+        return ks_err(err, KS_INVALID, "%s request has no layer", kind);
+    if (req->has_thumb && (req->thumb_x > req->width || req->thumb_y > req->height ||
+                           req->thumb_width > req->width - req->thumb_x ||
+                           req->thumb_height > req->height - req->thumb_y))
+        return ks_err(err, KS_INVALID, "thumb region %u,%u %ux%u is not inside the %ux%u canvas",
+                      req->thumb_x, req->thumb_y, req->thumb_width, req->thumb_height,
+                      req->width, req->height);
+    return KS_OK;
+}
+
 ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t kind,
                                uint32_t max_width, uint32_t max_height,
                                ks_compose_request_t *req, ks_err_t *err)
 {
     const char *p = body, *end = body + size;
-    unsigned line = 0, seen = 0;
+    ks__word_t words[KS__MAX_WORDS];
+    ks__parser_t parser = {req, max_width, max_height, 0, 0, words};
     ks_rc rc;
 
     memset(req, 0, sizeof *req);
@@ -174,197 +426,19 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t 
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end;
-        ks__word_t words[KS__MAX_WORDS];
-        int count = 0;
-        long long value;
+        int count;
 
-        line++;
+        parser.line++;
         if (line_end > p && line_end[-1] == '\r')
             line_end--;
-        for (const char *q = p; q < line_end;) {
-            if (*q == ' ' || *q == '\t') {
-                q++;
-                continue;
-            }
-            if (!ks__word_char(*q))
-                return ks_err(err, KS_INVALID, "line %u: unexpected byte 0x%02x", line,
-                              (unsigned char)*q);
-            const char *start = q;
-            while (q < line_end && ks__word_char(*q))
-                q++;
-            if (count == KS__MAX_WORDS)
-                return ks_err(err, KS_INVALID, "line %u: too many values", line);
-            words[count].start = start;
-            words[count].length = (size_t)(q - start);
-            count++;
-        }
+        if ((rc = ks__split_words(p, line_end, parser.line, words, &count, err)) != KS_OK)
+            return rc;
+        if (count > 0 && (rc = ks__parse_line(&parser, count, err)) != KS_OK)
+            return rc;
         p = eol ? eol + 1 : end;
-        if (count == 0)
-            continue;
-
-        const ks__word_t *key = &words[0];
-        if (ks__word_is(key, "user_id")) {
-            rc = ks__key_once(&seen, KS__USER_ID, kind, line, "user_id", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 2, line, "user_id", "<user_id>", err);
-            if (rc != KS_OK)
-                return rc;
-            if (ks__word_copy(&words[1], req->user_id, sizeof req->user_id) != 0
-                || !ks_user_id_valid(req->user_id))
-                return ks_err(err, KS_INVALID,
-                              "line %u: user_id \"%.*s\" is not 1..%d characters of "
-                              "[A-Za-z0-9._-] not starting with '.'",
-                              line, (int)(words[1].length > KS__WORD_MAX ? KS__WORD_MAX
-                                                                         : words[1].length),
-                              words[1].start, KS_USER_ID_MAX);
-        } else if (ks__word_is(key, "version") || ks__word_is(key, "photo")) {
-            int is_version = ks__word_is(key, "version");
-            const char *name = is_version ? "version" : "photo";
-            rc = ks__key_once(&seen, is_version ? KS__VERSION : KS__PHOTO, kind, line, name,
-                              err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 2, line, name, "<number>", err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, UINT_MAX, line, name, "number", &value, err);
-            if (rc != KS_OK)
-                return rc;
-            if (is_version)
-                req->version = (unsigned)value;
-            else
-                req->photo = (unsigned)value;
-        } else if (ks__word_is(key, "canvas")) {
-            long long width, height;
-            rc = ks__key_once(&seen, KS__CANVAS, kind, line, "canvas", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 3, line, "canvas", "<width> <height>", err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, INT_MAX, line, "canvas", "width", &width,
-                                   err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[2], 1, INT_MAX, line, "canvas", "height", &height,
-                                   err);
-            if (rc != KS_OK)
-                return rc;
-            if (width > max_width || height > max_height)
-                return ks_err(err, KS_TOOLARGE,
-                              "line %u: canvas %lldx%lld is over the limit of %ux%u", line,
-                              width, height, (unsigned)max_width, (unsigned)max_height);
-            req->width = (uint32_t)width;
-            req->height = (uint32_t)height;
-        } else if (ks__word_is(key, "thumb")) {
-            static const char *const fields[6] = {"x", "y", "width", "height", "out_width",
-                                                  "out_height"};
-            long long v[6];
-            rc = ks__key_once(&seen, KS__THUMB, kind, line, "thumb", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 7, line, "thumb",
-                                    "<x> <y> <width> <height> <out_width> <out_height>", err);
-            for (int k = 0; k < 6 && rc == KS_OK; k++)
-                rc = ks__field_int(&words[1 + k], k < 2 ? 0 : 1, k < 4 ? INT_MAX : KS_RESIZE_MAX,
-                                   line, "thumb", fields[k], &v[k], err);
-            if (rc != KS_OK)
-                return rc;
-            req->has_thumb = 1;
-            req->thumb_x = (uint32_t)v[0];
-            req->thumb_y = (uint32_t)v[1];
-            req->thumb_width = (uint32_t)v[2];
-            req->thumb_height = (uint32_t)v[3];
-            req->thumb_out_width = (uint32_t)v[4];
-            req->thumb_out_height = (uint32_t)v[5];
-        } else if (ks__word_is(key, "scene")) {
-            long long scene_id;
-            rc = ks__key_once(&seen, KS__SCENE, kind, line, "scene", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 3, line, "scene", "<scene_id> <sha256>", err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, INT_MAX, line, "scene", "scene_id", &scene_id,
-                                   err);
-            if (rc == KS_OK)
-                rc = ks__field_sha256(&words[2], line, "scene", req->scene_sha256, err);
-            if (rc != KS_OK)
-                return rc;
-            req->scene_id = (int)scene_id;
-        } else if (ks__word_is(key, "background")) {
-            char colour[8];
-            rc = ks__key_once(&seen, KS__BACKGROUND, kind, line, "background", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 2, line, "background", "#RRGGBB", err);
-            if (rc != KS_OK)
-                return rc;
-            if (ks__word_copy(&words[1], colour, sizeof colour) != 0 || colour[0] != '#' ||
-                !ks_parse_colour(colour, &req->background))
-                return ks_err(err, KS_INVALID, "line %u: background \"%.*s\" is not #RRGGBB",
-                              line, (int)(words[1].length > KS__WORD_MAX ? KS__WORD_MAX
-                                                                         : words[1].length),
-                              words[1].start);
-        } else if (ks__word_is(key, "quality")) {
-            rc = ks__key_once(&seen, KS__QUALITY, kind, line, "quality", err);
-            if (rc == KS_OK)
-                rc = ks__word_count(count, 2, line, "quality", "<1..100>", err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, 100, line, "quality", "value", &value, err);
-            if (rc != KS_OK)
-                return rc;
-            req->quality = (int)value;
-        } else if (ks__word_is(key, "layer")) {
-            ks_compose_layer_t *layer;
-            long long item_id, layer_no, z_order, x, y;
-            if (req->layer_count == KS_COMPOSE_MAX_LAYERS)
-                return ks_err(err, KS_TOOLARGE, "line %u: more than %d layers", line,
-                              KS_COMPOSE_MAX_LAYERS);
-            rc = ks__word_count(count, 7, line, "layer",
-                                "<item_id> <layer_no> <z_order> <x> <y> <sha256>", err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[1], 1, INT_MAX, line, "layer", "item_id", &item_id,
-                                   err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[2], 0, INT_MAX, line, "layer", "layer_no",
-                                   &layer_no, err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[3], INT_MIN, INT_MAX, line, "layer", "z_order",
-                                   &z_order, err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[4], -KS_COMPOSE_MAX_OFFSET, KS_COMPOSE_MAX_OFFSET,
-                                   line, "layer", "x", &x, err);
-            if (rc == KS_OK)
-                rc = ks__field_int(&words[5], -KS_COMPOSE_MAX_OFFSET, KS_COMPOSE_MAX_OFFSET,
-                                   line, "layer", "y", &y, err);
-            if (rc != KS_OK)
-                return rc;
-            layer = &req->layers[req->layer_count];
-            rc = ks__field_sha256(&words[6], line, "layer", layer->sha256, err);
-            if (rc != KS_OK)
-                return rc;
-            layer->item_id = (int)item_id;
-            layer->layer_no = (int)layer_no;
-            layer->z_order = (int)z_order;
-            layer->x = (int)x;
-            layer->y = (int)y;
-            req->layer_count++;
-        } else {
-            return ks_err(err, KS_INVALID, "line %u: unknown key \"%.*s\"", line,
-                          (int)(key->length > KS__WORD_MAX ? KS__WORD_MAX : key->length),
-                          key->start);
-        }
     }
-
-    static const struct {
-        unsigned bit;
-        const char *key;
-    } keys[] = {{KS__USER_ID, "user_id"}, {KS__VERSION, "version"}, {KS__PHOTO, "photo"},
-                {KS__CANVAS, "canvas"}, {KS__SCENE, "scene"}};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        if ((ks__required[kind] & keys[k].bit) && !(seen & keys[k].bit))
-            return ks_err(err, KS_INVALID, "%s request has no %s", ks__kind_names[kind],
-                          keys[k].key);
-    if (req->layer_count == 0 && kind != KS_REQUEST_ALBUM)
-        return ks_err(err, KS_INVALID, "%s request has no layer", ks__kind_names[kind]);
-    if (req->has_thumb && (req->thumb_x > req->width || req->thumb_y > req->height ||
-                           req->thumb_width > req->width - req->thumb_x ||
-                           req->thumb_height > req->height - req->thumb_y))
-        return ks_err(err, KS_INVALID, "thumb region %u,%u %ux%u is not inside the %ux%u canvas",
-                      req->thumb_x, req->thumb_y, req->thumb_width, req->thumb_height,
-                      req->width, req->height);
+    if ((rc = ks__check_complete(req, parser.seen, err)) != KS_OK)
+        return rc;
     ks__sort_layers(req->layers, req->layer_count);
     return KS_OK;
 }
