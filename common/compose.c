@@ -12,6 +12,7 @@
 #include "compose.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -83,6 +84,20 @@ static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
         ks__compose_pixel(dst + i * 4, src + i * 4);
 }
 
+void ks_tint_row(uint8_t *restrict dst, const uint8_t *restrict src, size_t pixel_count,
+                 uint32_t tint)
+{
+    const uint32_t t[3] = {(tint >> 16) & 0xff, (tint >> 8) & 0xff, tint & 0xff};
+
+    for (size_t i = 0; i < pixel_count * 4; i += 4) {
+        for (int c = 0; c < 3; c++) {
+            uint32_t x = src[i + c] * t[c] + 128;   /* round(x / 255), exact */
+            dst[i + c] = (uint8_t)((x + (x >> 8)) >> 8);
+        }
+        dst[i + 3] = src[i + 3];
+    }
+}
+
 ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
                  uint32_t height, ks_image_t *out, ks_err_t *err)
 {
@@ -101,6 +116,12 @@ ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
     if (rc != KS_OK)
         return rc;
     out->premultiplied = 1;
+    uint8_t *tinted = NULL;            /* one tinted row, for tinted layers */
+    for (size_t i = 0; i < count && !tinted; i++)
+        if (layers[i].tint != KS_TINT_NONE && !(tinted = malloc((size_t)width * 4))) {
+            ks_image_free(out);
+            return ks_err(err, KS_NOMEM, "out of memory for a tinted row of %u pixels", width);
+        }
 
     for (size_t i = 0; i < count; i++) {
         const ks_image_t *img = layers[i].image;
@@ -123,9 +144,15 @@ ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
         size_t src_x = (size_t)(x0 - layers[i].x);
         for (int64_t y = y0; y < y1; y++) {
             size_t src_y = (size_t)(y - layers[i].y);
-            ks__compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4,
-                            img->pixels + src_y * img->stride + src_x * 4, pixel_count);
+            const uint8_t *src = img->pixels + src_y * img->stride + src_x * 4;
+            if (layers[i].tint != KS_TINT_NONE) {
+                ks_tint_row(tinted, src, pixel_count, layers[i].tint);
+                src = tinted;
+            }
+            ks__compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4, src,
+                            pixel_count);
         }
     }
+    free(tinted);
     return KS_OK;
 }

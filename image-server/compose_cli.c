@@ -1,10 +1,11 @@
 /* compose_cli.c: kisekae-compose, the compositor from the command line.
  *
  *   kisekae-compose [--size WxH] [--thumb X,Y,W,H:OUTWxOUTH] [--jpeg QUALITY]
- *                   [--background #RRGGBB] [--level N] -o OUT LAYER.png[@X,Y] ...
+ *                   [--background #RRGGBB] [--level N] -o OUT LAYER.png[@X,Y][#RRGGBB] ...
  *
  * Composes the layers bottom to top (the order given) onto a transparent
- * canvas, each at its X,Y offset (default 0,0), and writes an RGBA PNG, or
+ * canvas, each at its X,Y offset (default 0,0) and tinted when a colour
+ * follows (compose.h), and writes an RGBA PNG, or
  * the bust-up thumbnail of a region, or a JPEG flattened onto a colour. The
  * canvas defaults to the first layer's size. Operators use it to check art;
  * tests use it to drive the same decoder, compositor, scaler and encoders as
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: kisekae-compose [--size WxH] [--thumb X,Y,W,H:OUTWxOUTH] [--jpeg QUALITY]\n"
-            "                       [--background #RRGGBB] [--level N] -o OUT LAYER.png[@X,Y] ...\n"
+            "                       [--background #RRGGBB] [--level N]\n"
+            "                       -o OUT LAYER.png[@X,Y][#RRGGBB] ...\n"
             "\n"
             "Composes PNG layers bottom to top (\"source over\", exact premultiplied\n"
             "integer math, as the image servers do) and writes an RGBA PNG.\n"
@@ -46,6 +48,10 @@ static void usage(FILE *out)
             "  -o OUT         output file, written atomically\n"
             "  LAYER.png@X,Y  a layer and where its top-left corner goes (default 0,0;\n"
             "                 negative offsets and layers larger than the canvas are clipped)\n"
+            "  LAYER.png#RRGGBB\n"
+            "                 tint the layer: each colour channel multiplied by the colour's\n"
+            "                 (white art becomes the colour, alpha unchanged), as the image\n"
+            "                 servers tint a worn item's tintable layers\n"
             "Up to %d layers; each file at most %u bytes and %dx%d pixels.\n",
             KS_CLI_CANVAS_MAX, KS_PNG_LEVEL_MAX, KS_PNG_LEVEL_FAST, KS_PNG_LEVEL_SMALL,
             KS_CLI_LAYERS_MAX, KS_CLI_FILE_MAX, KS_CLI_CANVAS_MAX, KS_CLI_CANVAS_MAX);
@@ -63,13 +69,20 @@ static int parse_int(const char *s, int min, int max, int *out, char **end)
     return 0;
 }
 
-/* Splits "file.png@X,Y" into the path (in place) and the offset. */
-static int parse_layer_arg(char *arg, int *x, int *y)
+/* Splits "file.png@X,Y#RRGGBB" (both suffixes optional) into the path (in
+ * place), the offset and the tint. */
+static int parse_layer_arg(char *arg, int *x, int *y, uint32_t *tint)
 {
-    char *at = strrchr(arg, '@'), *end;
+    char *hash = strrchr(arg, '#'), *at, *end;
+    uint32_t rgb;
 
     *x = *y = 0;
-    if (!at)
+    *tint = KS_TINT_NONE;
+    if (hash && hash > arg && ks_parse_colour(hash, &rgb)) {
+        *tint = KS_TINT(rgb);
+        *hash = '\0';
+    }
+    if (!(at = strrchr(arg, '@')))
         return 0;
     *at = '\0';
     if (parse_int(at + 1, -KS_CLI_CANVAS_MAX, KS_CLI_CANVAS_MAX, x, &end) || *end != ',' ||
@@ -153,7 +166,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "kisekae-compose: more than %d layers\n", KS_CLI_LAYERS_MAX);
             return 2;
         } else {
-            if (parse_layer_arg(argv[i], &layers[count].x, &layers[count].y)) {
+            if (parse_layer_arg(argv[i], &layers[count].x, &layers[count].y,
+                                &layers[count].tint)) {
                 fprintf(stderr, "kisekae-compose: \"%s\": an offset is @X,Y within +-%d\n",
                         argv[i], KS_CLI_CANVAS_MAX);
                 return 2;

@@ -13,7 +13,7 @@
 
 #include "jpeg_codec.h"
 
-#define KS__MAX_WORDS 8    /* one more than the longest line, to catch extras */
+#define KS__MAX_WORDS 9    /* one more than the longest line, to catch extras */
 #define KS__WORD_MAX 80    /* longest word quoted back in a message */
 
 typedef struct {
@@ -162,6 +162,7 @@ typedef struct {
     uint32_t max_width, max_height;
     unsigned line, seen;
     const ks__word_t *words;
+    int count;                  /* words on the line, the key included */
 } ks__parser_t;
 
 /* The value of a word, cut for a message. */
@@ -265,6 +266,24 @@ static ks_rc ks__parse_background(ks__parser_t *p, ks_err_t *err)
     return KS_OK;
 }
 
+/* The #RRGGBB of words[index] as KS_TINT(rgb) (KS_TINT_NONE when the line
+ * has no such word); KS_INVALID for another form. */
+static ks_rc ks__field_tint(ks__parser_t *p, int index, uint32_t *tint, ks_err_t *err)
+{
+    char colour[8];
+    uint32_t rgb;
+
+    *tint = KS_TINT_NONE;
+    if (index >= p->count)
+        return KS_OK;
+    if (ks__word_copy(&p->words[index], colour, sizeof colour) != 0 || colour[0] != '#' ||
+        !ks_parse_colour(colour, &rgb))
+        return ks_err(err, KS_INVALID, "line %u: tint \"%.*s\" is not #RRGGBB", p->line,
+                      KS__QUOTE(&p->words[index]));
+    *tint = KS_TINT(rgb);
+    return KS_OK;
+}
+
 static ks_rc ks__parse_quality(ks__parser_t *p, ks_err_t *err)
 {
     long long value;
@@ -294,6 +313,8 @@ static ks_rc ks__parse_layer(ks__parser_t *p, ks_err_t *err)
                            fields[k].name, &v[k], err);
     if (rc == KS_OK)
         rc = ks__field_sha256(&p->words[6], p->line, "layer", layer->sha256, err);
+    if (rc == KS_OK)
+        rc = ks__field_tint(p, 7, &layer->tint, err);
     if (rc != KS_OK)
         return rc;
     layer->item_id = (int)v[0];
@@ -306,24 +327,26 @@ static ks_rc ks__parse_layer(ks__parser_t *p, ks_err_t *err)
 }
 
 /* Every key: its bit (0: may repeat, as layer does), its word count with the
- * key, what its values are, and its parser. */
+ * key (and how many optional words may follow), what its values are, and its
+ * parser. */
 static const struct {
     const char *key;
     unsigned bit;
-    int words;
+    int words, optional;
     const char *usage;
     ks_rc (*parse)(ks__parser_t *p, ks_err_t *err);
 } ks__keys[] = {
-    {"user_id", KS__USER_ID, 2, "<user_id>", ks__parse_user_id},
-    {"version", KS__VERSION, 2, "<number>", ks__parse_version},
-    {"photo", KS__PHOTO, 2, "<number>", ks__parse_photo},
-    {"canvas", KS__CANVAS, 3, "<width> <height>", ks__parse_canvas},
-    {"thumb", KS__THUMB, 7, "<x> <y> <width> <height> <out_width> <out_height>",
+    {"user_id", KS__USER_ID, 2, 0, "<user_id>", ks__parse_user_id},
+    {"version", KS__VERSION, 2, 0, "<number>", ks__parse_version},
+    {"photo", KS__PHOTO, 2, 0, "<number>", ks__parse_photo},
+    {"canvas", KS__CANVAS, 3, 0, "<width> <height>", ks__parse_canvas},
+    {"thumb", KS__THUMB, 7, 0, "<x> <y> <width> <height> <out_width> <out_height>",
      ks__parse_thumb},
-    {"scene", KS__SCENE, 3, "<scene_id> <sha256>", ks__parse_scene},
-    {"background", KS__BACKGROUND, 2, "#RRGGBB", ks__parse_background},
-    {"quality", KS__QUALITY, 2, "<1..100>", ks__parse_quality},
-    {"layer", 0, 7, "<item_id> <layer_no> <z_order> <x> <y> <sha256>", ks__parse_layer},
+    {"scene", KS__SCENE, 3, 0, "<scene_id> <sha256>", ks__parse_scene},
+    {"background", KS__BACKGROUND, 2, 0, "#RRGGBB", ks__parse_background},
+    {"quality", KS__QUALITY, 2, 0, "<1..100>", ks__parse_quality},
+    {"layer", 0, 7, 1, "<item_id> <layer_no> <z_order> <x> <y> <sha256> [#RRGGBB]",
+     ks__parse_layer},
 };
 
 /* Parses one line's words (count > 0) into p->req. */
@@ -343,7 +366,8 @@ static ks_rc ks__parse_line(ks__parser_t *p, int count, ks_err_t *err)
                         KS_COMPOSE_MAX_LAYERS);
         else
             rc = KS_OK;
-        if (rc == KS_OK)
+        if (rc == KS_OK && (count < ks__keys[k].words ||
+                            count > ks__keys[k].words + ks__keys[k].optional))
             rc = ks__word_count(count, ks__keys[k].words, p->line, ks__keys[k].key,
                                 ks__keys[k].usage, err);
         return rc == KS_OK ? ks__keys[k].parse(p, err) : rc;
@@ -410,7 +434,7 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t 
 {
     const char *p = body, *end = body + size;
     ks__word_t words[KS__MAX_WORDS];
-    ks__parser_t parser = {req, max_width, max_height, 0, 0, words};
+    ks__parser_t parser = {req, max_width, max_height, 0, 0, words, 0};
     ks_rc rc;
 
     memset(req, 0, sizeof *req);
@@ -433,6 +457,7 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t 
             line_end--;
         if ((rc = ks__split_words(p, line_end, parser.line, words, &count, err)) != KS_OK)
             return rc;
+        parser.count = count;
         if (count > 0 && (rc = ks__parse_line(&parser, count, err)) != KS_OK)
             return rc;
         p = eol ? eol + 1 : end;

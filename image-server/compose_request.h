@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ks.h"
+#include "compose.h"
 #include "paths.h"
 #include "resize.h"
 #include "sha256.h"
@@ -35,6 +36,7 @@ typedef struct {
     int z_order;                         /* any int */
     int x, y;                            /* -KS_COMPOSE_MAX_OFFSET..KS_COMPOSE_MAX_OFFSET */
     char sha256[KS_SHA256_HEX_SIZE];     /* lowercase hex */
+    uint32_t tint;                       /* KS_TINT_NONE or KS_TINT(0xRRGGBB), compose.h */
 } ks_compose_layer_t;
 
 typedef enum { KS_REQUEST_COMPOSE, KS_REQUEST_PREVIEW, KS_REQUEST_ALBUM } ks_compose_kind_t;

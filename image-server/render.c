@@ -27,7 +27,7 @@ ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compos
     if (req->kind == KS_REQUEST_ALBUM) {
         rc = ks_item_store_acquire(scenes, req->scene_id, 0, req->scene_sha256, &held[0], err);
         if (rc == KS_OK)
-            refs[count++] = (ks_layer_ref_t){ks_item_layer_image(held[0]), 0, 0};
+            refs[count++] = (ks_layer_ref_t){ks_item_layer_image(held[0]), 0, 0, KS_TINT_NONE};
     }
     for (i = 0; i < req->layer_count && rc == KS_OK; i++) {
         const ks_compose_layer_t *layer = &req->layers[i];
@@ -35,7 +35,7 @@ ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compos
                                    &held[count], err);
         if (rc == KS_OK) {
             refs[count] = (ks_layer_ref_t){ks_item_layer_image(held[count]), layer->x,
-                                           layer->y};
+                                           layer->y, layer->tint};
             count++;
         }
     }

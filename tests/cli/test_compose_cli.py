@@ -97,6 +97,47 @@ def test_random_stacks_match_pillow(tmp_path, seed):
     assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_tinted_stacks_match_pillow(tmp_path, seed):
+    """Layers tinted with random colours (LAYER.png@X,Y#RRGGBB), some left
+    as drawn, against Pillow's multiply of the same layers."""
+    rng = random.Random(200 + seed)
+    canvas = (rng.randint(20, 120), rng.randint(20, 120))
+    expected = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    args = []
+    for i in range(rng.randint(1, 5)):
+        size = (rng.randint(2, canvas[0] + 20), rng.randint(2, canvas[1] + 20))
+        path = tmp_path / ("layer%d.png" % i)
+        img = save_as(random_layer(rng, size), path, MODES[(seed + i) % len(MODES)])
+        x, y = rng.randint(-size[0] + 1, canvas[0] - 1), rng.randint(-size[1] + 1, canvas[1] - 1)
+        colour = "#%06x" % rng.randrange(1 << 24) if i == 0 or rng.random() < 0.7 else ""
+        placed = Image.new("RGBA", canvas, (0, 0, 0, 0))
+        placed.paste(oracle.tint(img, colour) if colour else img, (x, y))
+        expected = Image.alpha_composite(expected, placed)
+        args.append("%s@%d,%d%s" % (path, x, y, colour))
+    out = tmp_path / "out.png"
+    result = run("--size", "%dx%d" % canvas, "-o", out, *args)
+    assert result.returncode == 0, result.stderr
+    diff = oracle.compare(expected, str(out))
+    assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
+
+
+def test_tint_keeps_alpha_and_shading(tmp_path):
+    """White takes the colour exactly, black stays black, a grey keeps its
+    share of light, and alpha is never touched."""
+    img = Image.new("RGBA", (4, 1))
+    img.putdata([(255, 255, 255, 255), (0, 0, 0, 255), (128, 128, 128, 255), (255, 255, 255, 0)])
+    img.save(tmp_path / "a.png")
+    out = tmp_path / "out.png"
+    result = run("-o", out, "%s#3366cc" % (tmp_path / "a.png"))
+    assert result.returncode == 0, result.stderr
+    got = list(Image.open(out).getdata())
+    assert got[0] == (0x33, 0x66, 0xcc, 255)
+    assert got[1] == (0, 0, 0, 255)
+    assert got[2] == (26, 51, 102, 255)          # round(128 * 0x33 / 255) ...
+    assert got[3][3] == 0
+
+
 def test_default_canvas_is_the_first_layer(tmp_path):
     a = Image.new("RGBA", (30, 20), (255, 0, 0, 255))
     a.save(tmp_path / "a.png")

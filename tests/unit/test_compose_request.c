@@ -108,7 +108,7 @@ static void test_good_request(void **state)
                        "canvas 240 320\n"
                        "layer 12 0 10 -5 7 " SHA_A "\n"
                        "\n"
-                       "  layer\t13 1 -3 0 0 " SHA_B "  \r\n"
+                       "  layer\t13 1 -3 0 0 " SHA_B " #A0b0C0 \r\n"
                        "layer 2147483647 2147483647 2147483647 1048576 -1048576 " SHA_A;
 
     (void)state;
@@ -123,6 +123,8 @@ static void test_good_request(void **state)
     assert_int_equal(req->layers[0].layer_no, 1);
     assert_int_equal(req->layers[0].z_order, -3);
     assert_string_equal(req->layers[0].sha256, SHA_B);
+    assert_int_equal(req->layers[0].tint, KS_TINT(0xa0b0c0));
+    assert_int_equal(req->layers[1].tint, KS_TINT_NONE);
     assert_int_equal(req->layers[1].item_id, 12);
     assert_int_equal(req->layers[1].x, -5);
     assert_int_equal(req->layers[1].y, 7);
@@ -233,7 +235,10 @@ static const bad_case_t bad_cases[] = {
     {"canvas 240\n", KS_INVALID, "line 1: canvas takes 2 values"},
     {"canvas 240 320 1\n", KS_INVALID, "line 1: canvas takes 2 values"},
     {HEAD "layer 12 0 10 0 0\n", KS_INVALID, "line 4: layer takes 6 values"},
-    {HEAD "layer 12 0 10 0 0 " SHA_A " extra\n", KS_INVALID, "line 4: layer takes 6 values"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " extra\n", KS_INVALID, "line 4: tint \"extra\" is not"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " #12345\n", KS_INVALID, "line 4: tint \"#12345\" is not"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " #123456 extra\n", KS_INVALID,
+     "line 4: layer takes 6 values"},
     {HEAD "layer 1 2 3 4 5 6 7 8 9\n", KS_INVALID, "line 4: too many values"},
     /* user_id */
     {"user_id ../etc\n", KS_INVALID, "line 1: user_id \"../etc\" is not"},
