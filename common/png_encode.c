@@ -205,36 +205,21 @@ static uint8_t *ks__end_chunk(uint8_t *chunk, uint32_t data_len)
     return ks__put32(chunk + 8 + data_len, crc);
 }
 
-ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
-                    size_t *out_size, ks_err_t *err)
+/* The region x, y, w x h of img, its rows each after a filter byte (0,
+ * none), compressed at level into scratch->packed; *packed is its size. */
+static ks_rc ks__compress(const ks_image_t *img, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                          int level, ks__scratch_t *scratch, size_t *packed, ks_err_t *err)
 {
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
-    *out = NULL;
-    *out_size = 0;
-    if (level < 0 || level > KS_PNG_LEVEL_MAX)
-        return ks_err(err, KS_INVALID, "PNG level %d is not in 0..%d", level, KS_PNG_LEVEL_MAX);
-    if (img->pixels == NULL || img->width == 0 || img->height == 0 ||
-        img->stride < (size_t)img->width * 4)
-        return ks_err(err, KS_INVALID, "cannot encode an empty or malformed %ux%u image",
-                      img->width, img->height);
-    size_t n = (size_t)img->width * 4;                 /* bytes of a row's pixels */
-    if (img->width > 0x7fffffffu || img->height > 0x7fffffffu ||
-        n + 1 > ((size_t)1 << 31) / img->height)
-        return ks_err(err, KS_INVALID, "image %ux%u is too large to encode", img->width,
-                      img->height);
-    size_t raw = (n + 1) * img->height;                /* the filtered stream */
+    size_t n = (size_t)w * 4;                          /* bytes of a row's pixels */
+    if (w > 0x7fffffffu || h > 0x7fffffffu || n + 1 > ((size_t)1 << 31) / h)
+        return ks_err(err, KS_INVALID, "image %ux%u is too large to encode", w, h);
+    size_t raw = (n + 1) * h;                          /* the filtered stream */
 
     /* Level 1 is ks_deflate_runs; every other level is libdeflate's. */
-    ks__scratch_t *scratch = ks__scratch();
-    if (scratch == NULL)
-        return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", img->width,
-                      img->height);
     size_t bound;
     if (level == KS_PNG_LEVEL_FAST) {
         if (scratch->runs == NULL && (scratch->runs = ks_deflate_runs_scratch_new()) == NULL)
-            return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", img->width,
-                          img->height);
+            return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", w, h);
         bound = ks_deflate_runs_bound(raw);
     } else {
         if (scratch->compressors[level] == NULL &&
@@ -244,62 +229,222 @@ ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
         bound = libdeflate_zlib_compress_bound(scratch->compressors[level], raw);
     }
     if (!ks__reserve(&scratch->rows, &scratch->rows_size, raw) ||
-        !ks__reserve(&scratch->packed, &scratch->packed_size, bound)) {
+        !ks__reserve(&scratch->packed, &scratch->packed_size, bound))
+        return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", w, h);
+
+    if (img->premultiplied && pthread_once(&ks__straight_once, ks__straight_init) != 0)
+        return ks_err(err, KS_ERROR, "pthread_once() failed");
+    for (uint32_t row_y = 0; row_y < h; row_y++) {
+        uint8_t *row = scratch->rows + (size_t)row_y * (n + 1);
+        row[0] = 0;
+        ks__straight_row(row + 1, img->pixels + (size_t)(y + row_y) * img->stride + (size_t)x * 4,
+                         w, img->premultiplied);
+    }
+    *packed = level == KS_PNG_LEVEL_FAST
+                  ? ks_deflate_runs(scratch->runs, scratch->rows, raw, n + 1, 4, scratch->packed)
+                  : libdeflate_zlib_compress(scratch->compressors[level], scratch->rows, raw,
+                                             scratch->packed, bound);
+    if (*packed == 0 || *packed > 0x7fffffffu)
+        return ks_err(err, KS_ERROR, "could not compress a %ux%u PNG", w, h);
+    return KS_OK;
+}
+
+/* Checks level and img; and the scratch memory of this thread. */
+static ks_rc ks__encode_start(const ks_image_t *img, int level, ks__scratch_t **scratch,
+                              ks_err_t *err)
+{
+    if (level < 0 || level > KS_PNG_LEVEL_MAX)
+        return ks_err(err, KS_INVALID, "PNG level %d is not in 0..%d", level, KS_PNG_LEVEL_MAX);
+    if (img->pixels == NULL || img->width == 0 || img->height == 0 ||
+        img->stride < (size_t)img->width * 4)
+        return ks_err(err, KS_INVALID, "cannot encode an empty or malformed %ux%u image",
+                      img->width, img->height);
+    if ((*scratch = ks__scratch()) == NULL)
+        return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", img->width,
+                      img->height);
+    return KS_OK;
+}
+
+/* Appends a chunk of type with data (and its length and CRC) to out,
+ * which has room. Returns the end. */
+static uint8_t *ks__chunk(uint8_t *out, const char *type, const void *data, size_t size)
+{
+    memcpy(out + 4, type, 4);
+    if (size > 0)
+        memcpy(out + 8, data, size);
+    return ks__end_chunk(out, (uint32_t)size);
+}
+
+/* The signature and IHDR of an RGBA8 image of width x height. */
+static uint8_t *ks__header(uint8_t *p, uint32_t width, uint32_t height)
+{
+    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    uint8_t ihdr[13];
+
+    memcpy(p, signature, sizeof signature);
+    ks__put32(ihdr, width);
+    ks__put32(ihdr + 4, height);
+    ihdr[8] = 8;                                       /* bit depth */
+    ihdr[9] = 6;                                       /* RGBA */
+    ihdr[10] = 0;                                      /* deflate */
+    ihdr[11] = 0;                                      /* adaptive filtering */
+    ihdr[12] = 0;                                      /* not interlaced */
+    return ks__chunk(p + sizeof signature, "IHDR", ihdr, sizeof ihdr);
+}
+
+#define KS__HEADER_SIZE (8 + 12 + 13)
+#define KS__CHUNK_SIZE(data) (12 + (size_t)(data))
+
+ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
+                    size_t *out_size, ks_err_t *err)
+{
+    ks__scratch_t *scratch;
+    size_t packed;
+    ks_rc rc;
+
+    *out = NULL;
+    *out_size = 0;
+    if ((rc = ks__encode_start(img, level, &scratch, err)) != KS_OK)
+        return rc;
+    if ((rc = ks__compress(img, 0, 0, img->width, img->height, level, scratch, &packed, err))
+        != KS_OK) {
+        ks__scratch_trim(scratch);
+        return rc;
+    }
+    uint8_t *png = malloc(KS__HEADER_SIZE + KS__CHUNK_SIZE(packed) + KS__CHUNK_SIZE(0));
+    if (png == NULL) {
         ks__scratch_trim(scratch);
         return ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", img->width,
                       img->height);
     }
-
-    /* The rows, each after its filter byte (0, none), then compressed. */
-    if (img->premultiplied && pthread_once(&ks__straight_once, ks__straight_init) != 0)
-        return ks_err(err, KS_ERROR, "pthread_once() failed");
-    for (uint32_t y = 0; y < img->height; y++) {
-        uint8_t *row = scratch->rows + (size_t)y * (n + 1);
-        row[0] = 0;
-        ks__straight_row(row + 1, img->pixels + (size_t)y * img->stride, img->width,
-                         img->premultiplied);
-    }
-    size_t packed = level == KS_PNG_LEVEL_FAST
-                        ? ks_deflate_runs(scratch->runs, scratch->rows, raw, n + 1, 4,
-                                          scratch->packed)
-                        : libdeflate_zlib_compress(scratch->compressors[level], scratch->rows,
-                                                   raw, scratch->packed, bound);
-    uint8_t *png = packed != 0 && packed <= 0x7fffffffu ? malloc(8 + 25 + 12 + packed + 12)
-                                                        : NULL;
-    if (png == NULL) {
-        ks__scratch_trim(scratch);
-        return packed == 0 || packed > 0x7fffffffu
-                   ? ks_err(err, KS_ERROR, "could not compress a %ux%u PNG", img->width,
-                            img->height)
-                   : ks_err(err, KS_NOMEM, "out of memory encoding a %ux%u PNG", img->width,
-                            img->height);
-    }
-
-    uint8_t *p = png;
-    memcpy(p, signature, sizeof signature);
-    p += sizeof signature;
-
-    uint8_t *chunk = p;                                /* IHDR */
-    memcpy(chunk + 4, "IHDR", 4);
-    p = ks__put32(chunk + 8, img->width);
-    p = ks__put32(p, img->height);
-    *p++ = 8;                                          /* bit depth */
-    *p++ = 6;                                          /* RGBA */
-    *p++ = 0;                                          /* deflate */
-    *p++ = 0;                                          /* adaptive filtering */
-    *p++ = 0;                                          /* not interlaced */
-    p = ks__end_chunk(chunk, 13);
-
-    chunk = p;                                         /* IDAT, one for all rows */
-    memcpy(chunk + 4, "IDAT", 4);
-    memcpy(chunk + 8, scratch->packed, packed);
-    p = ks__end_chunk(chunk, (uint32_t)packed);
+    uint8_t *p = ks__header(png, img->width, img->height);
+    p = ks__chunk(p, "IDAT", scratch->packed, packed);  /* one for all rows */
     ks__scratch_trim(scratch);
+    p = ks__chunk(p, "IEND", NULL, 0);
+    *out = png;
+    *out_size = (size_t)(p - png);
+    return KS_OK;
+}
 
-    chunk = p;                                         /* IEND */
-    memcpy(chunk + 4, "IEND", 4);
-    p = ks__end_chunk(chunk, 0);
+/* ---- APNG ---------------------------------------------------------------- */
 
+/* The smallest box (x, y, w, h) holding every pixel where frame differs
+ * from prev; 1x1 at 0,0 when they are the same (APNG has no empty frame). */
+static void ks__changed_box(const ks_image_t *prev, const ks_image_t *frame, uint32_t box[4])
+{
+    uint32_t x0 = frame->width, y0 = frame->height, x1 = 0, y1 = 0;
+    size_t n = (size_t)frame->width * 4;
+
+    for (uint32_t y = 0; y < frame->height; y++) {
+        const uint8_t *a = prev->pixels + (size_t)y * prev->stride;
+        const uint8_t *b = frame->pixels + (size_t)y * frame->stride;
+        if (memcmp(a, b, n) == 0)
+            continue;
+        uint32_t first = 0, last = frame->width - 1;
+        while (memcmp(a + (size_t)first * 4, b + (size_t)first * 4, 4) == 0)
+            first++;
+        while (memcmp(a + (size_t)last * 4, b + (size_t)last * 4, 4) == 0)
+            last--;
+        x0 = first < x0 ? first : x0;
+        x1 = last + 1 > x1 ? last + 1 : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y + 1;
+    }
+    if (x1 == 0) {
+        x0 = y0 = 0;
+        x1 = y1 = 1;
+    }
+    box[0] = x0;
+    box[1] = y0;
+    box[2] = x1 - x0;
+    box[3] = y1 - y0;
+}
+
+ks_rc ks_apng_encode(const ks_image_t *frames, const unsigned *delays_ms, size_t count,
+                     int level, unsigned char **out, size_t *out_size, ks_err_t *err)
+{
+    ks__scratch_t *scratch;
+    uint8_t *png = NULL, *p;
+    size_t size = 0, have = 0;
+    uint32_t sequence = 0;
+    ks_rc rc;
+
+    *out = NULL;
+    *out_size = 0;
+    if (count == 0 || count > KS_APNG_FRAMES_MAX)
+        return ks_err(err, KS_INVALID, "an animation has 1..%d frames, not %zu",
+                      KS_APNG_FRAMES_MAX, count);
+    for (size_t i = 0; i < count; i++) {
+        if ((rc = ks__encode_start(&frames[i], level, &scratch, err)) != KS_OK)
+            return rc;
+        if (frames[i].width != frames[0].width || frames[i].height != frames[0].height ||
+            frames[i].premultiplied != frames[0].premultiplied)
+            return ks_err(err, KS_INVALID, "frame %zu is %ux%u, frame 0 %ux%u", i,
+                          frames[i].width, frames[i].height, frames[0].width, frames[0].height);
+        if (delays_ms[i] < 1 || delays_ms[i] > KS_APNG_DELAY_MAX_MS)
+            return ks_err(err, KS_INVALID, "frame %zu: a delay is 1..%d ms, not %u", i,
+                          KS_APNG_DELAY_MAX_MS, delays_ms[i]);
+    }
+
+    for (size_t i = 0; i < count && rc == KS_OK; i++) {
+        uint32_t box[4] = {0, 0, frames[0].width, frames[0].height};
+        uint8_t fctl[26], actl[8];
+        size_t packed;
+
+        if (i > 0)
+            ks__changed_box(&frames[i - 1], &frames[i], box);
+        if ((rc = ks__compress(&frames[i], box[0], box[1], box[2], box[3], level, scratch,
+                               &packed, err)) != KS_OK)
+            break;
+        /* room for this frame's chunks (fdAT adds its sequence number), the
+         * header and acTL before the first, IEND after the last */
+        size_t need = size + KS__CHUNK_SIZE(26) + KS__CHUNK_SIZE(packed + 4) +
+                      KS__HEADER_SIZE + KS__CHUNK_SIZE(8) + KS__CHUNK_SIZE(0);
+        if (need > have) {
+            uint8_t *grown = realloc(png, need * 2);
+            if (grown == NULL) {
+                rc = ks_err(err, KS_NOMEM, "out of memory encoding an APNG of %zu frames",
+                            count);
+                break;
+            }
+            png = grown;
+            have = need * 2;
+        }
+        p = png + size;
+        if (i == 0) {
+            p = ks__header(p, frames[0].width, frames[0].height);
+            ks__put32(actl, (uint32_t)count);
+            ks__put32(actl + 4, 0);                    /* plays: forever */
+            p = ks__chunk(p, "acTL", actl, sizeof actl);
+        }
+        ks__put32(fctl, sequence++);
+        ks__put32(fctl + 4, box[2]);
+        ks__put32(fctl + 8, box[3]);
+        ks__put32(fctl + 12, box[0]);
+        ks__put32(fctl + 16, box[1]);
+        fctl[20] = (uint8_t)(delays_ms[i] >> 8);       /* delay: delays_ms[i] / 1000 s */
+        fctl[21] = (uint8_t)delays_ms[i];
+        fctl[22] = 1000 >> 8;
+        fctl[23] = 1000 & 0xff;
+        fctl[24] = 0;                                  /* dispose: none */
+        fctl[25] = 0;                                  /* blend: source (replace the box) */
+        p = ks__chunk(p, "fcTL", fctl, sizeof fctl);
+        if (i == 0) {
+            p = ks__chunk(p, "IDAT", scratch->packed, packed);
+        } else {
+            memcpy(p + 4, "fdAT", 4);
+            ks__put32(p + 8, sequence++);
+            memcpy(p + 12, scratch->packed, packed);
+            p = ks__end_chunk(p, (uint32_t)packed + 4);
+        }
+        size = (size_t)(p - png);
+    }
+    ks__scratch_trim(scratch);
+    if (rc != KS_OK) {
+        free(png);
+        return rc;
+    }
+    p = ks__chunk(png + size, "IEND", NULL, 0);
     *out = png;
     *out_size = (size_t)(p - png);
     return KS_OK;
