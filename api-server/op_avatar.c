@@ -17,6 +17,7 @@
 #include "deletion.h"
 #include "log.h"
 #include "render.h"
+#include "webhook.h"
 #include "store_deletion.h"
 
 #define KS_GET_AVATARS_MAX 100
@@ -323,7 +324,9 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         return rc;
     /* Every server, the one the member left and those marked down too: the
      * queue retries until each has deleted (deletion.c). */
-    return ks_store_deletion_queue_member(ctx, conn, user_id);
+    if ((rc = ks_store_deletion_queue_member(ctx, conn, user_id)) != KS_OK)
+        return rc;
+    return ks_webhook_avatar_event(ctx, conn, KS_EVENT_DELETED, &member, NULL);
 }
 
 int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarResponse *response)
@@ -355,9 +358,10 @@ static ks_rc regenerate(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     ks_rc rc;
 
     if ((rc = ks_store_member(ctx, conn, m->user_id, 1, m->member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK)
+        (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK ||
+        (rc = ks_render_next_version(m->soap, conn, m->member, m->server)) != KS_OK)
         return rc;
-    return ks_render_next_version(m->soap, conn, m->member, m->server);
+    return ks_webhook_avatar_event(ctx, conn, KS_EVENT_REGENERATED, m->member, m->server);
 }
 
 int ks__RegenerateAvatar(struct soap *soap, char *userId,

@@ -34,10 +34,23 @@ int ks_webhook_event_known(const char *type)
     return 0;
 }
 
-ks_rc ks_webhook_avatar_event(struct soap *soap, MYSQL *conn, const char *type,
+/* Appends ,"name":"<server's public URL>/<path>" to data. */
+static void add_url(ks_buf_t *data, const char *name, const ks_image_server_t *server,
+                    const char *path)
+{
+    char url[sizeof server->public_url + 256];
+    size_t base = strlen(server->public_url);
+
+    while (base > 0 && server->public_url[base - 1] == '/')
+        base--;
+    snprintf(url, sizeof url, "%.*s/%s", (int)base, server->public_url, path);
+    ks_buf_addf(data, ",\"%s\":", name);
+    ks_buf_add_json_str(data, url);
+}
+
+ks_rc ks_webhook_avatar_event(ks_api_ctx_t *ctx, MYSQL *conn, const char *type,
                               const ks_member_t *member, const ks_image_server_t *server)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     char path[256];
     ks_buf_t data;
     ks_rc rc;
@@ -50,11 +63,9 @@ ks_rc ks_webhook_avatar_event(struct soap *soap, MYSQL *conn, const char *type,
         ks_buf_addf(&data, ",\"imageServer\":");
         ks_buf_add_json_str(&data, server->name);
         ks_avatar_path(member->user_id, member->version, path, sizeof path);
-        ks_buf_addf(&data, ",\"imageUrl\":");
-        ks_buf_add_json_str(&data, ks_store_public_url(soap, server, path));
+        add_url(&data, "imageUrl", server, path);
         ks_avatar_thumb_path(member->user_id, member->version, path, sizeof path);
-        ks_buf_addf(&data, ",\"thumbnailUrl\":");
-        ks_buf_add_json_str(&data, ks_store_public_url(soap, server, path));
+        add_url(&data, "thumbnailUrl", server, path);
     }
     ks_buf_addf(&data, "}");
     rc = data.overflow ? ks_err(&ctx->err, KS_TOOLARGE, "the data of a %s event is over %d bytes",

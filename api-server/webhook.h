@@ -21,7 +21,7 @@ int ks_webhook_event_known(const char *type);
  * for a deletion) in the open transaction of conn, for every webhook
  * subscribed to it: its data says userId, version and, unless deleted,
  * imageServer, imageUrl and thumbnailUrl. */
-ks_rc ks_webhook_avatar_event(struct soap *soap, MYSQL *conn, const char *type,
+ks_rc ks_webhook_avatar_event(ks_api_ctx_t *ctx, MYSQL *conn, const char *type,
                               const ks_member_t *member, const ks_image_server_t *server);
 
 /* The signature header's value for body sent at unix time t under secret:
