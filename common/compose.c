@@ -7,7 +7,7 @@
  * nothing worse: the arithmetic is unsigned and stays inside the pixel (the
  * SSE2 path even saturates). Each
  * layer visits only its box clipped to the canvas, one row at a time through
- * ks__compose_row().
+ * compose_row().
  */
 #include "compose.h"
 
@@ -21,7 +21,7 @@
 /* Blends one premultiplied pixel of src over dst, two channels at a time
  * in one 32-bit word: for each 16-bit lane holding x = dst * keep (at most
  * 65025), (x + 128 + ((x + 128) >> 8)) >> 8 is round(x / 255) exactly. */
-static inline void ks__compose_pixel(uint8_t *restrict dst, const uint8_t *restrict src)
+static inline void compose_pixel(uint8_t *restrict dst, const uint8_t *restrict src)
 {
     uint32_t s, d;
     unsigned alpha = src[3];
@@ -47,8 +47,8 @@ static inline void ks__compose_pixel(uint8_t *restrict dst, const uint8_t *restr
  * time with SSE2 where the machine has it (every x86-64 does): four opaque
  * ones are copied, four transparent ones skipped (most of an avatar), and
  * the others blended in 16-bit lanes with the same exact rounding as
- * ks__compose_pixel. */
-static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
+ * compose_pixel. */
+static void compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
                             size_t pixel_count)
 {
     size_t i = 0;
@@ -81,7 +81,7 @@ static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
     }
 #endif
     for (; i < pixel_count; i++)
-        ks__compose_pixel(dst + i * 4, src + i * 4);
+        compose_pixel(dst + i * 4, src + i * 4);
 }
 
 void ks_tint_row(uint8_t *restrict dst, const uint8_t *restrict src, size_t pixel_count,
@@ -149,7 +149,7 @@ ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
                 ks_tint_row(tinted, src, pixel_count, layers[i].tint);
                 src = tinted;
             }
-            ks__compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4, src,
+            compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4, src,
                             pixel_count);
         }
     }

@@ -63,7 +63,7 @@ const char *ks_api_client_url(const ks_api_client_t *client)
     return client->url;
 }
 
-static ks_rc ks__call(ks_api_client_t *client, const char *operation,
+static ks_rc call(ks_api_client_t *client, const char *operation,
                       ks_failover_attempt_fn attempt, void *args, ks_err_t *err)
 {
     return ks_failover_call(&client->api->failover, client->soap, operation, 1, attempt, args,
@@ -75,11 +75,11 @@ static ks_rc ks__call(ks_api_client_t *client, const char *operation,
 typedef struct {
     const ks_image_conf_t *conf;
     struct ks__RegisterImageServerResponse response;
-} ks__register_t;
+} register_call_t;
 
-static int ks__attempt_register(struct soap *soap, const char *url, void *p)
+static int attempt_register(struct soap *soap, const char *url, void *p)
 {
-    ks__register_t *a = p;
+    register_call_t *a = p;
 
     memset(&a->response, 0, sizeof a->response);
     return soap_call_ks__RegisterImageServer(soap, url, NULL, (char *)a->conf->name,
@@ -90,8 +90,8 @@ static int ks__attempt_register(struct soap *soap, const char *url, void *p)
 
 ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
 {
-    ks__register_t a = {.conf = client->api->conf};
-    ks_rc rc = ks__call(client, "RegisterImageServer", ks__attempt_register, &a, err);
+    register_call_t a = {.conf = client->api->conf};
+    ks_rc rc = call(client, "RegisterImageServer", attempt_register, &a, err);
 
     *server_id = 0;
     snprintf(mode, 16, "?");
@@ -110,11 +110,11 @@ ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_er
 typedef struct {
     const char *name;
     LONG64 items_stored, avatars_composed, store_free_bytes;
-} ks__heartbeat_t;
+} heartbeat_t;
 
-static int ks__attempt_heartbeat(struct soap *soap, const char *url, void *p)
+static int attempt_heartbeat(struct soap *soap, const char *url, void *p)
 {
-    ks__heartbeat_t *a = p;
+    heartbeat_t *a = p;
     struct ks__HeartbeatResponse response = {0};
 
     return soap_call_ks__Heartbeat(soap, url, NULL, (char *)a->name, a->items_stored,
@@ -124,10 +124,10 @@ static int ks__attempt_heartbeat(struct soap *soap, const char *url, void *p)
 ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
                        long long avatars_composed, long long store_free_bytes, ks_err_t *err)
 {
-    ks__heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
+    heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
                          store_free_bytes};
 
-    return ks__call(client, "Heartbeat", ks__attempt_heartbeat, &a, err);
+    return call(client, "Heartbeat", attempt_heartbeat, &a, err);
 }
 
 /* ---- GetCatalogManifest ------------------------------------------------------------ */
@@ -135,11 +135,11 @@ ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
 typedef struct {
     int offset, limit;
     struct ks__GetCatalogManifestResponse response;
-} ks__manifest_t;
+} manifest_t;
 
-static int ks__attempt_manifest(struct soap *soap, const char *url, void *p)
+static int attempt_manifest(struct soap *soap, const char *url, void *p)
 {
-    ks__manifest_t *a = p;
+    manifest_t *a = p;
     int offset = a->offset, limit = a->limit;
 
     memset(&a->response, 0, sizeof a->response);
@@ -150,13 +150,13 @@ ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
                            ks_api_layer_t **layers, int *count, long long *total,
                            ks_err_t *err)
 {
-    ks__manifest_t a = {.offset = offset, .limit = limit};
+    manifest_t a = {.offset = offset, .limit = limit};
     ks_rc rc;
 
     *layers = NULL;
     *count = 0;
     *total = 0;
-    rc = ks__call(client, "GetCatalogManifest", ks__attempt_manifest, &a, err);
+    rc = call(client, "GetCatalogManifest", attempt_manifest, &a, err);
     if (rc != KS_OK)
         return rc;
     if (a.response.__sizelayer < 0 || a.response.__sizelayer > limit ||
@@ -187,11 +187,11 @@ typedef struct {
     char *want;                    /* GetItemLayer's sha256 argument, or NULL */
     const char *sha256;
     struct xsd__base64Binary png;
-} ks__png_t;
+} png_t;
 
-static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
+static int attempt_item_layer(struct soap *soap, const char *url, void *p)
 {
-    ks__png_t *a = p;
+    png_t *a = p;
     struct ks__GetItemLayerResponse response = {0};
     int status = soap_call_ks__GetItemLayer(soap, url, NULL, a->id, a->layer_no, a->want,
                                             &response);
@@ -201,9 +201,9 @@ static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
     return status;
 }
 
-static int ks__attempt_scene(struct soap *soap, const char *url, void *p)
+static int attempt_scene(struct soap *soap, const char *url, void *p)
 {
-    ks__png_t *a = p;
+    png_t *a = p;
     struct ks__GetSceneBackgroundResponse response = {0};
     int status = soap_call_ks__GetSceneBackground(soap, url, NULL, a->id, &response);
 
@@ -213,7 +213,7 @@ static int ks__attempt_scene(struct soap *soap, const char *url, void *p)
 }
 
 /* Checks and hands out what a PNG call answered. */
-static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, const ks__png_t *a,
+static ks_rc png_answer(ks_api_client_t *client, const char *operation, const png_t *a,
                             ks_api_png_t *out, ks_err_t *err)
 {
     if (!a->sha256 || !ks_sha256_hex_valid(a->sha256) || !a->png.__ptr || a->png.__size <= 0)
@@ -228,12 +228,12 @@ static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, cons
 ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
                             const char *sha256, ks_api_png_t *out, ks_err_t *err)
 {
-    ks__png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
-    ks_rc rc = ks__call(client, "GetItemLayer", ks__attempt_item_layer, &a, err);
+    png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
+    ks_rc rc = call(client, "GetItemLayer", attempt_item_layer, &a, err);
 
     if (rc != KS_OK)
         return rc;
-    rc = ks__png_answer(client, "GetItemLayer", &a, out, err);
+    rc = png_answer(client, "GetItemLayer", &a, out, err);
     if (rc == KS_OK && sha256 && strcmp(out->sha256, sha256) != 0)
         return ks_err(err, KS_ERROR, "GetItemLayer %d/%d at %s: asked for sha256 %s, got %s",
                       item_id, layer_no, client->url, sha256, out->sha256);
@@ -243,12 +243,12 @@ ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
 ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,
                                   ks_err_t *err)
 {
-    ks__png_t a = {.id = scene_id, .layer_no = 0};
-    ks_rc rc = ks__call(client, "GetSceneBackground", ks__attempt_scene, &a, err);
+    png_t a = {.id = scene_id, .layer_no = 0};
+    ks_rc rc = call(client, "GetSceneBackground", attempt_scene, &a, err);
 
     if (rc != KS_OK)
         return rc;
-    return ks__png_answer(client, "GetSceneBackground", &a, out, err);
+    return png_answer(client, "GetSceneBackground", &a, out, err);
 }
 
 /* ---- GetImageRecipe --------------------------------------------------------------------- */
@@ -257,11 +257,11 @@ typedef struct {
     const char *user_id;
     int photo_id;                  /* 0: the avatar */
     struct ks__GetImageRecipeResponse response;
-} ks__recipe_t;
+} recipe_t;
 
-static int ks__attempt_recipe(struct soap *soap, const char *url, void *p)
+static int attempt_recipe(struct soap *soap, const char *url, void *p)
 {
-    ks__recipe_t *a = p;
+    recipe_t *a = p;
     int photo_id = a->photo_id;
 
     memset(&a->response, 0, sizeof a->response);
@@ -272,9 +272,9 @@ static int ks__attempt_recipe(struct soap *soap, const char *url, void *p)
 ks_rc ks_api_get_image_recipe(ks_api_client_t *client, const char *user_id, int photo_id,
                               ks_api_recipe_t *out, ks_err_t *err)
 {
-    ks__recipe_t a = {.user_id = user_id, .photo_id = photo_id};
+    recipe_t a = {.user_id = user_id, .photo_id = photo_id};
     struct ks__GetImageRecipeResponse *r = &a.response;
-    ks_rc rc = ks__call(client, "GetImageRecipe", ks__attempt_recipe, &a, err);
+    ks_rc rc = call(client, "GetImageRecipe", attempt_recipe, &a, err);
 
     if (rc != KS_OK)
         return rc;

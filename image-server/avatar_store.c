@@ -27,7 +27,7 @@
 
 /* Parses "<digits>.png" or "<digits>-thumb.png" (no leading zeros, fits an
  * unsigned) into *version. Returns 0, or -1 for any other name. */
-static int ks__version_of(const char *name, unsigned *version)
+static int version_of(const char *name, unsigned *version)
 {
     unsigned long long value = 0;
     const char *p = name;
@@ -47,7 +47,7 @@ static int ks__version_of(const char *name, unsigned *version)
 
 /* Removes the versions of the member in folder older than the newest one
  * below `written`. Errors are logged, not returned. */
-static void ks__prune(const char *folder, unsigned written)
+static void prune(const char *folder, unsigned written)
 {
     DIR *dir = opendir(folder);
     struct dirent *entry;
@@ -58,14 +58,14 @@ static void ks__prune(const char *folder, unsigned written)
         return;
     }
     while ((entry = readdir(dir)) != NULL) {
-        if (ks__version_of(entry->d_name, &version) == 0 && version < written
+        if (version_of(entry->d_name, &version) == 0 && version < written
             && version > previous)
             previous = version;
     }
     rewinddir(dir);
     while ((entry = readdir(dir)) != NULL) {
         char path[PATH_MAX];
-        if (ks__version_of(entry->d_name, &version) != 0 || version >= previous)
+        if (version_of(entry->d_name, &version) != 0 || version >= previous)
             continue;
         if (snprintf(path, sizeof path, "%s/%s", folder, entry->d_name) >= (int)sizeof path)
             continue;
@@ -76,7 +76,7 @@ static void ks__prune(const char *folder, unsigned written)
 }
 
 /* Writes data atomically at <store_dir>/<relative path made by make_path>. */
-static ks_rc ks__write_member_file(const char *store_dir, const char *user_id, unsigned number,
+static ks_rc write_member_file(const char *store_dir, const char *user_id, unsigned number,
                                    int (*make_path)(const char *, unsigned, char *, size_t),
                                    const void *data, size_t data_size, char *relative_path,
                                    size_t size, char *path, ks_err_t *err)
@@ -99,13 +99,13 @@ ks_rc ks_avatar_store_write(const char *store_dir, const char *user_id, unsigned
                             ks_err_t *err)
 {
     char path[PATH_MAX];
-    ks_rc rc = ks__write_member_file(store_dir, user_id, version, ks_avatar_path, png, png_size,
+    ks_rc rc = write_member_file(store_dir, user_id, version, ks_avatar_path, png, png_size,
                                      relative_path, size, path, err);
 
     if (rc != KS_OK)
         return rc;
     *strrchr(path, '/') = '\0';
-    ks__prune(path, version);
+    prune(path, version);
     return KS_OK;
 }
 
@@ -115,7 +115,7 @@ ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, un
 {
     char path[PATH_MAX];
 
-    return ks__write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
+    return write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
                                  png_size, relative_path, size, path, err);
 }
 
@@ -125,12 +125,12 @@ ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned 
 {
     char path[PATH_MAX];
 
-    return ks__write_member_file(store_dir, user_id, photo, ks_album_path, jpeg, jpeg_size,
+    return write_member_file(store_dir, user_id, photo, ks_album_path, jpeg, jpeg_size,
                                  relative_path, size, path, err);
 }
 
 /* The member's folder under top: "<store>/<top>/ab/cd/<user_id>". */
-static ks_rc ks__member_folder(const char *store_dir, const char *user_id, int album,
+static ks_rc member_folder(const char *store_dir, const char *user_id, int album,
                                char *folder, ks_err_t *err)
 {
     char relative[PATH_MAX];
@@ -165,7 +165,7 @@ ks_rc ks_avatar_store_remove_member(const char *store_dir, const char *user_id, 
 {
     for (int album = 0; album <= 1; album++) {
         char folder[PATH_MAX];
-        ks_rc rc = ks__member_folder(store_dir, user_id, album, folder, err);
+        ks_rc rc = member_folder(store_dir, user_id, album, folder, err);
         if (rc != KS_OK)
             return rc;
         DIR *dir = opendir(folder);

@@ -13,22 +13,22 @@
 
 #include "jpeg_codec.h"
 
-#define KS__MAX_WORDS 9    /* one more than the longest line, to catch extras */
-#define KS__WORD_MAX 80    /* longest word quoted back in a message */
+#define MAX_WORDS 9    /* one more than the longest line, to catch extras */
+#define WORD_MAX 80    /* longest word quoted back in a message */
 
 typedef struct {
     const char *start;
     size_t length;
-} ks__word_t;
+} word_t;
 
 /* Words are printable ASCII: the body is machine-written. */
-static int ks__word_char(char c)
+static int word_char(char c)
 {
     return (unsigned char)c > 0x20 && (unsigned char)c < 0x7f;
 }
 
 /* Parses a decimal integer in [min, max]. Returns 0 or -1. */
-static int ks__parse_int(const ks__word_t *word, long long min, long long max, long long *out)
+static int parse_int(const word_t *word, long long min, long long max, long long *out)
 {
     const char *p = word->start, *end = word->start + word->length;
     int negative = 0;
@@ -55,14 +55,14 @@ static int ks__parse_int(const ks__word_t *word, long long min, long long max, l
     return 0;
 }
 
-static int ks__word_is(const ks__word_t *word, const char *s)
+static int word_is(const word_t *word, const char *s)
 {
     return word->length == strlen(s) && memcmp(word->start, s, word->length) == 0;
 }
 
 /* Copies word into buf of size (NUL-terminated). Returns 0, or -1 when it
  * does not fit. */
-static int ks__word_copy(const ks__word_t *word, char *buf, size_t size)
+static int word_copy(const word_t *word, char *buf, size_t size)
 {
     if (word->length >= size)
         return -1;
@@ -73,19 +73,19 @@ static int ks__word_copy(const ks__word_t *word, char *buf, size_t size)
 
 /* Parses one integer field, writing the error ("line 4: layer x "12a" is
  * not an integer in -1048576..1048576") on failure. */
-static ks_rc ks__field_int(const ks__word_t *word, long long min, long long max,
+static ks_rc field_int(const word_t *word, long long min, long long max,
                            unsigned line, const char *key, const char *field,
                            long long *out, ks_err_t *err)
 {
-    if (ks__parse_int(word, min, max, out) == 0)
+    if (parse_int(word, min, max, out) == 0)
         return KS_OK;
     return ks_err(err, KS_INVALID, "line %u: %s %s \"%.*s\" is not an integer in %lld..%lld",
-                  line, key, field, (int)(word->length > KS__WORD_MAX ? KS__WORD_MAX
+                  line, key, field, (int)(word->length > WORD_MAX ? WORD_MAX
                                                                       : word->length),
                   word->start, min, max);
 }
 
-static ks_rc ks__word_count(int count, int want, unsigned line, const char *key,
+static ks_rc word_count(int count, int want, unsigned line, const char *key,
                             const char *usage, ks_err_t *err)
 {
     if (count == want)
@@ -95,7 +95,7 @@ static ks_rc ks__word_count(int count, int want, unsigned line, const char *key,
 }
 
 /* Stable sort by z_order: insertion sort, at most 256 elements. */
-static void ks__sort_layers(ks_compose_layer_t *layers, size_t count)
+static void sort_layers(ks_compose_layer_t *layers, size_t count)
 {
     for (size_t i = 1; i < count; i++) {
         ks_compose_layer_t moving = layers[i];
@@ -110,32 +110,32 @@ static void ks__sort_layers(ks_compose_layer_t *layers, size_t count)
 
 /* The keys, as bits of what a request kind allows and what it has. */
 enum {
-    KS__USER_ID = 1, KS__VERSION = 2, KS__CANVAS = 4, KS__THUMB = 8, KS__PHOTO = 16,
-    KS__SCENE = 32, KS__BACKGROUND = 64, KS__QUALITY = 128
+    USER_ID = 1, VERSION = 2, CANVAS = 4, THUMB = 8, PHOTO = 16,
+    SCENE = 32, BACKGROUND = 64, QUALITY = 128
 };
 
-static const char *const ks__kind_names[] = {"compose", "preview", "album"};
+static const char *const kind_names[] = {"compose", "preview", "album"};
 
 /* Keys each kind accepts (layer always) and those it requires. */
-static const unsigned ks__allowed[] = {
-    KS__USER_ID | KS__VERSION | KS__CANVAS | KS__THUMB,
-    KS__USER_ID | KS__VERSION | KS__CANVAS | KS__THUMB,
-    KS__USER_ID | KS__PHOTO | KS__CANVAS | KS__SCENE | KS__BACKGROUND | KS__QUALITY,
+static const unsigned allowed[] = {
+    USER_ID | VERSION | CANVAS | THUMB,
+    USER_ID | VERSION | CANVAS | THUMB,
+    USER_ID | PHOTO | CANVAS | SCENE | BACKGROUND | QUALITY,
 };
-static const unsigned ks__required[] = {
-    KS__USER_ID | KS__VERSION | KS__CANVAS,
-    KS__CANVAS,
-    KS__USER_ID | KS__PHOTO | KS__CANVAS | KS__SCENE,
+static const unsigned required[] = {
+    USER_ID | VERSION | CANVAS,
+    CANVAS,
+    USER_ID | PHOTO | CANVAS | SCENE,
 };
 
 /* Checks that key (bit) is allowed for kind and not seen before on this
  * request, then marks it seen. */
-static ks_rc ks__key_once(unsigned *seen, unsigned bit, ks_compose_kind_t kind, unsigned line,
+static ks_rc key_once(unsigned *seen, unsigned bit, ks_compose_kind_t kind, unsigned line,
                           const char *key, ks_err_t *err)
 {
-    if (!(ks__allowed[kind] & bit))
+    if (!(allowed[kind] & bit))
         return ks_err(err, KS_INVALID, "line %u: %s is not a key of a %s request", line, key,
-                      ks__kind_names[kind]);
+                      kind_names[kind]);
     if (*seen & bit)
         return ks_err(err, KS_INVALID, "line %u: %s given twice", line, key);
     *seen |= bit;
@@ -143,13 +143,13 @@ static ks_rc ks__key_once(unsigned *seen, unsigned bit, ks_compose_kind_t kind, 
 }
 
 /* Copies a sha256 word into out; KS_INVALID when it is not 64 lowercase hex. */
-static ks_rc ks__field_sha256(const ks__word_t *word, unsigned line, const char *key,
+static ks_rc field_sha256(const word_t *word, unsigned line, const char *key,
                               char *out, ks_err_t *err)
 {
-    if (ks__word_copy(word, out, KS_SHA256_HEX_SIZE) == 0 && ks_sha256_hex_valid(out))
+    if (word_copy(word, out, KS_SHA256_HEX_SIZE) == 0 && ks_sha256_hex_valid(out))
         return KS_OK;
     return ks_err(err, KS_INVALID, "line %u: %s sha256 \"%.*s\" is not 64 lowercase hex digits",
-                  line, key, (int)(word->length > KS__WORD_MAX ? KS__WORD_MAX : word->length),
+                  line, key, (int)(word->length > WORD_MAX ? WORD_MAX : word->length),
                   word->start);
 }
 
@@ -161,54 +161,54 @@ typedef struct {
     ks_compose_request_t *req;
     uint32_t max_width, max_height;
     unsigned line, seen;
-    const ks__word_t *words;
+    const word_t *words;
     int count;                  /* words on the line, the key included */
-} ks__parser_t;
+} parser_t;
 
 /* The value of a word, cut for a message. */
-#define KS__QUOTE(word) \
-    (int)((word)->length > KS__WORD_MAX ? KS__WORD_MAX : (word)->length), (word)->start
+#define QUOTE(word) \
+    (int)((word)->length > WORD_MAX ? WORD_MAX : (word)->length), (word)->start
 
-static ks_rc ks__parse_user_id(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_user_id(parser_t *p, ks_err_t *err)
 {
     ks_compose_request_t *req = p->req;
 
-    if (ks__word_copy(&p->words[1], req->user_id, sizeof req->user_id) != 0
+    if (word_copy(&p->words[1], req->user_id, sizeof req->user_id) != 0
         || !ks_user_id_valid(req->user_id))
         return ks_err(err, KS_INVALID, "line %u: user_id \"%.*s\" is not 1..%d characters of "
-                      "[A-Za-z0-9._-] not starting with '.'", p->line, KS__QUOTE(&p->words[1]),
+                      "[A-Za-z0-9._-] not starting with '.'", p->line, QUOTE(&p->words[1]),
                       KS_USER_ID_MAX);
     return KS_OK;
 }
 
 /* version <number> and photo <number>. */
-static ks_rc ks__parse_number(ks__parser_t *p, const char *key, unsigned *out, ks_err_t *err)
+static ks_rc parse_number(parser_t *p, const char *key, unsigned *out, ks_err_t *err)
 {
     long long value;
-    ks_rc rc = ks__field_int(&p->words[1], 1, UINT_MAX, p->line, key, "number", &value, err);
+    ks_rc rc = field_int(&p->words[1], 1, UINT_MAX, p->line, key, "number", &value, err);
 
     if (rc == KS_OK)
         *out = (unsigned)value;
     return rc;
 }
 
-static ks_rc ks__parse_version(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_version(parser_t *p, ks_err_t *err)
 {
-    return ks__parse_number(p, "version", &p->req->version, err);
+    return parse_number(p, "version", &p->req->version, err);
 }
 
-static ks_rc ks__parse_photo(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_photo(parser_t *p, ks_err_t *err)
 {
-    return ks__parse_number(p, "photo", &p->req->photo, err);
+    return parse_number(p, "photo", &p->req->photo, err);
 }
 
-static ks_rc ks__parse_canvas(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_canvas(parser_t *p, ks_err_t *err)
 {
     long long width, height;
-    ks_rc rc = ks__field_int(&p->words[1], 1, INT_MAX, p->line, "canvas", "width", &width, err);
+    ks_rc rc = field_int(&p->words[1], 1, INT_MAX, p->line, "canvas", "width", &width, err);
 
     if (rc == KS_OK)
-        rc = ks__field_int(&p->words[2], 1, INT_MAX, p->line, "canvas", "height", &height, err);
+        rc = field_int(&p->words[2], 1, INT_MAX, p->line, "canvas", "height", &height, err);
     if (rc != KS_OK)
         return rc;
     if (width > p->max_width || height > p->max_height)
@@ -219,7 +219,7 @@ static ks_rc ks__parse_canvas(ks__parser_t *p, ks_err_t *err)
     return KS_OK;
 }
 
-static ks_rc ks__parse_thumb(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_thumb(parser_t *p, ks_err_t *err)
 {
     static const char *const fields[6] = {"x", "y", "width", "height", "out_width",
                                           "out_height"};
@@ -228,7 +228,7 @@ static ks_rc ks__parse_thumb(ks__parser_t *p, ks_err_t *err)
     ks_rc rc = KS_OK;
 
     for (int k = 0; k < 6 && rc == KS_OK; k++)
-        rc = ks__field_int(&p->words[1 + k], k < 2 ? 0 : 1, k < 4 ? INT_MAX : KS_RESIZE_MAX,
+        rc = field_int(&p->words[1 + k], k < 2 ? 0 : 1, k < 4 ? INT_MAX : KS_RESIZE_MAX,
                            p->line, "thumb", fields[k], &v[k], err);
     if (rc != KS_OK)
         return rc;
@@ -242,33 +242,33 @@ static ks_rc ks__parse_thumb(ks__parser_t *p, ks_err_t *err)
     return KS_OK;
 }
 
-static ks_rc ks__parse_scene(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_scene(parser_t *p, ks_err_t *err)
 {
     long long scene_id;
-    ks_rc rc = ks__field_int(&p->words[1], 1, INT_MAX, p->line, "scene", "scene_id", &scene_id,
+    ks_rc rc = field_int(&p->words[1], 1, INT_MAX, p->line, "scene", "scene_id", &scene_id,
                              err);
 
     if (rc == KS_OK)
-        rc = ks__field_sha256(&p->words[2], p->line, "scene", p->req->scene_sha256, err);
+        rc = field_sha256(&p->words[2], p->line, "scene", p->req->scene_sha256, err);
     if (rc == KS_OK)
         p->req->scene_id = (int)scene_id;
     return rc;
 }
 
-static ks_rc ks__parse_background(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_background(parser_t *p, ks_err_t *err)
 {
     char colour[8];
 
-    if (ks__word_copy(&p->words[1], colour, sizeof colour) != 0 || colour[0] != '#' ||
+    if (word_copy(&p->words[1], colour, sizeof colour) != 0 || colour[0] != '#' ||
         !ks_parse_colour(colour, &p->req->background))
         return ks_err(err, KS_INVALID, "line %u: background \"%.*s\" is not #RRGGBB", p->line,
-                      KS__QUOTE(&p->words[1]));
+                      QUOTE(&p->words[1]));
     return KS_OK;
 }
 
 /* The #RRGGBB of words[index] as KS_TINT(rgb) (KS_TINT_NONE when the line
  * has no such word); KS_INVALID for another form. */
-static ks_rc ks__field_tint(ks__parser_t *p, int index, uint32_t *tint, ks_err_t *err)
+static ks_rc field_tint(parser_t *p, int index, uint32_t *tint, ks_err_t *err)
 {
     char colour[8];
     uint32_t rgb;
@@ -276,25 +276,25 @@ static ks_rc ks__field_tint(ks__parser_t *p, int index, uint32_t *tint, ks_err_t
     *tint = KS_TINT_NONE;
     if (index >= p->count)
         return KS_OK;
-    if (ks__word_copy(&p->words[index], colour, sizeof colour) != 0 || colour[0] != '#' ||
+    if (word_copy(&p->words[index], colour, sizeof colour) != 0 || colour[0] != '#' ||
         !ks_parse_colour(colour, &rgb))
         return ks_err(err, KS_INVALID, "line %u: tint \"%.*s\" is not #RRGGBB", p->line,
-                      KS__QUOTE(&p->words[index]));
+                      QUOTE(&p->words[index]));
     *tint = KS_TINT(rgb);
     return KS_OK;
 }
 
-static ks_rc ks__parse_quality(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_quality(parser_t *p, ks_err_t *err)
 {
     long long value;
-    ks_rc rc = ks__field_int(&p->words[1], 1, 100, p->line, "quality", "value", &value, err);
+    ks_rc rc = field_int(&p->words[1], 1, 100, p->line, "quality", "value", &value, err);
 
     if (rc == KS_OK)
         p->req->quality = (int)value;
     return rc;
 }
 
-static ks_rc ks__parse_layer(ks__parser_t *p, ks_err_t *err)
+static ks_rc parse_layer(parser_t *p, ks_err_t *err)
 {
     static const struct {
         const char *name;
@@ -309,12 +309,12 @@ static ks_rc ks__parse_layer(ks__parser_t *p, ks_err_t *err)
     ks_rc rc = KS_OK;
 
     for (int k = 0; k < 5 && rc == KS_OK; k++)
-        rc = ks__field_int(&p->words[1 + k], fields[k].min, fields[k].max, p->line, "layer",
+        rc = field_int(&p->words[1 + k], fields[k].min, fields[k].max, p->line, "layer",
                            fields[k].name, &v[k], err);
     if (rc == KS_OK)
-        rc = ks__field_sha256(&p->words[6], p->line, "layer", layer->sha256, err);
+        rc = field_sha256(&p->words[6], p->line, "layer", layer->sha256, err);
     if (rc == KS_OK)
-        rc = ks__field_tint(p, 7, &layer->tint, err);
+        rc = field_tint(p, 7, &layer->tint, err);
     if (rc != KS_OK)
         return rc;
     layer->item_id = (int)v[0];
@@ -334,50 +334,50 @@ static const struct {
     unsigned bit;
     int words, optional;
     const char *usage;
-    ks_rc (*parse)(ks__parser_t *p, ks_err_t *err);
-} ks__keys[] = {
-    {"user_id", KS__USER_ID, 2, 0, "<user_id>", ks__parse_user_id},
-    {"version", KS__VERSION, 2, 0, "<number>", ks__parse_version},
-    {"photo", KS__PHOTO, 2, 0, "<number>", ks__parse_photo},
-    {"canvas", KS__CANVAS, 3, 0, "<width> <height>", ks__parse_canvas},
-    {"thumb", KS__THUMB, 7, 0, "<x> <y> <width> <height> <out_width> <out_height>",
-     ks__parse_thumb},
-    {"scene", KS__SCENE, 3, 0, "<scene_id> <sha256>", ks__parse_scene},
-    {"background", KS__BACKGROUND, 2, 0, "#RRGGBB", ks__parse_background},
-    {"quality", KS__QUALITY, 2, 0, "<1..100>", ks__parse_quality},
+    ks_rc (*parse)(parser_t *p, ks_err_t *err);
+} keys[] = {
+    {"user_id", USER_ID, 2, 0, "<user_id>", parse_user_id},
+    {"version", VERSION, 2, 0, "<number>", parse_version},
+    {"photo", PHOTO, 2, 0, "<number>", parse_photo},
+    {"canvas", CANVAS, 3, 0, "<width> <height>", parse_canvas},
+    {"thumb", THUMB, 7, 0, "<x> <y> <width> <height> <out_width> <out_height>",
+     parse_thumb},
+    {"scene", SCENE, 3, 0, "<scene_id> <sha256>", parse_scene},
+    {"background", BACKGROUND, 2, 0, "#RRGGBB", parse_background},
+    {"quality", QUALITY, 2, 0, "<1..100>", parse_quality},
     {"layer", 0, 7, 1, "<item_id> <layer_no> <z_order> <x> <y> <sha256> [#RRGGBB]",
-     ks__parse_layer},
+     parse_layer},
 };
 
 /* Parses one line's words (count > 0) into p->req. */
-static ks_rc ks__parse_line(ks__parser_t *p, int count, ks_err_t *err)
+static ks_rc parse_line(parser_t *p, int count, ks_err_t *err)
 {
-    const ks__word_t *key = &p->words[0];
+    const word_t *key = &p->words[0];
     ks_rc rc;
 
-    for (size_t k = 0; k < sizeof ks__keys / sizeof ks__keys[0]; k++) {
-        if (!ks__word_is(key, ks__keys[k].key))
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        if (!word_is(key, keys[k].key))
             continue;
-        if (ks__keys[k].bit)
-            rc = ks__key_once(&p->seen, ks__keys[k].bit, p->req->kind, p->line,
-                              ks__keys[k].key, err);
+        if (keys[k].bit)
+            rc = key_once(&p->seen, keys[k].bit, p->req->kind, p->line,
+                              keys[k].key, err);
         else if (p->req->layer_count == KS_COMPOSE_MAX_LAYERS)
             rc = ks_err(err, KS_TOOLARGE, "line %u: more than %d layers", p->line,
                         KS_COMPOSE_MAX_LAYERS);
         else
             rc = KS_OK;
-        if (rc == KS_OK && (count < ks__keys[k].words ||
-                            count > ks__keys[k].words + ks__keys[k].optional))
-            rc = ks__word_count(count, ks__keys[k].words, p->line, ks__keys[k].key,
-                                ks__keys[k].usage, err);
-        return rc == KS_OK ? ks__keys[k].parse(p, err) : rc;
+        if (rc == KS_OK && (count < keys[k].words ||
+                            count > keys[k].words + keys[k].optional))
+            rc = word_count(count, keys[k].words, p->line, keys[k].key,
+                                keys[k].usage, err);
+        return rc == KS_OK ? keys[k].parse(p, err) : rc;
     }
-    return ks_err(err, KS_INVALID, "line %u: unknown key \"%.*s\"", p->line, KS__QUOTE(key));
+    return ks_err(err, KS_INVALID, "line %u: unknown key \"%.*s\"", p->line, QUOTE(key));
 }
 
-/* Splits the line [p, end) into words (at most KS__MAX_WORDS); *count is
+/* Splits the line [p, end) into words (at most MAX_WORDS); *count is
  * how many (0 for an empty line). */
-static ks_rc ks__split_words(const char *p, const char *end, unsigned line, ks__word_t *words,
+static ks_rc split_words(const char *p, const char *end, unsigned line, word_t *words,
                              int *count, ks_err_t *err)
 {
     *count = 0;
@@ -386,13 +386,13 @@ static ks_rc ks__split_words(const char *p, const char *end, unsigned line, ks__
             p++;
             continue;
         }
-        if (!ks__word_char(*p))
+        if (!word_char(*p))
             return ks_err(err, KS_INVALID, "line %u: unexpected byte 0x%02x", line,
                           (unsigned char)*p);
         const char *start = p;
-        while (p < end && ks__word_char(*p))
+        while (p < end && word_char(*p))
             p++;
-        if (*count == KS__MAX_WORDS)
+        if (*count == MAX_WORDS)
             return ks_err(err, KS_INVALID, "line %u: too many values", line);
         words[*count].start = start;
         words[*count].length = (size_t)(p - start);
@@ -403,19 +403,19 @@ static ks_rc ks__split_words(const char *p, const char *end, unsigned line, ks__
 
 /* Checks what only the whole request can show: the keys its kind requires,
  * a layer, and the thumbnail region inside the canvas. */
-static ks_rc ks__check_complete(const ks_compose_request_t *req, unsigned seen, ks_err_t *err)
+static ks_rc check_complete(const ks_compose_request_t *req, unsigned seen, ks_err_t *err)
 {
-    static const unsigned required_bits[] = {KS__USER_ID, KS__VERSION, KS__PHOTO, KS__CANVAS,
-                                             KS__SCENE};
-    const char *kind = ks__kind_names[req->kind];
+    static const unsigned required_bits[] = {USER_ID, VERSION, PHOTO, CANVAS,
+                                             SCENE};
+    const char *kind = kind_names[req->kind];
 
     for (size_t k = 0; k < sizeof required_bits / sizeof required_bits[0]; k++) {
         unsigned bit = required_bits[k];
-        if (!(ks__required[req->kind] & bit) || (seen & bit))
+        if (!(required[req->kind] & bit) || (seen & bit))
             continue;
-        for (size_t i = 0; i < sizeof ks__keys / sizeof ks__keys[0]; i++)
-            if (ks__keys[i].bit == bit)
-                return ks_err(err, KS_INVALID, "%s request has no %s", kind, ks__keys[i].key);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (keys[i].bit == bit)
+                return ks_err(err, KS_INVALID, "%s request has no %s", kind, keys[i].key);
     }
     if (req->layer_count == 0 && req->kind != KS_REQUEST_ALBUM)
         return ks_err(err, KS_INVALID, "%s request has no layer", kind);
@@ -433,8 +433,8 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t 
                                ks_compose_request_t *req, ks_err_t *err)
 {
     const char *p = body, *end = body + size;
-    ks__word_t words[KS__MAX_WORDS];
-    ks__parser_t parser = {req, max_width, max_height, 0, 0, words, 0};
+    word_t words[MAX_WORDS];
+    parser_t parser = {req, max_width, max_height, 0, 0, words, 0};
     ks_rc rc;
 
     memset(req, 0, sizeof *req);
@@ -455,15 +455,15 @@ ks_rc ks_compose_request_parse(const char *body, size_t size, ks_compose_kind_t 
         parser.line++;
         if (line_end > p && line_end[-1] == '\r')
             line_end--;
-        if ((rc = ks__split_words(p, line_end, parser.line, words, &count, err)) != KS_OK)
+        if ((rc = split_words(p, line_end, parser.line, words, &count, err)) != KS_OK)
             return rc;
         parser.count = count;
-        if (count > 0 && (rc = ks__parse_line(&parser, count, err)) != KS_OK)
+        if (count > 0 && (rc = parse_line(&parser, count, err)) != KS_OK)
             return rc;
         p = eol ? eol + 1 : end;
     }
-    if ((rc = ks__check_complete(req, parser.seen, err)) != KS_OK)
+    if ((rc = check_complete(req, parser.seen, err)) != KS_OK)
         return rc;
-    ks__sort_layers(req->layers, req->layer_count);
+    sort_layers(req->layers, req->layer_count);
     return KS_OK;
 }

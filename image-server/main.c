@@ -37,12 +37,12 @@
 #include "log.h"
 #include "node_agent.h"
 
-#define KS__PROGRAM "kisekae-image"
-#define KS__SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
+#define PROGRAM "kisekae-image"
+#define SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 /* api_url URL [URL...]: may be repeated; the URLs are tried in the order
  * given (api_client.h). */
-static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
+static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
 
@@ -50,63 +50,63 @@ static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
                               KS_API_URLS_MAX, &conf->api_url_count, err);
 }
 
-#define KS__FIELD(name) offsetof(ks_image_conf_t, name)
-#define KS__STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
+#define FIELD(name) offsetof(ks_image_conf_t, name)
+#define STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
 
-static const ks_cfg_option_t ks__options[] = {
-    {"listen", KS_CFG_STRING, 0, KS__STRING_SIZE(listen), "127.0.0.1:17022", KS__FIELD(listen),
+static const ks_cfg_option_t options[] = {
+    {"listen", KS_CFG_STRING, 0, STRING_SIZE(listen), "127.0.0.1:17022", FIELD(listen),
      NULL, "where nginx reaches the FastCGI app: host:port or unix:/path/to/socket"},
-    {"threads", KS_CFG_INT, 1, 1024, "4", KS__FIELD(threads), NULL,
+    {"threads", KS_CFG_INT, 1, 1024, "4", FIELD(threads), NULL,
      "threads serving FastCGI requests (at least nginx's upstream connections)"},
-    {"store", KS_CFG_STRING, 0, KS__STRING_SIZE(store), "./store", KS__FIELD(store), NULL,
+    {"store", KS_CFG_STRING, 0, STRING_SIZE(store), "./store", FIELD(store), NULL,
      "folder holding items/ and avatars/; nginx serves it as its root"},
-    {"cluster_secret", KS_CFG_STRING, 0, KS__STRING_SIZE(cluster_secret), "change-me",
-     KS__FIELD(cluster_secret), NULL, "secret shared with the API tier (X-Kisekae-Secret)"},
-    {"max_layer_bytes", KS_CFG_SIZE, 1024, 256LL << 20, "2m", KS__FIELD(max_layer_bytes), NULL,
+    {"cluster_secret", KS_CFG_STRING, 0, STRING_SIZE(cluster_secret), "change-me",
+     FIELD(cluster_secret), NULL, "secret shared with the API tier (X-Kisekae-Secret)"},
+    {"max_layer_bytes", KS_CFG_SIZE, 1024, 256LL << 20, "2m", FIELD(max_layer_bytes), NULL,
      "largest item layer PNG accepted, in bytes"},
-    {"max_canvas_width", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_width), NULL,
+    {"max_canvas_width", KS_CFG_INT, 1, 16384, "2048", FIELD(max_canvas_width), NULL,
      "widest canvas a compose request may ask for"},
-    {"max_canvas_height", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_height), NULL,
+    {"max_canvas_height", KS_CFG_INT, 1, 16384, "2048", FIELD(max_canvas_height), NULL,
      "tallest canvas a compose request may ask for"},
-    {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", KS__FIELD(layer_cache_bytes),
+    {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", FIELD(layer_cache_bytes),
      NULL, "decoded item layers kept in memory, in bytes (least recently used go first)"},
-    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, ks__parse_api_url,
+    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, parse_api_url,
      "URL [URL...] (repeatable): the API's SOAP endpoints, tried in turn; set, the server "
      "registers, syncs its items, beats and rebuilds lost images"},
-    {"api_user", KS_CFG_STRING, 0, KS__STRING_SIZE(api_user), "", KS__FIELD(api_user), NULL,
+    {"api_user", KS_CFG_STRING, 0, STRING_SIZE(api_user), "", FIELD(api_user), NULL,
      "API client of role node"},
-    {"api_password", KS_CFG_STRING, 0, KS__STRING_SIZE(api_password), "",
-     KS__FIELD(api_password), NULL, "its secret"},
-    {"api_timeout", KS_CFG_INT, 1, 600, "10", KS__FIELD(api_timeout_s), NULL,
+    {"api_password", KS_CFG_STRING, 0, STRING_SIZE(api_password), "",
+     FIELD(api_password), NULL, "its secret"},
+    {"api_timeout", KS_CFG_INT, 1, 600, "10", FIELD(api_timeout_s), NULL,
      "seconds to wait for the API (connect, send, receive)"},
-    {"name", KS_CFG_STRING, 0, KS__STRING_SIZE(name), "", KS__FIELD(name), NULL,
+    {"name", KS_CFG_STRING, 0, STRING_SIZE(name), "", FIELD(name), NULL,
      "this server's name in the cluster (1..64 of A-Z a-z 0-9 . _ -)"},
-    {"internal_url", KS_CFG_STRING, 0, KS__STRING_SIZE(internal_url), "",
-     KS__FIELD(internal_url), NULL, "where the API reaches this server's /internal/ (nginx)"},
-    {"public_url", KS_CFG_STRING, 0, KS__STRING_SIZE(public_url), "", KS__FIELD(public_url),
+    {"internal_url", KS_CFG_STRING, 0, STRING_SIZE(internal_url), "",
+     FIELD(internal_url), NULL, "where the API reaches this server's /internal/ (nginx)"},
+    {"public_url", KS_CFG_STRING, 0, STRING_SIZE(public_url), "", FIELD(public_url),
      NULL, "where browsers fetch this server's images"},
-    {"weight", KS_CFG_INT, 1, 1000, "1", KS__FIELD(weight), NULL,
+    {"weight", KS_CFG_INT, 1, 1000, "1", FIELD(weight), NULL,
      "share of new members this server takes"},
-    {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", KS__FIELD(heartbeat_interval_s), NULL,
+    {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", FIELD(heartbeat_interval_s), NULL,
      "seconds between heartbeats (below the API's image_server_timeout)"},
-    {"sync_interval", KS_CFG_INT, 0, 86400, "300", KS__FIELD(sync_interval_s), NULL,
+    {"sync_interval", KS_CFG_INT, 0, 86400, "300", FIELD(sync_interval_s), NULL,
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
-    {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", KS__FIELD(max_rebuilds), NULL,
+    {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", FIELD(max_rebuilds), NULL,
      "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
-    {"max_batches", KS_CFG_INT, 1, 1024, "2", KS__FIELD(max_batches), NULL,
+    {"max_batches", KS_CFG_INT, 1, 1024, "2", FIELD(max_batches), NULL,
      "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
      " keep it below threads so live composes always find a worker"},
-    {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
+    {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", KS__FIELD(log_level), NULL,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", FIELD(log_level), NULL,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
 
-static void ks__usage(FILE *out)
+static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: " KS__PROGRAM " -c FILE [-o name=value]... [--check] [--help]\n"
+            "usage: " PROGRAM " -c FILE [-o name=value]... [--check] [--help]\n"
             "  -c FILE          configuration file (see kisekae-image.conf.sample)\n"
             "  -o name=value    override an option of the file (repeatable)\n"
             "  --check          validate the configuration and exit\n"
@@ -115,7 +115,7 @@ static void ks__usage(FILE *out)
 
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
 {
     ks_rc rc;
 
@@ -137,9 +137,9 @@ static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, 
     if (strcmp(conf->cluster_secret, "change-me") == 0)
         return ks_err(err, KS_INVALID, "cluster_secret is the sample's \"change-me\": set this"
                       " server's own secret (kisekae-api --image-secret NAME prints it)");
-    if (strlen(conf->cluster_secret) < KS__SECRET_MIN)
+    if (strlen(conf->cluster_secret) < SECRET_MIN)
         return ks_err(err, KS_INVALID, "cluster_secret must be at least %d characters",
-                      KS__SECRET_MIN);
+                      SECRET_MIN);
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
     if (conf->api_url_count > 0) {
@@ -153,13 +153,13 @@ static ks_rc ks__load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, 
 
 /* ---- store preparation -------------------------------------------------------- */
 
-static size_t ks__temp_removed;
+static size_t temp_removed;
 
-static int ks__remove_temp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static int remove_temp(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     if (type == FTW_F && strncmp(path + ftw->base, ".tmp-", 5) == 0) {
         if (unlink(path) == 0)
-            ks__temp_removed++;
+            temp_removed++;
         else
             ks_log_warn("unlink() \"%s\" failed (%d: %s)", path, errno, strerror(errno));
     }
@@ -168,7 +168,7 @@ static int ks__remove_temp(const char *path, const struct stat *st, int type, st
 
 /* Creates store/, items/ and avatars/, makes conf->store absolute and removes
  * temp files left by writes that a crash interrupted. */
-static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 {
     char path[PATH_MAX + 32], absolute[PATH_MAX];
     const char *folders[] = {"items", "scenes", "avatars", "albums"};
@@ -189,11 +189,11 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
         if (rc != KS_OK)
             return rc;
     }
-    if (nftw(conf->store, ks__remove_temp, 32, FTW_PHYS) != 0)
+    if (nftw(conf->store, remove_temp, 32, FTW_PHYS) != 0)
         return ks_err(err, KS_ERROR, "nftw() \"%s\" failed (%d: %s)", conf->store, errno,
                       strerror(errno));
-    if (ks__temp_removed > 0)
-        ks_log_info("removed %zu temp files left in \"%s\"", ks__temp_removed, conf->store);
+    if (temp_removed > 0)
+        ks_log_info("removed %zu temp files left in \"%s\"", temp_removed, conf->store);
     return KS_OK;
 }
 
@@ -204,20 +204,20 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 typedef struct {
     const ks_daemon_args_t *args;
     const ks_image_conf_t *running;
-} ks__reload_t;
+} reload_t;
 
-static void ks__reload(void *arg)
+static void reload(void *arg)
 {
-    const ks_daemon_args_t *args = ((ks__reload_t *)arg)->args;
-    const ks_image_conf_t *running = ((ks__reload_t *)arg)->running;
+    const ks_daemon_args_t *args = ((reload_t *)arg)->args;
+    const ks_image_conf_t *running = ((reload_t *)arg)->running;
     ks_image_conf_t fresh;
     ks_err_t err = {{0}};
 
-    if (ks__load_conf(args, &fresh, &err) != KS_OK) {
+    if (load_conf(args, &fresh, &err) != KS_OK) {
         ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
-    if (ks_log_open(KS__PROGRAM, fresh.log_file, fresh.log_level) != 0)
+    if (ks_log_open(PROGRAM, fresh.log_file, fresh.log_level) != 0)
         ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     if (strcmp(fresh.listen, running->listen) != 0 || fresh.threads != running->threads
         || strcmp(fresh.cluster_secret, running->cluster_secret) != 0
@@ -232,7 +232,7 @@ static void ks__reload(void *arg)
 
 int main(int argc, char **argv)
 {
-    ks_daemon_args_t args = {.program = KS__PROGRAM, .options = ks__options, .usage = ks__usage};
+    ks_daemon_args_t args = {.program = PROGRAM, .options = options, .usage = usage};
     ks_image_conf_t conf;
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
@@ -252,8 +252,8 @@ int main(int argc, char **argv)
      * sigwait() takes them. */
     ks_daemon_block_signals(&signals);
 
-    ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
-    if (ks__load_conf(&args, &conf, &err) != KS_OK) {
+    ks_log_open(PROGRAM, "-", KS_LOG_INFO);
+    if (load_conf(&args, &conf, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         return 1;
     }
@@ -261,13 +261,13 @@ int main(int argc, char **argv)
         ks_log_info("configuration \"%s\" is valid", args.config_path);
         return 0;
     }
-    if (ks_log_open(KS__PROGRAM, conf.log_file, conf.log_level) != 0) {
+    if (ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }
 
     umask(022);   /* nginx, as another user, must read what we store */
-    if (ks__prepare_store(&conf, &err) != KS_OK) {
+    if (prepare_store(&conf, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         return 1;
     }
@@ -313,8 +313,8 @@ int main(int argc, char **argv)
     }
     ks_fcgi_server_set_agent(server, agent);
 
-    ks__reload_t reload = {&args, &conf};
-    signal_number = ks_daemon_wait(&signals, ks__reload, &reload);
+    reload_t running = {&args, &conf};
+    signal_number = ks_daemon_wait(&signals, reload, &running);
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     ks_fcgi_server_set_agent(server, NULL);
     ks_node_agent_stop(agent);
