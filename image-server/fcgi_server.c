@@ -40,7 +40,7 @@
 #include "node_agent.h"
 #include "png_codec.h"
 #include "rebuild.h"
-#include "render.h"
+#include "output.h"
 #include "sha256.h"
 
 #define BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
@@ -50,14 +50,14 @@
 typedef struct {
     ks_fcgi_server_t *server;
     FCGX_Request *request;
-    ks_api_client_t *api;     /* the worker's API client (rebuilds), or NULL */
+    ks_node_api_client_t *api;     /* the worker's API client (rebuilds), or NULL */
 } worker_t;
 
 struct ks_fcgi_server {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_item_store_t *scenes;
-    ks_api_t *api;            /* NULL without api_url */
+    ks_node_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
     ks_fcgi_pool_t *pool;
     /* The node agent, for POST /internal/sync (NULL without api_url); the
@@ -300,7 +300,7 @@ static void post_render(ks_fcgi_server_t *server, FCGX_Request *request,
                                   (uint32_t)server->conf->max_canvas_height, req, &err);
     free(body);
     if (rc == KS_OK)
-        rc = ks_render(server->items, server->scenes, req, &canvas, &err);
+        rc = ks_output_render(server->items, server->scenes, req, &canvas, &err);
     if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
         rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
         if (rc == KS_OK) {
@@ -310,15 +310,15 @@ static void post_render(ks_fcgi_server_t *server, FCGX_Request *request,
             snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
         }
     } else if (rc == KS_OK) {
-        ks_render_output_t output;
-        rc = ks_render_store(server->conf->store, req, &canvas, &output, &err);
+        ks_output_t output;
+        rc = ks_output_store(server->conf->store, req, &canvas, &output, &err);
         if (rc == KS_OK) {
             reply_text(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
                       output.thumb_path);
             ks_metrics_composed(server->metrics, kind == KS_REQUEST_ALBUM ? KS_COMPOSED_ALBUM
                                                                          : KS_COMPOSED_AVATAR);
         }
-        ks_render_output_free(&output);
+        ks_output_free(&output);
     }
     ks_image_free(&canvas);
     if (rc != KS_OK) {
@@ -680,11 +680,11 @@ static void handle(worker_t *worker)
 static ks_rc worker_init(void *arg, int index, void **state, ks_err_t *err)
 {
     ks_fcgi_server_t *server = arg;
-    ks_api_client_t *api = NULL;
+    ks_node_api_client_t *api = NULL;
     ks_rc rc;
 
     (void)index;
-    if (server->api && (rc = ks_api_client_new(server->api, &api, err)) != KS_OK)
+    if (server->api && (rc = ks_node_api_client_new(server->api, &api, err)) != KS_OK)
         return rc;
     *state = api;
     return KS_OK;
@@ -693,7 +693,7 @@ static ks_rc worker_init(void *arg, int index, void **state, ks_err_t *err)
 static void worker_free(void *arg, void *state)
 {
     (void)arg;
-    ks_api_client_free(state);
+    ks_node_api_client_free(state);
 }
 
 static void pool_handle(void *arg, void *state, FCGX_Request *request)
@@ -704,7 +704,7 @@ static void pool_handle(void *arg, void *state, FCGX_Request *request)
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_item_store_t *scenes, ks_api_t *api, ks_fcgi_server_t **out,
+                           ks_item_store_t *scenes, ks_node_api_t *api, ks_fcgi_server_t **out,
                            ks_err_t *err)
 {
     ks_fcgi_server_t *server;

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include "log.h"
 
-#define KS_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
-#define KS_API_URL_SIZE 512
+#define KS_NODE_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
+#define KS_NODE_API_URL_SIZE 512
 
 typedef struct {
     char listen[256];              /* "host:port" or "unix:/path" */
@@ -24,7 +24,7 @@ typedef struct {
     /* The API tier (api_client.c, node_agent.c, rebuild.c). No api_url leaves
      * registration to the API's image_server lines, and nothing is synced or
      * rebuilt. */
-    char api_urls[KS_API_URLS_MAX][KS_API_URL_SIZE];   /* tried in this order */
+    char api_urls[KS_NODE_API_URLS_MAX][KS_NODE_API_URL_SIZE];   /* tried in this order */
     int api_url_count;
     char api_user[64];
     char api_password[128];

@@ -41,13 +41,13 @@
 #define SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 /* api_url URL [URL...]: may be repeated; the URLs are tried in the order
- * given (api_client.h). */
+ * given (node_api.h). */
 static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
 
-    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_API_URL_SIZE,
-                              KS_API_URLS_MAX, &conf->api_url_count, err);
+    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_NODE_API_URL_SIZE,
+                              KS_NODE_API_URLS_MAX, &conf->api_url_count, err);
 }
 
 #define FIELD(name) offsetof(ks_image_conf_t, name)
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
     ks_item_store_options_t store_options = {0};
     ks_fcgi_server_t *server = NULL;
     ks_node_agent_t *agent = NULL;
-    ks_api_t api;
+    ks_node_api_t api;
     ks_err_t err = {{0}};
     sigset_t signals;
     int rc, signal_number;
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    ks_api_init(&api, &conf);
+    ks_node_api_init(&api, &conf);
     if (ks_fcgi_server_start(&conf, items, scenes, conf.api_url_count > 0 ? &api : NULL,
                              &server, &err) != KS_OK) {
         ks_log_error("%s", err.msg);

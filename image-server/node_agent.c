@@ -1,5 +1,5 @@
 /* node_agent.c: registration, the item store's syncs and heartbeats
- * (node_agent.h), through api_client.h (which fails over between the
+ * (node_agent.h), through node_api.h (which fails over between the
  * configured API URLs).
  *
  * A sync trusts only the API: each layer's PNG is hashed here and compared
@@ -66,7 +66,7 @@ struct ks_node_agent {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_fcgi_server_t *server;
-    ks_api_client_t *client;
+    ks_node_api_client_t *client;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;            /* on CLOCK_MONOTONIC */
@@ -136,12 +136,12 @@ static ks_rc register_node(ks_node_agent_t *agent, ks_err_t *err)
 {
     char mode[16];
     int id;
-    ks_rc rc = ks_api_register(agent->client, &id, mode, err);
+    ks_rc rc = ks_node_api_register(agent->client, &id, mode, err);
 
     if (rc != KS_OK)
         return rc;
     ks_log_info("registered with the API at %s as \"%s\" (id %d, mode %s)",
-                ks_api_client_url(agent->client), agent->conf->name, id, mode);
+                ks_node_api_client_url(agent->client), agent->conf->name, id, mode);
     agent->registered = 1;
     return KS_OK;
 }
@@ -159,7 +159,7 @@ static void beat(ks_node_agent_t *agent)
     ks_item_store_stats(agent->items, &stats);
     if (statvfs(agent->conf->store, &fs) == 0)
         free_bytes = (long long)fs.f_bavail * (long long)fs.f_frsize;
-    rc = ks_api_heartbeat(agent->client, (long long)stats.layers_stored,
+    rc = ks_node_api_heartbeat(agent->client, (long long)stats.layers_stored,
                           (long long)ks_fcgi_server_avatars_composed(agent->server), free_bytes,
                           &err);
     if (rc == KS_NOTFOUND)
@@ -261,8 +261,8 @@ static int stat_layer(ks_node_agent_t *agent, int item_id, int layer_no, struct 
 static ks_rc fetch(ks_node_agent_t *agent, int item_id, int layer_no, const char *sha256,
                        ks_err_t *err)
 {
-    ks_api_png_t png;
-    ks_rc rc = ks_api_get_item_layer(agent->client, item_id, layer_no, NULL, &png, err);
+    ks_node_api_png_t png;
+    ks_rc rc = ks_node_api_get_item_layer(agent->client, item_id, layer_no, NULL, &png, err);
 
     if (rc != KS_OK)
         return rc;
@@ -274,7 +274,7 @@ static ks_rc fetch(ks_node_agent_t *agent, int item_id, int layer_no, const char
 
 /* Checks one manifest layer, fetching it when it is missing or stale, and
  * records it in *seen when it ends right. */
-static void sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
+static void sync_layer(ks_node_agent_t *agent, const ks_node_api_layer_t *layer,
                            verified_list_t *seen, ks_node_sync_counts_t *counts)
 {
     const verified_t *before;
@@ -406,7 +406,7 @@ static void check_archived(ks_node_agent_t *agent, const char *path, int item_id
     char actual[KS_SHA256_HEX_SIZE];
     unsigned char *png = NULL;
     size_t size = 0;
-    ks_api_png_t fetched;
+    ks_node_api_png_t fetched;
     ks_err_t err = {{0}};
     ks_rc rc;
 
@@ -420,7 +420,7 @@ static void check_archived(ks_node_agent_t *agent, const char *path, int item_id
     counts->stale++;
     ks_log_info("sync: archived art %d/%d at sha256 %s differs: fetching it from the API",
                 item_id, layer_no, sha256);
-    rc = ks_api_get_item_layer(agent->client, item_id, layer_no, sha256, &fetched, &err);
+    rc = ks_node_api_get_item_layer(agent->client, item_id, layer_no, sha256, &fetched, &err);
     if (rc == KS_OK && strcmp(fetched.sha256, sha256) != 0)
         rc = ks_err(&err, KS_CONFLICT, "the API answered sha256 %s", fetched.sha256);
     if (rc == KS_OK)
@@ -492,10 +492,10 @@ static ks_rc sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *count
 
     memset(counts, 0, sizeof *counts);
     for (;;) {
-        ks_api_layer_t *layers;
+        ks_node_api_layer_t *layers;
         long long total;
         int count;
-        ks_rc rc = ks_api_manifest_page(agent->client, offset, MANIFEST_PAGE, &layers,
+        ks_rc rc = ks_node_api_manifest_page(agent->client, offset, MANIFEST_PAGE, &layers,
                                         &count, &total, err);
 
         if (rc != KS_OK) {
@@ -644,7 +644,7 @@ static void *agent_main(void *arg)
     }
 }
 
-ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_store_t *items,
+ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_node_api_t *api, ks_item_store_t *items,
                           ks_fcgi_server_t *server, ks_node_agent_t **out, ks_err_t *err)
 {
     ks_node_agent_t *agent = calloc(1, sizeof *agent);
@@ -655,7 +655,7 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_st
     *out = NULL;
     if (!agent)
         return ks_err(err, KS_NOMEM, "out of memory for the node agent");
-    rc = ks_api_client_new(api, &agent->client, err);
+    rc = ks_node_api_client_new(api, &agent->client, err);
     if (rc != KS_OK) {
         free(agent);
         return rc;
@@ -671,7 +671,7 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_st
     pthread_condattr_destroy(&attr);
     error = pthread_create(&agent->thread, NULL, agent_main, agent);
     if (error != 0) {
-        ks_api_client_free(agent->client);
+        ks_node_api_client_free(agent->client);
         pthread_cond_destroy(&agent->cond);
         pthread_cond_destroy(&agent->done_cond);
         pthread_mutex_destroy(&agent->lock);
@@ -695,7 +695,7 @@ void ks_node_agent_stop(ks_node_agent_t *agent)
         pthread_cond_wait(&agent->done_cond, &agent->lock);
     pthread_mutex_unlock(&agent->lock);
     pthread_join(agent->thread, NULL);
-    ks_api_client_free(agent->client);
+    ks_node_api_client_free(agent->client);
     free(agent->verified.entries);
     pthread_cond_destroy(&agent->cond);
     pthread_cond_destroy(&agent->done_cond);

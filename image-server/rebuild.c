@@ -26,7 +26,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "paths.h"
-#include "render.h"
+#include "output.h"
 
 struct ks_rebuilder {
     const ks_image_conf_t *conf;
@@ -138,13 +138,13 @@ static ks_rc url(const char *public_url, const char *path, char *buf, size_t siz
 /* Fetches one layer (or a scene's background) from the API and stores it
  * when the store has no file for it (on_disk) or cannot hand it out as
  * sha256 (!on_disk); *fetched counts it. */
-static ks_rc fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, int on_disk,
+static ks_rc fetch_if_missing(ks_item_store_t *store, ks_node_api_client_t *client, int on_disk,
                                   int scene, int id, int layer_no, const char *sha256,
                                   int *fetched, ks_err_t *err)
 {
     const char *noun = scene ? "scene" : "layer";
     ks_item_layer_t *held = NULL;
-    ks_api_png_t png;
+    ks_node_api_png_t png;
     ks_rc rc;
 
     if (on_disk) {
@@ -159,8 +159,8 @@ static ks_rc fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, i
         if (rc != KS_CONFLICT)
             return rc;
     }
-    rc = scene ? ks_api_get_scene_background(client, id, &png, err)
-               : ks_api_get_item_layer(client, id, layer_no, NULL, &png, err);
+    rc = scene ? ks_node_api_get_scene_background(client, id, &png, err)
+               : ks_node_api_get_item_layer(client, id, layer_no, NULL, &png, err);
     if (rc == KS_NOTFOUND)
         return ks_err(err, KS_UNAVAILABLE, "%s %d/%d is no longer in the catalog (%s)", noun, id,
                       layer_no, err->msg);
@@ -177,7 +177,7 @@ static ks_rc fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, i
         /* The current art repairs the store; the old art is kept beside it. */
         rc = ks_item_store_put(store, id, layer_no, png.png, png.size, png.sha256, err);
         if (rc == KS_OK)
-            rc = ks_api_get_item_layer(client, id, layer_no, sha256, &png, err);
+            rc = ks_node_api_get_item_layer(client, id, layer_no, sha256, &png, err);
         if (rc == KS_NOTFOUND)
             return ks_err(err, KS_UNAVAILABLE, "layer %d/%d: the API has no art of sha256 %s"
                           " (%s)", id, layer_no, sha256, err->msg);
@@ -204,7 +204,7 @@ static ks_rc fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, i
  * req names (!on_disk): a layer whose art was replaced since is fetched at
  * the recipe's sha256 and kept as archived art. KS_UNAVAILABLE when the API
  * has no art of that sha256 (or a scene changed): the image would differ. */
-static ks_rc fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client, int on_disk,
+static ks_rc fetch_missing(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, int on_disk,
                                const ks_compose_request_t *req, int *fetched, ks_err_t *err)
 {
     ks_rc rc = KS_OK;
@@ -218,32 +218,32 @@ static ks_rc fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client, i
     return rc;
 }
 
-ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
                         ks_err_t *err)
 {
     ks_rc rc = client ? fetch_missing(rebuilder, client, 1, req, fetched, err) : KS_OK;
 
     if (rc == KS_OK)
-        rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+        rc = ks_output_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
     if (rc == KS_CONFLICT && client) {   /* stale: fetch, then try once more */
         rc = fetch_missing(rebuilder, client, 0, req, fetched, err);
         if (rc == KS_OK)
-            rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+            rc = ks_output_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
     }
     return rc;
 }
 
 /* 1 when the API still says image is this server's at where's version;
  * else 0 with answer set (404 when it is gone, else 503). */
-static int still_wanted(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                             const char *relative, const ks_member_image_t *image,
                             const where_t *where, ks_rebuild_answer_t *answer)
 {
     int album = image->kind == KS_IMAGE_ALBUM;
-    ks_api_recipe_t recipe;
+    ks_node_api_recipe_t recipe;
     ks_err_t err = {{0}};
-    ks_rc rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
+    ks_rc rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
                                        &recipe, &err);
 
     if (rc == KS_NOTFOUND) {
@@ -264,7 +264,7 @@ static int still_wanted(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
 }
 
 /* Removes what a rebuild wrote (store-relative paths; "" is nothing). */
-static void unstore(const char *store, const ks_render_output_t *output)
+static void unstore(const char *store, const ks_output_t *output)
 {
     const char *paths[] = {output->path, output->thumb_path};
 
@@ -281,14 +281,14 @@ static void unstore(const char *store, const ks_render_output_t *output)
 /* Composes req (fetching what the store lacks and trying once more), stores
  * it unless the image was deleted or moved meanwhile, and hands the
  * requested file's bytes to answer. */
-static void compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static void compose(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, const char *relative,
                         const ks_member_image_t *image, const where_t *where,
                         ks_rebuild_answer_t *answer)
 {
     unsigned long long deletes;
     ks_image_t canvas = {0};
-    ks_render_output_t output = {0};
+    ks_output_t output = {0};
     ks_err_t err = {{0}};
     int fetched = 0;
     ks_rc rc = ks_rebuild_render(rebuilder, client, req, &canvas, &fetched, &err);
@@ -299,16 +299,16 @@ static void compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         return;
     }
     if (rc == KS_OK)
-        rc = ks_render_store(rebuilder->conf->store, req, &canvas, &output, &err);
+        rc = ks_output_store(rebuilder->conf->store, req, &canvas, &output, &err);
     ks_image_free(&canvas);
     if (rc == KS_OK && atomic_load(&rebuilder->deletes) != deletes &&
         !still_wanted(rebuilder, client, relative, image, where, answer)) {
         unstore(rebuilder->conf->store, &output);
-        ks_render_output_free(&output);
+        ks_output_free(&output);
         return;
     }
     if (rc != KS_OK) {
-        ks_render_output_free(&output);
+        ks_output_free(&output);
         answer_text(answer, rc == KS_CONFLICT || rc == KS_UNAVAILABLE || rc == KS_NOMEM ? 503
                                                                                        : 500,
                    "%s: not rebuilt: %s", relative, err.msg);
@@ -329,24 +329,24 @@ static void compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
                " scenes fetched: %d)", relative, output.path, output.thumb_path[0] ? " and " : "",
                output.thumb_path, fetched);
     ks_log_info("rebuild: %s", answer->message);
-    ks_render_output_free(&output);
+    ks_output_free(&output);
 }
 
 /* Asks the API, then redirects, refuses or composes. */
-static void rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static void rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const char *relative, const ks_member_image_t *image,
                         ks_rebuild_answer_t *answer)
 {
     const ks_image_conf_t *conf = rebuilder->conf;
     int album = image->kind == KS_IMAGE_ALBUM;
     ks_compose_request_t *req;
-    ks_api_recipe_t recipe;
+    ks_node_api_recipe_t recipe;
     where_t where;
     ks_err_t err = {{0}};
     const char *wanted;
     ks_rc rc;
 
-    rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
+    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
                                  &err);
     if (rc == KS_NOTFOUND) {
         answer_text(answer, 404, "%s: no such %s (%s)", relative,
@@ -413,7 +413,7 @@ static void rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     free(req);
 }
 
-void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *path,
+void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const char *path,
                 ks_rebuild_answer_t *answer)
 {
     const ks_image_conf_t *conf = rebuilder->conf;

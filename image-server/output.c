@@ -1,9 +1,9 @@
-/* render.c: composing and storing what a compose or album request asks for
- * (render.h). The encoders are deterministic (same pixels, same level or
+/* output.c: composing and storing what a compose or album request asks for
+ * (output.h). The encoders are deterministic (same pixels, same level or
  * quality, same bytes), which is what lets a lost image be rebuilt to the
  * byte from its recipe.
  */
-#include "render.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include "png_codec.h"
 #include "resize.h"
 
-ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compose_request_t *req,
+ks_rc ks_output_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compose_request_t *req,
                 ks_image_t *canvas, ks_err_t *err)
 {
     ks_item_layer_t *held[KS_COMPOSE_MAX_LAYERS + 1] = {0};
@@ -46,8 +46,8 @@ ks_rc ks_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compos
     return rc;
 }
 
-ks_rc ks_render_encode(const ks_compose_request_t *req, const ks_image_t *canvas,
-                       ks_render_output_t *out, ks_err_t *err)
+ks_rc ks_output_encode(const ks_compose_request_t *req, const ks_image_t *canvas,
+                       ks_output_t *out, ks_err_t *err)
 {
     ks_rc rc;
 
@@ -79,8 +79,8 @@ ks_rc ks_render_encode(const ks_compose_request_t *req, const ks_image_t *canvas
     return ks_png_encode(canvas, KS_PNG_LEVEL_FAST, &out->image, &out->image_size, err);
 }
 
-ks_rc ks_render_write(const char *store_dir, const ks_compose_request_t *req,
-                      ks_render_output_t *out, int image, int thumb, ks_err_t *err)
+ks_rc ks_output_write(const char *store_dir, const ks_compose_request_t *req,
+                      ks_output_t *out, int image, int thumb, ks_err_t *err)
 {
     ks_rc rc = KS_OK;
 
@@ -98,15 +98,15 @@ ks_rc ks_render_write(const char *store_dir, const ks_compose_request_t *req,
     return rc;
 }
 
-ks_rc ks_render_store(const char *store_dir, const ks_compose_request_t *req,
-                      const ks_image_t *canvas, ks_render_output_t *out, ks_err_t *err)
+ks_rc ks_output_store(const char *store_dir, const ks_compose_request_t *req,
+                      const ks_image_t *canvas, ks_output_t *out, ks_err_t *err)
 {
-    ks_rc rc = ks_render_encode(req, canvas, out, err);
+    ks_rc rc = ks_output_encode(req, canvas, out, err);
 
-    return rc == KS_OK ? ks_render_write(store_dir, req, out, 1, 1, err) : rc;
+    return rc == KS_OK ? ks_output_write(store_dir, req, out, 1, 1, err) : rc;
 }
 
-void ks_render_output_free(ks_render_output_t *out)
+void ks_output_free(ks_output_t *out)
 {
     free(out->image);
     free(out->thumb);

@@ -1,4 +1,4 @@
-/* api_client.c: the node-role calls of an image server (api_client.h).
+/* node_api.c: the node-role calls of an image server (node_api.h).
  *
  * Every operation is a small function that makes the one gSOAP call with
  * its arguments; ks_failover_call (common/api_failover.h) runs it against
@@ -6,7 +6,7 @@
  * node call may reach the API twice without harm (reads, registrations and
  * heartbeats set rather than add), so each is resend-safe.
  */
-#include "api_client.h"
+#include "node_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +16,15 @@
 #include "Kisekae.nsmap"
 #include "log.h"
 
-struct ks_api_client {
-    ks_api_t *api;
+struct ks_node_api_client {
+    ks_node_api_t *api;
     struct soap *soap;
     const char *url;               /* where the last call went */
 };
 
-_Static_assert(KS_API_URLS_MAX <= KS_FAILOVER_URLS_MAX, "api_url entries beyond the failover list");
+_Static_assert(KS_NODE_API_URLS_MAX <= KS_FAILOVER_URLS_MAX, "api_url entries beyond the failover list");
 
-void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
+void ks_node_api_init(ks_node_api_t *api, const ks_image_conf_t *conf)
 {
     api->conf = conf;
     ks_failover_init(&api->failover, conf->api_user, conf->api_password, conf->api_timeout_s);
@@ -33,9 +33,9 @@ void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
         ks_failover_add_url(&api->failover, conf->api_urls[i], NULL);
 }
 
-ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
+ks_rc ks_node_api_client_new(ks_node_api_t *api, ks_node_api_client_t **out, ks_err_t *err)
 {
-    ks_api_client_t *client = calloc(1, sizeof *client);
+    ks_node_api_client_t *client = calloc(1, sizeof *client);
 
     *out = NULL;
     if (!client)
@@ -50,7 +50,7 @@ ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
     return KS_OK;
 }
 
-void ks_api_client_free(ks_api_client_t *client)
+void ks_node_api_client_free(ks_node_api_client_t *client)
 {
     if (!client)
         return;
@@ -58,12 +58,12 @@ void ks_api_client_free(ks_api_client_t *client)
     free(client);
 }
 
-const char *ks_api_client_url(const ks_api_client_t *client)
+const char *ks_node_api_client_url(const ks_node_api_client_t *client)
 {
     return client->url;
 }
 
-static ks_rc call(ks_api_client_t *client, const char *operation,
+static ks_rc call(ks_node_api_client_t *client, const char *operation,
                       ks_failover_attempt_fn attempt, void *args, ks_err_t *err)
 {
     return ks_failover_call(&client->api->failover, client->soap, operation, 1, attempt, args,
@@ -88,7 +88,7 @@ static int attempt_register(struct soap *soap, const char *url, void *p)
                                              &a->response);
 }
 
-ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
+ks_rc ks_node_api_register(ks_node_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
 {
     register_call_t a = {.conf = client->api->conf};
     ks_rc rc = call(client, "RegisterImageServer", attempt_register, &a, err);
@@ -121,7 +121,7 @@ static int attempt_heartbeat(struct soap *soap, const char *url, void *p)
                                    a->avatars_composed, a->store_free_bytes, &response);
 }
 
-ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
+ks_rc ks_node_api_heartbeat(ks_node_api_client_t *client, long long items_stored,
                        long long avatars_composed, long long store_free_bytes, ks_err_t *err)
 {
     heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
@@ -146,8 +146,8 @@ static int attempt_manifest(struct soap *soap, const char *url, void *p)
     return soap_call_ks__GetCatalogManifest(soap, url, NULL, &offset, &limit, &a->response);
 }
 
-ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
-                           ks_api_layer_t **layers, int *count, long long *total,
+ks_rc ks_node_api_manifest_page(ks_node_api_client_t *client, int offset, int limit,
+                           ks_node_api_layer_t **layers, int *count, long long *total,
                            ks_err_t *err)
 {
     manifest_t a = {.offset = offset, .limit = limit};
@@ -213,8 +213,8 @@ static int attempt_scene(struct soap *soap, const char *url, void *p)
 }
 
 /* Checks and hands out what a PNG call answered. */
-static ks_rc png_answer(ks_api_client_t *client, const char *operation, const png_t *a,
-                            ks_api_png_t *out, ks_err_t *err)
+static ks_rc png_answer(ks_node_api_client_t *client, const char *operation, const png_t *a,
+                            ks_node_api_png_t *out, ks_err_t *err)
 {
     if (!a->sha256 || !ks_sha256_hex_valid(a->sha256) || !a->png.__ptr || a->png.__size <= 0)
         return ks_err(err, KS_ERROR, "%s %d/%d at %s: empty or malformed answer", operation,
@@ -225,8 +225,8 @@ static ks_rc png_answer(ks_api_client_t *client, const char *operation, const pn
     return KS_OK;
 }
 
-ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
-                            const char *sha256, ks_api_png_t *out, ks_err_t *err)
+ks_rc ks_node_api_get_item_layer(ks_node_api_client_t *client, int item_id, int layer_no,
+                            const char *sha256, ks_node_api_png_t *out, ks_err_t *err)
 {
     png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
     ks_rc rc = call(client, "GetItemLayer", attempt_item_layer, &a, err);
@@ -240,7 +240,7 @@ ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
     return rc;
 }
 
-ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,
+ks_rc ks_node_api_get_scene_background(ks_node_api_client_t *client, int scene_id, ks_node_api_png_t *out,
                                   ks_err_t *err)
 {
     png_t a = {.id = scene_id, .layer_no = 0};
@@ -269,8 +269,8 @@ static int attempt_recipe(struct soap *soap, const char *url, void *p)
                                         a->photo_id > 0 ? &photo_id : NULL, &a->response);
 }
 
-ks_rc ks_api_get_image_recipe(ks_api_client_t *client, const char *user_id, int photo_id,
-                              ks_api_recipe_t *out, ks_err_t *err)
+ks_rc ks_node_api_get_image_recipe(ks_node_api_client_t *client, const char *user_id, int photo_id,
+                              ks_node_api_recipe_t *out, ks_err_t *err)
 {
     recipe_t a = {.user_id = user_id, .photo_id = photo_id};
     struct ks__GetImageRecipeResponse *r = &a.response;
