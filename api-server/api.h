@@ -85,6 +85,8 @@ typedef struct {
     int webhook_give_up_h;       /* an event's age when its deliveries stop being tried */
     int webhook_interval_ms;     /* how often an idle sender looks for due deliveries */
     char metrics_listen[160];    /* the internal GET /metrics listener, "" for none */
+    char placeholder_png[512];   /* the stand-in avatar picture, "" for the built-in one */
+    char placeholder_thumb_png[512];
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;

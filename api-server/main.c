@@ -32,6 +32,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "fastcgi.h"
+#include "http_avatar.h"
 #include "image_client.h"
 #include "log.h"
 #include "standalone.h"
@@ -208,6 +209,11 @@ static const ks_cfg_option_t options[] = {
         "milliseconds between looks for due webhook deliveries"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
+    OPT("placeholder_png", KS_CFG_STRING, 0, 512, "", placeholder_png,
+        "PNG a browser gets from /avatar/ while a member's image can't be served (empty: a grey"
+        " silhouette of the canvas size)"),
+    OPT("placeholder_thumb_png", KS_CFG_STRING, 0, 512, "", placeholder_thumb_png,
+        "the same for /avatar/{id}/thumb.png (empty: the silhouette at the thumbnail size)"),
     OPT("metrics_listen", KS_CFG_STRING, 0, 160, "", metrics_listen,
         "host:port of the internal GET /metrics listener (Prometheus), empty for none"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
@@ -453,7 +459,8 @@ int main(int argc, char **argv)
         } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
-        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK) {
+        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK ||
+                   ks_api_placeholder_init(&conf, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
         } else {
@@ -472,6 +479,7 @@ int main(int argc, char **argv)
             }
             ks_avatar_cache_free();
         }
+        ks_api_placeholder_free();
     }
     ks_db_pool_free(pool);
     mysql_library_end();

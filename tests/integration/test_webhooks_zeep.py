@@ -123,7 +123,7 @@ def test_changes_arrive_signed_and_in_order(admin, site, world, webhook, receive
     for roles in (["hairA"], ["hairB"], ["topA"], ["topB"], ["hairA", "topA"]):
         versions.append(dress(site, world, user_id, roles).version)
     wait_for(lambda: len(receiver.events(user_id)) >= len(versions) + 1,
-             "the changes' events", timeout=scaled(30))
+             "the changes' events", timeout=30)
     events = receiver.events(user_id)
     got = [e["data"]["version"] for e in events if e["type"] == "avatar.changed"]
     assert got == sorted(got) and got[-len(versions):] == versions, got
@@ -147,7 +147,7 @@ def test_a_receiver_that_fails_gets_the_events_again_in_order(admin, site, world
         first = dress(site, world, user_id, ["hairB"]).version
         second = dress(site, world, user_id, ["topB"]).version
         wait_for(lambda: len(receiver.events(user_id, answered=503)) >= 2,
-                 "two refused deliveries", timeout=scaled(30))
+                 "two refused deliveries", timeout=30)
         refused = receiver.events(user_id, answered=503)
         # only the oldest is tried while it fails: the later one waits for it
         assert {e["data"]["version"] for e in refused} <= {first - 1, first}, refused
@@ -158,7 +158,7 @@ def test_a_receiver_that_fails_gets_the_events_again_in_order(admin, site, world
     finally:
         receiver.status = 200
     wait_for(lambda: second in [e["data"]["version"] for e in receiver.events(user_id)],
-             "the deliveries after the receiver came back", timeout=scaled(40))
+             "the deliveries after the receiver came back", timeout=40)
     delivered = [e["data"]["version"] for e in receiver.events(user_id)]
     assert delivered == sorted(delivered) and first in delivered, delivered
 
@@ -166,15 +166,15 @@ def test_a_receiver_that_fails_gets_the_events_again_in_order(admin, site, world
 def test_redelivery_and_the_delivery_log(admin, site, world, webhook, receiver):
     user_id, _ = new_member(site, world)
     dress(site, world, user_id, ["ribbon"])
-    wait_for(lambda: receiver.events(user_id), "an event", timeout=scaled(30))
+    wait_for(lambda: receiver.events(user_id), "an event", timeout=30)
     event = receiver.events(user_id)[-1]
     wait_for(lambda: any(d.eventId == int(event["id"]) and d.state == "delivered" for d in
                          as_list(admin.service.ListWebhookDeliveries(id=webhook.id).delivery)),
-             "the delivery recorded", timeout=scaled(10))
+             "the delivery recorded", timeout=10)
     again = admin.service.RedeliverWebhookEvent(id=webhook.id, eventId=int(event["id"]))
     assert again.state == "pending" and again.attempts == 0 and again.userId == user_id
     wait_for(lambda: [e["id"] for e in receiver.events(user_id)].count(event["id"]) == 2,
-             "the event sent again", timeout=scaled(30))
+             "the event sent again", timeout=30)
     # paging: one at a time, newest first, until the last page
     page = admin.service.ListWebhookDeliveries(id=webhook.id, limit=1)
     assert len(as_list(page.delivery)) == 1 and page.nextBeforeEventId
@@ -190,7 +190,7 @@ def test_deleted_members_and_webhooks(admin, site, world, receiver, env):
     user_id, _ = new_member(site, world)
     site.service.DeleteAvatar(userId=user_id)
     wait_for(lambda: [e for e in receiver.events(user_id) if e["type"] == "avatar.deleted"],
-             "the deletion's event", timeout=scaled(30))
+             "the deletion's event", timeout=30)
     assert admin.service.DeleteWebhook(id=hook.id) == 1
     assert admin.service.DeleteWebhook(id=hook.id) == 0
     assert admin.fault("ListWebhookDeliveries", id=hook.id).code == "NotFound"
