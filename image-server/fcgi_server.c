@@ -41,6 +41,7 @@
 #include "png_codec.h"
 #include "rebuild.h"
 #include "output.h"
+#include "placeholder.h"
 #include "sha256.h"
 
 #define BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
@@ -68,6 +69,8 @@ struct ks_fcgi_server {
 
     ks_metrics_t *metrics;    /* every request answered, GET /metrics */
     atomic_int batches;       /* batch requests under way (max_batches) */
+    unsigned char *placeholder[2];   /* the avatar's and the thumbnail's (placeholder.h) */
+    size_t placeholder_size[2];
 };
 
 /* One answer: status and a one-line body. */
@@ -203,19 +206,26 @@ static int read_body(FCGX_Request *request, size_t limit, unsigned char **out,
  * FCGX_FPrintF does not know C99 conversions such as %zu. */
 static void send(FCGX_Request *request, const reply_t *reply, int head_only)
 {
-    char header[1536], retry_after[32] = "";
+    char header[1792], retry_after[32] = "", why[256] = "";
     size_t length = reply->data ? reply->data_size : strlen(reply->body) + 1;
     int header_length;
 
     if (reply->retry_after_s > 0)
         snprintf(retry_after, sizeof retry_after, "Retry-After: %d\r\n", reply->retry_after_s);
+    if (reply->data && reply->status >= 400) {   /* a placeholder: the body says no more */
+        int n = snprintf(why, sizeof why, "X-Kisekae-Placeholder: %.200s", reply->body);
+        for (int i = 23; i < n && i < (int)sizeof why; i++)
+            if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+                why[i] = ' ';
+        snprintf(why + strlen(why), sizeof why - strlen(why), "\r\n");
+    }
     header_length = snprintf(header, sizeof header,
                              "Status: %d %s\r\n"
                              "Content-Type: %s\r\n"
                              "Cache-Control: %s\r\n"
                              "%s%s%s"
                              "%s%s%s"
-                             "%s"
+                             "%s%s"
                              "Content-Length: %zu\r\n\r\n",
                              reply->status, ks_http_reason(reply->status),
                              reply->data ? reply->content_type : "text/plain; charset=utf-8",
@@ -223,7 +233,7 @@ static void send(FCGX_Request *request, const reply_t *reply, int head_only)
                              reply->allow ? "Allow: " : "", reply->allow ? reply->allow : "",
                              reply->allow ? "\r\n" : "",
                              reply->location[0] ? "Location: " : "", reply->location,
-                             reply->location[0] ? "\r\n" : "", retry_after, length);
+                             reply->location[0] ? "\r\n" : "", retry_after, why, length);
     if (header_length < 0 || (size_t)header_length >= sizeof header) {
         /* Only a Location could be that long, and it is bounded: a bug. */
         static const char failed[] = "Status: 500 Internal Server Error\r\n"
@@ -443,12 +453,22 @@ static void get_image(worker_t *worker, const char *method, const char *path,
         reply->data_size = answer.image_size;
         reply->content_type = answer.content_type;
         reply->cache_control = immutable;
+        return;
+    }
+    free(answer.image);
+    reply->cache_control = "no-cache";
+    if (answer.status == 302) {
+        memcpy(reply->location, answer.location, sizeof reply->location);
     } else {
-        if (answer.status == 302) {
-            memcpy(reply->location, answer.location, sizeof reply->location);
-            reply->cache_control = "no-cache";
+        /* Never a broken image: the placeholder, with the status and why. */
+        size_t len = strlen(path);
+        int thumb = len > 10 && strcmp(path + len - 10, "-thumb.png") == 0;
+        ks_fcgi_server_t *server = worker->server;
+        if ((reply->data = malloc(server->placeholder_size[thumb])) != NULL) {
+            memcpy(reply->data, server->placeholder[thumb], server->placeholder_size[thumb]);
+            reply->data_size = server->placeholder_size[thumb];
+            reply->content_type = "image/png";
         }
-        free(answer.image);
     }
 }
 
@@ -727,6 +747,15 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     pthread_rwlock_init(&server->agent_lock, NULL);
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
+    if (rc == KS_OK)
+        rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->placeholder_size[0],
+                                 (unsigned)conf->placeholder_size[1], &server->placeholder[0],
+                                 &server->placeholder_size[0], err);
+    if (rc == KS_OK)
+        rc = ks_placeholder_load(conf->placeholder_thumb_png,
+                                 (unsigned)conf->placeholder_thumb_size[0],
+                                 (unsigned)conf->placeholder_thumb_size[1],
+                                 &server->placeholder[1], &server->placeholder_size[1], err);
     if (rc == KS_OK) {
         ks_fcgi_pool_conf_t pool_conf = {
             .listen = conf->listen, .threads = conf->threads, .arg = server,
@@ -762,6 +791,8 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
 
     ks_fcgi_pool_stop(server->pool);
     ks_rebuilder_free(server->rebuilder);
+    free(server->placeholder[0]);
+    free(server->placeholder[1]);
     pthread_rwlock_destroy(&server->agent_lock);
     ks_metrics_free(server->metrics);
     free(server);

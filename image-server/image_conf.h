@@ -37,6 +37,12 @@ typedef struct {
     int sync_interval_s;           /* seconds between re-syncs of the item store; 0: at start only */
     int max_rebuilds;              /* lost images rebuilt at once (rebuild.c) */
     int max_batches;               /* batch requests composed at once (fcgi_server.c) */
+    /* The picture answered for an image that can't be served (fcgi_server.c):
+     * a PNG file, or ("") the built-in silhouette of that size. */
+    char placeholder_png[512];
+    int placeholder_size[2];
+    char placeholder_thumb_png[512];
+    int placeholder_thumb_size[2];
 } ks_image_conf_t;
 
 #endif

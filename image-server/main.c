@@ -96,6 +96,16 @@ static const ks_cfg_option_t options[] = {
     {"max_batches", KS_CFG_INT, 1, 1024, "2", FIELD(max_batches), NULL,
      "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
      " keep it below threads so live composes always find a worker"},
+    {"placeholder_png", KS_CFG_STRING, 0, STRING_SIZE(placeholder_png), "",
+     FIELD(placeholder_png), NULL, "PNG answered (no-cache) for an avatar that can't be served"
+     " or rebuilt; empty: a grey silhouette of placeholder_size"},
+    {"placeholder_size", KS_CFG_WXH, 1, 4096, "240x320", FIELD(placeholder_size), NULL,
+     "WIDTHxHEIGHT of the built-in placeholder (the API's canvas)"},
+    {"placeholder_thumb_png", KS_CFG_STRING, 0, STRING_SIZE(placeholder_thumb_png), "",
+     FIELD(placeholder_thumb_png), NULL, "the same for thumbnails; empty: the silhouette of"
+     " placeholder_thumb_size"},
+    {"placeholder_thumb_size", KS_CFG_WXH, 1, 4096, "96x96", FIELD(placeholder_thumb_size),
+     NULL, "WIDTHxHEIGHT of the built-in thumbnail placeholder (the API's thumb_size)"},
     {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
     {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", FIELD(log_level), NULL,

@@ -68,3 +68,23 @@ def test_a_member_on_a_server_marked_down_gets_the_placeholder(env, admin, site)
         admin.service.SetImageServerMode(name=servers[-1], mode="active")
     wait_for(lambda: get(env, "avatar/%s.png" % user_id).status_code == 302,
              "the redirect once the server is back", timeout=15)
+
+
+def test_an_image_server_answers_the_placeholder_for_a_gone_member(site, env):
+    """The image of a deleted member: not in the store, and no recipe to
+    rebuild it from, so the image server answers 404 with the placeholder
+    (its own silhouette, placeholder_size), not a text page."""
+    user_id = unique("ph-gone")
+    avatar = site.service.CreateAvatar(userId=user_id)
+    assert requests.get(avatar.url, timeout=10).status_code == 200
+    site.service.DeleteAvatar(userId=user_id)
+
+    def gone():                             # the deletion queue runs at once, or in a second
+        response = requests.get(avatar.url, timeout=10)
+        return [response] if response.status_code == 404 else None
+    response = wait_for(gone, "the deleted image gone", timeout=15)[0]
+    assert response.headers.get("X-Kisekae-Placeholder"), response.headers
+    check_silhouette(response)
+    thumb = wait_for(lambda: (lambda r: [r] if r.status_code == 404 else None)(
+        requests.get(avatar.thumbUrl, timeout=10)), "the deleted thumbnail gone")[0]
+    check_silhouette(thumb, (96, 96))
