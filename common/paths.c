@@ -69,6 +69,14 @@ int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_
     return member_path("avatars", user_id, leaf, buf, size);
 }
 
+int ks_avatar_anim_path(const char *user_id, unsigned version, char *buf, size_t size)
+{
+    char leaf[32];
+
+    snprintf(leaf, sizeof leaf, "%u-anim.png", version);
+    return member_path("avatars", user_id, leaf, buf, size);
+}
+
 int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size)
 {
     char leaf[32];
@@ -101,7 +109,7 @@ int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size)
     return length;
 }
 
-/* Reads the leaf "<n>.png", "<n>-thumb.png" or "<n>.jpg" of top. */
+/* Reads the leaf "<n>.png", "<n>-thumb.png", "<n>-anim.png" or "<n>.jpg". */
 static ks_rc parse_leaf(const char *leaf, int album, ks_member_image_t *out, ks_err_t *err)
 {
     const char *p = leaf;
@@ -121,10 +129,13 @@ static ks_rc parse_leaf(const char *leaf, int album, ks_member_image_t *out, ks_
         out->kind = KS_IMAGE_AVATAR;
     else if (!album && strcmp(p, "-thumb.png") == 0)
         out->kind = KS_IMAGE_THUMB;
+    else if (!album && strcmp(p, "-anim.png") == 0)
+        out->kind = KS_IMAGE_ANIM;
     else
         return ks_err(err, KS_INVALID, "\"%.80s\": not a file name of %s", leaf,
                       album ? "an album photo (<photo>.jpg)"
-                            : "an avatar (<version>.png or <version>-thumb.png)");
+                            : "an avatar (<version>.png, <version>-thumb.png or"
+                              " <version>-anim.png)");
     return KS_OK;
 }
 
@@ -168,8 +179,10 @@ ks_rc ks_member_image_parse(const char *path, ks_member_image_t *out, ks_err_t *
     length = album ? ks_album_path(out->user_id, out->number, again, sizeof again)
          : out->kind == KS_IMAGE_THUMB ? ks_avatar_thumb_path(out->user_id, out->number, again,
                                                                sizeof again)
-                                       : ks_avatar_path(out->user_id, out->number, again,
-                                                        sizeof again);
+         : out->kind == KS_IMAGE_ANIM ? ks_avatar_anim_path(out->user_id, out->number, again,
+                                                             sizeof again)
+                                      : ks_avatar_path(out->user_id, out->number, again,
+                                                       sizeof again);
     if (length < 0)
         return ks_err(err, KS_INVALID, "path too long");
     if (strcmp(again, path) != 0)

@@ -1,9 +1,10 @@
 /* avatar_store.c: writes a member's composed avatar and prunes old versions.
  *
- * Version files are named "<version>.png" and "<version>-thumb.png" in the
- * member's folder. After a write of version v, the newest existing version
- * p < v is kept (pages rendered before the change still show it) and every
- * version below p is removed, thumbnail included. Files with other names
+ * Version files are named "<version>.png", "<version>-thumb.png" and (for an
+ * animated avatar) "<version>-anim.png" in the member's folder. After a write
+ * of version v, the newest existing version p < v is kept (pages rendered
+ * before the change still show it) and every version below p is removed,
+ * thumbnail and animation included. Files with other names
  * (temp files of a concurrent write) are not touched. Album photos live in
  * the member's albums/ folder, one JPEG per photo.
  */
@@ -25,8 +26,9 @@
 #define PATH_MAX 4096
 #endif
 
-/* Parses "<digits>.png" or "<digits>-thumb.png" (no leading zeros, fits an
- * unsigned) into *version. Returns 0, or -1 for any other name. */
+/* Parses "<digits>.png", "<digits>-thumb.png" or "<digits>-anim.png" (no
+ * leading zeros, fits an unsigned) into *version. Returns 0, or -1 for any
+ * other name. */
 static int version_of(const char *name, unsigned *version)
 {
     unsigned long long value = 0;
@@ -39,7 +41,7 @@ static int version_of(const char *name, unsigned *version)
         if (value > UINT_MAX)
             return -1;
     }
-    if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0)
+    if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0 && strcmp(p, "-anim.png") != 0)
         return -1;
     *version = (unsigned)value;
     return 0;
@@ -117,6 +119,16 @@ ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, un
 
     return write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
                                  png_size, relative_path, size, path, err);
+}
+
+ks_rc ks_avatar_store_write_anim(const char *store_dir, const char *user_id, unsigned version,
+                                 const void *png, size_t png_size, char *relative_path,
+                                 size_t size, ks_err_t *err)
+{
+    char path[PATH_MAX];
+
+    return write_member_file(store_dir, user_id, version, ks_avatar_anim_path, png, png_size,
+                             relative_path, size, path, err);
 }
 
 ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned photo,

@@ -172,6 +172,8 @@ static void run_recipe(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
 
     if (rc == KS_OK)
         rc = ks_output_encode(req, &canvas, &output, &err);
+    if (rc == KS_OK)
+        rc = ks_rebuild_animate(rebuilder, req, &canvas, &output, &err);
     ks_image_free(&canvas);
     if (rc != KS_OK) {
         report_failed(answer, counts, index, req, err.msg);
@@ -179,6 +181,9 @@ static void run_recipe(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
         return;
     }
     image_state = compare_file(conf->store, output.path, output.image, output.image_size);
+    if (output.anim && image_state == FILE_SAME)      /* written with the image */
+        image_state = compare_file(conf->store, output.anim_path, output.anim,
+                                   output.anim_size);
     if (output.thumb)
         thumb_state = compare_file(conf->store, output.thumb_path, output.thumb,
                                    output.thumb_size);
@@ -206,7 +211,7 @@ ks_rc ks_batch_run(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
 {
     ks_compose_request_t *req;
     recipe_t *recipes;
-    int count, check_only;
+    int count, check_only = 0;
     ks_rc rc;
 
     memset(counts, 0, sizeof *counts);

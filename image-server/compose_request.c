@@ -13,7 +13,7 @@
 
 #include "jpeg_codec.h"
 
-#define MAX_WORDS 9    /* one more than the longest line, to catch extras */
+#define MAX_WORDS (KS_COMPOSE_MAX_FRAMES + 2)   /* one more than the longest line (frames) */
 #define WORD_MAX 80    /* longest word quoted back in a message */
 
 typedef struct {
@@ -111,14 +111,14 @@ static void sort_layers(ks_compose_layer_t *layers, size_t count)
 /* The keys, as bits of what a request kind allows and what it has. */
 enum {
     USER_ID = 1, VERSION = 2, CANVAS = 4, THUMB = 8, PHOTO = 16,
-    SCENE = 32, BACKGROUND = 64, QUALITY = 128
+    SCENE = 32, BACKGROUND = 64, QUALITY = 128, FRAMES = 256
 };
 
 static const char *const kind_names[] = {"compose", "preview", "album"};
 
 /* Keys each kind accepts (layer always) and those it requires. */
 static const unsigned allowed[] = {
-    USER_ID | VERSION | CANVAS | THUMB,
+    USER_ID | VERSION | CANVAS | THUMB | FRAMES,
     USER_ID | VERSION | CANVAS | THUMB,
     USER_ID | PHOTO | CANVAS | SCENE | BACKGROUND | QUALITY,
 };
@@ -322,8 +322,43 @@ static ks_rc parse_layer(parser_t *p, ks_err_t *err)
     layer->z_order = (int)v[2];
     layer->x = (int)v[3];
     layer->y = (int)v[4];
+    layer->frame = -1;
     req->layer_count++;
     return KS_OK;
+}
+
+/* frames <ms> <ms>...: an animated avatar of that many frames. */
+static ks_rc parse_frames(parser_t *p, ks_err_t *err)
+{
+    ks_compose_request_t *req = p->req;
+    long long value;
+    ks_rc rc = KS_OK;
+
+    for (int k = 1; k < p->count && rc == KS_OK; k++) {
+        rc = field_int(&p->words[k], 1, 65535, p->line, "frames", "delay", &value, err);
+        req->delays_ms[k - 1] = (unsigned)value;
+    }
+    req->frame_count = p->count - 1;
+    return rc;
+}
+
+/* flayer <frame> <layer fields>: a layer drawn in one frame only. */
+static ks_rc parse_frame_layer(parser_t *p, ks_err_t *err)
+{
+    long long frame;
+    ks_rc rc = field_int(&p->words[1], 0, KS_COMPOSE_MAX_FRAMES - 1, p->line, "flayer", "frame",
+                         &frame, err);
+
+    if (rc != KS_OK)
+        return rc;
+    p->words++;                    /* the rest is a layer line */
+    p->count--;
+    rc = parse_layer(p, err);
+    p->words--;
+    p->count++;
+    if (rc == KS_OK)
+        p->req->layers[p->req->layer_count - 1].frame = (int)frame;
+    return rc;
 }
 
 /* Every key: its bit (0: may repeat, as layer does), its word count with the
@@ -347,6 +382,9 @@ static const struct {
     {"quality", QUALITY, 2, 0, "<1..100>", parse_quality},
     {"layer", 0, 7, 1, "<item_id> <layer_no> <z_order> <x> <y> <sha256> [#RRGGBB]",
      parse_layer},
+    {"frames", FRAMES, 3, KS_COMPOSE_MAX_FRAMES - 2, "<delay_ms> <delay_ms>...", parse_frames},
+    {"flayer", 0, 8, 1, "<frame> <item_id> <layer_no> <z_order> <x> <y> <sha256> [#RRGGBB]",
+     parse_frame_layer},
 };
 
 /* Parses one line's words (count > 0) into p->req. */
@@ -419,6 +457,16 @@ static ks_rc check_complete(const ks_compose_request_t *req, unsigned seen, ks_e
     }
     if (req->layer_count == 0 && req->kind != KS_REQUEST_ALBUM)
         return ks_err(err, KS_INVALID, "%s request has no layer", kind);
+    for (size_t i = 0; i < req->layer_count; i++)
+        if (req->layers[i].frame >= (req->frame_count ? req->frame_count : 0) &&
+            req->layers[i].frame >= 0)
+            return ks_err(err, KS_INVALID, "layer %d/%d is drawn in frame %d of %d",
+                          req->layers[i].item_id, req->layers[i].layer_no,
+                          req->layers[i].frame, req->frame_count);
+    if ((unsigned long long)req->frame_count * req->width * req->height >
+        KS_COMPOSE_MAX_ANIM_PIXELS)
+        return ks_err(err, KS_TOOLARGE, "%d frames of %ux%u are over %u pixels in all",
+                      req->frame_count, req->width, req->height, KS_COMPOSE_MAX_ANIM_PIXELS);
     if (req->has_thumb && (req->thumb_x > req->width || req->thumb_y > req->height ||
                            req->thumb_width > req->width - req->thumb_x ||
                            req->thumb_height > req->height - req->thumb_y))

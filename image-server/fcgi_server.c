@@ -321,10 +321,11 @@ static void post_render(ks_fcgi_server_t *server, FCGX_Request *request,
         }
     } else if (rc == KS_OK) {
         ks_output_t output;
-        rc = ks_output_store(server->conf->store, req, &canvas, &output, &err);
+        rc = ks_output_store(server->conf->store, server->items, server->scenes, req, &canvas,
+                             &output, &err);
         if (rc == KS_OK) {
-            reply_text(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
-                      output.thumb_path);
+            reply_text(reply, 200, "ok %s%s%s%s%s", output.path, output.thumb_path[0] ? " " : "",
+                       output.thumb_path, output.anim_path[0] ? " " : "", output.anim_path);
             ks_metrics_composed(server->metrics, kind == KS_REQUEST_ALBUM ? KS_COMPOSED_ALBUM
                                                                          : KS_COMPOSED_AVATAR);
         }

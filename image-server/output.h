@@ -20,14 +20,25 @@ typedef struct {
     size_t image_size;
     unsigned char *thumb;          /* the thumbnail PNG, or NULL (malloc'd) */
     size_t thumb_size;
+    char anim_path[256];           /* the animation's ("avatars/.../3-anim.png"), or "" */
+    unsigned char *anim;           /* the APNG of an animated avatar, or NULL (malloc'd) */
+    size_t anim_size;
 } ks_output_t;
 
 /* Acquires what req draws (an album's scene from scenes first, at 0,0, then
- * the layers from items in z order) and composes it onto *canvas (freed by
- * the caller with ks_image_free). KS_CONFLICT "layer 12/0 missing" (or
- * stale, or "scene 3/0 ...") when the store lacks one. */
-ks_rc ks_output_render(ks_item_store_t *items, ks_item_store_t *scenes, const ks_compose_request_t *req,
-                ks_image_t *canvas, ks_err_t *err);
+ * the layers from items in z order; an animation's layers of every frame) and
+ * composes the still image (frame 0's layers) onto *canvas (freed by the
+ * caller with ks_image_free). KS_CONFLICT "layer 12/0 missing" (or stale, or
+ * "scene 3/0 ...") when the store lacks one. */
+ks_rc ks_output_render(ks_item_store_t *items, ks_item_store_t *scenes,
+                       const ks_compose_request_t *req, ks_image_t *canvas, ks_err_t *err);
+
+/* For a request with frames: composes frames 1.. (canvas being frame 0)
+ * and encodes the APNG into out (after ks_output_encode); nothing without
+ * frames. */
+ks_rc ks_output_animate(ks_item_store_t *items, ks_item_store_t *scenes,
+                        const ks_compose_request_t *req, const ks_image_t *canvas,
+                        ks_output_t *out, ks_err_t *err);
 
 /* Encodes canvas as req asks (album: JPEG on its background colour; avatar:
  * PNG, and the thumbnail when asked) without writing anything: *out holds
@@ -38,14 +49,16 @@ ks_rc ks_output_encode(const ks_compose_request_t *req, const ks_image_t *canvas
 
 /* Writes files of out (from ks_output_encode of req) atomically under
  * store_dir (avatar_store.h): the thumbnail when thumb (and there is one),
- * then the image when image. Writing an avatar prunes its old versions. */
+ * then, when image, the animation (if any) and the image. Writing an avatar
+ * prunes its old versions. */
 ks_rc ks_output_write(const char *store_dir, const ks_compose_request_t *req,
                       ks_output_t *out, int image, int thumb, ks_err_t *err);
 
-/* ks_output_encode, then ks_output_write of every file: what a compose or
- * album request stores. */
-ks_rc ks_output_store(const char *store_dir, const ks_compose_request_t *req,
-                      const ks_image_t *canvas, ks_output_t *out, ks_err_t *err);
+/* ks_output_encode and ks_output_animate, then ks_output_write of every
+ * file: what a compose or album request stores. */
+ks_rc ks_output_store(const char *store_dir, ks_item_store_t *items, ks_item_store_t *scenes,
+                      const ks_compose_request_t *req, const ks_image_t *canvas,
+                      ks_output_t *out, ks_err_t *err);
 
 void ks_output_free(ks_output_t *out);
 

@@ -42,7 +42,7 @@ typedef struct {
     char image_server[65];
     char location[1024];           /* the public URL of the image asked for, current version */
     int version;
-    char path[256], thumb_path[256];
+    char path[256], thumb_path[256], anim_path[256];
 } where_t;
 
 ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
@@ -234,6 +234,12 @@ ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     return rc;
 }
 
+ks_rc ks_rebuild_animate(ks_rebuilder_t *rebuilder, const ks_compose_request_t *req,
+                         const ks_image_t *canvas, ks_output_t *out, ks_err_t *err)
+{
+    return ks_output_animate(rebuilder->items, rebuilder->scenes, req, canvas, out, err);
+}
+
 /* 1 when the API still says image is this server's at where's version;
  * else 0 with answer set (404 when it is gone, else 503). */
 static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
@@ -266,9 +272,9 @@ static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
 /* Removes what a rebuild wrote (store-relative paths; "" is nothing). */
 static void unstore(const char *store, const ks_output_t *output)
 {
-    const char *paths[] = {output->path, output->thumb_path};
+    const char *paths[] = {output->path, output->thumb_path, output->anim_path};
 
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         char path[4096];
         if (!paths[i][0])
             continue;
@@ -299,7 +305,8 @@ static void compose(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
         return;
     }
     if (rc == KS_OK)
-        rc = ks_output_store(rebuilder->conf->store, req, &canvas, &output, &err);
+        rc = ks_output_store(rebuilder->conf->store, rebuilder->items, rebuilder->scenes, req,
+                             &canvas, &output, &err);
     ks_image_free(&canvas);
     if (rc == KS_OK && atomic_load(&rebuilder->deletes) != deletes &&
         !still_wanted(rebuilder, client, relative, image, where, answer)) {
@@ -319,6 +326,15 @@ static void compose(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
         answer->image = output.thumb;
         answer->image_size = output.thumb_size;
         output.thumb = NULL;
+    } else if (image->kind == KS_IMAGE_ANIM) {
+        if (!output.anim) {
+            answer_text(answer, 404, "%s: the member's avatar is not animated", relative);
+            ks_output_free(&output);
+            return;
+        }
+        answer->image = output.anim;
+        answer->image_size = output.anim_size;
+        output.anim = NULL;
     } else {
         answer->image = output.image;
         answer->image_size = output.image_size;
@@ -367,7 +383,13 @@ static void rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     where.version = recipe.version;
     snprintf(where.path, sizeof where.path, "%s", recipe.path);
     snprintf(where.thumb_path, sizeof where.thumb_path, "%s", recipe.thumb_path);
-    wanted = image->kind == KS_IMAGE_THUMB ? where.thumb_path : where.path;
+    if (image->kind == KS_IMAGE_ANIM &&
+        ks_avatar_anim_path(image->user_id, (unsigned)where.version, where.anim_path,
+                            sizeof where.anim_path) < 0)
+        where.anim_path[0] = '\0';
+    wanted = image->kind == KS_IMAGE_THUMB  ? where.thumb_path
+             : image->kind == KS_IMAGE_ANIM ? where.anim_path
+                                            : where.path;
     if (image->kind == KS_IMAGE_THUMB && !where.thumb_path[0]) {
         answer_text(answer, 404, "%s: the member's avatar has no thumbnail", relative);
         return;

@@ -30,6 +30,7 @@
 #include "image.h"
 #include "image_conf.h"
 #include "item_store.h"
+#include "output.h"
 #include "ks.h"
 
 typedef struct ks_rebuilder ks_rebuilder_t;
@@ -68,6 +69,11 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const c
 ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
                         ks_err_t *err);
+
+/* ks_output_animate with the rebuilder's stores (after ks_rebuild_render,
+ * which fetched every frame's layers). */
+ks_rc ks_rebuild_animate(ks_rebuilder_t *rebuilder, const ks_compose_request_t *req,
+                         const ks_image_t *canvas, ks_output_t *out, ks_err_t *err);
 
 /* Images rebuilt since the start (for /health). */
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder);

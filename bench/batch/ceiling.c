@@ -210,7 +210,7 @@ static void *compose_main(void *arg)
             rc = ks_output_render(w->items, w->scenes, req, &canvas, &err);
         if (rc == KS_OK) {
             if (w->o->write) {
-                rc = ks_output_store(w->o->out, req, &canvas, &output, &err);
+                rc = ks_output_store(w->o->out, w->items, w->scenes, req, &canvas, &output, &err);
             } else {
                 rc = ks_output_encode(req, &canvas, &output, &err);
                 if (rc == KS_OK && (!same_file(w->o->store, output.path, output.image,
