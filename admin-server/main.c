@@ -201,8 +201,9 @@ static int parse_args(int argc, char **argv, ks_daemon_args_t *args, commands_t 
     return 0;
 }
 
-static ks_rc load_conf(const ks_daemon_args_t *args, ks_admin_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, void *conf_arg, ks_err_t *err)
 {
+    ks_admin_conf_t *conf = conf_arg;
     char host[256];
     int port;
     ks_rc rc;
@@ -211,8 +212,11 @@ static ks_rc load_conf(const ks_daemon_args_t *args, ks_admin_conf_t *conf, ks_e
     if ((rc = ks_daemon_load_conf(args, conf, err)) != KS_OK)
         return rc;
     if (strncmp(conf->listen, "unix:/", 6) != 0 &&
-        (rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err)) != KS_OK)
-        return ks_err(err, rc, "listen: %s", err->msg);
+        (rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err)) != KS_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ks_err(err, rc, "listen: %s", why);
+    }
     if (conf->api_url_count == 0 || !conf->api_user[0])
         return ks_err(err, KS_INVALID, "api_url and api_user must be set");
     if (conf->session_max_age_s < conf->session_idle_s)
@@ -349,17 +353,8 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &args, &commands);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    ks_daemon_block_signals(&signals);
-
-    ks_log_open(PROGRAM, "-", KS_LOG_INFO);
-    if (load_conf(&args, &conf, &err) != KS_OK) {
-        ks_log_error("%s", err.msg);
-        return 1;
-    }
-    if (args.check_only) {
-        ks_log_info("configuration \"%s\" is valid", args.config_path);
-        return 0;
-    }
+    if ((rc = ks_daemon_start(&args, &signals, load_conf, &conf)) >= 0)
+        return rc;
     if (ks_session_crypto_init() != 0) {
         ks_log_error("sodium_init() failed");
         return 1;

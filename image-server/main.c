@@ -125,8 +125,9 @@ static void usage(FILE *out)
 
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc load_conf(const ks_daemon_args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, void *conf_arg, ks_err_t *err)
 {
+    ks_image_conf_t *conf = conf_arg;
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
@@ -257,20 +258,11 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
-    /* Block the signals before anything else, so one that comes during start
-     * waits for the loop below, and every thread inherits the mask: only
-     * sigwait() takes them. */
-    ks_daemon_block_signals(&signals);
-
-    ks_log_open(PROGRAM, "-", KS_LOG_INFO);
-    if (load_conf(&args, &conf, &err) != KS_OK) {
-        ks_log_error("%s", err.msg);
-        return 1;
-    }
-    if (args.check_only) {
-        ks_log_info("configuration \"%s\" is valid", args.config_path);
-        return 0;
-    }
+    /* The signals are blocked before anything else, so one that comes during
+     * start waits for the loop below, and every thread inherits the mask:
+     * only sigwait() takes them. */
+    if ((rc = ks_daemon_start(&args, &signals, load_conf, &conf)) >= 0)
+        return rc;
     if (ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
