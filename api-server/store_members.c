@@ -1,9 +1,18 @@
-/* store_members.c: SQL of the members table for SearchMembers
- * (store_members.h). user_id is ascii_bin: a prefix LIKE and the keyset
- * bound both use its unique index. */
+/* store_members.c: SQL of the members, outfit and inventory tables
+ * (store_members.h). user_id is ascii_bin: SearchMembers' prefix LIKE and
+ * keyset bound both use its unique index. */
 #include "store_members.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Appends "a, b, c" of ids[0..count). */
+static void add_ids(ks_buf_t *sql, const int *ids, int count)
+{
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(sql, "%s%d", i ? ", " : "", ids[i]);
+}
 
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more)
@@ -50,6 +59,221 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
         m->imageServer = soap_strdup(soap, row[2]);
     }
     mysql_free_result(res);
+    *count = n;
+    return KS_OK;
+}
+
+/* ---- Outfits ------------------------------------------------------------------ */
+
+#define OUTFIT_COL(type, field) KS_COL(type, ks_outfit_item_t, field)
+static const ks_col_t outfit_item_cols[] = {
+    OUTFIT_COL(KS_COL_INT, item_id), OUTFIT_COL(KS_COL_INT, category_id),
+    OUTFIT_COL(KS_COL_INT, exclusive), OUTFIT_COL(KS_COL_INT, owned),
+    OUTFIT_COL(KS_COL_STR, status),
+};
+
+ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_outfit_item_t *out,
+                      int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
+                     " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
+                     " WHERE o.member_id = %lld", member_id);
+    return ks_store_rows(ctx, conn, &sql, outfit_item_cols, 3, out, sizeof *out, max, count);
+}
+
+ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *ids,
+                            int count, ks_outfit_item_t *out, int *found)
+{
+    ks_buf_t sql;
+
+    *found = 0;
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, inv.item_id IS NOT NULL, i.status"
+                     " FROM items i JOIN categories c ON c.id = i.category_id"
+                     " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
+                     " WHERE i.id IN (", member_id);
+    add_ids(&sql, ids, count);
+    ks_buf_addf(&sql, ")");
+    return ks_store_rows(ctx, conn, &sql, KS_COLS(outfit_item_cols), out, sizeof *out, count,
+                         found);
+}
+
+ks_rc ks_store_outfit_write(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *off,
+                            int off_count, const int *on, int on_count)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (off_count) {
+        ks_buf_init(&sql, 4096);
+        ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
+        add_ids(&sql, off, off_count);
+        ks_buf_addf(&sql, ")");
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    if (on_count) {
+        ks_buf_init(&sql, 4096);
+        ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
+        for (int i = 0; i < on_count; i++)
+            ks_buf_addf(&sql, "%s(%lld, %d)", i ? ", " : "", member_id, on[i]);
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                   int category_id, int item_id, long long *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit o JOIN items i ON i.id = o.item_id"
+                " WHERE o.member_id = %lld AND i.category_id = %d AND o.item_id <> %d",
+                member_id, category_id, item_id);
+    return ks_store_int(ctx, conn, &sql, count);
+}
+
+static const ks_col_t required_cols[] = {
+    KS_COL(KS_COL_INT, ks_required_category_t, id),
+    KS_COL(KS_COL_STR, ks_required_category_t, name),
+};
+
+ks_rc ks_store_required_categories(struct soap *soap, MYSQL *conn, ks_required_category_t **rows,
+                                   int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(required_cols), sizeof **rows,
+                               (void **)rows, count);
+}
+
+/* ---- Inventory ---------------------------------------------------------------- */
+
+ks_rc ks_store_inventory_grant(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                               int *granted)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
+               member_id, item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *granted = mysql_affected_rows(conn) > 0;
+    return KS_OK;
+}
+
+/* Deletes item_id of member_id from table; *deleted says whether a row went. */
+static ks_rc delete_item(ks_api_ctx_t *ctx, MYSQL *conn, const char *table, long long member_id,
+                         int item_id, int *deleted)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM %s WHERE member_id = %lld AND item_id = %d", table, member_id,
+                item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *deleted = mysql_affected_rows(conn) > 0;
+    return KS_OK;
+}
+
+ks_rc ks_store_inventory_revoke(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                                int *was_owned, int *was_worn)
+{
+    ks_rc rc;
+
+    if ((rc = delete_item(ctx, conn, "inventory", member_id, item_id, was_owned)) != KS_OK)
+        return rc;
+    return delete_item(ctx, conn, "outfit", member_id, item_id, was_worn);
+}
+
+static const ks_col_t rule_cols[] = {
+    KS_COL(KS_COL_INT, ks_item_rule_t, category_id),
+    KS_COL(KS_COL_INT, ks_item_rule_t, required),
+    KS_COL(KS_COL_INT, ks_item_rule_t, default_item_id),
+    KS_COL(KS_COL_STR, ks_item_rule_t, category),
+};
+
+ks_rc ks_store_item_rule(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, ks_item_rule_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT i.category_id, c.required, c.default_item_id, c.name FROM items i"
+                " JOIN categories c ON c.id = i.category_id WHERE i.id = %d", item_id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(rule_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id) : rc;
+}
+
+/* A row of ks_store_member_items. */
+typedef struct {
+    int item_id, category_id, worn;
+    long long granted_at;
+    char status[16];
+    char name[128 * 4 + 1];        /* VARCHAR(128) of utf8mb4 */
+} member_item_row_t;
+
+#define ITEM_COL(type, field) KS_COL(type, member_item_row_t, field)
+static const ks_col_t member_item_cols[] = {
+    ITEM_COL(KS_COL_INT, item_id), ITEM_COL(KS_COL_INT, category_id), ITEM_COL(KS_COL_INT, worn),
+    ITEM_COL(KS_COL_LLONG, granted_at), ITEM_COL(KS_COL_STR, status), ITEM_COL(KS_COL_STR, name),
+};
+
+ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
+                            const int *category_id, int offset, int limit,
+                            struct ks__MemberItem **items, int *count, long long *total)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    member_item_row_t *rows;
+    char where[128];
+    ks_buf_t sql;
+    ks_rc rc;
+    int n;
+
+    *count = 0;
+    snprintf(where, sizeof where, "inv.member_id = %lld", member_id);
+    if (category_id)
+        snprintf(where + strlen(where), sizeof where - strlen(where), " AND i.category_id = %d",
+                 *category_id);
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM inventory inv JOIN items i ON i.id = inv.item_id"
+                " WHERE %s", where);
+    if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, o.item_id IS NOT NULL,"
+                " UNIX_TIMESTAMP(inv.granted_at), i.status, i.name FROM inventory inv"
+                " JOIN items i ON i.id = inv.item_id"
+                " LEFT JOIN outfit o ON o.member_id = inv.member_id AND o.item_id = inv.item_id"
+                " WHERE %s ORDER BY inv.granted_at DESC, i.id DESC LIMIT %d OFFSET %d",
+                where, limit, offset);
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_item_cols), sizeof *rows,
+                                  (void **)&rows, &n)) != KS_OK)
+        return rc;
+    if (!(*items = soap_new_ks__MemberItem(soap, n + 1)))
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        struct ks__MemberItem *item = &(*items)[i];
+        item->itemId = rows[i].item_id;
+        item->categoryId = rows[i].category_id;
+        item->name = soap_strdup(soap, rows[i].name);
+        item->status = soap_strdup(soap, rows[i].status);
+        item->worn = rows[i].worn ? true_ : false_;
+        item->grantedAt = (time_t)rows[i].granted_at;
+    }
     *count = n;
     return KS_OK;
 }
