@@ -18,10 +18,8 @@
 #include "render.h"
 #include "store_members.h"
 
-typedef ks_outfit_item_t worn_t;
-
 typedef struct {
-    worn_t items[KS_OUTFIT_MAX * 2];
+    ks_outfit_item_t items[KS_OUTFIT_MAX * 2];
     int count;
 } outfit_t;
 
@@ -51,10 +49,11 @@ static void outfit_remove_at(outfit_t *o, int index)
 /* Checks the items to put on (they exist, are published or already worn,
  * are owned when must_own, and name at most one item per exclusive category)
  * and fills wear_info. */
-static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const outfit_t *before,
-                        const int *wear, int wear_count, int must_own, worn_t *wear_info)
+static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                        const outfit_t *before, const int *wear, int wear_count, int must_own,
+                        ks_outfit_item_t *wear_info)
 {
-    worn_t rows[KS_OUTFIT_MAX];
+    ks_outfit_item_t rows[KS_OUTFIT_MAX];
     int found;
     ks_rc rc;
 
@@ -91,7 +90,7 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, con
 /* Fails with KS_NOTFOUND naming the first of ids that is no item. */
 static ks_rc check_items_exist(ks_api_ctx_t *ctx, MYSQL *conn, const int *ids, int count)
 {
-    worn_t rows[KS_OUTFIT_MAX];
+    ks_outfit_item_t rows[KS_OUTFIT_MAX];
     int found;
     ks_rc rc;
 
@@ -140,7 +139,7 @@ static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, co
                          outfit_t *before, outfit_t *after)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    worn_t wear_info[KS_OUTFIT_MAX];
+    ks_outfit_item_t wear_info[KS_OUTFIT_MAX];
     ks_rc rc;
 
     if ((rc = ks_store_outfit(ctx, conn, member_id, before->items, KS_OUTFIT_MAX * 2,

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "store_albums.h"
+#include "store_deletion.h"
 
 /* Appends "a, b, c" of ids[0..count). */
 static void add_ids(ks_buf_t *sql, const int *ids, int count)
@@ -60,6 +62,146 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
     }
     mysql_free_result(res);
     *count = n;
+    return KS_OK;
+}
+
+/* ---- Members ------------------------------------------------------------------ */
+
+ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                             const ks_image_server_t *server, ks_member_t *member)
+{
+    long long last;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    /* The version starts above the last one a deleted member of that id
+     * reached (no tombstone: 1), so no image URL is ever used twice. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT last_version FROM member_tombstones WHERE user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
+        return rc;
+    member->version = (unsigned)last + 1;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_sql_str(&sql, conn, user_id);
+    ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
+    if (rc != KS_OK)
+        return rc;
+    member->id = (long long)mysql_insert_id(conn);
+    snprintf(member->user_id, sizeof member->user_id, "%s", user_id);
+    member->image_server_id = server->id;
+
+    /* New members own and wear the default item of each required category. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO inventory (member_id, item_id) SELECT %lld, default_item_id"
+                     " FROM categories WHERE required = 1 AND default_item_id IS NOT NULL",
+               member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
+                     " FROM inventory WHERE member_id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
+               server->id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos)
+{
+    ks_member_t member;
+    long long photo_count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    /* The render queue row first: the renderer locks it before the member. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "DELETE q FROM render_queue q JOIN members m ON m.id = q.member_id"
+                " WHERE m.user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK ||
+        (rc = ks_store_album_photo_count(ctx, conn, member.id, &photo_count)) != KS_OK)
+        return rc;
+    *photos = (int)photo_count;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");
+    ks_sql_str(&sql, conn, user_id);
+    ks_buf_addf(&sql, ", %u) ON DUPLICATE KEY UPDATE last_version = GREATEST(last_version,"
+                " VALUES(last_version)), deleted_at = NOW(3)", member.version);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    /* inventory, outfit, album photos go with the member (ON DELETE CASCADE). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM members WHERE id = %lld", member.id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count - 1"
+                " WHERE id = %d AND member_count > 0", member.image_server_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    /* Every server, the one the member left and those marked down too: the
+     * queue retries until each has deleted (deletion.c). */
+    return ks_store_deletion_queue_member(ctx, conn, user_id);
+}
+
+/* A row of ks_store_members_worn: a member and one item it wears (0: none). */
+typedef struct {
+    ks_member_t member;
+    int item_id;
+} member_worn_row_t;
+
+#define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
+static const ks_col_t member_worn_cols[] = {
+    WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
+    WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
+    WORN_COL(KS_COL_INT, item_id),
+};
+
+ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
+                            ks_member_worn_t *found, int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    member_worn_row_t *rows;
+    int row_count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 16 * 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+    for (int i = 0; i < n; i++) {
+        ks_buf_addf(&sql, "%s", i ? ", " : "");
+        ks_sql_str(&sql, conn, user_ids[i]);
+    }
+    ks_buf_addf(&sql, ") ORDER BY m.id, o.item_id");
+    *count = 0;
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_worn_cols), sizeof *rows,
+                                  (void **)&rows, &row_count)) != KS_OK)
+        return rc;
+    for (int r = 0; r < row_count; r++) {
+        ks_member_worn_t *f = *count ? &found[*count - 1] : NULL;
+        if (!f || f->member.id != rows[r].member.id) {   /* rows come grouped by member */
+            if (*count == n)
+                break;
+            f = &found[(*count)++];
+            f->member = rows[r].member;
+            f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
+            f->worn_count = 0;
+            if (!f->worn)
+                return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        }
+        if (rows[r].item_id && f->worn_count < KS_OUTFIT_MAX * 2)
+            f->worn[f->worn_count++] = rows[r].item_id;
+    }
     return KS_OK;
 }
 

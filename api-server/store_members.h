@@ -22,6 +22,36 @@ typedef struct {
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more);
 
+/* ---- Members ------------------------------------------------------------------ */
+
+/* Creates member user_id on server (inside the caller's transaction): its
+ * version starts above the last one a deleted member of that id reached (so
+ * no image URL is used twice), it owns and wears the default item of each
+ * required category, and the server counts one member more. Fills *out.
+ * KS_CONFLICT when the member exists. */
+ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                             const ks_image_server_t *server, ks_member_t *out);
+
+/* Deletes member user_id (inside the caller's transaction): its render
+ * queue row, a tombstone keeping its last version, the row (inventory,
+ * outfit and album photos go with it), one member less on its server, and
+ * the deletion of its images queued on every server. *photos says how many
+ * album photos went. KS_NOTFOUND when there is no such member. */
+ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int *photos);
+
+/* A member with the items it wears (ascending, in the arena). */
+typedef struct {
+    ks_member_t member;
+    int *worn;
+    int worn_count;
+} ks_member_worn_t;
+
+/* The members among user_ids[0..n) with what each wears, in one statement
+ * (one snapshot: each version agrees with its outfit), into found (room for
+ * n); *count is how many exist. */
+ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
+                            ks_member_worn_t *found, int *count);
+
 /* ---- Outfits ------------------------------------------------------------------ */
 
 /* An item as the outfit rules see it. */
