@@ -142,33 +142,23 @@ int ks__RevokeItem(struct soap *soap, char *userId, int itemId,
 
 /* ---- ListMemberItems ---------------------------------------------------------------- */
 
-static ks_rc list_member_items(struct soap *soap, const char *user_id, const int *category_id,
-                               int offset, int limit, struct ks__ListMemberItemsResponse *response)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_member_t member;
-    long long total;
-    MYSQL *conn;
-    ks_rc rc;
-
-    if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
-        (rc = ks_store_member_items(soap, conn, member.id, category_id, offset, limit,
-                                    &response->item, &response->__sizeitem, &total)) != KS_OK)
-        return rc;
-    response->total = (int)total;
-    return KS_OK;
-}
-
 int ks__ListMemberItems(struct soap *soap, char *userId, int *categoryId, int *offset, int *limit,
                         struct ks__ListMemberItemsResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int page_offset, page_limit;
+    ks_member_t member;
+    long long total;
+    MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
         ks_check_page(soap, offset, limit, &page_offset, &page_limit))
         return soap->error;
-    rc = list_member_items(soap, userId, categoryId, page_offset, page_limit, response);
-    return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
+    if ((rc = ks_store_member_fresh(ctx, &conn, userId, &member)) != KS_OK ||
+        (rc = ks_store_member_items(soap, conn, member.id, categoryId, page_offset, page_limit,
+                                    &response->item, &response->__sizeitem, &total)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    response->total = (int)total;
+    return SOAP_OK;
 }

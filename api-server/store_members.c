@@ -16,16 +16,29 @@ static void add_ids(ks_buf_t *sql, const int *ids, int count)
         ks_buf_addf(sql, "%s%d", i ? ", " : "", ids[i]);
 }
 
+/* A row of ks_store_search_members. */
+typedef struct {
+    char user_id[KS_USER_ID_MAX + 1];
+    int version;
+    char server[65];               /* image_servers.name: VARCHAR(64) of ascii */
+} member_summary_row_t;
+
+static const ks_col_t member_summary_cols[] = {
+    KS_COL(KS_COL_STR, member_summary_row_t, user_id),
+    KS_COL(KS_COL_INT, member_summary_row_t, version),
+    KS_COL(KS_COL_STR, member_summary_row_t, server),
+};
+
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    member_summary_row_t *rows;
     ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
+    int n;
 
+    *count = *more = 0;
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT m.user_id, m.version, s.name FROM members m"
                 " JOIN image_servers s ON s.id = m.image_server_id WHERE 1 = 1");
@@ -41,26 +54,19 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
     }
     /* one row beyond the page says whether another page follows */
     ks_buf_addf(&sql, " ORDER BY m.user_id LIMIT %d", search->limit + 1);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_summary_cols), sizeof *rows,
+                                  (void **)&rows, &n)) != KS_OK)
         return rc;
-    *members = soap_new_ks__MemberSummary(soap, (int)mysql_num_rows(res) + 1);
-    if (!*members) {
-        mysql_free_result(res);
+    *more = n > search->limit;
+    if (*more)
+        n = search->limit;
+    if (!(*members = soap_new_ks__MemberSummary(soap, n + 1)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        (*members)[i].userId = soap_strdup(soap, rows[i].user_id);
+        (*members)[i].version = rows[i].version;
+        (*members)[i].imageServer = soap_strdup(soap, rows[i].server);
     }
-    *more = 0;
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__MemberSummary *m;
-        if (n == search->limit) {
-            *more = 1;
-            break;
-        }
-        m = &(*members)[n++];
-        m->userId = soap_strdup(soap, row[0]);
-        m->version = atoi(row[1]);
-        m->imageServer = soap_strdup(soap, row[2]);
-    }
-    mysql_free_result(res);
     *count = n;
     return KS_OK;
 }
