@@ -64,7 +64,8 @@ def kisekae(command, *args, timeout=180):
     done = subprocess.run([str(ROOT / "kisekae"), command, "--state", str(STATE), *args],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=timeout)
-    assert done.returncode == 0, "kisekae %s %s failed:\n%s" % (command, " ".join(args), done.stdout)
+    assert done.returncode == 0, "kisekae %s %s failed:\n%s" % (
+        command, " ".join(args), done.stdout)
     return done.stdout
 
 
@@ -85,8 +86,9 @@ def item_art(seed):
     rng = random.Random(seed)
     width, height = (int(n) for n in ENV["KISEKAE_CANVAS"].split("x"))
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    image.paste((rng.randrange(256), rng.randrange(256), rng.randrange(256), 255),
-                (rng.randrange(0, width // 2), rng.randrange(0, height // 2), width // 2, height // 2))
+    colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256), 255)
+    corner = (rng.randrange(0, width // 2), rng.randrange(0, height // 2))
+    image.paste(colour, corner + (width // 2, height // 2))
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
@@ -118,7 +120,7 @@ class Load:
                 if kind == "read":
                     assert service.GetAvatar(userId=user_id).userId == user_id
                 elif kind == "outfit":
-                    hat = self.hats[(turn // 4) % 2]
+                    hat = self.hats[(turn // (4 * len(mine))) % 2]   # the other one each round
                     avatar = service.ChangeOutfit(userId=user_id, wear=[hat])
                     with self.lock:
                         self.acked_outfits[user_id] = (avatar.version, hat)
@@ -177,6 +179,11 @@ def test_master_killed_promote_loses_nothing_and_old_master_rejoins():
               sum(c[0] != "read" for c in failed),
               sum(c[0] != "read" and not c[3] for c in calls), len(load.acked_outfits),
               len(load.acked_creates), promoted - killed - OUTAGE_S))
+    if failed:
+        print("writes failed from %+.2f s to %+.2f s after the kill (promote ended at %+.2f s); "
+              "the slowest failure took %.2f s" % (
+                  min(c[1] for c in failed) - killed, max(c[2] for c in failed) - killed,
+                  promoted - killed, max(c[2] - c[1] for c in failed)))
     for kind, started, ended, error in sorted(calls, key=lambda c: c[1] - c[2])[:3]:
         print("slowest: %s %.2f s, from %+.2f s after the kill: %s" % (
             kind, ended - started, started - killed, error or "ok"))
@@ -202,13 +209,15 @@ def test_master_killed_promote_loses_nothing_and_old_master_rejoins():
     assert re.search(r"^db-r1 .* running .* MariaDB master$", status, re.M), status
     assert re.search(r"^db-m .* stopped .* MariaDB replica$", status, re.M), status
     rows = sql("db-r1", "SELECT m.user_id, m.version, o.item_id FROM kisekae.members m"
-                        " LEFT JOIN kisekae.outfit o ON o.member_id = m.id AND o.item_id IN (%d, %d)"
+                        " LEFT JOIN kisekae.outfit o"
+                        " ON o.member_id = m.id AND o.item_id IN (%d, %d)"
                         " WHERE m.user_id LIKE 'pr-%s-%%'" % (hats[0], hats[1], SUFFIX))
     master = {user_id: (int(version), hat) for user_id, version, hat in rows}
     lost = {u: (a, master.get(u)) for u, a in load.acked_outfits.items()
             if u not in master or master[u][0] < a[0]
             or (master[u][0] == a[0] and master[u][1] != str(a[1]))}
-    assert not lost, "acknowledged outfit changes not on the new master: %r" % list(lost.items())[:5]
+    assert not lost, "acknowledged outfit changes not on the new master: %r" % (
+        list(lost.items())[:5])
     missing = [u for u in load.acked_creates if u not in master]
     assert not missing, "acknowledged CreateAvatar not on the new master: %r" % missing[:5]
 
@@ -222,7 +231,8 @@ def test_master_killed_promote_loses_nothing_and_old_master_rejoins():
                            timeout=60).stdout
     assert "Slave_IO_Running: Yes" in slave and "Slave_SQL_Running: Yes" in slave, slave
     assert "Master_Port: %d" % (int(ENV["KISEKAE_DB_MASTER"].split(":")[1]) + 1) in slave, slave
-    count = "SELECT COUNT(*), SUM(version) FROM kisekae.members WHERE user_id LIKE 'pr-%s-%%'" % SUFFIX
+    count = ("SELECT COUNT(*), SUM(version) FROM kisekae.members"
+             " WHERE user_id LIKE 'pr-%s-%%'" % SUFFIX)
     assert sql("db-m", count) == sql("db-r1", count)
 
 
@@ -240,9 +250,9 @@ def test_a_write_no_replica_acknowledged_is_dropped_when_its_master_rejoins():
     for replica in ("db-m", "db-r2"):      # db-r2 last: it holds at least what db-m holds
         assert sql(replica, "SELECT MASTER_GTID_WAIT('%s', %d)" % (position, scaled(30))) == [["0"]]
         sql(replica, "STOP SLAVE IO_THREAD")
-    hung = subprocess.Popen([str(ROOT / "kisekae"), "sql", "--state", str(STATE), "db-r1", "--", "-e",
-                             "INSERT INTO %s VALUES (2)" % table], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    hung = subprocess.Popen([str(ROOT / "kisekae"), "sql", "--state", str(STATE), "db-r1", "--",
+                             "-e", "INSERT INTO %s VALUES (2)" % table],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         time.sleep(scaled(2))
         assert hung.poll() is None, "a write no replica acknowledged was answered: %s" % (
