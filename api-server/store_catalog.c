@@ -193,3 +193,73 @@ ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category
                       row->name);
     return rc;
 }
+
+ks_rc ks_store_layer_manifest(struct soap *soap, MYSQL *conn, int offset, int limit,
+                              ks_layer_row_t **layers, int *count, long long *total)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 128);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM item_layers");
+    if ((rc = ks_store_int(ks_api_ctx(soap), conn, &sql, total)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l ORDER BY l.item_id, l.layer_no"
+                " LIMIT %d OFFSET %d", limit, offset);
+    return ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof **layers,
+                               (void **)layers, count);
+}
+
+/* A row of (sha256, png) into the arena: ks_store_each's callback. */
+typedef struct {
+    struct soap *soap;
+    char **sha256;
+    struct xsd__base64Binary *png;
+    int found;
+} art_t;
+
+static ks_rc art_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    art_t *a = arg;
+    ks_api_ctx_t *ctx = ks_api_ctx(a->soap);
+
+    a->found = 1;
+    *a->sha256 = soap_strdup(a->soap, row[0]);
+    a->png->__ptr = soap_malloc(a->soap, lengths[1] ? lengths[1] : 1);
+    if (!*a->sha256 || !a->png->__ptr)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for a %lu-byte PNG", lengths[1]);
+    memcpy(a->png->__ptr, row[1], lengths[1]);
+    a->png->__size = (int)lengths[1];
+    return KS_OK;
+}
+
+/* Runs sql, which selects (sha256, png) of at most one row, into the arena. */
+static ks_rc read_art(struct soap *soap, MYSQL *conn, ks_buf_t *sql, char **sha256,
+                      struct xsd__base64Binary *png)
+{
+    art_t art = {soap, sha256, png, 0};
+    ks_rc rc = ks_store_each(ks_api_ctx(soap), conn, sql, art_row, &art);
+
+    return rc == KS_OK && !art.found ? KS_NOTFOUND : rc;
+}
+
+ks_rc ks_store_layer_art(struct soap *soap, MYSQL *conn, int item_id, int layer_no,
+                         const char *sha256, char **sha256_out, struct xsd__base64Binary *png)
+{
+    ks_buf_t sql;
+
+    /* the current art, else the old art of that sha256 */
+    ks_store_layer_art_sql(&sql, conn, item_id, layer_no, sha256, "sha256, png", "sha256, png");
+    return read_art(soap, conn, &sql, sha256_out, png);
+}
+
+ks_rc ks_store_scene_art(struct soap *soap, MYSQL *conn, int scene_id, char **sha256_out,
+                         struct xsd__base64Binary *png)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", scene_id);
+    return read_art(soap, conn, &sql, sha256_out, png);
+}

@@ -49,4 +49,21 @@ ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *catego
  * category. KS_CONFLICT when the name is another category's. */
 ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row);
 
+
+
+/* One page of every item layer (by item, layer; limit rows after offset)
+ * into *layers (the arena), and *total, how many there are in all. */
+ks_rc ks_store_layer_manifest(struct soap *soap, MYSQL *conn, int offset, int limit,
+                              ks_layer_row_t **layers, int *count, long long *total);
+
+/* The art of layer item_id/layer_no: the current one, or with sha256 (else
+ * NULL) the art of that sha256, current or replaced since (from
+ * item_layer_archive). *sha256_out and png are in the arena. KS_NOTFOUND,
+ * without a message, when there is none. */
+ks_rc ks_store_layer_art(struct soap *soap, MYSQL *conn, int item_id, int layer_no,
+                         const char *sha256, char **sha256_out, struct xsd__base64Binary *png);
+
+/* The background of scene scene_id, as ks_store_layer_art. */
+ks_rc ks_store_scene_art(struct soap *soap, MYSQL *conn, int scene_id, char **sha256_out,
+                         struct xsd__base64Binary *png);
 #endif
