@@ -360,8 +360,8 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, KS_LAYER_SELECT " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
-                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
-                member_id);
+                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no"
+                " LOCK IN SHARE MODE", member_id);
     return read_layers(soap, conn, &sql, layers, count);
 }
 

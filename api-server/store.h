@@ -161,7 +161,10 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
                                     int max, int *count);
 
 /* The layers a member wears, in drawing order (z, item, layer). *layers is
- * allocated in the request's arena. */
+ * allocated in the request's arena. The read locks the rows (shared) until
+ * the transaction ends, and so reads the newest art: a compose never draws
+ * art an UpdateItem still open is replacing, which then waits, and queues
+ * the member (store_render.h). */
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
                            ks_layer_row_t **layers, int *count);
 

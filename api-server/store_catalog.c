@@ -121,32 +121,28 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
     return KS_OK;
 }
 
+/* categories rows as ks_category_row_t: SELECT CATEGORY_COLUMNS FROM categories ... */
+#define CATEGORY_COLUMNS "id, name, z_order, exclusive, required, default_item_id"
+static const ks_col_t category_cols[] = {
+    KS_COL(KS_COL_INT, ks_category_row_t, id),
+    KS_COL(KS_COL_STR, ks_category_row_t, name),
+    KS_COL(KS_COL_INT, ks_category_row_t, z_order),
+    KS_COL(KS_COL_INT, ks_category_row_t, exclusive),
+    KS_COL(KS_COL_INT, ks_category_row_t, required),
+    KS_COL(KS_COL_INT, ks_category_row_t, default_item_id),
+};
+
 ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
                         ks_category_row_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
-                " FROM categories WHERE id = %d%s", id, for_update ? " FOR UPDATE" : "");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id);
-    }
-    out->id = atoi(row[0]);
-    snprintf(out->name, sizeof out->name, "%s", row[1]);
-    out->z_order = atoi(row[2]);
-    out->exclusive = atoi(row[3]) != 0;
-    out->required = atoi(row[4]) != 0;
-    out->default_item_id = row[5] ? atoi(row[5]) : 0;
-    mysql_free_result(res);
-    return KS_OK;
+    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories WHERE id = %d%s", id,
+                for_update ? " FOR UPDATE" : "");
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(category_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id) : rc;
 }
 
 ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
@@ -262,4 +258,164 @@ ks_rc ks_store_scene_art(struct soap *soap, MYSQL *conn, int scene_id, char **sh
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", scene_id);
     return read_art(soap, conn, &sql, sha256_out, png);
+}
+
+ks_rc ks_store_categories(struct soap *soap, MYSQL *conn, const char *name,
+                          ks_category_row_t **rows, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories");
+    if (name) {
+        ks_buf_addf(&sql, " WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+    }
+    ks_buf_addf(&sql, " ORDER BY z_order, id");
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(category_cols), sizeof **rows,
+                               (void **)rows, count);
+}
+
+ks_rc ks_store_category_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row,
+                               int *id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
+    ks_sql_str(&sql, conn, row->name);
+    ks_buf_addf(&sql, ", %d, %d, %d)", row->z_order, row->exclusive, row->required);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
+                      row->name);
+    if (rc == KS_OK)
+        *id = (int)mysql_insert_id(conn);
+    return rc;
+}
+
+/* Runs sql, an INSERT or UPDATE of items, saying a name taken is name's. */
+static ks_rc write_item(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const char *name)
+{
+    ks_rc rc = ks_store_run(ctx, conn, sql, NULL);
+
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", name);
+    return rc;
+}
+
+ks_rc ks_store_item_insert(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const char *name,
+                           const char *status, int price, int *id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
+                category_id);
+    ks_sql_str(&sql, conn, name);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_str(&sql, conn, status);
+    ks_buf_addf(&sql, ", %d)", price);
+    if ((rc = write_item(ctx, conn, &sql, name)) != KS_OK)
+        return rc;
+    *id = (int)mysql_insert_id(conn);
+    return KS_OK;
+}
+
+ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *name,
+                           const int *price, const char *status)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "UPDATE items SET id = id");
+    if (name) {
+        ks_buf_addf(&sql, ", name = ");
+        ks_sql_str(&sql, conn, name);
+    }
+    if (price)
+        ks_buf_addf(&sql, ", price = %d", *price);
+    if (status) {
+        ks_buf_addf(&sql, ", status = ");
+        ks_sql_str(&sql, conn, status);
+    }
+    ks_buf_addf(&sql, " WHERE id = %d", id);
+    return write_item(ctx, conn, &sql, name);
+}
+
+static const ks_col_t item_lock_cols[] = {
+    KS_COL(KS_COL_INT, ks_item_lock_t, category_z),
+    KS_COL(KS_COL_STR, ks_item_lock_t, default_of),
+};
+
+ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_category,
+                         ks_item_lock_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    if (with_category)
+        ks_buf_addf(&sql, "SELECT c.z_order, d.name FROM items i JOIN categories c"
+                    " ON c.id = i.category_id");
+    else
+        ks_buf_addf(&sql, "SELECT 0, d.name FROM items i");
+    ks_buf_addf(&sql, " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d"
+                " FOR UPDATE", id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_lock_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+}
+
+ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", id);
+    return ks_store_int(ctx, conn, &sql, count);
+}
+
+ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
+                            const unsigned char *png, size_t size)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, size * 2 + 4096);
+    ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
+                " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, ", layer->item_id,
+                layer->layer_no, layer->z_order, layer->x, layer->y, layer->width, layer->height);
+    ks_sql_str(&sql, conn, layer->sha256);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_blob(&sql, conn, png, size);
+    ks_buf_addf(&sql, ")");
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_row_t *layers,
+                              int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id = %d"
+                " ORDER BY l.layer_no", id);
+    return ks_store_rows(ctx, conn, &sql, KS_LAYER_COLS, layers, sizeof *layers, max, count);
+}
+
+ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
+                " x, y, width, height, png) SELECT item_id, layer_no, sha256, z_order, x, y,"
+                " width, height, png FROM item_layers WHERE item_id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", id);
+    return ks_store_run(ctx, conn, &sql, NULL);
 }
