@@ -9,46 +9,40 @@
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    ks_layer_row_t *rows;
     ks_buf_t sql;
+    int row_count;
     ks_rc rc;
 
     if (count == 0)
         return KS_OK;
     ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
-                     " FROM item_layers WHERE item_id IN (");
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (");
     for (int i = 0; i < count; i++)
         ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
-    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    ks_buf_addf(&sql, ") ORDER BY l.item_id, l.layer_no");
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof *rows, (void **)&rows,
+                                  &row_count)) != KS_OK)
         return rc;
-    for (int i = 0; i < count; i++) {
-        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
-        if (!items[i].layer) {
-            mysql_free_result(res);
+    for (int i = 0; i < count; i++)
+        if (!(items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX)))
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
+    for (int r = 0; r < row_count; r++) {
         for (int i = 0; i < count; i++) {
             struct ks__Layer *l;
-            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+            if (items[i].id != rows[r].item_id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
                 continue;
             l = &items[i].layer[items[i].__sizelayer++];
-            l->layerNo = atoi(row[1]);
-            l->zOrder = atoi(row[2]);
-            l->x = atoi(row[3]);
-            l->y = atoi(row[4]);
-            l->width = atoi(row[5]);
-            l->height = atoi(row[6]);
-            l->sha256 = soap_strdup(soap, row[7]);
+            l->layerNo = rows[r].layer_no;
+            l->zOrder = rows[r].z_order;
+            l->x = rows[r].x;
+            l->y = rows[r].y;
+            l->width = rows[r].width;
+            l->height = rows[r].height;
+            l->sha256 = rows[r].sha256;      /* in the arena, with rows */
             break;
         }
     }
-    mysql_free_result(res);
     return KS_OK;
 }
 
@@ -70,15 +64,31 @@ static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
     }
 }
 
+/* An items row (without its layers): SELECT ITEM_COLUMNS FROM items ... */
+#define ITEM_COLUMNS "id, category_id, name, status, price"
+typedef struct {
+    int id, category_id;
+    char name[513];                /* VARCHAR(128) of utf8mb4 */
+    char status[16];
+    int price;
+} item_row_t;
+
+static const ks_col_t item_cols[] = {
+    KS_COL(KS_COL_INT, item_row_t, id),
+    KS_COL(KS_COL_INT, item_row_t, category_id),
+    KS_COL(KS_COL_STR, item_row_t, name),
+    KS_COL(KS_COL_STR, item_row_t, status),
+    KS_COL(KS_COL_INT, item_row_t, price),
+};
+
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    item_row_t *rows;
     ks_buf_t sql;
+    int row_count;
     ks_rc rc;
-    int n = 0;
 
     *total = 0;
     if (search->count_total) {
@@ -89,35 +99,27 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
             return rc;
     }
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items");
+    ks_buf_addf(&sql, "SELECT " ITEM_COLUMNS " FROM items");
     where(&sql, conn, search);
     /* one row beyond the page says whether another page follows */
     ks_buf_addf(&sql, " AND id > %d ORDER BY id LIMIT %d", search->after_id, search->limit + 1);
     if (search->offset)
         ks_buf_addf(&sql, " OFFSET %d", search->offset);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(item_cols), sizeof *rows,
+                                  (void **)&rows, &row_count)) != KS_OK)
         return rc;
-    *items = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
-    if (!*items) {
-        mysql_free_result(res);
+    *more = row_count > search->limit;
+    *count = *more ? search->limit : row_count;
+    if (!(*items = soap_new_ks__Item(soap, row_count + 1)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < *count; i++) {
+        struct ks__Item *item = &(*items)[i];
+        item->id = rows[i].id;
+        item->categoryId = rows[i].category_id;
+        item->name = rows[i].name;           /* in the arena, with rows */
+        item->status = rows[i].status;
+        item->price = rows[i].price;
     }
-    *more = 0;
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__Item *item;
-        if (n == search->limit) {
-            *more = 1;
-            break;
-        }
-        item = &(*items)[n++];
-        item->id = atoi(row[0]);
-        item->categoryId = atoi(row[1]);
-        item->name = soap_strdup(soap, row[2]);
-        item->status = soap_strdup(soap, row[3]);
-        item->price = atoi(row[4]);
-    }
-    mysql_free_result(res);
-    *count = n;
     return KS_OK;
 }
 
@@ -148,23 +150,16 @@ ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
 ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
                              char *status)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    item_row_t row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT category_id, status FROM items WHERE id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
-    }
-    *category_id = atoi(row[0]);
-    snprintf(status, 16, "%s", row[1]);
-    mysql_free_result(res);
+    ks_buf_addf(&sql, "SELECT " ITEM_COLUMNS " FROM items WHERE id = %d", id);
+    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_cols), &row)) != KS_OK)
+        return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+    *category_id = row.category_id;
+    snprintf(status, 16, "%s", row.status);
     return KS_OK;
 }
 

@@ -31,7 +31,7 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
 /* A category row. */
 typedef struct {
     int id;
-    char name[65];
+    char name[257];                /* VARCHAR(64) of utf8mb4 */
     int z_order, exclusive, required;
     int default_item_id;           /* 0: none */
 } ks_category_row_t;
@@ -91,7 +91,7 @@ ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *n
  * (ks_store_item_lock). */
 typedef struct {
     int category_z;                /* its category's z-order (with_category) */
-    char default_of[65];           /* the category it is the default of, or "" */
+    char default_of[257];          /* the category it is the default of, or "" */
 } ks_item_lock_t;
 
 /* Locks item id's row until the transaction ends, with_category its
