@@ -260,3 +260,77 @@ ks_rc ks_store_replicas_forget(ks_api_ctx_t *ctx, MYSQL *conn, int item_id)
     ks_buf_addf(&sql, "DELETE FROM item_replicas WHERE item_id = %d", item_id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
+
+static const ks_col_t replica_cols[] = {
+    KS_COL(KS_COL_INT, ks_replica_row_t, server_id),
+    KS_COL(KS_COL_INT, ks_replica_row_t, item_id),
+    KS_COL(KS_COL_INT, ks_replica_row_t, layer_no),
+    KS_COL(KS_COL_UINT, ks_replica_row_t, attempts),
+    KS_COL(KS_COL_STR, ks_replica_row_t, sha256),
+};
+
+ks_rc ks_store_replicas_due(ks_api_ctx_t *ctx, MYSQL *conn, int retry_s, int backoff_max,
+                            ks_replica_row_t *rows, int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT r.image_server_id, r.item_id, r.layer_no, r.attempts, l.sha256"
+                     " FROM item_replicas r"
+                     " JOIN item_layers l ON l.item_id = r.item_id AND l.layer_no = r.layer_no"
+                     " JOIN image_servers s ON s.id = r.image_server_id AND s.mode = 'active'"
+                     " WHERE r.state = 'failed' AND r.updated_at <= NOW(3) - INTERVAL"
+                     " (%d * LEAST(r.attempts, %d)) SECOND"
+                     " ORDER BY r.updated_at LIMIT %d", retry_s, backoff_max, max);
+    return ks_store_rows(ctx, conn, &sql, KS_COLS(replica_cols), rows, sizeof *rows, max, count);
+}
+
+ks_rc ks_store_replica_retried(ks_api_ctx_t *ctx, MYSQL *conn, const ks_replica_row_t *row,
+                               const char *error)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "UPDATE item_replicas SET sha256 = ");
+    ks_sql_str(&sql, conn, row->sha256);
+    ks_buf_addf(&sql, ", state = '%s', attempts = attempts + 1, last_error = LEFT(",
+                error ? "failed" : "ok");
+    ks_sql_str(&sql, conn, error);
+    ks_buf_addf(&sql, ", 255) WHERE image_server_id = %d AND item_id = %d AND layer_no = %d",
+                row->server_id, row->item_id, row->layer_no);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+/* ---- silent servers ------------------------------------------------------------------- */
+
+/* Appends the condition of a server silent for timeout_s seconds. */
+static void silent_where(ks_buf_t *sql, int timeout_s)
+{
+    ks_buf_addf(sql, " WHERE mode IN ('active', 'draining') AND last_heartbeat < NOW(3)"
+                " - INTERVAL %d SECOND", timeout_s);
+}
+
+static const ks_col_t name_cols[] = {KS_COL(KS_COL_STR, ks_server_name_t, name)};
+
+ks_rc ks_store_servers_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s,
+                              ks_server_name_t *names, int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT name FROM image_servers");
+    silent_where(&sql, timeout_s);
+    ks_buf_addf(&sql, " LIMIT %d", max);
+    return ks_store_rows(ctx, conn, &sql, KS_COLS(name_cols), names, sizeof *names, max, count);
+}
+
+ks_rc ks_store_servers_mark_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "UPDATE image_servers SET silenced_mode = mode, mode = 'down',"
+                " down_by_silence = 1");
+    silent_where(&sql, timeout_s);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}

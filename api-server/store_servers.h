@@ -85,4 +85,36 @@ ks_rc ks_store_replica_record(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int
 /* Forgets every push of item_id's layers (its art was replaced). */
 ks_rc ks_store_replicas_forget(ks_api_ctx_t *ctx, MYSQL *conn, int item_id);
 
+
+/* A failed push to retry (replicate.c), with the layer's current sha256. */
+typedef struct {
+    int server_id, item_id, layer_no;
+    unsigned attempts;
+    char sha256[65];
+} ks_replica_row_t;
+
+/* The failed pushes to active servers whose wait (retry_s times their
+ * attempts, at most backoff_max times) is over, oldest first, at most max. */
+ks_rc ks_store_replicas_due(ks_api_ctx_t *ctx, MYSQL *conn, int retry_s, int backoff_max,
+                            ks_replica_row_t *rows, int max, int *count);
+
+/* Records the outcome of a retried push: done (error NULL) or failed. A
+ * row forgotten meanwhile (new art) stays forgotten. */
+ks_rc ks_store_replica_retried(ks_api_ctx_t *ctx, MYSQL *conn, const ks_replica_row_t *row,
+                               const char *error);
+
+/* ---- silent servers (node_health.c) -------------------------------------------------- */
+
+typedef struct {
+    char name[65];
+} ks_server_name_t;
+
+/* The active or draining servers whose last heartbeat is older than
+ * timeout_s seconds (servers that never beat are not judged), at most max. */
+ks_rc ks_store_servers_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s,
+                              ks_server_name_t *names, int max, int *count);
+
+/* Marks those servers down for their silence, keeping the mode they had. */
+ks_rc ks_store_servers_mark_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s);
+
 #endif
