@@ -157,11 +157,20 @@ ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *val
     return KS_OK;
 }
 
+/* The depths of the queues (ks_store_queue_depths). */
+typedef struct {
+    long long render_queue, deletions;
+} queue_depths_t;
+
+static const ks_col_t queue_depth_cols[] = {
+    KS_COL(KS_COL_LLONG, queue_depths_t, render_queue),
+    KS_COL(KS_COL_LLONG, queue_depths_t, deletions),
+};
+
 ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions)
 {
+    queue_depths_t depths;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
@@ -170,12 +179,10 @@ ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long lon
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM render_queue),"
                      " (SELECT COUNT(*) FROM image_deletions)");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(queue_depth_cols), &depths)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    *render_queue = row && row[0] ? atoll(row[0]) : 0;
-    *deletions = row && row[1] ? atoll(row[1]) : 0;
-    mysql_free_result(res);
+    *render_queue = depths.render_queue;
+    *deletions = depths.deletions;
     return KS_OK;
 }
 
@@ -428,35 +435,46 @@ void ks_store_layer_art_sql(ks_buf_t *sql, MYSQL *conn, int item_id, int layer_n
     }
 }
 
+/* The PNG of a layer, malloc'd (ks_store_layer_png): ks_store_each's callback. */
+typedef struct {
+    ks_api_ctx_t *ctx;
+    unsigned char *png;
+    size_t size;
+    int archived, found;
+} layer_png_t;
+
+static ks_rc layer_png_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    layer_png_t *l = arg;
+
+    if (l->found)                /* one row at most (LIMIT 1) */
+        return KS_OK;
+    if (!(l->png = malloc(lengths[0] ? lengths[0] : 1)))
+        return ks_err(&l->ctx->err, KS_NOMEM, "out of memory for a %lu-byte layer", lengths[0]);
+    memcpy(l->png, row[0], lengths[0]);
+    l->size = lengths[0];
+    l->archived = row[1] && row[1][0] == '1';
+    l->found = 1;
+    return KS_OK;
+}
+
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          const char *sha256, unsigned char **png, size_t *size, int *archived)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    unsigned long *lengths;
+    layer_png_t found = {.ctx = ctx};
     ks_buf_t sql;
     ks_rc rc;
 
     ks_store_layer_art_sql(&sql, conn, item_id, layer_no, sha256, "png, 0", "png, 1");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_each(ctx, conn, &sql, layer_png_row, &found)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    if (!found.found)
         return ks_err(&ctx->err, KS_NOTFOUND, "layer %d/%d%s%s not found", item_id, layer_no,
                       sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
-    }
     if (archived)
-        *archived = atoi(row[1]);
-    lengths = mysql_fetch_lengths(res);
-    *png = malloc(lengths[0] ? lengths[0] : 1);
-    if (!*png) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory for layer %d/%d", item_id, layer_no);
-    }
-    memcpy(*png, row[0], lengths[0]);
-    *size = lengths[0];
-    mysql_free_result(res);
+        *archived = found.archived;
+    *png = found.png;
+    *size = found.size;
     return KS_OK;
 }
 
