@@ -5,7 +5,7 @@
 #   tests/explain/run.sh BUILD_DIR
 #
 # Starts a stack of its own (two image servers, no admin UI) on port base
-# KISEKAE_EXPLAIN_PORT_BASE (default 24600), imports 10,000 members through
+# KISEKAE_EXPLAIN_PORT_BASE (default 30200), imports 10,000 members through
 # ImportMembers (bench/api/import_members.py: members, inventory and outfit
 # rows), turns on MariaDB's general log (log_output TABLE) on the master and
 # the replicas, runs the integration tests that call every operation family
@@ -21,7 +21,7 @@ set -euo pipefail
 
 # shellcheck source=tests/stack_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
-stack_runner explain "${KISEKAE_EXPLAIN_PORT_BASE:-24600}" "$@"
+stack_runner explain "${KISEKAE_EXPLAIN_PORT_BASE:-30200}" "$@"
 
 SEED=10000
 PYTHON=/usr/bin/python3
