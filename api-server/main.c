@@ -213,6 +213,7 @@ static void usage(FILE *out)
             "                   [--image-server SERVER] | --revoke-client NAME |\n"
             "                   --image-secret SERVER |\n"
             "                   --set-image-server SERVER INTERNAL_URL PUBLIC_URL | --check]\n"
+            "       kisekae-api --fault-xml CODE [MESSAGE]\n"
             "\n"
             "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
             "standalone HTTP, or FastCGI behind nginx (option `mode fastcgi`). SIGHUP\n"
@@ -231,10 +232,34 @@ static void usage(FILE *out)
             "                          register an image server or change its URLs (an\n"
             "                          image server's own registration never does)\n"
             "  --check                 validate the configuration and exit\n"
+            "  --fault-xml CODE [MESSAGE]\n"
+            "                          print the SOAP envelope of the fault with stable code\n"
+            "                          CODE (TooLarge...) as the API sends it (no -c needed;\n"
+            "                          the message defaults to the code)\n"
             "  -h, --help              this help\n"
             "\noptions of the configuration file, with their defaults:\n");
     if (out == stdout)
         ks_config_print_help(options);
+}
+
+/* --fault-xml CODE [MESSAGE]: the envelope a refused request gets (the
+ * nginx in front of the API answers with it too). Exit status 2 for a code
+ * that is not one of the stable ones. */
+static int print_fault_xml(const char *code, const char *message)
+{
+    char xml[KS_FAULT_XML_MAX];
+
+    if (!ks_fault_code_known(code)) {
+        fprintf(stderr, "kisekae-api: --fault-xml: \"%s\" is not a stable fault code "
+                "(see struct ks__KisekaeFault in wsdl/kisekae.h)\n", code);
+        return 2;
+    }
+    if (!ks_fault_xml(xml, sizeof xml, code, message ? message : code)) {
+        fprintf(stderr, "kisekae-api: --fault-xml: out of memory\n");
+        return 1;
+    }
+    fputs(xml, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* The command line's -c and -o, kept for a reload. */
@@ -325,6 +350,7 @@ int main(int argc, char **argv)
     static ks_api_conf_t conf;
     const char *client_name = NULL, *client_role = NULL, *client_server = NULL;
     const char *secret_of = NULL, *set_server = NULL, *revoke = NULL;
+    const char *fault_code = NULL, *fault_message = NULL;
     static ks_api_conf_t scratch;       /* --set-image-server's server, parsed as a line */
     int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
@@ -352,6 +378,10 @@ int main(int argc, char **argv)
             revoke = argv[++i];
         } else if (!strcmp(argv[i], "--image-secret") && i + 1 < argc) {
             secret_of = argv[++i];
+        } else if (!strcmp(argv[i], "--fault-xml") && i + 1 < argc) {
+            fault_code = argv[++i];
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                fault_message = argv[++i];
         } else if (!strcmp(argv[i], "--set-image-server") && i + 3 < argc) {
             char line[1024];
             snprintf(line, sizeof line, "%s %s %s", argv[i + 1], argv[i + 2], argv[i + 3]);
@@ -367,6 +397,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (fault_code)
+        return print_fault_xml(fault_code, fault_message);
     if (load_conf(&conf, &err) != KS_OK) {
         fprintf(stderr, "kisekae-api: %s\n", err.msg);
         return 1;
