@@ -5,7 +5,8 @@
  * main -> standalone/fastcgi -> dispatch -> op_* and http_avatar -> services
  * -> store -> common/ (ctest `layering` fails on a cycle).
  *
- * Module map: main.c (command line, config table, signals, start),
+ * Module map: main.c (command line, signals, start), api_conf.c (the
+ * config table),
  * dispatch.c (serving one request whatever the transport: SOAP, the WSDL and
  * the plain GETs), reply.c (answers written without gSOAP's serializer),
  * standalone.c (the HTTP listener: an event loop and the worker pool),
