@@ -53,6 +53,8 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
+    soap_destroy(f->soap);             /* the last call's arena */
+    soap_end(f->soap);
     ks_api_worker_free(f->soap, &f->ctx);
     ks_db_pool_free(f->pool);
     free(f);
