@@ -340,7 +340,7 @@ int ks__RegenerateAvatar(
  * composed again; if it was the only item worn of a required category, that
  * category's default item is put on instead (Conflict when the item is that
  * default). Revoking an item the member does not own is not an error. */
-int ks__RevokeItem(
+int ks__RevokeItem(  // @resendable
     char *userId 1,
     int itemId 1,
     struct ks__RevokeItemResponse *response);
@@ -484,7 +484,7 @@ int ks__GetAvatar(  // @resendable
     struct ks__GetAvatarResponse *response);
 
 /* site: give a member an item. Granting an owned item again is not an error. */
-int ks__GrantItem(
+int ks__GrantItem(  // @resendable
     char *userId 1,
     int itemId 1,
     struct ks__GrantItemResponse *response);
@@ -682,7 +682,7 @@ struct ks__ListAvatarsByServerResponse {
 /* admin: the members assigned to an image server, a page at a time in
  * userId order with a keyset cursor: page one million costs what page one
  * does. limit 1..1000 (default 500). NotFound: no such server. */
-int ks__ListAvatarsByServer(char *server 1, char *after 0, int *limit 0,
+int ks__ListAvatarsByServer(char *server 1, char *after 0, int *limit 0,  // @resendable
                             struct ks__ListAvatarsByServerResponse *response);
 
 /* What RebuildAvatars did for one member. status:
@@ -717,7 +717,7 @@ struct ks__RebuildAvatarsResponse {
  * or deleted meanwhile is reported, not an error. Faults only for the call
  * as a whole: NotFound (no such server), InvalidArgument, TooLarge (over 100),
  * ImageServerUnavailable (the server did not answer: nothing changed). */
-int ks__RebuildAvatars(char *server 1, int __sizeuserId 1, char **userId 1,
+int ks__RebuildAvatars(char *server 1, int __sizeuserId 1, char **userId 1,  // @resendable
                        enum xsd__boolean *checkOnly 0,
                        struct ks__RebuildAvatarsResponse *response);
 
@@ -733,7 +733,8 @@ struct ks__SyncImageServerResponse {
  * archived art it keeps) against the catalog manifest by sha256, now, and
  * fetches what is missing or differs. ImageServerUnavailable when it does
  * not answer. */
-int ks__SyncImageServer(char *server 1, struct ks__SyncImageServerResponse *response);
+int ks__SyncImageServer(  // @resendable
+    char *server 1, struct ks__SyncImageServerResponse *response);
 
 /* ---- Admin UI: the catalog as staff see it (admin) ------------------------------ */
 
@@ -804,7 +805,7 @@ struct ks__SearchMembersResponse {
  * image server imageServer, a page at a time by user id: the members whose
  * id sorts after afterUserId (byte order), at most limit (1..100, default
  * 50). NotFound when imageServer names no image server. */
-int ks__SearchMembers(
+int ks__SearchMembers(  // @resendable
     char *userIdPrefix 0,
     char *imageServer 0,
     char *afterUserId 0,
