@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""check_facts.py: the facts deploy/nginx's static snippets copy from their
+"""check_facts.py: the facts that files shipped as they are copy from their
 sources still match them (ctest deploy_facts). The sources: the operations
 marked `// @resendable` in wsdl/kisekae.h (the build's gen/resendable.txt)
-and the TooLarge fault envelope of `kisekae-api --fault-xml`.
+and the TooLarge fault envelope of `kisekae-api --fault-xml`. The copies:
+deploy/nginx's static snippets (the resendable map, the TooLarge answer),
+and the RESENDABLE lists of the sample client libraries (samples/python,
+samples/php), which hold the site's operations only, so each of them must
+be marked.
 
-usage: check_facts.py KISEKAE_API RESENDABLE_TXT SNIPPETS_DIR
-Prints what differs and exits 1; exits 0 when both match.
+usage: check_facts.py KISEKAE_API RESENDABLE_TXT SNIPPETS_DIR SAMPLES_DIR
+Prints what differs and exits 1; exits 0 when all match.
 """
 import re
 import subprocess
@@ -13,10 +17,10 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
-    api, resendable_txt, snippets = sys.argv[1:]
+    api, resendable_txt, snippets, samples = sys.argv[1:]
     failures = []
 
     with open(resendable_txt) as f:
@@ -44,6 +48,16 @@ def main():
             failures.append("kisekae-api-locations.conf: @kisekae_too_large answers\n%s\n"
                             "kisekae-api --fault-xml TooLarge '%s' prints\n%s"
                             % (m.group(1), reason, fault))
+    for path, pattern in (("python/kisekae/client.py", r"RESENDABLE = frozenset\(\{(.*?)\}\)"),
+                          ("php/src/Client.php", r"const RESENDABLE = \[(.*?)\];")):
+        with open(samples + "/" + path) as f:
+            m = re.search(pattern, f.read(), re.S)
+        listed = re.findall(r"[\"']([A-Za-z]+)[\"']", m.group(1)) if m else []
+        unmarked = sorted(set(listed) - set(want))
+        if not listed or unmarked:
+            failures.append("samples/%s: RESENDABLE %s" % (
+                path, "not found" if not listed else
+                "lists %s, not marked // @resendable in wsdl/kisekae.h" % ", ".join(unmarked)))
     for failure in failures:
         print(failure)
     return 1 if failures else 0
