@@ -285,6 +285,11 @@ int main(int argc, char **argv)
     if (ks_failover_call(&fo, soap, call.operation, ks_op_resendable(call.operation), attempt,
                          &call, NULL, &err) == KS_OK) {
         print_fields(&call.response, 0);
+    } else if (soap->error == 401) {
+        /* gSOAP leaves the body of an HTTP 401 unparsed: its fault is this */
+        fprintf(stderr, "kisekae-ctl: %s: Unauthorized: the API refused the credentials of"
+                " \"%s\" (HTTP 401)\n", call.operation, user);
+        status = 1;
     } else {
         fprintf(stderr, "kisekae-ctl: %s\n", err.msg);
         status = 1;

@@ -141,6 +141,14 @@ def test_fault_printed_with_its_code(fakes):
     assert 'NotFound: image server "img9" not found' in r.stderr
 
 
+def test_wrong_credentials_printed_as_unauthorized(fakes):
+    api = fakes(status=401, body=fault_body("Unauthorized", "wrong API credentials"))
+    r = ctl("--url", api.url, "ListImageServers")
+    assert r.returncode == 1
+    assert "ListImageServers: Unauthorized" in r.stderr and '"ops"' in r.stderr
+    assert "s3cret" not in r.stderr
+
+
 def test_next_url_when_one_refuses(fakes):
     api = fakes(body=ENVELOPE % "<ks:ListImageServersResponse><ks:server><ks:name>img1"
                                 "</ks:name></ks:server></ks:ListImageServersResponse>")
