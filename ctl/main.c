@@ -218,62 +218,79 @@ static void print_fields(const struct soap_dom_element *elt, int depth)
     }
 }
 
-int main(int argc, char **argv)
-{
+/* The command line. */
+typedef struct {
     const char *urls[KS_FAILOVER_URLS_MAX];
-    int url_count = 0, timeout_s = TIMEOUT_DEFAULT_S, status = 0;
-    const char *user = getenv("KISEKAE_ADMIN_USER"), *password = getenv("KISEKAE_ADMIN_PASSWORD");
-    ks_failover_t fo;
-    struct soap *soap;
-    call_t call = {0};
-    ks_err_t err;
+    int url_count;
+    int timeout_s;
+} options_t;
 
+/* Reads argv into opts and call; returns -1 to go on, else the exit status
+ * (0 after --help, 2 for bad usage, with its message). */
+static int parse_args(int argc, char **argv, options_t *opts, call_t *call)
+{
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');
 
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(arg, "--url") && i + 1 < argc) {
-            if (url_count == KS_FAILOVER_URLS_MAX)
+        } else if ((!strcmp(arg, "--url") || !strcmp(arg, "--timeout")) && i + 1 == argc) {
+            return bad_usage("%s needs a value", arg);
+        } else if (!strcmp(arg, "--url")) {
+            if (opts->url_count == KS_FAILOVER_URLS_MAX)
                 return bad_usage("more than %d --url", KS_FAILOVER_URLS_MAX);
-            urls[url_count++] = argv[++i];
-        } else if (!strcmp(arg, "--timeout") && i + 1 < argc) {
+            opts->urls[opts->url_count++] = argv[++i];
+        } else if (!strcmp(arg, "--timeout")) {
             char *end;
             long value = strtol(argv[++i], &end, 10);
             if (*end || value < 1 || value > 3600)
                 return bad_usage("--timeout \"%s\": seconds, 1 to 3600", argv[i]);
-            timeout_s = (int)value;
+            opts->timeout_s = (int)value;
         } else if (arg[0] == '-') {
             return bad_usage("unknown option \"%s\"", arg);
         } else if (eq) {
             if (!is_param_name(arg, (size_t)(eq - arg)))
                 return bad_usage("\"%s\": the name before '=' is not a parameter name", arg);
-            if (call.param_count == PARAMS_MAX)
+            if (call->param_count == PARAMS_MAX)
                 return bad_usage("more than %d parameters", PARAMS_MAX);
-            call.params[call.param_count++] = arg;
-        } else if (!call.operation && is_operation(arg)) {
-            call.operation = arg;
+            call->params[call->param_count++] = arg;
+        } else if (!call->operation && is_operation(arg)) {
+            call->operation = arg;
         } else {
             return bad_usage("unknown argument \"%s\"", arg);
         }
     }
-    if (!call.operation) {
+    if (!call->operation) {
         usage(stderr);
         return 2;
     }
-    if (url_count == 0 && getenv("KISEKAE_API_URL") && *getenv("KISEKAE_API_URL"))
-        urls[url_count++] = getenv("KISEKAE_API_URL");
-    if (url_count == 0)
+    if (opts->url_count == 0 && getenv("KISEKAE_API_URL") && *getenv("KISEKAE_API_URL"))
+        opts->urls[opts->url_count++] = getenv("KISEKAE_API_URL");
+    if (opts->url_count == 0)
         return bad_usage("no API URL: give --url or set KISEKAE_API_URL");
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *user = getenv("KISEKAE_ADMIN_USER"), *password = getenv("KISEKAE_ADMIN_PASSWORD");
+    options_t opts = {.timeout_s = TIMEOUT_DEFAULT_S};
+    call_t call = {0};
+    int status = parse_args(argc, argv, &opts, &call);
+    ks_failover_t fo;
+    struct soap *soap;
+    ks_err_t err;
+
+    if (status >= 0)
+        return status;
     if (!user || !password) {
         fprintf(stderr, "kisekae-ctl: set KISEKAE_ADMIN_USER and KISEKAE_ADMIN_PASSWORD\n");
         return 2;
     }
-
-    ks_failover_init(&fo, user, password, timeout_s);
-    for (int i = 0; i < url_count; i++)
-        if (ks_failover_add_url(&fo, urls[i], &err) != KS_OK)
+    ks_failover_init(&fo, user, password, opts.timeout_s);
+    for (int i = 0; i < opts.url_count; i++)
+        if (ks_failover_add_url(&fo, opts.urls[i], &err) != KS_OK)
             return bad_usage("%s", err.msg);
     soap = ks_failover_soap_new(&fo, &err);
     if (!soap) {
@@ -282,17 +299,17 @@ int main(int argc, char **argv)
     }
     soap_set_mode(soap, SOAP_C_UTFSTRING);
     snprintf(call.action, sizeof call.action, NS "#%s", call.operation);
+    status = 1;
     if (ks_failover_call(&fo, soap, call.operation, ks_op_resendable(call.operation), attempt,
                          &call, NULL, &err) == KS_OK) {
         print_fields(&call.response, 0);
+        status = 0;
     } else if (soap->error == 401) {
         /* gSOAP leaves the body of an HTTP 401 unparsed: its fault is this */
         fprintf(stderr, "kisekae-ctl: %s: Unauthorized: the API refused the credentials of"
                 " \"%s\" (HTTP 401)\n", call.operation, user);
-        status = 1;
     } else {
         fprintf(stderr, "kisekae-ctl: %s\n", err.msg);
-        status = 1;
     }
     ks_failover_soap_free(soap);
     return status;

@@ -190,6 +190,7 @@ def test_help():
     ["--bogus", "ListImageServers"],             # unknown option
     ["--timeout", "0", "ListImageServers"],      # out of bounds
     ["--url", "ftp://x/", "ListImageServers"],   # not http(s)
+    ["ListImageServers", "--timeout"],           # an option without its value
 ])
 def test_bad_usage_exits_2(args):
     r = subprocess.run([CTL, "--url", "http://127.0.0.1:9/", *args], capture_output=True,
