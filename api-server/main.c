@@ -33,9 +33,11 @@
 #include "config.h"
 #include "dispatch.h"
 #include "fastcgi.h"
+#include "http_avatar.h"
 #include "image_client.h"
 #include "log.h"
 #include "standalone.h"
+#include "webhook.h"
 
 static void usage(FILE *out)
 {
@@ -291,7 +293,8 @@ int main(int argc, char **argv)
         } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
-        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK) {
+        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK ||
+                   ks_api_placeholder_init(&conf, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
         } else {
@@ -299,12 +302,18 @@ int main(int argc, char **argv)
             if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
                 ks_log_error("starting the renderer: %s", err.msg);
                 status = 1;
+            } else if (ks_webhooks_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the webhook sender: %s", err.msg);
+                ks_renderer_stop();
+                status = 1;
             } else {
                 status = serve(&conf, pool, reload_pool);
+                ks_webhooks_stop();
                 ks_renderer_stop();
             }
             ks_avatar_cache_free();
         }
+        ks_api_placeholder_free();
     }
     ks_db_pool_free(pool);
     mysql_library_end();
