@@ -104,8 +104,8 @@ static int keep_socket(struct soap *soap)
  * (HTTP 500, as SOAP 1.1 wants) and closes the connection afterwards. */
 static void send_client_fault(struct soap *soap, const char *code, const char *reason)
 {
-    char body[2048];
-    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+    char body[KS_FAULT_XML_MAX];
+    size_t length = ks_fault_xml(body, sizeof body, code, reason);
 
     ks_log_info("rejected a request: %s", reason);
     ks_api_ctx(soap)->fault_code = code;         /* a string literal */
