@@ -19,10 +19,10 @@
  * Each request is one database call (ks_db_session_begin, here, once the
  * request has arrived whole: never before a keep-alive wait, which may
  * outlast a change of the pool): its reads go to one server, and to the
- * master once it wrote. Signals only set flags (main.c installs them):
- * SIGTERM/SIGINT stop the transport's main thread, and SIGHUP
- * (ks_api_reload_ask) has that same thread, when it next wakes, call the
- * reload function (main.c: the pool's new configuration).
+ * master once it wrote. Signals only set flags (main.c's signal thread takes
+ * them with sigwait()): SIGTERM/SIGINT stop the transport's main thread, and
+ * SIGHUP (ks_api_reload_ask) has that same thread, when it next wakes, call
+ * the reload function (main.c: the pool's new configuration).
  * Workers adopt a new pool configuration at their next request; idle ones
  * within KS_IDLE_CHECK_S (the transports call ks_api_worker_idle).
  */

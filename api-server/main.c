@@ -16,13 +16,16 @@
  *   kisekae-api -c FILE --check         validate the configuration
  *
  * SIGHUP reads the file again and applies its database pool options (db_*)
- * at once when the whole file is valid; SIGTERM stops the server.
+ * at once when the whole file is valid; SIGTERM stops the server. Signals are
+ * taken as in every kisekae daemon (common/daemon.h): blocked in all threads
+ * and taken by one thread with sigwait().
  *
  * The options table of api_conf.c is the reference of kisekae-api.conf (the
  * commented sample is api-server/kisekae-api.conf.sample).
  */
 #include <curl/curl.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@
 #include "api_metrics.h"
 #include "avatar_read.h"
 #include "config.h"
+#include "daemon.h"
 #include "dispatch.h"
 #include "fastcgi.h"
 #include "http_avatar.h"
@@ -124,39 +128,55 @@ static ks_rc reload_pool(ks_db_pool_t *pool, ks_err_t *err)
 
 /* ---- serving: signals and the transport ----------------------------------------------- */
 
+/* The signals, as in every kisekae daemon (common/daemon.h): blocked in
+ * every thread before the first one starts, and taken by one thread of
+ * their own with sigwait(), so no handler runs inside a request. SIGHUP
+ * asks the transport's main thread for a reload (dispatch.h), SIGTERM or
+ * SIGINT to stop; that thread wakes at least once a second to look. */
+static sigset_t signals;
 static volatile sig_atomic_t stop_requested;
 
-static void on_stop(int sig)
+static void ask_reload(void *arg)
 {
-    stop_requested = sig;
+    (void)arg;
+    ks_api_reload_ask(SIGHUP);
+}
+
+static void *signal_main(void *arg)
+{
+    (void)arg;
+    stop_requested = ks_daemon_wait(&signals, ask_reload, NULL);
+    return NULL;
 }
 
 /* Serves in conf->mode until SIGTERM/SIGINT, calling reload (in the
  * transport's main thread) on SIGHUP. Returns the exit status. */
 static int serve(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_api_reload_fn reload)
 {
-    struct sigaction sa = {0};
+    pthread_t taker;
     ks_err_t err;
-    int status;
+    int status, error;
 
     ks_api_reload_init(pool, reload);
-    /* No SA_RESTART: a signal cuts the main thread's wait short. */
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = ks_api_reload_ask;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (ks_api_metrics_start(conf, pool, &err) != KS_OK) {
-        ks_log_error("metrics_listen %s: %s", conf->metrics_listen, err.msg);
+    if ((error = pthread_create(&taker, NULL, signal_main, NULL)) != 0) {
+        ks_log_error("pthread_create() of the signal thread failed (%d: %s)", error,
+                     strerror(error));
         return 1;
     }
-    if (conf->mode == KS_API_FASTCGI)
-        status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
-    else
-        status = ks_api_serve_standalone(conf, pool, &stop_requested);
-    ks_api_metrics_stop();
-    if (stop_requested)
+    if (ks_api_metrics_start(conf, pool, &err) != KS_OK) {
+        ks_log_error("metrics_listen %s: %s", conf->metrics_listen, err.msg);
+        status = 1;
+    } else {
+        if (conf->mode == KS_API_FASTCGI)
+            status = ks_api_serve_fastcgi(conf, pool, &stop_requested);
+        else
+            status = ks_api_serve_standalone(conf, pool, &stop_requested);
+        ks_api_metrics_stop();
+    }
+    if (!stop_requested)                 /* the transport ended on its own */
+        pthread_kill(taker, SIGTERM);    /* blocked: sigwait() takes it */
+    pthread_join(taker, NULL);
+    if (status == 0 || stop_requested)
         ks_log_info("stopped (signal %d)", (int)stop_requested);
     return status;
 }
@@ -287,6 +307,7 @@ int main(int argc, char **argv)
             ks_log_info("image server \"%s\" is at %s (internal), %s (public)", set_server,
                         scratch.image_servers[0].internal_url, scratch.image_servers[0].public_url);
     } else {
+        ks_daemon_block_signals(&signals);   /* before the first thread starts */
         if (ks_register_image_servers(pool, &conf, &err) != KS_OK) {
             ks_log_error("registering image servers: %s", err.msg);
             status = 1;
