@@ -34,6 +34,7 @@
 #include "db_pool.h"
 #include "http_client.h"
 #include "ks.h"
+#include "log.h"
 
 #define KS_IMAGE_SERVERS_MAX 64
 
@@ -89,7 +90,7 @@ typedef struct {
     char placeholder_png[512];   /* the stand-in avatar picture, "" for the built-in one */
     char placeholder_thumb_png[512];
     char log_file[512];
-    char log_level[16];
+    ks_log_level_t log_level;
 } ks_api_conf_t;
 
 /* Roles of API clients; an operation names the roles it admits. */

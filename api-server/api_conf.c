@@ -189,7 +189,7 @@ static const ks_cfg_option_t options[] = {
     OPT("metrics_listen", KS_CFG_STRING, 0, 160, "", metrics_listen,
         "host:port of the internal GET /metrics listener (Prometheus), empty for none"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
-    OPT("log_level", KS_CFG_STRING, 0, 16, "info", log_level, "error | warn | info | debug"),
+    OPT("log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", log_level, "error | warn | info | debug"),
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL}
 };
 

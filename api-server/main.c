@@ -191,7 +191,6 @@ int main(int argc, char **argv)
     int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
     ks_err_t err;
-    int level;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -240,10 +239,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "kisekae-api: %s\n", err.msg);
         return 1;
     }
-    if ((level = ks_log_level_parse(conf.log_level)) < 0) {
-        fprintf(stderr, "kisekae-api: log_level must be error, warn, info or debug\n");
-        return 1;
-    }
     if (client_server && !client_name) {
         fprintf(stderr, "kisekae-api: --image-server goes with --add-client NAME node\n");
         return 2;
@@ -266,7 +261,7 @@ int main(int argc, char **argv)
     /* Commands print to the terminal; the server logs where it is told. */
     ks_log_open("kisekae-api", migrate || client_name || set_server || revoke ? "-"
                                                                               : conf.log_file,
-                level);
+                conf.log_level);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mysql_library_init(0, NULL, NULL);
     pool = ks_db_pool_new(&conf.db);

@@ -92,7 +92,7 @@ static void test_defaults(void **state)
     assert_int_equal(conf.thumb_out_width, 96);
     assert_int_equal(conf.thumb_out_height, 96);
     assert_string_equal(conf.log_file, "-");
-    assert_string_equal(conf.log_level, "info");
+    assert_int_equal(conf.log_level, KS_LOG_INFO);
     /* cluster_secret has no default: serving refuses to start without it */
     assert_string_equal(conf.cluster_secret, "");
     assert_int_equal(ks_api_conf_check_secret(&conf, &err), KS_INVALID);
@@ -144,7 +144,7 @@ static void test_good_file_read_whole(void **state)
     assert_int_equal(conf.thumb_height, 60);
     assert_int_equal(conf.thumb_out_height, 48);
     assert_int_equal(conf.avatar_cache_ms, 0);
-    assert_string_equal(conf.log_level, "debug");
+    assert_int_equal(conf.log_level, KS_LOG_DEBUG);
     assert_int_equal(ks_api_conf_check_secret(&conf, &err), KS_OK);
     /* what the file leaves out keeps its default */
     assert_int_equal(conf.max_xml_depth, 32);
