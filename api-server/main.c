@@ -31,6 +31,7 @@
 #include "avatar_read.h"
 #include "config.h"
 #include "dispatch.h"
+#include "expiry.h"
 #include "fastcgi.h"
 #include "http_avatar.h"
 #include "image_client.h"
@@ -207,6 +208,8 @@ static const ks_cfg_option_t options[] = {
         "hours after an event when its failing deliveries stop being tried"),
     OPT("webhook_interval", KS_CFG_INT, 50, 60000, "1000", webhook_interval_ms,
         "milliseconds between looks for due webhook deliveries"),
+    OPT("expiry_interval", KS_CFG_INT, 100, 60000, "1000", expiry_interval_ms,
+        "milliseconds between looks for time-limited items that ended on someone"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
     OPT("placeholder_png", KS_CFG_STRING, 0, 512, "", placeholder_png,
@@ -472,8 +475,14 @@ int main(int argc, char **argv)
                 ks_log_error("starting the webhook sender: %s", err.msg);
                 ks_renderer_stop();
                 status = 1;
+            } else if (ks_expiry_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the expiry job: %s", err.msg);
+                ks_webhooks_stop();
+                ks_renderer_stop();
+                status = 1;
             } else {
                 status = serve(&conf, pool, reload_pool);
+                ks_expiry_stop();
                 ks_webhooks_stop();
                 ks_renderer_stop();
             }

@@ -13,6 +13,11 @@
  * pushes the row's not_before out (render_retry seconds times the attempts,
  * at most ten times), with the error in last_error and the log.
  *
+ * Time-limited items: the expiry job (expiry.c) only queues the wearers of
+ * an ended item; ks_render_next_version takes it off in the transaction
+ * that raises the version and composes it, so what a member wears never runs
+ * ahead of the image of its version.
+ *
  * Between rounds the renderer also marks image servers whose heartbeats
  * stopped down (node_health.c) and pushes again the item layers whose push
  * failed (replicate.c) and works off the images queued for deletion
@@ -29,7 +34,9 @@
 #include "log.h"
 #include "node_health.h"
 #include "render.h"
+#include "store_members.h"
 #include "store_render.h"
+#include "webhook.h"
 
 #define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */
 
@@ -83,8 +90,12 @@ ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member
                              const ks_image_server_t *server)
 {
     ks_buf_t sql;
+    int dropped;
     ks_rc rc;
 
+    /* time-limited items that ended come off with this version, never later */
+    if ((rc = ks_store_outfit_drop_ended(ks_api_ctx(soap), conn, member->id, &dropped)) != KS_OK)
+        return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
     if ((rc = ks_store_run(ks_api_ctx(soap), conn, &sql, NULL)) != KS_OK)
@@ -124,15 +135,21 @@ static ks_rc render_round(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     render_round_t *r = arg;
     ks_image_server_t server;
+    int ended;
     ks_rc rc;
 
     r->claimed = 0;
     if ((rc = ks_store_render_claim(ctx, conn, &r->job)) != KS_OK)
         return rc;
     r->claimed = 1;
+    /* The ended items come off here (ks_render_next_version would do it
+     * too), so the change is known and its event recorded with it. */
     if ((rc = ks_store_member_by_id(ctx, conn, r->job.member_id, 1, &r->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, r->member.image_server_id, &server)) != KS_OK ||
-        (rc = ks_render_next_version(r->soap, conn, &r->member, &server)) != KS_OK)
+        (rc = ks_store_outfit_drop_ended(ctx, conn, r->member.id, &ended)) != KS_OK ||
+        (rc = ks_render_next_version(r->soap, conn, &r->member, &server)) != KS_OK ||
+        (ended && (rc = ks_webhook_avatar_event(ctx, conn, KS_EVENT_CHANGED, &r->member,
+                                                &server)) != KS_OK))
         return rc;
     return ks_store_render_done(ctx, conn, r->job.member_id);
 }
