@@ -476,11 +476,15 @@ ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long membe
     ks_rc rc;
 
     *dropped = 0;
+    /* A plain read: the caller holds the member's row, which every change of
+     * its outfit locks first; locking here would hold the ended item's and
+     * the category's rows through the compose, making the renderers of
+     * their other wearers wait. */
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.required, IFNULL(c.default_item_id, 0)"
                 " FROM outfit o JOIN items i ON i.id = o.item_id"
                 " JOIN categories c ON c.id = i.category_id WHERE o.member_id = %lld"
-                " AND i.available_until <= NOW() ORDER BY o.item_id FOR UPDATE", member_id);
+                " AND i.available_until <= NOW() ORDER BY o.item_id", member_id);
     if ((rc = ks_store_rows(ctx, conn, &sql, KS_COLS(ended_cols), ended, sizeof ended[0],
                             KS_OUTFIT_MAX, &count)) != KS_OK || count == 0)
         return rc;
