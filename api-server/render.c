@@ -87,21 +87,18 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
 }
 
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
-                             const ks_image_server_t *server)
+                             const ks_image_server_t *server, const char *event)
 {
-    ks_buf_t sql;
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int dropped;
     ks_rc rc;
 
     /* time-limited items that ended come off with this version, never later */
-    if ((rc = ks_store_outfit_drop_ended(ks_api_ctx(soap), conn, member->id, &dropped)) != KS_OK)
+    if ((rc = ks_store_outfit_drop_ended(ctx, conn, member->id, &dropped)) != KS_OK ||
+        (rc = ks_store_member_next_version(ctx, conn, member)) != KS_OK ||
+        (rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
-    if ((rc = ks_store_run(ks_api_ctx(soap), conn, &sql, NULL)) != KS_OK)
-        return rc;
-    member->version++;
-    return ks_render_avatar(soap, conn, member, server);
+    return event ? ks_webhook_avatar_event(ctx, conn, event, member, server) : KS_OK;
 }
 
 /* ---- the background renderer ------------------------------------------------------ */
@@ -135,21 +132,16 @@ static ks_rc render_round(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     render_round_t *r = arg;
     ks_image_server_t server;
-    int ended;
     ks_rc rc;
 
     r->claimed = 0;
     if ((rc = ks_store_render_claim(ctx, conn, &r->job)) != KS_OK)
         return rc;
     r->claimed = 1;
-    /* The ended items come off here (ks_render_next_version would do it
-     * too), so the change is known and its event recorded with it. */
     if ((rc = ks_store_member_by_id(ctx, conn, r->job.member_id, 1, &r->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, r->member.image_server_id, &server)) != KS_OK ||
-        (rc = ks_store_outfit_drop_ended(ctx, conn, r->member.id, &ended)) != KS_OK ||
-        (rc = ks_render_next_version(r->soap, conn, &r->member, &server)) != KS_OK ||
-        (ended && (rc = ks_webhook_avatar_event(ctx, conn, KS_EVENT_CHANGED, &r->member,
-                                                &server)) != KS_OK))
+        (rc = ks_render_next_version(r->soap, conn, &r->member, &server, KS_EVENT_CHANGED))
+            != KS_OK)
         return rc;
     return ks_store_render_done(ctx, conn, r->job.member_id);
 }
