@@ -250,9 +250,10 @@ static struct ks__Item *item_response(struct soap *soap, int id, int category_id
     return item;
 }
 
-/* The window's sides given (NULL: open, or with keep, unchanged), checked:
- * instants of years 1970..9999, until after from. Returns SOAP_OK or the
- * fault; *from and *until are -1 where open. */
+/* Checks the sides of a window a call gives (NULL: not given): instants of
+ * years 1970..9999, until after from when both are given. Sets *from and
+ * *until to the sides given (left as they are otherwise). Returns SOAP_OK
+ * or the fault. */
 #define KS_INSTANT_MAX 253402300799LL          /* 9999-12-31T23:59:59Z */
 static int check_window(struct soap *soap, const time_t *from_in, const time_t *until_in,
                         long long *from, long long *until)
