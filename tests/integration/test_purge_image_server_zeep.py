@@ -11,7 +11,7 @@ draining for a moment (a Conflict: they hold members) and set back.
 """
 
 import stackctl
-from conftest import as_list, node_api, unique
+from conftest import api_command, as_list, node_api, unique
 from test_node_ops import DEAD_URL, assert_fault, register
 
 
@@ -55,6 +55,14 @@ def test_purge_a_drained_server_and_register_it_again(env, admin):
     finally:
         admin.service.SetImageServerMode(name=name, mode="down")
     assert admin.service.PurgeImageServer(name=name).name == name    # down qualifies too
+
+    # or an admin sets it up again from the command line
+    api_command(env, "--set-image-server", name, DEAD_URL + "/int3", DEAD_URL + "/pub3")
+    admin.service.SetImageServerMode(name=name, mode="draining")
+    (third,) = listed(admin, name)
+    assert third.id not in (server.id, again.id) and third.publicUrl == DEAD_URL + "/pub3"
+    admin.service.PurgeImageServer(name=name)
+    assert listed(admin, name) == []
 
 
 def test_an_active_server_is_a_conflict(env, admin):
