@@ -80,20 +80,26 @@ ks_rc ks_store_render_queue_ended(ks_api_ctx_t *ctx, MYSQL *conn, int max, int *
     if (!(members = calloc((size_t)max, sizeof *members)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     /* The claim: wearers of ended items not queued yet, their outfit rows
-     * locked (a server running the same round skips them and takes others). */
+     * locked (a server running the same round skips them and takes others).
+     * No ORDER BY: the plan starts from the few ended items
+     * (items_available_until) and reads their wearers by outfit_item, never
+     * the whole outfit table. */
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT o.member_id FROM outfit o JOIN items i ON i.id = o.item_id"
                 " WHERE i.available_until <= NOW() AND NOT EXISTS (SELECT 1 FROM render_queue q"
-                " WHERE q.member_id = o.member_id) ORDER BY o.member_id, o.item_id LIMIT %d"
-                " FOR UPDATE SKIP LOCKED", max);
+                " WHERE q.member_id = o.member_id) LIMIT %d FOR UPDATE SKIP LOCKED", max);
     rc = ks_store_rows(ctx, conn, &sql, cols, 1, members, sizeof *members, max, &count);
     if (rc == KS_OK && count > 0) {
         ks_buf_init(&sql, 4096 + (size_t)count * 64);
         ks_buf_addf(&sql, "INSERT INTO render_queue (member_id, reason) VALUES ");
-        for (int i = 0; i < count; i++)
-            if (i == 0 || members[i] != members[i - 1])    /* ordered: equal ones are adjacent */
+        for (int i = 0; i < count; i++) {
+            int seen = 0;                  /* a member wearing two ended items: once */
+            for (int j = 0; j < i && !seen; j++)
+                seen = members[j] == members[i];
+            if (!seen)
                 ks_buf_addf(&sql, "%s(%lld, 'an item it wears ended')", distinct++ ? ", " : "",
                             members[i]);
+        }
         ks_buf_addf(&sql, " ON DUPLICATE KEY UPDATE not_before = LEAST(not_before, NOW(3))");
         rc = ks_store_run(ctx, conn, &sql, NULL);
     }
