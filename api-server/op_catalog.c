@@ -175,6 +175,7 @@ typedef struct {
     int count;
     const struct ks__LayerInput *in;
     int item_id;
+    long long from, until;         /* the window; -1: open */
 } item_insert_t;
 
 static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
@@ -188,7 +189,9 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         (rc = ks_store_item_insert(ctx, conn, r->category_id, r->name, r->status, r->price,
                                    &r->item_id)) != KS_OK ||
         (rc = insert_layers(ctx, conn, r->item_id, category.z_order, r->layers, r->count,
-                            r->in)) != KS_OK)
+                            r->in)) != KS_OK ||
+        ((r->from >= 0 || r->until >= 0) &&
+         (rc = ks_store_item_window_set(ctx, conn, r->item_id, r->from, r->until)) != KS_OK))
         return rc;
     if (!r->make_default)
         return KS_OK;
@@ -247,19 +250,42 @@ static struct ks__Item *item_response(struct soap *soap, int id, int category_id
     return item;
 }
 
+/* Checks the sides of a window a call gives (NULL: not given): instants of
+ * years 1970..9999, until after from when both are given. Sets *from and
+ * *until to the sides given (left as they are otherwise). Returns SOAP_OK
+ * or the fault. */
+#define KS_INSTANT_MAX 253402300799LL          /* 9999-12-31T23:59:59Z */
+static int check_window(struct soap *soap, const time_t *from_in, const time_t *until_in,
+                        long long *from, long long *until)
+{
+    if (from_in)
+        *from = (long long)*from_in;
+    if (until_in)
+        *until = (long long)*until_in;
+    if ((from_in && (*from < 0 || *from > KS_INSTANT_MAX)) ||
+        (until_in && (*until < 0 || *until > KS_INSTANT_MAX)))
+        return ks_fault(soap, "InvalidArgument", "availableFrom and availableUntil must be "
+                        "instants between 1970 and 9999");
+    if (*from >= 0 && *until >= 0 && *until <= *from)
+        return ks_fault(soap, "InvalidArgument", "availableUntil must be after availableFrom");
+    return SOAP_OK;
+}
+
 int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, char *status,
                      enum xsd__boolean *makeDefault, int __sizelayer,
-                     struct ks__LayerInput *layer, struct ks__RegisterItemResponse *response)
+                     struct ks__LayerInput *layer, time_t *availableFrom, time_t *availableUntil,
+                     struct ks__RegisterItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
     item_insert_t insert = {categoryId, name, status, price, makeDefault && *makeDefault == true_,
-                            layers, __sizelayer, layer, 0};
+                            layers, __sizelayer, layer, 0, -1, -1};
     int count = __sizelayer, item_id;
     MYSQL *conn;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128))
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128) ||
+        check_window(soap, availableFrom, availableUntil, &insert.from, &insert.until))
         return soap->error;
     if (!status)
         insert.status = status = "published";
@@ -283,6 +309,10 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
     response->item = item_response(soap, item_id, categoryId, name, status, price, layers, count);
     if (!response->item)
         rc = ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    else {
+        response->item->availableFrom = availableFrom;     /* the arena's, as is the call */
+        response->item->availableUntil = availableUntil;
+    }
 done:
     for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
         free(layers[i].png);
@@ -410,7 +440,30 @@ typedef struct {
     int count;
     const struct ks__LayerInput *in;
     int queued, art_changed;
+    const time_t *from, *until;    /* a side of the window given, else NULL */
+    int clear_window;              /* both sides open first */
 } item_change_t;
+
+/* Writes the window UpdateItem asks for: the stored one, cleared when asked,
+ * with the sides given replacing its own, checked as a whole. */
+static ks_rc update_window(ks_api_ctx_t *ctx, MYSQL *conn, const item_change_t *change)
+{
+    ks_item_window_t window;
+    ks_rc rc;
+
+    if ((rc = ks_store_item_window(ctx, conn, change->item_id, &window)) != KS_OK)
+        return rc;
+    if (change->clear_window)
+        window.from = window.until = -1;
+    if (change->from)
+        window.from = (long long)*change->from;
+    if (change->until)
+        window.until = (long long)*change->until;
+    if (window.from >= 0 && window.until >= 0 && window.until <= window.from)
+        return ks_err(&ctx->err, KS_INVALID, "availableUntil must be after availableFrom (the "
+                      "item's window keeps the side not given)");
+    return ks_store_item_window_set(ctx, conn, change->item_id, window.from, window.until);
+}
 
 static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
@@ -430,6 +483,9 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         (rc = ks_store_item_update(ctx, conn, item_id, change->name, change->price,
                                    change->status)) != KS_OK)
         return rc;
+    if ((change->from || change->until || change->clear_window) &&
+        (rc = update_window(ctx, conn, change)) != KS_OK)
+        return rc;
     if (change->count > 0) {
         if ((rc = same_art(ctx, conn, item_id, change->layers, change->count, change->in,
                            item.category_z, &same)) != KS_OK)
@@ -443,17 +499,21 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 }
 
 int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *status,
-                   int __sizelayer, struct ks__LayerInput *layer,
+                   int __sizelayer, struct ks__LayerInput *layer, time_t *availableFrom,
+                   time_t *availableUntil, enum xsd__boolean *clearWindow,
                    struct ks__UpdateItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
-    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0};
+    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0,
+                            availableFrom, availableUntil, clearWindow && *clearWindow == true_};
+    long long from = -1, until = -1;
     int count = __sizelayer;
     MYSQL *conn;
     ks_rc rc = KS_OK;
 
-    if (ks_auth_require(soap, KS_ROLE_ADMIN) || (name && ks_check_text(soap, "name", name, 128)))
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || (name && ks_check_text(soap, "name", name, 128)) ||
+        check_window(soap, availableFrom, availableUntil, &from, &until))
         return soap->error;
     if (status && strcmp(status, "published") != 0 && strcmp(status, "draft") != 0)
         return ks_fault(soap, "InvalidArgument", "status must be draft or published "
@@ -463,9 +523,10 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
     if (count < 0 || count > ctx->conf->max_layers || count > KS_LAYERS_PER_ITEM_MAX)
         return ks_fault(soap, "InvalidArgument", "new art needs 1..%d layers, not %d",
                         ctx->conf->max_layers, count);
-    if (!name && !price && !status && count == 0)
-        return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status "
-                        "or layers");
+    if (!name && !price && !status && count == 0 && !availableFrom && !availableUntil &&
+        !change.clear_window)
+        return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status, "
+                        "layers or a window");
 
     for (int i = 0; i < count; i++)
         if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)

@@ -9,13 +9,15 @@
  * and composes it inside its transaction (a change that leaves the outfit as
  * it was does none of that, so it is safe to send again); PreviewAvatar
  * composes the result on the member's image server and returns the PNG,
- * saving nothing.
+ * saving nothing. A time-limited item is put on only inside its window
+ * (Conflict); a preview may show it outside.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
 #include "log.h"
 #include "render.h"
+#include "store_catalog.h"
 #include "store_members.h"
 #include "webhook.h"
 
@@ -74,6 +76,9 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                             rows[r].status);
             if (rc == KS_OK && must_own && !rows[r].owned)
                 rc = ks_err(&ctx->err, KS_NOTOWNED, "the member does not own item %d", id);
+            /* time-limited: put on only inside its window (a preview may) */
+            if (rc == KS_OK && must_own && !worn)
+                rc = ks_store_item_available(ctx, conn, id, "put on");
         }
     }
     for (int i = 0; i < wear_count && rc == KS_OK; i++) {

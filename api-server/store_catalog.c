@@ -1,10 +1,12 @@
 /* store_catalog.c: SQL of items and item_layers for the listing operations
  * (store_catalog.h). */
 #include "store_catalog.h"
+#include "cluster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
@@ -65,12 +67,15 @@ static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
 }
 
 /* An items row (without its layers): SELECT ITEM_COLUMNS FROM items ... */
-#define ITEM_COLUMNS "id, category_id, name, status, price"
+#define ITEM_COLUMNS "id, category_id, name, status, price, " WINDOW_COLUMNS
+#define WINDOW_COLUMNS "IFNULL(UNIX_TIMESTAMP(available_from), -1)," \
+    " IFNULL(UNIX_TIMESTAMP(available_until), -1)"
 typedef struct {
     int id, category_id;
     char name[513];                /* VARCHAR(128) of utf8mb4 */
     char status[16];
     int price;
+    long long available_from, available_until;    /* Unix time; -1: open */
 } item_row_t;
 
 static const ks_col_t item_cols[] = {
@@ -79,6 +84,8 @@ static const ks_col_t item_cols[] = {
     KS_COL(KS_COL_STR, item_row_t, name),
     KS_COL(KS_COL_STR, item_row_t, status),
     KS_COL(KS_COL_INT, item_row_t, price),
+    KS_COL(KS_COL_LLONG, item_row_t, available_from),
+    KS_COL(KS_COL_LLONG, item_row_t, available_until),
 };
 
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
@@ -119,6 +126,8 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
         item->name = rows[i].name;           /* in the arena, with rows */
         item->status = rows[i].status;
         item->price = rows[i].price;
+        item->availableFrom = ks_cluster_time(soap, rows[i].available_from);
+        item->availableUntil = ks_cluster_time(soap, rows[i].available_until);
     }
     return KS_OK;
 }
@@ -412,5 +421,66 @@ ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
         return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+static const ks_col_t window_cols[] = {
+    KS_COL(KS_COL_LLONG, ks_item_window_t, from),
+    KS_COL(KS_COL_LLONG, ks_item_window_t, until),
+    KS_COL(KS_COL_INT, ks_item_window_t, open),
+};
+
+ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT " WINDOW_COLUMNS ", (available_from IS NULL OR available_from <="
+                " NOW()) AND (available_until IS NULL OR available_until > NOW()) FROM items"
+                " WHERE id = %d", id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(window_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+}
+
+/* Appends t as "YYYY-MM-DDTHH:MM:SSZ", or "(open)" when t < 0. */
+static void add_instant(char *out, size_t size, long long t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t < 0 || !gmtime_r(&tt, &tm))
+        snprintf(out, size, "(open)");
+    else
+        strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *what)
+{
+    ks_item_window_t window;
+    char from[32], until[32];
+    ks_rc rc;
+
+    if ((rc = ks_store_item_window(ctx, conn, id, &window)) != KS_OK || window.open)
+        return rc;
+    add_instant(from, sizeof from, window.from);
+    add_instant(until, sizeof until, window.until);
+    return ks_err(&ctx->err, KS_CONFLICT, "item %d cannot be %s now: it is available only from %s"
+                  " until %s", id, what, from, until);
+}
+
+ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
+                               long long until)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE items SET available_from = ");
+    ks_buf_addf(&sql, from < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", from);
+    ks_buf_addf(&sql, ", available_until = ");
+    ks_buf_addf(&sql, until < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", until);
+    ks_buf_addf(&sql, " WHERE id = %d", id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }

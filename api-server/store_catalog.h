@@ -115,4 +115,24 @@ ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_r
  * them keep them) and deletes them from item_layers. */
 ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id);
 
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* An item's window: Unix times, -1 where it is open; open says whether the
+ * database's now is inside it. */
+typedef struct {
+    long long from, until;
+    int open;
+} ks_item_window_t;
+
+/* Item id's window (KS_NOTFOUND when there is no such item). */
+ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out);
+
+/* KS_OK when item id is inside its window now; else KS_CONFLICT, the
+ * message naming the window and what (as "granted", "put on") it cannot be. */
+ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *what);
+
+/* Sets item id's window (-1: open on that side). */
+ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
+                               long long until);
+
 #endif

@@ -439,3 +439,74 @@ ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
     *count = n;
     return KS_OK;
 }
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* A worn item whose window has ended, with its category's rule. */
+typedef struct {
+    int item_id, category_id, required, default_item_id;
+} ended_row_t;
+
+static const ks_col_t ended_cols[] = {
+    KS_COL(KS_COL_INT, ended_row_t, item_id),
+    KS_COL(KS_COL_INT, ended_row_t, category_id),
+    KS_COL(KS_COL_INT, ended_row_t, required),
+    KS_COL(KS_COL_INT, ended_row_t, default_item_id),
+};
+
+/* Puts the default of ended[at]'s category on when it is required and the
+ * member wears nothing else of it (unless the default is among the ended). */
+static ks_rc wear_default(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                          const ended_row_t *ended, int count, int at)
+{
+    const ended_row_t *e = &ended[at];
+    long long others;
+    int granted;
+    ks_rc rc;
+
+    if (!e->required || !e->default_item_id)
+        return KS_OK;
+    for (int i = 0; i < count; i++)
+        if (ended[i].item_id == e->default_item_id ||
+            (i < at && ended[i].category_id == e->category_id))
+            return KS_OK;       /* it ended too, or this category was seen */
+    if ((rc = ks_store_outfit_count_others(ctx, conn, member_id, e->category_id, 0,
+                                           &others)) != KS_OK || others > 0)
+        return rc;
+    if ((rc = ks_store_inventory_grant(ctx, conn, member_id, e->default_item_id,
+                                       &granted)) != KS_OK)
+        return rc;
+    return ks_store_outfit_write(ctx, conn, member_id, NULL, 0, &e->default_item_id, 1);
+}
+
+ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                 int *dropped)
+{
+    ended_row_t ended[KS_OUTFIT_MAX];
+    int off[KS_OUTFIT_MAX], count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    *dropped = 0;
+    /* A plain read: the caller holds the member's row, which every change of
+     * its outfit locks first; locking here would hold the ended item's and
+     * the category's rows through the compose, making the renderers of
+     * their other wearers wait. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.required, IFNULL(c.default_item_id, 0)"
+                " FROM outfit o JOIN items i ON i.id = o.item_id"
+                " JOIN categories c ON c.id = i.category_id WHERE o.member_id = %lld"
+                " AND i.available_until <= NOW() ORDER BY o.item_id", member_id);
+    if ((rc = ks_store_rows(ctx, conn, &sql, KS_COLS(ended_cols), ended, sizeof ended[0],
+                            KS_OUTFIT_MAX, &count)) != KS_OK || count == 0)
+        return rc;
+    for (int i = 0; i < count; i++)
+        off[i] = ended[i].item_id;
+    if ((rc = ks_store_outfit_write(ctx, conn, member_id, off, count, NULL, 0)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++)
+        if ((rc = wear_default(ctx, conn, member_id, ended, count, i)) != KS_OK)
+            return rc;
+    *dropped = count;
+    return KS_OK;
+}

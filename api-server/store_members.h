@@ -122,4 +122,14 @@ ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
                             const int *category_id, int offset, int limit,
                             struct ks__MemberItem **items, int *count, long long *total);
 
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* Takes off member_id every worn item whose window has ended (*dropped says
+ * how many), putting on the default item of a required category left with
+ * nothing worn (granting it when not owned). The caller holds the member's
+ * row locked, raises the version and composes it in the same transaction
+ * (render.c). */
+ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                 int *dropped);
+
 #endif

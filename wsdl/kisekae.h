@@ -155,6 +155,8 @@ struct ks__Item {
     int price 1;
     int __sizelayer 0;
     struct ks__Layer *layer 0;
+    time_t *availableFrom 0;            /* time-limited items: the window it can be */
+    time_t *availableUntil 0;           /* granted and worn in (absent: open that side) */
 };
 
 /* A member's avatar. url (the full image) and thumbUrl (the bust-up thumbnail)
@@ -280,7 +282,8 @@ int ks__RegisterCategory(
 
 /* admin: register an item with its layers (1 to 8 full-canvas PNGs).
  * status: draft | published (default published). makeDefault makes it the
- * default item of its category. */
+ * default item of its category. availableFrom/availableUntil make it a
+ * time-limited item (see "Time-limited items" at the end). */
 int ks__RegisterItem(
     int categoryId 1,
     char *name 1,
@@ -289,6 +292,8 @@ int ks__RegisterItem(
     enum xsd__boolean *makeDefault 0,
     int __sizelayer 1,
     struct ks__LayerInput *layer 1,
+    time_t *availableFrom 0,
+    time_t *availableUntil 0,
     struct ks__RegisterItemResponse *response);
 
 /* site: every category, or with name only the category of that name. */
@@ -396,7 +401,10 @@ int ks__DeleteAlbumPhoto(
  * draft or published (a retired item is published again). New layers (1 to 8
  * full-canvas PNGs) replace all the item's layers: the old art is archived
  * (album photos refer to it) and every avatar wearing the item is queued to be
- * composed again in the background (avatarsQueued counts them). */
+ * composed again in the background (avatarsQueued counts them).
+ * availableFrom/availableUntil set the item's window (each given one
+ * replaces its side); clearWindow true removes both sides first (see
+ * "Time-limited items" at the end). */
 int ks__UpdateItem(
     int itemId 1,
     char *name 0,
@@ -404,6 +412,9 @@ int ks__UpdateItem(
     char *status 0,
     int __sizelayer 0,
     struct ks__LayerInput *layer 0,
+    time_t *availableFrom 0,
+    time_t *availableUntil 0,
+    enum xsd__boolean *clearWindow 0,
     struct ks__UpdateItemResponse *response);
 
 /* admin: retire an item: it can no longer be granted, is no longer listed and
@@ -987,3 +998,41 @@ int ks__RedeliverWebhookEvent(
     int id 1,
     LONG64 eventId 1,
     struct ks__RedeliverWebhookEventResponse *response);
+
+/* ---- Time-limited items -----------------------------------------------------------
+ *
+ * An item can have a window (RegisterItem, UpdateItem: availableFrom,
+ * availableUntil, either or both; until must be after from, else
+ * InvalidArgument). Outside its window the item cannot
+ * be granted (GrantItem) nor put on (ChangeOutfit): a Conflict fault whose
+ * message names the window (the call may succeed later, or did before: the
+ * state, not the argument, is wrong). PreviewAvatar still previews it (a shop
+ * can show an item coming soon); members who own it keep it. At its end the
+ * API tier takes it off every wearer in the background, within a few seconds:
+ * each wearer's version rises, composed without it, with the category's
+ * default item put on where the category is required and nothing else of it
+ * is worn (unless that default ended too), and an avatar.changed webhook
+ * event. The outfit an avatar answer
+ * lists always matches its image: the item comes off in the same transaction
+ * as the new version is composed. */
+
+/* ---- PurgeImageServer ------------------------------------------------------------ */
+
+//gsoap ks service method-action: PurgeImageServer urn:kisekae:v1#PurgeImageServer
+//gsoap ks service method-fault:  PurgeImageServer ks__KisekaeFault
+
+struct ks__PurgeImageServerResponse {
+    char *name 1;                       /* the server purged */
+    int replicasRemoved 1;              /* its item_replicas rows */
+    int deletionsRemoved 1;             /* its queued image deletions */
+};
+
+/* admin: remove image server name for good: its row and the rows that only
+ * point at it (item replicas, queued image deletions). The server must be
+ * down or draining and hold no members nor album photos: Conflict (naming
+ * why) otherwise; NotFound for an unknown name. The name can register again
+ * afterwards (RegisterImageServer by its node credential, or `kisekae-api
+ * --set-image-server`) as a new server with a new id. */
+int ks__PurgeImageServer(
+    char *name 1,
+    struct ks__PurgeImageServerResponse *response);

@@ -200,7 +200,7 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "it-%s-%s", items[i].label, suffix);
         as(soap, "admin");
         soap_call_ks__RegisterItem(soap, api_url, NULL, category_ids[items[i].category], name, 10,
-                                   NULL, NULL, items[i].layers, layers, &r);
+                                   NULL, NULL, items[i].layers, layers, NULL, NULL, &r);
         die_on_fault(soap, "RegisterItem");
         items[i].id = r.item->id;
         check(r.item->__sizelayer == items[i].layers, "RegisterItem %s -> id %d, %d layers", name,
