@@ -25,12 +25,13 @@ static ks_rc queue_round(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     return ks_store_render_queue_ended(ctx, conn, KS_EXPIRY_BATCH, arg);
 }
 
-static int expiry_round(struct soap *soap, ks_api_ctx_t *ctx, void *arg)
+static int expiry_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, void *arg)
 {
     MYSQL *conn;
     int queued = 0;
 
     (void)soap;
+    (void)job;
     (void)arg;
     if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
         ks_store_txn(ctx, conn, queue_round, &queued) != KS_OK) {
