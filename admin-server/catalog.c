@@ -308,7 +308,7 @@ static int attempt_preview(struct soap *soap, const char *url, void *p)
 {
     preview_call_t *call = p;
     return soap_call_ks__PreviewAvatar(soap, url, NULL, (char *)call->user_id, call->wear_count,
-                                       call->wear, 0, NULL, &call->response);
+                                       call->wear, 0, NULL, 0, NULL, &call->response);
 }
 
 /* The mannequin exists once one request saw it; checked again after a restart. */

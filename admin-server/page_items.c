@@ -217,7 +217,7 @@ static int attempt_register(struct soap *soap, const char *url, void *p)
     register_call_t *call = p;
     return soap_call_ks__RegisterItem(soap, url, NULL, call->category_id, (char *)call->name,
                                       call->price, (char *)call->status, NULL, call->count,
-                                      call->layers, &call->response);
+                                      call->layers, 0, NULL, &call->response);
 }
 
 /* The layer inputs of the uploads (pointing into the form). */
@@ -496,7 +496,7 @@ static int attempt_update(struct soap *soap, const char *url, void *p)
     update_call_t *call = p;
     return soap_call_ks__UpdateItem(soap, url, NULL, call->id, call->name, call->price,
                                     call->status, call->count, call->count ? call->layers : NULL,
-                                    &call->response);
+                                    0, NULL, NULL, &call->response);
 }
 
 /* "name \"x\", price 10, published, 2 layer(s)" */

@@ -101,7 +101,7 @@ ks_rc ks_album_load(struct soap *soap, MYSQL *conn, const ks_member_t *member, u
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256, tint FROM album_photo_layers"
                 " WHERE photo_id = %u ORDER BY seq", photo_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -118,6 +118,7 @@ ks_rc ks_album_load(struct soap *soap, MYSQL *conn, const ks_member_t *member, u
         layers[n].x = atoi(row[3]);
         layers[n].y = atoi(row[4]);
         snprintf(layers[n].sha256, sizeof layers[n].sha256, "%s", row[5]);
+        snprintf(layers[n].tint, sizeof layers[n].tint, "%s", row[6]);
     }
     mysql_free_result(res);
     album->layers = layers;

@@ -31,6 +31,7 @@ typedef struct {
     int image_server_id;
     int worn_count;
     int worn[KS_OUTFIT_MAX];
+    uint32_t worn_tint[KS_OUTFIT_MAX];
 } cache_entry_t;
 
 static struct {
@@ -106,6 +107,7 @@ static int cache_get(const char *user_id, ks_avatar_view_t *out)
         out->member.version = e->version;
         out->worn_count = e->worn_count;
         memcpy(out->worn, e->worn, (size_t)e->worn_count * sizeof *e->worn);
+        memcpy(out->worn_tint, e->worn_tint, (size_t)e->worn_count * sizeof *e->worn_tint);
         found = 1;
     }
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
@@ -129,6 +131,7 @@ static void cache_put(const ks_avatar_view_t *view)
     e->image_server_id = view->member.image_server_id;
     e->worn_count = view->worn_count;
     memcpy(e->worn, view->worn, (size_t)view->worn_count * sizeof *e->worn);
+    memcpy(e->worn_tint, view->worn_tint, (size_t)view->worn_count * sizeof *e->worn_tint);
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
 }
 
@@ -195,7 +198,8 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
      * room for the most items a member can wear, whatever the session says. */
     ks_buf_addf(&sql, "SET STATEMENT group_concat_max_len = 8192 FOR"
                      " SELECT m.id, m.image_server_id, m.version,"
-                     " (SELECT GROUP_CONCAT(o.item_id ORDER BY o.item_id) FROM outfit o"
+                     " (SELECT GROUP_CONCAT(o.item_id, IFNULL(o.tint, '') ORDER BY o.item_id)"
+                     " FROM outfit o"
                      " WHERE o.member_id = m.id) FROM members m WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -214,6 +218,10 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
         long id = strtol(p, &end, 10);
         if (end == p)
             break;
+        out->worn_tint[out->worn_count] = 0;
+        if (*end == '#') {                   /* "12#RRGGBB": worn with a colour (tints) */
+            out->worn_tint[out->worn_count] = 0x1000000u | (uint32_t)strtoul(end + 1, &end, 16);
+        }
         out->worn[out->worn_count++] = (int)id;
         p = *end == ',' ? end + 1 : end;
     }
@@ -288,5 +296,17 @@ struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *vie
     if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)
         return NULL;
     memcpy(a->wornItemId, view->worn, (size_t)view->worn_count * sizeof(int));
+    {
+        ks_item_tint_t tints[KS_OUTFIT_MAX * 2];
+        int n = 0;
+        for (int i = 0; i < view->worn_count; i++)
+            if (view->worn_tint[i]) {
+                tints[n].item_id = view->worn[i];
+                snprintf(tints[n++].tint, sizeof tints->tint, "#%06X",
+                         (unsigned)(view->worn_tint[i] & 0xffffffu));
+            }
+        if (ks_store_soap_colours(soap, tints, n, &a->wornColour, &a->__sizewornColour) != KS_OK)
+            return NULL;
+    }
     return a;
 }

@@ -172,11 +172,12 @@ ks_rc ks_store_album_photo_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_album
         return KS_OK;
     ks_buf_init(&sql, 64 * 1024);
     ks_buf_addf(&sql, "INSERT INTO album_photo_layers (photo_id, seq, slot_no, item_id, layer_no,"
-                " z_order, x, y, sha256) VALUES ");
+                " z_order, x, y, sha256, tint) VALUES ");
     for (int i = 0; i < photo->layer_count; i++) {
         const ks_layer_row_t *l = &photo->layers[i];
-        ks_buf_addf(&sql, "%s(%u, %d, %d, %d, %d, %d, %d, %d, '%s')", i ? ", " : "", *photo_id, i,
-                    photo->slot_of[i], l->item_id, l->layer_no, l->z_order, l->x, l->y, l->sha256);
+        ks_buf_addf(&sql, "%s(%u, %d, %d, %d, %d, %d, %d, %d, '%s', '%s')", i ? ", " : "",
+                    *photo_id, i, photo->slot_of[i], l->item_id, l->layer_no, l->z_order, l->x,
+                    l->y, l->sha256, l->tint);
     }
     return ks_store_run(ctx, conn, &sql, NULL);
 }

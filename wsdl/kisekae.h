@@ -122,11 +122,33 @@ struct ks__Category {
     int *defaultItemId 0;               /* worn by new avatars (required categories) */
 };
 
+/* ---- Tints and hide rules (types) ------------------------------------------------
+ * Tints: a layer marked tintable is recoloured when its item is worn with a
+ * colour: each colour channel multiplied by the colour's (c * T / 255, in
+ * premultiplied integers; alpha untouched), so art drawn in greys takes the
+ * colour with its shading. Hide rules: while an item is worn, each of its
+ * rules hides the layers of the OTHER worn items of categoryId: only those
+ * whose role is role, or all of them without role. */
+
+/* A colour for a worn item: "#RRGGBB" (answers give it uppercase). */
+struct ks__ItemColour {
+    int itemId 1;
+    char *colour 1;
+};
+
+/* One hide rule of an item. */
+struct ks__HideRule {
+    int categoryId 1;
+    char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
+};
+
 /* One layer of an item as uploaded: a PNG the size of the avatar canvas. The
  * server trims it to its bounding box. zOrder defaults to the category's. */
 struct ks__LayerInput {
     struct xsd__base64Binary png 1;
     int *zOrder 0;
+    enum xsd__boolean *tintable 0;      /* tints: recoloured when worn with a colour (default false) */
+    char *role 0;                       /* hide rules: 0..16 of [a-z0-9_-], e.g. front (default "") */
 };
 
 /* One stored layer: where it sits on the canvas and its canonical PNG's hash. */
@@ -138,6 +160,8 @@ struct ks__Layer {
     int width 1;
     int height 1;
     char *sha256 1;
+    enum xsd__boolean tintable 1;       /* tints */
+    char *role 1;                       /* hide rules: "" for none */
 };
 
 struct ks__Item {
@@ -148,6 +172,8 @@ struct ks__Item {
     int price 1;
     int __sizelayer 0;
     struct ks__Layer *layer 0;
+    int __sizehide 0;
+    struct ks__HideRule *hide 0;        /* hide rules: what it hides while worn */
 };
 
 /* A member's avatar. url (the full image) and thumbUrl (the bust-up thumbnail)
@@ -160,6 +186,8 @@ struct ks__Avatar {
     char *thumbUrl 1;                   /* the bust-up thumbnail of the same version */
     int __sizewornItemId 0;
     int *wornItemId 0;
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: the worn items worn with a colour, by itemId */
 };
 
 struct ks__RegisterCategoryResponse { struct ks__Category *category 1; };
@@ -243,6 +271,8 @@ struct ks__PreviewAvatarResponse {
     struct xsd__base64Binary png 1;
     int __sizewornItemId 0;
     int *wornItemId 0;                  /* what the preview wears */
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: with which colours, by itemId */
 };
 struct ks__RegenerateAvatarResponse { struct ks__Avatar *avatar 1; };
 struct ks__RevokeItemResponse {
@@ -282,6 +312,8 @@ int ks__RegisterItem(
     enum xsd__boolean *makeDefault 0,
     int __sizelayer 1,
     struct ks__LayerInput *layer 1,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
     struct ks__RegisterItemResponse *response);
 
 /* site: every category, or with name only the category of that name. */
@@ -321,6 +353,8 @@ int ks__PreviewAvatar(
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__PreviewAvatarResponse *response);
 
 /* site: compose the member's avatar again as a new version (e.g. after its
@@ -397,6 +431,9 @@ int ks__UpdateItem(
     char *status 0,
     int __sizelayer 0,
     struct ks__LayerInput *layer 0,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
+    enum xsd__boolean *clearHides 0,
     struct ks__UpdateItemResponse *response);
 
 /* admin: retire an item: it can no longer be granted, is no longer listed and
@@ -490,6 +527,8 @@ int ks__ChangeOutfit(
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__ChangeOutfitResponse *response);
 
 /* ---- GetSystemStatus (admin) ------------------------------------------------ */
