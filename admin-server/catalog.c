@@ -120,6 +120,12 @@ ks_rc ks_catalog_uploads(ks_admin_req_t *req, ks_upload_t *out, int *count, char
             }
             u->z = (int)value;
         }
+        snprintf(name, sizeof name, "tint%d", i);
+        u->tintable = ks_page_field(req, name) != NULL;
+        snprintf(name, sizeof name, "role%d", i);
+        u->role = ks_page_field(req, name);
+        if (u->role && !*u->role)
+            u->role = NULL;
     }
     return KS_OK;
 }
