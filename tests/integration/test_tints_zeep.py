@@ -3,11 +3,12 @@ the Pillow oracle.
 
 A module catalog (world.py) plus three items of its own: a hair whose two
 layers are tintable (roles "back" and "front"), a hat that hides the hair's
-front layer, and a hood that hides every top. Every avatar, preview and
-album photo a test makes is compared with what the oracle composes from the
-same full-canvas layers (tinted layers through oracle.tint, hidden ones left
-out), and rebuilds (the file deleted and fetched again, RebuildAvatars) must
-give the same bytes.
+front layer, and a hood that hides every top. Every avatar and preview a
+test makes is compared with what the oracle composes from the same
+full-canvas layers (tinted layers through oracle.tint, hidden ones left
+out); the thumbnail with Pillow's LANCZOS of the avatar; the recipes must
+carry the colour, and rebuilds of the avatar, thumbnail and an album photo
+(the file deleted and fetched again; RebuildAvatars) give the same bytes.
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from world import build_world, grant, new_member
 
 COLOUR = "#3366CC"
 OTHER = "#E0A030"
+THUMB_TOLERANCE = 2          # as tests/cli/test_compose_cli.py allows a thumbnail
 
 
 class Tw:
@@ -252,8 +254,16 @@ def test_rebuilds_give_the_same_bytes(env, admin, site, tw):
         answer = requests.get(url, timeout=30)
         assert answer.status_code == 200, url
         before[url] = hashlib.sha256(answer.content).hexdigest()
-    assert_like(avatar.url, body_layers(tw) + tinted(tw.hair_layers[:1], OTHER) + tw.hat_layers,
-                "tinted hair under the hat")
+    expected = body_layers(tw) + tinted(tw.hair_layers[:1], OTHER) + tw.hat_layers
+    assert_like(avatar.url, expected, "tinted hair under the hat")
+    # the thumbnail: Pillow's LANCZOS of the avatar (checked above against the oracle)
+    # over the region the recipe names, as tests/cli checks kisekae-compose --thumb
+    x, y, w, h, out_w, out_h = (int(v) for v in next(
+        line for line in recipe.recipe.splitlines() if line.startswith("thumb ")).split()[1:])
+    thumb = oracle.load_image(oracle.fetch_png(avatar.url)).resize(
+        (out_w, out_h), Image.Resampling.LANCZOS, box=(x, y, x + w, y + h))
+    diff = oracle.compare(thumb, oracle.fetch_png(avatar.thumbUrl))
+    assert diff.max_diff <= THUMB_TOLERANCE, "thumbnail: " + oracle.describe(diff)
     checked = admin.service.RebuildAvatars(server=avatar.imageServer, userId=[tw.user_id],
                                            checkOnly=True)
     result = as_list(checked)[0]                # zeep unwraps the one-element answer
