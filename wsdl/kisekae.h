@@ -303,7 +303,8 @@ int ks__RegisterCategory(
 
 /* admin: register an item with its layers (1 to 8 full-canvas PNGs).
  * status: draft | published (default published). makeDefault makes it the
- * default item of its category. */
+ * default item of its category. hide: 0..16 hide rules (their categories
+ * must exist: NotFound). */
 int ks__RegisterItem(
     int categoryId 1,
     char *name 1,
@@ -345,8 +346,9 @@ int ks__DeleteAvatar(
     struct ks__DeleteAvatarResponse *response);
 
 /* site: try-on. The member's outfit with wear put on and remove taken off
- * (the category rules apply; the items need not be owned), composed and
- * returned as a PNG. Nothing is saved. */
+ * (the category rules apply; the items need not be owned) and colour
+ * applied (as ChangeOutfit takes it), composed and returned as a PNG.
+ * Nothing is saved. */
 int ks__PreviewAvatar(
     char *userId 1,
     int __sizewear 0,
@@ -423,7 +425,9 @@ int ks__DeleteAlbumPhoto(
  * draft or published (a retired item is published again). New layers (1 to 8
  * full-canvas PNGs) replace all the item's layers: the old art is archived
  * (album photos refer to it) and every avatar wearing the item is queued to be
- * composed again in the background (avatarsQueued counts them). */
+ * composed again in the background (avatarsQueued counts them). hide
+ * replaces the item's hide rules, clearHides removes them all; either
+ * queues the wearers too. */
 int ks__UpdateItem(
     int itemId 1,
     char *name 0,
@@ -520,7 +524,10 @@ int ks__GrantItem(
     struct ks__GrantItemResponse *response);
 
 /* site: put items on and take items off, then re-render the avatar. Wearing
- * an item of an exclusive category takes off the one worn there. */
+ * an item of an exclusive category takes off the one worn there. colour
+ * (tints): "#RRGGBB" for items worn after the call that have a tintable
+ * layer (InvalidArgument otherwise, nothing changed); kept while the item
+ * stays on. A new colour alone is a change; the same colour again is none. */
 int ks__ChangeOutfit(
     char *userId 1,
     int __sizewear 0,
