@@ -122,26 +122,6 @@ struct ks__Category {
     int *defaultItemId 0;               /* worn by new avatars (required categories) */
 };
 
-/* ---- Tints and hide rules (types) ------------------------------------------------
- * Tints: a layer marked tintable is recoloured when its item is worn with a
- * colour: each colour channel multiplied by the colour's (c * T / 255, in
- * premultiplied integers; alpha untouched), so art drawn in greys takes the
- * colour with its shading. Hide rules: while an item is worn, each of its
- * rules hides the layers of the OTHER worn items of categoryId: only those
- * whose role is role, or all of them without role. */
-
-/* A colour for a worn item: "#RRGGBB" (answers give it uppercase). */
-struct ks__ItemColour {
-    int itemId 1;
-    char *colour 1;
-};
-
-/* One hide rule of an item. */
-struct ks__HideRule {
-    int categoryId 1;
-    char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
-};
-
 /* One layer of an item as uploaded: a PNG the size of the avatar canvas. The
  * server trims it to its bounding box. zOrder defaults to the category's. */
 struct ks__LayerInput {
@@ -1025,3 +1005,23 @@ int ks__RedeliverWebhookEvent(
     int id 1,
     LONG64 eventId 1,
     struct ks__RedeliverWebhookEventResponse *response);
+
+/* ---- Tints and hide rules ---------------------------------------------------------
+ * Tints: a layer marked tintable is recoloured when its item is worn with a
+ * colour: each colour channel multiplied by the colour's (c * T / 255, in
+ * premultiplied integers; alpha untouched), so art drawn in greys takes the
+ * colour with its shading. Hide rules: while an item is worn, each of its
+ * rules hides the layers of the OTHER worn items of categoryId: only those
+ * whose role is role, or all of them without role. */
+
+/* A colour for a worn item: "#RRGGBB" (answers give it uppercase). */
+struct ks__ItemColour {
+    int itemId 1;
+    char *colour 1;
+};
+
+/* One hide rule of an item. */
+struct ks__HideRule {
+    int categoryId 1;
+    char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
+};
