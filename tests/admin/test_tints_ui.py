@@ -9,6 +9,8 @@ import io
 import uuid
 
 from PIL import Image, ImageDraw
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 import oracle
 from conftest import as_list
@@ -35,6 +37,15 @@ def draw(tmp_path):
     return paths
 
 
+def submit(browser, button):
+    """Clicks button and waits for the item page the form leads to (a new
+    page: the one it was on has an #item-status too)."""
+    old = browser.find("html")
+    browser.find(button).click()
+    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+    browser.wait("#item-status")
+
+
 def register(browser, name, category_id, layers, hides=()):
     """Fills and publishes the registration form: layers [(path, z, tintable,
     role)], hides [(category_id, role)]; returns the new item's id."""
@@ -51,8 +62,7 @@ def register(browser, name, category_id, layers, hides=()):
     for i, (category, role) in enumerate(hides, start=1):
         browser.find("#hide_category%d option[value='%d']" % (i, category)).click()
         browser.find("#hide_role%d" % i).send_keys(role)
-    browser.find("#publish").click()
-    browser.wait("#item-status")
+    submit(browser, "#publish")
     return int(browser.find("#item-id").text)
 
 
@@ -94,13 +104,11 @@ def test_tintable_layers_roles_and_hide_rules(staff, admin_api, site_api, tmp_pa
 
     # the edit page: the rule without a role hides the whole category, then none
     browser.find("#hide_role1").clear()
-    browser.find("#save").click()
-    browser.wait("#item-status")
+    submit(browser, "#save")
     hat = admin_api.service.GetItem(itemId=hat_id)
     assert [(h.categoryId, h.role) for h in as_list(hat.hide)] == [(hair_category.id, None)]
     browser.find("#hide_category1 option[value='']").click()
-    browser.find("#save").click()
-    browser.wait("#item-status")
+    submit(browser, "#save")
     assert browser.find("#hide-facts").text.endswith("nothing")
     assert as_list(admin_api.service.GetItem(itemId=hat_id).hide) == []
     assert "item.update" in browser.find("#history").text
