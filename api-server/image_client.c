@@ -93,8 +93,9 @@ ks_rc ks_image_put_scene(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
 static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count)
 {
     for (int i = 0; i < count; i++)
-        ks_buf_addf(body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
-                    layers[i].z_order, layers[i].x, layers[i].y, layers[i].sha256);
+        ks_buf_addf(body, "layer %d %d %d %d %d %s%s%s\n", layers[i].item_id,
+                    layers[i].layer_no, layers[i].z_order, layers[i].x, layers[i].y,
+                    layers[i].sha256, layers[i].tint[0] ? " " : "", layers[i].tint);
 }
 
 /* POSTs body (built by the caller) to path; frees body. */

@@ -144,6 +144,9 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
         a->__sizewornItemId = f->worn_count;
         if (!a->imageServer || !a->url || !a->thumbUrl)
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        if ((rc = ks_store_soap_colours(soap, f->tints, f->tint_count, &a->wornColour,
+                                        &a->__sizewornColour)) != KS_OK)
+            return rc;
     }
     return KS_OK;
 }

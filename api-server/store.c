@@ -344,7 +344,7 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-const ks_col_t ks_store_layer_cols[8] = {
+const ks_col_t ks_store_layer_cols[11] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
     KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
     KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
@@ -353,14 +353,17 @@ const ks_col_t ks_store_layer_cols[8] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, width),
     KS_COL(KS_COL_INT, ks_layer_row_t, height),
     KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+    KS_COL(KS_COL_INT, ks_layer_row_t, tintable),
+    KS_COL(KS_COL_STR, ks_layer_row_t, role),
+    KS_COL(KS_COL_STR, ks_layer_row_t, tint),
 };
 
-/* Reads the layer rows sql (KS_LAYER_SELECT ...) selects into the arena. */
-static ks_rc read_layers(struct soap *soap, MYSQL *conn, ks_buf_t *sql, ks_layer_row_t **layers,
-                         int *count)
+void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn)
 {
-    return ks_store_rows_arena(soap, conn, sql, KS_LAYER_COLS, sizeof **layers, (void **)layers,
-                               count);
+    ks_buf_addf(sql, " NOT EXISTS (SELECT 1 FROM item_hides h JOIN items hi ON hi.id = l.item_id"
+                " WHERE h.item_id IN (%s) AND h.item_id <> l.item_id"
+                " AND h.category_id = hi.category_id AND (h.role IS NULL OR h.role = l.role))",
+                worn);
 }
 
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
@@ -368,30 +371,48 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 {
     ks_buf_t sql;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
-                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no"
-                " LOCK IN SHARE MODE", member_id);
-    return read_layers(soap, conn, &sql, layers, count);
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, KS_LAYER_SELECT ", " KS_LAYER_TINT " FROM outfit o JOIN item_layers l"
+                " ON l.item_id = o.item_id WHERE o.member_id = %lld AND", member_id);
+    ks_store_add_layer_shown(&sql, "SELECT ho.item_id FROM outfit ho WHERE ho.member_id = "
+                                   "o.member_id");
+    ks_buf_addf(&sql, " ORDER BY l.z_order, l.item_id, l.layer_no LOCK IN SHARE MODE");
+    return ks_store_rows_arena(soap, conn, &sql, KS_WORN_LAYER_COLS, sizeof **layers,
+                               (void **)layers, count);
 }
 
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
+                           const ks_item_tint_t *tints, int tint_count,
                            ks_layer_row_t **layers, int *layer_count)
 {
-    ks_buf_t sql;
+    ks_buf_t sql, worn;
+    ks_rc rc;
 
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (0");
+    ks_buf_init(&worn, 1024);
+    ks_buf_addf(&worn, "0");
     for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, ", %d", ids[i]);
-    ks_buf_addf(&sql, ") ORDER BY l.z_order, l.item_id, l.layer_no");
-    return read_layers(soap, conn, &sql, layers, layer_count);
+        ks_buf_addf(&worn, ", %d", ids[i]);
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (%s) AND",
+                worn.data ? worn.data : "0");
+    ks_store_add_layer_shown(&sql, worn.data ? worn.data : "0");
+    ks_buf_free(&worn);
+    ks_buf_addf(&sql, " ORDER BY l.z_order, l.item_id, l.layer_no");
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof **layers,
+                                  (void **)layers, layer_count)) != KS_OK)
+        return rc;
+    for (int i = 0; i < *layer_count; i++)         /* as KS_LAYER_TINT does for worn ones */
+        for (int t = 0; t < tint_count; t++)
+            if ((*layers)[i].tintable && tints[t].item_id == (*layers)[i].item_id)
+                snprintf((*layers)[i].tint, sizeof (*layers)[i].tint, "%s", tints[t].tint);
+    return KS_OK;
 }
 
 /* The member's version and the items it wears (ascending), in one statement:
  * both come from the same snapshot, even on a replica applying a change. */
 static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                                     unsigned *version, int **ids, int *count)
+                                     unsigned *version, int **ids, int *count,
+                                     ks_item_tint_t *tints, int *tint_count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
@@ -401,7 +422,8 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     int n = 0, rows;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.version, o.item_id FROM members m LEFT JOIN outfit o"
+    *tint_count = 0;
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id, o.tint FROM members m LEFT JOIN outfit o"
                 " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -415,6 +437,10 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
         *version = (unsigned)strtoul(row[0], NULL, 10);
         if (row[1])
             (*ids)[n++] = atoi(row[1]);
+        if (row[1] && row[2] && *tint_count < KS_OUTFIT_MAX) {
+            tints[*tint_count].item_id = atoi(row[1]);
+            snprintf(tints[(*tint_count)++].tint, sizeof tints->tint, "%s", row[2]);
+        }
     }
     *count = n;
     mysql_free_result(res);
@@ -505,6 +531,26 @@ ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const cha
     return KS_OK;
 }
 
+ks_rc ks_store_soap_colours(struct soap *soap, const ks_item_tint_t *tints, int count,
+                            struct ks__ItemColour **out, int *out_count)
+{
+    *out_count = 0;
+    if (!(*out = soap_new_ks__ItemColour(soap, count + 1)))
+        return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < count; i++) {           /* by item id, as wornItemId */
+        int at = i;
+        char *colour = soap_strdup(soap, tints[i].tint);
+        if (!colour)
+            return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+        for (; at > 0 && (*out)[at - 1].itemId > tints[i].item_id; at--)
+            (*out)[at] = (*out)[at - 1];
+        (*out)[at].itemId = tints[i].item_id;
+        (*out)[at].colour = colour;
+    }
+    *out_count = count;
+    return KS_OK;
+}
+
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path)
 {
     size_t base_len = strlen(server->public_url);
@@ -524,7 +570,8 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
     char path[256];
-
+    ks_item_tint_t tints[KS_OUTFIT_MAX];
+    int tint_count;
     unsigned version = member->version;
     ks_rc rc;
 
@@ -533,7 +580,9 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     /* The version read with the outfit wins: it is never older than member's. */
     if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
-                                      &a->__sizewornItemId)) != KS_OK)
+                                      &a->__sizewornItemId, tints, &tint_count)) != KS_OK ||
+        (rc = ks_store_soap_colours(soap, tints, tint_count, &a->wornColour,
+                                    &a->__sizewornColour)) != KS_OK)
         return rc;
     a->userId = soap_strdup(soap, member->user_id);
     a->version = (int)version;

@@ -6,8 +6,17 @@
 
 #include "store.h"
 
-/* Reads the layers of items[0..count) into each item's layer array. */
+/* Reads the layers of items[0..count) into each item's layer array, and
+ * their hide rules (ks_store_items_hides). */
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Reads the hide rules of items[0..count) into each item's hide array. */
+ks_rc ks_store_items_hides(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Replaces item item_id's hide rules by rules[0..count) (checked by the
+ * caller; their categories must exist). */
+ks_rc ks_store_item_hides_set(ks_api_ctx_t *ctx, MYSQL *conn, int item_id,
+                              const struct ks__HideRule *rules, int count);
 
 /* Which items to read (GetItem, ListItems, SearchItems); a NULL or 0 field
  * filters nothing. */
@@ -102,7 +111,7 @@ ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_catego
 /* How many members wear item id. */
 ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count);
 
-/* Inserts a layer (layer->item_id, layer_no, z_order, place, sha256) with
+/* Inserts a layer (layer->item_id, layer_no, z_order, place, tintable, role, sha256) with
  * its canonical PNG. */
 ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
                             const unsigned char *png, size_t size);

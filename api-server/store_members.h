@@ -50,6 +50,8 @@ typedef struct {
     ks_member_t member;
     int *worn;
     int worn_count;
+    ks_item_tint_t *tints;         /* the colours of those worn with one (tints) */
+    int tint_count;
 } ks_member_worn_t;
 
 /* The members among user_ids[0..n) with what each wears, in one statement
@@ -65,9 +67,11 @@ typedef struct {
     int item_id, category_id, exclusive;
     int owned;                     /* by the member asked about */
     char status[16];               /* draft | published | retired */
+    int tintable;                  /* it has a tintable layer */
+    char tint[8];                  /* "#RRGGBB" it is worn with, or "" */
 } ks_outfit_item_t;
 
-/* The items member_id wears, at most max (owned and status are not read). */
+/* The items member_id wears, at most max (owned is not read). */
 ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_outfit_item_t *out,
                       int max, int *count);
 
@@ -79,6 +83,10 @@ ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
 /* Takes the items off[0..off_count) off member_id and puts on[0..on_count) on. */
 ks_rc ks_store_outfit_write(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *off,
                             int off_count, const int *on, int on_count);
+
+/* Sets the colour member_id wears item_id with: "#RRGGBB", or "" for none. */
+ks_rc ks_store_outfit_tint(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                           const char *tint);
 
 /* How many items of category_id member_id wears besides item_id. */
 ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,

@@ -134,6 +134,8 @@ struct ks__Category {
 struct ks__LayerInput {
     struct xsd__base64Binary png 1;
     int *zOrder 0;
+    enum xsd__boolean *tintable 0;      /* tints: recoloured when worn with a colour (default false) */
+    char *role 0;                       /* hide rules: 0..16 of [a-z0-9_-], e.g. front (default "") */
 };
 
 /* One stored layer: where it sits on the canvas and its canonical PNG's hash. */
@@ -145,6 +147,8 @@ struct ks__Layer {
     int width 1;
     int height 1;
     char *sha256 1;
+    enum xsd__boolean tintable 1;       /* tints */
+    char *role 1;                       /* hide rules: "" for none */
 };
 
 struct ks__Item {
@@ -157,6 +161,8 @@ struct ks__Item {
     struct ks__Layer *layer 0;
     time_t *availableFrom 0;            /* time-limited items: the window it can be */
     time_t *availableUntil 0;           /* granted and worn in (absent: open that side) */
+    int __sizehide 0;
+    struct ks__HideRule *hide 0;        /* hide rules: what it hides while worn */
 };
 
 /* A member's avatar. url (the full image) and thumbUrl (the bust-up thumbnail)
@@ -169,6 +175,8 @@ struct ks__Avatar {
     char *thumbUrl 1;                   /* the bust-up thumbnail of the same version */
     int __sizewornItemId 0;
     int *wornItemId 0;
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: the worn items worn with a colour, by itemId */
 };
 
 struct ks__RegisterCategoryResponse { struct ks__Category *category 1; };
@@ -252,6 +260,8 @@ struct ks__PreviewAvatarResponse {
     struct xsd__base64Binary png 1;
     int __sizewornItemId 0;
     int *wornItemId 0;                  /* what the preview wears */
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: with which colours, by itemId */
 };
 struct ks__RegenerateAvatarResponse { struct ks__Avatar *avatar 1; };
 struct ks__RevokeItemResponse {
@@ -283,7 +293,8 @@ int ks__RegisterCategory(
 /* admin: register an item with its layers (1 to 8 full-canvas PNGs).
  * status: draft | published (default published). makeDefault makes it the
  * default item of its category. availableFrom/availableUntil make it a
- * time-limited item (see "Time-limited items" at the end). */
+ * time-limited item (see "Time-limited items" at the end). hide: 0..16 hide
+ * rules (their categories must exist: NotFound). */
 int ks__RegisterItem(
     int categoryId 1,
     char *name 1,
@@ -294,6 +305,8 @@ int ks__RegisterItem(
     struct ks__LayerInput *layer 1,
     time_t *availableFrom 0,
     time_t *availableUntil 0,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
     struct ks__RegisterItemResponse *response);
 
 /* site: every category, or with name only the category of that name. */
@@ -325,14 +338,17 @@ int ks__DeleteAvatar(
     struct ks__DeleteAvatarResponse *response);
 
 /* site: try-on. The member's outfit with wear put on and remove taken off
- * (the category rules apply; the items need not be owned), composed and
- * returned as a PNG. Nothing is saved. */
+ * (the category rules apply; the items need not be owned) and colour
+ * applied (as ChangeOutfit takes it), composed and returned as a PNG.
+ * Nothing is saved. */
 int ks__PreviewAvatar(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__PreviewAvatarResponse *response);
 
 /* site: compose the member's avatar again as a new version (e.g. after its
@@ -404,7 +420,8 @@ int ks__DeleteAlbumPhoto(
  * composed again in the background (avatarsQueued counts them).
  * availableFrom/availableUntil set the item's window (each given one
  * replaces its side); clearWindow true removes both sides first (see
- * "Time-limited items" at the end). */
+ * "Time-limited items" at the end). hide replaces the item's hide rules,
+ * clearHides removes them all; either queues the wearers too. */
 int ks__UpdateItem(
     int itemId 1,
     char *name 0,
@@ -415,6 +432,9 @@ int ks__UpdateItem(
     time_t *availableFrom 0,
     time_t *availableUntil 0,
     enum xsd__boolean *clearWindow 0,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
+    enum xsd__boolean *clearHides 0,
     struct ks__UpdateItemResponse *response);
 
 /* admin: retire an item: it can no longer be granted, is no longer listed and
@@ -501,13 +521,18 @@ int ks__GrantItem(  // @resendable
     struct ks__GrantItemResponse *response);
 
 /* site: put items on and take items off, then re-render the avatar. Wearing
- * an item of an exclusive category takes off the one worn there. */
+ * an item of an exclusive category takes off the one worn there. colour
+ * (tints): "#RRGGBB" for items worn after the call that have a tintable
+ * layer (InvalidArgument otherwise, nothing changed); kept while the item
+ * stays on. A new colour alone is a change; the same colour again is none. */
 int ks__ChangeOutfit(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__ChangeOutfitResponse *response);
 
 /* ---- GetSystemStatus (admin) ------------------------------------------------ */
@@ -1036,3 +1061,22 @@ struct ks__PurgeImageServerResponse {
 int ks__PurgeImageServer(
     char *name 1,
     struct ks__PurgeImageServerResponse *response);
+/* ---- Tints and hide rules ---------------------------------------------------------
+ * Tints: a layer marked tintable is recoloured when its item is worn with a
+ * colour: each colour channel multiplied by the colour's (c * T / 255, in
+ * premultiplied integers; alpha untouched), so art drawn in greys takes the
+ * colour with its shading. Hide rules: while an item is worn, each of its
+ * rules hides the layers of the OTHER worn items of categoryId: only those
+ * whose role is role, or all of them without role. */
+
+/* A colour for a worn item: "#RRGGBB" (answers give it uppercase). */
+struct ks__ItemColour {
+    int itemId 1;
+    char *colour 1;
+};
+
+/* One hide rule of an item. */
+struct ks__HideRule {
+    int categoryId 1;
+    char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
+};
