@@ -203,7 +203,7 @@ ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 }
 
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                 ks_image_server_t *out)
+                                 const int *exclude, int n_exclude, ks_image_server_t *out)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
@@ -222,15 +222,19 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
          * leaves, so weights hold exactly. Locking later would deadlock:
          * the member's INSERT takes a shared lock on the server's row
          * (foreign key) before the count's UPDATE wants it exclusive. */
-        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0"
-                         " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
+        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0");
+        for (int i = 0; i < n_exclude; i++)
+            ks_buf_addf(&sql, "%s%d", i ? ", " : " AND id NOT IN (", exclude[i]);
+        ks_buf_addf(&sql, "%s ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE",
+                    n_exclude > 0 ? ")" : "");
     }
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     row = mysql_fetch_row(res);
     if (!row)
         rc = name ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name)
-                  : ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
+                  : ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server%s",
+                           n_exclude > 0 ? " besides those that just failed" : "");
     else
         image_server_from_row(row, out);
     mysql_free_result(res);
