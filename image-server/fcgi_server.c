@@ -19,6 +19,7 @@
  */
 #include "fcgi_server.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
 #include <pthread.h>
@@ -84,8 +85,13 @@ typedef struct {
     int retry_after_s;        /* Retry-After header when > 0 */
 } ks__reply_t;
 
-static int ks__status_of(ks_rc rc)
+/* The HTTP status of rc; msg is the error's message: a write the store's
+ * file system refused for want of space (strerror(ENOSPC) in it) is 507, so
+ * the API can say the disk is full without passing on the message. */
+static int ks__status_of(ks_rc rc, const char *msg)
 {
+    if (rc != KS_OK && strstr(msg, strerror(ENOSPC)))
+        return 507;
     switch (rc) {
     case KS_OK: return 200;
     case KS_INVALID: return 400;
@@ -270,7 +276,7 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
         rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
     free(body);
     if (rc != KS_OK) {
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        ks__reply(reply, ks__status_of(rc, err.msg), "%s", err.msg);
         return;
     }
     ks__reply(reply, 200, "ok %s", sha256);
@@ -323,9 +329,9 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     ks_image_free(&canvas);
     if (rc != KS_OK) {
         if (rc == KS_INVALID || rc == KS_TOOLARGE || rc == KS_CONFLICT)
-            ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+            ks__reply(reply, ks__status_of(rc, err.msg), "%s", err.msg);
         else
-            ks__reply(reply, ks__status_of(rc), "%s \"%s\": %s",
+            ks__reply(reply, ks__status_of(rc, err.msg), "%s \"%s\": %s",
                       kind == KS_REQUEST_ALBUM ? "album of" : "compose", req->user_id, err.msg);
     }
     free(req);
@@ -361,7 +367,7 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
     free(body);
     if (rc != KS_OK) {
         ks_buf_free(&lines);
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        ks__reply(reply, ks__status_of(rc, err.msg), "%s", err.msg);
         return;
     }
     ks_buf_init(&whole, KS__BATCH_ANSWER_MAX + 256);
@@ -417,7 +423,7 @@ static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                    : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        ks__reply(reply, ks__status_of(rc, err.msg), "%s", err.msg);
     else
         ks__reply(reply, 200, "ok");
 }
