@@ -21,6 +21,8 @@ the calls made, failed and lost and checks, on the master:
 Faults, in order: kill -9 and SIGSTOP/SIGCONT of a replica, of an API
 server, of one of nginx's two workers, of an image server; then an image
 server's disk full (a small tmpfs mounted over its store, filled, emptied).
+Last, `kisekae up --image 2` must mark the image server it stops down at
+once, and `up --image 3` make it active again.
 """
 
 import errno
@@ -578,4 +580,30 @@ def test_image_server_disk_full(world):
         shutil.rmtree(store)
         staging.rename(store)
         again.start()
+    wait_healthy()
+
+
+# ---- shrinking the stack -----------------------------------------------------------------
+
+def kisekae(*args):
+    done = subprocess.run([str(ROOT / "kisekae"), *args, "--state", str(state()), "--no-build",
+                           "--build-dir", os.environ["KISEKAE_BUILD_DIR"]],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=scaled(300))
+    assert done.returncode == 0, "kisekae %s failed:\n%s" % (" ".join(args), done.stdout)
+
+
+def test_shrinking_marks_the_stopped_image_server_down(world):
+    """`kisekae up --image 2` marks img3 down through the API before it
+    stops it (not its silence, image_server_timeout later), so no new member
+    is given to it; `up --image 3` makes it active again."""
+    kisekae("up", "--image", "2")
+    img3 = [s for s in as_list(ADMIN.service.GetSystemStatus().imageServer)
+            if s.name == "img3"][0]
+    assert img3.mode == "down" and not img3.downBySilence, img3
+    known = servers()
+    placed = [server_of(SITE.service.CreateAvatar(userId="fa-%s-s%03d" % (SUFFIX, n)).url, known)
+              for n in range(12)]
+    assert "img3" not in placed, placed
+    kisekae("up", "--image", "3")
     wait_healthy()
