@@ -197,8 +197,11 @@ ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
     ks_buf_t sql;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM items),"
-                     " (SELECT COUNT(*) FROM categories)");
+    /* Members: the image servers' member_count (each assignment, import,
+     * move and deletion keeps it), not COUNT(*) of members, a full scan of
+     * the largest table (tests/explain). */
+    ks_buf_addf(&sql, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM image_servers),"
+                     " (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM categories)");
     return ks_store_one(ctx, conn, &sql, KS_COLS(counts_cols), out);
 }
 
@@ -477,6 +480,30 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
                       sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
     if (archived)
         *archived = found.archived;
+    *png = found.png;
+    *size = found.size;
+    return KS_OK;
+}
+
+ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
+                         unsigned char **png, size_t *size)
+{
+    layer_png_t found = {.ctx = ctx};       /* its archived: another background now */
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT png, sha256 <> ");
+    ks_sql_str(&sql, conn, sha256);
+    ks_buf_addf(&sql, " FROM scenes WHERE id = %d", scene_id);
+    if ((rc = ks_store_each(ctx, conn, &sql, layer_png_row, &found)) != KS_OK)
+        return rc;
+    if (!found.found)
+        return ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
+    if (found.archived) {
+        free(found.png);
+        return ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
+    }
     *png = found.png;
     *size = found.size;
     return KS_OK;
