@@ -58,7 +58,10 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
         ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld: %.*s", server->name,
                method, path, resp.status, (int)(n > 300 ? 300 : n), resp.body ? resp.body : "");
         ks_log_warn("%s", ctx->err.msg);
-        if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
+        if (resp.status == 507)
+            ks_err(&ctx->err, rc, "image server \"%s\" has no space left on its disk (%s %s"
+                   " answered 507)", server->name, method, path);
+        else if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
             ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld", server->name,
                    method, path, resp.status);
     }

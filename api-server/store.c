@@ -307,7 +307,7 @@ ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 }
 
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                 ks_image_server_t *out)
+                                 const int *exclude, int n_exclude, ks_image_server_t *out)
 {
     ks_buf_t sql;
     ks_rc rc;
@@ -322,11 +322,15 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
          * the member's INSERT takes a shared lock on the server's row
          * (foreign key) before the count's UPDATE wants it exclusive. */
         ks_buf_init(&sql, 512);
-        ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' AND weight > 0"
-                         " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
+        ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' AND weight > 0");
+        for (int i = 0; i < n_exclude; i++)
+            ks_buf_addf(&sql, "%s%d", i ? ", " : " AND id NOT IN (", exclude[i]);
+        ks_buf_addf(&sql, "%s ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE",
+                    n_exclude > 0 ? ")" : "");
         rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
         if (rc == KS_NOTFOUND)
-            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
+            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server%s",
+                        n_exclude > 0 ? " besides those that just failed" : "");
     }
     if (rc == KS_OK && strcmp(out->mode, "active") != 0)
         rc = ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new members",

@@ -167,9 +167,11 @@ ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server);
 
 /* The image server for a new member: the one named (which must be active), or
- * the active one with the fewest members per unit of weight. Locks the row. */
+ * the active one with the fewest members per unit of weight, leaving out the
+ * ids exclude[0..n_exclude) (servers that just failed; not applied to a
+ * named one). Locks the row. KS_UNAVAILABLE when no server is left. */
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                 ks_image_server_t *out);
+                                 const int *exclude, int n_exclude, ks_image_server_t *out);
 
 /* Every active image server, at most max. */
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,

@@ -669,13 +669,15 @@ struct ks__GetImageRecipeResponse {
     char *path 1;                       /* the image's store path (avatars/ab/cd/<user>/<version>.png or albums/ab/cd/<user>/<photo>.jpg) */
     char *thumbPath 1;                  /* the avatar's thumbnail path; "" for a photo */
     char *route 1;                      /* "compose" or "album": the /internal/ route recipe is a body of */
-    char *recipe 1;                     /* that body, exactly as the API sends it */
+    char *recipe 1;                     /* that body, exactly as the API sends it; "" unless the caller is imageServer */
 };
 
 /* node: how to compose again a member's current avatar (without photoId) or
  * one of its album photos, and which image server holds it: an image server
- * whose file went missing rebuilds it from this. NotFound: no such member
- * or photo. */
+ * whose file went missing rebuilds it from this. The recipe is given only to
+ * the image server that holds the image (a node credential acts for one
+ * server); another gets where it is, with recipe "". NotFound: no such
+ * member or photo. */
 int ks__GetImageRecipe(  // @resendable
     char *userId 1,
     int *photoId 0,

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import stackctl  # noqa: E402
 from conftest import Api, as_list, read_env_file  # noqa: E402
-from timescale import scaled
+from timescale import wait_until
 
 ENV_FILE = os.environ["KISEKAE_ENV"]
 BUILD = os.environ["KISEKAE_BUILD"]
@@ -66,19 +66,6 @@ def kisekae(*args, timeout=300):
                           timeout=timeout)
     assert done.returncode == 0, "kisekae %s failed:\n%s" % (" ".join(args), done.stdout)
     return done.stdout
-
-
-def wait_until(check, what, timeout):
-    """Polls check() (returning None when satisfied, else what is still
-    wrong) until timeout seconds pass."""
-    deadline = time.monotonic() + scaled(timeout)
-    while True:
-        wrong = check()
-        if wrong is None:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("%s after %d s: %s" % (what, timeout, wrong))
-        time.sleep(0.5)
 
 
 def sha(data):
