@@ -40,12 +40,11 @@ static ks_rc first_version(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, 
     return KS_OK;
 }
 
-/* A call's transaction on one member (ks_store_txn): who asks (and, for
- * CreateAvatar, the image server asked for, or NULL), and the member and
- * server it read or made. */
+/* A call's transaction on one member (ks_store_txn): who asks, and the
+ * member and server it read or made (CreateAvatar: the server picked). */
 typedef struct {
     struct soap *soap;
-    const char *user_id, *server_name;
+    const char *user_id;
     ks_member_t *member;
     ks_image_server_t *server;
 } member_call_t;
@@ -59,11 +58,15 @@ static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, server)) != KS_OK ||
-        (rc = first_version(ctx, conn, user_id, &member->version)) != KS_OK)
+    if ((rc = first_version(ctx, conn, user_id, &member->version)) != KS_OK)
         return rc;
+    /* Without the foreign key's check, which would hold a shared lock on the
+     * server's row across the compose and make member_count's update
+     * (ks_store_assigned) wait: the server was read a moment ago, and image
+     * servers are never deleted. */
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_buf_addf(&sql, "SET STATEMENT foreign_key_checks = 0 FOR"
+                " INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
     ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
     rc = ks_store_run(ctx, conn, &sql, NULL);
@@ -87,11 +90,6 @@ static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
                      " FROM inventory WHERE member_id = %lld", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
-               server->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
     return ks_render_avatar(m->soap, conn, member, server);
 }
 
@@ -109,11 +107,14 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         return soap->error;
     if (imageServer && ks_check_text(soap, "imageServer", imageServer, 64))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_pick_image_server(ctx, conn, imageServer, NULL, 0, &server)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    call = (member_call_t){.soap = soap, .user_id = userId, .server_name = imageServer,
-                           .member = &member, .server = &server};
-    if ((rc = ks_store_txn(ctx, conn, create_member, &call)) != KS_OK)
+    call = (member_call_t){.soap = soap, .user_id = userId, .member = &member,
+                           .server = &server};
+    rc = ks_store_txn(ctx, conn, create_member, &call);
+    ks_store_assigned(ctx, conn, server.id, rc == KS_OK);
+    if (rc != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
     rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);

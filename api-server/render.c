@@ -176,6 +176,18 @@ fail:
     }
 }
 
+/* Adds to member_count the new members whose addition after their
+ * creation failed (store.c, ks_store_assigned). */
+static void flush_member_counts(ks_api_ctx_t *ctx)
+{
+    MYSQL *conn;
+
+    ks_db_session_begin(ctx->db);
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
+        ks_store_member_counts_flush(ctx, conn) != KS_OK)
+        ks_log_warn("renderer: adding new members to member_count failed: %s", ctx->err.msg);
+}
+
 static void *renderer_main(void *arg)
 {
     ks_api_ctx_t ctx = {0};
@@ -225,6 +237,7 @@ static void *renderer_main(void *arg)
             if (ks_deletions_run(&ctx, NULL, &deleted) != KS_OK)
                 ks_log_warn("renderer: deleting queued images failed: %s", ctx.err.msg);
         }
+        flush_member_counts(&ctx);
         pthread_mutex_lock(&renderer.lock);
         if (claimed)            /* a whole batch: more may be due, look again at once */
             continue;
@@ -235,6 +248,7 @@ static void *renderer_main(void *arg)
             ;
     }
     pthread_mutex_unlock(&renderer.lock);
+    flush_member_counts(&ctx);          /* the last creations' counts, before exit */
 done:
     if (soap)
         soap_free(soap);
