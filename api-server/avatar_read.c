@@ -160,27 +160,11 @@ static int cached_server(int id, ks_image_server_t *out)
 
 static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    int count = 0;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name, internal_url, public_url, mode FROM image_servers"
-                     " ORDER BY id LIMIT %d", KS_IMAGE_SERVERS_MAX);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_image_servers(ctx, conn, image_servers.servers, &image_servers.count))
+        != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && count < KS_IMAGE_SERVERS_MAX) {
-        ks_image_server_t *s = &image_servers.servers[count++];
-        s->id = atoi(row[0]);
-        snprintf(s->name, sizeof s->name, "%s", row[1]);
-        snprintf(s->internal_url, sizeof s->internal_url, "%s", row[2]);
-        snprintf(s->public_url, sizeof s->public_url, "%s", row[3]);
-        snprintf(s->mode, sizeof s->mode, "%s", row[4]);
-    }
-    mysql_free_result(res);
-    image_servers.count = count;
     image_servers.loaded_ms = now_ms();
     return KS_OK;
 }
