@@ -7,10 +7,11 @@
  * creation saw this one's count: creations ran one after another, compose
  * included. Now each API process reads the servers' rows without a lock and
  * adds what it knows that they do not show yet: its creations in flight and
- * its committed members not yet added to member_count (pending). The counts
- * are added afterwards, once no creation of this process holds the row
- * (store.c, ks_store_assigned), else by the renderer's round
- * (ks_store_member_counts_flush), so no row lock is held across a compose.
+ * its committed members not yet added to member_count (pending). The count
+ * is added right after the COMMIT in a statement of its own (store.c,
+ * ks_store_assigned; the member's INSERT skips the foreign key's shared lock
+ * on the server's row, so that statement waits for no compose), and when
+ * that fails by the renderer's next round (ks_store_member_counts_flush).
  *
  * Why this and not the alternatives:
  * - Weighted rendezvous hashing on the user id needs no counts, but its
@@ -22,16 +23,18 @@
  *   new server, which is this rule again.
  * Fewest-per-weight on counts corrected by what the process itself is doing
  * gives each process exact shares (it is a divisor method of apportionment:
- * after n picks from equal starting loads each server is within one member
- * of n * weight / total), several processes creating at once each spread
+ * after n picks from equal starting loads each server is within about one
+ * member of n * weight / total), several processes creating at once each spread
  * their own creations that way, so together they stay within a member or
  * two per process of the weights, and a new or emptied server is filled
- * first as before. What it gives up: two processes between two flushes do
- * not see each other's latest members, so when the loads differ both fill
- * the emptiest server for up to a flush interval (bounded, and corrected by
- * the next read), and member_count lags a committed creation until it is
- * flushed (at once when the process has no other creation in flight on
- * that server; else within the renderer's interval).
+ * first as before. What it gives up: a process does not see another's
+ * creations in flight (at most its worker threads' number), so when the
+ * loads differ two processes may both fill the emptiest server with those
+ * few; member_count lags a creation from its COMMIT to the statement right
+ * after it (longer only when that statement fails); and a creation that
+ * picked a server just before SetImageServerMode drained it still lands
+ * there (the row lock used to make the mode change wait for it); every call
+ * that starts after the change leaves the server out.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -176,13 +179,13 @@ void ks_assign_finish(ks_assign_t *picker, int id, int created)
     pthread_mutex_unlock(&picker->lock);
 }
 
-long long ks_assign_take_pending(ks_assign_t *picker, int id, int only_idle)
+long long ks_assign_take_pending(ks_assign_t *picker, int id)
 {
     long long taken = 0;
     slot_t *s;
 
     pthread_mutex_lock(&picker->lock);
-    if ((s = slot_of(picker, id, 0)) && !(only_idle && s->in_flight > 0)) {
+    if ((s = slot_of(picker, id, 0))) {
         taken = s->pending;
         s->pending = 0;
         release_if_empty(s);

@@ -3,7 +3,7 @@
  *
  * A picker (ks_assign_t) keeps, per image server, the creations it has in
  * flight and the members it created that image_servers.member_count does
- * not show yet (pending, until they are added to it: store.c flushes them).
+ * not show yet (pending, until store.c adds them to it).
  * The caller reads the servers' rows (mode, weight, member_count) on each
  * call, so a server drained or marked down is left out from the next call
  * on. Every function is thread-safe; none touches the database.
@@ -49,10 +49,8 @@ void ks_assign_hold(ks_assign_t *picker, int id);
 void ks_assign_finish(ks_assign_t *picker, int id, int created);
 
 /* Takes (and zeroes) the pending members of server id, to be added to its
- * member_count; with only_idle, 0 while a creation is in flight on it here
- * (that creation's transaction holds a shared lock on the server's row, so
- * adding now would only wait). Returns how many were taken. */
-long long ks_assign_take_pending(ks_assign_t *picker, int id, int only_idle);
+ * member_count. Returns how many were taken. */
+long long ks_assign_take_pending(ks_assign_t *picker, int id);
 
 /* Takes the pending members of every server that has some: ids[i] and
  * counts[i], at most max of them. Returns how many servers. */

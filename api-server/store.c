@@ -357,7 +357,7 @@ void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int create
     if (!picker)
         return;
     ks_assign_finish(picker, server_id, created);
-    if ((count = ks_assign_take_pending(picker, server_id, 0)) == 0)
+    if ((count = ks_assign_take_pending(picker, server_id)) == 0)
         return;
     if (add_member_count(ctx, conn, server_id, count) != KS_OK) {
         ks_log_warn("adding %lld to image server %d's member_count failed (the renderer tries"

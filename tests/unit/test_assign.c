@@ -78,7 +78,7 @@ static void finish_oldest(cluster_t *c, api_t *api, int flush)
     ks_assign_finish(api->picker, id, 1);
     c->placed[server]++;
     if (flush == FLUSH_AT_FINISH)
-        c->servers[server].member_count += ks_assign_take_pending(api->picker, id, 0);
+        c->servers[server].member_count += ks_assign_take_pending(api->picker, id);
 }
 
 /* creations creations taken in turn by apis[0..n_api), each keeping up to
@@ -232,7 +232,7 @@ static void test_exclusion_list(void **state)
         assert_in_range(server, 0, 2);
         c.placed[server]++;
         ks_assign_finish(picker, c.servers[server].id, 1);
-        c.servers[server].member_count += ks_assign_take_pending(picker, c.servers[server].id, 1);
+        c.servers[server].member_count += ks_assign_take_pending(picker, c.servers[server].id);
     }
     assert_int_equal(c.placed[0], 1000);
     assert_int_equal(c.placed[2], 2000);
@@ -240,7 +240,7 @@ static void test_exclusion_list(void **state)
     assert_int_equal(ks_assign_pick(picker, c.servers, c.count, (const int[]){10, 11, 12}, 3),
                      -1);
     for (int i = 0; i < c.count; i++)
-        taken += ks_assign_take_pending(picker, c.servers[i].id, 0);
+        taken += ks_assign_take_pending(picker, c.servers[i].id);
     assert_int_equal(taken, 0);                      /* all flushed already */
     ks_assign_free(picker);
 }
@@ -264,13 +264,13 @@ static void test_emptiest_server_filled_first(void **state)
         ks_assign_finish(picker, c.servers[server].id, 1);
     }
     /* The picker counted its own members though member_count was not told. */
-    assert_int_equal(ks_assign_take_pending(picker, 12, 0), 1000);
+    assert_int_equal(ks_assign_take_pending(picker, 12), 1000);
     ks_assign_free(picker);
 }
 
 /* Creations in flight count for the next pick; a failed one is forgotten;
- * pending members wait while a creation is in flight with only_idle, and
- * come back when a flush gives them back. */
+ * pending members are taken once, and come back when a flush gives them
+ * back. */
 static void test_in_flight_and_pending(void **state)
 {
     cluster_t c;
@@ -289,10 +289,10 @@ static void test_in_flight_and_pending(void **state)
     assert_int_equal(seen[2], 3);
     ks_assign_finish(picker, 12, 1);
     ks_assign_finish(picker, 12, 0);                 /* rolled back */
-    assert_int_equal(ks_assign_take_pending(picker, 12, 1), 0);  /* one still in flight */
+    assert_int_equal(ks_assign_take_pending(picker, 12), 1);
     ks_assign_finish(picker, 12, 1);
-    assert_int_equal(ks_assign_take_pending(picker, 12, 1), 2);
-    assert_int_equal(ks_assign_take_pending(picker, 12, 1), 0);
+    assert_int_equal(ks_assign_take_pending(picker, 12), 1);
+    assert_int_equal(ks_assign_take_pending(picker, 12), 0);
     ks_assign_finish(picker, 10, 1);
     ks_assign_finish(picker, 11, 1);
     ks_assign_finish(picker, 11, 1);
@@ -304,9 +304,9 @@ static void test_in_flight_and_pending(void **state)
 
     /* A named server's creation counts like a picked one. */
     ks_assign_hold(picker, 10);
-    assert_int_equal(ks_assign_take_pending(picker, 10, 1), 0);
+    assert_int_equal(ks_assign_take_pending(picker, 10), 0);   /* in flight, not pending */
     ks_assign_finish(picker, 10, 1);
-    assert_int_equal(ks_assign_take_pending(picker, 10, 1), 1);
+    assert_int_equal(ks_assign_take_pending(picker, 10), 1);
     ks_assign_free(picker);
 }
 
@@ -322,7 +322,7 @@ static void test_many_servers_over_time(void **state)
         ks_assign_server_t one = {.id = id, .weight = 1, .active = 1};
         assert_int_equal(ks_assign_pick(picker, &one, 1, NULL, 0), 0);
         ks_assign_finish(picker, id, 1);
-        assert_int_equal(ks_assign_take_pending(picker, id, 1), 1);
+        assert_int_equal(ks_assign_take_pending(picker, id), 1);
     }
     assert_non_null(ks_assign_process());
     assert_ptr_equal(ks_assign_process(), ks_assign_process());
