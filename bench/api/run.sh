@@ -133,7 +133,7 @@ if [[ $(id -u) == 0 ]] && ! runuser -u nobody -- test -x "$BUILD" 2>/dev/null; t
   STATE=/tmp/kisekae-bench-$(id -u)-$PORT_BASE
 fi
 WORK=$STATE.bench
-ECHO_PORT=$((PORT_BASE + 80))   # N+60 is api1's metrics
+ECHO_PORT=$((PORT_BASE + 80))   # free: the API metrics are on N+59..N+69
 ECHO_PID=
 
 cleanup() {
