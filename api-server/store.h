@@ -171,7 +171,7 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
 void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created);
 
 /* Adds to member_count the members the process's picker still holds (an
- * addition that failed); the renderer calls it each round, and at exit.
+ * addition that failed); the renderer calls it each round.
  * Returns the first failure (the rest are kept for the next round). */
 ks_rc ks_store_member_counts_flush(ks_api_ctx_t *ctx, MYSQL *conn);
 

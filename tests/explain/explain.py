@@ -25,7 +25,8 @@ import subprocess
 import sys
 
 LARGE = {"members", "inventory", "outfit", "album_photos", "album_photo_members",
-         "album_photo_layers", "render_queue", "image_deletions", "member_tombstones"}
+         "album_photo_layers", "render_queue", "image_deletions", "member_tombstones",
+         "webhook_events", "webhook_deliveries"}
 KEYWORDS = {"where", "on", "join", "left", "right", "inner", "cross", "straight_join", "set",
             "order", "group", "limit", "for", "using", "union", "natural", "having", "values",
             "select", "and", "or", "as", "use", "force", "ignore", "lock", "window"}

@@ -26,6 +26,10 @@ stack_runner explain "${KISEKAE_EXPLAIN_PORT_BASE:-30200}" "$@"
 SEED=10000
 PYTHON=/usr/bin/python3
 
+# webhook deliveries tried again after a second, as in the integration tests
+export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
+}webhook_retry 1
+webhook_interval 200"
 echo "== [${SECONDS}s] ./kisekae up --state $STATE --port-base $PORT_BASE --image 2 --admin 0"
 "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --image 2 --admin 0 --no-build \
   --build-dir "$BUILD" >"$BUILD/explain-up.log" 2>&1 ||
@@ -59,6 +63,7 @@ KISEKAE_TIME_SCALE=${KISEKAE_TIME_SCALE:-1} "$PYTHON" -m pytest -q --tb=short -p
   tests/integration/test_album_zeep.py tests/integration/test_import_zeep.py \
   tests/integration/test_catalog_admin_zeep.py tests/integration/test_members_admin_zeep.py \
   tests/integration/test_cluster_ops.py tests/integration/test_batch_ops.py \
+  tests/integration/test_webhooks_zeep.py \
   -k "not missed_scene and not pages_list_every and not stopped_image_server and not beyond_max_batches" ||
   rc=$?
 for i in $(instances); do
@@ -69,7 +74,7 @@ if ((rc != 0)); then
   exit 1
 fi
 
-echo "== [${SECONDS}s] filling album photos, render queue, image deletions and tombstones ($SEED rows each)"
+echo "== [${SECONDS}s] filling album photos, render queue, image deletions, tombstones and webhook deliveries ($SEED rows each)"
 sql db-m "
 INSERT INTO album_photos (member_id, image_server_id, scene_id, scene_sha256, width, height, quality)
   SELECT m.id, m.image_server_id, (SELECT MIN(id) FROM scenes), REPEAT('0', 64), 240, 320, 80
@@ -86,8 +91,15 @@ INSERT INTO image_deletions (image_server_id, user_id, not_before)
   SELECT image_server_id, user_id, '2099-01-01' FROM members WHERE user_id LIKE 'explain-%';
 INSERT IGNORE INTO member_tombstones (user_id, last_version)
   SELECT CONCAT('gone-', user_id), 1 FROM members WHERE user_id LIKE 'explain-%';
+INSERT INTO webhooks (url, secret, events)
+  VALUES ('http://127.0.0.1:9/explain', 'explain-test-secret-0123', 'avatar.changed');
+INSERT INTO webhook_events (type, user_id, data)
+  SELECT 'avatar.changed', user_id, '{}' FROM members WHERE user_id LIKE 'explain-%';
+INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, state)
+  SELECT (SELECT MAX(id) FROM webhooks), e.id, e.user_id, 'delivered'
+  FROM webhook_events e WHERE e.user_id LIKE 'explain-%';
 ANALYZE TABLE members, inventory, outfit, album_photos, album_photo_members, album_photo_layers,
-  render_queue, image_deletions, member_tombstones;" >/dev/null
+  render_queue, image_deletions, member_tombstones, webhook_events, webhook_deliveries;" >/dev/null
 
 echo "== [${SECONDS}s] explain.py: EXPLAIN of every distinct statement"
 "$PYTHON" tests/explain/explain.py --state "$STATE"
