@@ -24,14 +24,13 @@
 /* ---- CreateAvatar ---------------------------------------------------------------- */
 
 /* A call's transaction on one member (ks_store_txn): who asks (and, for
- * CreateAvatar, the image server asked for, or NULL, the servers to leave
- * out, and the id of the one that failed to compose, else 0), and the member
- * and server it read or made. */
+ * CreateAvatar, the image server picked for it, and the id of that server
+ * when it failed to compose, else 0), and the member and server it read or
+ * made. */
 typedef struct {
     struct soap *soap;
-    const char *user_id, *server_name;
-    const int *exclude;
-    int n_exclude, failed_server;
+    const char *user_id;
+    int failed_server;
     ks_member_t *member;
     ks_image_server_t *server;
 } member_call_t;
@@ -42,9 +41,7 @@ static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     ks_rc rc;
 
     m->failed_server = 0;
-    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, m->exclude, m->n_exclude,
-                                         m->server)) != KS_OK ||
-        (rc = ks_store_member_create(ctx, conn, m->user_id, m->server, m->member)) != KS_OK)
+    if ((rc = ks_store_member_create(ctx, conn, m->user_id, m->server, m->member)) != KS_OK)
         return rc;
     rc = ks_render_avatar(m->soap, conn, m->member, m->server);
     if (rc == KS_UNAVAILABLE)
@@ -52,25 +49,29 @@ static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     return rc;
 }
 
-/* Creates the member on the server call->server_name names, else on the
- * emptiest active one: when that one fails to compose the member's first
- * images (it does not answer, its disk is full), the transaction rolled
- * back and the next one is tried (the member has no images anywhere yet),
- * leaving out the servers that failed here or, on this API server, in the
- * last KS_IMAGE_SKIP_S seconds (image_skip.c). If only those are left,
- * they are tried all the same. */
-static ks_rc create_member_somewhere(ks_api_ctx_t *ctx, MYSQL *conn, member_call_t *call)
+/* Creates the member on the server server_name names, else on the one the
+ * assignment picks (assign.c, without a lock): when that one fails to
+ * compose the member's first images (it does not answer, its disk is full),
+ * the transaction rolled back and the next pick is tried (the member has no
+ * images anywhere yet), leaving out the servers that failed here or, on
+ * this API server, in the last KS_IMAGE_SKIP_S seconds (image_skip.c). If
+ * only those are left, they are tried all the same. Each pick is matched by
+ * its ks_store_assigned. */
+static ks_rc create_member_somewhere(ks_api_ctx_t *ctx, MYSQL *conn, const char *server_name,
+                                     member_call_t *call)
 {
     int exclude[KS_IMAGE_SERVERS_MAX], n_exclude = 0, skipped = 0;
     ks_rc rc;
 
-    if (!call->server_name)
+    if (!server_name)
         n_exclude = skipped = ks_image_skip_list(exclude, KS_IMAGE_SERVERS_MAX);
     for (int tries = 0; tries <= KS_IMAGE_SERVERS_MAX; tries++) {
-        call->exclude = exclude;
-        call->n_exclude = n_exclude;
+        if ((rc = ks_store_pick_image_server(ctx, conn, server_name, exclude, n_exclude,
+                                             call->server)) != KS_OK)
+            return rc;
         rc = ks_store_txn(ctx, conn, create_member, call);
-        if (rc == KS_OK || call->server_name)
+        ks_store_assigned(ctx, conn, call->server->id, rc == KS_OK);
+        if (rc == KS_OK || server_name)
             return rc;
         if (call->failed_server) {
             ks_image_skip_add(call->failed_server);
@@ -107,9 +108,9 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    call = (member_call_t){.soap = soap, .user_id = userId, .server_name = imageServer,
-                           .member = &member, .server = &server};
-    if ((rc = create_member_somewhere(ctx, conn, &call)) != KS_OK)
+    call = (member_call_t){.soap = soap, .user_id = userId, .member = &member,
+                           .server = &server};
+    if ((rc = create_member_somewhere(ctx, conn, imageServer, &call)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
     rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);

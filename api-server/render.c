@@ -173,6 +173,18 @@ static void render_next(struct soap *soap, int *claimed)
     }
 }
 
+/* Adds to member_count the new members whose addition after their
+ * creation failed (store.c, ks_store_assigned). */
+static void flush_member_counts(ks_api_ctx_t *ctx)
+{
+    MYSQL *conn;
+
+    ks_db_session_begin(ctx->db);
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
+        ks_store_member_counts_flush(ctx, conn) != KS_OK)
+        ks_log_warn("renderer: adding new members to member_count failed: %s", ctx->err.msg);
+}
+
 /* The renderer's round (job.h): up to render_batch members composed again,
  * each a database call of its own, then the upkeep no one else wakes for. */
 static int renderer_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, void *arg)
@@ -196,6 +208,7 @@ static int renderer_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, v
     ks_db_session_begin(ctx->db);
     if (ks_deletions_run(ctx, NULL, &deleted) != KS_OK)
         ks_log_warn("renderer: deleting queued images failed: %s", ctx->err.msg);
+    flush_member_counts(ctx);
     return claimed;               /* a whole batch: more may be due, look again at once */
 }
 

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "assign.h"
+#include "log.h"
 #include "store.h"
 
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result)
@@ -282,9 +284,8 @@ ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_ser
                              : rc;
 }
 
-/* The image server called name, its row locked with for_update. */
-static ks_rc server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int for_update,
-                          ks_image_server_t *out)
+ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                  ks_image_server_t *out)
 {
     ks_buf_t sql;
     ks_rc rc;
@@ -292,50 +293,103 @@ static ks_rc server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
     ks_sql_str(&sql, conn, name);
-    if (for_update)
-        ks_buf_addf(&sql, " FOR UPDATE");
     rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
                                       name)
                              : rc;
 }
 
-ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                  ks_image_server_t *out)
-{
-    return server_named(ctx, conn, name, 0, out);
-}
-
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                  const int *exclude, int n_exclude, ks_image_server_t *out)
 {
-    ks_buf_t sql;
+    ks_image_server_t rows[KS_IMAGE_SERVERS_MAX];
+    ks_assign_server_t candidates[KS_IMAGE_SERVERS_MAX];
+    ks_assign_t *picker = ks_assign_process();
+    int n, chosen = -1;
     ks_rc rc;
 
+    if (!picker)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for the image server picker");
+    /* A plain read: no lock, and on the master, so a mode set a moment ago
+     * counts from this call on. */
+    if ((rc = ks_store_image_servers(ctx, conn, rows, &n)) != KS_OK)
+        return rc;
+    for (int i = 0; i < n; i++)
+        candidates[i] = (ks_assign_server_t){.id = rows[i].id, .weight = rows[i].weight,
+                                             .member_count = rows[i].member_count,
+                                             .active = strcmp(rows[i].mode, "active") == 0};
     if (name) {
-        rc = server_named(ctx, conn, name, 1, out);
-    } else {
-        /* FOR UPDATE locks every active server's row until the COMMIT:
-         * creations wait for each other (measured about 130/s with the
-         * compose inside), but the next one sees the counts this one
-         * leaves, so weights hold exactly. Locking later would deadlock:
-         * the member's INSERT takes a shared lock on the server's row
-         * (foreign key) before the count's UPDATE wants it exclusive. */
-        ks_buf_init(&sql, 512);
-        ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' AND weight > 0");
+        for (int i = 0; i < n && chosen < 0; i++)
+            if (strcmp(rows[i].name, name) == 0)
+                chosen = i;
+        if (chosen < 0)
+            return ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name);
+        if (!candidates[chosen].active)
+            return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new"
+                          " members", name, rows[chosen].mode);
         for (int i = 0; i < n_exclude; i++)
-            ks_buf_addf(&sql, "%s%d", i ? ", " : " AND id NOT IN (", exclude[i]);
-        ks_buf_addf(&sql, "%s ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE",
-                    n_exclude > 0 ? ")" : "");
-        rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
-        if (rc == KS_NOTFOUND)
-            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server%s",
-                        n_exclude > 0 ? " besides those that just failed" : "");
+            if (exclude[i] == rows[chosen].id)
+                return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" failed this"
+                              " call already", name);
+        ks_assign_hold(picker, rows[chosen].id);
+    } else if ((chosen = ks_assign_pick(picker, candidates, n, exclude, n_exclude)) < 0) {
+        return ks_err(&ctx->err, KS_UNAVAILABLE, n_exclude ? "no other active image server"
+                                                           : "no active image server");
     }
-    if (rc == KS_OK && strcmp(out->mode, "active") != 0)
-        rc = ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new members",
-                    out->name, out->mode);
-    return rc;
+    *out = rows[chosen];
+    return KS_OK;
+}
+
+/* Adds count members to server id's member_count (a statement of its own). */
+static ks_rc add_member_count(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %lld WHERE id = %d",
+                count, id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created)
+{
+    ks_assign_t *picker = ks_assign_process();
+    long long count;
+    ks_err_t saved = ctx->err;           /* the call's own error, if any, stays */
+
+    if (!picker)
+        return;
+    ks_assign_finish(picker, server_id, created);
+    if ((count = ks_assign_take_pending(picker, server_id)) == 0)
+        return;
+    if (add_member_count(ctx, conn, server_id, count) != KS_OK) {
+        ks_log_warn("adding %lld to image server %d's member_count failed (the renderer tries"
+                    " again): %s", count, server_id, ctx->err.msg);
+        ks_assign_give_back(picker, server_id, count);
+    }
+    ctx->err = saved;
+}
+
+ks_rc ks_store_member_counts_flush(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    ks_assign_t *picker = ks_assign_process();
+    int ids[KS_IMAGE_SERVERS_MAX];
+    long long counts[KS_IMAGE_SERVERS_MAX];
+    ks_rc first = KS_OK;
+    int n;
+
+    if (!picker)
+        return KS_OK;
+    n = ks_assign_take_all_pending(picker, ids, counts, KS_IMAGE_SERVERS_MAX);
+    for (int i = 0; i < n; i++) {
+        ks_rc rc = add_member_count(ctx, conn, ids[i], counts[i]);
+        if (rc != KS_OK) {
+            ks_assign_give_back(picker, ids[i], counts[i]);
+            if (first == KS_OK)
+                first = rc;               /* its message stays in ctx->err */
+        }
+    }
+    return first;
 }
 
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,

@@ -166,12 +166,29 @@ ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 /* KS_UNAVAILABLE (with the message) when server is marked down. */
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server);
 
-/* The image server for a new member: the one named (which must be active), or
- * the active one with the fewest members per unit of weight, leaving out the
- * ids exclude[0..n_exclude) (servers that just failed; not applied to a
- * named one). Locks the row. KS_UNAVAILABLE when no server is left. */
+/* The image server for a new member, read without a lock (the rows of
+ * image_servers, on conn: the master's, so a mode set a moment ago counts):
+ * the one named, which must be active (KS_NOTFOUND, KS_CONFLICT; and
+ * KS_UNAVAILABLE when it is in exclude), or the one the process's picker
+ * chooses (assign.c) among the active servers not in exclude[0..n_exclude),
+ * the ids of servers this call already found dead (KS_UNAVAILABLE when none
+ * is left). Counts a creation in flight on it: whatever happens next, end
+ * it with ks_store_assigned. */
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                  const int *exclude, int n_exclude, ks_image_server_t *out);
+
+/* Ends the creation ks_store_pick_image_server counted on server_id. When
+ * created (its transaction committed), adds it to the server's member_count
+ * at once, in a statement of its own on conn (outside any transaction: the
+ * member's INSERT took no lock on the server's row, so this waits for no
+ * compose); when that fails the member stays counted in the picker and
+ * ks_store_member_counts_flush adds it later. ctx->err is left as it was. */
+void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created);
+
+/* Adds to member_count the members the process's picker still holds (an
+ * addition that failed); the renderer calls it each round.
+ * Returns the first failure (the rest are kept for the next round). */
+ks_rc ks_store_member_counts_flush(ks_api_ctx_t *ctx, MYSQL *conn);
 
 /* Every active image server, at most max. */
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,

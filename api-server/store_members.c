@@ -88,8 +88,13 @@ ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
     if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
         return rc;
     member->version = (unsigned)last + 1;
+    /* Without the foreign key's check, which would hold a shared lock on the
+     * server's row across the compose and make member_count's update
+     * (ks_store_assigned, after the COMMIT) wait: the server was read a
+     * moment ago, and image servers are never deleted. */
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_buf_addf(&sql, "SET STATEMENT foreign_key_checks = 0 FOR"
+                " INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
     ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
     rc = ks_store_run(ctx, conn, &sql, NULL);
@@ -111,11 +116,6 @@ ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
                      " FROM inventory WHERE member_id = %lld", member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
-               server->id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 

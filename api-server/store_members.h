@@ -26,9 +26,10 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
 
 /* Creates member user_id on server (inside the caller's transaction): its
  * version starts above the last one a deleted member of that id reached (so
- * no image URL is used twice), it owns and wears the default item of each
- * required category, and the server counts one member more. Fills *out.
- * KS_CONFLICT when the member exists. */
+ * no image URL is used twice), and it owns and wears the default item of
+ * each required category. The server's member_count is the caller's to
+ * raise after the COMMIT (ks_store_assigned): the member's row takes no lock
+ * on the server's. Fills *out. KS_CONFLICT when the member exists. */
 ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
                              const ks_image_server_t *server, ks_member_t *out);
 

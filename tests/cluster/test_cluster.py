@@ -211,6 +211,7 @@ def test_weights_share_new_members():
     set_modes(img3="draining", img4="draining")
     ADMIN.service.SetImageServerWeight(name="img1", weight=1)
     ADMIN.service.SetImageServerWeight(name="img2", weight=3)
+    before = {name: s.memberCount for name, s in servers().items()}
     started = time.monotonic()
     placed = [server_of(a) for a in new_members(MEMBERS_WEIGHTED, "w")]
     elapsed = time.monotonic() - started
@@ -221,6 +222,18 @@ def test_weights_share_new_members():
     share = counts["img1"] / MEMBERS_WEIGHTED
     assert 0.22 <= share <= 0.28, "img1 took %.1f%% of the new members: %r" % (share * 100,
                                                                                counts)
+    # The two API servers, each choosing in memory (api-server/assign.c),
+    # together bring img1 to a quarter of the two servers' members (1:3),
+    # within 2% of the new members: img1 takes what it lacked of its quarter.
+    total = before["img1"] + before["img2"] + MEMBERS_WEIGHTED
+    expected = min(max(total / 4 - before["img1"], 0), MEMBERS_WEIGHTED)
+    assert abs(counts["img1"] - expected) <= 0.02 * MEMBERS_WEIGHTED, (
+        "img1 took %d new members, %.0f expected from the counts before %r" % (
+            counts["img1"], expected, before))
+    # member_count follows every creation (raised right after each COMMIT).
+    after = {name: s.memberCount for name, s in servers().items()}
+    for name in ("img1", "img2"):
+        assert after[name] == before[name] + counts[name], (name, before, after, counts)
 
 
 def test_a_draining_server_takes_no_new_members():
