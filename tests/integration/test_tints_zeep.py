@@ -19,7 +19,7 @@ import requests
 from PIL import Image
 
 import oracle
-from conftest import Api, as_list, layer_inputs, unique
+from conftest import as_list, layer_inputs, node_api, unique
 from test_self_heal import Stack, scene_png
 from world import build_world, grant, new_member
 
@@ -236,9 +236,10 @@ def wait_composed(site, user_id, _rules, timeout=30.0):
 
 def test_rebuilds_give_the_same_bytes(env, admin, site, tw):
     stack = Stack(env)
-    node = Api(env["KISEKAE_API_URL"], env["KISEKAE_NODE_USER"], env["KISEKAE_NODE_PASSWORD"])
     avatar = site.service.ChangeOutfit(userId=tw.user_id, wear=[tw.hair.id, tw.hat.id],
                                        colour=[{"itemId": tw.hair.id, "colour": OTHER}])
+    # the recipe goes only to the server that holds the member's images
+    node = node_api(env, avatar.imageServer)
     scene = admin.service.RegisterScene(name=unique("tint scene"), png=scene_png(),
                                         slot=[{"x": 40, "y": 20}])
     photo = site.service.CreateAlbumPhoto(userId=tw.user_id, sceneId=scene.id)
