@@ -1,0 +1,154 @@
+"""Public misses can't starve the internal API (issue 13, 1.3).
+
+Every well-formed path on an image server's public port that is not in the
+store goes through nginx's `try_files $uri @rebuild` to the FastCGI app,
+which asks the API for a recipe. A bounded flood of GETs for versions that
+do not exist (FLOOD_THREADS threads for FLOOD_S seconds, a few distinct
+paths over and over) runs against img1's public port while the site creates
+members on img1 and changes their outfits:
+
+- no CreateAvatar or ChangeOutfit fails (rebuilds leave two FastCGI threads
+  to /internal/, and nginx limits the rebuild location's rate);
+- beyond the rate, nginx itself answers 503 (no placeholder: the app never
+  saw the request);
+- the flood's repeated misses are answered from the image server's memory
+  (kisekae_image_miss_cache_hits_total rises by about as much as the app
+  answered), and the API's GetImageRecipe count grows by a few per distinct
+  path, not per request.
+"""
+
+import threading
+import time
+
+import requests
+
+from conftest import as_list, unique
+from test_metrics import parse, value
+from timescale import scaled
+
+FLOOD_THREADS = 8
+FLOOD_S = 3.0                 # the flood's length (load, not a bound: not scaled)
+PATHS = 12                    # distinct missing versions the flood asks for
+MISS_CACHE_S = 5.0            # the image server's default miss_cache_ms
+
+
+def scrape(url):
+    response = requests.get(url, timeout=scaled(10))
+    assert response.status_code == 200, response.text
+    return parse(response.text)[1]
+
+
+def recipe_calls(env):
+    """GetImageRecipe calls answered by every API server of the stack."""
+    urls = env["KISEKAE_API_METRICS_URLS"].split() + [env["KISEKAE_API_FCGI_METRICS_URL"]]
+    total = 0
+    for url in urls:
+        samples = scrape(url)
+        total += sum(v for (name, labels), v in samples.items()
+                     if name == "kisekae_api_requests_total"
+                     and ("operation", "GetImageRecipe") in labels)
+    return total
+
+
+def rebuild_answers(samples):
+    """The image server app's answers on its rebuild route, all statuses."""
+    return sum(v for (name, labels), v in samples.items()
+               if name == "kisekae_image_requests_total" and ("route", "rebuild") in labels)
+
+
+def toggle_item(site, user_id):
+    """An item user_id can put on and take off (not of a required category),
+    granted; None when the catalog has none among its first 100."""
+    for item in as_list(site.service.ListItems(limit=100).item):
+        site.service.GrantItem(userId=user_id, itemId=item.id)
+        try:
+            site.service.ChangeOutfit(userId=user_id, wear=[item.id])
+            site.service.ChangeOutfit(userId=user_id, remove=[item.id])
+        except Exception:          # a required category, or clashes with what is worn
+            continue
+        return item
+    return None
+
+
+def test_a_flood_of_misses_does_not_starve_the_api(env, site):
+    public = env["KISEKAE_IMAGE_URLS"].split()[0].rstrip("/")
+    internal = env["KISEKAE_IMAGE_INTERNAL_URLS"].split()[0].rstrip("/")
+    member = unique("misses")
+    created = site.service.CreateAvatar(userId=member, imageServer="img1")
+    assert created.url.startswith(public + "/"), created.url
+    item = toggle_item(site, member)
+    assert item is not None, "no item of the sample catalog can be put on and taken off"
+    # Versions far beyond the member's: each a 404 after one GetImageRecipe.
+    head = created.url[:created.url.rindex("/") + 1]
+    missing = ["%s%d.png" % (head, 100000 + i) for i in range(PATHS)]
+
+    image_before = scrape(internal + "/metrics")
+    recipes_before = recipe_calls(env)
+    stop = time.monotonic() + FLOOD_S
+    lock = threading.Lock()
+    statuses, nginx_503, errors = {}, [0], []
+
+    def flood(n):
+        session = requests.Session()
+        i = n
+        while time.monotonic() < stop:
+            try:
+                response = session.get(missing[i % PATHS], timeout=scaled(10),
+                                       allow_redirects=False)
+            except requests.RequestException as e:
+                errors.append(repr(e))
+                return
+            i += 1
+            with lock:
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                if (response.status_code == 503 and
+                        "x-kisekae-placeholder" not in response.headers):
+                    nginx_503[0] += 1
+
+    threads = [threading.Thread(target=flood, args=(n,)) for n in range(FLOOD_THREADS)]
+    for thread in threads:
+        thread.start()
+    calls, failures = 0, []
+    wearing = False
+    try:
+        while time.monotonic() < stop:
+            try:
+                other = site.service.CreateAvatar(userId=unique("misses-new"), imageServer="img1")
+                assert other.imageServer == "img1", other
+                if wearing:
+                    site.service.ChangeOutfit(userId=member, remove=[item.id])
+                else:
+                    site.service.ChangeOutfit(userId=member, wear=[item.id])
+                wearing = not wearing
+                calls += 2
+            except Exception as e:   # the point: none may fail
+                failures.append(repr(e)[:300])
+    finally:
+        for thread in threads:
+            thread.join(timeout=scaled(30))
+    assert not any(t.is_alive() for t in threads), "a flood thread did not stop"
+    image_after = scrape(internal + "/metrics")
+    recipes = recipe_calls(env) - recipes_before
+
+    answered = rebuild_answers(image_after) - rebuild_answers(image_before)
+    hits = (value(image_after, "kisekae_image_miss_cache_hits_total") -
+            value(image_before, "kisekae_image_miss_cache_hits_total"))
+    sent = sum(statuses.values())
+    print("flood: %d GETs %s, %d answered by the app, %d from its memory, %d GetImageRecipe; "
+          "site: %d calls, %d failed" % (sent, statuses, answered, hits, recipes, calls,
+                                         len(failures)))
+    assert not errors, errors[:3]
+    assert not failures, failures[:3]
+    assert calls >= 2, "the site made no call during the flood"
+    # nginx refused what went beyond its rate, without asking the app.
+    assert nginx_503[0] > 0, statuses
+    assert answered < sent, (answered, sent)
+    # The app asked the API once per path (and per miss_cache_ms), give or
+    # take the requests for one path that arrived together before the first
+    # answer was remembered.
+    rounds = int(scaled(FLOOD_S) // MISS_CACHE_S) + 2
+    assert recipes <= PATHS * rounds + 2 * FLOOD_THREADS, (recipes, answered)
+    assert hits > 0 and hits >= answered - recipes - 2 * FLOOD_THREADS, (hits, answered, recipes)
+    # Every miss the app answered was a 404 (from the API or from memory),
+    # or a 503 of max_rebuilds.
+    assert set(statuses) <= {404, 503}, statuses
