@@ -30,6 +30,7 @@ FLOOD_THREADS = 8
 FLOOD_S = 3.0                 # the flood's length (load, not a bound: not scaled)
 PATHS = 12                    # distinct missing versions the flood asks for
 MISS_CACHE_S = 5.0            # the image server's default miss_cache_ms
+REFILL_S = 2.5                # nginx's bucket refills (burst 100 at 50 r/s) for the next test
 
 
 def scrape(url):
@@ -126,6 +127,7 @@ def test_a_flood_of_misses_does_not_starve_the_api(env, site):
     finally:
         for thread in threads:
             thread.join(timeout=scaled(30))
+        time.sleep(REFILL_S)
     assert not any(t.is_alive() for t in threads), "a flood thread did not stop"
     image_after = scrape(internal + "/metrics")
     recipes = recipe_calls(env) - recipes_before
