@@ -266,7 +266,7 @@ static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     ks_node_api_recipe_t recipe;
     ks_err_t err = {{0}};
     ks_rc rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
-                                       &recipe, &err);
+                                       0, &recipe, &err);      /* the master: a delete shows */
 
     if (rc == KS_NOTFOUND) {
         answer_text(answer, 404, "%s: deleted while it was rebuilt (%s)", relative, err.msg);
@@ -378,8 +378,9 @@ static void rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     const char *wanted;
     ks_rc rc;
 
-    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
-                                 &err);
+    /* A replica answers when it knows the version asked for (a photo: any). */
+    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
+                                      album ? 1 : (int)image->number, &recipe, &err);
     if (rc == KS_NOTFOUND) {
         answer_text(answer, 404, "%s: no such %s (%s)", relative,
                    album ? "album photo" : "member", err.msg);

@@ -639,10 +639,15 @@ struct ks__GetImageRecipeResponse {
 /* node: how to compose again a member's current avatar (without photoId) or
  * one of its album photos, and which image server holds it: an image server
  * whose file went missing rebuilds it from this. NotFound: no such member
- * or photo. */
+ * or photo. Without minVersion it is read from the database master. With
+ * minVersion (the version a browser asked for; any for a photo) a replica
+ * answers when it knows the member at that version or newer (and the
+ * photo); otherwise the master does, so the answer is never older than
+ * minVersion when the master has it. */
 int ks__GetImageRecipe(  // @resendable
     char *userId 1,
     int *photoId 0,
+    int *minVersion 0,
     struct ks__GetImageRecipeResponse *response);
 
 struct ks__GetSceneBackgroundResponse {

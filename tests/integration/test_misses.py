@@ -15,6 +15,12 @@ members on img1 and changes their outfits:
   (kisekae_image_miss_cache_hits_total rises by about as much as the app
   answered), and the API's GetImageRecipe count grows by a few per distinct
   path, not per request.
+
+And a miss's recipe is read from a replica that knows the version asked for
+(GetImageRecipe with minVersion): the replica's read count rises with each
+such call, not without minVersion (the master answers the check a rebuild
+makes before it stores), and a version the replica does not know yet is
+answered by the master.
 """
 
 import threading
@@ -22,7 +28,9 @@ import time
 
 import requests
 
-from conftest import as_list, unique
+from pathlib import Path
+
+from conftest import Api, as_list, unique
 from test_metrics import parse, value
 from timescale import scaled
 
@@ -154,3 +162,58 @@ def test_a_flood_of_misses_does_not_starve_the_api(env, site):
     # Every miss the app answered was a 404 (from the API or from memory),
     # or a 503 of max_rebuilds.
     assert set(statuses) <= {404, 503}, statuses
+
+
+def node_client(env, k=1):
+    """imgK's own API client (role node), from its configuration file."""
+    conf = Path(env["KISEKAE_STATE"]) / ("img%d" % k) / "kisekae-image.conf"
+    values = dict(line.split(" ", 1) for line in conf.read_text().splitlines()
+                  if line.strip() and not line.startswith("#"))
+    return Api(env["KISEKAE_API_URLS"].split()[0], values["api_user"].strip(),
+               values["api_password"].strip())
+
+
+def replica_reads(env):
+    samples = scrape(env["KISEKAE_API_METRICS_URLS"].split()[0])
+    return sum(v for (name, labels), v in samples.items()
+               if name == "kisekae_api_db_member_reads_total" and ("role", "replica") in labels)
+
+
+CALLS = 20
+
+
+def test_a_miss_reads_its_recipe_from_a_replica(env, site):
+    node = node_client(env)
+    member = unique("misses-replica")
+    created = site.service.CreateAvatar(userId=member, imageServer="img1")
+    # the replica has the member (a miss for a version it knows)
+    deadline = time.monotonic() + scaled(10)
+    while True:
+        before = replica_reads(env)
+        recipe = node.service.GetImageRecipe(userId=member, minVersion=created.version)
+        if replica_reads(env) > before or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert recipe.version == created.version
+
+    before = replica_reads(env)
+    for _ in range(CALLS):
+        recipe = node.service.GetImageRecipe(userId=member, minVersion=created.version)
+        assert (recipe.version, recipe.imageServer) == (created.version, "img1")
+    from_replica = replica_reads(env) - before
+    before = replica_reads(env)
+    for _ in range(CALLS):
+        assert node.service.GetImageRecipe(userId=member).version == created.version
+    without = replica_reads(env) - before
+    print("replica reads: %d for %d recipes with minVersion, %d for %d without"
+          % (from_replica, CALLS, without, CALLS))
+    assert from_replica >= 2 * CALLS, from_replica        # the member, its layers, its server
+    assert without < CALLS, without                       # the master answered those
+
+    # A version the replica does not know (nor the master): the master
+    # answers with the current one, and a bad minVersion is refused.
+    recipe = node.service.GetImageRecipe(userId=member, minVersion=created.version + 5)
+    assert recipe.version == created.version
+    assert node.fault("GetImageRecipe", userId=member, minVersion=0).code == "InvalidArgument"
+    assert node.fault("GetImageRecipe", userId=unique("nobody"),
+                      minVersion=1).code == "NotFound"
