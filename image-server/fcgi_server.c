@@ -500,6 +500,7 @@ static void read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
     g->layer_cache_misses = stats.cache_misses;
     g->layer_cache_evictions = stats.cache_evictions;
     g->images_rebuilt = ks_rebuilder_count(server->rebuilder);
+    g->miss_cache_hits = ks_rebuilder_miss_hits(server->rebuilder);
     g->threads = server->conf->threads;   /* the pool starts them all or fails */
 }
 

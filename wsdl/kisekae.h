@@ -677,10 +677,15 @@ struct ks__GetImageRecipeResponse {
  * whose file went missing rebuilds it from this. The recipe is given only to
  * the image server that holds the image (a node credential acts for one
  * server); another gets where it is, with recipe "". NotFound: no such
- * member or photo. */
+ * member or photo. Without minVersion it is read from the database master.
+ * With minVersion (the version a browser asked for; any for a photo) a
+ * replica answers when it knows the member at that version or newer (and the
+ * photo); otherwise the master does, so the answer is never older than
+ * minVersion when the master has it. */
 int ks__GetImageRecipe(  // @resendable
     char *userId 1,
     int *photoId 0,
+    int *minVersion 0,
     struct ks__GetImageRecipeResponse *response);
 
 struct ks__GetSceneBackgroundResponse {

@@ -414,7 +414,8 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
         "api_password %s" % own.session.auth[1], "api_timeout 2",
         "name %s" % name, "internal_url http://127.0.0.1:9/int",
         "public_url http://127.0.0.1:9/pub", "heartbeat_interval 1", "sync_interval 0",
-        "max_rebuilds 1"])
+        # every GET asks the API here (no remembered 302)
+        "max_rebuilds 1", "miss_cache_ms 0"])
     paused = False
     try:
         def registered():
