@@ -29,6 +29,7 @@ typedef struct {
     long long loaded_ms;
     unsigned version;
     int image_server_id;
+    int animated;
     int worn_count;
     int worn[KS_OUTFIT_MAX];
 } cache_entry_t;
@@ -104,6 +105,7 @@ static int cache_get(const char *user_id, ks_avatar_view_t *out)
         snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
         out->member.image_server_id = e->image_server_id;
         out->member.version = e->version;
+        out->animated = e->animated;
         out->worn_count = e->worn_count;
         memcpy(out->worn, e->worn, (size_t)e->worn_count * sizeof *e->worn);
         found = 1;
@@ -127,6 +129,7 @@ static void cache_put(const ks_avatar_view_t *view)
     e->loaded_ms = now_ms();
     e->version = view->member.version;
     e->image_server_id = view->member.image_server_id;
+    e->animated = view->animated;
     e->worn_count = view->worn_count;
     memcpy(e->worn, view->worn, (size_t)view->worn_count * sizeof *e->worn);
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
@@ -196,7 +199,8 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     ks_buf_addf(&sql, "SET STATEMENT group_concat_max_len = 8192 FOR"
                      " SELECT m.id, m.image_server_id, m.version,"
                      " (SELECT GROUP_CONCAT(o.item_id ORDER BY o.item_id) FROM outfit o"
-                     " WHERE o.member_id = m.id) FROM members m WHERE m.user_id = ");
+                     " WHERE o.member_id = m.id), " KS_SQL_WEARS_FRAMES("m.id")
+                     " FROM members m WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -208,6 +212,7 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
     out->member.image_server_id = atoi(row[1]);
     out->member.version = (unsigned)strtoul(row[2], NULL, 10);
+    out->animated = row[4] && row[4][0] == '1';
     out->worn_count = 0;
     for (const char *p = row[3]; p && *p && out->worn_count < KS_OUTFIT_MAX * 2;) {
         char *end;
@@ -254,15 +259,17 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     return KS_OK;
 }
 
-char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, int thumb)
+char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, ks_avatar_image_t image)
 {
     const char *base = view->server.public_url;
     size_t base_len = strlen(base);
     char path[256], *url;
     int n;
 
-    n = thumb ? ks_avatar_thumb_path(view->member.user_id, view->member.version, path, sizeof path)
-              : ks_avatar_path(view->member.user_id, view->member.version, path, sizeof path);
+    n = (image == KS_AVATAR_THUMB ? ks_avatar_thumb_path
+         : image == KS_AVATAR_ANIM ? ks_avatar_anim_path
+                                   : ks_avatar_path)(view->member.user_id, view->member.version,
+                                                     path, sizeof path);
     if (n < 0)
         return NULL;
     while (base_len > 0 && base[base_len - 1] == '/')
@@ -281,8 +288,10 @@ struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *vie
     a->userId = soap_strdup(soap, view->member.user_id);
     a->version = (int)view->member.version;
     a->imageServer = soap_strdup(soap, view->server.name);
-    a->url = ks_avatar_url(soap, view, 0);
-    a->thumbUrl = ks_avatar_url(soap, view, 1);
+    a->url = ks_avatar_url(soap, view, KS_AVATAR_IMAGE);
+    a->thumbUrl = ks_avatar_url(soap, view, KS_AVATAR_THUMB);
+    if (view->animated && !(a->animUrl = ks_avatar_url(soap, view, KS_AVATAR_ANIM)))
+        return NULL;
     a->__sizewornItemId = view->worn_count;
     a->wornItemId = soap_malloc(soap, ((size_t)view->worn_count + 1) * sizeof(int));
     if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)

@@ -341,7 +341,7 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-const ks_col_t ks_store_layer_cols[8] = {
+const ks_col_t ks_store_layer_cols[9] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
     KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
     KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
@@ -350,6 +350,7 @@ const ks_col_t ks_store_layer_cols[8] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, width),
     KS_COL(KS_COL_INT, ks_layer_row_t, height),
     KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+    KS_COL(KS_COL_INT, ks_layer_row_t, delay_ms),
 };
 
 /* Reads the layer rows sql (KS_LAYER_SELECT ...) selects into the arena. */
@@ -388,7 +389,7 @@ ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int c
 /* The member's version and the items it wears (ascending), in one statement:
  * both come from the same snapshot, even on a replica applying a change. */
 static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                                     unsigned *version, int **ids, int *count)
+                                     unsigned *version, int **ids, int *count, int *animated)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
@@ -398,8 +399,9 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     int n = 0, rows;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.version, o.item_id FROM members m LEFT JOIN outfit o"
-                " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id, " KS_SQL_WEARS_FRAMES("m.id")
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.id = %lld"
+                " ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     rows = (int)mysql_num_rows(res);
@@ -410,6 +412,7 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     }
     while ((row = mysql_fetch_row(res))) {
         *version = (unsigned)strtoul(row[0], NULL, 10);
+        *animated = row[2] && row[2][0] == '1';
         if (row[1])
             (*ids)[n++] = atoi(row[1]);
     }
@@ -499,6 +502,7 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     char path[256];
 
     unsigned version = member->version;
+    int animated = 0;
     ks_rc rc;
 
     *avatar = a;
@@ -506,7 +510,7 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     /* The version read with the outfit wins: it is never older than member's. */
     if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
-                                      &a->__sizewornItemId)) != KS_OK)
+                                      &a->__sizewornItemId, &animated)) != KS_OK)
         return rc;
     a->userId = soap_strdup(soap, member->user_id);
     a->version = (int)version;
@@ -515,9 +519,21 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     a->url = ks_store_public_url(soap, server, path);
     ks_avatar_thumb_path(member->user_id, version, path, sizeof path);
     a->thumbUrl = ks_store_public_url(soap, server, path);
-    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl)
+    if (animated)
+        a->animUrl = ks_store_anim_url(soap, server, member->user_id, version);
+    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || (animated && !a->animUrl))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     return KS_OK;
+}
+
+char *ks_store_anim_url(struct soap *soap, const ks_image_server_t *server, const char *user_id,
+                        unsigned version)
+{
+    char path[256];
+
+    if (ks_avatar_anim_path(user_id, version, path, sizeof path) < 0)
+        return NULL;
+    return ks_store_public_url(soap, server, path);
 }
 
 ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id,

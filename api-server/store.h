@@ -88,9 +88,30 @@ extern const ks_col_t ks_store_server_cols[12];
 typedef struct {
     int item_id, layer_no, z_order, x, y, width, height;
     char sha256[65];
+    int delay_ms;                /* an animated layer's frame: its delay; 0 when still */
 } ks_layer_row_t;
-#define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
-extern const ks_col_t ks_store_layer_cols[8];
+#define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height," \
+                        " l.sha256, l.delay_ms"
+extern const ks_col_t ks_store_layer_cols[9];
+
+/* Animated layers (sql/migrations/022_item_frames.sql): frame 0 of a layer
+ * is its own row, frame f > 0 of layer L the row of layer_no
+ * KS_FRAME_LAYER_NO(f, L), and each row of an animated layer carries its
+ * delay. */
+#define KS_FRAME_STEP 1000
+#define KS_FRAME_LAYER_NO(frame, layer) (KS_FRAME_STEP * (frame) + (layer))
+#define KS_FRAMES_MAX 64             /* of a layer, and of an avatar (the image servers' limit) */
+#define KS_ITEM_FRAMES_MAX 64        /* frame rows (frames after the first) of an item */
+#define KS_ITEM_ROWS_MAX (KS_LAYERS_PER_ITEM_MAX + KS_ITEM_FRAMES_MAX)
+#define KS_FRAME_DELAY_MIN 20
+#define KS_FRAME_DELAY_MAX 65535
+#define KS_FRAME_DELAY_DEFAULT 100
+#define KS_ANIM_PIXELS_MAX (16u << 20)   /* frames x canvas pixels (the image servers' limit) */
+/* SQL: 1 when the member of id `member` (an SQL expression) wears an
+ * animated item, whose avatar has an APNG (ks_avatar_anim_path). */
+#define KS_SQL_WEARS_FRAMES(member)                                                        \
+    "EXISTS (SELECT 1 FROM outfit af JOIN item_layers al ON al.item_id = af.item_id"      \
+    " WHERE af.member_id = " member " AND al.layer_no >= 1000)"
 #define KS_LAYER_COLS KS_COLS(ks_store_layer_cols)
 
 /* Fills the fields of out from row by cols. */
@@ -190,9 +211,14 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);
 
+/* The public URL of the APNG of user_id's version on server (Avatar.animUrl),
+ * in the request's arena; NULL when out of memory. */
+char *ks_store_anim_url(struct soap *soap, const ks_image_server_t *server, const char *user_id,
+                        unsigned version);
+
 /* Fills avatar (allocated in the arena) for member on server: its version,
- * the URLs of that version's image and thumbnail and what it wears, read in
- * one statement (so they agree; the version may be newer than member's).
+ * the URLs of that version's image and thumbnail (and APNG, when it wears
+ * animated items) and what it wears, read in one statement (so they agree; the version may be newer than member's).
  * KS_NOTFOUND when the member is gone. */
 ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                       const ks_image_server_t *server, struct ks__Avatar **avatar);

@@ -165,13 +165,14 @@ ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
 typedef struct {
     ks_member_t member;
     int item_id;
+    int animated;
 } member_worn_row_t;
 
 #define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
 static const ks_col_t member_worn_cols[] = {
     WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
     WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
-    WORN_COL(KS_COL_INT, item_id),
+    WORN_COL(KS_COL_INT, item_id), WORN_COL(KS_COL_INT, animated),
 };
 
 ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
@@ -184,8 +185,8 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
     ks_rc rc;
 
     ks_buf_init(&sql, 16 * 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
-                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id, "
+                KS_SQL_WEARS_FRAMES("m.id") " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
     for (int i = 0; i < n; i++) {
         ks_buf_addf(&sql, "%s", i ? ", " : "");
         ks_sql_str(&sql, conn, user_ids[i]);
@@ -202,6 +203,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
                 break;
             f = &found[(*count)++];
             f->member = rows[r].member;
+            f->animated = rows[r].animated;
             f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
             f->worn_count = 0;
             if (!f->worn)

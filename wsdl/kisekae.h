@@ -123,10 +123,15 @@ struct ks__Category {
 };
 
 /* One layer of an item as uploaded: a PNG the size of the avatar canvas. The
- * server trims it to its bounding box. zOrder defaults to the category's. */
+ * server trims it to its bounding box. zOrder defaults to the category's.
+ * An animated layer (see "Animated avatars" at the end) has frames after its
+ * own png, frame 0; delayMs is frame 0's delay. */
 struct ks__LayerInput {
     struct xsd__base64Binary png 1;
     int *zOrder 0;
+    int *delayMs 0;
+    int __sizeframe 0;
+    struct ks__FrameInput *frame 0;
 };
 
 /* One stored layer: where it sits on the canvas and its canonical PNG's hash. */
@@ -138,6 +143,9 @@ struct ks__Layer {
     int width 1;
     int height 1;
     char *sha256 1;
+    int *frameCount 0;                  /* an animated layer: its frames (2..64); absent: still */
+    int __sizedelayMs 0;
+    int *delayMs 0;                     /* an animated layer: each frame's delay in ms */
 };
 
 struct ks__Item {
@@ -160,6 +168,7 @@ struct ks__Avatar {
     char *thumbUrl 1;                   /* the bust-up thumbnail of the same version */
     int __sizewornItemId 0;
     int *wornItemId 0;
+    char *animUrl 0;                    /* wearing animated items: the APNG of the version */
 };
 
 struct ks__RegisterCategoryResponse { struct ks__Category *category 1; };
@@ -979,3 +988,17 @@ int ks__RedeliverWebhookEvent(
     int id 1,
     LONG64 eventId 1,
     struct ks__RedeliverWebhookEventResponse *response);
+
+/* ---- Animated avatars ------------------------------------------------------------- */
+
+/* A frame of an animated layer after the first (LayerInput.frame): a PNG the
+ * size of the canvas, trimmed as a layer is, shown delayMs (20..65535,
+ * default 100) milliseconds. A layer has at most 64 frames and an item at
+ * most 64 frames after the first ones of its layers (TooLarge); an avatar
+ * wearing animated items is also an APNG (Avatar.animUrl) of as many frames
+ * as its longest animation, at that animation's delays, shorter ones looping
+ * (README: Animated avatars). The still image and thumbnail are frame 0. */
+struct ks__FrameInput {
+    struct xsd__base64Binary png 1;
+    int *delayMs 0;
+};
