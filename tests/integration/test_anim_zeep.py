@@ -1,0 +1,214 @@
+"""Animated avatars through the API (README: Animated avatars): an item layer
+with frames (LayerInput.frame), worn by a member, makes its avatar an APNG
+too (Avatar.animUrl, /avatar/{id}/anim.png) beside the still image, which is
+frame 0. Pillow is the oracle twice: it decodes the APNG (seeking each frame,
+info["duration"]) and composes what each frame should show (oracle.py).
+
+Animation rule checked here: an outfit's animation has as many frames as its
+longest animated layer, at that layer's delays; a shorter one loops (its frame
+f % k in frame f); still layers are in every frame.
+"""
+
+import hashlib
+import io
+
+import pytest
+import requests
+import zeep.exceptions
+from PIL import Image, ImageDraw
+
+import oracle
+from conftest import as_list, unique, wait_for
+from test_self_heal import Stack
+from world import build_world, dress, grant, new_member
+
+CANVAS = oracle.DEFAULT_CANVAS
+
+
+@pytest.fixture(scope="module")
+def world(admin, site, art):
+    return build_world(admin, site, art, "anim")
+
+
+@pytest.fixture(scope="module")
+def stack(env):
+    return Stack(env)
+
+
+def drawn(shape, colour, box):
+    """A full-canvas RGBA layer with one shape of a colour with partial alpha
+    (APNG keeps 8-bit alpha: each frame is compared with it)."""
+    image = Image.new("RGBA", CANVAS, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    getattr(draw, shape)(box, fill=colour)
+    return image
+
+
+def png(image):
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+# an idle blink (3 frames) and a wave (2 frames), in the accessory category
+BLINK = [drawn("ellipse", (30, 60, 200, 230), (90, 100, 150, 140)),
+         drawn("rectangle", (30, 60, 200, 128), (90, 118, 150, 122)),
+         drawn("ellipse", (200, 40, 40, 90), (80, 95, 160, 145))]
+BLINK_DELAYS = [300, 80, 100]       # the last one the default
+WAVE = [drawn("rectangle", (250, 200, 120, 160), (10, 150, 60, 230)),
+        drawn("rectangle", (250, 200, 120, 255), (20, 120, 70, 200))]
+WAVE_DELAYS = [500, 250]
+
+
+def register_animated(admin, world, role, frames, delays, z, default_last=False):
+    layer = {"png": png(frames[0]), "zOrder": z, "delayMs": delays[0],
+             "frame": [{"png": png(f)} if default_last and n == len(frames) - 2 else
+                       {"png": png(f), "delayMs": d}
+                       for n, (f, d) in enumerate(zip(frames[1:], delays[1:]))]}
+    item = admin.service.RegisterItem(
+        categoryId=world.categories["acc"].id, price=5, layer=[layer],
+        name="%s %s %s" % (world.prefix, role, world.suffix))
+    world.items[role] = item
+    world.layers[item.id] = [(frames[0], z)]       # the still avatar: frame 0
+    return item
+
+
+@pytest.fixture(scope="module")
+def blink(admin, world):
+    return register_animated(admin, world, "blink", BLINK, BLINK_DELAYS, 520, default_last=True)
+
+
+@pytest.fixture(scope="module")
+def wave(admin, world):
+    return register_animated(admin, world, "wave", WAVE, WAVE_DELAYS, 510)
+
+
+def frames_of(url):
+    """[(RGBA image, duration)] of the APNG at url, decoded by Pillow."""
+    anim = Image.open(io.BytesIO(oracle.fetch_png(url)))
+    assert getattr(anim, "is_animated", False), "%s is not animated" % url
+    out = []
+    for f in range(anim.n_frames):
+        anim.seek(f)
+        out.append((anim.convert("RGBA"), anim.info.get("duration")))
+    return out
+
+
+def expected(world, still_ids, animated):
+    """The oracle's frame: the still items' layers and the animated layers
+    [(image, z)], by z-order."""
+    return oracle.compose([l for i in still_ids for l in world.layers[i]] + animated)
+
+
+def check_frames(url, wanted):
+    got = frames_of(url)
+    assert [d for _, d in got] == [d for _, d in wanted]
+    for f, ((image, _), (want, _)) in enumerate(zip(got, wanted)):
+        diff = oracle.compare(want, image)
+        assert diff.max_diff <= oracle.TOLERANCE, "frame %d: %s" % (f, oracle.describe(diff))
+
+
+def test_item_layer_shows_its_frames(site, blink):
+    for item in (blink, site.service.GetItem(itemId=blink.id)):
+        layer = as_list(item.layer)[0]
+        assert layer.frameCount == 3
+        assert as_list(layer.delayMs) == BLINK_DELAYS
+
+
+def test_wearing_frames_makes_an_apng(env, site, world, blink):
+    user_id, before = new_member(site, world, "blink")
+    assert before.animUrl is None
+    still_ids = [i.id for i in world.body_items]
+    avatar = dress(site, world, user_id, ["blink"])
+    assert avatar.animUrl and avatar.animUrl.endswith("/%d-anim.png" % avatar.version)
+    got = site.service.GetAvatar(userId=user_id, minVersion=avatar.version)
+    assert got.animUrl == avatar.animUrl
+    many = as_list(site.service.GetAvatars(userId=[user_id]).avatar)
+    assert many[0].animUrl == avatar.animUrl
+    check_frames(avatar.animUrl, [(expected(world, still_ids, [(frame, 520)]), delay)
+                                  for frame, delay in zip(BLINK, BLINK_DELAYS)])
+    # the still image is frame 0 (and what the oracle draws with it)
+    still = Image.open(io.BytesIO(oracle.fetch_png(avatar.url))).convert("RGBA")
+    first = frames_of(avatar.animUrl)[0][0]
+    assert oracle.compare(first, still).max_diff == 0
+    # /avatar/{id}/anim.png redirects to it
+    answer = requests.get("%savatar/%s/anim.png" % (env["KISEKAE_API_URL"], user_id),
+                          allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and answer.headers["Location"] == avatar.animUrl
+    # taking it off: no animation any more
+    off = site.service.ChangeOutfit(userId=user_id, remove=[blink.id])
+    assert off.animUrl is None
+    answer = requests.get("%savatar/%s/anim.png" % (env["KISEKAE_API_URL"], user_id),
+                          allow_redirects=False, timeout=10)
+    assert answer.status_code == 404 and answer.headers["Content-Type"] == "image/png"
+
+
+def test_shorter_animation_loops_at_the_longest_ones_pace(site, world, blink, wave):
+    user_id, _ = new_member(site, world, "wave")
+    still_ids = [i.id for i in world.body_items]
+    avatar = dress(site, world, user_id, ["blink", "wave"])
+    wanted = [(expected(world, still_ids, [(WAVE[f % 2], 510), (BLINK[f], 520)]), delay)
+              for f, delay in enumerate(BLINK_DELAYS)]
+    check_frames(avatar.animUrl, wanted)
+
+
+def test_lost_apng_is_rebuilt_byte_for_byte(site, world, blink, stack):
+    user_id, _ = new_member(site, world, "heal")
+    avatar = dress(site, world, user_id, ["blink"])
+    before = oracle.fetch_png(avatar.animUrl)
+    stack.file(avatar.animUrl).unlink()
+    answer = requests.get(avatar.animUrl, allow_redirects=False, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    assert sha(answer.content) == sha(before)
+    assert sha(stack.file(avatar.animUrl).read_bytes()) == sha(before)
+
+
+def test_frame_limits_are_faults_that_change_nothing(admin, site, world):
+    name = unique("anim-limits")
+    small = png(BLINK[0])
+    cases = [
+        ("TooLarge", {"png": small, "frame": [{"png": small}] * 64}),
+        ("InvalidArgument", {"png": small, "delayMs": 10, "frame": [{"png": small}]}),
+        ("InvalidArgument", {"png": small, "frame": [{"png": small, "delayMs": 65536}]}),
+        ("InvalidArgument", {"png": small, "delayMs": 100}),     # a still layer's delay
+        ("InvalidArgument", {"png": small, "frame": [{"png": b"not a png"}]}),
+    ]
+    for code, layer in cases:
+        fault = admin.fault("RegisterItem", categoryId=world.categories["acc"].id, name=name,
+                            price=1, layer=[layer])
+        assert fault.code == code, (layer.get("delayMs"), fault.message)
+    # more than 64 frames after the first in one item, though each layer is within 64
+    fault = admin.fault("RegisterItem", categoryId=world.categories["acc"].id, name=name,
+                        price=1, layer=[{"png": small, "frame": [{"png": small}] * 40}] * 2)
+    assert fault.code == "TooLarge", fault.message
+    assert admin.service.SearchItems(nameContains=name).total == 0
+
+
+def test_update_item_drops_the_frames(admin, site, world, art):
+    """New still art for an animated item: its wearers are composed again
+    (the render queue) and their avatars are no longer animated."""
+    user_id, _ = new_member(site, world, "upd")
+    item = register_animated(admin, world, "blink2", BLINK, BLINK_DELAYS, 530)
+    grant(site, user_id, [item])
+    worn = site.service.ChangeOutfit(userId=user_id, wear=[item.id])
+    assert worn.animUrl
+    updated = admin.service.UpdateItem(itemId=item.id, layer=[{"png": png(BLINK[2]),
+                                                               "zOrder": 530}])
+    assert updated.avatarsQueued == 1
+    assert getattr(as_list(updated.item.layer)[0], "frameCount", None) is None
+
+    def recomposed():
+        a = site.service.GetAvatar(userId=user_id, minVersion=worn.version + 1)
+        return a if a.animUrl is None else None
+    wait_for(lambda: _quiet(recomposed), "the avatar composed again without frames")
+
+
+def _quiet(read):
+    try:
+        return read()
+    except zeep.exceptions.Fault:    # NotFound until the renderer reached the new version
+        return None
