@@ -13,7 +13,6 @@
 #define KS_IMAGE_ANSWER_MAX 4096
 #define KS_IMAGE_PREVIEW_MAX (16 * 1024 * 1024)
 #define KS_IMAGE_REQUEST_MAX (64 * 1024)      /* the image server's limit on a body */
-#define KS_IMAGE_LAYERS_MAX 256               /* and on the layers it draws (flayer lines count) */
 
 void ks_image_server_secret(const char *cluster_secret, const char *name,
                             char secret[KS_SHA256_HEX_SIZE])

@@ -24,6 +24,10 @@ ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
                          int layer_no, const void *png, size_t size, const char *sha256,
                          int archived);
 
+/* The most layer lines (layer and flayer: an animated layer counts once per
+ * frame of the avatar) an image server draws in one request. */
+#define KS_IMAGE_LAYERS_MAX 256
+
 /* Composes and stores a member's avatar at version from layers (in drawing
  * order), with its bust-up thumbnail as the configuration says. */
 ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,

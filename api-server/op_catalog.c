@@ -178,7 +178,7 @@ static ks_rc frame_delay(ks_api_ctx_t *ctx, const char *what, const int *delay, 
 static ks_rc check_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int count)
 {
     long long canvas = (long long)ctx->conf->canvas_width * ctx->conf->canvas_height;
-    int extra = 0, delay;
+    int extra = 0, most = 1, animated = 0, delay;
     char what[48];
     ks_rc rc;
 
@@ -204,10 +204,17 @@ static ks_rc check_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int c
                 return rc;
         }
         extra += frames - 1;
+        animated += frames > 1;
+        most = frames > most ? frames : most;
     }
     if (extra > KS_ITEM_FRAMES_MAX)
         return ks_err(&ctx->err, KS_TOOLARGE, "the layers have %d frames after their first; an "
                       "item has at most %d", extra, KS_ITEM_FRAMES_MAX);
+    /* worn alone, each animated layer is drawn in every frame of the longest */
+    if (animated * most + (count - animated) > KS_IMAGE_LAYERS_MAX)
+        return ks_err(&ctx->err, KS_TOOLARGE, "%d animated layers drawn in each of %d frames "
+                      "are over the %d layers an image server draws", animated, most,
+                      KS_IMAGE_LAYERS_MAX);
     return KS_OK;
 }
 

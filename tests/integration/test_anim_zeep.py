@@ -185,26 +185,41 @@ def test_frame_limits_are_faults_that_change_nothing(admin, site, world):
     fault = admin.fault("RegisterItem", categoryId=world.categories["acc"].id, name=name,
                         price=1, layer=[{"png": small, "frame": [{"png": small}] * 40}] * 2)
     assert fault.code == "TooLarge", fault.message
+    # 8 animated layers drawn in each of 57 frames: more than an image server draws
+    layers = [{"png": small, "frame": [{"png": small}] * 56}] + \
+        [{"png": small, "frame": [{"png": small}]}] * 7
+    fault = admin.fault("RegisterItem", categoryId=world.categories["acc"].id, name=name,
+                        price=1, layer=layers)
+    assert fault.code == "TooLarge" and "image server" in fault.message, fault.message
     assert admin.service.SearchItems(nameContains=name).total == 0
 
 
-def test_update_item_drops_the_frames(admin, site, world, art):
-    """New still art for an animated item: its wearers are composed again
-    (the render queue) and their avatars are no longer animated."""
+def test_update_item_gives_frames_to_its_wearers(admin, site, world):
+    """New art with frames for a still item: its wearers are composed again
+    (the render queue) and their avatars become animated. (Art going the other
+    way would leave the frames' files on the image servers, which their sync
+    counts as extra, as for any layer an item loses.)"""
     user_id, _ = new_member(site, world, "upd")
-    item = register_animated(admin, world, "blink2", BLINK, BLINK_DELAYS, 530)
+    item = admin.service.RegisterItem(
+        categoryId=world.categories["acc"].id, price=1, layer=[{"png": png(WAVE[0]),
+                                                                "zOrder": 510}],
+        name="%s still %s" % (world.prefix, world.suffix))
     grant(site, user_id, [item])
     worn = site.service.ChangeOutfit(userId=user_id, wear=[item.id])
-    assert worn.animUrl
-    updated = admin.service.UpdateItem(itemId=item.id, layer=[{"png": png(BLINK[2]),
-                                                               "zOrder": 530}])
+    assert worn.animUrl is None
+    updated = admin.service.UpdateItem(itemId=item.id, layer=[
+        {"png": png(WAVE[0]), "zOrder": 510, "delayMs": WAVE_DELAYS[0],
+         "frame": [{"png": png(WAVE[1]), "delayMs": WAVE_DELAYS[1]}]}])
     assert updated.avatarsQueued == 1
-    assert getattr(as_list(updated.item.layer)[0], "frameCount", None) is None
+    assert as_list(updated.item.layer)[0].frameCount == 2
 
     def recomposed():
-        a = site.service.GetAvatar(userId=user_id, minVersion=worn.version + 1)
-        return a if a.animUrl is None else None
-    wait_for(lambda: _quiet(recomposed), "the avatar composed again without frames")
+        return site.service.GetAvatar(userId=user_id, minVersion=worn.version + 1).animUrl
+    url = wait_for(lambda: _quiet(recomposed), "the avatar composed again with frames",
+                   timeout=60)
+    still_ids = [i.id for i in world.body_items]
+    check_frames(url, [(expected(world, still_ids, [(frame, 510)]), delay)
+                       for frame, delay in zip(WAVE, WAVE_DELAYS)])
 
 
 def _quiet(read):
@@ -212,3 +227,28 @@ def _quiet(read):
         return read()
     except zeep.exceptions.Fault:    # NotFound until the renderer reached the new version
         return None
+
+
+def test_outfit_over_the_image_servers_layers_is_refused(admin, site, world):
+    """An item of 64 frames makes the avatar 64 frames long, so each animated
+    layer worn with it is drawn 64 times: with an item of three 2-frame
+    layers that is 4 x 64 flayer lines besides the body's layers, more than
+    the 256 an image server draws. ChangeOutfit is TooLarge and the avatar
+    stays as it was; each item alone is fine."""
+    user_id, before = new_member(site, world, "many")
+    small = png(BLINK[0])
+    acc = world.categories["acc"].id
+    long = admin.service.RegisterItem(
+        categoryId=acc, price=1, name="%s long %s" % (world.prefix, world.suffix),
+        layer=[{"png": small, "delayMs": 40, "frame": [{"png": small}] * 63}])
+    assert as_list(long.layer)[0].frameCount == 64
+    three = admin.service.RegisterItem(
+        categoryId=acc, price=1, name="%s three %s" % (world.prefix, world.suffix),
+        layer=[{"png": png(WAVE[0]), "delayMs": 40, "frame": [{"png": png(WAVE[1])}]}] * 3)
+    grant(site, user_id, [long, three])
+    fault = site.fault("ChangeOutfit", userId=user_id, wear=[long.id, three.id])
+    assert fault.code == "TooLarge", fault.message
+    after = site.service.GetAvatar(userId=user_id, minVersion=before.version)
+    assert after.version == before.version and after.animUrl is None
+    assert sorted(as_list(after.wornItemId)) == sorted(as_list(before.wornItemId))
+    assert site.service.ChangeOutfit(userId=user_id, wear=[three.id]).animUrl
