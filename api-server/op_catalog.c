@@ -3,7 +3,9 @@
  *
  * RegisterItem takes full-canvas PNGs, decodes them under limits, trims each
  * to its bounding box and stores that canonical PNG in item_layers, then
- * pushes the layers to every active image server. A push that fails is
+ * pushes the layers to every active image server. The frames of an animated
+ * layer are stored and pushed the same way, each as a row of its own
+ * (layer_no 1000 * frame + layer: sql/migrations/022_item_frames.sql). A push that fails is
  * recorded in item_replicas; an avatar composed on that server later repairs
  * it (see render.c).
  *

@@ -108,7 +108,8 @@ extern const ks_col_t ks_store_layer_cols[9];
 #define KS_FRAME_DELAY_DEFAULT 100
 #define KS_ANIM_PIXELS_MAX (16u << 20)   /* frames x canvas pixels (the image servers' limit) */
 /* SQL: 1 when the member of id `member` (an SQL expression) wears an
- * animated item, whose avatar has an APNG (ks_avatar_anim_path). */
+ * animated item, whose avatar has an APNG (ks_avatar_anim_path); 1000 is
+ * KS_FRAME_STEP. */
 #define KS_SQL_WEARS_FRAMES(member)                                                        \
     "EXISTS (SELECT 1 FROM outfit af JOIN item_layers al ON al.item_id = af.item_id"      \
     " WHERE af.member_id = " member " AND al.layer_no >= 1000)"

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 import oracle
 from conftest import as_list, unique, wait_for
+from test_album_zeep import assert_jpeg_matches, drawn_scene, expected_photo, fetch
 from test_self_heal import Stack
 from world import build_world, dress, grant, new_member
 
@@ -154,6 +155,24 @@ def test_shorter_animation_loops_at_the_longest_ones_pace(site, world, blink, wa
     wanted = [(expected(world, still_ids, [(WAVE[f % 2], 510), (BLINK[f], 520)]), delay)
               for f, delay in enumerate(BLINK_DELAYS)]
     check_frames(avatar.animUrl, wanted)
+
+
+def test_previews_and_album_photos_are_still(admin, site, world, blink):
+    """Frame 0 of an animated item in a preview and in an album photo."""
+    user_id, _ = new_member(site, world, "still")
+    ids = sorted([i.id for i in world.body_items] + [blink.id])
+    grant(site, user_id, [blink])
+    preview = site.service.PreviewAvatar(userId=user_id, wear=[blink.id])
+    diff = oracle.compare(expected(world, ids, []), preview.png)
+    assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
+    avatar = site.service.ChangeOutfit(userId=user_id, wear=[blink.id])
+    background = drawn_scene(320, 360)
+    scene = admin.service.RegisterScene(name=unique("anim scene"), png=png(background),
+                                        slot=[{"x": 40, "y": 20}])
+    photo = site.service.CreateAlbumPhoto(userId=user_id, sceneId=scene.id)
+    assert avatar.animUrl
+    assert_jpeg_matches(expected_photo(background, [(expected(world, ids, []), (40, 20))]),
+                        fetch(photo.url, "image/jpeg"))
 
 
 def test_lost_apng_is_rebuilt_byte_for_byte(site, world, blink, stack):
