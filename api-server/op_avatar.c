@@ -216,9 +216,10 @@ static ks_rc regenerate(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 
     if ((rc = ks_store_member(ctx, conn, m->user_id, 1, m->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK ||
-        (rc = ks_render_next_version(m->soap, conn, m->member, m->server)) != KS_OK)
+        (rc = ks_render_next_version(m->soap, conn, m->member, m->server,
+                                     KS_EVENT_REGENERATED)) != KS_OK)
         return rc;
-    return ks_webhook_avatar_event(ctx, conn, KS_EVENT_REGENERATED, m->member, m->server);
+    return KS_OK;
 }
 
 int ks__RegenerateAvatar(struct soap *soap, char *userId,

@@ -15,6 +15,7 @@
 #include "deletion.h"
 #include "album.h"
 #include "render.h"
+#include "webhook.h"
 #include "store_deletion.h"
 #include "store_servers.h"
 #include "cluster.h"
@@ -203,7 +204,7 @@ static ks_rc move_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     if (m->member.image_server_id != from->id)
         return KS_OK;             /* no longer on `from`: nothing written */
     if ((rc = ks_store_member_set_server(ctx, conn, m->member_id, to->id)) != KS_OK ||
-        (rc = ks_render_next_version(m->soap, conn, &m->member, to)) != KS_OK ||
+        (rc = ks_render_next_version(m->soap, conn, &m->member, to, KS_EVENT_MOVED)) != KS_OK ||
         (rc = move_photos(m->soap, conn, &m->member, from, to, &m->kept)) != KS_OK ||
         (rc = ks_store_servers_count_move(ctx, conn, from->id, to->id)) != KS_OK)
         return rc;

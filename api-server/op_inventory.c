@@ -11,6 +11,7 @@
 #include "avatar_read.h"
 #include "log.h"
 #include "render.h"
+#include "webhook.h"
 #include "store_catalog.h"
 #include "store_members.h"
 
@@ -106,7 +107,7 @@ static ks_rc revoke_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
                                          1)) != KS_OK))
             return rc;
     }
-    return ks_render_next_version(r->soap, conn, member, r->server);
+    return ks_render_next_version(r->soap, conn, member, r->server, KS_EVENT_CHANGED);
 }
 
 int ks__RevokeItem(struct soap *soap, char *userId, int itemId,

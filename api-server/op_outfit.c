@@ -229,10 +229,9 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
      * (the transaction commits having written nothing). */
     if (outfit_same(&before, &after))
         return KS_OK;
-    if ((rc = write_outfit(ctx, conn, c->member->id, &before, &after)) != KS_OK ||
-        (rc = ks_render_next_version(c->soap, conn, c->member, c->server)) != KS_OK)
+    if ((rc = write_outfit(ctx, conn, c->member->id, &before, &after)) != KS_OK)
         return rc;
-    return ks_webhook_avatar_event(ctx, conn, KS_EVENT_CHANGED, c->member, c->server);
+    return ks_render_next_version(c->soap, conn, c->member, c->server, KS_EVENT_CHANGED);
 }
 
 int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,

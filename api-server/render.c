@@ -29,6 +29,8 @@
 #include "log.h"
 #include "node_health.h"
 #include "render.h"
+#include "store_members.h"
+#include "webhook.h"
 #include "store_render.h"
 
 #define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */
@@ -80,17 +82,15 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
 }
 
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
-                             const ks_image_server_t *server)
+                             const ks_image_server_t *server, const char *event)
 {
-    ks_buf_t sql;
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
-    if ((rc = ks_store_run(ks_api_ctx(soap), conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_member_next_version(ctx, conn, member)) != KS_OK ||
+        (rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
         return rc;
-    member->version++;
-    return ks_render_avatar(soap, conn, member, server);
+    return event ? ks_webhook_avatar_event(ctx, conn, event, member, server) : KS_OK;
 }
 
 /* ---- the background renderer ------------------------------------------------------ */
@@ -132,7 +132,8 @@ static ks_rc render_round(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     r->claimed = 1;
     if ((rc = ks_store_member_by_id(ctx, conn, r->job.member_id, 1, &r->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, r->member.image_server_id, &server)) != KS_OK ||
-        (rc = ks_render_next_version(r->soap, conn, &r->member, &server)) != KS_OK)
+        (rc = ks_render_next_version(r->soap, conn, &r->member, &server, KS_EVENT_CHANGED))
+            != KS_OK)
         return rc;
     return ks_store_render_done(ctx, conn, r->job.member_id);
 }

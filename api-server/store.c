@@ -481,6 +481,30 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
     return KS_OK;
 }
 
+ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
+                         unsigned char **png, size_t *size)
+{
+    layer_png_t found = {.ctx = ctx};       /* its archived: another background now */
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT png, sha256 <> ");
+    ks_sql_str(&sql, conn, sha256);
+    ks_buf_addf(&sql, " FROM scenes WHERE id = %d", scene_id);
+    if ((rc = ks_store_each(ctx, conn, &sql, layer_png_row, &found)) != KS_OK)
+        return rc;
+    if (!found.found)
+        return ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
+    if (found.archived) {
+        free(found.png);
+        return ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
+    }
+    *png = found.png;
+    *size = found.size;
+    return KS_OK;
+}
+
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path)
 {
     size_t base_len = strlen(server->public_url);

@@ -209,6 +209,12 @@ void ks_store_layer_art_sql(ks_buf_t *sql, MYSQL *conn, int item_id, int layer_n
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          const char *sha256, unsigned char **png, size_t *size, int *archived);
 
+/* The background of scene scene_id, which must still be the art of sha256
+ * (KS_CONFLICT when it was replaced, KS_NOTFOUND when there is no such
+ * scene); *png is malloc'd (owned by the caller). */
+ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
+                         unsigned char **png, size_t *size);
+
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);
 

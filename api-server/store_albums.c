@@ -291,3 +291,44 @@ ks_rc ks_store_album_photo_delete(ks_api_ctx_t *ctx, MYSQL *conn, const ks_membe
     ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
+
+static const ks_col_t album_photo_cols[] = {
+    KS_COL(KS_COL_INT, ks_album_photo_row_t, image_server_id),
+    KS_COL(KS_COL_INT, ks_album_photo_row_t, scene_id),
+    KS_COL(KS_COL_STR, ks_album_photo_row_t, scene_sha256),
+    KS_COL(KS_COL_INT, ks_album_photo_row_t, width),
+    KS_COL(KS_COL_INT, ks_album_photo_row_t, height),
+    KS_COL(KS_COL_INT, ks_album_photo_row_t, quality),
+};
+
+ks_rc ks_store_album_photo(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                           unsigned photo_id, ks_album_photo_row_t *out)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT image_server_id, scene_id, scene_sha256, width, height, quality"
+                " FROM album_photos WHERE id = %u AND member_id = %lld", photo_id, member_id);
+    return ks_store_one(ctx, conn, &sql, KS_COLS(album_photo_cols), out);
+}
+
+static const ks_col_t photo_layer_cols[] = {
+    KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
+    KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
+    KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
+    KS_COL(KS_COL_INT, ks_layer_row_t, x),
+    KS_COL(KS_COL_INT, ks_layer_row_t, y),
+    KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+};
+
+ks_rc ks_store_album_photo_layers(struct soap *soap, MYSQL *conn, unsigned photo_id,
+                                  ks_layer_row_t **layers, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
+                " WHERE photo_id = %u ORDER BY seq", photo_id);
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(photo_layer_cols), sizeof **layers,
+                               (void **)layers, count);
+}

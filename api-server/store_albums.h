@@ -76,4 +76,20 @@ ks_rc ks_store_album_photos(struct soap *soap, MYSQL *conn, long long member_id,
 ks_rc ks_store_album_photo_delete(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *member,
                                   int photo_id, int *server_id);
 
+/* A recorded album photo, as composing it again needs it. */
+typedef struct {
+    int image_server_id, scene_id, width, height, quality;
+    char scene_sha256[65];
+} ks_album_photo_row_t;
+
+/* Album photo photo_id of member member_id (KS_NOTFOUND, without a message,
+ * when it has none of that id). */
+ks_rc ks_store_album_photo(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                           unsigned photo_id, ks_album_photo_row_t *out);
+
+/* The layers photo_id was drawn with, in drawing order, into *layers (the
+ * request's arena; width and height left 0). */
+ks_rc ks_store_album_photo_layers(struct soap *soap, MYSQL *conn, unsigned photo_id,
+                                  ks_layer_row_t **layers, int *count);
+
 #endif

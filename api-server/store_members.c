@@ -119,6 +119,18 @@ ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
+ks_rc ks_store_member_next_version(ks_api_ctx_t *ctx, MYSQL *conn, ks_member_t *member)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) == KS_OK)
+        member->version++;
+    return rc;
+}
+
 ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
                              ks_member_t *deleted, int *photos)
 {

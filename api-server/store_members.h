@@ -32,6 +32,10 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
 ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
                              const ks_image_server_t *server, ks_member_t *out);
 
+/* Raises member's version by one (inside the caller's transaction), in the
+ * row and in *member. */
+ks_rc ks_store_member_next_version(ks_api_ctx_t *ctx, MYSQL *conn, ks_member_t *member);
+
 /* Deletes member user_id (inside the caller's transaction): its render
  * queue row, a tombstone keeping its last version, the row (inventory,
  * outfit and album photos go with it), one member less on its server, and

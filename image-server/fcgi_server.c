@@ -440,6 +440,8 @@ static void get_image(worker_t *worker, const char *method, const char *path,
 {
     static const char immutable[] = "public, max-age=31536000, immutable";
     ks_rebuild_answer_t answer;
+    ks_member_image_t image;
+    ks_err_t err;
 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         reply->allow = "GET, HEAD";
@@ -460,10 +462,11 @@ static void get_image(worker_t *worker, const char *method, const char *path,
     reply->cache_control = "no-cache";
     if (answer.status == 302) {
         memcpy(reply->location, answer.location, sizeof reply->location);
-    } else {
-        /* Never a broken image: the placeholder, with the status and why. */
-        size_t len = strlen(path);
-        int thumb = len > 10 && strcmp(path + len - 10, "-thumb.png") == 0;
+    } else if (ks_member_image_parse(path[0] == '/' ? path + 1 : path, &image, &err) == KS_OK) {
+        /* Never a broken image: a member's image that can't be served gets
+         * the placeholder, with the status and why (a malformed path keeps
+         * its text answer). */
+        int thumb = image.kind == KS_IMAGE_THUMB;
         ks_fcgi_server_t *server = worker->server;
         if ((reply->data = malloc(server->placeholder_size[thumb])) != NULL) {
             memcpy(reply->data, server->placeholder[thumb], server->placeholder_size[thumb]);

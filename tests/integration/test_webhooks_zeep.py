@@ -195,3 +195,25 @@ def test_deleted_members_and_webhooks(admin, site, world, receiver, env):
     assert admin.service.DeleteWebhook(id=hook.id) == 0
     assert admin.fault("ListWebhookDeliveries", id=hook.id).code == "NotFound"
     assert admin.fault("RedeliverWebhookEvent", id=hook.id, eventId=1).code == "NotFound"
+
+
+def test_regenerations_and_moves(admin, site, world, receiver, env):
+    port = int(env["KISEKAE_IT_PORT_BASE"]) + 76
+    hook = admin.service.RegisterWebhook(url="http://127.0.0.1:%d/all" % port, secret=SECRET,
+                                         event=["avatar.regenerated", "avatar.moved"])
+    try:
+        servers = [s.name for s in as_list(admin.service.ListImageServers())
+                   if s.mode == "active"]
+        user_id, _ = new_member(site, world, image_server=servers[0])
+        regenerated = site.service.RegenerateAvatar(userId=user_id)
+        moved = admin.service.MoveAvatar(userId=user_id, to=servers[-1])
+        kinds = {"avatar.regenerated": regenerated.version, "avatar.moved": moved.avatar.version}
+        wait_for(lambda: {e["type"] for e in receiver.events(user_id)} >= set(kinds),
+                 "the regeneration's and the move's events", timeout=30)
+        for event in receiver.events(user_id):
+            if event["type"] in kinds:
+                assert event["data"]["version"] == kinds[event["type"]], event
+        last = [e for e in receiver.events(user_id) if e["type"] == "avatar.moved"][-1]
+        assert last["data"]["imageServer"] == servers[-1]
+    finally:
+        admin.service.DeleteWebhook(id=hook.id)
