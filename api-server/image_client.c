@@ -143,10 +143,11 @@ static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count, 
         ks_buf_addf(body, "\n");
     }
     for (int i = 0; i < count; i++) {
-        int k = frames > 1 ? frame_count(layers, count, i) : 1;
+        int k;
 
         if (layers[i].layer_no >= KS_FRAME_STEP)
             continue;
+        k = frames > 1 ? frame_count(layers, count, i) : 1;
         for (int f = 0; f < (k > 1 ? frames : 1); f++, lines++) {
             const ks_layer_row_t *l = frame_row(layers, count, i, f % k);
             if (k > 1)
