@@ -88,8 +88,7 @@ void ks_avatar_cache_free(void)
     cache.count = 0;
 }
 
-/* 1 when the cache has a fresh view of user_id (copied into out). */
-static int cache_get(const char *user_id, ks_avatar_view_t *out)
+int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
 {
     size_t slot;
     cache_entry_t *e;
@@ -114,7 +113,7 @@ static int cache_get(const char *user_id, ks_avatar_view_t *out)
     return found;
 }
 
-static void cache_put(const ks_avatar_view_t *view)
+void ks_avatar_cache_put(const ks_avatar_view_t *view)
 {
     size_t slot;
     cache_entry_t *e;
@@ -185,7 +184,24 @@ ks_rc ks_avatar_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_se
     return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers", id);
 }
 
-/* The member and the ids of what it wears, in one round trip. */
+/* Sorts the worn ids ascending (a handful: insertion sort). */
+static void sort_ids(int *ids, int count)
+{
+    for (int i = 1; i < count; i++) {
+        int v = ids[i], j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+}
+
+/* The member and the ids of what it wears, in one round trip: a plain join,
+ * a row per worn item (one with a NULL item when it wears nothing). Measured
+ * under bench/api's GetAvatar load, the earlier form (a correlated
+ * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
+ * replica's time optimising the subquery; this one is a const lookup on
+ * members_user_id and a range of outfit's primary key (and, for each item,
+ * a range of item_layers' primary key: is it animated?). */
 static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
 {
     MYSQL_RES *res;
@@ -194,13 +210,9 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     ks_rc rc;
 
     ks_buf_init(&sql, 512);
-    /* GROUP_CONCAT stops at group_concat_max_len (1024 by default): enough
-     * room for the most items a member can wear, whatever the session says. */
-    ks_buf_addf(&sql, "SET STATEMENT group_concat_max_len = 8192 FOR"
-                     " SELECT m.id, m.image_server_id, m.version,"
-                     " (SELECT GROUP_CONCAT(o.item_id ORDER BY o.item_id) FROM outfit o"
-                     " WHERE o.member_id = m.id), " KS_SQL_WEARS_FRAMES("m.id")
-                     " FROM members m WHERE m.user_id = ");
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, "
+                     KS_SQL_HAS_FRAMES("o.item_id") " FROM members m"
+                     " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -212,17 +224,15 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
     out->member.image_server_id = atoi(row[1]);
     out->member.version = (unsigned)strtoul(row[2], NULL, 10);
-    out->animated = row[4] && row[4][0] == '1';
+    out->animated = 0;
     out->worn_count = 0;
-    for (const char *p = row[3]; p && *p && out->worn_count < KS_OUTFIT_MAX * 2;) {
-        char *end;
-        long id = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        out->worn[out->worn_count++] = (int)id;
-        p = *end == ',' ? end + 1 : end;
-    }
+    do {
+        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2)
+            out->worn[out->worn_count++] = atoi(row[3]);
+        out->animated |= row[4] && row[4][0] == '1';
+    } while ((row = mysql_fetch_row(res)));
     mysql_free_result(res);
+    sort_ids(out->worn, out->worn_count);
     return KS_OK;
 }
 
@@ -232,7 +242,7 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     MYSQL *conn = NULL;
     ks_rc rc;
 
-    if (cache_get(user_id, out) && out->member.version >= min_version &&
+    if (ks_avatar_cache_get(user_id, out) && out->member.version >= min_version &&
         cached_server(out->member.image_server_id, &out->server)) {
         ks_api_metrics_avatar_cache(1);
         return KS_OK;
@@ -255,7 +265,7 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     if (rc != KS_OK ||
         (rc = ks_avatar_image_server(ctx, conn, out->member.image_server_id, &out->server)))
         return rc;
-    cache_put(out);
+    ks_avatar_cache_put(out);
     return KS_OK;
 }
 

@@ -197,8 +197,11 @@ ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
     ks_buf_t sql;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM items),"
-                     " (SELECT COUNT(*) FROM categories)");
+    /* Members: the image servers' member_count (each assignment, import,
+     * move and deletion keeps it), not COUNT(*) of members, a full scan of
+     * the largest table (tests/explain). */
+    ks_buf_addf(&sql, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM image_servers),"
+                     " (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM categories)");
     return ks_store_one(ctx, conn, &sql, KS_COLS(counts_cols), out);
 }
 
@@ -398,8 +401,9 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     ks_rc rc;
     int n = 0, rows;
 
+    *animated = 0;
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.version, o.item_id, " KS_SQL_WEARS_FRAMES("m.id")
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id, " KS_SQL_HAS_FRAMES("o.item_id")
                 " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.id = %lld"
                 " ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -412,7 +416,7 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     }
     while ((row = mysql_fetch_row(res))) {
         *version = (unsigned)strtoul(row[0], NULL, 10);
-        *animated = row[2] && row[2][0] == '1';
+        *animated |= row[2] && row[2][0] == '1';
         if (row[1])
             (*ids)[n++] = atoi(row[1]);
     }

@@ -107,12 +107,12 @@ extern const ks_col_t ks_store_layer_cols[9];
 #define KS_FRAME_DELAY_MAX 65535
 #define KS_FRAME_DELAY_DEFAULT 100
 #define KS_ANIM_PIXELS_MAX (16u << 20)   /* frames x canvas pixels (the image servers' limit) */
-/* SQL: 1 when the member of id `member` (an SQL expression) wears an
- * animated item, whose avatar has an APNG (ks_avatar_anim_path); 1000 is
- * KS_FRAME_STEP. */
-#define KS_SQL_WEARS_FRAMES(member)                                                        \
-    "EXISTS (SELECT 1 FROM outfit af JOIN item_layers al ON al.item_id = af.item_id"      \
-    " WHERE af.member_id = " member " AND al.layer_no >= 1000)"
+/* SQL: 1 when the item of id `item` (an SQL expression, NULL allowed) is
+ * animated: a member wearing one has an APNG (ks_avatar_anim_path). A range
+ * of item_layers' primary key; 1000 is KS_FRAME_STEP. */
+#define KS_SQL_HAS_FRAMES(item)                                                             \
+    "EXISTS (SELECT 1 FROM item_layers al WHERE al.item_id = " item                        \
+    " AND al.layer_no >= 1000)"
 #define KS_LAYER_COLS KS_COLS(ks_store_layer_cols)
 
 /* Fills the fields of out from row by cols. */

@@ -198,7 +198,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
 
     ks_buf_init(&sql, 16 * 1024);
     ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id, "
-                KS_SQL_WEARS_FRAMES("m.id") " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+                KS_SQL_HAS_FRAMES("o.item_id") " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
     for (int i = 0; i < n; i++) {
         ks_buf_addf(&sql, "%s", i ? ", " : "");
         ks_sql_str(&sql, conn, user_ids[i]);
@@ -215,7 +215,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
                 break;
             f = &found[(*count)++];
             f->member = rows[r].member;
-            f->animated = rows[r].animated;
+            f->animated = 0;
             f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
             f->worn_count = 0;
             if (!f->worn)
@@ -223,6 +223,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
         }
         if (rows[r].item_id && f->worn_count < KS_OUTFIT_MAX * 2)
             f->worn[f->worn_count++] = rows[r].item_id;
+        f->animated |= rows[r].animated;
     }
     return KS_OK;
 }

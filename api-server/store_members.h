@@ -50,7 +50,7 @@ typedef struct {
     ks_member_t member;
     int *worn;
     int worn_count;
-    int animated;                  /* wears animated items (KS_SQL_WEARS_FRAMES) */
+    int animated;                  /* wears animated items (KS_SQL_HAS_FRAMES) */
 } ks_member_worn_t;
 
 /* The members among user_ids[0..n) with what each wears, in one statement
