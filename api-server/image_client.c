@@ -58,7 +58,10 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
         ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld: %.*s", server->name,
                method, path, resp.status, (int)(n > 300 ? 300 : n), resp.body ? resp.body : "");
         ks_log_warn("%s", ctx->err.msg);
-        if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
+        if (resp.status == 507)
+            ks_err(&ctx->err, rc, "image server \"%s\" has no space left on its disk (%s %s"
+                   " answered 507)", server->name, method, path);
+        else if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
             ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld", server->name,
                    method, path, resp.status);
     }
@@ -154,8 +157,8 @@ static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count, 
                 ks_buf_addf(body, "flayer %d ", f);
             else
                 ks_buf_addf(body, "layer ");
-            ks_buf_addf(body, "%d %d %d %d %d %s\n", l->item_id, l->layer_no, l->z_order, l->x,
-                        l->y, l->sha256);
+            ks_buf_addf(body, "%d %d %d %d %d %s%s%s\n", l->item_id, l->layer_no, l->z_order,
+                        l->x, l->y, l->sha256, l->tint[0] ? " " : "", l->tint);
         }
     }
     if (lines > KS_IMAGE_LAYERS_MAX)

@@ -278,10 +278,16 @@ static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *pho
         return ks_err(&ctx->err, KS_TOOLARGE, "the recipe of \"%s\" is larger than an image "
                       "server takes", user_id);
     }
-    response->recipe = soap_strdup(soap, body.data ? body.data : "");
-    ks_buf_free(&body);
-    if ((rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK)
+    if ((rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK) {
+        ks_buf_free(&body);
         return rc;
+    }
+    /* The recipe (what the member wears, who sits in the photo) only to the
+     * server that holds the image; another learns where it is (to redirect
+     * to it), not how to draw it: a node credential acts for one server. */
+    response->recipe = soap_strdup(soap, body.data && strcmp(server.name, ctx->image_server) == 0
+                                             ? body.data : "");
+    ks_buf_free(&body);
     response->imageServer = soap_strdup(soap, server.name);
     response->publicUrl = soap_strdup(soap, server.public_url);
     response->version = (int)member.version;

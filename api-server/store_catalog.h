@@ -11,8 +11,17 @@
  * (frameCount, delayMs). */
 ks_rc ks_store_item_add_layer(struct soap *soap, struct ks__Item *item, const ks_layer_row_t *row);
 
-/* Reads the layers of items[0..count) into each item's layer array. */
+/* Reads the layers of items[0..count) into each item's layer array, and
+ * their hide rules (ks_store_items_hides). */
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Reads the hide rules of items[0..count) into each item's hide array. */
+ks_rc ks_store_items_hides(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Replaces item item_id's hide rules by rules[0..count) (checked by the
+ * caller; their categories must exist). */
+ks_rc ks_store_item_hides_set(ks_api_ctx_t *ctx, MYSQL *conn, int item_id,
+                              const struct ks__HideRule *rules, int count);
 
 /* Which items to read (GetItem, ListItems, SearchItems); a NULL or 0 field
  * filters nothing. */
@@ -108,7 +117,7 @@ ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_catego
 ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count);
 
 /* Inserts a layer or a frame of one (layer->item_id, layer_no, z_order,
- * place, sha256, delay_ms) with its canonical PNG. */
+ * place, tintable, role, sha256, delay_ms) with its canonical PNG. */
 ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
                             const unsigned char *png, size_t size);
 
@@ -119,5 +128,25 @@ ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_r
 /* Moves item id's layers to item_layer_archive (album photos drawn with
  * them keep them) and deletes them from item_layers. */
 ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id);
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* An item's window: Unix times, -1 where it is open; open says whether the
+ * database's now is inside it. */
+typedef struct {
+    long long from, until;
+    int open;
+} ks_item_window_t;
+
+/* Item id's window (KS_NOTFOUND when there is no such item). */
+ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out);
+
+/* KS_OK when item id is inside its window now; else KS_CONFLICT, the
+ * message naming the window and what (as "granted", "put on") it cannot be. */
+ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *what);
+
+/* Sets item id's window (-1: open on that side). */
+ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
+                               long long until);
 
 #endif

@@ -280,3 +280,40 @@ def test_outfit_over_the_image_servers_layers_is_refused(admin, site, world):
     assert after.version == before.version and after.animUrl is None
     assert sorted(as_list(after.wornItemId)) == sorted(as_list(before.wornItemId))
     assert site.service.ChangeOutfit(userId=user_id, wear=[three.id]).animUrl
+
+
+def test_frames_are_tinted_and_hidden_as_their_layer(admin, site, world):
+    """A tintable animated layer is recoloured in every frame (README: Tints);
+    a hide rule naming its role hides every frame with it, and while it does
+    the avatar is still: no APNG, no animUrl. Taking the hiding item off
+    brings the animation back in its colour."""
+    colour = "#3366CC"
+    acc = world.categories["acc"].id
+    twirl = admin.service.RegisterItem(
+        categoryId=acc, price=1, name="%s twirl %s" % (world.prefix, world.suffix),
+        layer=[{"png": png(WAVE[0]), "zOrder": 530, "tintable": True, "role": "front",
+                "delayMs": 120, "frame": [{"png": png(WAVE[1]), "delayMs": 60}]}])
+    layer = as_list(twirl.layer)[0]
+    assert (layer.tintable, layer.role, layer.frameCount) == (True, "front", 2)
+    cap_art = drawn("rectangle", (200, 30, 30, 255), (60, 20, 180, 50))
+    cap = admin.service.RegisterItem(
+        categoryId=acc, price=1, name="%s cap %s" % (world.prefix, world.suffix),
+        layer=[{"png": png(cap_art), "zOrder": 540}], hide=[{"categoryId": acc, "role": "front"}])
+    user_id, _ = new_member(site, world, "twirl")
+    still_ids = [i.id for i in world.body_items]
+    grant(site, user_id, [twirl, cap])
+    avatar = site.service.ChangeOutfit(userId=user_id, wear=[twirl.id],
+                                       colour=[{"itemId": twirl.id, "colour": colour}])
+    wanted = [(expected(world, still_ids, [(oracle.tint(WAVE[f], colour), 530)]), delay)
+              for f, delay in enumerate([120, 60])]
+    check_frames(avatar.animUrl, wanted)
+    capped = site.service.ChangeOutfit(userId=user_id, wear=[cap.id])
+    assert capped.animUrl is None
+    assert site.service.GetAvatar(userId=user_id, minVersion=capped.version).animUrl is None
+    assert as_list(site.service.GetAvatars(userId=[user_id]).avatar)[0].animUrl is None
+    still = Image.open(io.BytesIO(oracle.fetch_png(capped.url)))
+    diff = oracle.compare(expected(world, still_ids, [(cap_art, 540)]), still)
+    assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
+    off = site.service.ChangeOutfit(userId=user_id, remove=[cap.id])
+    assert off.animUrl and off.animUrl.endswith("/%d-anim.png" % off.version)
+    check_frames(off.animUrl, wanted)

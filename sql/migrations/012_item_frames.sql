@@ -1,4 +1,4 @@
--- 022_item_frames.sql: animated item layers (an idle blink, a wave).
+-- 012_item_frames.sql: animated item layers (an idle blink, a wave).
 --
 -- A layer can have frames: frame 0 is the layer's own art (its row as
 -- before) and frame f (1..63) is a row of its own in item_layers, numbered
