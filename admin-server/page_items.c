@@ -525,6 +525,24 @@ static void history(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *
     ks_buf_free(&html);
 }
 
+/* An animated layer's frames in row's "frames": "3: 300 80 100" (their
+ * delays in ms), or "1" for a still layer. Frames are uploaded through the
+ * API (LayerInput.frame), not this UI. */
+static void layer_frames(const struct ks__Layer *layer, ks_tpl_t *row)
+{
+    char text[512];
+    int n;
+
+    if (!layer->frameCount || !layer->delayMs) {
+        ks_tpl_set(row, "frames", "1");
+        return;
+    }
+    n = snprintf(text, sizeof text, "%d:", *layer->frameCount);
+    for (int f = 0; f < layer->__sizedelayMs && n > 0 && n < (int)sizeof text - 12; f++)
+        n += snprintf(text + n, sizeof text - (size_t)n, " %d", layer->delayMs[f]);
+    ks_tpl_set(row, "frames", text);
+}
+
 static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *vars)
 {
     struct ks__ListCategoriesResponse *categories = NULL;
@@ -564,6 +582,7 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
         ks_tpl_setf(&row, "sha", "%.12s", item->layer[i].sha256 ? item->layer[i].sha256 : "");
         ks_tpl_set(&row, "tint", item->layer[i].tintable == true_ ? "1" : "");
         ks_tpl_set(&row, "role", item->layer[i].role ? item->layer[i].role : "");
+        layer_frames(&item->layer[i], &row);
         ks_page_render_part(req, &rows, "item_layer_fact.html", &row);
         ks_tpl_free(&row);
     }

@@ -29,6 +29,7 @@ typedef struct {
     long long loaded_ms;
     unsigned version;
     int image_server_id;
+    int animated;
     int worn_count;
     int worn[KS_OUTFIT_MAX];
     uint32_t worn_tint[KS_OUTFIT_MAX];
@@ -104,6 +105,7 @@ int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
         snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
         out->member.image_server_id = e->image_server_id;
         out->member.version = e->version;
+        out->animated = e->animated;
         out->worn_count = e->worn_count;
         memcpy(out->worn, e->worn, (size_t)e->worn_count * sizeof *e->worn);
         memcpy(out->worn_tint, e->worn_tint, (size_t)e->worn_count * sizeof *e->worn_tint);
@@ -128,6 +130,7 @@ void ks_avatar_cache_put(const ks_avatar_view_t *view)
     e->loaded_ms = now_ms();
     e->version = view->member.version;
     e->image_server_id = view->member.image_server_id;
+    e->animated = view->animated;
     e->worn_count = view->worn_count;
     memcpy(e->worn, view->worn, (size_t)view->worn_count * sizeof *e->worn);
     memcpy(e->worn_tint, view->worn_tint, (size_t)view->worn_count * sizeof *e->worn_tint);
@@ -205,7 +208,8 @@ static void sort_worn(int *ids, uint32_t *tints, int count)
  * under bench/api's GetAvatar load, the earlier form (a correlated
  * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
  * replica's time optimising the subquery; this one is a const lookup on
- * members_user_id and a range of outfit's primary key. */
+ * members_user_id and a range of outfit's primary key (and, for each item,
+ * a range of item_layers' primary key: is it animated?). */
 static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
 {
     MYSQL_RES *res;
@@ -213,8 +217,9 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint FROM members m"
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint, "
+                     KS_SQL_HAS_FRAMES("o.item_id") " FROM members m"
                      " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -227,6 +232,7 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
     out->member.image_server_id = atoi(row[1]);
     out->member.version = (unsigned)strtoul(row[2], NULL, 10);
+    out->animated = 0;
     out->worn_count = 0;
     do {
         if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2) {
@@ -236,6 +242,7 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
                                            : 0;
             out->worn[out->worn_count++] = atoi(row[3]);
         }
+        out->animated |= row[5] && row[5][0] == '1';
     } while ((row = mysql_fetch_row(res)));
     mysql_free_result(res);
     sort_worn(out->worn, out->worn_tint, out->worn_count);
@@ -275,15 +282,17 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     return KS_OK;
 }
 
-char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, int thumb)
+char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, ks_avatar_image_t image)
 {
     const char *base = view->server.public_url;
     size_t base_len = strlen(base);
     char path[256], *url;
     int n;
 
-    n = thumb ? ks_avatar_thumb_path(view->member.user_id, view->member.version, path, sizeof path)
-              : ks_avatar_path(view->member.user_id, view->member.version, path, sizeof path);
+    n = (image == KS_AVATAR_THUMB ? ks_avatar_thumb_path
+         : image == KS_AVATAR_ANIM ? ks_avatar_anim_path
+                                   : ks_avatar_path)(view->member.user_id, view->member.version,
+                                                     path, sizeof path);
     if (n < 0)
         return NULL;
     while (base_len > 0 && base[base_len - 1] == '/')
@@ -302,8 +311,10 @@ struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *vie
     a->userId = soap_strdup(soap, view->member.user_id);
     a->version = (int)view->member.version;
     a->imageServer = soap_strdup(soap, view->server.name);
-    a->url = ks_avatar_url(soap, view, 0);
-    a->thumbUrl = ks_avatar_url(soap, view, 1);
+    a->url = ks_avatar_url(soap, view, KS_AVATAR_IMAGE);
+    a->thumbUrl = ks_avatar_url(soap, view, KS_AVATAR_THUMB);
+    if (view->animated && !(a->animUrl = ks_avatar_url(soap, view, KS_AVATAR_ANIM)))
+        return NULL;
     a->__sizewornItemId = view->worn_count;
     a->wornItemId = soap_malloc(soap, ((size_t)view->worn_count + 1) * sizeof(int));
     if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)

@@ -22,6 +22,7 @@ typedef struct {
     int worn[KS_OUTFIT_MAX * 2];       /* item ids, ascending */
     int worn_count;
     uint32_t worn_tint[KS_OUTFIT_MAX * 2];   /* each one's colour: 0x1RRGGBB, or 0 for none */
+    int animated;                      /* wears animated items: the version has an APNG */
 } ks_avatar_view_t;
 
 /* Sets the view cache up from conf (avatar_cache_ms, avatar_cache_entries);
@@ -58,8 +59,10 @@ ks_rc ks_avatar_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_se
  * out of memory). */
 struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *view);
 
-/* The public URL of the view's image: full avatar, or thumb. Allocated in
- * the request's arena; NULL when out of memory or the path does not fit. */
-char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, int thumb);
+/* The public URL of the view's image: the full avatar, the thumbnail or the
+ * APNG. Allocated in the request's arena; NULL when out of memory or the
+ * path does not fit. */
+typedef enum { KS_AVATAR_IMAGE, KS_AVATAR_THUMB, KS_AVATAR_ANIM } ks_avatar_image_t;
+char *ks_avatar_url(struct soap *soap, const ks_avatar_view_t *view, ks_avatar_image_t image);
 
 #endif

@@ -1,4 +1,5 @@
-/* http_avatar.c: GET /avatar/{user_id}.png and GET /avatar/{user_id}/thumb.png.
+/* http_avatar.c: GET /avatar/{user_id}.png, GET /avatar/{user_id}/thumb.png and
+ * GET /avatar/{user_id}/anim.png (the APNG of a member wearing animated items).
  *
  * A page shows a member's avatar with a bare <img src=".../avatar/bob.png">:
  * the API answers 302 to the current image on the member's image server
@@ -103,19 +104,24 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path)
     size_t len = strcspn(id, "?#");
     char user_id[KS_USER_ID_MAX + 1], headers[800], body[800], *url;
     ks_avatar_view_t view;
+    ks_avatar_image_t image;
     int thumb, n;
     ks_rc rc;
 
     if (len > 10 && memcmp(id + len - 10, "/thumb.png", 10) == 0) {
-        thumb = 1;
+        image = KS_AVATAR_THUMB;
         len -= 10;
+    } else if (len > 9 && memcmp(id + len - 9, "/anim.png", 9) == 0) {
+        image = KS_AVATAR_ANIM;
+        len -= 9;
     } else if (len > 4 && memcmp(id + len - 4, ".png", 4) == 0) {
-        thumb = 0;
+        image = KS_AVATAR_IMAGE;
         len -= 4;
     } else {
-        return reply_text(soap, 404, "not found: avatars are at /avatar/{user_id}.png and "
-                          "/avatar/{user_id}/thumb.png");
+        return reply_text(soap, 404, "not found: avatars are at /avatar/{user_id}.png, "
+                          "/avatar/{user_id}/thumb.png and /avatar/{user_id}/anim.png");
     }
+    thumb = image == KS_AVATAR_THUMB;
     if (len > KS_USER_ID_MAX) {
         return reply_text(soap, 404, "not found: a member id has at most %d characters",
                           KS_USER_ID_MAX);
@@ -136,7 +142,9 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path)
     }
     if (strcmp(view.server.mode, "down") == 0)
         return reply_placeholder(soap, 503, thumb, "the member's image server is down");
-    if (!(url = ks_avatar_url(soap, &view, thumb)) || !url_is_clean(url) ||
+    if (image == KS_AVATAR_ANIM && !view.animated)
+        return reply_placeholder(soap, 404, thumb, "the member wears no animated item");
+    if (!(url = ks_avatar_url(soap, &view, image)) || !url_is_clean(url) ||
         strlen(url) + 40 > sizeof headers) {
         ks_log_error("GET %s: image server \"%s\" has an unusable public URL", path,
                      view.server.name);

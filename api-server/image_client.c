@@ -93,12 +93,76 @@ ks_rc ks_image_put_scene(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
     return call(ctx, server, "PUT", path, headers, png, size, KS_IMAGE_ANSWER_MAX, NULL);
 }
 
-static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count)
+/* The row of frame `frame` of the layer layers[base] (frame 0: that row):
+ * frame rows follow their layer's among the rows of the same item and z
+ * order (the order KS_LAYER_SELECT's callers read them in). NULL when the
+ * layer has no such frame. */
+static const ks_layer_row_t *frame_row(const ks_layer_row_t *layers, int count, int base,
+                                       int frame)
 {
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(body, "layer %d %d %d %d %d %s%s%s\n", layers[i].item_id,
-                    layers[i].layer_no, layers[i].z_order, layers[i].x, layers[i].y,
-                    layers[i].sha256, layers[i].tint[0] ? " " : "", layers[i].tint);
+    int layer_no = KS_FRAME_LAYER_NO(frame, layers[base].layer_no);
+
+    for (int j = base; j < count && layers[j].item_id == layers[base].item_id &&
+                       layers[j].z_order == layers[base].z_order; j++)
+        if (layers[j].layer_no == layer_no)
+            return &layers[j];
+    return NULL;
+}
+
+/* The frames of the layer layers[base]: 1 for a still layer. */
+static int frame_count(const ks_layer_row_t *layers, int count, int base)
+{
+    int frames = 1;
+
+    if (layers[base].delay_ms > 0)
+        while (frames < KS_FRAMES_MAX && frame_row(layers, count, base, frames))
+            frames++;
+    return frames;
+}
+
+/* Adds the lines that draw layers (in drawing order; frame rows among them
+ * as KS_LAYER_SELECT reads them) and sets body->overflow when they are more
+ * than an image server draws. A still image (animate 0) draws frame 0 of
+ * every layer. An animated one, when some layers have frames, has as many
+ * frames as the longest animation, shown for that layer's delays (the first
+ * in drawing order among equals); every animated layer of k frames shows its
+ * frame f % k in frame f (a shorter animation loops), a still layer is drawn
+ * in every frame (PROTOCOL.md: frames, flayer). */
+static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count, int animate)
+{
+    int frames = 1, longest = 0, lines = 0;
+
+    for (int i = 0; animate && i < count; i++) {
+        int k = layers[i].layer_no < KS_FRAME_STEP ? frame_count(layers, count, i) : 1;
+        if (k > frames) {
+            frames = k;
+            longest = i;
+        }
+    }
+    if (frames > 1) {
+        ks_buf_addf(body, "frames");
+        for (int f = 0; f < frames; f++)
+            ks_buf_addf(body, " %d", frame_row(layers, count, longest, f)->delay_ms);
+        ks_buf_addf(body, "\n");
+    }
+    for (int i = 0; i < count; i++) {
+        int k;
+
+        if (layers[i].layer_no >= KS_FRAME_STEP)
+            continue;
+        k = frames > 1 ? frame_count(layers, count, i) : 1;
+        for (int f = 0; f < (k > 1 ? frames : 1); f++, lines++) {
+            const ks_layer_row_t *l = frame_row(layers, count, i, f % k);
+            if (k > 1)
+                ks_buf_addf(body, "flayer %d ", f);
+            else
+                ks_buf_addf(body, "layer ");
+            ks_buf_addf(body, "%d %d %d %d %d %s%s%s\n", l->item_id, l->layer_no, l->z_order,
+                        l->x, l->y, l->sha256, l->tint[0] ? " " : "", l->tint);
+        }
+    }
+    if (lines > KS_IMAGE_LAYERS_MAX)
+        body->overflow = 1;
 }
 
 /* POSTs body (built by the caller) to path; frees body. */
@@ -112,7 +176,8 @@ static ks_rc post_text(ks_api_ctx_t *ctx, const ks_image_server_t *server, const
     if (body->overflow) {
         ks_buf_free(body);
         return ks_err(&ctx->err, KS_TOOLARGE, "a request of %d layers is larger than an image "
-                      "server takes (%d bytes)", layer_count, KS_IMAGE_REQUEST_MAX);
+                      "server takes (%d bytes, %d layers and frames of layers)", layer_count,
+                      KS_IMAGE_REQUEST_MAX, KS_IMAGE_LAYERS_MAX);
     }
     rc = call(ctx, server, "POST", path, headers, body->data, body->len, max_answer, keep);
     ks_buf_free(body);
@@ -127,7 +192,7 @@ void ks_image_compose_body(const ks_api_conf_t *conf, const char *user_id, unsig
                 version, conf->canvas_width, conf->canvas_height, conf->thumb_x, conf->thumb_y,
                 conf->thumb_width, conf->thumb_height, conf->thumb_out_width,
                 conf->thumb_out_height);
-    add_layers(body, layers, count);
+    add_layers(body, layers, count, 1);
 }
 
 ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
@@ -149,7 +214,7 @@ ks_rc ks_image_preview(ks_api_ctx_t *ctx, const ks_image_server_t *server,
 
     ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
     ks_buf_addf(&body, "canvas %d %d\n", ctx->conf->canvas_width, ctx->conf->canvas_height);
-    add_layers(&body, layers, count);
+    add_layers(&body, layers, count, 0);
     rc = post_text(ctx, server, "/internal/preview", &body, count, KS_IMAGE_PREVIEW_MAX, &resp);
     if (rc != KS_OK)
         return rc;
@@ -169,7 +234,7 @@ void ks_image_album_body(const ks_album_request_t *album, ks_buf_t *body)
     ks_buf_addf(body, "user_id %s\nphoto %u\ncanvas %d %d\nscene %d %s\nbackground #ffffff\n"
                 "quality %d\n", album->user_id, album->photo_id, album->width, album->height,
                 album->scene_id, album->scene_sha256, album->quality);
-    add_layers(body, album->layers, album->layer_count);
+    add_layers(body, album->layers, album->layer_count, 0);
 }
 
 ks_rc ks_image_album(ks_api_ctx_t *ctx, const ks_image_server_t *server,

@@ -24,6 +24,10 @@ ks_rc ks_image_put_layer(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
                          int layer_no, const void *png, size_t size, const char *sha256,
                          int archived);
 
+/* The most layer lines (layer and flayer: an animated layer counts once per
+ * frame of the avatar) an image server draws in one request. */
+#define KS_IMAGE_LAYERS_MAX 256
+
 /* Composes and stores a member's avatar at version from layers (in drawing
  * order), with its bust-up thumbnail as the configuration says. */
 ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char *user_id,
@@ -31,7 +35,9 @@ ks_rc ks_image_compose(ks_api_ctx_t *ctx, const ks_image_server_t *server, const
 
 /* The body of that compose request (image-server/PROTOCOL.md), in a buffer
  * bounded by what an image server takes: body->overflow when it would not
- * fit. Free with ks_buf_free. */
+ * fit. Layers with frames (frame rows among layers, as ks_store_worn_layers
+ * reads them) make it animated: frames and flayer lines. Previews and album
+ * photos draw frame 0 only. Free with ks_buf_free. */
 void ks_image_compose_body(const ks_api_conf_t *conf, const char *user_id, unsigned version,
                            const ks_layer_row_t *layers, int count, ks_buf_t *body);
 

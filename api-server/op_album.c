@@ -175,7 +175,8 @@ int ks__ListScenes(struct soap *soap, struct ks__ListScenesResponse *response)
 /* ---- CreateAlbumPhoto ----------------------------------------------------------- */
 
 /* The photo's layers: each sitter's worn layers moved to its slot, from the
- * last slot to the first, with z-orders in drawing sequence. */
+ * last slot to the first, with z-orders in drawing sequence. A photo is
+ * still: frame 0 of animated layers (their frame rows are left out). */
 static ks_rc photo_layers(struct soap *soap, MYSQL *conn, const ks_album_sitter_t *sitters,
                           int count, ks_layer_row_t *out, int *slot_of, int *out_count)
 {
@@ -188,12 +189,15 @@ static ks_rc photo_layers(struct soap *soap, MYSQL *conn, const ks_album_sitter_
         int n;
         if ((rc = ks_store_worn_layers(soap, conn, sitters[s].member.id, &layers, &n)) != KS_OK)
             return rc;
-        if (*out_count + n > KS_ALBUM_LAYERS_MAX)
-            return ks_err(&ctx->err, KS_TOOLARGE, "the photo would have more than %d layers; "
-                          "take it with fewer friends", KS_ALBUM_LAYERS_MAX);
         for (int i = 0; i < n; i++) {
             ks_layer_row_t *l = &out[*out_count];
+            if (layers[i].layer_no >= KS_FRAME_STEP)
+                continue;
+            if (*out_count == KS_ALBUM_LAYERS_MAX)
+                return ks_err(&ctx->err, KS_TOOLARGE, "the photo would have more than %d "
+                              "layers; take it with fewer friends", KS_ALBUM_LAYERS_MAX);
             *l = layers[i];
+            l->delay_ms = 0;
             l->x += sitters[s].x;
             l->y += sitters[s].y;
             l->z_order = *out_count;

@@ -191,7 +191,9 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
         a->thumbUrl = ks_store_public_url(soap, server, path);
         a->wornItemId = f->worn;
         a->__sizewornItemId = f->worn_count;
-        if (!a->imageServer || !a->url || !a->thumbUrl)
+        if (f->animated)
+            a->animUrl = ks_store_anim_url(soap, server, f->member.user_id, f->member.version);
+        if (!a->imageServer || !a->url || !a->thumbUrl || (f->animated && !a->animUrl))
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
         if ((rc = ks_store_soap_colours(soap, f->tints, f->tint_count, &a->wornColour,
                                         &a->__sizewornColour)) != KS_OK)

@@ -3,7 +3,9 @@
  *
  * RegisterItem takes full-canvas PNGs, decodes them under limits, trims each
  * to its bounding box and stores that canonical PNG in item_layers, then
- * pushes the layers to every active image server. A push that fails is
+ * pushes the layers to every active image server. The frames of an animated
+ * layer are stored and pushed the same way, each as a row of its own
+ * (layer_no 1000 * frame + layer: sql/migrations/012_item_frames.sql). A push that fails is
  * recorded in item_replicas; an avatar composed on that server later repairs
  * it (see render.c).
  *
@@ -102,7 +104,8 @@ int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesR
 typedef struct {
     unsigned char *png;           /* canonical (trimmed) PNG, malloc'd */
     size_t png_size;
-    ks_layer_row_t row;           /* its place and sha256 (item, number, z: when stored) */
+    const int *z_order;           /* the z-order asked, NULL: the category's */
+    ks_layer_row_t row;           /* its number, place, sha256, delay (item, z: when stored) */
 } prepared_layer_t;
 
 /* 1 when role is 0..KS_LAYER_ROLE_MAX of [a-z0-9_-] (empty when allow_empty). */
@@ -150,9 +153,25 @@ static ks_rc check_hide_categories(ks_api_ctx_t *ctx, MYSQL *conn, const struct 
     return KS_OK;
 }
 
-/* Decodes one uploaded layer, checks it against the canvas and trims it. */
-static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerInput *in,
-                           prepared_layer_t *out)
+/* An item's art as uploaded, its rows in item_layers order: the layers,
+ * then frame 1 of each animated layer, then frame 2... (layer_no ascending,
+ * sql/migrations/012_item_frames.sql). */
+typedef struct {
+    prepared_layer_t rows[KS_ITEM_ROWS_MAX];
+    int count;
+} prepared_art_t;
+
+static void art_free(prepared_art_t *art)
+{
+    for (int i = 0; i < art->count; i++)
+        free(art->rows[i].png);
+    art->count = 0;
+}
+
+/* Decodes one uploaded layer or frame (what names it in messages), checks it
+ * against the canvas and trims it. */
+static ks_rc prepare_layer(ks_api_ctx_t *ctx, const char *what,
+                           const struct xsd__base64Binary *png, prepared_layer_t *out)
 {
     const ks_api_conf_t *conf = ctx->conf;
     ks_png_limits_t limits;
@@ -160,39 +179,32 @@ static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerI
     ks_err_t why;
     ks_rc rc;
 
-    if (!in->png.__ptr || in->png.__size <= 0)
-        return ks_err(&ctx->err, KS_INVALID, "layer %d: png is required", index);
-    if (in->zOrder && (*in->zOrder < -100000 || *in->zOrder > 100000))
-        return ks_err(&ctx->err, KS_INVALID, "layer %d: zOrder must be -100000..100000", index);
-    if (in->role && !role_valid(in->role, 1))
-        return ks_err(&ctx->err, KS_INVALID, "layer %d: role must be 0..%d of [a-z0-9_-]", index,
-                      KS_LAYER_ROLE_MAX);
-    out->row.tintable = in->tintable && *in->tintable == true_;
-    snprintf(out->row.role, sizeof out->row.role, "%s", in->role ? in->role : "");
-    if ((size_t)in->png.__size > conf->max_layer_bytes)
-        return ks_err(&ctx->err, KS_TOOLARGE, "layer %d: PNG is %d bytes, over the %zu-byte limit",
-                      index, in->png.__size, conf->max_layer_bytes);
+    if (!png->__ptr || png->__size <= 0)
+        return ks_err(&ctx->err, KS_INVALID, "%s: png is required", what);
+    if ((size_t)png->__size > conf->max_layer_bytes)
+        return ks_err(&ctx->err, KS_TOOLARGE, "%s: PNG is %d bytes, over the %zu-byte limit",
+                      what, png->__size, conf->max_layer_bytes);
     ks_png_limits_default(&limits);
     limits.max_width = (uint32_t)conf->canvas_width;
     limits.max_height = (uint32_t)conf->canvas_height;
-    rc = ks_png_decode(in->png.__ptr, (size_t)in->png.__size, &limits, &image, &why);
+    rc = ks_png_decode(png->__ptr, (size_t)png->__size, &limits, &image, &why);
     if (rc == KS_TOOLARGE)   /* larger than the canvas: the caller's mistake, not a size limit */
         rc = KS_INVALID;
     if (rc != KS_OK)
-        return ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+        return ks_err(&ctx->err, rc, "%s: %s", what, why.msg);
     if (image.width != (uint32_t)conf->canvas_width || image.height != (uint32_t)conf->canvas_height) {
-        rc = ks_err(&ctx->err, KS_INVALID, "layer %d: PNG is %ux%u; layers must be %dx%d (the canvas)",
-                    index, image.width, image.height, conf->canvas_width, conf->canvas_height);
+        rc = ks_err(&ctx->err, KS_INVALID, "%s: PNG is %ux%u; layers must be %dx%d (the canvas)",
+                    what, image.width, image.height, conf->canvas_width, conf->canvas_height);
         goto done;
     }
     if ((rc = ks_image_trim(&image, &trimmed, &out->row.x, &out->row.y, &why)) != KS_OK) {
-        ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+        ks_err(&ctx->err, rc, "%s: %s", what, why.msg);
         goto done;
     }
     out->row.width = (int)trimmed.width;
     out->row.height = (int)trimmed.height;
     if ((rc = ks_png_encode(&trimmed, 9, &out->png, &out->png_size, &why)) != KS_OK) {
-        ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
+        ks_err(&ctx->err, rc, "%s: %s", what, why.msg);
         goto done;
     }
     ks_sha256_hex(out->png, out->png_size, out->row.sha256);
@@ -202,19 +214,115 @@ done:
     return rc;
 }
 
-/* Inserts the item's layers (z-order: the given one, or the category's). */
-static ks_rc insert_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
-                           prepared_layer_t *layers, int count, const struct ks__LayerInput *in)
+/* A delay asked (NULL: the default) checked into *out. */
+static ks_rc frame_delay(ks_api_ctx_t *ctx, const char *what, const int *delay, int *out)
 {
+    *out = delay ? *delay : KS_FRAME_DELAY_DEFAULT;
+    if (*out < KS_FRAME_DELAY_MIN || *out > KS_FRAME_DELAY_MAX)
+        return ks_err(&ctx->err, KS_INVALID, "%s: delayMs must be %d..%d", what,
+                      KS_FRAME_DELAY_MIN, KS_FRAME_DELAY_MAX);
+    return KS_OK;
+}
+
+/* Checks the shape of the uploaded layers in[0..count): z-orders, frame
+ * counts and delays (before any PNG is decoded). */
+static ks_rc check_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int count)
+{
+    long long canvas = (long long)ctx->conf->canvas_width * ctx->conf->canvas_height;
+    int extra = 0, most = 1, animated = 0, delay;
+    char what[48];
+    ks_rc rc;
+
     for (int i = 0; i < count; i++) {
-        ks_layer_row_t *row = &layers[i].row;
+        int frames = 1 + in[i].__sizeframe;
+        snprintf(what, sizeof what, "layer %d", i);
+        if (in[i].zOrder && (*in[i].zOrder < -100000 || *in[i].zOrder > 100000))
+            return ks_err(&ctx->err, KS_INVALID, "%s: zOrder must be -100000..100000", what);
+        if (in[i].role && !role_valid(in[i].role, 1))
+            return ks_err(&ctx->err, KS_INVALID, "%s: role must be 0..%d of [a-z0-9_-]", what,
+                          KS_LAYER_ROLE_MAX);
+        if (in[i].__sizeframe < 0 || frames > KS_FRAMES_MAX)
+            return ks_err(&ctx->err, KS_TOOLARGE, "%s has %d frames; a layer has at most %d",
+                          what, frames, KS_FRAMES_MAX);
+        if (frames * canvas > KS_ANIM_PIXELS_MAX)
+            return ks_err(&ctx->err, KS_TOOLARGE, "%s: %d frames of %dx%d are over %u pixels",
+                          what, frames, ctx->conf->canvas_width, ctx->conf->canvas_height,
+                          KS_ANIM_PIXELS_MAX);
+        if (frames == 1 && in[i].delayMs)
+            return ks_err(&ctx->err, KS_INVALID, "%s: delayMs is for a layer with frames", what);
+        if (frames > 1 && (rc = frame_delay(ctx, what, in[i].delayMs, &delay)) != KS_OK)
+            return rc;
+        for (int f = 1; f < frames; f++) {
+            snprintf(what, sizeof what, "layer %d frame %d", i, f);
+            if ((rc = frame_delay(ctx, what, in[i].frame[f - 1].delayMs, &delay)) != KS_OK)
+                return rc;
+        }
+        extra += frames - 1;
+        animated += frames > 1;
+        most = frames > most ? frames : most;
+    }
+    if (extra > KS_ITEM_FRAMES_MAX)
+        return ks_err(&ctx->err, KS_TOOLARGE, "the layers have %d frames after their first; an "
+                      "item has at most %d", extra, KS_ITEM_FRAMES_MAX);
+    /* worn alone, each animated layer is drawn in every frame of the longest */
+    if (animated * most + (count - animated) > KS_IMAGE_LAYERS_MAX)
+        return ks_err(&ctx->err, KS_TOOLARGE, "%d animated layers drawn in each of %d frames "
+                      "are over the %d layers an image server draws", animated, most,
+                      KS_IMAGE_LAYERS_MAX);
+    return KS_OK;
+}
+
+/* Checks, decodes and trims the uploaded layers in[0..count) and their
+ * frames into art (art_free frees it, also after a failure). */
+static ks_rc prepare_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int count,
+                         prepared_art_t *art)
+{
+    int most = 1;
+    char what[48];
+    ks_rc rc;
+
+    art->count = 0;
+    if ((rc = check_art(ctx, in, count)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++)
+        most = 1 + in[i].__sizeframe > most ? 1 + in[i].__sizeframe : most;
+    for (int f = 0; f < most; f++) {
+        for (int i = 0; i < count; i++) {
+            prepared_layer_t *p = &art->rows[art->count];
+            const int *delay = f ? in[i].frame[f - 1].delayMs : in[i].delayMs;
+
+            if (f > in[i].__sizeframe)
+                continue;
+            snprintf(what, sizeof what, f ? "layer %d frame %d" : "layer %d", i, f);
+            memset(p, 0, sizeof *p);
+            art->count++;
+            if ((rc = prepare_layer(ctx, what, f ? &in[i].frame[f - 1].png : &in[i].png, p))
+                != KS_OK)
+                return rc;
+            p->z_order = in[i].zOrder;
+            p->row.layer_no = KS_FRAME_LAYER_NO(f, i);
+            /* a frame is tinted and hidden as its layer is */
+            p->row.tintable = in[i].tintable && *in[i].tintable == true_;
+            snprintf(p->row.role, sizeof p->row.role, "%s", in[i].role ? in[i].role : "");
+            if (in[i].__sizeframe > 0)
+                p->row.delay_ms = delay ? *delay : KS_FRAME_DELAY_DEFAULT;   /* checked */
+        }
+    }
+    return KS_OK;
+}
+
+/* Inserts the item's layers and frames (z-order: the given one, or the
+ * category's). */
+static ks_rc insert_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
+                           prepared_art_t *art)
+{
+    for (int i = 0; i < art->count; i++) {
+        prepared_layer_t *p = &art->rows[i];
         ks_rc rc;
 
-        row->item_id = item_id;
-        row->layer_no = i;
-        row->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
-        if ((rc = ks_store_layer_insert(ctx, conn, row, layers[i].png, layers[i].png_size))
-            != KS_OK)
+        p->row.item_id = item_id;
+        p->row.z_order = p->z_order ? *p->z_order : category_z;
+        if ((rc = ks_store_layer_insert(ctx, conn, &p->row, p->png, p->png_size)) != KS_OK)
             return rc;
     }
     return KS_OK;
@@ -225,9 +333,7 @@ typedef struct {
     int category_id;
     const char *name, *status;
     int price, make_default;
-    prepared_layer_t *layers;
-    int count;
-    const struct ks__LayerInput *in;
+    prepared_art_t *art;
     int item_id;
     long long from, until;         /* the window; -1: open */
     const struct ks__HideRule *hide;
@@ -244,8 +350,7 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     if ((rc = ks_store_category(ctx, conn, r->category_id, 1, &category)) != KS_OK ||
         (rc = ks_store_item_insert(ctx, conn, r->category_id, r->name, r->status, r->price,
                                    &r->item_id)) != KS_OK ||
-        (rc = insert_layers(ctx, conn, r->item_id, category.z_order, r->layers, r->count,
-                            r->in)) != KS_OK ||
+        (rc = insert_layers(ctx, conn, r->item_id, category.z_order, r->art)) != KS_OK ||
         ((r->from >= 0 || r->until >= 0) &&
          (rc = ks_store_item_window_set(ctx, conn, r->item_id, r->from, r->until)) != KS_OK) ||
         (rc = check_hide_categories(ctx, conn, r->hide, r->hide_count)) != KS_OK ||
@@ -257,9 +362,9 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     return ks_store_category_update(ctx, conn, &category);
 }
 
-/* Pushes the layers to every active image server and records the outcome. */
-static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_layer_t *layers,
-                        int count)
+/* Pushes the layers and frames to every active image server and records the
+ * outcome. */
+static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_art_t *art)
 {
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
     int server_count;
@@ -267,21 +372,20 @@ static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepa
     if (ks_store_active_image_servers(ctx, conn, servers, KS_IMAGE_SERVERS_MAX, &server_count))
         return;
     for (int s = 0; s < server_count; s++) {
-        for (int i = 0; i < count; i++) {
-            const char *sha256 = layers[i].row.sha256;
-            ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, i, layers[i].png,
-                                          layers[i].png_size, sha256, 0);
+        for (int i = 0; i < art->count; i++) {
+            const prepared_layer_t *p = &art->rows[i];
+            ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, p->row.layer_no, p->png,
+                                          p->png_size, p->row.sha256, 0);
 
             /* a record that fails only costs a repair later (replicate.c) */
-            ks_store_replica_record(ctx, conn, servers[s].id, item_id, i, sha256,
-                                    rc == KS_OK ? NULL : ctx->err.msg);
+            ks_store_replica_record(ctx, conn, servers[s].id, item_id, p->row.layer_no,
+                                    p->row.sha256, rc == KS_OK ? NULL : ctx->err.msg);
         }
     }
 }
 
 static struct ks__Item *item_response(struct soap *soap, int id, int category_id, const char *name,
-                                      const char *status, int price,
-                                      const prepared_layer_t *layers, int count)
+                                      const char *status, int price, const prepared_art_t *art)
 {
     struct ks__Item *item = soap_new_ks__Item(soap, -1);
     if (!item)
@@ -291,22 +395,12 @@ static struct ks__Item *item_response(struct soap *soap, int id, int category_id
     item->name = soap_strdup(soap, name);
     item->status = soap_strdup(soap, status);
     item->price = price;
-    item->layer = soap_new_ks__Layer(soap, count);
+    item->layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
     if (!item->layer)
         return NULL;
-    item->__sizelayer = count;
-    for (int i = 0; i < count; i++) {
-        struct ks__Layer *l = &item->layer[i];
-        l->layerNo = i;
-        l->zOrder = layers[i].row.z_order;
-        l->x = layers[i].row.x;
-        l->y = layers[i].row.y;
-        l->width = layers[i].row.width;
-        l->height = layers[i].row.height;
-        l->sha256 = soap_strdup(soap, layers[i].row.sha256);
-        l->tintable = layers[i].row.tintable ? true_ : false_;
-        l->role = soap_strdup(soap, layers[i].row.role);
-    }
+    for (int i = 0; i < art->count; i++)
+        if (ks_store_item_add_layer(soap, item, &art->rows[i].row) != KS_OK)
+            return NULL;
     return item;
 }
 
@@ -338,9 +432,9 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
                      struct ks__RegisterItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
+    prepared_art_t art = {.count = 0};
     item_insert_t insert = {categoryId, name, status, price, makeDefault && *makeDefault == true_,
-                            layers, __sizelayer, layer, 0, -1, -1, hide, __sizehide};
+                            &art, 0, -1, -1, hide, __sizehide};
     int count = __sizelayer, item_id;
     MYSQL *conn;
     ks_rc rc;
@@ -359,16 +453,15 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
         return ks_fault(soap, "InvalidArgument", "an item needs 1..%d layers, not %d",
                         ctx->conf->max_layers, count);
 
-    for (int i = 0; i < count; i++)
-        if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
-            goto done;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+    if ((rc = prepare_art(ctx, layer, count, &art)) != KS_OK ||
+        (rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_txn(ctx, conn, insert_item, &insert)) != KS_OK)
         goto done;
     item_id = insert.item_id;
-    ks_log_info("item %d \"%s\" registered with %d layers", item_id, name, count);
-    push_layers(ctx, conn, item_id, layers, count);
-    response->item = item_response(soap, item_id, categoryId, name, status, price, layers, count);
+    ks_log_info("item %d \"%s\" registered with %d layers (%d with their frames)", item_id,
+                name, count, art.count);
+    push_layers(ctx, conn, item_id, &art);
+    response->item = item_response(soap, item_id, categoryId, name, status, price, &art);
     if (!response->item)
         rc = ks_err(&ctx->err, KS_NOMEM, "out of memory");
     else {
@@ -377,8 +470,7 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
         rc = ks_store_items_hides(soap, conn, response->item, 1);
     }
 done:
-    for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
-        free(layers[i].png);
+    art_free(&art);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 
@@ -452,26 +544,28 @@ int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *respo
 
 /* ---- UpdateItem ---------------------------------------------------------------------- */
 
-/* 1 when layers are exactly the item's stored ones (same hashes, places and
- * z-orders), so new art is no change. */
-static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_layer_t *layers,
-                      int count, const struct ks__LayerInput *in, int category_z, int *same)
+/* 1 when art is exactly the item's stored layers and frames (same hashes,
+ * places, z-orders and delays), so new art is no change. */
+static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_art_t *art,
+                      int category_z, int *same)
 {
-    ks_layer_row_t stored[KS_LAYERS_PER_ITEM_MAX + 1];
+    ks_layer_row_t stored[KS_ITEM_ROWS_MAX + 1];
     int stored_count;
     ks_rc rc;
 
-    if ((rc = ks_store_layers_of_item(ctx, conn, item_id, stored, KS_LAYERS_PER_ITEM_MAX + 1,
+    if ((rc = ks_store_layers_of_item(ctx, conn, item_id, stored, KS_ITEM_ROWS_MAX + 1,
                                       &stored_count)) != KS_OK)
         return rc;
-    *same = stored_count == count;
-    for (int n = 0; n < stored_count && n < count && *same; n++) {
-        int z = in[n].zOrder ? *in[n].zOrder : category_z;
-        *same = stored[n].layer_no == n && stored[n].z_order == z &&
-                stored[n].x == layers[n].row.x && stored[n].y == layers[n].row.y &&
-                strcmp(stored[n].sha256, layers[n].row.sha256) == 0 &&
-                !stored[n].tintable == !layers[n].row.tintable &&
-                strcmp(stored[n].role, layers[n].row.role) == 0;
+    *same = stored_count == art->count;
+    for (int n = 0; n < stored_count && n < art->count && *same; n++) {
+        const prepared_layer_t *p = &art->rows[n];
+        int z = p->z_order ? *p->z_order : category_z;
+        *same = stored[n].layer_no == p->row.layer_no && stored[n].z_order == z &&
+                stored[n].x == p->row.x && stored[n].y == p->row.y &&
+                stored[n].delay_ms == p->row.delay_ms &&
+                strcmp(stored[n].sha256, p->row.sha256) == 0 &&
+                !stored[n].tintable == !p->row.tintable &&
+                strcmp(stored[n].role, p->row.role) == 0;
     }
     return KS_OK;
 }
@@ -482,13 +576,12 @@ static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepare
  * a member putting the item on meanwhile is either queued or composed with
  * the new art. */
 static ks_rc replace_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
-                         prepared_layer_t *layers, int count, const struct ks__LayerInput *in,
-                         int *queued)
+                         prepared_art_t *art, int *queued)
 {
     ks_rc rc;
 
     if ((rc = ks_store_layers_archive(ctx, conn, item_id)) != KS_OK ||
-        (rc = insert_layers(ctx, conn, item_id, category_z, layers, count, in)) != KS_OK ||
+        (rc = insert_layers(ctx, conn, item_id, category_z, art)) != KS_OK ||
         (rc = ks_store_replicas_forget(ctx, conn, item_id)) != KS_OK)
         return rc;
     return ks_store_render_queue_item(ctx, conn, item_id, queued);
@@ -501,9 +594,8 @@ typedef struct {
     const char *name;
     const int *price;
     const char *status;
-    prepared_layer_t *layers;
-    int count;
-    const struct ks__LayerInput *in;
+    prepared_art_t *art;
+    int count;                    /* layers asked */
     int queued, art_changed;
     const time_t *from, *until;    /* a side of the window given, else NULL */
     int clear_window;              /* both sides open first */
@@ -556,11 +648,10 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         (rc = update_window(ctx, conn, change)) != KS_OK)
         return rc;
     if (change->count > 0) {
-        if ((rc = same_art(ctx, conn, item_id, change->layers, change->count, change->in,
-                           item.category_z, &same)) != KS_OK)
+        if ((rc = same_art(ctx, conn, item_id, change->art, item.category_z, &same)) != KS_OK)
             return rc;
-        if (!same && (rc = replace_art(ctx, conn, item_id, item.category_z, change->layers,
-                                       change->count, change->in, &change->queued)) != KS_OK)
+        if (!same && (rc = replace_art(ctx, conn, item_id, item.category_z, change->art,
+                                       &change->queued)) != KS_OK)
             return rc;
         change->art_changed = !same;
     }
@@ -586,9 +677,9 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
                    struct ks__UpdateItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
+    prepared_art_t art = {.count = 0};
     int clear = clearHides && *clearHides == true_;
-    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0,
+    item_change_t change = {itemId, name, price, status, &art, __sizelayer, 0, 0,
                             availableFrom, availableUntil, clearWindow && *clearWindow == true_,
                             hide, __sizehide, __sizehide > 0 || clear, 0};
     long long from = -1, until = -1;
@@ -616,10 +707,8 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
         return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status, "
                         "layers, a window or hide rules");
 
-    for (int i = 0; i < count; i++)
-        if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
-            goto done;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+    if ((rc = prepare_art(ctx, layer, count, &art)) != KS_OK ||
+        (rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_txn(ctx, conn, update_item, &change)) != KS_OK)
         goto done;
     if (change.hides_requeued) {
@@ -629,7 +718,7 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
     } else if (change.art_changed) {
         ks_log_info("item %d has new art (%d layers); %d avatars queued to be composed again",
                     itemId, count, change.queued);
-        push_layers(ctx, conn, itemId, layers, count);
+        push_layers(ctx, conn, itemId, &art);
         ks_renderer_wake();
     } else {
         ks_log_info("item %d updated", itemId);
@@ -637,8 +726,7 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
     response->avatarsQueued = change.queued;
     rc = load_item(soap, conn, itemId, &response->item);
 done:
-    for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
-        free(layers[i].png);
+    art_free(&art);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }
 

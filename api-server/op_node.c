@@ -177,8 +177,9 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
         return soap->error;
     if (itemId < 1)
         return ks_fault(soap, "InvalidArgument", "itemId must be positive");
-    if (layerNo < 0 || layerNo > 255)
-        return ks_fault(soap, "InvalidArgument", "layerNo must be 0..255");
+    if (layerNo < 0 || layerNo > KS_FRAME_LAYER_NO(KS_FRAMES_MAX - 1, KS_LAYERS_PER_ITEM_MAX - 1))
+        return ks_fault(soap, "InvalidArgument", "layerNo must be 0..%d (frames included)",
+                        KS_FRAME_LAYER_NO(KS_FRAMES_MAX - 1, KS_LAYERS_PER_ITEM_MAX - 1));
     if (sha256 && !ks_sha256_hex_valid(sha256))
         return ks_fault(soap, "InvalidArgument", "sha256 must be 64 lowercase hex digits");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)

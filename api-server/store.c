@@ -402,7 +402,7 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-const ks_col_t ks_store_layer_cols[11] = {
+const ks_col_t ks_store_layer_cols[12] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
     KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
     KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
@@ -413,15 +413,13 @@ const ks_col_t ks_store_layer_cols[11] = {
     KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
     KS_COL(KS_COL_INT, ks_layer_row_t, tintable),
     KS_COL(KS_COL_STR, ks_layer_row_t, role),
+    KS_COL(KS_COL_INT, ks_layer_row_t, delay_ms),
     KS_COL(KS_COL_STR, ks_layer_row_t, tint),
 };
 
 void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn)
 {
-    ks_buf_addf(sql, " NOT EXISTS (SELECT 1 FROM item_hides h JOIN items hi ON hi.id = l.item_id"
-                " WHERE h.item_id IN (%s) AND h.item_id <> l.item_id"
-                " AND h.category_id = hi.category_id AND (h.role IS NULL OR h.role = l.role))",
-                worn);
+    ks_buf_addf(sql, " " KS_SQL_LAYER_SHOWN("%s"), worn);
 }
 
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
@@ -470,7 +468,7 @@ ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int c
  * both come from the same snapshot, even on a replica applying a change. */
 static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                                      unsigned *version, int **ids, int *count,
-                                     ks_item_tint_t *tints, int *tint_count)
+                                     ks_item_tint_t *tints, int *tint_count, int *animated)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
@@ -479,10 +477,12 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     ks_rc rc;
     int n = 0, rows;
 
-    ks_buf_init(&sql, 256);
+    *animated = 0;
+    ks_buf_init(&sql, 1024);
     *tint_count = 0;
-    ks_buf_addf(&sql, "SELECT m.version, o.item_id, o.tint FROM members m LEFT JOIN outfit o"
-                " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id, o.tint, " KS_SQL_HAS_FRAMES("o.item_id")
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.id = %lld"
+                " ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
     rows = (int)mysql_num_rows(res);
@@ -493,6 +493,7 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     }
     while ((row = mysql_fetch_row(res))) {
         *version = (unsigned)strtoul(row[0], NULL, 10);
+        *animated |= row[3] && row[3][0] == '1';
         if (row[1])
             (*ids)[n++] = atoi(row[1]);
         if (row[1] && row[2] && *tint_count < KS_OUTFIT_MAX) {
@@ -631,6 +632,7 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     ks_item_tint_t tints[KS_OUTFIT_MAX];
     int tint_count;
     unsigned version = member->version;
+    int animated = 0;
     ks_rc rc;
 
     *avatar = a;
@@ -638,7 +640,8 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     /* The version read with the outfit wins: it is never older than member's. */
     if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
-                                      &a->__sizewornItemId, tints, &tint_count)) != KS_OK ||
+                                      &a->__sizewornItemId, tints, &tint_count,
+                                      &animated)) != KS_OK ||
         (rc = ks_store_soap_colours(soap, tints, tint_count, &a->wornColour,
                                     &a->__sizewornColour)) != KS_OK)
         return rc;
@@ -649,9 +652,21 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     a->url = ks_store_public_url(soap, server, path);
     ks_avatar_thumb_path(member->user_id, version, path, sizeof path);
     a->thumbUrl = ks_store_public_url(soap, server, path);
-    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl)
+    if (animated)
+        a->animUrl = ks_store_anim_url(soap, server, member->user_id, version);
+    if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || (animated && !a->animUrl))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     return KS_OK;
+}
+
+char *ks_store_anim_url(struct soap *soap, const ks_image_server_t *server, const char *user_id,
+                        unsigned version)
+{
+    char path[256];
+
+    if (ks_avatar_anim_path(user_id, version, path, sizeof path) < 0)
+        return NULL;
+    return ks_store_public_url(soap, server, path);
 }
 
 ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id,

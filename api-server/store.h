@@ -93,19 +93,47 @@ typedef struct {
     char sha256[65];
     int tintable;                /* recoloured when its item is worn with a colour */
     char role[KS_LAYER_ROLE_MAX + 1];   /* what hide rules name; "" for none */
+    int delay_ms;                /* an animated layer's frame: its delay; 0 when still */
     char tint[8];                /* "#RRGGBB" it is drawn with, or "" (as drawn) */
 } ks_layer_row_t;
 #define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height," \
-                        " l.sha256, l.tintable, l.role"
+                        " l.sha256, l.tintable, l.role, l.delay_ms"
 #define KS_LAYER_TINT "IF(l.tintable AND o.tint IS NOT NULL, o.tint, '')"
-extern const ks_col_t ks_store_layer_cols[11];
-#define KS_LAYER_COLS ks_store_layer_cols, 10
-#define KS_WORN_LAYER_COLS ks_store_layer_cols, 11
+extern const ks_col_t ks_store_layer_cols[12];
+#define KS_LAYER_COLS ks_store_layer_cols, 11
+#define KS_WORN_LAYER_COLS ks_store_layer_cols, 12
 
-/* Appends the condition that layer l (of item_layers) is shown while the
- * items of worn (an SQL list or subquery of item ids) are worn: no other of
- * them has a hide rule (item_hides) for its item's category and its role,
- * or for the whole category. */
+/* Animated layers (sql/migrations/012_item_frames.sql): frame 0 of a layer
+ * is its own row, frame f > 0 of layer L the row of layer_no
+ * KS_FRAME_LAYER_NO(f, L), and each row of an animated layer carries its
+ * delay. */
+#define KS_FRAME_STEP 1000
+#define KS_FRAME_LAYER_NO(frame, layer) (KS_FRAME_STEP * (frame) + (layer))
+#define KS_FRAMES_MAX 64             /* of a layer, and of an avatar (the image servers' limit) */
+#define KS_ITEM_FRAMES_MAX 64        /* frame rows (frames after the first) of an item */
+#define KS_ITEM_ROWS_MAX (KS_LAYERS_PER_ITEM_MAX + KS_ITEM_FRAMES_MAX)
+#define KS_FRAME_DELAY_MIN 20
+#define KS_FRAME_DELAY_MAX 65535
+#define KS_FRAME_DELAY_DEFAULT 100
+#define KS_ANIM_PIXELS_MAX (16u << 20)   /* frames x canvas pixels (the image servers' limit) */
+/* SQL: the condition that layer l (of item_layers) is shown while the items
+ * of worn (an SQL list or subquery of item ids) are worn: no other of them
+ * has a hide rule (item_hides) for its item's category and its role, or for
+ * the whole category. */
+#define KS_SQL_LAYER_SHOWN(worn)                                                            \
+    "NOT EXISTS (SELECT 1 FROM item_hides h JOIN items hi ON hi.id = l.item_id"            \
+    " WHERE h.item_id IN (" worn ") AND h.item_id <> l.item_id"                            \
+    " AND h.category_id = hi.category_id AND (h.role IS NULL OR h.role = l.role))"
+/* SQL: 1 when the item of id `item` (an SQL expression, NULL allowed), worn
+ * by member m (members m in the query), shows frames: a member wearing one
+ * has an APNG (ks_avatar_anim_path). Frames hidden by a hide rule of
+ * another worn item, as their layer is, do not count. A range of
+ * item_layers' primary key; 1000 is KS_FRAME_STEP. */
+#define KS_SQL_HAS_FRAMES(item)                                                             \
+    "EXISTS (SELECT 1 FROM item_layers l WHERE l.item_id = " item                          \
+    " AND l.layer_no >= 1000 AND "                                                         \
+    KS_SQL_LAYER_SHOWN("SELECT ho.item_id FROM outfit ho WHERE ho.member_id = m.id") ")"
+/* Appends KS_SQL_LAYER_SHOWN(worn) to sql. */
 void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn);
 
 /* Fills the fields of out from row by cols. */
@@ -244,9 +272,14 @@ ks_rc ks_store_soap_colours(struct soap *soap, const ks_item_tint_t *tints, int 
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);
 
+/* The public URL of the APNG of user_id's version on server (Avatar.animUrl),
+ * in the request's arena; NULL when out of memory. */
+char *ks_store_anim_url(struct soap *soap, const ks_image_server_t *server, const char *user_id,
+                        unsigned version);
+
 /* Fills avatar (allocated in the arena) for member on server: its version,
- * the URLs of that version's image and thumbnail and what it wears, read in
- * one statement (so they agree; the version may be newer than member's).
+ * the URLs of that version's image and thumbnail (and APNG, when it wears
+ * animated items) and what it wears, read in one statement (so they agree; the version may be newer than member's).
  * KS_NOTFOUND when the member is gone. */
 ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
                       const ks_image_server_t *server, struct ks__Avatar **avatar);

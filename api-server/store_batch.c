@@ -102,7 +102,8 @@ static ks_rc read_avatars(struct soap *soap, MYSQL *conn, ks_batch_member_t *mem
 
     ks_buf_init(&sql, 32768);        /* 100 quoted ids of up to 64 characters */
     ks_buf_addf(&sql, "SELECT m.user_id, m.id, m.image_server_id, m.version, l.item_id,"
-                " l.layer_no, l.z_order, l.x, l.y, l.sha256, " KS_LAYER_TINT " FROM members m"
+                " l.layer_no, l.z_order, l.x, l.y, l.sha256, " KS_LAYER_TINT ", l.delay_ms"
+                " FROM members m"
                 " LEFT JOIN outfit o ON o.member_id = m.id"
                 " LEFT JOIN item_layers l ON l.item_id = o.item_id AND");
     ks_store_add_layer_shown(&sql, "SELECT ho.item_id FROM outfit ho WHERE ho.member_id = m.id");
@@ -130,7 +131,8 @@ static ks_rc read_avatars(struct soap *soap, MYSQL *conn, ks_batch_member_t *mem
         }
         if (!row[4])                     /* nothing worn, or an item without layers */
             continue;
-        layer_from_row(row, 4, &all[n++]);
+        layer_from_row(row, 4, &all[n]);
+        all[n++].delay_ms = row[11] ? atoi(row[11]) : 0;   /* frames (ks_image_compose_body) */
         member->layer_count++;
     }
     mysql_free_result(res);

@@ -24,6 +24,43 @@ static ks_rc rows_of_items(struct soap *soap, MYSQL *conn, const char *select, c
     return ks_store_rows_arena(soap, conn, &sql, cols, ncols, elem, rows, row_count);
 }
 
+ks_rc ks_store_item_add_layer(struct soap *soap, struct ks__Item *item, const ks_layer_row_t *row)
+{
+    struct ks__Layer *l = NULL;
+
+    if (row->layer_no >= KS_FRAME_STEP) {          /* a frame: its layer's delays grow */
+        for (int i = 0; i < item->__sizelayer && !l; i++)
+            if (item->layer[i].layerNo == row->layer_no % KS_FRAME_STEP)
+                l = &item->layer[i];
+        if (l && l->delayMs && l->__sizedelayMs < KS_FRAMES_MAX) {
+            l->delayMs[l->__sizedelayMs++] = row->delay_ms;
+            *l->frameCount = l->__sizedelayMs;
+        }
+        return KS_OK;
+    }
+    if (item->__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+        return KS_OK;
+    l = &item->layer[item->__sizelayer++];
+    l->layerNo = row->layer_no;
+    l->zOrder = row->z_order;
+    l->x = row->x;
+    l->y = row->y;
+    l->width = row->width;
+    l->height = row->height;
+    l->tintable = row->tintable ? true_ : false_;
+    if (!(l->sha256 = soap_strdup(soap, row->sha256)) || !(l->role = soap_strdup(soap, row->role)))
+        return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+    if (row->delay_ms > 0) {                       /* animated: frame 0 */
+        l->frameCount = soap_malloc(soap, sizeof *l->frameCount);
+        l->delayMs = soap_malloc(soap, KS_FRAMES_MAX * sizeof *l->delayMs);
+        if (!l->frameCount || !l->delayMs)
+            return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+        *l->frameCount = l->__sizedelayMs = 1;
+        l->delayMs[0] = row->delay_ms;
+    }
+    return KS_OK;
+}
+
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
@@ -40,24 +77,11 @@ ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *ite
     for (int i = 0; i < count; i++)
         if (!(items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX)))
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    for (int r = 0; r < row_count; r++) {
-        for (int i = 0; i < count; i++) {
-            struct ks__Layer *l;
-            if (items[i].id != rows[r].item_id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
-                continue;
-            l = &items[i].layer[items[i].__sizelayer++];
-            l->layerNo = rows[r].layer_no;
-            l->zOrder = rows[r].z_order;
-            l->x = rows[r].x;
-            l->y = rows[r].y;
-            l->width = rows[r].width;
-            l->height = rows[r].height;
-            l->sha256 = rows[r].sha256;      /* in the arena, with rows */
-            l->tintable = rows[r].tintable ? true_ : false_;
-            l->role = rows[r].role;
-            break;
-        }
-    }
+    for (int r = 0; r < row_count; r++)
+        for (int i = 0; i < count; i++)
+            if (items[i].id == rows[r].item_id &&
+                (rc = ks_store_item_add_layer(soap, &items[i], &rows[r])) != KS_OK)
+                return rc;
     return ks_store_items_hides(soap, conn, items, count);
 }
 
@@ -467,13 +491,16 @@ ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t
 
     ks_buf_init(&sql, size * 2 + 4096);
     ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
-                " tintable, role, sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, %d, ",
+                " tintable, role, sha256, delay_ms, png) VALUES (%d, %d, %d, %d, %d, %d, %d, %d, ",
                 layer->item_id, layer->layer_no, layer->z_order, layer->x, layer->y,
                 layer->width, layer->height, layer->tintable ? 1 : 0);
     ks_sql_str(&sql, conn, layer->role);
     ks_buf_addf(&sql, ", ");
     ks_sql_str(&sql, conn, layer->sha256);
-    ks_buf_addf(&sql, ", ");
+    if (layer->delay_ms > 0)
+        ks_buf_addf(&sql, ", %d, ", layer->delay_ms);
+    else
+        ks_buf_addf(&sql, ", NULL, ");
     ks_sql_blob(&sql, conn, png, size);
     ks_buf_addf(&sql, ")");
     return ks_store_run(ctx, conn, &sql, NULL);

@@ -6,6 +6,11 @@
 
 #include "store.h"
 
+/* Adds row, the next of item's layer rows by layer_no, to item->layer
+ * (allocated for KS_LAYERS_PER_ITEM_MAX): a layer, or a frame of one
+ * (frameCount, delayMs). */
+ks_rc ks_store_item_add_layer(struct soap *soap, struct ks__Item *item, const ks_layer_row_t *row);
+
 /* Reads the layers of items[0..count) into each item's layer array, and
  * their hide rules (ks_store_items_hides). */
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
@@ -111,8 +116,8 @@ ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_catego
 /* How many members wear item id. */
 ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count);
 
-/* Inserts a layer (layer->item_id, layer_no, z_order, place, tintable, role, sha256) with
- * its canonical PNG. */
+/* Inserts a layer or a frame of one (layer->item_id, layer_no, z_order,
+ * place, tintable, role, sha256, delay_ms) with its canonical PNG. */
 ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
                             const unsigned char *png, size_t size);
 

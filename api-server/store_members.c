@@ -178,6 +178,7 @@ typedef struct {
     ks_member_t member;
     int item_id;
     char tint[8];                  /* its colour, or "" */
+    int animated;
 } member_worn_row_t;
 
 #define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
@@ -185,6 +186,7 @@ static const ks_col_t member_worn_cols[] = {
     WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
     WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
     WORN_COL(KS_COL_INT, item_id), WORN_COL(KS_COL_STR, tint),
+    WORN_COL(KS_COL_INT, animated),
 };
 
 ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
@@ -197,7 +199,8 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
     ks_rc rc;
 
     ks_buf_init(&sql, 16 * 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id, o.tint"
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id, o.tint, "
+                KS_SQL_HAS_FRAMES("o.item_id")
                 " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
     for (int i = 0; i < n; i++) {
         ks_buf_addf(&sql, "%s", i ? ", " : "");
@@ -215,6 +218,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
                 break;
             f = &found[(*count)++];
             f->member = rows[r].member;
+            f->animated = 0;
             f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
             f->worn_count = 0;
             f->tints = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof *f->tints);
@@ -229,6 +233,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
                 memcpy(f->tints[f->tint_count++].tint, rows[r].tint, sizeof rows[r].tint);
             }
         }
+        f->animated |= rows[r].animated;
     }
     return KS_OK;
 }

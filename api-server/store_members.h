@@ -53,6 +53,7 @@ typedef struct {
     int worn_count;
     ks_item_tint_t *tints;         /* the colours of those worn with one (tints) */
     int tint_count;
+    int animated;                  /* wears animated items (KS_SQL_HAS_FRAMES) */
 } ks_member_worn_t;
 
 /* The members among user_ids[0..n) with what each wears, in one statement

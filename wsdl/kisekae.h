@@ -130,12 +130,17 @@ struct ks__Category {
 };
 
 /* One layer of an item as uploaded: a PNG the size of the avatar canvas. The
- * server trims it to its bounding box. zOrder defaults to the category's. */
+ * server trims it to its bounding box. zOrder defaults to the category's.
+ * An animated layer (see "Animated avatars" at the end) has frames after its
+ * own png, frame 0; delayMs is frame 0's delay. */
 struct ks__LayerInput {
     struct xsd__base64Binary png 1;
     int *zOrder 0;
     enum xsd__boolean *tintable 0;      /* tints: recoloured when worn with a colour (default false) */
     char *role 0;                       /* hide rules: 0..16 of [a-z0-9_-], e.g. front (default "") */
+    int *delayMs 0;
+    int __sizeframe 0;
+    struct ks__FrameInput *frame 0;
 };
 
 /* One stored layer: where it sits on the canvas and its canonical PNG's hash. */
@@ -149,6 +154,9 @@ struct ks__Layer {
     char *sha256 1;
     enum xsd__boolean tintable 1;       /* tints */
     char *role 1;                       /* hide rules: "" for none */
+    int *frameCount 0;                  /* an animated layer: its frames (2..64); absent: still */
+    int __sizedelayMs 0;
+    int *delayMs 0;                     /* an animated layer: each frame's delay in ms */
 };
 
 struct ks__Item {
@@ -177,6 +185,7 @@ struct ks__Avatar {
     int *wornItemId 0;
     int __sizewornColour 0;
     struct ks__ItemColour *wornColour 0;   /* tints: the worn items worn with a colour, by itemId */
+    char *animUrl 0;                    /* wearing animated items: the APNG of the version */
 };
 
 struct ks__RegisterCategoryResponse { struct ks__Category *category 1; };
@@ -1086,4 +1095,18 @@ struct ks__ItemColour {
 struct ks__HideRule {
     int categoryId 1;
     char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
+};
+
+/* ---- Animated avatars ------------------------------------------------------------- */
+
+/* A frame of an animated layer after the first (LayerInput.frame): a PNG the
+ * size of the canvas, trimmed as a layer is, shown delayMs (20..65535,
+ * default 100) milliseconds. A layer has at most 64 frames and an item at
+ * most 64 frames after the first ones of its layers (TooLarge); an avatar
+ * wearing animated items is also an APNG (Avatar.animUrl) of as many frames
+ * as its longest animation, at that animation's delays, shorter ones looping
+ * (README: Animated avatars). The still image and thumbnail are frame 0. */
+struct ks__FrameInput {
+    struct xsd__base64Binary png 1;
+    int *delayMs 0;
 };

@@ -54,7 +54,8 @@ def tw(admin, site, art):
         categoryId=acc.id, name=unique("tint hood"), price=10,
         layer=layer_inputs(t.hood_layers, with_z=False), hide=[{"categoryId": top.id}])
     t.body = [(i.id, w.layers[i.id]) for i in w.body_items]
-    t.user_id, t.avatar = new_member(site, w, "tint")
+    # on img1: GetImageRecipe's node credential is img1's (the recipe goes to its server only)
+    t.user_id, t.avatar = new_member(site, w, "tint", image_server="img1")
     grant(site, t.user_id, [t.hair, t.hat, t.hood, w.items["topA"]])
     return t
 
