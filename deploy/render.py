@@ -5,12 +5,13 @@ The launcher (`./kisekae`) writes every config of a stack with it, and the
 tests that start servers of their own use it too (import render), so a config
 is written in one way, from one template.
 
-    render.py TEMPLATE OUTPUT [--mode 0600] [--keep-vars] < VARIABLES
-    render.py TEMPLATE -                                  < VARIABLES
+    render.py TEMPLATE OUTPUT [--mode 0600] [--keep-vars] [--env FILE] < VARIABLES
+    render.py TEMPLATE - [--env FILE]                                  < VARIABLES
 
 TEMPLATE is a name under deploy/templates/ (or a path). VARIABLES come on
 stdin, never on the command line (they hold passwords, and every user sees
 argv): one NAME=VALUE per line; a NAME given on several lines is a list.
+--env FILE adds the KEY=value words of a shell-syntax file (a stack.env).
 OUTPUT is written atomically with MODE (default 0644) from the start, and
 only when its text changed; --keep-vars also keeps the variables in
 OUTPUT.vars (same format and mode) for a test that renders it again with a
@@ -26,7 +27,7 @@ Template syntax (a small subset of Mustache):
     {{^name}}..{{/name}} once when name has no non-empty item
     {{! comment }}      nothing
 A line holding only a section tag or a comment leaves no line behind. A
-variable the template uses but was not given is an error.
+section over a variable not given is empty; a value not given is an error.
 """
 
 import os
@@ -35,6 +36,8 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
+
+from stackenv import read_env_file
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNCHANGED = 3
@@ -79,11 +82,13 @@ def _parse(text, name):
     return root
 
 
-def _lookup(scopes, var, name):
+def _lookup(scopes, var, name, missing=None):
     for scope in reversed(scopes):
         if var in scope:
             value = scope[var]
             return value if isinstance(value, list) else [value]
+    if missing is not None:
+        return missing
     raise TemplateError("%s: no variable %r" % (name, var))
 
 
@@ -102,7 +107,7 @@ def _render(tree, scopes, name, out):
             value = "\n".join(str(v) for v in _lookup(scopes, node[1], name))
             out.append(shlex.quote(value) if node[2] == "sh" else value)
         else:
-            items = [str(v) for v in _lookup(scopes, node[1], name) if str(v) != ""]
+            items = [str(v) for v in _lookup(scopes, node[1], name, []) if str(v) != ""]
             if node[2]:
                 if not items:
                     _render(node[3], scopes, name, out)
@@ -183,7 +188,7 @@ def load_vars(output):
 
 
 def main(argv):
-    args, mode, keep_vars = [], 0o644, False
+    args, mode, keep_vars, env_files = [], 0o644, False, []
     it = iter(argv)
     for arg in it:
         if arg in ("-h", "--help"):
@@ -195,23 +200,28 @@ def main(argv):
                 print("render.py: --mode needs an octal mode such as 0600", file=sys.stderr)
                 return 2
             mode = int(value, 8)
+        elif arg == "--env":
+            env_files.append(next(it, ""))
         elif arg == "--keep-vars":
             keep_vars = True
         else:
             args.append(arg)
     if len(args) != 2:
-        print("usage: render.py TEMPLATE OUTPUT|- [--mode MODE] [--keep-vars] < VARIABLES",
+        print("usage: render.py TEMPLATE OUTPUT|- [--mode MODE] [--keep-vars] [--env FILE] < VARIABLES",
               file=sys.stderr)
         return 2
     try:
-        variables = read_vars(sys.stdin)
+        variables = {}
+        for path in env_files:
+            variables.update(read_env_file(path))
+        variables.update(read_vars(sys.stdin))
         if args[1] == "-":
             sys.stdout.write(render(args[0], variables))
             return 0
         return 0 if render_file(args[0], args[1], variables, mode, keep_vars) else UNCHANGED
-    except (TemplateError, OSError) as e:
+    except (TemplateError, OSError, ValueError) as e:
         print("render.py: %s" % e, file=sys.stderr)
-        return 2 if isinstance(e, TemplateError) else 1
+        return 1 if isinstance(e, OSError) else 2
 
 
 if __name__ == "__main__":

@@ -100,3 +100,12 @@ def test_api_template_is_a_valid_config(tmp_path):
     done = subprocess.run([str(binary), "-c", str(conf), "--check"], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     assert done.returncode == 0, done.stdout + conf.read_text()
+
+
+def test_env_file_variables_and_absent_sections(tmp_path):
+    t = template(tmp_path, "{{A}} {{b}}{{#C}} C={{.}}{{/C}}{{^D}} no D{{/D}}\n")
+    env = tmp_path / "stack.env"
+    env.write_text("# a stack.env\nA='from env'\nb=overridden\n")
+    done = run([t, "-", "--env", str(env)], "b=from stdin\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "from env from stdin no D\n"
