@@ -22,6 +22,7 @@
 #include "db_pool.h"
 #include "form.h"
 #include "ks.h"
+#include "log.h"
 #include "roles.h"
 
 #define KS_ADMIN_API_URLS_MAX KS_FAILOVER_URLS_MAX
@@ -65,7 +66,7 @@ typedef struct {
     int preview_outfit_count;
     char metrics_listen[160];      /* the internal GET /metrics listener, "" for none */
     char log_file[1024];
-    int log_level;                 /* ks_log_level_t */
+    ks_log_level_t log_level;
 } ks_admin_conf_t;
 
 /* Shared by every worker thread; built once at start. */

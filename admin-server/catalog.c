@@ -260,7 +260,8 @@ ks_rc ks_catalog_item_png(ks_admin_req_t *req, const struct ks__Item *item, unsi
         y1 = l->y + (int)l->image.height > y1 ? l->y + (int)l->image.height : y1;
     }
     for (int i = 0; i < count; i++)
-        refs[i] = (ks_layer_ref_t){&layers[i].image, layers[i].x - x0, layers[i].y - y0};
+        refs[i] = (ks_layer_ref_t){&layers[i].image, layers[i].x - x0, layers[i].y - y0,
+                                  KS_TINT_NONE};
     if ((rc = ks_compose(refs, (size_t)count, (uint32_t)(x1 - x0), (uint32_t)(y1 - y0), &canvas,
                          &err)) != KS_OK)
         snprintf(why, why_size, "%s", err.msg);
@@ -405,10 +406,10 @@ static ks_rc on_mannequin(ks_admin_req_t *req, placed_t *layers, int count, int 
     }
     sort_by_z(layers, count);
     for (; i < count && layers[i].z < base_z; i++)
-        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y};
-    refs[n++] = (ks_layer_ref_t){&base, 0, 0};
+        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y, KS_TINT_NONE};
+    refs[n++] = (ks_layer_ref_t){&base, 0, 0, KS_TINT_NONE};
     for (; i < count; i++)
-        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y};
+        refs[n++] = (ks_layer_ref_t){&layers[i].image, layers[i].x, layers[i].y, KS_TINT_NONE};
     if ((rc = ks_compose(refs, (size_t)n, base.width, base.height, &canvas, &err)) != KS_OK)
         snprintf(why, why_size, "%s", err.msg);
     if (rc == KS_OK)

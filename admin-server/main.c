@@ -36,16 +36,6 @@
 
 extern const ks_embedded_t ks_admin_migrations[];
 
-static ks_rc parse_log_level(void *conf, const char *value, ks_err_t *err)
-{
-    int level = ks_log_level_parse(value);
-
-    if (level < 0)
-        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
-    ((ks_admin_conf_t *)conf)->log_level = level;
-    return KS_OK;
-}
-
 /* api_url URL [URL...]: repeatable; tried in the order given. */
 static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
@@ -141,7 +131,7 @@ static const ks_cfg_option_t options[] = {
      NULL, "host:port of the internal GET /metrics listener (Prometheus), empty for none"},
     {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_CUSTOM, 0, 0, "info", FIELD(log_level), parse_log_level,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", FIELD(log_level), NULL,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
@@ -211,8 +201,9 @@ static int parse_args(int argc, char **argv, ks_daemon_args_t *args, commands_t 
     return 0;
 }
 
-static ks_rc load_conf(const ks_daemon_args_t *args, ks_admin_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, void *conf_arg, ks_err_t *err)
 {
+    ks_admin_conf_t *conf = conf_arg;
     char host[256];
     int port;
     ks_rc rc;
@@ -221,8 +212,11 @@ static ks_rc load_conf(const ks_daemon_args_t *args, ks_admin_conf_t *conf, ks_e
     if ((rc = ks_daemon_load_conf(args, conf, err)) != KS_OK)
         return rc;
     if (strncmp(conf->listen, "unix:/", 6) != 0 &&
-        (rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err)) != KS_OK)
-        return ks_err(err, rc, "listen: %s", err->msg);
+        (rc = ks_config_parse_hostport(conf->listen, host, sizeof host, &port, err)) != KS_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ks_err(err, rc, "listen: %s", why);
+    }
     if (conf->api_url_count == 0 || !conf->api_user[0])
         return ks_err(err, KS_INVALID, "api_url and api_user must be set");
     if (conf->session_max_age_s < conf->session_idle_s)
@@ -312,7 +306,7 @@ static void reload(void *arg)
         ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
-    if (ks_log_open(PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
+    if (ks_log_open(PROGRAM, fresh.log_file, fresh.log_level) != 0)
         ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     ks_log_info("reload: log reopened; other changed options apply at the next start");
 }
@@ -359,23 +353,14 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &args, &commands);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    ks_daemon_block_signals(&signals);
-
-    ks_log_open(PROGRAM, "-", KS_LOG_INFO);
-    if (load_conf(&args, &conf, &err) != KS_OK) {
-        ks_log_error("%s", err.msg);
-        return 1;
-    }
-    if (args.check_only) {
-        ks_log_info("configuration \"%s\" is valid", args.config_path);
-        return 0;
-    }
+    if ((rc = ks_daemon_start(&args, &signals, load_conf, &conf)) >= 0)
+        return rc;
     if (ks_session_crypto_init() != 0) {
         ks_log_error("sodium_init() failed");
         return 1;
     }
     if (!commands.add_staff && !commands.migrate_only &&
-        ks_log_open(PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
+        ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }

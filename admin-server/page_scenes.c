@@ -228,7 +228,7 @@ void ks_page_scene_preview(ks_admin_req_t *req)
     }
     /* the background, then the avatars from the last slot to the first (the
      * member stands in front), as album photos are drawn */
-    refs[n++] = (ks_layer_ref_t){&back, 0, 0};
+    refs[n++] = (ks_layer_ref_t){&back, 0, 0, KS_TINT_NONE};
     for (int i = count - 1; i >= 0; i--) {
         if ((uint32_t)slots[i].x + mannequin.width > back.width ||
             (uint32_t)slots[i].y + mannequin.height > back.height) {
@@ -238,7 +238,7 @@ void ks_page_scene_preview(ks_admin_req_t *req)
             rc = KS_INVALID;
             break;
         }
-        refs[n++] = (ks_layer_ref_t){&mannequin, slots[i].x, slots[i].y};
+        refs[n++] = (ks_layer_ref_t){&mannequin, slots[i].x, slots[i].y, KS_TINT_NONE};
     }
     if (rc == KS_OK && (rc = ks_compose(refs, (size_t)n, back.width, back.height, &canvas,
                                         &err)) != KS_OK)

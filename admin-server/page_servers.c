@@ -296,22 +296,6 @@ static int attempt_move(struct soap *soap, const char *url, void *p)
                                      &call->response);
 }
 
-/* Appends s to out as a JSON string. */
-static void json_string(ks_buf_t *out, const char *s)
-{
-    ks_buf_addf(out, "\"");
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            ks_buf_addf(out, "\\%c", c);
-        else if (c < 0x20 || c == '<' || c == '>' || c == '&')
-            ks_buf_addf(out, "\\u%04x", c);
-        else
-            ks_buf_append(out, s, 1);
-    }
-    ks_buf_addf(out, "\"");
-}
-
 /* The answer of a batch for admin.js. */
 static void move_json(ks_admin_req_t *req, int status, const move_call_t *call, const char *error)
 {
@@ -320,9 +304,9 @@ static void move_json(ks_admin_req_t *req, int status, const move_call_t *call, 
     ks_buf_reset(&req->body);
     ks_buf_addf(&req->body, "{\"moved\": %d, \"remaining\": %d, \"stoppedBy\": ",
                 call->response.moved, call->response.remaining);
-    json_string(&req->body, call->response.stoppedBy);
+    ks_buf_add_json_str(&req->body, call->response.stoppedBy);
     ks_buf_addf(&req->body, ", \"error\": ");
-    json_string(&req->body, error);
+    ks_buf_add_json_str(&req->body, error);
     ks_buf_addf(&req->body, "}\n");
 }
 

@@ -10,6 +10,7 @@
 #include "album.h"
 #include "log.h"
 #include "render.h"
+#include "store_albums.h"
 
 /* Pushes the background of scene_id from the database to server; sha256 is
  * what the photo expects, and a scene whose background changed since is
@@ -17,24 +18,14 @@
 static ks_rc push_scene_from_db(ks_api_ctx_t *ctx, MYSQL *conn, const ks_image_server_t *server,
                                 int scene_id, const char *sha256)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
+    unsigned char *png;
+    size_t size;
+    ks_rc rc = ks_store_scene_png(ctx, conn, scene_id, sha256, &png, &size);
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT png, sha256 FROM scenes WHERE id = %d", scene_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if (rc != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
-    else if (strcmp(row[1], sha256) != 0)
-        rc = ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
-    else
-        rc = ks_image_put_scene(ctx, server, scene_id, row[0], mysql_fetch_lengths(res)[0],
-                                sha256);
-    mysql_free_result(res);
+    rc = ks_image_put_scene(ctx, server, scene_id, png, size, sha256);
+    free(png);
     return rc;
 }
 
@@ -71,56 +62,23 @@ ks_rc ks_album_load(struct soap *soap, MYSQL *conn, const ks_member_t *member, u
                     ks_album_request_t *album, int *image_server_id)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_layer_row_t *layers;
+    ks_album_photo_row_t photo;
+    ks_layer_row_t *layers = NULL;
     char *scene_sha256;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    int n;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT image_server_id, scene_id, scene_sha256, width, height, quality"
-                " FROM album_photos WHERE id = %u AND member_id = %lld", photo_id, member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %u",
-                      member->user_id, photo_id);
-    }
-    *image_server_id = atoi(row[0]);
-    scene_sha256 = soap_strdup(soap, row[2]);
+    if ((rc = ks_store_album_photo(ctx, conn, member->id, photo_id, &photo)) != KS_OK)
+        return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album"
+                                          " photo %u", member->user_id, photo_id)
+                                 : rc;
+    if (!(scene_sha256 = soap_strdup(soap, photo.scene_sha256)))
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    *image_server_id = photo.image_server_id;
     *album = (ks_album_request_t){.user_id = member->user_id, .photo_id = photo_id,
-                                  .width = atoi(row[3]), .height = atoi(row[4]),
-                                  .scene_id = atoi(row[1]), .scene_sha256 = scene_sha256,
-                                  .quality = atoi(row[5])};
-    mysql_free_result(res);
-    if (!scene_sha256)
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
-                " WHERE photo_id = %u ORDER BY seq", photo_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof *layers);
-    if (!layers) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    }
-    for (n = 0; (row = mysql_fetch_row(res)); n++) {
-        memset(&layers[n], 0, sizeof layers[n]);
-        layers[n].item_id = atoi(row[0]);
-        layers[n].layer_no = atoi(row[1]);
-        layers[n].z_order = atoi(row[2]);
-        layers[n].x = atoi(row[3]);
-        layers[n].y = atoi(row[4]);
-        snprintf(layers[n].sha256, sizeof layers[n].sha256, "%s", row[5]);
-    }
-    mysql_free_result(res);
+                                  .width = photo.width, .height = photo.height,
+                                  .scene_id = photo.scene_id, .scene_sha256 = scene_sha256,
+                                  .quality = photo.quality};
+    rc = ks_store_album_photo_layers(soap, conn, photo_id, &layers, &album->layer_count);
     album->layers = layers;
-    album->layer_count = n;
-    return KS_OK;
+    return rc;
 }

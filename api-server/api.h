@@ -80,7 +80,13 @@ typedef struct {
     int replica_retry_batch;     /* failed pushes tried per renderer round */
     int deletion_retry_s;        /* delay before a failed deletion of images is tried again */
     int auth_recheck_ms;         /* a verified client is trusted this long unread (0: never) */
+    int webhook_timeout_s;       /* a webhook POST's limit */
+    int webhook_retry_s;         /* delay after a webhook POST's first failure (doubling) */
+    int webhook_give_up_h;       /* an event's age when its deliveries stop being tried */
+    int webhook_interval_ms;     /* how often an idle sender looks for due deliveries */
     char metrics_listen[160];    /* the internal GET /metrics listener, "" for none */
+    char placeholder_png[512];   /* the stand-in avatar picture, "" for the built-in one */
+    char placeholder_thumb_png[512];
     char log_file[512];
     char log_level[16];
 } ks_api_conf_t;

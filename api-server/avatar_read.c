@@ -160,27 +160,11 @@ static int cached_server(int id, ks_image_server_t *out)
 
 static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    int count = 0;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name, internal_url, public_url, mode FROM image_servers"
-                     " ORDER BY id LIMIT %d", KS_IMAGE_SERVERS_MAX);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_image_servers(ctx, conn, image_servers.servers, &image_servers.count))
+        != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && count < KS_IMAGE_SERVERS_MAX) {
-        ks_image_server_t *s = &image_servers.servers[count++];
-        s->id = atoi(row[0]);
-        snprintf(s->name, sizeof s->name, "%s", row[1]);
-        snprintf(s->internal_url, sizeof s->internal_url, "%s", row[2]);
-        snprintf(s->public_url, sizeof s->public_url, "%s", row[3]);
-        snprintf(s->mode, sizeof s->mode, "%s", row[4]);
-    }
-    mysql_free_result(res);
-    image_servers.count = count;
     image_servers.loaded_ms = now_ms();
     return KS_OK;
 }
@@ -198,7 +182,23 @@ ks_rc ks_avatar_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_se
     return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers", id);
 }
 
-/* The member and the ids of what it wears, in one round trip. */
+/* Sorts the worn ids ascending (a handful: insertion sort). */
+static void sort_ids(int *ids, int count)
+{
+    for (int i = 1; i < count; i++) {
+        int v = ids[i], j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+}
+
+/* The member and the ids of what it wears, in one round trip: a plain join,
+ * a row per worn item (one with a NULL item when it wears nothing). Measured
+ * under bench/api's GetAvatar load, the earlier form (a correlated
+ * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
+ * replica's time optimising the subquery; this one is a const lookup on
+ * members_user_id and a range of outfit's primary key. */
 static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
 {
     MYSQL_RES *res;
@@ -206,13 +206,9 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 512);
-    /* GROUP_CONCAT stops at group_concat_max_len (1024 by default): enough
-     * room for the most items a member can wear, whatever the session says. */
-    ks_buf_addf(&sql, "SET STATEMENT group_concat_max_len = 8192 FOR"
-                     " SELECT m.id, m.image_server_id, m.version,"
-                     " (SELECT GROUP_CONCAT(o.item_id ORDER BY o.item_id) FROM outfit o"
-                     " WHERE o.member_id = m.id) FROM members m WHERE m.user_id = ");
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id FROM members m"
+                     " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -225,15 +221,12 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     out->member.image_server_id = atoi(row[1]);
     out->member.version = (unsigned)strtoul(row[2], NULL, 10);
     out->worn_count = 0;
-    for (const char *p = row[3]; p && *p && out->worn_count < KS_OUTFIT_MAX * 2;) {
-        char *end;
-        long id = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        out->worn[out->worn_count++] = (int)id;
-        p = *end == ',' ? end + 1 : end;
-    }
+    do {
+        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2)
+            out->worn[out->worn_count++] = atoi(row[3]);
+    } while ((row = mysql_fetch_row(res)));
     mysql_free_result(res);
+    sort_ids(out->worn, out->worn_count);
     return KS_OK;
 }
 

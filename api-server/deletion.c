@@ -48,7 +48,7 @@ static ks_rc run_one(ks_api_ctx_t *ctx, MYSQL *conn, const ks_deletion_t *d,
         return ks_store_deletion_done(ctx, conn, d);
     }
     *failed = 1;
-    snprintf(why, sizeof why, "%s", ctx->err.msg);
+    snprintf(why, sizeof why, "%.255s", ctx->err.msg);
     ks_log_warn("deleting %s of \"%s\" on image server \"%s\" failed (attempt %u), again in %ld s:"
                 " %s", d->photo_id ? "an album photo" : "the images", d->user_id, server->name,
                 d->attempts + 1, delay, why);
@@ -64,43 +64,59 @@ void ks_deletions_try_now(ks_api_ctx_t *ctx, const char *user_id)
                     ctx->err.msg);
 }
 
-ks_rc ks_deletions_run(ks_api_ctx_t *ctx, const char *user_id, int *done)
+/* One run (ks_store_txn): whose deletions (NULL: everyone's), and how many
+ * were done. The image servers' deletions happen inside the transaction,
+ * before the rows go; a retry after a deadlock asks again for what was
+ * deleted already, which an image server answers as done (a deletion is
+ * idempotent), so the retry is safe. */
+typedef struct {
+    const char *user_id;
+    int done;
+} deletion_run_t;
+
+static ks_rc deletion_run(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    deletion_run_t *run = arg;
     ks_deletion_t rows[KS_DELETION_BATCH];
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
     int count = 0, server_count = 0, failed[KS_IMAGE_SERVERS_MAX] = {0};
-    MYSQL *conn;
     ks_rc rc;
 
-    *done = 0;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
-    if ((rc = ks_store_deletion_claim(ctx, conn, user_id, rows, KS_DELETION_BATCH, &count))
+    run->done = 0;
+    if ((rc = ks_store_deletion_claim(ctx, conn, run->user_id, rows, KS_DELETION_BATCH, &count))
             != KS_OK ||
         (count && (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK))
-        goto fail;
+        return rc;
     for (int i = 0; i < count; i++) {
         const ks_image_server_t *server = ks_store_find_server(servers, server_count,
                                                                rows[i].server_id);
         if (!server) {
             rc = ks_store_deletion_later(ctx, conn, &rows[i], ctx->conf->deletion_retry_s *
                                          (long)KS_DELETION_BACKOFF_MAX, "no such image server");
-        } else if (user_id && strcmp(server->mode, "down") == 0) {
+        } else if (run->user_id && strcmp(server->mode, "down") == 0) {
             continue;            /* the renderer tries it: no wait in the caller's call */
         } else {
-            rc = run_one(ctx, conn, &rows[i], server, &failed[server - servers], done);
+            rc = run_one(ctx, conn, &rows[i], server, &failed[server - servers], &run->done);
         }
         if (rc != KS_OK)
-            goto fail;
+            return rc;
     }
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
+    return KS_OK;
+}
+
+ks_rc ks_deletions_run(ks_api_ctx_t *ctx, const char *user_id, int *done)
+{
+    deletion_run_t run = {.user_id = user_id};
+    MYSQL *conn;
+    ks_rc rc;
+
+    *done = 0;
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_txn(ctx, conn, deletion_run, &run)) != KS_OK)
+        return rc;
+    *done = run.done;
     if (*done)
         ks_log_info("deletions: %d done%s%s", *done, user_id ? " for " : "",
                     user_id ? user_id : "");
     return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
 }

@@ -6,8 +6,15 @@
  * caches not to keep the redirect itself. No credentials: the images are
  * public. The member is read from a replica, as GetAvatar does
  * (avatar_read.c).
+ *
+ * Never a broken image: where there is no image to redirect to (an unknown
+ * member, its image server marked down, the database not answering), the
+ * answer is the placeholder picture itself (common/placeholder.h), with
+ * Cache-Control: no-cache and the status that says why, so a page's <img>
+ * shows a silhouette and the real image replaces it at the next load.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "api.h"
@@ -16,6 +23,47 @@
 #include "avatar_read.h"
 #include "http_avatar.h"
 #include "paths.h"
+#include "placeholder.h"
+
+/* The placeholder pictures: [0] the avatar's, [1] the thumbnail's. */
+static unsigned char *placeholder[2];
+static size_t placeholder_size[2];
+
+ks_rc ks_api_placeholder_init(const ks_api_conf_t *conf, ks_err_t *err)
+{
+    ks_rc rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->canvas_width,
+                                   (unsigned)conf->canvas_height, &placeholder[0],
+                                   &placeholder_size[0], err);
+
+    if (rc == KS_OK)
+        rc = ks_placeholder_load(conf->placeholder_thumb_png, (unsigned)conf->thumb_out_width,
+                                 (unsigned)conf->thumb_out_height, &placeholder[1],
+                                 &placeholder_size[1], err);
+    return rc;
+}
+
+void ks_api_placeholder_free(void)
+{
+    for (int i = 0; i < 2; i++) {
+        free(placeholder[i]);
+        placeholder[i] = NULL;
+    }
+}
+
+/* The placeholder (the thumbnail's when thumb) with status and why (logged
+ * at debug level; an X-Kisekae-Placeholder header says it too). */
+static int reply_placeholder(struct soap *soap, int status, int thumb, const char *why)
+{
+    char headers[300];
+
+    if (!placeholder[thumb])
+        return ks_api_http_reply(soap, status, "text/plain; charset=utf-8",
+                                 "Cache-Control: no-cache", why, strlen(why));
+    snprintf(headers, sizeof headers, "Cache-Control: no-cache\r\nX-Kisekae-Placeholder: %s%s",
+             why, status == 503 ? "\r\nRetry-After: 10" : "");
+    return ks_api_http_reply(soap, status, "image/png", headers, (const char *)placeholder[thumb],
+                             placeholder_size[thumb]);
+}
 
 static int reply_text(struct soap *soap, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -80,12 +128,14 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path)
 
     if ((rc = ks_avatar_read(ctx, user_id, 0, &view)) != KS_OK) {
         if (rc == KS_NOTFOUND)
-            return reply_text(soap, 404, "not found: no member \"%s\"", user_id);
+            return reply_placeholder(soap, 404, thumb, "no such member");
         ks_log_warn("GET %s: %s", path, ctx->err.msg);
         if (rc == KS_DBDOWN)
-            return reply_text(soap, 503, "the avatar database did not answer; try again");
+            return reply_placeholder(soap, 503, thumb, "the avatar database did not answer");
         return reply_text(soap, 500, "internal error; the server log has the details");
     }
+    if (strcmp(view.server.mode, "down") == 0)
+        return reply_placeholder(soap, 503, thumb, "the member's image server is down");
     if (!(url = ks_avatar_url(soap, &view, thumb)) || !url_is_clean(url) ||
         strlen(url) + 40 > sizeof headers) {
         ks_log_error("GET %s: image server \"%s\" has an unusable public URL", path,

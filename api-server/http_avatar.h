@@ -5,8 +5,17 @@
 #include "api.h"
 
 /* GET /avatar/{user_id}.png and /avatar/{user_id}/thumb.png (path is the
- * request target): 302 to the member's current image, 404 with a reason for
- * an unknown member or a bad id. */
+ * request target): 302 to the member's current image. When there is none to
+ * send a browser to, the placeholder picture itself (no-cache), so an <img>
+ * never breaks: 404 for an unknown member, 503 (Retry-After) when its image
+ * server is marked down or the database does not answer. A malformed path
+ * is a 404 with a reason in text. */
 int ks_api_avatar_redirect(struct soap *soap, const char *path);
+
+/* Loads the placeholder pictures of conf (placeholder_png, or the built-in
+ * silhouette at the canvas size, and the same at the thumbnail's size)
+ * before the workers start; freed by ks_api_placeholder_free. */
+ks_rc ks_api_placeholder_init(const ks_api_conf_t *conf, ks_err_t *err);
+void ks_api_placeholder_free(void);
 
 #endif

@@ -32,9 +32,11 @@
 #include "config.h"
 #include "dispatch.h"
 #include "fastcgi.h"
+#include "http_avatar.h"
 #include "image_client.h"
 #include "log.h"
 #include "standalone.h"
+#include "webhook.h"
 
 static ks_rc parse_db_master(void *conf, const char *value, ks_err_t *err)
 {
@@ -197,8 +199,21 @@ static const ks_cfg_option_t options[] = {
         " every call, so a revocation counts at once)"),
     OPT("deletion_retry", KS_CFG_INT, 1, 86400, "30", deletion_retry_s,
         "seconds before a failed deletion of images is tried again (times its attempts, at most 10)"),
+    OPT("webhook_timeout", KS_CFG_INT, 1, 60, "5", webhook_timeout_s,
+        "seconds a webhook's endpoint has to answer a POST"),
+    OPT("webhook_retry", KS_CFG_INT, 1, 3600, "10", webhook_retry_s,
+        "seconds before a failed webhook delivery is tried again, doubled per attempt up to an hour"),
+    OPT("webhook_give_up", KS_CFG_INT, 24, 720, "48", webhook_give_up_h,
+        "hours after an event when its failing deliveries stop being tried"),
+    OPT("webhook_interval", KS_CFG_INT, 50, 60000, "1000", webhook_interval_ms,
+        "milliseconds between looks for due webhook deliveries"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
+    OPT("placeholder_png", KS_CFG_STRING, 0, 512, "", placeholder_png,
+        "PNG a browser gets from /avatar/ while a member's image can't be served (empty: a grey"
+        " silhouette of the canvas size)"),
+    OPT("placeholder_thumb_png", KS_CFG_STRING, 0, 512, "", placeholder_thumb_png,
+        "the same for /avatar/{id}/thumb.png (empty: the silhouette at the thumbnail size)"),
     OPT("metrics_listen", KS_CFG_STRING, 0, 160, "", metrics_listen,
         "host:port of the internal GET /metrics listener (Prometheus), empty for none"),
     OPT("log_file", KS_CFG_STRING, 0, 512, "-", log_file, "log file, - for stderr"),
@@ -444,7 +459,8 @@ int main(int argc, char **argv)
         } else if (ks_db_pool_start_health(pool, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
-        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK) {
+        } else if (ks_avatar_cache_init(&conf, &err) != KS_OK ||
+                   ks_api_placeholder_init(&conf, &err) != KS_OK) {
             ks_log_error("%s", err.msg);
             status = 1;
         } else {
@@ -452,12 +468,18 @@ int main(int argc, char **argv)
             if (ks_renderer_start(&conf, pool, &err) != KS_OK) {
                 ks_log_error("starting the renderer: %s", err.msg);
                 status = 1;
+            } else if (ks_webhooks_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the webhook sender: %s", err.msg);
+                ks_renderer_stop();
+                status = 1;
             } else {
                 status = serve(&conf, pool, reload_pool);
+                ks_webhooks_stop();
                 ks_renderer_stop();
             }
             ks_avatar_cache_free();
         }
+        ks_api_placeholder_free();
     }
     ks_db_pool_free(pool);
     mysql_library_end();

@@ -11,14 +11,12 @@
  * rows recording it (the scene at its sha256, each avatar's user id, version
  * and layers with their sha256 and place) are written, then the member's
  * image server composes and stores the JPEG, then the transaction commits;
- * when the image server fails, nothing was recorded. Avatars are drawn from
- * the last slot to the first, so the member stands in front; each avatar's
- * layers keep their own drawing order, and the photo's z-orders are simply
- * the drawing sequence. Deleting a photo queues the deletion of its JPEG on
+ * when the image server fails, nothing was recorded (ks_store_txn runs it
+ * again on a deadlock). Avatars are drawn from the last slot to the first,
+ * so the member stands in front; each avatar's layers keep their own drawing
+ * order, and the photo's z-orders are simply the drawing sequence. Deleting a photo queues the deletion of its JPEG on
  * its server with the row's removal (deletion.c retries until it is gone).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "deletion.h"
@@ -27,9 +25,9 @@
 #include "album.h"
 #include "render.h"
 #include "sha256.h"
+#include "store_albums.h"
 #include "store_deletion.h"
 
-#define KS_SCENE_SLOTS_MAX 5
 #define KS_SCENE_SIZE_MAX 2048
 #define KS_SCENES_LISTED_MAX 1000
 #define KS_CAPTION_MAX 200
@@ -37,14 +35,10 @@
 
 /* ---- RegisterScene -------------------------------------------------------------- */
 
-typedef struct {
-    int width, height;
-    char sha256[KS_SHA256_HEX_SIZE];
-} scene_info_t;
-
-/* Decodes the uploaded background under limits and checks the slots against it. */
+/* Decodes the uploaded background under limits, checks the slots against
+ * it, and fills info (but its id) to store. */
 static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
-                         const struct ks__SceneSlot *slots, int slot_count, scene_info_t *info)
+                         const struct ks__SceneSlot *slots, int slot_count, ks_scene_t *info)
 {
     const ks_api_conf_t *conf = ctx->conf;
     ks_png_limits_t limits;
@@ -76,6 +70,8 @@ static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
                           "the %dx%d scene", i, slots[i].x, slots[i].y, conf->canvas_width,
                           conf->canvas_height, info->width, info->height);
     ks_sha256_hex(png->__ptr, (size_t)png->__size, info->sha256);
+    info->slot_count = slot_count;
+    memcpy(info->slots, slots, (size_t)slot_count * sizeof *slots);
     return KS_OK;
 }
 
@@ -84,41 +80,16 @@ static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
 typedef struct {
     const char *name;
     const struct xsd__base64Binary *png;
-    const struct ks__SceneSlot *slots;
-    int slot_count;
-    const scene_info_t *info;
+    const ks_scene_t *info;
     int *scene_id;
 } scene_new_t;
 
 static ks_rc insert_scene(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     const scene_new_t *n = arg;
-    const char *name = n->name;
-    const struct xsd__base64Binary *png = n->png;
-    const struct ks__SceneSlot *slots = n->slots;
-    const scene_info_t *info = n->info;
-    int slot_count = n->slot_count, *scene_id = n->scene_id;
-    ks_buf_t sql;
-    ks_rc rc;
 
-    ks_buf_init(&sql, (size_t)png->__size * 2 + 4096);
-    ks_buf_addf(&sql, "INSERT INTO scenes (name, width, height, sha256, png) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", %d, %d, '%s', ", info->width, info->height, info->sha256);
-    ks_sql_blob(&sql, conn, png->__ptr, (size_t)png->__size);
-    ks_buf_addf(&sql, ")");
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        ks_err(&ctx->err, KS_CONFLICT, "a scene named \"%s\" already exists", name);
-    if (rc != KS_OK)
-        return rc;
-    *scene_id = (int)mysql_insert_id(conn);
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO scene_slots (scene_id, slot_no, x, y) VALUES ");
-    for (int i = 0; i < slot_count; i++)
-        ks_buf_addf(&sql, "%s(%d, %d, %d, %d)", i ? ", " : "", *scene_id, i, slots[i].x,
-                    slots[i].y);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_scene_insert(ctx, conn, n->name, n->info, n->png->__ptr,
+                                 (size_t)n->png->__size, n->scene_id);
 }
 
 /* Pushes the background to every active image server; a failure is logged
@@ -143,11 +114,10 @@ int ks__RegisterScene(struct soap *soap, char *name, struct xsd__base64Binary pn
                       struct ks__RegisterSceneResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    scene_info_t info;
+    ks_scene_t info;
     struct ks__Scene *scene;
     int scene_id = 0;
-    scene_new_t new_scene = {.name = name, .png = &png, .slots = slot, .slot_count = __sizeslot,
-                             .info = &info, .scene_id = &scene_id};
+    scene_new_t new_scene = {.name = name, .png = &png, .info = &info, .scene_id = &scene_id};
     MYSQL *conn;
     ks_rc rc;
 
@@ -183,61 +153,12 @@ static ks_rc list_scenes(struct soap *soap, struct ks__ListScenesResponse *respo
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
 
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name, width, height, sha256 FROM scenes ORDER BY id LIMIT %d",
-                KS_SCENES_LISTED_MAX);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    response->scene = soap_new_ks__Scene(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->scene) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    }
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__Scene *s = &response->scene[n++];
-        s->id = atoi(row[0]);
-        s->name = soap_strdup(soap, row[1]);
-        s->width = atoi(row[2]);
-        s->height = atoi(row[3]);
-        s->sha256 = soap_strdup(soap, row[4]);
-        s->slot = soap_new_ks__SceneSlot(soap, KS_SCENE_SLOTS_MAX);
-        if (!s->slot) {
-            mysql_free_result(res);
-            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
-    response->__sizescene = n;
-    mysql_free_result(res);
-    if (n == 0)
-        return KS_OK;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT scene_id, slot_no, x, y FROM scene_slots WHERE scene_id <= %d"
-                " ORDER BY scene_id, slot_no", response->scene[n - 1].id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
-        for (int i = 0; i < n; i++) {
-            struct ks__Scene *s = &response->scene[i];
-            if (s->id != id || s->__sizeslot >= KS_SCENE_SLOTS_MAX)
-                continue;
-            s->slot[s->__sizeslot].x = atoi(row[2]);
-            s->slot[s->__sizeslot].y = atoi(row[3]);
-            s->__sizeslot++;
-            break;
-        }
-    }
-    mysql_free_result(res);
-    return KS_OK;
+    return ks_store_scenes(soap, conn, KS_SCENES_LISTED_MAX, &response->scene,
+                           &response->__sizescene);
 }
 
 int ks__ListScenes(struct soap *soap, struct ks__ListScenesResponse *response)
@@ -253,57 +174,10 @@ int ks__ListScenes(struct soap *soap, struct ks__ListScenesResponse *response)
 
 /* ---- CreateAlbumPhoto ----------------------------------------------------------- */
 
-typedef struct {
-    ks_member_t member;
-    int slot, x, y;
-} sitter_t;
-
-typedef struct {
-    int id, width, height, slot_count;
-    char sha256[KS_SHA256_HEX_SIZE];
-    struct ks__SceneSlot slots[KS_SCENE_SLOTS_MAX];
-} scene_t;
-
-static ks_rc load_scene(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, scene_t *scene)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT width, height, sha256 FROM scenes WHERE id = %d", scene_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (row) {
-        scene->id = scene_id;
-        scene->width = atoi(row[0]);
-        scene->height = atoi(row[1]);
-        snprintf(scene->sha256, sizeof scene->sha256, "%s", row[2]);
-    }
-    mysql_free_result(res);
-    if (!row)
-        return ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT x, y FROM scene_slots WHERE scene_id = %d ORDER BY slot_no",
-                scene_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    scene->slot_count = 0;
-    while ((row = mysql_fetch_row(res)) && scene->slot_count < KS_SCENE_SLOTS_MAX) {
-        scene->slots[scene->slot_count].x = atoi(row[0]);
-        scene->slots[scene->slot_count].y = atoi(row[1]);
-        scene->slot_count++;
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
 /* The photo's layers: each sitter's worn layers moved to its slot, from the
  * last slot to the first, with z-orders in drawing sequence. */
-static ks_rc photo_layers(struct soap *soap, MYSQL *conn, const sitter_t *sitters, int count,
-                          ks_layer_row_t *out, int *slot_of, int *out_count)
+static ks_rc photo_layers(struct soap *soap, MYSQL *conn, const ks_album_sitter_t *sitters,
+                          int count, ks_layer_row_t *out, int *slot_of, int *out_count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_rc rc;
@@ -329,52 +203,7 @@ static ks_rc photo_layers(struct soap *soap, MYSQL *conn, const sitter_t *sitter
     return KS_OK;
 }
 
-/* Records the photo: its row, who sat where, every layer drawn. */
-static ks_rc record_photo(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *member,
-                          const ks_image_server_t *server, const scene_t *scene,
-                          const char *caption, const sitter_t *sitters, int sitter_count,
-                          const ks_layer_row_t *layers, const int *slot_of, int layer_count,
-                          unsigned *photo_id)
-{
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 2048);
-    ks_buf_addf(&sql, "INSERT INTO album_photos (member_id, image_server_id, scene_id,"
-                " scene_sha256, width, height, quality, caption) VALUES (%lld, %d, %d, '%s', %d,"
-                " %d, %d, ", member->id, server->id, scene->id, scene->sha256, scene->width,
-                scene->height, ctx->conf->album_quality);
-    ks_sql_str(&sql, conn, caption);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    *photo_id = (unsigned)mysql_insert_id(conn);
-
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "INSERT INTO album_photo_members (photo_id, slot_no, member_id, user_id,"
-                " avatar_version, x, y) VALUES ");
-    for (int i = 0; i < sitter_count; i++) {
-        const sitter_t *s = &sitters[i];
-        ks_buf_addf(&sql, "%s(%u, %d, %lld, ", i ? ", " : "", *photo_id, s->slot, s->member.id);
-        ks_sql_str(&sql, conn, s->member.user_id);
-        ks_buf_addf(&sql, ", %u, %d, %d)", s->member.version, s->x, s->y);
-    }
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-
-    if (layer_count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 64 * 1024);
-    ks_buf_addf(&sql, "INSERT INTO album_photo_layers (photo_id, seq, slot_no, item_id, layer_no,"
-                " z_order, x, y, sha256) VALUES ");
-    for (int i = 0; i < layer_count; i++) {
-        const ks_layer_row_t *l = &layers[i];
-        ks_buf_addf(&sql, "%s(%u, %d, %d, %d, %d, %d, %d, %d, '%s')", i ? ", " : "", *photo_id, i,
-                    slot_of[i], l->item_id, l->layer_no, l->z_order, l->x, l->y, l->sha256);
-    }
-    return ks_store_run(ctx, conn, &sql, NULL);
-}
-
+/* What CreateAlbumPhoto asks. */
 typedef struct {
     const char *user_id;
     int scene_id;
@@ -383,90 +212,89 @@ typedef struct {
     const char *caption;
 } photo_order_t;
 
-static ks_rc take_photo(struct soap *soap, MYSQL *conn, const photo_order_t *order,
-                        sitter_t *sitters, int *sitter_count, ks_image_server_t *server,
-                        unsigned *photo_id)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_layer_row_t *layers = soap_malloc(soap, KS_ALBUM_LAYERS_MAX * sizeof *layers);
-    int *slot_of = soap_malloc(soap, KS_ALBUM_LAYERS_MAX * sizeof *slot_of);
-    int layer_count, photos;
-    ks_album_request_t album;
-    scene_t scene;
-    ks_buf_t sql;
-    ks_rc rc;
-    long long number;
+/* CreateAlbumPhoto's transaction (ks_store_txn): the order, room for the
+ * layers (in the arena), and what it sets afresh on each run: who sat, the
+ * member's image server, the photo's id. */
+typedef struct {
+    struct soap *soap;
+    const photo_order_t *order;
+    ks_layer_row_t *layers;
+    int *slot_of;
+    ks_album_sitter_t *sitters;
+    int *sitter_count;
+    ks_image_server_t *server;
+    unsigned *photo_id;
+} photo_take_t;
 
-    if (!layers || !slot_of)
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
-        return rc;
-    if ((rc = ks_store_member(ctx, conn, order->user_id, 1, &sitters[0].member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, sitters[0].member.image_server_id, server)) != KS_OK ||
+static ks_rc take_photo(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
+{
+    const photo_take_t *t = arg;
+    const photo_order_t *order = t->order;
+    ks_album_sitter_t *sitters = t->sitters;
+    ks_member_t *member = &sitters[0].member;
+    ks_image_server_t *server = t->server;
+    int layer_count;
+    long long photos;
+    ks_album_request_t album;
+    ks_album_photo_new_t photo;
+    ks_scene_t scene;
+    ks_rc rc;
+
+    *t->sitter_count = 0;
+    *t->photo_id = 0;
+    if ((rc = ks_store_member(ctx, conn, order->user_id, 1, member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, member->image_server_id, server)) != KS_OK ||
         (rc = ks_store_server_usable(ctx, server)) != KS_OK ||
-        (rc = load_scene(ctx, conn, order->scene_id, &scene)) != KS_OK)
-        goto fail;
-    if (1 + order->friend_count > scene.slot_count) {
-        rc = ks_err(&ctx->err, KS_INVALID, "scene %d has %d slots: the member and at most %d "
-                    "friends", scene.id, scene.slot_count, scene.slot_count - 1);
-        goto fail;
-    }
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld",
-                sitters[0].member.id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        goto fail;
-    photos = (int)number;
-    if (photos >= ctx->conf->max_album_photos) {
-        rc = ks_err(&ctx->err, KS_CONFLICT, "the album of \"%s\" is full (%d photos): delete one "
-                    "first", order->user_id, photos);
-        goto fail;
-    }
+        (rc = ks_store_scene(ctx, conn, order->scene_id, &scene)) != KS_OK)
+        return rc;
+    if (1 + order->friend_count > scene.slot_count)
+        return ks_err(&ctx->err, KS_INVALID, "scene %d has %d slots: the member and at most %d "
+                      "friends", scene.id, scene.slot_count, scene.slot_count - 1);
+    if ((rc = ks_store_album_photo_count(ctx, conn, member->id, &photos)) != KS_OK)
+        return rc;
+    if (photos >= ctx->conf->max_album_photos)
+        return ks_err(&ctx->err, KS_CONFLICT, "the album of \"%s\" is full (%lld photos): delete "
+                      "one first", order->user_id, photos);
     for (int i = 0; i < order->friend_count; i++)
-        if ((rc = ks_store_member(ctx, conn, order->friends[i], 0, &sitters[1 + i].member)) != KS_OK)
-            goto fail;
-    *sitter_count = 1 + order->friend_count;
-    for (int i = 0; i < *sitter_count; i++) {
+        if ((rc = ks_store_member(ctx, conn, order->friends[i], 0,
+                                  &sitters[1 + i].member)) != KS_OK)
+            return rc;
+    *t->sitter_count = 1 + order->friend_count;
+    for (int i = 0; i < *t->sitter_count; i++) {
         sitters[i].slot = i;
         sitters[i].x = scene.slots[i].x;
         sitters[i].y = scene.slots[i].y;
     }
-    if ((rc = photo_layers(soap, conn, sitters, *sitter_count, layers, slot_of,
-                           &layer_count)) != KS_OK ||
-        (rc = record_photo(ctx, conn, &sitters[0].member, server, &scene, order->caption, sitters,
-                           *sitter_count, layers, slot_of, layer_count, photo_id)) != KS_OK)
-        goto fail;
-    album = (ks_album_request_t){.user_id = sitters[0].member.user_id, .photo_id = *photo_id,
+    if ((rc = photo_layers(t->soap, conn, sitters, *t->sitter_count, t->layers, t->slot_of,
+                           &layer_count)) != KS_OK)
+        return rc;
+    photo = (ks_album_photo_new_t){.member = member, .image_server_id = server->id,
+                                   .scene = &scene, .quality = ctx->conf->album_quality,
+                                   .caption = order->caption, .sitters = sitters,
+                                   .sitter_count = *t->sitter_count, .layers = t->layers,
+                                   .slot_of = t->slot_of, .layer_count = layer_count};
+    if ((rc = ks_store_album_photo_insert(ctx, conn, &photo, t->photo_id)) != KS_OK)
+        return rc;
+    /* The image server stores the JPEG last: nothing after it but the COMMIT. */
+    album = (ks_album_request_t){.user_id = member->user_id, .photo_id = *t->photo_id,
                                  .width = scene.width, .height = scene.height,
                                  .scene_id = scene.id, .scene_sha256 = scene.sha256,
-                                 .quality = ctx->conf->album_quality, .layers = layers,
+                                 .quality = ctx->conf->album_quality, .layers = t->layers,
                                  .layer_count = layer_count};
-    if ((rc = ks_album_compose(ctx, conn, server, &album)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    return ks_album_compose(ctx, conn, server, &album);
 }
 
-static struct ks__AlbumPhoto *photo_reply(struct soap *soap, const ks_image_server_t *server,
-                                          const char *user_id, unsigned id, int scene_id,
-                                          const char *caption, time_t created_at)
+/* Fills what the store leaves of photo p: its member user_id and the URL of
+ * its JPEG on server. 0, or -1 when out of memory. */
+static int photo_place(struct soap *soap, struct ks__AlbumPhoto *p, const ks_image_server_t *server,
+                       const char *user_id)
 {
-    struct ks__AlbumPhoto *p = soap_new_ks__AlbumPhoto(soap, -1);
     char path[256];
 
-    if (!p)
-        return NULL;
-    p->id = (int)id;
     p->userId = soap_strdup(soap, user_id);
-    p->sceneId = scene_id;
-    p->caption = caption ? soap_strdup(soap, caption) : NULL;
-    ks_album_path(user_id, id, path, sizeof path);
+    ks_album_path(user_id, (unsigned)p->id, path, sizeof path);
     p->url = ks_store_public_url(soap, server, path);
-    p->createdAt = created_at;
-    return p->userId && p->url ? p : NULL;
+    return p->userId && p->url ? 0 : -1;
 }
 
 int ks__CreateAlbumPhoto(struct soap *soap, char *userId, int sceneId, int __sizefriendUserId,
@@ -475,11 +303,12 @@ int ks__CreateAlbumPhoto(struct soap *soap, char *userId, int sceneId, int __siz
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     photo_order_t order = {userId, sceneId, friendUserId, __sizefriendUserId, caption};
-    sitter_t sitters[KS_SCENE_SLOTS_MAX];
+    ks_album_sitter_t sitters[KS_SCENE_SLOTS_MAX];
     int sitter_count = 0;
     ks_image_server_t server;
     struct ks__AlbumPhoto *photo;
     unsigned photo_id = 0;
+    photo_take_t take;
     MYSQL *conn;
     ks_rc rc;
 
@@ -500,15 +329,28 @@ int ks__CreateAlbumPhoto(struct soap *soap, char *userId, int sceneId, int __siz
                 return ks_fault(soap, "InvalidArgument", "friend \"%s\" is named twice",
                                 friendUserId[i]);
     }
+    take = (photo_take_t){.soap = soap, .order = &order,
+                          .layers = soap_malloc(soap, KS_ALBUM_LAYERS_MAX * sizeof *take.layers),
+                          .slot_of = soap_malloc(soap, KS_ALBUM_LAYERS_MAX * sizeof *take.slot_of),
+                          .sitters = sitters, .sitter_count = &sitter_count, .server = &server,
+                          .photo_id = &photo_id};
+    if (!take.layers || !take.slot_of)
+        return ks_fault_rc(soap, ks_err(&ctx->err, KS_NOMEM, "out of memory"), &ctx->err);
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = take_photo(soap, conn, &order, sitters, &sitter_count, &server, &photo_id)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, take_photo, &take)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" took album photo %u on scene %d with %d friends", userId, photo_id,
                 sceneId, __sizefriendUserId);
 
-    response->photo = photo = photo_reply(soap, &server, userId, photo_id, sceneId, caption,
-                                          time(NULL));
-    if (!photo || !(photo->member = soap_new_ks__AlbumMember(soap, sitter_count)))
+    response->photo = photo = soap_new_ks__AlbumPhoto(soap, -1);
+    if (!photo)
+        return soap->error = SOAP_EOM;
+    photo->id = (int)photo_id;
+    photo->sceneId = sceneId;
+    photo->caption = caption;
+    photo->createdAt = time(NULL);
+    if (photo_place(soap, photo, &server, userId) ||
+        !(photo->member = soap_new_ks__AlbumMember(soap, sitter_count)))
         return soap->error = SOAP_EOM;
     photo->__sizemember = sitter_count;
     for (int i = 0; i < sitter_count; i++) {
@@ -521,101 +363,34 @@ int ks__CreateAlbumPhoto(struct soap *soap, char *userId, int sceneId, int __siz
 
 /* ---- ListAlbumPhotos ------------------------------------------------------------ */
 
-/* Fills the members of the listed photos with one query. */
-static ks_rc load_photo_members(struct soap *soap, MYSQL *conn, struct ks__AlbumPhoto *photos,
-                                int count)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    if (count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT photo_id, slot_no, user_id, avatar_version FROM album_photo_members"
-                " WHERE photo_id IN (");
-    for (int i = 0; i < count; i++) {
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", photos[i].id);
-        photos[i].member = soap_new_ks__AlbumMember(soap, KS_SCENE_SLOTS_MAX);
-        if (!photos[i].member) {
-            ks_buf_free(&sql);
-            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
-    ks_buf_addf(&sql, ") ORDER BY photo_id, slot_no");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
-        for (int i = 0; i < count; i++) {
-            struct ks__AlbumPhoto *p = &photos[i];
-            if (p->id != id || p->__sizemember >= KS_SCENE_SLOTS_MAX)
-                continue;
-            p->member[p->__sizemember].slot = atoi(row[1]);
-            p->member[p->__sizemember].userId = soap_strdup(soap, row[2]);
-            p->member[p->__sizemember].avatarVersion = atoi(row[3]);
-            p->__sizemember++;
-            break;
-        }
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
 static ks_rc list_photos(struct soap *soap, const char *user_id, int offset, int limit,
                          struct ks__ListAlbumPhotosResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
-    int server_count;
+    int server_count, *server_ids;
+    long long total;
     ks_member_t member;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
-    long long number;
 
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
-        (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
+        (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK ||
+        (rc = ks_store_album_photos(soap, conn, member.id, offset, limit, &response->photo,
+                                    &server_ids, &response->__sizephoto,
+                                    &total)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        return rc;
-    response->total = (int)number;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, scene_id, caption, UNIX_TIMESTAMP(created_at), image_server_id"
-                " FROM album_photos WHERE member_id = %lld ORDER BY id DESC LIMIT %d OFFSET %d",
-                member.id, limit, offset);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    response->photo = soap_new_ks__AlbumPhoto(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->photo) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    }
-    while ((row = mysql_fetch_row(res))) {
-        const ks_image_server_t *server = ks_store_find_server(servers, server_count, atoi(row[4]));
-        struct ks__AlbumPhoto *p;
-        if (!server) {
-            mysql_free_result(res);
-            return ks_err(&ctx->err, KS_ERROR, "image server %s is in no row of image_servers",
-                          row[4]);
-        }
-        p = photo_reply(soap, server, user_id, (unsigned)strtoul(row[0], NULL, 10), atoi(row[1]),
-                        row[2], (time_t)atoll(row[3]));
-        if (!p) {
-            mysql_free_result(res);
+    response->total = (int)total;
+    for (int i = 0; i < response->__sizephoto; i++) {
+        const ks_image_server_t *server = ks_store_find_server(servers, server_count,
+                                                               server_ids[i]);
+        if (!server)
+            return ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of image_servers",
+                          server_ids[i]);
+        if (photo_place(soap, &response->photo[i], server, user_id))
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-        response->photo[response->__sizephoto++] = *p;
     }
-    mysql_free_result(res);
-    return load_photo_members(soap, conn, response->photo, response->__sizephoto);
+    return KS_OK;
 }
 
 int ks__ListAlbumPhotos(struct soap *soap, char *userId, int *offset, int *limit,
@@ -643,35 +418,15 @@ typedef struct {
 static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     const photo_delete_t *d = arg;
-    const char *user_id = d->user_id;
-    int photo_id = d->photo_id;
     ks_member_t member;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     int server_id = 0;
     ks_rc rc;
 
-    if ((rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT image_server_id FROM album_photos WHERE id = %d AND member_id = %lld",
-                photo_id, member.id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (row)
-        server_id = atoi(row[0]);
-    mysql_free_result(res);
-    if (!row)
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d", user_id,
-                      photo_id);
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
     /* the queue retries until the server deleted it, down or not (deletion.c) */
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_member(ctx, conn, d->user_id, 1, &member)) != KS_OK ||
+        (rc = ks_store_album_photo_delete(ctx, conn, &member, d->photo_id, &server_id)) != KS_OK)
         return rc;
-    return ks_store_deletion_queue_photo(ctx, conn, server_id, user_id, (unsigned)photo_id);
+    return ks_store_deletion_queue_photo(ctx, conn, server_id, d->user_id, (unsigned)d->photo_id);
 }
 
 int ks__DeleteAlbumPhoto(struct soap *soap, char *userId, int photoId,

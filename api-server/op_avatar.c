@@ -10,35 +10,17 @@
  * tries them after the commit; an image server that fails deletes them when
  * the queue is tried again (deletion.c).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
 #include "deletion.h"
 #include "log.h"
 #include "render.h"
-#include "store_deletion.h"
+#include "store_members.h"
+#include "webhook.h"
 
 #define KS_GET_AVATARS_MAX 100
 
 /* ---- CreateAvatar ---------------------------------------------------------------- */
-
-/* The version a new member user_id starts at: above the last one a deleted
- * member of that id reached, so no image URL is ever used twice. */
-static ks_rc first_version(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, unsigned *version)
-{
-    long long last;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT last_version FROM member_tombstones WHERE user_id = ");
-    ks_sql_str(&sql, conn, user_id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
-        return rc;
-    *version = (unsigned)last + 1;       /* no tombstone: 1 */
-    return KS_OK;
-}
 
 /* A call's transaction on one member (ks_store_txn): who asks (and, for
  * CreateAvatar, the image server asked for, or NULL), and the member and
@@ -53,46 +35,12 @@ typedef struct {
 static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     const member_call_t *m = arg;
-    const char *user_id = m->user_id;
-    ks_member_t *member = m->member;
-    ks_image_server_t *server = m->server;
-    ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, server)) != KS_OK ||
-        (rc = first_version(ctx, conn, user_id, &member->version)) != KS_OK)
+    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, m->server)) != KS_OK ||
+        (rc = ks_store_member_create(ctx, conn, m->user_id, m->server, m->member)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
-    ks_sql_str(&sql, conn, user_id);
-    ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
-    if (rc != KS_OK)
-        return rc;
-    member->id = (long long)mysql_insert_id(conn);
-    snprintf(member->user_id, sizeof member->user_id, "%s", user_id);
-    member->image_server_id = server->id;
-
-    /* New members own and wear the default item of each required category. */
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO inventory (member_id, item_id) SELECT %lld, default_item_id"
-                     " FROM categories WHERE required = 1 AND default_item_id IS NOT NULL",
-               member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
-                     " FROM inventory WHERE member_id = %lld", member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
-               server->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    return ks_render_avatar(m->soap, conn, member, server);
+    return ks_render_avatar(m->soap, conn, m->member, m->server);
 }
 
 int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
@@ -142,67 +90,13 @@ int ks__GetAvatar(struct soap *soap, char *userId, int *minVersion,
 
 /* ---- GetAvatars ------------------------------------------------------------------- */
 
-typedef struct {
-    ks_member_t member;
-    int *worn;                    /* in the arena, ascending */
-    int worn_count;
-} found_t;
-
-/* Reads the members among user_ids with what each wears, in one statement
- * (one snapshot: each version agrees with its outfit); *count is how many
- * exist. */
-static ks_rc read_members(struct soap *soap, MYSQL *conn, char **user_ids, int n, found_t *found,
-                          int *count)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 16 * 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
-                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
-    for (int i = 0; i < n; i++) {
-        ks_buf_addf(&sql, "%s", i ? ", " : "");
-        ks_sql_str(&sql, conn, user_ids[i]);
-    }
-    ks_buf_addf(&sql, ") ORDER BY m.id, o.item_id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    *count = 0;
-    while ((row = mysql_fetch_row(res))) {
-        long long id = atoll(row[0]);
-        found_t *f = *count ? &found[*count - 1] : NULL;
-        if (!f || f->member.id != id) {            /* rows come grouped by member */
-            if (*count == n)
-                break;
-            f = &found[(*count)++];
-            f->member.id = id;
-            f->member.image_server_id = atoi(row[1]);
-            f->member.version = (unsigned)strtoul(row[2], NULL, 10);
-            snprintf(f->member.user_id, sizeof f->member.user_id, "%s", row[3]);
-            f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
-            f->worn_count = 0;
-            if (!f->worn) {
-                mysql_free_result(res);
-                return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-            }
-        }
-        if (row[4] && f->worn_count < KS_OUTFIT_MAX * 2)
-            f->worn[f->worn_count++] = atoi(row[4]);
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
 static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
                          struct ks__GetAvatarsResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_image_server_t servers[KS_IMAGE_SERVERS_MAX];
     int server_count, count;
-    found_t *found = soap_malloc(soap, (size_t)n * sizeof *found);
+    ks_member_worn_t *found = soap_malloc(soap, (size_t)n * sizeof *found);
     MYSQL *conn;
     ks_rc rc;
 
@@ -211,7 +105,7 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
     if (!found || !response->avatar || !response->missingUserId)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = read_members(soap, conn, user_ids, n, found, &count)) != KS_OK ||
+        (rc = ks_store_members_worn(soap, conn, user_ids, n, found, &count)) != KS_OK ||
         (rc = ks_store_image_servers(ctx, conn, servers, &server_count)) != KS_OK)
         return rc;
 
@@ -219,7 +113,7 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
     for (int i = 0; i < n; i++) {
         const ks_image_server_t *server;
         struct ks__Avatar *a;
-        found_t *f = NULL;
+        ks_member_worn_t *f = NULL;
         char path[256];
         int seen = 0;
 
@@ -284,46 +178,10 @@ typedef struct {
 static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     const member_delete_t *d = arg;
-    const char *user_id = d->user_id;
     ks_member_t member;
-    ks_buf_t sql;
-    ks_rc rc;
-    long long number;
+    ks_rc rc = ks_store_member_delete(ctx, conn, d->user_id, &member, d->photos);
 
-    /* The render queue row first: the renderer locks it before the member. */
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "DELETE q FROM render_queue q JOIN members m ON m.id = q.member_id"
-                " WHERE m.user_id = ");
-    ks_sql_str(&sql, conn, user_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member.id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        return rc;
-    *d->photos = (int)number;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");
-    ks_sql_str(&sql, conn, user_id);
-    ks_buf_addf(&sql, ", %u) ON DUPLICATE KEY UPDATE last_version = GREATEST(last_version,"
-                " VALUES(last_version)), deleted_at = NOW(3)", member.version);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    /* inventory, outfit, album photos go with the member (ON DELETE CASCADE). */
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM members WHERE id = %lld", member.id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count - 1"
-                " WHERE id = %d AND member_count > 0", member.image_server_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    /* Every server, the one the member left and those marked down too: the
-     * queue retries until each has deleted (deletion.c). */
-    return ks_store_deletion_queue_member(ctx, conn, user_id);
+    return rc == KS_OK ? ks_webhook_avatar_event(ctx, conn, KS_EVENT_DELETED, &member, NULL) : rc;
 }
 
 int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarResponse *response)
@@ -355,9 +213,11 @@ static ks_rc regenerate(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     ks_rc rc;
 
     if ((rc = ks_store_member(ctx, conn, m->user_id, 1, m->member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK)
+        (rc = ks_store_image_server(ctx, conn, m->member->image_server_id, m->server)) != KS_OK ||
+        (rc = ks_render_next_version(m->soap, conn, m->member, m->server,
+                                     KS_EVENT_REGENERATED)) != KS_OK)
         return rc;
-    return ks_render_next_version(m->soap, conn, m->member, m->server);
+    return KS_OK;
 }
 
 int ks__RegenerateAvatar(struct soap *soap, char *userId,

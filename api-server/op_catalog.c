@@ -22,6 +22,8 @@
 #include "png_codec.h"
 #include "sha256.h"
 #include "store_catalog.h"
+#include "store_render.h"
+#include "store_servers.h"
 
 
 /* ---- RegisterCategory ------------------------------------------------------ */
@@ -30,31 +32,26 @@ int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__bo
                          enum xsd__boolean required, struct ks__RegisterCategoryResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_category_row_t row = {.z_order = zOrder, .exclusive = exclusive == true_,
+                             .required = required == true_};
     struct ks__Category *c;
     MYSQL *conn;
-    ks_buf_t sql;
+    int id;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
         return soap->error;
+    snprintf(row.name, sizeof row.name, "%s", name);   /* checked: at most 64 bytes */
     if (zOrder < -100000 || zOrder > 100000)
         return ks_fault(soap, "InvalidArgument", "zOrder must be -100000..100000");
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", %d, %d, %d)", zOrder, exclusive == true_, required == true_);
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        return ks_fault(soap, "Conflict", "a category named \"%s\" already exists", name);
-    if (rc != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_category_insert(ctx, conn, &row, &id)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
 
     c = soap_new_ks__Category(soap, -1);
     if (!c)
         return soap->error = SOAP_EOM;
-    c->id = (int)mysql_insert_id(conn);
+    c->id = id;
     c->name = name;
     c->zOrder = zOrder;
     c->exclusive = exclusive == true_ ? true_ : false_;
@@ -69,47 +66,30 @@ int ks__RegisterCategory(struct soap *soap, char *name, int zOrder, enum xsd__bo
 int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_category_row_t *rows;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    int count;
     ks_rc rc;
-    int n = 0;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || (name && ks_check_text(soap, "name", name, 64)))
         return soap->error;
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_categories(soap, conn, name, &rows, &count)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
-                     " FROM categories");
-    if (name) {
-        ks_buf_addf(&sql, " WHERE name = ");
-        ks_sql_str(&sql, conn, name);
-    }
-    ks_buf_addf(&sql, " ORDER BY z_order, id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->category = soap_new_ks__Category(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->category) {
-        mysql_free_result(res);
+    response->category = soap_new_ks__Category(soap, count + 1);
+    if (!response->category)
         return soap->error = SOAP_EOM;
+    for (int i = 0; i < count; i++) {
+        struct ks__Category *c = &response->category[i];
+        c->id = rows[i].id;
+        c->name = rows[i].name;              /* in the arena, with rows */
+        c->zOrder = rows[i].z_order;
+        c->exclusive = rows[i].exclusive ? true_ : false_;
+        c->required = rows[i].required ? true_ : false_;
+        if (rows[i].default_item_id && (c->defaultItemId = soap_malloc(soap, sizeof(int))))
+            *c->defaultItemId = rows[i].default_item_id;
     }
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__Category *c = &response->category[n++];
-        c->id = atoi(row[0]);
-        c->name = soap_strdup(soap, row[1]);
-        c->zOrder = atoi(row[2]);
-        c->exclusive = atoi(row[3]) ? true_ : false_;
-        c->required = atoi(row[4]) ? true_ : false_;
-        if (row[5]) {
-            c->defaultItemId = soap_malloc(soap, sizeof(int));
-            if (c->defaultItemId)
-                *c->defaultItemId = atoi(row[5]);
-        }
-    }
-    response->__sizecategory = n;
-    mysql_free_result(res);
+    response->__sizecategory = count;
     return SOAP_OK;
 }
 
@@ -118,8 +98,7 @@ int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesR
 typedef struct {
     unsigned char *png;           /* canonical (trimmed) PNG, malloc'd */
     size_t png_size;
-    int x, y, width, height, z_order;
-    char sha256[KS_SHA256_HEX_SIZE];
+    ks_layer_row_t row;           /* its place and sha256 (item, number, z: when stored) */
 } prepared_layer_t;
 
 /* Decodes one uploaded layer, checks it against the canvas and trims it. */
@@ -152,17 +131,17 @@ static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerI
                     index, image.width, image.height, conf->canvas_width, conf->canvas_height);
         goto done;
     }
-    if ((rc = ks_image_trim(&image, &trimmed, &out->x, &out->y, &why)) != KS_OK) {
+    if ((rc = ks_image_trim(&image, &trimmed, &out->row.x, &out->row.y, &why)) != KS_OK) {
         ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
         goto done;
     }
-    out->width = (int)trimmed.width;
-    out->height = (int)trimmed.height;
+    out->row.width = (int)trimmed.width;
+    out->row.height = (int)trimmed.height;
     if ((rc = ks_png_encode(&trimmed, 9, &out->png, &out->png_size, &why)) != KS_OK) {
         ks_err(&ctx->err, rc, "layer %d: %s", index, why.msg);
         goto done;
     }
-    ks_sha256_hex(out->png, out->png_size, out->sha256);
+    ks_sha256_hex(out->png, out->png_size, out->row.sha256);
 done:
     ks_image_free(&image);
     ks_image_free(&trimmed);
@@ -174,76 +153,47 @@ static ks_rc insert_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int cate
                            prepared_layer_t *layers, int count, const struct ks__LayerInput *in)
 {
     for (int i = 0; i < count; i++) {
-        prepared_layer_t *l = &layers[i];
-        ks_buf_t sql;
+        ks_layer_row_t *row = &layers[i].row;
         ks_rc rc;
 
-        l->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
-        ks_buf_init(&sql, ctx->conf->max_layer_bytes * 2 + 4096);
-        ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
-                         " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, '%s', ",
-                   item_id, i, l->z_order, l->x, l->y, l->width, l->height, l->sha256);
-        ks_sql_blob(&sql, conn, l->png, l->png_size);
-        ks_buf_addf(&sql, ")");
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        row->item_id = item_id;
+        row->layer_no = i;
+        row->z_order = in[i].zOrder ? *in[i].zOrder : category_z;
+        if ((rc = ks_store_layer_insert(ctx, conn, row, layers[i].png, layers[i].png_size))
+            != KS_OK)
             return rc;
     }
     return KS_OK;
 }
 
-/* Stores the item and its layers in one transaction; fills *item_id. */
-static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const char *name,
-                         int price, const char *status, int make_default,
-                         prepared_layer_t *layers, int count, struct ks__LayerInput *in,
-                         int *item_id)
+/* RegisterItem's transaction (ks_store_txn): what it stores, and the id. */
+typedef struct {
+    int category_id;
+    const char *name, *status;
+    int price, make_default;
+    prepared_layer_t *layers;
+    int count;
+    const struct ks__LayerInput *in;
+    int item_id;
+} item_insert_t;
+
+static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    int category_z;
+    item_insert_t *r = arg;
+    ks_category_row_t category;
     ks_rc rc;
 
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+    r->item_id = 0;
+    if ((rc = ks_store_category(ctx, conn, r->category_id, 1, &category)) != KS_OK ||
+        (rc = ks_store_item_insert(ctx, conn, r->category_id, r->name, r->status, r->price,
+                                   &r->item_id)) != KS_OK ||
+        (rc = insert_layers(ctx, conn, r->item_id, category.z_order, r->layers, r->count,
+                            r->in)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT z_order FROM categories WHERE id = %d FOR UPDATE", category_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
-    row = mysql_fetch_row(res);
-    category_z = row ? atoi(row[0]) : 0;
-    mysql_free_result(res);
-    if (!row) {
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", category_id);
-        goto fail;
-    }
-
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
-               category_id);
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", '%s', %d)", status, price);
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", name);
-    if (rc != KS_OK)
-        goto fail;
-    *item_id = (int)mysql_insert_id(conn);
-
-    if ((rc = insert_layers(ctx, conn, *item_id, category_z, layers, count, in)) != KS_OK)
-        goto fail;
-    if (make_default) {
-        ks_buf_init(&sql, 256);
-        ks_buf_addf(&sql, "UPDATE categories SET default_item_id = %d WHERE id = %d", *item_id,
-                   category_id);
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-            goto fail;
-    }
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
+    if (!r->make_default)
+        return KS_OK;
+    category.default_item_id = r->item_id;
+    return ks_store_category_update(ctx, conn, &category);
 }
 
 /* Pushes the layers to every active image server and records the outcome. */
@@ -257,20 +207,13 @@ static void push_layers(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepa
         return;
     for (int s = 0; s < server_count; s++) {
         for (int i = 0; i < count; i++) {
+            const char *sha256 = layers[i].row.sha256;
             ks_rc rc = ks_image_put_layer(ctx, &servers[s], item_id, i, layers[i].png,
-                                          layers[i].png_size, layers[i].sha256, 0);
-            ks_err_t ignored;
-            ks_buf_t sql;
+                                          layers[i].png_size, sha256, 0);
 
-            ks_buf_init(&sql, 1024);
-            ks_buf_addf(&sql, "INSERT INTO item_replicas (image_server_id, item_id, layer_no, sha256,"
-                             " state, last_error) VALUES (%d, %d, %d, '%s', '%s', ",
-                       servers[s].id, item_id, i, layers[i].sha256, rc == KS_OK ? "ok" : "failed");
-            ks_sql_str(&sql, conn, rc == KS_OK ? NULL : ctx->err.msg);
-            ks_buf_addf(&sql, ") ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256), state = VALUES(state),"
-                             " attempts = attempts + 1, last_error = VALUES(last_error)");
-            ks_sql_run(&sql, ctx->db, conn, NULL, &ignored);
-            ks_buf_free(&sql);
+            /* a record that fails only costs a repair later (replicate.c) */
+            ks_store_replica_record(ctx, conn, servers[s].id, item_id, i, sha256,
+                                    rc == KS_OK ? NULL : ctx->err.msg);
         }
     }
 }
@@ -294,12 +237,12 @@ static struct ks__Item *item_response(struct soap *soap, int id, int category_id
     for (int i = 0; i < count; i++) {
         struct ks__Layer *l = &item->layer[i];
         l->layerNo = i;
-        l->zOrder = layers[i].z_order;
-        l->x = layers[i].x;
-        l->y = layers[i].y;
-        l->width = layers[i].width;
-        l->height = layers[i].height;
-        l->sha256 = soap_strdup(soap, layers[i].sha256);
+        l->zOrder = layers[i].row.z_order;
+        l->x = layers[i].row.x;
+        l->y = layers[i].row.y;
+        l->width = layers[i].row.width;
+        l->height = layers[i].row.height;
+        l->sha256 = soap_strdup(soap, layers[i].row.sha256);
     }
     return item;
 }
@@ -310,14 +253,16 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
-    int count = __sizelayer, item_id = 0;
+    item_insert_t insert = {categoryId, name, status, price, makeDefault && *makeDefault == true_,
+                            layers, __sizelayer, layer, 0};
+    int count = __sizelayer, item_id;
     MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128))
         return soap->error;
     if (!status)
-        status = "published";
+        insert.status = status = "published";
     if (strcmp(status, "published") != 0 && strcmp(status, "draft") != 0)
         return ks_fault(soap, "InvalidArgument", "status must be draft or published");
     if (price < 0 || price > 1000000000)
@@ -329,12 +274,10 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
     for (int i = 0; i < count; i++)
         if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
             goto done;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_txn(ctx, conn, insert_item, &insert)) != KS_OK)
         goto done;
-    rc = insert_item(ctx, conn, categoryId, name, price, status,
-                     makeDefault && *makeDefault == true_, layers, count, layer, &item_id);
-    if (rc != KS_OK)
-        goto done;
+    item_id = insert.item_id;
     ks_log_info("item %d \"%s\" registered with %d layers", item_id, name, count);
     push_layers(ctx, conn, item_id, layers, count);
     response->item = item_response(soap, item_id, categoryId, name, status, price, layers, count);
@@ -421,143 +364,82 @@ int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *respo
 static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepared_layer_t *layers,
                       int count, const struct ks__LayerInput *in, int category_z, int *same)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_layer_row_t stored[KS_LAYERS_PER_ITEM_MAX + 1];
+    int stored_count;
     ks_rc rc;
-    int n = 0;
 
-    *same = 1;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT layer_no, z_order, x, y, sha256 FROM item_layers WHERE item_id = %d"
-                " ORDER BY layer_no", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_layers_of_item(ctx, conn, item_id, stored, KS_LAYERS_PER_ITEM_MAX + 1,
+                                      &stored_count)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int z = n < count && in[n].zOrder ? *in[n].zOrder : category_z;
-        if (n >= count || atoi(row[0]) != n || atoi(row[1]) != z || atoi(row[2]) != layers[n].x ||
-            atoi(row[3]) != layers[n].y || strcmp(row[4], layers[n].sha256) != 0)
-            *same = 0;
-        n++;
+    *same = stored_count == count;
+    for (int n = 0; n < stored_count && n < count && *same; n++) {
+        int z = in[n].zOrder ? *in[n].zOrder : category_z;
+        *same = stored[n].layer_no == n && stored[n].z_order == z &&
+                stored[n].x == layers[n].row.x && stored[n].y == layers[n].row.y &&
+                strcmp(stored[n].sha256, layers[n].row.sha256) == 0;
     }
-    mysql_free_result(res);
-    if (n != count)
-        *same = 0;
     return KS_OK;
 }
 
 /* Replaces the item's layers: archives the old ones, forgets where they were
- * pushed and queues every avatar wearing the item. */
+ * pushed and queues every avatar wearing the item. The queue is written
+ * last, once the new layers hold their locks (see ks_store_render_queue_item):
+ * a member putting the item on meanwhile is either queued or composed with
+ * the new art. */
 static ks_rc replace_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int category_z,
                          prepared_layer_t *layers, int count, const struct ks__LayerInput *in,
                          int *queued)
 {
-    ks_buf_t sql;
     ks_rc rc;
-    long long number;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
-                " x, y, width, height, png) SELECT item_id, layer_no, sha256, z_order, x, y,"
-                " width, height, png FROM item_layers WHERE item_id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_layers_archive(ctx, conn, item_id)) != KS_OK ||
+        (rc = insert_layers(ctx, conn, item_id, category_z, layers, count, in)) != KS_OK ||
+        (rc = ks_store_replicas_forget(ctx, conn, item_id)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = insert_layers(ctx, conn, item_id, category_z, layers, count, in)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM item_replicas WHERE item_id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO render_queue (member_id, reason) SELECT member_id,"
-                " 'new art of item %d' FROM outfit WHERE item_id = %d ON DUPLICATE KEY UPDATE"
-                " reason = VALUES(reason), not_before = LEAST(not_before, NOW(3)), attempts = 0",
-                item_id, item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
-        return rc;
-    *queued = (int)number;
-    return KS_OK;
+    return ks_store_render_queue_item(ctx, conn, item_id, queued);
 }
 
+/* UpdateItem's transaction (ks_store_txn): the change asked (NULL fields and
+ * count 0 unchanged), and what it did. */
 typedef struct {
-    const char *name;             /* NULL: unchanged */
+    int item_id;
+    const char *name;
     const int *price;
     const char *status;
-    prepared_layer_t *layers;     /* count 0: unchanged */
+    prepared_layer_t *layers;
     int count;
     const struct ks__LayerInput *in;
+    int queued, art_changed;
 } item_change_t;
 
-static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const item_change_t *change,
-                         int *queued, int *art_changed)
+static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    int category_z = 0, same = 1;
+    item_change_t *change = arg;
+    int item_id = change->item_id, same = 1;
+    ks_item_lock_t item;
     ks_rc rc;
 
-    *queued = 0;
-    *art_changed = 0;
-    if ((rc = ks_store_begin(ctx, conn)) != KS_OK)
+    change->queued = 0;
+    change->art_changed = 0;
+    if ((rc = ks_store_item_lock(ctx, conn, item_id, 1, &item)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT c.z_order, d.name FROM items i JOIN categories c ON c.id = i.category_id"
-                " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d FOR UPDATE",
-                item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id);
-    else if (row[1] && change->status && strcmp(change->status, "published") != 0)
-        rc = ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\" and "
-                    "must stay published", item_id, row[1]);
-    else
-        category_z = atoi(row[0]);
-    mysql_free_result(res);
-    if (rc != KS_OK)
-        goto fail;
-    if (change->name || change->price || change->status) {
-        ks_buf_init(&sql, 1024);
-        ks_buf_addf(&sql, "UPDATE items SET id = id");
-        if (change->name) {
-            ks_buf_addf(&sql, ", name = ");
-            ks_sql_str(&sql, conn, change->name);
-        }
-        if (change->price)
-            ks_buf_addf(&sql, ", price = %d", *change->price);
-        if (change->status)
-            ks_buf_addf(&sql, ", status = '%s'", change->status);   /* checked: draft | published */
-        ks_buf_addf(&sql, " WHERE id = %d", item_id);
-        rc = ks_store_run(ctx, conn, &sql, NULL);
-        if (rc == KS_CONFLICT)
-            ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", change->name);
-        if (rc != KS_OK)
-            goto fail;
-    }
+    if (item.default_of[0] && change->status && strcmp(change->status, "published") != 0)
+        return ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\" "
+                      "and must stay published", item_id, item.default_of);
+    if ((change->name || change->price || change->status) &&
+        (rc = ks_store_item_update(ctx, conn, item_id, change->name, change->price,
+                                   change->status)) != KS_OK)
+        return rc;
     if (change->count > 0) {
         if ((rc = same_art(ctx, conn, item_id, change->layers, change->count, change->in,
-                           category_z, &same)) != KS_OK)
-            goto fail;
-        if (!same && (rc = replace_art(ctx, conn, item_id, category_z, change->layers,
-                                       change->count, change->in, queued)) != KS_OK)
-            goto fail;
-        *art_changed = !same;
+                           item.category_z, &same)) != KS_OK)
+            return rc;
+        if (!same && (rc = replace_art(ctx, conn, item_id, item.category_z, change->layers,
+                                       change->count, change->in, &change->queued)) != KS_OK)
+            return rc;
+        change->art_changed = !same;
     }
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
     return KS_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return rc;
 }
 
 int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *status,
@@ -566,8 +448,8 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
-    item_change_t change = {name, price, status, layers, __sizelayer, layer};
-    int count = __sizelayer, queued = 0, art_changed = 0;
+    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0};
+    int count = __sizelayer;
     MYSQL *conn;
     ks_rc rc = KS_OK;
 
@@ -589,17 +471,17 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
         if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
             goto done;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = update_item(ctx, conn, itemId, &change, &queued, &art_changed)) != KS_OK)
+        (rc = ks_store_txn(ctx, conn, update_item, &change)) != KS_OK)
         goto done;
-    if (art_changed) {
+    if (change.art_changed) {
         ks_log_info("item %d has new art (%d layers); %d avatars queued to be composed again",
-                    itemId, count, queued);
+                    itemId, count, change.queued);
         push_layers(ctx, conn, itemId, layers, count);
         ks_renderer_wake();
     } else {
         ks_log_info("item %d updated", itemId);
     }
-    response->avatarsQueued = queued;
+    response->avatarsQueued = change.queued;
     rc = load_item(soap, conn, itemId, &response->item);
 done:
     for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
@@ -619,34 +501,17 @@ typedef struct {
 static ks_rc retire_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     const item_retire_t *r = arg;
-    int item_id = r->item_id;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_item_lock_t item;
     long long number;
+    ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT i.id, c.name FROM items i LEFT JOIN categories c"
-                " ON c.default_item_id = i.id WHERE i.id = %d FOR UPDATE", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_item_lock(ctx, conn, r->item_id, 0, &item)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id);
-    else if (row[1])
-        rc = ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\": "
-                    "make another item the default first", item_id, row[1]);
-    mysql_free_result(res);
-    if (rc != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE items SET status = 'retired' WHERE id = %d", item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", item_id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
+    if (item.default_of[0])
+        return ks_err(&ctx->err, KS_CONFLICT, "item %d is the default item of category \"%s\": "
+                      "make another item the default first", r->item_id, item.default_of);
+    if ((rc = ks_store_item_update(ctx, conn, r->item_id, NULL, NULL, "retired")) != KS_OK ||
+        (rc = ks_store_item_worn_by(ctx, conn, r->item_id, &number)) != KS_OK)
         return rc;
     *r->worn_by = (int)number;
     return KS_OK;

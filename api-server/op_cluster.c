@@ -15,84 +15,64 @@
 #include "deletion.h"
 #include "album.h"
 #include "render.h"
+#include "webhook.h"
 #include "store_deletion.h"
+#include "store_servers.h"
 #include "cluster.h"
 
-#define SERVER_COLUMNS "SELECT id, name, internal_url, public_url, weight, mode, member_count," \
-                       " UNIX_TIMESTAMP(last_heartbeat) FROM image_servers"
-
-static void server_from_row(struct soap *soap, MYSQL_ROW row, struct ks__ImageServer *s)
+time_t *ks_cluster_time(struct soap *soap, long long value)
 {
-    s->id = atoi(row[0]);
-    s->name = soap_strdup(soap, row[1]);
-    s->internalUrl = soap_strdup(soap, row[2]);
-    s->publicUrl = soap_strdup(soap, row[3]);
-    s->weight = atoi(row[4]);
-    s->mode = soap_strdup(soap, row[5]);
-    s->memberCount = atoi(row[6]);
-    if (row[7] && (s->lastHeartbeat = soap_malloc(soap, sizeof(time_t))))
-        *s->lastHeartbeat = (time_t)atoll(row[7]);
+    time_t *t = value >= 0 ? soap_malloc(soap, sizeof *t) : NULL;
+
+    if (t)
+        *t = (time_t)value;
+    return t;
+}
+
+LONG64 *ks_cluster_long(struct soap *soap, long long value)
+{
+    LONG64 *n = value >= 0 ? soap_malloc(soap, sizeof *n) : NULL;
+
+    if (n)
+        *n = (LONG64)value;
+    return n;
 }
 
 int ks__ListImageServers(struct soap *soap, struct ks__ListImageServersResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_image_server_t *servers;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    int count;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_image_server_list(soap, conn, 0, &servers, &count)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, SERVER_COLUMNS " ORDER BY id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->server = soap_new_ks__ImageServer(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->server) {
-        mysql_free_result(res);
+    response->server = soap_new_ks__ImageServer(soap, count + 1);
+    if (!response->server)
         return soap->error = SOAP_EOM;
-    }
-    while ((row = mysql_fetch_row(res)))
-        server_from_row(soap, row, &response->server[response->__sizeserver++]);
-    mysql_free_result(res);
+    for (int i = 0; i < count; i++)
+        if (!KS_CLUSTER_SERVER_ANSWER(soap, &response->server[i], &servers[i]))
+            return soap->error = SOAP_EOM;
+    response->__sizeserver = count;
     return SOAP_OK;
 }
 
-/* Applies assignment (an SQL SET list) to the server called name and
- * answers its row; what names the change for the log. */
-static int set_server(struct soap *soap, const char *name, const char *assignment,
-                      const char *what, struct ks__ImageServer **out)
+/* Answers the row of the server called name after a change (rc, that of
+ * the change's UPDATE); what names the change for the log. */
+static int changed_server(struct soap *soap, MYSQL *conn, ks_rc rc, const char *name,
+                          const char *what, struct ks__ImageServer **out)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_image_server_t server;
 
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+    if (rc != KS_OK || (rc = ks_store_image_server_named(ctx, conn, name, &server)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET %s WHERE name = ", assignment);
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, SERVER_COLUMNS " WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    if (row && (*out = soap_new_ks__ImageServer(soap, -1)))
-        server_from_row(soap, row, *out);
-    mysql_free_result(res);
-    if (!row)
-        return ks_fault(soap, "NotFound", "image server \"%s\" not found", name);
-    if (!*out)
+    if (!(*out = soap_new_ks__ImageServer(soap, -1)) ||
+        !KS_CLUSTER_SERVER_ANSWER(soap, *out, &server))
         return soap->error = SOAP_EOM;
     ks_log_info("image server \"%s\": %s", name, what);
     return SOAP_OK;
@@ -101,33 +81,42 @@ static int set_server(struct soap *soap, const char *name, const char *assignmen
 int ks__SetImageServerMode(struct soap *soap, char *name, char *mode,
                            struct ks__SetImageServerModeResponse *response)
 {
-    char assignment[96], what[32];
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    char what[32];
+    ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64) ||
         ks_check_text(soap, "mode", mode, 16))
         return soap->error;
     if (strcmp(mode, "active") && strcmp(mode, "draining") && strcmp(mode, "down"))
         return ks_fault(soap, "InvalidArgument", "mode must be active, draining or down");
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
     /* The admin's word: a heartbeat no longer revives a server set down. */
-    snprintf(assignment, sizeof assignment,
-             "mode = '%s', down_by_silence = 0, silenced_mode = NULL", mode);
+    rc = ks_store_server_set(ctx, conn, name, mode, 0);
     snprintf(what, sizeof what, "set %s", mode);
-    return set_server(soap, name, assignment, what, &response->server);
+    return changed_server(soap, conn, rc, name, what, &response->server);
 }
 
 int ks__SetImageServerWeight(struct soap *soap, char *name, int weight,
                              struct ks__SetImageServerWeightResponse *response)
 {
-    char assignment[32], what[32];
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    char what[32];
+    ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
         return soap->error;
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
         return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
                         KS_IMAGE_SERVER_WEIGHT_MAX);
-    snprintf(assignment, sizeof assignment, "weight = %d", weight);
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    rc = ks_store_server_set(ctx, conn, name, NULL, weight);
     snprintf(what, sizeof what, "weight set to %d", weight);
-    return set_server(soap, name, assignment, what, &response->server);
+    return changed_server(soap, conn, rc, name, what, &response->server);
 }
 
 /* ---- MoveAvatars ----------------------------------------------------------------- */
@@ -142,21 +131,11 @@ static ks_rc move_photo_page(struct soap *soap, MYSQL *conn, const ks_member_t *
                              unsigned *last, unsigned *photos, int *count, int *kept)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
 
-    *count = 0;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id FROM album_photos WHERE member_id = %lld AND image_server_id = %d"
-                " AND id > %u ORDER BY id LIMIT %d", member->id, from->id, *last,
-                KS_MOVE_PHOTO_PAGE);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_server_photo_page(ctx, conn, member->id, from->id, *last, photos,
+                                         KS_MOVE_PHOTO_PAGE, count)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && *count < KS_MOVE_PHOTO_PAGE)
-        photos[(*count)++] = (unsigned)strtoul(row[0], NULL, 10);
-    mysql_free_result(res);
     if (*count)
         *last = photos[*count - 1];
 
@@ -165,15 +144,7 @@ static ks_rc move_photo_page(struct soap *soap, MYSQL *conn, const ks_member_t *
         long long stale;
         int server_id;
 
-        ks_buf_init(&sql, 1024);
-        ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM album_photo_layers p WHERE p.photo_id = %u"
-                    " AND NOT EXISTS (SELECT 1 FROM item_layers l WHERE l.item_id = p.item_id"
-                    " AND l.layer_no = p.layer_no AND l.sha256 = p.sha256) AND NOT EXISTS"
-                    " (SELECT 1 FROM item_layer_archive l WHERE l.item_id = p.item_id"
-                    " AND l.layer_no = p.layer_no AND l.sha256 = p.sha256)) + (SELECT COUNT(*)"
-                    " FROM album_photos a JOIN scenes s ON s.id = a.scene_id WHERE a.id = %u"
-                    " AND s.sha256 <> a.scene_sha256)", photos[i], photos[i]);
-        if ((rc = ks_store_int(ctx, conn, &sql, &stale)) != KS_OK)
+        if ((rc = ks_store_photo_art_missing(ctx, conn, photos[i], &stale)) != KS_OK)
             return rc;
         if (stale) {
             ks_log_warn("move of \"%s\": album photo %u uses art the database no longer has;"
@@ -182,12 +153,8 @@ static ks_rc move_photo_page(struct soap *soap, MYSQL *conn, const ks_member_t *
             continue;
         }
         if ((rc = ks_album_load(soap, conn, member, photos[i], &album, &server_id)) != KS_OK ||
-            (rc = ks_album_compose(ctx, conn, to, &album)) != KS_OK)
-            return rc;
-        ks_buf_init(&sql, 256);
-        ks_buf_addf(&sql, "UPDATE album_photos SET image_server_id = %d WHERE id = %u", to->id,
-                    photos[i]);
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            (rc = ks_album_compose(ctx, conn, to, &album)) != KS_OK ||
+            (rc = ks_store_photo_set_server(ctx, conn, photos[i], to->id)) != KS_OK)
             return rc;
     }
     return KS_OK;
@@ -229,7 +196,6 @@ static ks_rc move_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     member_move_t *m = arg;
     const ks_image_server_t *from = m->from, *to = m->to;
-    ks_buf_t sql;
     ks_rc rc;
 
     m->moved = m->kept = 0;
@@ -237,24 +203,15 @@ static ks_rc move_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         return rc;
     if (m->member.image_server_id != from->id)
         return KS_OK;             /* no longer on `from`: nothing written */
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET image_server_id = %d WHERE id = %lld", to->id,
-                m->member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_render_next_version(m->soap, conn, &m->member, to)) != KS_OK ||
-        (rc = move_photos(m->soap, conn, &m->member, from, to, &m->kept)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = IF(id = %d, member_count + 1,"
-                " GREATEST(member_count, 1) - 1) WHERE id IN (%d, %d)", to->id, to->id, from->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_member_set_server(ctx, conn, m->member_id, to->id)) != KS_OK ||
+        (rc = ks_render_next_version(m->soap, conn, &m->member, to, KS_EVENT_MOVED)) != KS_OK ||
+        (rc = move_photos(m->soap, conn, &m->member, from, to, &m->kept)) != KS_OK ||
+        (rc = ks_store_servers_count_move(ctx, conn, from->id, to->id)) != KS_OK)
         return rc;
     /* The old files go once no album photo there is still referenced: the
      * queue retries until `from` deleted them (deletion.c). */
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld AND"
-                " image_server_id = %d", m->member.id, from->id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &m->left)) != KS_OK ||
+    if ((rc = ks_store_server_photo_total(ctx, conn, m->member.id, from->id, &m->left))
+            != KS_OK ||
         (!m->left && (rc = ks_store_deletion_queue_left(ctx, conn, from->id, m->member.user_id))
                          != KS_OK))
         return rc;
@@ -294,7 +251,6 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
     ks_image_server_t from, to;
     long long member_id, remaining;
     MYSQL *conn;
-    ks_buf_t sql;
     ks_rc rc;
 
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
@@ -307,9 +263,7 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
     while (response->moved < limit) {
         int moved;
 
-        ks_buf_init(&sql, 256);
-        ks_buf_addf(&sql, "SELECT MIN(id) FROM members WHERE image_server_id = %d", from.id);
-        if ((rc = ks_store_int(ctx, conn, &sql, &member_id)) != KS_OK)
+        if ((rc = ks_store_server_first_member(ctx, conn, from.id, &member_id)) != KS_OK)
             break;
         if (member_id == 0)
             break;
@@ -323,10 +277,8 @@ static ks_rc move_avatars(struct soap *soap, const char *from_name, const char *
             return rc;
         response->stoppedBy = soap_strdup(soap, ctx->err.msg);
     }
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM members WHERE image_server_id = %d", from.id);
     if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
-        ks_store_int(ctx, conn, &sql, &remaining) != KS_OK)
+        ks_store_server_member_total(ctx, conn, from.id, &remaining) != KS_OK)
         remaining = -1;
     response->remaining = (int)remaining;
     ks_log_info("moved %d members from \"%s\" to \"%s\" (%d photos kept); %lld remain%s%s",

@@ -35,13 +35,9 @@
 #include "album.h"
 #include "render.h"
 #include "sha256.h"
-
-/* The SET clause that gives a server the API marked down for its silence
- * back the mode it had (in the same statement that records a sign of life):
- * mode before the flags, as MariaDB assigns left to right. */
-#define KS_NODE_REVIVE                                                                  \
-    "mode = IF(down_by_silence, COALESCE(silenced_mode, 'active'), mode),"              \
-    " down_by_silence = 0, silenced_mode = NULL"
+#include "cluster.h"
+#include "store_catalog.h"
+#include "store_servers.h"
 
 #define KS_MANIFEST_LIMIT_MAX 1000
 #define KS_MANIFEST_LIMIT_DEFAULT 500
@@ -67,11 +63,9 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
                             int weight, struct ks__RegisterImageServerResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_image_server_t server;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    long long moved;
+    int moved;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name) ||
@@ -81,17 +75,9 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
     if (weight < 1 || weight > KS_IMAGE_SERVER_WEIGHT_MAX)
         return ks_fault(soap, "InvalidArgument", "weight must be 1..%d",
                         KS_IMAGE_SERVER_WEIGHT_MAX);
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, " AND (internal_url <> ");
-    ks_sql_str(&sql, conn, internalUrl);
-    ks_buf_addf(&sql, " OR public_url <> ");
-    ks_sql_str(&sql, conn, publicUrl);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_int(ctx, conn, &sql, &moved)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_server_urls_differ(ctx, conn, name, internalUrl, publicUrl, &moved))
+            != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     if (moved) {
         ks_log_warn("image server \"%s\" registering at other URLs (%s, %s): refused; only an"
@@ -99,42 +85,17 @@ int ks__RegisterImageServer(struct soap *soap, char *name, char *internalUrl, ch
         return ks_fault(soap, "Conflict", "image server \"%s\" is registered at other URLs;"
                         " only an admin changes them", name);
     }
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight,"
-                     " last_heartbeat) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, internalUrl);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, publicUrl);
-    /* a registered server keeps its URLs (checked above) */
-    ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE last_heartbeat = NOW(3), "
-                KS_NODE_REVIVE, weight);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_server_register(ctx, conn, name, internalUrl, publicUrl, weight))
+        != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, mode, member_count, UNIX_TIMESTAMP(last_heartbeat), weight"
-                     " FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    row = mysql_fetch_row(res);
-    if (row && (response->server = soap_new_ks__ImageServer(soap, -1))) {
-        struct ks__ImageServer *s = response->server;
-        s->id = atoi(row[0]);
-        s->name = name;
-        s->internalUrl = internalUrl;
-        s->publicUrl = publicUrl;
-        s->weight = atoi(row[4]);        /* the row's: a registration again keeps it */
-        s->mode = soap_strdup(soap, row[1]);
-        s->memberCount = atoi(row[2]);
-        if (row[3] && (s->lastHeartbeat = soap_malloc(soap, sizeof(time_t))))
-            *s->lastHeartbeat = (time_t)atoll(row[3]);
-    }
-    mysql_free_result(res);
-    if (!row)
+    rc = ks_store_image_server_named(ctx, conn, name, &server);
+    if (rc == KS_NOTFOUND)
         return ks_fault(soap, "Internal", "image server \"%s\" vanished while registering", name);
-    if (!response->server)
+    if (rc != KS_OK)
+        return ks_fault_rc(soap, rc, &ctx->err);
+    /* its weight is the row's: a registration again keeps it */
+    if (!(response->server = soap_new_ks__ImageServer(soap, -1)) ||
+        !KS_CLUSTER_SERVER_ANSWER(soap, response->server, &server))
         return soap->error = SOAP_EOM;
     ks_log_info("image server \"%s\" registered (%s, %s, weight %d): %s", name, internalUrl,
                 publicUrl, weight, response->server->mode);
@@ -145,12 +106,11 @@ int ks__Heartbeat(struct soap *soap, char *name, LONG64 itemsStored, LONG64 avat
                   LONG64 storeFreeBytes, struct ks__HeartbeatResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_server_beat_t beat = {itemsStored, avatarsComposed, storeFreeBytes};
+    char mode[16];
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
     int revived;
+    ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE) || ks_check_member_id(soap, "name", name) ||
         ks_auth_acts_for(soap, name))
@@ -159,45 +119,13 @@ int ks__Heartbeat(struct soap *soap, char *name, LONG64 itemsStored, LONG64 avat
         return ks_fault(soap, "InvalidArgument",
                         "itemsStored, avatarsComposed and storeFreeBytes must not be negative");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_begin(ctx, conn)) != KS_OK)
+        (rc = ks_store_server_heartbeat(ctx, conn, name, &beat, &revived, mode)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT down_by_silence FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, " FOR UPDATE");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
-    row = mysql_fetch_row(res);
-    revived = row && row[0] && atoi(row[0]);
-    mysql_free_result(res);
-    if (!row) {
-        ks_store_rollback(ctx, conn);
-        return ks_fault(soap, "NotFound", "image server \"%s\" is not registered", name);
-    }
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET last_heartbeat = NOW(3), items_stored = %lld,"
-                     " avatars_composed = %lld, free_disk_bytes = %lld, " KS_NODE_REVIVE
-                     " WHERE name = ", (long long)itemsStored, (long long)avatarsComposed,
-                (long long)storeFreeBytes);
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        goto fail;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT mode FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        goto fail;
-    row = mysql_fetch_row(res);
-    response->mode = soap_strdup(soap, row && row[0] ? row[0] : "down");
-    mysql_free_result(res);
-    if ((rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
+    if (!(response->mode = soap_strdup(soap, mode)))
+        return soap->error = SOAP_EOM;
     if (revived)
         ks_log_info("image server \"%s\" beats again: %s", name, response->mode);
     return SOAP_OK;
-fail:
-    ks_store_rollback(ctx, conn);
-    return ks_fault_rc(soap, rc, &ctx->err);
 }
 
 int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
@@ -206,11 +134,10 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int page_offset = offset ? *offset : 0;
     int page_limit = limit ? *limit : KS_MANIFEST_LIMIT_DEFAULT;
+    ks_layer_row_t *layers;
     long long total;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    int count;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE))
@@ -219,61 +146,22 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
         return ks_fault(soap, "InvalidArgument", "offset must be 0..%d", KS_PAGE_OFFSET_MAX);
     if (page_limit < 1 || page_limit > KS_MANIFEST_LIMIT_MAX)
         return ks_fault(soap, "InvalidArgument", "limit must be 1..%d", KS_MANIFEST_LIMIT_MAX);
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 128);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM item_layers");
-    if ((rc = ks_store_int(ctx, conn, &sql, &total)) != KS_OK)
+    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_layer_manifest(soap, conn, page_offset, page_limit, &layers, &count,
+                                      &total)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->total = (LONG64)total;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, sha256 FROM item_layers"
-                     " ORDER BY item_id, layer_no LIMIT %d OFFSET %d", page_limit, page_offset);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
-    response->layer = soap_new_ks__ManifestLayer(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->layer) {
-        mysql_free_result(res);
+    response->layer = soap_new_ks__ManifestLayer(soap, count + 1);
+    if (!response->layer)
         return soap->error = SOAP_EOM;
+    for (int i = 0; i < count; i++) {
+        struct ks__ManifestLayer *l = &response->layer[i];
+        l->itemId = layers[i].item_id;
+        l->layerNo = layers[i].layer_no;
+        l->sha256 = layers[i].sha256;        /* in the arena, with layers */
     }
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__ManifestLayer *l = &response->layer[response->__sizelayer++];
-        l->itemId = atoi(row[0]);
-        l->layerNo = atoi(row[1]);
-        l->sha256 = soap_strdup(soap, row[2]);
-    }
-    mysql_free_result(res);
+    response->__sizelayer = count;
     return SOAP_OK;
-}
-
-/* Runs sql, which selects (sha256, png) of at most one row, into the arena;
- * KS_NOTFOUND when there is no row. */
-static ks_rc read_png_row(struct soap *soap, MYSQL *conn, ks_buf_t *sql, char **sha256,
-                          struct xsd__base64Binary *png)
-{
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    unsigned long *lengths;
-    ks_rc rc;
-
-    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
-        return rc;
-    if (!(row = mysql_fetch_row(res))) {
-        mysql_free_result(res);
-        return KS_NOTFOUND;
-    }
-    lengths = mysql_fetch_lengths(res);
-    *sha256 = soap_strdup(soap, row[0]);
-    png->__ptr = soap_malloc(soap, lengths[1] ? lengths[1] : 1);
-    if (png->__ptr) {
-        memcpy(png->__ptr, row[1], lengths[1]);
-        png->__size = (int)lengths[1];
-    }
-    mysql_free_result(res);
-    if (!*sha256 || !png->__ptr)
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory for a %lu-byte PNG", lengths[1]);
-    return KS_OK;
 }
 
 int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
@@ -281,7 +169,6 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
-    ks_buf_t sql;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE | KS_ROLE_ADMIN))   /* admin: the UI's thumbnails */
@@ -294,17 +181,10 @@ int ks__GetItemLayer(struct soap *soap, int itemId, int layerNo, char *sha256,
         return ks_fault(soap, "InvalidArgument", "sha256 must be 64 lowercase hex digits");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT sha256, png FROM item_layers WHERE item_id = %d AND layer_no = %d",
-                itemId, layerNo);
-    if (sha256) {          /* the current art, else the old art of that sha256 */
-        ks_buf_addf(&sql, " AND sha256 = '%s' UNION ALL SELECT sha256, png FROM"
-                    " item_layer_archive WHERE item_id = %d AND layer_no = %d AND sha256 = '%s'"
-                    " LIMIT 1", sha256, itemId, layerNo, sha256);
-    }
     response->itemId = itemId;
     response->layerNo = layerNo;
-    rc = read_png_row(soap, conn, &sql, &response->sha256, &response->png);
+    rc = ks_store_layer_art(soap, conn, itemId, layerNo, sha256, &response->sha256,
+                            &response->png);
     if (rc == KS_NOTFOUND)
         return ks_fault(soap, "NotFound", "layer %d/%d%s%s not found", itemId, layerNo,
                         sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
@@ -316,7 +196,6 @@ int ks__GetSceneBackground(struct soap *soap, int sceneId,
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL *conn;
-    ks_buf_t sql;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_NODE | KS_ROLE_ADMIN))   /* admin: the UI's scene list */
@@ -325,10 +204,8 @@ int ks__GetSceneBackground(struct soap *soap, int sceneId,
         return ks_fault(soap, "InvalidArgument", "sceneId must be positive");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", sceneId);
     response->sceneId = sceneId;
-    rc = read_png_row(soap, conn, &sql, &response->sha256, &response->png);
+    rc = ks_store_scene_art(soap, conn, sceneId, &response->sha256, &response->png);
     if (rc == KS_NOTFOUND)
         return ks_fault(soap, "NotFound", "scene %d not found", sceneId);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);

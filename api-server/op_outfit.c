@@ -11,21 +11,16 @@
  * composes the result on the member's image server and returns the PNG,
  * saving nothing.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
 #include "log.h"
 #include "render.h"
+#include "store_members.h"
+#include "webhook.h"
 
 typedef struct {
-    int item_id;
-    int category_id;
-    int exclusive;
-} worn_t;
-
-typedef struct {
-    worn_t items[KS_OUTFIT_MAX * 2];
+    ks_outfit_item_t items[KS_OUTFIT_MAX * 2];
     int count;
 } outfit_t;
 
@@ -52,71 +47,35 @@ static void outfit_remove_at(outfit_t *o, int index)
     o->items[index] = o->items[--o->count];
 }
 
-/* Loads (item, category, exclusive) of the items the member wears. */
-static ks_rc load_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, outfit_t *out)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
-                     " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
-                     " WHERE o.member_id = %lld", member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    out->count = 0;
-    while ((row = mysql_fetch_row(res)) && out->count < KS_OUTFIT_MAX * 2) {
-        worn_t *w = &out->items[out->count++];
-        w->item_id = atoi(row[0]);
-        w->category_id = atoi(row[1]);
-        w->exclusive = atoi(row[2]);
-    }
-    mysql_free_result(res);
-    return KS_OK;
-}
-
 /* Checks the items to put on (they exist, are published or already worn,
  * are owned when must_own, and name at most one item per exclusive category)
  * and fills wear_info. */
-static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const outfit_t *before,
-                        const int *wear, int wear_count, int must_own, worn_t *wear_info)
+static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                        const outfit_t *before, const int *wear, int wear_count, int must_own,
+                        ks_outfit_item_t *wear_info)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_outfit_item_t rows[KS_OUTFIT_MAX];
+    int found;
     ks_rc rc;
 
-    if (wear_count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, i.status, inv.item_id IS NOT NULL"
-                     " FROM items i JOIN categories c ON c.id = i.category_id"
-                     " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
-                     " WHERE i.id IN (", member_id);
-    for (int i = 0; i < wear_count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", wear[i]);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_outfit_items(ctx, conn, member_id, wear, wear_count, rows,
+                                    &found)) != KS_OK)
         return rc;
     for (int i = 0; i < wear_count; i++)
         wear_info[i].item_id = 0;
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]), worn = outfit_find(before, id) >= 0;
+    for (int r = 0; r < found; r++) {
+        int id = rows[r].item_id, worn = outfit_find(before, id) >= 0;
         for (int i = 0; i < wear_count; i++) {
             if (wear[i] != id)
                 continue;
-            wear_info[i].item_id = id;
-            wear_info[i].category_id = atoi(row[1]);
-            wear_info[i].exclusive = atoi(row[2]);
-            if (rc == KS_OK && !worn && strcmp(row[3], "published") != 0)
-                rc = ks_err(&ctx->err, KS_INVALID, "item %d is %s and cannot be worn", id, row[3]);
-            if (rc == KS_OK && must_own && !atoi(row[4]))
+            wear_info[i] = rows[r];
+            if (rc == KS_OK && !worn && strcmp(rows[r].status, "published") != 0)
+                rc = ks_err(&ctx->err, KS_INVALID, "item %d is %s and cannot be worn", id,
+                            rows[r].status);
+            if (rc == KS_OK && must_own && !rows[r].owned)
                 rc = ks_err(&ctx->err, KS_NOTOWNED, "the member does not own item %d", id);
         }
     }
-    mysql_free_result(res);
     for (int i = 0; i < wear_count && rc == KS_OK; i++) {
         if (!wear_info[i].item_id)
             rc = ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", wear[i]);
@@ -132,70 +91,60 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, con
 /* Fails with KS_NOTFOUND naming the first of ids that is no item. */
 static ks_rc check_items_exist(ks_api_ctx_t *ctx, MYSQL *conn, const int *ids, int count)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_outfit_item_t rows[KS_OUTFIT_MAX];
+    int found;
     ks_rc rc;
-    int found[KS_OUTFIT_MAX] = {0};
 
-    if (count == 0)
-        return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT id FROM items WHERE id IN (");
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", ids[i]);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_outfit_items(ctx, conn, 0, ids, count, rows, &found)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)))
-        for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
-            found[i] |= ids[i] == atoi(row[0]);
-    mysql_free_result(res);
-    for (int i = 0; i < count && i < KS_OUTFIT_MAX; i++)
-        if (!found[i])
+    for (int i = 0; i < count; i++) {
+        int exists = 0;
+        for (int r = 0; r < found && !exists; r++)
+            exists = rows[r].item_id == ids[i];
+        if (!exists)
             return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", ids[i]);
+    }
     return KS_OK;
 }
 
 /* Fails when the change takes off the last item of a required category.
  * (A member who wears nothing of a category made required later is left
  * alone: the rule guards what is worn, it does not force new items on.) */
-static ks_rc check_required(ks_api_ctx_t *ctx, MYSQL *conn, const outfit_t *before,
+static ks_rc check_required(struct soap *soap, MYSQL *conn, const outfit_t *before,
                             const outfit_t *after)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_required_category_t *required;
+    int count;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_required_categories(soap, conn, &required, &count)) != KS_OK)
         return rc;
-    while (rc == KS_OK && (row = mysql_fetch_row(res))) {
-        int category = atoi(row[0]), worn_before = 0, worn_after = 0;
+    for (int r = 0; r < count; r++) {
+        int worn_before = 0, worn_after = 0;
         for (int i = 0; i < before->count; i++)
-            worn_before |= before->items[i].category_id == category;
+            worn_before |= before->items[i].category_id == required[r].id;
         for (int i = 0; i < after->count; i++)
-            worn_after |= after->items[i].category_id == category;
+            worn_after |= after->items[i].category_id == required[r].id;
         if (worn_before && !worn_after)
-            rc = ks_err(&ctx->err, KS_INVALID, "category \"%s\" is required: wear another item "
-                        "of it instead of removing this one", row[1]);
+            return ks_err(&ks_api_ctx(soap)->err, KS_INVALID, "category \"%s\" is required: "
+                          "wear another item of it instead of removing this one",
+                          required[r].name);
     }
-    mysql_free_result(res);
-    return rc;
+    return KS_OK;
 }
 
 /* Fills before (what member wears) and after (with the change applied),
  * checking every rule of the file's comment. */
-static ks_rc plan_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *wear,
+static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, const int *wear,
                          int wear_count, const int *remove, int remove_count, int must_own,
                          outfit_t *before, outfit_t *after)
 {
-    worn_t wear_info[KS_OUTFIT_MAX];
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_outfit_item_t wear_info[KS_OUTFIT_MAX];
     ks_rc rc;
 
-    if ((rc = load_outfit(ctx, conn, member_id, before)) != KS_OK ||
+    if ((rc = ks_store_outfit(ctx, conn, member_id, before->items, KS_OUTFIT_MAX * 2,
+                              &before->count)) != KS_OK ||
         (rc = check_wear(ctx, conn, member_id, before, wear, wear_count, must_own,
                          wear_info)) != KS_OK ||
         (rc = check_items_exist(ctx, conn, remove, remove_count)) != KS_OK)
@@ -217,7 +166,7 @@ static ks_rc plan_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, co
             return ks_err(&ctx->err, KS_INVALID, "a member wears at most %d items", KS_OUTFIT_MAX);
         after->items[after->count++] = wear_info[i];
     }
-    return check_required(ctx, conn, before, after);
+    return check_required(soap, conn, before, after);
 }
 
 /* The checks of the wear and remove lists both operations share. */
@@ -242,30 +191,15 @@ static int check_lists(struct soap *soap, int wear_count, const int *wear, int r
 static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                           const outfit_t *before, const outfit_t *after)
 {
-    ks_buf_t sql;
-    ks_rc rc;
-    int removed = 0, added = 0;
+    int off[KS_OUTFIT_MAX * 2], on[KS_OUTFIT_MAX * 2], off_count = 0, on_count = 0;
 
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
     for (int i = 0; i < before->count; i++)
         if (outfit_find(after, before->items[i].item_id) < 0)
-            ks_buf_addf(&sql, "%s%d", removed++ ? ", " : "", before->items[i].item_id);
-    ks_buf_addf(&sql, ")");
-    if (removed && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_free(&sql);
-
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
+            off[off_count++] = before->items[i].item_id;
     for (int i = 0; i < after->count; i++)
         if (outfit_find(before, after->items[i].item_id) < 0)
-            ks_buf_addf(&sql, "%s(%lld, %d)", added++ ? ", " : "", member_id,
-                       after->items[i].item_id);
-    if (added && (rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_free(&sql);
-    return KS_OK;
+            on[on_count++] = after->items[i].item_id;
+    return ks_store_outfit_write(ctx, conn, member_id, off, off_count, on, on_count);
 }
 
 /* What ChangeOutfit asks, and what it read (member, server): the
@@ -287,7 +221,7 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 
     if ((rc = ks_store_member(ctx, conn, c->user_id, 1, c->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, c->member->image_server_id, c->server)) != KS_OK ||
-        (rc = plan_outfit(ctx, conn, c->member->id, c->wear, c->wear_count, c->remove,
+        (rc = plan_outfit(c->soap, conn, c->member->id, c->wear, c->wear_count, c->remove,
                           c->remove_count, 1, &before, &after)) != KS_OK)
         return rc;
     /* A change that changes nothing keeps the version: sending the same
@@ -297,7 +231,7 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         return KS_OK;
     if ((rc = write_outfit(ctx, conn, c->member->id, &before, &after)) != KS_OK)
         return rc;
-    return ks_render_next_version(c->soap, conn, c->member, c->server);
+    return ks_render_next_version(c->soap, conn, c->member, c->server, KS_EVENT_CHANGED);
 }
 
 int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
@@ -348,7 +282,7 @@ static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, in
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK ||
         (rc = ks_store_server_usable(ctx, &server)) != KS_OK ||
-        (rc = plan_outfit(ctx, conn, member.id, wear, wear_count, remove, remove_count, 0,
+        (rc = plan_outfit(soap, conn, member.id, wear, wear_count, remove, remove_count, 0,
                           &before, &after)) != KS_OK)
         return rc;
     for (int i = 0; i < after.count; i++)

@@ -10,84 +10,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store.h"
+#include "cluster.h"
+#include "store_servers.h"
 
 #define KS_STATUS_IMAGE_SERVERS_MAX 1000
-
-static LONG64 to_long(const char *s)
-{
-    return s ? (LONG64)strtoll(s, NULL, 10) : 0;
-}
 
 static ks_rc read_image_servers(struct soap *soap, MYSQL *conn,
                                 struct ks__GetSystemStatusResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_image_server_t *servers;
+    int count;
     ks_rc rc;
-    int n = 0;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, name, internal_url, public_url, weight, mode, member_count,"
-                     " UNIX_TIMESTAMP(last_heartbeat), free_disk_bytes, items_stored, avatars_composed,"
-                     " down_by_silence FROM image_servers"
-                     " ORDER BY id LIMIT %d", KS_STATUS_IMAGE_SERVERS_MAX);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_image_server_list(soap, conn, KS_STATUS_IMAGE_SERVERS_MAX, &servers,
+                                         &count)) != KS_OK)
         return rc;
-    response->imageServer = soap_new_ks__SystemImageServer(soap, (int)mysql_num_rows(res) + 1);
-    if (!response->imageServer) {
-        mysql_free_result(res);
+    response->imageServer = soap_new_ks__SystemImageServer(soap, count + 1);
+    if (!response->imageServer)
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-    }
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__SystemImageServer *s = &response->imageServer[n++];
-        s->id = atoi(row[0]);
-        s->name = soap_strdup(soap, row[1]);
-        s->internalUrl = soap_strdup(soap, row[2]);
-        s->publicUrl = soap_strdup(soap, row[3]);
-        s->weight = atoi(row[4]);
-        s->mode = soap_strdup(soap, row[5]);
-        s->memberCount = atoi(row[6]);
-        if (row[7] && (s->lastHeartbeat = soap_malloc(soap, sizeof(time_t))))
-            *s->lastHeartbeat = (time_t)to_long(row[7]);
-        if (row[8] && (s->freeDiskBytes = soap_malloc(soap, sizeof(LONG64))))
-            *s->freeDiskBytes = to_long(row[8]);
-        if (row[9] && (s->itemsStored = soap_malloc(soap, sizeof(LONG64))))
-            *s->itemsStored = to_long(row[9]);
-        if (row[10] && (s->avatarsComposed = soap_malloc(soap, sizeof(LONG64))))
-            *s->avatarsComposed = to_long(row[10]);
+    for (int i = 0; i < count; i++) {
+        struct ks__SystemImageServer *s = &response->imageServer[i];
+        if (!KS_CLUSTER_SERVER_ANSWER(soap, s, &servers[i]))
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        s->freeDiskBytes = ks_cluster_long(soap, servers[i].free_disk_bytes);
+        s->itemsStored = ks_cluster_long(soap, servers[i].items_stored);
+        s->avatarsComposed = ks_cluster_long(soap, servers[i].avatars_composed);
         if ((s->downBySilence = soap_malloc(soap, sizeof(enum xsd__boolean))))
-            *s->downBySilence = atoi(row[11]) ? true_ : false_;
+            *s->downBySilence = servers[i].down_by_silence ? true_ : false_;
     }
-    response->__sizeimageServer = n;
-    mysql_free_result(res);
+    response->__sizeimageServer = count;
     return KS_OK;
 }
 
 static ks_rc read_counts(struct soap *soap, MYSQL *conn, struct ks__GetSystemStatusResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
+    ks_store_counts_t counts;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM items),"
-                     " (SELECT COUNT(*) FROM categories)");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_counts(ctx, conn, &counts)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    response->counts = soap_new_ks__SystemCounts(soap, -1);
-    if (row && response->counts) {
-        response->counts->members = to_long(row[0]);
-        response->counts->items = to_long(row[1]);
-        response->counts->categories = to_long(row[2]);
-    }
-    mysql_free_result(res);
-    return response->counts ? KS_OK : ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    if (!(response->counts = soap_new_ks__SystemCounts(soap, -1)))
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    response->counts->members = counts.members;
+    response->counts->items = counts.items;
+    response->counts->categories = counts.categories;
+    return KS_OK;
 }
 
 /* The pool's servers, as the answer lists them. */

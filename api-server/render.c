@@ -29,6 +29,9 @@
 #include "log.h"
 #include "node_health.h"
 #include "render.h"
+#include "store_members.h"
+#include "webhook.h"
+#include "store_render.h"
 
 #define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */
 
@@ -79,17 +82,15 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
 }
 
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
-                             const ks_image_server_t *server)
+                             const ks_image_server_t *server, const char *event)
 {
-    ks_buf_t sql;
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
-    if ((rc = ks_store_run(ks_api_ctx(soap), conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_member_next_version(ctx, conn, member)) != KS_OK ||
+        (rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
         return rc;
-    member->version++;
-    return ks_render_avatar(soap, conn, member, server);
+    return event ? ks_webhook_avatar_event(ctx, conn, event, member, server) : KS_OK;
 }
 
 /* ---- the background renderer ------------------------------------------------------ */
@@ -103,76 +104,74 @@ static struct {
     ks_db_pool_t *pool;
 } renderer = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* One round of the renderer (ks_store_txn): the job it claimed, if any, and
+ * the member it composed. */
+typedef struct {
+    struct soap *soap;
+    int claimed;
+    ks_render_job_t job;
+    ks_member_t member;
+} render_round_t;
+
+/* Claims the next due member, composes its next version and takes it off
+ * the queue. The compose, an effect outside the database, comes before the
+ * last statements, so a retry could follow it; that is safe: a retry reads
+ * the version again (the raise was rolled back) and composes that same
+ * version from the same outfit and art (ks_store_worn_layers holds them
+ * locked), writing the same file again. In practice the only statement
+ * after it deletes a row this transaction has locked, which waits for no one. */
+static ks_rc render_round(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
+{
+    render_round_t *r = arg;
+    ks_image_server_t server;
+    ks_rc rc;
+
+    r->claimed = 0;
+    if ((rc = ks_store_render_claim(ctx, conn, &r->job)) != KS_OK)
+        return rc;
+    r->claimed = 1;
+    if ((rc = ks_store_member_by_id(ctx, conn, r->job.member_id, 1, &r->member)) != KS_OK ||
+        (rc = ks_store_image_server(ctx, conn, r->member.image_server_id, &server)) != KS_OK ||
+        (rc = ks_render_next_version(r->soap, conn, &r->member, &server, KS_EVENT_CHANGED))
+            != KS_OK)
+        return rc;
+    return ks_store_render_done(ctx, conn, r->job.member_id);
+}
+
 /* Composes the next due member of render_queue again. *claimed is 0 when
  * there was none (or the database could not say). */
 static void render_next(struct soap *soap, int *claimed)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_member_t member;
-    ks_image_server_t server;
-    long long member_id;
-    unsigned attempts;
-    char reason[160];
+    render_round_t r = {.soap = soap};
+    const ks_render_job_t *job = &r.job;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_err_t ignored;
     ks_rc rc;
 
     *claimed = 0;
-    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK || ks_store_begin(ctx, conn) != KS_OK)
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK)
         return;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT member_id, attempts, reason FROM render_queue"
-                " WHERE not_before <= NOW(3) ORDER BY not_before, member_id LIMIT 1"
-                " FOR UPDATE SKIP LOCKED");
-    if (ks_store_run(ctx, conn, &sql, &res) != KS_OK) {
-        ks_store_rollback(ctx, conn);
+    rc = ks_store_txn(ctx, conn, render_round, &r);
+    if (!r.claimed)
         return;
-    }
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        ks_store_rollback(ctx, conn);
-        return;
-    }
     *claimed = 1;
-    member_id = atoll(row[0]);
-    attempts = (unsigned)strtoul(row[1], NULL, 10);
-    snprintf(reason, sizeof reason, "%s", row[2]);
-    mysql_free_result(res);
-
-    if ((rc = ks_store_member_by_id(ctx, conn, member_id, 1, &member)) != KS_OK ||
-        (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK)
-        goto fail;
-    if ((rc = ks_render_next_version(soap, conn, &member, &server)) != KS_OK)
-        goto fail;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM render_queue WHERE member_id = %lld", member_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
-        (rc = ks_store_commit(ctx, conn)) != KS_OK)
-        goto fail;
-    ks_avatar_forget(member.user_id);    /* GetAvatar here sees the new version at once */
-    ks_log_info("renderer: member \"%s\" composed again at version %u (%s)", member.user_id,
-                member.version, reason);
-    return;
-fail:
-    ks_store_rollback(ctx, conn);
+    if (rc == KS_OK) {
+        ks_avatar_forget(r.member.user_id);    /* GetAvatar here sees the new version at once */
+        ks_log_info("renderer: member \"%s\" composed again at version %u (%s)",
+                    r.member.user_id, r.member.version, job->reason);
+        return;
+    }
     {
-        unsigned factor = attempts + 1 < KS_RENDER_BACKOFF_MAX ? attempts + 1 : KS_RENDER_BACKOFF_MAX;
+        unsigned factor = job->attempts + 1 < KS_RENDER_BACKOFF_MAX ? job->attempts + 1
+                                                                   : KS_RENDER_BACKOFF_MAX;
         long delay = (long)ctx->conf->render_retry_s * factor;
         ks_log_warn("renderer: member %lld (%s): attempt %u failed (%s): %s; next try in %ld s",
-                    member_id, reason, attempts + 1, ks_rc_name(rc), ctx->err.msg, delay);
-        if (ks_db_master(ctx->db, &conn, &ignored) != KS_OK)
-            return;
-        ks_buf_init(&sql, 1024);
-        ks_buf_addf(&sql, "UPDATE render_queue SET attempts = attempts + 1, not_before ="
-                    " NOW(3) + INTERVAL %ld SECOND, last_error = LEFT(", delay);
-        ks_sql_str(&sql, conn, ctx->err.msg);
-        ks_buf_addf(&sql, ", 255) WHERE member_id = %lld", member_id);
-        ks_sql_run(&sql, ctx->db, conn, NULL, &ignored);
-        ks_buf_free(&sql);
+                    job->member_id, job->reason, job->attempts + 1, ks_rc_name(rc),
+                    ctx->err.msg, delay);
+        if (ks_db_master(ctx->db, &conn, &ignored) == KS_OK &&
+            ks_store_render_later(ctx, conn, job->member_id, delay, ctx->err.msg) != KS_OK)
+            ks_log_warn("renderer: member %lld stays due: %s", job->member_id, ctx->err.msg);
     }
 }
 

@@ -14,10 +14,11 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
                        const ks_image_server_t *server);
 
 /* Raises member's version by one, in the database (the open transaction)
- * and in *member, and composes that version (ks_render_avatar). Every change
- * to what a member wears goes through here before its COMMIT. */
+ * and in *member, composes that version (ks_render_avatar) and records the
+ * webhook event (webhook.h; NULL: none) in the same transaction. Every
+ * change to what a member wears goes through here before its COMMIT. */
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
-                             const ks_image_server_t *server);
+                             const ks_image_server_t *server, const char *event);
 
 /* Pushes the art of each of layers, at its sha256, to server: the current
  * art as the layer, old art replaced since (an album photo's) as archived

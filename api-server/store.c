@@ -47,6 +47,102 @@ ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg
     }
 }
 
+void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out)
+{
+    for (int i = 0; i < ncols; i++) {
+        const char *v = row[i];
+        void *field = (char *)out + cols[i].offset;
+
+        switch (cols[i].type) {
+        case KS_COL_INT:
+            *(int *)field = v ? (int)strtol(v, NULL, 10) : 0;
+            break;
+        case KS_COL_UINT:
+            *(unsigned *)field = v ? (unsigned)strtoul(v, NULL, 10) : 0;
+            break;
+        case KS_COL_LLONG:
+            *(long long *)field = v ? strtoll(v, NULL, 10) : 0;
+            break;
+        case KS_COL_DOUBLE:
+            *(double *)field = v ? strtod(v, NULL) : 0;
+            break;
+        case KS_COL_STR:
+            snprintf(field, cols[i].size, "%s", v ? v : "");
+            break;
+        }
+    }
+}
+
+ks_rc ks_store_one(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                   int ncols, void *out)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    if ((row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, out);
+    mysql_free_result(res);
+    return row ? KS_OK : ks_err(&ctx->err, KS_NOTFOUND, "no such row");
+}
+
+ks_rc ks_store_rows(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                    int ncols, void *rows, size_t elem, int max, int *count)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    *count = 0;
+    memset(rows, 0, elem * (size_t)max);
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    while (*count < max && (row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, (char *)rows + elem * (size_t)(*count)++);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_rows_arena(struct soap *soap, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                          int ncols, size_t elem, void **rows, int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    size_t n;
+    ks_rc rc;
+
+    *count = 0;
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    n = (size_t)mysql_num_rows(res);
+    if (!(*rows = soap_malloc(soap, elem * (n + 1)))) {
+        mysql_free_result(res);
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for %zu rows", n);
+    }
+    memset(*rows, 0, elem * (n + 1));
+    while ((row = mysql_fetch_row(res)) != NULL)
+        ks_store_map_row(row, cols, ncols, (char *)*rows + elem * (size_t)(*count)++);
+    mysql_free_result(res);
+    return KS_OK;
+}
+
+ks_rc ks_store_each(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_store_row_fn fn, void *arg)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    ks_rc rc;
+
+    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
+        return rc;
+    while (rc == KS_OK && (row = mysql_fetch_row(res)) != NULL)
+        rc = fn(row, mysql_fetch_lengths(res), arg);
+    mysql_free_result(res);
+    return rc;
+}
+
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value)
 {
     MYSQL_RES *res;
@@ -61,11 +157,20 @@ ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *val
     return KS_OK;
 }
 
+/* The depths of the queues (ks_store_queue_depths). */
+typedef struct {
+    long long render_queue, deletions;
+} queue_depths_t;
+
+static const ks_col_t queue_depth_cols[] = {
+    KS_COL(KS_COL_LLONG, queue_depths_t, render_queue),
+    KS_COL(KS_COL_LLONG, queue_depths_t, deletions),
+};
+
 ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions)
 {
+    queue_depths_t depths;
     MYSQL *conn;
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
@@ -74,67 +179,71 @@ ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long lon
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM render_queue),"
                      " (SELECT COUNT(*) FROM image_deletions)");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(queue_depth_cols), &depths)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    *render_queue = row && row[0] ? atoll(row[0]) : 0;
-    *deletions = row && row[1] ? atoll(row[1]) : 0;
-    mysql_free_result(res);
+    *render_queue = depths.render_queue;
+    *deletions = depths.deletions;
     return KS_OK;
 }
+
+static const ks_col_t counts_cols[] = {
+    KS_COL(KS_COL_LLONG, ks_store_counts_t, members),
+    KS_COL(KS_COL_LLONG, ks_store_counts_t, items),
+    KS_COL(KS_COL_LLONG, ks_store_counts_t, categories),
+};
+
+ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    /* Members: the image servers' member_count (each assignment, import,
+     * move and deletion keeps it), not COUNT(*) of members, a full scan of
+     * the largest table (tests/explain). */
+    ks_buf_addf(&sql, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM image_servers),"
+                     " (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM categories)");
+    return ks_store_one(ctx, conn, &sql, KS_COLS(counts_cols), out);
+}
+
+/* members rows as ks_member_t: SELECT MEMBER_COLUMNS FROM members ... */
+#define MEMBER_COLUMNS "id, image_server_id, version, user_id"
+static const ks_col_t member_cols[] = {
+    KS_COL(KS_COL_LLONG, ks_member_t, id),
+    KS_COL(KS_COL_INT, ks_member_t, image_server_id),
+    KS_COL(KS_COL_UINT, ks_member_t, version),
+    KS_COL(KS_COL_STR, ks_member_t, user_id),
+};
 
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT id, image_server_id, version FROM members WHERE user_id = ");
+    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if (for_update)
         ks_buf_addf(&sql, " FOR UPDATE");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
+    if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
-    }
-    out->id = atoll(row[0]);
-    snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
-    out->image_server_id = atoi(row[1]);
-    out->version = (unsigned)strtoul(row[2], NULL, 10);
-    mysql_free_result(res);
-    return KS_OK;
+    return rc;
 }
 
 ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
                             ks_member_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, image_server_id, version, user_id FROM members WHERE id = %lld%s",
+    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE id = %lld%s",
                 id, for_update ? " FOR UPDATE" : "");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
+    if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member %lld not found", id);
-    }
-    out->id = atoll(row[0]);
-    out->image_server_id = atoi(row[1]);
-    out->version = (unsigned)strtoul(row[2], NULL, 10);
-    snprintf(out->user_id, sizeof out->user_id, "%s", row[3]);
-    mysql_free_result(res);
-    return KS_OK;
+    return rc;
 }
 
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)
@@ -145,76 +254,66 @@ ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)
     return KS_OK;
 }
 
-static void image_server_from_row(MYSQL_ROW row, ks_image_server_t *out)
-{
-    out->id = atoi(row[0]);
-    snprintf(out->name, sizeof out->name, "%s", row[1]);
-    snprintf(out->internal_url, sizeof out->internal_url, "%s", row[2]);
-    snprintf(out->public_url, sizeof out->public_url, "%s", row[3]);
-    snprintf(out->mode, sizeof out->mode, "%s", row[4]);
-}
-
-#define IMAGE_SERVER_COLUMNS "SELECT id, name, internal_url, public_url, mode FROM image_servers"
-
-/* Reads the one image server sql (IMAGE_SERVER_COLUMNS ...) selects:
- * KS_NOTFOUND, without a message, when there is none. */
-static ks_rc read_server(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_image_server_t *out)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_rc rc;
-
-    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
-        return rc;
-    if ((row = mysql_fetch_row(res)))
-        image_server_from_row(row, out);
-    else
-        rc = KS_NOTFOUND;
-    mysql_free_result(res);
-    return rc;
-}
+const ks_col_t ks_store_server_cols[12] = {
+    KS_COL(KS_COL_INT, ks_image_server_t, id),
+    KS_COL(KS_COL_STR, ks_image_server_t, name),
+    KS_COL(KS_COL_STR, ks_image_server_t, internal_url),
+    KS_COL(KS_COL_STR, ks_image_server_t, public_url),
+    KS_COL(KS_COL_STR, ks_image_server_t, mode),
+    KS_COL(KS_COL_INT, ks_image_server_t, weight),
+    KS_COL(KS_COL_INT, ks_image_server_t, member_count),
+    KS_COL(KS_COL_INT, ks_image_server_t, down_by_silence),
+    KS_COL(KS_COL_LLONG, ks_image_server_t, last_heartbeat),
+    KS_COL(KS_COL_LLONG, ks_image_server_t, free_disk_bytes),
+    KS_COL(KS_COL_LLONG, ks_image_server_t, items_stored),
+    KS_COL(KS_COL_LLONG, ks_image_server_t, avatars_composed),
+};
 
 ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
 {
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE id = %d", id);
-    rc = read_server(ctx, conn, &sql, out);
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE id = %d", id);
+    rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of "
                                       "image_servers", id)
+                             : rc;
+}
+
+/* The image server called name, its row locked with for_update. */
+static ks_rc server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int for_update,
+                          ks_image_server_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    if (for_update)
+        ks_buf_addf(&sql, " FOR UPDATE");
+    rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
+                                      name)
                              : rc;
 }
 
 ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                   ks_image_server_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    rc = read_server(ctx, conn, &sql, out);
-    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
-                                      name)
-                             : rc;
+    return server_named(ctx, conn, name, 0, out);
 }
 
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                  ks_image_server_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 512);
     if (name) {
-        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE name = ");
-        ks_sql_str(&sql, conn, name);
-        ks_buf_addf(&sql, " FOR UPDATE");
+        rc = server_named(ctx, conn, name, 1, out);
     } else {
         /* FOR UPDATE locks every active server's row until the COMMIT:
          * creations wait for each other (measured about 130/s with the
@@ -222,18 +321,13 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
          * leaves, so weights hold exactly. Locking later would deadlock:
          * the member's INSERT takes a shared lock on the server's row
          * (foreign key) before the count's UPDATE wants it exclusive. */
-        ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' AND weight > 0"
+        ks_buf_init(&sql, 512);
+        ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' AND weight > 0"
                          " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
+        rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
+        if (rc == KS_NOTFOUND)
+            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
     }
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row)
-        rc = name ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name)
-                  : ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
-    else
-        image_server_from_row(row, out);
-    mysql_free_result(res);
     if (rc == KS_OK && strcmp(out->mode, "active") != 0)
         rc = ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new members",
                     out->name, out->mode);
@@ -243,59 +337,31 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,
                                     int max, int *count)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
-    ks_rc rc;
 
-    *count = 0;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " WHERE mode = 'active' ORDER BY id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res)) && *count < max)
-        image_server_from_row(row, &out[(*count)++]);
-    mysql_free_result(res);
-    return KS_OK;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' ORDER BY id");
+    return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-/* Reads the layer rows sql selects (item_id, layer_no, z_order, x, y, width,
- * height, sha256) into the arena. */
+const ks_col_t ks_store_layer_cols[8] = {
+    KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
+    KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
+    KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
+    KS_COL(KS_COL_INT, ks_layer_row_t, x),
+    KS_COL(KS_COL_INT, ks_layer_row_t, y),
+    KS_COL(KS_COL_INT, ks_layer_row_t, width),
+    KS_COL(KS_COL_INT, ks_layer_row_t, height),
+    KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+};
+
+/* Reads the layer rows sql (KS_LAYER_SELECT ...) selects into the arena. */
 static ks_rc read_layers(struct soap *soap, MYSQL *conn, ks_buf_t *sql, ks_layer_row_t **layers,
                          int *count)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_rc rc;
-    int n;
-
-    if ((rc = ks_store_run(ctx, conn, sql, &res)) != KS_OK)
-        return rc;
-    *count = 0;
-    *layers = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **layers);
-    if (!*layers) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory for %llu layers",
-                      (unsigned long long)mysql_num_rows(res));
-    }
-    for (n = 0; (row = mysql_fetch_row(res)); n++) {
-        ks_layer_row_t *l = &(*layers)[n];
-        l->item_id = atoi(row[0]);
-        l->layer_no = atoi(row[1]);
-        l->z_order = atoi(row[2]);
-        l->x = atoi(row[3]);
-        l->y = atoi(row[4]);
-        l->width = atoi(row[5]);
-        l->height = atoi(row[6]);
-        snprintf(l->sha256, sizeof l->sha256, "%s", row[7]);
-    }
-    *count = n;
-    mysql_free_result(res);
-    return KS_OK;
+    return ks_store_rows_arena(soap, conn, sql, KS_LAYER_COLS, sizeof **layers, (void **)layers,
+                               count);
 }
-
-#define LAYER_COLUMNS "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
 
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
                            ks_layer_row_t **layers, int *count)
@@ -303,9 +369,9 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
     ks_buf_t sql;
 
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, LAYER_COLUMNS " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
-                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no",
-                member_id);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
+                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no"
+                " LOCK IN SHARE MODE", member_id);
     return read_layers(soap, conn, &sql, layers, count);
 }
 
@@ -315,7 +381,7 @@ ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int c
     ks_buf_t sql;
 
     ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, LAYER_COLUMNS " FROM item_layers l WHERE l.item_id IN (0");
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (0");
     for (int i = 0; i < count; i++)
         ks_buf_addf(&sql, ", %d", ids[i]);
     ks_buf_addf(&sql, ") ORDER BY l.z_order, l.item_id, l.layer_no");
@@ -356,45 +422,86 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
                                  member->user_id);
 }
 
+void ks_store_layer_art_sql(ks_buf_t *sql, MYSQL *conn, int item_id, int layer_no,
+                            const char *sha256, const char *current, const char *archived)
+{
+    ks_buf_init(sql, 512);
+    ks_buf_addf(sql, "SELECT %s FROM item_layers WHERE item_id = %d AND layer_no = %d", current,
+                item_id, layer_no);
+    if (sha256) {
+        ks_buf_addf(sql, " AND sha256 = ");
+        ks_sql_str(sql, conn, sha256);
+        ks_buf_addf(sql, " UNION ALL SELECT %s FROM item_layer_archive WHERE item_id = %d"
+                    " AND layer_no = %d AND sha256 = ", archived, item_id, layer_no);
+        ks_sql_str(sql, conn, sha256);
+        ks_buf_addf(sql, " LIMIT 1");
+    }
+}
+
+/* The PNG of a layer, malloc'd (ks_store_layer_png): ks_store_each's callback. */
+typedef struct {
+    ks_api_ctx_t *ctx;
+    unsigned char *png;
+    size_t size;
+    int archived, found;
+} layer_png_t;
+
+static ks_rc layer_png_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    layer_png_t *l = arg;
+
+    if (l->found)                /* one row at most (LIMIT 1) */
+        return KS_OK;
+    if (!(l->png = malloc(lengths[0] ? lengths[0] : 1)))
+        return ks_err(&l->ctx->err, KS_NOMEM, "out of memory for a %lu-byte layer", lengths[0]);
+    memcpy(l->png, row[0], lengths[0]);
+    l->size = lengths[0];
+    l->archived = row[1] && row[1][0] == '1';
+    l->found = 1;
+    return KS_OK;
+}
+
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          const char *sha256, unsigned char **png, size_t *size, int *archived)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    unsigned long *lengths;
+    layer_png_t found = {.ctx = ctx};
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT png, 0 FROM item_layers WHERE item_id = %d AND layer_no = %d",
-                item_id, layer_no);
-    if (sha256) {
-        ks_buf_addf(&sql, " AND sha256 = ");
-        ks_sql_str(&sql, conn, sha256);
-        ks_buf_addf(&sql, " UNION ALL SELECT png, 1 FROM item_layer_archive WHERE item_id = %d"
-                    " AND layer_no = %d AND sha256 = ", item_id, layer_no);
-        ks_sql_str(&sql, conn, sha256);
-        ks_buf_addf(&sql, " LIMIT 1");
-    }
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    ks_store_layer_art_sql(&sql, conn, item_id, layer_no, sha256, "png, 0", "png, 1");
+    if ((rc = ks_store_each(ctx, conn, &sql, layer_png_row, &found)) != KS_OK)
         return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
+    if (!found.found)
         return ks_err(&ctx->err, KS_NOTFOUND, "layer %d/%d%s%s not found", item_id, layer_no,
                       sha256 ? " at sha256 " : "", sha256 ? sha256 : "");
-    }
     if (archived)
-        *archived = atoi(row[1]);
-    lengths = mysql_fetch_lengths(res);
-    *png = malloc(lengths[0] ? lengths[0] : 1);
-    if (!*png) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOMEM, "out of memory for layer %d/%d", item_id, layer_no);
+        *archived = found.archived;
+    *png = found.png;
+    *size = found.size;
+    return KS_OK;
+}
+
+ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
+                         unsigned char **png, size_t *size)
+{
+    layer_png_t found = {.ctx = ctx};       /* its archived: another background now */
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT png, sha256 <> ");
+    ks_sql_str(&sql, conn, sha256);
+    ks_buf_addf(&sql, " FROM scenes WHERE id = %d", scene_id);
+    if ((rc = ks_store_each(ctx, conn, &sql, layer_png_row, &found)) != KS_OK)
+        return rc;
+    if (!found.found)
+        return ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id);
+    if (found.archived) {
+        free(found.png);
+        return ks_err(&ctx->err, KS_CONFLICT, "scene %d has another background now", scene_id);
     }
-    memcpy(*png, row[0], lengths[0]);
-    *size = lengths[0];
-    mysql_free_result(res);
+    *png = found.png;
+    *size = found.size;
     return KS_OK;
 }
 
@@ -455,20 +562,12 @@ ks_rc ks_store_member_fresh(ks_api_ctx_t *ctx, MYSQL **conn, const char *user_id
 
 ks_rc ks_store_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out, int *count)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
-    ks_rc rc;
 
-    *count = 0;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, IMAGE_SERVER_COLUMNS " ORDER BY id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res)) && *count < KS_IMAGE_SERVERS_MAX)
-        image_server_from_row(row, &out[(*count)++]);
-    mysql_free_result(res);
-    return KS_OK;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_SERVER_SELECT " ORDER BY id LIMIT %d", KS_IMAGE_SERVERS_MAX);
+    return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, KS_IMAGE_SERVERS_MAX,
+                         count);
 }
 
 const ks_image_server_t *ks_store_find_server(const ks_image_server_t *servers, int count, int id)

@@ -7,6 +7,7 @@
 #ifndef KS_API_STORE_H
 #define KS_API_STORE_H
 
+#include <stddef.h>
 #include "api.h"
 #include "paths.h"
 
@@ -23,18 +24,7 @@ typedef struct {
 /* An image server's weight, its share of new members, is 1..this. */
 #define KS_IMAGE_SERVER_WEIGHT_MAX 1000
 
-typedef struct {
-    int id;
-    char name[64];
-    char internal_url[256];
-    char public_url[256];
-    char mode[16];               /* active | draining | down */
-} ks_image_server_t;
 
-typedef struct {
-    int item_id, layer_no, z_order, x, y, width, height;
-    char sha256[65];
-} ks_layer_row_t;
 
 ks_rc ks_store_begin(ks_api_ctx_t *ctx, MYSQL *conn);
 ks_rc ks_store_commit(ks_api_ctx_t *ctx, MYSQL *conn);
@@ -54,6 +44,79 @@ ks_rc ks_store_txn(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_txn_fn fn, void *arg
 /* Runs sql (a ks_buf_t built with ks_buf_addf and ks_sql_str) and frees it. */
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result);
 
+/* ---- Mapping rows -------------------------------------------------------------
+ * The one way rows become C values, in the style of the config tables: each
+ * column of the SELECT, in order, names the field it fills (its type, offset
+ * and size). A NULL column leaves 0 or "". String fields are char arrays and
+ * are cut to fit. */
+typedef enum { KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_DOUBLE, KS_COL_STR } ks_col_type_t;
+
+typedef struct {
+    ks_col_type_t type;
+    size_t offset, size;
+} ks_col_t;
+
+#define KS_COL(type, st, field) { (type), offsetof(st, field), sizeof(((st *)0)->field) }
+#define KS_COLS(cols) (cols), (int)(sizeof(cols) / sizeof((cols)[0]))
+
+/* An image_servers row. The figures a server last reported are -1 while it
+ * has reported none (NULL). */
+typedef struct {
+    int id;
+    char name[65];
+    char internal_url[256];
+    char public_url[256];
+    char mode[16];               /* active | draining | down */
+    int weight, member_count;
+    int down_by_silence;         /* 1: the API marked it down for its silence */
+    long long last_heartbeat;    /* Unix time */
+    long long free_disk_bytes, items_stored, avatars_composed;
+} ks_image_server_t;
+
+/* The one way image_servers rows are read: KS_SERVER_SELECT " WHERE ..."
+ * mapped with KS_SERVER_COLS (ks_store_one, ks_store_rows...). */
+#define KS_SERVER_SELECT                                                                  \
+    "SELECT id, name, internal_url, public_url, mode, weight, member_count,"              \
+    " down_by_silence, IFNULL(UNIX_TIMESTAMP(last_heartbeat), -1),"                       \
+    " IFNULL(free_disk_bytes, -1), IFNULL(items_stored, -1), IFNULL(avatars_composed, -1)" \
+    " FROM image_servers"
+extern const ks_col_t ks_store_server_cols[12];
+#define KS_SERVER_COLS KS_COLS(ks_store_server_cols)
+
+/* An item_layers row without its PNG, read the one way: KS_LAYER_SELECT
+ * " FROM item_layers l ..." mapped with KS_LAYER_COLS. */
+typedef struct {
+    int item_id, layer_no, z_order, x, y, width, height;
+    char sha256[65];
+} ks_layer_row_t;
+#define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
+extern const ks_col_t ks_store_layer_cols[8];
+#define KS_LAYER_COLS KS_COLS(ks_store_layer_cols)
+
+/* Fills the fields of out from row by cols. */
+void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out);
+
+/* Runs sql and maps its first row into *out. KS_NOTFOUND (message "no such
+ * row": callers say what was missing) when there is none. */
+ks_rc ks_store_one(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                   int ncols, void *out);
+
+/* Runs sql and maps its rows, at most max, into rows (an array of max
+ * elements of elem bytes, zeroed first); *count is how many. */
+ks_rc ks_store_rows(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                    int ncols, void *rows, size_t elem, int max, int *count);
+
+/* The same into an array allocated in the request's arena (as many rows as
+ * the statement returns, plus a zeroed one, so never NULL on KS_OK). */
+ks_rc ks_store_rows_arena(struct soap *soap, MYSQL *conn, ks_buf_t *sql, const ks_col_t *cols,
+                          int ncols, size_t elem, void **rows, int *count);
+
+/* Runs sql and calls fn(row, lengths, arg) on each row, in order, until it
+ * returns other than KS_OK (which is then returned): for rows that build
+ * more than a flat struct (gSOAP answers, blobs). */
+typedef ks_rc (*ks_store_row_fn)(MYSQL_ROW row, unsigned long *lengths, void *arg);
+ks_rc ks_store_each(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_store_row_fn fn, void *arg);
+
 /* Runs sql, which selects one number (a COUNT, an id), into *value: 0 when
  * there is no row or the number is NULL. */
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value);
@@ -63,6 +126,12 @@ ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *val
  * count over each table's smallest index, cheap while the queues are short
  * (GET /metrics, api_metrics.c). */
 ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions);
+
+/* The rows of members, items and categories (GetSystemStatus). */
+typedef struct {
+    long long members, items, categories;
+} ks_store_counts_t;
+ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out);
 
 /* The member user_id (KS_NOTFOUND when there is none); for_update locks its
  * row until the transaction ends. */
@@ -92,7 +161,10 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
                                     int max, int *count);
 
 /* The layers a member wears, in drawing order (z, item, layer). *layers is
- * allocated in the request's arena. */
+ * allocated in the request's arena. The read locks the rows (shared) until
+ * the transaction ends, and so reads the newest art: a compose never draws
+ * art an UpdateItem still open is replacing, which then waits, and queues
+ * the member (store_render.h). */
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
                            ks_layer_row_t **layers, int *count);
 
@@ -101,12 +173,25 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
                            ks_layer_row_t **layers, int *layer_count);
 
+/* Initialises sql with the SELECT of the art of layer item_id/layer_no:
+ * columns current of item_layers, or with sha256 (else NULL) the row of
+ * that sha256, from item_layers or else (columns archived) from
+ * item_layer_archive. */
+void ks_store_layer_art_sql(ks_buf_t *sql, MYSQL *conn, int item_id, int layer_no,
+                            const char *sha256, const char *current, const char *archived);
+
 /* The canonical PNG of a layer; *png is malloc'd (owned by the caller).
  * With sha256 (else NULL), the art of that sha256: the current one, or old
  * art replaced since, from item_layer_archive (*archived, when not NULL,
  * says which). */
 ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_no,
                          const char *sha256, unsigned char **png, size_t *size, int *archived);
+
+/* The background of scene scene_id, which must still be the art of sha256
+ * (KS_CONFLICT when it was replaced, KS_NOTFOUND when there is no such
+ * scene); *png is malloc'd (owned by the caller). */
+ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
+                         unsigned char **png, size_t *size);
 
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);

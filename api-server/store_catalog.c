@@ -9,46 +9,40 @@
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    ks_layer_row_t *rows;
     ks_buf_t sql;
+    int row_count;
     ks_rc rc;
 
     if (count == 0)
         return KS_OK;
     ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, width, height, sha256"
-                     " FROM item_layers WHERE item_id IN (");
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (");
     for (int i = 0; i < count; i++)
         ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
-    ks_buf_addf(&sql, ") ORDER BY item_id, layer_no");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    ks_buf_addf(&sql, ") ORDER BY l.item_id, l.layer_no");
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof *rows, (void **)&rows,
+                                  &row_count)) != KS_OK)
         return rc;
-    for (int i = 0; i < count; i++) {
-        items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX);
-        if (!items[i].layer) {
-            mysql_free_result(res);
+    for (int i = 0; i < count; i++)
+        if (!(items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX)))
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
-        }
-    }
-    while ((row = mysql_fetch_row(res))) {
-        int id = atoi(row[0]);
+    for (int r = 0; r < row_count; r++) {
         for (int i = 0; i < count; i++) {
             struct ks__Layer *l;
-            if (items[i].id != id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
+            if (items[i].id != rows[r].item_id || items[i].__sizelayer >= KS_LAYERS_PER_ITEM_MAX)
                 continue;
             l = &items[i].layer[items[i].__sizelayer++];
-            l->layerNo = atoi(row[1]);
-            l->zOrder = atoi(row[2]);
-            l->x = atoi(row[3]);
-            l->y = atoi(row[4]);
-            l->width = atoi(row[5]);
-            l->height = atoi(row[6]);
-            l->sha256 = soap_strdup(soap, row[7]);
+            l->layerNo = rows[r].layer_no;
+            l->zOrder = rows[r].z_order;
+            l->x = rows[r].x;
+            l->y = rows[r].y;
+            l->width = rows[r].width;
+            l->height = rows[r].height;
+            l->sha256 = rows[r].sha256;      /* in the arena, with rows */
             break;
         }
     }
-    mysql_free_result(res);
     return KS_OK;
 }
 
@@ -70,15 +64,31 @@ static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
     }
 }
 
+/* An items row (without its layers): SELECT ITEM_COLUMNS FROM items ... */
+#define ITEM_COLUMNS "id, category_id, name, status, price"
+typedef struct {
+    int id, category_id;
+    char name[513];                /* VARCHAR(128) of utf8mb4 */
+    char status[16];
+    int price;
+} item_row_t;
+
+static const ks_col_t item_cols[] = {
+    KS_COL(KS_COL_INT, item_row_t, id),
+    KS_COL(KS_COL_INT, item_row_t, category_id),
+    KS_COL(KS_COL_STR, item_row_t, name),
+    KS_COL(KS_COL_STR, item_row_t, status),
+    KS_COL(KS_COL_INT, item_row_t, price),
+};
+
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    item_row_t *rows;
     ks_buf_t sql;
+    int row_count;
     ks_rc rc;
-    int n = 0;
 
     *total = 0;
     if (search->count_total) {
@@ -89,86 +99,67 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
             return rc;
     }
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT id, category_id, name, status, price FROM items");
+    ks_buf_addf(&sql, "SELECT " ITEM_COLUMNS " FROM items");
     where(&sql, conn, search);
     /* one row beyond the page says whether another page follows */
     ks_buf_addf(&sql, " AND id > %d ORDER BY id LIMIT %d", search->after_id, search->limit + 1);
     if (search->offset)
         ks_buf_addf(&sql, " OFFSET %d", search->offset);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(item_cols), sizeof *rows,
+                                  (void **)&rows, &row_count)) != KS_OK)
         return rc;
-    *items = soap_new_ks__Item(soap, (int)mysql_num_rows(res) + 1);
-    if (!*items) {
-        mysql_free_result(res);
+    *more = row_count > search->limit;
+    *count = *more ? search->limit : row_count;
+    if (!(*items = soap_new_ks__Item(soap, row_count + 1)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < *count; i++) {
+        struct ks__Item *item = &(*items)[i];
+        item->id = rows[i].id;
+        item->categoryId = rows[i].category_id;
+        item->name = rows[i].name;           /* in the arena, with rows */
+        item->status = rows[i].status;
+        item->price = rows[i].price;
     }
-    *more = 0;
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__Item *item;
-        if (n == search->limit) {
-            *more = 1;
-            break;
-        }
-        item = &(*items)[n++];
-        item->id = atoi(row[0]);
-        item->categoryId = atoi(row[1]);
-        item->name = soap_strdup(soap, row[2]);
-        item->status = soap_strdup(soap, row[3]);
-        item->price = atoi(row[4]);
-    }
-    mysql_free_result(res);
-    *count = n;
     return KS_OK;
 }
+
+/* categories rows as ks_category_row_t: SELECT CATEGORY_COLUMNS FROM categories ... */
+#define CATEGORY_COLUMNS "id, name, z_order, exclusive, required, default_item_id"
+static const ks_col_t category_cols[] = {
+    KS_COL(KS_COL_INT, ks_category_row_t, id),
+    KS_COL(KS_COL_STR, ks_category_row_t, name),
+    KS_COL(KS_COL_INT, ks_category_row_t, z_order),
+    KS_COL(KS_COL_INT, ks_category_row_t, exclusive),
+    KS_COL(KS_COL_INT, ks_category_row_t, required),
+    KS_COL(KS_COL_INT, ks_category_row_t, default_item_id),
+};
 
 ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
                         ks_category_row_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id, name, z_order, exclusive, required, default_item_id"
-                " FROM categories WHERE id = %d%s", id, for_update ? " FOR UPDATE" : "");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id);
-    }
-    out->id = atoi(row[0]);
-    snprintf(out->name, sizeof out->name, "%s", row[1]);
-    out->z_order = atoi(row[2]);
-    out->exclusive = atoi(row[3]) != 0;
-    out->required = atoi(row[4]) != 0;
-    out->default_item_id = row[5] ? atoi(row[5]) : 0;
-    mysql_free_result(res);
-    return KS_OK;
+    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories WHERE id = %d%s", id,
+                for_update ? " FOR UPDATE" : "");
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(category_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id) : rc;
 }
 
 ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *category_id,
                              char *status)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    item_row_t row;
     ks_buf_t sql;
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT category_id, status FROM items WHERE id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    row = mysql_fetch_row(res);
-    if (!row) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
-    }
-    *category_id = atoi(row[0]);
-    snprintf(status, 16, "%s", row[1]);
-    mysql_free_result(res);
+    ks_buf_addf(&sql, "SELECT " ITEM_COLUMNS " FROM items WHERE id = %d", id);
+    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_cols), &row)) != KS_OK)
+        return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+    *category_id = row.category_id;
+    snprintf(status, 16, "%s", row.status);
     return KS_OK;
 }
 
@@ -192,4 +183,234 @@ ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category
         return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
                       row->name);
     return rc;
+}
+
+ks_rc ks_store_layer_manifest(struct soap *soap, MYSQL *conn, int offset, int limit,
+                              ks_layer_row_t **layers, int *count, long long *total)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 128);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM item_layers");
+    if ((rc = ks_store_int(ks_api_ctx(soap), conn, &sql, total)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l ORDER BY l.item_id, l.layer_no"
+                " LIMIT %d OFFSET %d", limit, offset);
+    return ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof **layers,
+                               (void **)layers, count);
+}
+
+/* A row of (sha256, png) into the arena: ks_store_each's callback. */
+typedef struct {
+    struct soap *soap;
+    char **sha256;
+    struct xsd__base64Binary *png;
+    int found;
+} art_t;
+
+static ks_rc art_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    art_t *a = arg;
+    ks_api_ctx_t *ctx = ks_api_ctx(a->soap);
+
+    a->found = 1;
+    *a->sha256 = soap_strdup(a->soap, row[0]);
+    a->png->__ptr = soap_malloc(a->soap, lengths[1] ? lengths[1] : 1);
+    if (!*a->sha256 || !a->png->__ptr)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for a %lu-byte PNG", lengths[1]);
+    memcpy(a->png->__ptr, row[1], lengths[1]);
+    a->png->__size = (int)lengths[1];
+    return KS_OK;
+}
+
+/* Runs sql, which selects (sha256, png) of at most one row, into the arena. */
+static ks_rc read_art(struct soap *soap, MYSQL *conn, ks_buf_t *sql, char **sha256,
+                      struct xsd__base64Binary *png)
+{
+    art_t art = {soap, sha256, png, 0};
+    ks_rc rc = ks_store_each(ks_api_ctx(soap), conn, sql, art_row, &art);
+
+    return rc == KS_OK && !art.found ? KS_NOTFOUND : rc;
+}
+
+ks_rc ks_store_layer_art(struct soap *soap, MYSQL *conn, int item_id, int layer_no,
+                         const char *sha256, char **sha256_out, struct xsd__base64Binary *png)
+{
+    ks_buf_t sql;
+
+    /* the current art, else the old art of that sha256 */
+    ks_store_layer_art_sql(&sql, conn, item_id, layer_no, sha256, "sha256, png", "sha256, png");
+    return read_art(soap, conn, &sql, sha256_out, png);
+}
+
+ks_rc ks_store_scene_art(struct soap *soap, MYSQL *conn, int scene_id, char **sha256_out,
+                         struct xsd__base64Binary *png)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT sha256, png FROM scenes WHERE id = %d", scene_id);
+    return read_art(soap, conn, &sql, sha256_out, png);
+}
+
+ks_rc ks_store_categories(struct soap *soap, MYSQL *conn, const char *name,
+                          ks_category_row_t **rows, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories");
+    if (name) {
+        ks_buf_addf(&sql, " WHERE name = ");
+        ks_sql_str(&sql, conn, name);
+    }
+    ks_buf_addf(&sql, " ORDER BY z_order, id");
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(category_cols), sizeof **rows,
+                               (void **)rows, count);
+}
+
+ks_rc ks_store_category_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row,
+                               int *id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
+    ks_sql_str(&sql, conn, row->name);
+    ks_buf_addf(&sql, ", %d, %d, %d)", row->z_order, row->exclusive, row->required);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
+                      row->name);
+    if (rc == KS_OK)
+        *id = (int)mysql_insert_id(conn);
+    return rc;
+}
+
+/* Runs sql, an INSERT or UPDATE of items, saying a name taken is name's. */
+static ks_rc write_item(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, const char *name)
+{
+    ks_rc rc = ks_store_run(ctx, conn, sql, NULL);
+
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "an item named \"%s\" already exists", name);
+    return rc;
+}
+
+ks_rc ks_store_item_insert(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const char *name,
+                           const char *status, int price, int *id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
+                category_id);
+    ks_sql_str(&sql, conn, name);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_str(&sql, conn, status);
+    ks_buf_addf(&sql, ", %d)", price);
+    if ((rc = write_item(ctx, conn, &sql, name)) != KS_OK)
+        return rc;
+    *id = (int)mysql_insert_id(conn);
+    return KS_OK;
+}
+
+ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *name,
+                           const int *price, const char *status)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "UPDATE items SET id = id");
+    if (name) {
+        ks_buf_addf(&sql, ", name = ");
+        ks_sql_str(&sql, conn, name);
+    }
+    if (price)
+        ks_buf_addf(&sql, ", price = %d", *price);
+    if (status) {
+        ks_buf_addf(&sql, ", status = ");
+        ks_sql_str(&sql, conn, status);
+    }
+    ks_buf_addf(&sql, " WHERE id = %d", id);
+    return write_item(ctx, conn, &sql, name);
+}
+
+static const ks_col_t item_lock_cols[] = {
+    KS_COL(KS_COL_INT, ks_item_lock_t, category_z),
+    KS_COL(KS_COL_STR, ks_item_lock_t, default_of),
+};
+
+ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_category,
+                         ks_item_lock_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    if (with_category)
+        ks_buf_addf(&sql, "SELECT c.z_order, d.name FROM items i JOIN categories c"
+                    " ON c.id = i.category_id");
+    else
+        ks_buf_addf(&sql, "SELECT 0, d.name FROM items i");
+    ks_buf_addf(&sql, " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d"
+                " FOR UPDATE", id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_lock_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+}
+
+ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", id);
+    return ks_store_int(ctx, conn, &sql, count);
+}
+
+ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
+                            const unsigned char *png, size_t size)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, size * 2 + 4096);
+    ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
+                " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, ", layer->item_id,
+                layer->layer_no, layer->z_order, layer->x, layer->y, layer->width, layer->height);
+    ks_sql_str(&sql, conn, layer->sha256);
+    ks_buf_addf(&sql, ", ");
+    ks_sql_blob(&sql, conn, png, size);
+    ks_buf_addf(&sql, ")");
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_row_t *layers,
+                              int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id = %d"
+                " ORDER BY l.layer_no", id);
+    return ks_store_rows(ctx, conn, &sql, KS_LAYER_COLS, layers, sizeof *layers, max, count);
+}
+
+ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
+                " x, y, width, height, png) SELECT item_id, layer_no, sha256, z_order, x, y,"
+                " width, height, png FROM item_layers WHERE item_id = %d", id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", id);
+    return ks_store_run(ctx, conn, &sql, NULL);
 }

@@ -31,7 +31,7 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
 /* A category row. */
 typedef struct {
     int id;
-    char name[65];
+    char name[257];                /* VARCHAR(64) of utf8mb4 */
     int z_order, exclusive, required;
     int default_item_id;           /* 0: none */
 } ks_category_row_t;
@@ -48,5 +48,71 @@ ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *catego
 /* Writes row's name, z-order, flags and default item (0: NULL) to its
  * category. KS_CONFLICT when the name is another category's. */
 ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row);
+
+
+
+/* One page of every item layer (by item, layer; limit rows after offset)
+ * into *layers (the arena), and *total, how many there are in all. */
+ks_rc ks_store_layer_manifest(struct soap *soap, MYSQL *conn, int offset, int limit,
+                              ks_layer_row_t **layers, int *count, long long *total);
+
+/* The art of layer item_id/layer_no: the current one, or with sha256 (else
+ * NULL) the art of that sha256, current or replaced since (from
+ * item_layer_archive). *sha256_out and png are in the arena. KS_NOTFOUND,
+ * without a message, when there is none. */
+ks_rc ks_store_layer_art(struct soap *soap, MYSQL *conn, int item_id, int layer_no,
+                         const char *sha256, char **sha256_out, struct xsd__base64Binary *png);
+
+/* The background of scene scene_id, as ks_store_layer_art. */
+ks_rc ks_store_scene_art(struct soap *soap, MYSQL *conn, int scene_id, char **sha256_out,
+                         struct xsd__base64Binary *png);
+/* Every category by z-order, or the one called name (else NULL), into
+ * *rows (the arena, never NULL on KS_OK). */
+ks_rc ks_store_categories(struct soap *soap, MYSQL *conn, const char *name,
+                          ks_category_row_t **rows, int *count);
+
+/* Inserts the category of row (its id and default item are not read) and
+ * sets *id. KS_CONFLICT when the name is taken. */
+ks_rc ks_store_category_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row,
+                               int *id);
+
+/* Inserts an item (status: draft | published, checked by the caller) and
+ * sets *id. KS_CONFLICT when the name is taken. */
+ks_rc ks_store_item_insert(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, const char *name,
+                           const char *status, int price, int *id);
+
+/* Changes item id's name (NULL: kept), price (NULL: kept) and status (NULL:
+ * kept; draft | published | retired, checked by the caller). KS_CONFLICT
+ * when the name is another item's. */
+ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *name,
+                           const int *price, const char *status);
+
+/* What an item's change must know, read with the item's row locked
+ * (ks_store_item_lock). */
+typedef struct {
+    int category_z;                /* its category's z-order (with_category) */
+    char default_of[257];          /* the category it is the default of, or "" */
+} ks_item_lock_t;
+
+/* Locks item id's row until the transaction ends, with_category its
+ * category's too, and fills *out. KS_NOTFOUND when there is no such item. */
+ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_category,
+                         ks_item_lock_t *out);
+
+/* How many members wear item id. */
+ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count);
+
+/* Inserts a layer (layer->item_id, layer_no, z_order, place, sha256) with
+ * its canonical PNG. */
+ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
+                            const unsigned char *png, size_t size);
+
+/* The layers of item id by layer number, at most max, into layers. */
+ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_row_t *layers,
+                              int max, int *count);
+
+/* Moves item id's layers to item_layer_archive (album photos drawn with
+ * them keep them) and deletes them from item_layers. */
+ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id);
 
 #endif

@@ -1,20 +1,44 @@
-/* store_members.c: SQL of the members table for SearchMembers
- * (store_members.h). user_id is ascii_bin: a prefix LIKE and the keyset
- * bound both use its unique index. */
+/* store_members.c: SQL of the members, outfit and inventory tables
+ * (store_members.h). user_id is ascii_bin: SearchMembers' prefix LIKE and
+ * keyset bound both use its unique index. */
 #include "store_members.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "store_albums.h"
+#include "store_deletion.h"
+
+/* Appends "a, b, c" of ids[0..count). */
+static void add_ids(ks_buf_t *sql, const int *ids, int count)
+{
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(sql, "%s%d", i ? ", " : "", ids[i]);
+}
+
+/* A row of ks_store_search_members. */
+typedef struct {
+    char user_id[KS_USER_ID_MAX + 1];
+    int version;
+    char server[65];               /* image_servers.name: VARCHAR(64) of ascii */
+} member_summary_row_t;
+
+static const ks_col_t member_summary_cols[] = {
+    KS_COL(KS_COL_STR, member_summary_row_t, user_id),
+    KS_COL(KS_COL_INT, member_summary_row_t, version),
+    KS_COL(KS_COL_STR, member_summary_row_t, server),
+};
 
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
+    member_summary_row_t *rows;
     ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
+    int n;
 
+    *count = *more = 0;
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT m.user_id, m.version, s.name FROM members m"
                 " JOIN image_servers s ON s.id = m.image_server_id WHERE 1 = 1");
@@ -30,26 +54,388 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
     }
     /* one row beyond the page says whether another page follows */
     ks_buf_addf(&sql, " ORDER BY m.user_id LIMIT %d", search->limit + 1);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_summary_cols), sizeof *rows,
+                                  (void **)&rows, &n)) != KS_OK)
         return rc;
-    *members = soap_new_ks__MemberSummary(soap, (int)mysql_num_rows(res) + 1);
-    if (!*members) {
-        mysql_free_result(res);
+    *more = n > search->limit;
+    if (*more)
+        n = search->limit;
+    if (!(*members = soap_new_ks__MemberSummary(soap, n + 1)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        (*members)[i].userId = soap_strdup(soap, rows[i].user_id);
+        (*members)[i].version = rows[i].version;
+        (*members)[i].imageServer = soap_strdup(soap, rows[i].server);
     }
-    *more = 0;
-    while ((row = mysql_fetch_row(res))) {
-        struct ks__MemberSummary *m;
-        if (n == search->limit) {
-            *more = 1;
-            break;
+    *count = n;
+    return KS_OK;
+}
+
+/* ---- Members ------------------------------------------------------------------ */
+
+ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                             const ks_image_server_t *server, ks_member_t *member)
+{
+    long long last;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    /* The version starts above the last one a deleted member of that id
+     * reached (no tombstone: 1), so no image URL is ever used twice. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT last_version FROM member_tombstones WHERE user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
+        return rc;
+    member->version = (unsigned)last + 1;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_sql_str(&sql, conn, user_id);
+    ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
+    rc = ks_store_run(ctx, conn, &sql, NULL);
+    if (rc == KS_CONFLICT)
+        ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" already exists", user_id);
+    if (rc != KS_OK)
+        return rc;
+    member->id = (long long)mysql_insert_id(conn);
+    snprintf(member->user_id, sizeof member->user_id, "%s", user_id);
+    member->image_server_id = server->id;
+
+    /* New members own and wear the default item of each required category. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO inventory (member_id, item_id) SELECT %lld, default_item_id"
+                     " FROM categories WHERE required = 1 AND default_item_id IS NOT NULL",
+               member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
+                     " FROM inventory WHERE member_id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
+               server->id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_member_next_version(ks_api_ctx_t *ctx, MYSQL *conn, ks_member_t *member)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE members SET version = version + 1 WHERE id = %lld", member->id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) == KS_OK)
+        member->version++;
+    return rc;
+}
+
+ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                             ks_member_t *deleted, int *photos)
+{
+    ks_member_t member;
+    long long photo_count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    /* The render queue row first: the renderer locks it before the member. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "DELETE q FROM render_queue q JOIN members m ON m.id = q.member_id"
+                " WHERE m.user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK ||
+        (rc = ks_store_member(ctx, conn, user_id, 1, &member)) != KS_OK ||
+        (rc = ks_store_album_photo_count(ctx, conn, member.id, &photo_count)) != KS_OK)
+        return rc;
+    *photos = (int)photo_count;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "INSERT INTO member_tombstones (user_id, last_version) VALUES (");
+    ks_sql_str(&sql, conn, user_id);
+    ks_buf_addf(&sql, ", %u) ON DUPLICATE KEY UPDATE last_version = GREATEST(last_version,"
+                " VALUES(last_version)), deleted_at = NOW(3)", member.version);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    /* inventory, outfit, album photos go with the member (ON DELETE CASCADE). */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM members WHERE id = %lld", member.id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count - 1"
+                " WHERE id = %d AND member_count > 0", member.image_server_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *deleted = member;
+    /* Every server, the one the member left and those marked down too: the
+     * queue retries until each has deleted (deletion.c). */
+    return ks_store_deletion_queue_member(ctx, conn, user_id);
+}
+
+/* A row of ks_store_members_worn: a member and one item it wears (0: none). */
+typedef struct {
+    ks_member_t member;
+    int item_id;
+} member_worn_row_t;
+
+#define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
+static const ks_col_t member_worn_cols[] = {
+    WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
+    WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
+    WORN_COL(KS_COL_INT, item_id),
+};
+
+ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
+                            ks_member_worn_t *found, int *count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    member_worn_row_t *rows;
+    int row_count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 16 * 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
+                " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
+    for (int i = 0; i < n; i++) {
+        ks_buf_addf(&sql, "%s", i ? ", " : "");
+        ks_sql_str(&sql, conn, user_ids[i]);
+    }
+    ks_buf_addf(&sql, ") ORDER BY m.id, o.item_id");
+    *count = 0;
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_worn_cols), sizeof *rows,
+                                  (void **)&rows, &row_count)) != KS_OK)
+        return rc;
+    for (int r = 0; r < row_count; r++) {
+        ks_member_worn_t *f = *count ? &found[*count - 1] : NULL;
+        if (!f || f->member.id != rows[r].member.id) {   /* rows come grouped by member */
+            if (*count == n)
+                break;
+            f = &found[(*count)++];
+            f->member = rows[r].member;
+            f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
+            f->worn_count = 0;
+            if (!f->worn)
+                return ks_err(&ctx->err, KS_NOMEM, "out of memory");
         }
-        m = &(*members)[n++];
-        m->userId = soap_strdup(soap, row[0]);
-        m->version = atoi(row[1]);
-        m->imageServer = soap_strdup(soap, row[2]);
+        if (rows[r].item_id && f->worn_count < KS_OUTFIT_MAX * 2)
+            f->worn[f->worn_count++] = rows[r].item_id;
     }
-    mysql_free_result(res);
+    return KS_OK;
+}
+
+/* ---- Outfits ------------------------------------------------------------------ */
+
+#define OUTFIT_COL(type, field) KS_COL(type, ks_outfit_item_t, field)
+static const ks_col_t outfit_item_cols[] = {
+    OUTFIT_COL(KS_COL_INT, item_id), OUTFIT_COL(KS_COL_INT, category_id),
+    OUTFIT_COL(KS_COL_INT, exclusive), OUTFIT_COL(KS_COL_INT, owned),
+    OUTFIT_COL(KS_COL_STR, status),
+};
+
+ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_outfit_item_t *out,
+                      int max, int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
+                     " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
+                     " WHERE o.member_id = %lld", member_id);
+    return ks_store_rows(ctx, conn, &sql, outfit_item_cols, 3, out, sizeof *out, max, count);
+}
+
+ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *ids,
+                            int count, ks_outfit_item_t *out, int *found)
+{
+    ks_buf_t sql;
+
+    *found = 0;
+    if (count == 0)
+        return KS_OK;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, inv.item_id IS NOT NULL, i.status"
+                     " FROM items i JOIN categories c ON c.id = i.category_id"
+                     " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
+                     " WHERE i.id IN (", member_id);
+    add_ids(&sql, ids, count);
+    ks_buf_addf(&sql, ")");
+    return ks_store_rows(ctx, conn, &sql, KS_COLS(outfit_item_cols), out, sizeof *out, count,
+                         found);
+}
+
+ks_rc ks_store_outfit_write(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *off,
+                            int off_count, const int *on, int on_count)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    if (off_count) {
+        ks_buf_init(&sql, 4096);
+        ks_buf_addf(&sql, "DELETE FROM outfit WHERE member_id = %lld AND item_id IN (", member_id);
+        add_ids(&sql, off, off_count);
+        ks_buf_addf(&sql, ")");
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    if (on_count) {
+        ks_buf_init(&sql, 4096);
+        ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) VALUES ");
+        for (int i = 0; i < on_count; i++)
+            ks_buf_addf(&sql, "%s(%lld, %d)", i ? ", " : "", member_id, on[i]);
+        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
+ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                   int category_id, int item_id, long long *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit o JOIN items i ON i.id = o.item_id"
+                " WHERE o.member_id = %lld AND i.category_id = %d AND o.item_id <> %d",
+                member_id, category_id, item_id);
+    return ks_store_int(ctx, conn, &sql, count);
+}
+
+static const ks_col_t required_cols[] = {
+    KS_COL(KS_COL_INT, ks_required_category_t, id),
+    KS_COL(KS_COL_STR, ks_required_category_t, name),
+};
+
+ks_rc ks_store_required_categories(struct soap *soap, MYSQL *conn, ks_required_category_t **rows,
+                                   int *count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT id, name FROM categories WHERE required = 1");
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(required_cols), sizeof **rows,
+                               (void **)rows, count);
+}
+
+/* ---- Inventory ---------------------------------------------------------------- */
+
+ks_rc ks_store_inventory_grant(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                               int *granted)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "INSERT IGNORE INTO inventory (member_id, item_id) VALUES (%lld, %d)",
+               member_id, item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *granted = mysql_affected_rows(conn) > 0;
+    return KS_OK;
+}
+
+/* Deletes item_id of member_id from table; *deleted says whether a row went. */
+static ks_rc delete_item(ks_api_ctx_t *ctx, MYSQL *conn, const char *table, long long member_id,
+                         int item_id, int *deleted)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM %s WHERE member_id = %lld AND item_id = %d", table, member_id,
+                item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *deleted = mysql_affected_rows(conn) > 0;
+    return KS_OK;
+}
+
+ks_rc ks_store_inventory_revoke(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                                int *was_owned, int *was_worn)
+{
+    ks_rc rc;
+
+    if ((rc = delete_item(ctx, conn, "inventory", member_id, item_id, was_owned)) != KS_OK)
+        return rc;
+    return delete_item(ctx, conn, "outfit", member_id, item_id, was_worn);
+}
+
+static const ks_col_t rule_cols[] = {
+    KS_COL(KS_COL_INT, ks_item_rule_t, category_id),
+    KS_COL(KS_COL_INT, ks_item_rule_t, required),
+    KS_COL(KS_COL_INT, ks_item_rule_t, default_item_id),
+    KS_COL(KS_COL_STR, ks_item_rule_t, category),
+};
+
+ks_rc ks_store_item_rule(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, ks_item_rule_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT i.category_id, c.required, c.default_item_id, c.name FROM items i"
+                " JOIN categories c ON c.id = i.category_id WHERE i.id = %d", item_id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(rule_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", item_id) : rc;
+}
+
+/* A row of ks_store_member_items. */
+typedef struct {
+    int item_id, category_id, worn;
+    long long granted_at;
+    char status[16];
+    char name[128 * 4 + 1];        /* VARCHAR(128) of utf8mb4 */
+} member_item_row_t;
+
+#define ITEM_COL(type, field) KS_COL(type, member_item_row_t, field)
+static const ks_col_t member_item_cols[] = {
+    ITEM_COL(KS_COL_INT, item_id), ITEM_COL(KS_COL_INT, category_id), ITEM_COL(KS_COL_INT, worn),
+    ITEM_COL(KS_COL_LLONG, granted_at), ITEM_COL(KS_COL_STR, status), ITEM_COL(KS_COL_STR, name),
+};
+
+ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
+                            const int *category_id, int offset, int limit,
+                            struct ks__MemberItem **items, int *count, long long *total)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    member_item_row_t *rows;
+    char where[128];
+    ks_buf_t sql;
+    ks_rc rc;
+    int n;
+
+    *count = 0;
+    snprintf(where, sizeof where, "inv.member_id = %lld", member_id);
+    if (category_id)
+        snprintf(where + strlen(where), sizeof where - strlen(where), " AND i.category_id = %d",
+                 *category_id);
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM inventory inv JOIN items i ON i.id = inv.item_id"
+                " WHERE %s", where);
+    if ((rc = ks_store_int(ctx, conn, &sql, total)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, o.item_id IS NOT NULL,"
+                " UNIX_TIMESTAMP(inv.granted_at), i.status, i.name FROM inventory inv"
+                " JOIN items i ON i.id = inv.item_id"
+                " LEFT JOIN outfit o ON o.member_id = inv.member_id AND o.item_id = inv.item_id"
+                " WHERE %s ORDER BY inv.granted_at DESC, i.id DESC LIMIT %d OFFSET %d",
+                where, limit, offset);
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(member_item_cols), sizeof *rows,
+                                  (void **)&rows, &n)) != KS_OK)
+        return rc;
+    if (!(*items = soap_new_ks__MemberItem(soap, n + 1)))
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        struct ks__MemberItem *item = &(*items)[i];
+        item->itemId = rows[i].item_id;
+        item->categoryId = rows[i].category_id;
+        item->name = soap_strdup(soap, rows[i].name);
+        item->status = soap_strdup(soap, rows[i].status);
+        item->worn = rows[i].worn ? true_ : false_;
+        item->grantedAt = (time_t)rows[i].granted_at;
+    }
     *count = n;
     return KS_OK;
 }

@@ -12,16 +12,6 @@
 #include "config.h"
 #include "log.h"
 
-static ks_rc parse_log_level(void *conf, const char *value, ks_err_t *err)
-{
-    int level = ks_log_level_parse(value);
-
-    if (level < 0)
-        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
-    ((ks_batch_conf_t *)conf)->log_level = level;
-    return KS_OK;
-}
-
 /* api_url URL [URL...]: may be repeated; tried in the order given. */
 static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
@@ -60,7 +50,7 @@ static const ks_cfg_option_t options[] = {
      "folder of the checkpoint files (<command>-<server>.checkpoint)"},
     {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_CUSTOM, 0, 0, "warn", FIELD(log_level), parse_log_level,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "warn", FIELD(log_level), NULL,
      "error | warn | info | debug (info logs every batch)"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };

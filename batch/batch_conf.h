@@ -8,6 +8,7 @@
 
 #include "api_failover.h"
 #include "ks.h"
+#include "log.h"
 
 #define KS_BATCH_URL_SIZE 512
 
@@ -24,7 +25,7 @@ typedef struct {
     int progress_interval_s;       /* seconds between progress lines when not on a terminal */
     char checkpoint_dir[1024];
     char log_file[1024];
-    int log_level;                 /* ks_log_level_t */
+    ks_log_level_t log_level;
 } ks_batch_conf_t;
 
 /* Loads path (NULL: defaults only) into conf, then each "name=value" of

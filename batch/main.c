@@ -42,6 +42,7 @@ static const char usage_text[] =
     "  -o NAME=VALUE  override one option of the file (repeatable)\n"
     "  --log FILE     log to FILE at level info (every batch sent and done)\n"
     "  --config-help  list the configuration's options and defaults\n"
+    "  --check        check the configuration (-c FILE and -o) and exit\n"
     "\n"
     "Exit status: 0 done and nothing failed; 1 members failed, an unknown server\n"
     "or no API server answered; 2 bad arguments or configuration; 3 stopped by\n"
@@ -99,7 +100,7 @@ typedef struct {
     const char *overrides[MAX_OVERRIDES];
     int override_count;
     const char *log_path;
-    int help, config_help;
+    int help, config_help, check_only;
     ks_batch_args_t cmd;
 } args_t;
 
@@ -160,6 +161,9 @@ static int parse_args(int argc, char **argv, args_t *a)
             takes_value = 0;
         } else if (strcmp(arg, "--config-help") == 0) {
             a->config_help = 1;
+            takes_value = 0;
+        } else if (strcmp(arg, "--check") == 0) {
+            a->check_only = 1;
             takes_value = 0;
         } else if (strcmp(arg, "-c") == 0) {
             if (!value)
@@ -303,15 +307,22 @@ int main(int argc, char **argv)
         ks_batch_conf_print_help();
         return KS_EXIT_OK;
     }
-    if (!a.cmd.command) {
+    if (!a.cmd.command && !a.check_only) {
         fputs(usage_text, stderr);
         return KS_EXIT_USAGE;
     }
-    if (check_command(&a) != 0)
+    if (a.cmd.command && check_command(&a) != 0)
         return KS_EXIT_USAGE;
-    if (ks_batch_conf_load(a.config_path, a.overrides, a.override_count, &conf, &err) != KS_OK) {
+    if (!a.cmd.command && !a.config_path)
+        return usage_error("--check needs -c FILE (the configuration)");
+    if (ks_batch_conf_load(a.config_path, a.overrides, a.override_count, &conf, &err) != KS_OK ||
+        ks_batch_conf_failover(&conf, &fo, &err) != KS_OK) {
         fprintf(stderr, PROGRAM ": %s\n", err.msg);
         return KS_EXIT_USAGE;
+    }
+    if (a.check_only) {
+        printf(PROGRAM ": configuration \"%s\" is valid\n", a.config_path);
+        return KS_EXIT_OK;
     }
     if (a.log_path) {
         snprintf(conf.log_file, sizeof conf.log_file, "%s", a.log_path);
@@ -321,10 +332,6 @@ int main(int argc, char **argv)
     if (ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0)
         fprintf(stderr, PROGRAM ": cannot open the log \"%s\"; logging to stderr\n",
                 conf.log_file);
-    if (ks_batch_conf_failover(&conf, &fo, &err) != KS_OK) {
-        fprintf(stderr, PROGRAM ": %s\n", err.msg);
-        return KS_EXIT_USAGE;
-    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

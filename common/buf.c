@@ -77,3 +77,18 @@ void ks_buf_addf(ks_buf_t *buf, const char *fmt, ...)
     va_end(ap);
     buf->len += (size_t)n;
 }
+
+void ks_buf_add_json_str(ks_buf_t *buf, const char *s)
+{
+    ks_buf_append(buf, "\"", 1);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            ks_buf_addf(buf, "\\%c", c);
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&')
+            ks_buf_addf(buf, "\\u%04x", c);
+        else
+            ks_buf_append(buf, s, 1);
+    }
+    ks_buf_append(buf, "\"", 1);
+}

@@ -24,4 +24,8 @@ void ks_buf_append(ks_buf_t *buf, const void *data, size_t size);
  * the caller writes there and adds what it wrote to buf->len (and the NUL). */
 char *ks_buf_reserve(ks_buf_t *buf, size_t extra);
 
+/* Appends s (NULL: "") as a JSON string: quotes, backslashes and control
+ * characters escaped, and < > & too, so the text is safe inside HTML. */
+void ks_buf_add_json_str(ks_buf_t *buf, const char *s);
+
 #endif

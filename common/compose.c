@@ -7,11 +7,12 @@
  * nothing worse: the arithmetic is unsigned and stays inside the pixel (the
  * SSE2 path even saturates). Each
  * layer visits only its box clipped to the canvas, one row at a time through
- * ks__compose_row().
+ * compose_row().
  */
 #include "compose.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -20,7 +21,7 @@
 /* Blends one premultiplied pixel of src over dst, two channels at a time
  * in one 32-bit word: for each 16-bit lane holding x = dst * keep (at most
  * 65025), (x + 128 + ((x + 128) >> 8)) >> 8 is round(x / 255) exactly. */
-static inline void ks__compose_pixel(uint8_t *restrict dst, const uint8_t *restrict src)
+static inline void compose_pixel(uint8_t *restrict dst, const uint8_t *restrict src)
 {
     uint32_t s, d;
     unsigned alpha = src[3];
@@ -46,8 +47,8 @@ static inline void ks__compose_pixel(uint8_t *restrict dst, const uint8_t *restr
  * time with SSE2 where the machine has it (every x86-64 does): four opaque
  * ones are copied, four transparent ones skipped (most of an avatar), and
  * the others blended in 16-bit lanes with the same exact rounding as
- * ks__compose_pixel. */
-static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
+ * compose_pixel. */
+static void compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
                             size_t pixel_count)
 {
     size_t i = 0;
@@ -80,7 +81,21 @@ static void ks__compose_row(uint8_t *restrict dst, const uint8_t *restrict src,
     }
 #endif
     for (; i < pixel_count; i++)
-        ks__compose_pixel(dst + i * 4, src + i * 4);
+        compose_pixel(dst + i * 4, src + i * 4);
+}
+
+void ks_tint_row(uint8_t *restrict dst, const uint8_t *restrict src, size_t pixel_count,
+                 uint32_t tint)
+{
+    const uint32_t t[3] = {(tint >> 16) & 0xff, (tint >> 8) & 0xff, tint & 0xff};
+
+    for (size_t i = 0; i < pixel_count * 4; i += 4) {
+        for (int c = 0; c < 3; c++) {
+            uint32_t x = src[i + c] * t[c] + 128;   /* round(x / 255), exact */
+            dst[i + c] = (uint8_t)((x + (x >> 8)) >> 8);
+        }
+        dst[i + 3] = src[i + 3];
+    }
 }
 
 ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
@@ -101,6 +116,12 @@ ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
     if (rc != KS_OK)
         return rc;
     out->premultiplied = 1;
+    uint8_t *tinted = NULL;            /* one tinted row, for tinted layers */
+    for (size_t i = 0; i < count && !tinted; i++)
+        if (layers[i].tint != KS_TINT_NONE && !(tinted = malloc((size_t)width * 4))) {
+            ks_image_free(out);
+            return ks_err(err, KS_NOMEM, "out of memory for a tinted row of %u pixels", width);
+        }
 
     for (size_t i = 0; i < count; i++) {
         const ks_image_t *img = layers[i].image;
@@ -123,9 +144,15 @@ ks_rc ks_compose(const ks_layer_ref_t *layers, size_t count, uint32_t width,
         size_t src_x = (size_t)(x0 - layers[i].x);
         for (int64_t y = y0; y < y1; y++) {
             size_t src_y = (size_t)(y - layers[i].y);
-            ks__compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4,
-                            img->pixels + src_y * img->stride + src_x * 4, pixel_count);
+            const uint8_t *src = img->pixels + src_y * img->stride + src_x * 4;
+            if (layers[i].tint != KS_TINT_NONE) {
+                ks_tint_row(tinted, src, pixel_count, layers[i].tint);
+                src = tinted;
+            }
+            compose_row(out->pixels + (size_t)y * out->stride + (size_t)x0 * 4, src,
+                            pixel_count);
         }
     }
+    free(tinted);
     return KS_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "log.h"
 
 #define KS_CFG_LINE_MAX 4096
 #define KS_CFG_OPTIONS_MAX 128
@@ -97,6 +98,26 @@ static ks_rc apply(const ks_cfg_option_t *o, void *conf, const char *value, ks_e
         else
             return ks_err(err, KS_INVALID, "\"%s\" needs on or off, not \"%s\"", o->name, value);
         return KS_OK;
+    case KS_CFG_LOG_LEVEL:
+        if ((n = ks_log_level_parse(value)) < 0)
+            return ks_err(err, KS_INVALID, "\"%s\" must be error, warn, info or debug, not \"%s\"",
+                          o->name, value);
+        *(ks_log_level_t *)field = (ks_log_level_t)n;
+        return KS_OK;
+    case KS_CFG_WXH: {
+        long long w, h;
+        char *x, *end = NULL;
+        errno = 0;
+        w = strtoll(value, &x, 10);
+        h = *x == 'x' ? strtoll(x + 1, &end, 10) : 0;
+        if (errno || x == value || *x != 'x' || !isdigit((unsigned char)x[1]) || *end ||
+            w < o->min || w > o->max || h < o->min || h > o->max)
+            return ks_err(err, KS_INVALID, "\"%s\" must be WIDTHxHEIGHT, each %lld..%lld, not"
+                          " \"%s\"", o->name, o->min, o->max, value);
+        ((int *)field)[0] = (int)w;
+        ((int *)field)[1] = (int)h;
+        return KS_OK;
+    }
     case KS_CFG_CUSTOM:
         return o->parse(conf, value, err);
     }

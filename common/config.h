@@ -18,6 +18,8 @@ typedef enum {
     KS_CFG_INT,      /* int in [min, max] */
     KS_CFG_SIZE,     /* size_t in [min, max], with an optional k/m/g suffix */
     KS_CFG_BOOL,     /* int 0/1 from on|off|yes|no|true|false|1|0 */
+    KS_CFG_LOG_LEVEL,/* ks_log_level_t from error|warn|info|debug (log.h) */
+    KS_CFG_WXH,      /* int[2] (width, height) from "WxH", each in [min, max] */
     KS_CFG_CUSTOM    /* parse() gets the rest of the line; may repeat */
 } ks_cfg_type_t;
 

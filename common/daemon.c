@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include "log.h"
 
 int ks_daemon_parse_args(ks_daemon_args_t *args, int argc, char **argv,
                          int (*extra)(void *ctx, int argc, char **argv, int i), void *ctx)
@@ -72,4 +73,22 @@ int ks_daemon_wait(const sigset_t *set, void (*reload)(void *arg), void *arg)
         }
         return signal_number;
     }
+}
+
+int ks_daemon_start(const ks_daemon_args_t *args, sigset_t *set, ks_daemon_load_fn load,
+                    void *conf)
+{
+    ks_err_t err = {{0}};
+
+    ks_daemon_block_signals(set);
+    ks_log_open(args->program, "-", KS_LOG_INFO);
+    if (load(args, conf, &err) != KS_OK) {
+        ks_log_error("%s", err.msg);
+        return 1;
+    }
+    if (args->check_only) {
+        ks_log_info("configuration \"%s\" is valid", args->config_path);
+        return 0;
+    }
+    return -1;
 }

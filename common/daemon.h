@@ -38,6 +38,18 @@ int ks_daemon_parse_args(ks_daemon_args_t *args, int argc, char **argv,
 /* Loads args->config_path and the -o overrides into conf with the table. */
 ks_rc ks_daemon_load_conf(const ks_daemon_args_t *args, void *conf, ks_err_t *err);
 
+/* A daemon's own loading: ks_daemon_load_conf and the checks its table
+ * cannot make. */
+typedef ks_rc (*ks_daemon_load_fn)(const ks_daemon_args_t *args, void *conf, ks_err_t *err);
+
+/* What every daemon does once its command line is parsed: blocks the
+ * signals into set (ks_daemon_block_signals: before any thread starts),
+ * loads the configuration into conf with load, logging to stderr, and with
+ * --check says that it is valid. Returns -1 to go on, else the exit status:
+ * 0 after --check, 1 for a bad configuration (said in the log). */
+int ks_daemon_start(const ks_daemon_args_t *args, sigset_t *set, ks_daemon_load_fn load,
+                    void *conf);
+
 /* Blocks the daemon's signals in the calling thread (and so in every
  * thread it starts later) into set, and ignores SIGPIPE. */
 void ks_daemon_block_signals(sigset_t *set);

@@ -20,90 +20,90 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KS__MIN_MATCH 3
-#define KS__MAX_MATCH 258
-#define KS__WINDOW 32768
-#define KS__LITLEN_SYMS 286
-#define KS__DIST_SYMS 30
-#define KS__CODELEN_SYMS 19
-#define KS__END_OF_BLOCK 256
+#define MIN_MATCH 3
+#define MAX_MATCH 258
+#define WINDOW 32768
+#define LITLEN_SYMS 286
+#define DIST_SYMS 30
+#define CODELEN_SYMS 19
+#define END_OF_BLOCK 256
 
 /* A match's token: bit 31 set, its length in bits 0..8, its distance minus
  * one in bits 9..23 and its distance code in bits 24..28 (known when the
  * match is found, so not looked up again). (The token list holds matches
  * only, each after its position; the bytes between matches are literals.) */
-#define KS__MATCH 0x80000000u
-#define KS__TOKEN(length, dist, dcode) \
-    (KS__MATCH | (uint32_t)(dcode) << 24 | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
+#define MATCH 0x80000000u
+#define TOKEN(length, dist, dcode) \
+    (MATCH | (uint32_t)(dcode) << 24 | (uint32_t)((dist) - 1) << 9 | (uint32_t)(length))
 
 /* Where a literal region looks for an earlier copy: the last position of each
  * hash of the 4 bytes there. */
-#define KS__HASH_BITS 12
+#define HASH_BITS 12
 
-static const uint16_t ks__length_base[29] = {
+static const uint16_t length_base[29] = {
     3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
     35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t ks__length_extra[29] = {
+static const uint8_t length_extra[29] = {
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t ks__dist_base[KS__DIST_SYMS] = {
+static const uint16_t dist_base[DIST_SYMS] = {
     1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
     1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-static const uint8_t ks__dist_extra[KS__DIST_SYMS] = {
+static const uint8_t dist_extra[DIST_SYMS] = {
     0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12,
     12, 13, 13};
-static const uint8_t ks__codelen_order[KS__CODELEN_SYMS] = {
+static const uint8_t codelen_order[CODELEN_SYMS] = {
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
-/* Symbol tables, filled once: the length code (index into ks__length_*) of
+/* Symbol tables, filled once: the length code (index into length_*) of
  * each match length 3..258, and the distance code of (dist - 1) for dist
  * 1..256 and of 256 + ((dist - 1) >> 7) above (zlib's layout: every code
  * above 256 spans whole multiples of 128). */
-static uint8_t ks__length_sym[KS__MAX_MATCH + 1];
-static uint8_t ks__dist_sym[512];
-static pthread_once_t ks__tables_once = PTHREAD_ONCE_INIT;
+static uint8_t length_sym[MAX_MATCH + 1];
+static uint8_t dist_sym[512];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static unsigned ks__dist_code(size_t dist)
+static unsigned dist_code(size_t dist)
 {
     unsigned code = 0;
 
-    while (code < KS__DIST_SYMS - 1 && ks__dist_base[code + 1] <= dist)
+    while (code < DIST_SYMS - 1 && dist_base[code + 1] <= dist)
         code++;
     return code;
 }
 
-static void ks__tables_init(void)
+static void tables_init(void)
 {
     unsigned code = 0;
 
-    for (unsigned length = KS__MIN_MATCH; length <= KS__MAX_MATCH; length++) {
-        while (code < 28 && ks__length_base[code + 1] <= length)
+    for (unsigned length = MIN_MATCH; length <= MAX_MATCH; length++) {
+        while (code < 28 && length_base[code + 1] <= length)
             code++;
-        ks__length_sym[length] = (uint8_t)code;
+        length_sym[length] = (uint8_t)code;
     }
     for (unsigned d = 1; d <= 256; d++)
-        ks__dist_sym[d - 1] = (uint8_t)ks__dist_code(d);
+        dist_sym[d - 1] = (uint8_t)dist_code(d);
     for (unsigned k = 2; k < 256; k++)
-        ks__dist_sym[256 + k] = (uint8_t)ks__dist_code((size_t)k * 128 + 1);
+        dist_sym[256 + k] = (uint8_t)dist_code((size_t)k * 128 + 1);
 }
 
-static inline unsigned ks__dist_lookup(uint32_t dist_minus_1)
+static inline unsigned dist_lookup(uint32_t dist_minus_1)
 {
     /* an index chosen without a branch: the distances of earlier copies
      * fall on either side of 256 at random */
     uint32_t far = dist_minus_1 >= 256;
-    return ks__dist_sym[(dist_minus_1 >> (7 * far)) + (far << 8)];
+    return dist_sym[(dist_minus_1 >> (7 * far)) + (far << 8)];
 }
 
-static inline uint32_t ks__hash4(const uint8_t *p)
+static inline uint32_t hash4(const uint8_t *p)
 {
     uint32_t v;
 
     memcpy(&v, p, 4);
-    return (v * 0x9e3779b1u) >> (32 - KS__HASH_BITS);
+    return (v * 0x9e3779b1u) >> (32 - HASH_BITS);
 }
 
 /* n rounded down to a multiple of pixel (1..8; 4 for RGBA, without dividing). */
-static inline size_t ks__round_down(size_t n, unsigned pixel)
+static inline size_t round_down(size_t n, unsigned pixel)
 {
     if ((pixel & (pixel - 1)) == 0)
         return n & ~(size_t)(pixel - 1);
@@ -112,7 +112,7 @@ static inline size_t ks__round_down(size_t n, unsigned pixel)
 
 /* v as read from memory in little-endian byte order: byte k of the input in
  * bits 8k..8k+7. */
-static inline uint64_t ks__le64(uint64_t v)
+static inline uint64_t le64(uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     return __builtin_bswap64(v);
@@ -122,7 +122,7 @@ static inline uint64_t ks__le64(uint64_t v)
 }
 
 /* How many bytes from a and b agree, up to max. */
-static inline size_t ks__match_length(const uint8_t *a, const uint8_t *b, size_t max)
+static inline size_t match_length(const uint8_t *a, const uint8_t *b, size_t max)
 {
     size_t n = 0;
 
@@ -146,15 +146,15 @@ static inline size_t ks__match_length(const uint8_t *a, const uint8_t *b, size_t
 typedef struct {
     uint32_t freq;
     uint16_t sym;
-} ks__leaf_t;
+} leaf_t;
 
 /* Sorts leaves[0..n) by frequency, ties in the order they come in (symbol
  * order): a radix sort, 8 bits of frequency a round, as many rounds as the
  * largest frequency needs. (qsort and its calls of a compare function were
  * 2% of an avatar's encode.) spare holds n leaves. */
-static void ks__leaves_sort(ks__leaf_t *leaves, ks__leaf_t *spare, unsigned n)
+static void leaves_sort(leaf_t *leaves, leaf_t *spare, unsigned n)
 {
-    ks__leaf_t *from = leaves, *to = spare;
+    leaf_t *from = leaves, *to = spare;
     uint32_t largest = 0;
 
     for (unsigned i = 0; i < n; i++)
@@ -167,7 +167,7 @@ static void ks__leaves_sort(ks__leaf_t *leaves, ks__leaf_t *spare, unsigned n)
             start[digit] += start[digit - 1];
         for (unsigned i = 0; i < n; i++)
             to[start[(from[i].freq >> shift) & 0xff]++] = from[i];
-        ks__leaf_t *swap = from;
+        leaf_t *swap = from;
         from = to;
         to = swap;
     }
@@ -176,14 +176,14 @@ static void ks__leaves_sort(ks__leaf_t *leaves, ks__leaf_t *spare, unsigned n)
 }
 
 /* Fills lens[0..count) with code lengths of at most limit bits for the
- * frequencies freq[0..count) (count <= KS__LITLEN_SYMS). Symbols of
+ * frequencies freq[0..count) (count <= LITLEN_SYMS). Symbols of
  * frequency 0 get length 0. Fewer than two used symbols are padded with
  * symbols of frequency 1, so the code is always complete. */
-static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, uint8_t *lens)
+static void huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, uint8_t *lens)
 {
-    ks__leaf_t leaves[KS__LITLEN_SYMS], spare[KS__LITLEN_SYMS];
-    uint32_t weight[2 * KS__LITLEN_SYMS];
-    uint16_t parent[2 * KS__LITLEN_SYMS];
+    leaf_t leaves[LITLEN_SYMS], spare[LITLEN_SYMS];
+    uint32_t weight[2 * LITLEN_SYMS];
+    uint16_t parent[2 * LITLEN_SYMS];
     unsigned bl_count[16] = {0};
     unsigned n = 0;
 
@@ -199,9 +199,9 @@ static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, 
     for (unsigned s = 0; s < count; s++) {
         lens[s] = 0;
         if (freq[s] != 0)
-            leaves[n++] = (ks__leaf_t){freq[s], (uint16_t)s};
+            leaves[n++] = (leaf_t){freq[s], (uint16_t)s};
     }
-    ks__leaves_sort(leaves, spare, n);
+    leaves_sort(leaves, spare, n);
 
     /* Huffman's tree by the two-queue method: leaves 0..n-1 in ascending
      * weight, internal nodes n.. made in ascending weight too, so a node's
@@ -227,7 +227,7 @@ static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, 
      * steps that each lower it by one unit of 2^-limit: drop a leaf from
      * limit, and move one leaf from the longest shorter length down a level
      * beside the dropped one (miniz's method). */
-    unsigned depth[2 * KS__LITLEN_SYMS];
+    unsigned depth[2 * LITLEN_SYMS];
     depth[made - 1] = 0;
     for (unsigned i = made - 1; i-- > 0;) {
         depth[i] = depth[parent[i]] + 1;
@@ -256,7 +256,7 @@ static void ks__huffman_lengths(uint32_t *freq, unsigned count, unsigned limit, 
 }
 
 /* Canonical codes for lens, bit-reversed for deflate's LSB-first order. */
-static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *codes)
+static void huffman_codes(const uint8_t *lens, unsigned count, uint16_t *codes)
 {
     unsigned bl_count[16] = {0}, next[16];
     unsigned code = 0;
@@ -282,7 +282,7 @@ static void ks__huffman_codes(const uint8_t *lens, unsigned count, uint16_t *cod
 /* ---- bit output -------------------------------------------------------------- */
 
 /* Bits go into a 64-bit accumulator, LSB first, and leave it eight bytes at a
- * time without a test: ks__drain() stores all eight, then advances by the
+ * time without a test: drain() stores all eight, then advances by the
  * whole bytes it holds. Whether a write was due was a branch the processor
  * guessed wrong every few literals; the stores past the end are overwritten
  * later, or land in the slack ks_deflate_runs_bound() leaves for them. */
@@ -290,20 +290,20 @@ typedef struct {
     uint8_t *out;
     uint64_t acc;
     unsigned count;    /* bits in acc: below 8 after a drain, below 64 always */
-} ks__bits_t;
+} bits_t;
 
 /* Appends the n low bits of bits. Between two drains at most 56 bits may be
- * added (so that count stays below 64, where ks__drain's shift would be
+ * added (so that count stays below 64, where drain's shift would be
  * wrong): three literals of 15 bits, or a length and a distance with their
  * extra bits (48). */
-static inline void ks__add(ks__bits_t *w, uint64_t bits, unsigned n)
+static inline void add(bits_t *w, uint64_t bits, unsigned n)
 {
     w->acc |= bits << w->count;
     w->count += n;
 }
 
 /* Writes the whole bytes of acc out; stores 8 bytes at w->out. */
-static inline void ks__drain(ks__bits_t *w)
+static inline void drain(bits_t *w)
 {
     uint64_t acc = w->acc;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -317,14 +317,14 @@ static inline void ks__drain(ks__bits_t *w)
     w->count &= 7;
 }
 
-static inline void ks__put(ks__bits_t *w, uint32_t bits, unsigned n)
+static inline void put(bits_t *w, uint32_t bits, unsigned n)
 {
-    ks__add(w, bits, n);
-    ks__drain(w);
+    add(w, bits, n);
+    drain(w);
 }
 
 /* Writes out the last partial byte. */
-static inline void ks__flush(ks__bits_t *w)
+static inline void flush(bits_t *w)
 {
     if (w->count > 0)
         *w->out++ = (uint8_t)w->acc;
@@ -336,7 +336,7 @@ static inline void ks__flush(ks__bits_t *w)
 
 /* Run-length codes the literal/length and distance code lengths (RFC 1951
  * 3.2.7) into syms (symbol | extra value << 8); returns how many. */
-static unsigned ks__codelen_runs(const uint8_t *lens, unsigned count, uint16_t *syms)
+static unsigned codelen_runs(const uint8_t *lens, unsigned count, uint16_t *syms)
 {
     unsigned n = 0;
 
@@ -373,12 +373,12 @@ static unsigned ks__codelen_runs(const uint8_t *lens, unsigned count, uint16_t *
 /* ---- the encoder ------------------------------------------------------------- */
 
 /* Token lists up to this many entries are kept between calls (4 MiB). */
-#define KS__TOKENS_KEEP ((size_t)1 << 20)
+#define TOKENS_KEEP ((size_t)1 << 20)
 
 struct ks_deflate_runs_scratch {
     uint32_t *tokens;
     size_t capacity;
-    uint32_t last[(size_t)1 << KS__HASH_BITS];     /* a position (0 at first) */
+    uint32_t last[(size_t)1 << HASH_BITS];     /* a position (0 at first) */
 };
 
 ks_deflate_runs_scratch_t *ks_deflate_runs_scratch_new(void)
@@ -394,7 +394,7 @@ void ks_deflate_runs_scratch_free(ks_deflate_runs_scratch_t *scratch)
 }
 
 /* Makes room for at least want tokens. */
-static int ks__tokens_reserve(ks_deflate_runs_scratch_t *scratch, size_t want)
+static int tokens_reserve(ks_deflate_runs_scratch_t *scratch, size_t want)
 {
     if (want <= scratch->capacity)
         return 1;
@@ -427,22 +427,22 @@ typedef struct {
     unsigned pixel;                /* bytes per pixel, 1..8 */
     unsigned pixel_dcode, period_dcode;
     uint64_t unit_mask;            /* the low `pixel` bytes of a 64-bit word */
-} ks__input_t;
+} input_t;
 
 /* A match found: where it starts, how long, how far back. length 0: none. */
 typedef struct {
     size_t at, length, dist;
     unsigned dcode;
-} ks__match_t;
+} match_t;
 
 /* The unit holding position i: a pixel, or a row's filter byte (rows start
  * at multiples of period; without rows, pixels at multiples of pixel).
  * *row_start and *row_end follow i through the rows. */
-static inline void ks__unit(const ks__input_t *input, size_t i, size_t *row_start,
+static inline void find_unit(const input_t *input, size_t i, size_t *row_start,
                             size_t *row_end, size_t *unit, size_t *unit_end)
 {
     if (input->period == 0) {
-        *unit = ks__round_down(i, input->pixel);
+        *unit = round_down(i, input->pixel);
         *unit_end = *unit + input->pixel;
     } else {
         while (i >= *row_end) {
@@ -453,7 +453,7 @@ static inline void ks__unit(const ks__input_t *input, size_t i, size_t *row_star
             *unit = i;
             *unit_end = i + 1;
         } else {
-            *unit = *row_start + 1 + ks__round_down(i - *row_start - 1, input->pixel);
+            *unit = *row_start + 1 + round_down(i - *row_start - 1, input->pixel);
             *unit_end = *unit + input->pixel < *row_end ? *unit + input->pixel : *row_end;
         }
     }
@@ -465,35 +465,35 @@ static inline void ks__unit(const ks__input_t *input, size_t i, size_t *row_star
  * row above; when neither reaches 3 bytes, with the last earlier place of
  * the same 4 bytes (last[], a hash table of positions that starts all 0, a
  * real place to compare with). */
-static inline ks__match_t ks__match_at_unit(const ks__input_t *input, uint32_t *last, size_t i)
+static inline match_t match_at_unit(const input_t *input, uint32_t *last, size_t i)
 {
     const uint8_t *in = input->in;
-    size_t max = input->len - i < KS__MAX_MATCH ? input->len - i : KS__MAX_MATCH;
-    ks__match_t m = {i, 0, 0, 0};
+    size_t max = input->len - i < MAX_MATCH ? input->len - i : MAX_MATCH;
+    match_t m = {i, 0, 0, 0};
 
     if (i >= input->pixel) {
-        m.length = ks__match_length(in + i, in + i - input->pixel, max);
+        m.length = match_length(in + i, in + i - input->pixel, max);
         m.dist = input->pixel;
         m.dcode = input->pixel_dcode;
     }
     if (input->period != 0 && i >= input->period && m.length < max) {
-        size_t up = ks__match_length(in + i, in + i - input->period, max);
+        size_t up = match_length(in + i, in + i - input->period, max);
         if (up > m.length) {
             m.length = up;
             m.dist = input->period;
             m.dcode = input->period_dcode;
         }
     }
-    if (m.length < KS__MIN_MATCH && max >= 4) {
-        uint32_t h = ks__hash4(in + i), here, there;
+    if (m.length < MIN_MATCH && max >= 4) {
+        uint32_t h = hash4(in + i), here, there;
         size_t candidate = last[h];
         last[h] = (uint32_t)i;
         memcpy(&here, in + i, 4);
         memcpy(&there, in + candidate, 4);
-        if (here == there && i - candidate - 1 < KS__WINDOW) {
-            m.length = 4 + ks__match_length(in + i + 4, in + candidate + 4, max - 4);
+        if (here == there && i - candidate - 1 < WINDOW) {
+            m.length = 4 + match_length(in + i + 4, in + candidate + 4, max - 4);
             m.dist = i - candidate;
-            m.dcode = ks__dist_lookup((uint32_t)(m.dist - 1));
+            m.dcode = dist_lookup((uint32_t)(m.dist - 1));
         }
     }
     return m;
@@ -505,27 +505,27 @@ static inline ks__match_t ks__match_at_unit(const ks__input_t *input, uint32_t *
  * (at i at the earliest): one compare of the whole pixel finds it. The old
  * byte-by-byte search of those places was a third of the mispredicted
  * branches. */
-static inline ks__match_t ks__match_inside_pixel(const ks__input_t *input, size_t i, size_t unit,
+static inline match_t match_inside_pixel(const input_t *input, size_t i, size_t unit,
                                                  size_t unit_end)
 {
     const uint8_t *in = input->in;
     unsigned pixel = input->pixel;
-    ks__match_t m = {i, 0, 0, 0};
+    match_t m = {i, 0, 0, 0};
     uint64_t here, before;
 
     if (unit_end - unit != pixel || unit < pixel || unit + 8 > input->len)
         return m;
     memcpy(&here, in + unit, 8);
     memcpy(&before, in + unit - pixel, 8);
-    uint64_t differ = ks__le64(here ^ before) & input->unit_mask;
+    uint64_t differ = le64(here ^ before) & input->unit_mask;
     size_t from = differ == 0 ? unit : unit + 1 + ((63 - (unsigned)__builtin_clzll(differ)) >> 3);
     if (from < i)
         from = i;
     if (from < unit_end) {
-        size_t max = input->len - from < KS__MAX_MATCH ? input->len - from : KS__MAX_MATCH;
+        size_t max = input->len - from < MAX_MATCH ? input->len - from : MAX_MATCH;
         m.at = from;
         m.length = unit_end - from +
-                   ks__match_length(in + unit_end, in + unit_end - pixel, max - (unit_end - from));
+                   match_length(in + unit_end, in + unit_end - pixel, max - (unit_end - from));
         m.dist = pixel;
         m.dcode = input->pixel_dcode;
     }
@@ -536,7 +536,7 @@ static inline ks__match_t ks__match_inside_pixel(const ks__input_t *input, size_
  * or more as two words in scratch->tokens (its position, then its token);
  * the literals are the bytes between them and are only counted. Fills the
  * symbol counts and *count (words kept). 0 when out of memory. */
-static int ks__find_matches(ks_deflate_runs_scratch_t *scratch, const ks__input_t *input,
+static int find_matches(ks_deflate_runs_scratch_t *scratch, const input_t *input,
                             uint32_t *litlen_freq, uint32_t *dist_freq, size_t *count_out)
 {
     const uint8_t *in = input->in;
@@ -545,16 +545,16 @@ static int ks__find_matches(ks_deflate_runs_scratch_t *scratch, const ks__input_
     uint32_t *tokens, *last = scratch->last;
 
     /* Room for len / 16 words to start with, grown when needed. */
-    if (!ks__tokens_reserve(scratch, len / 16 + 1024))
+    if (!tokens_reserve(scratch, len / 16 + 1024))
         return 0;
     tokens = scratch->tokens;
     memset(last, 0, sizeof scratch->last);
     for (size_t i = 0; i < len;) {
         size_t unit, unit_end;
-        ks__unit(input, i, &row_start, &row_end, &unit, &unit_end);
-        ks__match_t m = i == unit ? ks__match_at_unit(input, last, i)
-                                  : ks__match_inside_pixel(input, i, unit, unit_end);
-        if (m.length < KS__MIN_MATCH) {
+        find_unit(input, i, &row_start, &row_end, &unit, &unit_end);
+        match_t m = i == unit ? match_at_unit(input, last, i)
+                                  : match_inside_pixel(input, i, unit, unit_end);
+        if (m.length < MIN_MATCH) {
             for (; i < unit_end; i++)
                 litlen_freq[in[i]]++;
             continue;
@@ -562,17 +562,17 @@ static int ks__find_matches(ks_deflate_runs_scratch_t *scratch, const ks__input_
         for (; i < m.at; i++)
             litlen_freq[in[i]]++;
         if (count + 2 > scratch->capacity) {
-            if (!ks__tokens_reserve(scratch, count + 2))
+            if (!tokens_reserve(scratch, count + 2))
                 return 0;
             tokens = scratch->tokens;
         }
         tokens[count++] = (uint32_t)m.at;
-        tokens[count++] = KS__TOKEN(m.length, m.dist, m.dcode);
-        litlen_freq[257 + ks__length_sym[m.length]]++;
+        tokens[count++] = TOKEN(m.length, m.dist, m.dcode);
+        litlen_freq[257 + length_sym[m.length]]++;
         dist_freq[m.dcode]++;
         i = m.at + m.length;
     }
-    litlen_freq[KS__END_OF_BLOCK] = 1;
+    litlen_freq[END_OF_BLOCK] = 1;
     *count_out = count;
     return 1;
 }
@@ -581,71 +581,71 @@ static int ks__find_matches(ks_deflate_runs_scratch_t *scratch, const ks__input_
 
 /* The block's Huffman codes, and its header's run-length coded code lengths. */
 typedef struct {
-    uint8_t lens[KS__LITLEN_SYMS + KS__DIST_SYMS];   /* literal/length, then distance */
-    uint16_t litlen_codes[KS__LITLEN_SYMS], dist_codes[KS__DIST_SYMS];
+    uint8_t lens[LITLEN_SYMS + DIST_SYMS];   /* literal/length, then distance */
+    uint16_t litlen_codes[LITLEN_SYMS], dist_codes[DIST_SYMS];
     unsigned hlit, hdist, hclen;
-    uint16_t runs[KS__LITLEN_SYMS + KS__DIST_SYMS];  /* the code lengths, run-length coded */
+    uint16_t runs[LITLEN_SYMS + DIST_SYMS];  /* the code lengths, run-length coded */
     unsigned run_count;
-    uint8_t codelen_lens[KS__CODELEN_SYMS];
-    uint16_t codelen_codes[KS__CODELEN_SYMS];
-} ks__codes_t;
+    uint8_t codelen_lens[CODELEN_SYMS];
+    uint16_t codelen_codes[CODELEN_SYMS];
+} codes_t;
 
 /* Length-limited codes from the counts: 15 bits for literals/lengths and
  * distances, 7 for the code length code (RFC 1951). */
-static void ks__build_codes(uint32_t *litlen_freq, uint32_t *dist_freq, ks__codes_t *c)
+static void build_codes(uint32_t *litlen_freq, uint32_t *dist_freq, codes_t *c)
 {
-    uint8_t *lens = c->lens, all_lens[KS__LITLEN_SYMS + KS__DIST_SYMS];
-    uint32_t codelen_freq[KS__CODELEN_SYMS] = {0};
+    uint8_t *lens = c->lens, all_lens[LITLEN_SYMS + DIST_SYMS];
+    uint32_t codelen_freq[CODELEN_SYMS] = {0};
 
-    ks__huffman_lengths(litlen_freq, KS__LITLEN_SYMS, 15, lens);
-    ks__huffman_lengths(dist_freq, KS__DIST_SYMS, 15, lens + KS__LITLEN_SYMS);
-    c->hlit = KS__LITLEN_SYMS;
-    c->hdist = KS__DIST_SYMS;
+    huffman_lengths(litlen_freq, LITLEN_SYMS, 15, lens);
+    huffman_lengths(dist_freq, DIST_SYMS, 15, lens + LITLEN_SYMS);
+    c->hlit = LITLEN_SYMS;
+    c->hdist = DIST_SYMS;
     while (c->hlit > 257 && lens[c->hlit - 1] == 0)
         c->hlit--;
-    while (c->hdist > 1 && lens[KS__LITLEN_SYMS + c->hdist - 1] == 0)
+    while (c->hdist > 1 && lens[LITLEN_SYMS + c->hdist - 1] == 0)
         c->hdist--;
-    ks__huffman_codes(lens, KS__LITLEN_SYMS, c->litlen_codes);
-    ks__huffman_codes(lens + KS__LITLEN_SYMS, KS__DIST_SYMS, c->dist_codes);
+    huffman_codes(lens, LITLEN_SYMS, c->litlen_codes);
+    huffman_codes(lens + LITLEN_SYMS, DIST_SYMS, c->dist_codes);
 
     memcpy(all_lens, lens, c->hlit);
-    memcpy(all_lens + c->hlit, lens + KS__LITLEN_SYMS, c->hdist);
-    c->run_count = ks__codelen_runs(all_lens, c->hlit + c->hdist, c->runs);
+    memcpy(all_lens + c->hlit, lens + LITLEN_SYMS, c->hdist);
+    c->run_count = codelen_runs(all_lens, c->hlit + c->hdist, c->runs);
     for (unsigned k = 0; k < c->run_count; k++)
         codelen_freq[c->runs[k] & 0xff]++;
-    ks__huffman_lengths(codelen_freq, KS__CODELEN_SYMS, 7, c->codelen_lens);
-    ks__huffman_codes(c->codelen_lens, KS__CODELEN_SYMS, c->codelen_codes);
-    c->hclen = KS__CODELEN_SYMS;
-    while (c->hclen > 4 && c->codelen_lens[ks__codelen_order[c->hclen - 1]] == 0)
+    huffman_lengths(codelen_freq, CODELEN_SYMS, 7, c->codelen_lens);
+    huffman_codes(c->codelen_lens, CODELEN_SYMS, c->codelen_codes);
+    c->hclen = CODELEN_SYMS;
+    while (c->hclen > 4 && c->codelen_lens[codelen_order[c->hclen - 1]] == 0)
         c->hclen--;
 }
 
 /* The block header: one final dynamic block and its code lengths. */
-static void ks__write_header(ks__bits_t *w, const ks__codes_t *c)
+static void write_header(bits_t *w, const codes_t *c)
 {
-    ks__put(w, 1, 1);                       /* BFINAL */
-    ks__put(w, 2, 2);                       /* dynamic Huffman */
-    ks__put(w, c->hlit - 257, 5);
-    ks__put(w, c->hdist - 1, 5);
-    ks__put(w, c->hclen - 4, 4);
+    put(w, 1, 1);                       /* BFINAL */
+    put(w, 2, 2);                       /* dynamic Huffman */
+    put(w, c->hlit - 257, 5);
+    put(w, c->hdist - 1, 5);
+    put(w, c->hclen - 4, 4);
     for (unsigned k = 0; k < c->hclen; k++)
-        ks__put(w, c->codelen_lens[ks__codelen_order[k]], 3);
+        put(w, c->codelen_lens[codelen_order[k]], 3);
     for (unsigned k = 0; k < c->run_count; k++) {
         unsigned sym = c->runs[k] & 0xff, extra = c->runs[k] >> 8;
-        ks__put(w, c->codelen_codes[sym], c->codelen_lens[sym]);
+        put(w, c->codelen_codes[sym], c->codelen_lens[sym]);
         if (sym == 16)
-            ks__put(w, extra, 2);
+            put(w, extra, 2);
         else if (sym == 17)
-            ks__put(w, extra, 3);
+            put(w, extra, 3);
         else if (sym == 18)
-            ks__put(w, extra, 7);
+            put(w, extra, 7);
     }
 }
 
 /* The data: the literals between the matches (read from the input again),
  * each match's length and distance, the end of the block. */
-static void ks__write_data(ks__bits_t *w, const uint8_t *in, size_t len, const uint32_t *tokens,
-                           size_t count, const ks__codes_t *c)
+static void write_data(bits_t *w, const uint8_t *in, size_t len, const uint32_t *tokens,
+                           size_t count, const codes_t *c)
 {
     const uint8_t *lens = c->lens;
     const uint16_t *litlen_codes = c->litlen_codes;
@@ -655,60 +655,60 @@ static void ks__write_data(ks__bits_t *w, const uint8_t *in, size_t len, const u
         size_t until = k < count ? tokens[k] : len;
         /* Literals three at a time (45 bits at most), then one by one. */
         for (; pos + 3 <= until; pos += 3) {
-            ks__add(w, litlen_codes[in[pos]], lens[in[pos]]);
-            ks__add(w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
-            ks__add(w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
-            ks__drain(w);
+            add(w, litlen_codes[in[pos]], lens[in[pos]]);
+            add(w, litlen_codes[in[pos + 1]], lens[in[pos + 1]]);
+            add(w, litlen_codes[in[pos + 2]], lens[in[pos + 2]]);
+            drain(w);
         }
         for (; pos < until; pos++)
-            ks__put(w, litlen_codes[in[pos]], lens[in[pos]]);
+            put(w, litlen_codes[in[pos]], lens[in[pos]]);
         if (k == count)
             break;
         uint32_t token = tokens[k + 1];
-        unsigned length = token & 0x1ff, code = ks__length_sym[length], sym = 257 + code;
-        ks__add(w, litlen_codes[sym] | (uint32_t)(length - ks__length_base[code]) << lens[sym],
-                lens[sym] + ks__length_extra[code]);
+        unsigned length = token & 0x1ff, code = length_sym[length], sym = 257 + code;
+        add(w, litlen_codes[sym] | (uint32_t)(length - length_base[code]) << lens[sym],
+                lens[sym] + length_extra[code]);
         uint32_t dist_minus_1 = (token >> 9) & 0x7fff;
         unsigned dcode = (token >> 24) & 0x1f;
-        unsigned dlen = lens[KS__LITLEN_SYMS + dcode];
-        ks__add(w, c->dist_codes[dcode] | (dist_minus_1 + 1 - ks__dist_base[dcode]) << dlen,
-                dlen + ks__dist_extra[dcode]);
-        ks__drain(w);
+        unsigned dlen = lens[LITLEN_SYMS + dcode];
+        add(w, c->dist_codes[dcode] | (dist_minus_1 + 1 - dist_base[dcode]) << dlen,
+                dlen + dist_extra[dcode]);
+        drain(w);
         pos += length;
     }
-    ks__put(w, litlen_codes[KS__END_OF_BLOCK], lens[KS__END_OF_BLOCK]);
-    ks__flush(w);
+    put(w, litlen_codes[END_OF_BLOCK], lens[END_OF_BLOCK]);
+    flush(w);
 }
 
 size_t ks_deflate_runs(ks_deflate_runs_scratch_t *scratch, const uint8_t *in, size_t len,
                        size_t period, unsigned pixel, uint8_t *out)
 {
-    uint32_t litlen_freq[KS__LITLEN_SYMS] = {0}, dist_freq[KS__DIST_SYMS] = {0};
-    ks__codes_t codes;
+    uint32_t litlen_freq[LITLEN_SYMS] = {0}, dist_freq[DIST_SYMS] = {0};
+    codes_t codes;
     size_t count;
 
     if (pixel == 0 || pixel > 8)
         return 0;
-    if (period <= pixel || period > KS__WINDOW)
+    if (period <= pixel || period > WINDOW)
         period = 0;                          /* rows out of reach: runs only */
-    if (pthread_once(&ks__tables_once, ks__tables_init) != 0)
+    if (pthread_once(&tables_once, tables_init) != 0)
         return 0;
-    ks__input_t input = {
+    input_t input = {
         .in = in, .len = len, .period = period, .pixel = pixel,
-        .pixel_dcode = ks__dist_lookup(pixel - 1),
-        .period_dcode = period != 0 ? ks__dist_lookup((uint32_t)(period - 1)) : 0,
+        .pixel_dcode = dist_lookup(pixel - 1),
+        .period_dcode = period != 0 ? dist_lookup((uint32_t)(period - 1)) : 0,
         .unit_mask = pixel == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * pixel)) - 1,
     };
-    if (!ks__find_matches(scratch, &input, litlen_freq, dist_freq, &count))
+    if (!find_matches(scratch, &input, litlen_freq, dist_freq, &count))
         return 0;
-    ks__build_codes(litlen_freq, dist_freq, &codes);
+    build_codes(litlen_freq, dist_freq, &codes);
 
     out[0] = 0x78;                          /* deflate, 32 KiB window */
     out[1] = 0x01;                          /* fastest; (0x7801 % 31) == 0 */
-    ks__bits_t w = {out + 2, 0, 0};
-    ks__write_header(&w, &codes);
-    ks__write_data(&w, in, len, scratch->tokens, count, &codes);
-    if (scratch->capacity > KS__TOKENS_KEEP) {
+    bits_t w = {out + 2, 0, 0};
+    write_header(&w, &codes);
+    write_data(&w, in, len, scratch->tokens, count, &codes);
+    if (scratch->capacity > TOKENS_KEEP) {
         free(scratch->tokens);
         scratch->tokens = NULL;
         scratch->capacity = 0;

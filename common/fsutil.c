@@ -26,10 +26,10 @@
 #define PATH_MAX 4096
 #endif
 
-static atomic_uint ks__temp_counter;
+static atomic_uint temp_counter;
 
 /* fsyncs folder dir, so the entries made in it last. */
-static ks_rc ks__fsync_dir(const char *dir, ks_err_t *err)
+static ks_rc fsync_dir(const char *dir, ks_err_t *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int error;
@@ -47,17 +47,17 @@ static ks_rc ks__fsync_dir(const char *dir, ks_err_t *err)
 
 /* fsyncs the parent of the folder just made at path (a prefix ending at
  * its last '/'). */
-static ks_rc ks__fsync_parent(char *path, ks_err_t *err)
+static ks_rc fsync_parent(char *path, ks_err_t *err)
 {
     char *slash = strrchr(path, '/');
     ks_rc rc;
 
     if (!slash)
-        return ks__fsync_dir(".", err);
+        return fsync_dir(".", err);
     if (slash == path)
-        return ks__fsync_dir("/", err);
+        return fsync_dir("/", err);
     *slash = '\0';
-    rc = ks__fsync_dir(path, err);
+    rc = fsync_dir(path, err);
     *slash = '/';
     return rc;
 }
@@ -94,7 +94,7 @@ ks_rc ks_mkdir_p(const char *path, ks_err_t *err)
             if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
                 return ks_err(err, KS_ERROR, "mkdir() \"%s\" failed: not a folder", buf);
         } else {
-            ks_rc rc = ks__fsync_parent(buf, err);
+            ks_rc rc = fsync_parent(buf, err);
             if (rc != KS_OK)
                 return rc;
         }
@@ -104,7 +104,7 @@ ks_rc ks_mkdir_p(const char *path, ks_err_t *err)
 }
 
 /* Writes all of data to fd, resuming after short writes and EINTR. */
-static int ks__write_all(int fd, const unsigned char *data, size_t size)
+static int write_all(int fd, const unsigned char *data, size_t size)
 {
     while (size > 0) {
         ssize_t written = write(fd, data, size);
@@ -144,7 +144,7 @@ ks_rc ks_file_write_atomic(const char *path, const void *data, size_t size, ks_e
         return rc;
 
     length = snprintf(temp, sizeof temp, "%s/.tmp-%s-%ld-%u", dir, name, (long)getpid(),
-                      atomic_fetch_add(&ks__temp_counter, 1));
+                      atomic_fetch_add(&temp_counter, 1));
     if (length < 0 || (size_t)length >= sizeof temp)
         return ks_err(err, KS_INVALID, "write: path too long \"%.64s...\"", path);
 
@@ -160,7 +160,7 @@ ks_rc ks_file_write_atomic(const char *path, const void *data, size_t size, ks_e
                     strerror(error));
         goto fail;
     }
-    if (ks__write_all(fd, data, size) != 0) {
+    if (write_all(fd, data, size) != 0) {
         error = errno;
         rc = ks_err(err, KS_ERROR, "write() \"%s\" failed (%d: %s)", temp, error,
                     strerror(error));
@@ -188,7 +188,7 @@ ks_rc ks_file_write_atomic(const char *path, const void *data, size_t size, ks_e
     }
 
     /* The rename is durable once the folder is. */
-    return ks__fsync_dir(dir, err);
+    return fsync_dir(dir, err);
 
 fail:
     if (fd >= 0)

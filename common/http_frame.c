@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define KS__CHUNK_LINE_MAX 1024     /* "1a2b;ext=..." */
-#define KS__TRAILER_MAX 8192
+#define CHUNK_LINE_MAX 1024     /* "1a2b;ext=..." */
+#define TRAILER_MAX 8192
 
 enum { CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, CHUNK_TRAILER };
 
@@ -178,7 +178,7 @@ static ks_frame_state_t decode_chunks(ks_http_frame_t *frame, char *buf, size_t 
             int digits = 0, v;
             lf = memchr(p, '\n', avail);
             if (!lf) {
-                if (avail > KS__CHUNK_LINE_MAX)
+                if (avail > CHUNK_LINE_MAX)
                     return bad(frame, 400, 0, "chunk size line too long");
                 return KS_FRAME_MORE;
             }
@@ -225,13 +225,13 @@ static ks_frame_state_t decode_chunks(ks_http_frame_t *frame, char *buf, size_t 
         case CHUNK_TRAILER:
             lf = memchr(p, '\n', avail);
             if (!lf) {
-                if (frame->trailer_bytes + avail > KS__TRAILER_MAX)
+                if (frame->trailer_bytes + avail > TRAILER_MAX)
                     return bad(frame, 400, 0, "chunked trailer too long");
                 return KS_FRAME_MORE;
             }
             n = line_length(p, p + avail, &next);
             frame->trailer_bytes += (size_t)(next - p);
-            if (frame->trailer_bytes > KS__TRAILER_MAX)
+            if (frame->trailer_bytes > TRAILER_MAX)
                 return bad(frame, 400, 0, "chunked trailer too long");
             frame->raw += (size_t)(next - p);
             if (n == 0) {

@@ -43,7 +43,7 @@ void ks_image_free(ks_image_t *img)
 }
 
 /* round(c * a / 255) for c, a in 0..255, exactly. */
-static inline uint8_t ks__mul_div255(unsigned c, unsigned a)
+static inline uint8_t mul_div255(unsigned c, unsigned a)
 {
     unsigned t = c * a + 128;
     return (uint8_t)((t + (t >> 8)) >> 8);
@@ -57,9 +57,9 @@ void ks_image_premultiply(ks_image_t *img)
         uint8_t *p = img->pixels + (size_t)y * img->stride;
         for (uint32_t x = 0; x < img->width; x++, p += 4) {
             unsigned a = p[3];
-            p[0] = ks__mul_div255(p[0], a);
-            p[1] = ks__mul_div255(p[1], a);
-            p[2] = ks__mul_div255(p[2], a);
+            p[0] = mul_div255(p[0], a);
+            p[1] = mul_div255(p[1], a);
+            p[2] = mul_div255(p[2], a);
         }
     }
     img->premultiplied = 1;
@@ -67,7 +67,7 @@ void ks_image_premultiply(ks_image_t *img)
 
 /* round(c * 255 / a), ties up, clamped to 255 (c > a is not a valid
  * premultiplied pixel, but must not wrap); a > 0. */
-static inline uint8_t ks__div_alpha(unsigned c, unsigned a)
+static inline uint8_t div_alpha(unsigned c, unsigned a)
 {
     unsigned v = (c * 255 + a / 2) / a;
     return (uint8_t)(v > 255 ? 255 : v);
@@ -87,9 +87,9 @@ void ks_image_unpremultiply(ks_image_t *img)
                 p[0] = p[1] = p[2] = 0;
                 continue;
             }
-            p[0] = ks__div_alpha(p[0], a);
-            p[1] = ks__div_alpha(p[1], a);
-            p[2] = ks__div_alpha(p[2], a);
+            p[0] = div_alpha(p[0], a);
+            p[1] = div_alpha(p[1], a);
+            p[2] = div_alpha(p[2], a);
         }
     }
     img->premultiplied = 0;

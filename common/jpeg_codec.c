@@ -17,37 +17,37 @@ typedef struct {
     struct jpeg_error_mgr base;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
-} ks__jpeg_error_t;
+} jpeg_error_t;
 
-static void ks__jpeg_error_exit(j_common_ptr cinfo)
+static void jpeg_error_exit(j_common_ptr cinfo)
 {
-    ks__jpeg_error_t *error = (ks__jpeg_error_t *)cinfo->err;
+    jpeg_error_t *error = (jpeg_error_t *)cinfo->err;
 
     error->base.format_message(cinfo, error->message);
     longjmp(error->jump, 1);
 }
 
-static void ks__jpeg_output_message(j_common_ptr cinfo)
+static void jpeg_output_message(j_common_ptr cinfo)
 {
     (void)cinfo;   /* warnings are not printed */
 }
 
 /* round(x / 255) for x in 0..65025, exactly. */
-static inline unsigned ks__div255(unsigned x)
+static inline unsigned div255(unsigned x)
 {
     x += 128;
     return (x + (x >> 8)) >> 8;
 }
 
 /* One row of img flattened onto background into rgb (width * 3 bytes). */
-static void ks__flatten_row(uint8_t *rgb, const uint8_t *row, uint32_t width,
+static void flatten_row(uint8_t *rgb, const uint8_t *row, uint32_t width,
                             int premultiplied, const unsigned bg[3])
 {
     for (uint32_t x = 0; x < width; x++, rgb += 3, row += 4) {
         unsigned a = row[3], keep = 255 - a;
         for (int c = 0; c < 3; c++) {
-            unsigned src = premultiplied ? row[c] : ks__div255(row[c] * a);
-            unsigned v = src + ks__div255(bg[c] * keep);
+            unsigned src = premultiplied ? row[c] : div255(row[c] * a);
+            unsigned v = src + div255(bg[c] * keep);
             rgb[c] = (uint8_t)(v > 255 ? 255 : v);
         }
     }
@@ -81,7 +81,7 @@ ks_rc ks_jpeg_encode(const ks_image_t *img, uint32_t background, int quality,
                      unsigned char **out, size_t *out_size, ks_err_t *err)
 {
     struct jpeg_compress_struct cinfo;
-    ks__jpeg_error_t error;
+    jpeg_error_t error;
     /* Set before the setjmp and not changed after it, so their values hold
      * after a longjmp; libjpeg's output lands in *dest. */
     struct {
@@ -112,8 +112,8 @@ ks_rc ks_jpeg_encode(const ks_image_t *img, uint32_t background, int quality,
                       img->height);
     }
     cinfo.err = jpeg_std_error(&error.base);
-    error.base.error_exit = ks__jpeg_error_exit;
-    error.base.output_message = ks__jpeg_output_message;
+    error.base.error_exit = jpeg_error_exit;
+    error.base.output_message = jpeg_output_message;
     error.message[0] = '\0';
     if (setjmp(error.jump)) {
         jpeg_destroy_compress(&cinfo);
@@ -137,7 +137,7 @@ ks_rc ks_jpeg_encode(const ks_image_t *img, uint32_t background, int quality,
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW line = rgb;
-        ks__flatten_row(rgb, img->pixels + (size_t)cinfo.next_scanline * img->stride,
+        flatten_row(rgb, img->pixels + (size_t)cinfo.next_scanline * img->stride,
                         img->width, img->premultiplied, bg);
         jpeg_write_scanlines(&cinfo, &line, 1);
     }

@@ -25,7 +25,7 @@ int ks_user_id_valid(const char *user_id)
     return 1;
 }
 
-static uint32_t ks__fnv1a32(const char *s)
+static uint32_t fnv1a32(const char *s)
 {
     uint32_t hash = 2166136261u;
 
@@ -37,7 +37,7 @@ static uint32_t ks__fnv1a32(const char *s)
 }
 
 /* "<top>/ab/cd/<user_id>/<leaf>" for a valid user_id, or -1. */
-static int ks__member_path(const char *top, const char *user_id, const char *leaf, char *buf,
+static int member_path(const char *top, const char *user_id, const char *leaf, char *buf,
                            size_t size)
 {
     char hex[9];
@@ -46,7 +46,7 @@ static int ks__member_path(const char *top, const char *user_id, const char *lea
     /* An invalid id never becomes a path: it could climb out of the store. */
     if (!ks_user_id_valid(user_id))
         return -1;
-    snprintf(hex, sizeof hex, "%08x", (unsigned)ks__fnv1a32(user_id));
+    snprintf(hex, sizeof hex, "%08x", (unsigned)fnv1a32(user_id));
     length = snprintf(buf, size, "%s/%.2s/%.2s/%s/%s", top, hex, hex + 2, user_id, leaf);
     if (length < 0 || (size_t)length >= size)
         return -1;
@@ -58,7 +58,7 @@ int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size
     char leaf[32];
 
     snprintf(leaf, sizeof leaf, "%u.png", version);
-    return ks__member_path("avatars", user_id, leaf, buf, size);
+    return member_path("avatars", user_id, leaf, buf, size);
 }
 
 int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_t size)
@@ -66,7 +66,15 @@ int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_
     char leaf[32];
 
     snprintf(leaf, sizeof leaf, "%u-thumb.png", version);
-    return ks__member_path("avatars", user_id, leaf, buf, size);
+    return member_path("avatars", user_id, leaf, buf, size);
+}
+
+int ks_avatar_anim_path(const char *user_id, unsigned version, char *buf, size_t size)
+{
+    char leaf[32];
+
+    snprintf(leaf, sizeof leaf, "%u-anim.png", version);
+    return member_path("avatars", user_id, leaf, buf, size);
 }
 
 int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size)
@@ -74,7 +82,7 @@ int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size
     char leaf[32];
 
     snprintf(leaf, sizeof leaf, "%u.jpg", photo_id);
-    return ks__member_path("albums", user_id, leaf, buf, size);
+    return member_path("albums", user_id, leaf, buf, size);
 }
 
 int ks_scene_path(int scene_id, char *buf, size_t size)
@@ -101,8 +109,8 @@ int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size)
     return length;
 }
 
-/* Reads the leaf "<n>.png", "<n>-thumb.png" or "<n>.jpg" of top. */
-static ks_rc ks__parse_leaf(const char *leaf, int album, ks_member_image_t *out, ks_err_t *err)
+/* Reads the leaf "<n>.png", "<n>-thumb.png", "<n>-anim.png" or "<n>.jpg". */
+static ks_rc parse_leaf(const char *leaf, int album, ks_member_image_t *out, ks_err_t *err)
 {
     const char *p = leaf;
     unsigned long long value = 0;
@@ -121,10 +129,13 @@ static ks_rc ks__parse_leaf(const char *leaf, int album, ks_member_image_t *out,
         out->kind = KS_IMAGE_AVATAR;
     else if (!album && strcmp(p, "-thumb.png") == 0)
         out->kind = KS_IMAGE_THUMB;
+    else if (!album && strcmp(p, "-anim.png") == 0)
+        out->kind = KS_IMAGE_ANIM;
     else
         return ks_err(err, KS_INVALID, "\"%.80s\": not a file name of %s", leaf,
                       album ? "an album photo (<photo>.jpg)"
-                            : "an avatar (<version>.png or <version>-thumb.png)");
+                            : "an avatar (<version>.png, <version>-thumb.png or"
+                              " <version>-anim.png)");
     return KS_OK;
 }
 
@@ -162,14 +173,16 @@ ks_rc ks_member_image_parse(const char *path, ks_member_image_t *out, ks_err_t *
         return ks_err(err, KS_INVALID, "\"%s\" is not a valid member id", out->user_id);
     if (strchr(slash + 1, '/'))
         return ks_err(err, KS_INVALID, "too many folders");
-    rc = ks__parse_leaf(slash + 1, album, out, err);
+    rc = parse_leaf(slash + 1, album, out, err);
     if (rc != KS_OK)
         return rc;
     length = album ? ks_album_path(out->user_id, out->number, again, sizeof again)
          : out->kind == KS_IMAGE_THUMB ? ks_avatar_thumb_path(out->user_id, out->number, again,
                                                                sizeof again)
-                                       : ks_avatar_path(out->user_id, out->number, again,
-                                                        sizeof again);
+         : out->kind == KS_IMAGE_ANIM ? ks_avatar_anim_path(out->user_id, out->number, again,
+                                                             sizeof again)
+                                      : ks_avatar_path(out->user_id, out->number, again,
+                                                       sizeof again);
     if (length < 0)
         return ks_err(err, KS_INVALID, "path too long");
     if (strcmp(again, path) != 0)

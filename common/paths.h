@@ -21,6 +21,10 @@ int ks_avatar_path(const char *user_id, unsigned version, char *buf, size_t size
 /* "avatars/ab/cd/<user_id>/<version>-thumb.png", the bust-up thumbnail. */
 int ks_avatar_thumb_path(const char *user_id, unsigned version, char *buf, size_t size);
 
+/* "avatars/ab/cd/<user_id>/<version>-anim.png", the animated avatar (an
+ * APNG) of a version that wears animated items. */
+int ks_avatar_anim_path(const char *user_id, unsigned version, char *buf, size_t size);
+
 /* "albums/ab/cd/<user_id>/<photo_id>.jpg", an album photo (same ab/cd). */
 int ks_album_path(const char *user_id, unsigned photo_id, char *buf, size_t size);
 
@@ -31,7 +35,7 @@ int ks_scene_path(int scene_id, char *buf, size_t size);
 /* "items/<item_id>/<layer_no>.png". Returns the length or -1. */
 int ks_item_layer_path(int item_id, int layer_no, char *buf, size_t size);
 
-typedef enum { KS_IMAGE_AVATAR, KS_IMAGE_THUMB, KS_IMAGE_ALBUM } ks_image_kind_t;
+typedef enum { KS_IMAGE_AVATAR, KS_IMAGE_THUMB, KS_IMAGE_ALBUM, KS_IMAGE_ANIM } ks_image_kind_t;
 
 /* A member's image named by its store path (without a leading '/'). */
 typedef struct {
@@ -40,7 +44,8 @@ typedef struct {
     unsigned number;               /* the avatar version or the photo id, 1..INT_MAX */
 } ks_member_image_t;
 
-/* Parses a path that ks_avatar_path, ks_avatar_thumb_path or ks_album_path
+/* Parses a path that ks_avatar_path, ks_avatar_thumb_path, ks_avatar_anim_path
+ * or ks_album_path
  * makes back into its parts, strictly: KS_OK only when making the path again
  * from them gives the very same string (the ab/cd folders of the user id's
  * hash, a valid id, a number without sign or leading zeros), otherwise

@@ -1,15 +1,15 @@
 /* png_codec.c: PNG decoding of untrusted input through libpng.
  *
  * Decoding first walks the chunk list in the caller's buffer without libpng
- * (ks__png_scan): the signature, the IHDR size, chunk lengths and the number
+ * (png_scan): the signature, the IHDR size, chunk lengths and the number
  * of ancillary chunks against the limits, so those rejections carry a clear
  * message and cost nothing. libpng then reads from the same buffer with the
  * limits also set on it, and every colour type and bit depth is normalised to
  * straight RGBA8; the image is allocated only after png_read_info() has
- * passed the size check. libpng reports failures through ks__png_error(),
+ * passed the size check. libpng reports failures through png_error(),
  * which writes the message into the caller's ks_err_t (nothing goes to
  * stderr; warnings are dropped) and longjmps back to the one setjmp in
- * ks__png_read().
+ * png_read().
  *
  * Encoding is png_encode.c's, without libpng.
  */
@@ -40,11 +40,11 @@ typedef struct {
     size_t size;                  /* of data */
     ks_err_t *err;
     ks_rc rc;
-} ks__png_io_t;
+} png_io_t;
 
 /* libpng's message is one of its own phrases, sometimes after a chunk name
  * ("IDAT: CRC error"); the few that mean a limit or memory get their code. */
-static ks_rc ks__png_error_rc(const char *msg)
+static ks_rc png_error_rc(const char *msg)
 {
     if (strstr(msg, "Out of memory") != NULL || strstr(msg, "insufficient memory") != NULL)
         return KS_NOMEM;
@@ -54,12 +54,12 @@ static ks_rc ks__png_error_rc(const char *msg)
     return KS_INVALID;
 }
 
-static void ks__png_error(png_structp png, png_const_charp msg)
+static void on_png_error(png_structp png, png_const_charp msg)
 {
-    ks__png_io_t *io = png_get_error_ptr(png);
+    png_io_t *io = png_get_error_ptr(png);
 
     if (io->rc == KS_OK) {      /* not already reported by our own callback */
-        io->rc = ks__png_error_rc(msg);
+        io->rc = png_error_rc(msg);
         ks_err(io->err, io->rc, "%s: %s",
                io->rc == KS_TOOLARGE ? "PNG is over a decoding limit"
                : io->rc == KS_NOMEM  ? "out of memory decoding PNG"
@@ -68,7 +68,7 @@ static void ks__png_error(png_structp png, png_const_charp msg)
     png_longjmp(png, 1);
 }
 
-static void ks__png_warning(png_structp png, png_const_charp msg)
+static void on_png_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
     (void)msg;
@@ -76,12 +76,12 @@ static void ks__png_warning(png_structp png, png_const_charp msg)
 
 /* ---- decoding -------------------------------------------------------------- */
 
-static uint32_t ks__be32(const unsigned char *p)
+static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static ks_rc ks__png_check_size(uint32_t width, uint32_t height, const ks_png_limits_t *limits,
+static ks_rc png_check_size(uint32_t width, uint32_t height, const ks_png_limits_t *limits,
                                 ks_err_t *err)
 {
     if (width > limits->max_width || height > limits->max_height)
@@ -96,7 +96,7 @@ static ks_rc ks__png_check_size(uint32_t width, uint32_t height, const ks_png_li
 }
 
 /* A chunk type for a message: its four letters, or '?' for other bytes. */
-static void ks__png_chunk_name(const unsigned char *type, char name[5])
+static void png_chunk_name(const unsigned char *type, char name[5])
 {
     for (int i = 0; i < 4; i++) {
         unsigned char c = type[i];
@@ -111,7 +111,7 @@ static void ks__png_chunk_name(const unsigned char *type, char name[5])
  * png_set_chunk_malloc_max() and then allocates it whole, so this walk is
  * what holds that limit. What it cannot follow (a length over 2^31, a cut
  * chunk header) is left for libpng to report. */
-static ks_rc ks__png_scan(const unsigned char *data, size_t size, const ks_png_limits_t *limits,
+static ks_rc png_scan(const unsigned char *data, size_t size, const ks_png_limits_t *limits,
                           ks_err_t *err)
 {
     if (size == 0)
@@ -121,20 +121,20 @@ static ks_rc ks__png_scan(const unsigned char *data, size_t size, const ks_png_l
 
     uint32_t ancillary = 0;
     for (size_t pos = 8; size - pos >= 8;) {
-        uint32_t length = ks__be32(data + pos);
+        uint32_t length = be32(data + pos);
         const unsigned char *type = data + pos + 4;
         char name[5];
         if (length > PNG_UINT_31_MAX)
             break;
         if (memcmp(type, "IDAT", 4) != 0 && length > limits->max_chunk_bytes) {
-            ks__png_chunk_name(type, name);
+            png_chunk_name(type, name);
             return ks_err(err, KS_TOOLARGE, "PNG chunk %s is %u bytes, over the %zu-byte limit",
                           name, length, limits->max_chunk_bytes);
         }
         if (size - pos - 8 < (size_t)length + 4)
             return ks_err(err, KS_INVALID, "PNG is truncated");
         if (pos == 8 && memcmp(type, "IHDR", 4) == 0 && length == 13) {
-            ks_rc rc = ks__png_check_size(ks__be32(data + pos + 8), ks__be32(data + pos + 12),
+            ks_rc rc = png_check_size(be32(data + pos + 8), be32(data + pos + 12),
                                           limits, err);
             if (rc != KS_OK)
                 return rc;
@@ -149,9 +149,9 @@ static ks_rc ks__png_scan(const unsigned char *data, size_t size, const ks_png_l
     return KS_OK;
 }
 
-static void ks__png_read_data(png_structp png, png_bytep buf, size_t length)
+static void png_read_data(png_structp png, png_bytep buf, size_t length)
 {
-    ks__png_io_t *io = png_get_io_ptr(png);
+    png_io_t *io = png_get_io_ptr(png);
 
     if (length > io->size - io->pos) {
         io->rc = ks_err(io->err, KS_INVALID, "PNG is truncated");
@@ -163,7 +163,7 @@ static void ks__png_read_data(png_structp png, png_bytep buf, size_t length)
 
 /* Everything between png_read_info() and the last row, under one setjmp.
  * On failure img may hold pixels; the caller frees it. */
-static ks_rc ks__png_read(png_structp png, png_infop info, ks__png_io_t *io,
+static ks_rc png_read(png_structp png, png_infop info, png_io_t *io,
                           const ks_png_limits_t *limits, ks_image_t *img)
 {
     png_bytep *volatile rows = NULL;
@@ -176,13 +176,13 @@ static ks_rc ks__png_read(png_structp png, png_infop info, ks__png_io_t *io,
     png_set_user_limits(png, limits->max_width, limits->max_height);
     png_set_chunk_cache_max(png, limits->max_chunks);
     png_set_chunk_malloc_max(png, limits->max_chunk_bytes);
-    png_set_read_fn(png, io, ks__png_read_data);
+    png_set_read_fn(png, io, png_read_data);
     png_read_info(png, info);
 
     png_uint_32 width, height;
     int bit_depth, color_type, interlace;
     png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
-    ks_rc rc = ks__png_check_size(width, height, limits, io->err);
+    ks_rc rc = png_check_size(width, height, limits, io->err);
     if (rc != KS_OK)
         return rc;
 
@@ -227,13 +227,13 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
     if (data == NULL && size != 0)
         return ks_err(err, KS_INVALID, "PNG data is NULL");
 
-    ks_rc rc = ks__png_scan(data, size, limits, err);
+    ks_rc rc = png_scan(data, size, limits, err);
     if (rc != KS_OK)
         return rc;
 
-    ks__png_io_t io = { .data = data, .size = size, .err = err, .rc = KS_OK };
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, ks__png_error,
-                                             ks__png_warning);
+    png_io_t io = { .data = data, .size = size, .err = err, .rc = KS_OK };
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_png_error,
+                                             on_png_warning);
     if (png == NULL)
         return io.rc != KS_OK ? io.rc
                               : ks_err(err, KS_NOMEM, "png_create_read_struct() failed");
@@ -244,7 +244,7 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
     }
 
     ks_image_t img = { 0 };
-    rc = ks__png_read(png, info, &io, limits, &img);
+    rc = png_read(png, info, &io, limits, &img);
     png_destroy_read_struct(&png, &info, NULL);
     if (rc != KS_OK) {
         ks_image_free(&img);

@@ -43,4 +43,16 @@ ks_rc ks_png_decode(const void *data, size_t size, const ks_png_limits_t *limits
 ks_rc ks_png_encode(const ks_image_t *img, int level, unsigned char **out,
                     size_t *out_size, ks_err_t *err);
 
+/* Animated PNG (APNG): frames[0..count) of one size, each shown for
+ * delays_ms[i], looping forever; full 8-bit alpha. The first frame is the
+ * PNG's own image (what a viewer without APNG shows); each later one is
+ * stored as the box where it differs from the one before, which replaces
+ * that box (dispose none, blend source). Deterministic like ks_png_encode.
+ * KS_INVALID for no frames or more than KS_APNG_FRAMES_MAX, frames of
+ * different sizes, or a delay outside 1..KS_APNG_DELAY_MAX_MS. */
+#define KS_APNG_FRAMES_MAX 64
+#define KS_APNG_DELAY_MAX_MS 65535
+ks_rc ks_apng_encode(const ks_image_t *frames, const unsigned *delays_ms, size_t count,
+                     int level, unsigned char **out, size_t *out_size, ks_err_t *err);
+
 #endif

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KS__PRECISION 22            /* fractional bits of a weight: 32 - 8 - 2 */
-#define KS__SUPPORT 3.0             /* Lanczos-3 */
+#define PRECISION 22            /* fractional bits of a weight: 32 - 8 - 2 */
+#define SUPPORT 3.0             /* Lanczos-3 */
 
-static double ks__sinc(double x)
+static double sinc(double x)
 {
     if (x == 0.0)
         return 1.0;
@@ -24,9 +24,9 @@ static double ks__sinc(double x)
     return sin(x) / x;
 }
 
-static double ks__lanczos(double x)
+static double lanczos(double x)
 {
-    return -KS__SUPPORT <= x && x < KS__SUPPORT ? ks__sinc(x) * ks__sinc(x / KS__SUPPORT) : 0.0;
+    return -SUPPORT <= x && x < SUPPORT ? sinc(x) * sinc(x / SUPPORT) : 0.0;
 }
 
 /* The weights of one pass. For output index i, the inputs bounds[2i] ..
@@ -35,9 +35,9 @@ typedef struct {
     int ksize;
     int *bounds;
     int32_t *weights;
-} ks__pass_t;
+} pass_t;
 
-static void ks__pass_free(ks__pass_t *pass)
+static void pass_free(pass_t *pass)
 {
     free(pass->bounds);
     free(pass->weights);
@@ -45,11 +45,11 @@ static void ks__pass_free(ks__pass_t *pass)
 
 /* Weights for scaling input [in0, in1) of an axis of in_size pixels to
  * out_size pixels. Returns 0 when out of memory. */
-static int ks__pass_init(ks__pass_t *pass, int in_size, double in0, double in1, int out_size)
+static int pass_init(pass_t *pass, int in_size, double in0, double in1, int out_size)
 {
     double scale = (in1 - in0) / out_size;
     double filter_scale = scale < 1.0 ? 1.0 : scale;
-    double support = KS__SUPPORT * filter_scale;
+    double support = SUPPORT * filter_scale;
     int ksize = (int)ceil(support) * 2 + 1;
     double *k = malloc((size_t)out_size * (size_t)ksize * sizeof *k);
 
@@ -58,7 +58,7 @@ static int ks__pass_init(ks__pass_t *pass, int in_size, double in0, double in1, 
     pass->weights = malloc((size_t)out_size * (size_t)ksize * sizeof *pass->weights);
     if (k == NULL || pass->bounds == NULL || pass->weights == NULL) {
         free(k);
-        ks__pass_free(pass);
+        pass_free(pass);
         return 0;
     }
     for (int o = 0; o < out_size; o++) {
@@ -72,14 +72,14 @@ static int ks__pass_init(ks__pass_t *pass, int in_size, double in0, double in1, 
         int count = hi - lo;
         double *row = k + (size_t)o * (size_t)ksize;
         for (int i = 0; i < count; i++) {
-            row[i] = ks__lanczos((i + lo - center + 0.5) * inv);
+            row[i] = lanczos((i + lo - center + 0.5) * inv);
             sum += row[i];
         }
         for (int i = 0; i < ksize; i++) {
             double w = i < count && sum != 0.0 ? row[i] / sum : 0.0;
             pass->weights[(size_t)o * (size_t)ksize + (size_t)i] =
-                (int32_t)(w < 0 ? -0.5 + w * (1 << KS__PRECISION)
-                                : 0.5 + w * (1 << KS__PRECISION));
+                (int32_t)(w < 0 ? -0.5 + w * (1 << PRECISION)
+                                : 0.5 + w * (1 << PRECISION));
         }
         pass->bounds[2 * o] = lo;
         pass->bounds[2 * o + 1] = count;
@@ -88,20 +88,20 @@ static int ks__pass_init(ks__pass_t *pass, int in_size, double in0, double in1, 
     return 1;
 }
 
-static inline uint8_t ks__clip8(int32_t v)
+static inline uint8_t clip8(int32_t v)
 {
-    if (v >= (1 << KS__PRECISION << 8))
+    if (v >= (1 << PRECISION << 8))
         return 255;
     if (v <= 0)
         return 0;
-    return (uint8_t)(v >> KS__PRECISION);
+    return (uint8_t)(v >> PRECISION);
 }
 
 /* Sums count pixels, step bytes apart from p, with weights w, into out. */
-static inline void ks__convolve(uint8_t *out, const uint8_t *p, size_t step,
+static inline void convolve(uint8_t *out, const uint8_t *p, size_t step,
                                 const int32_t *w, int count)
 {
-    int32_t s0 = 1 << (KS__PRECISION - 1), s1 = s0, s2 = s0, s3 = s0;
+    int32_t s0 = 1 << (PRECISION - 1), s1 = s0, s2 = s0, s3 = s0;
 
     for (int i = 0; i < count; i++, p += step) {
         s0 += p[0] * w[i];
@@ -109,16 +109,16 @@ static inline void ks__convolve(uint8_t *out, const uint8_t *p, size_t step,
         s2 += p[2] * w[i];
         s3 += p[3] * w[i];
     }
-    out[0] = ks__clip8(s0);
-    out[1] = ks__clip8(s1);
-    out[2] = ks__clip8(s2);
-    out[3] = ks__clip8(s3);
+    out[0] = clip8(s0);
+    out[1] = clip8(s1);
+    out[2] = clip8(s2);
+    out[3] = clip8(s3);
 }
 
 ks_rc ks_image_resize(const ks_image_t *src, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
                       uint32_t out_w, uint32_t out_h, ks_image_t *out, ks_err_t *err)
 {
-    ks__pass_t across = {0}, down = {0};
+    pass_t across = {0}, down = {0};
     ks_image_t temp = {0};
     ks_rc rc;
 
@@ -133,9 +133,9 @@ ks_rc ks_image_resize(const ks_image_t *src, uint32_t x, uint32_t y, uint32_t w,
         return ks_err(err, KS_INVALID, "resize: output %ux%u is not within 1x1..%dx%d", out_w,
                       out_h, KS_RESIZE_MAX, KS_RESIZE_MAX);
 
-    if (!ks__pass_init(&across, (int)src->width, x, (double)x + w, (int)out_w) ||
-        !ks__pass_init(&down, (int)src->height, y, (double)y + h, (int)out_h)) {
-        ks__pass_free(&across);
+    if (!pass_init(&across, (int)src->width, x, (double)x + w, (int)out_w) ||
+        !pass_init(&down, (int)src->height, y, (double)y + h, (int)out_h)) {
+        pass_free(&across);
         return ks_err(err, KS_NOMEM, "resize: out of memory");
     }
 
@@ -147,15 +147,15 @@ ks_rc ks_image_resize(const ks_image_t *src, uint32_t x, uint32_t y, uint32_t w,
         rc = ks_image_alloc(out, out_w, out_h, err);
     if (rc != KS_OK) {
         ks_image_free(&temp);
-        ks__pass_free(&across);
-        ks__pass_free(&down);
+        pass_free(&across);
+        pass_free(&down);
         return rc;
     }
     for (int row = first; row < last; row++) {
         const uint8_t *in = src->pixels + (size_t)row * src->stride;
         uint8_t *o = temp.pixels + (size_t)(row - first) * temp.stride;
         for (uint32_t c = 0; c < out_w; c++)
-            ks__convolve(o + (size_t)c * 4, in + (size_t)across.bounds[2 * c] * 4, 4,
+            convolve(o + (size_t)c * 4, in + (size_t)across.bounds[2 * c] * 4, 4,
                          across.weights + (size_t)c * (size_t)across.ksize,
                          across.bounds[2 * c + 1]);
     }
@@ -163,12 +163,12 @@ ks_rc ks_image_resize(const ks_image_t *src, uint32_t x, uint32_t y, uint32_t w,
         const uint8_t *in = temp.pixels + (size_t)(down.bounds[2 * r] - first) * temp.stride;
         uint8_t *o = out->pixels + (size_t)r * out->stride;
         for (uint32_t c = 0; c < out_w; c++)
-            ks__convolve(o + (size_t)c * 4, in + (size_t)c * 4, temp.stride,
+            convolve(o + (size_t)c * 4, in + (size_t)c * 4, temp.stride,
                          down.weights + (size_t)r * (size_t)down.ksize, down.bounds[2 * r + 1]);
     }
     out->premultiplied = 1;
     ks_image_free(&temp);
-    ks__pass_free(&across);
-    ks__pass_free(&down);
+    pass_free(&across);
+    pass_free(&down);
     return KS_OK;
 }

@@ -1,9 +1,10 @@
 /* avatar_store.c: writes a member's composed avatar and prunes old versions.
  *
- * Version files are named "<version>.png" and "<version>-thumb.png" in the
- * member's folder. After a write of version v, the newest existing version
- * p < v is kept (pages rendered before the change still show it) and every
- * version below p is removed, thumbnail included. Files with other names
+ * Version files are named "<version>.png", "<version>-thumb.png" and (for an
+ * animated avatar) "<version>-anim.png" in the member's folder. After a write
+ * of version v, the newest existing version p < v is kept (pages rendered
+ * before the change still show it) and every version below p is removed,
+ * thumbnail and animation included. Files with other names
  * (temp files of a concurrent write) are not touched. Album photos live in
  * the member's albums/ folder, one JPEG per photo.
  */
@@ -25,9 +26,10 @@
 #define PATH_MAX 4096
 #endif
 
-/* Parses "<digits>.png" or "<digits>-thumb.png" (no leading zeros, fits an
- * unsigned) into *version. Returns 0, or -1 for any other name. */
-static int ks__version_of(const char *name, unsigned *version)
+/* Parses "<digits>.png", "<digits>-thumb.png" or "<digits>-anim.png" (no
+ * leading zeros, fits an unsigned) into *version. Returns 0, or -1 for any
+ * other name. */
+static int version_of(const char *name, unsigned *version)
 {
     unsigned long long value = 0;
     const char *p = name;
@@ -39,7 +41,7 @@ static int ks__version_of(const char *name, unsigned *version)
         if (value > UINT_MAX)
             return -1;
     }
-    if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0)
+    if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0 && strcmp(p, "-anim.png") != 0)
         return -1;
     *version = (unsigned)value;
     return 0;
@@ -47,7 +49,7 @@ static int ks__version_of(const char *name, unsigned *version)
 
 /* Removes the versions of the member in folder older than the newest one
  * below `written`. Errors are logged, not returned. */
-static void ks__prune(const char *folder, unsigned written)
+static void prune(const char *folder, unsigned written)
 {
     DIR *dir = opendir(folder);
     struct dirent *entry;
@@ -58,14 +60,14 @@ static void ks__prune(const char *folder, unsigned written)
         return;
     }
     while ((entry = readdir(dir)) != NULL) {
-        if (ks__version_of(entry->d_name, &version) == 0 && version < written
+        if (version_of(entry->d_name, &version) == 0 && version < written
             && version > previous)
             previous = version;
     }
     rewinddir(dir);
     while ((entry = readdir(dir)) != NULL) {
         char path[PATH_MAX];
-        if (ks__version_of(entry->d_name, &version) != 0 || version >= previous)
+        if (version_of(entry->d_name, &version) != 0 || version >= previous)
             continue;
         if (snprintf(path, sizeof path, "%s/%s", folder, entry->d_name) >= (int)sizeof path)
             continue;
@@ -76,7 +78,7 @@ static void ks__prune(const char *folder, unsigned written)
 }
 
 /* Writes data atomically at <store_dir>/<relative path made by make_path>. */
-static ks_rc ks__write_member_file(const char *store_dir, const char *user_id, unsigned number,
+static ks_rc write_member_file(const char *store_dir, const char *user_id, unsigned number,
                                    int (*make_path)(const char *, unsigned, char *, size_t),
                                    const void *data, size_t data_size, char *relative_path,
                                    size_t size, char *path, ks_err_t *err)
@@ -99,13 +101,13 @@ ks_rc ks_avatar_store_write(const char *store_dir, const char *user_id, unsigned
                             ks_err_t *err)
 {
     char path[PATH_MAX];
-    ks_rc rc = ks__write_member_file(store_dir, user_id, version, ks_avatar_path, png, png_size,
+    ks_rc rc = write_member_file(store_dir, user_id, version, ks_avatar_path, png, png_size,
                                      relative_path, size, path, err);
 
     if (rc != KS_OK)
         return rc;
     *strrchr(path, '/') = '\0';
-    ks__prune(path, version);
+    prune(path, version);
     return KS_OK;
 }
 
@@ -115,8 +117,18 @@ ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, un
 {
     char path[PATH_MAX];
 
-    return ks__write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
+    return write_member_file(store_dir, user_id, version, ks_avatar_thumb_path, png,
                                  png_size, relative_path, size, path, err);
+}
+
+ks_rc ks_avatar_store_write_anim(const char *store_dir, const char *user_id, unsigned version,
+                                 const void *png, size_t png_size, char *relative_path,
+                                 size_t size, ks_err_t *err)
+{
+    char path[PATH_MAX];
+
+    return write_member_file(store_dir, user_id, version, ks_avatar_anim_path, png, png_size,
+                             relative_path, size, path, err);
 }
 
 ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned photo,
@@ -125,12 +137,12 @@ ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned 
 {
     char path[PATH_MAX];
 
-    return ks__write_member_file(store_dir, user_id, photo, ks_album_path, jpeg, jpeg_size,
+    return write_member_file(store_dir, user_id, photo, ks_album_path, jpeg, jpeg_size,
                                  relative_path, size, path, err);
 }
 
 /* The member's folder under top: "<store>/<top>/ab/cd/<user_id>". */
-static ks_rc ks__member_folder(const char *store_dir, const char *user_id, int album,
+static ks_rc member_folder(const char *store_dir, const char *user_id, int album,
                                char *folder, ks_err_t *err)
 {
     char relative[PATH_MAX];
@@ -165,7 +177,7 @@ ks_rc ks_avatar_store_remove_member(const char *store_dir, const char *user_id, 
 {
     for (int album = 0; album <= 1; album++) {
         char folder[PATH_MAX];
-        ks_rc rc = ks__member_folder(store_dir, user_id, album, folder, err);
+        ks_rc rc = member_folder(store_dir, user_id, album, folder, err);
         if (rc != KS_OK)
             return rc;
         DIR *dir = opendir(folder);

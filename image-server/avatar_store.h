@@ -26,6 +26,11 @@ ks_rc ks_avatar_store_write_thumb(const char *store_dir, const char *user_id, un
                                   const void *png, size_t png_size, char *relative_path,
                                   size_t size, ks_err_t *err);
 
+/* Writes the animation (APNG) of version `version`, before the avatar too. */
+ks_rc ks_avatar_store_write_anim(const char *store_dir, const char *user_id, unsigned version,
+                                 const void *png, size_t png_size, char *relative_path,
+                                 size_t size, ks_err_t *err);
+
 /* Writes album photo `photo` (>= 1) of user_id atomically. */
 ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned photo,
                            const void *jpeg, size_t jpeg_size, char *relative_path, size_t size,

@@ -2,7 +2,7 @@
  *
  * The framing is checked whole before anything is composed, so a malformed
  * or oversized batch changes nothing. Then each recipe is parsed, composed
- * (rebuild.h), encoded (render.h) and each of its files compared with the
+ * (rebuild.h), encoded (output.h) and each of its files compared with the
  * stored one: a file is written only when it is missing or its bytes differ,
  * so a batch over members whose files are intact writes nothing and leaves
  * every file's identity (and nginx's caches) alone. A recipe that fails is
@@ -19,7 +19,7 @@
 #include "compose_request.h"
 #include "fsutil.h"
 #include "log.h"
-#include "render.h"
+#include "output.h"
 
 /* One recipe of the body: its kind and where its bytes are. */
 typedef struct {
@@ -159,31 +159,36 @@ static void report_failed(ks_buf_t *answer, ks_batch_counts_t *counts, int recip
 }
 
 /* Composes one parsed recipe and compares, writes and reports its files. */
-static void run_recipe(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static void run_recipe(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                        const ks_image_conf_t *conf, int index, const ks_compose_request_t *req,
                        int check_only, ks_buf_t *answer, ks_batch_counts_t *counts)
 {
     ks_image_t canvas = {0};
-    ks_render_output_t output = {0};
+    ks_output_t output = {0};
     file_state_t image_state, thumb_state = FILE_SAME;
     ks_err_t err = {{0}};
     int fetched = 0;
     ks_rc rc = ks_rebuild_render(rebuilder, client, req, &canvas, &fetched, &err);
 
     if (rc == KS_OK)
-        rc = ks_render_encode(req, &canvas, &output, &err);
+        rc = ks_output_encode(req, &canvas, &output, &err);
+    if (rc == KS_OK)
+        rc = ks_rebuild_animate(rebuilder, req, &canvas, &output, &err);
     ks_image_free(&canvas);
     if (rc != KS_OK) {
         report_failed(answer, counts, index, req, err.msg);
-        ks_render_output_free(&output);
+        ks_output_free(&output);
         return;
     }
     image_state = compare_file(conf->store, output.path, output.image, output.image_size);
+    if (output.anim && image_state == FILE_SAME)      /* written with the image */
+        image_state = compare_file(conf->store, output.anim_path, output.anim,
+                                   output.anim_size);
     if (output.thumb)
         thumb_state = compare_file(conf->store, output.thumb_path, output.thumb,
                                    output.thumb_size);
     if (!check_only && (image_state != FILE_SAME || thumb_state != FILE_SAME))
-        rc = ks_render_write(conf->store, req, &output, image_state != FILE_SAME,
+        rc = ks_output_write(conf->store, req, &output, image_state != FILE_SAME,
                              thumb_state != FILE_SAME, &err);
     for (int thumb = output.thumb ? 1 : 0; thumb >= 0; thumb--) {
         file_state_t state = thumb ? thumb_state : image_state;
@@ -197,16 +202,16 @@ static void run_recipe(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     if (fetched)
         ks_log_info("batch: recipe %d (\"%s\"): %d layers or scenes fetched from the API", index,
                     req->user_id, fetched);
-    ks_render_output_free(&output);
+    ks_output_free(&output);
 }
 
-ks_rc ks_batch_run(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+ks_rc ks_batch_run(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                    const ks_image_conf_t *conf, const char *body, size_t size, ks_buf_t *answer,
                    ks_batch_counts_t *counts, ks_err_t *err)
 {
     ks_compose_request_t *req;
     recipe_t *recipes;
-    int count, check_only;
+    int count, check_only = 0;
     ks_rc rc;
 
     memset(counts, 0, sizeof *counts);

@@ -13,7 +13,7 @@
  * not parse).
  *
  * Composing goes through the rebuild path (rebuild.h: layers or scenes the
- * store lacks are fetched from the API) and the encoders of render.h, so a
+ * store lacks are fetched from the API) and the encoders of output.h, so a
  * file composed again from its recipe is the same bytes as the original.
  */
 #ifndef KS_BATCH_H
@@ -39,7 +39,7 @@ typedef struct {
  * by the caller). KS_OK whatever each image's status; KS_INVALID for a
  * malformed body and KS_TOOLARGE for more than KS_BATCH_MAX_RECIPES
  * recipes, both before anything is composed (message in err). */
-ks_rc ks_batch_run(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+ks_rc ks_batch_run(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                    const ks_image_conf_t *conf, const char *body, size_t size, ks_buf_t *answer,
                    ks_batch_counts_t *counts, ks_err_t *err);
 

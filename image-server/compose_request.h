@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ks.h"
+#include "compose.h"
 #include "paths.h"
 #include "resize.h"
 #include "sha256.h"
@@ -28,6 +29,8 @@
 #define KS_COMPOSE_MAX_BODY (64 * 1024)   /* bytes of a request body */
 #define KS_COMPOSE_MAX_LAYERS 256
 #define KS_COMPOSE_MAX_OFFSET (1 << 20)   /* |x|, |y| of a layer on the canvas */
+#define KS_COMPOSE_MAX_FRAMES 64          /* frames of an animated avatar (KS_APNG_FRAMES_MAX) */
+#define KS_COMPOSE_MAX_ANIM_PIXELS (16u << 20)   /* frames x width x height */
 
 typedef struct {
     int item_id;                         /* 1..INT_MAX */
@@ -35,6 +38,8 @@ typedef struct {
     int z_order;                         /* any int */
     int x, y;                            /* -KS_COMPOSE_MAX_OFFSET..KS_COMPOSE_MAX_OFFSET */
     char sha256[KS_SHA256_HEX_SIZE];     /* lowercase hex */
+    uint32_t tint;                       /* KS_TINT_NONE or KS_TINT(0xRRGGBB), compose.h */
+    int frame;                           /* -1: in every frame; else only in that frame */
 } ks_compose_layer_t;
 
 typedef enum { KS_REQUEST_COMPOSE, KS_REQUEST_PREVIEW, KS_REQUEST_ALBUM } ks_compose_kind_t;
@@ -51,6 +56,8 @@ typedef struct {
     char scene_sha256[KS_SHA256_HEX_SIZE];
     uint32_t background;                 /* album: 0xRRGGBB, default white */
     int quality;                         /* album: JPEG quality, default 85 */
+    int frame_count;                     /* 0: a still avatar; else 2..KS_COMPOSE_MAX_FRAMES */
+    unsigned delays_ms[KS_COMPOSE_MAX_FRAMES];   /* how long each frame shows */
     size_t layer_count;                  /* 1..KS_COMPOSE_MAX_LAYERS */
     ks_compose_layer_t layers[KS_COMPOSE_MAX_LAYERS];   /* sorted by z_order, stable */
 } ks_compose_request_t;

@@ -40,24 +40,25 @@
 #include "node_agent.h"
 #include "png_codec.h"
 #include "rebuild.h"
-#include "render.h"
+#include "output.h"
+#include "placeholder.h"
 #include "sha256.h"
 
-#define KS__BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
-#define KS__SYNC_WAIT_S 50          /* a sync asked for now answers within (nginx waits 60 s) */
+#define BATCH_ANSWER_MAX (4u << 20)   /* the image lines of a batch's answer */
+#define SYNC_WAIT_S 50          /* a sync asked for now answers within (nginx waits 60 s) */
 
 /* One request as a worker handles it. */
 typedef struct {
     ks_fcgi_server_t *server;
     FCGX_Request *request;
-    ks_api_client_t *api;     /* the worker's API client (rebuilds), or NULL */
-} ks__worker_t;
+    ks_node_api_client_t *api;     /* the worker's API client (rebuilds), or NULL */
+} worker_t;
 
 struct ks_fcgi_server {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_item_store_t *scenes;
-    ks_api_t *api;            /* NULL without api_url */
+    ks_node_api_t *api;            /* NULL without api_url */
     ks_rebuilder_t *rebuilder;
     ks_fcgi_pool_t *pool;
     /* The node agent, for POST /internal/sync (NULL without api_url); the
@@ -68,6 +69,8 @@ struct ks_fcgi_server {
 
     ks_metrics_t *metrics;    /* every request answered, GET /metrics */
     atomic_int batches;       /* batch requests under way (max_batches) */
+    unsigned char *placeholder[2];   /* the avatar's and the thumbnail's (placeholder.h) */
+    size_t placeholder_size[2];
 };
 
 /* One answer: status and a one-line body. */
@@ -82,9 +85,9 @@ typedef struct {
     const char *cache_control;/* NULL: no-store */
     char location[1024];      /* Location header (302) when not "" */
     int retry_after_s;        /* Retry-After header when > 0 */
-} ks__reply_t;
+} reply_t;
 
-static int ks__status_of(ks_rc rc)
+static int status_of(ks_rc rc)
 {
     switch (rc) {
     case KS_OK: return 200;
@@ -97,10 +100,10 @@ static int ks__status_of(ks_rc rc)
     }
 }
 
-static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
+static void reply_text(reply_t *reply, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
+static void reply_text(reply_t *reply, int status, const char *fmt, ...)
 {
     va_list args;
 
@@ -114,7 +117,7 @@ static void ks__reply(ks__reply_t *reply, int status, const char *fmt, ...)
 
 /* Compares the given secret with the configured one in time that does not
  * depend on where they differ (both are hashed to a fixed length first). */
-static int ks__secret_ok(const char *given, const char *expected)
+static int secret_ok(const char *given, const char *expected)
 {
     char given_hex[KS_SHA256_HEX_SIZE], expected_hex[KS_SHA256_HEX_SIZE];
     unsigned char diff = 0;
@@ -130,7 +133,7 @@ static int ks__secret_ok(const char *given, const char *expected)
 
 /* Parses a decimal number without sign or leading zeros in [min, INT_MAX]
  * from *p up to the next '/' or the end; advances *p. Returns 0 or -1. */
-static int ks__path_number(const char **p, int min, int *out)
+static int path_number(const char **p, int min, int *out)
 {
     const char *s = *p;
     long long value = 0;
@@ -151,8 +154,8 @@ static int ks__path_number(const char **p, int min, int *out)
 
 /* Reads the request body of CONTENT_LENGTH bytes, at most limit, into *out
  * (malloc'd, owned by the caller). On failure the reply is filled. */
-static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **out,
-                         size_t *out_size, ks__reply_t *reply)
+static int read_body(FCGX_Request *request, size_t limit, unsigned char **out,
+                         size_t *out_size, reply_t *reply)
 {
     const char *text = ks_fcgi_param(request, "CONTENT_LENGTH");
     unsigned long long length = 0;
@@ -162,23 +165,23 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
     *out = NULL;
     *out_size = 0;
     if (text == NULL || text[0] == '\0') {
-        ks__reply(reply, 411, "Content-Length required");
+        reply_text(reply, 411, "Content-Length required");
         return -1;
     }
     for (const char *p = text; *p != '\0'; p++) {
         if (*p < '0' || *p > '9' || length > (ULLONG_MAX - 9) / 10) {
-            ks__reply(reply, 400, "bad Content-Length \"%.32s\"", text);
+            reply_text(reply, 400, "bad Content-Length \"%.32s\"", text);
             return -1;
         }
         length = length * 10 + (unsigned)(*p - '0');
     }
     if (length > limit) {
-        ks__reply(reply, 413, "body is %llu bytes, over the limit of %zu", length, limit);
+        reply_text(reply, 413, "body is %llu bytes, over the limit of %zu", length, limit);
         return -1;
     }
     body = malloc(length > 0 ? (size_t)length : 1);
     if (body == NULL) {
-        ks__reply(reply, 503, "out of memory for a body of %llu bytes", length);
+        reply_text(reply, 503, "out of memory for a body of %llu bytes", length);
         return -1;
     }
     while (got < length) {
@@ -191,7 +194,7 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
     }
     if (got < length) {
         free(body);
-        ks__reply(reply, 400, "body ended after %zu of %llu bytes", got, length);
+        reply_text(reply, 400, "body ended after %zu of %llu bytes", got, length);
         return -1;
     }
     *out = body;
@@ -201,21 +204,28 @@ static int ks__read_body(FCGX_Request *request, size_t limit, unsigned char **ou
 
 /* Writes the answer. The header is formatted with snprintf: libfcgi's own
  * FCGX_FPrintF does not know C99 conversions such as %zu. */
-static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_only)
+static void send(FCGX_Request *request, const reply_t *reply, int head_only)
 {
-    char header[1536], retry_after[32] = "";
+    char header[1792], retry_after[32] = "", why[256] = "";
     size_t length = reply->data ? reply->data_size : strlen(reply->body) + 1;
     int header_length;
 
     if (reply->retry_after_s > 0)
         snprintf(retry_after, sizeof retry_after, "Retry-After: %d\r\n", reply->retry_after_s);
+    if (reply->data && reply->status >= 400) {   /* a placeholder: the body says no more */
+        int n = snprintf(why, sizeof why, "X-Kisekae-Placeholder: %.200s", reply->body);
+        for (int i = 23; i < n && i < (int)sizeof why; i++)
+            if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+                why[i] = ' ';
+        snprintf(why + strlen(why), sizeof why - strlen(why), "\r\n");
+    }
     header_length = snprintf(header, sizeof header,
                              "Status: %d %s\r\n"
                              "Content-Type: %s\r\n"
                              "Cache-Control: %s\r\n"
                              "%s%s%s"
                              "%s%s%s"
-                             "%s"
+                             "%s%s"
                              "Content-Length: %zu\r\n\r\n",
                              reply->status, ks_http_reason(reply->status),
                              reply->data ? reply->content_type : "text/plain; charset=utf-8",
@@ -223,7 +233,7 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
                              reply->allow ? "Allow: " : "", reply->allow ? reply->allow : "",
                              reply->allow ? "\r\n" : "",
                              reply->location[0] ? "Location: " : "", reply->location,
-                             reply->location[0] ? "\r\n" : "", retry_after, length);
+                             reply->location[0] ? "\r\n" : "", retry_after, why, length);
     if (header_length < 0 || (size_t)header_length >= sizeof header) {
         /* Only a Location could be that long, and it is bounded: a bug. */
         static const char failed[] = "Status: 500 Internal Server Error\r\n"
@@ -247,9 +257,9 @@ static void ks__send(FCGX_Request *request, const ks__reply_t *reply, int head_o
 
 /* PUT of an item layer (archived: old art of it), or of a scene's
  * background (store: server->scenes, layer 0). */
-static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
+static void put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
                           FCGX_Request *request, int item_id, int layer_no, int archived,
-                          ks__reply_t *reply)
+                          reply_t *reply)
 {
     const char *sha256 = ks_fcgi_param(request, "HTTP_X_KISEKAE_SHA256");
     unsigned char *body;
@@ -258,11 +268,11 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
     ks_rc rc;
 
     if (sha256 == NULL || !ks_sha256_hex_valid(sha256)) {
-        ks__reply(reply, 400, "%s %d/%d: X-Kisekae-Sha256 must be 64 lowercase hex digits",
+        reply_text(reply, 400, "%s %d/%d: X-Kisekae-Sha256 must be 64 lowercase hex digits",
                   store == server->scenes ? "scene" : "layer", item_id, layer_no);
         return;
     }
-    if (ks__read_body(request, server->conf->max_layer_bytes, &body, &size, reply) != 0)
+    if (read_body(request, server->conf->max_layer_bytes, &body, &size, reply) != 0)
         return;
     if (archived)
         rc = ks_item_store_put_archived(store, item_id, layer_no, body, size, sha256, &err);
@@ -270,15 +280,15 @@ static void ks__put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
         rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
     free(body);
     if (rc != KS_OK) {
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc), "%s", err.msg);
         return;
     }
-    ks__reply(reply, 200, "ok %s", sha256);
+    reply_text(reply, 200, "ok %s", sha256);
 }
 
 /* POST /internal/compose, /internal/preview and /internal/album. */
-static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
-                            ks_compose_kind_t kind, ks__reply_t *reply)
+static void post_render(ks_fcgi_server_t *server, FCGX_Request *request,
+                            ks_compose_kind_t kind, reply_t *reply)
 {
     ks_compose_request_t *req;
     ks_image_t canvas = {0};
@@ -287,12 +297,12 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     ks_err_t err = {{0}};
     ks_rc rc;
 
-    if (ks__read_body(request, KS_COMPOSE_MAX_BODY, &body, &size, reply) != 0)
+    if (read_body(request, KS_COMPOSE_MAX_BODY, &body, &size, reply) != 0)
         return;
     req = malloc(sizeof *req);
     if (req == NULL) {
         free(body);
-        ks__reply(reply, 503, "out of memory for a compose request");
+        reply_text(reply, 503, "out of memory for a compose request");
         return;
     }
     rc = ks_compose_request_parse((const char *)body, size, kind,
@@ -300,7 +310,7 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
                                   (uint32_t)server->conf->max_canvas_height, req, &err);
     free(body);
     if (rc == KS_OK)
-        rc = ks_render(server->items, server->scenes, req, &canvas, &err);
+        rc = ks_output_render(server->items, server->scenes, req, &canvas, &err);
     if (rc == KS_OK && kind == KS_REQUEST_PREVIEW) {
         rc = ks_png_encode(&canvas, KS_PNG_LEVEL_FAST, &reply->data, &reply->data_size, &err);
         if (rc == KS_OK) {
@@ -310,22 +320,23 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
             snprintf(reply->body, sizeof reply->body, "ok preview %zu bytes", reply->data_size);
         }
     } else if (rc == KS_OK) {
-        ks_render_output_t output;
-        rc = ks_render_store(server->conf->store, req, &canvas, &output, &err);
+        ks_output_t output;
+        rc = ks_output_store(server->conf->store, server->items, server->scenes, req, &canvas,
+                             &output, &err);
         if (rc == KS_OK) {
-            ks__reply(reply, 200, "ok %s%s%s", output.path, output.thumb_path[0] ? " " : "",
-                      output.thumb_path);
+            reply_text(reply, 200, "ok %s%s%s%s%s", output.path, output.thumb_path[0] ? " " : "",
+                       output.thumb_path, output.anim_path[0] ? " " : "", output.anim_path);
             ks_metrics_composed(server->metrics, kind == KS_REQUEST_ALBUM ? KS_COMPOSED_ALBUM
                                                                          : KS_COMPOSED_AVATAR);
         }
-        ks_render_output_free(&output);
+        ks_output_free(&output);
     }
     ks_image_free(&canvas);
     if (rc != KS_OK) {
         if (rc == KS_INVALID || rc == KS_TOOLARGE || rc == KS_CONFLICT)
-            ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+            reply_text(reply, status_of(rc), "%s", err.msg);
         else
-            ks__reply(reply, ks__status_of(rc), "%s \"%s\": %s",
+            reply_text(reply, status_of(rc), "%s \"%s\": %s",
                       kind == KS_REQUEST_ALBUM ? "album of" : "compose", req->user_id, err.msg);
     }
     free(req);
@@ -333,7 +344,7 @@ static void ks__post_render(ks_fcgi_server_t *server, FCGX_Request *request,
 
 /* POST /internal/batch (batch.h): the answer is its first line and then one
  * line per image. */
-static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
+static void post_batch(worker_t *worker, reply_t *reply)
 {
     ks_fcgi_server_t *server = worker->server;
     ks_batch_counts_t counts;
@@ -346,25 +357,25 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
     if (atomic_fetch_add(&server->batches, 1) >= server->conf->max_batches) {
         atomic_fetch_sub(&server->batches, 1);
         reply->retry_after_s = 1;
-        ks__reply(reply, 503, "batch: %d batches under way (max_batches); try again",
+        reply_text(reply, 503, "batch: %d batches under way (max_batches); try again",
                   server->conf->max_batches);
         return;
     }
-    if (ks__read_body(worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
+    if (read_body(worker->request, KS_BATCH_MAX_BODY, &body, &size, reply) != 0) {
         atomic_fetch_sub(&server->batches, 1);
         return;
     }
-    ks_buf_init(&lines, KS__BATCH_ANSWER_MAX);
+    ks_buf_init(&lines, BATCH_ANSWER_MAX);
     rc = ks_batch_run(server->rebuilder, worker->api, server->conf, (const char *)body, size,
                       &lines, &counts, &err);
     atomic_fetch_sub(&server->batches, 1);
     free(body);
     if (rc != KS_OK) {
         ks_buf_free(&lines);
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc), "%s", err.msg);
         return;
     }
-    ks_buf_init(&whole, KS__BATCH_ANSWER_MAX + 256);
+    ks_buf_init(&whole, BATCH_ANSWER_MAX + 256);
     ks_buf_addf(&whole, "ok %d recipes, %d images: %d written, %d unchanged, %d missing, "
                 "%d differ, %d failed\n", counts.recipes, counts.images, counts.written,
                 counts.unchanged, counts.missing, counts.differs, counts.failed);
@@ -372,10 +383,10 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
     ks_buf_free(&lines);
     if (whole.overflow || !whole.data) {
         ks_buf_free(&whole);
-        ks__reply(reply, 503, "batch: out of memory for the answer");
+        reply_text(reply, 503, "batch: out of memory for the answer");
         return;
     }
-    ks__reply(reply, 200, "ok %d recipes, %d images: %d written, %d failed", counts.recipes,
+    reply_text(reply, 200, "ok %d recipes, %d images: %d written, %d failed", counts.recipes,
               counts.images, counts.written, counts.failed);
     reply->data = (unsigned char *)whole.data;     /* handed over: freed with free() */
     reply->data_size = whole.len;
@@ -383,7 +394,7 @@ static void ks__post_batch(ks__worker_t *worker, ks__reply_t *reply)
 }
 
 /* POST /internal/sync: the node agent's full pass, now (node_agent.h). */
-static void ks__post_sync(ks_fcgi_server_t *server, ks__reply_t *reply)
+static void post_sync(ks_fcgi_server_t *server, reply_t *reply)
 {
     ks_node_sync_counts_t counts;
     ks_err_t err = {{0}};
@@ -393,21 +404,21 @@ static void ks__post_sync(ks_fcgi_server_t *server, ks__reply_t *reply)
     if (!server->agent)
         rc = ks_err(&err, KS_UNAVAILABLE, "sync: this server has no api_url: it cannot sync");
     else
-        rc = ks_node_agent_sync_now(server->agent, KS__SYNC_WAIT_S, &counts, &err);
+        rc = ks_node_agent_sync_now(server->agent, SYNC_WAIT_S, &counts, &err);
     pthread_rwlock_unlock(&server->agent_lock);
     if (rc != KS_OK) {
-        ks__reply(reply, 503, "sync: %s", err.msg);
+        reply_text(reply, 503, "sync: %s", err.msg);
         return;
     }
-    ks__reply(reply, 200, "ok sync\nlayers_checked %lld\nmissing %lld\nstale %lld\n"
+    reply_text(reply, 200, "ok sync\nlayers_checked %lld\nmissing %lld\nstale %lld\n"
               "extra %lld\nfetched %lld\nfailed %lld", counts.checked, counts.missing,
               counts.stale, counts.extra, counts.fetched, counts.failed);
 }
 
 /* DELETE /internal/avatars/{user_id} and /internal/albums/{user_id}/{photo}
  * (photo 0: every image of the member). */
-static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
-                       ks__reply_t *reply)
+static void delete(ks_fcgi_server_t *server, const char *user_id, int photo,
+                       reply_t *reply)
 {
     ks_err_t err = {{0}};
     ks_rc rc;
@@ -417,43 +428,56 @@ static void ks__delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                    : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
-        ks__reply(reply, ks__status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc), "%s", err.msg);
     else
-        ks__reply(reply, 200, "ok");
+        reply_text(reply, 200, "ok");
 }
 
 /* GET of a member's image that nginx did not find in the store (its
  * try_files fallback): rebuild.h. */
-static void ks__get_image(ks__worker_t *worker, const char *method, const char *path,
-                          ks__reply_t *reply)
+static void get_image(worker_t *worker, const char *method, const char *path,
+                          reply_t *reply)
 {
     static const char immutable[] = "public, max-age=31536000, immutable";
     ks_rebuild_answer_t answer;
+    ks_member_image_t image;
+    ks_err_t err;
 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         reply->allow = "GET, HEAD";
-        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+        reply_text(reply, 405, "%s %s: method not allowed", method, path);
         return;
     }
     ks_rebuild(worker->server->rebuilder, worker->api, path, &answer);
-    ks__reply(reply, answer.status, "%s", answer.message);
+    reply_text(reply, answer.status, "%s", answer.message);
     reply->retry_after_s = answer.retry_after_s;
     if (answer.status == 200) {
         reply->data = answer.image;
         reply->data_size = answer.image_size;
         reply->content_type = answer.content_type;
         reply->cache_control = immutable;
-    } else {
-        if (answer.status == 302) {
-            memcpy(reply->location, answer.location, sizeof reply->location);
-            reply->cache_control = "no-cache";
+        return;
+    }
+    free(answer.image);
+    reply->cache_control = "no-cache";
+    if (answer.status == 302) {
+        memcpy(reply->location, answer.location, sizeof reply->location);
+    } else if (ks_member_image_parse(path[0] == '/' ? path + 1 : path, &image, &err) == KS_OK) {
+        /* Never a broken image: a member's image that can't be served gets
+         * the placeholder, with the status and why (a malformed path keeps
+         * its text answer). */
+        int thumb = image.kind == KS_IMAGE_THUMB;
+        ks_fcgi_server_t *server = worker->server;
+        if ((reply->data = malloc(server->placeholder_size[thumb])) != NULL) {
+            memcpy(reply->data, server->placeholder[thumb], server->placeholder_size[thumb]);
+            reply->data_size = server->placeholder_size[thumb];
+            reply->content_type = "image/png";
         }
-        free(answer.image);
     }
 }
 
 /* What /health and /metrics report besides the counters of requests. */
-static void ks__read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
+static void read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
 {
     ks_item_store_stats_t stats;
     struct statvfs fs;
@@ -473,13 +497,13 @@ static void ks__read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
     g->threads = server->conf->threads;   /* the pool starts them all or fails */
 }
 
-static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
+static void get_health(ks_fcgi_server_t *server, reply_t *reply)
 {
     ks_metrics_gauges_t g;
 
-    ks__read_gauges(server, &g);
-    /* The body is several lines; ks__send adds the final newline. */
-    ks__reply(reply, 200,
+    read_gauges(server, &g);
+    /* The body is several lines; send adds the final newline. */
+    reply_text(reply, 200,
               "status ok\n"
               "items_stored %zu\n"
               "avatars_composed %llu\n"
@@ -499,17 +523,17 @@ static void ks__get_health(ks_fcgi_server_t *server, ks__reply_t *reply)
 }
 
 /* GET /metrics: the counters and gauges in the Prometheus text format. */
-static void ks__get_metrics(ks_fcgi_server_t *server, ks__reply_t *reply)
+static void get_metrics(ks_fcgi_server_t *server, reply_t *reply)
 {
     ks_metrics_gauges_t g;
     ks_buf_t text;
 
-    ks__read_gauges(server, &g);
+    read_gauges(server, &g);
     ks_buf_init(&text, 1u << 20);
     ks_metrics_render(server->metrics, &g, &text);
     if (text.overflow) {
         ks_buf_free(&text);
-        ks__reply(reply, 500, "/metrics: the exposition is over 1 MiB or out of memory");
+        reply_text(reply, 500, "/metrics: the exposition is over 1 MiB or out of memory");
         return;
     }
     reply->status = 200;
@@ -520,7 +544,7 @@ static void ks__get_metrics(ks_fcgi_server_t *server, ks__reply_t *reply)
 }
 
 /* Routes one request: path, then secret, then method, then body. */
-static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
+static void route(worker_t *worker, reply_t *reply)
 {
     ks_fcgi_server_t *server = worker->server;
     FCGX_Request *request = worker->request;
@@ -541,24 +565,24 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         reply->route = path[1] == 'h' ? KS_ROUTE_HEALTH : KS_ROUTE_METRICS;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
             reply->allow = "GET, HEAD";
-            ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+            reply_text(reply, 405, "%s %s: method not allowed", method, path);
             return;
         }
         if (reply->route == KS_ROUTE_HEALTH)
-            ks__get_health(server, reply);
+            get_health(server, reply);
         else
-            ks__get_metrics(server, reply);
+            get_metrics(server, reply);
         return;
     }
     /* Only the public server block's try_files fallback sends these. */
     if (strncmp(path, "/avatars/", 9) == 0 || strncmp(path, "/albums/", 8) == 0) {
         reply->route = KS_ROUTE_REBUILD;
-        ks__get_image(worker, method, path, reply);
+        get_image(worker, method, path, reply);
         return;
     }
 
     if (strncmp(path, "/internal/", 10) != 0) {
-        ks__reply(reply, 404, "%s: not found", path);
+        reply_text(reply, 404, "%s: not found", path);
         return;
     }
     /* Each route: its path, the one method it takes. */
@@ -570,13 +594,13 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
     char user_id[KS_USER_ID_MAX + 1] = "";
     int photo = 0;
     const char *p;
-    if (strncmp(rest, "items/", 6) == 0 && (p = rest + 6, ks__path_number(&p, 1, &item_id) == 0)
-        && *p++ == '/' && ks__path_number(&p, 0, &layer_no) == 0
+    if (strncmp(rest, "items/", 6) == 0 && (p = rest + 6, path_number(&p, 1, &item_id) == 0)
+        && *p++ == '/' && path_number(&p, 0, &layer_no) == 0
         && (*p == '\0' || strcmp(p, "/archive") == 0)) {
         route = *p == '\0' ? R_ITEM : R_ARCHIVED;
         want = "PUT";
     } else if (strncmp(rest, "scenes/", 7) == 0 &&
-               (p = rest + 7, ks__path_number(&p, 1, &item_id) == 0) && *p == '\0') {
+               (p = rest + 7, path_number(&p, 1, &item_id) == 0) && *p == '\0') {
         route = R_SCENE;
         want = "PUT";
     } else if (strcmp(rest, "compose") == 0 || strcmp(rest, "preview") == 0 ||
@@ -596,14 +620,14 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         memcpy(user_id, rest + 7, (size_t)(p - (rest + 7)));
         user_id[p - (rest + 7)] = '\0';
         p++;
-        if (!ks_user_id_valid(user_id) || ks__path_number(&p, 1, &photo) != 0 || *p != '\0') {
-            ks__reply(reply, 404, "%s: not found", path);
+        if (!ks_user_id_valid(user_id) || path_number(&p, 1, &photo) != 0 || *p != '\0') {
+            reply_text(reply, 404, "%s: not found", path);
             return;
         }
         route = R_DEL_PHOTO;
         want = "DELETE";
     } else {
-        ks__reply(reply, 404, "%s: not found", path);
+        reply_text(reply, 404, "%s: not found", path);
         return;
     }
     {
@@ -616,36 +640,36 @@ static void ks__route(ks__worker_t *worker, ks__reply_t *reply)
         };
         reply->route = route_metric[route];
     }
-    if (!ks__secret_ok(ks_fcgi_param(request, "HTTP_X_KISEKAE_SECRET"),
+    if (!secret_ok(ks_fcgi_param(request, "HTTP_X_KISEKAE_SECRET"),
                        server->conf->cluster_secret)) {
-        ks__reply(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
+        reply_text(reply, 403, "%s: missing or wrong X-Kisekae-Secret", path);
         return;
     }
     if (strcmp(method, want) != 0) {
         reply->allow = want;
-        ks__reply(reply, 405, "%s %s: method not allowed", method, path);
+        reply_text(reply, 405, "%s %s: method not allowed", method, path);
         return;
     }
     switch (route) {
-    case R_ITEM: ks__put_layer(server, server->items, request, item_id, layer_no, 0, reply); break;
+    case R_ITEM: put_layer(server, server->items, request, item_id, layer_no, 0, reply); break;
     case R_ARCHIVED:
-        ks__put_layer(server, server->items, request, item_id, layer_no, 1, reply);
+        put_layer(server, server->items, request, item_id, layer_no, 1, reply);
         break;
-    case R_SCENE: ks__put_layer(server, server->scenes, request, item_id, 0, 0, reply); break;
-    case R_COMPOSE: ks__post_render(server, request, KS_REQUEST_COMPOSE, reply); break;
-    case R_PREVIEW: ks__post_render(server, request, KS_REQUEST_PREVIEW, reply); break;
-    case R_ALBUM: ks__post_render(server, request, KS_REQUEST_ALBUM, reply); break;
-    case R_DEL_MEMBER: ks__delete(server, user_id, 0, reply); break;
-    case R_DEL_PHOTO: ks__delete(server, user_id, photo, reply); break;
-    case R_BATCH: ks__post_batch(worker, reply); break;
-    case R_SYNC: ks__post_sync(server, reply); break;
+    case R_SCENE: put_layer(server, server->scenes, request, item_id, 0, 0, reply); break;
+    case R_COMPOSE: post_render(server, request, KS_REQUEST_COMPOSE, reply); break;
+    case R_PREVIEW: post_render(server, request, KS_REQUEST_PREVIEW, reply); break;
+    case R_ALBUM: post_render(server, request, KS_REQUEST_ALBUM, reply); break;
+    case R_DEL_MEMBER: delete(server, user_id, 0, reply); break;
+    case R_DEL_PHOTO: delete(server, user_id, photo, reply); break;
+    case R_BATCH: post_batch(worker, reply); break;
+    case R_SYNC: post_sync(server, reply); break;
     }
 }
 
-static void ks__handle(ks__worker_t *worker)
+static void handle(worker_t *worker)
 {
     FCGX_Request *request = worker->request;
-    ks__reply_t reply = {0};
+    reply_t reply = {0};
     const char *method = ks_fcgi_param(request, "REQUEST_METHOD");
     const char *uri = ks_fcgi_param(request, "REQUEST_URI");
     const char *remote = ks_fcgi_param(request, "REMOTE_ADDR");
@@ -653,9 +677,9 @@ static void ks__handle(ks__worker_t *worker)
 
     clock_gettime(CLOCK_MONOTONIC, &start);
     reply.route = KS_ROUTE_OTHER;
-    ks__route(worker, &reply);
+    route(worker, &reply);
     ks_fcgi_drain(request);
-    ks__send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
+    send(request, &reply, method != NULL && strcmp(method, "HEAD") == 0);
     free(reply.data);
     clock_gettime(CLOCK_MONOTONIC, &end);
     ks_metrics_request(worker->server->metrics, reply.route, reply.status,
@@ -677,34 +701,34 @@ static void ks__handle(ks__worker_t *worker)
 
 /* The pool's callbacks: each worker's state is its API client (NULL without
  * api_url). */
-static ks_rc ks__worker_init(void *arg, int index, void **state, ks_err_t *err)
+static ks_rc worker_init(void *arg, int index, void **state, ks_err_t *err)
 {
     ks_fcgi_server_t *server = arg;
-    ks_api_client_t *api = NULL;
+    ks_node_api_client_t *api = NULL;
     ks_rc rc;
 
     (void)index;
-    if (server->api && (rc = ks_api_client_new(server->api, &api, err)) != KS_OK)
+    if (server->api && (rc = ks_node_api_client_new(server->api, &api, err)) != KS_OK)
         return rc;
     *state = api;
     return KS_OK;
 }
 
-static void ks__worker_free(void *arg, void *state)
+static void worker_free(void *arg, void *state)
 {
     (void)arg;
-    ks_api_client_free(state);
+    ks_node_api_client_free(state);
 }
 
-static void ks__pool_handle(void *arg, void *state, FCGX_Request *request)
+static void pool_handle(void *arg, void *state, FCGX_Request *request)
 {
-    ks__worker_t worker = {.server = arg, .request = request, .api = state};
+    worker_t worker = {.server = arg, .request = request, .api = state};
 
-    ks__handle(&worker);
+    handle(&worker);
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_item_store_t *scenes, ks_api_t *api, ks_fcgi_server_t **out,
+                           ks_item_store_t *scenes, ks_node_api_t *api, ks_fcgi_server_t **out,
                            ks_err_t *err)
 {
     ks_fcgi_server_t *server;
@@ -727,11 +751,20 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
     pthread_rwlock_init(&server->agent_lock, NULL);
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
+    if (rc == KS_OK)
+        rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->placeholder_size[0],
+                                 (unsigned)conf->placeholder_size[1], &server->placeholder[0],
+                                 &server->placeholder_size[0], err);
+    if (rc == KS_OK)
+        rc = ks_placeholder_load(conf->placeholder_thumb_png,
+                                 (unsigned)conf->placeholder_thumb_size[0],
+                                 (unsigned)conf->placeholder_thumb_size[1],
+                                 &server->placeholder[1], &server->placeholder_size[1], err);
     if (rc == KS_OK) {
         ks_fcgi_pool_conf_t pool_conf = {
             .listen = conf->listen, .threads = conf->threads, .arg = server,
-            .worker_init = ks__worker_init, .worker_free = ks__worker_free,
-            .handle = ks__pool_handle,
+            .worker_init = worker_init, .worker_free = worker_free,
+            .handle = pool_handle,
         };
         rc = ks_fcgi_pool_start(&pool_conf, &server->pool, err);
     }
@@ -762,6 +795,8 @@ void ks_fcgi_server_stop(ks_fcgi_server_t *server)
 
     ks_fcgi_pool_stop(server->pool);
     ks_rebuilder_free(server->rebuilder);
+    free(server->placeholder[0]);
+    free(server->placeholder[1]);
     pthread_rwlock_destroy(&server->agent_lock);
     ks_metrics_free(server->metrics);
     free(server);

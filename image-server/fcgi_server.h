@@ -11,7 +11,7 @@
 #define KS_FCGI_SERVER_H
 
 #include <stddef.h>
-#include "api_client.h"
+#include "node_api.h"
 #include "image_conf.h"
 #include "item_store.h"
 #include "ks.h"
@@ -26,7 +26,7 @@ typedef struct ks_node_agent ks_node_agent_t;     /* node_agent.h */
  * the server. Block the signals the caller wants to sigwait() for before
  * calling: the workers inherit the mask. */
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
-                           ks_item_store_t *scenes, ks_api_t *api, ks_fcgi_server_t **out,
+                           ks_item_store_t *scenes, ks_node_api_t *api, ks_fcgi_server_t **out,
                            ks_err_t *err);
 
 /* Hands POST /internal/sync the node agent (NULL: none). Setting it waits

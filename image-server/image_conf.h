@@ -6,9 +6,10 @@
 #define KS_IMAGE_CONF_H
 
 #include <stddef.h>
+#include "log.h"
 
-#define KS_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
-#define KS_API_URL_SIZE 512
+#define KS_NODE_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
+#define KS_NODE_API_URL_SIZE 512
 
 typedef struct {
     char listen[256];              /* "host:port" or "unix:/path" */
@@ -19,11 +20,11 @@ typedef struct {
     int max_canvas_width, max_canvas_height;
     size_t layer_cache_bytes;
     char log_file[1024];
-    int log_level;                 /* ks_log_level_t */
+    ks_log_level_t log_level;
     /* The API tier (api_client.c, node_agent.c, rebuild.c). No api_url leaves
      * registration to the API's image_server lines, and nothing is synced or
      * rebuilt. */
-    char api_urls[KS_API_URLS_MAX][KS_API_URL_SIZE];   /* tried in this order */
+    char api_urls[KS_NODE_API_URLS_MAX][KS_NODE_API_URL_SIZE];   /* tried in this order */
     int api_url_count;
     char api_user[64];
     char api_password[128];
@@ -36,6 +37,12 @@ typedef struct {
     int sync_interval_s;           /* seconds between re-syncs of the item store; 0: at start only */
     int max_rebuilds;              /* lost images rebuilt at once (rebuild.c) */
     int max_batches;               /* batch requests composed at once (fcgi_server.c) */
+    /* The picture answered for an image that can't be served (fcgi_server.c):
+     * a PNG file, or ("") the built-in silhouette of that size. */
+    char placeholder_png[512];
+    int placeholder_size[2];
+    char placeholder_thumb_png[512];
+    int placeholder_thumb_size[2];
 } ks_image_conf_t;
 
 #endif

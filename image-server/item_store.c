@@ -69,7 +69,7 @@ struct ks_item_store {
     unsigned long long hits, misses, evictions;
 };
 
-static size_t ks__hash(int item_id, int layer_no)
+static size_t hash(int item_id, int layer_no)
 {
     uint64_t h = ((uint64_t)(uint32_t)item_id << 32) | (uint32_t)layer_no;
 
@@ -79,9 +79,9 @@ static size_t ks__hash(int item_id, int layer_no)
     return (size_t)h;
 }
 
-static ks_item_layer_t **ks__slot(ks_item_store_t *store, int item_id, int layer_no)
+static ks_item_layer_t **find_slot(ks_item_store_t *store, int item_id, int layer_no)
 {
-    ks_item_layer_t **slot = &store->buckets[ks__hash(item_id, layer_no)
+    ks_item_layer_t **slot = &store->buckets[hash(item_id, layer_no)
                                              & (store->bucket_count - 1)];
 
     while (*slot != NULL && ((*slot)->item_id != item_id || (*slot)->layer_no != layer_no))
@@ -89,7 +89,7 @@ static ks_item_layer_t **ks__slot(ks_item_store_t *store, int item_id, int layer
     return slot;
 }
 
-static void ks__layer_unref(ks_item_layer_t *layer)
+static void layer_unref(ks_item_layer_t *layer)
 {
     if (--layer->refs == 0) {
         if (layer->map.map != NULL)
@@ -100,7 +100,7 @@ static void ks__layer_unref(ks_item_layer_t *layer)
     }
 }
 
-static void ks__lru_unlink(ks_item_store_t *store, ks_item_layer_t *layer)
+static void lru_unlink(ks_item_store_t *store, ks_item_layer_t *layer)
 {
     if (layer->lru_prev != NULL)
         layer->lru_prev->lru_next = layer->lru_next;
@@ -113,7 +113,7 @@ static void ks__lru_unlink(ks_item_store_t *store, ks_item_layer_t *layer)
     layer->lru_prev = layer->lru_next = NULL;
 }
 
-static void ks__lru_push_front(ks_item_store_t *store, ks_item_layer_t *layer)
+static void lru_push_front(ks_item_store_t *store, ks_item_layer_t *layer)
 {
     layer->lru_prev = NULL;
     layer->lru_next = store->lru_head;
@@ -126,23 +126,23 @@ static void ks__lru_push_front(ks_item_store_t *store, ks_item_layer_t *layer)
 
 /* Takes a cached entry out of the cache (lock held) and drops the cache's
  * reference; callers still holding it keep it alive. */
-static void ks__uncache(ks_item_store_t *store, ks_item_layer_t *layer)
+static void uncache(ks_item_store_t *store, ks_item_layer_t *layer)
 {
-    ks_item_layer_t **slot = ks__slot(store, layer->item_id, layer->layer_no);
+    ks_item_layer_t **slot = find_slot(store, layer->item_id, layer->layer_no);
 
     if (*slot == layer)
         *slot = layer->hash_next;
     layer->hash_next = NULL;
-    ks__lru_unlink(store, layer);
+    lru_unlink(store, layer);
     layer->cached = 0;
     store->entries--;
     store->bytes -= layer->bytes;
-    ks__layer_unref(layer);
+    layer_unref(layer);
 }
 
 /* Doubles the table when it gets as many entries as buckets (lock held). A
  * failed allocation just keeps the chains longer. */
-static void ks__maybe_grow(ks_item_store_t *store)
+static void maybe_grow(ks_item_store_t *store)
 {
     size_t count = store->bucket_count * 2;
     ks_item_layer_t **buckets;
@@ -156,7 +156,7 @@ static void ks__maybe_grow(ks_item_store_t *store)
         ks_item_layer_t *layer = store->buckets[i];
         while (layer != NULL) {
             ks_item_layer_t *next = layer->hash_next;
-            size_t index = ks__hash(layer->item_id, layer->layer_no) & (count - 1);
+            size_t index = hash(layer->item_id, layer->layer_no) & (count - 1);
             layer->hash_next = buckets[index];
             buckets[index] = layer;
             layer = next;
@@ -168,7 +168,7 @@ static void ks__maybe_grow(ks_item_store_t *store)
 }
 
 /* Counts <store>/items/<digits>/<name>.png files, not temp files. */
-static size_t ks__count_layers(const char *items_dir)
+static size_t count_layers(const char *items_dir)
 {
     DIR *items = opendir(items_dir);
     struct dirent *entry;
@@ -228,7 +228,7 @@ ks_rc ks_item_store_new(const char *store_dir, const ks_item_store_options_t *op
     store->options = *options;
     store->folder = folder;
     pthread_mutex_init(&store->lock, NULL);
-    store->layers_stored = ks__count_layers(items_dir);
+    store->layers_stored = count_layers(items_dir);
     *out = store;
     return KS_OK;
 }
@@ -238,7 +238,7 @@ void ks_item_store_free(ks_item_store_t *store)
     if (store == NULL)
         return;
     while (store->lru_head != NULL)
-        ks__uncache(store, store->lru_head);
+        uncache(store, store->lru_head);
     pthread_mutex_destroy(&store->lock);
     free(store->buckets);
     free(store->dir);
@@ -246,57 +246,57 @@ void ks_item_store_free(ks_item_store_t *store)
 }
 
 /* What messages call an entry: "layer 12/0" or "scene 3/0". */
-static const char *ks__noun(const ks_item_store_t *store)
+static const char *noun(const ks_item_store_t *store)
 {
     return strcmp(store->folder, "scenes") == 0 ? "scene" : "layer";
 }
 
-static ks_rc ks__layer_path(const ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc layer_path(const ks_item_store_t *store, int item_id, int layer_no,
                             char *path, size_t size, ks_err_t *err)
 {
     int length;
 
     if (item_id < 0 || layer_no < 0)
-        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number", ks__noun(store), item_id,
+        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number", noun(store), item_id,
                       layer_no);
     length = snprintf(path, size, "%s/%s/%d/%d.png", store->dir, store->folder, item_id,
                       layer_no);
     if (length < 0 || (size_t)length >= size)
-        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", noun(store), item_id, layer_no);
     return KS_OK;
 }
 
 /* The layer file beside the PNG: ".../<layer>.kl". */
-static ks_rc ks__layer_file_path(const ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc layer_file_path(const ks_item_store_t *store, int item_id, int layer_no,
                                  char *path, size_t size, ks_err_t *err)
 {
-    ks_rc rc = ks__layer_path(store, item_id, layer_no, path, size, err);
+    ks_rc rc = layer_path(store, item_id, layer_no, path, size, err);
     size_t length = strlen(path);
 
     if (rc != KS_OK)
         return rc;
     if (length < 4)
-        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store), item_id, layer_no);
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", noun(store), item_id, layer_no);
     strcpy(path + length - 4, ".kl");
     return KS_OK;
 }
 
 /* Old art of a layer: ".../archive/<item>/<layer>-<sha256>.png". */
-static ks_rc ks__archived_path(const ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc archived_path(const ks_item_store_t *store, int item_id, int layer_no,
                                const char *sha256_hex, char *path, size_t size, ks_err_t *err)
 {
     int length;
 
     if (strcmp(store->folder, "items") != 0)
         return ks_err(err, KS_INVALID, "%s %d/%d: only item layers are archived",
-                      ks__noun(store), item_id, layer_no);
+                      noun(store), item_id, layer_no);
     if (item_id < 0 || layer_no < 0 || !ks_sha256_hex_valid(sha256_hex))
-        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number or sha256", ks__noun(store),
+        return ks_err(err, KS_INVALID, "%s %d/%d: invalid number or sha256", noun(store),
                       item_id, layer_no);
     length = snprintf(path, size, "%s/archive/%d/%d-%s.png", store->dir, item_id, layer_no,
                       sha256_hex);
     if (length < 0 || (size_t)length >= size)
-        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", ks__noun(store),
+        return ks_err(err, KS_INVALID, "%s %d/%d: store path too long", noun(store),
                       item_id, layer_no);
     return KS_OK;
 }
@@ -310,22 +310,22 @@ ks_rc ks_item_store_check(ks_item_store_t *store, int item_id, int layer_no,
     size_t size = 0;
     ks_rc rc;
 
-    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    rc = layer_path(store, item_id, layer_no, path, sizeof path, err);
     if (rc != KS_OK)
         return rc;
     rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
     if (rc == KS_NOTFOUND)
-        return ks_err(err, KS_NOTFOUND, "%s %d/%d missing", ks__noun(store), item_id, layer_no);
+        return ks_err(err, KS_NOTFOUND, "%s %d/%d missing", noun(store), item_id, layer_no);
     if (rc == KS_TOOLARGE)
         return ks_err(err, KS_CONFLICT, "%s %d/%d stale: stored file is over max_layer_bytes",
-                      ks__noun(store), item_id, layer_no);
+                      noun(store), item_id, layer_no);
     if (rc != KS_OK)
-        return ks_err(err, KS_ERROR, "%s %d/%d: %s", ks__noun(store), item_id, layer_no,
+        return ks_err(err, KS_ERROR, "%s %d/%d: %s", noun(store), item_id, layer_no,
                       read_err.msg);
     ks_sha256_hex(png, size, actual);
     free(png);
     if (strcmp(actual, sha256_hex) != 0)
-        return ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
+        return ks_err(err, KS_CONFLICT, "%s %d/%d stale", noun(store), item_id, layer_no);
     return KS_OK;
 }
 
@@ -334,20 +334,20 @@ int ks_item_store_has(ks_item_store_t *store, int item_id, int layer_no)
     char path[PATH_MAX];
     struct stat st;
 
-    if (ks__layer_path(store, item_id, layer_no, path, sizeof path, NULL) != KS_OK)
+    if (layer_path(store, item_id, layer_no, path, sizeof path, NULL) != KS_OK)
         return 0;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Decodes png into a straight RGBA image, prefixing errors with the layer. */
-static ks_rc ks__decode(const ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc decode(const ks_item_store_t *store, int item_id, int layer_no,
                         const void *png, size_t size, ks_image_t *image, ks_err_t *err)
 {
     ks_err_t decode_err = {{0}};
     ks_rc rc = ks_png_decode(png, size, &store->options.png_limits, image, &decode_err);
 
     if (rc != KS_OK)
-        return ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, decode_err.msg);
+        return ks_err(err, rc, "%s %d/%d: %s", noun(store), item_id, layer_no, decode_err.msg);
     return KS_OK;
 }
 
@@ -360,28 +360,28 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
     int existed;
     ks_rc rc;
 
-    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    rc = layer_path(store, item_id, layer_no, path, sizeof path, err);
     if (rc != KS_OK)
         return rc;
     if (size > store->options.max_layer_bytes)
         return ks_err(err, KS_TOOLARGE, "%s %d/%d: PNG is %zu bytes, over the limit of %zu",
-                      ks__noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
+                      noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
     if (!ks_sha256_hex_valid(sha256_hex))
         return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
-                      ks__noun(store), item_id, layer_no);
+                      noun(store), item_id, layer_no);
     ks_sha256_hex(png, size, actual);
     if (strcmp(actual, sha256_hex) != 0)
-        return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s", ks__noun(store), item_id,
+        return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s", noun(store), item_id,
                       layer_no, actual, sha256_hex);
 
-    rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
+    rc = decode(store, item_id, layer_no, png, size, &image, err);
     if (rc != KS_OK)
         return rc;
 
     /* The layer file first: if the PNG write then fails, the old PNG stays
      * with a layer file of another sha256, which loading ignores. */
     ks_image_premultiply(&image);
-    rc = ks__layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
+    rc = layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
     if (rc == KS_OK)
         rc = ks_layer_file_write(layer_file, &image, sha256_hex, err);
     ks_image_free(&image);
@@ -396,9 +396,9 @@ ks_rc ks_item_store_put(ks_item_store_t *store, int item_id, int layer_no, const
     pthread_mutex_lock(&store->lock);
     if (!existed)
         store->layers_stored++;
-    slot = ks__slot(store, item_id, layer_no);
+    slot = find_slot(store, item_id, layer_no);
     if (*slot != NULL && strcmp((*slot)->sha256, sha256_hex) != 0)
-        ks__uncache(store, *slot);
+        uncache(store, *slot);
     pthread_mutex_unlock(&store->lock);
     return KS_OK;
 }
@@ -411,17 +411,17 @@ ks_rc ks_item_store_put_archived(ks_item_store_t *store, int item_id, int layer_
     ks_image_t image = {0};
     ks_rc rc;
 
-    rc = ks__archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path, err);
+    rc = archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path, err);
     if (rc != KS_OK)
         return rc;
     if (size > store->options.max_layer_bytes)
         return ks_err(err, KS_TOOLARGE, "%s %d/%d: PNG is %zu bytes, over the limit of %zu",
-                      ks__noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
+                      noun(store), item_id, layer_no, size, store->options.max_layer_bytes);
     ks_sha256_hex(png, size, actual);
     if (strcmp(actual, sha256_hex) != 0)
         return ks_err(err, KS_INVALID, "%s %d/%d: body has sha256 %s, expected %s",
-                      ks__noun(store), item_id, layer_no, actual, sha256_hex);
-    rc = ks__decode(store, item_id, layer_no, png, size, &image, err);
+                      noun(store), item_id, layer_no, actual, sha256_hex);
+    rc = decode(store, item_id, layer_no, png, size, &image, err);
     ks_image_free(&image);
     if (rc != KS_OK)
         return rc;
@@ -430,13 +430,13 @@ ks_rc ks_item_store_put_archived(ks_item_store_t *store, int item_id, int layer_
 
 /* Reads the archived art of (item_id, layer_no) at sha256_hex into *png:
  * KS_OK, or KS_NOTFOUND when there is none (or it does not hash right). */
-static ks_rc ks__read_archived(ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc read_archived(ks_item_store_t *store, int item_id, int layer_no,
                                const char *sha256_hex, unsigned char **png, size_t *size)
 {
     char path[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
     ks_err_t ignored = {{0}};
 
-    if (ks__archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path,
+    if (archived_path(store, item_id, layer_no, sha256_hex, path, sizeof path,
                           &ignored) != KS_OK ||
         ks_file_read(path, store->options.max_layer_bytes, png, size, &ignored) != KS_OK)
         return KS_NOTFOUND;
@@ -450,21 +450,21 @@ static ks_rc ks__read_archived(ks_item_store_t *store, int item_id, int layer_no
 
 /* Looks up a cached layer with the wanted sha256 and takes a reference on it
  * (lock held). */
-static ks_item_layer_t *ks__lookup(ks_item_store_t *store, int item_id, int layer_no,
+static ks_item_layer_t *lookup(ks_item_store_t *store, int item_id, int layer_no,
                                    const char *sha256_hex)
 {
-    ks_item_layer_t *layer = *ks__slot(store, item_id, layer_no);
+    ks_item_layer_t *layer = *find_slot(store, item_id, layer_no);
 
     if (layer == NULL || strcmp(layer->sha256, sha256_hex) != 0)
         return NULL;
     layer->refs++;
-    ks__lru_unlink(store, layer);
-    ks__lru_push_front(store, layer);
+    lru_unlink(store, layer);
+    lru_push_front(store, layer);
     return layer;
 }
 
 /* A new uncached entry with one reference (the caller's) holding image. */
-static ks_item_layer_t *ks__layer_new(int item_id, int layer_no, const char *sha256_hex)
+static ks_item_layer_t *layer_new(int item_id, int layer_no, const char *sha256_hex)
 {
     ks_item_layer_t *layer = calloc(1, sizeof *layer);
 
@@ -481,7 +481,7 @@ static ks_item_layer_t *ks__layer_new(int item_id, int layer_no, const char *sha
  * caller's): mapped from its layer file when that is of the wanted sha256,
  * otherwise read from the PNG, checked, decoded, and its layer file written
  * again for the next time. */
-static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
+static ks_rc load(ks_item_store_t *store, int item_id, int layer_no,
                       const char *sha256_hex, ks_item_layer_t **out, ks_err_t *err)
 {
     char path[PATH_MAX], layer_file[PATH_MAX], actual[KS_SHA256_HEX_SIZE];
@@ -491,12 +491,12 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
     ks_item_layer_t *layer;
     ks_rc rc;
 
-    rc = ks__layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
+    rc = layer_file_path(store, item_id, layer_no, layer_file, sizeof layer_file, err);
     if (rc != KS_OK)
         return rc;
-    layer = ks__layer_new(item_id, layer_no, sha256_hex);
+    layer = layer_new(item_id, layer_no, sha256_hex);
     if (layer == NULL)
-        return ks_err(err, KS_NOMEM, "%s %d/%d: out of memory", ks__noun(store), item_id, layer_no);
+        return ks_err(err, KS_NOMEM, "%s %d/%d: out of memory", noun(store), item_id, layer_no);
     if (ks_layer_file_map(layer_file, sha256_hex, store->options.png_limits.max_width,
                           store->options.png_limits.max_height, &layer->map,
                           &read_err) == KS_OK) {
@@ -506,31 +506,31 @@ static ks_rc ks__load(ks_item_store_t *store, int item_id, int layer_no,
         return KS_OK;
     }
 
-    rc = ks__layer_path(store, item_id, layer_no, path, sizeof path, err);
+    rc = layer_path(store, item_id, layer_no, path, sizeof path, err);
     if (rc == KS_OK)
         rc = ks_file_read(path, store->options.max_layer_bytes, &png, &size, &read_err);
     if (rc == KS_NOTFOUND)
-        rc = ks_err(err, KS_CONFLICT, "%s %d/%d missing", ks__noun(store), item_id, layer_no);
+        rc = ks_err(err, KS_CONFLICT, "%s %d/%d missing", noun(store), item_id, layer_no);
     else if (rc == KS_TOOLARGE)
         rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale: stored file is over max_layer_bytes",
-                    ks__noun(store), item_id, layer_no);
+                    noun(store), item_id, layer_no);
     else if (rc != KS_OK && read_err.msg[0] != '\0')
-        rc = ks_err(err, rc, "%s %d/%d: %s", ks__noun(store), item_id, layer_no, read_err.msg);
+        rc = ks_err(err, rc, "%s %d/%d: %s", noun(store), item_id, layer_no, read_err.msg);
     if (rc == KS_OK) {
         ks_sha256_hex(png, size, actual);
         if (strcmp(actual, sha256_hex) != 0)
-            rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale", ks__noun(store), item_id, layer_no);
+            rc = ks_err(err, KS_CONFLICT, "%s %d/%d stale", noun(store), item_id, layer_no);
     }
     if (rc == KS_CONFLICT && strcmp(store->folder, "items") == 0) {
         free(png);
         png = NULL;
-        if (ks__read_archived(store, item_id, layer_no, sha256_hex, &png, &size) == KS_OK) {
+        if (read_archived(store, item_id, layer_no, sha256_hex, &png, &size) == KS_OK) {
             layer->archived = 1;
             rc = KS_OK;
         }
     }
     if (rc == KS_OK) {
-        rc = ks__decode(store, item_id, layer_no, png, size, &layer->image, err);
+        rc = decode(store, item_id, layer_no, png, size, &layer->image, err);
         /* It decoded when it was stored: the file or the limits changed since. */
         if (rc != KS_OK && rc != KS_NOMEM)
             rc = KS_ERROR;
@@ -560,10 +560,10 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
     *out = NULL;
     if (!ks_sha256_hex_valid(sha256_hex))
         return ks_err(err, KS_INVALID, "%s %d/%d: sha256 is not 64 lowercase hex digits",
-                      ks__noun(store), item_id, layer_no);
+                      noun(store), item_id, layer_no);
 
     pthread_mutex_lock(&store->lock);
-    layer = ks__lookup(store, item_id, layer_no, sha256_hex);
+    layer = lookup(store, item_id, layer_no, sha256_hex);
     if (layer != NULL)
         store->hits++;
     else
@@ -574,30 +574,30 @@ ks_rc ks_item_store_acquire(ks_item_store_t *store, int item_id, int layer_no,
         return KS_OK;
     }
 
-    rc = ks__load(store, item_id, layer_no, sha256_hex, &layer, err);
+    rc = load(store, item_id, layer_no, sha256_hex, &layer, err);
     if (rc != KS_OK)
         return rc;
 
     pthread_mutex_lock(&store->lock);
-    raced = ks__lookup(store, item_id, layer_no, sha256_hex);
+    raced = lookup(store, item_id, layer_no, sha256_hex);
     if (raced != NULL) {
-        ks__layer_unref(layer);
+        layer_unref(layer);
         layer = raced;
     } else if (!layer->archived && layer->bytes <= store->options.cache_bytes) {
-        slot = ks__slot(store, item_id, layer_no);
+        slot = find_slot(store, item_id, layer_no);
         if (*slot != NULL)
-            ks__uncache(store, *slot);    /* another sha256 of the same layer */
+            uncache(store, *slot);    /* another sha256 of the same layer */
         /* Make room first, so the new entry is never its own victim. */
         while (store->lru_tail != NULL
                && store->bytes + layer->bytes > store->options.cache_bytes) {
-            ks__uncache(store, store->lru_tail);
+            uncache(store, store->lru_tail);
             store->evictions++;
         }
-        ks__maybe_grow(store);
-        slot = ks__slot(store, item_id, layer_no);
+        maybe_grow(store);
+        slot = find_slot(store, item_id, layer_no);
         layer->hash_next = NULL;
         *slot = layer;
-        ks__lru_push_front(store, layer);
+        lru_push_front(store, layer);
         layer->cached = 1;
         layer->refs++;
         store->entries++;
@@ -620,7 +620,7 @@ void ks_item_store_release(ks_item_store_t *store, ks_item_layer_t *layer)
     if (layer == NULL)
         return;
     pthread_mutex_lock(&store->lock);
-    ks__layer_unref(layer);
+    layer_unref(layer);
     pthread_mutex_unlock(&store->lock);
 }
 

@@ -13,9 +13,9 @@
 
 #include "fsutil.h"
 
-static const char ks__magic[8] = {'K', 'S', 'L', 'A', 'Y', 'E', 'R', '1'};
+static const char magic[8] = {'K', 'S', 'L', 'A', 'Y', 'E', 'R', '1'};
 
-static void ks__put_le32(uint8_t *p, uint32_t v)
+static void put_le32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -23,7 +23,7 @@ static void ks__put_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t ks__get_le32(const uint8_t *p)
+static uint32_t get_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -44,9 +44,9 @@ ks_rc ks_layer_file_write(const char *path, const ks_image_t *img, const char *s
     uint8_t *file = calloc(1, size);
     if (file == NULL)
         return ks_err(err, KS_NOMEM, "layer file: out of memory for %zu bytes", size);
-    memcpy(file, ks__magic, sizeof ks__magic);
-    ks__put_le32(file + 8, img->width);
-    ks__put_le32(file + 12, img->height);
+    memcpy(file, magic, sizeof magic);
+    put_le32(file + 8, img->width);
+    put_le32(file + 12, img->height);
     memcpy(file + 16, sha256_hex, 64);
     for (uint32_t y = 0; y < img->height; y++)
         memcpy(file + KS_LAYER_FILE_HEADER + y * row, img->pixels + y * img->stride, row);
@@ -82,9 +82,9 @@ ks_rc ks_layer_file_map(const char *path, const char *sha256_hex, uint32_t max_w
                       strerror(error));
 
     const uint8_t *head = map;
-    uint32_t width = ks__get_le32(head + 8), height = ks__get_le32(head + 12);
+    uint32_t width = get_le32(head + 8), height = get_le32(head + 12);
     ks_rc rc = KS_OK;
-    if (memcmp(head, ks__magic, sizeof ks__magic) != 0)
+    if (memcmp(head, magic, sizeof magic) != 0)
         rc = ks_err(err, KS_INVALID, "layer file \"%s\" has no layer header", path);
     else if (width == 0 || height == 0 || width > max_width || height > max_height)
         rc = ks_err(err, KS_INVALID, "layer file \"%s\" is %ux%u, outside 1x1..%ux%u", path,

@@ -12,14 +12,14 @@
  * log_level from the file; other options apply at the next start. Only logs
  * go to stdout/stderr.
  *
- * Signals are blocked in every thread and taken by sigwait() in the main
- * thread, so no handler ever runs inside a request.
+ * Signals follow the model of every kisekae daemon (common/daemon.h): blocked
+ * in every thread and taken by sigwait() in the main thread, so no handler
+ * ever runs inside a request.
  */
 #define _GNU_SOURCE   /* nftw's FTW_PHYS */
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "fcgi_server.h"
 #include "fsutil.h"
 #include "item_store.h"
@@ -36,161 +37,102 @@
 #include "log.h"
 #include "node_agent.h"
 
-#define KS__PROGRAM "kisekae-image"
-#define KS__MAX_OVERRIDES 64
-#define KS__SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
-
-static ks_rc ks__parse_log_level(void *conf, const char *value, ks_err_t *err)
-{
-    int level = ks_log_level_parse(value);
-
-    if (level < 0)
-        return ks_err(err, KS_INVALID, "log_level must be error, warn, info or debug");
-    ((ks_image_conf_t *)conf)->log_level = level;
-    return KS_OK;
-}
+#define PROGRAM "kisekae-image"
+#define SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 /* api_url URL [URL...]: may be repeated; the URLs are tried in the order
- * given (api_client.h). */
-static ks_rc ks__parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
+ * given (node_api.h). */
+static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 {
     ks_image_conf_t *conf = conf_arg;
 
-    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_API_URL_SIZE,
-                              KS_API_URLS_MAX, &conf->api_url_count, err);
+    return ks_config_add_urls("api_url", value, conf->api_urls[0], KS_NODE_API_URL_SIZE,
+                              KS_NODE_API_URLS_MAX, &conf->api_url_count, err);
 }
 
-#define KS__FIELD(name) offsetof(ks_image_conf_t, name)
-#define KS__STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
+#define FIELD(name) offsetof(ks_image_conf_t, name)
+#define STRING_SIZE(name) ((long long)sizeof(((ks_image_conf_t *)0)->name))
 
-static const ks_cfg_option_t ks__options[] = {
-    {"listen", KS_CFG_STRING, 0, KS__STRING_SIZE(listen), "127.0.0.1:17022", KS__FIELD(listen),
+static const ks_cfg_option_t options[] = {
+    {"listen", KS_CFG_STRING, 0, STRING_SIZE(listen), "127.0.0.1:17022", FIELD(listen),
      NULL, "where nginx reaches the FastCGI app: host:port or unix:/path/to/socket"},
-    {"threads", KS_CFG_INT, 1, 1024, "4", KS__FIELD(threads), NULL,
+    {"threads", KS_CFG_INT, 1, 1024, "4", FIELD(threads), NULL,
      "threads serving FastCGI requests (at least nginx's upstream connections)"},
-    {"store", KS_CFG_STRING, 0, KS__STRING_SIZE(store), "./store", KS__FIELD(store), NULL,
+    {"store", KS_CFG_STRING, 0, STRING_SIZE(store), "./store", FIELD(store), NULL,
      "folder holding items/ and avatars/; nginx serves it as its root"},
-    {"cluster_secret", KS_CFG_STRING, 0, KS__STRING_SIZE(cluster_secret), "change-me",
-     KS__FIELD(cluster_secret), NULL, "secret shared with the API tier (X-Kisekae-Secret)"},
-    {"max_layer_bytes", KS_CFG_SIZE, 1024, 256LL << 20, "2m", KS__FIELD(max_layer_bytes), NULL,
+    {"cluster_secret", KS_CFG_STRING, 0, STRING_SIZE(cluster_secret), "change-me",
+     FIELD(cluster_secret), NULL, "secret shared with the API tier (X-Kisekae-Secret)"},
+    {"max_layer_bytes", KS_CFG_SIZE, 1024, 256LL << 20, "2m", FIELD(max_layer_bytes), NULL,
      "largest item layer PNG accepted, in bytes"},
-    {"max_canvas_width", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_width), NULL,
+    {"max_canvas_width", KS_CFG_INT, 1, 16384, "2048", FIELD(max_canvas_width), NULL,
      "widest canvas a compose request may ask for"},
-    {"max_canvas_height", KS_CFG_INT, 1, 16384, "2048", KS__FIELD(max_canvas_height), NULL,
+    {"max_canvas_height", KS_CFG_INT, 1, 16384, "2048", FIELD(max_canvas_height), NULL,
      "tallest canvas a compose request may ask for"},
-    {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", KS__FIELD(layer_cache_bytes),
+    {"layer_cache_bytes", KS_CFG_SIZE, 0, 1LL << 40, "64m", FIELD(layer_cache_bytes),
      NULL, "decoded item layers kept in memory, in bytes (least recently used go first)"},
-    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, ks__parse_api_url,
+    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, parse_api_url,
      "URL [URL...] (repeatable): the API's SOAP endpoints, tried in turn; set, the server "
      "registers, syncs its items, beats and rebuilds lost images"},
-    {"api_user", KS_CFG_STRING, 0, KS__STRING_SIZE(api_user), "", KS__FIELD(api_user), NULL,
+    {"api_user", KS_CFG_STRING, 0, STRING_SIZE(api_user), "", FIELD(api_user), NULL,
      "API client of role node"},
-    {"api_password", KS_CFG_STRING, 0, KS__STRING_SIZE(api_password), "",
-     KS__FIELD(api_password), NULL, "its secret"},
-    {"api_timeout", KS_CFG_INT, 1, 600, "10", KS__FIELD(api_timeout_s), NULL,
+    {"api_password", KS_CFG_STRING, 0, STRING_SIZE(api_password), "",
+     FIELD(api_password), NULL, "its secret"},
+    {"api_timeout", KS_CFG_INT, 1, 600, "10", FIELD(api_timeout_s), NULL,
      "seconds to wait for the API (connect, send, receive)"},
-    {"name", KS_CFG_STRING, 0, KS__STRING_SIZE(name), "", KS__FIELD(name), NULL,
+    {"name", KS_CFG_STRING, 0, STRING_SIZE(name), "", FIELD(name), NULL,
      "this server's name in the cluster (1..64 of A-Z a-z 0-9 . _ -)"},
-    {"internal_url", KS_CFG_STRING, 0, KS__STRING_SIZE(internal_url), "",
-     KS__FIELD(internal_url), NULL, "where the API reaches this server's /internal/ (nginx)"},
-    {"public_url", KS_CFG_STRING, 0, KS__STRING_SIZE(public_url), "", KS__FIELD(public_url),
+    {"internal_url", KS_CFG_STRING, 0, STRING_SIZE(internal_url), "",
+     FIELD(internal_url), NULL, "where the API reaches this server's /internal/ (nginx)"},
+    {"public_url", KS_CFG_STRING, 0, STRING_SIZE(public_url), "", FIELD(public_url),
      NULL, "where browsers fetch this server's images"},
-    {"weight", KS_CFG_INT, 1, 1000, "1", KS__FIELD(weight), NULL,
+    {"weight", KS_CFG_INT, 1, 1000, "1", FIELD(weight), NULL,
      "share of new members this server takes"},
-    {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", KS__FIELD(heartbeat_interval_s), NULL,
+    {"heartbeat_interval", KS_CFG_INT, 1, 3600, "10", FIELD(heartbeat_interval_s), NULL,
      "seconds between heartbeats (below the API's image_server_timeout)"},
-    {"sync_interval", KS_CFG_INT, 0, 86400, "300", KS__FIELD(sync_interval_s), NULL,
+    {"sync_interval", KS_CFG_INT, 0, 86400, "300", FIELD(sync_interval_s), NULL,
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
-    {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", KS__FIELD(max_rebuilds), NULL,
+    {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", FIELD(max_rebuilds), NULL,
      "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
-    {"max_batches", KS_CFG_INT, 1, 1024, "2", KS__FIELD(max_batches), NULL,
+    {"max_batches", KS_CFG_INT, 1, 1024, "2", FIELD(max_batches), NULL,
      "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
      " keep it below threads so live composes always find a worker"},
-    {"log_file", KS_CFG_STRING, 0, KS__STRING_SIZE(log_file), "-", KS__FIELD(log_file), NULL,
+    {"placeholder_png", KS_CFG_STRING, 0, STRING_SIZE(placeholder_png), "",
+     FIELD(placeholder_png), NULL, "PNG answered (no-cache) for an avatar that can't be served"
+     " or rebuilt; empty: a grey silhouette of placeholder_size"},
+    {"placeholder_size", KS_CFG_WXH, 1, 4096, "240x320", FIELD(placeholder_size), NULL,
+     "WIDTHxHEIGHT of the built-in placeholder (the API's canvas)"},
+    {"placeholder_thumb_png", KS_CFG_STRING, 0, STRING_SIZE(placeholder_thumb_png), "",
+     FIELD(placeholder_thumb_png), NULL, "the same for thumbnails; empty: the silhouette of"
+     " placeholder_thumb_size"},
+    {"placeholder_thumb_size", KS_CFG_WXH, 1, 4096, "96x96", FIELD(placeholder_thumb_size),
+     NULL, "WIDTHxHEIGHT of the built-in thumbnail placeholder (the API's thumb_size)"},
+    {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
      "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_CUSTOM, 0, 0, "info", KS__FIELD(log_level), ks__parse_log_level,
+    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "info", FIELD(log_level), NULL,
      "error | warn | info | debug"},
     {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
 };
 
-typedef struct {
-    const char *config_path;
-    const char *overrides[KS__MAX_OVERRIDES];   /* "name=value" */
-    int override_count;
-    int check_only;
-} ks__args_t;
-
-static void ks__usage(FILE *out)
+static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: " KS__PROGRAM " -c FILE [-o name=value]... [--check] [--help]\n"
+            "usage: " PROGRAM " -c FILE [-o name=value]... [--check] [--help]\n"
             "  -c FILE          configuration file (see kisekae-image.conf.sample)\n"
             "  -o name=value    override an option of the file (repeatable)\n"
             "  --check          validate the configuration and exit\n"
             "  --help           show this and the options\n");
 }
 
-/* Returns 0 to go on, 1 when the program should exit 0 (help), -1 on a usage
- * error. */
-static int ks__parse_args(int argc, char **argv, ks__args_t *args)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            ks__usage(stdout);
-            printf("\noptions (with their defaults):\n");
-            ks_config_print_help(ks__options);
-            return 1;
-        } else if (strcmp(arg, "--check") == 0) {
-            args->check_only = 1;
-        } else if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-            args->config_path = argv[++i];
-        } else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
-            if (args->override_count == KS__MAX_OVERRIDES) {
-                fprintf(stderr, KS__PROGRAM ": more than %d -o options\n", KS__MAX_OVERRIDES);
-                return -1;
-            }
-            if (strchr(argv[i + 1], '=') == NULL) {
-                fprintf(stderr, KS__PROGRAM ": -o \"%s\": expected name=value\n", argv[i + 1]);
-                return -1;
-            }
-            args->overrides[args->override_count++] = argv[++i];
-        } else {
-            fprintf(stderr, KS__PROGRAM ": unexpected argument \"%s\"\n", arg);
-            ks__usage(stderr);
-            return -1;
-        }
-    }
-    if (args->config_path == NULL) {
-        fprintf(stderr, KS__PROGRAM ": -c FILE is required\n");
-        ks__usage(stderr);
-        return -1;
-    }
-    return 0;
-}
-
 /* Loads the file and the -o overrides into conf and checks what the table
  * cannot: the listen address and the secret. */
-static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc load_conf(const ks_daemon_args_t *args, void *conf_arg, ks_err_t *err)
 {
+    ks_image_conf_t *conf = conf_arg;
     ks_rc rc;
 
     memset(conf, 0, sizeof *conf);
-    rc = ks_config_load(args->config_path, ks__options, conf, err);
-    if (rc != KS_OK)
+    if ((rc = ks_daemon_load_conf(args, conf, err)) != KS_OK)
         return rc;
-    for (int i = 0; i < args->override_count; i++) {
-        char name[128];
-        const char *equals = strchr(args->overrides[i], '=');
-        size_t length = (size_t)(equals - args->overrides[i]);
-        if (length >= sizeof name)
-            return ks_err(err, KS_INVALID, "-o \"%s\": unknown option", args->overrides[i]);
-        memcpy(name, args->overrides[i], length);
-        name[length] = '\0';
-        rc = ks_config_set(ks__options, conf, name, equals + 1, err);
-        if (rc != KS_OK)
-            return rc;
-    }
 
     if (strncmp(conf->listen, "unix:", 5) == 0) {
         if (conf->listen[5] != '/')
@@ -206,9 +148,9 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
     if (strcmp(conf->cluster_secret, "change-me") == 0)
         return ks_err(err, KS_INVALID, "cluster_secret is the sample's \"change-me\": set this"
                       " server's own secret (kisekae-api --image-secret NAME prints it)");
-    if (strlen(conf->cluster_secret) < KS__SECRET_MIN)
+    if (strlen(conf->cluster_secret) < SECRET_MIN)
         return ks_err(err, KS_INVALID, "cluster_secret must be at least %d characters",
-                      KS__SECRET_MIN);
+                      SECRET_MIN);
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
     if (conf->api_url_count > 0) {
@@ -222,13 +164,13 @@ static ks_rc ks__load_conf(const ks__args_t *args, ks_image_conf_t *conf, ks_err
 
 /* ---- store preparation -------------------------------------------------------- */
 
-static size_t ks__temp_removed;
+static size_t temp_removed;
 
-static int ks__remove_temp(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static int remove_temp(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     if (type == FTW_F && strncmp(path + ftw->base, ".tmp-", 5) == 0) {
         if (unlink(path) == 0)
-            ks__temp_removed++;
+            temp_removed++;
         else
             ks_log_warn("unlink() \"%s\" failed (%d: %s)", path, errno, strerror(errno));
     }
@@ -237,7 +179,7 @@ static int ks__remove_temp(const char *path, const struct stat *st, int type, st
 
 /* Creates store/, items/ and avatars/, makes conf->store absolute and removes
  * temp files left by writes that a crash interrupted. */
-static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
+static ks_rc prepare_store(ks_image_conf_t *conf, ks_err_t *err)
 {
     char path[PATH_MAX + 32], absolute[PATH_MAX];
     const char *folders[] = {"items", "scenes", "avatars", "albums"};
@@ -258,26 +200,35 @@ static ks_rc ks__prepare_store(ks_image_conf_t *conf, ks_err_t *err)
         if (rc != KS_OK)
             return rc;
     }
-    if (nftw(conf->store, ks__remove_temp, 32, FTW_PHYS) != 0)
+    if (nftw(conf->store, remove_temp, 32, FTW_PHYS) != 0)
         return ks_err(err, KS_ERROR, "nftw() \"%s\" failed (%d: %s)", conf->store, errno,
                       strerror(errno));
-    if (ks__temp_removed > 0)
-        ks_log_info("removed %zu temp files left in \"%s\"", ks__temp_removed, conf->store);
+    if (temp_removed > 0)
+        ks_log_info("removed %zu temp files left in \"%s\"", temp_removed, conf->store);
     return KS_OK;
 }
 
 /* ---- SIGHUP ------------------------------------------------------------------------ */
 
-static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
+/* What a reload (ks_daemon_wait) reads: the command line and the running
+ * configuration. */
+typedef struct {
+    const ks_daemon_args_t *args;
+    const ks_image_conf_t *running;
+} reload_t;
+
+static void reload(void *arg)
 {
+    const ks_daemon_args_t *args = ((reload_t *)arg)->args;
+    const ks_image_conf_t *running = ((reload_t *)arg)->running;
     ks_image_conf_t fresh;
     ks_err_t err = {{0}};
 
-    if (ks__load_conf(args, &fresh, &err) != KS_OK) {
+    if (load_conf(args, &fresh, &err) != KS_OK) {
         ks_log_error("reload: configuration not reloaded: %s", err.msg);
         return;
     }
-    if (ks_log_open(KS__PROGRAM, fresh.log_file, (ks_log_level_t)fresh.log_level) != 0)
+    if (ks_log_open(PROGRAM, fresh.log_file, fresh.log_level) != 0)
         ks_log_error("reload: cannot open log file \"%s\"; logging to stderr", fresh.log_file);
     if (strcmp(fresh.listen, running->listen) != 0 || fresh.threads != running->threads
         || strcmp(fresh.cluster_secret, running->cluster_secret) != 0
@@ -292,48 +243,33 @@ static void ks__reload(const ks__args_t *args, const ks_image_conf_t *running)
 
 int main(int argc, char **argv)
 {
-    ks__args_t args = {0};
+    ks_daemon_args_t args = {.program = PROGRAM, .options = options, .usage = usage};
     ks_image_conf_t conf;
     ks_item_store_t *items = NULL, *scenes = NULL;
     ks_item_store_options_t store_options = {0};
     ks_fcgi_server_t *server = NULL;
     ks_node_agent_t *agent = NULL;
-    ks_api_t api;
+    ks_node_api_t api;
     ks_err_t err = {{0}};
     sigset_t signals;
     int rc, signal_number;
 
-    rc = ks__parse_args(argc, argv, &args);
+    rc = ks_daemon_parse_args(&args, argc, argv, NULL, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
-    /* Block the signals before anything else, so one that comes during start
-     * waits for the loop below, and every thread inherits the mask: only
-     * sigwait() takes them. */
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);   /* libfcgi's own handler would stop the workers */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);       /* nginx may close a connection we still write to */
-
-    ks_log_open(KS__PROGRAM, "-", KS_LOG_INFO);
-    if (ks__load_conf(&args, &conf, &err) != KS_OK) {
-        ks_log_error("%s", err.msg);
-        return 1;
-    }
-    if (args.check_only) {
-        ks_log_info("configuration \"%s\" is valid", args.config_path);
-        return 0;
-    }
-    if (ks_log_open(KS__PROGRAM, conf.log_file, (ks_log_level_t)conf.log_level) != 0) {
+    /* The signals are blocked before anything else, so one that comes during
+     * start waits for the loop below, and every thread inherits the mask:
+     * only sigwait() takes them. */
+    if ((rc = ks_daemon_start(&args, &signals, load_conf, &conf)) >= 0)
+        return rc;
+    if (ks_log_open(PROGRAM, conf.log_file, conf.log_level) != 0) {
         ks_log_error("cannot open log file \"%s\"", conf.log_file);
         return 1;
     }
 
     umask(022);   /* nginx, as another user, must read what we store */
-    if (ks__prepare_store(&conf, &err) != KS_OK) {
+    if (prepare_store(&conf, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
         return 1;
     }
@@ -358,7 +294,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    ks_api_init(&api, &conf);
+    ks_node_api_init(&api, &conf);
     if (ks_fcgi_server_start(&conf, items, scenes, conf.api_url_count > 0 ? &api : NULL,
                              &server, &err) != KS_OK) {
         ks_log_error("%s", err.msg);
@@ -379,15 +315,8 @@ int main(int argc, char **argv)
     }
     ks_fcgi_server_set_agent(server, agent);
 
-    for (;;) {
-        if (sigwait(&signals, &signal_number) != 0)
-            continue;
-        if (signal_number == SIGHUP || signal_number == SIGUSR1) {
-            ks__reload(&args, &conf);
-            continue;
-        }
-        break;
-    }
+    reload_t running = {&args, &conf};
+    signal_number = ks_daemon_wait(&signals, reload, &running);
     ks_log_info("%s: stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     ks_fcgi_server_set_agent(server, NULL);
     ks_node_agent_stop(agent);

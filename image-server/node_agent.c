@@ -1,5 +1,5 @@
 /* node_agent.c: registration, the item store's syncs and heartbeats
- * (node_agent.h), through api_client.h (which fails over between the
+ * (node_agent.h), through node_api.h (which fails over between the
  * configured API URLs).
  *
  * A sync trusts only the API: each layer's PNG is hashed here and compared
@@ -41,9 +41,9 @@
 #include "log.h"
 #include "paths.h"
 
-#define KS__MANIFEST_PAGE 500
-#define KS__BACKOFF_MAX_S 60
-#define KS__PROGRESS_EVERY 1000     /* layers between progress lines of the sync */
+#define MANIFEST_PAGE 500
+#define BACKOFF_MAX_S 60
+#define PROGRESS_EVERY 1000     /* layers between progress lines of the sync */
 
 /* A layer file a pass found right: its identity and what it hashed to. */
 typedef struct {
@@ -53,20 +53,20 @@ typedef struct {
     ino_t ino;
     off_t size;
     struct timespec mtime, ctime;
-} ks__verified_t;
+} verified_t;
 
 /* The layers of a pass in manifest order (by item, then layer), so the
  * previous pass's list can be searched by bisection. */
 typedef struct {
-    ks__verified_t *entries;
+    verified_t *entries;
     size_t count, capacity;
-} ks__verified_list_t;
+} verified_list_t;
 
 struct ks_node_agent {
     const ks_image_conf_t *conf;
     ks_item_store_t *items;
     ks_fcgi_server_t *server;
-    ks_api_client_t *client;
+    ks_node_api_client_t *client;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;            /* on CLOCK_MONOTONIC */
@@ -74,7 +74,7 @@ struct ks_node_agent {
     int registered;                 /* heartbeats only once registered */
     int beating;                    /* the last heartbeat got through */
     time_t next_beat;               /* CLOCK_MONOTONIC seconds */
-    ks__verified_list_t verified;   /* what the last complete pass found right */
+    verified_list_t verified;   /* what the last complete pass found right */
     /* Passes asked for now (guarded by lock): wanted counts the requests,
      * done the passes run for them; each waiter waits until done reaches
      * the number it took, on done_cond. */
@@ -89,15 +89,15 @@ struct ks_node_agent {
 /* An (item, layer) the manifest names, in manifest order. */
 typedef struct {
     int item_id, layer_no;
-} ks__key_t;
+} layer_key_t;
 
 typedef struct {
-    ks__key_t *entries;
+    layer_key_t *entries;
     size_t count, capacity;
     int overflow;                   /* an allocation failed: extras are not counted */
-} ks__key_list_t;
+} key_list_t;
 
-static time_t ks__now(void)
+static time_t monotonic_now(void)
 {
     struct timespec now;
 
@@ -108,7 +108,7 @@ static time_t ks__now(void)
 /* Waits until the monotonic second `until`, or less when the agent is
  * stopped (or, with wake_for_sync, a pass is asked for now); returns 1 when
  * stopping. */
-static int ks__sleep_until(ks_node_agent_t *agent, time_t until, int wake_for_sync)
+static int sleep_until(ks_node_agent_t *agent, time_t until, int wake_for_sync)
 {
     struct timespec deadline = {until, 0};
     int stopping;
@@ -122,7 +122,7 @@ static int ks__sleep_until(ks_node_agent_t *agent, time_t until, int wake_for_sy
     return stopping;
 }
 
-static int ks__stopping(ks_node_agent_t *agent)
+static int stopping(ks_node_agent_t *agent)
 {
     int stopping;
 
@@ -132,23 +132,23 @@ static int ks__stopping(ks_node_agent_t *agent)
     return stopping;
 }
 
-static ks_rc ks__register(ks_node_agent_t *agent, ks_err_t *err)
+static ks_rc register_node(ks_node_agent_t *agent, ks_err_t *err)
 {
     char mode[16];
     int id;
-    ks_rc rc = ks_api_register(agent->client, &id, mode, err);
+    ks_rc rc = ks_node_api_register(agent->client, &id, mode, err);
 
     if (rc != KS_OK)
         return rc;
     ks_log_info("registered with the API at %s as \"%s\" (id %d, mode %s)",
-                ks_api_client_url(agent->client), agent->conf->name, id, mode);
+                ks_node_api_client_url(agent->client), agent->conf->name, id, mode);
     agent->registered = 1;
     return KS_OK;
 }
 
 /* Sends a heartbeat; when the API no longer knows this server (the row was
  * removed, or the database lost it), registers again. Logs once per outage. */
-static void ks__beat(ks_node_agent_t *agent)
+static void beat(ks_node_agent_t *agent)
 {
     ks_item_store_stats_t stats;
     struct statvfs fs;
@@ -159,11 +159,11 @@ static void ks__beat(ks_node_agent_t *agent)
     ks_item_store_stats(agent->items, &stats);
     if (statvfs(agent->conf->store, &fs) == 0)
         free_bytes = (long long)fs.f_bavail * (long long)fs.f_frsize;
-    rc = ks_api_heartbeat(agent->client, (long long)stats.layers_stored,
+    rc = ks_node_api_heartbeat(agent->client, (long long)stats.layers_stored,
                           (long long)ks_fcgi_server_avatars_composed(agent->server), free_bytes,
                           &err);
     if (rc == KS_NOTFOUND)
-        rc = ks__register(agent, &err);
+        rc = register_node(agent, &err);
     if (rc == KS_OK) {
         if (!agent->beating)
             ks_log_info("heartbeat: the API answers again");
@@ -176,26 +176,26 @@ static void ks__beat(ks_node_agent_t *agent)
 }
 
 /* Beats when one is due (also between the layers of a long sync). */
-static void ks__beat_if_due(ks_node_agent_t *agent)
+static void beat_if_due(ks_node_agent_t *agent)
 {
-    time_t now = ks__now();
+    time_t now = monotonic_now();
 
     if (!agent->registered || now < agent->next_beat)
         return;
-    ks__beat(agent);
-    agent->next_beat = ks__now() + agent->conf->heartbeat_interval_s;
+    beat(agent);
+    agent->next_beat = monotonic_now() + agent->conf->heartbeat_interval_s;
 }
 
 /* ---- the verified list ------------------------------------------------------------ */
 
-static const ks__verified_t *ks__verified_find(const ks__verified_list_t *list, int item_id,
+static const verified_t *verified_find(const verified_list_t *list, int item_id,
                                                int layer_no)
 {
     size_t low = 0, high = list->count;
 
     while (low < high) {
         size_t middle = low + (high - low) / 2;
-        const ks__verified_t *v = &list->entries[middle];
+        const verified_t *v = &list->entries[middle];
         if (v->item_id == item_id && v->layer_no == layer_no)
             return v;
         if (v->item_id < item_id || (v->item_id == item_id && v->layer_no < layer_no))
@@ -208,21 +208,21 @@ static const ks__verified_t *ks__verified_find(const ks__verified_list_t *list, 
 
 /* Appends a layer found right (manifest order keeps the list sorted); an
  * allocation failure only costs a hash next time. */
-static void ks__verified_add(ks__verified_list_t *list, int item_id, int layer_no,
+static void verified_add(verified_list_t *list, int item_id, int layer_no,
                              const char *sha256, const struct stat *st)
 {
-    ks__verified_t *v;
+    verified_t *v;
 
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 1024;
-        ks__verified_t *entries = realloc(list->entries, capacity * sizeof *entries);
+        verified_t *entries = realloc(list->entries, capacity * sizeof *entries);
         if (!entries)
             return;
         list->entries = entries;
         list->capacity = capacity;
     }
     if (list->count > 0) {   /* out of order: the bisection would miss it */
-        const ks__verified_t *last = &list->entries[list->count - 1];
+        const verified_t *last = &list->entries[list->count - 1];
         if (last->item_id > item_id || (last->item_id == item_id && last->layer_no >= layer_no))
             return;
     }
@@ -237,7 +237,7 @@ static void ks__verified_add(ks__verified_list_t *list, int item_id, int layer_n
     v->ctime = st->st_ctim;
 }
 
-static int ks__same_file(const ks__verified_t *v, const struct stat *st)
+static int same_file(const verified_t *v, const struct stat *st)
 {
     return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
            v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec &&
@@ -245,7 +245,7 @@ static int ks__same_file(const ks__verified_t *v, const struct stat *st)
 }
 
 /* stat() of a layer's PNG in the store; 0 or -1. */
-static int ks__stat_layer(ks_node_agent_t *agent, int item_id, int layer_no, struct stat *st)
+static int stat_layer(ks_node_agent_t *agent, int item_id, int layer_no, struct stat *st)
 {
     char relative[64], path[sizeof agent->conf->store + 64];
 
@@ -258,11 +258,11 @@ static int ks__stat_layer(ks_node_agent_t *agent, int item_id, int layer_no, str
 /* ---- sync ----------------------------------------------------------------------------- */
 
 /* Fetches one layer from the API and stores it. */
-static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, const char *sha256,
+static ks_rc fetch(ks_node_agent_t *agent, int item_id, int layer_no, const char *sha256,
                        ks_err_t *err)
 {
-    ks_api_png_t png;
-    ks_rc rc = ks_api_get_item_layer(agent->client, item_id, layer_no, NULL, &png, err);
+    ks_node_api_png_t png;
+    ks_rc rc = ks_node_api_get_item_layer(agent->client, item_id, layer_no, NULL, &png, err);
 
     if (rc != KS_OK)
         return rc;
@@ -274,10 +274,10 @@ static ks_rc ks__fetch(ks_node_agent_t *agent, int item_id, int layer_no, const 
 
 /* Checks one manifest layer, fetching it when it is missing or stale, and
  * records it in *seen when it ends right. */
-static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
-                           ks__verified_list_t *seen, ks_node_sync_counts_t *counts)
+static void sync_layer(ks_node_agent_t *agent, const ks_node_api_layer_t *layer,
+                           verified_list_t *seen, ks_node_sync_counts_t *counts)
 {
-    const ks__verified_t *before;
+    const verified_t *before;
     ks_err_t layer_err = {{0}};
     struct stat st;
     ks_rc rc;
@@ -288,11 +288,11 @@ static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
                     layer->layer_no);
         return;
     }
-    before = ks__verified_find(&agent->verified, layer->item_id, layer->layer_no);
+    before = verified_find(&agent->verified, layer->item_id, layer->layer_no);
     if (before && strcmp(before->sha256, layer->sha256) == 0 &&
-        ks__stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0 &&
-        ks__same_file(before, &st)) {
-        ks__verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
+        stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0 &&
+        same_file(before, &st)) {
+        verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
         return;
     }
     rc = ks_item_store_check(agent->items, layer->item_id, layer->layer_no, layer->sha256,
@@ -303,7 +303,7 @@ static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
         else
             counts->stale++;
         ks_log_info("sync: %s: fetching it from the API", layer_err.msg);
-        rc = ks__fetch(agent, layer->item_id, layer->layer_no, layer->sha256, &layer_err);
+        rc = fetch(agent, layer->item_id, layer->layer_no, layer->sha256, &layer_err);
         if (rc != KS_OK) {
             counts->failed++;
             ks_log_warn("sync: layer %d/%d not repaired: %s", layer->item_id, layer->layer_no,
@@ -315,15 +315,15 @@ static void ks__sync_layer(ks_node_agent_t *agent, const ks_api_layer_t *layer,
                     layer->sha256);
     }
     /* The file as it is now: the one just hashed, or just written. */
-    if (ks__stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0)
-        ks__verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
+    if (stat_layer(agent, layer->item_id, layer->layer_no, &st) == 0)
+        verified_add(seen, layer->item_id, layer->layer_no, layer->sha256, &st);
 }
 
-static void ks__key_add(ks__key_list_t *list, int item_id, int layer_no)
+static void key_add(key_list_t *list, int item_id, int layer_no)
 {
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 1024;
-        ks__key_t *entries = realloc(list->entries, capacity * sizeof *entries);
+        layer_key_t *entries = realloc(list->entries, capacity * sizeof *entries);
         if (!entries) {
             list->overflow = 1;
             return;
@@ -331,12 +331,12 @@ static void ks__key_add(ks__key_list_t *list, int item_id, int layer_no)
         list->entries = entries;
         list->capacity = capacity;
     }
-    list->entries[list->count++] = (ks__key_t){item_id, layer_no};
+    list->entries[list->count++] = (layer_key_t){item_id, layer_no};
 }
 
-static int ks__key_compare(const void *a, const void *b)
+static int key_compare(const void *a, const void *b)
 {
-    const ks__key_t *x = a, *y = b;
+    const layer_key_t *x = a, *y = b;
 
     if (x->item_id != y->item_id)
         return x->item_id < y->item_id ? -1 : 1;
@@ -345,7 +345,7 @@ static int ks__key_compare(const void *a, const void *b)
 
 /* Parses a whole decimal name ("12", or "3" of "3.png" with suffix) into
  * *out; 0 or -1. */
-static int ks__number_name(const char *name, const char *suffix, int *out)
+static int number_name(const char *name, const char *suffix, int *out)
 {
     long long value = 0;
     const char *p = name;
@@ -363,7 +363,7 @@ static int ks__number_name(const char *name, const char *suffix, int *out)
 
 /* Counts the layer files of items/ that the manifest (listed, sorted) does
  * not name. */
-static long long ks__count_extra(ks_node_agent_t *agent, const ks__key_list_t *listed)
+static long long count_extra(ks_node_agent_t *agent, const key_list_t *listed)
 {
     char top[sizeof agent->conf->store + 16];
     long long extra = 0;
@@ -376,18 +376,18 @@ static long long ks__count_extra(ks_node_agent_t *agent, const ks__key_list_t *l
     while ((entry = readdir(items))) {
         char folder[sizeof top + 258];
         struct dirent *file;
-        ks__key_t key;
+        layer_key_t key;
         DIR *dir;
 
-        if (ks__number_name(entry->d_name, "", &key.item_id) != 0)
+        if (number_name(entry->d_name, "", &key.item_id) != 0)
             continue;
         snprintf(folder, sizeof folder, "%s/%s", top, entry->d_name);
         if (!(dir = opendir(folder)))
             continue;
         while ((file = readdir(dir)))
-            if (ks__number_name(file->d_name, ".png", &key.layer_no) == 0 &&
+            if (number_name(file->d_name, ".png", &key.layer_no) == 0 &&
                 (listed->count == 0 || !bsearch(&key, listed->entries, listed->count,
-                                                sizeof key, ks__key_compare))) {
+                                                sizeof key, key_compare))) {
                 extra++;
                 ks_log_info("sync: items/%d/%d.png is not in the catalog's manifest",
                             key.item_id, key.layer_no);
@@ -400,13 +400,13 @@ static long long ks__count_extra(ks_node_agent_t *agent, const ks__key_list_t *l
 
 /* Hashes one archived art file against the sha256 of its name and fetches
  * it again when it differs. */
-static void ks__check_archived(ks_node_agent_t *agent, const char *path, int item_id,
+static void check_archived(ks_node_agent_t *agent, const char *path, int item_id,
                                int layer_no, const char *sha256, ks_node_sync_counts_t *counts)
 {
     char actual[KS_SHA256_HEX_SIZE];
     unsigned char *png = NULL;
     size_t size = 0;
-    ks_api_png_t fetched;
+    ks_node_api_png_t fetched;
     ks_err_t err = {{0}};
     ks_rc rc;
 
@@ -420,7 +420,7 @@ static void ks__check_archived(ks_node_agent_t *agent, const char *path, int ite
     counts->stale++;
     ks_log_info("sync: archived art %d/%d at sha256 %s differs: fetching it from the API",
                 item_id, layer_no, sha256);
-    rc = ks_api_get_item_layer(agent->client, item_id, layer_no, sha256, &fetched, &err);
+    rc = ks_node_api_get_item_layer(agent->client, item_id, layer_no, sha256, &fetched, &err);
     if (rc == KS_OK && strcmp(fetched.sha256, sha256) != 0)
         rc = ks_err(&err, KS_CONFLICT, "the API answered sha256 %s", fetched.sha256);
     if (rc == KS_OK)
@@ -436,7 +436,7 @@ static void ks__check_archived(ks_node_agent_t *agent, const char *path, int ite
 }
 
 /* Checks every archived art file (archive/<item>/<layer>-<sha256>.png). */
-static void ks__sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *counts)
+static void sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *counts)
 {
     char top[sizeof agent->conf->store + 16];
     struct dirent *entry;
@@ -445,13 +445,13 @@ static void ks__sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *coun
     snprintf(top, sizeof top, "%s/archive", agent->conf->store);
     if (!(archive = opendir(top)))
         return;
-    while ((entry = readdir(archive)) && !ks__stopping(agent)) {
+    while ((entry = readdir(archive)) && !stopping(agent)) {
         char folder[sizeof top + 258];
         struct dirent *file;
         int item_id;
         DIR *dir;
 
-        if (ks__number_name(entry->d_name, "", &item_id) != 0)
+        if (number_name(entry->d_name, "", &item_id) != 0)
             continue;
         snprintf(folder, sizeof folder, "%s/%s", top, entry->d_name);
         if (!(dir = opendir(folder)))
@@ -468,11 +468,11 @@ static void ks__sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *coun
             number[dash - file->d_name] = '\0';
             memcpy(sha256, dash + 1, 64);
             sha256[64] = '\0';
-            if (ks__number_name(number, "", &layer_no) != 0 || !ks_sha256_hex_valid(sha256))
+            if (number_name(number, "", &layer_no) != 0 || !ks_sha256_hex_valid(sha256))
                 continue;
             snprintf(path, sizeof path, "%s/%s", folder, file->d_name);
-            ks__check_archived(agent, path, item_id, layer_no, sha256, counts);
-            ks__beat_if_due(agent);
+            check_archived(agent, path, item_id, layer_no, sha256, counts);
+            beat_if_due(agent);
         }
         closedir(dir);
     }
@@ -483,19 +483,19 @@ static void ks__sync_archive(ks_node_agent_t *agent, ks_node_sync_counts_t *coun
  * art). KS_UNAVAILABLE (or another failure) when the manifest could not be
  * read; failed layers are only counted. A complete pass becomes the
  * verified list of the next. */
-static ks_rc ks__sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *counts,
+static ks_rc sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *counts,
                       ks_err_t *err)
 {
-    ks__verified_list_t seen = {0};
-    ks__key_list_t listed = {0};
+    verified_list_t seen = {0};
+    key_list_t listed = {0};
     int offset = 0;
 
     memset(counts, 0, sizeof *counts);
     for (;;) {
-        ks_api_layer_t *layers;
+        ks_node_api_layer_t *layers;
         long long total;
         int count;
-        ks_rc rc = ks_api_manifest_page(agent->client, offset, KS__MANIFEST_PAGE, &layers,
+        ks_rc rc = ks_node_api_manifest_page(agent->client, offset, MANIFEST_PAGE, &layers,
                                         &count, &total, err);
 
         if (rc != KS_OK) {
@@ -503,20 +503,20 @@ static ks_rc ks__sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *c
             free(listed.entries);
             return rc;
         }
-        for (int i = 0; i < count && !ks__stopping(agent); i++) {
-            if (++counts->checked % KS__PROGRESS_EVERY == 0)
+        for (int i = 0; i < count && !stopping(agent); i++) {
+            if (++counts->checked % PROGRESS_EVERY == 0)
                 ks_log_info("sync: %lld of %lld layers checked", counts->checked, total);
-            ks__sync_layer(agent, &layers[i], &seen, counts);
+            sync_layer(agent, &layers[i], &seen, counts);
             if (full)
-                ks__key_add(&listed, layers[i].item_id, layers[i].layer_no);
-            ks__beat_if_due(agent);
+                key_add(&listed, layers[i].item_id, layers[i].layer_no);
+            beat_if_due(agent);
         }
         free(layers);
-        if (ks__stopping(agent) || count < KS__MANIFEST_PAGE)
+        if (stopping(agent) || count < MANIFEST_PAGE)
             break;
         offset += count;
     }
-    if (ks__stopping(agent)) {
+    if (stopping(agent)) {
         free(seen.entries);
         free(listed.entries);
         return KS_OK;
@@ -525,9 +525,9 @@ static ks_rc ks__sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *c
     agent->verified = seen;
     if (full) {
         if (!listed.overflow)
-            counts->extra = ks__count_extra(agent, &listed);
+            counts->extra = count_extra(agent, &listed);
         free(listed.entries);
-        ks__sync_archive(agent, counts);
+        sync_archive(agent, counts);
     }
     return KS_OK;
 }
@@ -536,20 +536,20 @@ static ks_rc ks__sync(ks_node_agent_t *agent, int full, ks_node_sync_counts_t *c
 
 /* Registers and syncs, trying again with a growing delay. Returns 1 when the
  * agent was stopped meanwhile. */
-static int ks__start_up(ks_node_agent_t *agent)
+static int start_up(ks_node_agent_t *agent)
 {
     ks_node_sync_counts_t counts;
     ks_err_t err = {{0}};
     int delay = 1;
 
     for (;;) {
-        ks_rc rc = agent->registered ? KS_OK : ks__register(agent, &err);
+        ks_rc rc = agent->registered ? KS_OK : register_node(agent, &err);
         if (rc == KS_OK) {
-            agent->next_beat = ks__now() + agent->conf->heartbeat_interval_s;
+            agent->next_beat = monotonic_now() + agent->conf->heartbeat_interval_s;
             ks_log_info("sync: comparing the item store with the API's manifest");
-            rc = ks__sync(agent, 0, &counts, &err);
+            rc = sync(agent, 0, &counts, &err);
         }
-        if (ks__stopping(agent))
+        if (stopping(agent))
             return 1;
         if (rc == KS_OK) {
             ks_log_info("sync: done: %lld layers checked, %lld missing, %lld stale, %lld fetched,"
@@ -559,15 +559,15 @@ static int ks__start_up(ks_node_agent_t *agent)
         }
         ks_log_warn("%s failed: %s; trying again in %d s",
                     agent->registered ? "sync" : "registration", err.msg, delay);
-        if (ks__sleep_until(agent, ks__now() + delay, 0))
+        if (sleep_until(agent, monotonic_now() + delay, 0))
             return 1;
-        delay = delay * 2 < KS__BACKOFF_MAX_S ? delay * 2 : KS__BACKOFF_MAX_S;
+        delay = delay * 2 < BACKOFF_MAX_S ? delay * 2 : BACKOFF_MAX_S;
     }
 }
 
 /* Runs the passes asked for now (ks_node_agent_sync_now), if any; returns
  * 1 when it ran one. */
-static int ks__sync_if_wanted(ks_node_agent_t *agent)
+static int sync_if_wanted(ks_node_agent_t *agent)
 {
     ks_node_sync_counts_t counts;
     unsigned long long wanted;
@@ -579,7 +579,7 @@ static int ks__sync_if_wanted(ks_node_agent_t *agent)
     pthread_mutex_unlock(&agent->lock);
     if (wanted == agent->done)       /* done is written by this thread only */
         return 0;
-    rc = ks__sync(agent, 1, &counts, &err);
+    rc = sync(agent, 1, &counts, &err);
     if (rc == KS_OK)
         ks_log_info("sync: asked for now: %lld layers checked, %lld missing, %lld stale, "
                     "%lld extra, %lld fetched, %lld failed", counts.checked, counts.missing,
@@ -597,12 +597,12 @@ static int ks__sync_if_wanted(ks_node_agent_t *agent)
 }
 
 /* A periodic pass: quiet (debug) when nothing was amiss. */
-static void ks__resync(ks_node_agent_t *agent)
+static void resync(ks_node_agent_t *agent)
 {
     ks_node_sync_counts_t counts;
     ks_err_t err = {{0}};
 
-    if (ks__sync(agent, 0, &counts, &err) != KS_OK) {
+    if (sync(agent, 0, &counts, &err) != KS_OK) {
         ks_log_warn("sync: periodic pass failed: %s; next one in %d s", err.msg,
                     agent->conf->sync_interval_s);
         return;
@@ -615,36 +615,36 @@ static void ks__resync(ks_node_agent_t *agent)
         ks_log_debug("sync: periodic pass: %lld layers checked, all right", counts.checked);
 }
 
-static void *ks__main(void *arg)
+static void *agent_main(void *arg)
 {
     ks_node_agent_t *agent = arg;
     const ks_image_conf_t *conf = agent->conf;
     time_t next_sync;
 
     agent->beating = 1;
-    if (ks__start_up(agent))
+    if (start_up(agent))
         return NULL;
-    next_sync = conf->sync_interval_s > 0 ? ks__now() + conf->sync_interval_s : 0;
+    next_sync = conf->sync_interval_s > 0 ? monotonic_now() + conf->sync_interval_s : 0;
     for (;;) {
         time_t wake = agent->next_beat;
         if (next_sync && next_sync < wake)
             wake = next_sync;
-        if (ks__sleep_until(agent, wake, 1))
+        if (sleep_until(agent, wake, 1))
             return NULL;
-        ks__beat_if_due(agent);
+        beat_if_due(agent);
         /* A pass asked for now also counts as the periodic one. */
-        if (ks__sync_if_wanted(agent) && next_sync)
-            next_sync = ks__now() + conf->sync_interval_s;
-        if (next_sync && ks__now() >= next_sync) {
-            ks__resync(agent);
-            if (ks__stopping(agent))
+        if (sync_if_wanted(agent) && next_sync)
+            next_sync = monotonic_now() + conf->sync_interval_s;
+        if (next_sync && monotonic_now() >= next_sync) {
+            resync(agent);
+            if (stopping(agent))
                 return NULL;
-            next_sync = ks__now() + conf->sync_interval_s;
+            next_sync = monotonic_now() + conf->sync_interval_s;
         }
     }
 }
 
-ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_store_t *items,
+ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_node_api_t *api, ks_item_store_t *items,
                           ks_fcgi_server_t *server, ks_node_agent_t **out, ks_err_t *err)
 {
     ks_node_agent_t *agent = calloc(1, sizeof *agent);
@@ -655,7 +655,7 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_st
     *out = NULL;
     if (!agent)
         return ks_err(err, KS_NOMEM, "out of memory for the node agent");
-    rc = ks_api_client_new(api, &agent->client, err);
+    rc = ks_node_api_client_new(api, &agent->client, err);
     if (rc != KS_OK) {
         free(agent);
         return rc;
@@ -669,9 +669,9 @@ ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_st
     pthread_cond_init(&agent->cond, &attr);
     pthread_cond_init(&agent->done_cond, &attr);
     pthread_condattr_destroy(&attr);
-    error = pthread_create(&agent->thread, NULL, ks__main, agent);
+    error = pthread_create(&agent->thread, NULL, agent_main, agent);
     if (error != 0) {
-        ks_api_client_free(agent->client);
+        ks_node_api_client_free(agent->client);
         pthread_cond_destroy(&agent->cond);
         pthread_cond_destroy(&agent->done_cond);
         pthread_mutex_destroy(&agent->lock);
@@ -695,7 +695,7 @@ void ks_node_agent_stop(ks_node_agent_t *agent)
         pthread_cond_wait(&agent->done_cond, &agent->lock);
     pthread_mutex_unlock(&agent->lock);
     pthread_join(agent->thread, NULL);
-    ks_api_client_free(agent->client);
+    ks_node_api_client_free(agent->client);
     free(agent->verified.entries);
     pthread_cond_destroy(&agent->cond);
     pthread_cond_destroy(&agent->done_cond);

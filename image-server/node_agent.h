@@ -6,13 +6,13 @@
  * sync_interval seconds, and sends a Heartbeat every heartbeat_interval
  * seconds; a pass can also be asked for now (POST /internal/sync). While
  * the API cannot be reached it tries again with a growing
- * delay; the server serves all along. Calls go through api_client.h, which
+ * delay; the server serves all along. Calls go through node_api.h, which
  * fails over between the configured API URLs.
  */
 #ifndef KS_NODE_AGENT_H
 #define KS_NODE_AGENT_H
 
-#include "api_client.h"
+#include "node_api.h"
 #include "fcgi_server.h"
 #include "item_store.h"
 #include "ks.h"
@@ -22,7 +22,7 @@ typedef struct ks_node_agent ks_node_agent_t;
 /* Starts the thread with a client of its own on api. conf, api, items and
  * server must outlive the agent. *out is stopped and freed with
  * ks_node_agent_stop. */
-ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_api_t *api, ks_item_store_t *items,
+ks_rc ks_node_agent_start(const ks_image_conf_t *conf, ks_node_api_t *api, ks_item_store_t *items,
                           ks_fcgi_server_t *server, ks_node_agent_t **out, ks_err_t *err);
 
 /* What a sync pass found: layers of the manifest checked (and archived art

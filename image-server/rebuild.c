@@ -26,7 +26,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "paths.h"
-#include "render.h"
+#include "output.h"
 
 struct ks_rebuilder {
     const ks_image_conf_t *conf;
@@ -42,8 +42,8 @@ typedef struct {
     char image_server[65];
     char location[1024];           /* the public URL of the image asked for, current version */
     int version;
-    char path[256], thumb_path[256];
-} ks__where_t;
+    char path[256], thumb_path[256], anim_path[256];
+} where_t;
 
 ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
                        ks_item_store_t *scenes, ks_rebuilder_t **out, ks_err_t *err)
@@ -78,10 +78,10 @@ unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder)
     return (unsigned long long)atomic_load(&rebuilder->rebuilt);
 }
 
-static void ks__answer(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
+static void answer_text(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void ks__answer(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
+static void answer_text(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
 {
     va_list args;
 
@@ -93,7 +93,7 @@ static void ks__answer(ks_rebuild_answer_t *answer, int status, const char *fmt,
 
 /* The file itself when it is in the store after all (another request
  * rebuilt it a moment ago): 1 and the answer filled, else 0. */
-static int ks__serve_stored(ks_rebuilder_t *rebuilder, const char *relative,
+static int serve_stored(ks_rebuilder_t *rebuilder, const char *relative,
                             const ks_member_image_t *image, ks_rebuild_answer_t *answer)
 {
     const ks_image_conf_t *conf = rebuilder->conf;
@@ -105,13 +105,13 @@ static int ks__serve_stored(ks_rebuilder_t *rebuilder, const char *relative,
     if (ks_file_read(path, limit, &answer->image, &answer->image_size, &err) != KS_OK)
         return 0;
     answer->content_type = image->kind == KS_IMAGE_ALBUM ? "image/jpeg" : "image/png";
-    ks__answer(answer, 200, "%s: in the store", relative);
+    answer_text(answer, 200, "%s: in the store", relative);
     return 1;
 }
 
 /* "<public_url>/<path>" for a path the API gave, which must be one of a
  * member's image paths (so it is safe in a header as it is). */
-static ks_rc ks__url(const char *public_url, const char *path, char *buf, size_t size,
+static ks_rc url(const char *public_url, const char *path, char *buf, size_t size,
                      ks_err_t *err)
 {
     ks_member_image_t parsed;
@@ -138,13 +138,13 @@ static ks_rc ks__url(const char *public_url, const char *path, char *buf, size_t
 /* Fetches one layer (or a scene's background) from the API and stores it
  * when the store has no file for it (on_disk) or cannot hand it out as
  * sha256 (!on_disk); *fetched counts it. */
-static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *client, int on_disk,
+static ks_rc fetch_if_missing(ks_item_store_t *store, ks_node_api_client_t *client, int on_disk,
                                   int scene, int id, int layer_no, const char *sha256,
                                   int *fetched, ks_err_t *err)
 {
     const char *noun = scene ? "scene" : "layer";
     ks_item_layer_t *held = NULL;
-    ks_api_png_t png;
+    ks_node_api_png_t png;
     ks_rc rc;
 
     if (on_disk) {
@@ -159,8 +159,8 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
         if (rc != KS_CONFLICT)
             return rc;
     }
-    rc = scene ? ks_api_get_scene_background(client, id, &png, err)
-               : ks_api_get_item_layer(client, id, layer_no, NULL, &png, err);
+    rc = scene ? ks_node_api_get_scene_background(client, id, &png, err)
+               : ks_node_api_get_item_layer(client, id, layer_no, NULL, &png, err);
     if (rc == KS_NOTFOUND)
         return ks_err(err, KS_UNAVAILABLE, "%s %d/%d is no longer in the catalog (%s)", noun, id,
                       layer_no, err->msg);
@@ -177,7 +177,7 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
         /* The current art repairs the store; the old art is kept beside it. */
         rc = ks_item_store_put(store, id, layer_no, png.png, png.size, png.sha256, err);
         if (rc == KS_OK)
-            rc = ks_api_get_item_layer(client, id, layer_no, sha256, &png, err);
+            rc = ks_node_api_get_item_layer(client, id, layer_no, sha256, &png, err);
         if (rc == KS_NOTFOUND)
             return ks_err(err, KS_UNAVAILABLE, "layer %d/%d: the API has no art of sha256 %s"
                           " (%s)", id, layer_no, sha256, err->msg);
@@ -204,71 +204,77 @@ static ks_rc ks__fetch_if_missing(ks_item_store_t *store, ks_api_client_t *clien
  * req names (!on_disk): a layer whose art was replaced since is fetched at
  * the recipe's sha256 and kept as archived art. KS_UNAVAILABLE when the API
  * has no art of that sha256 (or a scene changed): the image would differ. */
-static ks_rc ks__fetch_missing(ks_rebuilder_t *rebuilder, ks_api_client_t *client, int on_disk,
+static ks_rc fetch_missing(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, int on_disk,
                                const ks_compose_request_t *req, int *fetched, ks_err_t *err)
 {
     ks_rc rc = KS_OK;
 
     if (req->kind == KS_REQUEST_ALBUM)
-        rc = ks__fetch_if_missing(rebuilder->scenes, client, on_disk, 1, req->scene_id, 0,
+        rc = fetch_if_missing(rebuilder->scenes, client, on_disk, 1, req->scene_id, 0,
                                   req->scene_sha256, fetched, err);
     for (size_t i = 0; i < req->layer_count && rc == KS_OK; i++)
-        rc = ks__fetch_if_missing(rebuilder->items, client, on_disk, 0, req->layers[i].item_id,
+        rc = fetch_if_missing(rebuilder->items, client, on_disk, 0, req->layers[i].item_id,
                                   req->layers[i].layer_no, req->layers[i].sha256, fetched, err);
     return rc;
 }
 
-ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
                         ks_err_t *err)
 {
-    ks_rc rc = client ? ks__fetch_missing(rebuilder, client, 1, req, fetched, err) : KS_OK;
+    ks_rc rc = client ? fetch_missing(rebuilder, client, 1, req, fetched, err) : KS_OK;
 
     if (rc == KS_OK)
-        rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+        rc = ks_output_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
     if (rc == KS_CONFLICT && client) {   /* stale: fetch, then try once more */
-        rc = ks__fetch_missing(rebuilder, client, 0, req, fetched, err);
+        rc = fetch_missing(rebuilder, client, 0, req, fetched, err);
         if (rc == KS_OK)
-            rc = ks_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
+            rc = ks_output_render(rebuilder->items, rebuilder->scenes, req, canvas, err);
     }
     return rc;
 }
 
+ks_rc ks_rebuild_animate(ks_rebuilder_t *rebuilder, const ks_compose_request_t *req,
+                         const ks_image_t *canvas, ks_output_t *out, ks_err_t *err)
+{
+    return ks_output_animate(rebuilder->items, rebuilder->scenes, req, canvas, out, err);
+}
+
 /* 1 when the API still says image is this server's at where's version;
  * else 0 with answer set (404 when it is gone, else 503). */
-static int ks__still_wanted(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                             const char *relative, const ks_member_image_t *image,
-                            const ks__where_t *where, ks_rebuild_answer_t *answer)
+                            const where_t *where, ks_rebuild_answer_t *answer)
 {
     int album = image->kind == KS_IMAGE_ALBUM;
-    ks_api_recipe_t recipe;
+    ks_node_api_recipe_t recipe;
     ks_err_t err = {{0}};
-    ks_rc rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
+    ks_rc rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
                                        &recipe, &err);
 
     if (rc == KS_NOTFOUND) {
-        ks__answer(answer, 404, "%s: deleted while it was rebuilt (%s)", relative, err.msg);
+        answer_text(answer, 404, "%s: deleted while it was rebuilt (%s)", relative, err.msg);
         return 0;
     }
     if (rc != KS_OK) {
-        ks__answer(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
+        answer_text(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
         return 0;
     }
     if (strcmp(recipe.image_server, rebuilder->conf->name) != 0 ||
         recipe.version != where->version) {
         answer->retry_after_s = 1;
-        ks__answer(answer, 503, "%s: changed while it was rebuilt; ask again", relative);
+        answer_text(answer, 503, "%s: changed while it was rebuilt; ask again", relative);
         return 0;
     }
     return 1;
 }
 
 /* Removes what a rebuild wrote (store-relative paths; "" is nothing). */
-static void ks__unstore(const char *store, const ks_render_output_t *output)
+static void unstore(const char *store, const ks_output_t *output)
 {
-    const char *paths[] = {output->path, output->thumb_path};
+    const char *paths[] = {output->path, output->thumb_path, output->anim_path};
 
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         char path[4096];
         if (!paths[i][0])
             continue;
@@ -281,35 +287,36 @@ static void ks__unstore(const char *store, const ks_render_output_t *output)
 /* Composes req (fetching what the store lacks and trying once more), stores
  * it unless the image was deleted or moved meanwhile, and hands the
  * requested file's bytes to answer. */
-static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static void compose(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, const char *relative,
-                        const ks_member_image_t *image, const ks__where_t *where,
+                        const ks_member_image_t *image, const where_t *where,
                         ks_rebuild_answer_t *answer)
 {
     unsigned long long deletes;
     ks_image_t canvas = {0};
-    ks_render_output_t output = {0};
+    ks_output_t output = {0};
     ks_err_t err = {{0}};
     int fetched = 0;
     ks_rc rc = ks_rebuild_render(rebuilder, client, req, &canvas, &fetched, &err);
 
     deletes = atomic_load(&rebuilder->deletes);
-    if (rc == KS_OK && !ks__still_wanted(rebuilder, client, relative, image, where, answer)) {
+    if (rc == KS_OK && !still_wanted(rebuilder, client, relative, image, where, answer)) {
         ks_image_free(&canvas);
         return;
     }
     if (rc == KS_OK)
-        rc = ks_render_store(rebuilder->conf->store, req, &canvas, &output, &err);
+        rc = ks_output_store(rebuilder->conf->store, rebuilder->items, rebuilder->scenes, req,
+                             &canvas, &output, &err);
     ks_image_free(&canvas);
     if (rc == KS_OK && atomic_load(&rebuilder->deletes) != deletes &&
-        !ks__still_wanted(rebuilder, client, relative, image, where, answer)) {
-        ks__unstore(rebuilder->conf->store, &output);
-        ks_render_output_free(&output);
+        !still_wanted(rebuilder, client, relative, image, where, answer)) {
+        unstore(rebuilder->conf->store, &output);
+        ks_output_free(&output);
         return;
     }
     if (rc != KS_OK) {
-        ks_render_output_free(&output);
-        ks__answer(answer, rc == KS_CONFLICT || rc == KS_UNAVAILABLE || rc == KS_NOMEM ? 503
+        ks_output_free(&output);
+        answer_text(answer, rc == KS_CONFLICT || rc == KS_UNAVAILABLE || rc == KS_NOMEM ? 503
                                                                                        : 500,
                    "%s: not rebuilt: %s", relative, err.msg);
         return;
@@ -319,46 +326,55 @@ static void ks__compose(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         answer->image = output.thumb;
         answer->image_size = output.thumb_size;
         output.thumb = NULL;
+    } else if (image->kind == KS_IMAGE_ANIM) {
+        if (!output.anim) {
+            answer_text(answer, 404, "%s: the member's avatar is not animated", relative);
+            ks_output_free(&output);
+            return;
+        }
+        answer->image = output.anim;
+        answer->image_size = output.anim_size;
+        output.anim = NULL;
     } else {
         answer->image = output.image;
         answer->image_size = output.image_size;
         output.image = NULL;
     }
     answer->content_type = image->kind == KS_IMAGE_ALBUM ? "image/jpeg" : "image/png";
-    ks__answer(answer, 200, "%s: rebuilt from the API's recipe (wrote %s%s%s; layers or"
+    answer_text(answer, 200, "%s: rebuilt from the API's recipe (wrote %s%s%s; layers or"
                " scenes fetched: %d)", relative, output.path, output.thumb_path[0] ? " and " : "",
                output.thumb_path, fetched);
     ks_log_info("rebuild: %s", answer->message);
-    ks_render_output_free(&output);
+    ks_output_free(&output);
 }
 
 /* Asks the API, then redirects, refuses or composes. */
-static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+static void rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const char *relative, const ks_member_image_t *image,
                         ks_rebuild_answer_t *answer)
 {
     const ks_image_conf_t *conf = rebuilder->conf;
     int album = image->kind == KS_IMAGE_ALBUM;
     ks_compose_request_t *req;
-    ks_api_recipe_t recipe;
-    ks__where_t where;
+    ks_node_api_recipe_t recipe;
+    where_t where;
     ks_err_t err = {{0}};
     const char *wanted;
     ks_rc rc;
 
-    rc = ks_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
+    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
                                  &err);
     if (rc == KS_NOTFOUND) {
-        ks__answer(answer, 404, "%s: no such %s (%s)", relative,
+        answer_text(answer, 404, "%s: no such %s (%s)", relative,
                    album ? "album photo" : "member", err.msg);
         return;
     }
     if (rc != KS_OK) {
-        ks__answer(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
+        answer_text(answer, 503, "%s: not rebuilt: %s", relative, err.msg);
         return;
     }
     if (strcmp(recipe.route, album ? "album" : "compose") != 0 || recipe.version < 1) {
-        ks__answer(answer, 500, "%s: the API's answer is for route \"%.32s\", version %d",
+        answer_text(answer, 500, "%s: the API's answer is for route \"%.32s\", version %d",
                    relative, recipe.route, recipe.version);
         return;
     }
@@ -367,35 +383,41 @@ static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
     where.version = recipe.version;
     snprintf(where.path, sizeof where.path, "%s", recipe.path);
     snprintf(where.thumb_path, sizeof where.thumb_path, "%s", recipe.thumb_path);
-    wanted = image->kind == KS_IMAGE_THUMB ? where.thumb_path : where.path;
+    if (image->kind == KS_IMAGE_ANIM &&
+        ks_avatar_anim_path(image->user_id, (unsigned)where.version, where.anim_path,
+                            sizeof where.anim_path) < 0)
+        where.anim_path[0] = '\0';
+    wanted = image->kind == KS_IMAGE_THUMB  ? where.thumb_path
+             : image->kind == KS_IMAGE_ANIM ? where.anim_path
+                                            : where.path;
     if (image->kind == KS_IMAGE_THUMB && !where.thumb_path[0]) {
-        ks__answer(answer, 404, "%s: the member's avatar has no thumbnail", relative);
+        answer_text(answer, 404, "%s: the member's avatar has no thumbnail", relative);
         return;
     }
-    if (ks__url(recipe.public_url, wanted, where.location, sizeof where.location, &err)
+    if (url(recipe.public_url, wanted, where.location, sizeof where.location, &err)
         != KS_OK) {
-        ks__answer(answer, 500, "%s: %s", relative, err.msg);
+        answer_text(answer, 500, "%s: %s", relative, err.msg);
         return;
     }
     if (!album && image->number > (unsigned)where.version) {
-        ks__answer(answer, 404, "%s: version %u is newer than the member's current version %d",
+        answer_text(answer, 404, "%s: version %u is newer than the member's current version %d",
                    relative, image->number, where.version);
         return;
     }
     if (strcmp(where.image_server, conf->name) != 0 ||
         (!album && image->number < (unsigned)where.version)) {
         snprintf(answer->location, sizeof answer->location, "%s", where.location);
-        ks__answer(answer, 302, "%s: at %s", relative, where.location);
+        answer_text(answer, 302, "%s: at %s", relative, where.location);
         return;
     }
     if (strcmp(wanted, relative) != 0) {
-        ks__answer(answer, 500, "%s: the API names this image \"%s\"", relative, wanted);
+        answer_text(answer, 500, "%s: the API names this image \"%s\"", relative, wanted);
         return;
     }
 
     req = malloc(sizeof *req);
     if (!req) {
-        ks__answer(answer, 503, "%s: out of memory for a recipe", relative);
+        answer_text(answer, 503, "%s: out of memory for a recipe", relative);
         return;
     }
     rc = ks_compose_request_parse(recipe.recipe, strlen(recipe.recipe),
@@ -407,13 +429,13 @@ static void ks__rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
         rc = ks_err(&err, KS_ERROR, "it draws \"%s\" %s %u", req->user_id,
                     album ? "photo" : "version", album ? req->photo : req->version);
     if (rc != KS_OK)
-        ks__answer(answer, 500, "%s: the API's recipe is unusable: %s", relative, err.msg);
+        answer_text(answer, 500, "%s: the API's recipe is unusable: %s", relative, err.msg);
     else
-        ks__compose(rebuilder, client, req, relative, image, &where, answer);
+        compose(rebuilder, client, req, relative, image, &where, answer);
     free(req);
 }
 
-void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *path,
+void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const char *path,
                 ks_rebuild_answer_t *answer)
 {
     const ks_image_conf_t *conf = rebuilder->conf;
@@ -423,23 +445,23 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *
 
     memset(answer, 0, sizeof *answer);
     if (path[0] != '/' || ks_member_image_parse(relative, &image, &err) != KS_OK) {
-        ks__answer(answer, 404, "%.300s: not found: %s", relative, err.msg);
+        answer_text(answer, 404, "%.300s: not found: %s", relative, err.msg);
         return;
     }
-    if (ks__serve_stored(rebuilder, relative, &image, answer))
+    if (serve_stored(rebuilder, relative, &image, answer))
         return;
     if (!client) {
-        ks__answer(answer, 404, "%s: not found (no api_url: this server cannot rebuild it)",
+        answer_text(answer, 404, "%s: not found (no api_url: this server cannot rebuild it)",
                    relative);
         return;
     }
     if (atomic_fetch_add(&rebuilder->running, 1) >= conf->max_rebuilds) {
         atomic_fetch_sub(&rebuilder->running, 1);
         answer->retry_after_s = 1;
-        ks__answer(answer, 503, "%s: %d rebuilds under way (max_rebuilds); try again", relative,
+        answer_text(answer, 503, "%s: %d rebuilds under way (max_rebuilds); try again", relative,
                    conf->max_rebuilds);
         return;
     }
-    ks__rebuild(rebuilder, client, relative, &image, answer);
+    rebuild(rebuilder, client, relative, &image, answer);
     atomic_fetch_sub(&rebuilder->running, 1);
 }

@@ -12,7 +12,7 @@
  *   current one is 404;
  * - otherwise the image is composed again from the recipe (the body of POST
  *   /internal/compose or /internal/album as the API sends it) through the
- *   same parser, compositor and encoders (render.h), stored as a compose
+ *   same parser, compositor and encoders (output.h), stored as a compose
  *   stores it, and answered: the same bytes as the lost file. Layers or a
  *   scene missing here are fetched from the API first (GetItemLayer,
  *   GetSceneBackground); one whose art the API now has with another sha256
@@ -25,11 +25,12 @@
 #define KS_REBUILD_H
 
 #include <stddef.h>
-#include "api_client.h"
+#include "node_api.h"
 #include "compose_request.h"
 #include "image.h"
 #include "image_conf.h"
 #include "item_store.h"
+#include "output.h"
 #include "ks.h"
 
 typedef struct ks_rebuilder ks_rebuilder_t;
@@ -55,7 +56,7 @@ void ks_rebuilder_free(ks_rebuilder_t *rebuilder);
 /* Answers a GET of path ("/avatars/ab/cd/alice/3.png"), asking the API
  * through client (this thread's; NULL when the server has no api_url).
  * answer is filled whatever happens. */
-void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *path,
+void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const char *path,
                 ks_rebuild_answer_t *answer);
 
 /* Composes req onto *canvas (freed by the caller with ks_image_free) as a
@@ -63,11 +64,16 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_api_client_t *client, const char *
  * disk are fetched from the API through client first and, when one is
  * stale, fetched (old art as archived art) and the compose tried once more.
  * *fetched counts what was fetched. Without client (no api_url) it composes
- * from the store as it is. Errors as ks_render, and KS_UNAVAILABLE when the
+ * from the store as it is. Errors as ks_output_render, and KS_UNAVAILABLE when the
  * API cannot give what is missing. Used by the batch route (batch.h). */
-ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_api_client_t *client,
+ks_rc ks_rebuild_render(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
                         const ks_compose_request_t *req, ks_image_t *canvas, int *fetched,
                         ks_err_t *err);
+
+/* ks_output_animate with the rebuilder's stores (after ks_rebuild_render,
+ * which fetched every frame's layers). */
+ks_rc ks_rebuild_animate(ks_rebuilder_t *rebuilder, const ks_compose_request_t *req,
+                         const ks_image_t *canvas, ks_output_t *out, ks_err_t *err);
 
 /* Images rebuilt since the start (for /health). */
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder);

@@ -12,6 +12,9 @@ shift 2
 "$binary" -c "$sample" "$@" --check >/dev/null 2>&1 ||
   { "$binary" -c "$sample" "$@" --check; echo "FAIL: $sample does not pass --check" >&2; exit 1; }
 options=$("$binary" --help | sed -n '/^options/,$p' | sed -n 's/^  \([a-z_][a-z0-9_]*\) .*/\1/p')
+# a tool lists its options apart (kisekae-batch --config-help)
+[[ -n $options ]] ||
+  options=$("$binary" --config-help 2>/dev/null | sed -n 's/^  \([a-z_][a-z0-9_]*\) .*/\1/p')
 [[ -n $options ]] || { echo "FAIL: $binary --help lists no options" >&2; exit 1; }
 for option in $options; do
   grep -Eq "^#?$option( |$)" "$sample" || missing+=("$option")

@@ -865,3 +865,117 @@ int ks__ImportMembers(
     int __sizemember 1,
     struct ks__ImportMember *member 1,
     struct ks__ImportMembersResponse *response);
+
+/* ---- Webhooks (admin) ------------------------------------------------------------ */
+
+//gsoap ks service method-action: RegisterWebhook urn:kisekae:v1#RegisterWebhook
+//gsoap ks service method-fault:  RegisterWebhook ks__KisekaeFault
+//gsoap ks service method-action: ListWebhooks urn:kisekae:v1#ListWebhooks
+//gsoap ks service method-fault:  ListWebhooks ks__KisekaeFault
+//gsoap ks service method-action: DeleteWebhook urn:kisekae:v1#DeleteWebhook
+//gsoap ks service method-fault:  DeleteWebhook ks__KisekaeFault
+//gsoap ks service method-action: ListWebhookDeliveries urn:kisekae:v1#ListWebhookDeliveries
+//gsoap ks service method-fault:  ListWebhookDeliveries ks__KisekaeFault
+//gsoap ks service method-action: RedeliverWebhookEvent urn:kisekae:v1#RedeliverWebhookEvent
+//gsoap ks service method-fault:  RedeliverWebhookEvent ks__KisekaeFault
+
+/* A site's endpoint for events. When a member's avatar changes, the API
+ * records an event in the same transaction as the change, and a background
+ * sender on the API servers POSTs it to every webhook subscribed to its type:
+ * a JSON body {"id", "type", "created", "data": {"userId", "version",
+ * "imageUrl", "thumbnailUrl", ...}} with the headers X-Kisekae-Event-Id,
+ * X-Kisekae-Event-Type and X-Kisekae-Signature: "t=<unix time>,v1=<hex>",
+ * the HMAC-SHA256 under the webhook's secret of "<unix time>.<body>". A 2xx
+ * answer delivers it; anything else is tried again with exponential backoff
+ * (10 s doubling up to an hour between tries) for 48 hours. Delivery is at
+ * least once: de-duplicate by the event id. The events of one member reach
+ * one webhook in the order they happened (a later one waits while an earlier
+ * one is being retried).
+ *
+ * Event types: avatar.changed (what it wears changed: ChangeOutfit,
+ * RevokeItem of a worn item, an item's end), avatar.regenerated,
+ * avatar.moved (to another image server), avatar.deleted. */
+struct ks__Webhook {
+    int id 1;
+    char *url 1;                        /* http:// or https://, at most 1024 characters */
+    int __sizeevent 1;
+    char **event 1;                     /* the event types it receives */
+    time_t createdAt 1;
+};
+
+struct ks__RegisterWebhookResponse {
+    struct ks__Webhook *webhook 1;
+};
+
+/* admin: register url to receive the event types named (1 to 4 of the types
+ * above, each once), signed with secret (16..128 printable characters; kept
+ * by the API to sign, never answered back). InvalidArgument for another
+ * scheme than http(s), an unknown event type or a short secret; TooLarge
+ * over 64 webhooks. */
+int ks__RegisterWebhook(
+    char *url 1,
+    char *secret 1,
+    int __sizeevent 1,
+    char **event 1,
+    struct ks__RegisterWebhookResponse *response);
+
+struct ks__ListWebhooksResponse {
+    int __sizewebhook 0;
+    struct ks__Webhook *webhook 0;     /* ordered by id */
+};
+
+/* admin: every registered webhook. */
+int ks__ListWebhooks(
+    struct ks__ListWebhooksResponse *response);
+
+struct ks__DeleteWebhookResponse {
+    int deleted 1;                      /* 1, or 0 when there was no such webhook */
+};
+
+/* admin: remove webhook id and its pending deliveries (idempotent). */
+int ks__DeleteWebhook(
+    int id 1,
+    struct ks__DeleteWebhookResponse *response);
+
+/* One event's delivery to one webhook. */
+struct ks__WebhookDelivery {
+    LONG64 eventId 1;
+    char *type 1;                       /* the event type */
+    char *userId 1;
+    char *state 1;                      /* pending | delivered | failed (gave up) */
+    int attempts 1;                     /* POSTs made */
+    int lastStatus 1;                   /* HTTP status of the last try; 0: none or no answer */
+    char *lastError 1;                  /* why the last try failed; empty when none */
+    time_t createdAt 1;                 /* when the event happened */
+    time_t *nextAttemptAt 0;            /* pending: when it is tried next */
+    time_t *deliveredAt 0;              /* delivered: when */
+};
+
+struct ks__ListWebhookDeliveriesResponse {
+    int __sizedelivery 0;
+    struct ks__WebhookDelivery *delivery 0;   /* newest first */
+    LONG64 *nextBeforeEventId 0;        /* beforeEventId of the next page; absent on the last */
+};
+
+/* admin: the delivery log of webhook id, newest first, a page at a time:
+ * the events before beforeEventId (absent: from the newest), at most limit
+ * (1..100, default 50), only those in state when given. NotFound for an
+ * unknown webhook; InvalidArgument for an unknown state. */
+int ks__ListWebhookDeliveries(
+    int id 1,
+    char *state 0,
+    LONG64 *beforeEventId 0,
+    int *limit 0,
+    struct ks__ListWebhookDeliveriesResponse *response);
+
+struct ks__RedeliverWebhookEventResponse {
+    struct ks__WebhookDelivery *delivery 1;   /* pending again, due at once */
+};
+
+/* admin: deliver event eventId to webhook id again (delivered or given up
+ * before: it is sent once more, attempts counted afresh). NotFound when the
+ * webhook never had that event. */
+int ks__RedeliverWebhookEvent(
+    int id 1,
+    LONG64 eventId 1,
+    struct ks__RedeliverWebhookEventResponse *response);

@@ -2,9 +2,9 @@
 """import_members.py: bulk members through ImportMembers, and how fast.
 
     import_members.py --env STACK_ENV --members N [--prefix P] [--batch B]
-                      [--parallel K] [--out FILE]
+                      [--parallel K] [--out FILE] [--first F]
 
-Imports the members P-1 .. P-N (default prefix "bench") through the SOAP
+Imports the members P-F .. P-N (F: 1 unless given) (default prefix "bench") through the SOAP
 operation ImportMembers (admin credentials of STACK_ENV), B members per call
 (default 1000, the most a call takes), K calls at a time (default 1), each
 on its own keep-alive connection. Every member owns and wears the default
@@ -87,9 +87,11 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--out")
+    parser.add_argument("--first", type=int, default=1)
     args = parser.parse_args()
-    if not 1 <= args.batch <= 1000 or args.members < 1 or not 1 <= args.parallel <= 32:
-        parser.error("--members >= 1, --batch 1..1000, --parallel 1..32")
+    if (not 1 <= args.batch <= 1000 or not 1 <= args.first <= args.members or
+            not 1 <= args.parallel <= 32):
+        parser.error("--first 1..--members, --batch 1..1000, --parallel 1..32")
     env = read_env_file(args.env)
     auth = (env["KISEKAE_ADMIN_USER"], env["KISEKAE_ADMIN_PASSWORD"])
     session = requests.Session()
@@ -123,7 +125,7 @@ def main():
     imported = unchanged = 0
     slowest = 0.0
     start = time.monotonic()
-    firsts = range(1, args.members + 1, args.batch)
+    firsts = range(args.first, args.members + 1, args.batch)
     with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
         try:
             for n, (i, u, took) in enumerate(pool.map(call, firsts), 1):
@@ -140,7 +142,7 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             f.writelines("%s-%d %d %d\n" % (args.prefix, k, a, b)
-                         for k in range(1, args.members + 1))
+                         for k in range(args.first, args.members + 1))
     print("import: %d imported, %d unchanged, %d per call, %d calls at a time; slowest call "
           "%.2f s" % (imported, unchanged, args.batch, args.parallel, slowest))
     print("import: %d members in %.1f s: %.0f members/s" % (

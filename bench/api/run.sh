@@ -63,7 +63,7 @@ lines 'ratio getavatar-uncached vs echo: R', 'ratio getavatar-zipf vs echo: R'
 and 'ratio changeoutfit vs echo: R'. Needs wrk (Debian package wrk).
 
   --port-base N       ports of the bench stack, N..N+200 (default $PORT_BASE,
-                      or KISEKAE_BENCH_PORT_BASE); the echo server takes N+60
+                      or KISEKAE_BENCH_PORT_BASE); the echo server takes N+80
   --build-dir DIR     build folder (default build/)
   --workers N         worker threads of the API and of the echo server ($WORKERS)
   --connections N     wrk keep-alive connections (default: --workers; the echo
@@ -106,7 +106,7 @@ if [[ $(id -u) == 0 ]] && ! runuser -u nobody -- test -x "$BUILD" 2>/dev/null; t
   STATE=/tmp/kisekae-bench-$(id -u)-$PORT_BASE
 fi
 WORK=$STATE.bench
-ECHO_PORT=$((PORT_BASE + 60))
+ECHO_PORT=$((PORT_BASE + 80))   # free: the API metrics are on N+59..N+69
 ECHO_PID=
 
 cleanup() {

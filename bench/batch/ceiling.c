@@ -13,7 +13,7 @@
  * threads: parse the recipe (compose_request.c), compose it from the
  * item layers in DIR (the image server's store, read through its item store
  * and layer cache, as kisekae-image sets them up by default), encode the
- * avatar and its thumbnail (render.c), then
+ * avatar and its thumbnail (image-server/output.c), then
  *
  *   compare  read the stored files in DIR and compare them byte for byte
  *            (what the image server does for an intact member);
@@ -37,7 +37,7 @@
 #include "compose_request.h"
 #include "item_store.h"
 #include "progress.h"
-#include "render.h"
+#include "output.h"
 
 #define MAX_URLS 8
 
@@ -198,7 +198,7 @@ static void *compose_main(void *arg)
     }
     while ((i = atomic_fetch_add(&w->next, 1)) < w->count) {
         ks_image_t canvas;
-        ks_render_output_t output;
+        ks_output_t output;
         ks_err_t err;
         ks_rc rc;
 
@@ -207,12 +207,12 @@ static void *compose_main(void *arg)
         rc = ks_compose_request_parse(w->recipes[i], strlen(w->recipes[i]), KS_REQUEST_COMPOSE,
                                       2048, 2048, req, &err);
         if (rc == KS_OK)
-            rc = ks_render(w->items, w->scenes, req, &canvas, &err);
+            rc = ks_output_render(w->items, w->scenes, req, &canvas, &err);
         if (rc == KS_OK) {
             if (w->o->write) {
-                rc = ks_render_store(w->o->out, req, &canvas, &output, &err);
+                rc = ks_output_store(w->o->out, w->items, w->scenes, req, &canvas, &output, &err);
             } else {
-                rc = ks_render_encode(req, &canvas, &output, &err);
+                rc = ks_output_encode(req, &canvas, &output, &err);
                 if (rc == KS_OK && (!same_file(w->o->store, output.path, output.image,
                                                output.image_size) ||
                                     (output.thumb &&
@@ -220,7 +220,7 @@ static void *compose_main(void *arg)
                                                 output.thumb_size))))
                     atomic_fetch_add(&w->differ, 1);
             }
-            ks_render_output_free(&output);
+            ks_output_free(&output);
             ks_image_free(&canvas);
         }
         if (rc != KS_OK) {

@@ -97,6 +97,108 @@ def test_random_stacks_match_pillow(tmp_path, seed):
     assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_tinted_stacks_match_pillow(tmp_path, seed):
+    """Layers tinted with random colours (LAYER.png@X,Y#RRGGBB), some left
+    as drawn, against Pillow's multiply of the same layers."""
+    rng = random.Random(200 + seed)
+    canvas = (rng.randint(20, 120), rng.randint(20, 120))
+    expected = Image.new("RGBA", canvas, (0, 0, 0, 0))
+    args = []
+    for i in range(rng.randint(1, 5)):
+        size = (rng.randint(2, canvas[0] + 20), rng.randint(2, canvas[1] + 20))
+        path = tmp_path / ("layer%d.png" % i)
+        img = save_as(random_layer(rng, size), path, MODES[(seed + i) % len(MODES)])
+        x, y = rng.randint(-size[0] + 1, canvas[0] - 1), rng.randint(-size[1] + 1, canvas[1] - 1)
+        colour = "#%06x" % rng.randrange(1 << 24) if i == 0 or rng.random() < 0.7 else ""
+        placed = Image.new("RGBA", canvas, (0, 0, 0, 0))
+        placed.paste(oracle.tint(img, colour) if colour else img, (x, y))
+        expected = Image.alpha_composite(expected, placed)
+        args.append("%s@%d,%d%s" % (path, x, y, colour))
+    out = tmp_path / "out.png"
+    result = run("--size", "%dx%d" % canvas, "-o", out, *args)
+    assert result.returncode == 0, result.stderr
+    diff = oracle.compare(expected, str(out))
+    assert diff.max_diff <= oracle.TOLERANCE, oracle.describe(diff)
+
+
+def test_tint_keeps_alpha_and_shading(tmp_path):
+    """White takes the colour exactly, black stays black, a grey keeps its
+    share of light, and alpha is never touched."""
+    img = Image.new("RGBA", (4, 1))
+    img.putdata([(255, 255, 255, 255), (0, 0, 0, 255), (128, 128, 128, 255), (255, 255, 255, 0)])
+    img.save(tmp_path / "a.png")
+    out = tmp_path / "out.png"
+    result = run("-o", out, "%s#3366cc" % (tmp_path / "a.png"))
+    assert result.returncode == 0, result.stderr
+    got = list(Image.open(out).getdata())
+    assert got[0] == (0x33, 0x66, 0xcc, 255)
+    assert got[1] == (0, 0, 0, 255)
+    assert got[2] == (26, 51, 102, 255)          # round(128 * 0x33 / 255) ...
+    assert got[3][3] == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_animation_matches_pillow(tmp_path, seed):
+    """--frame: an APNG whose every frame, decoded by Pillow (which applies
+    the frames' boxes, dispose and blend itself), is the composite of that
+    frame's layers; durations and loop as asked."""
+    rng = random.Random(300 + seed)
+    canvas = (rng.randint(16, 90), rng.randint(16, 90))
+    base = random_layer(rng, canvas)
+    base.save(tmp_path / "base.png")
+    args, expected, delays, layers = [], [], [], []
+    for f in range(rng.randint(2, 6)):
+        delay = rng.choice([40, 100, 250, 1000])
+        if f % 3 == 2:                       # the frame before again: an empty change
+            frame = expected[-1]
+        else:
+            frame = Image.alpha_composite(Image.new("RGBA", canvas, (0, 0, 0, 0)), base)
+            layers = [tmp_path / "base.png"]
+            size = (rng.randint(2, canvas[0]), rng.randint(2, canvas[1]))
+            path = tmp_path / ("f%d.png" % f)
+            random_layer(rng, size).save(path)
+            x, y = rng.randint(-3, canvas[0] - 2), rng.randint(-3, canvas[1] - 2)
+            colour = "#%06x" % rng.randrange(1 << 24) if rng.random() < 0.5 else ""
+            placed = Image.new("RGBA", canvas, (0, 0, 0, 0))
+            img = Image.open(path)
+            placed.paste(oracle.tint(img, colour) if colour else img, (x, y))
+            frame = Image.alpha_composite(frame, placed)
+            layers.append("%s@%d,%d%s" % (path, x, y, colour))
+        args += ["--frame", delay] + layers
+        expected.append(frame)
+        delays.append(delay)
+    out = tmp_path / "anim.png"
+    result = run("--size", "%dx%d" % canvas, "-o", out, *args)
+    assert result.returncode == 0, result.stderr
+    img = Image.open(out)
+    assert img.format == "PNG" and getattr(img, "is_animated", False)
+    assert img.n_frames == len(expected)
+    assert img.info.get("loop") == 0
+    for f, want in enumerate(expected):
+        img.seek(f)
+        assert img.info.get("duration") == delays[f]
+        got = tmp_path / ("got%d.png" % f)
+        img.convert("RGBA").save(got)
+        diff = oracle.compare(want, str(got))
+        assert diff.max_diff <= oracle.TOLERANCE, "frame %d: %s" % (f, oracle.describe(diff))
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--frame", "0", "a.png"], "delay of 1..65535"),
+    (["a.png", "--frame", "10", "a.png"], "every layer follows a --frame"),
+    (["--frame", "10", "--frame", "10", "a.png"], "frame 1 has no layer"),
+    (["--jpeg", "80", "--frame", "10", "a.png"], "no --jpeg"),
+    (["--frame", "10", "a.png"] * 65, "at most 64 frames"),
+])
+def test_animation_bad_usage(tmp_path, args, message):
+    Image.new("RGBA", (4, 4), (1, 2, 3, 4)).save(tmp_path / "a.png")
+    out = tmp_path / "out.png"
+    result = run("-o", out, *[tmp_path / a if a == "a.png" else a for a in args])
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not out.exists()
+
+
 def test_default_canvas_is_the_first_layer(tmp_path):
     a = Image.new("RGBA", (30, 20), (255, 0, 0, 255))
     a.save(tmp_path / "a.png")

@@ -59,7 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         images[i].premultiplied = 1;
         refs[i] = (ks_layer_ref_t){&images[i], (int)take(&r, 200) - 100,
-                                   (int)take(&r, 200) - 100};
+                                   (int)take(&r, 200) - 100, KS_TINT_NONE};
+        if (take(&r, 2))
+            refs[i].tint = KS_TINT(take(&r, 256) << 16 | take(&r, 256) << 8 | take(&r, 256));
     }
     if (ks_compose(refs, count, width, height, &canvas, &err) != KS_OK)
         abort();

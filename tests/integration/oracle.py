@@ -87,6 +87,17 @@ def compose(layers, canvas=DEFAULT_CANVAS):
     return out
 
 
+def tint(image, colour):
+    """image (RGBA) recoloured as kisekae tints a layer: every colour channel
+    multiplied by colour's ("#RRGGBB"), alpha kept. Pillow's own multiply
+    on the straight channels: the same product before premultiplying."""
+    image = load_image(image)
+    rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b, a = image.split()
+    tinted = ImageChops.multiply(Image.merge("RGB", (r, g, b)), Image.new("RGB", image.size, rgb))
+    return Image.merge("RGBA", (*tinted.split(), a))
+
+
 def premultiplied(image):
     """The RGBA bytes of image with each colour channel multiplied by alpha."""
     data = load_image(image).tobytes()

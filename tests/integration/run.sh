@@ -23,11 +23,14 @@ failed=()
 
 # A short heartbeat timeout, so test_node_ops.py sees a silent server
 # marked down within seconds (the stack's image servers beat every second),
-# and failed layer pushes are tried again after a second.
+# and failed layer pushes, deletions and webhook deliveries are tried again
+# after a second.
 export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
 }image_server_timeout 6
 replica_retry 1
-deletion_retry 1"
+deletion_retry 1
+webhook_retry 1
+webhook_interval 200"
 export KISEKAE_IMAGE_HEARTBEAT_S=1
 # test_self_heal.py waits for the image servers' periodic re-sync.
 export KISEKAE_IMAGE_SYNC_S=2

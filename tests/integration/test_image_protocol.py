@@ -219,3 +219,41 @@ def test_new_routes_need_the_secret(image_server):
         r = requests.request(method, image_server["internal"] + "/internal/" + route,
                              data=b"", timeout=15)
         assert r.status_code == 403, (route, r.text)
+
+
+def test_compose_with_frames_writes_an_apng(stack):
+    """frames and flayer lines (PROTOCOL.md): the still image is frame 0,
+    and <version>-anim.png an APNG whose every frame, decoded by Pillow,
+    is the composite of the layers drawn in it (tints included)."""
+    user = member()
+    blink = drawn_layer(7, (60, 80))
+    blink_sha = stack.put("/internal/items/%d/0" % (stack.base + 50), blink)
+    body = ("user_id %s\nversion 2\ncanvas %d %d\nframes 400 90 400\n%s"
+            "flayer 1 %d 0 9 30 40 %s #80c0ff\n"
+            % (user, CANVAS[0], CANVAS[1], stack.layer_lines(), stack.base + 50, blink_sha))
+    r = stack.post("compose", body)
+    assert r.status_code == 200, r.text
+    words = r.text.split()
+    folder = member_folder(user)
+    assert words[1:] == [folder + "/2.png", folder + "/2-anim.png"], words
+    still = stack.expected()
+    assert oracle.compare(still, stack.public(words[1]).content).max_diff <= oracle.TOLERANCE
+    anim = Image.open(io.BytesIO(stack.public(words[2]).content))
+    assert getattr(anim, "is_animated", False) and anim.n_frames == 3
+    placed = Image.new("RGBA", CANVAS, (0, 0, 0, 0))
+    placed.paste(oracle.tint(blink, "#80c0ff"), (30, 40))
+    frames = [still, Image.alpha_composite(still, placed), still]
+    for f, (want, delay) in enumerate(zip(frames, (400, 90, 400))):
+        anim.seek(f)
+        assert anim.info.get("duration") == delay
+        got = io.BytesIO()
+        anim.convert("RGBA").save(got, format="PNG")
+        diff = oracle.compare(want, got.getvalue())
+        assert diff.max_diff <= oracle.TOLERANCE, "frame %d: %s" % (f, oracle.describe(diff))
+    # the next version prunes this one's animation with its image
+    r = stack.post("compose", "user_id %s\nversion 3\ncanvas %d %d\n%s"
+                   % (user, CANVAS[0], CANVAS[1], stack.layer_lines()))
+    assert r.status_code == 200, r.text
+    r = stack.post("compose", "user_id %s\nversion 4\ncanvas %d %d\n%s"
+                   % (user, CANVAS[0], CANVAS[1], stack.layer_lines()))
+    assert stack.public(words[2]).status_code == 404

@@ -185,18 +185,20 @@ def test_old_version_redirects_to_the_current_one(member, stack):
     other = stack.public[stack.other("img1")]
     answer = get(other + urlsplit(folder).path + "/1.png")
     assert (answer.status_code, answer.headers.get("Location")) == (302, avatar.url)
-    newer = get(folder + "/4.png")
-    assert newer.status_code == 404 and "newer than" in newer.text
+    newer = get(folder + "/4.png")                  # a placeholder, saying why
+    assert newer.status_code == 404 and "newer than" in newer.headers["X-Kisekae-Placeholder"]
 
 
 def test_unknown_member_and_photo_are_404(member, stack):
     base = stack.public["img1"]
     nobody = unique("nobody")
     answer = get("%s/avatars/%s/%s/1.png" % (base, fnv_folders(nobody), nobody))
-    assert answer.status_code == 404 and "no such member" in answer.text, answer.text
+    assert answer.status_code == 404 and answer.headers["Content-Type"] == "image/png"
+    assert "no such member" in answer.headers["X-Kisekae-Placeholder"], answer.headers
     user_id = member["user_id"]
     answer = get("%s/albums/%s/%s/999999999.jpg" % (base, fnv_folders(user_id), user_id))
-    assert answer.status_code == 404 and "no such album photo" in answer.text, answer.text
+    assert answer.status_code == 404
+    assert "no such album photo" in answer.headers["X-Kisekae-Placeholder"], answer.headers
 
 
 @pytest.mark.parametrize("path, reason", [
@@ -432,11 +434,13 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
         time.sleep(0.5)
         status, headers, body = fcgi_get(instance.port, path)
         assert (status, headers.get("retry-after")) == (503, "1"), (status, body)
-        assert b"max_rebuilds" in body
+        assert "max_rebuilds" in headers.get("x-kisekae-placeholder", ""), headers
+        assert body.startswith(b"\x89PNG")             # a picture for the <img> meanwhile
         waiting.join(timeout=30)
         stackctl.resume(env, "api-fcgi")
         paused = False
-        assert first["answer"][0] == 503 and b"no API server answered" in first["answer"][2]
+        assert first["answer"][0] == 503, first["answer"]
+        assert "no API server answered" in first["answer"][1].get("x-kisekae-placeholder", "")
         status, headers, _body = fcgi_get(instance.port, path)
         assert (status, headers.get("location")) == (302, member["avatar"].url)
     finally:
@@ -451,7 +455,8 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
 def test_a_server_without_api_url_answers_404(env, member, tmp_path):
     instance = Instance(tmp_path, env, int(env["KISEKAE_IT_PORT_BASE"]) + 81, [])
     try:
-        status, _headers, body = fcgi_get(instance.port, urlsplit(member["avatar"].url).path)
-        assert status == 404 and b"no api_url" in body, (status, body)
+        status, headers, body = fcgi_get(instance.port, urlsplit(member["avatar"].url).path)
+        assert status == 404 and "no api_url" in headers.get("x-kisekae-placeholder", ""), \
+            (status, headers)
     finally:
         instance.stop()

@@ -4,7 +4,9 @@
  * and every layer it asks whether the layer covers the pixel and applies
  * "source over" in floating point, rounded to nearest. It shares no clipping
  * or rounding code with compose.c. It is run on every (src, src alpha, dst)
- * combination and on random stacks of layers crossing every canvas edge.
+ * combination and on random stacks of layers crossing every canvas edge,
+ * some of them tinted (a multiply of each colour channel, in floating point
+ * here).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,8 +33,14 @@ static void reference_compose(const ks_layer_ref_t *layers, size_t count, uint32
                     continue;
                 const uint8_t *src = img->pixels + ly * img->stride + lx * 4;
                 uint8_t *dst = out + ((size_t)cy * width + cx) * 4;
+                uint8_t s[4];
                 for (int c = 0; c < 4; c++) {
-                    int v = src[c] + (int)(dst[c] * (255 - src[3]) / 255.0 + 0.5);
+                    unsigned t = (layers[i].tint >> (16 - 8 * c)) & 0xff;
+                    s[c] = c == 3 || layers[i].tint == KS_TINT_NONE
+                               ? src[c] : (uint8_t)(src[c] * t / 255.0 + 0.5);
+                }
+                for (int c = 0; c < 4; c++) {
+                    int v = s[c] + (int)(dst[c] * (255 - s[3]) / 255.0 + 0.5);
                     dst[c] = (uint8_t)(v > 255 ? 255 : v);
                 }
             }
@@ -111,7 +119,7 @@ static void test_blend_every_value(void **state)
                 p[3] = (uint8_t)sa;
             }
         }
-        ks_layer_ref_t layers[2] = { { &bottom, 0, 0 }, { &top, 0, 0 } };
+        ks_layer_ref_t layers[2] = { { &bottom, 0, 0, KS_TINT_NONE }, { &top, 0, 0, KS_TINT_NONE } };
         check_against_reference(layers, 2, 256, 256);
     }
     ks_image_free(&bottom);
@@ -133,6 +141,8 @@ static void test_random_stacks(void **state)
             layers[i].image = &images[i];
             layers[i].x = rand() % ((int)width + (int)w + 20) - (int)w - 10;
             layers[i].y = rand() % ((int)height + (int)h + 20) - (int)h - 10;
+            layers[i].tint = rand() % 3 ? KS_TINT_NONE
+                                        : KS_TINT((uint32_t)rand() & 0xffffffu);
         }
         check_against_reference(layers, count, width, height);
         for (size_t i = 0; i < count; i++)
@@ -151,14 +161,14 @@ static void test_clipping_every_edge(void **state)
     random_layer(&layer, 10, 10);
     for (int y = -11; y <= 17; y++) {
         for (int x = -11; x <= 21; x++) {
-            ks_layer_ref_t layers[2] = { { &background, 0, 0 }, { &layer, x, y } };
+            ks_layer_ref_t layers[2] = { { &background, 0, 0, KS_TINT_NONE }, { &layer, x, y, KS_TINT_NONE } };
             check_against_reference(layers, 2, 20, 16);
         }
     }
     /* Larger than the canvas on every side. */
     ks_image_t big;
     random_layer(&big, 50, 40);
-    ks_layer_ref_t over[2] = { { &background, 0, 0 }, { &big, -17, -13 } };
+    ks_layer_ref_t over[2] = { { &background, 0, 0, KS_TINT_NONE }, { &big, -17, -13, KS_TINT_NONE } };
     check_against_reference(over, 2, 20, 16);
     ks_image_free(&big);
     ks_image_free(&layer);
@@ -176,7 +186,7 @@ static void test_extreme_offsets(void **state)
     const int offsets[] = { INT_MIN, INT_MIN + 1, -6, -5, 8, INT_MAX - 4, INT_MAX };
     for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
         for (size_t j = 0; j < sizeof(offsets) / sizeof(offsets[0]); j++) {
-            ks_layer_ref_t ref = { &layer, offsets[i], offsets[j] };
+            ks_layer_ref_t ref = { &layer, offsets[i], offsets[j], KS_TINT_NONE };
             ks_image_t out;
             assert_int_equal(ks_compose(&ref, 1, 8, 8, &out, NULL), KS_OK);
             for (size_t k = 0; k < out.stride * out.height; k++)
@@ -184,7 +194,7 @@ static void test_extreme_offsets(void **state)
             ks_image_free(&out);
         }
     }
-    ks_layer_ref_t corner = { &layer, -4, -4 };     /* one pixel left on the canvas */
+    ks_layer_ref_t corner = { &layer, -4, -4, KS_TINT_NONE };     /* one pixel left on the canvas */
     check_against_reference(&corner, 1, 8, 8);
     ks_image_free(&layer);
 }
@@ -206,7 +216,7 @@ static void test_layer_stride(void **state)
     view.stride = stride;
     view.pixels = padded;
 
-    ks_layer_ref_t a = { &packed, 2, -1 }, b = { &view, 2, -1 };
+    ks_layer_ref_t a = { &packed, 2, -1, KS_TINT_NONE }, b = { &view, 2, -1, KS_TINT_NONE };
     ks_image_t out_a, out_b;
     assert_int_equal(ks_compose(&a, 1, 8, 8, &out_a, NULL), KS_OK);
     assert_int_equal(ks_compose(&b, 1, 8, 8, &out_b, NULL), KS_OK);
@@ -237,7 +247,7 @@ static void test_rejects(void **state)
     random_layer(&straight, 4, 4);
     straight.premultiplied = 0;
 
-    ks_layer_ref_t layers[2] = { { &good, 0, 0 }, { &straight, 1, 1 } };
+    ks_layer_ref_t layers[2] = { { &good, 0, 0, KS_TINT_NONE }, { &straight, 1, 1, KS_TINT_NONE } };
     assert_int_equal(ks_compose(layers, 2, 8, 8, &out, &err), KS_INVALID);
     assert_string_equal(err.msg, "layer 1 is not premultiplied");
     assert_null(out.pixels);

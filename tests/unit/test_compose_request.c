@@ -108,7 +108,7 @@ static void test_good_request(void **state)
                        "canvas 240 320\n"
                        "layer 12 0 10 -5 7 " SHA_A "\n"
                        "\n"
-                       "  layer\t13 1 -3 0 0 " SHA_B "  \r\n"
+                       "  layer\t13 1 -3 0 0 " SHA_B " #A0b0C0 \r\n"
                        "layer 2147483647 2147483647 2147483647 1048576 -1048576 " SHA_A;
 
     (void)state;
@@ -123,12 +123,42 @@ static void test_good_request(void **state)
     assert_int_equal(req->layers[0].layer_no, 1);
     assert_int_equal(req->layers[0].z_order, -3);
     assert_string_equal(req->layers[0].sha256, SHA_B);
+    assert_int_equal(req->layers[0].tint, KS_TINT(0xa0b0c0));
+    assert_int_equal(req->layers[1].tint, KS_TINT_NONE);
     assert_int_equal(req->layers[1].item_id, 12);
     assert_int_equal(req->layers[1].x, -5);
     assert_int_equal(req->layers[1].y, 7);
     assert_int_equal(req->layers[2].item_id, 2147483647);
     assert_int_equal(req->layers[2].x, 1048576);
     assert_int_equal(req->layers[2].y, -1048576);
+    free(req);
+}
+
+static void test_frames(void **state)
+{
+    ks_compose_request_t *req;
+    ks_err_t err;
+    (void)state;
+
+    assert_int_equal(parse("user_id a\nversion 2\ncanvas 240 320\nframes 500 120 500\n"
+                           "layer 1 0 0 0 0 " SHA_A "\nflayer 1 2 0 5 1 2 " SHA_B " #102030\n"
+                           "flayer 0 2 1 5 1 2 " SHA_A, &req, &err), KS_OK);
+    assert_int_equal(req->frame_count, 3);
+    assert_int_equal(req->delays_ms[0], 500);
+    assert_int_equal(req->delays_ms[1], 120);
+    assert_int_equal(req->layer_count, 3);
+    assert_int_equal(req->layers[0].frame, -1);
+    assert_int_equal(req->layers[1].frame, 1);             /* z 5, stable: in order given */
+    assert_int_equal(req->layers[1].item_id, 2);
+    assert_int_equal(req->layers[1].tint, KS_TINT(0x102030));
+    assert_int_equal(req->layers[2].frame, 0);
+    free(req);
+    /* frames only on a compose request, and within the pixel budget */
+    assert_int_equal(parse_kind("canvas 240 320\nframes 10 10\nlayer 1 0 0 0 0 " SHA_A,
+                                KS_REQUEST_PREVIEW, &req, &err), KS_INVALID);
+    free(req);
+    assert_int_equal(parse("user_id a\nversion 2\ncanvas 2048 1024\nframes 10 10 10 10 10 10 10"
+                           " 10 10\nlayer 1 0 0 0 0 " SHA_A, &req, &err), KS_TOOLARGE);
     free(req);
 }
 
@@ -233,8 +263,18 @@ static const bad_case_t bad_cases[] = {
     {"canvas 240\n", KS_INVALID, "line 1: canvas takes 2 values"},
     {"canvas 240 320 1\n", KS_INVALID, "line 1: canvas takes 2 values"},
     {HEAD "layer 12 0 10 0 0\n", KS_INVALID, "line 4: layer takes 6 values"},
-    {HEAD "layer 12 0 10 0 0 " SHA_A " extra\n", KS_INVALID, "line 4: layer takes 6 values"},
-    {HEAD "layer 1 2 3 4 5 6 7 8 9\n", KS_INVALID, "line 4: too many values"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " extra\n", KS_INVALID, "line 4: tint \"extra\" is not"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " #12345\n", KS_INVALID, "line 4: tint \"#12345\" is not"},
+    {HEAD "layer 12 0 10 0 0 " SHA_A " #123456 extra\n", KS_INVALID,
+     "line 4: layer takes 6 values"},
+    {HEAD "layer 1 2 3 4 5 6 7 8 9\n", KS_INVALID, "line 4: layer takes 6 values"},
+    {HEAD "frames 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10 10\n", KS_INVALID, "line 4: too many values"},
+    {HEAD "frames 10\nlayer 1 0 0 0 0 " SHA_A "\n", KS_INVALID, "line 4: frames takes 2 values"},
+    {HEAD "frames 10 0\nlayer 1 0 0 0 0 " SHA_A "\n", KS_INVALID, "frames delay \"0\""},
+    {HEAD "frames 10 20\nframes 10 20\n", KS_INVALID, "line 5: frames given twice"},
+    {HEAD "flayer 0 1 0 0 0 0 " SHA_A "\n", KS_INVALID, "is drawn in frame 0 of 0"},
+    {HEAD "frames 10 20\nflayer 2 1 0 0 0 0 " SHA_A "\n", KS_INVALID, "frame 2 of 2"},
+    {HEAD "frames 10 20\nflayer 64 1 0 0 0 0 " SHA_A "\n", KS_INVALID, "flayer frame \"64\""},
     /* user_id */
     {"user_id ../etc\n", KS_INVALID, "line 1: user_id \"../etc\" is not"},
     {"user_id .hidden\n", KS_INVALID, "user_id \".hidden\""},
@@ -297,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_thumb_preview_album),
         cmocka_unit_test(test_good_request),
         cmocka_unit_test(test_sort_is_stable),
+        cmocka_unit_test(test_frames),
         cmocka_unit_test(test_layer_count_limit),
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_bad_requests),

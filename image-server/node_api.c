@@ -1,4 +1,4 @@
-/* api_client.c: the node-role calls of an image server (api_client.h).
+/* node_api.c: the node-role calls of an image server (node_api.h).
  *
  * Every operation is a small function that makes the one gSOAP call with
  * its arguments; ks_failover_call (common/api_failover.h) runs it against
@@ -6,7 +6,7 @@
  * node call may reach the API twice without harm (reads, registrations and
  * heartbeats set rather than add), so each is resend-safe.
  */
-#include "api_client.h"
+#include "node_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +16,15 @@
 #include "Kisekae.nsmap"
 #include "log.h"
 
-struct ks_api_client {
-    ks_api_t *api;
+struct ks_node_api_client {
+    ks_node_api_t *api;
     struct soap *soap;
     const char *url;               /* where the last call went */
 };
 
-_Static_assert(KS_API_URLS_MAX <= KS_FAILOVER_URLS_MAX, "api_url entries beyond the failover list");
+_Static_assert(KS_NODE_API_URLS_MAX <= KS_FAILOVER_URLS_MAX, "api_url entries beyond the failover list");
 
-void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
+void ks_node_api_init(ks_node_api_t *api, const ks_image_conf_t *conf)
 {
     api->conf = conf;
     ks_failover_init(&api->failover, conf->api_user, conf->api_password, conf->api_timeout_s);
@@ -33,9 +33,9 @@ void ks_api_init(ks_api_t *api, const ks_image_conf_t *conf)
         ks_failover_add_url(&api->failover, conf->api_urls[i], NULL);
 }
 
-ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
+ks_rc ks_node_api_client_new(ks_node_api_t *api, ks_node_api_client_t **out, ks_err_t *err)
 {
-    ks_api_client_t *client = calloc(1, sizeof *client);
+    ks_node_api_client_t *client = calloc(1, sizeof *client);
 
     *out = NULL;
     if (!client)
@@ -50,7 +50,7 @@ ks_rc ks_api_client_new(ks_api_t *api, ks_api_client_t **out, ks_err_t *err)
     return KS_OK;
 }
 
-void ks_api_client_free(ks_api_client_t *client)
+void ks_node_api_client_free(ks_node_api_client_t *client)
 {
     if (!client)
         return;
@@ -58,12 +58,12 @@ void ks_api_client_free(ks_api_client_t *client)
     free(client);
 }
 
-const char *ks_api_client_url(const ks_api_client_t *client)
+const char *ks_node_api_client_url(const ks_node_api_client_t *client)
 {
     return client->url;
 }
 
-static ks_rc ks__call(ks_api_client_t *client, const char *operation,
+static ks_rc call(ks_node_api_client_t *client, const char *operation,
                       ks_failover_attempt_fn attempt, void *args, ks_err_t *err)
 {
     return ks_failover_call(&client->api->failover, client->soap, operation, 1, attempt, args,
@@ -75,11 +75,11 @@ static ks_rc ks__call(ks_api_client_t *client, const char *operation,
 typedef struct {
     const ks_image_conf_t *conf;
     struct ks__RegisterImageServerResponse response;
-} ks__register_t;
+} register_call_t;
 
-static int ks__attempt_register(struct soap *soap, const char *url, void *p)
+static int attempt_register(struct soap *soap, const char *url, void *p)
 {
-    ks__register_t *a = p;
+    register_call_t *a = p;
 
     memset(&a->response, 0, sizeof a->response);
     return soap_call_ks__RegisterImageServer(soap, url, NULL, (char *)a->conf->name,
@@ -88,10 +88,10 @@ static int ks__attempt_register(struct soap *soap, const char *url, void *p)
                                              &a->response);
 }
 
-ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
+ks_rc ks_node_api_register(ks_node_api_client_t *client, int *server_id, char *mode, ks_err_t *err)
 {
-    ks__register_t a = {.conf = client->api->conf};
-    ks_rc rc = ks__call(client, "RegisterImageServer", ks__attempt_register, &a, err);
+    register_call_t a = {.conf = client->api->conf};
+    ks_rc rc = call(client, "RegisterImageServer", attempt_register, &a, err);
 
     *server_id = 0;
     snprintf(mode, 16, "?");
@@ -110,24 +110,24 @@ ks_rc ks_api_register(ks_api_client_t *client, int *server_id, char *mode, ks_er
 typedef struct {
     const char *name;
     LONG64 items_stored, avatars_composed, store_free_bytes;
-} ks__heartbeat_t;
+} heartbeat_t;
 
-static int ks__attempt_heartbeat(struct soap *soap, const char *url, void *p)
+static int attempt_heartbeat(struct soap *soap, const char *url, void *p)
 {
-    ks__heartbeat_t *a = p;
+    heartbeat_t *a = p;
     struct ks__HeartbeatResponse response = {0};
 
     return soap_call_ks__Heartbeat(soap, url, NULL, (char *)a->name, a->items_stored,
                                    a->avatars_composed, a->store_free_bytes, &response);
 }
 
-ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
+ks_rc ks_node_api_heartbeat(ks_node_api_client_t *client, long long items_stored,
                        long long avatars_composed, long long store_free_bytes, ks_err_t *err)
 {
-    ks__heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
+    heartbeat_t a = {client->api->conf->name, items_stored, avatars_composed,
                          store_free_bytes};
 
-    return ks__call(client, "Heartbeat", ks__attempt_heartbeat, &a, err);
+    return call(client, "Heartbeat", attempt_heartbeat, &a, err);
 }
 
 /* ---- GetCatalogManifest ------------------------------------------------------------ */
@@ -135,28 +135,28 @@ ks_rc ks_api_heartbeat(ks_api_client_t *client, long long items_stored,
 typedef struct {
     int offset, limit;
     struct ks__GetCatalogManifestResponse response;
-} ks__manifest_t;
+} manifest_t;
 
-static int ks__attempt_manifest(struct soap *soap, const char *url, void *p)
+static int attempt_manifest(struct soap *soap, const char *url, void *p)
 {
-    ks__manifest_t *a = p;
+    manifest_t *a = p;
     int offset = a->offset, limit = a->limit;
 
     memset(&a->response, 0, sizeof a->response);
     return soap_call_ks__GetCatalogManifest(soap, url, NULL, &offset, &limit, &a->response);
 }
 
-ks_rc ks_api_manifest_page(ks_api_client_t *client, int offset, int limit,
-                           ks_api_layer_t **layers, int *count, long long *total,
+ks_rc ks_node_api_manifest_page(ks_node_api_client_t *client, int offset, int limit,
+                           ks_node_api_layer_t **layers, int *count, long long *total,
                            ks_err_t *err)
 {
-    ks__manifest_t a = {.offset = offset, .limit = limit};
+    manifest_t a = {.offset = offset, .limit = limit};
     ks_rc rc;
 
     *layers = NULL;
     *count = 0;
     *total = 0;
-    rc = ks__call(client, "GetCatalogManifest", ks__attempt_manifest, &a, err);
+    rc = call(client, "GetCatalogManifest", attempt_manifest, &a, err);
     if (rc != KS_OK)
         return rc;
     if (a.response.__sizelayer < 0 || a.response.__sizelayer > limit ||
@@ -187,11 +187,11 @@ typedef struct {
     char *want;                    /* GetItemLayer's sha256 argument, or NULL */
     const char *sha256;
     struct xsd__base64Binary png;
-} ks__png_t;
+} png_t;
 
-static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
+static int attempt_item_layer(struct soap *soap, const char *url, void *p)
 {
-    ks__png_t *a = p;
+    png_t *a = p;
     struct ks__GetItemLayerResponse response = {0};
     int status = soap_call_ks__GetItemLayer(soap, url, NULL, a->id, a->layer_no, a->want,
                                             &response);
@@ -201,9 +201,9 @@ static int ks__attempt_item_layer(struct soap *soap, const char *url, void *p)
     return status;
 }
 
-static int ks__attempt_scene(struct soap *soap, const char *url, void *p)
+static int attempt_scene(struct soap *soap, const char *url, void *p)
 {
-    ks__png_t *a = p;
+    png_t *a = p;
     struct ks__GetSceneBackgroundResponse response = {0};
     int status = soap_call_ks__GetSceneBackground(soap, url, NULL, a->id, &response);
 
@@ -213,8 +213,8 @@ static int ks__attempt_scene(struct soap *soap, const char *url, void *p)
 }
 
 /* Checks and hands out what a PNG call answered. */
-static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, const ks__png_t *a,
-                            ks_api_png_t *out, ks_err_t *err)
+static ks_rc png_answer(ks_node_api_client_t *client, const char *operation, const png_t *a,
+                            ks_node_api_png_t *out, ks_err_t *err)
 {
     if (!a->sha256 || !ks_sha256_hex_valid(a->sha256) || !a->png.__ptr || a->png.__size <= 0)
         return ks_err(err, KS_ERROR, "%s %d/%d at %s: empty or malformed answer", operation,
@@ -225,30 +225,30 @@ static ks_rc ks__png_answer(ks_api_client_t *client, const char *operation, cons
     return KS_OK;
 }
 
-ks_rc ks_api_get_item_layer(ks_api_client_t *client, int item_id, int layer_no,
-                            const char *sha256, ks_api_png_t *out, ks_err_t *err)
+ks_rc ks_node_api_get_item_layer(ks_node_api_client_t *client, int item_id, int layer_no,
+                            const char *sha256, ks_node_api_png_t *out, ks_err_t *err)
 {
-    ks__png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
-    ks_rc rc = ks__call(client, "GetItemLayer", ks__attempt_item_layer, &a, err);
+    png_t a = {.id = item_id, .layer_no = layer_no, .want = (char *)sha256};
+    ks_rc rc = call(client, "GetItemLayer", attempt_item_layer, &a, err);
 
     if (rc != KS_OK)
         return rc;
-    rc = ks__png_answer(client, "GetItemLayer", &a, out, err);
+    rc = png_answer(client, "GetItemLayer", &a, out, err);
     if (rc == KS_OK && sha256 && strcmp(out->sha256, sha256) != 0)
         return ks_err(err, KS_ERROR, "GetItemLayer %d/%d at %s: asked for sha256 %s, got %s",
                       item_id, layer_no, client->url, sha256, out->sha256);
     return rc;
 }
 
-ks_rc ks_api_get_scene_background(ks_api_client_t *client, int scene_id, ks_api_png_t *out,
+ks_rc ks_node_api_get_scene_background(ks_node_api_client_t *client, int scene_id, ks_node_api_png_t *out,
                                   ks_err_t *err)
 {
-    ks__png_t a = {.id = scene_id, .layer_no = 0};
-    ks_rc rc = ks__call(client, "GetSceneBackground", ks__attempt_scene, &a, err);
+    png_t a = {.id = scene_id, .layer_no = 0};
+    ks_rc rc = call(client, "GetSceneBackground", attempt_scene, &a, err);
 
     if (rc != KS_OK)
         return rc;
-    return ks__png_answer(client, "GetSceneBackground", &a, out, err);
+    return png_answer(client, "GetSceneBackground", &a, out, err);
 }
 
 /* ---- GetImageRecipe --------------------------------------------------------------------- */
@@ -257,11 +257,11 @@ typedef struct {
     const char *user_id;
     int photo_id;                  /* 0: the avatar */
     struct ks__GetImageRecipeResponse response;
-} ks__recipe_t;
+} recipe_t;
 
-static int ks__attempt_recipe(struct soap *soap, const char *url, void *p)
+static int attempt_recipe(struct soap *soap, const char *url, void *p)
 {
-    ks__recipe_t *a = p;
+    recipe_t *a = p;
     int photo_id = a->photo_id;
 
     memset(&a->response, 0, sizeof a->response);
@@ -269,12 +269,12 @@ static int ks__attempt_recipe(struct soap *soap, const char *url, void *p)
                                         a->photo_id > 0 ? &photo_id : NULL, &a->response);
 }
 
-ks_rc ks_api_get_image_recipe(ks_api_client_t *client, const char *user_id, int photo_id,
-                              ks_api_recipe_t *out, ks_err_t *err)
+ks_rc ks_node_api_get_image_recipe(ks_node_api_client_t *client, const char *user_id, int photo_id,
+                              ks_node_api_recipe_t *out, ks_err_t *err)
 {
-    ks__recipe_t a = {.user_id = user_id, .photo_id = photo_id};
+    recipe_t a = {.user_id = user_id, .photo_id = photo_id};
     struct ks__GetImageRecipeResponse *r = &a.response;
-    ks_rc rc = ks__call(client, "GetImageRecipe", ks__attempt_recipe, &a, err);
+    ks_rc rc = call(client, "GetImageRecipe", attempt_recipe, &a, err);
 
     if (rc != KS_OK)
         return rc;
