@@ -451,7 +451,7 @@ void ks_page_member_regenerate(ks_admin_req_t *req)
     if (!a)
         return;
     call.user_id = a->userId;
-    if (ks_page_api(req, "RegenerateAvatar", 1, attempt_regenerate, &call) != KS_OK ||
+    if (ks_page_api(req, "RegenerateAvatar", 0, attempt_regenerate, &call) != KS_OK ||
         !call.response.avatar) {
         refused(req, a);
         return;

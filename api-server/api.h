@@ -5,7 +5,8 @@
  * main -> standalone/fastcgi -> dispatch -> op_* and http_avatar -> services
  * -> store -> common/ (ctest `layering` fails on a cycle).
  *
- * Module map: main.c (command line, config table, signals, start),
+ * Module map: main.c (command line, signals, start), api_conf.c (the
+ * config table),
  * dispatch.c (serving one request whatever the transport: SOAP, the WSDL and
  * the plain GETs), reply.c (answers written without gSOAP's serializer),
  * standalone.c (the HTTP listener: an event loop and the worker pool),
@@ -33,6 +34,7 @@
 #include "db_pool.h"
 #include "http_client.h"
 #include "ks.h"
+#include "log.h"
 
 #define KS_IMAGE_SERVERS_MAX 64
 
@@ -88,7 +90,7 @@ typedef struct {
     char placeholder_png[512];   /* the stand-in avatar picture, "" for the built-in one */
     char placeholder_thumb_png[512];
     char log_file[512];
-    char log_level[16];
+    ks_log_level_t log_level;
 } ks_api_conf_t;
 
 /* Roles of API clients; an operation names the roles it admits. */
@@ -133,6 +135,17 @@ int ks_fault(struct soap *soap, const char *code, const char *fmt, ...)
 /* The fault for a failed call: the code follows rc, the message is err's.
  * Internal errors are logged and answered without their details. */
 int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err);
+/* 1 when code is one of the stable fault codes. */
+int ks_fault_code_known(const char *code);
+/* The whole SOAP envelope (NUL-terminated, in out) of the fault ks_fault
+ * would set for code and message, as gSOAP writes it: for the answers
+ * written without a SOAP operation (reply.c) and `kisekae-api --fault-xml`.
+ * A message is cut to KS_FAULT_MESSAGE_MAX bytes, so KS_FAULT_XML_MAX bytes
+ * always hold the envelope. Returns its length; 0 (out empty) when it does
+ * not fit in size. */
+#define KS_FAULT_MESSAGE_MAX 512
+#define KS_FAULT_XML_MAX 8192
+size_t ks_fault_xml(char *out, size_t size, const char *code, const char *message);
 
 /* Validation helpers that set the fault themselves (InvalidArgument), so a
  * handler reads `if (ks_check_text(...)) return soap->error;`. Text must be

@@ -37,9 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "api.h"
+#include "auth.h"
 #include "log.h"
-#include "sha256.h"
 
 #define KS_AUTH_CACHE_SLOTS 64
 #define KS_AUTH_FREE_FAILURES 5       /* failed logins in a row before checks are spaced */
@@ -47,7 +46,7 @@
 
 typedef struct {
     char name[65];
-    char proof[KS_SHA256_HEX_SIZE];    /* sha256 of name ':' password */
+    char proof[KS_SHA256_HEX_SIZE];    /* ks_auth_proof of name and password */
     unsigned long long version;        /* the row's version the secret was verified for */
     unsigned roles;                    /* the row's, when it was last read */
     char image_server[64];
@@ -75,8 +74,7 @@ static verified_t *verified_slot(const char *name)
     return &verified[h % KS_AUTH_VERIFIED_SLOTS];
 }
 
-/* 1 when this process verified name's secret of proof at version. */
-static int verified_has(const char *name, const char *proof, unsigned long long version)
+int ks_auth_verified_has(const char *name, const char *proof, unsigned long long version)
 {
     verified_t *v = verified_slot(name);
     int found;
@@ -88,7 +86,7 @@ static int verified_has(const char *name, const char *proof, unsigned long long 
     return found;
 }
 
-static void verified_add(const char *name, const char *proof, unsigned long long version)
+void ks_auth_verified_add(const char *name, const char *proof, unsigned long long version)
 {
     verified_t *v = verified_slot(name);
 
@@ -124,7 +122,7 @@ static unsigned slot_of(const char *name)
     return h % KS_AUTH_CACHE_SLOTS;
 }
 
-static unsigned role_bit(const char *role)
+unsigned ks_auth_role_bits(const char *role)
 {
     if (strcmp(role, "site") == 0)
         return KS_ROLE_SITE;
@@ -187,8 +185,7 @@ static int legacy_matches(const char *secret, const char *stored)
     return CRYPTO_memcmp(hash, dollar + 1, 64) == 0;
 }
 
-/* 1 when secret matches the stored hash; *legacy says it was an old one. */
-static int secret_matches(const char *secret, const char *stored, int *legacy)
+int ks_auth_secret_matches(const char *secret, const char *stored, int *legacy)
 {
     *legacy = strncmp(stored, "sha256$", 7) == 0;
     if (*legacy)
@@ -235,7 +232,7 @@ static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row,
     if ((r = mysql_fetch_row(res))) {
         *found = 1;
         snprintf(row->secret_hash, sizeof row->secret_hash, "%s", r[0]);
-        row->roles = role_bit(r[1]);
+        row->roles = ks_auth_role_bits(r[1]);
         snprintf(row->image_server, sizeof row->image_server, "%s", r[2] ? r[2] : "");
         row->version = strtoull(r[3], NULL, 10);
         row->failed_logins = (unsigned)strtoul(r[4], NULL, 10);
@@ -307,7 +304,7 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
     /* A secret this process verified at this version passes as the
      * thread's own memory does, throttled or not: failed guesses by
      * others must not lock out the client that holds the secret. */
-    if (verified_has(name, proof, row->version))
+    if (ks_auth_verified_has(name, proof, row->version))
         goto remember;
     if (row->throttled) {
         ks_log_warn("API client \"%s\": %u failed logins in a row; this one is refused"
@@ -315,7 +312,7 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
         return unauthorized(soap, "too many failed logins for these credentials; try again"
                                   " later");
     }
-    ok = secret_matches(password, row->secret_hash, &legacy);
+    ok = ks_auth_secret_matches(password, row->secret_hash, &legacy);
     if (!ok) {
         record_login(ctx, name, 0, row->secret_hash, NULL);
         ks_log_info("authentication of API client \"%s\" failed (%u in a row)", name,
@@ -330,7 +327,7 @@ static int check_secret(struct soap *soap, const char *name, const char *passwor
         if (rehash)
             ks_log_info("API client \"%s\": its secret's hash is Argon2id now", name);
     }
-    verified_add(name, proof, row->version);
+    ks_auth_verified_add(name, proof, row->version);
 remember:
     snprintf(e->name, sizeof e->name, "%s", name);
     memcpy(e->proof, proof, sizeof e->proof);
@@ -350,14 +347,36 @@ static int grant(struct soap *soap, const char *name, unsigned wanted, const aut
     return SOAP_OK;
 }
 
+void ks_auth_proof(const char *name, const char *password, char proof[KS_SHA256_HEX_SIZE])
+{
+    char buf[600];
+    int n = snprintf(buf, sizeof buf, "%s:%s", name, password);
+
+    ks_sha256_hex(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1, proof);
+    OPENSSL_cleanse(buf, sizeof buf);
+}
+
+void ks_auth_remember(const char *name, const char *proof, unsigned long long version,
+                      unsigned roles, const char *image_server)
+{
+    auth_entry_t *e = &auth_cache[slot_of(name)];
+
+    snprintf(e->name, sizeof e->name, "%s", name);
+    memcpy(e->proof, proof, sizeof e->proof);
+    e->version = version;
+    e->roles = roles;
+    snprintf(e->image_server, sizeof e->image_server, "%s", image_server);
+    e->read_ms = now_ms();
+}
+
 int ks_auth_require(struct soap *soap, unsigned roles)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     const char *name = soap->userid, *password = soap->passwd;
-    char buf[600], proof[KS_SHA256_HEX_SIZE];
+    char proof[KS_SHA256_HEX_SIZE];
     auth_entry_t *e;
     client_row_t row;
-    int found, n;
+    int found;
     ks_rc rc;
 
     ctx->roles = 0;
@@ -366,9 +385,7 @@ int ks_auth_require(struct soap *soap, unsigned roles)
         return unauthorized(soap, "HTTP Basic credentials are required");
     if (strlen(name) > 64 || strlen(password) > 256)
         return unauthorized(soap, "wrong API credentials");
-    n = snprintf(buf, sizeof buf, "%s:%s", name, password);
-    ks_sha256_hex(buf, (size_t)n, proof);
-    OPENSSL_cleanse(buf, sizeof buf);
+    ks_auth_proof(name, password, proof);
     e = &auth_cache[slot_of(name)];
     if (ctx->conf->auth_recheck_ms > 0 && remembers(e, name, proof) &&
         now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
@@ -386,9 +403,7 @@ int ks_auth_require(struct soap *soap, unsigned roles)
         e->name[0] = '\0';
         return unauthorized(soap, "wrong API credentials");
     }
-    e->roles = row.roles;
-    memcpy(e->image_server, row.image_server, sizeof e->image_server);
-    e->read_ms = now_ms();
+    ks_auth_remember(name, proof, row.version, row.roles, row.image_server);
     return grant(soap, name, roles, e);
 }
 

@@ -87,8 +87,7 @@ void ks_avatar_cache_free(void)
     cache.count = 0;
 }
 
-/* 1 when the cache has a fresh view of user_id (copied into out). */
-static int cache_get(const char *user_id, ks_avatar_view_t *out)
+int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
 {
     size_t slot;
     cache_entry_t *e;
@@ -112,7 +111,7 @@ static int cache_get(const char *user_id, ks_avatar_view_t *out)
     return found;
 }
 
-static void cache_put(const ks_avatar_view_t *view)
+void ks_avatar_cache_put(const ks_avatar_view_t *view)
 {
     size_t slot;
     cache_entry_t *e;
@@ -236,7 +235,7 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     MYSQL *conn = NULL;
     ks_rc rc;
 
-    if (cache_get(user_id, out) && out->member.version >= min_version &&
+    if (ks_avatar_cache_get(user_id, out) && out->member.version >= min_version &&
         cached_server(out->member.image_server_id, &out->server)) {
         ks_api_metrics_avatar_cache(1);
         return KS_OK;
@@ -259,7 +258,7 @@ ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_versio
     if (rc != KS_OK ||
         (rc = ks_avatar_image_server(ctx, conn, out->member.image_server_id, &out->server)))
         return rc;
-    cache_put(out);
+    ks_avatar_cache_put(out);
     return KS_OK;
 }
 

@@ -32,6 +32,15 @@ void ks_avatar_cache_free(void);
  * changes a member's avatar (outfit, version, image server, deletion). */
 void ks_avatar_forget(const char *user_id);
 
+/* The cache itself, below ks_avatar_read (and its unit tests): 1 when it
+ * holds a view of user_id younger than avatar_cache_ms (copied into out:
+ * the member and what it wears; not its image server, which the caller
+ * looks up); ks_avatar_cache_put keeps view (in the slot of its user id,
+ * replacing whatever was there; a view wearing more than KS_OUTFIT_MAX
+ * items is not kept). Both do nothing without a cache. */
+int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out);
+void ks_avatar_cache_put(const ks_avatar_view_t *view);
+
 /* Reads member user_id's avatar from the cache or a replica; with min_version > 0, from
  * the master when the replica has not seen that version yet (KS_NOTFOUND if
  * the master has not either). Errors go to ctx->err. */

@@ -19,10 +19,10 @@
  * Each request is one database call (ks_db_session_begin, here, once the
  * request has arrived whole: never before a keep-alive wait, which may
  * outlast a change of the pool): its reads go to one server, and to the
- * master once it wrote. Signals only set flags (main.c installs them):
- * SIGTERM/SIGINT stop the transport's main thread, and SIGHUP
- * (ks_api_reload_ask) has that same thread, when it next wakes, call the
- * reload function (main.c: the pool's new configuration).
+ * master once it wrote. Signals only set flags (main.c's signal thread takes
+ * them with sigwait()): SIGTERM/SIGINT stop the transport's main thread, and
+ * SIGHUP (ks_api_reload_ask) has that same thread, when it next wakes, call
+ * the reload function (main.c: the pool's new configuration).
  * Workers adopt a new pool configuration at their next request; idle ones
  * within KS_IDLE_CHECK_S (the transports call ks_api_worker_idle).
  */
@@ -104,8 +104,8 @@ static int keep_socket(struct soap *soap)
  * (HTTP 500, as SOAP 1.1 wants) and closes the connection afterwards. */
 static void send_client_fault(struct soap *soap, const char *code, const char *reason)
 {
-    char body[2048];
-    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+    char body[KS_FAULT_XML_MAX];
+    size_t length = ks_fault_xml(body, sizeof body, code, reason);
 
     ks_log_info("rejected a request: %s", reason);
     ks_api_ctx(soap)->fault_code = code;         /* a string literal */

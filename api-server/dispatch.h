@@ -26,13 +26,12 @@ void ks_api_worker_idle(ks_api_ctx_t *ctx);
  * connection must close. */
 void ks_api_serve_request(struct soap *soap, int *keep_alive);
 
-/* main.c names the pool and its reload function before serving, and installs
- * ks_api_reload_ask as the SIGHUP handler (it only sets a flag). */
+/* main.c names the pool and its reload function before serving; its signal
+ * thread calls ks_api_reload_ask on SIGHUP (it only sets a flag). */
 void ks_api_reload_init(ks_db_pool_t *pool, ks_api_reload_fn reload);
 void ks_api_reload_ask(int sig);
-/* The transport's main thread calls this each time it wakes (a signal cuts
- * its wait short, and it waits a second at most): it runs the reload a
- * SIGHUP asked for, in that thread. */
+/* The transport's main thread calls this each time it wakes (it waits a
+ * second at most): it runs the reload a SIGHUP asked for, in that thread. */
 void ks_api_reload_if_asked(void);
 
 #endif

@@ -3,6 +3,9 @@
  * The faultcode is SOAP-ENV:Client for what the caller must change and
  * SOAP-ENV:Server for what failed on our side; clients branch on the detail's
  * code, which never changes meaning. gSOAP closes the connection after a fault.
+ * A request refused before gSOAP parsed it gets the same envelope, written by
+ * gSOAP's serializer into a buffer (ks_fault_xml); `kisekae-api --fault-xml`
+ * prints it for the nginx in front of the API, so there is one writer.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +13,26 @@
 #include "api.h"
 #include "log.h"
 #include "paths.h"
+
+/* The stable codes of wsdl/kisekae.h (struct ks__KisekaeFault), and whether
+ * each is the caller's to fix (a Client fault) or ours (a Server fault). */
+static const struct {
+    const char *code;
+    int client_side;
+} codes[] = {
+    {"NotFound", 1},       {"InvalidArgument", 1},         {"NotOwned", 1},
+    {"Conflict", 1},       {"Unauthorized", 1},            {"Forbidden", 1},
+    {"TooLarge", 1},       {"ImageServerUnavailable", 0},  {"DatabaseUnavailable", 0},
+    {"Internal", 0},
+};
+
+int ks_fault_code_known(const char *code)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(code, codes[i].code) == 0)
+            return 1;
+    return 0;
+}
 
 static int set_fault(struct soap *soap, int client_side, const char *code, const char *message)
 {
@@ -29,13 +52,12 @@ static int set_fault(struct soap *soap, int client_side, const char *code, const
     return SOAP_FAULT;
 }
 
+/* 1 unless code is one of ours (an unknown code counts as the caller's). */
 static int is_client_code(const char *code)
 {
-    static const char *const server_codes[] = {"ImageServerUnavailable", "DatabaseUnavailable",
-                                               "Internal", NULL};
-    for (int i = 0; server_codes[i]; i++)
-        if (strcmp(code, server_codes[i]) == 0)
-            return 0;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(code, codes[i].code) == 0)
+            return codes[i].client_side;
     return 1;
 }
 
@@ -48,6 +70,47 @@ int ks_fault(struct soap *soap, const char *code, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     return set_fault(soap, is_client_code(code), code, message);
+}
+
+size_t ks_fault_xml(char *out, size_t size, const char *code, const char *message)
+{
+    struct soap *soap = soap_new1(SOAP_C_UTFSTRING);
+    const char *xml = NULL;
+    char shortened[KS_FAULT_MESSAGE_MAX + 1];
+    size_t length = strlen(message);
+
+    if (size)
+        out[0] = '\0';
+    if (!soap)
+        return 0;
+    if (length > KS_FAULT_MESSAGE_MAX) {     /* cut on a UTF-8 character's start */
+        length = KS_FAULT_MESSAGE_MAX;
+        while (length > 0 && ((unsigned char)message[length] & 0xc0) == 0x80)
+            length--;
+        memcpy(shortened, message, length);
+        shortened[length] = '\0';
+        message = shortened;
+    }
+    length = 0;
+    soap_set_version(soap, 1);
+    soap->os = &xml;
+    set_fault(soap, is_client_code(code), code, message);
+    soap_serializeheader(soap);
+    soap_serializefault(soap);
+    if (soap_begin_send(soap) == SOAP_OK && soap_envelope_begin_out(soap) == SOAP_OK &&
+        soap_putheader(soap) == SOAP_OK && soap_body_begin_out(soap) == SOAP_OK &&
+        soap_putfault(soap) == SOAP_OK && soap_body_end_out(soap) == SOAP_OK &&
+        soap_envelope_end_out(soap) == SOAP_OK && soap_end_send(soap) == SOAP_OK && xml) {
+        length = strlen(xml);
+        if (length < size)
+            memcpy(out, xml, length + 1);
+        else
+            length = 0;
+    }
+    soap_destroy(soap);
+    soap_end(soap);
+    soap_free(soap);
+    return length;
 }
 
 int ks_fault_rc(struct soap *soap, ks_rc rc, const ks_err_t *err)

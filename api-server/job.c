@@ -66,7 +66,7 @@ static void *job_main(void *arg)
         job->woken = 0;
         pthread_mutex_unlock(&job->lock);
         ks_db_session_begin(ctx.db);
-        more = job->round(soap, &ctx, job->arg);
+        more = job->round(soap, &ctx, job, job->arg);
         soap_destroy(soap);
         soap_end(soap);
         pthread_mutex_lock(&job->lock);
@@ -112,6 +112,11 @@ ks_rc ks_job_start(const char *name, const ks_api_conf_t *conf, ks_db_pool_t *po
     return KS_OK;
 }
 
+int ks_job_stopping(ks_job_t *job)
+{
+    return __atomic_load_n(&job->stopping, __ATOMIC_RELAXED);
+}
+
 void ks_job_wake(ks_job_t *job)
 {
     if (!job)
@@ -127,7 +132,7 @@ void ks_job_stop(ks_job_t *job)
     if (!job)
         return;
     pthread_mutex_lock(&job->lock);
-    job->stopping = 1;
+    __atomic_store_n(&job->stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_signal(&job->cond);
     pthread_mutex_unlock(&job->lock);
     pthread_join(job->thread, NULL);

@@ -11,8 +11,13 @@
 typedef struct ks_job ks_job_t;
 
 /* A round: does some work with ctx (ctx->db begun as a fresh database call;
- * the arena of soap emptied after). Returns 1 when more is due at once. */
-typedef int (*ks_job_round_fn)(struct soap *soap, ks_api_ctx_t *ctx, void *arg);
+ * the arena of soap emptied after; a round of many steps begins the session
+ * again, and empties the arena, between them, and stops early once
+ * ks_job_stopping(job)). Returns 1 when more is due at once. */
+typedef int (*ks_job_round_fn)(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, void *arg);
+
+/* 1 once the job was asked to stop. */
+int ks_job_stopping(ks_job_t *job);
 
 /* Starts job name (for the log), calling round(arg) every interval_ms;
  * http_timeout_ms is its HTTP client's. *out is freed by ks_job_stop. */

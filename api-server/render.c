@@ -18,16 +18,14 @@
  * failed (replicate.c) and works off the images queued for deletion
  * (deletion.c), as it is the one thread that wakes on its own.
  */
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "avatar_read.h"
 #include "deletion.h"
 #include "log.h"
 #include "node_health.h"
+#include "job.h"
 #include "render.h"
 #include "store_members.h"
 #include "webhook.h"
@@ -95,14 +93,6 @@ ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member
 
 /* ---- the background renderer ------------------------------------------------------ */
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;         /* on CLOCK_MONOTONIC */
-    pthread_t thread;
-    int started, stopping, woken;
-    const ks_api_conf_t *conf;
-    ks_db_pool_t *pool;
-} renderer = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* One round of the renderer (ks_store_txn): the job it claimed, if any, and
  * the member it composed. */
@@ -175,112 +165,47 @@ static void render_next(struct soap *soap, int *claimed)
     }
 }
 
-static void *renderer_main(void *arg)
+/* The renderer's round (job.h): up to render_batch members composed again,
+ * each a database call of its own, then the upkeep no one else wakes for. */
+static int renderer_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, void *arg)
 {
-    ks_api_ctx_t ctx = {0};
-    struct soap *soap = soap_new();
-    sigset_t block;
+    int done = 0, claimed = 1, retried, deleted;
 
     (void)arg;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
-
-    ctx.conf = renderer.conf;
-    ctx.db = ks_db_session_new(renderer.pool);
-    ctx.http = ks_http_new((long)renderer.conf->image_timeout_s * 1000);
-    if (!soap || !ctx.db || !ctx.http) {
-        ks_log_error("renderer: out of memory; avatars queued for composing wait");
-        goto done;
+    while (claimed && done < ctx->conf->render_batch && !ks_job_stopping(job)) {
+        ks_db_session_begin(ctx->db);
+        render_next(soap, &claimed);
+        soap_destroy(soap);
+        soap_end(soap);
+        done += claimed;
     }
-    soap->user = &ctx;           /* render() allocates in this arena */
-    pthread_mutex_lock(&renderer.lock);
-    while (!renderer.stopping) {
-        int done = 0, claimed = 1;
-        struct timespec until;
-
-        renderer.woken = 0;
-        pthread_mutex_unlock(&renderer.lock);
-        while (claimed && done < renderer.conf->render_batch) {
-            ks_db_session_begin(ctx.db);      /* each job is a database call of its own */
-            render_next(soap, &claimed);
-            soap_destroy(soap);
-            soap_end(soap);
-            done += claimed;
-            if (__atomic_load_n(&renderer.stopping, __ATOMIC_RELAXED))
-                break;
-        }
-        ks_db_session_begin(ctx.db);
-        if (ks_node_mark_silent_down(&ctx) != KS_OK)
-            ks_log_warn("renderer: marking silent image servers down failed: %s", ctx.err.msg);
-        {
-            int retried, deleted;
-            ks_db_session_begin(ctx.db);
-            if (ks_replicas_retry(&ctx, &retried) != KS_OK)
-                ks_log_warn("renderer: retrying failed layer pushes failed: %s", ctx.err.msg);
-            ks_db_session_begin(ctx.db);
-            if (ks_deletions_run(&ctx, NULL, &deleted) != KS_OK)
-                ks_log_warn("renderer: deleting queued images failed: %s", ctx.err.msg);
-        }
-        pthread_mutex_lock(&renderer.lock);
-        if (claimed)            /* a whole batch: more may be due, look again at once */
-            continue;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += renderer.conf->render_interval_s;
-        while (!renderer.stopping && !renderer.woken &&
-               pthread_cond_timedwait(&renderer.cond, &renderer.lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&renderer.lock);
-done:
-    if (soap)
-        soap_free(soap);
-    ks_db_session_free(ctx.db);
-    ks_http_free(ctx.http);
-    return NULL;
+    ks_db_session_begin(ctx->db);
+    if (ks_node_mark_silent_down(ctx) != KS_OK)
+        ks_log_warn("renderer: marking silent image servers down failed: %s", ctx->err.msg);
+    ks_db_session_begin(ctx->db);
+    if (ks_replicas_retry(ctx, &retried) != KS_OK)
+        ks_log_warn("renderer: retrying failed layer pushes failed: %s", ctx->err.msg);
+    ks_db_session_begin(ctx->db);
+    if (ks_deletions_run(ctx, NULL, &deleted) != KS_OK)
+        ks_log_warn("renderer: deleting queued images failed: %s", ctx->err.msg);
+    return claimed;               /* a whole batch: more may be due, look again at once */
 }
+
+static ks_job_t *renderer;
 
 ks_rc ks_renderer_start(const ks_api_conf_t *conf, ks_db_pool_t *pool, ks_err_t *err)
 {
-    pthread_condattr_t attr;
-    int error;
-
-    renderer.conf = conf;
-    renderer.pool = pool;
-    renderer.stopping = 0;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&renderer.cond, &attr);
-    pthread_condattr_destroy(&attr);
-    error = pthread_create(&renderer.thread, NULL, renderer_main, NULL);
-    if (error != 0)
-        return ks_err(err, KS_ERROR, "pthread_create() of the renderer failed (%d: %s)", error,
-                      strerror(error));
-    renderer.started = 1;
-    return KS_OK;
+    return ks_job_start("renderer", conf, pool, (long)conf->image_timeout_s * 1000,
+                        conf->render_interval_s * 1000, renderer_round, NULL, &renderer, err);
 }
 
 void ks_renderer_wake(void)
 {
-    if (!renderer.started)
-        return;
-    pthread_mutex_lock(&renderer.lock);
-    renderer.woken = 1;
-    pthread_cond_signal(&renderer.cond);
-    pthread_mutex_unlock(&renderer.lock);
+    ks_job_wake(renderer);
 }
 
 void ks_renderer_stop(void)
 {
-    if (!renderer.started)
-        return;
-    pthread_mutex_lock(&renderer.lock);
-    __atomic_store_n(&renderer.stopping, 1, __ATOMIC_RELAXED);
-    pthread_cond_signal(&renderer.cond);
-    pthread_mutex_unlock(&renderer.lock);
-    pthread_join(renderer.thread, NULL);
-    pthread_cond_destroy(&renderer.cond);
-    renderer.started = 0;
+    ks_job_stop(renderer);
+    renderer = NULL;
 }

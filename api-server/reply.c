@@ -2,46 +2,14 @@
  * operation (below dispatch, which refuses requests with them, and the GET
  * handlers such as http_avatar.c): an HTTP answer in one send
  * (ks_api_http_reply, with a CGI "Status:" line behind FastCGI), and the
- * Client fault of a request refused before gSOAP parsed it.
+ * Client fault of a request refused before gSOAP parsed it (its envelope
+ * from ks_fault_xml, fault.c).
  */
 #include <stdio.h>
 #include <string.h>
 #include "http_frame.h"
 #include "log.h"
 #include "reply.h"
-
-static void append_escaped(char *out, size_t size, const char *text)
-{
-    size_t at = strlen(out);
-    for (; *text && at + 7 < size; text++) {
-        const char *entity = *text == '<'   ? "&lt;"
-                             : *text == '>' ? "&gt;"
-                             : *text == '&' ? "&amp;"
-                                            : NULL;
-        if (entity)
-            at += (size_t)snprintf(out + at, size - at, "%s", entity);
-        else
-            out[at++] = *text;
-    }
-    out[at] = '\0';
-}
-
-size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason)
-{
-    snprintf(out, size,
-             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"
-             " xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-             " xmlns:ks=\"urn:kisekae:v1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
-             "<faultcode>SOAP-ENV:Client</faultcode><faultstring>");
-    append_escaped(out, size - 300, reason);
-    snprintf(out + strlen(out), size - strlen(out),
-             "</faultstring><detail><ks:KisekaeFault><ks:code>%s</ks:code><ks:message>", code);
-    append_escaped(out, size - 200, reason);
-    snprintf(out + strlen(out), size - strlen(out),
-             "</ks:message></ks:KisekaeFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body>"
-             "</SOAP-ENV:Envelope>\n");
-    return strlen(out);
-}
 
 /* Written here rather than through soap_response(), which sends the header
  * and the body in two packets: one send() for a small answer. */
@@ -74,8 +42,8 @@ int ks_api_http_reply(struct soap *soap, int status, const char *content_type,
 
 void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason)
 {
-    char body[2048];
-    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+    char body[KS_FAULT_XML_MAX];
+    size_t length = ks_fault_xml(body, sizeof body, code, reason);
 
     ks_log_info("refused a request: %s", reason);
     soap_begin(soap);

@@ -4,9 +4,6 @@
 
 #include "api.h"
 
-/* The SOAP fault body (a Client fault with the KisekaeFault detail) for a
- * request refused before gSOAP saw it; returns its length. */
-size_t ks_api_fault_xml(char *out, size_t size, const char *code, const char *reason);
 /* Refuses a request before it is served: a Client fault with code and
  * reason, HTTP status status. */
 void ks_api_refuse(struct soap *soap, int status, const char *code, const char *reason);

@@ -415,8 +415,8 @@ static void send_answer(loop_t *loop, conn_t *c)
 /* Refuses the request in c with a SOAP fault and closes the connection. */
 static void refuse(loop_t *loop, conn_t *c, int status, const char *code, const char *reason)
 {
-    char body[1536], head[256];
-    size_t length = ks_api_fault_xml(body, sizeof body, code, reason);
+    char body[KS_FAULT_XML_MAX], head[256];
+    size_t length = ks_fault_xml(body, sizeof body, code, reason);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nServer: kisekae-api\r\n"
                      "Content-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n"

@@ -142,13 +142,14 @@ static long retry_after(const ks_api_conf_t *conf, const ks_delivery_job_t *job,
     return delay < KS_WEBHOOK_BACKOFF_MAX_S ? delay : KS_WEBHOOK_BACKOFF_MAX_S;
 }
 
-static int send_round(struct soap *soap, ks_api_ctx_t *ctx, void *arg)
+static int send_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *sender_job, void *arg)
 {
     ks_delivery_job_t jobs[KS_WEBHOOK_BATCH];
     int count = 0, lease = ctx->conf->webhook_timeout_s + 5;
     MYSQL *conn;
 
     (void)soap;
+    (void)sender_job;
     (void)arg;
     if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
         ks_store_webhook_claim(ctx, conn, lease, jobs, KS_WEBHOOK_BATCH, &count) != KS_OK) {

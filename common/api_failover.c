@@ -8,6 +8,7 @@
  * that failed without connecting sent nothing.
  */
 #include "api_failover.h"
+#include "ks_resendable.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -137,6 +138,8 @@ ks_rc ks_failover_call(ks_failover_t *fo, struct soap *soap, const char *operati
 
     if (count <= 0)
         return ks_err(err, KS_UNAVAILABLE, "%s: no API URL configured", operation);
+    /* Only what wsdl/kisekae.h marks @resendable is ever sent twice. */
+    resend_safe = resend_safe && ks_op_resendable(operation);
     if (first < 0 || first >= count)
         first = 0;
     for (int i = 0; i < count; i++) {

@@ -63,7 +63,9 @@ void ks_failover_soap_free(struct soap *soap);
  * server answered (err names each URL's failure).
  *
  * resend_safe says the call may reach the API twice without harm (a read,
- * or a write whose second sending ends as one). When it is 0, the call
+ * or a write whose second sending ends as one); it counts only for an
+ * operation marked `// @resendable` in wsdl/kisekae.h (ks_resendable.h), so
+ * a caller can be more careful than the API, never less. When it is 0, the call
  * moves on to the next URL only when the request cannot have been received
  * (no connection was made); after that it returns KS_UNAVAILABLE with
  * "outcome unknown" in err, and the caller reads the state again.

@@ -1,6 +1,7 @@
 /* daemon.h: what the FastCGI daemons (kisekae-image, kisekae-admin) share
  * around their own work: the command line (-c FILE, -o name=value...,
- * --check, --help) and the signal model.
+ * --check, --help) and the signal model, which kisekae-api follows too (its
+ * signal thread calls ks_daemon_wait).
  *
  * Signals: TERM, INT, HUP and USR1 are blocked in every thread (block them
  * before starting any) and taken by sigwait() in the main thread, so no

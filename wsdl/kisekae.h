@@ -12,6 +12,13 @@
  * - Every fault carries <detail><ks:KisekaeFault><code/><message/></...>; the
  *   code is one of the stable codes listed at struct ks__KisekaeFault. The
  *   faultcode is SOAP-ENV:Client for caller errors, SOAP-ENV:Server otherwise.
+ * - An operation marked `// @resendable` on its declaration may be sent twice
+ *   without harm: a read, or a write whose second sending ends as one (a
+ *   ChangeOutfit that changes nothing keeps the version; modes, weights,
+ *   registrations and heartbeats are set, not added). A balancer sends it to
+ *   a second API server after the first failed with the request perhaps
+ *   received; any other write caught that way fails with its outcome unknown.
+ *   The build lists the marked operations (wsdl/resendable.cmake).
  */
 
 //gsoap ks service name:         Kisekae
@@ -285,13 +292,13 @@ int ks__RegisterItem(
     struct ks__RegisterItemResponse *response);
 
 /* site: every category, or with name only the category of that name. */
-int ks__ListCategories(
+int ks__ListCategories(  // @resendable
     char *name 0,
     struct ks__ListCategoriesResponse *response);
 
 /* site: published items, optionally of one category, a page at a time
  * (limit 1 to 100, default 50). total counts every match. */
-int ks__ListItems(
+int ks__ListItems(  // @resendable
     int *categoryId 0,
     int *offset 0,
     int *limit 0,
@@ -299,7 +306,7 @@ int ks__ListItems(
 
 /* site: the avatars of up to 100 members in one call. Unknown ids are listed
  * in missingUserId rather than failing the call. */
-int ks__GetAvatars(
+int ks__GetAvatars(  // @resendable
     int __sizeuserId 1,
     char **userId 1,
     struct ks__GetAvatarsResponse *response);
@@ -315,7 +322,7 @@ int ks__DeleteAvatar(
 /* site: try-on. The member's outfit with wear put on and remove taken off
  * (the category rules apply; the items need not be owned), composed and
  * returned as a PNG. Nothing is saved. */
-int ks__PreviewAvatar(
+int ks__PreviewAvatar(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
@@ -333,14 +340,14 @@ int ks__RegenerateAvatar(
  * composed again; if it was the only item worn of a required category, that
  * category's default item is put on instead (Conflict when the item is that
  * default). Revoking an item the member does not own is not an error. */
-int ks__RevokeItem(
+int ks__RevokeItem(  // @resendable
     char *userId 1,
     int itemId 1,
     struct ks__RevokeItemResponse *response);
 
 /* site: the items a member owns, optionally of one category, a page at a time
  * (limit 1 to 100, default 50), newest grant first. */
-int ks__ListMemberItems(
+int ks__ListMemberItems(  // @resendable
     char *userId 1,
     int *categoryId 0,
     int *offset 0,
@@ -349,12 +356,12 @@ int ks__ListMemberItems(
 
 /* site: one item with its layers, whatever its status (drafts only for
  * admin callers). */
-int ks__GetItem(
+int ks__GetItem(  // @resendable
     int itemId 1,
     struct ks__GetItemResponse *response);
 
 /* site: every scene (album background), at most 1000. */
-int ks__ListScenes(
+int ks__ListScenes(  // @resendable
     struct ks__ListScenesResponse *response);
 
 /* site: take an album photo: the scene's background, the member's avatar in
@@ -373,7 +380,7 @@ int ks__CreateAlbumPhoto(
 
 /* site: a member's album photos, newest first, a page at a time (limit 1 to
  * 100, default 50). */
-int ks__ListAlbumPhotos(
+int ks__ListAlbumPhotos(  // @resendable
     char *userId 1,
     int *offset 0,
     int *limit 0,
@@ -418,11 +425,11 @@ int ks__RegisterScene(
     struct ks__RegisterSceneResponse *response);
 
 /* admin: the image servers of the cluster. */
-int ks__ListImageServers(
+int ks__ListImageServers(  // @resendable
     struct ks__ListImageServersResponse *response);
 
 /* admin: set an image server's mode: active, draining or down. */
-int ks__SetImageServerMode(
+int ks__SetImageServerMode(  // @resendable
     char *name 1,
     char *mode 1,
     struct ks__SetImageServerModeResponse *response);
@@ -433,7 +440,7 @@ struct ks__SetImageServerWeightResponse { struct ks__ImageServer *server 1; };
  * a new member goes to the active server with the fewest members per unit
  * of weight. A server's registration gives the weight of its configuration
  * only when it registers for the first time; later this call decides. */
-int ks__SetImageServerWeight(
+int ks__SetImageServerWeight(  // @resendable
     char *name 1,
     int weight 1,
     struct ks__SetImageServerWeightResponse *response);
@@ -471,20 +478,20 @@ int ks__CreateAvatar(
 
 /* site: a member's avatar. With minVersion, an answer older than that version
  * is never given (a replica that is behind is bypassed). */
-int ks__GetAvatar(
+int ks__GetAvatar(  // @resendable
     char *userId 1,
     int *minVersion 0,
     struct ks__GetAvatarResponse *response);
 
 /* site: give a member an item. Granting an owned item again is not an error. */
-int ks__GrantItem(
+int ks__GrantItem(  // @resendable
     char *userId 1,
     int itemId 1,
     struct ks__GrantItemResponse *response);
 
 /* site: put items on and take items off, then re-render the avatar. Wearing
  * an item of an exclusive category takes off the one worn there. */
-int ks__ChangeOutfit(
+int ks__ChangeOutfit(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
@@ -547,7 +554,7 @@ struct ks__GetSystemStatusResponse {
 /* admin: the health of the platform: the database pool (servers, their
  * state, lag and reads served), the image servers, and counts of members,
  * items and categories. */
-int ks__GetSystemStatus(
+int ks__GetSystemStatus(  // @resendable
     struct ks__GetSystemStatusResponse *response);
 
 /* ---- node: the image servers' own calls ---------------------------------------- */
@@ -561,7 +568,7 @@ struct ks__RegisterImageServerResponse { struct ks__ImageServer *server 1; };
  * otherwise), and a registered server's URLs change only by an admin
  * (Conflict when they differ). The answer is its row, as the API will use
  * it. */
-int ks__RegisterImageServer(
+int ks__RegisterImageServer(  // @resendable
     char *name 1,                       /* 1..64 of [A-Za-z0-9._-] */
     char *internalUrl 1,                /* http(s)://... the API calls */
     char *publicUrl 1,                  /* http(s)://... base of the image URLs */
@@ -574,7 +581,7 @@ struct ks__HeartbeatResponse { char *mode 1; };
  * disk. A server the API marked down because it fell silent becomes active
  * again; one an admin set down stays down. The answer is its mode.
  * NotFound when the server is not registered (register, then beat again). */
-int ks__Heartbeat(
+int ks__Heartbeat(  // @resendable
     char *name 1,
     LONG64 itemsStored 1,               /* item layers in its store */
     LONG64 avatarsComposed 1,           /* avatars composed since it started */
@@ -597,7 +604,7 @@ struct ks__GetCatalogManifestResponse {
 /* node: the item layers every image server must hold (those of every item,
  * whatever its status: retired items may still be worn), one page at a time.
  * offset 0..10000000 (default 0), limit 1..1000 (default 500). */
-int ks__GetCatalogManifest(
+int ks__GetCatalogManifest(  // @resendable
     int *offset 0,
     int *limit 0,
     struct ks__GetCatalogManifestResponse *response);
@@ -613,7 +620,7 @@ struct ks__GetItemLayerResponse {
  * the art of that sha256: the current one or old art replaced since (album
  * photos drawn with it are composed again from it); NotFound when the layer
  * never had it. */
-int ks__GetItemLayer(
+int ks__GetItemLayer(  // @resendable
     int itemId 1,
     int layerNo 1,
     char *sha256 0,
@@ -633,7 +640,7 @@ struct ks__GetImageRecipeResponse {
  * one of its album photos, and which image server holds it: an image server
  * whose file went missing rebuilds it from this. NotFound: no such member
  * or photo. */
-int ks__GetImageRecipe(
+int ks__GetImageRecipe(  // @resendable
     char *userId 1,
     int *photoId 0,
     struct ks__GetImageRecipeResponse *response);
@@ -645,7 +652,7 @@ struct ks__GetSceneBackgroundResponse {
 };
 
 /* node, admin: an album scene's background PNG, from the database. */
-int ks__GetSceneBackground(
+int ks__GetSceneBackground(  // @resendable
     int sceneId 1,
     struct ks__GetSceneBackgroundResponse *response);
 
@@ -675,7 +682,7 @@ struct ks__ListAvatarsByServerResponse {
 /* admin: the members assigned to an image server, a page at a time in
  * userId order with a keyset cursor: page one million costs what page one
  * does. limit 1..1000 (default 500). NotFound: no such server. */
-int ks__ListAvatarsByServer(char *server 1, char *after 0, int *limit 0,
+int ks__ListAvatarsByServer(char *server 1, char *after 0, int *limit 0,  // @resendable
                             struct ks__ListAvatarsByServerResponse *response);
 
 /* What RebuildAvatars did for one member. status:
@@ -710,7 +717,7 @@ struct ks__RebuildAvatarsResponse {
  * or deleted meanwhile is reported, not an error. Faults only for the call
  * as a whole: NotFound (no such server), InvalidArgument, TooLarge (over 100),
  * ImageServerUnavailable (the server did not answer: nothing changed). */
-int ks__RebuildAvatars(char *server 1, int __sizeuserId 1, char **userId 1,
+int ks__RebuildAvatars(char *server 1, int __sizeuserId 1, char **userId 1,  // @resendable
                        enum xsd__boolean *checkOnly 0,
                        struct ks__RebuildAvatarsResponse *response);
 
@@ -726,7 +733,8 @@ struct ks__SyncImageServerResponse {
  * archived art it keeps) against the catalog manifest by sha256, now, and
  * fetches what is missing or differs. ImageServerUnavailable when it does
  * not answer. */
-int ks__SyncImageServer(char *server 1, struct ks__SyncImageServerResponse *response);
+int ks__SyncImageServer(  // @resendable
+    char *server 1, struct ks__SyncImageServerResponse *response);
 
 /* ---- Admin UI: the catalog as staff see it (admin) ------------------------------ */
 
@@ -745,7 +753,7 @@ struct ks__SearchItemsResponse {
  * nameContains (1..64 bytes, case-insensitive), a page at a time by id: the
  * items with an id above afterId (default 0), at most limit (1..100,
  * default 50). */
-int ks__SearchItems(
+int ks__SearchItems(  // @resendable
     int *categoryId 0,
     char *status 0,
     char *nameContains 0,
@@ -763,7 +771,7 @@ struct ks__UpdateCategoryResponse { struct ks__Category *category 1; };
  * layers keep theirs); exclusive and required apply to outfit changes from
  * now on. defaultItemId must name a published item of the category (0
  * clears it); a required category must keep a default item (Conflict). */
-int ks__UpdateCategory(
+int ks__UpdateCategory(  // @resendable
     int categoryId 1,
     char *name 0,
     int *zOrder 0,
@@ -797,7 +805,7 @@ struct ks__SearchMembersResponse {
  * image server imageServer, a page at a time by user id: the members whose
  * id sorts after afterUserId (byte order), at most limit (1..100, default
  * 50). NotFound when imageServer names no image server. */
-int ks__SearchMembers(
+int ks__SearchMembers(  // @resendable
     char *userIdPrefix 0,
     char *imageServer 0,
     char *afterUserId 0,
@@ -925,7 +933,7 @@ struct ks__ListWebhooksResponse {
 };
 
 /* admin: every registered webhook. */
-int ks__ListWebhooks(
+int ks__ListWebhooks(  // @resendable
     struct ks__ListWebhooksResponse *response);
 
 struct ks__DeleteWebhookResponse {
@@ -933,7 +941,7 @@ struct ks__DeleteWebhookResponse {
 };
 
 /* admin: remove webhook id and its pending deliveries (idempotent). */
-int ks__DeleteWebhook(
+int ks__DeleteWebhook(  // @resendable
     int id 1,
     struct ks__DeleteWebhookResponse *response);
 
@@ -961,7 +969,7 @@ struct ks__ListWebhookDeliveriesResponse {
  * the events before beforeEventId (absent: from the newest), at most limit
  * (1..100, default 50), only those in state when given. NotFound for an
  * unknown webhook; InvalidArgument for an unknown state. */
-int ks__ListWebhookDeliveries(
+int ks__ListWebhookDeliveries(  // @resendable
     int id 1,
     char *state 0,
     LONG64 *beforeEventId 0,

@@ -604,7 +604,7 @@ def test_site_cannot_use_admin_operations(admin, site, world, unchanged, operati
     def modes():
         """Each server's mode, but for the silent servers of other tests, which the
         API marks down on its own meanwhile (image_server_timeout)."""
-        return {s.name: s.mode for s in as_list(admin.service.ListImageServers())
+        return {s.name: s.mode for s in as_list(admin.service.GetSystemStatus().imageServer)
                 if not s.downBySilence}
     before = modes()
     assert_fault(site.fault(operation, **FORBIDDEN_TO_SITES[operation](world)), "Forbidden")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Launcher secrets test (ctest `launcher_secrets`): brings a stack up with
-# `./kisekae up` and makes one admin call (`./kisekae admin`) with shims in
+# `./kisekae up` and makes admin calls (`./kisekae admin`: an answer, a
+# fault with its code, bad usage that exits 2) with shims in
 # front of the programs the launcher hands secrets to (mariadb,
 # mariadb-admin, curl, kisekae-api is fed on stdin already) and of chmod,
 # then checks that
@@ -60,9 +61,27 @@ echo "== ./kisekae up --state $STATE --port-base $PORT_BASE (programs shimmed)"
 PATH=$SHIMS:$PATH "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --no-build \
   --build-dir "$BUILD"
 echo "== ./kisekae admin ListImageServers"
-PATH=$SHIMS:$PATH "$KISEKAE" admin --state "$STATE" ListImageServers >/dev/null
+PATH=$SHIMS:$PATH "$KISEKAE" admin --state "$STATE" --build-dir "$BUILD" ListImageServers \
+  >"$BUILD/launcher-admin.out"
 
 failed=0
+# kisekae-ctl's answer, a fault with its code, and bad usage.
+if ! grep -qx 'server:' "$BUILD/launcher-admin.out" ||
+   ! grep -qx '  name: img1' "$BUILD/launcher-admin.out"; then
+  echo "FAIL: ListImageServers printed:"; cat "$BUILD/launcher-admin.out"; failed=1
+fi
+status=0
+"$KISEKAE" admin --state "$STATE" --build-dir "$BUILD" SetImageServerMode name=nosuch \
+  mode=draining >/dev/null 2>"$BUILD/launcher-admin.err" || status=$?
+if ((status != 1)) || ! grep -q 'NotFound: image server "nosuch"' "$BUILD/launcher-admin.err"; then
+  echo "FAIL: a NotFound fault exited $status, printing:"; cat "$BUILD/launcher-admin.err"; failed=1
+fi
+for bad in "ListImageServers 1name=x" "ListImageServers Extra" ""; do
+  status=0
+  # shellcheck disable=SC2086
+  "$KISEKAE" admin --state "$STATE" --build-dir "$BUILD" $bad >/dev/null 2>&1 || status=$?
+  ((status == 2)) || { echo "FAIL: ./kisekae admin $bad exited $status, not 2"; failed=1; }
+done
 calls=$(wc -l <"$CALLS")
 ((calls > 0)) || { echo "FAIL: the shims saw no call"; failed=1; }
 while IFS='=' read -r key value; do

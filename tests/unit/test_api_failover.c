@@ -151,12 +151,19 @@ static void client_init(client_t *client, const int *ports, int count)
     assert_non_null(client->soap);
 }
 
-static ks_rc client_call(client_t *client, int resend_safe, const char **url, ks_err_t *err)
+/* A GetAvatar call, named operation for the failover (its resendable mark). */
+static ks_rc client_call_as(client_t *client, const char *operation, int resend_safe,
+                            const char **url, ks_err_t *err)
 {
     struct ks__GetAvatarResponse response;
 
-    return ks_failover_call(&client->fo, client->soap, "GetAvatar", resend_safe,
+    return ks_failover_call(&client->fo, client->soap, operation, resend_safe,
                             attempt_get_avatar, &response, url, err);
+}
+
+static ks_rc client_call(client_t *client, int resend_safe, const char **url, ks_err_t *err)
+{
+    return client_call_as(client, "GetAvatar", resend_safe, url, err);
 }
 
 static void test_moves_on_and_sticks(void **state)
@@ -203,6 +210,12 @@ static void test_outcome_unknown_is_not_sent_again(void **state)
     assert_int_equal(client_call(&client, 0, NULL, &err), KS_UNAVAILABLE);
     assert_non_null(strstr(err.msg, "outcome unknown"));
     assert_int_equal(good.requests, 0);
+    /* So does one its caller calls resend-safe when wsdl/kisekae.h does not
+     * mark the operation @resendable. */
+    assert_int_equal(client_call_as(&client, "MoveAvatars", 1, NULL, &err), KS_UNAVAILABLE);
+    assert_non_null(strstr(err.msg, "outcome unknown"));
+    assert_int_equal(good.requests, 0);
+    atomic_store(&client.fo.preferred, 0);
     /* A resend-safe call goes on to the second. */
     assert_int_equal(client_call(&client, 1, NULL, &err), KS_OK);
     assert_int_equal(good.requests, 1);
