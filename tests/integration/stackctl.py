@@ -3,7 +3,8 @@
 - sql(env, query): runs SQL on the master with the mariadb client, as the
   API's database user, and returns the rows (lists of strings, None for NULL).
 - pid(env, name), pause(env, name) / resume(env, name): SIGSTOP / SIGCONT a
-  component (db-m, img1...) by the PID `kisekae up` recorded: a hung server.
+  component (db-m, img1...) by the PID `kisekae up` recorded: a hung server
+  (pause returns once every thread of it has stopped).
 - stop(env, name) then restart(env): SIGTERM it by its PID, wait until it is
   gone, and later bring it back with `kisekae up` (which starts what does
   not run). The build folder is KISEKAE_BUILD_DIR (the runner sets it), else
@@ -50,17 +51,43 @@ def pid(env, name):
     return int(text[0])
 
 
-def _state(process_id):
-    """The process state letter, or None once it is gone."""
+def _state_of(stat_path):
+    """The state letter in a /proc .../stat file, or None once it is gone."""
     try:
-        stat = Path("/proc/%d/stat" % process_id).read_text()
-    except FileNotFoundError:
+        stat = Path(stat_path).read_text()
+    except (FileNotFoundError, ProcessLookupError):
         return None
     return stat.rpartition(")")[2].split()[0]
 
 
-def pause(env, name):
-    os.kill(pid(env, name), signal.SIGSTOP)
+def _state(process_id):
+    """The process state letter, or None once it is gone."""
+    return _state_of("/proc/%d/stat" % process_id)
+
+
+def _all_threads_stopped(process_id):
+    """Every thread of the process is stopped (T), or the process is gone."""
+    try:
+        tasks = os.listdir("/proc/%d/task" % process_id)
+    except FileNotFoundError:
+        return True
+    return all(_state_of("/proc/%d/task/%s/stat" % (process_id, task)) in (None, "T", "t")
+               for task in tasks)
+
+
+def pause(env, name, timeout=10):
+    """SIGSTOP to name's recorded PID; returns once every thread of it has
+    stopped. kill() returns before that: one thread takes the signal and
+    stops the others in turn, which on a loaded machine took up to tens of
+    milliseconds, long enough for a request sent meanwhile to be served."""
+    process_id = pid(env, name)
+    os.kill(process_id, signal.SIGSTOP)
+    deadline = time.monotonic() + scaled(timeout)
+    while not _all_threads_stopped(process_id):
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s (pid %d) not stopped %d s after SIGSTOP" % (
+                name, process_id, timeout))
+        time.sleep(0.002)
 
 
 def resume(env, name):
