@@ -120,6 +120,12 @@ ks_rc ks_catalog_uploads(ks_admin_req_t *req, ks_upload_t *out, int *count, char
             }
             u->z = (int)value;
         }
+        snprintf(name, sizeof name, "tint%d", i);
+        u->tintable = ks_page_field(req, name) != NULL;
+        snprintf(name, sizeof name, "role%d", i);
+        u->role = ks_page_field(req, name);
+        if (u->role && !*u->role)
+            u->role = NULL;
     }
     return KS_OK;
 }
@@ -308,7 +314,7 @@ static int attempt_preview(struct soap *soap, const char *url, void *p)
 {
     preview_call_t *call = p;
     return soap_call_ks__PreviewAvatar(soap, url, NULL, (char *)call->user_id, call->wear_count,
-                                       call->wear, 0, NULL, &call->response);
+                                       call->wear, 0, NULL, 0, NULL, &call->response);
 }
 
 /* The mannequin exists once one request saw it; checked again after a restart. */

@@ -20,7 +20,8 @@ const struct ks__Category *ks_catalog_category(const struct ks__ListCategoriesRe
 /* GetItem into *out. */
 ks_rc ks_catalog_item(ks_admin_req_t *req, int id, struct ks__Item **out);
 
-/* One uploaded layer of a form (fields layer1..layer8 and z1..z8). */
+/* One uploaded layer of a form (fields layer1..layer8, z1..z8, tint1..tint8
+ * and role1..role8). */
 typedef struct {
     int index;                     /* 1..8: which slot of the form */
     const unsigned char *png;      /* in the request's form */
@@ -28,6 +29,8 @@ typedef struct {
     const char *filename;
     int has_z;
     int z;
+    int tintable;                  /* tint<n> checked: recoloured when worn with a colour */
+    const char *role;              /* role<n> (hide rules), or NULL when empty */
 } ks_upload_t;
 
 /* The layer files of the form, in slot order, into out (at most

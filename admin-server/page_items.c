@@ -66,6 +66,106 @@ static void category_options(ks_admin_req_t *req, const struct ks__ListCategorie
     ks_tpl_free(&vars);
 }
 
+/* ---- tints and hide rules ---- */
+
+#define HIDE_ROWS 4                /* hide rules the forms offer */
+
+/* The hide rules fieldset of a form (vars' hide_fieldset; its err_hides set
+ * before): rows from the form's fields after a refusal, else from item's
+ * rules (item NULL: empty rows). */
+static void hide_rows(ks_admin_req_t *req, const struct ks__ListCategoriesResponse *categories,
+                      const struct ks__Item *item, ks_tpl_t *vars)
+{
+    int refused = ks_form_field(&req->form, "hide_category1") != NULL;
+    ks_buf_t rows, options;
+
+    ks_buf_init(&rows, 1 << 16);
+    ks_buf_init(&options, 1 << 16);
+    for (int i = 1; i <= HIDE_ROWS; i++) {
+        char field[32];
+        long long category = 0;
+        const char *role = NULL;
+        ks_tpl_t row;
+
+        if (refused) {
+            snprintf(field, sizeof field, "hide_category%d", i);
+            ks_page_parse_int(ks_page_field(req, field), 1, 2147483647, &category);
+            snprintf(field, sizeof field, "hide_role%d", i);
+            role = ks_page_field(req, field);
+        } else if (item && i <= item->__sizehide) {
+            category = item->hide[i - 1].categoryId;
+            role = item->hide[i - 1].role;
+        }
+        ks_buf_reset(&options);
+        category_options(req, categories, (int)category, "—", &options);
+        ks_tpl_init(&row);
+        ks_tpl_set_int(&row, "n", i);
+        ks_tpl_set_html(&row, "options", options.data ? options.data : "");
+        ks_tpl_set(&row, "role", role ? role : "");
+        ks_page_render_part(req, &rows, "item_hide_row.html", &row);
+        ks_tpl_free(&row);
+    }
+    ks_tpl_set_html(vars, "hide_rows", rows.data ? rows.data : "");
+    ks_buf_reset(&rows);
+    ks_page_render_part(req, &rows, "item_hides.html", vars);
+    ks_tpl_set_html(vars, "hide_fieldset", rows.data ? rows.data : "");
+    ks_buf_free(&rows);
+    ks_buf_free(&options);
+}
+
+/* The hide rules of the form (rows without a category are empty) into out
+ * (room for HIDE_ROWS); 1 with vars' err_hides set when one is malformed.
+ * The API checks the rest (roles, categories). */
+static int read_hides(ks_admin_req_t *req, ks_tpl_t *vars, struct ks__HideRule *out, int *count)
+{
+    *count = 0;
+    for (int i = 1; i <= HIDE_ROWS; i++) {
+        char field[32];
+        const char *category, *role;
+        long long id;
+
+        snprintf(field, sizeof field, "hide_category%d", i);
+        category = ks_page_field(req, field);
+        snprintf(field, sizeof field, "hide_role%d", i);
+        role = ks_page_field(req, field);
+        if (!category || !*category)
+            continue;
+        if (ks_page_parse_int(category, 1, 2147483647, &id) != 0) {
+            ks_tpl_setf(vars, "err_hides", "Hide rule %d: choose a category.", i);
+            return 1;
+        }
+        out[*count].categoryId = (int)id;
+        out[(*count)++].role = role && *role ? (char *)role : NULL;
+    }
+    return 0;
+}
+
+/* 1 when the rules a[0..n) are item's, in order. */
+static int same_hides(const struct ks__Item *item, const struct ks__HideRule *a, int n)
+{
+    if (item->__sizehide != n)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const char *r = item->hide[i].role;
+        if (item->hide[i].categoryId != a[i].categoryId || !r != !a[i].role ||
+            (r && strcmp(r, a[i].role) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* "category 3 front, category 5" (or "nothing") into out. */
+static void hide_facts(const struct ks__Item *item, char *out, size_t size)
+{
+    size_t len = 0;
+
+    snprintf(out, size, "nothing");
+    for (int i = 0; i < item->__sizehide && len < size; i++)
+        len += (size_t)snprintf(out + len, size - len, "%scategory %d%s%s", i ? ", " : "",
+                                item->hide[i].categoryId, item->hide[i].role ? " " : "",
+                                item->hide[i].role ? item->hide[i].role : "");
+}
+
 /* The URL of an image of item (kind: thumb or preview); it changes with
  * the art (its first layer's hash), so browsers may keep it. */
 static void image_url(const struct ks__Item *item, const char *kind, char *out, size_t size)
@@ -175,11 +275,16 @@ static void form_vars(ks_admin_req_t *req, ks_tpl_t *vars,
         ks_tpl_set_int(&row, "n", i);
         snprintf(field, sizeof field, "z%d", i);
         ks_tpl_set(&row, "z", ks_page_field(req, field));
+        snprintf(field, sizeof field, "tint%d", i);
+        ks_tpl_set(&row, "tint", ks_page_field(req, field) ? "1" : "");
+        snprintf(field, sizeof field, "role%d", i);
+        ks_tpl_set(&row, "role", ks_page_field(req, field));
         ks_page_render_part(req, &rows, "item_layer_row.html", &row);
         ks_tpl_free(&row);
     }
     ks_tpl_set_html(vars, "layer_rows", rows.data ? rows.data : "");
     ks_tpl_setf(vars, "max_upload", "%zu KiB", req->conf->max_upload_bytes / 1024);
+    hide_rows(req, categories, NULL, vars);
     ks_buf_free(&options);
     ks_buf_free(&rows);
 }
@@ -209,6 +314,8 @@ typedef struct {
     int count;
     struct ks__LayerInput layers[KS_CATALOG_LAYERS_MAX];
     int z[KS_CATALOG_LAYERS_MAX];
+    struct ks__HideRule hides[HIDE_ROWS];
+    int hide_count;
     struct ks__RegisterItemResponse response;
 } register_call_t;
 
@@ -217,18 +324,23 @@ static int attempt_register(struct soap *soap, const char *url, void *p)
     register_call_t *call = p;
     return soap_call_ks__RegisterItem(soap, url, NULL, call->category_id, (char *)call->name,
                                       call->price, (char *)call->status, NULL, call->count,
-                                      call->layers, &call->response);
+                                      call->layers, NULL, NULL, call->hide_count, call->hides,
+                                      &call->response);
 }
 
 /* The layer inputs of the uploads (pointing into the form). */
 static void layer_inputs(const ks_upload_t *uploads, int count, struct ks__LayerInput *layers,
                          int *z)
 {
+    static enum xsd__boolean tintable = true_;      /* only read */
+
     for (int i = 0; i < count; i++) {
         layers[i].png.__ptr = (unsigned char *)uploads[i].png;
         layers[i].png.__size = (int)uploads[i].size;
         z[i] = uploads[i].z;
         layers[i].zOrder = uploads[i].has_z ? &z[i] : NULL;
+        layers[i].tintable = uploads[i].tintable ? &tintable : NULL;
+        layers[i].role = (char *)uploads[i].role;
     }
 }
 
@@ -281,6 +393,7 @@ void ks_page_item_create(ks_admin_req_t *req)
     } else {
         call->category_id = (int)number;
     }
+    bad |= read_hides(req, &vars, call->hides, &call->hide_count);
     if (ks_catalog_uploads(req, call->uploads, &call->count, why, sizeof why) != KS_OK) {
         ks_tpl_set(&vars, "err_layers", why);
         bad = 1;
@@ -416,7 +529,7 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
 {
     struct ks__ListCategoriesResponse *categories = NULL;
     const struct ks__Category *category;
-    char url[128], title[200];
+    char url[128], title[200], hides[256];
     ks_buf_t rows;
 
     ks_buf_init(&rows, 1 << 16);
@@ -449,10 +562,15 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
         ks_tpl_setf(&row, "box", "%d,%d %dx%d", item->layer[i].x, item->layer[i].y,
                     item->layer[i].width, item->layer[i].height);
         ks_tpl_setf(&row, "sha", "%.12s", item->layer[i].sha256 ? item->layer[i].sha256 : "");
+        ks_tpl_set(&row, "tint", item->layer[i].tintable == true_ ? "1" : "");
+        ks_tpl_set(&row, "role", item->layer[i].role ? item->layer[i].role : "");
         ks_page_render_part(req, &rows, "item_layer_fact.html", &row);
         ks_tpl_free(&row);
     }
     ks_tpl_set_html(vars, "layer_facts", rows.data ? rows.data : "");
+    hide_facts(item, hides, sizeof hides);
+    ks_tpl_set(vars, "hide_facts", hides);
+    hide_rows(req, categories, item, vars);
     ks_buf_reset(&rows);
     for (int i = 1; i <= KS_CATALOG_LAYERS_MAX; i++) {
         ks_tpl_t row;
@@ -488,6 +606,9 @@ typedef struct {
     int count;
     struct ks__LayerInput layers[KS_CATALOG_LAYERS_MAX];
     int z[KS_CATALOG_LAYERS_MAX];
+    struct ks__HideRule hides[HIDE_ROWS];
+    int hide_count;
+    enum xsd__boolean *clear_hides;
     struct ks__UpdateItemResponse response;
 } update_call_t;
 
@@ -496,16 +617,21 @@ static int attempt_update(struct soap *soap, const char *url, void *p)
     update_call_t *call = p;
     return soap_call_ks__UpdateItem(soap, url, NULL, call->id, call->name, call->price,
                                     call->status, call->count, call->count ? call->layers : NULL,
+                                    NULL, NULL, NULL, call->hide_count,
+                                    call->hide_count ? call->hides : NULL, call->clear_hides,
                                     &call->response);
 }
 
-/* "name \"x\", price 10, published, 2 layer(s)" */
+/* "name \"x\", price 10, published, 2 layer(s), art 0123abcd, hides category 3 front" */
 static void describe(const struct ks__Item *item, char *out, size_t size)
 {
-    snprintf(out, size, "name \"%.128s\", category %d, price %d, %s, %d layer(s)%s%.12s",
-             item->name, item->categoryId, item->price, item->status, item->__sizelayer,
-             item->__sizelayer ? ", art " : "",
-             item->__sizelayer && item->layer[0].sha256 ? item->layer[0].sha256 : "");
+    char hides[256];
+
+    hide_facts(item, hides, sizeof hides);
+    snprintf(out, size, "name \"%.128s\", category %d, price %d, %s, %d layer(s)%s%.12s, "
+             "hides %.200s", item->name, item->categoryId, item->price, item->status,
+             item->__sizelayer, item->__sizelayer ? ", art " : "",
+             item->__sizelayer && item->layer[0].sha256 ? item->layer[0].sha256 : "", hides);
 }
 
 /* Runs an UpdateItem (or RetireItem: retire) for item and records it. */
@@ -547,6 +673,7 @@ void ks_page_item_update(ks_admin_req_t *req)
     const char *name;
     char why[512] = "";
     int price = 0, bad;
+    enum xsd__boolean clear = true_;
     ks_tpl_t vars;
 
     if (!item)
@@ -557,6 +684,7 @@ void ks_page_item_update(ks_admin_req_t *req)
     }
     ks_tpl_init(&vars);
     bad = check_fields(req, &vars, &name, &price, 1);
+    bad |= read_hides(req, &vars, call->hides, &call->hide_count);
     if (ks_catalog_uploads(req, uploads, &call->count, why, sizeof why) != KS_OK) {
         ks_tpl_set(&vars, "err_layers", why);
         bad = 1;
@@ -569,6 +697,10 @@ void ks_page_item_update(ks_admin_req_t *req)
         call->name = (char *)name;
         call->price = &price;
         layer_inputs(uploads, call->count, call->layers, call->z);
+        if (same_hides(item, call->hides, call->hide_count))
+            call->hide_count = 0;               /* unchanged: not sent (no re-render) */
+        else if (call->hide_count == 0)
+            call->clear_hides = &clear;
         change_item(req, item, call, call->count ? "item.update_art" : "item.update");
     }
     ks_tpl_free(&vars);

@@ -10,6 +10,9 @@
  *                               after batch (asking for JSON: {"moved", "remaining",
  *                               "stoppedBy", "error"}) and draws the progress until
  *                               none remain.
+ *   POST /servers/{name}/purge  PurgeImageServer, for a server draining or down
+ *                               that holds no members (the button is shown only
+ *                               then, and asks first); back to the list.
  *
  * Every change is written to the audit log (a move, once per batch).
  */
@@ -104,6 +107,7 @@ static void server_vars(const struct ks__ImageServer *s, ks_tpl_t *vars)
                      : strcmp(s->mode, "draining") == 0 ? "is_draining" : "is_down", "1");
     ks_tpl_set(vars, "state", strcmp(s->mode, "active") == 0 ? "ok"
                               : strcmp(s->mode, "draining") == 0 ? "warn" : "bad");
+    ks_tpl_set(vars, "purgeable", strcmp(s->mode, "active") != 0 && s->memberCount == 0 ? "1" : "");
 }
 
 void ks_page_servers(ks_admin_req_t *req)
@@ -374,4 +378,46 @@ void ks_page_server_move(ks_admin_req_t *req)
              call.response.stoppedBy ? call.response.stoppedBy : "");
     snprintf(error, sizeof error, "/servers/%.64s", s->name);
     ks_page_redirect(req, error, flash);
+}
+
+typedef struct {
+    char *name;
+    struct ks__PurgeImageServerResponse response;
+} purge_call_t;
+
+static int attempt_purge(struct soap *soap, const char *url, void *p)
+{
+    purge_call_t *call = p;
+    return soap_call_ks__PurgeImageServer(soap, url, NULL, call->name, &call->response);
+}
+
+void ks_page_server_purge(ks_admin_req_t *req)
+{
+    struct ks__ListImageServersResponse *list = NULL;
+    const struct ks__ImageServer *s = route_server(req, &list);
+    purge_call_t call = {0};
+    char before[100], after[100], flash[200], target[96];
+
+    if (!s)
+        return;
+    /* The API checks again (members may have arrived since the list). */
+    if (strcmp(s->mode, "active") == 0 || s->memberCount > 0) {
+        ks_page_message(req, "error", "Only a server that is draining or down and holds no "
+                        "members can be purged: set it draining and move its members off first.");
+        refused(req, list, s);
+        return;
+    }
+    call.name = s->name;
+    if (ks_page_api(req, "PurgeImageServer", 1, attempt_purge, &call) != KS_OK) {
+        refused(req, list, s);
+        return;
+    }
+    snprintf(before, sizeof before, "mode %s, %d member(s)", s->mode, s->memberCount);
+    snprintf(after, sizeof after, "purged (%d replica rows, %d queued deletions)",
+             call.response.replicasRemoved, call.response.deletionsRemoved);
+    snprintf(target, sizeof target, "image server %.64s", s->name);
+    ks_page_audit(req, "server.purge", target, before, after);
+    snprintf(flash, sizeof flash, "%.64s was purged. It can register again as a new server.",
+             s->name);
+    ks_page_redirect(req, "/servers", flash);
 }

@@ -60,6 +60,7 @@ void ks_page_server(ks_admin_req_t *req);
 void ks_page_server_mode(ks_admin_req_t *req);
 void ks_page_server_weight(ks_admin_req_t *req);
 void ks_page_server_move(ks_admin_req_t *req);
+void ks_page_server_purge(ks_admin_req_t *req);
 /* ListImageServers into *out (valid until the request ends). */
 struct ks__ListImageServersResponse;
 ks_rc ks_servers_list(ks_admin_req_t *req, struct ks__ListImageServersResponse **out);

@@ -57,6 +57,7 @@ const ks_route_t ks_routes[] = {
     {"POST", "/servers/{}/mode", KS_ACT_SERVER_EDIT, ks_page_server_mode, 0},
     {"POST", "/servers/{}/weight", KS_ACT_SERVER_EDIT, ks_page_server_weight, 0},
     {"POST", "/servers/{}/move", KS_ACT_SERVER_EDIT, ks_page_server_move, 0},
+    {"POST", "/servers/{}/purge", KS_ACT_SERVER_EDIT, ks_page_server_purge, 0},
 
     {"GET", "/staff", KS_ACT_STAFF_MANAGE, ks_page_staff, 0},
     {"POST", "/staff/new", KS_ACT_STAFF_MANAGE, ks_page_staff_add, 0},

@@ -86,6 +86,7 @@ typedef struct {
     int webhook_retry_s;         /* delay after a webhook POST's first failure (doubling) */
     int webhook_give_up_h;       /* an event's age when its deliveries stop being tried */
     int webhook_interval_ms;     /* how often an idle sender looks for due deliveries */
+    int expiry_interval_ms;      /* how often the expiry job looks for ended items */
     char metrics_listen[160];    /* the internal GET /metrics listener, "" for none */
     char placeholder_png[512];   /* the stand-in avatar picture, "" for the built-in one */
     char placeholder_thumb_png[512];

@@ -179,6 +179,8 @@ static const ks_cfg_option_t options[] = {
         "hours after an event when its failing deliveries stop being tried"),
     OPT("webhook_interval", KS_CFG_INT, 50, 60000, "1000", webhook_interval_ms,
         "milliseconds between looks for due webhook deliveries"),
+    OPT("expiry_interval", KS_CFG_INT, 100, 60000, "1000", expiry_interval_ms,
+        "milliseconds between looks for time-limited items that ended on someone"),
     OPT("replica_retry_batch", KS_CFG_INT, 1, 10000, "50", replica_retry_batch,
         "failed layer pushes tried per round of the renderer"),
     OPT("placeholder_png", KS_CFG_STRING, 0, 512, "", placeholder_png,

@@ -31,6 +31,7 @@ typedef struct {
     int image_server_id;
     int worn_count;
     int worn[KS_OUTFIT_MAX];
+    uint32_t worn_tint[KS_OUTFIT_MAX];
 } cache_entry_t;
 
 static struct {
@@ -105,6 +106,7 @@ int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
         out->member.version = e->version;
         out->worn_count = e->worn_count;
         memcpy(out->worn, e->worn, (size_t)e->worn_count * sizeof *e->worn);
+        memcpy(out->worn_tint, e->worn_tint, (size_t)e->worn_count * sizeof *e->worn_tint);
         found = 1;
     }
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
@@ -128,6 +130,7 @@ void ks_avatar_cache_put(const ks_avatar_view_t *view)
     e->image_server_id = view->member.image_server_id;
     e->worn_count = view->worn_count;
     memcpy(e->worn, view->worn, (size_t)view->worn_count * sizeof *e->worn);
+    memcpy(e->worn_tint, view->worn_tint, (size_t)view->worn_count * sizeof *e->worn_tint);
     pthread_mutex_unlock(&cache.stripes[slot % KS_CACHE_STRIPES]);
 }
 
@@ -182,13 +185,18 @@ ks_rc ks_avatar_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_se
 }
 
 /* Sorts the worn ids ascending (a handful: insertion sort). */
-static void sort_ids(int *ids, int count)
+/* Sorts the worn items by id, each colour with its item. */
+static void sort_worn(int *ids, uint32_t *tints, int count)
 {
     for (int i = 1; i < count; i++) {
         int v = ids[i], j = i;
-        for (; j > 0 && ids[j - 1] > v; j--)
+        uint32_t t = tints[i];
+        for (; j > 0 && ids[j - 1] > v; j--) {
             ids[j] = ids[j - 1];
+            tints[j] = tints[j - 1];
+        }
         ids[j] = v;
+        tints[j] = t;
     }
 }
 
@@ -206,7 +214,7 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     ks_rc rc;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id FROM members m"
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint FROM members m"
                      " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
     ks_sql_str(&sql, conn, user_id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
@@ -221,11 +229,16 @@ static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_a
     out->member.version = (unsigned)strtoul(row[2], NULL, 10);
     out->worn_count = 0;
     do {
-        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2)
+        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2) {
+            /* a colour "#RRGGBB" when worn with one (tints) */
+            out->worn_tint[out->worn_count] =
+                row[4] && row[4][0] == '#' ? 0x1000000u | (uint32_t)strtoul(row[4] + 1, NULL, 16)
+                                           : 0;
             out->worn[out->worn_count++] = atoi(row[3]);
+        }
     } while ((row = mysql_fetch_row(res)));
     mysql_free_result(res);
-    sort_ids(out->worn, out->worn_count);
+    sort_worn(out->worn, out->worn_tint, out->worn_count);
     return KS_OK;
 }
 
@@ -296,5 +309,17 @@ struct ks__Avatar *ks_avatar_soap(struct soap *soap, const ks_avatar_view_t *vie
     if (!a->userId || !a->imageServer || !a->url || !a->thumbUrl || !a->wornItemId)
         return NULL;
     memcpy(a->wornItemId, view->worn, (size_t)view->worn_count * sizeof(int));
+    {
+        ks_item_tint_t tints[KS_OUTFIT_MAX * 2];
+        int n = 0;
+        for (int i = 0; i < view->worn_count; i++)
+            if (view->worn_tint[i]) {
+                tints[n].item_id = view->worn[i];
+                snprintf(tints[n++].tint, sizeof tints->tint, "#%06X",
+                         (unsigned)(view->worn_tint[i] & 0xffffffu));
+            }
+        if (ks_store_soap_colours(soap, tints, n, &a->wornColour, &a->__sizewornColour) != KS_OK)
+            return NULL;
+    }
     return a;
 }

@@ -58,7 +58,10 @@ static ks_rc call(ks_api_ctx_t *ctx, const ks_image_server_t *server, const char
         ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld: %.*s", server->name,
                method, path, resp.status, (int)(n > 300 ? 300 : n), resp.body ? resp.body : "");
         ks_log_warn("%s", ctx->err.msg);
-        if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
+        if (resp.status == 507)
+            ks_err(&ctx->err, rc, "image server \"%s\" has no space left on its disk (%s %s"
+                   " answered 507)", server->name, method, path);
+        else if (rc == KS_UNAVAILABLE)    /* the body may be a proxy's HTML page */
             ks_err(&ctx->err, rc, "image server \"%s\" answered %s %s with %ld", server->name,
                    method, path, resp.status);
     }
@@ -93,8 +96,9 @@ ks_rc ks_image_put_scene(ks_api_ctx_t *ctx, const ks_image_server_t *server, int
 static void add_layers(ks_buf_t *body, const ks_layer_row_t *layers, int count)
 {
     for (int i = 0; i < count; i++)
-        ks_buf_addf(body, "layer %d %d %d %d %d %s\n", layers[i].item_id, layers[i].layer_no,
-                    layers[i].z_order, layers[i].x, layers[i].y, layers[i].sha256);
+        ks_buf_addf(body, "layer %d %d %d %d %d %s%s%s\n", layers[i].item_id,
+                    layers[i].layer_no, layers[i].z_order, layers[i].x, layers[i].y,
+                    layers[i].sha256, layers[i].tint[0] ? " " : "", layers[i].tint);
 }
 
 /* POSTs body (built by the caller) to path; frees body. */

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "expiry.h"
 #include "fastcgi.h"
 #include "http_avatar.h"
 #include "image_client.h"
@@ -322,8 +323,14 @@ int main(int argc, char **argv)
                 ks_log_error("starting the webhook sender: %s", err.msg);
                 ks_renderer_stop();
                 status = 1;
+            } else if (ks_expiry_start(&conf, pool, &err) != KS_OK) {
+                ks_log_error("starting the expiry job: %s", err.msg);
+                ks_webhooks_stop();
+                ks_renderer_stop();
+                status = 1;
             } else {
                 status = serve(&conf, pool, reload_pool);
+                ks_expiry_stop();
                 ks_webhooks_stop();
                 ks_renderer_stop();
             }

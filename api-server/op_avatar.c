@@ -13,6 +13,7 @@
 #include <string.h>
 #include "avatar_read.h"
 #include "deletion.h"
+#include "image_skip.h"
 #include "log.h"
 #include "render.h"
 #include "store_members.h"
@@ -23,24 +24,72 @@
 /* ---- CreateAvatar ---------------------------------------------------------------- */
 
 /* A call's transaction on one member (ks_store_txn): who asks (and, for
- * CreateAvatar, the image server asked for, or NULL), and the member and
- * server it read or made. */
+ * CreateAvatar, the image server picked for it, and the id of that server
+ * when it failed to compose, else 0), and the member and server it read or
+ * made. */
 typedef struct {
     struct soap *soap;
-    const char *user_id, *server_name;
+    const char *user_id;
+    int failed_server;
     ks_member_t *member;
     ks_image_server_t *server;
 } member_call_t;
 
 static ks_rc create_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
-    const member_call_t *m = arg;
+    member_call_t *m = arg;
     ks_rc rc;
 
-    if ((rc = ks_store_pick_image_server(ctx, conn, m->server_name, m->server)) != KS_OK ||
-        (rc = ks_store_member_create(ctx, conn, m->user_id, m->server, m->member)) != KS_OK)
+    m->failed_server = 0;
+    if ((rc = ks_store_member_create(ctx, conn, m->user_id, m->server, m->member)) != KS_OK)
         return rc;
-    return ks_render_avatar(m->soap, conn, m->member, m->server);
+    rc = ks_render_avatar(m->soap, conn, m->member, m->server);
+    if (rc == KS_UNAVAILABLE)
+        m->failed_server = m->server->id;
+    return rc;
+}
+
+/* Creates the member on the server server_name names, else on the one the
+ * assignment picks (assign.c, without a lock): when that one fails to
+ * compose the member's first images (it does not answer, its disk is full),
+ * the transaction rolled back and the next pick is tried (the member has no
+ * images anywhere yet), leaving out the servers that failed here or, on
+ * this API server, in the last KS_IMAGE_SKIP_S seconds (image_skip.c). If
+ * only those are left, they are tried all the same. Each pick is matched by
+ * its ks_store_assigned. */
+static ks_rc create_member_somewhere(ks_api_ctx_t *ctx, MYSQL *conn, const char *server_name,
+                                     member_call_t *call)
+{
+    int exclude[KS_IMAGE_SERVERS_MAX], n_exclude = 0, skipped = 0;
+    ks_rc rc;
+
+    if (!server_name)
+        n_exclude = skipped = ks_image_skip_list(exclude, KS_IMAGE_SERVERS_MAX);
+    for (int tries = 0; tries <= KS_IMAGE_SERVERS_MAX; tries++) {
+        if ((rc = ks_store_pick_image_server(ctx, conn, server_name, exclude, n_exclude,
+                                             call->server)) != KS_OK)
+            return rc;
+        rc = ks_store_txn(ctx, conn, create_member, call);
+        ks_store_assigned(ctx, conn, call->server->id, rc == KS_OK);
+        if (rc == KS_OK || server_name)
+            return rc;
+        if (call->failed_server) {
+            ks_image_skip_add(call->failed_server);
+            ks_log_warn("member \"%s\": %s; trying another image server", call->user_id,
+                        ctx->err.msg);
+            if (n_exclude == KS_IMAGE_SERVERS_MAX)
+                return rc;
+            exclude[n_exclude++] = call->failed_server;
+        } else if (rc == KS_UNAVAILABLE && skipped > 0) {
+            /* Every other server is on the skip list: try those too. */
+            memmove(exclude, exclude + skipped, (size_t)(n_exclude - skipped) * sizeof *exclude);
+            n_exclude -= skipped;
+            skipped = 0;
+        } else {
+            return rc;
+        }
+    }
+    return rc;
 }
 
 int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
@@ -59,9 +108,9 @@ int ks__CreateAvatar(struct soap *soap, char *userId, char *imageServer,
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    call = (member_call_t){.soap = soap, .user_id = userId, .server_name = imageServer,
-                           .member = &member, .server = &server};
-    if ((rc = ks_store_txn(ctx, conn, create_member, &call)) != KS_OK)
+    call = (member_call_t){.soap = soap, .user_id = userId, .member = &member,
+                           .server = &server};
+    if ((rc = create_member_somewhere(ctx, conn, imageServer, &call)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" created on image server \"%s\"", userId, server.name);
     rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar);
@@ -144,6 +193,9 @@ static ks_rc get_avatars(struct soap *soap, char **user_ids, int n,
         a->__sizewornItemId = f->worn_count;
         if (!a->imageServer || !a->url || !a->thumbUrl)
             return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        if ((rc = ks_store_soap_colours(soap, f->tints, f->tint_count, &a->wornColour,
+                                        &a->__sizewornColour)) != KS_OK)
+            return rc;
     }
     return KS_OK;
 }

@@ -13,6 +13,10 @@
  * work off (render.c). RetireItem only changes the status: owners keep the
  * item and whoever wears it keeps it on (so no avatar changes under a
  * member's feet), but it cannot be granted, listed or put on again.
+ *
+ * Layers may be tintable and have a role, and items hide rules (README
+ * "Tints", "Hide rules"): the recipe applies them (ks_store_worn_layers);
+ * UpdateItem queues the wearers when an item's hide rules change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +105,51 @@ typedef struct {
     ks_layer_row_t row;           /* its place and sha256 (item, number, z: when stored) */
 } prepared_layer_t;
 
+/* 1 when role is 0..KS_LAYER_ROLE_MAX of [a-z0-9_-] (empty when allow_empty). */
+static int role_valid(const char *role, int allow_empty)
+{
+    size_t len = strlen(role);
+
+    if (len > KS_LAYER_ROLE_MAX || (len == 0 && !allow_empty))
+        return 0;
+    return strspn(role, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+/* Checks hide rules (hide[0..count)): their categories are checked in the
+ * transaction (check_hide_categories). */
+static int check_hides(struct soap *soap, int count, const struct ks__HideRule *hide)
+{
+    if (count < 0 || count > KS_HIDES_PER_ITEM_MAX || (count > 0 && !hide))
+        return ks_fault(soap, "InvalidArgument", "an item has at most %d hide rules",
+                        KS_HIDES_PER_ITEM_MAX);
+    for (int i = 0; i < count; i++) {
+        if (hide[i].categoryId < 1)
+            return ks_fault(soap, "InvalidArgument", "hide[%d]: categoryId must be positive", i);
+        if (hide[i].role && !role_valid(hide[i].role, 0))
+            return ks_fault(soap, "InvalidArgument", "hide[%d]: role must be 1..%d of "
+                            "[a-z0-9_-], or absent for every layer", i, KS_LAYER_ROLE_MAX);
+        for (int j = 0; j < i; j++)
+            if (hide[j].categoryId == hide[i].categoryId &&
+                (hide[j].role ? hide[i].role && strcmp(hide[j].role, hide[i].role) == 0
+                              : !hide[i].role))
+                return ks_fault(soap, "InvalidArgument", "hide[%d] repeats hide[%d]", i, j);
+    }
+    return SOAP_OK;
+}
+
+/* KS_NOTFOUND when a hide rule names no category. */
+static ks_rc check_hide_categories(ks_api_ctx_t *ctx, MYSQL *conn, const struct ks__HideRule *hide,
+                                   int count)
+{
+    for (int i = 0; i < count; i++) {
+        ks_category_row_t category;
+        ks_rc rc = ks_store_category(ctx, conn, hide[i].categoryId, 0, &category);
+        if (rc != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
 /* Decodes one uploaded layer, checks it against the canvas and trims it. */
 static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerInput *in,
                            prepared_layer_t *out)
@@ -115,6 +164,11 @@ static ks_rc prepare_layer(ks_api_ctx_t *ctx, int index, const struct ks__LayerI
         return ks_err(&ctx->err, KS_INVALID, "layer %d: png is required", index);
     if (in->zOrder && (*in->zOrder < -100000 || *in->zOrder > 100000))
         return ks_err(&ctx->err, KS_INVALID, "layer %d: zOrder must be -100000..100000", index);
+    if (in->role && !role_valid(in->role, 1))
+        return ks_err(&ctx->err, KS_INVALID, "layer %d: role must be 0..%d of [a-z0-9_-]", index,
+                      KS_LAYER_ROLE_MAX);
+    out->row.tintable = in->tintable && *in->tintable == true_;
+    snprintf(out->row.role, sizeof out->row.role, "%s", in->role ? in->role : "");
     if ((size_t)in->png.__size > conf->max_layer_bytes)
         return ks_err(&ctx->err, KS_TOOLARGE, "layer %d: PNG is %d bytes, over the %zu-byte limit",
                       index, in->png.__size, conf->max_layer_bytes);
@@ -175,6 +229,9 @@ typedef struct {
     int count;
     const struct ks__LayerInput *in;
     int item_id;
+    long long from, until;         /* the window; -1: open */
+    const struct ks__HideRule *hide;
+    int hide_count;
 } item_insert_t;
 
 static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
@@ -188,7 +245,11 @@ static ks_rc insert_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         (rc = ks_store_item_insert(ctx, conn, r->category_id, r->name, r->status, r->price,
                                    &r->item_id)) != KS_OK ||
         (rc = insert_layers(ctx, conn, r->item_id, category.z_order, r->layers, r->count,
-                            r->in)) != KS_OK)
+                            r->in)) != KS_OK ||
+        ((r->from >= 0 || r->until >= 0) &&
+         (rc = ks_store_item_window_set(ctx, conn, r->item_id, r->from, r->until)) != KS_OK) ||
+        (rc = check_hide_categories(ctx, conn, r->hide, r->hide_count)) != KS_OK ||
+        (rc = ks_store_item_hides_set(ctx, conn, r->item_id, r->hide, r->hide_count)) != KS_OK)
         return rc;
     if (!r->make_default)
         return KS_OK;
@@ -243,23 +304,50 @@ static struct ks__Item *item_response(struct soap *soap, int id, int category_id
         l->width = layers[i].row.width;
         l->height = layers[i].row.height;
         l->sha256 = soap_strdup(soap, layers[i].row.sha256);
+        l->tintable = layers[i].row.tintable ? true_ : false_;
+        l->role = soap_strdup(soap, layers[i].row.role);
     }
     return item;
 }
 
+/* Checks the sides of a window a call gives (NULL: not given): instants of
+ * years 1970..9999, until after from when both are given. Sets *from and
+ * *until to the sides given (left as they are otherwise). Returns SOAP_OK
+ * or the fault. */
+#define KS_INSTANT_MAX 253402300799LL          /* 9999-12-31T23:59:59Z */
+static int check_window(struct soap *soap, const time_t *from_in, const time_t *until_in,
+                        long long *from, long long *until)
+{
+    if (from_in)
+        *from = (long long)*from_in;
+    if (until_in)
+        *until = (long long)*until_in;
+    if ((from_in && (*from < 0 || *from > KS_INSTANT_MAX)) ||
+        (until_in && (*until < 0 || *until > KS_INSTANT_MAX)))
+        return ks_fault(soap, "InvalidArgument", "availableFrom and availableUntil must be "
+                        "instants between 1970 and 9999");
+    if (*from >= 0 && *until >= 0 && *until <= *from)
+        return ks_fault(soap, "InvalidArgument", "availableUntil must be after availableFrom");
+    return SOAP_OK;
+}
+
 int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, char *status,
                      enum xsd__boolean *makeDefault, int __sizelayer,
-                     struct ks__LayerInput *layer, struct ks__RegisterItemResponse *response)
+                     struct ks__LayerInput *layer, time_t *availableFrom, time_t *availableUntil,
+                     int __sizehide, struct ks__HideRule *hide,
+                     struct ks__RegisterItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
     item_insert_t insert = {categoryId, name, status, price, makeDefault && *makeDefault == true_,
-                            layers, __sizelayer, layer, 0};
+                            layers, __sizelayer, layer, 0, -1, -1, hide, __sizehide};
     int count = __sizelayer, item_id;
     MYSQL *conn;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128))
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 128) ||
+        check_window(soap, availableFrom, availableUntil, &insert.from, &insert.until) ||
+        check_hides(soap, __sizehide, hide))
         return soap->error;
     if (!status)
         insert.status = status = "published";
@@ -283,6 +371,11 @@ int ks__RegisterItem(struct soap *soap, int categoryId, char *name, int price, c
     response->item = item_response(soap, item_id, categoryId, name, status, price, layers, count);
     if (!response->item)
         rc = ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    else {
+        response->item->availableFrom = availableFrom;     /* the arena's, as is the call */
+        response->item->availableUntil = availableUntil;
+        rc = ks_store_items_hides(soap, conn, response->item, 1);
+    }
 done:
     for (int i = 0; i < count && i < KS_LAYERS_PER_ITEM_MAX; i++)
         free(layers[i].png);
@@ -376,7 +469,9 @@ static ks_rc same_art(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, const prepare
         int z = in[n].zOrder ? *in[n].zOrder : category_z;
         *same = stored[n].layer_no == n && stored[n].z_order == z &&
                 stored[n].x == layers[n].row.x && stored[n].y == layers[n].row.y &&
-                strcmp(stored[n].sha256, layers[n].row.sha256) == 0;
+                strcmp(stored[n].sha256, layers[n].row.sha256) == 0 &&
+                !stored[n].tintable == !layers[n].row.tintable &&
+                strcmp(stored[n].role, layers[n].row.role) == 0;
     }
     return KS_OK;
 }
@@ -410,7 +505,33 @@ typedef struct {
     int count;
     const struct ks__LayerInput *in;
     int queued, art_changed;
+    const time_t *from, *until;    /* a side of the window given, else NULL */
+    int clear_window;              /* both sides open first */
+    const struct ks__HideRule *hide;   /* with set_hides: the new rules */
+    int hide_count, set_hides;
+    int hides_requeued;                /* the wearers were queued for the rules alone */
 } item_change_t;
+
+/* Writes the window UpdateItem asks for: the stored one, cleared when asked,
+ * with the sides given replacing its own, checked as a whole. */
+static ks_rc update_window(ks_api_ctx_t *ctx, MYSQL *conn, const item_change_t *change)
+{
+    ks_item_window_t window;
+    ks_rc rc;
+
+    if ((rc = ks_store_item_window(ctx, conn, change->item_id, &window)) != KS_OK)
+        return rc;
+    if (change->clear_window)
+        window.from = window.until = -1;
+    if (change->from)
+        window.from = (long long)*change->from;
+    if (change->until)
+        window.until = (long long)*change->until;
+    if (window.from >= 0 && window.until >= 0 && window.until <= window.from)
+        return ks_err(&ctx->err, KS_INVALID, "availableUntil must be after availableFrom (the "
+                      "item's window keeps the side not given)");
+    return ks_store_item_window_set(ctx, conn, change->item_id, window.from, window.until);
+}
 
 static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
@@ -421,6 +542,7 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 
     change->queued = 0;
     change->art_changed = 0;
+    change->hides_requeued = 0;
     if ((rc = ks_store_item_lock(ctx, conn, item_id, 1, &item)) != KS_OK)
         return rc;
     if (item.default_of[0] && change->status && strcmp(change->status, "published") != 0)
@@ -429,6 +551,9 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     if ((change->name || change->price || change->status) &&
         (rc = ks_store_item_update(ctx, conn, item_id, change->name, change->price,
                                    change->status)) != KS_OK)
+        return rc;
+    if ((change->from || change->until || change->clear_window) &&
+        (rc = update_window(ctx, conn, change)) != KS_OK)
         return rc;
     if (change->count > 0) {
         if ((rc = same_art(ctx, conn, item_id, change->layers, change->count, change->in,
@@ -439,22 +564,45 @@ static ks_rc update_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
             return rc;
         change->art_changed = !same;
     }
+    if (change->set_hides) {
+        if ((rc = check_hide_categories(ctx, conn, change->hide, change->hide_count)) != KS_OK ||
+            (rc = ks_store_item_hides_set(ctx, conn, item_id, change->hide,
+                                          change->hide_count)) != KS_OK)
+            return rc;
+        /* the wearers' avatars hide other layers now (queued once, whatever changed) */
+        if (!change->art_changed) {
+            if ((rc = ks_store_render_queue_item(ctx, conn, item_id, &change->queued)) != KS_OK)
+                return rc;
+            change->hides_requeued = 1;
+        }
+    }
     return KS_OK;
 }
 
 int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *status,
-                   int __sizelayer, struct ks__LayerInput *layer,
+                   int __sizelayer, struct ks__LayerInput *layer, time_t *availableFrom,
+                   time_t *availableUntil, enum xsd__boolean *clearWindow, int __sizehide,
+                   struct ks__HideRule *hide, enum xsd__boolean *clearHides,
                    struct ks__UpdateItemResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     prepared_layer_t layers[KS_LAYERS_PER_ITEM_MAX] = {{0}};
-    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0};
+    int clear = clearHides && *clearHides == true_;
+    item_change_t change = {itemId, name, price, status, layers, __sizelayer, layer, 0, 0,
+                            availableFrom, availableUntil, clearWindow && *clearWindow == true_,
+                            hide, __sizehide, __sizehide > 0 || clear, 0};
+    long long from = -1, until = -1;
     int count = __sizelayer;
     MYSQL *conn;
     ks_rc rc = KS_OK;
 
-    if (ks_auth_require(soap, KS_ROLE_ADMIN) || (name && ks_check_text(soap, "name", name, 128)))
+    if (ks_auth_require(soap, KS_ROLE_ADMIN) || (name && ks_check_text(soap, "name", name, 128)) ||
+        check_window(soap, availableFrom, availableUntil, &from, &until) ||
+        check_hides(soap, __sizehide, hide))
         return soap->error;
+    if (clear && __sizehide > 0)
+        return ks_fault(soap, "InvalidArgument", "clearHides removes every hide rule: give it "
+                        "or hide, not both");
     if (status && strcmp(status, "published") != 0 && strcmp(status, "draft") != 0)
         return ks_fault(soap, "InvalidArgument", "status must be draft or published "
                         "(RetireItem retires an item)");
@@ -463,9 +611,10 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
     if (count < 0 || count > ctx->conf->max_layers || count > KS_LAYERS_PER_ITEM_MAX)
         return ks_fault(soap, "InvalidArgument", "new art needs 1..%d layers, not %d",
                         ctx->conf->max_layers, count);
-    if (!name && !price && !status && count == 0)
-        return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status "
-                        "or layers");
+    if (!name && !price && !status && count == 0 && !availableFrom && !availableUntil &&
+        !change.clear_window && !change.set_hides)
+        return ks_fault(soap, "InvalidArgument", "nothing to change: give a name, price, status, "
+                        "layers, a window or hide rules");
 
     for (int i = 0; i < count; i++)
         if ((rc = prepare_layer(ctx, i, &layer[i], &layers[i])) != KS_OK)
@@ -473,7 +622,11 @@ int ks__UpdateItem(struct soap *soap, int itemId, char *name, int *price, char *
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_txn(ctx, conn, update_item, &change)) != KS_OK)
         goto done;
-    if (change.art_changed) {
+    if (change.hides_requeued) {
+        ks_log_info("item %d has new hide rules; %d avatars queued to be composed again",
+                    itemId, change.queued);
+        ks_renderer_wake();
+    } else if (change.art_changed) {
         ks_log_info("item %d has new art (%d layers); %d avatars queued to be composed again",
                     itemId, count, change.queued);
         push_layers(ctx, conn, itemId, layers, count);

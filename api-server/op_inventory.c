@@ -38,6 +38,8 @@ static ks_rc grant_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         return rc;
     if (strcmp(status, "published") != 0)
         return ks_err(&ctx->err, KS_INVALID, "item %d is %s, not published", g->item_id, status);
+    if ((rc = ks_store_item_available(ctx, conn, g->item_id, "granted")) != KS_OK)
+        return rc;      /* time-limited, outside its window */
     return ks_store_inventory_grant(ctx, conn, member.id, g->item_id, g->granted);
 }
 

@@ -14,7 +14,9 @@
  * The catalog is read from the database, the canonical copy: a server that
  * lost or spoiled a layer repairs it from there, never from a peer. All four
  * read and write the master: a node catching up must not miss a layer
- * registered a moment ago on a lagging replica.
+ * registered a moment ago on a lagging replica. GetImageRecipe with
+ * minVersion (a browser's miss) reads a replica that is not behind that
+ * version, so a flood of misses does not land on the master.
  *
  * A node credential acts for the one image server it is bound to
  * (ks_auth_acts_for): it registers and beats for that server only, and a
@@ -251,21 +253,23 @@ static ks_rc photo_recipe(struct soap *soap, MYSQL *conn, const ks_member_t *mem
     return KS_OK;
 }
 
-static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *photo_id,
-                          struct ks__GetImageRecipeResponse *response)
+/* The recipe as the server behind conn knows it; KS_CONFLICT when it
+ * knows the member at a version below min_version (0: any). */
+static ks_rc recipe_on(struct soap *soap, MYSQL *conn, const char *user_id, const int *photo_id,
+                       unsigned min_version, struct ks__GetImageRecipeResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
     ks_image_server_t server;
-    MYSQL *conn;
     ks_buf_t body;
     ks_rc rc;
     int server_id;
 
-    /* the master: the file may be missing because the member just changed */
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_member(ctx, conn, user_id, 0, &member)) != KS_OK)
+    if ((rc = ks_store_member(ctx, conn, user_id, 0, &member)) != KS_OK)
         return rc;
+    if (member.version < min_version)
+        return ks_err(&ctx->err, KS_CONFLICT, "member \"%s\" is at version %u here, under %u",
+                      user_id, member.version, min_version);
     server_id = member.image_server_id;
     rc = photo_id ? photo_recipe(soap, conn, &member, (unsigned)*photo_id, &body, &server_id,
                                  response)
@@ -277,10 +281,16 @@ static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *pho
         return ks_err(&ctx->err, KS_TOOLARGE, "the recipe of \"%s\" is larger than an image "
                       "server takes", user_id);
     }
-    response->recipe = soap_strdup(soap, body.data ? body.data : "");
-    ks_buf_free(&body);
-    if ((rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK)
+    if ((rc = ks_store_image_server(ctx, conn, server_id, &server)) != KS_OK) {
+        ks_buf_free(&body);
         return rc;
+    }
+    /* The recipe (what the member wears, who sits in the photo) only to the
+     * server that holds the image; another learns where it is (to redirect
+     * to it), not how to draw it: a node credential acts for one server. */
+    response->recipe = soap_strdup(soap, body.data && strcmp(server.name, ctx->image_server) == 0
+                                             ? body.data : "");
+    ks_buf_free(&body);
     response->imageServer = soap_strdup(soap, server.name);
     response->publicUrl = soap_strdup(soap, server.public_url);
     response->version = (int)member.version;
@@ -290,7 +300,34 @@ static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *pho
     return KS_OK;
 }
 
-int ks__GetImageRecipe(struct soap *soap, char *userId, int *photoId,
+/* Without min_version (a rebuild's check before it stores, which must see
+ * a delete or a move at once): the master. With it (a browser's miss): the
+ * call's reader when it knows the member at min_version or newer, and the
+ * photo; else the master, through the same connection (ks_db_use_master),
+ * because the file may be missing only because the member just changed. */
+static ks_rc image_recipe(struct soap *soap, const char *user_id, const int *photo_id,
+                          unsigned min_version, struct ks__GetImageRecipeResponse *response)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    MYSQL *conn;
+    ks_rc rc;
+
+    if (!min_version) {
+        if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
+            return rc;
+        return recipe_on(soap, conn, user_id, photo_id, 0, response);
+    }
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
+        return rc;
+    rc = recipe_on(soap, conn, user_id, photo_id, min_version, response);
+    if (rc == KS_NOTFOUND || rc == KS_CONFLICT) {
+        ks_db_use_master(ctx->db);
+        rc = recipe_on(soap, conn, user_id, photo_id, 0, response);
+    }
+    return rc;
+}
+
+int ks__GetImageRecipe(struct soap *soap, char *userId, int *photoId, int *minVersion,
                        struct ks__GetImageRecipeResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
@@ -300,6 +337,8 @@ int ks__GetImageRecipe(struct soap *soap, char *userId, int *photoId,
         return soap->error;
     if (photoId && *photoId < 1)
         return ks_fault(soap, "InvalidArgument", "photoId must be positive");
-    rc = image_recipe(soap, userId, photoId, response);
+    if (minVersion && *minVersion < 1)
+        return ks_fault(soap, "InvalidArgument", "minVersion must be at least 1");
+    rc = image_recipe(soap, userId, photoId, minVersion ? (unsigned)*minVersion : 0, response);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }

@@ -9,13 +9,22 @@
  * and composes it inside its transaction (a change that leaves the outfit as
  * it was does none of that, so it is safe to send again); PreviewAvatar
  * composes the result on the member's image server and returns the PNG,
- * saving nothing.
+ * saving nothing. A time-limited item is put on only inside its window
+ * (Conflict); a preview may show it outside.
+ *
+ * Both take colours for worn items (tints): each names an item worn after
+ * the change that has a tintable layer, with "#RRGGBB". A colour is kept
+ * in the outfit row while the item stays on; a ChangeOutfit that only
+ * changes a colour is a change, the same colour again none.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "avatar_read.h"
+#include "jpeg_codec.h"
 #include "log.h"
 #include "render.h"
+#include "store_catalog.h"
 #include "store_members.h"
 #include "webhook.h"
 
@@ -36,9 +45,11 @@ static int outfit_same(const outfit_t *a, const outfit_t *b)
 {
     if (a->count != b->count)
         return 0;
-    for (int i = 0; i < a->count; i++)
-        if (outfit_find(b, a->items[i].item_id) < 0)
+    for (int i = 0; i < a->count; i++) {
+        int at = outfit_find(b, a->items[i].item_id);
+        if (at < 0 || strcmp(a->items[i].tint, b->items[at].tint) != 0)
             return 0;
+    }
     return 1;
 }
 
@@ -74,6 +85,9 @@ static ks_rc check_wear(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                             rows[r].status);
             if (rc == KS_OK && must_own && !rows[r].owned)
                 rc = ks_err(&ctx->err, KS_NOTOWNED, "the member does not own item %d", id);
+            /* time-limited: put on only inside its window (a preview may) */
+            if (rc == KS_OK && must_own && !worn)
+                rc = ks_store_item_available(ctx, conn, id, "put on");
         }
     }
     for (int i = 0; i < wear_count && rc == KS_OK; i++) {
@@ -133,10 +147,29 @@ static ks_rc check_required(struct soap *soap, MYSQL *conn, const outfit_t *befo
     return KS_OK;
 }
 
+/* The colours asked (tints[0..tint_count), checked by check_colours) on
+ * after: each item must be worn and tintable. */
+static ks_rc apply_colours(ks_api_ctx_t *ctx, const ks_item_tint_t *tints, int tint_count,
+                           outfit_t *after)
+{
+    for (int t = 0; t < tint_count; t++) {
+        int at = outfit_find(after, tints[t].item_id);
+        if (at < 0)
+            return ks_err(&ctx->err, KS_INVALID, "colour for item %d, which is not worn after "
+                          "the change", tints[t].item_id);
+        if (!after->items[at].tintable)
+            return ks_err(&ctx->err, KS_INVALID, "item %d has no tintable layer and takes no "
+                          "colour", tints[t].item_id);
+        memcpy(after->items[at].tint, tints[t].tint, sizeof after->items[at].tint);
+    }
+    return KS_OK;
+}
+
 /* Fills before (what member wears) and after (with the change applied),
  * checking every rule of the file's comment. */
 static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, const int *wear,
-                         int wear_count, const int *remove, int remove_count, int must_own,
+                         int wear_count, const int *remove, int remove_count,
+                         const ks_item_tint_t *tints, int tint_count, int must_own,
                          outfit_t *before, outfit_t *after)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
@@ -166,6 +199,8 @@ static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, co
             return ks_err(&ctx->err, KS_INVALID, "a member wears at most %d items", KS_OUTFIT_MAX);
         after->items[after->count++] = wear_info[i];
     }
+    if ((rc = apply_colours(ctx, tints, tint_count, after)) != KS_OK)
+        return rc;
     return check_required(soap, conn, before, after);
 }
 
@@ -185,6 +220,29 @@ static int check_lists(struct soap *soap, int wear_count, const int *wear, int r
     return SOAP_OK;
 }
 
+/* Checks the colours both operations take and copies them, "#RRGGBB" in
+ * uppercase, into tints (room for KS_OUTFIT_MAX). */
+static int check_colours(struct soap *soap, int count, const struct ks__ItemColour *colour,
+                         ks_item_tint_t *tints)
+{
+    if (count < 0 || count > KS_OUTFIT_MAX || (count > 0 && !colour))
+        return ks_fault(soap, "InvalidArgument", "colour takes at most %d items", KS_OUTFIT_MAX);
+    for (int i = 0; i < count; i++) {
+        const char *text = colour[i].colour;
+        uint32_t rgb;
+        if (!text || text[0] != '#' || strlen(text) != 7 || !ks_parse_colour(text, &rgb))
+            return ks_fault(soap, "InvalidArgument", "colour of item %d must be #RRGGBB, not "
+                            "\"%.16s\"", colour[i].itemId, text ? text : "");
+        for (int j = 0; j < i; j++)
+            if (colour[j].itemId == colour[i].itemId)
+                return ks_fault(soap, "InvalidArgument", "item %d has two colours",
+                                colour[i].itemId);
+        tints[i].item_id = colour[i].itemId;
+        snprintf(tints[i].tint, sizeof tints[i].tint, "#%06X", (unsigned)rgb);
+    }
+    return SOAP_OK;
+}
+
 /* ---- ChangeOutfit -------------------------------------------------------------------- */
 
 /* Writes the difference between before and after to the outfit table. */
@@ -192,6 +250,7 @@ static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                           const outfit_t *before, const outfit_t *after)
 {
     int off[KS_OUTFIT_MAX * 2], on[KS_OUTFIT_MAX * 2], off_count = 0, on_count = 0;
+    ks_rc rc;
 
     for (int i = 0; i < before->count; i++)
         if (outfit_find(after, before->items[i].item_id) < 0)
@@ -199,7 +258,17 @@ static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
     for (int i = 0; i < after->count; i++)
         if (outfit_find(before, after->items[i].item_id) < 0)
             on[on_count++] = after->items[i].item_id;
-    return ks_store_outfit_write(ctx, conn, member_id, off, off_count, on, on_count);
+    if ((rc = ks_store_outfit_write(ctx, conn, member_id, off, off_count, on, on_count)) != KS_OK)
+        return rc;
+    for (int i = 0; i < after->count; i++) {        /* tints: the colours that changed */
+        int at = outfit_find(before, after->items[i].item_id);
+        const char *was = at < 0 ? "" : before->items[at].tint;
+        if (strcmp(was, after->items[i].tint) != 0 &&
+            (rc = ks_store_outfit_tint(ctx, conn, member_id, after->items[i].item_id,
+                                       after->items[i].tint)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
 }
 
 /* What ChangeOutfit asks, and what it read (member, server): the
@@ -209,6 +278,8 @@ typedef struct {
     const char *user_id;
     const int *wear, *remove;
     int wear_count, remove_count;
+    const ks_item_tint_t *tints;
+    int tint_count;
     ks_member_t *member;
     ks_image_server_t *server;
 } outfit_change_t;
@@ -222,7 +293,8 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
     if ((rc = ks_store_member(ctx, conn, c->user_id, 1, c->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, c->member->image_server_id, c->server)) != KS_OK ||
         (rc = plan_outfit(c->soap, conn, c->member->id, c->wear, c->wear_count, c->remove,
-                          c->remove_count, 1, &before, &after)) != KS_OK)
+                          c->remove_count, c->tints, c->tint_count, 1, &before,
+                          &after)) != KS_OK)
         return rc;
     /* A change that changes nothing keeps the version: sending the same
      * call twice (a client's or a balancer's retry) ends as sending it once
@@ -235,9 +307,11 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 }
 
 int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
-                     int __sizeremove, int *remove, struct ks__ChangeOutfitResponse *response)
+                     int __sizeremove, int *remove, int __sizecolour,
+                     struct ks__ItemColour *colour, struct ks__ChangeOutfitResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_item_tint_t tints[KS_OUTFIT_MAX];
     ks_member_t member;
     ks_image_server_t server;
     outfit_change_t change;
@@ -245,15 +319,17 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
-        check_lists(soap, __sizewear, wear, __sizeremove, remove))
+        check_lists(soap, __sizewear, wear, __sizeremove, remove) ||
+        check_colours(soap, __sizecolour, colour, tints))
         return soap->error;
-    if (__sizewear == 0 && __sizeremove == 0)
-        return ks_fault(soap, "InvalidArgument", "nothing to wear or remove");
+    if (__sizewear == 0 && __sizeremove == 0 && __sizecolour == 0)
+        return ks_fault(soap, "InvalidArgument", "nothing to wear, remove or colour");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     change = (outfit_change_t){.soap = soap, .user_id = userId, .wear = wear,
                                .wear_count = __sizewear, .remove = remove,
-                               .remove_count = __sizeremove, .member = &member,
+                               .remove_count = __sizeremove, .tints = tints,
+                               .tint_count = __sizecolour, .member = &member,
                                .server = &server};
     if ((rc = ks_store_txn(ctx, conn, change_outfit, &change)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
@@ -265,15 +341,16 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
 /* ---- PreviewAvatar ------------------------------------------------------------------- */
 
 static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, int wear_count,
-                     const int *remove, int remove_count,
-                     struct ks__PreviewAvatarResponse *response)
+                     const int *remove, int remove_count, const ks_item_tint_t *colours,
+                     int colour_count, struct ks__PreviewAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
     ks_image_server_t server;
     outfit_t before, after;
     ks_layer_row_t *layers;
-    int ids[KS_OUTFIT_MAX * 2], layer_count;
+    int ids[KS_OUTFIT_MAX * 2], layer_count, tint_count = 0;
+    ks_item_tint_t tints[KS_OUTFIT_MAX * 2];
     unsigned char *png = NULL;
     size_t size = 0;
     MYSQL *conn;
@@ -282,12 +359,18 @@ static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, in
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK ||
         (rc = ks_store_server_usable(ctx, &server)) != KS_OK ||
-        (rc = plan_outfit(soap, conn, member.id, wear, wear_count, remove, remove_count, 0,
-                          &before, &after)) != KS_OK)
+        (rc = plan_outfit(soap, conn, member.id, wear, wear_count, remove, remove_count,
+                          colours, colour_count, 0, &before, &after)) != KS_OK)
         return rc;
-    for (int i = 0; i < after.count; i++)
+    for (int i = 0; i < after.count; i++) {
         ids[i] = after.items[i].item_id;
-    if ((rc = ks_store_item_layers(soap, conn, ids, after.count, &layers, &layer_count)) != KS_OK)
+        if (after.items[i].tint[0]) {
+            tints[tint_count].item_id = ids[i];
+            memcpy(tints[tint_count++].tint, after.items[i].tint, sizeof tints[0].tint);
+        }
+    }
+    if ((rc = ks_store_item_layers(soap, conn, ids, after.count, tints, tint_count, &layers,
+                                   &layer_count)) != KS_OK)
         return rc;
     if (layer_count == 0)
         return ks_err(&ctx->err, KS_INVALID, "the preview would wear nothing");
@@ -324,18 +407,23 @@ static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, in
         }
         response->wornItemId[at] = ids[i];
     }
-    return KS_OK;
+    return ks_store_soap_colours(soap, tints, tint_count, &response->wornColour,
+                                 &response->__sizewornColour);
 }
 
 int ks__PreviewAvatar(struct soap *soap, char *userId, int __sizewear, int *wear,
-                      int __sizeremove, int *remove, struct ks__PreviewAvatarResponse *response)
+                      int __sizeremove, int *remove, int __sizecolour,
+                      struct ks__ItemColour *colour, struct ks__PreviewAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    ks_item_tint_t tints[KS_OUTFIT_MAX];
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
-        check_lists(soap, __sizewear, wear, __sizeremove, remove))
+        check_lists(soap, __sizewear, wear, __sizeremove, remove) ||
+        check_colours(soap, __sizecolour, colour, tints))
         return soap->error;
-    rc = preview(soap, userId, wear, __sizewear, remove, __sizeremove, response);
+    rc = preview(soap, userId, wear, __sizewear, remove, __sizeremove, tints, __sizecolour,
+                 response);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }

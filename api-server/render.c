@@ -13,6 +13,11 @@
  * pushes the row's not_before out (render_retry seconds times the attempts,
  * at most ten times), with the error in last_error and the log.
  *
+ * Time-limited items: the expiry job (expiry.c) only queues the wearers of
+ * an ended item; ks_render_next_version takes it off in the transaction
+ * that raises the version and composes it, so what a member wears never runs
+ * ahead of the image of its version.
+ *
  * Between rounds the renderer also marks image servers whose heartbeats
  * stopped down (node_health.c) and pushes again the item layers whose push
  * failed (replicate.c) and works off the images queued for deletion
@@ -28,8 +33,8 @@
 #include "job.h"
 #include "render.h"
 #include "store_members.h"
-#include "webhook.h"
 #include "store_render.h"
+#include "webhook.h"
 
 #define KS_RENDER_BACKOFF_MAX 10     /* retry delay grows up to this many render_retry */
 
@@ -83,9 +88,12 @@ ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member
                              const ks_image_server_t *server, const char *event)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    int dropped;
     ks_rc rc;
 
-    if ((rc = ks_store_member_next_version(ctx, conn, member)) != KS_OK ||
+    /* time-limited items that ended come off with this version, never later */
+    if ((rc = ks_store_outfit_drop_ended(ctx, conn, member->id, &dropped)) != KS_OK ||
+        (rc = ks_store_member_next_version(ctx, conn, member)) != KS_OK ||
         (rc = ks_render_avatar(soap, conn, member, server)) != KS_OK)
         return rc;
     return event ? ks_webhook_avatar_event(ctx, conn, event, member, server) : KS_OK;
@@ -165,6 +173,18 @@ static void render_next(struct soap *soap, int *claimed)
     }
 }
 
+/* Adds to member_count the new members whose addition after their
+ * creation failed (store.c, ks_store_assigned). */
+static void flush_member_counts(ks_api_ctx_t *ctx)
+{
+    MYSQL *conn;
+
+    ks_db_session_begin(ctx->db);
+    if (ks_db_master(ctx->db, &conn, &ctx->err) != KS_OK ||
+        ks_store_member_counts_flush(ctx, conn) != KS_OK)
+        ks_log_warn("renderer: adding new members to member_count failed: %s", ctx->err.msg);
+}
+
 /* The renderer's round (job.h): up to render_batch members composed again,
  * each a database call of its own, then the upkeep no one else wakes for. */
 static int renderer_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, void *arg)
@@ -188,6 +208,7 @@ static int renderer_round(struct soap *soap, ks_api_ctx_t *ctx, ks_job_t *job, v
     ks_db_session_begin(ctx->db);
     if (ks_deletions_run(ctx, NULL, &deleted) != KS_OK)
         ks_log_warn("renderer: deleting queued images failed: %s", ctx->err.msg);
+    flush_member_counts(ctx);
     return claimed;               /* a whole batch: more may be due, look again at once */
 }
 

@@ -16,7 +16,9 @@ ks_rc ks_render_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member
 /* Raises member's version by one, in the database (the open transaction)
  * and in *member, composes that version (ks_render_avatar) and records the
  * webhook event (webhook.h; NULL: none) in the same transaction. Every
- * change to what a member wears goes through here before its COMMIT. */
+ * change to what a member wears goes through here before its COMMIT.
+ * Time-limited items whose window has ended come off first
+ * (ks_store_outfit_drop_ended). */
 ks_rc ks_render_next_version(struct soap *soap, MYSQL *conn, ks_member_t *member,
                              const ks_image_server_t *server, const char *event);
 

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "assign.h"
+#include "log.h"
 #include "store.h"
 
 ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **result)
@@ -282,9 +284,8 @@ ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_ser
                              : rc;
 }
 
-/* The image server called name, its row locked with for_update. */
-static ks_rc server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int for_update,
-                          ks_image_server_t *out)
+ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                                  ks_image_server_t *out)
 {
     ks_buf_t sql;
     ks_rc rc;
@@ -292,46 +293,103 @@ static ks_rc server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int 
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
     ks_sql_str(&sql, conn, name);
-    if (for_update)
-        ks_buf_addf(&sql, " FOR UPDATE");
     rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
                                       name)
                              : rc;
 }
 
-ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                  ks_image_server_t *out)
-{
-    return server_named(ctx, conn, name, 0, out);
-}
-
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                 ks_image_server_t *out)
+                                 const int *exclude, int n_exclude, ks_image_server_t *out)
 {
-    ks_buf_t sql;
+    ks_image_server_t rows[KS_IMAGE_SERVERS_MAX];
+    ks_assign_server_t candidates[KS_IMAGE_SERVERS_MAX];
+    ks_assign_t *picker = ks_assign_process();
+    int n, chosen = -1;
     ks_rc rc;
 
+    if (!picker)
+        return ks_err(&ctx->err, KS_NOMEM, "out of memory for the image server picker");
+    /* A plain read: no lock, and on the master, so a mode set a moment ago
+     * counts from this call on. */
+    if ((rc = ks_store_image_servers(ctx, conn, rows, &n)) != KS_OK)
+        return rc;
+    for (int i = 0; i < n; i++)
+        candidates[i] = (ks_assign_server_t){.id = rows[i].id, .weight = rows[i].weight,
+                                             .member_count = rows[i].member_count,
+                                             .active = strcmp(rows[i].mode, "active") == 0};
     if (name) {
-        rc = server_named(ctx, conn, name, 1, out);
-    } else {
-        /* FOR UPDATE locks every active server's row until the COMMIT:
-         * creations wait for each other (measured about 130/s with the
-         * compose inside), but the next one sees the counts this one
-         * leaves, so weights hold exactly. Locking later would deadlock:
-         * the member's INSERT takes a shared lock on the server's row
-         * (foreign key) before the count's UPDATE wants it exclusive. */
-        ks_buf_init(&sql, 512);
-        ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE mode = 'active' AND weight > 0"
-                         " ORDER BY member_count / weight, id LIMIT 1 FOR UPDATE");
-        rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
-        if (rc == KS_NOTFOUND)
-            rc = ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");
+        for (int i = 0; i < n && chosen < 0; i++)
+            if (strcmp(rows[i].name, name) == 0)
+                chosen = i;
+        if (chosen < 0)
+            return ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found", name);
+        if (!candidates[chosen].active)
+            return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new"
+                          " members", name, rows[chosen].mode);
+        for (int i = 0; i < n_exclude; i++)
+            if (exclude[i] == rows[chosen].id)
+                return ks_err(&ctx->err, KS_UNAVAILABLE, "image server \"%s\" failed this"
+                              " call already", name);
+        ks_assign_hold(picker, rows[chosen].id);
+    } else if ((chosen = ks_assign_pick(picker, candidates, n, exclude, n_exclude)) < 0) {
+        return ks_err(&ctx->err, KS_UNAVAILABLE, n_exclude ? "no other active image server"
+                                                           : "no active image server");
     }
-    if (rc == KS_OK && strcmp(out->mode, "active") != 0)
-        rc = ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is %s and takes no new members",
-                    out->name, out->mode);
-    return rc;
+    *out = rows[chosen];
+    return KS_OK;
+}
+
+/* Adds count members to server id's member_count (a statement of its own). */
+static ks_rc add_member_count(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %lld WHERE id = %d",
+                count, id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created)
+{
+    ks_assign_t *picker = ks_assign_process();
+    long long count;
+    ks_err_t saved = ctx->err;           /* the call's own error, if any, stays */
+
+    if (!picker)
+        return;
+    ks_assign_finish(picker, server_id, created);
+    if ((count = ks_assign_take_pending(picker, server_id)) == 0)
+        return;
+    if (add_member_count(ctx, conn, server_id, count) != KS_OK) {
+        ks_log_warn("adding %lld to image server %d's member_count failed (the renderer tries"
+                    " again): %s", count, server_id, ctx->err.msg);
+        ks_assign_give_back(picker, server_id, count);
+    }
+    ctx->err = saved;
+}
+
+ks_rc ks_store_member_counts_flush(ks_api_ctx_t *ctx, MYSQL *conn)
+{
+    ks_assign_t *picker = ks_assign_process();
+    int ids[KS_IMAGE_SERVERS_MAX];
+    long long counts[KS_IMAGE_SERVERS_MAX];
+    ks_rc first = KS_OK;
+    int n;
+
+    if (!picker)
+        return KS_OK;
+    n = ks_assign_take_all_pending(picker, ids, counts, KS_IMAGE_SERVERS_MAX);
+    for (int i = 0; i < n; i++) {
+        ks_rc rc = add_member_count(ctx, conn, ids[i], counts[i]);
+        if (rc != KS_OK) {
+            ks_assign_give_back(picker, ids[i], counts[i]);
+            if (first == KS_OK)
+                first = rc;               /* its message stays in ctx->err */
+        }
+    }
+    return first;
 }
 
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,
@@ -344,7 +402,7 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-const ks_col_t ks_store_layer_cols[8] = {
+const ks_col_t ks_store_layer_cols[11] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
     KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
     KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
@@ -353,14 +411,17 @@ const ks_col_t ks_store_layer_cols[8] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, width),
     KS_COL(KS_COL_INT, ks_layer_row_t, height),
     KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+    KS_COL(KS_COL_INT, ks_layer_row_t, tintable),
+    KS_COL(KS_COL_STR, ks_layer_row_t, role),
+    KS_COL(KS_COL_STR, ks_layer_row_t, tint),
 };
 
-/* Reads the layer rows sql (KS_LAYER_SELECT ...) selects into the arena. */
-static ks_rc read_layers(struct soap *soap, MYSQL *conn, ks_buf_t *sql, ks_layer_row_t **layers,
-                         int *count)
+void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn)
 {
-    return ks_store_rows_arena(soap, conn, sql, KS_LAYER_COLS, sizeof **layers, (void **)layers,
-                               count);
+    ks_buf_addf(sql, " NOT EXISTS (SELECT 1 FROM item_hides h JOIN items hi ON hi.id = l.item_id"
+                " WHERE h.item_id IN (%s) AND h.item_id <> l.item_id"
+                " AND h.category_id = hi.category_id AND (h.role IS NULL OR h.role = l.role))",
+                worn);
 }
 
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
@@ -368,30 +429,48 @@ ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
 {
     ks_buf_t sql;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM outfit o JOIN item_layers l ON l.item_id = o.item_id"
-                " WHERE o.member_id = %lld ORDER BY l.z_order, l.item_id, l.layer_no"
-                " LOCK IN SHARE MODE", member_id);
-    return read_layers(soap, conn, &sql, layers, count);
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, KS_LAYER_SELECT ", " KS_LAYER_TINT " FROM outfit o JOIN item_layers l"
+                " ON l.item_id = o.item_id WHERE o.member_id = %lld AND", member_id);
+    ks_store_add_layer_shown(&sql, "SELECT ho.item_id FROM outfit ho WHERE ho.member_id = "
+                                   "o.member_id");
+    ks_buf_addf(&sql, " ORDER BY l.z_order, l.item_id, l.layer_no LOCK IN SHARE MODE");
+    return ks_store_rows_arena(soap, conn, &sql, KS_WORN_LAYER_COLS, sizeof **layers,
+                               (void **)layers, count);
 }
 
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
+                           const ks_item_tint_t *tints, int tint_count,
                            ks_layer_row_t **layers, int *layer_count)
 {
-    ks_buf_t sql;
+    ks_buf_t sql, worn;
+    ks_rc rc;
 
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (0");
+    ks_buf_init(&worn, 1024);
+    ks_buf_addf(&worn, "0");
     for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, ", %d", ids[i]);
-    ks_buf_addf(&sql, ") ORDER BY l.z_order, l.item_id, l.layer_no");
-    return read_layers(soap, conn, &sql, layers, layer_count);
+        ks_buf_addf(&worn, ", %d", ids[i]);
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (%s) AND",
+                worn.data ? worn.data : "0");
+    ks_store_add_layer_shown(&sql, worn.data ? worn.data : "0");
+    ks_buf_free(&worn);
+    ks_buf_addf(&sql, " ORDER BY l.z_order, l.item_id, l.layer_no");
+    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof **layers,
+                                  (void **)layers, layer_count)) != KS_OK)
+        return rc;
+    for (int i = 0; i < *layer_count; i++)         /* as KS_LAYER_TINT does for worn ones */
+        for (int t = 0; t < tint_count; t++)
+            if ((*layers)[i].tintable && tints[t].item_id == (*layers)[i].item_id)
+                snprintf((*layers)[i].tint, sizeof (*layers)[i].tint, "%s", tints[t].tint);
+    return KS_OK;
 }
 
 /* The member's version and the items it wears (ascending), in one statement:
  * both come from the same snapshot, even on a replica applying a change. */
 static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_member_t *member,
-                                     unsigned *version, int **ids, int *count)
+                                     unsigned *version, int **ids, int *count,
+                                     ks_item_tint_t *tints, int *tint_count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     MYSQL_RES *res;
@@ -401,7 +480,8 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
     int n = 0, rows;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT m.version, o.item_id FROM members m LEFT JOIN outfit o"
+    *tint_count = 0;
+    ks_buf_addf(&sql, "SELECT m.version, o.item_id, o.tint FROM members m LEFT JOIN outfit o"
                 " ON o.member_id = m.id WHERE m.id = %lld ORDER BY o.item_id", member->id);
     if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
         return rc;
@@ -415,6 +495,10 @@ static ks_rc read_version_and_outfit(struct soap *soap, MYSQL *conn, const ks_me
         *version = (unsigned)strtoul(row[0], NULL, 10);
         if (row[1])
             (*ids)[n++] = atoi(row[1]);
+        if (row[1] && row[2] && *tint_count < KS_OUTFIT_MAX) {
+            tints[*tint_count].item_id = atoi(row[1]);
+            snprintf(tints[(*tint_count)++].tint, sizeof tints->tint, "%s", row[2]);
+        }
     }
     *count = n;
     mysql_free_result(res);
@@ -505,6 +589,26 @@ ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const cha
     return KS_OK;
 }
 
+ks_rc ks_store_soap_colours(struct soap *soap, const ks_item_tint_t *tints, int count,
+                            struct ks__ItemColour **out, int *out_count)
+{
+    *out_count = 0;
+    if (!(*out = soap_new_ks__ItemColour(soap, count + 1)))
+        return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+    for (int i = 0; i < count; i++) {           /* by item id, as wornItemId */
+        int at = i;
+        char *colour = soap_strdup(soap, tints[i].tint);
+        if (!colour)
+            return ks_err(&ks_api_ctx(soap)->err, KS_NOMEM, "out of memory");
+        for (; at > 0 && (*out)[at - 1].itemId > tints[i].item_id; at--)
+            (*out)[at] = (*out)[at - 1];
+        (*out)[at].itemId = tints[i].item_id;
+        (*out)[at].colour = colour;
+    }
+    *out_count = count;
+    return KS_OK;
+}
+
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path)
 {
     size_t base_len = strlen(server->public_url);
@@ -524,7 +628,8 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     struct ks__Avatar *a = soap_new_ks__Avatar(soap, -1);
     char path[256];
-
+    ks_item_tint_t tints[KS_OUTFIT_MAX];
+    int tint_count;
     unsigned version = member->version;
     ks_rc rc;
 
@@ -533,7 +638,9 @@ ks_rc ks_store_avatar(struct soap *soap, MYSQL *conn, const ks_member_t *member,
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     /* The version read with the outfit wins: it is never older than member's. */
     if ((rc = read_version_and_outfit(soap, conn, member, &version, &a->wornItemId,
-                                      &a->__sizewornItemId)) != KS_OK)
+                                      &a->__sizewornItemId, tints, &tint_count)) != KS_OK ||
+        (rc = ks_store_soap_colours(soap, tints, tint_count, &a->wornColour,
+                                    &a->__sizewornColour)) != KS_OK)
         return rc;
     a->userId = soap_strdup(soap, member->user_id);
     a->version = (int)version;

@@ -13,6 +13,8 @@
 
 #define KS_OUTFIT_MAX 64            /* items worn at once */
 #define KS_LAYERS_PER_ITEM_MAX 8
+#define KS_LAYER_ROLE_MAX 16        /* bytes of a layer's role */
+#define KS_HIDES_PER_ITEM_MAX 16    /* hide rules of an item */
 
 typedef struct {
     long long id;
@@ -84,14 +86,27 @@ extern const ks_col_t ks_store_server_cols[12];
 #define KS_SERVER_COLS KS_COLS(ks_store_server_cols)
 
 /* An item_layers row without its PNG, read the one way: KS_LAYER_SELECT
- * " FROM item_layers l ..." mapped with KS_LAYER_COLS. */
+ * " FROM item_layers l ..." mapped with KS_LAYER_COLS. A worn layer (of
+ * outfit o) also selects KS_LAYER_TINT, mapped with KS_WORN_LAYER_COLS. */
 typedef struct {
     int item_id, layer_no, z_order, x, y, width, height;
     char sha256[65];
+    int tintable;                /* recoloured when its item is worn with a colour */
+    char role[KS_LAYER_ROLE_MAX + 1];   /* what hide rules name; "" for none */
+    char tint[8];                /* "#RRGGBB" it is drawn with, or "" (as drawn) */
 } ks_layer_row_t;
-#define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height, l.sha256"
-extern const ks_col_t ks_store_layer_cols[8];
-#define KS_LAYER_COLS KS_COLS(ks_store_layer_cols)
+#define KS_LAYER_SELECT "SELECT l.item_id, l.layer_no, l.z_order, l.x, l.y, l.width, l.height," \
+                        " l.sha256, l.tintable, l.role"
+#define KS_LAYER_TINT "IF(l.tintable AND o.tint IS NOT NULL, o.tint, '')"
+extern const ks_col_t ks_store_layer_cols[11];
+#define KS_LAYER_COLS ks_store_layer_cols, 10
+#define KS_WORN_LAYER_COLS ks_store_layer_cols, 11
+
+/* Appends the condition that layer l (of item_layers) is shown while the
+ * items of worn (an SQL list or subquery of item ids) are worn: no other of
+ * them has a hide rule (item_hides) for its item's category and its role,
+ * or for the whole category. */
+void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn);
 
 /* Fills the fields of out from row by cols. */
 void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out);
@@ -151,16 +166,36 @@ ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 /* KS_UNAVAILABLE (with the message) when server is marked down. */
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server);
 
-/* The image server for a new member: the one named (which must be active), or
- * the active one with the fewest members per unit of weight. Locks the row. */
+/* The image server for a new member, read without a lock (the rows of
+ * image_servers, on conn: the master's, so a mode set a moment ago counts):
+ * the one named, which must be active (KS_NOTFOUND, KS_CONFLICT; and
+ * KS_UNAVAILABLE when it is in exclude), or the one the process's picker
+ * chooses (assign.c) among the active servers not in exclude[0..n_exclude),
+ * the ids of servers this call already found dead (KS_UNAVAILABLE when none
+ * is left). Counts a creation in flight on it: whatever happens next, end
+ * it with ks_store_assigned. */
 ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                                 ks_image_server_t *out);
+                                 const int *exclude, int n_exclude, ks_image_server_t *out);
+
+/* Ends the creation ks_store_pick_image_server counted on server_id. When
+ * created (its transaction committed), adds it to the server's member_count
+ * at once, in a statement of its own on conn (outside any transaction: the
+ * member's INSERT took no lock on the server's row, so this waits for no
+ * compose); when that fails the member stays counted in the picker and
+ * ks_store_member_counts_flush adds it later. ctx->err is left as it was. */
+void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created);
+
+/* Adds to member_count the members the process's picker still holds (an
+ * addition that failed); the renderer calls it each round.
+ * Returns the first failure (the rest are kept for the next round). */
+ks_rc ks_store_member_counts_flush(ks_api_ctx_t *ctx, MYSQL *conn);
 
 /* Every active image server, at most max. */
 ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_server_t *out,
                                     int max, int *count);
 
-/* The layers a member wears, in drawing order (z, item, layer). *layers is
+/* The layers a member wears and shows (ks_store_add_layer_shown), with
+ * their tints, in drawing order (z, item, layer). *layers is
  * allocated in the request's arena. The read locks the rows (shared) until
  * the transaction ends, and so reads the newest art: a compose never draws
  * art an UpdateItem still open is replacing, which then waits, and queues
@@ -168,9 +203,17 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
 ks_rc ks_store_worn_layers(struct soap *soap, MYSQL *conn, long long member_id,
                            ks_layer_row_t **layers, int *count);
 
-/* The layers of the items ids[0..count), in drawing order (z, item, layer),
- * in the request's arena. */
+/* A colour an item is worn with: "#RRGGBB" (uppercase). */
+typedef struct {
+    int item_id;
+    char tint[8];
+} ks_item_tint_t;
+
+/* The layers of the items ids[0..count) worn together, in drawing order (z,
+ * item, layer), in the request's arena: without those their hide rules
+ * hide, the tintable ones of items in tints[0..tint_count) tinted. */
 ks_rc ks_store_item_layers(struct soap *soap, MYSQL *conn, const int *ids, int count,
+                           const ks_item_tint_t *tints, int tint_count,
                            ks_layer_row_t **layers, int *layer_count);
 
 /* Initialises sql with the SELECT of the art of layer item_id/layer_no:
@@ -192,6 +235,11 @@ ks_rc ks_store_layer_png(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int layer_
  * scene); *png is malloc'd (owned by the caller). */
 ks_rc ks_store_scene_png(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, const char *sha256,
                          unsigned char **png, size_t *size);
+
+/* The colours tints[0..count) as the SOAP list (in the arena; *out_count
+ * set): Avatar.wornColour and PreviewAvatar's. */
+ks_rc ks_store_soap_colours(struct soap *soap, const ks_item_tint_t *tints, int count,
+                            struct ks__ItemColour **out, int *out_count);
 
 /* "<public_url>/<path>" in the request's arena (NULL when out of memory). */
 char *ks_store_public_url(struct soap *soap, const ks_image_server_t *server, const char *path);

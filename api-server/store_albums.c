@@ -172,11 +172,12 @@ ks_rc ks_store_album_photo_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_album
         return KS_OK;
     ks_buf_init(&sql, 64 * 1024);
     ks_buf_addf(&sql, "INSERT INTO album_photo_layers (photo_id, seq, slot_no, item_id, layer_no,"
-                " z_order, x, y, sha256) VALUES ");
+                " z_order, x, y, sha256, tint) VALUES ");
     for (int i = 0; i < photo->layer_count; i++) {
         const ks_layer_row_t *l = &photo->layers[i];
-        ks_buf_addf(&sql, "%s(%u, %d, %d, %d, %d, %d, %d, %d, '%s')", i ? ", " : "", *photo_id, i,
-                    photo->slot_of[i], l->item_id, l->layer_no, l->z_order, l->x, l->y, l->sha256);
+        ks_buf_addf(&sql, "%s(%u, %d, %d, %d, %d, %d, %d, %d, '%s', '%s')", i ? ", " : "",
+                    *photo_id, i, photo->slot_of[i], l->item_id, l->layer_no, l->z_order, l->x,
+                    l->y, l->sha256, l->tint);
     }
     return ks_store_run(ctx, conn, &sql, NULL);
 }
@@ -319,6 +320,7 @@ static const ks_col_t photo_layer_cols[] = {
     KS_COL(KS_COL_INT, ks_layer_row_t, x),
     KS_COL(KS_COL_INT, ks_layer_row_t, y),
     KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
+    KS_COL(KS_COL_STR, ks_layer_row_t, tint),
 };
 
 ks_rc ks_store_album_photo_layers(struct soap *soap, MYSQL *conn, unsigned photo_id,
@@ -327,8 +329,8 @@ ks_rc ks_store_album_photo_layers(struct soap *soap, MYSQL *conn, unsigned photo
     ks_buf_t sql;
 
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256 FROM album_photo_layers"
-                " WHERE photo_id = %u ORDER BY seq", photo_id);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256, IFNULL(tint, '')"
+                " FROM album_photo_layers WHERE photo_id = %u ORDER BY seq", photo_id);
     return ks_store_rows_arena(soap, conn, &sql, KS_COLS(photo_layer_cols), sizeof **layers,
                                (void **)layers, count);
 }

@@ -73,8 +73,8 @@ static ks_batch_member_t *member_of_id(ks_batch_member_t *members, int count, lo
     return NULL;
 }
 
-/* A layer of columns row[first..first+5): item_id, layer_no, z_order, x, y,
- * sha256. */
+/* A layer of columns row[first..first+6): item_id, layer_no, z_order, x, y,
+ * sha256, tint. */
 static void layer_from_row(MYSQL_ROW row, int first, ks_layer_row_t *layer)
 {
     memset(layer, 0, sizeof *layer);
@@ -84,6 +84,7 @@ static void layer_from_row(MYSQL_ROW row, int first, ks_layer_row_t *layer)
     layer->x = atoi(row[first + 3]);
     layer->y = atoi(row[first + 4]);
     snprintf(layer->sha256, sizeof layer->sha256, "%s", row[first + 5]);
+    snprintf(layer->tint, sizeof layer->tint, "%s", row[first + 6] ? row[first + 6] : "");
 }
 
 /* Each member's version and worn layers: rows are grouped by member, so
@@ -101,9 +102,11 @@ static ks_rc read_avatars(struct soap *soap, MYSQL *conn, ks_batch_member_t *mem
 
     ks_buf_init(&sql, 32768);        /* 100 quoted ids of up to 64 characters */
     ks_buf_addf(&sql, "SELECT m.user_id, m.id, m.image_server_id, m.version, l.item_id,"
-                " l.layer_no, l.z_order, l.x, l.y, l.sha256 FROM members m"
+                " l.layer_no, l.z_order, l.x, l.y, l.sha256, " KS_LAYER_TINT " FROM members m"
                 " LEFT JOIN outfit o ON o.member_id = m.id"
-                " LEFT JOIN item_layers l ON l.item_id = o.item_id WHERE m.user_id IN (");
+                " LEFT JOIN item_layers l ON l.item_id = o.item_id AND");
+    ks_store_add_layer_shown(&sql, "SELECT ho.item_id FROM outfit ho WHERE ho.member_id = m.id");
+    ks_buf_addf(&sql, " WHERE m.user_id IN (");
     for (int i = 0; i < count; i++) {
         ks_buf_addf(&sql, i ? ", " : "");
         ks_sql_str(&sql, conn, members[i].user_id);
@@ -151,7 +154,7 @@ static ks_rc read_photos(struct soap *soap, MYSQL *conn, int server_id,
 
     ks_buf_init(&sql, 4096);
     ks_buf_addf(&sql, "SELECT a.member_id, a.id, a.scene_id, a.scene_sha256, a.width, a.height,"
-                " a.quality, p.item_id, p.layer_no, p.z_order, p.x, p.y, p.sha256"
+                " a.quality, p.item_id, p.layer_no, p.z_order, p.x, p.y, p.sha256, p.tint"
                 " FROM album_photos a LEFT JOIN album_photo_layers p ON p.photo_id = a.id"
                 " WHERE a.image_server_id = %d AND a.member_id IN (0", server_id);
     for (int i = 0; i < count; i++)

@@ -1,28 +1,41 @@
 /* store_catalog.c: SQL of items and item_layers for the listing operations
  * (store_catalog.h). */
 #include "store_catalog.h"
+#include "cluster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The rows of "<select> IN (<the ids of items[0..count)>) <order>" into
+ * the arena, mapped by cols. */
+static ks_rc rows_of_items(struct soap *soap, MYSQL *conn, const char *select, const char *order,
+                           const struct ks__Item *items, int count, const ks_col_t *cols,
+                           int ncols, size_t elem, void **rows, int *row_count)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "%s IN (", select);
+    for (int i = 0; i < count; i++)
+        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
+    ks_buf_addf(&sql, ") %s", order);
+    return ks_store_rows_arena(soap, conn, &sql, cols, ncols, elem, rows, row_count);
+}
 
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_layer_row_t *rows;
-    ks_buf_t sql;
     int row_count;
     ks_rc rc;
 
     if (count == 0)
         return KS_OK;
-    ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id IN (");
-    for (int i = 0; i < count; i++)
-        ks_buf_addf(&sql, "%s%d", i ? ", " : "", items[i].id);
-    ks_buf_addf(&sql, ") ORDER BY l.item_id, l.layer_no");
-    if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_LAYER_COLS, sizeof *rows, (void **)&rows,
-                                  &row_count)) != KS_OK)
+    if ((rc = rows_of_items(soap, conn, KS_LAYER_SELECT " FROM item_layers l WHERE l.item_id",
+                            "ORDER BY l.item_id, l.layer_no", items, count, KS_LAYER_COLS,
+                            sizeof *rows, (void **)&rows, &row_count)) != KS_OK)
         return rc;
     for (int i = 0; i < count; i++)
         if (!(items[i].layer = soap_new_ks__Layer(soap, KS_LAYERS_PER_ITEM_MAX)))
@@ -40,10 +53,78 @@ ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *ite
             l->width = rows[r].width;
             l->height = rows[r].height;
             l->sha256 = rows[r].sha256;      /* in the arena, with rows */
+            l->tintable = rows[r].tintable ? true_ : false_;
+            l->role = rows[r].role;
             break;
         }
     }
+    return ks_store_items_hides(soap, conn, items, count);
+}
+
+/* An item_hides row (hide rules). */
+typedef struct {
+    int item_id, category_id, has_role;
+    char role[KS_LAYER_ROLE_MAX + 1];
+} hide_row_t;
+
+static const ks_col_t hide_cols[] = {
+    KS_COL(KS_COL_INT, hide_row_t, item_id),
+    KS_COL(KS_COL_INT, hide_row_t, category_id),
+    KS_COL(KS_COL_INT, hide_row_t, has_role),
+    KS_COL(KS_COL_STR, hide_row_t, role),
+};
+
+ks_rc ks_store_items_hides(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
+{
+    ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    hide_row_t *rows;
+    int row_count;
+    ks_rc rc;
+
+    if (count == 0)
+        return KS_OK;
+    if ((rc = rows_of_items(soap, conn, "SELECT item_id, category_id, role IS NOT NULL, role"
+                            " FROM item_hides WHERE item_id", "ORDER BY item_id, seq", items,
+                            count, KS_COLS(hide_cols), sizeof *rows, (void **)&rows,
+                            &row_count)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++) {
+        items[i].__sizehide = 0;
+        if (!(items[i].hide = soap_new_ks__HideRule(soap, KS_HIDES_PER_ITEM_MAX)))
+            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
+        for (int r = 0; r < row_count; r++) {
+            struct ks__HideRule *h;
+            if (rows[r].item_id != items[i].id || items[i].__sizehide >= KS_HIDES_PER_ITEM_MAX)
+                continue;
+            h = &items[i].hide[items[i].__sizehide++];
+            h->categoryId = rows[r].category_id;
+            h->role = rows[r].has_role ? rows[r].role : NULL;   /* in the arena, with rows */
+        }
+    }
     return KS_OK;
+}
+
+ks_rc ks_store_item_hides_set(ks_api_ctx_t *ctx, MYSQL *conn, int item_id,
+                              const struct ks__HideRule *rules, int count)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM item_hides WHERE item_id = %d", item_id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK || count == 0)
+        return rc;
+    ks_buf_init(&sql, 4096);
+    ks_buf_addf(&sql, "INSERT INTO item_hides (item_id, seq, category_id, role) VALUES ");
+    for (int i = 0; i < count; i++) {
+        ks_buf_addf(&sql, "%s(%d, %d, %d, ", i ? ", " : "", item_id, i, rules[i].categoryId);
+        if (rules[i].role)
+            ks_sql_str(&sql, conn, rules[i].role);
+        else
+            ks_buf_addf(&sql, "NULL");
+        ks_buf_addf(&sql, ")");
+    }
+    return ks_store_run(ctx, conn, &sql, NULL);
 }
 
 /* Appends the WHERE clause of search (without the page's id bound). */
@@ -65,12 +146,15 @@ static void where(ks_buf_t *sql, MYSQL *conn, const ks_item_search_t *search)
 }
 
 /* An items row (without its layers): SELECT ITEM_COLUMNS FROM items ... */
-#define ITEM_COLUMNS "id, category_id, name, status, price"
+#define ITEM_COLUMNS "id, category_id, name, status, price, " WINDOW_COLUMNS
+#define WINDOW_COLUMNS "IFNULL(UNIX_TIMESTAMP(available_from), -1)," \
+    " IFNULL(UNIX_TIMESTAMP(available_until), -1)"
 typedef struct {
     int id, category_id;
     char name[513];                /* VARCHAR(128) of utf8mb4 */
     char status[16];
     int price;
+    long long available_from, available_until;    /* Unix time; -1: open */
 } item_row_t;
 
 static const ks_col_t item_cols[] = {
@@ -79,6 +163,8 @@ static const ks_col_t item_cols[] = {
     KS_COL(KS_COL_STR, item_row_t, name),
     KS_COL(KS_COL_STR, item_row_t, status),
     KS_COL(KS_COL_INT, item_row_t, price),
+    KS_COL(KS_COL_LLONG, item_row_t, available_from),
+    KS_COL(KS_COL_LLONG, item_row_t, available_until),
 };
 
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
@@ -119,6 +205,8 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
         item->name = rows[i].name;           /* in the arena, with rows */
         item->status = rows[i].status;
         item->price = rows[i].price;
+        item->availableFrom = ks_cluster_time(soap, rows[i].available_from);
+        item->availableUntil = ks_cluster_time(soap, rows[i].available_until);
     }
     return KS_OK;
 }
@@ -379,8 +467,11 @@ ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t
 
     ks_buf_init(&sql, size * 2 + 4096);
     ks_buf_addf(&sql, "INSERT INTO item_layers (item_id, layer_no, z_order, x, y, width, height,"
-                " sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, ", layer->item_id,
-                layer->layer_no, layer->z_order, layer->x, layer->y, layer->width, layer->height);
+                " tintable, role, sha256, png) VALUES (%d, %d, %d, %d, %d, %d, %d, %d, ",
+                layer->item_id, layer->layer_no, layer->z_order, layer->x, layer->y,
+                layer->width, layer->height, layer->tintable ? 1 : 0);
+    ks_sql_str(&sql, conn, layer->role);
+    ks_buf_addf(&sql, ", ");
     ks_sql_str(&sql, conn, layer->sha256);
     ks_buf_addf(&sql, ", ");
     ks_sql_blob(&sql, conn, png, size);
@@ -412,5 +503,66 @@ ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
         return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+static const ks_col_t window_cols[] = {
+    KS_COL(KS_COL_LLONG, ks_item_window_t, from),
+    KS_COL(KS_COL_LLONG, ks_item_window_t, until),
+    KS_COL(KS_COL_INT, ks_item_window_t, open),
+};
+
+ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT " WINDOW_COLUMNS ", (available_from IS NULL OR available_from <="
+                " NOW()) AND (available_until IS NULL OR available_until > NOW()) FROM items"
+                " WHERE id = %d", id);
+    rc = ks_store_one(ctx, conn, &sql, KS_COLS(window_cols), out);
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
+}
+
+/* Appends t as "YYYY-MM-DDTHH:MM:SSZ", or "(open)" when t < 0. */
+static void add_instant(char *out, size_t size, long long t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t < 0 || !gmtime_r(&tt, &tm))
+        snprintf(out, size, "(open)");
+    else
+        strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *what)
+{
+    ks_item_window_t window;
+    char from[32], until[32];
+    ks_rc rc;
+
+    if ((rc = ks_store_item_window(ctx, conn, id, &window)) != KS_OK || window.open)
+        return rc;
+    add_instant(from, sizeof from, window.from);
+    add_instant(until, sizeof until, window.until);
+    return ks_err(&ctx->err, KS_CONFLICT, "item %d cannot be %s now: it is available only from %s"
+                  " until %s", id, what, from, until);
+}
+
+ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
+                               long long until)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE items SET available_from = ");
+    ks_buf_addf(&sql, from < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", from);
+    ks_buf_addf(&sql, ", available_until = ");
+    ks_buf_addf(&sql, until < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", until);
+    ks_buf_addf(&sql, " WHERE id = %d", id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }

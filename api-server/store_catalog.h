@@ -6,8 +6,17 @@
 
 #include "store.h"
 
-/* Reads the layers of items[0..count) into each item's layer array. */
+/* Reads the layers of items[0..count) into each item's layer array, and
+ * their hide rules (ks_store_items_hides). */
 ks_rc ks_store_items_layers(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Reads the hide rules of items[0..count) into each item's hide array. */
+ks_rc ks_store_items_hides(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count);
+
+/* Replaces item item_id's hide rules by rules[0..count) (checked by the
+ * caller; their categories must exist). */
+ks_rc ks_store_item_hides_set(ks_api_ctx_t *ctx, MYSQL *conn, int item_id,
+                              const struct ks__HideRule *rules, int count);
 
 /* Which items to read (GetItem, ListItems, SearchItems); a NULL or 0 field
  * filters nothing. */
@@ -102,7 +111,7 @@ ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_catego
 /* How many members wear item id. */
 ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count);
 
-/* Inserts a layer (layer->item_id, layer_no, z_order, place, sha256) with
+/* Inserts a layer (layer->item_id, layer_no, z_order, place, tintable, role, sha256) with
  * its canonical PNG. */
 ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
                             const unsigned char *png, size_t size);
@@ -114,5 +123,25 @@ ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_r
 /* Moves item id's layers to item_layer_archive (album photos drawn with
  * them keep them) and deletes them from item_layers. */
 ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id);
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* An item's window: Unix times, -1 where it is open; open says whether the
+ * database's now is inside it. */
+typedef struct {
+    long long from, until;
+    int open;
+} ks_item_window_t;
+
+/* Item id's window (KS_NOTFOUND when there is no such item). */
+ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out);
+
+/* KS_OK when item id is inside its window now; else KS_CONFLICT, the
+ * message naming the window and what (as "granted", "put on") it cannot be. */
+ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *what);
+
+/* Sets item id's window (-1: open on that side). */
+ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
+                               long long until);
 
 #endif

@@ -88,8 +88,13 @@ ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
     if ((rc = ks_store_int(ctx, conn, &sql, &last)) != KS_OK)
         return rc;
     member->version = (unsigned)last + 1;
+    /* Without the foreign key's check, which would hold a shared lock on the
+     * server's row across the compose and make member_count's update
+     * (ks_store_assigned, after the COMMIT) wait: the server was read a
+     * moment ago, and image servers are never deleted. */
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO members (user_id, image_server_id, version) VALUES (");
+    ks_buf_addf(&sql, "SET STATEMENT foreign_key_checks = 0 FOR"
+                " INSERT INTO members (user_id, image_server_id, version) VALUES (");
     ks_sql_str(&sql, conn, user_id);
     ks_buf_addf(&sql, ", %d, %u)", server->id, member->version);
     rc = ks_store_run(ctx, conn, &sql, NULL);
@@ -111,11 +116,6 @@ ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
     ks_buf_init(&sql, 512);
     ks_buf_addf(&sql, "INSERT INTO outfit (member_id, item_id) SELECT member_id, item_id"
                      " FROM inventory WHERE member_id = %lld", member->id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + 1 WHERE id = %d",
-               server->id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
@@ -177,13 +177,14 @@ ks_rc ks_store_member_delete(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id
 typedef struct {
     ks_member_t member;
     int item_id;
+    char tint[8];                  /* its colour, or "" */
 } member_worn_row_t;
 
 #define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
 static const ks_col_t member_worn_cols[] = {
     WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
     WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
-    WORN_COL(KS_COL_INT, item_id),
+    WORN_COL(KS_COL_INT, item_id), WORN_COL(KS_COL_STR, tint),
 };
 
 ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
@@ -196,7 +197,7 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
     ks_rc rc;
 
     ks_buf_init(&sql, 16 * 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id"
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, m.user_id, o.item_id, o.tint"
                 " FROM members m LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id IN (");
     for (int i = 0; i < n; i++) {
         ks_buf_addf(&sql, "%s", i ? ", " : "");
@@ -216,11 +217,18 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
             f->member = rows[r].member;
             f->worn = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof(int));
             f->worn_count = 0;
-            if (!f->worn)
+            f->tints = soap_malloc(soap, KS_OUTFIT_MAX * 2 * sizeof *f->tints);
+            f->tint_count = 0;
+            if (!f->worn || !f->tints)
                 return ks_err(&ctx->err, KS_NOMEM, "out of memory");
         }
-        if (rows[r].item_id && f->worn_count < KS_OUTFIT_MAX * 2)
+        if (rows[r].item_id && f->worn_count < KS_OUTFIT_MAX * 2) {
             f->worn[f->worn_count++] = rows[r].item_id;
+            if (rows[r].tint[0]) {
+                f->tints[f->tint_count].item_id = rows[r].item_id;
+                memcpy(f->tints[f->tint_count++].tint, rows[r].tint, sizeof rows[r].tint);
+            }
+        }
     }
     return KS_OK;
 }
@@ -231,8 +239,12 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
 static const ks_col_t outfit_item_cols[] = {
     OUTFIT_COL(KS_COL_INT, item_id), OUTFIT_COL(KS_COL_INT, category_id),
     OUTFIT_COL(KS_COL_INT, exclusive), OUTFIT_COL(KS_COL_INT, owned),
-    OUTFIT_COL(KS_COL_STR, status),
+    OUTFIT_COL(KS_COL_STR, status), OUTFIT_COL(KS_COL_INT, tintable),
+    OUTFIT_COL(KS_COL_STR, tint),
 };
+
+/* The column saying whether item i has a tintable layer. */
+#define ITEM_TINTABLE "EXISTS (SELECT 1 FROM item_layers tl WHERE tl.item_id = i.id AND tl.tintable)"
 
 ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_outfit_item_t *out,
                       int max, int *count)
@@ -240,10 +252,12 @@ ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_ou
     ks_buf_t sql;
 
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive FROM outfit o"
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.exclusive, 1, i.status, "
+                     ITEM_TINTABLE ", IFNULL(o.tint, '') FROM outfit o"
                      " JOIN items i ON i.id = o.item_id JOIN categories c ON c.id = i.category_id"
                      " WHERE o.member_id = %lld", member_id);
-    return ks_store_rows(ctx, conn, &sql, outfit_item_cols, 3, out, sizeof *out, max, count);
+    return ks_store_rows(ctx, conn, &sql, KS_COLS(outfit_item_cols), out, sizeof *out, max,
+                         count);
 }
 
 ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *ids,
@@ -255,8 +269,8 @@ ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
     if (count == 0)
         return KS_OK;
     ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, inv.item_id IS NOT NULL, i.status"
-                     " FROM items i JOIN categories c ON c.id = i.category_id"
+    ks_buf_addf(&sql, "SELECT i.id, i.category_id, c.exclusive, inv.item_id IS NOT NULL, i.status,"
+                     " " ITEM_TINTABLE ", '' FROM items i JOIN categories c ON c.id = i.category_id"
                      " LEFT JOIN inventory inv ON inv.item_id = i.id AND inv.member_id = %lld"
                      " WHERE i.id IN (", member_id);
     add_ids(&sql, ids, count);
@@ -288,6 +302,21 @@ ks_rc ks_store_outfit_write(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
             return rc;
     }
     return KS_OK;
+}
+
+ks_rc ks_store_outfit_tint(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                           const char *tint)
+{
+    ks_buf_t sql;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "UPDATE outfit SET tint = ");
+    if (tint[0])
+        ks_sql_str(&sql, conn, tint);
+    else
+        ks_buf_addf(&sql, "NULL");
+    ks_buf_addf(&sql, " WHERE member_id = %lld AND item_id = %d", member_id, item_id);
+    return ks_store_run(ctx, conn, &sql, NULL);
 }
 
 ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
@@ -437,5 +466,76 @@ ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
         item->grantedAt = (time_t)rows[i].granted_at;
     }
     *count = n;
+    return KS_OK;
+}
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* A worn item whose window has ended, with its category's rule. */
+typedef struct {
+    int item_id, category_id, required, default_item_id;
+} ended_row_t;
+
+static const ks_col_t ended_cols[] = {
+    KS_COL(KS_COL_INT, ended_row_t, item_id),
+    KS_COL(KS_COL_INT, ended_row_t, category_id),
+    KS_COL(KS_COL_INT, ended_row_t, required),
+    KS_COL(KS_COL_INT, ended_row_t, default_item_id),
+};
+
+/* Puts the default of ended[at]'s category on when it is required and the
+ * member wears nothing else of it (unless the default is among the ended). */
+static ks_rc wear_default(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                          const ended_row_t *ended, int count, int at)
+{
+    const ended_row_t *e = &ended[at];
+    long long others;
+    int granted;
+    ks_rc rc;
+
+    if (!e->required || !e->default_item_id)
+        return KS_OK;
+    for (int i = 0; i < count; i++)
+        if (ended[i].item_id == e->default_item_id ||
+            (i < at && ended[i].category_id == e->category_id))
+            return KS_OK;       /* it ended too, or this category was seen */
+    if ((rc = ks_store_outfit_count_others(ctx, conn, member_id, e->category_id, 0,
+                                           &others)) != KS_OK || others > 0)
+        return rc;
+    if ((rc = ks_store_inventory_grant(ctx, conn, member_id, e->default_item_id,
+                                       &granted)) != KS_OK)
+        return rc;
+    return ks_store_outfit_write(ctx, conn, member_id, NULL, 0, &e->default_item_id, 1);
+}
+
+ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                 int *dropped)
+{
+    ended_row_t ended[KS_OUTFIT_MAX];
+    int off[KS_OUTFIT_MAX], count;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    *dropped = 0;
+    /* A plain read: the caller holds the member's row, which every change of
+     * its outfit locks first; locking here would hold the ended item's and
+     * the category's rows through the compose, making the renderers of
+     * their other wearers wait. */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT o.item_id, i.category_id, c.required, IFNULL(c.default_item_id, 0)"
+                " FROM outfit o JOIN items i ON i.id = o.item_id"
+                " JOIN categories c ON c.id = i.category_id WHERE o.member_id = %lld"
+                " AND i.available_until <= NOW() ORDER BY o.item_id", member_id);
+    if ((rc = ks_store_rows(ctx, conn, &sql, KS_COLS(ended_cols), ended, sizeof ended[0],
+                            KS_OUTFIT_MAX, &count)) != KS_OK || count == 0)
+        return rc;
+    for (int i = 0; i < count; i++)
+        off[i] = ended[i].item_id;
+    if ((rc = ks_store_outfit_write(ctx, conn, member_id, off, count, NULL, 0)) != KS_OK)
+        return rc;
+    for (int i = 0; i < count; i++)
+        if ((rc = wear_default(ctx, conn, member_id, ended, count, i)) != KS_OK)
+            return rc;
+    *dropped = count;
     return KS_OK;
 }

@@ -26,9 +26,10 @@ ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_se
 
 /* Creates member user_id on server (inside the caller's transaction): its
  * version starts above the last one a deleted member of that id reached (so
- * no image URL is used twice), it owns and wears the default item of each
- * required category, and the server counts one member more. Fills *out.
- * KS_CONFLICT when the member exists. */
+ * no image URL is used twice), and it owns and wears the default item of
+ * each required category. The server's member_count is the caller's to
+ * raise after the COMMIT (ks_store_assigned): the member's row takes no lock
+ * on the server's. Fills *out. KS_CONFLICT when the member exists. */
 ks_rc ks_store_member_create(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
                              const ks_image_server_t *server, ks_member_t *out);
 
@@ -50,6 +51,8 @@ typedef struct {
     ks_member_t member;
     int *worn;
     int worn_count;
+    ks_item_tint_t *tints;         /* the colours of those worn with one (tints) */
+    int tint_count;
 } ks_member_worn_t;
 
 /* The members among user_ids[0..n) with what each wears, in one statement
@@ -65,9 +68,11 @@ typedef struct {
     int item_id, category_id, exclusive;
     int owned;                     /* by the member asked about */
     char status[16];               /* draft | published | retired */
+    int tintable;                  /* it has a tintable layer */
+    char tint[8];                  /* "#RRGGBB" it is worn with, or "" */
 } ks_outfit_item_t;
 
-/* The items member_id wears, at most max (owned and status are not read). */
+/* The items member_id wears, at most max (owned is not read). */
 ks_rc ks_store_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, ks_outfit_item_t *out,
                       int max, int *count);
 
@@ -79,6 +84,10 @@ ks_rc ks_store_outfit_items(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
 /* Takes the items off[0..off_count) off member_id and puts on[0..on_count) on. */
 ks_rc ks_store_outfit_write(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, const int *off,
                             int off_count, const int *on, int on_count);
+
+/* Sets the colour member_id wears item_id with: "#RRGGBB", or "" for none. */
+ks_rc ks_store_outfit_tint(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, int item_id,
+                           const char *tint);
 
 /* How many items of category_id member_id wears besides item_id. */
 ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
@@ -121,5 +130,15 @@ ks_rc ks_store_item_rule(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, ks_item_ru
 ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
                             const int *category_id, int offset, int limit,
                             struct ks__MemberItem **items, int *count, long long *total);
+
+/* ---- Time-limited items ------------------------------------------------------------- */
+
+/* Takes off member_id every worn item whose window has ended (*dropped says
+ * how many), putting on the default item of a required category left with
+ * nothing worn (granting it when not owned). The caller holds the member's
+ * row locked, raises the version and composes it in the same transaction
+ * (render.c). */
+ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
+                                 int *dropped);
 
 #endif

@@ -31,4 +31,11 @@ ks_rc ks_store_render_done(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id);
 ks_rc ks_store_render_later(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, long delay_s,
                             const char *error);
 
+/* Queues the wearers of items whose window has ended (time-limited items)
+ * who are not queued yet, claiming at most max of their outfit rows (FOR
+ * UPDATE SKIP LOCKED: the API servers running this share the work); *queued
+ * is how many rows it claimed (max: more may be due). The renderer takes the
+ * ended items off as it composes each member (ks_render_next_version). */
+ks_rc ks_store_render_queue_ended(ks_api_ctx_t *ctx, MYSQL *conn, int max, int *queued);
+
 #endif

@@ -334,3 +334,64 @@ ks_rc ks_store_servers_mark_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s
     silent_where(&sql, timeout_s);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
+
+/* ---- PurgeImageServer ---------------------------------------------------------------- */
+
+/* DELETE FROM table WHERE image_server_id = id, counting the rows in *rows. */
+static ks_rc delete_of_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *table, int id,
+                              int *rows)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM %s WHERE image_server_id = %d", table, id);
+    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+        return rc;
+    *rows = (int)mysql_affected_rows(conn);
+    return KS_OK;
+}
+
+ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                            ks_server_purge_t *out)
+{
+    ks_image_server_t server;
+    long long members, photos;
+    ks_buf_t sql;
+    ks_rc rc;
+
+    memset(out, 0, sizeof *out);
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
+    ks_sql_str(&sql, conn, name);
+    ks_buf_addf(&sql, " FOR UPDATE");
+    if ((rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, &server)) != KS_OK)
+        return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
+                                          name) : rc;
+    if (strcmp(server.mode, "active") == 0)
+        return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" is active: set it draining or"
+                      " down (and move its members away) before purging it", name);
+    /* locking reads: a member or photo put there meanwhile is waited for */
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM members WHERE image_server_id = %d LOCK IN SHARE MODE",
+                server.id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &members)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE image_server_id = %d"
+                " LOCK IN SHARE MODE", server.id);
+    if ((rc = ks_store_int(ctx, conn, &sql, &photos)) != KS_OK)
+        return rc;
+    if (members > 0 || photos > 0)
+        return ks_err(&ctx->err, KS_CONFLICT, "image server \"%s\" still holds %lld members and"
+                      " %lld album photos: move them away first (MoveAvatars)", name, members,
+                      photos);
+    if ((rc = delete_of_server(ctx, conn, "item_replicas", server.id,
+                               &out->replicas)) != KS_OK ||
+        (rc = delete_of_server(ctx, conn, "image_deletions", server.id,
+                               &out->deletions)) != KS_OK)
+        return rc;
+    ks_buf_init(&sql, 256);
+    ks_buf_addf(&sql, "DELETE FROM image_servers WHERE id = %d", server.id);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}

@@ -117,4 +117,18 @@ ks_rc ks_store_servers_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s,
 /* Marks those servers down for their silence, keeping the mode they had. */
 ks_rc ks_store_servers_mark_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s);
 
+/* ---- PurgeImageServer ---------------------------------------------------------------- */
+
+/* What a purge removed besides the server's row. */
+typedef struct {
+    int replicas, deletions;       /* item_replicas, image_deletions rows */
+} ks_server_purge_t;
+
+/* Removes image server name (in the caller's transaction) with its
+ * item_replicas and image_deletions rows. KS_NOTFOUND for an unknown name;
+ * KS_CONFLICT, saying why, when it is active or still holds members or
+ * album photos. */
+ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                            ks_server_purge_t *out);
+
 #endif

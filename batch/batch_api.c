@@ -269,7 +269,8 @@ static int attempt_recipe(struct soap *soap, const char *url, void *p)
     recipe_args_t *a = p;
 
     memset(&a->response, 0, sizeof a->response);
-    return soap_call_ks__GetImageRecipe(soap, url, NULL, (char *)a->user_id, NULL, &a->response);
+    return soap_call_ks__GetImageRecipe(soap, url, NULL, (char *)a->user_id, NULL, NULL,
+                                        &a->response);
 }
 
 ks_rc ks_batch_api_recipe(ks_batch_api_t *api, const char *user_id, const char **route,

@@ -346,6 +346,7 @@ const char *ks_http_reason(int status)
         {500, "Internal Server Error"},
         {501, "Not Implemented"},        /* a Transfer-Encoding we do not take */
         {503, "Service Unavailable"},
+        {507, "Insufficient Storage"},   /* the image server's store is full */
     };
 
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)

@@ -19,6 +19,7 @@
  */
 #include "fcgi_server.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
 #include <pthread.h>
@@ -87,8 +88,13 @@ typedef struct {
     int retry_after_s;        /* Retry-After header when > 0 */
 } reply_t;
 
-static int status_of(ks_rc rc)
+/* The HTTP status of rc; msg is the error's message: a write the store's
+ * file system refused for want of space (strerror(ENOSPC) in it) is 507, so
+ * the API can say the disk is full without passing on the message. */
+static int status_of(ks_rc rc, const char *msg)
 {
+    if (rc != KS_OK && strstr(msg, strerror(ENOSPC)))
+        return 507;
     switch (rc) {
     case KS_OK: return 200;
     case KS_INVALID: return 400;
@@ -280,7 +286,7 @@ static void put_layer(ks_fcgi_server_t *server, ks_item_store_t *store,
         rc = ks_item_store_put(store, item_id, layer_no, body, size, sha256, &err);
     free(body);
     if (rc != KS_OK) {
-        reply_text(reply, status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc, err.msg), "%s", err.msg);
         return;
     }
     reply_text(reply, 200, "ok %s", sha256);
@@ -334,9 +340,9 @@ static void post_render(ks_fcgi_server_t *server, FCGX_Request *request,
     ks_image_free(&canvas);
     if (rc != KS_OK) {
         if (rc == KS_INVALID || rc == KS_TOOLARGE || rc == KS_CONFLICT)
-            reply_text(reply, status_of(rc), "%s", err.msg);
+            reply_text(reply, status_of(rc, err.msg), "%s", err.msg);
         else
-            reply_text(reply, status_of(rc), "%s \"%s\": %s",
+            reply_text(reply, status_of(rc, err.msg), "%s \"%s\": %s",
                       kind == KS_REQUEST_ALBUM ? "album of" : "compose", req->user_id, err.msg);
     }
     free(req);
@@ -372,7 +378,7 @@ static void post_batch(worker_t *worker, reply_t *reply)
     free(body);
     if (rc != KS_OK) {
         ks_buf_free(&lines);
-        reply_text(reply, status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc, err.msg), "%s", err.msg);
         return;
     }
     ks_buf_init(&whole, BATCH_ANSWER_MAX + 256);
@@ -428,7 +434,7 @@ static void delete(ks_fcgi_server_t *server, const char *user_id, int photo,
                    : ks_avatar_store_remove_member(server->conf->store, user_id, &err);
 
     if (rc != KS_OK)
-        reply_text(reply, status_of(rc), "%s", err.msg);
+        reply_text(reply, status_of(rc, err.msg), "%s", err.msg);
     else
         reply_text(reply, 200, "ok");
 }
@@ -494,6 +500,7 @@ static void read_gauges(ks_fcgi_server_t *server, ks_metrics_gauges_t *g)
     g->layer_cache_misses = stats.cache_misses;
     g->layer_cache_evictions = stats.cache_evictions;
     g->images_rebuilt = ks_rebuilder_count(server->rebuilder);
+    g->miss_cache_hits = ks_rebuilder_miss_hits(server->rebuilder);
     g->threads = server->conf->threads;   /* the pool starts them all or fails */
 }
 

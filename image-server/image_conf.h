@@ -37,6 +37,8 @@ typedef struct {
     int sync_interval_s;           /* seconds between re-syncs of the item store; 0: at start only */
     int max_rebuilds;              /* lost images rebuilt at once (rebuild.c) */
     int max_batches;               /* batch requests composed at once (fcgi_server.c) */
+    int miss_cache_ms;             /* how long a rebuild's 404 or 302 is kept (miss_cache.h) */
+    int miss_cache_entries;        /* how many are kept at most */
     /* The picture answered for an image that can't be served (fcgi_server.c):
      * a PNG file, or ("") the built-in silhouette of that size. */
     char placeholder_png[512];

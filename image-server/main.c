@@ -38,6 +38,7 @@
 #include "node_agent.h"
 
 #define PROGRAM "kisekae-image"
+#define THREADS_FREE 2     /* workers rebuilds and batches leave to /internal/ */
 #define SECRET_MIN 16      /* characters of cluster_secret, as the API asks of its own */
 
 /* api_url URL [URL...]: may be repeated; the URLs are tried in the order
@@ -56,8 +57,9 @@ static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
 static const ks_cfg_option_t options[] = {
     {"listen", KS_CFG_STRING, 0, STRING_SIZE(listen), "127.0.0.1:17022", FIELD(listen),
      NULL, "where nginx reaches the FastCGI app: host:port or unix:/path/to/socket"},
-    {"threads", KS_CFG_INT, 1, 1024, "4", FIELD(threads), NULL,
-     "threads serving FastCGI requests (at least nginx's upstream connections)"},
+    {"threads", KS_CFG_INT, 3, 1024, "8", FIELD(threads), NULL,
+     "threads serving FastCGI requests (at least nginx's upstream connections; at least "
+     "max_rebuilds + max_batches + 2)"},
     {"store", KS_CFG_STRING, 0, STRING_SIZE(store), "./store", FIELD(store), NULL,
      "folder holding items/ and avatars/; nginx serves it as its root"},
     {"cluster_secret", KS_CFG_STRING, 0, STRING_SIZE(cluster_secret), "change-me",
@@ -92,10 +94,15 @@ static const ks_cfg_option_t options[] = {
     {"sync_interval", KS_CFG_INT, 0, 86400, "300", FIELD(sync_interval_s), NULL,
      "seconds between re-syncs of the item store with the catalog (0: at start only)"},
     {"max_rebuilds", KS_CFG_INT, 1, 1024, "4", FIELD(max_rebuilds), NULL,
-     "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After)"},
+     "lost avatars and album photos rebuilt at once (beyond: 503 with Retry-After); with "
+     "max_batches at most threads - 2, so /internal/ always finds a worker"},
     {"max_batches", KS_CFG_INT, 1, 1024, "2", FIELD(max_batches), NULL,
      "batch requests (POST /internal/batch) composed at once (beyond: 503 with Retry-After);"
-     " keep it below threads so live composes always find a worker"},
+     " with max_rebuilds at most threads - 2"},
+    {"miss_cache_ms", KS_CFG_INT, 0, 600000, "5000", FIELD(miss_cache_ms), NULL,
+     "milliseconds a rebuild's 404 or 302 is answered again without asking the API (0: never)"},
+    {"miss_cache_entries", KS_CFG_INT, 1, 1 << 20, "4096", FIELD(miss_cache_entries), NULL,
+     "misses remembered at most (each about 1.3 KiB)"},
     {"placeholder_png", KS_CFG_STRING, 0, STRING_SIZE(placeholder_png), "",
      FIELD(placeholder_png), NULL, "PNG answered (no-cache) for an avatar that can't be served"
      " or rebuilt; empty: a grey silhouette of placeholder_size"},
@@ -153,6 +160,12 @@ static ks_rc load_conf(const ks_daemon_args_t *args, void *conf_arg, ks_err_t *e
                       SECRET_MIN);
     if (conf->store[0] == '\0')
         return ks_err(err, KS_INVALID, "store must not be empty");
+    /* Rebuilds (public misses) and batches may never hold every worker: the
+     * API's composes and deletes on /internal/ keep THREADS_FREE of them. */
+    if (conf->max_rebuilds + conf->max_batches > conf->threads - THREADS_FREE)
+        return ks_err(err, KS_INVALID, "max_rebuilds (%d) + max_batches (%d) must leave %d of "
+                      "the %d threads to /internal/: raise threads or lower them",
+                      conf->max_rebuilds, conf->max_batches, THREADS_FREE, conf->threads);
     if (conf->api_url_count > 0) {
         if (!conf->api_user[0] || !conf->name[0] || !conf->internal_url[0] ||
             !conf->public_url[0])

@@ -116,6 +116,9 @@ void ks_metrics_render(ks_metrics_t *metrics, const ks_metrics_gauges_t *g, ks_b
                     atomic_load(&metrics->composed[k]));
     ks_prom_counter(out, "kisekae_image_rebuilt_total",
             "Lost avatars and album photos composed again on a GET.", g->images_rebuilt);
+    ks_prom_counter(out, "kisekae_image_miss_cache_hits_total",
+            "GETs of missing images answered 404 or 302 from memory, without the API "
+            "(miss_cache_ms).", g->miss_cache_hits);
     ks_prom_counter(out, "kisekae_image_layer_cache_hits_total",
             "Decoded item layers found in the memory cache.", g->layer_cache_hits);
     ks_prom_counter(out, "kisekae_image_layer_cache_misses_total",

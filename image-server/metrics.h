@@ -50,6 +50,7 @@ typedef struct {
     size_t layer_cache_entries, layer_cache_bytes, layer_cache_capacity;
     unsigned long long layer_cache_hits, layer_cache_misses, layer_cache_evictions;
     unsigned long long images_rebuilt;
+    unsigned long long miss_cache_hits;   /* rebuild misses answered from memory */
     int threads;
 } ks_metrics_gauges_t;
 

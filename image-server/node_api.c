@@ -256,23 +256,25 @@ ks_rc ks_node_api_get_scene_background(ks_node_api_client_t *client, int scene_i
 typedef struct {
     const char *user_id;
     int photo_id;                  /* 0: the avatar */
+    int min_version;               /* 0: none (the master answers) */
     struct ks__GetImageRecipeResponse response;
 } recipe_t;
 
 static int attempt_recipe(struct soap *soap, const char *url, void *p)
 {
     recipe_t *a = p;
-    int photo_id = a->photo_id;
+    int photo_id = a->photo_id, min_version = a->min_version;
 
     memset(&a->response, 0, sizeof a->response);
     return soap_call_ks__GetImageRecipe(soap, url, NULL, (char *)a->user_id,
-                                        a->photo_id > 0 ? &photo_id : NULL, &a->response);
+                                        a->photo_id > 0 ? &photo_id : NULL,
+                                        a->min_version > 0 ? &min_version : NULL, &a->response);
 }
 
 ks_rc ks_node_api_get_image_recipe(ks_node_api_client_t *client, const char *user_id, int photo_id,
-                              ks_node_api_recipe_t *out, ks_err_t *err)
+                              int min_version, ks_node_api_recipe_t *out, ks_err_t *err)
 {
-    recipe_t a = {.user_id = user_id, .photo_id = photo_id};
+    recipe_t a = {.user_id = user_id, .photo_id = photo_id, .min_version = min_version};
     struct ks__GetImageRecipeResponse *r = &a.response;
     ks_rc rc = call(client, "GetImageRecipe", attempt_recipe, &a, err);
 

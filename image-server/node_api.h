@@ -92,8 +92,11 @@ ks_rc ks_node_api_get_scene_background(ks_node_api_client_t *client, int scene_i
                                   ks_err_t *err);
 
 /* GetImageRecipe for the member's current avatar (photo_id 0) or one album
- * photo. Every string of *out is set (never NULL) when KS_OK. */
+ * photo. min_version > 0 lets a replica answer that knows the member at
+ * that version or newer (a browser's miss); 0 asks the master (a check that
+ * must see a delete at once). Every string of *out is set (never NULL) when
+ * KS_OK. */
 ks_rc ks_node_api_get_image_recipe(ks_node_api_client_t *client, const char *user_id, int photo_id,
-                              ks_node_api_recipe_t *out, ks_err_t *err);
+                              int min_version, ks_node_api_recipe_t *out, ks_err_t *err);
 
 #endif

@@ -25,6 +25,7 @@
 #include "compose_request.h"
 #include "fsutil.h"
 #include "log.h"
+#include "miss_cache.h"
 #include "paths.h"
 #include "output.h"
 
@@ -35,6 +36,7 @@ struct ks_rebuilder {
     atomic_int running;            /* rebuilds under way */
     atomic_ullong rebuilt;
     atomic_ullong deletes;         /* DELETEs this server took (ks_rebuilder_note_delete) */
+    ks_miss_cache_t *misses;       /* recent 404 and 302 answers (miss_cache.h) */
 };
 
 /* What the decision keeps of GetImageRecipe's answer. */
@@ -56,6 +58,12 @@ ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
     rebuilder->conf = conf;
     rebuilder->items = items;
     rebuilder->scenes = scenes;
+    rebuilder->misses = ks_miss_cache_new((size_t)conf->miss_cache_entries, conf->miss_cache_ms);
+    if (!rebuilder->misses) {
+        free(rebuilder);
+        return ks_err(err, KS_NOMEM, "out of memory for %d remembered misses",
+                      conf->miss_cache_entries);
+    }
     atomic_init(&rebuilder->running, 0);
     atomic_init(&rebuilder->rebuilt, 0);
     atomic_init(&rebuilder->deletes, 0);
@@ -65,6 +73,9 @@ ks_rc ks_rebuilder_new(const ks_image_conf_t *conf, ks_item_store_t *items,
 
 void ks_rebuilder_free(ks_rebuilder_t *rebuilder)
 {
+    if (!rebuilder)
+        return;
+    ks_miss_cache_free(rebuilder->misses);
     free(rebuilder);
 }
 
@@ -76,6 +87,11 @@ void ks_rebuilder_note_delete(ks_rebuilder_t *rebuilder)
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder)
 {
     return (unsigned long long)atomic_load(&rebuilder->rebuilt);
+}
+
+unsigned long long ks_rebuilder_miss_hits(ks_rebuilder_t *rebuilder)
+{
+    return ks_miss_cache_hits(rebuilder->misses);
 }
 
 static void answer_text(ks_rebuild_answer_t *answer, int status, const char *fmt, ...)
@@ -250,7 +266,7 @@ static int still_wanted(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     ks_node_api_recipe_t recipe;
     ks_err_t err = {{0}};
     ks_rc rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
-                                       &recipe, &err);
+                                       0, &recipe, &err);      /* the master: a delete shows */
 
     if (rc == KS_NOTFOUND) {
         answer_text(answer, 404, "%s: deleted while it was rebuilt (%s)", relative, err.msg);
@@ -362,8 +378,9 @@ static void rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client,
     const char *wanted;
     ks_rc rc;
 
-    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0, &recipe,
-                                 &err);
+    /* A replica answers when it knows the version asked for (a photo: any). */
+    rc = ks_node_api_get_image_recipe(client, image->user_id, album ? (int)image->number : 0,
+                                      album ? 1 : (int)image->number, &recipe, &err);
     if (rc == KS_NOTFOUND) {
         answer_text(answer, 404, "%s: no such %s (%s)", relative,
                    album ? "album photo" : "member", err.msg);
@@ -455,6 +472,16 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const c
                    relative);
         return;
     }
+    /* A miss answered a moment ago is answered the same, without the API. */
+    if (ks_miss_cache_get(rebuilder->misses, relative, ks_miss_cache_now_ms(), &answer->status,
+                          answer->location, sizeof answer->location)) {
+        if (answer->status == 302)
+            answer_text(answer, 302, "%s: at %s (remembered, miss_cache_ms)", relative,
+                        answer->location);
+        else
+            answer_text(answer, 404, "%s: not found (remembered, miss_cache_ms)", relative);
+        return;
+    }
     if (atomic_fetch_add(&rebuilder->running, 1) >= conf->max_rebuilds) {
         atomic_fetch_sub(&rebuilder->running, 1);
         answer->retry_after_s = 1;
@@ -464,4 +491,6 @@ void ks_rebuild(ks_rebuilder_t *rebuilder, ks_node_api_client_t *client, const c
     }
     rebuild(rebuilder, client, relative, &image, answer);
     atomic_fetch_sub(&rebuilder->running, 1);
+    ks_miss_cache_put(rebuilder->misses, relative, answer->status, answer->location,
+                      ks_miss_cache_now_ms());
 }

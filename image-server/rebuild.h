@@ -18,8 +18,10 @@
  *   GetSceneBackground); one whose art the API now has with another sha256
  *   cannot be drawn as it was, which is a 503.
  *
- * At most max_rebuilds run at once (503 with Retry-After: 1 beyond); a server
- * without api_url answers 404.
+ * A 404 or 302 is remembered for miss_cache_ms (miss_cache.h) and answered
+ * again without the API. At most max_rebuilds run at once (503 with
+ * Retry-After: 1 beyond; main.c makes them leave threads to /internal/); a
+ * server without api_url answers 404.
  */
 #ifndef KS_REBUILD_H
 #define KS_REBUILD_H
@@ -77,6 +79,9 @@ ks_rc ks_rebuild_animate(ks_rebuilder_t *rebuilder, const ks_compose_request_t *
 
 /* Images rebuilt since the start (for /health). */
 unsigned long long ks_rebuilder_count(ks_rebuilder_t *rebuilder);
+
+/* Misses answered from memory since the start (for /metrics). */
+unsigned long long ks_rebuilder_miss_hits(ks_rebuilder_t *rebuilder);
 
 /* The server deleted a member's images (a DELETE of /internal/avatars or
  * /internal/albums): a rebuild under way checks with the API again before

@@ -170,7 +170,8 @@ def ensure_items(admin, site, catalog, catalog_dir, category_ids):
             layers = []
             for layer in spec["layers"]:
                 with open(os.path.join(catalog_dir, layer["file"]), "rb") as f:
-                    layers.append({"png": f.read(), "zOrder": layer["zOrder"]})
+                    layers.append({"png": f.read(), "zOrder": layer["zOrder"],
+                                   "tintable": layer.get("tintable"), "role": layer.get("role")})
             item = field(admin.call("RegisterItem", categoryId=category_id, name=spec["name"],
                                     price=spec.get("price", 0), status="published",
                                     makeDefault=True if spec.get("default") else None,

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # tests/stack_lib.sh: what every test that brings up a stack of its own shares
-# (sourced by tests/integration, tests/dbpool and tests/topology run.sh).
+# (sourced by the run.sh of tests/integration, tests/dbpool, tests/topology,
+# tests/cluster, tests/fault...).
 #
 #   . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 #   stack_runner NAME PORT_BASE "$@"   # the runner's one argument is BUILD_DIR
@@ -83,4 +84,25 @@ stack_runner() {
   KISEKAE=$ROOT/kisekae
   cd "$ROOT"
   stack_begin "$name" "$PORT_BASE"
+}
+
+# stack_cluster_pytest NAME: what tests/cluster and tests/fault run on the
+# stack stack_runner set up: `./kisekae up --api 2 --image 3 --replicas 2`
+# with image servers beating every second and marked down after 4 s of
+# silence, failed layer pushes and deletions tried again after a second;
+# then the pytest tests of tests/NAME (KISEKAE_ENV names the stack.env).
+stack_cluster_pytest() {
+  local name=$1 started=$SECONDS
+  export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
+}image_server_timeout 4
+replica_retry 1
+deletion_retry 1"
+  export KISEKAE_IMAGE_HEARTBEAT_S=1
+  echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 3 --replicas 2"
+  "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 3 --replicas 2 \
+    --no-build --build-dir "$BUILD"
+  echo "== pytest tests/$name"
+  KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD KISEKAE_BUILD_DIR=$BUILD \
+    /usr/bin/python3 -m pytest -q -s --tb=short -p no:cacheprovider --durations=0 "tests/$name"
+  echo "== $name: passed ($((SECONDS - started)) s)"
 }

@@ -134,6 +134,8 @@ struct ks__Category {
 struct ks__LayerInput {
     struct xsd__base64Binary png 1;
     int *zOrder 0;
+    enum xsd__boolean *tintable 0;      /* tints: recoloured when worn with a colour (default false) */
+    char *role 0;                       /* hide rules: 0..16 of [a-z0-9_-], e.g. front (default "") */
 };
 
 /* One stored layer: where it sits on the canvas and its canonical PNG's hash. */
@@ -145,6 +147,8 @@ struct ks__Layer {
     int width 1;
     int height 1;
     char *sha256 1;
+    enum xsd__boolean tintable 1;       /* tints */
+    char *role 1;                       /* hide rules: "" for none */
 };
 
 struct ks__Item {
@@ -155,6 +159,10 @@ struct ks__Item {
     int price 1;
     int __sizelayer 0;
     struct ks__Layer *layer 0;
+    time_t *availableFrom 0;            /* time-limited items: the window it can be */
+    time_t *availableUntil 0;           /* granted and worn in (absent: open that side) */
+    int __sizehide 0;
+    struct ks__HideRule *hide 0;        /* hide rules: what it hides while worn */
 };
 
 /* A member's avatar. url (the full image) and thumbUrl (the bust-up thumbnail)
@@ -167,6 +175,8 @@ struct ks__Avatar {
     char *thumbUrl 1;                   /* the bust-up thumbnail of the same version */
     int __sizewornItemId 0;
     int *wornItemId 0;
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: the worn items worn with a colour, by itemId */
 };
 
 struct ks__RegisterCategoryResponse { struct ks__Category *category 1; };
@@ -250,6 +260,8 @@ struct ks__PreviewAvatarResponse {
     struct xsd__base64Binary png 1;
     int __sizewornItemId 0;
     int *wornItemId 0;                  /* what the preview wears */
+    int __sizewornColour 0;
+    struct ks__ItemColour *wornColour 0;   /* tints: with which colours, by itemId */
 };
 struct ks__RegenerateAvatarResponse { struct ks__Avatar *avatar 1; };
 struct ks__RevokeItemResponse {
@@ -280,7 +292,9 @@ int ks__RegisterCategory(
 
 /* admin: register an item with its layers (1 to 8 full-canvas PNGs).
  * status: draft | published (default published). makeDefault makes it the
- * default item of its category. */
+ * default item of its category. availableFrom/availableUntil make it a
+ * time-limited item (see "Time-limited items" at the end). hide: 0..16 hide
+ * rules (their categories must exist: NotFound). */
 int ks__RegisterItem(
     int categoryId 1,
     char *name 1,
@@ -289,6 +303,10 @@ int ks__RegisterItem(
     enum xsd__boolean *makeDefault 0,
     int __sizelayer 1,
     struct ks__LayerInput *layer 1,
+    time_t *availableFrom 0,
+    time_t *availableUntil 0,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
     struct ks__RegisterItemResponse *response);
 
 /* site: every category, or with name only the category of that name. */
@@ -320,14 +338,17 @@ int ks__DeleteAvatar(
     struct ks__DeleteAvatarResponse *response);
 
 /* site: try-on. The member's outfit with wear put on and remove taken off
- * (the category rules apply; the items need not be owned), composed and
- * returned as a PNG. Nothing is saved. */
+ * (the category rules apply; the items need not be owned) and colour
+ * applied (as ChangeOutfit takes it), composed and returned as a PNG.
+ * Nothing is saved. */
 int ks__PreviewAvatar(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__PreviewAvatarResponse *response);
 
 /* site: compose the member's avatar again as a new version (e.g. after its
@@ -396,7 +417,11 @@ int ks__DeleteAlbumPhoto(
  * draft or published (a retired item is published again). New layers (1 to 8
  * full-canvas PNGs) replace all the item's layers: the old art is archived
  * (album photos refer to it) and every avatar wearing the item is queued to be
- * composed again in the background (avatarsQueued counts them). */
+ * composed again in the background (avatarsQueued counts them).
+ * availableFrom/availableUntil set the item's window (each given one
+ * replaces its side); clearWindow true removes both sides first (see
+ * "Time-limited items" at the end). hide replaces the item's hide rules,
+ * clearHides removes them all; either queues the wearers too. */
 int ks__UpdateItem(
     int itemId 1,
     char *name 0,
@@ -404,6 +429,12 @@ int ks__UpdateItem(
     char *status 0,
     int __sizelayer 0,
     struct ks__LayerInput *layer 0,
+    time_t *availableFrom 0,
+    time_t *availableUntil 0,
+    enum xsd__boolean *clearWindow 0,
+    int __sizehide 0,
+    struct ks__HideRule *hide 0,
+    enum xsd__boolean *clearHides 0,
     struct ks__UpdateItemResponse *response);
 
 /* admin: retire an item: it can no longer be granted, is no longer listed and
@@ -490,13 +521,18 @@ int ks__GrantItem(  // @resendable
     struct ks__GrantItemResponse *response);
 
 /* site: put items on and take items off, then re-render the avatar. Wearing
- * an item of an exclusive category takes off the one worn there. */
+ * an item of an exclusive category takes off the one worn there. colour
+ * (tints): "#RRGGBB" for items worn after the call that have a tintable
+ * layer (InvalidArgument otherwise, nothing changed); kept while the item
+ * stays on. A new colour alone is a change; the same colour again is none. */
 int ks__ChangeOutfit(  // @resendable
     char *userId 1,
     int __sizewear 0,
     int *wear 0,
     int __sizeremove 0,
     int *remove 0,
+    int __sizecolour 0,
+    struct ks__ItemColour *colour 0,
     struct ks__ChangeOutfitResponse *response);
 
 /* ---- GetSystemStatus (admin) ------------------------------------------------ */
@@ -633,16 +669,23 @@ struct ks__GetImageRecipeResponse {
     char *path 1;                       /* the image's store path (avatars/ab/cd/<user>/<version>.png or albums/ab/cd/<user>/<photo>.jpg) */
     char *thumbPath 1;                  /* the avatar's thumbnail path; "" for a photo */
     char *route 1;                      /* "compose" or "album": the /internal/ route recipe is a body of */
-    char *recipe 1;                     /* that body, exactly as the API sends it */
+    char *recipe 1;                     /* that body, exactly as the API sends it; "" unless the caller is imageServer */
 };
 
 /* node: how to compose again a member's current avatar (without photoId) or
  * one of its album photos, and which image server holds it: an image server
- * whose file went missing rebuilds it from this. NotFound: no such member
- * or photo. */
+ * whose file went missing rebuilds it from this. The recipe is given only to
+ * the image server that holds the image (a node credential acts for one
+ * server); another gets where it is, with recipe "". NotFound: no such
+ * member or photo. Without minVersion it is read from the database master.
+ * With minVersion (the version a browser asked for; any for a photo) a
+ * replica answers when it knows the member at that version or newer (and the
+ * photo); otherwise the master does, so the answer is never older than
+ * minVersion when the master has it. */
 int ks__GetImageRecipe(  // @resendable
     char *userId 1,
     int *photoId 0,
+    int *minVersion 0,
     struct ks__GetImageRecipeResponse *response);
 
 struct ks__GetSceneBackgroundResponse {
@@ -987,3 +1030,60 @@ int ks__RedeliverWebhookEvent(
     int id 1,
     LONG64 eventId 1,
     struct ks__RedeliverWebhookEventResponse *response);
+
+/* ---- Time-limited items -----------------------------------------------------------
+ *
+ * An item can have a window (RegisterItem, UpdateItem: availableFrom,
+ * availableUntil, either or both; until must be after from, else
+ * InvalidArgument). Outside its window the item cannot
+ * be granted (GrantItem) nor put on (ChangeOutfit): a Conflict fault whose
+ * message names the window (the call may succeed later, or did before: the
+ * state, not the argument, is wrong). PreviewAvatar still previews it (a shop
+ * can show an item coming soon); members who own it keep it. At its end the
+ * API tier takes it off every wearer in the background, within a few seconds:
+ * each wearer's version rises, composed without it, with the category's
+ * default item put on where the category is required and nothing else of it
+ * is worn (unless that default ended too), and an avatar.changed webhook
+ * event. The outfit an avatar answer
+ * lists always matches its image: the item comes off in the same transaction
+ * as the new version is composed. */
+
+/* ---- PurgeImageServer ------------------------------------------------------------ */
+
+//gsoap ks service method-action: PurgeImageServer urn:kisekae:v1#PurgeImageServer
+//gsoap ks service method-fault:  PurgeImageServer ks__KisekaeFault
+
+struct ks__PurgeImageServerResponse {
+    char *name 1;                       /* the server purged */
+    int replicasRemoved 1;              /* its item_replicas rows */
+    int deletionsRemoved 1;             /* its queued image deletions */
+};
+
+/* admin: remove image server name for good: its row and the rows that only
+ * point at it (item replicas, queued image deletions). The server must be
+ * down or draining and hold no members nor album photos: Conflict (naming
+ * why) otherwise; NotFound for an unknown name. The name can register again
+ * afterwards (RegisterImageServer by its node credential, or `kisekae-api
+ * --set-image-server`) as a new server with a new id. */
+int ks__PurgeImageServer(
+    char *name 1,
+    struct ks__PurgeImageServerResponse *response);
+/* ---- Tints and hide rules ---------------------------------------------------------
+ * Tints: a layer marked tintable is recoloured when its item is worn with a
+ * colour: each colour channel multiplied by the colour's (c * T / 255, in
+ * premultiplied integers; alpha untouched), so art drawn in greys takes the
+ * colour with its shading. Hide rules: while an item is worn, each of its
+ * rules hides the layers of the OTHER worn items of categoryId: only those
+ * whose role is role, or all of them without role. */
+
+/* A colour for a worn item: "#RRGGBB" (answers give it uppercase). */
+struct ks__ItemColour {
+    int itemId 1;
+    char *colour 1;
+};
+
+/* One hide rule of an item. */
+struct ks__HideRule {
+    int categoryId 1;
+    char *role 0;                       /* 1..16 of [a-z0-9_-]; absent: every layer of the category */
+};

@@ -18,20 +18,43 @@
 #                       outfit and the image server composes a new version
 #   getavatar-uncached  GetAvatar, uniform draws, the API restarted with
 #                       avatar_cache_ms 0: every call reads the database
+#   createavatar        CreateAvatar of a member not seen before (each wears
+#                       the default item of each required category): the
+#                       API assigns an image server, writes the member and
+#                       has the image server compose version 1
+#   compose-create      the compose ceiling of createavatar: the same compose
+#                       requests (a new member, version 1, the required
+#                       defaults) POSTed by wrk straight to the image server's
+#                       /internal/compose, no API and no database
+#   compose-change      the compose ceiling of changeoutfit: as above with
+#                       what a member wears after changeoutfit (the required
+#                       defaults and B), version 2
+#
+# The ceilings run at the same concurrency (the same wrk connections and
+# threads) against the one image server the API composes on, and their
+# bodies are the API's own (canvas and thumbnail from the API's config, the
+# layers from the database in the API's drawing order): after phase 1 the
+# avatar and thumbnail a ceiling request stored must be byte for byte those
+# of a createavatar (and a changeoutfit) call, or the run fails.
 #
 # Phase 1 (the API's default avatar cache) interleaves echo, getavatar-zipf,
-# getavatar-uniform and changeoutfit for ROUNDS rounds; phase 2 (cache off)
+# getavatar-uniform, changeoutfit, compose-change, createavatar and
+# compose-create for ROUNDS rounds; phase 2 (cache off)
 # echo and getavatar-uncached. Each figure is the median of its rounds and
 # each ratio is against the echo median of the same phase. Any non-2xx answer
 # or socket error fails the run. After phase 1 the members' versions are read
 # back: their sum must have risen by the ChangeOutfit calls acknowledged (at
 # most one more per connection and run: a call in flight when wrk stops may
-# still be applied). The avatar cache hit rate is counted from the database:
+# still be applied); the members createavatar made must be the calls it had
+# acknowledged (the same bound), and every image server's member_count must
+# add up to the members. The avatar cache hit rate is counted from the database:
 # a GetAvatar the cache misses is one SELECT (Com_select, master and
 # replicas). It ends with exactly these lines:
 #   ratio getavatar-uncached vs echo: R
 #   ratio getavatar-zipf vs echo: R
 #   ratio changeoutfit vs echo: R
+#   ratio createavatar vs compose ceiling: R
+#   ratio changeoutfit vs compose ceiling: R
 # and stops everything it started (also on failure or ^C).
 set -euo pipefail
 
@@ -60,7 +83,11 @@ gSOAP echo service with the same number of worker threads, on a stack of its
 own, after importing the members with ImportMembers; checks the versions
 ChangeOutfit made and prints the avatar cache hit rate, each figure and the
 lines 'ratio getavatar-uncached vs echo: R', 'ratio getavatar-zipf vs echo: R'
-and 'ratio changeoutfit vs echo: R'. Needs wrk (Debian package wrk).
+and 'ratio changeoutfit vs echo: R'. CreateAvatar and ChangeOutfit are also
+measured against their compose ceiling: the same compose requests POSTed
+straight to the image server at the same concurrency ('ratio createavatar vs
+compose ceiling: R', 'ratio changeoutfit vs compose ceiling: R'). Needs wrk
+(Debian package wrk).
 
   --port-base N       ports of the bench stack, N..N+200 (default $PORT_BASE,
                       or KISEKAE_BENCH_PORT_BASE); the echo server takes N+80
@@ -165,9 +192,34 @@ done
 export KS_BENCH_AUTH KS_BENCH_MEMBERS=$WORK/members KS_BENCH_THREADS=$THREADS
 KS_BENCH_AUTH=$(printf '%s:%s' "$KISEKAE_SITE_USER" "$KISEKAE_SITE_PASSWORD" | base64 -w0)
 
+# The image server the API composes on (the bench stack has one), and the
+# compose bodies of the ceilings: the lines after user_id and version, as
+# api-server/image_client.c writes them, for a new member (the required
+# categories' defaults) and for a member after changeoutfit (those and B).
+IMAGE_INTERNAL=${KISEKAE_IMAGE_INTERNAL_URLS%% *}
+IMAGE_SECRET=${KISEKAE_IMAGE_SECRETS%% *}
+RUN_ID=$$
+SEQ=0
+conf_value() {      # KEY: the API's setting, else the sample's (the default)
+  local v
+  v=$(awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$STATE/api1/kisekae-api.conf")
+  [[ -n $v ]] || v=$(awk -v k="$1" '$1 == k { v = $2 } END { print v }' \
+                       "$ROOT/api-server/kisekae-api.conf.sample")
+  echo "$v"
+}
+compose_tail() {    # [ITEM]: the body's tail for the required defaults (and ITEM)
+  local canvas crop size
+  canvas=$(conf_value canvas) crop=$(conf_value thumb_crop) size=$(conf_value thumb_size)
+  printf 'canvas %s\nthumb %s %s\n' "${canvas/x/ }" "${crop//,/ }" "${size/x/ }"
+  printf '%s\n' "$(sql "SELECT CONCAT('layer ', item_id, ' ', layer_no, ' ', z_order, ' ', x, ' ', y, ' ', sha256)
+       FROM item_layers WHERE item_id IN (SELECT default_item_id FROM categories
+       WHERE required = 1 AND default_item_id IS NOT NULL) OR item_id = ${1:-0}
+       ORDER BY z_order, item_id, layer_no")"
+}
 url_of() {
   case $1 in
     echo) echo "http://127.0.0.1:$ECHO_PORT/" ;;
+    compose-*) echo "$IMAGE_INTERNAL/internal/compose" ;;
     *) echo "$KISEKAE_API_URL" ;;
   esac
 }
@@ -189,12 +241,16 @@ SLICE_NEXT=1
 SLICE_SIZE=$((MEMBERS / (ROUNDS + 1)))
 CHANGES_ACKED=0
 CHANGE_RUNS=0
+CREATES_ACKED=0
+CREATE_RUNS=0
+declare -A first_prefix=()    # target -> the user id prefix of its first run (same-work check)
 
 # measure TARGET SECONDS: writes the requests/s to $WORK/last-rps and the
 # requests to $WORK/last-requests; fails on any error answer. Not in a
 # subshell: it keeps the changeoutfit counts.
 measure() {
   local target=$1 seconds=$2 out line requests duration status sockets op draw=uniform
+  local prefix version
   local -a env=()
   case $target in
     echo) op='echo' ;;
@@ -204,6 +260,16 @@ measure() {
       op=changeoutfit
       env=(KS_BENCH_SLICE="$SLICE_NEXT $SLICE_SIZE")
       SLICE_NEXT=$((SLICE_NEXT + SLICE_SIZE)) ;;
+    createavatar|compose-*)
+      SEQ=$((SEQ + 1))
+      case $target in
+        createavatar) op=createavatar prefix=ca$RUN_ID-$SEQ- ;;
+        compose-create) op=compose prefix=cc$RUN_ID-$SEQ- version=1 ;;
+        compose-change) op=compose prefix=co$RUN_ID-$SEQ- version=2 ;;
+      esac
+      env=(KS_BENCH_PREFIX="$prefix" KS_BENCH_COMPOSE="$WORK/$target.tail"
+           KS_BENCH_VERSION="${version:-}" KS_BENCH_SECRET="$IMAGE_SECRET")
+      first_prefix[$target]=${first_prefix[$target]:-$prefix} ;;
   esac
   out=$(env "${env[@]}" KS_BENCH_OP=$op KS_BENCH_DRAW=$draw wrk -t"$THREADS" -c"$CONNECTIONS" \
           -d"${seconds}s" -s "$HERE/soap.lua" "$(url_of "$target")" 2>&1) ||
@@ -227,6 +293,10 @@ measure() {
     fi
     CHANGES_ACKED=$((CHANGES_ACKED + requests))
     CHANGE_RUNS=$((CHANGE_RUNS + 1))
+  fi
+  if [[ $target == createavatar ]]; then
+    CREATES_ACKED=$((CREATES_ACKED + requests))
+    CREATE_RUNS=$((CREATE_RUNS + 1))
   fi
   echo "$requests" >"$WORK/last-requests"
   awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f\n", r / (d / 1e6) }' >"$WORK/last-rps"
@@ -263,11 +333,19 @@ phase() {
   done
 }
 
+read -r _ _ ITEM_B <"$WORK/members"
+compose_tail >"$WORK/compose-create.tail"
+compose_tail "$ITEM_B" >"$WORK/compose-change.tail"
+
 echo "== phase 1: the API's default avatar cache"
-versions_before=$(sql "SELECT SUM(version) FROM members")
-phase echo getavatar-zipf getavatar-uniform changeoutfit
+last_id=$(sql "SELECT MAX(id) FROM members")     # createavatar's members come after
+versions_before=$(sql "SELECT SUM(version) FROM members WHERE id <= $last_id")
+members_before=$(sql "SELECT COUNT(*) FROM members")
+phase echo getavatar-zipf getavatar-uniform changeoutfit compose-change createavatar \
+  compose-create
 sleep 1                                    # calls in flight when wrk stopped
-versions_after=$(sql "SELECT SUM(version) FROM members")
+versions_after=$(sql "SELECT SUM(version) FROM members WHERE id <= $last_id")
+created=$(( $(sql "SELECT COUNT(*) FROM members") - members_before ))
 med[echo1]=${med[echo]}
 results[echo]=
 
@@ -278,6 +356,43 @@ if ((rise < CHANGES_ACKED || rise > CHANGES_ACKED + CONNECTIONS * CHANGE_RUNS));
        "not every call changed the outfit" >&2
   exit 1
 fi
+echo "== CreateAvatar: $CREATES_ACKED calls acknowledged in $CREATE_RUNS runs; $created members were made"
+if ((created < CREATES_ACKED || created > CREATES_ACKED + CONNECTIONS * CREATE_RUNS)); then
+  echo "bench api: $created members made for $CREATES_ACKED acknowledged CreateAvatar calls" >&2
+  exit 1
+fi
+for _ in 1 2 3 4 5 6; do                   # a failed raise waits for the renderer's round
+  counted=$(sql "SELECT SUM(member_count) FROM image_servers")
+  (( counted == $(sql "SELECT COUNT(*) FROM members") )) && break
+  sleep 1
+done
+echo "== the image servers' member_count add up to $counted; the members are $(sql "SELECT COUNT(*) FROM members")"
+(( counted == $(sql "SELECT COUNT(*) FROM members") )) ||
+  { echo "bench api: member_count does not add up to the members" >&2; exit 1; }
+
+# stored PATTERN VERSION: the avatar file (without .png) at version of a
+# member whose user id matches PATTERN in the image server's store
+# (avatars/ab/cd/USER/VERSION.png), or nothing.
+stored() {
+  find "$STATE/img1/store/avatars" -mindepth 3 -maxdepth 3 -type d -name "$1" \
+    -exec test -f "{}/$2.png" ';' -print -quit | sed "s|\$|/$2|"
+}
+# same_work API_USER API_VERSION CEILING_USER CEILING_VERSION: the avatar and
+# thumbnail the ceiling stored are those the API's call stored (user ids as
+# patterns of stored).
+same_work() {
+  local a b
+  a=$(stored "$1" "$2") b=$(stored "$3" "$4")
+  if [[ -z $a || -z $b ]] || ! cmp -s "$a.png" "$b.png" || ! cmp -s "$a-thumb.png" "$b-thumb.png"; then
+    echo "bench api: $3 (ceiling) and $1 (API) were not composed alike: '$b' '$a'" >&2
+    exit 1
+  fi
+}
+read -r changed_user changed_version < <(sql "SELECT user_id, version FROM members
+  WHERE id <= $last_id ORDER BY updated_at DESC LIMIT 1")
+same_work "${first_prefix[createavatar]}*" 1 "${first_prefix[compose-create]}*" 1
+same_work "$changed_user" "$changed_version" "${first_prefix[compose-change]}*" 2
+echo "== the ceilings stored the same avatars and thumbnails, byte for byte, as CreateAvatar and ChangeOutfit"
 
 echo "== phase 2: the API restarted with avatar_cache_ms 0"
 bring_up "$BASE_CONF"$'\n'"avatar_cache_ms 0"
@@ -285,7 +400,8 @@ phase echo getavatar-uncached
 med[echo2]=${med[echo]}
 
 echo "== $CONNECTIONS keep-alive connections, $WORKERS worker threads each, median of $ROUNDS x ${DURATION} s, $MEMBERS members"
-for t in echo1 getavatar-zipf getavatar-uniform changeoutfit echo2 getavatar-uncached; do
+for t in echo1 getavatar-zipf getavatar-uniform changeoutfit compose-change createavatar \
+         compose-create echo2 getavatar-uncached; do
   printf '%s: %.0f requests/s\n' "${t/echo[12]/echo (phase ${t#echo})}" "${med[$t]}"
 done
 for t in getavatar-zipf getavatar-uniform getavatar-uncached; do
@@ -296,3 +412,8 @@ done
 awk -v a="${med[getavatar-uncached]}" -v e="${med[echo2]}" 'BEGIN { printf "ratio getavatar-uncached vs echo: %.3f\n", a / e }'
 awk -v a="${med[getavatar-zipf]}" -v e="${med[echo1]}" 'BEGIN { printf "ratio getavatar-zipf vs echo: %.3f\n", a / e }'
 awk -v c="${med[changeoutfit]}" -v e="${med[echo1]}" 'BEGIN { printf "ratio changeoutfit vs echo: %.3f\n", c / e }'
+echo "(compose ceiling: the API's compose requests for the same avatars POSTed straight to the"
+echo " image server's /internal/compose at the same concurrency: compose-create for createavatar,"
+echo " compose-change for changeoutfit)"
+awk -v c="${med[createavatar]}" -v e="${med[compose-create]}" 'BEGIN { printf "ratio createavatar vs compose ceiling: %.3f\n", c / e }'
+awk -v c="${med[changeoutfit]}" -v e="${med[compose-change]}" 'BEGIN { printf "ratio changeoutfit vs compose ceiling: %.3f\n", c / e }'

@@ -1,8 +1,9 @@
 -- soap.lua: the wrk script of bench/api/run.sh. Posts SOAP 1.1 requests over
--- keep-alive connections with HTTP Basic authentication.
+-- keep-alive connections with HTTP Basic authentication, or (compose) the
+-- API's compose requests straight to an image server.
 --
 -- Environment:
---   KS_BENCH_OP       echo, getavatar or changeoutfit
+--   KS_BENCH_OP       echo, getavatar, changeoutfit, createavatar or compose
 --   KS_BENCH_DRAW     getavatar: uniform or zipf (exponent KS_BENCH_ZIPF_S,
 --                     default 1.0), which member each request asks for
 --   KS_BENCH_AUTH     base64 of user:password
@@ -14,6 +15,14 @@
 --                     every call changes the outfit and composes a new
 --                     version (run.sh gives every run a slice of its own and
 --                     checks the versions afterwards)
+--   KS_BENCH_PREFIX   createavatar, compose: every request is a member not
+--                     seen before, user id PREFIX<thread>-<n> (n from 1)
+--   KS_BENCH_COMPOSE  compose: a file of the compose body's lines after
+--                     user_id and version (canvas, thumb, layers), as the API
+--                     writes them (POST /internal/compose, image-server/
+--                     PROTOCOL.md)
+--   KS_BENCH_VERSION  compose: the version line of every request
+--   KS_BENCH_SECRET   compose: the image server's secret (X-Kisekae-Secret)
 --
 -- GetAvatar bodies are built once in init() and the draws precomputed, so
 -- request() costs wrk little, as it does for echo. Uniform: math.random over
@@ -29,6 +38,7 @@ local zipf_s = tonumber(os.getenv("KS_BENCH_ZIPF_S") or "1.0")
 local auth = os.getenv("KS_BENCH_AUTH")
 local members_file = os.getenv("KS_BENCH_MEMBERS")
 local slice = os.getenv("KS_BENCH_SLICE") or "1 0"
+local prefix = os.getenv("KS_BENCH_PREFIX") or "bench-"
 local threads = {}
 local DRAWS = 1048576         -- precomputed draws per thread (then they repeat)
 
@@ -88,8 +98,22 @@ function init(args)
     ["Authorization"] = "Basic " .. auth,
   }
   local index = thread_index or 1
-  requests, picks, counter = {}, nil, 0
-  if op == "echo" then
+  requests, picks, counter, fresh = {}, nil, 0, nil
+  if op == "createavatar" or op == "compose" then
+    -- built in request(): each asks for a member of its own
+    fresh = prefix .. index .. "-"
+    fresh_headers = headers
+    if op == "compose" then
+      local f = assert(io.open(os.getenv("KS_BENCH_COMPOSE"), "rb"))
+      compose_tail = f:read("*a")
+      f:close()
+      compose_version = os.getenv("KS_BENCH_VERSION")
+      fresh_headers = {
+        ["Content-Type"] = "text/plain",
+        ["X-Kisekae-Secret"] = os.getenv("KS_BENCH_SECRET"),
+      }
+    end
+  elseif op == "echo" then
     table.insert(requests, wrk.format("POST", nil, headers,
       string.format(envelope, "<e:Echo><e:text>bench-1</e:text></e:Echo>")))
   elseif op == "getavatar" then
@@ -120,6 +144,15 @@ end
 
 function request()
   counter = counter + 1
+  if fresh then
+    local user = fresh .. counter
+    if op == "compose" then
+      return wrk.format("POST", nil, fresh_headers,
+        "user_id " .. user .. "\nversion " .. compose_version .. "\n" .. compose_tail)
+    end
+    return wrk.format("POST", nil, fresh_headers, string.format(envelope,
+      "<ks:CreateAvatar><ks:userId>" .. user .. "</ks:userId></ks:CreateAvatar>"))
+  end
   if picks then
     return requests[picks[(counter - 1) % DRAWS + 1]]
   end

@@ -266,10 +266,11 @@ static int send_request(struct soap *soap, const char *url, request_t *q)
         return soap_call_ks__DeleteAvatar(soap, url, NULL, q->user_id, &q->answer.delete_avatar);
     case CHANGE_OUTFIT:
         return soap_call_ks__ChangeOutfit(soap, url, NULL, q->user_id, q->wear_count, q->wear,
-                                          q->remove_count, q->remove, &q->answer.change_outfit);
+                                          q->remove_count, q->remove, 0, NULL,
+                                          &q->answer.change_outfit);
     case PREVIEW_AVATAR:
         return soap_call_ks__PreviewAvatar(soap, url, NULL, q->user_id, q->wear_count, q->wear,
-                                           q->remove_count, q->remove,
+                                           q->remove_count, q->remove, 0, NULL,
                                            &q->answer.preview_avatar);
     case REGENERATE_AVATAR:
         return soap_call_ks__RegenerateAvatar(soap, url, NULL, q->user_id,

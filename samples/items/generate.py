@@ -621,7 +621,10 @@ def main(argv):
             tmp = os.path.join(outdir, filename + ".tmp")
             image.save(tmp, "PNG", optimize=True)
             os.replace(tmp, os.path.join(outdir, filename))
-            entry["layers"].append({"file": filename, "zOrder": z})
+            layer = {"file": filename, "zOrder": z}
+            if category == "hair":      # tints: hair takes a member's colour; hide rules name roles
+                layer.update(tintable=True, role=("back", "front")[n])
+            entry["layers"].append(layer)
         catalog["items"].append(entry)
     park = draw_park()
     assert park.width >= CANVAS_W and park.height >= CANVAS_H and all(

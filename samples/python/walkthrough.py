@@ -313,6 +313,26 @@ def walk(w, api, run, made):
     page = eventually(lambda: api.list_album_photos(member), lambda p: p.total == 0)
     w.check(page.total == 0 and page.items == [], "total 0: []")
 
+    # ---- tints (README "Tints"): a worn item's tintable layers in any colour
+    w.begin("ChangeOutfit")
+    hair = next((i for i in items if i.layers and all(l.tintable for l in i.layers)), None)
+    if hair is None:
+        raise Failed("ListItems", "the catalog has no tintable item (the sample catalog's "
+                     "hair is: ./kisekae up)")
+    api.grant_item(friend, hair.id)
+    tinted = api.change_outfit(friend, wear=[hair.id], colours={hair.id: "#3366cc"})
+    w.check(hair.id in tinted.worn_item_ids and tinted.colours == {hair.id: "#3366CC"},
+            "item %d %r in #3366CC: version %d, colours %s" % (
+                hair.id, hair.name, tinted.version, tinted.colours))
+    again = api.change_outfit(friend, colours={hair.id: "#3366CC"})
+    w.check(again.version == tinted.version, "the same colour again: still version %d"
+            % again.version)
+    e = w.expect_fault(kisekae.InvalidArgumentError, api.change_outfit, friend,
+                       colours={hair.id: "blue"})
+    w.check(e.code == "InvalidArgument", "colour \"blue\": %s (%s)" % (e.code, e.message))
+    status, data = download(tinted.url)
+    w.check(status == 200 and png_size(data) == canvas, "HTTP %d, the tinted avatar" % status)
+
     w.begin("DeleteAvatar")
     for user in (member, friend):
         gone = api.delete_avatar(user)

@@ -135,6 +135,7 @@ def posts(world, other_server, grantable):
         ("/servers/%s/mode" % s, {"mode": "draining"}),
         ("/servers/%s/weight" % s, {"weight": "9"}),
         ("/servers/%s/move" % s, {"to": other_server, "batch": "1"}),
+        ("/servers/%s/purge" % s, {}),
         ("/staff/new", {"name": "ui-intruder-" + tag(), "role": "owner", "password": PASSWORD}),
         ("/categories/new", {"name": "ui-intruder-" + tag(), "z": "5"}),
         ("/items/%d/retire" % world["item"], {}),

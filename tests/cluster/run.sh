@@ -19,20 +19,4 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 stack_runner cluster "${KISEKAE_CLUSTER_PORT_BASE:-25600}" "$@"
 
-# Image servers beat every second and are marked down after 4 s of silence;
-# failed layer pushes are tried again after a second.
-export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
-}image_server_timeout 4
-replica_retry 1
-deletion_retry 1"
-export KISEKAE_IMAGE_HEARTBEAT_S=1
-
-started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 3 --replicas 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 3 --replicas 2 \
-  --no-build --build-dir "$BUILD"
-
-echo "== pytest tests/cluster"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD KISEKAE_BUILD_DIR=$BUILD /usr/bin/python3 -m pytest -q -s --tb=short \
-  -p no:cacheprovider --durations=0 tests/cluster
-echo "== cluster: passed ($((SECONDS - started)) s)"
+stack_cluster_pytest cluster

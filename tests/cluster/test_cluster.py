@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import stackctl  # noqa: E402
 from conftest import Api, as_list, read_env_file  # noqa: E402
-from timescale import scaled
+from timescale import wait_until
 
 ENV_FILE = os.environ["KISEKAE_ENV"]
 BUILD = os.environ["KISEKAE_BUILD"]
@@ -66,19 +66,6 @@ def kisekae(*args, timeout=300):
                           timeout=timeout)
     assert done.returncode == 0, "kisekae %s failed:\n%s" % (" ".join(args), done.stdout)
     return done.stdout
-
-
-def wait_until(check, what, timeout):
-    """Polls check() (returning None when satisfied, else what is still
-    wrong) until timeout seconds pass."""
-    deadline = time.monotonic() + scaled(timeout)
-    while True:
-        wrong = check()
-        if wrong is None:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("%s after %d s: %s" % (what, timeout, wrong))
-        time.sleep(0.5)
 
 
 def sha(data):
@@ -224,6 +211,7 @@ def test_weights_share_new_members():
     set_modes(img3="draining", img4="draining")
     ADMIN.service.SetImageServerWeight(name="img1", weight=1)
     ADMIN.service.SetImageServerWeight(name="img2", weight=3)
+    before = {name: s.memberCount for name, s in servers().items()}
     started = time.monotonic()
     placed = [server_of(a) for a in new_members(MEMBERS_WEIGHTED, "w")]
     elapsed = time.monotonic() - started
@@ -234,6 +222,18 @@ def test_weights_share_new_members():
     share = counts["img1"] / MEMBERS_WEIGHTED
     assert 0.22 <= share <= 0.28, "img1 took %.1f%% of the new members: %r" % (share * 100,
                                                                                counts)
+    # The two API servers, each choosing in memory (api-server/assign.c),
+    # together bring img1 to a quarter of the two servers' members (1:3),
+    # within 2% of the new members: img1 takes what it lacked of its quarter.
+    total = before["img1"] + before["img2"] + MEMBERS_WEIGHTED
+    expected = min(max(total / 4 - before["img1"], 0), MEMBERS_WEIGHTED)
+    assert abs(counts["img1"] - expected) <= 0.02 * MEMBERS_WEIGHTED, (
+        "img1 took %d new members, %.0f expected from the counts before %r" % (
+            counts["img1"], expected, before))
+    # member_count follows every creation (raised right after each COMMIT).
+    after = {name: s.memberCount for name, s in servers().items()}
+    for name in ("img1", "img2"):
+        assert after[name] == before[name] + counts[name], (name, before, after, counts)
 
 
 def test_a_draining_server_takes_no_new_members():

@@ -200,7 +200,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "it-%s-%s", items[i].label, suffix);
         as(soap, "admin");
         soap_call_ks__RegisterItem(soap, api_url, NULL, category_ids[items[i].category], name, 10,
-                                   NULL, NULL, items[i].layers, layers, &r);
+                                   NULL, NULL, items[i].layers, layers, NULL, NULL, 0, NULL,
+                                   &r);
         die_on_fault(soap, "RegisterItem");
         items[i].id = r.item->id;
         check(r.item->__sizelayer == items[i].layers, "RegisterItem %s -> id %d, %d layers", name,
@@ -226,7 +227,7 @@ int main(int argc, char **argv)
     int wear[8], wear_count = 0;
     as(soap, "site");
     wear[0] = items[2].id;
-    soap_call_ks__ChangeOutfit(soap, api_url, NULL, user_id, 1, wear, 0, NULL, &changed);
+    soap_call_ks__ChangeOutfit(soap, api_url, NULL, user_id, 1, wear, 0, NULL, 0, NULL, &changed);
     check(soap->error && !strcmp(fault_code(soap), "NotOwned"),
           "wearing an item not owned is a NotOwned fault (%s)", fault_code(soap));
 
@@ -239,7 +240,8 @@ int main(int argc, char **argv)
         wear[wear_count++] = items[i].id;
     }
     as(soap, "site");
-    soap_call_ks__ChangeOutfit(soap, api_url, NULL, user_id, wear_count, wear, 0, NULL, &changed);
+    soap_call_ks__ChangeOutfit(soap, api_url, NULL, user_id, wear_count, wear, 0, NULL, 0, NULL,
+                               &changed);
     die_on_fault(soap, "ChangeOutfit");
     version = (unsigned)changed.avatar->version;
     check(version == 2, "ChangeOutfit -> version %u, %d items worn", version,

@@ -4,8 +4,11 @@ node), SetImageServerWeight and MoveAvatars (admin), and ChangeOutfit being
 safe to send twice. Moving members between real image servers is tested in
 tests/cluster.
 
-A recipe is checked by sending it to the image server's compose route: the
-file it writes must be the very bytes the API's own compose wrote.
+A recipe is checked by deleting the image's files from the image server's
+store, then sending the recipe to its compose route: the files must be
+written again and match Pillow's composite (oracle.py), so a recipe or a
+compose that draws nothing fails. Only the image server holding an image
+gets its recipe (the stack's node credential is img1's).
 """
 
 import hashlib
@@ -16,9 +19,12 @@ import pytest
 import requests
 from PIL import Image
 
+import oracle
 from conftest import Api, as_list, unique
+from test_album_zeep import api_conf, assert_jpeg_matches, expected_photo
 from test_node_ops import DEAD_URL, assert_fault, register, server_row
-from world import build_world, new_member
+from test_self_heal import Stack
+from world import build_world, expected_avatar, new_member
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +82,10 @@ def test_recipes_are_for_nodes_only(site, admin, operation):
         assert_fault(admin.fault(operation, **NODE_ONLY[operation]), "Forbidden")
 
 
-def test_avatar_recipe_composes_the_same_bytes(node, site, world, internal):
-    user_id, avatar = new_member(site, world, "recipe")
+def test_avatar_recipe_composes_it_again(env, node, site, world, internal):
+    user_id, avatar = new_member(site, world, "recipe", image_server="img1")
     recipe = node.service.GetImageRecipe(userId=user_id)
-    assert recipe.route == "compose"
+    assert recipe.route == "compose" and recipe.imageServer == "img1"
     assert recipe.version == avatar.version
     assert avatar.url == recipe.publicUrl.rstrip("/") + "/" + recipe.path
     assert avatar.thumbUrl == recipe.publicUrl.rstrip("/") + "/" + recipe.thumbPath
@@ -87,29 +93,56 @@ def test_avatar_recipe_composes_the_same_bytes(node, site, world, internal):
     layers = [line for line in recipe.recipe.splitlines() if line.startswith("layer ")]
     worn = as_list(avatar.wornItemId)
     assert sorted({int(line.split()[1]) for line in layers}) == sorted(worn)
-    before = (sha(fetch(avatar.url)), sha(fetch(avatar.thumbUrl)))
+    image, thumb = Stack(env).file(avatar.url), Stack(env).file(avatar.thumbUrl)
+    image.unlink()
+    thumb.unlink()
     base, session = internal
     answer = session.post(base + "/internal/compose", data=recipe.recipe.encode(), timeout=30)
     assert answer.status_code == 200, answer.text
-    assert (sha(fetch(avatar.url)), sha(fetch(avatar.thumbUrl))) == before
+    assert image.exists() and thumb.exists(), "the compose did not write the files again"
+    expected = expected_avatar(world, worn)
+    with Image.open(image) as got:
+        diff = oracle.compare(expected, got)
+    assert diff.max_diff <= oracle.TOLERANCE, "%s: %s" % (image, oracle.describe(diff))
+    box, size = api_conf(env)
+    with Image.open(thumb) as got:
+        assert got.size == size
+        diff = oracle.compare(expected.resize(size, Image.Resampling.LANCZOS, box=box), got,
+                              tolerance=3)
+    assert diff.max_diff <= 3, "%s: %s" % (thumb, oracle.describe(diff, 3))
 
 
-def test_photo_recipe_composes_the_same_bytes(node, site, world, scene, internal):
-    user_id, _ = new_member(site, world, "photo")
+def test_photo_recipe_composes_it_again(env, node, site, world, scene, internal):
+    user_id, avatar = new_member(site, world, "photo", image_server="img1")
     photo = site.service.CreateAlbumPhoto(userId=user_id, sceneId=scene.id)
     recipe = node.service.GetImageRecipe(userId=user_id, photoId=photo.id)
     assert recipe.route == "album" and recipe.thumbPath in ("", None)
     assert photo.url == recipe.publicUrl.rstrip("/") + "/" + recipe.path
     assert re.search(r"^photo %d$" % photo.id, recipe.recipe, re.M)
     assert re.search(r"^scene %d %s$" % (scene.id, sha(scene.png)), recipe.recipe, re.M)
-    before = sha(fetch(photo.url))
+    stored = Stack(env).file(photo.url)
+    stored.unlink()
     base, session = internal
     answer = session.post(base + "/internal/album", data=recipe.recipe.encode(), timeout=30)
     assert answer.status_code == 200, answer.text
-    assert sha(fetch(photo.url)) == before
+    assert stored.exists(), "the album route did not write the photo again"
+    expected = expected_photo(oracle.load_image(scene.png),
+                              [(expected_avatar(world, as_list(avatar.wornItemId)), (80, 40))])
+    assert_jpeg_matches(expected, stored.read_bytes())
     # Someone else's photo id is not this member's photo.
     other, _ = new_member(site, world, "other")
     assert_fault(node.fault("GetImageRecipe", userId=other, photoId=photo.id), "NotFound")
+
+
+def test_recipe_only_for_the_server_holding_the_image(node, site, world, scene):
+    """img1's credential learns where img2's member's images are (an image
+    server redirects a request to the right one), not how to draw them."""
+    user_id, avatar = new_member(site, world, "on-img2", image_server="img2")
+    photo = site.service.CreateAlbumPhoto(userId=user_id, sceneId=scene.id)
+    for photo_id in (None, photo.id):
+        recipe = node.service.GetImageRecipe(userId=user_id, photoId=photo_id)
+        assert recipe.imageServer == "img2" and recipe.version == avatar.version
+        assert recipe.path and recipe.recipe in ("", None), (photo_id, recipe.recipe)
 
 
 def test_recipe_faults(node):

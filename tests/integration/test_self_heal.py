@@ -3,7 +3,8 @@ photo is rebuilt on request (nginx's try_files fallback to the FastCGI app,
 which asks the API for the recipe: GetImageRecipe), byte for byte; a path on
 the wrong server or an old version is redirected; bad paths are 404; the
 item store is re-synced every sync_interval seconds; and an image server
-whose first api_url is dead works through the next one.
+whose first api_url is dead works through the next one. A rebuilt avatar
+and photo are also compared with Pillow's (oracle.py).
 
 The stack has two image servers (run.sh: --image 2) that re-sync every 2 s
 (KISEKAE_IMAGE_SYNC_S). The failover test starts kisekae-image processes of
@@ -26,9 +27,12 @@ import pytest
 import requests
 from PIL import Image
 
+import oracle
 import rawhttp
 import stackctl
 from conftest import Api, as_list, layer_inputs, node_api, unique, wait_for
+from test_album_zeep import assert_jpeg_matches, expected_photo
+from world import build_world, expected_avatar, new_member
 from timescale import scaled
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -97,18 +101,22 @@ def scene_png(width=320, height=360):
 
 
 @pytest.fixture(scope="module")
-def member(admin, site, stack):
-    """A member on img1 at version 3 (so version 1 has been pruned), with an
-    album photo."""
-    user_id = unique("heal")
-    site.service.CreateAvatar(userId=user_id, imageServer="img1")
-    site.service.RegenerateAvatar(userId=user_id)
+def world(admin, site, art):
+    return build_world(admin, site, art, "heal")
+
+
+@pytest.fixture(scope="module")
+def member(admin, site, stack, world):
+    """A member on img1 at version 3 (so version 1 has been pruned), wearing
+    the world's body items (art the oracle composes), with an album photo."""
+    user_id, _avatar = new_member(site, world, "heal", image_server="img1")
     avatar = site.service.RegenerateAvatar(userId=user_id)
     assert avatar.version == 3 and avatar.imageServer == "img1"
     scene = admin.service.RegisterScene(name=unique("heal scene"), png=scene_png(),
                                         slot=[{"x": 40, "y": 20}])
     photo = site.service.CreateAlbumPhoto(userId=user_id, sceneId=scene.id)
-    return {"user_id": user_id, "avatar": avatar, "photo": photo, "scene": scene}
+    return {"user_id": user_id, "avatar": avatar, "photo": photo, "scene": scene,
+            "world": world}
 
 
 def get(url, **kwargs):
@@ -133,6 +141,12 @@ def test_lost_images_are_rebuilt_byte_for_byte(member, stack):
         assert answer.headers["Cache-Control"] == IMMUTABLE
         assert sha(answer.content) == before[url], url
         assert sha(stack.file(url).read_bytes()) == before[url], url
+    # Rebuilt as Pillow draws them, not merely as they were.
+    avatar_image = expected_avatar(member["world"], as_list(avatar.wornItemId))
+    diff = oracle.compare(avatar_image, oracle.load_image(stack.file(avatar.url).read_bytes()))
+    assert diff.max_diff <= oracle.TOLERANCE, "%s: %s" % (avatar.url, oracle.describe(diff))
+    assert_jpeg_matches(expected_photo(oracle.load_image(scene_png()), [(avatar_image, (40, 20))]),
+                        stack.file(photo.url).read_bytes())
     log = stack.log["img1"].read_text()
     assert "rebuild: avatars/%s/%s/" % (fnv_folders(member["user_id"]), member["user_id"]) in log
 
@@ -400,7 +414,8 @@ def test_agent_and_rebuild_fail_over_to_the_next_api_url(env, admin, node, membe
         "api_password %s" % own.session.auth[1], "api_timeout 2",
         "name %s" % name, "internal_url http://127.0.0.1:9/int",
         "public_url http://127.0.0.1:9/pub", "heartbeat_interval 1", "sync_interval 0",
-        "max_rebuilds 1"])
+        # every GET asks the API here (no remembered 302)
+        "max_rebuilds 1", "miss_cache_ms 0"])
     paused = False
     try:
         def registered():

@@ -33,6 +33,7 @@ LAYERS = [
                   "deletion", "image_client", "reply", "fault", "auth", "migrate",
                   "api_metrics"]),
     ("store", ["store*"]),
+    ("logic", ["assign"]),
 ]
 
 

@@ -90,6 +90,7 @@ static void test_composed_and_gauges(void **state)
         "kisekae_image_composed_total{kind=\"album\"} 1",
         "kisekae_image_composed_total{kind=\"preview\"} 1",
         "kisekae_image_rebuilt_total 5",
+        "kisekae_image_miss_cache_hits_total 7",
         "kisekae_image_layer_cache_hits_total 340",
         "kisekae_image_layer_cache_misses_total 12",
         "kisekae_image_layer_cache_evictions_total 1",
@@ -104,6 +105,7 @@ static void test_composed_and_gauges(void **state)
         .store_free_bytes = 123456789012ULL, .items_stored = 42, .layer_cache_entries = 3,
         .layer_cache_bytes = 4096, .layer_cache_capacity = 67108864, .layer_cache_hits = 340,
         .layer_cache_misses = 12, .layer_cache_evictions = 1, .images_rebuilt = 5, .threads = 4,
+        .miss_cache_hits = 7,
     };
     ks_buf_t out;
     const char *text;

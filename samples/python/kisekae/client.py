@@ -29,7 +29,8 @@ import zeep.exceptions
 
 from . import errors
 from .models import (AlbumPhoto, Avatar, AvatarBatch, Category, DeletedAvatar, Grant, Item,
-                     MemberItem, Page, Preview, Revocation, Scene, as_bytes, as_list)
+                     MemberItem, Page, Preview, Revocation, Scene, as_bytes, as_list,
+                     colours_from_zeep)
 
 NS = "urn:kisekae:v1"
 BINDING = "{%s}Kisekae" % NS
@@ -117,6 +118,12 @@ def _fault(fault, operation, url):
     if not code:
         code = (fault.code or "Server").rpartition(":")[2]
     return errors.fault_error(code, message or fault.message or "", operation, url, fault.code)
+
+
+def _colours(colours):
+    """{item id: "#RRGGBB"} as ChangeOutfit's and PreviewAvatar's colour list."""
+    return [{"itemId": item_id, "colour": colour}
+            for item_id, colour in sorted((colours or {}).items())]
 
 
 def _child(answer, name):
@@ -289,16 +296,19 @@ class KisekaeClient:
         answer = self.call("DeleteAvatar", userId=user_id)
         return DeletedAvatar(answer.userId, answer.albumPhotosDeleted)
 
-    def change_outfit(self, user_id, wear=(), remove=()):
-        """Puts items on and takes items off; the new Avatar."""
-        answer = self.call("ChangeOutfit", userId=user_id, wear=list(wear), remove=list(remove))
+    def change_outfit(self, user_id, wear=(), remove=(), colours=None):
+        """Puts items on and takes items off, and colours worn tintable items
+        (colours: {item id: "#RRGGBB"}); the new Avatar."""
+        answer = self.call("ChangeOutfit", userId=user_id, wear=list(wear), remove=list(remove),
+                           colour=_colours(colours))
         return Avatar.from_zeep(_child(answer, "avatar"))
 
-    def preview_avatar(self, user_id, wear=(), remove=()):
+    def preview_avatar(self, user_id, wear=(), remove=(), colours=None):
         """A try-on, nothing saved: a Preview with the PNG bytes."""
         answer = self.call("PreviewAvatar", userId=user_id, wear=list(wear),
-                           remove=list(remove))
-        return Preview(as_bytes(answer.png), as_list(answer.wornItemId))
+                           remove=list(remove), colour=_colours(colours))
+        return Preview(as_bytes(answer.png), as_list(answer.wornItemId),
+                       colours_from_zeep(answer))
 
     def regenerate_avatar(self, user_id):
         """Composes the avatar again as a new version."""

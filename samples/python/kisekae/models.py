@@ -6,9 +6,9 @@ has a from_zeep() that reads zeep's object for the same schema type.
 """
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 
 def as_list(value):
@@ -49,10 +49,13 @@ class Layer:
     width: int
     height: int
     sha256: str
+    tintable: bool = False   # recoloured when its item is worn with a colour
+    role: str = ""           # what hide rules name ("front", "back"...)
 
     @classmethod
     def from_zeep(cls, z):
-        return cls(z.layerNo, z.zOrder, z.x, z.y, z.width, z.height, z.sha256)
+        return cls(z.layerNo, z.zOrder, z.x, z.y, z.width, z.height, z.sha256,
+                   bool(getattr(z, "tintable", False)), getattr(z, "role", None) or "")
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,12 @@ class Avatar:
     url: str                 # the full image; carries the version
     thumb_url: str           # the bust-up thumbnail of the same version
     worn_item_ids: List[int]
+    colours: Dict[int, str] = field(default_factory=dict)   # item id -> "#RRGGBB" (tints)
 
     @classmethod
     def from_zeep(cls, z):
         return cls(z.userId, z.version, z.imageServer, z.url, z.thumbUrl,
-                   as_list(z.wornItemId))
+                   as_list(z.wornItemId), colours_from_zeep(z))
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,12 @@ class AvatarBatch:
 class Preview:
     png: bytes
     worn_item_ids: List[int]
+    colours: Dict[int, str] = field(default_factory=dict)   # item id -> "#RRGGBB" (tints)
+
+
+def colours_from_zeep(z):
+    """The wornColour list of an Avatar or a preview as {item id: "#RRGGBB"}."""
+    return {c.itemId: c.colour for c in as_list(getattr(z, "wornColour", None))}
 
 
 @dataclass(frozen=True)
