@@ -354,7 +354,14 @@ def phase(world, name, inject, restore, allowed):
 
 
 def in_flight(call, at):
-    return call.start <= at <= call.end
+    """1 when call was under way at the fault. A process dies a moment after
+    kill() returns (the kernel tears its threads and sockets down in turn), so
+    a call sent within KILL_GRACE_S after it can still reach the dying
+    process."""
+    return call.start <= at + scaled(KILL_GRACE_S) and at <= call.end
+
+
+KILL_GRACE_S = 0.25
 
 
 def nothing(call, times):
