@@ -27,7 +27,6 @@ A failure prints the operation, the fault code and its message, and exits 1
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 
@@ -35,6 +34,9 @@ import requests
 import zeep
 import zeep.exceptions
 from zeep.transports import Transport
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy"))
+from stackenv import read_env_file  # noqa: E402
 
 NS = "urn:kisekae:v1"
 BINDING = "{%s}Kisekae" % NS
@@ -54,21 +56,11 @@ def log(text):
 
 
 def read_env(path):
-    """KEY=value lines of a shell-syntax file (quotes, `export`, comments)."""
-    values = {}
-    with open(path) as f:
-        for number, line in enumerate(f, 1):
-            try:
-                words = shlex.split(line, comments=True)
-            except ValueError as e:
-                raise SystemExit("load_catalog: %s:%d: %s" % (path, number, e))
-            if words and words[0] == "export":
-                words = words[1:]
-            for word in words:
-                key, sep, value = word.partition("=")
-                if sep and key.replace("_", "").isalnum():
-                    values[key] = value
-    return values
+    """KEY=value lines of a shell-syntax file (deploy/stackenv.py)."""
+    try:
+        return read_env_file(path)
+    except ValueError as e:
+        raise SystemExit("load_catalog: %s" % e)
 
 
 def fault_detail(fault):

@@ -23,7 +23,6 @@ import argparse
 import concurrent.futures
 import os
 import re
-import shlex
 import sys
 import threading
 import time
@@ -37,17 +36,8 @@ from zeep.transports import Transport  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINDING = "{urn:kisekae:v1}Kisekae"
 NS = "urn:kisekae:v1"
-
-
-def read_env(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            for word in shlex.split(line, comments=True):
-                key, sep, value = word.partition("=")
-                if sep:
-                    values[key] = value
-    return values
+sys.path.insert(0, os.path.join(ROOT, "deploy"))
+from stackenv import read_env_file  # noqa: E402
 
 
 def as_list(value):
@@ -102,7 +92,7 @@ def main():
     if (not 1 <= args.batch <= 1000 or not 1 <= args.first <= args.members or
             not 1 <= args.parallel <= 32):
         parser.error("--first 1..--members, --batch 1..1000, --parallel 1..32")
-    env = read_env(args.env)
+    env = read_env_file(args.env)
     auth = (env["KISEKAE_ADMIN_USER"], env["KISEKAE_ADMIN_PASSWORD"])
     session = requests.Session()
     session.auth = auth

@@ -229,8 +229,7 @@ sql() { "$KISEKAE" sql --state "$STATE" "${2:-db-m}" -- -N -B -e "$1"; }
 # selects: Com_select summed over the master and the replicas.
 selects() {
   local total=0 n instance
-  for instance in db-m $(sed -n 's/^KISEKAE_DB_REPLICAS=//p' "$STATE/stack.env" | tr ',' '\n' |
-                         awk 'NF { printf "db-r%d\n", NR }'); do
+  for instance in db-m $(seq -f db-r%g "$(wc -w <<<"$KISEKAE_DB_REPLICAS")"); do   # stack.env, sourced above
     n=$(sql "SHOW GLOBAL STATUS LIKE 'Com_select'" "$instance" | awk '{ print $2 }')
     total=$((total + n))
   done

@@ -34,8 +34,8 @@ import sys
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "api"))
-from import_members import read_env  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "deploy"))
+from stackenv import read_env_file  # noqa: E402
 
 NS = "urn:kisekae:v1"
 ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
@@ -92,7 +92,7 @@ def main():
         parser.error("--change-from + --writes goes past --members")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", args.tag):
         parser.error("--tag: 1..20 of [A-Za-z0-9_-]")
-    env = read_env(args.env)
+    env = read_env_file(args.env)
     api = Api(env["KISEKAE_API_URL"], env["KISEKAE_SITE_USER"], env["KISEKAE_SITE_PASSWORD"])
     rng = random.Random(15)
 

@@ -126,7 +126,7 @@ sql() { "$KISEKAE" sql --state "$STATE" "${2:-db-m}" -- -N -B -e "$1"; }
 caught_up() {
   local pos instance k=0
   pos=$(sql "SELECT @@gtid_binlog_pos")
-  for instance in $(sed -n 's/^KISEKAE_DB_REPLICAS=//p' "$STATE/stack.env" | tr ',' '\n'); do
+  for instance in $(. "$STATE/stack.env" && echo "$KISEKAE_DB_REPLICAS"); do
     k=$((k + 1))
     [[ $(sql "SELECT MASTER_GTID_WAIT('$pos', 600)" "db-r$k") == 0 ]] ||
       { echo "bench scale: replica db-r$k ($instance) did not reach $pos in 10 minutes" >&2; exit 1; }

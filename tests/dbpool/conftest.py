@@ -17,9 +17,9 @@ change goes to both, each by its own SIGHUP.
 
 import os
 import random
-import shlex
 import signal
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -35,6 +35,9 @@ from timescale import scaled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+from render import load_vars, render_file  # noqa: E402
+from stackenv import read_env_file  # noqa: E402
 WSDL = str(ROOT / "wsdl" / "Kisekae.wsdl")
 BINDING = "{urn:kisekae:v1}Kisekae"
 
@@ -51,17 +54,6 @@ TUNING = {
     "db_max_lag_s": "2",
 }
 WAIT_S = 30                       # bounded waits for a state to show
-
-
-def read_env_file(path):
-    values = {}
-    with open(path) as f:
-        for line in f:
-            for word in shlex.split(line, comments=True):
-                key, sep, value = word.partition("=")
-                if sep:
-                    values[key] = value
-    return values
 
 
 def api_client(url, user, password, timeout=30):
@@ -176,18 +168,21 @@ class Stack:
 
     # ---- the API server's configuration -------------------------------------------
     def write_conf(self, replicas, **tuning):
-        """Rewrites every API server's config with these replicas
-        [(host:port, weight)], TUNING and tuning, keeping the rest; then
+        """Renders every API server's config again (deploy/templates/, with
+        the variables `./kisekae up` rendered it with) with these replicas
+        [(host:port, weight)] and TUNING and tuning as more lines; then
         SIGHUP each and wait until each runs the new pool generation.
         Returns api1's status."""
         before = {name: self.status(name).poolGeneration for name in self.api_urls}
-        for name, original in self.original_confs.items():
-            lines = [line for line in original.splitlines()
-                     if line.split()[:1] not in (["db_replica"], *[[k] for k in TUNING],
-                                                  *[[k] for k in tuning])]
-            lines += ["db_replica %s %d" % (address, weight) for address, weight in replicas]
-            lines += ["%s %s" % kv for kv in {**TUNING, **tuning}.items()]
-            self.api_confs[name].write_text("\n".join(lines) + "\n")
+        for name, conf in self.api_confs.items():
+            variables = load_vars(conf)
+            variables["db_replicas"] = ["%s %d" % replica for replica in replicas]
+            settings = {**TUNING, **tuning}
+            extra = variables.get("extra", [])
+            kept = [line for line in ([extra] if isinstance(extra, str) else extra)
+                    if line and line.split()[0] not in settings]
+            variables["extra"] = kept + ["%s %s" % kv for kv in settings.items()]
+            render_file("kisekae-api.conf", conf, variables, 0o600)
             self.signal(name, signal.SIGHUP)
         for name in self.api_urls:
             self.wait(lambda s, n=name: s.poolGeneration > before[n],

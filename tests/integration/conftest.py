@@ -14,7 +14,6 @@ describes what the server speaks.
 """
 
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -43,21 +42,9 @@ BINDING = "{%s}Kisekae" % NS
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "deploy"))
+from stackenv import read_env_file  # noqa: E402  (re-exported to the other suites)
 
-
-def read_env_file(path):
-    """KEY=value lines of a shell-syntax file (quotes, `export`, comments)."""
-    values = {}
-    with open(path) as f:
-        for line in f:
-            words = shlex.split(line, comments=True)
-            if words and words[0] == "export":
-                words = words[1:]
-            for word in words:
-                key, sep, value = word.partition("=")
-                if sep and key.replace("_", "").isalnum():
-                    values[key] = value
-    return values
 
 
 def stack_env():

@@ -25,6 +25,7 @@ import requests
 
 import rawhttp
 from conftest import ROOT, Api, unique
+from render import render_file
 from timescale import scaled
 
 WORKERS = 2
@@ -47,30 +48,24 @@ def server(env, tmp_path_factory):
             pytest.skip("%s is not set" % key)
     port = int(os.environ.get("KISEKAE_IT_PORT_BASE", "27000")) + 50
     folder = tmp_path_factory.mktemp("limits-api")
-    lines = [
-        "listen 127.0.0.1:%d" % port,
-        "workers %d" % WORKERS,
-        "recv_timeout %d" % RECV_TIMEOUT,
-        "keepalive_timeout %d" % KEEPALIVE_TIMEOUT,
-        "send_timeout %d" % SEND_TIMEOUT,
-        "max_connections %d" % MAX_CONNECTIONS,
-        "max_request_bytes %d" % MAX_BODY,
-        "max_header_bytes 4k",
-        "max_buffered_bytes 1m",
-        "db_master %s" % env["KISEKAE_DB_MASTER"],
-        "db_name %s" % env.get("KISEKAE_DB_NAME", "kisekae"),
-        "db_user %s" % env["KISEKAE_DB_USER"],
-        "db_password %s" % env["KISEKAE_DB_PASSWORD"],
-        "cluster_secret %s" % env["KISEKAE_CLUSTER_SECRET"],
-        "log_file %s" % (folder / "api.log"),
-    ]
-    lines += ["db_replica %s 1" % r for r in env.get("KISEKAE_DB_REPLICAS", "").split()]
-    for k, (internal, public) in enumerate(zip(env["KISEKAE_IMAGE_INTERNAL_URLS"].split(),
-                                               env["KISEKAE_IMAGE_URLS"].split()), 1):
-        lines.append("image_server img%d %s %s 1" % (k, internal, public))
     conf = folder / "kisekae-api.conf"
-    conf.write_text("\n".join(lines) + "\n")
-    conf.chmod(0o600)
+    render_file("kisekae-api.conf", conf, {
+        "name": "limits", "mode": "standalone", "listen": "127.0.0.1:%d" % port,
+        "metrics_listen": "", "max_request_bytes": str(MAX_BODY),
+        "recv_timeout": str(RECV_TIMEOUT), "keepalive_timeout": str(KEEPALIVE_TIMEOUT),
+        "db_master": env["KISEKAE_DB_MASTER"],
+        "db_replicas": ["%s 1" % r for r in env.get("KISEKAE_DB_REPLICAS", "").split()],
+        "db_name": env.get("KISEKAE_DB_NAME", "kisekae"), "db_user": env["KISEKAE_DB_USER"],
+        "db_password": env["KISEKAE_DB_PASSWORD"],
+        "image_servers": ["img%d %s %s 1" % (k, internal, public) for k, (internal, public) in
+                          enumerate(zip(env["KISEKAE_IMAGE_INTERNAL_URLS"].split(),
+                                        env["KISEKAE_IMAGE_URLS"].split()), 1)],
+        "cluster_secret": env["KISEKAE_CLUSTER_SECRET"],
+        "canvas": env.get("KISEKAE_CANVAS", "240x320"), "log_file": str(folder / "api.log"),
+        "extra": ["workers %d" % WORKERS, "send_timeout %d" % SEND_TIMEOUT,
+                  "max_connections %d" % MAX_CONNECTIONS, "max_header_bytes 4k",
+                  "max_buffered_bytes 1m"],
+    }, 0o600)
     stderr = open(folder / "stderr", "wb")
     process = subprocess.Popen([str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
                                stdout=stderr, stderr=stderr)

@@ -10,7 +10,7 @@ overridden, as in tests/integration.
 
 import os
 import re
-import shlex
+import sys
 import signal
 import subprocess
 import threading
@@ -33,16 +33,12 @@ BINDING = "{urn:kisekae:v1}Kisekae"
 ENV_FILE = Path(os.environ["KISEKAE_ENV"])
 BUILD = os.environ["KISEKAE_BUILD"]
 CALL_TIMEOUT_S = 20
+sys.path.insert(0, str(ROOT / "deploy"))
+from stackenv import read_env_file  # noqa: E402
 
 
 def read_env():
-    values = {}
-    for line in ENV_FILE.read_text().splitlines():
-        for word in shlex.split(line, comments=True):
-            key, sep, value = word.partition("=")
-            if sep:
-                values[key] = value
-    return values
+    return read_env_file(ENV_FILE)
 
 
 ENV = read_env()
