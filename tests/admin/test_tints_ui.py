@@ -9,7 +9,7 @@ import io
 import uuid
 
 from PIL import Image, ImageDraw
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 import oracle
@@ -42,7 +42,16 @@ def submit(browser, button):
     page: the one it was on has an #item-status too)."""
     old = browser.find("html")
     browser.find(button).click()
-    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+
+    def left(driver):
+        """The old page is gone: its element is stale, or (as Chrome may say
+        while the next page loads) no longer belongs to the document."""
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:          # StaleElementReferenceException included
+            return True
+    WebDriverWait(browser.driver, 30).until(left)
     browser.wait("#item-status")
 
 
