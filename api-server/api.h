@@ -31,6 +31,7 @@
 
 #include <signal.h>
 #include "soapH.h"
+#include "config.h"
 #include "db_pool.h"
 #include "http_client.h"
 #include "ks.h"
@@ -66,11 +67,11 @@ typedef struct {
     int image_server_count;
     char cluster_secret[128];
     int image_timeout_s;
-    int canvas_width, canvas_height;
+    ks_wxh_t canvas;
     size_t max_layer_bytes;
     int max_layers;
     int thumb_x, thumb_y, thumb_width, thumb_height;  /* bust-up crop of the canvas */
-    int thumb_out_width, thumb_out_height;            /* thumbnail size */
+    ks_wxh_t thumb_size;                              /* thumbnail size */
     size_t max_scene_bytes;
     int album_quality;           /* JPEG quality of album photos */
     int max_album_photos;        /* per member */

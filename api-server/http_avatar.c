@@ -32,13 +32,13 @@ static size_t placeholder_size[2];
 
 ks_rc ks_api_placeholder_init(const ks_api_conf_t *conf, ks_err_t *err)
 {
-    ks_rc rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->canvas_width,
-                                   (unsigned)conf->canvas_height, &placeholder[0],
+    ks_rc rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->canvas.width,
+                                   (unsigned)conf->canvas.height, &placeholder[0],
                                    &placeholder_size[0], err);
 
     if (rc == KS_OK)
-        rc = ks_placeholder_load(conf->placeholder_thumb_png, (unsigned)conf->thumb_out_width,
-                                 (unsigned)conf->thumb_out_height, &placeholder[1],
+        rc = ks_placeholder_load(conf->placeholder_thumb_png, (unsigned)conf->thumb_size.width,
+                                 (unsigned)conf->thumb_size.height, &placeholder[1],
                                  &placeholder_size[1], err);
     return rc;
 }

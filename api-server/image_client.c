@@ -189,9 +189,9 @@ void ks_image_compose_body(const ks_api_conf_t *conf, const char *user_id, unsig
 {
     ks_buf_init(body, KS_IMAGE_REQUEST_MAX);
     ks_buf_addf(body, "user_id %s\nversion %u\ncanvas %d %d\nthumb %d %d %d %d %d %d\n", user_id,
-                version, conf->canvas_width, conf->canvas_height, conf->thumb_x, conf->thumb_y,
-                conf->thumb_width, conf->thumb_height, conf->thumb_out_width,
-                conf->thumb_out_height);
+                version, conf->canvas.width, conf->canvas.height, conf->thumb_x, conf->thumb_y,
+                conf->thumb_width, conf->thumb_height, conf->thumb_size.width,
+                conf->thumb_size.height);
     add_layers(body, layers, count, 1);
 }
 
@@ -213,7 +213,7 @@ ks_rc ks_image_preview(ks_api_ctx_t *ctx, const ks_image_server_t *server,
     ks_rc rc;
 
     ks_buf_init(&body, KS_IMAGE_REQUEST_MAX);
-    ks_buf_addf(&body, "canvas %d %d\n", ctx->conf->canvas_width, ctx->conf->canvas_height);
+    ks_buf_addf(&body, "canvas %d %d\n", ctx->conf->canvas.width, ctx->conf->canvas.height);
     add_layers(&body, layers, count, 0);
     rc = post_text(ctx, server, "/internal/preview", &body, count, KS_IMAGE_PREVIEW_MAX, &resp);
     if (rc != KS_OK)

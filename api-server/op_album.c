@@ -60,15 +60,15 @@ static ks_rc check_scene(ks_api_ctx_t *ctx, const struct xsd__base64Binary *png,
     info->width = (int)image.width;
     info->height = (int)image.height;
     ks_image_free(&image);
-    if (info->width < conf->canvas_width || info->height < conf->canvas_height)
+    if (info->width < conf->canvas.width || info->height < conf->canvas.height)
         return ks_err(&ctx->err, KS_INVALID, "the scene is %dx%d, smaller than an avatar (%dx%d)",
-                      info->width, info->height, conf->canvas_width, conf->canvas_height);
+                      info->width, info->height, conf->canvas.width, conf->canvas.height);
     for (int i = 0; i < slot_count; i++)
-        if (slots[i].x < 0 || slots[i].y < 0 || slots[i].x > info->width - conf->canvas_width ||
-            slots[i].y > info->height - conf->canvas_height)
+        if (slots[i].x < 0 || slots[i].y < 0 || slots[i].x > info->width - conf->canvas.width ||
+            slots[i].y > info->height - conf->canvas.height)
             return ks_err(&ctx->err, KS_INVALID, "slot %d at %d,%d puts the %dx%d avatar outside "
-                          "the %dx%d scene", i, slots[i].x, slots[i].y, conf->canvas_width,
-                          conf->canvas_height, info->width, info->height);
+                          "the %dx%d scene", i, slots[i].x, slots[i].y, conf->canvas.width,
+                          conf->canvas.height, info->width, info->height);
     ks_sha256_hex(png->__ptr, (size_t)png->__size, info->sha256);
     info->slot_count = slot_count;
     memcpy(info->slots, slots, (size_t)slot_count * sizeof *slots);

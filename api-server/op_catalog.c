@@ -185,16 +185,16 @@ static ks_rc prepare_layer(ks_api_ctx_t *ctx, const char *what,
         return ks_err(&ctx->err, KS_TOOLARGE, "%s: PNG is %d bytes, over the %zu-byte limit",
                       what, png->__size, conf->max_layer_bytes);
     ks_png_limits_default(&limits);
-    limits.max_width = (uint32_t)conf->canvas_width;
-    limits.max_height = (uint32_t)conf->canvas_height;
+    limits.max_width = (uint32_t)conf->canvas.width;
+    limits.max_height = (uint32_t)conf->canvas.height;
     rc = ks_png_decode(png->__ptr, (size_t)png->__size, &limits, &image, &why);
     if (rc == KS_TOOLARGE)   /* larger than the canvas: the caller's mistake, not a size limit */
         rc = KS_INVALID;
     if (rc != KS_OK)
         return ks_err(&ctx->err, rc, "%s: %s", what, why.msg);
-    if (image.width != (uint32_t)conf->canvas_width || image.height != (uint32_t)conf->canvas_height) {
+    if (image.width != (uint32_t)conf->canvas.width || image.height != (uint32_t)conf->canvas.height) {
         rc = ks_err(&ctx->err, KS_INVALID, "%s: PNG is %ux%u; layers must be %dx%d (the canvas)",
-                    what, image.width, image.height, conf->canvas_width, conf->canvas_height);
+                    what, image.width, image.height, conf->canvas.width, conf->canvas.height);
         goto done;
     }
     if ((rc = ks_image_trim(&image, &trimmed, &out->row.x, &out->row.y, &why)) != KS_OK) {
@@ -228,7 +228,7 @@ static ks_rc frame_delay(ks_api_ctx_t *ctx, const char *what, const int *delay, 
  * counts and delays (before any PNG is decoded). */
 static ks_rc check_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int count)
 {
-    long long canvas = (long long)ctx->conf->canvas_width * ctx->conf->canvas_height;
+    long long canvas = (long long)ctx->conf->canvas.width * ctx->conf->canvas.height;
     int extra = 0, most = 1, animated = 0, delay;
     char what[48];
     ks_rc rc;
@@ -246,7 +246,7 @@ static ks_rc check_art(ks_api_ctx_t *ctx, const struct ks__LayerInput *in, int c
                           what, frames, KS_FRAMES_MAX);
         if (frames * canvas > KS_ANIM_PIXELS_MAX)
             return ks_err(&ctx->err, KS_TOOLARGE, "%s: %d frames of %dx%d are over %u pixels",
-                          what, frames, ctx->conf->canvas_width, ctx->conf->canvas_height,
+                          what, frames, ctx->conf->canvas.width, ctx->conf->canvas.height,
                           KS_ANIM_PIXELS_MAX);
         if (frames == 1 && in[i].delayMs)
             return ks_err(&ctx->err, KS_INVALID, "%s: delayMs is for a layer with frames", what);

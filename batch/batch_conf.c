@@ -21,38 +21,33 @@ static ks_rc parse_api_url(void *conf_arg, const char *value, ks_err_t *err)
                               KS_FAILOVER_URLS_MAX, &conf->api_url_count, err);
 }
 
-#define FIELD(name) offsetof(ks_batch_conf_t, name)
-#define STRING_SIZE(name) ((long long)sizeof(((ks_batch_conf_t *)0)->name))
+#define KS_CFG_STRUCT ks_batch_conf_t
 
 static const ks_cfg_option_t options[] = {
-    {"api_url", KS_CFG_CUSTOM, 0, 0, NULL, 0, parse_api_url,
-     "URL [URL...] (repeatable): the API's SOAP endpoints, tried in turn"},
-    {"api_user", KS_CFG_STRING, 0, STRING_SIZE(api_user), "", FIELD(api_user), NULL,
-     "API client of role admin"},
-    {"api_password", KS_CFG_STRING, 0, STRING_SIZE(api_password), "", FIELD(api_password), NULL,
-     "its secret"},
-    {"api_timeout_s", KS_CFG_INT, 1, 3600, "120", FIELD(api_timeout_s), NULL,
-     "seconds to wait for the API (connect, send, receive; a batch call composes many images)"},
-    {"parallel", KS_CFG_INT, 1, 64, "2", FIELD(parallel), NULL,
-     "batches in flight at once, one per worker thread (--parallel); at most the image "
-     "server's max_batches"},
-    {"batch_size", KS_CFG_INT, 1, KS_BATCH_IDS_MAX, "50", FIELD(batch_size), NULL,
-     "members per RebuildAvatars call (--batch)"},
-    {"rate", KS_CFG_INT, 0, 1000000, "0", FIELD(rate), NULL,
-     "members per second at most, 0 for no limit (--rate)"},
-    {"retries", KS_CFG_INT, 0, 100, "8", FIELD(retries), NULL,
-     "attempts after the first when no API server or the image server answers "
-     "(backoff 0.5 s doubling up to 8 s)"},
-    {"progress_interval_s", KS_CFG_INT, 1, 3600, "10", FIELD(progress_interval_s), NULL,
-     "seconds between progress lines when stdout is not a terminal"},
-    {"checkpoint_dir", KS_CFG_STRING, 0, STRING_SIZE(checkpoint_dir), ".",
-     FIELD(checkpoint_dir), NULL,
-     "folder of the checkpoint files (<command>-<server>.checkpoint)"},
-    {"log_file", KS_CFG_STRING, 0, STRING_SIZE(log_file), "-", FIELD(log_file), NULL,
-     "log file (\"-\" for stderr)"},
-    {"log_level", KS_CFG_LOG_LEVEL, 0, 0, "warn", FIELD(log_level), NULL,
-     "error | warn | info | debug (info logs every batch)"},
-    {NULL, 0, 0, 0, NULL, 0, NULL, NULL},
+    KS_CFG_FN("api_url", NULL, parse_api_url,
+        "URL [URL...] (repeatable): the API's SOAP endpoints, tried in turn"),
+    KS_CFG_STR("api_user", "", api_user, "API client of role admin"),
+    KS_CFG_STR("api_password", "", api_password, "its secret"),
+    KS_CFG_OPT("api_timeout_s", KS_CFG_INT, 1, 3600, "120", api_timeout_s,
+        "seconds to wait for the API (connect, send, receive; a batch call composes many images)"),
+    KS_CFG_OPT("parallel", KS_CFG_INT, 1, 64, "2", parallel,
+        "batches in flight at once, one per worker thread (--parallel); at most the image "
+        "server's max_batches"),
+    KS_CFG_OPT("batch_size", KS_CFG_INT, 1, KS_BATCH_IDS_MAX, "50", batch_size,
+        "members per RebuildAvatars call (--batch)"),
+    KS_CFG_OPT("rate", KS_CFG_INT, 0, 1000000, "0", rate,
+        "members per second at most, 0 for no limit (--rate)"),
+    KS_CFG_OPT("retries", KS_CFG_INT, 0, 100, "8", retries,
+        "attempts after the first when no API server or the image server answers (backoff 0.5 s "
+        "doubling up to 8 s)"),
+    KS_CFG_OPT("progress_interval_s", KS_CFG_INT, 1, 3600, "10", progress_interval_s,
+        "seconds between progress lines when stdout is not a terminal"),
+    KS_CFG_STR("checkpoint_dir", ".", checkpoint_dir,
+        "folder of the checkpoint files (<command>-<server>.checkpoint)"),
+    KS_CFG_STR("log_file", "-", log_file, "log file (\"-\" for stderr)"),
+    KS_CFG_OPT("log_level", KS_CFG_LOG_LEVEL, 0, 0, "warn", log_level,
+        "error | warn | info | debug (info logs every batch)"),
+    KS_CFG_END
 };
 
 ks_rc ks_batch_conf_load(const char *path, const char *const *overrides, int count,

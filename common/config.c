@@ -114,8 +114,8 @@ static ks_rc apply(const ks_cfg_option_t *o, void *conf, const char *value, ks_e
             w < o->min || w > o->max || h < o->min || h > o->max)
             return ks_err(err, KS_INVALID, "\"%s\" must be WIDTHxHEIGHT, each %lld..%lld, not"
                           " \"%s\"", o->name, o->min, o->max, value);
-        ((int *)field)[0] = (int)w;
-        ((int *)field)[1] = (int)h;
+        ((ks_wxh_t *)field)->width = (int)w;
+        ((ks_wxh_t *)field)->height = (int)h;
         return KS_OK;
     }
     case KS_CFG_CUSTOM:

@@ -19,9 +19,13 @@ typedef enum {
     KS_CFG_SIZE,     /* size_t in [min, max], with an optional k/m/g suffix */
     KS_CFG_BOOL,     /* int 0/1 from on|off|yes|no|true|false|1|0 */
     KS_CFG_LOG_LEVEL,/* ks_log_level_t from error|warn|info|debug (log.h) */
-    KS_CFG_WXH,      /* int[2] (width, height) from "WxH", each in [min, max] */
+    KS_CFG_WXH,      /* ks_wxh_t from "WIDTHxHEIGHT", each in [min, max] */
     KS_CFG_CUSTOM    /* parse() gets the rest of the line; may repeat */
 } ks_cfg_type_t;
+
+typedef struct {
+    int width, height;
+} ks_wxh_t;
 
 typedef struct ks_cfg_option {
     const char *name;
@@ -33,6 +37,25 @@ typedef struct ks_cfg_option {
     ks_rc (*parse)(void *conf, const char *value, ks_err_t *err);
     const char *help;            /* one line, for --help and the sample file */
 } ks_cfg_option_t;
+
+/* The rows of a table. The file holding it first names its config struct:
+ *
+ *     #define KS_CFG_STRUCT ks_api_conf_t
+ *     static const ks_cfg_option_t options[] = {
+ *         KS_CFG_OPT("workers", KS_CFG_INT, 1, 256, "8", workers, "worker threads"),
+ *         KS_CFG_STR("log_file", "-", log_file, "log file, - for stderr"),
+ *         KS_CFG_FN("mode", "standalone", parse_mode, "standalone or fastcgi"),
+ *         KS_CFG_END
+ *     };
+ *
+ * KS_CFG_STR takes its bound from the size of the char array it fills. */
+#define KS_CFG_OPT(name, type, min, max, def, field, help) \
+    {name, type, min, max, def, offsetof(KS_CFG_STRUCT, field), NULL, help}
+#define KS_CFG_STR(name, def, field, help)                                                    \
+    KS_CFG_OPT(name, KS_CFG_STRING, 0, (long long)sizeof(((KS_CFG_STRUCT *)0)->field), def, \
+               field, help)
+#define KS_CFG_FN(name, def, fn, help) {name, KS_CFG_CUSTOM, 0, 0, def, 0, fn, help}
+#define KS_CFG_END {NULL, 0, 0, 0, NULL, 0, NULL, NULL}
 
 /* Applies the defaults of table to conf, then reads path (NULL: defaults only).
  * The table ends with an entry whose name is NULL. Unknown options, values out

@@ -759,13 +759,13 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
 
     rc = ks_rebuilder_new(conf, items, scenes, &server->rebuilder, err);
     if (rc == KS_OK)
-        rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->placeholder_size[0],
-                                 (unsigned)conf->placeholder_size[1], &server->placeholder[0],
+        rc = ks_placeholder_load(conf->placeholder_png, (unsigned)conf->placeholder_size.width,
+                                 (unsigned)conf->placeholder_size.height, &server->placeholder[0],
                                  &server->placeholder_size[0], err);
     if (rc == KS_OK)
         rc = ks_placeholder_load(conf->placeholder_thumb_png,
-                                 (unsigned)conf->placeholder_thumb_size[0],
-                                 (unsigned)conf->placeholder_thumb_size[1],
+                                 (unsigned)conf->placeholder_thumb_size.width,
+                                 (unsigned)conf->placeholder_thumb_size.height,
                                  &server->placeholder[1], &server->placeholder_size[1], err);
     if (rc == KS_OK) {
         ks_fcgi_pool_conf_t pool_conf = {

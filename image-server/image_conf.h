@@ -6,6 +6,7 @@
 #define KS_IMAGE_CONF_H
 
 #include <stddef.h>
+#include "config.h"
 #include "log.h"
 
 #define KS_NODE_API_URLS_MAX 8          /* api_url entries (KS_FAILOVER_URLS_MAX) */
@@ -42,9 +43,9 @@ typedef struct {
     /* The picture answered for an image that can't be served (fcgi_server.c):
      * a PNG file, or ("") the built-in silhouette of that size. */
     char placeholder_png[512];
-    int placeholder_size[2];
+    ks_wxh_t placeholder_size;
     char placeholder_thumb_png[512];
-    int placeholder_thumb_size[2];
+    ks_wxh_t placeholder_thumb_size;
 } ks_image_conf_t;
 
 #endif

@@ -23,7 +23,7 @@ typedef struct {
     char secret[64];
     char url[128];
     int count;
-    int size[2];
+    ks_wxh_t size;
     ks_log_level_t level;
 } conf_t;
 
@@ -70,12 +70,12 @@ static void test_sizes_and_log_levels(void **state)
 
     (void)state;
     assert_int_equal(load("count 2\n", &conf, &err), KS_OK);
-    assert_int_equal(conf.size[0], 240);
-    assert_int_equal(conf.size[1], 320);
+    assert_int_equal(conf.size.width, 240);
+    assert_int_equal(conf.size.height, 320);
     assert_int_equal(conf.level, KS_LOG_INFO);
     assert_int_equal(load("size 1x4096\nlevel debug\n", &conf, &err), KS_OK);
-    assert_int_equal(conf.size[0], 1);
-    assert_int_equal(conf.size[1], 4096);
+    assert_int_equal(conf.size.width, 1);
+    assert_int_equal(conf.size.height, 4096);
     assert_int_equal(conf.level, KS_LOG_DEBUG);
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         snprintf(text, sizeof text, "size %s\n", bad_sizes[i]);

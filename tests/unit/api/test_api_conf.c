@@ -85,12 +85,12 @@ static void test_defaults(void **state)
     assert_int_equal(conf.db.replica_count, 0);
     assert_string_equal(conf.db.name, "kisekae");
     assert_int_equal(conf.image_server_count, 0);
-    assert_int_equal(conf.canvas_width, 240);
-    assert_int_equal(conf.canvas_height, 320);
+    assert_int_equal(conf.canvas.width, 240);
+    assert_int_equal(conf.canvas.height, 320);
     assert_int_equal(conf.thumb_x, 30);
     assert_int_equal(conf.thumb_width, 180);
-    assert_int_equal(conf.thumb_out_width, 96);
-    assert_int_equal(conf.thumb_out_height, 96);
+    assert_int_equal(conf.thumb_size.width, 96);
+    assert_int_equal(conf.thumb_size.height, 96);
     assert_string_equal(conf.log_file, "-");
     assert_int_equal(conf.log_level, KS_LOG_INFO);
     /* cluster_secret has no default: serving refuses to start without it */
@@ -138,11 +138,11 @@ static void test_good_file_read_whole(void **state)
     assert_string_equal(conf.image_servers[0].public_url, "https://img1.example/");
     assert_int_equal(conf.image_servers[0].weight, 3);
     assert_int_equal(conf.image_servers[1].weight, 1);
-    assert_int_equal(conf.canvas_width, 100);
-    assert_int_equal(conf.canvas_height, 200);
+    assert_int_equal(conf.canvas.width, 100);
+    assert_int_equal(conf.canvas.height, 200);
     assert_int_equal(conf.thumb_y, 20);
     assert_int_equal(conf.thumb_height, 60);
-    assert_int_equal(conf.thumb_out_height, 48);
+    assert_int_equal(conf.thumb_size.height, 48);
     assert_int_equal(conf.avatar_cache_ms, 0);
     assert_int_equal(conf.log_level, KS_LOG_DEBUG);
     assert_int_equal(ks_api_conf_check_secret(&conf, &err), KS_OK);
