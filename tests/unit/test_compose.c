@@ -34,9 +34,10 @@ static void reference_compose(const ks_layer_ref_t *layers, size_t count, uint32
                 const uint8_t *src = img->pixels + ly * img->stride + lx * 4;
                 uint8_t *dst = out + ((size_t)cy * width + cx) * 4;
                 uint8_t s[4];
-                for (int c = 0; c < 4; c++) {
+                s[3] = src[3];
+                for (int c = 0; c < 3; c++) {
                     unsigned t = (layers[i].tint >> (16 - 8 * c)) & 0xff;
-                    s[c] = c == 3 || layers[i].tint == KS_TINT_NONE
+                    s[c] = layers[i].tint == KS_TINT_NONE
                                ? src[c] : (uint8_t)(src[c] * t / 255.0 + 0.5);
                 }
                 for (int c = 0; c < 4; c++) {
