@@ -34,6 +34,7 @@
 #include "avatar_store.h"
 #include "batch.h"
 #include "compose_request.h"
+#include "fsutil.h"
 #include "fcgi_pool.h"
 #include "http_frame.h"
 #include "log.h"
@@ -734,6 +735,30 @@ static void pool_handle(void *arg, void *state, FCGX_Request *request)
     handle(&worker);
 }
 
+/* Writes the placeholders as <store>/.placeholder/avatar.png and thumb.png,
+ * for nginx to answer with when this app can't answer at all: it is down or
+ * restarting (502, 504), or the rebuild location's rate limit refused the
+ * request (503). See kisekae-image-public.conf. */
+static ks_rc publish_placeholders(const char *store, unsigned char *const png[2],
+                                  const size_t size[2], ks_err_t *err)
+{
+    static const char *const names[2] = {"avatar.png", "thumb.png"};
+    char path[PATH_MAX];
+    ks_rc rc;
+
+    snprintf(path, sizeof path, "%s/.placeholder", store);
+    if ((rc = ks_mkdir_p(path, err)) != KS_OK)
+        return rc;
+    for (int i = 0; i < 2; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s/.placeholder/%s", store, names[i]) >=
+            sizeof path)
+            return ks_err(err, KS_INVALID, "store path too long: %s", store);
+        if ((rc = ks_file_write_atomic(path, png[i], size[i], err)) != KS_OK)
+            return rc;
+    }
+    return KS_OK;
+}
+
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                            ks_item_store_t *scenes, ks_node_api_t *api, ks_fcgi_server_t **out,
                            ks_err_t *err)
@@ -767,6 +792,8 @@ ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,
                                  (unsigned)conf->placeholder_thumb_size.width,
                                  (unsigned)conf->placeholder_thumb_size.height,
                                  &server->placeholder[1], &server->placeholder_size[1], err);
+    if (rc == KS_OK)
+        rc = publish_placeholders(conf->store, server->placeholder, server->placeholder_size, err);
     if (rc == KS_OK) {
         ks_fcgi_pool_conf_t pool_conf = {
             .listen = conf->listen, .threads = conf->threads, .arg = server,

@@ -501,8 +501,43 @@ def test_nginx_worker_stopped(world):
 
 # ---- image servers ---------------------------------------------------------------------------
 
+def placeholders_while_dead(name):
+    """While image server name's app is dead, its nginx answers an image that
+    is not in the store with the placeholder the app left there: a 503 that
+    no cache keeps, the thumbnail's for a thumbnail (never nginx's HTML)."""
+    public = servers()[name].publicUrl.rstrip("/")
+    sizes = {}
+    for suffix in ("", "-thumb"):
+        url = "%s/avatars/00/00/fault-nobody-%s/1%s.png" % (public, SUFFIX, suffix)
+
+        got = []
+
+        def not_yet():              # the process dies a moment after the kill
+            got[:] = [requests.get(url, timeout=scaled(10), allow_redirects=False)]
+            header = got[0].headers.get("X-Kisekae-Placeholder")
+            return None if header == NGINX_PLACEHOLDER else "%d %r" % (got[0].status_code,
+                                                                        header)
+        wait_until(not_yet, "nginx's placeholder for %s" % url, 10)
+        r = got[0]
+        assert r.status_code == 503 and r.headers["Content-Type"] == "image/png", r.headers
+        assert "no-cache" in r.headers["Cache-Control"], r.headers
+        sizes[suffix] = Image.open(io.BytesIO(r.content)).size
+    assert sizes["-thumb"][0] < sizes[""][0], sizes
+    return sizes
+
+
+NGINX_PLACEHOLDER = "image server busy or unreachable"   # kisekae-image-public.conf
+
+
 def test_image_server_killed(world):
-    phase(world, "kill -9 img2", *killed("img2"), image_server_faulted("img2"))
+    inject, restore = killed("img2")
+    seen = []
+
+    def inject_and_look():
+        inject()
+        seen.append(placeholders_while_dead("img2"))
+    phase(world, "kill -9 img2", inject_and_look, restore, image_server_faulted("img2"))
+    print("img2's nginx answered the placeholders (avatar, thumbnail): %r" % seen)
 
 
 def test_image_server_stopped(world):

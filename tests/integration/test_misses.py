@@ -9,8 +9,9 @@ members on img1 and changes their outfits:
 
 - no CreateAvatar or ChangeOutfit fails (rebuilds leave two FastCGI threads
   to /internal/, and nginx limits the rebuild location's rate);
-- beyond the rate, nginx itself answers 503 (no placeholder: the app never
-  saw the request);
+- beyond the rate, nginx itself answers 503 with the placeholder the app
+  left in its store (X-Kisekae-Placeholder "image server busy or
+  unreachable"; the app never saw the request), a PNG Pillow reads;
 - the flood's repeated misses are answered from the image server's memory
   (kisekae_image_miss_cache_hits_total rises by about as much as the app
   answered), and the API's GetImageRecipe count grows by a few per distinct
@@ -23,10 +24,12 @@ makes before it stores), and a version the replica does not know yet is
 answered by the master.
 """
 
+import io
 import threading
 import time
 
 import requests
+from PIL import Image
 
 from pathlib import Path
 
@@ -38,6 +41,7 @@ FLOOD_THREADS = 8
 FLOOD_S = 3.0                 # the flood's length (load, not a bound: not scaled)
 PATHS = 12                    # distinct missing versions the flood asks for
 MISS_CACHE_S = 5.0            # the image server's default miss_cache_ms
+NGINX_PLACEHOLDER = "image server busy or unreachable"   # nginx's @placeholder
 REFILL_S = 2.5                # nginx's bucket refills (burst 100 at 50 r/s) for the next test
 
 
@@ -95,7 +99,7 @@ def test_a_flood_of_misses_does_not_starve_the_api(env, site):
     recipes_before = recipe_calls(env)
     stop = time.monotonic() + FLOOD_S
     lock = threading.Lock()
-    statuses, nginx_503, errors = {}, [0], []
+    statuses, nginx_503, nginx_body, errors = {}, [0], [], []
 
     def flood(n):
         session = requests.Session()
@@ -111,8 +115,10 @@ def test_a_flood_of_misses_does_not_starve_the_api(env, site):
             with lock:
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                 if (response.status_code == 503 and
-                        "x-kisekae-placeholder" not in response.headers):
+                        response.headers.get("x-kisekae-placeholder") == NGINX_PLACEHOLDER):
                     nginx_503[0] += 1
+                    if not nginx_body:
+                        nginx_body.append(response)
 
     threads = [threading.Thread(target=flood, args=(n,)) for n in range(FLOOD_THREADS)]
     for thread in threads:
@@ -150,8 +156,14 @@ def test_a_flood_of_misses_does_not_starve_the_api(env, site):
     assert not errors, errors[:3]
     assert not failures, failures[:3]
     assert calls >= 2, "the site made no call during the flood"
-    # nginx refused what went beyond its rate, without asking the app.
+    # nginx refused what went beyond its rate, without asking the app, with
+    # the avatar placeholder (the canvas size, like the member's own image).
     assert nginx_503[0] > 0, statuses
+    refused = nginx_body[0]
+    assert refused.headers["Content-Type"] == "image/png", refused.headers
+    assert "no-cache" in refused.headers.get("Cache-Control", ""), refused.headers
+    own = Image.open(io.BytesIO(requests.get(created.url, timeout=scaled(10)).content))
+    assert Image.open(io.BytesIO(refused.content)).size == own.size
     assert answered < sent, (answered, sent)
     # The app asked the API once per path (and per miss_cache_ms), give or
     # take the requests for one path that arrived together before the first
