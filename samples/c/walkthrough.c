@@ -304,8 +304,8 @@ int main(int argc, char **argv)
           "GetAvatar", "version %d, %s", avatar.version, avatar.url);
 
     /* ---- the outfit */
-    if (!faulted(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, NULL, 0, &avatar, &err), &err,
-                 "NotOwned"))
+    if (!faulted(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, NULL, 0, &avatar, &err),
+                 &err, "NotOwned"))
         fail("ChangeOutfit", "succeeded; expected the fault NotOwned");
 
     kisekae_grant_t granted;
@@ -367,7 +367,8 @@ int main(int argc, char **argv)
     kisekae_preview_t preview;
     tries = 0;
     do
-        must(kisekae_preview_avatar(kisekae, member, &y, 1, NULL, 0, NULL, 0, &preview, &err), &err);
+        must(kisekae_preview_avatar(kisekae, member, &y, 1, NULL, 0, NULL, 0, &preview, &err),
+             &err);
     while (!has(preview.worn_item_ids, preview.worn_count, x) && again(&tries));
     png_size(preview.png, preview.png_size, &width, &height);
     must(kisekae_get_avatar(kisekae, member, 2, &avatar, &err), &err);
