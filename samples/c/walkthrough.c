@@ -14,6 +14,13 @@
  * "FAIL <operation>: <why>" and exit status 1. Images are downloaded with
  * gSOAP's HTTP GET, so the program needs nothing but gSOAP (and libsodium,
  * for the library's signature check).
+ *
+ *   kisekae-sample-c --verify-webhook SECRET SIGNATURE < BODY
+ *
+ * checks one webhook request as a site's handler would: exit 0 and
+ * "accepted" when SIGNATURE (the X-Kisekae-Signature header) signs the bytes
+ * on standard input under SECRET within the tolerance, else exit 1 and
+ * "refused".
  */
 #define _POSIX_C_SOURCE 200809L         /* strtok_r, nanosleep, getpid */
 
@@ -181,6 +188,25 @@ static int download(struct soap *http, const char *url, const unsigned char **bo
     return 200;
 }
 
+/* --verify-webhook SECRET SIGNATURE: the body on standard input (at most
+ * 64 KiB, the largest a webhook sends and more). */
+static int verify_webhook(const char *secret, const char *signature)
+{
+    static char body[64 * 1024 + 1];
+    size_t size = fread(body, 1, sizeof body, stdin);
+
+    if (size == sizeof body || ferror(stdin)) {
+        fprintf(stderr, "kisekae-sample-c: the body on standard input is over 64 KiB\n");
+        return 2;
+    }
+    if (!kisekae_webhook_verify(body, size, signature, secret, 0, 0)) {
+        printf("refused\n");
+        return 1;
+    }
+    printf("accepted\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *urls[MAX_URLS];
@@ -193,9 +219,12 @@ int main(int argc, char **argv)
     size_t body_size;
     int status, tries;
 
+    if (argc == 4 && !strcmp(argv[1], "--verify-webhook"))
+        return verify_webhook(argv[2], argv[3]);
     if (argc > 1) {
         fprintf(stderr, "usage: kisekae-sample-c   (with KISEKAE_API_URLS, KISEKAE_SITE_USER, "
-                        "KISEKAE_SITE_PASSWORD, optionally KISEKAE_SAMPLE_RUN)\n");
+                        "KISEKAE_SITE_PASSWORD, optionally KISEKAE_SAMPLE_RUN)\n"
+                        "       kisekae-sample-c --verify-webhook SECRET SIGNATURE < BODY\n");
         return strcmp(argv[1], "--help") ? 2 : 0;
     }
     snprintf(url_list, sizeof url_list, "%s", env("KISEKAE_API_URLS"));
