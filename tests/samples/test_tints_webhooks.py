@@ -14,12 +14,10 @@ tests/samples/run.sh brings up (issue 16's features in the samples).
   fixed sample payload; this proves the verifiers agree with the sender.
 """
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import zeep
 import zeep.transports
 
 from timescale import scaled, wait_until
+from webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "samples" / "python"))
@@ -95,36 +94,11 @@ def test_the_tinted_hair_comes_back_and_composes_like_the_oracle(api, member):
         "the avatar looks like the untinted hair"
 
 
-class Receiver:
-    """Records each POST (headers, body); answers 200."""
-
-    def __init__(self, port):
-        self.posts, self.lock = [], threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.posts.append((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def post_for(self, user_id):
-        with self.lock:
-            return next(((h, b) for h, b in self.posts
-                         if json.loads(b)["data"]["userId"] == user_id), None)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def delivery_for(receiver, user_id):
+    """(headers, body) of the first POST about user_id, or None."""
+    with receiver.lock:
+        return next(((h, b) for h, b, _status in receiver.posts
+                     if json.loads(b)["data"]["userId"] == user_id), None)
 
 
 def verdicts(body, signature, secret):
@@ -165,12 +139,12 @@ def test_every_verifier_accepts_a_real_delivery_and_refuses_it_tampered(api, mem
                     if i.category_id in optional and i.id not in worn)
         api.grant_item(member, item.id)
         api.change_outfit(member, wear=[item.id])
-        wait_until(lambda: None if receiver.post_for(member) else "nothing came",
+        wait_until(lambda: None if delivery_for(receiver, member) else "nothing came",
                    "the avatar.changed delivery", 30)
     finally:
         admin.service.DeleteWebhook(id=hook.id)
         receiver.stop()
-    headers, body = receiver.post_for(member)
+    headers, body = delivery_for(receiver, member)
     signature = headers["X-Kisekae-Signature"]
     everyone = dict.fromkeys(["python", "php", "perl", "node", "c"], True)
     nobody = dict.fromkeys(everyone, False)
