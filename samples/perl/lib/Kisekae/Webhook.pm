@@ -54,7 +54,7 @@ sub verify_signature {
 # depend on where they differ.
 sub _same {
     my ($x, $y) = @_;
-    return 0 unless length $x == length $y;
+    return 0 unless length($x) == length($y);
     my $diff = 0;
     $diff |= ord(substr $x, $_, 1) ^ ord(substr $y, $_, 1) for 0 .. length($x) - 1;
     return $diff == 0 ? 1 : 0;
