@@ -9,8 +9,10 @@ language given (default: every language whose folder exists) against the
 stack in DIR (default var/): the environment is KISEKAE_API_URLS (from
 DIR/stack.env, or each --pass's URLS), the site credentials from stack.env
 and a fresh KISEKAE_SAMPLE_RUN. It prints each walkthrough's lines, then a
-table language x pass, and exits 0 only when every walkthrough passed. A language whose folder does not exist is "missing": a
-failure only when named.
+table language x pass, and exits 0 only when every walkthrough passed (its
+last line says so and it printed the lines of REQUIRED_LINES: the tint
+coming back, the webhook verifier's verdicts). A language whose folder does
+not exist is "missing": a failure only when named.
 
     python  /usr/bin/python3 samples/python/walkthrough.py
     php     php samples/php/walkthrough.php
@@ -35,6 +37,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LANGUAGES = ["python", "php", "perl", "node", "c"]
 WALK_TIMEOUT_S = 120
+
+# Lines every walkthrough must print besides its last (README: Samples): the
+# tint of ChangeOutfit comes back with the avatar's URLs, and the library's
+# webhook verifier accepts the signed sample payload and refuses it tampered
+# or stale. A walkthrough that passes without them fails.
+REQUIRED_LINES = [
+    ("the tint coming back",
+     r"ok +ChangeOutfit +item \d+ .* in #3366cc: version \d+, tint #3366CC, "
+     r"https?://\S+\.png, animUrl .+"),
+    ("the signed webhook payload accepted",
+     r"ok +webhook +a signed sample payload, a minute after t=\d+: accepted"),
+    ("the tampered webhook body refused", r"ok +webhook +a tampered body .*: refused"),
+    ("the stale webhook signature refused",
+     r"ok +webhook +the same payload now, long after t=\d+: refused .*"),
+]
 
 
 def say(text=""):
@@ -97,6 +114,10 @@ def run_walkthrough(lang, pass_name, argv, env):
         return False, "timed out after %d s" % WALK_TIMEOUT_S
     last = lines[-1] if lines else ""
     match = re.fullmatch(r"walkthrough %s: passed \((\d+) operations\)" % lang, last.strip())
+    missing = [what for what, pattern in REQUIRED_LINES
+               if not any(re.fullmatch(pattern, line.strip()) for line in lines)]
+    if rc == 0 and match and missing:
+        return False, "no line of %s" % ", ".join(missing)
     if rc == 0 and match:
         return True, "%s operations, %.1f s" % (match.group(1), seconds)
     failure = next((l for l in lines if l.startswith("FAIL")), last or "no output")

@@ -15,6 +15,7 @@
 
 #include "kisekae_client.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ typedef struct {
     int category_id, offset, limit, min_version;   /* 0: left out */
     int *wear, *remove;
     int wear_count, remove_count;
+    struct ks__ItemColour *colours;     /* ChangeOutfit's, PreviewAvatar's colour list */
+    int colour_count;
     char **ids;                         /* GetAvatars' user ids, CreateAlbumPhoto's friends */
     int id_count;
     union {
@@ -167,6 +170,18 @@ static void *arena_array(kisekae_client_t *client, int count, size_t size)
 
 /* ---- gSOAP's answers as the header's structs --------------------------------------- */
 
+/* The wornColour list of an answer; *count is 0 when there is none. */
+static const kisekae_colour_t *colours_from(kisekae_client_t *client,
+                                            const struct ks__ItemColour *c, int n, int *count)
+{
+    kisekae_colour_t *colours = arena_array(client, n, sizeof *colours);
+
+    for (int i = 0; colours && i < n; i++)
+        colours[i] = (kisekae_colour_t){c[i].itemId, arena_str(client, c[i].colour)};
+    *count = colours ? n : 0;
+    return colours;
+}
+
 static void avatar_from(kisekae_client_t *client, const struct ks__Avatar *a,
                         kisekae_avatar_t *out)
 {
@@ -177,6 +192,8 @@ static void avatar_from(kisekae_client_t *client, const struct ks__Avatar *a,
     out->thumb_url = arena_str(client, a->thumbUrl);
     out->worn_item_ids = arena_copy(client, a->wornItemId, a->__sizewornItemId, sizeof(int));
     out->worn_count = out->worn_item_ids ? a->__sizewornItemId : 0;
+    out->colours = colours_from(client, a->wornColour, a->__sizewornColour, &out->colour_count);
+    out->anim_url = arena_str(client, a->animUrl);
 }
 
 static void item_from(kisekae_client_t *client, const struct ks__Item *item, kisekae_item_t *out)
@@ -191,7 +208,8 @@ static void item_from(kisekae_client_t *client, const struct ks__Item *item, kis
     for (int i = 0; layers && i < item->__sizelayer; i++) {
         const struct ks__Layer *l = &item->layer[i];
         layers[i] = (kisekae_layer_t){l->layerNo, l->zOrder, l->x, l->y, l->width, l->height,
-                                      arena_str(client, l->sha256)};
+                                      arena_str(client, l->sha256), l->tintable == true_,
+                                      arena_str(client, l->role ? l->role : "")};
     }
     out->layers = layers;
     out->layer_count = layers ? item->__sizelayer : 0;
@@ -266,12 +284,12 @@ static int send_request(struct soap *soap, const char *url, request_t *q)
         return soap_call_ks__DeleteAvatar(soap, url, NULL, q->user_id, &q->answer.delete_avatar);
     case CHANGE_OUTFIT:
         return soap_call_ks__ChangeOutfit(soap, url, NULL, q->user_id, q->wear_count, q->wear,
-                                          q->remove_count, q->remove, 0, NULL,
-                                          &q->answer.change_outfit);
+                                          q->remove_count, q->remove, q->colour_count,
+                                          q->colours, &q->answer.change_outfit);
     case PREVIEW_AVATAR:
         return soap_call_ks__PreviewAvatar(soap, url, NULL, q->user_id, q->wear_count, q->wear,
-                                           q->remove_count, q->remove, 0, NULL,
-                                           &q->answer.preview_avatar);
+                                           q->remove_count, q->remove, q->colour_count,
+                                           q->colours, &q->answer.preview_avatar);
     case REGENERATE_AVATAR:
         return soap_call_ks__RegenerateAvatar(soap, url, NULL, q->user_id,
                                               &q->answer.regenerate_avatar);
@@ -642,18 +660,51 @@ int kisekae_delete_avatar(kisekae_client_t *client, const char *user_id,
     return 0;
 }
 
+/* colours as the stubs' colour list in q (in the arena), each checked to be
+ * "#RRGGBB"; -1 with InvalidArgument (nothing sent) otherwise. */
+static int colour_list(kisekae_client_t *client, request_t *q, const kisekae_colour_t *colours,
+                       int count, kisekae_error_t *err)
+{
+    struct ks__ItemColour *list = arena_array(client, count, sizeof *list);
+
+    memset(err, 0, sizeof *err);
+    err->operation = operations[q->op].name;
+    for (int i = 0; i < count; i++) {
+        const char *c = colours[i].colour;
+        size_t digits = c && c[0] == '#' ? strspn(c + 1, "0123456789ABCDEFabcdef") : 0;
+        if (digits != 6 || c[7] != '\0')
+            return fail(err, "InvalidArgument",
+                        "the colour of item %d must be \"#RRGGBB\" (six hex digits), not \"%s\"",
+                        colours[i].item_id, c ? c : "(null)");
+        if (!list) {
+            client->out_of_memory = 0;
+            return fail(err, "NoMemory", "out of memory");
+        }
+        list[i] = (struct ks__ItemColour){colours[i].item_id, (char *)c};
+    }
+    q->colours = list;
+    q->colour_count = count > 0 ? count : 0;
+    return 0;
+}
+
 int kisekae_change_outfit(kisekae_client_t *client, const char *user_id, const int *wear,
                           int wear_count, const int *remove, int remove_count,
+                          const kisekae_colour_t *colours, int colour_count,
                           kisekae_avatar_t *out, kisekae_error_t *err)
 {
     request_t q = {.op = CHANGE_OUTFIT, .user_id = (char *)user_id, .wear = (int *)wear,
                    .wear_count = wear_count, .remove = (int *)remove,
                    .remove_count = remove_count};
+
+    memset(out, 0, sizeof *out);
+    if (colour_list(client, &q, colours, colour_count, err) != 0)
+        return -1;
     return avatar_answer(client, &q, &q.answer.change_outfit.avatar, out, err);
 }
 
 int kisekae_preview_avatar(kisekae_client_t *client, const char *user_id, const int *wear,
                            int wear_count, const int *remove, int remove_count,
+                           const kisekae_colour_t *colours, int colour_count,
                            kisekae_preview_t *out, kisekae_error_t *err)
 {
     request_t q = {.op = PREVIEW_AVATAR, .user_id = (char *)user_id, .wear = (int *)wear,
@@ -662,13 +713,22 @@ int kisekae_preview_avatar(kisekae_client_t *client, const char *user_id, const 
     const struct ks__PreviewAvatarResponse *a = &q.answer.preview_avatar;
 
     memset(out, 0, sizeof *out);
-    if (call(client, &q, err) != 0)
+    if (colour_list(client, &q, colours, colour_count, err) != 0 || call(client, &q, err) != 0)
         return -1;
     out->png = arena_copy(client, a->png.__ptr, a->png.__size, 1);
     out->png_size = out->png ? (size_t)a->png.__size : 0;
     out->worn_item_ids = arena_copy(client, a->wornItemId, a->__sizewornItemId, sizeof(int));
     out->worn_count = out->worn_item_ids ? a->__sizewornItemId : 0;
+    out->colours = colours_from(client, a->wornColour, a->__sizewornColour, &out->colour_count);
     return answered(client, out->png, err);
+}
+
+const char *kisekae_colour_of(const kisekae_colour_t *colours, int count, int item_id)
+{
+    for (int i = 0; i < count; i++)
+        if (colours[i].item_id == item_id)
+            return colours[i].colour;
+    return NULL;
 }
 
 int kisekae_regenerate_avatar(kisekae_client_t *client, const char *user_id,
@@ -781,4 +841,47 @@ int kisekae_delete_album_photo(kisekae_client_t *client, const char *user_id, in
         return fail(err, "Protocol", "asked to delete photo %d, the answer names %d", photo_id,
                     q.answer.delete_album_photo.photoId);
     return 0;
+}
+
+/* ---- webhooks ---------------------------------------------------------------------- */
+
+int kisekae_webhook_verify(const void *body, size_t body_size, const char *signature,
+                           const char *secret, long tolerance_s, time_t now)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES], given[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    char stamp[32];
+    long long t = -1;
+    int good = 0, stamp_len;
+    const char *p = signature;
+
+    if (!body || !signature || !secret || !*secret || sodium_init() < 0)
+        return 0;
+    /* t=<digits>: the first field */
+    if (strncmp(p, "t=", 2) != 0 || (stamp_len = (int)strspn(p + 2, "0123456789")) < 1 ||
+        stamp_len > 12 || (p[2 + stamp_len] != ',' && p[2 + stamp_len] != '\0'))
+        return 0;
+    t = strtoll(p + 2, NULL, 10);
+    if (tolerance_s <= 0)
+        tolerance_s = KISEKAE_WEBHOOK_TOLERANCE;
+    if (!now)
+        now = time(NULL);
+    if (llabs((long long)now - t) > tolerance_s)
+        return 0;
+    stamp_len = snprintf(stamp, sizeof stamp, "%lld.", t);
+    crypto_auth_hmacsha256_init(&state, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)stamp, (size_t)stamp_len);
+    crypto_auth_hmacsha256_update(&state, body, body_size);
+    crypto_auth_hmacsha256_final(&state, mac);
+    /* every v1=<64 hex digits> field is compared: no early way out */
+    for (p = strchr(p, ','); p; p = strchr(p + 1, ',')) {
+        const char *hex = p + 1 + strspn(p + 1, " ");
+        size_t digits = strspn(hex + 3, "0123456789abcdef");
+        if (strncmp(hex, "v1=", 3) == 0 && digits == 2 * sizeof given &&
+            (hex[3 + digits] == ',' || hex[3 + digits] == '\0') &&
+            sodium_hex2bin(given, sizeof given, hex + 3, digits, NULL, NULL, NULL) == 0)
+            good |= sodium_memcmp(mac, given, sizeof mac) == 0;
+    }
+    sodium_memzero(mac, sizeof mac);
+    return good;
 }

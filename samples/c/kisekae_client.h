@@ -65,7 +65,15 @@ typedef struct {
 typedef struct {
     int layer_no, z_order, x, y, width, height;
     const char *sha256;
+    int tintable;                       /* 1: recoloured when its item is worn with a colour */
+    const char *role;                   /* what hide rules name; "" for none */
 } kisekae_layer_t;
+
+/* A tint: the colour a worn item's tintable layers are recoloured in. */
+typedef struct {
+    int item_id;
+    const char *colour;                 /* "#RRGGBB" (answers give it uppercase) */
+} kisekae_colour_t;
 
 typedef struct {
     int id, category_id;
@@ -84,6 +92,9 @@ typedef struct {
     const char *thumb_url;
     const int *worn_item_ids;
     int worn_count;
+    const kisekae_colour_t *colours;    /* the worn items worn with a colour */
+    int colour_count;
+    const char *anim_url;               /* the APNG when it wears animated items; else NULL */
 } kisekae_avatar_t;
 
 typedef struct {
@@ -141,6 +152,8 @@ typedef struct {
     size_t png_size;
     const int *worn_item_ids;
     int worn_count;
+    const kisekae_colour_t *colours;    /* with which colours */
+    int colour_count;
 } kisekae_preview_t;
 typedef struct { int item_id; int already_owned; } kisekae_grant_t;
 typedef struct { int item_id; int was_owned, was_worn; kisekae_avatar_t avatar; } kisekae_revoke_t;
@@ -180,11 +193,16 @@ int kisekae_get_avatars(kisekae_client_t *client, const char *const *user_ids, i
 /* album_photos_deleted may be NULL. */
 int kisekae_delete_avatar(kisekae_client_t *client, const char *user_id,
                           int *album_photos_deleted, kisekae_error_t *err);
+/* colours (tints): "#RRGGBB" for worn items with a tintable layer, kept while
+ * the item stays on; NULL, 0: none. A colour of another form fails with
+ * InvalidArgument before anything is sent. */
 int kisekae_change_outfit(kisekae_client_t *client, const char *user_id, const int *wear,
                           int wear_count, const int *remove, int remove_count,
+                          const kisekae_colour_t *colours, int colour_count,
                           kisekae_avatar_t *out, kisekae_error_t *err);
 int kisekae_preview_avatar(kisekae_client_t *client, const char *user_id, const int *wear,
                            int wear_count, const int *remove, int remove_count,
+                           const kisekae_colour_t *colours, int colour_count,
                            kisekae_preview_t *out, kisekae_error_t *err);
 int kisekae_regenerate_avatar(kisekae_client_t *client, const char *user_id,
                               kisekae_avatar_t *out, kisekae_error_t *err);
@@ -203,5 +221,25 @@ int kisekae_list_album_photos(kisekae_client_t *client, const char *user_id, int
                               kisekae_photos_t *out, kisekae_error_t *err);
 int kisekae_delete_album_photo(kisekae_client_t *client, const char *user_id, int photo_id,
                                kisekae_error_t *err);
+
+/* The colour item_id is worn in among colours (an avatar's or a preview's),
+ * or NULL. */
+const char *kisekae_colour_of(const kisekae_colour_t *colours, int count, int item_id);
+
+/* ---- webhooks ----
+ * The API POSTs each event to a site's webhook as a JSON body with the header
+ * X-Kisekae-Signature: "t=<unix time>,v1=<hex HMAC-SHA256>", the HMAC under
+ * the webhook's secret (given to RegisterWebhook) of "<unix time>.<body>". */
+
+#define KISEKAE_WEBHOOK_TOLERANCE 300   /* seconds, the default tolerance */
+
+/* 1 when signature (the X-Kisekae-Signature value) signs the RAW body (the
+ * bytes received) under secret at a time at most tolerance_s seconds from
+ * now, else 0. tolerance_s 0: KISEKAE_WEBHOOK_TOLERANCE; now 0: the clock.
+ * The signature is compared in constant time (libsodium); a header not of
+ * the form "t=...,v1=..." is refused. De-duplicate events by their id.
+ * (libsodium is the only library it needs besides gSOAP.) */
+int kisekae_webhook_verify(const void *body, size_t body_size, const char *signature,
+                           const char *secret, long tolerance_s, time_t now);
 
 #endif

@@ -7,10 +7,20 @@
  * It picks two published items (not a default item, not of a required
  * category) and a scene from the stack's catalog, creates a member and a
  * friend (walk-c-<run>-a and -b), dresses, previews, photographs and finally
- * deletes them. One line per operation; the last line is
+ * deletes them. It also colours a tintable item (the sample catalog's hair)
+ * and checks a signed webhook payload with kisekae_webhook_verify (good,
+ * tampered, stale). One line per operation; the last line is
  * "walkthrough c: passed (N operations)" and the exit status 0, or
  * "FAIL <operation>: <why>" and exit status 1. Images are downloaded with
- * gSOAP's HTTP GET, so the program needs nothing but gSOAP.
+ * gSOAP's HTTP GET, so the program needs nothing but gSOAP (and libsodium,
+ * for the library's signature check).
+ *
+ *   kisekae-sample-c --verify-webhook SECRET SIGNATURE < BODY
+ *
+ * checks one webhook request as a site's handler would: exit 0 and
+ * "accepted" when SIGNATURE (the X-Kisekae-Signature header) signs the bytes
+ * on standard input under SECRET within the tolerance, else exit 1 and
+ * "refused".
  */
 #define _POSIX_C_SOURCE 200809L         /* strtok_r, nanosleep, getpid */
 
@@ -178,6 +188,25 @@ static int download(struct soap *http, const char *url, const unsigned char **bo
     return 200;
 }
 
+/* --verify-webhook SECRET SIGNATURE: the body on standard input (at most
+ * 64 KiB, the largest a webhook sends and more). */
+static int verify_webhook(const char *secret, const char *signature)
+{
+    static char body[64 * 1024 + 1];
+    size_t size = fread(body, 1, sizeof body, stdin);
+
+    if (size == sizeof body || ferror(stdin)) {
+        fprintf(stderr, "kisekae-sample-c: the body on standard input is over 64 KiB\n");
+        return 2;
+    }
+    if (!kisekae_webhook_verify(body, size, signature, secret, 0, 0)) {
+        printf("refused\n");
+        return 1;
+    }
+    printf("accepted\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *urls[MAX_URLS];
@@ -190,9 +219,12 @@ int main(int argc, char **argv)
     size_t body_size;
     int status, tries;
 
+    if (argc == 4 && !strcmp(argv[1], "--verify-webhook"))
+        return verify_webhook(argv[2], argv[3]);
     if (argc > 1) {
         fprintf(stderr, "usage: kisekae-sample-c   (with KISEKAE_API_URLS, KISEKAE_SITE_USER, "
-                        "KISEKAE_SITE_PASSWORD, optionally KISEKAE_SAMPLE_RUN)\n");
+                        "KISEKAE_SITE_PASSWORD, optionally KISEKAE_SAMPLE_RUN)\n"
+                        "       kisekae-sample-c --verify-webhook SECRET SIGNATURE < BODY\n");
         return strcmp(argv[1], "--help") ? 2 : 0;
     }
     snprintf(url_list, sizeof url_list, "%s", env("KISEKAE_API_URLS"));
@@ -301,8 +333,8 @@ int main(int argc, char **argv)
           "GetAvatar", "version %d, %s", avatar.version, avatar.url);
 
     /* ---- the outfit */
-    if (!faulted(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, &avatar, &err), &err,
-                 "NotOwned"))
+    if (!faulted(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, NULL, 0, &avatar, &err),
+                 &err, "NotOwned"))
         fail("ChangeOutfit", "succeeded; expected the fault NotOwned");
 
     kisekae_grant_t granted;
@@ -333,7 +365,7 @@ int main(int argc, char **argv)
           ids(text, sizeof text, owned_ids, owned_count),
           ids(text + 256, sizeof text - 256, worn_ids, worn_count));
 
-    must(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, &avatar, &err), &err);
+    must(kisekae_change_outfit(kisekae, member, &x, 1, NULL, 0, NULL, 0, &avatar, &err), &err);
     check(avatar.version == 2 && has(avatar.worn_item_ids, avatar.worn_count, x), "ChangeOutfit",
           "version %d, wearing %s", avatar.version,
           ids(text, sizeof text, avatar.worn_item_ids, avatar.worn_count));
@@ -364,7 +396,8 @@ int main(int argc, char **argv)
     kisekae_preview_t preview;
     tries = 0;
     do
-        must(kisekae_preview_avatar(kisekae, member, &y, 1, NULL, 0, &preview, &err), &err);
+        must(kisekae_preview_avatar(kisekae, member, &y, 1, NULL, 0, NULL, 0, &preview, &err),
+             &err);
     while (!has(preview.worn_item_ids, preview.worn_count, x) && again(&tries));
     png_size(preview.png, preview.png_size, &width, &height);
     must(kisekae_get_avatar(kisekae, member, 2, &avatar, &err), &err);
@@ -418,6 +451,71 @@ int main(int argc, char **argv)
     while (album.total != 0 && again(&tries));
     check(album.total == 0 && album.count == 0 && album.photos == NULL, "DeleteAlbumPhoto",
           "photo %d; the album is empty (count 0)", photo.id);
+
+    /* ---- tints: a worn item's tintable layers in any colour */
+    const kisekae_item_t *hair = NULL;
+    for (int i = 0; i < page.count && !hair; i++) {
+        int tintable = page.items[i].layer_count > 0;
+        for (int l = 0; l < page.items[i].layer_count; l++)
+            tintable = tintable && page.items[i].layers[l].tintable;
+        if (tintable)
+            hair = &page.items[i];
+    }
+    if (!hair)
+        fail("ListItems", "the catalog has no tintable item (the sample catalog's hair is)");
+    int h = hair->id;
+    const char *tint;
+    must(kisekae_grant_item(kisekae, friend, h, &granted, &err), &err);
+    kisekae_colour_t blue = {h, "#3366cc"}, red = {h, "#CC3333"}, bad = {h, "blue"};
+    must(kisekae_change_outfit(kisekae, friend, &h, 1, NULL, 0, &blue, 1, &avatar, &err), &err);
+    tint = kisekae_colour_of(avatar.colours, avatar.colour_count, h);
+    check(has(avatar.worn_item_ids, avatar.worn_count, h) && avatar.colour_count == 1 && tint &&
+              !strcmp(tint, "#3366CC"),
+          "ChangeOutfit", "item %d \"%s\" in #3366cc: version %d, tint %s, %s, animUrl %s", h,
+          hair->name, avatar.version, tint ? tint : "none", avatar.url,
+          avatar.anim_url ? avatar.anim_url : "(none: no animated item worn)");
+    int tinted_version = avatar.version;
+    must(kisekae_get_avatar(kisekae, friend, tinted_version, &avatar, &err), &err);
+    tint = kisekae_colour_of(avatar.colours, avatar.colour_count, h);
+    check(tint && !strcmp(tint, "#3366CC"), "GetAvatar", "version %d: tint %s", avatar.version,
+          tint ? tint : "none");
+    status = download(http, avatar.url, &body, &body_size);
+    png_size(body, body_size, &width, &height);
+    check(status == 200 && width == canvas_w && height == canvas_h, "download",
+          "the tinted avatar: HTTP %d, %zu bytes of PNG", status, body_size);
+    must(kisekae_preview_avatar(kisekae, friend, NULL, 0, NULL, 0, &red, 1, &preview, &err), &err);
+    tint = kisekae_colour_of(preview.colours, preview.colour_count, h);
+    png_size(preview.png, preview.png_size, &width, &height);
+    check(width == canvas_w && tint && !strcmp(tint, "#CC3333"), "PreviewAvatar",
+          "item %d in #CC3333: PNG %zu bytes, tint %s", h, preview.png_size, tint ? tint : "none");
+    check(kisekae_change_outfit(kisekae, friend, NULL, 0, NULL, 0, &bad, 1, &avatar, &err) != 0 &&
+              !strcmp(err.code, "InvalidArgument") && err.http_status == 0 && !err.url[0],
+          "ChangeOutfit", "colour \"blue\": refused by the client (%s, not sent: %s)", err.code,
+          err.message);
+
+    /* ---- webhooks: a site checks X-Kisekae-Signature before it trusts a body */
+    const char *secret = "whsec-sample-0123456789abcdef";
+    char webhook_body[] = "{\"id\":\"42\",\"type\":\"avatar.changed\",\"created\":"
+                          "\"2026-01-01T00:00:00Z\",\"data\":{\"userId\":\"alice\",\"version\":3}}";
+    const time_t signed_at = 1767225600;
+    const char *header = "t=1767225600,"
+                         "v1=8ec7ab68efae06b67c561de35c7c360266a5d4c49646c37f96289724d4ca7e53";
+    size_t webhook_size = strlen(webhook_body);
+    check(kisekae_webhook_verify(webhook_body, webhook_size, header, secret, 0, signed_at + 60),
+          "webhook", "a signed sample payload, a minute after t=%ld: accepted", (long)signed_at);
+    char *version = strstr(webhook_body, "\"version\":3");
+    if (!version)
+        fail("webhook", "the sample body has no \"version\":3");
+    version[strlen("\"version\":")] = '4';
+    check(!kisekae_webhook_verify(webhook_body, webhook_size, header, secret, 0, signed_at + 60),
+          "webhook", "a tampered body (\"version\":4): refused");
+    version[strlen("\"version\":")] = '3';
+    check(!kisekae_webhook_verify(webhook_body, webhook_size, header,
+                                  "whsec-another-0123456789abcdef", 0, signed_at + 60),
+          "webhook", "another secret: refused");
+    check(!kisekae_webhook_verify(webhook_body, webhook_size, header, secret, 0, 0), "webhook",
+          "the same payload now, long after t=%ld: refused (older than %d s)", (long)signed_at,
+          KISEKAE_WEBHOOK_TOLERANCE);
 
     /* ---- faults and the end */
     tries = 0;

@@ -13,6 +13,7 @@
  */
 'use strict';
 
+const crypto = require('crypto');
 const http = require('http');
 const https = require('https');
 const soap = require('soap');
@@ -41,7 +42,7 @@ const NOT_CONNECTED = new Set([
  * WSDL's. */
 const TYPES = {
   Item: { layer: ['scalar'] },
-  Avatar: { wornItemId: ['scalar'] },
+  Avatar: { wornItemId: ['scalar'], wornColour: ['scalar'] },
   Scene: { slot: ['scalar'] },
   AlbumPhoto: { member: ['scalar'] },
   ListCategoriesResponse: { category: ['scalar'] },
@@ -53,7 +54,7 @@ const TYPES = {
   GetAvatarsResponse: { avatar: ['Avatar'], missingUserId: ['scalar'] },
   DeleteAvatarResponse: {},
   ChangeOutfitResponse: { avatar: 'Avatar' },
-  PreviewAvatarResponse: { png: 'base64', wornItemId: ['scalar'] },
+  PreviewAvatarResponse: { png: 'base64', wornItemId: ['scalar'], wornColour: ['scalar'] },
   RegenerateAvatarResponse: { avatar: 'Avatar' },
   GrantItemResponse: {},
   RevokeItemResponse: { avatar: 'Avatar' },
@@ -152,6 +153,54 @@ function describe(err) {
   return status ? `HTTP ${status}` : `${err.code ? `${err.code}: ` : ''}${err.message}`;
 }
 
+/* {itemId: '#RRGGBB'} as ChangeOutfit's and PreviewAvatar's colour list;
+ * throws InvalidArgument (nothing sent) for a colour of another form. */
+function colourList(operation, colours) {
+  return Object.entries(colours || {}).map(([itemId, colour]) => {
+    if (!/^[0-9]+$/.test(itemId) || typeof colour !== 'string' ||
+        !/^#[0-9A-Fa-f]{6}$/.test(colour)) {
+      throw new KisekaeError({ code: 'InvalidArgument', operation,
+        message: `the colour of item ${itemId} must be "#RRGGBB" (six hex digits), not ` +
+          `${JSON.stringify(colour)}` });
+    }
+    return { itemId: Number(itemId), colour };
+  });
+}
+
+/* The tints of an avatar or a preview as {itemId: '#RRGGBB'}. */
+function colours(answer) {
+  return Object.fromEntries((answer.wornColour || []).map((c) => [c.itemId, c.colour]));
+}
+
+/* Seconds a webhook signature's time may be away from now (5 minutes). */
+const WEBHOOK_TOLERANCE = 300;
+
+/* Whether header (the X-Kisekae-Signature value, "t=<unix time>,v1=<hex>")
+ * signs body (the RAW request body: a Buffer or a string, before any JSON
+ * parsing) under secret, the webhook's secret given to RegisterWebhook: the
+ * HMAC-SHA256 of "<t>.<body>", compared in constant time, at a time t at most
+ * tolerance seconds from now (seconds; default the clock), so a recorded
+ * request cannot be replayed later. De-duplicate events by the body's id. */
+function verifyWebhook(body, header, secret, { tolerance = WEBHOOK_TOLERANCE, now } = {}) {
+  if (typeof header !== 'string' || !secret) return false;
+  let time;
+  const signatures = [];
+  for (const part of header.split(',')) {
+    const [key, value] = part.trim().split(/=(.*)/s);
+    if (key === 't' && /^[0-9]{1,12}$/.test(value)) time = Number(value);
+    else if (key === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(Buffer.from(value));
+  }
+  if (time === undefined || !signatures.length) return false;
+  const clock = now === undefined ? Math.floor(Date.now() / 1000) : now;
+  if (Math.abs(clock - time) > tolerance) return false;
+  const expected = Buffer.from(crypto.createHmac('sha256', secret).update(`${time}.`)
+    .update(body).digest('hex'));
+  let good = false;
+  for (const signature of signatures)    // all compared: no early way out
+    good = crypto.timingSafeEqual(expected, signature) || good;
+  return good;
+}
+
 class KisekaeClient {
   /* urls: the API URLs, tried in this order; user, password: the site's API
    * credentials (HTTP Basic); connectTimeout: ms to make a connection
@@ -205,7 +254,9 @@ class KisekaeClient {
     return (await this.call('ListScenes', {})).scene;
   }
 
-  /* A new member's avatar: {userId, version, imageServer, url, thumbUrl, wornItemId}. */
+  /* A new member's avatar: {userId, version, imageServer, url, thumbUrl,
+   * wornItemId, wornColour: [{itemId, colour}] (the tints: worn items worn with
+   * a colour "#RRGGBB"), animUrl? (the APNG when it wears animated items)}. */
   async createAvatar(userId, { imageServer } = {}) {
     return (await this.call('CreateAvatar', { userId, imageServer })).avatar;
   }
@@ -225,14 +276,20 @@ class KisekaeClient {
     return this.call('DeleteAvatar', { userId });
   }
 
-  /* Puts items on and takes items off: the new avatar. */
-  async changeOutfit(userId, { wear = [], remove = [] } = {}) {
-    return (await this.call('ChangeOutfit', { userId, wear, remove })).avatar;
+  /* Puts items on and takes items off, and colours worn tintable items
+   * (colours: {itemId: '#RRGGBB'}, kept while the item stays on; a colour of
+   * another form rejects with InvalidArgument before anything is sent): the
+   * new avatar. */
+  async changeOutfit(userId, { wear = [], remove = [], colours = {} } = {}) {
+    const colour = colourList('ChangeOutfit', colours);
+    return (await this.call('ChangeOutfit', { userId, wear, remove, colour })).avatar;
   }
 
-  /* Try-on, nothing saved: {png: Buffer, wornItemId: [...]}. */
-  previewAvatar(userId, { wear = [], remove = [] } = {}) {
-    return this.call('PreviewAvatar', { userId, wear, remove });
+  /* Try-on, nothing saved: {png: Buffer, wornItemId: [...], wornColour:
+   * [{itemId, colour}]}. Options as changeOutfit. */
+  async previewAvatar(userId, { wear = [], remove = [], colours = {} } = {}) {
+    const colour = colourList('PreviewAvatar', colours);
+    return this.call('PreviewAvatar', { userId, wear, remove, colour });
   }
 
   /* Composes the avatar again as a new version: the new avatar. */
@@ -370,4 +427,6 @@ class KisekaeClient {
   }
 }
 
-module.exports = { KisekaeClient, KisekaeError, REPEATABLE };
+module.exports = {
+  KisekaeClient, KisekaeError, REPEATABLE, colours, verifyWebhook, WEBHOOK_TOLERANCE,
+};

@@ -10,7 +10,9 @@
  * It picks two published items (not a default item, not of a required
  * category) and a scene from the stack's catalog, creates a member and a
  * friend (walk-js-<run>-a and -b), dresses, previews, photographs and finally
- * deletes them. One line per operation; the last line is
+ * deletes them. It also colours a tintable item (the sample catalog's hair)
+ * and checks a signed webhook payload with verifyWebhook (good, tampered,
+ * stale). One line per operation; the last line is
  * "walkthrough node: passed (N operations)" and the exit status 0, or
  * "FAIL <operation>: <why>" and exit status 1.
  */
@@ -18,7 +20,9 @@
 
 const http = require('http');
 const https = require('https');
-const { KisekaeClient, KisekaeError } = require('./kisekae');
+const {
+  KisekaeClient, KisekaeError, colours, verifyWebhook, WEBHOOK_TOLERANCE,
+} = require('./kisekae');
 
 let operations = 0;
 let members = [];                        // created, deleted at the end (or on failure)
@@ -252,6 +256,52 @@ async function walkthrough(run) {
     (r) => r.total === 0);
   check(deleted.photoId === photo.id && album.total === 0 && Array.isArray(album.photo) &&
     album.photo.length === 0, 'DeleteAlbumPhoto', `photo ${photo.id}; the album is an empty list`);
+
+  // ---- tints: a worn item's tintable layers in any colour
+  const hair = items.find((i) => i.layer.length && i.layer.every((l) => l.tintable === true));
+  if (!hair) fail('ListItems', "the catalog has no tintable item (the sample catalog's hair is)");
+  const h = hair.id;
+  await attempt('GrantItem', () => kisekae.grantItem(friend, h));
+  const tinted = await attempt('ChangeOutfit',
+    () => kisekae.changeOutfit(friend, { wear: [h], colours: { [h]: '#3366cc' } }));
+  const tints = colours(tinted);
+  check(tinted.wornItemId.includes(h) && Array.isArray(tinted.wornColour) &&
+    Object.keys(tints).length === 1 && tints[h] === '#3366CC', 'ChangeOutfit',
+  `item ${h} "${hair.name}" in #3366cc: version ${tinted.version}, tint ${tints[h]}, ` +
+    `${tinted.url}, animUrl ${tinted.animUrl || '(none: no animated item worn)'}`);
+  const again = await attempt('GetAvatar',
+    () => kisekae.getAvatar(friend, { minVersion: tinted.version }));
+  check(colours(again)[h] === '#3366CC', 'GetAvatar',
+    `version ${again.version}: tint ${colours(again)[h]}`);
+  response = await attempt('download', () => download(tinted.url));
+  size = pngSize(response.body);
+  check(response.status === 200 && size && size[0] === canvasW && size[1] === canvasH, 'download',
+    `the tinted avatar: HTTP ${response.status}, ${response.body.length} bytes of PNG`);
+  const tryOn = await attempt('PreviewAvatar',
+    () => kisekae.previewAvatar(friend, { colours: { [h]: '#CC3333' } }));
+  check(pngSize(tryOn.png) && colours(tryOn)[h] === '#CC3333', 'PreviewAvatar',
+    `item ${h} in #CC3333: PNG ${tryOn.png.length} bytes, tint ${colours(tryOn)[h]}`);
+  const refused = await kisekae.changeOutfit(friend, { colours: { [h]: 'blue' } })
+    .then(() => null, (err) => err);
+  check(refused instanceof KisekaeError && refused.code === 'InvalidArgument' &&
+    refused.faultcode === undefined, 'ChangeOutfit',
+  `colour "blue": refused by the client (InvalidArgument, not sent: ${refused && refused.detail})`);
+
+  // ---- webhooks: a site checks X-Kisekae-Signature before it trusts a body
+  const secret = 'whsec-sample-0123456789abcdef';
+  const body = '{"id":"42","type":"avatar.changed","created":"2026-01-01T00:00:00Z",' +
+    '"data":{"userId":"alice","version":3}}';
+  const signed = 1767225600;
+  const header = `t=${signed},v1=8ec7ab68efae06b67c561de35c7c360266a5d4c49646c37f96289724d4ca7e53`;
+  check(verifyWebhook(Buffer.from(body), header, secret, { now: signed + 60 }), 'webhook',
+    `a signed sample payload, a minute after t=${signed}: accepted`);
+  const tampered = body.replace('"version":3', '"version":4');
+  check(!verifyWebhook(tampered, header, secret, { now: signed + 60 }), 'webhook',
+    'a tampered body ("version":4): refused');
+  check(!verifyWebhook(body, header, 'whsec-another-0123456789abcdef', { now: signed + 60 }),
+    'webhook', 'another secret: refused');
+  check(!verifyWebhook(body, header, secret), 'webhook',
+    `the same payload now, long after t=${signed}: refused (older than ${WEBHOOK_TOLERANCE} s)`);
 
   // ---- faults and the end
   await expectFault('GetAvatar', 'NotFound', () => kisekae.getAvatar(missing));

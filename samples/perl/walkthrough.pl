@@ -9,7 +9,10 @@
 # It picks two published items (not a default item, not of a required
 # category) and a scene from the stack's catalog, creates a member and a
 # friend (walk-pl-<run>-a and -b), dresses, previews, photographs and
-# finally deletes them. One line per operation; the last line is
+# finally deletes them. It also colours a tintable item (the sample
+# catalog's hair) and checks a signed webhook payload with
+# Kisekae::Webhook::verify_signature (good, tampered, stale). One line per
+# operation; the last line is
 # "walkthrough perl: passed (N operations)" and the exit status 0, or
 # "FAIL <operation>: <why>" and exit status 1.
 use strict;
@@ -22,6 +25,7 @@ use LWP::UserAgent;
 use Scalar::Util qw(blessed);
 
 use Kisekae::Client;
+use Kisekae::Webhook qw(verify_signature);
 
 $| = 1;
 
@@ -248,6 +252,56 @@ $album = eventually('ListAlbumPhotos', sub { $kisekae->list_album_photos($member
                     sub { $_[0]{total} == 0 });
 check($deleted->{photoId} == $photo->{id} && $album->{total} == 0 && is_list($album->{photo}) &&
       !@{$album->{photo}}, 'DeleteAlbumPhoto', "photo $photo->{id}; the album is an empty list");
+
+# ---- tints: a worn item's tintable layers in any colour
+my ($hair) = grep { @{$_->{layer}} && !grep({ !$_->{tintable} } @{$_->{layer}}) } @$items;
+fail('ListItems', "the catalog has no tintable item (the sample catalog's hair is)") unless $hair;
+my $h = $hair->{id};
+try('GrantItem', sub { $kisekae->grant_item($friend, $h) });
+my $tinted = try('ChangeOutfit', sub {
+    $kisekae->change_outfit($friend, wear => [$h], colours => {$h => '#3366cc'}) });
+my $tints = Kisekae::Client->colours($tinted);
+check(has($tinted->{wornItemId}, $h) && is_list($tinted->{wornColour}) &&
+      keys(%$tints) == 1 && ($tints->{$h} // '') eq '#3366CC', 'ChangeOutfit',
+      "item $h \"$hair->{name}\" in #3366cc: version $tinted->{version}, tint " .
+      ($tints->{$h} // 'none') . ", $tinted->{url}, animUrl " .
+      ($tinted->{animUrl} // '(none: no animated item worn)'));
+my $again = try('GetAvatar', sub {
+    $kisekae->get_avatar($friend, min_version => $tinted->{version}) });
+check((Kisekae::Client->colours($again)->{$h} // '') eq '#3366CC', 'GetAvatar',
+      "version $again->{version}: tint " . (Kisekae::Client->colours($again)->{$h} // 'none'));
+$response = $http->get($tinted->{url});
+@size = png_size($response->content);
+check($response->code == 200 && @size && $size[0] == $canvas_w && $size[1] == $canvas_h,
+      'download', 'the tinted avatar: HTTP ' . $response->code . ', ' .
+      length($response->content) . ' bytes of PNG');
+$preview = try('PreviewAvatar', sub {
+    $kisekae->preview_avatar($friend, colours => {$h => '#CC3333'}) });
+@size = png_size($preview->{png});
+check(@size && (Kisekae::Client->colours($preview)->{$h} // '') eq '#CC3333', 'PreviewAvatar',
+      "item $h in #CC3333: PNG " . length($preview->{png}) . ' bytes, tint ' .
+      (Kisekae::Client->colours($preview)->{$h} // 'none'));
+my $refused = eval { $kisekae->change_outfit($friend, colours => {$h => 'blue'}); 0 } // $@;
+check(blessed $refused && $refused->code eq 'InvalidArgument' && !defined $refused->faultcode,
+      'ChangeOutfit', 'colour "blue": refused by the client (InvalidArgument, not sent: ' .
+      (blessed $refused ? $refused->message : "no error: $refused") . ')');
+
+# ---- webhooks: a site checks X-Kisekae-Signature before it trusts a body
+my $secret = 'whsec-sample-0123456789abcdef';
+my $body = '{"id":"42","type":"avatar.changed","created":"2026-01-01T00:00:00Z",'
+         . '"data":{"userId":"alice","version":3}}';
+my $signed = 1767225600;
+my $header = "t=$signed,v1=8ec7ab68efae06b67c561de35c7c360266a5d4c49646c37f96289724d4ca7e53";
+check(verify_signature($body, $header, $secret, now => $signed + 60), 'webhook',
+      "a signed sample payload, a minute after t=$signed: accepted");
+(my $tampered = $body) =~ s/"version":3/"version":4/;
+check(!verify_signature($tampered, $header, $secret, now => $signed + 60), 'webhook',
+      'a tampered body ("version":4): refused');
+check(!verify_signature($body, $header, 'whsec-another-0123456789abcdef', now => $signed + 60),
+      'webhook', 'another secret: refused');
+check(!verify_signature($body, $header, $secret), 'webhook',
+      "the same payload now, long after t=$signed: refused (older than " .
+      "$Kisekae::Webhook::TOLERANCE s)");
 
 # ---- faults and the end
 expect_fault('GetAvatar', 'NotFound', sub { $kisekae->get_avatar($missing) });

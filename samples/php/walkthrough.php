@@ -11,7 +11,9 @@
  * the end. Reads other than GetAvatar with minVersion come from a replica,
  * which may be a moment behind: a read that checks a change just made is
  * repeated for up to 5 s until it shows it. One line per operation; the last line is
- * "walkthrough php: passed (N operations)", else "FAIL op: why" and exit 1. */
+ * "walkthrough php: passed (N operations)", else "FAIL op: why" and exit 1.
+ * It also colours a tintable item (the sample catalog's hair) and checks a
+ * signed webhook payload with Kisekae\Webhook::verify (good, tampered, stale). */
 
 declare(strict_types=1);
 
@@ -19,6 +21,7 @@ require __DIR__ . '/autoload.php';
 
 use Kisekae\Client;
 use Kisekae\KisekaeException;
+use Kisekae\Webhook;
 
 $operations = 0;
 
@@ -258,6 +261,53 @@ try {
     expect_fault('NotFound', 'DeleteAlbumPhoto',
                  fn() => $api->deleteAlbumPhoto($member, $photo->id));
     ok('DeleteAlbumPhoto', 'the same photo again: NotFound');
+
+    /* ---- tints: a worn item's tintable layers in any colour */
+    $hair = null;
+    foreach ($items as $candidate)
+        if ($candidate->tintable()) {
+            $hair = $candidate;
+            break;
+        }
+    if ($hair === null)
+        fail('ListItems', 'the catalog has no tintable item (the sample catalog\'s hair is)');
+    $api->grantItem($friend, $hair->id);
+    $tinted = $api->changeOutfit($friend, [$hair->id], [], [$hair->id => '#3366cc']);
+    check($tinted->wears($hair->id) && $tinted->colours === [$hair->id => '#3366CC'],
+          'ChangeOutfit', "item {$hair->id} \"{$hair->name}\" in #3366cc: version " .
+          "{$tinted->version}, tint {$tinted->colour($hair->id)}, {$tinted->url}, animUrl " .
+          ($tinted->animUrl ?? '(none: no animated item worn)'));
+    $again = $api->getAvatar($friend, $tinted->version);
+    check($again->colours === $tinted->colours, 'GetAvatar',
+          "version {$again->version}: tint " . $again->colour($hair->id));
+    [$png, $status] = download($tinted->url);
+    check(png_size($png) === $canvas, 'download', "the tinted avatar: $status, " .
+          strlen($png) . ' bytes of PNG');
+    $preview = $api->previewAvatar($friend, [], [], [$hair->id => '#CC3333']);
+    check(png_size($preview->png) === $canvas && $preview->colours === [$hair->id => '#CC3333'],
+          'PreviewAvatar', "item {$hair->id} in #CC3333: PNG " . strlen($preview->png) .
+          ' bytes, tint ' . $preview->colours[$hair->id]);
+    $e = expect_fault('InvalidArgument', 'ChangeOutfit',
+                      fn() => $api->changeOutfit($friend, [], [], [$hair->id => 'blue']));
+    check(!$e->isFault(), 'ChangeOutfit', "colour \"blue\": refused by the client " .
+          "(InvalidArgument, not sent: {$e->getMessage()})");
+
+    /* ---- webhooks: a site checks X-Kisekae-Signature before it trusts a body */
+    $secret = 'whsec-sample-0123456789abcdef';
+    $body = '{"id":"42","type":"avatar.changed","created":"2026-01-01T00:00:00Z",' .
+            '"data":{"userId":"alice","version":3}}';
+    $signed = 1767225600;
+    $header = "t=$signed,v1=8ec7ab68efae06b67c561de35c7c360266a5d4c49646c37f96289724d4ca7e53";
+    check(Webhook::verify($body, $header, $secret, Webhook::TOLERANCE, $signed + 60), 'webhook',
+          "a signed sample payload, a minute after t=$signed: accepted");
+    $tampered = str_replace('"version":3', '"version":4', $body);
+    check(!Webhook::verify($tampered, $header, $secret, Webhook::TOLERANCE, $signed + 60),
+          'webhook', 'a tampered body ("version":4): refused');
+    check(!Webhook::verify($body, $header, 'whsec-another-0123456789abcdef', Webhook::TOLERANCE,
+                           $signed + 60), 'webhook', 'another secret: refused');
+    check(!Webhook::verify($body, $header, $secret), 'webhook',
+          'the same payload now, long after t=' . $signed . ': refused (older than ' .
+          Webhook::TOLERANCE . ' s)');
 
     /* ---- goodbye */
     foreach ([$member, $friend] as $id) {

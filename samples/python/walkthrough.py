@@ -322,8 +322,9 @@ def walk(w, api, run, made):
     api.grant_item(friend, hair.id)
     tinted = api.change_outfit(friend, wear=[hair.id], colours={hair.id: "#3366cc"})
     w.check(hair.id in tinted.worn_item_ids and tinted.colours == {hair.id: "#3366CC"},
-            "item %d %r in #3366CC: version %d, colours %s" % (
-                hair.id, hair.name, tinted.version, tinted.colours))
+            "item %d %r in #3366cc: version %d, tint %s, %s, animUrl %s" % (
+                hair.id, hair.name, tinted.version, tinted.colours.get(hair.id), tinted.url,
+                tinted.anim_url or "(none: no animated item worn)"))
     again = api.change_outfit(friend, colours={hair.id: "#3366CC"})
     w.check(again.version == tinted.version, "the same colour again: still version %d"
             % again.version)
@@ -332,6 +333,24 @@ def walk(w, api, run, made):
     w.check(e.code == "InvalidArgument", "colour \"blue\": %s (%s)" % (e.code, e.message))
     status, data = download(tinted.url)
     w.check(status == 200 and png_size(data) == canvas, "HTTP %d, the tinted avatar" % status)
+
+    # ---- webhooks: a site checks X-Kisekae-Signature before it trusts a body
+    w.begin("webhook")
+    secret = "whsec-sample-0123456789abcdef"
+    body = (b'{"id":"42","type":"avatar.changed","created":"2026-01-01T00:00:00Z",'
+            b'"data":{"userId":"alice","version":3}}')
+    signed = 1767225600
+    header = "t=%d,v1=8ec7ab68efae06b67c561de35c7c360266a5d4c49646c37f96289724d4ca7e53" % signed
+    w.check(kisekae.verify_webhook(body, header, secret, now=signed + 60),
+            "a signed sample payload, a minute after t=%d: accepted" % signed)
+    tampered = body.replace(b'"version":3', b'"version":4')
+    w.check(not kisekae.verify_webhook(tampered, header, secret, now=signed + 60),
+            'a tampered body ("version":4): refused')
+    w.check(not kisekae.verify_webhook(body, header, "whsec-another-0123456789abcdef",
+                                       now=signed + 60), "another secret: refused")
+    w.check(not kisekae.verify_webhook(body, header, secret),
+            "the same payload now, long after t=%d: refused (older than %d s)"
+            % (signed, kisekae.TOLERANCE_S))
 
     w.begin("DeleteAvatar")
     for user in (member, friend):

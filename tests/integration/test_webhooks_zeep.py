@@ -11,58 +11,17 @@ try failed deliveries again after webhook_retry 1 second (run.sh).
 
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 
 import pytest
 
 from conftest import as_list, unique, wait_for
 from timescale import scaled
+from webhook_receiver import Receiver
 from world import build_world, dress, new_member
 
 SECRET = "webhook-test-secret-0123456789"
-
-
-class Receiver:
-    """An HTTP endpoint that records each POST (headers, body) and answers
-    `status` (200 unless told otherwise)."""
-
-    def __init__(self, port):
-        self.posts, self.status, self.lock = [], 200, threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    status = receiver.status
-                    receiver.posts.append((dict(self.headers.items()), body, status))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self, user_id=None, answered=200):
-        """The bodies (parsed) of the POSTs answered `answered`, in arrival order."""
-        with self.lock:
-            posts = list(self.posts)
-        out = []
-        for headers, body, status in posts:
-            event = json.loads(body)
-            if status == answered and (user_id is None or event["data"]["userId"] == user_id):
-                out.append(event)
-        return out
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,18 @@
 #   standalone  KISEKAE_API_URLS: the two API servers' own URLs
 #   fastcgi     KISEKAE_API_FCGI_URL: the API through nginx and FastCGI
 #   dead-first  a URL nothing listens on, then the two API servers
-# then prints the table language x pass, and runs the pytest tests of this
-# folder (the Python client's failover against fake servers, its timeouts,
-# faults and keep-alive). Always tears the stack down.
+# then prints the table language x pass (each walkthrough must also print
+# its tint and webhook-verifier lines: samples/run.py REQUIRED_LINES), and
+# runs the pytest tests of this folder (the Python client's failover against
+# fake servers, its timeouts, faults and keep-alive; a tinted avatar against
+# the Pillow oracle and every library's webhook verifier on a real delivery).
+# Always tears the stack down.
 #
 #   tests/samples/run.sh BUILD_DIR
 #
 # Port base: KISEKAE_SAMPLES_PORT_BASE (default 28400); the dead URL is on
-# port base + 9 and the tests' fake servers on + 50.., which the stack leaves
-# free. State: BUILD_DIR/samples-stack (or a /tmp folder when nginx's workers
+# port base + 9, the tests' fake servers on + 50.. and their webhook receiver
+# on + 85, which the stack leaves free. State: BUILD_DIR/samples-stack (or a /tmp folder when nginx's workers
 # could not reach BUILD_DIR). On failure the logs' tails are printed and the
 # logs kept in BUILD_DIR/samples-logs.
 set -euo pipefail
@@ -45,6 +48,7 @@ fi
   --pass "fastcgi=$fcgi_url" \
   --pass "dead-first=http://127.0.0.1:$dead_port/ $api_urls"
 echo "== pytest tests/samples"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_SAMPLES_PORT_BASE=$PORT_BASE /usr/bin/python3 -m pytest -q \
+KISEKAE_ENV=$STATE/stack.env KISEKAE_SAMPLES_PORT_BASE=$PORT_BASE KISEKAE_BUILD_DIR=$BUILD \
+  /usr/bin/python3 -m pytest -q \
   --tb=short -p no:cacheprovider tests/samples
 echo "== samples: passed ($((SECONDS - started)) s)"

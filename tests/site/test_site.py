@@ -8,12 +8,17 @@ member clicks through it, with what it did checked through SOAP (zeep):
   version and outfit are unchanged), saves it (ChangeOutfit), and shows the
   new avatar at once: its <img> has the new version's URL, which is a PNG of
   the canvas size;
+- a worn tintable item (the sample hair) takes a colour from the dress-up
+  room's colour picker: tried on (a preview, nothing saved), then saved: the
+  avatar answers carry the colour, the page shows it and the saved image is
+  the preview's;
 - a fault is a friendly message on the page (saving an item not owned);
 - the album takes a photo with a friend and a caption that needs escaping,
   lists it and deletes it;
 - forms without the session's CSRF token change nothing, and no GET does.
 """
 
+import base64
 import io
 import os
 import re
@@ -182,6 +187,51 @@ def test_try_on_changes_nothing_then_save_shows_the_new_avatar(browser, site_url
     assert wait_css(browser, "#avatar-version").text == str(saved.version)
     profile_avatar = browser.find_element(By.CSS_SELECTOR, "#profile-avatar")
     assert wait_loaded(browser, profile_avatar) == canvas()[0]
+
+
+def pixels(png):
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    return image.convert("RGBA").tobytes()
+
+
+def test_a_colour_picked_for_the_hair_is_tried_on_then_saved(browser, site_url, site):
+    _, items = catalog(site)
+    hair = next(i for i in items if i.layer and all(l.tintable for l in i.layer))
+    site.GrantItem(userId=MEMBER, itemId=hair.id)
+    # worn in white (no change to the art), so picking a colour is a change
+    site.ChangeOutfit(userId=MEMBER, wear=[hair.id], colour=[{"itemId": hair.id,
+                                                                "colour": "#FFFFFF"}])
+    before = site.GetAvatar(userId=MEMBER)
+    colour = "#3366CC"
+
+    open_as(browser, site_url, "/dressup")
+    picker = wait_css(browser, '#colours input[type="color"][data-item-id="%d"]' % hair.id)
+    assert picker.get_attribute("value") == "#ffffff"
+    browser.execute_script("arguments[0].value = arguments[1]", picker, colour.lower())
+    browser.find_element(By.CSS_SELECTOR, "#try-colours").click()
+
+    preview = wait_css(browser, "#preview")
+    src = preview.get_attribute("src")
+    assert src.startswith("data:image/png;base64,")
+    assert wait_loaded(browser, preview) == canvas()[0]
+    tried = base64.b64decode(src.split(",", 1)[1])
+    assert pixels(tried) != pixels(requests.get(before.url, timeout=10).content), \
+        "the preview in %s looks like the saved avatar" % colour
+    picker = browser.find_element(By.CSS_SELECTOR,
+                                  '#colours input[type="color"][data-item-id="%d"]' % hair.id)
+    assert picker.get_attribute("value") == colour.lower()
+    assert site.GetAvatar(userId=MEMBER).version == before.version, "trying on saved"
+
+    browser.find_element(By.CSS_SELECTOR, "#save-outfit").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: any("Saved!" in m for m in messages(d)))
+    saved = site.GetAvatar(userId=MEMBER, minVersion=before.version + 1)
+    assert saved.version == before.version + 1
+    assert {c.itemId: c.colour for c in saved.wornColour}[hair.id] == colour
+    assert wait_css(browser, '.tint[data-item-id="%d"]' % hair.id).text == colour
+    current = browser.find_element(By.CSS_SELECTOR, "#current-avatar")
+    assert current.get_attribute("src") == saved.url
+    assert pixels(requests.get(saved.url, timeout=10).content) == pixels(tried)
 
 
 def test_a_fault_is_a_friendly_message(browser, site_url, site):

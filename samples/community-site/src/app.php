@@ -5,12 +5,13 @@
  * redirect (303) to the page that shows the result and a message.
  *
  *   GET  /profile[?member=ID]   a member's profile: avatar, thumbnail, outfit, friends
- *   GET  /dressup               the dress-up room: categories, the member's items, try-on
+ *   GET  /dressup               the dress-up room: categories, the member's items, try-on,
+ *                               colours of the worn tintable items
  *   GET  /tryon.png             a try-on PNG (PreviewAvatar) for the member; saves nothing
  *   GET  /shop                  published items the member lacks
  *   GET  /album                 the member's album and the form to take a photo
  *   POST /switch                log in as another member of the community
- *   POST /dressup/save          ChangeOutfit with what was tried on
+ *   POST /dressup/save          ChangeOutfit with what was tried on (items and colours)
  *   POST /shop/get              GrantItem
  *   POST /album/create          CreateAlbumPhoto
  *   POST /album/delete          DeleteAlbumPhoto */
@@ -50,18 +51,33 @@ function id_list(array $source, string $key): array
     return array_keys($ids);
 }
 
+/** The tints of $source['colour'] (item id => "#RRGGBB", as a colour input
+ * sends it): the well-formed ones, at most MAX_TRY, uppercase.
+ * @return array<int, string> */
+function colour_map(array $source): array
+{
+    $colours = [];
+    foreach ((array) ($source['colour'] ?? []) as $id => $colour)
+        if (is_int($id) && $id > 0 && is_string($colour) &&
+            preg_match('/^#[0-9A-Fa-f]{6}$/D', $colour) && count($colours) < MAX_TRY)
+            $colours[$id] = strtoupper($colour);
+    ksort($colours);
+    return $colours;
+}
+
 function int_param(array $source, string $key): ?int
 {
     $value = $source[$key] ?? null;
     return is_string($value) && ctype_digit($value) && strlen($value) < 10 ? (int) $value : null;
 }
 
-/** /dressup's query string for a try-on. */
+/** /dressup's query string for a try-on ($colours: item id => "#RRGGBB"). */
 function dressup_url(?int $category, array $wear = [], array $remove = [],
-                     ?int $saved = null): string
+                     ?int $saved = null, array $colours = []): string
 {
     $query = http_build_query(array_filter(['category' => $category, 'wear' => $wear,
-                                            'remove' => $remove, 'saved' => $saved]));
+                                            'remove' => $remove, 'colour' => $colours,
+                                            'saved' => $saved]));
     return '/dressup' . ($query === '' ? '' : '?' . $query);
 }
 
@@ -205,13 +221,14 @@ function page_dressup(): never
                 $category = $c->id;
                 break;
             }
+    $colours = colour_map($_GET);
     $preview = null;
-    if ($wear || $remove) {
+    if ($wear || $remove || $colours) {
         try {
-            $preview = api()->previewAvatar($me, $wear, $remove);
+            $preview = api()->previewAvatar($me, $wear, $remove, $colours);
         } catch (KisekaeException $e) {
             $errors[] = friendly($e);
-            $wear = $remove = [];
+            $wear = $remove = $colours = [];
         }
     }
     $wearing = $preview ? $preview->wornItemIds : $avatar->wornItemIds;
@@ -223,12 +240,14 @@ function page_dressup(): never
         $cards[] = [
             'item' => $m,
             'on' => $on,
-            /* Try on: add to wear; take off: add to remove. The rest of the try-on stays. */
+            /* Try on: add to wear; take off: add to remove (and forget its
+             * colour). The rest of the try-on stays. */
             'toggle' => $on
                 ? dressup_url($category, array_values(array_diff($wear, [$m->itemId])),
-                              array_values(array_unique([...$remove, $m->itemId])))
+                              array_values(array_unique([...$remove, $m->itemId])), null,
+                              array_diff_key($colours, [$m->itemId => true]))
                 : dressup_url($category, array_values(array_unique([...$wear, $m->itemId])),
-                              array_values(array_diff($remove, [$m->itemId]))),
+                              array_values(array_diff($remove, [$m->itemId])), null, $colours),
         ];
     }
     $current = null;
@@ -237,9 +256,29 @@ function page_dressup(): never
             $current = $c;
     render('dressup', ['title' => 'Dress-up room', 'nav' => 'dressup', 'errors' => $errors,
                        'me' => $me, 'avatar' => $avatar, 'preview' => $preview, 'wear' => $wear,
-                       'remove' => $remove,
+                       'remove' => $remove, 'colours' => $colours,
+                       'tintable' => tintable_worn($wearing, $preview ?? $avatar),
                        'categories' => $categories, 'counts' => $counts, 'category' => $current,
                        'cards' => $cards, 'saved' => $saved]);
+}
+
+/** The worn items with a tintable layer and the colour each shows in
+ * $shown (an Avatar or a Preview; white, which changes nothing, when it has
+ * none), for the colour pickers. Items the catalog no longer lists (retired)
+ * get none.
+ * @param list<int> $wearing @return list<array{item: Kisekae\Item, colour: string}> */
+function tintable_worn(array $wearing, object $shown): array
+{
+    try {
+        $items = catalog()[1];
+    } catch (KisekaeException) {
+        return [];
+    }
+    $out = [];
+    foreach ($wearing as $id)
+        if (isset($items[$id]) && $items[$id]->tintable())
+            $out[] = ['item' => $items[$id], 'colour' => $shown->colours[$id] ?? '#FFFFFF'];
+    return $out;
 }
 
 /** The member wearing ?wear[] without ?remove[], as a PNG (the cards' pictures). */
@@ -345,16 +384,17 @@ function action_save_outfit(): never
     $me = current_member();
     $wear = id_list($_POST, 'wear');
     $remove = array_values(array_diff(id_list($_POST, 'remove'), $wear));
+    $colours = colour_map($_POST);
     $category = int_param($_POST, 'category');
-    if (!$wear && !$remove) {
+    if (!$wear && !$remove && !$colours) {
         flash('error', 'Try something on first, then save.');
         redirect(dressup_url($category));
     }
     try {
-        $avatar = api()->changeOutfit($me, $wear, $remove);
+        $avatar = api()->changeOutfit($me, $wear, $remove, $colours);
     } catch (KisekaeException $e) {
         flash('error', friendly($e));
-        redirect(dressup_url($category, $wear, $remove));
+        redirect(dressup_url($category, $wear, $remove, null, $colours));
     }
     flash('ok', "Saved! Everyone now sees your new look (version {$avatar->version}).");
     redirect(dressup_url($category, [], [], $avatar->version));

@@ -3,9 +3,12 @@
  * versioned URL) and, while trying on, the preview (a data: URL of
  * PreviewAvatar's PNG) with the form that saves it. Right, the wardrobe: the
  * categories and the member's items of one, each a link that tries it on or
- * takes it off (a GET: nothing is saved until "Save this outfit").
- * Variables: $avatar, $preview, $wear, $remove, $categories, $counts,
- * $category, $cards, $saved. */
+ * takes it off (a GET: nothing is saved until "Save this outfit"). Under the
+ * mirror, a colour picker for each worn item with a tintable layer (the hair):
+ * a GET form that tries the colours on (no script: the browser's own colour
+ * input).
+ * Variables: $avatar, $preview, $wear, $remove, $colours, $tintable,
+ * $categories, $counts, $category, $cards, $saved. */
 $trying = $preview !== null;
 ?>
 <h1 class="page-title">Dress-up room</h1>
@@ -15,7 +18,10 @@ $trying = $preview !== null;
       <figure>
         <img id="current-avatar" class="avatar-full" src="<?= h($avatar->url) ?>" width="240" height="320"
              alt="Your saved avatar" data-version="<?= h($avatar->version) ?>">
-        <figcaption>Saved · version <?= h($avatar->version) ?></figcaption>
+        <figcaption>Saved · version <?= h($avatar->version) ?>
+          <?php foreach ($avatar->colours as $id => $colour): ?>
+            <span class="tint" data-item-id="<?= h($id) ?>"><?= h($colour) ?></span>
+          <?php endforeach ?></figcaption>
       </figure>
       <?php if ($trying): ?>
         <figure class="trying">
@@ -31,11 +37,25 @@ $trying = $preview !== null;
         <input type="hidden" name="category" value="<?= h($category->id ?? '') ?>">
         <?php foreach ($wear as $id): ?><input type="hidden" name="wear[]" value="<?= h($id) ?>"><?php endforeach ?>
         <?php foreach ($remove as $id): ?><input type="hidden" name="remove[]" value="<?= h($id) ?>"><?php endforeach ?>
+        <?php foreach ($colours as $id => $colour): ?><input type="hidden" name="colour[<?= h($id) ?>]" value="<?= h($colour) ?>"><?php endforeach ?>
         <button type="submit" class="button" id="save-outfit">Save this outfit</button>
         <a class="button ghost" id="reset-outfit" href="<?= h('/dressup' . ($category ? '?category=' . $category->id : '')) ?>">Start over</a>
       </form>
     <?php else: ?>
       <p class="muted mirror-hint">Pick an item of your wardrobe to try it on. Nothing changes until you save.</p>
+    <?php endif ?>
+    <?php if ($tintable): ?>
+      <form method="get" action="/dressup" class="colours" id="colours">
+        <input type="hidden" name="category" value="<?= h($category->id ?? '') ?>">
+        <?php foreach ($wear as $id): ?><input type="hidden" name="wear[]" value="<?= h($id) ?>"><?php endforeach ?>
+        <?php foreach ($remove as $id): ?><input type="hidden" name="remove[]" value="<?= h($id) ?>"><?php endforeach ?>
+        <?php foreach ($tintable as $t): ?>
+          <label>Colour of <?= h($t['item']->name) ?>
+            <input type="color" name="colour[<?= h($t['item']->id) ?>]" value="<?= h(strtolower($t['colour'])) ?>"
+                   data-item-id="<?= h($t['item']->id) ?>"></label>
+        <?php endforeach ?>
+        <button type="submit" class="button ghost" id="try-colours">Try these colours</button>
+      </form>
     <?php endif ?>
   </section>
 

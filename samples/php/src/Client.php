@@ -194,24 +194,35 @@ final class Client
         return (int) $this->call('DeleteAvatar', ['userId' => $userId])->albumPhotosDeleted;
     }
 
-    /** Puts $wear on and takes $remove off (owned items; NotOwned otherwise),
-     * saves and returns the new avatar version.
-     * @param list<int> $wear @param list<int> $remove */
-    public function changeOutfit(string $userId, array $wear = [], array $remove = []): Avatar
+    /** Puts $wear on and takes $remove off (owned items; NotOwned otherwise)
+     * and colours worn tintable items ($colours: item id => "#RRGGBB", kept
+     * while the item stays on; InvalidArgument for an item without a
+     * tintable layer), saves and returns the new avatar version (with its
+     * colours and animUrl).
+     * @param list<int> $wear @param list<int> $remove @param array<int, string> $colours */
+    public function changeOutfit(string $userId, array $wear = [], array $remove = [],
+                                 array $colours = []): Avatar
     {
         $answer = $this->call('ChangeOutfit', ['userId' => $userId, 'wear' => array_values($wear),
-                                               'remove' => array_values($remove)]);
+                                               'remove' => array_values($remove),
+                                               'colour' => self::colourList('ChangeOutfit',
+                                                                            $colours)]);
         return Avatar::fromSoap($answer->avatar);
     }
 
-    /** Try-on: the outfit with the change as PNG bytes; nothing is saved and
-     * the items need not be owned.
-     * @param list<int> $wear @param list<int> $remove */
-    public function previewAvatar(string $userId, array $wear = [], array $remove = []): Preview
+    /** Try-on: the outfit with the change (and $colours, as changeOutfit
+     * takes them) as PNG bytes; nothing is saved and the items need not be
+     * owned.
+     * @param list<int> $wear @param list<int> $remove @param array<int, string> $colours */
+    public function previewAvatar(string $userId, array $wear = [], array $remove = [],
+                                  array $colours = []): Preview
     {
         $answer = $this->call('PreviewAvatar', ['userId' => $userId, 'wear' => array_values($wear),
-                                                'remove' => array_values($remove)]);
-        return new Preview((string) $answer->png, array_map('intval', $answer->wornItemId ?? []));
+                                                'remove' => array_values($remove),
+                                                'colour' => self::colourList('PreviewAvatar',
+                                                                             $colours)]);
+        return new Preview((string) $answer->png, array_map('intval', $answer->wornItemId ?? []),
+                           Avatar::colours($answer));
     }
 
     /** Composes the avatar again as a new version. */
@@ -292,6 +303,24 @@ final class Client
     }
 
     /* ---- the transport -------------------------------------------------- */
+
+    /** item id => "#RRGGBB" as the operations' colour list; a colour of
+     * another form is refused here (InvalidArgument, nothing sent), as the
+     * API would.
+     * @param array<int, string> $colours @return list<array{itemId:int, colour:string}> */
+    private static function colourList(string $operation, array $colours): array
+    {
+        $list = [];
+        foreach ($colours as $itemId => $colour) {
+            if (!is_int($itemId) || !is_string($colour) ||
+                !preg_match('/^#[0-9A-Fa-f]{6}$/D', $colour))
+                throw new KisekaeException('InvalidArgument', sprintf(
+                    'the colour of item %s must be "#RRGGBB" (six hex digits), not %s',
+                    $itemId, json_encode($colour)), $operation);
+            $list[] = ['itemId' => $itemId, 'colour' => $colour];
+        }
+        return $list;
+    }
 
     /** @param callable(int): Page $fetch @return list<mixed> */
     private function allPages(callable $fetch): array

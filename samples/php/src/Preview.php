@@ -1,6 +1,7 @@
 <?php
 /* Preview: a try-on (PreviewAvatar): the PNG bytes of the outfit with the
- * change and what it wears. Nothing was saved. */
+ * change, what it wears and in which colours (item id => "#RRGGBB"). Nothing
+ * was saved. */
 
 declare(strict_types=1);
 
@@ -8,10 +9,11 @@ namespace Kisekae;
 
 final class Preview
 {
-    /** @param list<int> $wornItemIds */
+    /** @param list<int> $wornItemIds @param array<int, string> $colours */
     public function __construct(
         public readonly string $png,
         public readonly array $wornItemIds,
+        public readonly array $colours = [],
     ) {
     }
 

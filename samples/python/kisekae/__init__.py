@@ -17,6 +17,7 @@ from .errors import (ConflictError, DatabaseUnavailableError, ForbiddenError,
 from .models import (AlbumMember, AlbumPhoto, Avatar, AvatarBatch, Category, DeletedAvatar,
                      Grant, Item, Layer, MemberItem, Page, Preview, Revocation, Scene,
                      SceneSlot)
+from .webhook import TOLERANCE_S, verify_webhook
 
 __all__ = [
     "KisekaeClient", "RESENDABLE",
@@ -26,4 +27,5 @@ __all__ = [
     "UnavailableError", "OutcomeUnknownError",
     "Category", "Layer", "Item", "Avatar", "AvatarBatch", "Preview", "Grant", "Revocation",
     "DeletedAvatar", "MemberItem", "SceneSlot", "Scene", "AlbumMember", "AlbumPhoto", "Page",
+    "verify_webhook", "TOLERANCE_S",
 ]

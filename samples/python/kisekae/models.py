@@ -82,11 +82,12 @@ class Avatar:
     thumb_url: str           # the bust-up thumbnail of the same version
     worn_item_ids: List[int]
     colours: Dict[int, str] = field(default_factory=dict)   # item id -> "#RRGGBB" (tints)
+    anim_url: Optional[str] = None   # the APNG when it wears animated items
 
     @classmethod
     def from_zeep(cls, z):
         return cls(z.userId, z.version, z.imageServer, z.url, z.thumbUrl,
-                   as_list(z.wornItemId), colours_from_zeep(z))
+                   as_list(z.wornItemId), colours_from_zeep(z), getattr(z, "animUrl", None))
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,11 @@ my %REPEATABLE = map { $_ => 1 } qw(
 my %TYPES = (
     Category      => {id => 'int', zOrder => 'int', exclusive => 'bool', required => 'bool',
                       defaultItemId => 'int'},
-    Layer         => {map { $_ => 'int' } qw(layerNo zOrder x y width height)},
+    Layer         => {(map { $_ => 'int' } qw(layerNo zOrder x y width height)),
+                      tintable => 'bool'},
     Item          => {id => 'int', categoryId => 'int', price => 'int', layer => ['Layer']},
-    Avatar        => {version => 'int', wornItemId => ['int']},
+    Avatar        => {version => 'int', wornItemId => ['int'], wornColour => ['ItemColour']},
+    ItemColour    => {itemId => 'int'},
     MemberItem    => {itemId => 'int', categoryId => 'int', worn => 'bool'},
     SceneSlot     => {x => 'int', y => 'int'},
     Scene         => {id => 'int', width => 'int', height => 'int', slot => ['SceneSlot']},
@@ -58,7 +60,8 @@ my %TYPES = (
     GetAvatarsResponse       => {avatar => ['Avatar'], missingUserId => ['string']},
     DeleteAvatarResponse     => {albumPhotosDeleted => 'int'},
     ChangeOutfitResponse     => {avatar => 'Avatar'},
-    PreviewAvatarResponse    => {png => 'base64', wornItemId => ['int']},
+    PreviewAvatarResponse    => {png => 'base64', wornItemId => ['int'],
+                                 wornColour => ['ItemColour']},
     RegenerateAvatarResponse => {avatar => 'Avatar'},
     GrantItemResponse        => {itemId => 'int', alreadyOwned => 'bool'},
     RevokeItemResponse       => {itemId => 'int', wasOwned => 'bool', wasWorn => 'bool',
@@ -128,7 +131,9 @@ sub list_scenes {
 }
 
 # A new member's avatar, wearing the default items: {userId, version,
-# imageServer, url, thumbUrl, wornItemId => [...]}. Option: image_server.
+# imageServer, url, thumbUrl, wornItemId => [...], wornColour => [{itemId,
+# colour}] (the tints: worn items worn with a colour "#RRGGBB"), animUrl (the
+# APNG when it wears animated items, else absent)}. Option: image_server.
 sub create_avatar {
     my ($self, $user_id, %opt) = @_;
     return $self->_call('CreateAvatar', [_p(userId => $user_id),
@@ -155,18 +160,28 @@ sub delete_avatar {
     return $self->_call('DeleteAvatar', [_p(userId => $user_id)]);
 }
 
-# Puts items on and takes items off: the new avatar.
-# Options: wear => [item ids], remove => [item ids].
+# Puts items on and takes items off, and colours worn tintable items: the
+# new avatar. Options: wear => [item ids], remove => [item ids], colours =>
+# {item id => '#RRGGBB'} (kept while the item stays on; a colour of another
+# form dies with InvalidArgument before anything is sent).
 sub change_outfit {
     my ($self, $user_id, %opt) = @_;
-    return $self->_call('ChangeOutfit', [_p(userId => $user_id), _outfit(\%opt)])->{avatar};
+    return $self->_call('ChangeOutfit', [_p(userId => $user_id),
+                                         _outfit('ChangeOutfit', \%opt)])->{avatar};
 }
 
-# Try-on, nothing saved: {png => PNG bytes, wornItemId => [...]}.
-# Options: wear => [item ids], remove => [item ids].
+# Try-on, nothing saved: {png => PNG bytes, wornItemId => [...], wornColour
+# => [{itemId, colour}]}. Options: as change_outfit.
 sub preview_avatar {
     my ($self, $user_id, %opt) = @_;
-    return $self->_call('PreviewAvatar', [_p(userId => $user_id), _outfit(\%opt)]);
+    return $self->_call('PreviewAvatar', [_p(userId => $user_id),
+                                          _outfit('PreviewAvatar', \%opt)]);
+}
+
+# The tints of an avatar or a preview as {item id => '#RRGGBB'}.
+sub colours {
+    my ($class_or_self, $answer) = @_;
+    return {map { $_->{itemId} => $_->{colour} } @{$answer->{wornColour} || []}};
 }
 
 # Composes the avatar again as a new version: the new avatar.
@@ -237,10 +252,22 @@ sub _opt {
     return @params;
 }
 
+# wear, remove and colours as ChangeOutfit's and PreviewAvatar's parameters.
 sub _outfit {
-    my ($opt) = @_;
+    my ($operation, $opt) = @_;
+    my $colours = $opt->{colours} || {};
+    my @colour;
+    for my $item_id (sort { $a <=> $b } keys %$colours) {
+        my $colour = $colours->{$item_id};
+        die Kisekae::Error->new(code => 'InvalidArgument', operation => $operation,
+                                message => "the colour of item $item_id must be \"#RRGGBB\" "
+                                         . '(six hex digits), not "' . ($colour // '') . '"')
+            unless defined $colour && $colour =~ /\A#[0-9A-Fa-f]{6}\z/ && $item_id =~ /\A\d+\z/;
+        push @colour, _p(colour => \SOAP::Data->value(_p(itemId => $item_id),
+                                                      _p(colour => $colour)));
+    }
     return ((map { _p(wear => $_) } @{$opt->{wear} || []}),
-            (map { _p(remove => $_) } @{$opt->{remove} || []}));
+            (map { _p(remove => $_) } @{$opt->{remove} || []}), @colour);
 }
 
 # ---- answers ----------------------------------------------------------------------
