@@ -1,8 +1,8 @@
 """deploy/render.py, the one renderer of the launcher's and the tests'
 configs (ctest deploy_render): the template syntax, the variables on stdin,
 and the writes (atomic, only when changed, with their mode from the start).
-Each rendered config of deploy/templates/ is also checked by the binary it
-is for: kisekae-api --check on the template with a stack's variables."""
+The configs rendered with a stack's variables are checked by the programs
+they are for in tests/deploy/test_stack.py (the stack model)."""
 
 import os
 import stat
@@ -84,22 +84,6 @@ def test_command_refuses_bad_input(tmp_path):
     assert run([t, str(out), "--mode", "rw"], "s=1\n").returncode == 2
     assert run([t], "").returncode == 2
     assert not out.exists()
-
-
-def test_api_template_is_a_valid_config(tmp_path):
-    binary = Path(os.environ.get("KISEKAE_BUILD_DIR", ROOT / "build")) / "kisekae-api"
-    conf = tmp_path / "kisekae-api.conf"
-    render.render_file("kisekae-api.conf", conf, {
-        "name": "t", "mode": "standalone", "listen": "127.0.0.1:1", "metrics_listen": "127.0.0.1:2",
-        "max_request_bytes": "16m", "recv_timeout": "10", "keepalive_timeout": "15",
-        "db_master": "127.0.0.1:3", "db_replicas": ["127.0.0.1:4 1", "127.0.0.1:5 2"],
-        "db_name": "k", "db_user": "k", "db_password": "p",
-        "image_servers": ["img1 http://127.0.0.1:6 http://127.0.0.1:7 1"],
-        "cluster_secret": "0123456789abcdef0123456789abcdef", "canvas": "240x320",
-        "log_file": str(tmp_path / "api.log"), "extra": ["workers 2"]}, 0o600)
-    done = subprocess.run([str(binary), "-c", str(conf), "--check"], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    assert done.returncode == 0, done.stdout + conf.read_text()
 
 
 def test_env_file_variables_and_absent_sections(tmp_path):

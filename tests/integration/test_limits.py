@@ -3,8 +3,9 @@
 The module starts kisekae-api (standalone) with small limits (2 workers,
 recv_timeout 2, keepalive_timeout 3, send_timeout 3, 16 connections, 256 KiB
 bodies, 4 KiB headers, 1 MiB of buffered requests) on the stack's database
-and image servers, on port KISEKAE_IT_PORT_BASE + 50, and stops it at the
-end. It checks that slow, idle, greedy and non-reading clients are bounded
+and image servers (its config assembled by the launcher's stack model,
+deploy/stack.py, with these limits over it), on port
+KISEKAE_IT_PORT_BASE + 50, and stops it at the end. It checks that slow, idle, greedy and non-reading clients are bounded
 (refused, closed or made to wait) while a normal client is served at once,
 and that chunked bodies, Expect: 100-continue and pipelined requests work.
 
@@ -26,6 +27,7 @@ import requests
 import rawhttp
 from conftest import ROOT, Api, unique
 from render import render_file
+from stack import Stack
 from timescale import scaled
 
 WORKERS = 2
@@ -42,30 +44,19 @@ def server(env, tmp_path_factory):
     binary = Path(os.environ.get("KISEKAE_BUILD_DIR", ROOT / "build")) / "kisekae-api"
     if not binary.exists():
         pytest.skip("no %s" % binary)
-    for key in ("KISEKAE_DB_MASTER", "KISEKAE_DB_USER", "KISEKAE_DB_PASSWORD",
-                "KISEKAE_CLUSTER_SECRET", "KISEKAE_IMAGE_URLS", "KISEKAE_IMAGE_INTERNAL_URLS"):
-        if not env.get(key):
-            pytest.skip("%s is not set" % key)
+    if not env.get("KISEKAE_STATE"):
+        pytest.skip("KISEKAE_STATE is not set")
     port = int(os.environ.get("KISEKAE_IT_PORT_BASE", "27000")) + 50
     folder = tmp_path_factory.mktemp("limits-api")
     conf = folder / "kisekae-api.conf"
-    render_file("kisekae-api.conf", conf, {
-        "name": "limits", "mode": "standalone", "listen": "127.0.0.1:%d" % port,
-        "metrics_listen": "", "max_request_bytes": str(MAX_BODY),
-        "recv_timeout": str(RECV_TIMEOUT), "keepalive_timeout": str(KEEPALIVE_TIMEOUT),
-        "db_master": env["KISEKAE_DB_MASTER"],
-        "db_replicas": ["%s 1" % r for r in env.get("KISEKAE_DB_REPLICAS", "").split()],
-        "db_name": env.get("KISEKAE_DB_NAME", "kisekae"), "db_user": env["KISEKAE_DB_USER"],
-        "db_password": env["KISEKAE_DB_PASSWORD"],
-        "image_servers": ["img%d %s %s 1" % (k, internal, public) for k, (internal, public) in
-                          enumerate(zip(env["KISEKAE_IMAGE_INTERNAL_URLS"].split(),
-                                        env["KISEKAE_IMAGE_URLS"].split()), 1)],
-        "cluster_secret": env["KISEKAE_CLUSTER_SECRET"],
-        "canvas": env.get("KISEKAE_CANVAS", "240x320"), "log_file": str(folder / "api.log"),
+    variables = Stack(env["KISEKAE_STATE"]).api_vars("limits", "standalone", "127.0.0.1:%d" % port, "")
+    variables.update({
+        "max_request_bytes": str(MAX_BODY), "recv_timeout": str(RECV_TIMEOUT),
+        "keepalive_timeout": str(KEEPALIVE_TIMEOUT), "log_file": str(folder / "api.log"),
         "extra": ["workers %d" % WORKERS, "send_timeout %d" % SEND_TIMEOUT,
                   "max_connections %d" % MAX_CONNECTIONS, "max_header_bytes 4k",
-                  "max_buffered_bytes 1m"],
-    }, 0o600)
+                  "max_buffered_bytes 1m"]})
+    render_file("kisekae-api.conf", conf, variables, 0o600)
     stderr = open(folder / "stderr", "wb")
     process = subprocess.Popen([str(binary), "-c", str(conf)], stdin=subprocess.DEVNULL,
                                stdout=stderr, stderr=stderr)
