@@ -36,10 +36,10 @@ CALL_TIMEOUT_S = 10
 THREADS = 3
 LOAD_BEFORE_S = 3            # load before the kill
 OUTAGE_S = 2                 # the master stays dead this long before promote
-LOAD_AFTER_S = 4             # load after the promotion
 MAX_CALLS = 20000            # per thread: the loops are bounded in count too
 FAIL_FAST_S = scaled(2)      # a write that fails, fails within this
 SETTLE_S = scaled(1)         # after promote returns, API servers apply the SIGHUP
+LOAD_AFTER_S = SETTLE_S + 3  # load after the promotion: 3 s of it judged
 
 
 # The integration suite's helpers (its Api client, its stack.env reader), as
