@@ -69,6 +69,12 @@ const ks_route_t ks_routes[] = {
 
     {"GET", "/audit", KS_ACT_AUDIT_VIEW, ks_page_audit_log, 0},
 
+    {"GET", "/webhooks", KS_ACT_WEBHOOKS, ks_page_webhooks, 0},
+    {"POST", "/webhooks/new", KS_ACT_WEBHOOKS, ks_page_webhook_register, 0},
+    {"GET", "/webhooks/{}", KS_ACT_WEBHOOKS, ks_page_webhook, 0},
+    {"POST", "/webhooks/{}/delete", KS_ACT_WEBHOOKS, ks_page_webhook_delete, 0},
+    {"POST", "/webhooks/{}/redeliver", KS_ACT_WEBHOOKS, ks_page_webhook_redeliver, 0},
+
     {NULL, NULL, 0, NULL, 0},
 };
 
