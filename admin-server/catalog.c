@@ -91,7 +91,7 @@ static int is_png(const ks_form_field_t *file)
 static ks_rc upload_frames(ks_admin_req_t *req, int n, int has_layer, ks_upload_t *u, char *why,
                            size_t why_size)
 {
-    char name[16];
+    char name[24];
     const char *delay;
 
     u->frame_count = 0;

@@ -151,6 +151,21 @@ def test_an_animated_layer_from_the_form(staff, admin_api, site_api, tmp_path):
         assert_same(oracle.compose(others + [(art, 740)]), anim.convert("RGBA"),
                     "frame %d of the animated avatar" % index)
 
+    # new art from the edit form: 3 frames now, at the API's default delay
+    browser.open("/items/%d" % item_id)
+    browser.wait("#item-form")
+    browser.find("#layer1").send_keys(first)
+    browser.find("#frames1").send_keys("\n".join([second, first]))
+    browser.find("#z1").send_keys("740")
+    submit(browser, "#save")
+    assert browser.find(".layer-frames").text == "3 frames (100 100 100 ms)"
+    layer = as_list(admin_api.service.GetItem(itemId=item_id).layer)[0]
+    assert layer.frameCount == 3
+    entry = audit(browser, target="item %d" % item_id)[0]
+    assert entry["action"] == "item.update_art", entry
+    assert "1 frame(s) after the first" in entry["before"], entry
+    assert "2 frame(s) after the first" in entry["after"], entry
+
     # frames without their layer's own PNG are refused before the API
     browser.open("/items/new")
     browser.wait("#item-form")
