@@ -45,6 +45,7 @@ const ks_route_t ks_routes[] = {
     {"GET", "/members/{}", KS_ACT_VIEW, ks_page_member, 0},
     {"GET", "/members/{}/avatar.png", KS_ACT_VIEW, ks_page_member_image, 0},
     {"GET", "/members/{}/thumb.png", KS_ACT_VIEW, ks_page_member_image, 0},
+    {"GET", "/members/{}/anim.png", KS_ACT_VIEW, ks_page_member_image, 0},
     {"POST", "/members/{}/grant", KS_ACT_MEMBER_ITEMS, ks_page_member_grant, 0},
     {"POST", "/members/{}/revoke", KS_ACT_MEMBER_ITEMS, ks_page_member_revoke, 0},
     {"POST", "/members/{}/regenerate", KS_ACT_MEMBER_REGENERATE, ks_page_member_regenerate, 0},

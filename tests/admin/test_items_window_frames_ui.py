@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 import oracle
 from conftest import as_list
-from pages_lib import actions, audit
+from pages_lib import Staff, actions, audit
 from test_admin_ui import CANVAS, assert_same, full_canvas_layers, screenshot
 from test_tints_ui import submit
 
@@ -120,7 +120,7 @@ def test_a_time_limited_item_and_a_bad_window(staff, admin_api, tmp_path):
     assert "until" not in entries[0]["after"]
 
 
-def test_an_animated_layer_from_the_form(staff, admin_api, site_api, tmp_path):
+def test_an_animated_layer_from_the_form(env, staff, admin_api, site_api, tmp_path):
     browser = staff
     tag = uuid.uuid4().hex[:8]
     category = admin_api.service.RegisterCategory(
@@ -150,6 +150,17 @@ def test_an_animated_layer_from_the_form(staff, admin_api, site_api, tmp_path):
         anim.seek(index)
         assert_same(oracle.compose(others + [(art, 740)]), anim.convert("RGBA"),
                     "frame %d of the animated avatar" % index)
+
+    # the member's page plays it: the same APNG, through the admin server
+    browser.open("/members/" + member)
+    image = browser.wait("#avatar-anim")
+    browser.wait_until(lambda: browser.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth", image) == CANVAS[0],
+        what="the animated avatar to load")
+    owner = Staff(env, env["KISEKAE_STAFF_USER"], env["KISEKAE_STAFF_PASSWORD"])
+    answer = owner.get("/members/%s/anim.png" % member)
+    assert answer.status_code == 200 and answer.content == oracle.fetch_png(avatar.animUrl)
+    screenshot(browser, "member-anim.png")
 
     # new art from the edit form: 3 frames now, at the API's default delay
     browser.open("/items/%d" % item_id)
