@@ -29,11 +29,13 @@ SECRET = "ui-webhook-secret-0123456789"
 
 
 class Receiver:
-    """An HTTP server on loopback that answers 204 and keeps every POST:
-    (event id, type, body, signature valid)."""
+    """An HTTP server on loopback that answers 204 and keeps every POST by
+    its path: (event id, type, body, signature valid). Each test's endpoint
+    has a path of its own, so an endpoint another run left behind (its
+    retries arriving late) is not mistaken for it."""
 
     def __init__(self, port):
-        received = self.received = []
+        received = self.received = {}
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
@@ -42,9 +44,10 @@ class Receiver:
                               self.headers.get("X-Kisekae-Signature", "").split(",") if "=" in kv)
                 mac = hmac.new(SECRET.encode(), ("%s." % fields.get("t", "")).encode() + body,
                                hashlib.sha256).hexdigest()
-                received.append((self.headers.get("X-Kisekae-Event-Id"),
-                                 self.headers.get("X-Kisekae-Event-Type"), json.loads(body),
-                                 hmac.compare_digest(mac, fields.get("v1", ""))))
+                received.setdefault(self.path, []).append(
+                    (self.headers.get("X-Kisekae-Event-Id"),
+                     self.headers.get("X-Kisekae-Event-Type"), json.loads(body),
+                     hmac.compare_digest(mac, fields.get("v1", ""))))
                 self.send_response(204)
                 self.end_headers()
 
@@ -55,12 +58,14 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def wait_for(self, count, timeout=30):
+    def wait_for(self, path, count, timeout=30):
+        """The POSTs to path once there are count of them."""
         deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
+        while len(self.received.get(path, [])) < count and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(self.received) >= count, "the receiver got %d POSTs, not %d" % (
-            len(self.received), count)
+        got = self.received.get(path, [])
+        assert len(got) >= count, "%s got %d POSTs, not %d" % (path, len(got), count)
+        return got
 
     def close(self):
         self.server.shutdown()
@@ -100,7 +105,8 @@ def delivery_cells(browser, event_id):
 
 def test_register_deliver_redeliver_and_delete(env, staff, admin_api, site_api, receiver):
     browser = staff
-    hook_url = "http://127.0.0.1:%d/hook-%s" % (receiver.server.server_port, tag())
+    hook_path = "/hook-" + tag()
+    hook_url = "http://127.0.0.1:%d%s" % (receiver.server.server_port, hook_path)
     before = webhook_ids(admin_api)
 
     # a bad URL: the API's fault, nothing registered, the secret not shown back
@@ -125,8 +131,7 @@ def test_register_deliver_redeliver_and_delete(env, staff, admin_api, site_api, 
     member = "ui-hook-" + tag()
     site_api.service.CreateAvatar(userId=member)
     site_api.service.RegenerateAvatar(userId=member)
-    receiver.wait_for(1)
-    event_id, event_type, body, signed = receiver.received[0]
+    event_id, event_type, body, signed = receiver.wait_for(hook_path, 1)[0]
     assert (event_type, body["data"]["userId"], signed) == ("avatar.regenerated", member, True)
 
     browser.find("[data-webhook='%d'] a" % hook.id).click()
@@ -145,8 +150,8 @@ def test_register_deliver_redeliver_and_delete(env, staff, admin_api, site_api, 
     browser.find("#redeliver-%s" % event_id).click()
     browser.wait_until(shows(lambda: "again" in browser.find("#messages").text),
                        what="the redelivery's message")
-    receiver.wait_for(2)
-    assert receiver.received[1][0] == event_id and receiver.received[1][3]
+    again = receiver.wait_for(hook_path, 2)[1]
+    assert again[0] == event_id and again[3], again
 
     entries = audit(browser, target="webhook %d" % hook.id)
     assert actions(entries) == ["webhook.redeliver", "webhook.register"], entries
