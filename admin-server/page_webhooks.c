@@ -6,8 +6,9 @@
  *                                   the form registering one
  *   POST /webhooks/new              RegisterWebhook (URL, secret, events)
  *   GET  /webhooks/{id}             one endpoint and its delivery log,
- *                                   newest first, a page at a time
- *                                   (ListWebhookDeliveries, ?before=)
+ *                                   newest first, a page at a time, all or
+ *                                   of one state (ListWebhookDeliveries,
+ *                                   ?before=, ?state=)
  *   POST /webhooks/{id}/delete      DeleteWebhook
  *   POST /webhooks/{id}/redeliver   RedeliverWebhookEvent (field event)
  *
@@ -70,6 +71,7 @@ static int attempt_delete(struct soap *soap, const char *url, void *p)
 
 typedef struct {
     int id, limit;
+    char *state;
     LONG64 *before;
     struct ks__ListWebhookDeliveriesResponse response;
 } deliveries_call_t;
@@ -77,7 +79,8 @@ typedef struct {
 static int attempt_deliveries(struct soap *soap, const char *url, void *p)
 {
     deliveries_call_t *call = p;
-    return soap_call_ks__ListWebhookDeliveries(soap, url, NULL, call->id, NULL, call->before,
+    return soap_call_ks__ListWebhookDeliveries(soap, url, NULL, call->id, call->state,
+                                               call->before,
                                                &call->limit, &call->response);
 }
 
@@ -250,6 +253,7 @@ void ks_page_webhook(ks_admin_req_t *req)
     list_call_t list = {0};
     const struct ks__Webhook *w = route_webhook(req, &list);
     const char *before_text = ks_page_query(req, "before");
+    const char *state = ks_page_query(req, "state");
     deliveries_call_t call = {.limit = DELIVERIES_PAGE};
     LONG64 before = 0;
     long long number;
@@ -263,8 +267,17 @@ void ks_page_webhook(ks_admin_req_t *req)
         before = (LONG64)number;
         call.before = &before;
     }
+    if (state && strcmp(state, "pending") && strcmp(state, "delivered") &&
+        strcmp(state, "failed"))
+        state = NULL;
+    call.state = (char *)state;
     call.id = w->id;
     ks_tpl_init(&vars);
+    ks_tpl_set(&vars, "state", state);
+    ks_tpl_set(&vars, state ? (strcmp(state, "pending") == 0 ? "state_pending"
+                               : strcmp(state, "delivered") == 0 ? "state_delivered"
+                                                                 : "state_failed")
+                            : "state_any", "1");
     ks_buf_init(&rows, 1 << 18);
     event_list(w, events, sizeof events);
     ks_format_utc(created, sizeof created, (long long)w->createdAt, 16);

@@ -145,6 +145,10 @@ def test_register_deliver_redeliver_and_delete(env, staff, admin_api, site_api, 
     cells = delivery_cells(browser, event_id)
     assert cells[1:3] == ["avatar.regenerated", member] and cells[5:7] == ["1", "204"], cells
     screenshot(browser, "webhook-deliveries.png")
+    browser.open("/webhooks/%d?state=failed" % hook.id)
+    assert browser.wait("#no-deliveries").text == "No event in state failed for this endpoint."
+    browser.open("/webhooks/%d" % hook.id)
+    browser.wait("#webhook-id")
 
     # send it again: the same event id, once more
     browser.find("#redeliver-%s" % event_id).click()
