@@ -80,6 +80,59 @@ ks_rc ks_catalog_item(ks_admin_req_t *req, int id, struct ks__Item **out)
 
 static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
+static int is_png(const ks_form_field_t *file)
+{
+    return file->size >= sizeof png_signature &&
+           memcmp(file->value, png_signature, sizeof png_signature) == 0;
+}
+
+/* The frames<n> files and delay<n> of slot n into u (has_layer: slot n
+ * has its own PNG, the first frame). */
+static ks_rc upload_frames(ks_admin_req_t *req, int n, int has_layer, ks_upload_t *u, char *why,
+                           size_t why_size)
+{
+    char name[24];
+    const char *delay;
+
+    u->frame_count = 0;
+    u->delay_ms = 0;
+    snprintf(name, sizeof name, "frames%d", n);
+    for (int i = 0; i < req->form.count; i++) {
+        const ks_form_field_t *file = &req->form.fields[i];
+        if (strcmp(file->name, name) != 0 || !file->filename)
+            continue;
+        if (!has_layer) {
+            snprintf(why, why_size, "Layer %d has animation frames but no PNG of its own: "
+                     "choose its first frame as the layer file.", n);
+            return KS_INVALID;
+        }
+        if (u->frame_count == KS_CATALOG_FRAMES_MAX) {
+            snprintf(why, why_size, "Layer %d has more than %d frames after its first.", n,
+                     KS_CATALOG_FRAMES_MAX);
+            return KS_INVALID;
+        }
+        if (!is_png(file)) {
+            snprintf(why, why_size, "Frame \"%.80s\" of layer %d is not a PNG file.",
+                     file->filename, n);
+            return KS_INVALID;
+        }
+        u->frames[u->frame_count++] = file;
+    }
+    snprintf(name, sizeof name, "delay%d", n);
+    delay = ks_page_field(req, name);
+    if (u->frame_count && delay && *delay) {
+        long long value;
+        if (ks_page_parse_int(delay, KS_CATALOG_DELAY_MIN, KS_CATALOG_DELAY_MAX, &value) != 0) {
+            snprintf(why, why_size, "The frame delay of layer %d is a whole number of "
+                     "milliseconds from %d to %d.", n, KS_CATALOG_DELAY_MIN,
+                     KS_CATALOG_DELAY_MAX);
+            return KS_INVALID;
+        }
+        u->delay_ms = (int)value;
+    }
+    return KS_OK;
+}
+
 ks_rc ks_catalog_uploads(ks_admin_req_t *req, ks_upload_t *out, int *count, char *why,
                          size_t why_size)
 {
@@ -96,15 +149,20 @@ ks_rc ks_catalog_uploads(ks_admin_req_t *req, ks_upload_t *out, int *count, char
 
         snprintf(name, sizeof name, "layer%d", i);
         file = ks_form_field(&req->form, name);
-        if (!file || !file->filename)
+        if (!file || !file->filename) {
+            ks_upload_t unused;
+            if (upload_frames(req, i, 0, &unused, why, why_size) != KS_OK)
+                return KS_INVALID;
             continue;
+        }
         u = &out[(*count)++];
         u->index = i;
         u->png = (const unsigned char *)file->value;
         u->size = file->size;
         u->filename = file->filename;
-        if (file->size < sizeof png_signature ||
-            memcmp(file->value, png_signature, sizeof png_signature) != 0) {
+        if (upload_frames(req, i, 1, u, why, why_size) != KS_OK)
+            return KS_INVALID;
+        if (!is_png(file)) {
             snprintf(why, why_size, "Layer %d (\"%.80s\") is not a PNG file.", i, file->filename);
             return KS_INVALID;
         }

@@ -11,6 +11,12 @@
 #include "soapH.h"
 
 #define KS_CATALOG_LAYERS_MAX 8
+/* Frames after the first of one animated layer (LayerInput.frame; the API
+ * allows 64 frames in all, and 64 after the first ones in one item). */
+#define KS_CATALOG_FRAMES_MAX 63
+/* A frame's delay in milliseconds (FrameInput.delayMs). */
+#define KS_CATALOG_DELAY_MIN 20
+#define KS_CATALOG_DELAY_MAX 65535
 
 /* ListCategories into *out (valid until the request ends). */
 ks_rc ks_catalog_categories(ks_admin_req_t *req, struct ks__ListCategoriesResponse **out);
@@ -21,7 +27,8 @@ const struct ks__Category *ks_catalog_category(const struct ks__ListCategoriesRe
 ks_rc ks_catalog_item(ks_admin_req_t *req, int id, struct ks__Item **out);
 
 /* One uploaded layer of a form (fields layer1..layer8, z1..z8, tint1..tint8
- * and role1..role8). */
+ * and role1..role8; an animated layer's frames after its own PNG in
+ * frames<n>, a file input taking several files, shown delay<n> ms each). */
 typedef struct {
     int index;                     /* 1..8: which slot of the form */
     const unsigned char *png;      /* in the request's form */
@@ -31,12 +38,16 @@ typedef struct {
     int z;
     int tintable;                  /* tint<n> checked: recoloured when worn with a colour */
     const char *role;              /* role<n> (hide rules), or NULL when empty */
+    const ks_form_field_t *frames[KS_CATALOG_FRAMES_MAX];   /* frames<n>, in the form's order */
+    int frame_count;               /* 0: a still layer */
+    int delay_ms;                  /* delay<n>, or 0 for the API's default */
 } ks_upload_t;
 
 /* The layer files of the form, in slot order, into out (at most
  * KS_CATALOG_LAYERS_MAX): *count of them. A file that is not a PNG, a bad
- * z-order or a file the form refused (too large, too many) is KS_INVALID
- * with the reason for the person in why. */
+ * z-order or delay, frames without their layer's own PNG, more frames than
+ * KS_CATALOG_FRAMES_MAX or a file the form refused (too large, too many)
+ * is KS_INVALID with the reason for the person in why. */
 ks_rc ks_catalog_uploads(ks_admin_req_t *req, ks_upload_t *out, int *count, char *why,
                          size_t why_size);
 

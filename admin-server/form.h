@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include "ks.h"
 
-#define KS_FORM_FIELDS_MAX 64
+#define KS_FORM_FIELDS_MAX 128      /* an item form: ~40 fields and up to 72 files */
 #define KS_FORM_NAME_MAX 64
 
 typedef struct {

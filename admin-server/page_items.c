@@ -4,7 +4,9 @@
  *                               category and status, pages by id (SearchItems)
  *   GET  /items/new             register an item: name, category, price, 1..8
  *                               PNG layers (file inputs or drag and drop) with
- *                               their z-order, a live preview, draft or publish
+ *                               their z-order, tint, role and animation frames,
+ *                               hide rules, an optional window (time-limited
+ *                               items), a live preview, draft or publish
  *   POST /items/new             RegisterItem
  *   POST /items/preview         the preview PNG of the form's layers on the
  *                               mannequin (nothing saved; admin.js shows it)
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "log.h"
@@ -166,6 +169,119 @@ static void hide_facts(const struct ks__Item *item, char *out, size_t size)
                                 item->hide[i].role ? item->hide[i].role : "");
 }
 
+/* ---- time-limited items ---- */
+
+/* A window as the form gives it. */
+typedef struct {
+    time_t from, until;
+    int has_from, has_until;
+} window_t;
+
+/* One side of the form's window (field: a datetime-local value read as
+ * UTC; empty: that side open) into *at and *given; 1 with vars' err_window
+ * set when it is not a date and time. */
+static int read_window_side(ks_admin_req_t *req, ks_tpl_t *vars, const char *field,
+                            const char *label, time_t *at, int *given)
+{
+    const char *text = ks_page_field(req, field);
+    long long value;
+
+    *given = text && *text;
+    if (!*given)
+        return 0;
+    if (ks_parse_datetime_local(text, &value) != 0) {
+        ks_tpl_setf(vars, "err_window", "\"Available %s\" is a date and time "
+                    "(YYYY-MM-DD HH:MM, UTC), or empty.", label);
+        return 1;
+    }
+    *at = (time_t)value;
+    return 0;
+}
+
+/* The form's window (available_from, available_until) into w; 1 with
+ * vars' err_window set when a side is malformed. Whether until comes
+ * after from is the API's to say. */
+static int read_window(ks_admin_req_t *req, ks_tpl_t *vars, window_t *w)
+{
+    memset(w, 0, sizeof *w);
+    return read_window_side(req, vars, "available_from", "from", &w->from, &w->has_from) ||
+           read_window_side(req, vars, "available_until", "until", &w->until, &w->has_until);
+}
+
+/* 1 when w is item's window. */
+static int same_window(const struct ks__Item *item, const window_t *w)
+{
+    return w->has_from == (item->availableFrom != NULL) &&
+           w->has_until == (item->availableUntil != NULL) &&
+           (!w->has_from || w->from == *item->availableFrom) &&
+           (!w->has_until || w->until == *item->availableUntil);
+}
+
+/* "from 2026-12-24 00:00 until 2026-12-26 00:00 UTC", or "" for an item
+ * without a window, into out. */
+static void window_text(const struct ks__Item *item, char *out, size_t size)
+{
+    char from[32] = "", until[32] = "";
+
+    if (item->availableFrom)
+        ks_format_utc(from, sizeof from, (long long)*item->availableFrom, 16);
+    if (item->availableUntil)
+        ks_format_utc(until, sizeof until, (long long)*item->availableUntil, 16);
+    snprintf(out, size, "%s%s%s%s%s%s", from[0] ? "from " : "", from,
+             from[0] && until[0] ? " " : "", until[0] ? "until " : "", until,
+             from[0] || until[0] ? " UTC" : "");
+}
+
+/* Where now is in item's window: "upcoming", "available", "ended", or ""
+ * without a window. */
+static const char *window_state(const struct ks__Item *item)
+{
+    time_t now = time(NULL);
+
+    if (item->availableFrom && now < *item->availableFrom)
+        return "upcoming";
+    if (item->availableUntil && now >= *item->availableUntil)
+        return "ended";
+    return item->availableFrom || item->availableUntil ? "available" : "";
+}
+
+/* The window fieldset of a form (vars' window_fieldset; its err_window
+ * set before): its values the request's after a refusal, else item's
+ * (NULL: empty). */
+static void window_fields(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *vars)
+{
+    char at[32];
+    ks_buf_t html;
+
+    if (ks_form_field(&req->form, "available_from") || !item) {
+        ks_tpl_set(vars, "available_from", ks_page_field(req, "available_from"));
+        ks_tpl_set(vars, "available_until", ks_page_field(req, "available_until"));
+    } else {
+        if (item->availableFrom) {
+            ks_format_datetime_local(at, sizeof at, (long long)*item->availableFrom);
+            ks_tpl_set(vars, "available_from", at);
+        }
+        if (item->availableUntil) {
+            ks_format_datetime_local(at, sizeof at, (long long)*item->availableUntil);
+            ks_tpl_set(vars, "available_until", at);
+        }
+    }
+    ks_buf_init(&html, 1 << 14);
+    ks_page_render_part(req, &html, "item_window.html", vars);
+    ks_tpl_set_html(vars, "window_fieldset", html.data ? html.data : "");
+    ks_buf_free(&html);
+}
+
+/* A refused RegisterItem or UpdateItem: its fault next to the field it is
+ * about (vars' err_window for the window, else err_layers). */
+static void fault_to_field(ks_admin_req_t *req, ks_tpl_t *vars)
+{
+    const char *message = ks_page_fault_message(req);
+
+    ks_tpl_setf(vars, strstr(message, "available") ? "err_window" : "err_layers", "%s: %s",
+                ks_page_fault_code(req) ? ks_page_fault_code(req) : "Not saved", message);
+}
+
 /* The URL of an image of item (kind: thumb or preview); it changes with
  * the art (its first layer's hash), so browsers may keep it. */
 static void image_url(const struct ks__Item *item, const char *kind, char *out, size_t size)
@@ -215,7 +331,7 @@ void ks_page_items(ks_admin_req_t *req)
         for (int i = 0; i < r->__sizeitem; i++) {
             const struct ks__Item *item = &r->item[i];
             const struct ks__Category *c = ks_catalog_category(categories, item->categoryId);
-            char url[128];
+            char url[128], window[96];
             ks_tpl_t tile;
             ks_tpl_init(&tile);
             ks_tpl_set_int(&tile, "id", item->id);
@@ -223,6 +339,9 @@ void ks_page_items(ks_admin_req_t *req)
             ks_tpl_set(&tile, "status", item->status);
             ks_tpl_set_int(&tile, "price", item->price);
             ks_tpl_set(&tile, "category", c ? c->name : "?");
+            window_text(item, window, sizeof window);
+            ks_tpl_set(&tile, "window", window);
+            ks_tpl_set(&tile, "window_state", window_state(item));
             image_url(item, "thumb", url, sizeof url);
             ks_tpl_set(&tile, "thumb", url);
             ks_page_render_part(req, &tiles, "item_tile.html", &tile);
@@ -250,7 +369,70 @@ void ks_page_items(ks_admin_req_t *req)
     ks_tpl_free(&vars);
 }
 
+/* "name \"x\", category 2, price 10, published, 2 layer(s), art 0123abcd,
+ * 3 frame(s) after the first, hides category 3 front, available from
+ * 2026-12-24 00:00 UTC": what the audit log records of item. */
+static void describe(const struct ks__Item *item, char *out, size_t size)
+{
+    char hides[256], window[96];
+    int frames = 0;
+
+    for (int i = 0; i < item->__sizelayer; i++)
+        frames += item->layer[i].frameCount ? *item->layer[i].frameCount - 1 : 0;
+    hide_facts(item, hides, sizeof hides);
+    window_text(item, window, sizeof window);
+    snprintf(out, size, "name \"%.128s\", category %d, price %d, %s, %d layer(s)%s%.12s, "
+             "%d frame(s) after the first, hides %.200s, available %.60s", item->name,
+             item->categoryId, item->price, item->status, item->__sizelayer,
+             item->__sizelayer ? ", art " : "",
+             item->__sizelayer && item->layer[0].sha256 ? item->layer[0].sha256 : "", frames,
+             hides, window[0] ? window : "always");
+}
+
 /* ---- the registration form ---- */
+
+/* The limits the forms state: files per form, frame delays. */
+static void upload_limits(ks_admin_req_t *req, ks_tpl_t *vars)
+{
+    ks_tpl_set_int(vars, "max_files", req->conf->max_upload_files);
+    ks_tpl_set_int(vars, "delay_min", KS_CATALOG_DELAY_MIN);
+    ks_tpl_set_int(vars, "delay_max", KS_CATALOG_DELAY_MAX);
+}
+
+/* The layer inputs of a RegisterItem or UpdateItem call (pointing into the
+ * form's uploads). */
+typedef struct {
+    struct ks__LayerInput layers[KS_CATALOG_LAYERS_MAX];
+    int z[KS_CATALOG_LAYERS_MAX], delay[KS_CATALOG_LAYERS_MAX];
+    struct ks__FrameInput frames[KS_CATALOG_LAYERS_MAX][KS_CATALOG_FRAMES_MAX];
+} layer_inputs_t;
+
+/* The layer inputs of the uploads into in. An animated layer's frames all
+ * take its delay (none given: the API's default). */
+static void layer_inputs(const ks_upload_t *uploads, int count, layer_inputs_t *in)
+{
+    static enum xsd__boolean tintable = true_;      /* only read */
+
+    for (int i = 0; i < count; i++) {
+        const ks_upload_t *u = &uploads[i];
+        struct ks__LayerInput *l = &in->layers[i];
+        l->png.__ptr = (unsigned char *)u->png;
+        l->png.__size = (int)u->size;
+        in->z[i] = u->z;
+        l->zOrder = u->has_z ? &in->z[i] : NULL;
+        l->tintable = u->tintable ? &tintable : NULL;
+        l->role = (char *)u->role;
+        in->delay[i] = u->delay_ms;
+        l->delayMs = u->frame_count && u->delay_ms ? &in->delay[i] : NULL;
+        l->__sizeframe = u->frame_count;
+        l->frame = u->frame_count ? in->frames[i] : NULL;
+        for (int f = 0; f < u->frame_count; f++) {
+            in->frames[i][f].png.__ptr = (unsigned char *)u->frames[f]->value;
+            in->frames[i][f].png.__size = (int)u->frames[f]->size;
+            in->frames[i][f].delayMs = l->delayMs;
+        }
+    }
+}
 
 /* Fills the form's variables from the request (after a refusal) or defaults. */
 static void form_vars(ks_admin_req_t *req, ks_tpl_t *vars,
@@ -279,11 +461,15 @@ static void form_vars(ks_admin_req_t *req, ks_tpl_t *vars,
         ks_tpl_set(&row, "tint", ks_page_field(req, field) ? "1" : "");
         snprintf(field, sizeof field, "role%d", i);
         ks_tpl_set(&row, "role", ks_page_field(req, field));
+        snprintf(field, sizeof field, "delay%d", i);
+        ks_tpl_set(&row, "delay", ks_page_field(req, field));
         ks_page_render_part(req, &rows, "item_layer_row.html", &row);
         ks_tpl_free(&row);
     }
     ks_tpl_set_html(vars, "layer_rows", rows.data ? rows.data : "");
     ks_tpl_setf(vars, "max_upload", "%zu KiB", req->conf->max_upload_bytes / 1024);
+    upload_limits(req, vars);
+    window_fields(req, NULL, vars);
     hide_rows(req, categories, NULL, vars);
     ks_buf_free(&options);
     ks_buf_free(&rows);
@@ -312,8 +498,8 @@ typedef struct {
     const char *name, *status;
     ks_upload_t uploads[KS_CATALOG_LAYERS_MAX];
     int count;
-    struct ks__LayerInput layers[KS_CATALOG_LAYERS_MAX];
-    int z[KS_CATALOG_LAYERS_MAX];
+    layer_inputs_t in;
+    window_t window;
     struct ks__HideRule hides[HIDE_ROWS];
     int hide_count;
     struct ks__RegisterItemResponse response;
@@ -324,24 +510,10 @@ static int attempt_register(struct soap *soap, const char *url, void *p)
     register_call_t *call = p;
     return soap_call_ks__RegisterItem(soap, url, NULL, call->category_id, (char *)call->name,
                                       call->price, (char *)call->status, NULL, call->count,
-                                      call->layers, NULL, NULL, call->hide_count, call->hides,
-                                      &call->response);
-}
-
-/* The layer inputs of the uploads (pointing into the form). */
-static void layer_inputs(const ks_upload_t *uploads, int count, struct ks__LayerInput *layers,
-                         int *z)
-{
-    static enum xsd__boolean tintable = true_;      /* only read */
-
-    for (int i = 0; i < count; i++) {
-        layers[i].png.__ptr = (unsigned char *)uploads[i].png;
-        layers[i].png.__size = (int)uploads[i].size;
-        z[i] = uploads[i].z;
-        layers[i].zOrder = uploads[i].has_z ? &z[i] : NULL;
-        layers[i].tintable = uploads[i].tintable ? &tintable : NULL;
-        layers[i].role = (char *)uploads[i].role;
-    }
+                                      call->in.layers,
+                                      call->window.has_from ? &call->window.from : NULL,
+                                      call->window.has_until ? &call->window.until : NULL,
+                                      call->hide_count, call->hides, &call->response);
 }
 
 /* Checks name and price into vars' err_* (the message next to the field). */
@@ -375,7 +547,7 @@ void ks_page_item_create(ks_admin_req_t *req)
 {
     register_call_t *call = calloc(1, sizeof *call);
     const char *action = ks_page_field(req, "action"), *category = ks_page_field(req, "category");
-    char why[512] = "", location[64], after[512], target[64];
+    char why[512] = "", location[64], after[768], target[64];
     long long number;
     ks_tpl_t vars;
     int bad;
@@ -394,6 +566,7 @@ void ks_page_item_create(ks_admin_req_t *req)
         call->category_id = (int)number;
     }
     bad |= read_hides(req, &vars, call->hides, &call->hide_count);
+    bad |= read_window(req, &vars, &call->window);
     if (ks_catalog_uploads(req, call->uploads, &call->count, why, sizeof why) != KS_OK) {
         ks_tpl_set(&vars, "err_layers", why);
         bad = 1;
@@ -402,14 +575,12 @@ void ks_page_item_create(ks_admin_req_t *req)
         bad = 1;
     }
     if (!bad) {
-        layer_inputs(call->uploads, call->count, call->layers, call->z);
+        layer_inputs(call->uploads, call->count, &call->in);
         if (ks_page_api(req, "RegisterItem", 0, attempt_register, call) == KS_OK &&
             call->response.item) {
             const struct ks__Item *item = call->response.item;
             snprintf(target, sizeof target, "item %d", item->id);
-            snprintf(after, sizeof after, "name \"%.128s\", category %d, price %d, %s, %d "
-                     "layer(s)", item->name, item->categoryId, item->price, item->status,
-                     item->__sizelayer);
+            describe(item, after, sizeof after);
             ks_page_audit(req, "item.register", target, NULL, after);
             snprintf(location, sizeof location, "/items/%d", item->id);
             snprintf(why, sizeof why, "Item %d \"%.128s\" registered as %s.", item->id,
@@ -419,8 +590,7 @@ void ks_page_item_create(ks_admin_req_t *req)
             ks_tpl_free(&vars);
             return;
         }
-        ks_tpl_setf(&vars, "err_layers", "%s: %s", ks_page_fault_code(req)
-                    ? ks_page_fault_code(req) : "Not saved", ks_page_fault_message(req));
+        fault_to_field(req, &vars);
     }
     ks_tpl_set(&vars, "reselect", "1");
     req->status = 400;
@@ -525,29 +695,30 @@ static void history(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *
     ks_buf_free(&html);
 }
 
-/* An animated layer's frames in row's "frames": "3: 300 80 100" (their
- * delays in ms), or "1" for a still layer. Frames are uploaded through the
- * API (LayerInput.frame), not this UI. */
+/* An animated layer's frames in row's "frames" ("3 frames") and
+ * "delays" ("300 80 100 ms"); a still layer has "still" and no delays. */
 static void layer_frames(const struct ks__Layer *layer, ks_tpl_t *row)
 {
-    char text[512];
-    int n;
+    char text[512] = "";
+    int n = 0;
 
-    if (!layer->frameCount || !layer->delayMs) {
-        ks_tpl_set(row, "frames", "1");
+    if (!layer->frameCount || *layer->frameCount < 2) {
+        ks_tpl_set(row, "frames", "still");
         return;
     }
-    n = snprintf(text, sizeof text, "%d:", *layer->frameCount);
-    for (int f = 0; f < layer->__sizedelayMs && n > 0 && n < (int)sizeof text - 12; f++)
-        n += snprintf(text + n, sizeof text - (size_t)n, " %d", layer->delayMs[f]);
-    ks_tpl_set(row, "frames", text);
+    ks_tpl_setf(row, "frames", "%d frames", *layer->frameCount);
+    for (int f = 0; f < layer->__sizedelayMs && n >= 0 && n < (int)sizeof text - 16; f++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s%d", f ? " " : "", layer->delayMs[f]);
+    if (n > 0)
+        ks_tpl_setf(row, "delays", "%s ms", text);
+    ks_tpl_set(row, "animated", "1");
 }
 
 static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl_t *vars)
 {
     struct ks__ListCategoriesResponse *categories = NULL;
     const struct ks__Category *category;
-    char url[128], title[200], hides[256];
+    char url[128], title[200], hides[256], window[96];
     ks_buf_t rows;
 
     ks_buf_init(&rows, 1 << 16);
@@ -589,6 +760,10 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
     ks_tpl_set_html(vars, "layer_facts", rows.data ? rows.data : "");
     hide_facts(item, hides, sizeof hides);
     ks_tpl_set(vars, "hide_facts", hides);
+    window_text(item, window, sizeof window);
+    ks_tpl_set(vars, "window", window);
+    ks_tpl_set(vars, "window_state", window_state(item));
+    window_fields(req, item, vars);
     hide_rows(req, categories, item, vars);
     ks_buf_reset(&rows);
     for (int i = 1; i <= KS_CATALOG_LAYERS_MAX; i++) {
@@ -600,6 +775,7 @@ static void render_item(ks_admin_req_t *req, const struct ks__Item *item, ks_tpl
     }
     ks_tpl_set_html(vars, "layer_rows", rows.data ? rows.data : "");
     ks_tpl_setf(vars, "max_upload", "%zu KiB", req->conf->max_upload_bytes / 1024);
+    upload_limits(req, vars);
     history(req, item, vars);
     snprintf(title, sizeof title, "Item %d: %.150s", item->id, item->name);
     ks_page_render(req, title, "items", "item_edit.html", vars);
@@ -623,8 +799,9 @@ typedef struct {
     char *name, *status;
     int *price;
     int count;
-    struct ks__LayerInput layers[KS_CATALOG_LAYERS_MAX];
-    int z[KS_CATALOG_LAYERS_MAX];
+    layer_inputs_t in;
+    time_t *from, *until;
+    enum xsd__boolean *clear_window;
     struct ks__HideRule hides[HIDE_ROWS];
     int hide_count;
     enum xsd__boolean *clear_hides;
@@ -635,29 +812,19 @@ static int attempt_update(struct soap *soap, const char *url, void *p)
 {
     update_call_t *call = p;
     return soap_call_ks__UpdateItem(soap, url, NULL, call->id, call->name, call->price,
-                                    call->status, call->count, call->count ? call->layers : NULL,
-                                    NULL, NULL, NULL, call->hide_count,
+                                    call->status, call->count,
+                                    call->count ? call->in.layers : NULL, call->from, call->until,
+                                    call->clear_window, call->hide_count,
                                     call->hide_count ? call->hides : NULL, call->clear_hides,
                                     &call->response);
 }
 
-/* "name \"x\", price 10, published, 2 layer(s), art 0123abcd, hides category 3 front" */
-static void describe(const struct ks__Item *item, char *out, size_t size)
-{
-    char hides[256];
-
-    hide_facts(item, hides, sizeof hides);
-    snprintf(out, size, "name \"%.128s\", category %d, price %d, %s, %d layer(s)%s%.12s, "
-             "hides %.200s", item->name, item->categoryId, item->price, item->status,
-             item->__sizelayer, item->__sizelayer ? ", art " : "",
-             item->__sizelayer && item->layer[0].sha256 ? item->layer[0].sha256 : "", hides);
-}
 
 /* Runs an UpdateItem (or RetireItem: retire) for item and records it. */
 static void change_item(ks_admin_req_t *req, const struct ks__Item *item, update_call_t *call,
                         const char *action)
 {
-    char before[512], after[512], target[64], location[64], flash[512];
+    char before[768], after[768], target[64], location[64], flash[512];
 
     describe(item, before, sizeof before);
     call->id = item->id;
@@ -666,6 +833,8 @@ static void change_item(ks_admin_req_t *req, const struct ks__Item *item, update
         ks_tpl_t vars;
         ks_tpl_init(&vars);
         ks_tpl_set(&vars, "reselect", call->count ? "1" : "");
+        if (!req->api_down)
+            fault_to_field(req, &vars);
         req->status = 400;
         render_item(req, item, &vars);
         ks_tpl_free(&vars);
@@ -693,6 +862,7 @@ void ks_page_item_update(ks_admin_req_t *req)
     char why[512] = "";
     int price = 0, bad;
     enum xsd__boolean clear = true_;
+    window_t window;
     ks_tpl_t vars;
 
     if (!item)
@@ -704,6 +874,7 @@ void ks_page_item_update(ks_admin_req_t *req)
     ks_tpl_init(&vars);
     bad = check_fields(req, &vars, &name, &price, 1);
     bad |= read_hides(req, &vars, call->hides, &call->hide_count);
+    bad |= read_window(req, &vars, &window);
     if (ks_catalog_uploads(req, uploads, &call->count, why, sizeof why) != KS_OK) {
         ks_tpl_set(&vars, "err_layers", why);
         bad = 1;
@@ -715,7 +886,13 @@ void ks_page_item_update(ks_admin_req_t *req)
     } else {
         call->name = (char *)name;
         call->price = &price;
-        layer_inputs(uploads, call->count, call->layers, call->z);
+        layer_inputs(uploads, call->count, &call->in);
+        if (!same_window(item, &window)) {
+            /* both sides set anew: a side left empty is opened */
+            call->clear_window = &clear;
+            call->from = window.has_from ? &window.from : NULL;
+            call->until = window.has_until ? &window.until : NULL;
+        }
         if (same_hides(item, call->hides, call->hide_count))
             call->hide_count = 0;               /* unchanged: not sent (no re-render) */
         else if (call->hide_count == 0)
@@ -757,7 +934,7 @@ void ks_page_item_retire(ks_admin_req_t *req)
 {
     struct ks__Item *item = route_item(req);
     retire_call_t call = {0};
-    char before[512], after[512], target[64], location[64], flash[256];
+    char before[768], after[768], target[64], location[64], flash[256];
 
     if (!item)
         return;

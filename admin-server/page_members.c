@@ -7,6 +7,8 @@
  *                                    ListMemberItems), and what staff may do to it
  *   GET  /members/{id}/avatar.png    the avatar image, and its thumbnail
  *   GET  /members/{id}/thumb.png     (see member_image)
+ *   GET  /members/{id}/anim.png      the animated avatar (Avatar.animUrl, an APNG)
+ *                                    of a member wearing animated items
  *   POST /members/{id}/grant         GrantItem
  *   POST /members/{id}/revoke        RevokeItem
  *   POST /members/{id}/regenerate    RegenerateAvatar
@@ -221,6 +223,7 @@ static void render_member(ks_admin_req_t *req, const struct ks__Avatar *a, ks_tp
     ks_tpl_set(vars, "server", a->imageServer);
     ks_tpl_set(vars, "url", a->url);
     ks_tpl_set(vars, "thumb_url", a->thumbUrl);
+    ks_tpl_set(vars, "anim_url", a->animUrl);
     ks_tpl_set_int(vars, "worn_count", a->__sizewornItemId);
     if (ks_page_api(req, "ListMemberItems", 1, attempt_items, &inv) == KS_OK) {
         inventory_rows(req, &inv.response, a->userId, &rows);
@@ -274,12 +277,13 @@ void ks_page_member(ks_admin_req_t *req)
     ks_tpl_free(&vars);
 }
 
-/* The avatar's image (or with thumb its thumbnail), fetched from the public
- * URL the API gives, as a member's browser would: the page's CSP keeps its
- * images to this site, so they come through here. */
+/* The avatar's image (or its thumbnail, or its animation), fetched from the
+ * public URL the API gives, as a member's browser would: the page's CSP
+ * keeps its images to this site, so they come through here. */
 void ks_page_member_image(ks_admin_req_t *req)
 {
     int thumb = strstr(req->path, "/thumb.png") != NULL;
+    int anim = strstr(req->path, "/anim.png") != NULL;
     avatar_call_t call = {.user_id = (char *)req->route_param};
     ks_http_response_t answer = {0};
     ks_http_t *http = NULL;
@@ -293,11 +297,15 @@ void ks_page_member_image(ks_admin_req_t *req)
         !call.response.avatar) {
         why = "no such member, or the API did not answer\n";
         status = 404;
+    } else if (anim && !call.response.avatar->animUrl) {
+        why = "the member wears no animated item\n";
+        status = 404;
     } else if (!(http = ks_http_new((long)req->conf->api_timeout_s * 1000))) {
         why = "out of memory\n";
         status = 503;
     } else {
-        const char *url = thumb ? call.response.avatar->thumbUrl : call.response.avatar->url;
+        const struct ks__Avatar *a = call.response.avatar;
+        const char *url = thumb ? a->thumbUrl : anim ? a->animUrl : a->url;
         rc = ks_http_request(http, "GET", url, NULL, NULL, 0, IMAGE_MAX_BYTES, &answer, &err);
         if (rc != KS_OK || answer.status != 200 || answer.body_size < 8 ||
             memcmp(answer.body, "\x89PNG", 4) != 0) {

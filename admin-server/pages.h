@@ -83,11 +83,24 @@ void ks_page_staff_password(ks_admin_req_t *req);
 /* page_audit.c */
 void ks_page_audit_log(ks_admin_req_t *req);
 
+/* page_webhooks.c (owners) */
+void ks_page_webhooks(ks_admin_req_t *req);
+void ks_page_webhook_register(ks_admin_req_t *req);
+void ks_page_webhook(ks_admin_req_t *req);
+void ks_page_webhook_delete(ks_admin_req_t *req);
+void ks_page_webhook_redeliver(ks_admin_req_t *req);
+
 /* page_text.c */
 /* Appends s %-encoded for a query string (all but A-Z a-z 0-9 - . _). */
 void ks_url_encode(ks_buf_t *out, const char *s);
 /* at (Unix seconds) in UTC as "YYYY-MM-DD HH:MM:SS" cut to its first chars
  * (10: the date, 16: to the minute, 19: all), into out. */
 void ks_format_utc(char *out, size_t size, long long at, int chars);
+/* A datetime-local input's value ("YYYY-MM-DDTHH:MM", seconds optional),
+ * read as UTC, into *out (Unix seconds); 0 when valid, else -1. */
+int ks_parse_datetime_local(const char *s, long long *out);
+/* at as a datetime-local input's value in UTC ("YYYY-MM-DDTHH:MM", with
+ * ":SS" when at has seconds). */
+void ks_format_datetime_local(char *out, size_t size, long long at);
 
 #endif

@@ -18,6 +18,7 @@ static const char *const action_names[KS_ACT_COUNT] = {
     [KS_ACT_AUDIT_VIEW] = "audit_view",
     [KS_ACT_STAFF_MANAGE] = "staff_manage",
     [KS_ACT_OWN_PASSWORD] = "own_password",
+    [KS_ACT_WEBHOOKS] = "webhooks",
 };
 
 /* Rows: roles; columns: actions. A cell left out is 0: denied. */
@@ -26,7 +27,7 @@ static const unsigned char allowed[KS_STAFF_ROLE_COUNT][KS_ACT_COUNT] = {
         [KS_ACT_VIEW] = 1, [KS_ACT_CATALOG_EDIT] = 1, [KS_ACT_MEMBER_ITEMS] = 1,
         [KS_ACT_MEMBER_REGENERATE] = 1, [KS_ACT_MEMBER_MOVE] = 1, [KS_ACT_MEMBER_DELETE] = 1,
         [KS_ACT_SERVER_EDIT] = 1, [KS_ACT_AUDIT_VIEW] = 1, [KS_ACT_STAFF_MANAGE] = 1,
-        [KS_ACT_OWN_PASSWORD] = 1,
+        [KS_ACT_OWN_PASSWORD] = 1, [KS_ACT_WEBHOOKS] = 1,
     },
     [KS_STAFF_EDITOR] = {
         [KS_ACT_VIEW] = 1, [KS_ACT_CATALOG_EDIT] = 1, [KS_ACT_MEMBER_ITEMS] = 1,

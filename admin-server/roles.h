@@ -2,7 +2,7 @@
  * each may do. Default deny: an action a role's row does not grant is
  * refused, and an unknown role or action is refused.
  *
- *   owner     everything, including staff management
+ *   owner     everything, including staff management and webhooks
  *   editor    the catalog, scenes, members' items
  *   operator  image servers, moves, regeneration, system status
  *   viewer    reads only
@@ -29,6 +29,7 @@ typedef enum {
     KS_ACT_AUDIT_VIEW,        /* read the audit log */
     KS_ACT_STAFF_MANAGE,      /* add staff, change roles, disable, unlock, reset passwords */
     KS_ACT_OWN_PASSWORD,      /* change one's own password */
+    KS_ACT_WEBHOOKS,          /* webhooks: list, register, delete, deliveries, redeliver */
     KS_ACT_COUNT
 } ks_action_t;
 

@@ -45,6 +45,7 @@ const ks_route_t ks_routes[] = {
     {"GET", "/members/{}", KS_ACT_VIEW, ks_page_member, 0},
     {"GET", "/members/{}/avatar.png", KS_ACT_VIEW, ks_page_member_image, 0},
     {"GET", "/members/{}/thumb.png", KS_ACT_VIEW, ks_page_member_image, 0},
+    {"GET", "/members/{}/anim.png", KS_ACT_VIEW, ks_page_member_image, 0},
     {"POST", "/members/{}/grant", KS_ACT_MEMBER_ITEMS, ks_page_member_grant, 0},
     {"POST", "/members/{}/revoke", KS_ACT_MEMBER_ITEMS, ks_page_member_revoke, 0},
     {"POST", "/members/{}/regenerate", KS_ACT_MEMBER_REGENERATE, ks_page_member_regenerate, 0},
@@ -68,6 +69,12 @@ const ks_route_t ks_routes[] = {
     {"POST", "/staff/{}/password", KS_ACT_STAFF_MANAGE, ks_page_staff_password, 0},
 
     {"GET", "/audit", KS_ACT_AUDIT_VIEW, ks_page_audit_log, 0},
+
+    {"GET", "/webhooks", KS_ACT_WEBHOOKS, ks_page_webhooks, 0},
+    {"POST", "/webhooks/new", KS_ACT_WEBHOOKS, ks_page_webhook_register, 0},
+    {"GET", "/webhooks/{}", KS_ACT_WEBHOOKS, ks_page_webhook, 0},
+    {"POST", "/webhooks/{}/delete", KS_ACT_WEBHOOKS, ks_page_webhook_delete, 0},
+    {"POST", "/webhooks/{}/redeliver", KS_ACT_WEBHOOKS, ks_page_webhook_redeliver, 0},
 
     {NULL, NULL, 0, NULL, 0},
 };

@@ -6,7 +6,8 @@
 #
 #   tests/admin/run.sh BUILD_DIR
 #
-# Port base: KISEKAE_ADMIN_PORT_BASE (default 28200). State:
+# Port base: KISEKAE_ADMIN_PORT_BASE (default 28200); the webhook test's
+# receiver listens on the base + 190 (no stack component uses it). State:
 # BUILD_DIR/admin-stack (or a /tmp folder when nginx's workers could not
 # reach BUILD_DIR). On failure the logs' tails are printed and the logs kept
 # in BUILD_DIR/admin-logs; each failed browser test leaves a screenshot and
@@ -33,6 +34,7 @@ echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --image 2 
 
 rm -rf "$BUILD/admin-artifacts"
 echo "== pytest tests/admin"
+KISEKAE_ADMIN_HOOK_PORT=$((PORT_BASE + 190)) \
 KISEKAE_ENV=$STATE/stack.env KISEKAE_ADMIN_ARTIFACTS=$BUILD/admin-artifacts KISEKAE_BUILD_DIR=$BUILD \
   /usr/bin/python3 -m pytest -q --tb=short -p no:cacheprovider --durations=5 tests/admin
 echo "== admin: passed ($((SECONDS - started)) s)"

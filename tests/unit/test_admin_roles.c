@@ -12,19 +12,20 @@
 
 /* The policy of issue 10: owner everything; editor catalog, scenes and
  * members' items; operator image servers, moves, regeneration, system
- * status (and the audit log); viewer reads only. */
+ * status (and the audit log); viewer reads only. Webhooks (issue 16): the
+ * API's admin role, so the owner only. */
 static const int expected[KS_STAFF_ROLE_COUNT][KS_ACT_COUNT] = {
-    /*             view cat  items regen move del  srv  audit staff ownpw */
-    [KS_STAFF_OWNER]    = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-    [KS_STAFF_EDITOR]   = {1, 1, 1, 0, 0, 0, 0, 0, 0, 1},
-    [KS_STAFF_OPERATOR] = {1, 0, 0, 1, 1, 0, 1, 1, 0, 1},
-    [KS_STAFF_VIEWER]   = {1, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+    /*             view cat  items regen move del  srv  audit staff ownpw hooks */
+    [KS_STAFF_OWNER]    = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    [KS_STAFF_EDITOR]   = {1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0},
+    [KS_STAFF_OPERATOR] = {1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0},
+    [KS_STAFF_VIEWER]   = {1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0},
 };
 
 static void test_every_cell(void **state)
 {
     (void)state;
-    assert_int_equal(KS_ACT_COUNT, 10);    /* a new action needs a new column above */
+    assert_int_equal(KS_ACT_COUNT, 11);    /* a new action needs a new column above */
     for (int role = 0; role < KS_STAFF_ROLE_COUNT; role++)
         for (int action = 0; action < KS_ACT_COUNT; action++) {
             if (ks_staff_role_allows(role, action) != expected[role][action])
