@@ -203,50 +203,15 @@ static void sort_worn(int *ids, uint32_t *tints, int count)
     }
 }
 
-/* The member and the ids of what it wears, in one round trip: a plain join,
- * a row per worn item (one with a NULL item when it wears nothing). Measured
- * under bench/api's GetAvatar load, the earlier form (a correlated
- * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
- * replica's time optimising the subquery; this one is a const lookup on
- * members_user_id and a range of outfit's primary key (and, for each item,
- * a range of item_layers' primary key: is it animated?). */
+/* The view of member user_id but its image server (ks_store_member_view),
+ * what it wears sorted. */
 static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint, "
-                     KS_SQL_HAS_FRAMES("o.item_id") " FROM members m"
-                     " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
-    ks_sql_str(&sql, conn, user_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    if (!(row = mysql_fetch_row(res))) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
-    }
-    out->member.id = atoll(row[0]);
-    snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
-    out->member.image_server_id = atoi(row[1]);
-    out->member.version = (unsigned)strtoul(row[2], NULL, 10);
-    out->animated = 0;
-    out->worn_count = 0;
-    do {
-        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2) {
-            /* a colour "#RRGGBB" when worn with one (tints) */
-            out->worn_tint[out->worn_count] =
-                row[4] && row[4][0] == '#' ? 0x1000000u | (uint32_t)strtoul(row[4] + 1, NULL, 16)
-                                           : 0;
-            out->worn[out->worn_count++] = atoi(row[3]);
-        }
-        out->animated |= row[5] && row[5][0] == '1';
-    } while ((row = mysql_fetch_row(res)));
-    mysql_free_result(res);
-    sort_worn(out->worn, out->worn_tint, out->worn_count);
-    return KS_OK;
+    if ((rc = ks_store_member_view(ctx, conn, user_id, out)) == KS_OK)
+        sort_worn(out->worn, out->worn_tint, out->worn_count);
+    return rc;
 }
 
 ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_version,

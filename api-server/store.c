@@ -65,6 +65,9 @@ void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out)
         case KS_COL_LLONG:
             *(long long *)field = v ? strtoll(v, NULL, 10) : 0;
             break;
+        case KS_COL_ULLONG:
+            *(unsigned long long *)field = v ? strtoull(v, NULL, 10) : 0;
+            break;
         case KS_COL_DOUBLE:
             *(double *)field = v ? strtod(v, NULL) : 0;
             break;

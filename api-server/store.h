@@ -51,7 +51,9 @@ ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **re
  * column of the SELECT, in order, names the field it fills (its type, offset
  * and size). A NULL column leaves 0 or "". String fields are char arrays and
  * are cut to fit. */
-typedef enum { KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_DOUBLE, KS_COL_STR } ks_col_type_t;
+typedef enum {
+    KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_ULLONG, KS_COL_DOUBLE, KS_COL_STR
+} ks_col_type_t;
 
 typedef struct {
     ks_col_type_t type;
