@@ -69,10 +69,7 @@ static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static verified_t *verified_slot(const char *name)
 {
-    uint32_t h = 2166136261u;                      /* FNV-1a */
-    for (const char *c = name; *c; c++)
-        h = (h ^ (unsigned char)*c) * 16777619u;
-    return &verified[h % KS_AUTH_VERIFIED_SLOTS];
+    return &verified[ks_fnv1a(name) % KS_AUTH_VERIFIED_SLOTS];
 }
 
 int ks_auth_verified_has(const char *name, const char *proof, unsigned long long version)
@@ -96,21 +93,6 @@ void ks_auth_verified_add(const char *name, const char *proof, unsigned long lon
     memcpy(v->proof, proof, sizeof v->proof);
     v->version = version;
     pthread_mutex_unlock(&verified_lock);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned slot_of(const char *name)
-{
-    unsigned h = 2166136261u;
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 16777619u;
-    return h % KS_AUTH_CACHE_SLOTS;
 }
 
 unsigned ks_auth_role_bits(const char *role)
@@ -303,14 +285,14 @@ void ks_auth_proof(const char *name, const char *password, char proof[KS_SHA256_
 void ks_auth_remember(const char *name, const char *proof, unsigned long long version,
                       unsigned roles, const char *image_server)
 {
-    auth_entry_t *e = &auth_cache[slot_of(name)];
+    auth_entry_t *e = &auth_cache[ks_fnv1a(name) % KS_AUTH_CACHE_SLOTS];
 
     snprintf(e->name, sizeof e->name, "%s", name);
     memcpy(e->proof, proof, sizeof e->proof);
     e->version = version;
     e->roles = roles;
     snprintf(e->image_server, sizeof e->image_server, "%s", image_server);
-    e->read_ms = now_ms();
+    e->read_ms = ks_now_ms();
 }
 
 int ks_auth_require(struct soap *soap, unsigned roles)
@@ -331,9 +313,9 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     if (strlen(name) > 64 || strlen(password) > 256)
         return unauthorized(soap, "wrong API credentials");
     ks_auth_proof(name, password, proof);
-    e = &auth_cache[slot_of(name)];
+    e = &auth_cache[ks_fnv1a(name) % KS_AUTH_CACHE_SLOTS];
     if (ctx->conf->auth_recheck_ms > 0 && remembers(e, name, proof) &&
-        now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
+        ks_now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
         return grant(soap, name, roles, e);
     if ((rc = read_client(ctx, name, &row, &found)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);

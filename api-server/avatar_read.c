@@ -48,19 +48,9 @@ static __thread struct {
     long long loaded_ms;             /* 0: never */
 } image_servers;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t slot_of(const char *user_id)
 {
-    uint32_t hash = 2166136261u;
-    for (; *user_id; user_id++)
-        hash = (hash ^ (unsigned char)*user_id) * 16777619u;
-    return hash % cache.count;
+    return ks_fnv1a(user_id) % cache.count;
 }
 
 ks_rc ks_avatar_cache_init(const ks_api_conf_t *conf, ks_err_t *err)
@@ -100,7 +90,7 @@ int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
     slot = slot_of(user_id);
     e = &cache.entries[slot];
     pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
-    if (strcmp(e->user_id, user_id) == 0 && now_ms() - e->loaded_ms < cache.ttl_ms) {
+    if (strcmp(e->user_id, user_id) == 0 && ks_now_ms() - e->loaded_ms < cache.ttl_ms) {
         out->member.id = e->member_id;
         snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
         out->member.image_server_id = e->image_server_id;
@@ -127,7 +117,7 @@ void ks_avatar_cache_put(const ks_avatar_view_t *view)
     pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
     snprintf(e->user_id, sizeof e->user_id, "%s", view->member.user_id);
     e->member_id = view->member.id;
-    e->loaded_ms = now_ms();
+    e->loaded_ms = ks_now_ms();
     e->version = view->member.version;
     e->image_server_id = view->member.image_server_id;
     e->animated = view->animated;
@@ -153,7 +143,7 @@ void ks_avatar_forget(const char *user_id)
 /* Copies server id from the thread's copy when it is fresh; 1 when found. */
 static int cached_server(int id, ks_image_server_t *out)
 {
-    if (!image_servers.loaded_ms || now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
+    if (!image_servers.loaded_ms || ks_now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
         return 0;
     for (int i = 0; i < image_servers.count; i++)
         if (image_servers.servers[i].id == id) {
@@ -170,7 +160,7 @@ static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
     if ((rc = ks_store_image_servers(ctx, conn, image_servers.servers, &image_servers.count))
         != KS_OK)
         return rc;
-    image_servers.loaded_ms = now_ms();
+    image_servers.loaded_ms = ks_now_ms();
     return KS_OK;
 }
 
