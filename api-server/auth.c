@@ -39,6 +39,7 @@
 #include <time.h>
 #include "auth.h"
 #include "log.h"
+#include "store_clients.h"
 
 #define KS_AUTH_CACHE_SLOTS 64
 #define KS_AUTH_FREE_FAILURES 5       /* failed logins in a row before checks are spaced */
@@ -68,10 +69,7 @@ static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static verified_t *verified_slot(const char *name)
 {
-    uint32_t h = 2166136261u;                      /* FNV-1a */
-    for (const char *c = name; *c; c++)
-        h = (h ^ (unsigned char)*c) * 16777619u;
-    return &verified[h % KS_AUTH_VERIFIED_SLOTS];
+    return &verified[ks_fnv1a(name) % KS_AUTH_VERIFIED_SLOTS];
 }
 
 int ks_auth_verified_has(const char *name, const char *proof, unsigned long long version)
@@ -95,31 +93,6 @@ void ks_auth_verified_add(const char *name, const char *proof, unsigned long lon
     memcpy(v->proof, proof, sizeof v->proof);
     v->version = version;
     pthread_mutex_unlock(&verified_lock);
-}
-
-/* A client's row, as one call reads it. */
-typedef struct {
-    char secret_hash[161];
-    unsigned roles;
-    char image_server[64];             /* a node's server, else "" */
-    unsigned long long version;
-    unsigned failed_logins;
-    int throttled;                     /* too many failures, too recently: no check now */
-} client_row_t;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned slot_of(const char *name)
-{
-    unsigned h = 2166136261u;
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 16777619u;
-    return h % KS_AUTH_CACHE_SLOTS;
 }
 
 unsigned ks_auth_role_bits(const char *role)
@@ -193,89 +166,42 @@ int ks_auth_secret_matches(const char *secret, const char *stored, int *legacy)
     return sodium_ready() && crypto_pwhash_str_verify(stored, secret, strlen(secret)) == 0;
 }
 
-/* Runs the query of client name's row on conn (into *res). */
-static ks_rc query_client(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, MYSQL_RES **res)
-{
-    ks_buf_t sql;
-    ks_rc rc;
-
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT secret_hash, role, image_server, version, failed_logins,"
-                     " failed_logins >= %d AND last_failed_at > NOW(3) - INTERVAL"
-                     " LEAST(failed_logins - %d, %d) SECOND FROM api_clients"
-                     " WHERE enabled = 1 AND name = ", KS_AUTH_FREE_FAILURES,
-                KS_AUTH_FREE_FAILURES - 1, KS_AUTH_THROTTLE_MAX_S);
-    ks_sql_str(&sql, conn, name);
-    rc = ks_sql_run(&sql, ctx->db, conn, res, &ctx->err);
-    ks_buf_free(&sql);
-    return rc;
-}
-
 /* Reads client name's row (enabled ones only) into *row; *found is 0 when
  * there is none. The master answers when it can, else a replica (see the
  * top). */
-static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, client_row_t *row, int *found)
+static ks_rc read_client(ks_api_ctx_t *ctx, const char *name, ks_client_row_t *row, int *found)
 {
     MYSQL *conn;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW r;
     ks_rc rc;
 
-    *found = 0;
     if (ks_db_master_read(ctx->db, &conn, &ctx->err) != KS_OK ||
-        query_client(ctx, conn, name, &res) != KS_OK) {
-        if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
-            (rc = query_client(ctx, conn, name, &res)) != KS_OK)
+        ((rc = ks_store_client(ctx, conn, name, KS_AUTH_FREE_FAILURES, KS_AUTH_THROTTLE_MAX_S,
+                               row)) != KS_OK && rc != KS_NOTFOUND)) {
+        if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
             return rc;
+        rc = ks_store_client(ctx, conn, name, KS_AUTH_FREE_FAILURES, KS_AUTH_THROTTLE_MAX_S, row);
     }
-    rc = KS_OK;
-    if ((r = mysql_fetch_row(res))) {
-        *found = 1;
-        snprintf(row->secret_hash, sizeof row->secret_hash, "%s", r[0]);
-        row->roles = ks_auth_role_bits(r[1]);
-        snprintf(row->image_server, sizeof row->image_server, "%s", r[2] ? r[2] : "");
-        row->version = strtoull(r[3], NULL, 10);
-        row->failed_logins = (unsigned)strtoul(r[4], NULL, 10);
-        row->throttled = r[5] && atoi(r[5]);
-    }
-    if (res)
-        mysql_free_result(res);
-    return rc;
+    *found = rc == KS_OK;
+    return rc == KS_NOTFOUND ? KS_OK : rc;
 }
 
 /* Records a login of name on the master: a failure counts, a success after
  * failures resets the count; a legacy hash is replaced (fresh_hash, else
- * NULL). Best effort: a failure here is logged, the call goes on. */
+ * NULL). Best effort: a failure here is logged, the call goes on (and
+ * ctx->err is left as it was). */
 static void record_login(ks_api_ctx_t *ctx, const char *name, int ok, const char *old_hash,
                          const char *fresh_hash)
 {
+    ks_err_t saved = ctx->err;
     MYSQL *conn;
-    ks_buf_t sql;
-    ks_err_t err;
+    ks_rc rc;
 
-    if (ks_db_master_read(ctx->db, &conn, &err) != KS_OK) {
-        ks_log_warn("recording a login of API client \"%s\": %s", name, err.msg);
-        return;
-    }
-    ks_buf_init(&sql, 1024);
-    if (!ok) {
-        ks_buf_addf(&sql, "UPDATE api_clients SET failed_logins = failed_logins + 1,"
-                         " last_failed_at = NOW(3) WHERE name = ");
-        ks_sql_str(&sql, conn, name);
-    } else {
-        ks_buf_addf(&sql, "UPDATE api_clients SET failed_logins = 0");
-        if (fresh_hash) {
-            ks_buf_addf(&sql, ", secret_hash = ");
-            ks_sql_str(&sql, conn, fresh_hash);
-        }
-        ks_buf_addf(&sql, " WHERE name = ");
-        ks_sql_str(&sql, conn, name);
-        ks_buf_addf(&sql, " AND secret_hash = ");
-        ks_sql_str(&sql, conn, old_hash);
-    }
-    if (ks_sql_run(&sql, ctx->db, conn, NULL, &err) != KS_OK)
-        ks_log_warn("recording a login of API client \"%s\": %s", name, err.msg);
-    ks_buf_free(&sql);
+    if ((rc = ks_db_master_read(ctx->db, &conn, &ctx->err)) == KS_OK)
+        rc = ok ? ks_store_client_passed(ctx, conn, name, old_hash, fresh_hash)
+                : ks_store_client_failed(ctx, conn, name);
+    if (rc != KS_OK)
+        ks_log_warn("recording a login of API client \"%s\": %s", name, ctx->err.msg);
+    ctx->err = saved;
 }
 
 static int unauthorized(struct soap *soap, const char *why)
@@ -294,7 +220,7 @@ static int remembers(const auth_entry_t *e, const char *name, const char *proof)
 /* Checks password (proof: its hash with name) against row, or the thread's
  * memory e of an earlier check; SOAP_OK, or the fault. */
 static int check_secret(struct soap *soap, const char *name, const char *password,
-                        const char *proof, const client_row_t *row, auth_entry_t *e)
+                        const char *proof, const ks_client_row_t *row, auth_entry_t *e)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int legacy, ok;
@@ -359,14 +285,14 @@ void ks_auth_proof(const char *name, const char *password, char proof[KS_SHA256_
 void ks_auth_remember(const char *name, const char *proof, unsigned long long version,
                       unsigned roles, const char *image_server)
 {
-    auth_entry_t *e = &auth_cache[slot_of(name)];
+    auth_entry_t *e = &auth_cache[ks_fnv1a(name) % KS_AUTH_CACHE_SLOTS];
 
     snprintf(e->name, sizeof e->name, "%s", name);
     memcpy(e->proof, proof, sizeof e->proof);
     e->version = version;
     e->roles = roles;
     snprintf(e->image_server, sizeof e->image_server, "%s", image_server);
-    e->read_ms = now_ms();
+    e->read_ms = ks_now_ms();
 }
 
 int ks_auth_require(struct soap *soap, unsigned roles)
@@ -375,7 +301,8 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     const char *name = soap->userid, *password = soap->passwd;
     char proof[KS_SHA256_HEX_SIZE];
     auth_entry_t *e;
-    client_row_t row;
+    ks_client_row_t row;
+    unsigned row_roles;
     int found;
     ks_rc rc;
 
@@ -386,9 +313,9 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     if (strlen(name) > 64 || strlen(password) > 256)
         return unauthorized(soap, "wrong API credentials");
     ks_auth_proof(name, password, proof);
-    e = &auth_cache[slot_of(name)];
+    e = &auth_cache[ks_fnv1a(name) % KS_AUTH_CACHE_SLOTS];
     if (ctx->conf->auth_recheck_ms > 0 && remembers(e, name, proof) &&
-        now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
+        ks_now_ms() - e->read_ms < ctx->conf->auth_recheck_ms)
         return grant(soap, name, roles, e);
     if ((rc = read_client(ctx, name, &row, &found)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
@@ -398,12 +325,13 @@ int ks_auth_require(struct soap *soap, unsigned roles)
     }
     if (check_secret(soap, name, password, proof, &row, e) != SOAP_OK)
         return soap->error;
-    if ((row.roles & KS_ROLE_NODE) && !row.image_server[0]) {
+    row_roles = ks_auth_role_bits(row.role);
+    if ((row_roles & KS_ROLE_NODE) && !row.image_server[0]) {
         ks_log_warn("API client \"%s\" (node) is bound to no image server: refused", name);
         e->name[0] = '\0';
         return unauthorized(soap, "wrong API credentials");
     }
-    ks_auth_remember(name, proof, row.version, row.roles, row.image_server);
+    ks_auth_remember(name, proof, row.version, row_roles, row.image_server);
     return grant(soap, name, roles, e);
 }
 

@@ -48,19 +48,9 @@ static __thread struct {
     long long loaded_ms;             /* 0: never */
 } image_servers;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t slot_of(const char *user_id)
 {
-    uint32_t hash = 2166136261u;
-    for (; *user_id; user_id++)
-        hash = (hash ^ (unsigned char)*user_id) * 16777619u;
-    return hash % cache.count;
+    return ks_fnv1a(user_id) % cache.count;
 }
 
 ks_rc ks_avatar_cache_init(const ks_api_conf_t *conf, ks_err_t *err)
@@ -100,7 +90,7 @@ int ks_avatar_cache_get(const char *user_id, ks_avatar_view_t *out)
     slot = slot_of(user_id);
     e = &cache.entries[slot];
     pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
-    if (strcmp(e->user_id, user_id) == 0 && now_ms() - e->loaded_ms < cache.ttl_ms) {
+    if (strcmp(e->user_id, user_id) == 0 && ks_now_ms() - e->loaded_ms < cache.ttl_ms) {
         out->member.id = e->member_id;
         snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
         out->member.image_server_id = e->image_server_id;
@@ -127,7 +117,7 @@ void ks_avatar_cache_put(const ks_avatar_view_t *view)
     pthread_mutex_lock(&cache.stripes[slot % KS_CACHE_STRIPES]);
     snprintf(e->user_id, sizeof e->user_id, "%s", view->member.user_id);
     e->member_id = view->member.id;
-    e->loaded_ms = now_ms();
+    e->loaded_ms = ks_now_ms();
     e->version = view->member.version;
     e->image_server_id = view->member.image_server_id;
     e->animated = view->animated;
@@ -153,7 +143,7 @@ void ks_avatar_forget(const char *user_id)
 /* Copies server id from the thread's copy when it is fresh; 1 when found. */
 static int cached_server(int id, ks_image_server_t *out)
 {
-    if (!image_servers.loaded_ms || now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
+    if (!image_servers.loaded_ms || ks_now_ms() - image_servers.loaded_ms >= KS_IMAGE_SERVERS_TTL_MS)
         return 0;
     for (int i = 0; i < image_servers.count; i++)
         if (image_servers.servers[i].id == id) {
@@ -170,7 +160,7 @@ static ks_rc load_servers(ks_api_ctx_t *ctx, MYSQL *conn)
     if ((rc = ks_store_image_servers(ctx, conn, image_servers.servers, &image_servers.count))
         != KS_OK)
         return rc;
-    image_servers.loaded_ms = now_ms();
+    image_servers.loaded_ms = ks_now_ms();
     return KS_OK;
 }
 
@@ -203,50 +193,15 @@ static void sort_worn(int *ids, uint32_t *tints, int count)
     }
 }
 
-/* The member and the ids of what it wears, in one round trip: a plain join,
- * a row per worn item (one with a NULL item when it wears nothing). Measured
- * under bench/api's GetAvatar load, the earlier form (a correlated
- * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
- * replica's time optimising the subquery; this one is a const lookup on
- * members_user_id and a range of outfit's primary key (and, for each item,
- * a range of item_layers' primary key: is it animated?). */
+/* The view of member user_id but its image server (ks_store_member_view),
+ * what it wears sorted. */
 static ks_rc read_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, ks_avatar_view_t *out)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint, "
-                     KS_SQL_HAS_FRAMES("o.item_id") " FROM members m"
-                     " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
-    ks_sql_str(&sql, conn, user_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    if (!(row = mysql_fetch_row(res))) {
-        mysql_free_result(res);
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
-    }
-    out->member.id = atoll(row[0]);
-    snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
-    out->member.image_server_id = atoi(row[1]);
-    out->member.version = (unsigned)strtoul(row[2], NULL, 10);
-    out->animated = 0;
-    out->worn_count = 0;
-    do {
-        if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2) {
-            /* a colour "#RRGGBB" when worn with one (tints) */
-            out->worn_tint[out->worn_count] =
-                row[4] && row[4][0] == '#' ? 0x1000000u | (uint32_t)strtoul(row[4] + 1, NULL, 16)
-                                           : 0;
-            out->worn[out->worn_count++] = atoi(row[3]);
-        }
-        out->animated |= row[5] && row[5][0] == '1';
-    } while ((row = mysql_fetch_row(res)));
-    mysql_free_result(res);
-    sort_worn(out->worn, out->worn_tint, out->worn_count);
-    return KS_OK;
+    if ((rc = ks_store_member_view(ctx, conn, user_id, out)) == KS_OK)
+        sort_worn(out->worn, out->worn_tint, out->worn_count);
+    return rc;
 }
 
 ks_rc ks_avatar_read(ks_api_ctx_t *ctx, const char *user_id, unsigned min_version,

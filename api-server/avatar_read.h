@@ -12,18 +12,7 @@
 #ifndef KS_API_AVATAR_READ_H
 #define KS_API_AVATAR_READ_H
 
-#include <stdint.h>
-#include "store.h"
-
-/* What a page needs to show a member's avatar. */
-typedef struct {
-    ks_member_t member;
-    ks_image_server_t server;
-    int worn[KS_OUTFIT_MAX * 2];       /* item ids, ascending */
-    int worn_count;
-    uint32_t worn_tint[KS_OUTFIT_MAX * 2];   /* each one's colour: 0x1RRGGBB, or 0 for none */
-    int animated;                      /* wears animated items: the version has an APNG */
-} ks_avatar_view_t;
+#include "store_members.h"
 
 /* Sets the view cache up from conf (avatar_cache_ms, avatar_cache_entries);
  * before any thread that reads or forgets views starts (workers, renderer),

@@ -44,6 +44,7 @@
 #include "dispatch.h"
 #include "fastcgi.h"
 #include "buf.h"
+#include "daemon.h"
 #include "log.h"
 #include "net.h"
 #include "reply.h"
@@ -176,33 +177,21 @@ static void handle(fcgi_worker_t *w)
     ks_api_serve_request(w->soap, &keep_alive);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *worker_main(void *arg)
 {
     fcgi_worker_t *w = arg;
-    long long last_call_ms = now_ms();
-    sigset_t block;
+    long long last_call_ms = ks_now_ms();
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    ks_daemon_block_stop_signals();
     while (!*w->stopping) {
         struct epoll_event event;
         int ready = epoll_wait(w->epfd, &event, 1, KS_IDLE_CHECK_S * 1000), rc;
 
         if (*w->stopping)
             break;
-        if (now_ms() - last_call_ms >= KS_IDLE_CHECK_S * 1000) {
+        if (ks_now_ms() - last_call_ms >= KS_IDLE_CHECK_S * 1000) {
             ks_api_worker_idle(&w->ctx);     /* no request for a while */
-            last_call_ms = now_ms();
+            last_call_ms = ks_now_ms();
         }
         if (ready <= 0) {
             if (ready < 0 && errno != EINTR) {
@@ -224,7 +213,7 @@ static void *worker_main(void *arg)
         }
         handle(w);
         FCGX_Finish_r(&w->request);
-        last_call_ms = now_ms();
+        last_call_ms = ks_now_ms();
         if (w->body.cap > KS_FCGI_BODY_KEEP) {
             ks_buf_free(&w->body);
             ks_buf_init(&w->body, w->conf->max_request_bytes);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "job.h"
+#include "daemon.h"
 #include "log.h"
 
 struct ks_job {
@@ -44,13 +45,8 @@ static void *job_main(void *arg)
     ks_job_t *job = arg;
     ks_api_ctx_t ctx = {0};
     struct soap *soap = soap_new();
-    sigset_t block;
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    ks_daemon_block_stop_signals();
     ctx.conf = job->conf;
     ctx.db = ks_db_session_new(job->pool);
     ctx.http = ks_http_new(job->http_timeout_ms);

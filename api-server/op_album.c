@@ -19,6 +19,7 @@
  */
 #include <string.h>
 #include <time.h>
+#include "op_common.h"
 #include "deletion.h"
 #include "log.h"
 #include "png_codec.h"
@@ -436,18 +437,12 @@ static ks_rc delete_photo(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 int ks__DeleteAlbumPhoto(struct soap *soap, char *userId, int photoId,
                          struct ks__DeleteAlbumPhotoResponse *response)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     photo_delete_t deletion = {.user_id = userId, .photo_id = photoId};
-    MYSQL *conn;
-    ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
+    if (ks_op_member_txn(soap, userId, delete_photo, &deletion, NULL))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_txn(ctx, conn, delete_photo, &deletion)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("album photo %d of member \"%s\" deleted", photoId, userId);
-    ks_deletions_try_now(ctx, userId);
+    ks_deletions_try_now(ks_api_ctx(soap), userId);
     response->photoId = photoId;
     return SOAP_OK;
 }

@@ -11,6 +11,7 @@
  * the queue is tried again (deletion.c).
  */
 #include <string.h>
+#include "op_common.h"
 #include "avatar_read.h"
 #include "deletion.h"
 #include "image_skip.h"
@@ -240,20 +241,14 @@ static ks_rc delete_member(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 
 int ks__DeleteAvatar(struct soap *soap, char *userId, struct ks__DeleteAvatarResponse *response)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL *conn;
     int photos = 0;
     member_delete_t deletion = {.user_id = userId, .photos = &photos};
-    ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
+    if (ks_op_member_txn(soap, userId, delete_member, &deletion, NULL))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_txn(ctx, conn, delete_member, &deletion)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("member \"%s\" deleted with %d album photos", userId, photos);
     ks_avatar_forget(userId);
-    ks_deletions_try_now(ctx, userId);
+    ks_deletions_try_now(ks_api_ctx(soap), userId);
     response->userId = userId;
     response->albumPhotosDeleted = photos;
     return SOAP_OK;

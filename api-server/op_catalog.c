@@ -494,8 +494,7 @@ int ks__ListItems(struct soap *soap, int *categoryId, int *offset, int *limit,
         search.item_id = -1;                 /* no category has such an id: no item */
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_search_items(soap, conn, &search, &response->item, &response->__sizeitem,
-                                    &more, &total)) != KS_OK ||
-        (rc = ks_store_items_layers(soap, conn, response->item, response->__sizeitem)) != KS_OK)
+                                    &more, &total)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->total = (int)total;
     return SOAP_OK;
@@ -516,9 +515,7 @@ static ks_rc load_item(struct soap *soap, MYSQL *conn, int id, struct ks__Item *
         return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
     if ((rc = ks_store_search_items(soap, conn, &search, out, &count, &more, &total)) != KS_OK)
         return rc;
-    if (count == 0)
-        return ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
-    return ks_store_items_layers(soap, conn, *out, 1);
+    return count ? KS_OK : ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id);
 }
 
 int ks__GetItem(struct soap *soap, int itemId, struct ks__GetItemResponse *response)

@@ -42,8 +42,7 @@ int ks__SearchItems(struct soap *soap, int *categoryId, char *status, char *name
 
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_search_items(soap, conn, &search, &response->item, &response->__sizeitem,
-                                    &more, &total)) != KS_OK ||
-        (rc = ks_store_items_layers(soap, conn, response->item, response->__sizeitem)) != KS_OK)
+                                    &more, &total)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->total = (int)total;
     if (more) {

@@ -8,6 +8,7 @@
  * body; revoking that default itself while it is worn is a Conflict.
  */
 #include <string.h>
+#include "op_common.h"
 #include "avatar_read.h"
 #include "log.h"
 #include "render.h"
@@ -46,17 +47,11 @@ static ks_rc grant_item(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 int ks__GrantItem(struct soap *soap, char *userId, int itemId,
                   struct ks__GrantItemResponse *response)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
     int granted = 0;
     item_grant_t grant = {.user_id = userId, .item_id = itemId, .granted = &granted};
-    MYSQL *conn;
-    ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
+    if (ks_op_member_txn(soap, userId, grant_item, &grant, NULL))
         return soap->error;
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_txn(ctx, conn, grant_item, &grant)) != KS_OK)
-        return ks_fault_rc(soap, rc, &ctx->err);
     response->itemId = itemId;
     response->alreadyOwned = granted ? false_ : true_;
     return SOAP_OK;
@@ -125,12 +120,10 @@ int ks__RevokeItem(struct soap *soap, char *userId, int itemId,
                             .member = &member, .server = &server, .was_owned = &was_owned,
                             .was_worn = &was_worn};
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId))
-        return soap->error;
     /* Retried on a deadlock or lock wait, as ChangeOutfit is. */
-    if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_txn(ctx, conn, revoke_item, &revoke)) != KS_OK ||
-        (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
+    if (ks_op_member_txn(soap, userId, revoke_item, &revoke, &conn))
+        return soap->error;
+    if ((rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     if (was_owned || was_worn)
         ks_log_info("item %d revoked from member \"%s\"%s", itemId, userId,

@@ -243,6 +243,20 @@ static int check_colours(struct soap *soap, int count, const struct ks__ItemColo
     return SOAP_OK;
 }
 
+/* The checks both operations make: a site's call (ks_auth_require) on a
+ * valid user id, its lists (check_lists) and colours (check_colours, into
+ * tints). SOAP_OK, or the fault set and its error. */
+static int check_call(struct soap *soap, const char *user_id, int wear_count, const int *wear,
+                      int remove_count, const int *remove, int colour_count,
+                      const struct ks__ItemColour *colour, ks_item_tint_t *tints)
+{
+    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, user_id) ||
+        check_lists(soap, wear_count, wear, remove_count, remove) ||
+        check_colours(soap, colour_count, colour, tints))
+        return soap->error;
+    return SOAP_OK;
+}
+
 /* ---- ChangeOutfit -------------------------------------------------------------------- */
 
 /* Writes the difference between before and after to the outfit table. */
@@ -318,9 +332,8 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
     MYSQL *conn;
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
-        check_lists(soap, __sizewear, wear, __sizeremove, remove) ||
-        check_colours(soap, __sizecolour, colour, tints))
+    if (check_call(soap, userId, __sizewear, wear, __sizeremove, remove, __sizecolour, colour,
+                   tints))
         return soap->error;
     if (__sizewear == 0 && __sizeremove == 0 && __sizecolour == 0)
         return ks_fault(soap, "InvalidArgument", "nothing to wear, remove or colour");
@@ -419,9 +432,8 @@ int ks__PreviewAvatar(struct soap *soap, char *userId, int __sizewear, int *wear
     ks_item_tint_t tints[KS_OUTFIT_MAX];
     ks_rc rc;
 
-    if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, userId) ||
-        check_lists(soap, __sizewear, wear, __sizeremove, remove) ||
-        check_colours(soap, __sizecolour, colour, tints))
+    if (check_call(soap, userId, __sizewear, wear, __sizeremove, remove, __sizecolour, colour,
+                   tints))
         return soap->error;
     rc = preview(soap, userId, wear, __sizewear, remove, __sizeremove, tints, __sizecolour,
                  response);

@@ -45,14 +45,14 @@ static int check_events(struct soap *soap, int count, char **event, char *out, s
     return SOAP_OK;
 }
 
-static struct ks__Webhook *webhook_answer(struct soap *soap, const ks_webhook_row_t *row)
+/* Fills w, in the arena, from row; 0 when out of memory. */
+static int webhook_fill(struct soap *soap, struct ks__Webhook *w, const ks_webhook_row_t *row)
 {
-    struct ks__Webhook *w = soap_new_ks__Webhook(soap, -1);
     char events[sizeof row->events], *save = NULL;
     int n = 0;
 
-    if (!w || !(w->event = soap_malloc(soap, 4 * sizeof *w->event)))
-        return NULL;
+    if (!(w->event = soap_malloc(soap, 4 * sizeof *w->event)))
+        return 0;
     w->id = row->id;
     w->url = soap_strdup(soap, row->url);
     w->createdAt = (time_t)row->created;
@@ -60,15 +60,20 @@ static struct ks__Webhook *webhook_answer(struct soap *soap, const ks_webhook_ro
     for (char *e = strtok_r(events, ",", &save); e && n < 4; e = strtok_r(NULL, ",", &save))
         w->event[n++] = soap_strdup(soap, e);
     w->__sizeevent = n;
-    return w;
+    return 1;
 }
 
-static struct ks__WebhookDelivery *delivery_answer(struct soap *soap, const ks_delivery_row_t *row)
+static struct ks__Webhook *webhook_answer(struct soap *soap, const ks_webhook_row_t *row)
 {
-    struct ks__WebhookDelivery *d = soap_new_ks__WebhookDelivery(soap, -1);
+    struct ks__Webhook *w = soap_new_ks__Webhook(soap, -1);
 
-    if (!d)
-        return NULL;
+    return w && webhook_fill(soap, w, row) ? w : NULL;
+}
+
+/* Fills d, in the arena, from row. */
+static void delivery_fill(struct soap *soap, struct ks__WebhookDelivery *d,
+                          const ks_delivery_row_t *row)
+{
     d->eventId = row->event_id;
     d->type = soap_strdup(soap, row->type);
     d->userId = soap_strdup(soap, row->user_id);
@@ -81,7 +86,6 @@ static struct ks__WebhookDelivery *delivery_answer(struct soap *soap, const ks_d
         *d->nextAttemptAt = (time_t)row->next_at;
     if (row->delivered_at && (d->deliveredAt = soap_malloc(soap, sizeof(time_t))))
         *d->deliveredAt = (time_t)row->delivered_at;
-    return d;
 }
 
 int ks__RegisterWebhook(struct soap *soap, char *url, char *secret, int __sizeevent,
@@ -125,12 +129,9 @@ int ks__ListWebhooks(struct soap *soap, struct ks__ListWebhooksResponse *respons
         return ks_fault_rc(soap, rc, &ctx->err);
     if (count && !(response->webhook = soap_new_ks__Webhook(soap, count)))
         return soap->error = SOAP_EOM;
-    for (int i = 0; i < count; i++) {
-        struct ks__Webhook *w = webhook_answer(soap, &rows[i]);
-        if (!w)
+    for (int i = 0; i < count; i++)
+        if (!webhook_fill(soap, &response->webhook[i], &rows[i]))
             return soap->error = SOAP_EOM;
-        response->webhook[i] = *w;
-    }
     response->__sizewebhook = count;
     return SOAP_OK;
 }
@@ -181,12 +182,8 @@ int ks__ListWebhookDeliveries(struct soap *soap, int id, char *state, LONG64 *be
     }
     if (count && !(response->delivery = soap_new_ks__WebhookDelivery(soap, count)))
         return soap->error = SOAP_EOM;
-    for (int i = 0; i < count; i++) {
-        struct ks__WebhookDelivery *d = delivery_answer(soap, &rows[i]);
-        if (!d)
-            return soap->error = SOAP_EOM;
-        response->delivery[i] = *d;
-    }
+    for (int i = 0; i < count; i++)
+        delivery_fill(soap, &response->delivery[i], &rows[i]);
     response->__sizedelivery = count;
     return SOAP_OK;
 }
@@ -204,7 +201,8 @@ int ks__RedeliverWebhookEvent(struct soap *soap, int id, LONG64 eventId,
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_webhook_redeliver(ctx, conn, id, eventId, &row)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    if (!(response->delivery = delivery_answer(soap, &row)))
+    if (!(response->delivery = soap_new_ks__WebhookDelivery(soap, -1)))
         return soap->error = SOAP_EOM;
+    delivery_fill(soap, response->delivery, &row);
     return SOAP_OK;
 }

@@ -60,6 +60,7 @@
 #include <unistd.h>
 #include "dispatch.h"
 #include "http_frame.h"
+#include "daemon.h"
 #include "log.h"
 #include "net.h"
 #include "reply.h"
@@ -151,13 +152,6 @@ struct loop {
     worker_t *workers;
     int worker_count;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void queue_push(conn_t **head, conn_t **tail, conn_t *c)
 {
@@ -272,7 +266,7 @@ static void next_request(loop_t *loop, conn_t *c)
             c->in_cap = KS_IN_INITIAL;
         }
     }
-    c->idle_since_ms = now_ms();
+    c->idle_since_ms = ks_now_ms();
     c->deadline_ms = c->idle_since_ms +
                      1000LL * (rest ? loop->conf->recv_timeout_s : loop->conf->keepalive_timeout_s);
 }
@@ -305,7 +299,7 @@ static int read_available(loop_t *loop, conn_t *c)
         n = read(c->fd, c->in + c->in_len, room);
         if (n > 0) {
             if (c->in_len == 0)                   /* a request starts: its deadline */
-                c->deadline_ms = now_ms() + 1000LL * loop->conf->recv_timeout_s;
+                c->deadline_ms = ks_now_ms() + 1000LL * loop->conf->recv_timeout_s;
             c->in_len += (size_t)n;
             got += (size_t)n;
             if ((size_t)n < room)                 /* drained: spare a read() */
@@ -369,7 +363,7 @@ static int flush_out(conn_t *c)
 
 static void linger(loop_t *loop, conn_t *c)
 {
-    long long now = now_ms();
+    long long now = ks_now_ms();
 
     shutdown(c->fd, SHUT_WR);
     c->state = CONN_LINGERING;
@@ -405,7 +399,7 @@ static void send_answer(loop_t *loop, conn_t *c)
         answered(loop, c);
     } else if (sent == 0) {
         c->state = CONN_WRITING;
-        c->deadline_ms = now_ms() + 1000LL * loop->conf->send_timeout_s;
+        c->deadline_ms = ks_now_ms() + 1000LL * loop->conf->send_timeout_s;
         arm(loop, c, EPOLLOUT);
     } else {
         answered(loop, c);
@@ -543,7 +537,7 @@ static void resume_paused(loop_t *loop)
 static void drain(loop_t *loop, conn_t *c)
 {
     static char sink[64 * 1024];
-    long long now = now_ms();
+    long long now = ks_now_ms();
 
     for (;;) {
         ssize_t n = read(c->fd, sink, sizeof sink);
@@ -648,7 +642,7 @@ static void accept_all(loop_t *loop)
         c->generation = ++loop->generation;
         c->state = CONN_READING;
         c->keep_alive = loop->conf->max_keep_alive + 1;
-        c->idle_since_ms = now_ms();
+        c->idle_since_ms = ks_now_ms();
         c->deadline_ms = c->idle_since_ms + 1000LL * loop->conf->recv_timeout_s;
         if (peer.ss_family == AF_INET) {
             const struct sockaddr_in *in4 = (const struct sockaddr_in *)&peer;
@@ -834,13 +828,8 @@ static void *worker_main(void *arg)
     worker_t *w = arg;
     loop_t *loop = w->loop;
     conn_t *c = NULL;
-    sigset_t block;
 
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    ks_daemon_block_stop_signals();
     for (;;) {
         if (!c) {
             struct timespec deadline;
@@ -998,7 +987,7 @@ int ks_api_serve_standalone(const ks_api_conf_t *conf, ks_db_pool_t *pool,
         }
         if (loop->paused_count > 0 && atomic_exchange(&loop->memory_freed, 0))
             resume_paused(loop);
-        now = now_ms();
+        now = ks_now_ms();
         if (now - loop->last_scan_ms >= 1000) {
             loop->last_scan_ms = now;
             scan(loop, now);

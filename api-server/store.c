@@ -1,4 +1,5 @@
 /* store.c: the shared reads and writes of store.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,102 @@ ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **re
     ks_rc rc = ks_sql_run(sql, ctx->db, conn, result, &ctx->err);
     ks_buf_free(sql);
     return rc;
+}
+
+static void vsqlf(ks_buf_t *sql, MYSQL *conn, const char *fmt, va_list ap)
+{
+    while (*fmt) {
+        const char *pct = strchr(fmt, '%');
+        size_t size;
+
+        if (!pct) {
+            ks_buf_append(sql, fmt, strlen(fmt));
+            return;
+        }
+        ks_buf_append(sql, fmt, (size_t)(pct - fmt));
+        size = strspn(pct + 1, "lz");            /* the conversion's size */
+        fmt = pct + 2 + size;
+        switch (pct[1 + size]) {
+        case '%':
+            ks_buf_append(sql, "%", 1);
+            continue;
+        case 's':
+            ks_sql_str(sql, conn, va_arg(ap, const char *));
+            continue;
+        case 'd':
+            if (size == 0)
+                ks_buf_addf(sql, "%d", va_arg(ap, int));
+            else if (size == 1 && pct[1] == 'l')
+                ks_buf_addf(sql, "%ld", va_arg(ap, long));
+            else if (size == 2 && pct[1] == 'l' && pct[2] == 'l')
+                ks_buf_addf(sql, "%lld", va_arg(ap, long long));
+            else
+                break;
+            continue;
+        case 'u':
+            if (size == 0)
+                ks_buf_addf(sql, "%u", va_arg(ap, unsigned));
+            else if (size == 1 && pct[1] == 'l')
+                ks_buf_addf(sql, "%lu", va_arg(ap, unsigned long));
+            else if (size == 1 && pct[1] == 'z')
+                ks_buf_addf(sql, "%zu", va_arg(ap, size_t));
+            else if (size == 2 && pct[1] == 'l' && pct[2] == 'l')
+                ks_buf_addf(sql, "%llu", va_arg(ap, unsigned long long));
+            else
+                break;
+            continue;
+        default:
+            break;
+        }
+        ks_log_error("SQL format \"%s\": a conversion ks_store_sqlf does not take", pct);
+        sql->overflow = 1;                 /* the statement is refused */
+        return;
+    }
+}
+
+void ks_store_sqlf(ks_buf_t *sql, MYSQL *conn, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsqlf(sql, conn, fmt, ap);
+    va_end(ap);
+}
+
+/* Initialises sql with the statement of the calling function's fmt and the
+ * arguments after it (ks_store_sqlf). */
+#define BUILD(sql, conn, fmt)                      \
+    do {                                           \
+        va_list ap_;                               \
+        ks_buf_init(&(sql), KS_STORE_SQL_MAX);     \
+        va_start(ap_, fmt);                        \
+        vsqlf(&(sql), conn, fmt, ap_);             \
+        va_end(ap_);                               \
+    } while (0)
+
+ks_rc ks_store_execf(ks_api_ctx_t *ctx, MYSQL *conn, const char *fmt, ...)
+{
+    ks_buf_t sql;
+
+    BUILD(sql, conn, fmt);
+    return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_intf(ks_api_ctx_t *ctx, MYSQL *conn, long long *value, const char *fmt, ...)
+{
+    ks_buf_t sql;
+
+    BUILD(sql, conn, fmt);
+    return ks_store_int(ctx, conn, &sql, value);
+}
+
+ks_rc ks_store_onef(ks_api_ctx_t *ctx, MYSQL *conn, const ks_col_t *cols, int ncols, void *out,
+                    const char *fmt, ...)
+{
+    ks_buf_t sql;
+
+    BUILD(sql, conn, fmt);
+    return ks_store_one(ctx, conn, &sql, cols, ncols, out);
 }
 
 static ks_rc exec(ks_api_ctx_t *ctx, MYSQL *conn, const char *statement)
@@ -64,6 +161,9 @@ void ks_store_map_row(MYSQL_ROW row, const ks_col_t *cols, int ncols, void *out)
             break;
         case KS_COL_LLONG:
             *(long long *)field = v ? strtoll(v, NULL, 10) : 0;
+            break;
+        case KS_COL_ULLONG:
+            *(unsigned long long *)field = v ? strtoull(v, NULL, 10) : 0;
             break;
         case KS_COL_DOUBLE:
             *(double *)field = v ? strtod(v, NULL) : 0;
@@ -173,15 +273,12 @@ ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long lon
 {
     queue_depths_t depths;
     MYSQL *conn;
-    ks_buf_t sql;
     ks_rc rc;
 
-    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT (SELECT COUNT(*) FROM render_queue),"
-                     " (SELECT COUNT(*) FROM image_deletions)");
-    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(queue_depth_cols), &depths)) != KS_OK)
+    if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
+        (rc = ks_store_onef(ctx, conn, KS_COLS(queue_depth_cols), &depths,
+                            "SELECT (SELECT COUNT(*) FROM render_queue),"
+                            " (SELECT COUNT(*) FROM image_deletions)")) != KS_OK)
         return rc;
     *render_queue = depths.render_queue;
     *deletions = depths.deletions;
@@ -196,19 +293,16 @@ static const ks_col_t counts_cols[] = {
 
 ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
     /* Members: the image servers' member_count (each assignment, import,
      * move and deletion keeps it), not COUNT(*) of members, a full scan of
      * the largest table (tests/explain). */
-    ks_buf_addf(&sql, "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM image_servers),"
-                     " (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM categories)");
-    return ks_store_one(ctx, conn, &sql, KS_COLS(counts_cols), out);
+    return ks_store_onef(ctx, conn, KS_COLS(counts_cols), out,
+                         "SELECT (SELECT COALESCE(SUM(member_count), 0) FROM image_servers),"
+                         " (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM categories)");
 }
 
-/* members rows as ks_member_t: SELECT MEMBER_COLUMNS FROM members ... */
-#define MEMBER_COLUMNS "id, image_server_id, version, user_id"
+/* members rows as ks_member_t: MEMBER_SELECT " WHERE ..." */
+#define MEMBER_SELECT "SELECT id, image_server_id, version, user_id FROM members"
 static const ks_col_t member_cols[] = {
     KS_COL(KS_COL_LLONG, ks_member_t, id),
     KS_COL(KS_COL_INT, ks_member_t, image_server_id),
@@ -219,15 +313,10 @@ static const ks_col_t member_cols[] = {
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(member_cols), out,
+                             for_update ? MEMBER_SELECT " WHERE user_id = %s FOR UPDATE"
+                                        : MEMBER_SELECT " WHERE user_id = %s", user_id);
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE user_id = ");
-    ks_sql_str(&sql, conn, user_id);
-    if (for_update)
-        ks_buf_addf(&sql, " FOR UPDATE");
-    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
     if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
     return rc;
@@ -236,13 +325,10 @@ ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int f
 ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
                             ks_member_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(member_cols), out,
+                             for_update ? MEMBER_SELECT " WHERE id = %lld FOR UPDATE"
+                                        : MEMBER_SELECT " WHERE id = %lld", id);
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT " MEMBER_COLUMNS " FROM members WHERE id = %lld%s",
-                id, for_update ? " FOR UPDATE" : "");
-    rc = ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
     if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "member %lld not found", id);
     return rc;
@@ -273,12 +359,8 @@ const ks_col_t ks_store_server_cols[12] = {
 
 ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_SERVER_COLS, out, KS_SERVER_SELECT " WHERE id = %d", id);
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE id = %d", id);
-    rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_ERROR, "image server %d is in no row of "
                                       "image_servers", id)
                              : rc;
@@ -287,13 +369,9 @@ ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_ser
 ks_rc ks_store_image_server_named(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                   ks_image_server_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_SERVER_COLS, out, KS_SERVER_SELECT " WHERE name = %s",
+                             name);
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    rc = ks_store_one(ctx, conn, &sql, KS_SERVER_COLS, out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "image server \"%s\" not found",
                                       name)
                              : rc;
@@ -343,12 +421,8 @@ ks_rc ks_store_pick_image_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *nam
 /* Adds count members to server id's member_count (a statement of its own). */
 static ks_rc add_member_count(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long count)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE image_servers SET member_count = member_count + %lld WHERE id = %d",
-                count, id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "UPDATE image_servers SET member_count = member_count + %lld"
+                          " WHERE id = %d", count, id);
 }
 
 void ks_store_assigned(ks_api_ctx_t *ctx, MYSQL *conn, int server_id, int created)

@@ -51,7 +51,9 @@ ks_rc ks_store_run(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, MYSQL_RES **re
  * column of the SELECT, in order, names the field it fills (its type, offset
  * and size). A NULL column leaves 0 or "". String fields are char arrays and
  * are cut to fit. */
-typedef enum { KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_DOUBLE, KS_COL_STR } ks_col_type_t;
+typedef enum {
+    KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_ULLONG, KS_COL_DOUBLE, KS_COL_STR
+} ks_col_type_t;
 
 typedef struct {
     ks_col_type_t type;
@@ -163,6 +165,27 @@ ks_rc ks_store_each(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, ks_store_row_
 /* Runs sql, which selects one number (a COUNT, an id), into *value: 0 when
  * there is no row or the number is NULL. */
 ks_rc ks_store_int(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, long long *value);
+
+/* ---- Building statements -----------------------------------------------------
+ * The one escaping builder: printf's format, where every %s is a string
+ * from outside, appended quoted and escaped (ks_sql_str; NULL is NULL).
+ * SQL text is written in the format itself, never passed through %s. The
+ * other conversions are numbers: %d %u %ld %lu %lld %llu %zu (no flags,
+ * width or precision), and %% is a percent sign. A statement is at most
+ * KS_STORE_SQL_MAX bytes (KS_TOOLARGE when it runs). */
+#define KS_STORE_SQL_MAX 65536
+void ks_store_sqlf(ks_buf_t *sql, MYSQL *conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Builds the statement of fmt (as ks_store_sqlf) and runs it: without a
+ * result; into *value (as ks_store_int); its first row into out (as
+ * ks_store_one). */
+ks_rc ks_store_execf(ks_api_ctx_t *ctx, MYSQL *conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+ks_rc ks_store_intf(ks_api_ctx_t *ctx, MYSQL *conn, long long *value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+ks_rc ks_store_onef(ks_api_ctx_t *ctx, MYSQL *conn, const ks_col_t *cols, int ncols,
+                    void *out, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The rows of render_queue and of image_deletions (the queues every API
  * server works), read on a read connection of ctx->db in one statement: a

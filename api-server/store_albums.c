@@ -49,9 +49,9 @@ ks_rc ks_store_scene(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, ks_scene_t *o
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT width, height, sha256 FROM scenes WHERE id = %d", scene_id);
-    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(scene_cols), out)) != KS_OK)
+    if ((rc = ks_store_onef(ctx, conn, KS_COLS(scene_cols), out,
+                            "SELECT width, height, sha256 FROM scenes WHERE id = %d",
+                            scene_id)) != KS_OK)
         return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "scene %d not found", scene_id)
                                  : rc;
     out->id = scene_id;
@@ -185,11 +185,8 @@ ks_rc ks_store_album_photo_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_album
 ks_rc ks_store_album_photo_count(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                                  long long *count)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld", member_id);
-    return ks_store_int(ctx, conn, &sql, count);
+    return ks_store_intf(ctx, conn, count, "SELECT COUNT(*) FROM album_photos WHERE member_id = %lld",
+                         member_id);
 }
 
 /* ks_store_album_photos' rows into the answer (room made by the caller). */
@@ -275,22 +272,17 @@ ks_rc ks_store_album_photos(struct soap *soap, MYSQL *conn, long long member_id,
 ks_rc ks_store_album_photo_delete(ks_api_ctx_t *ctx, MYSQL *conn, const ks_member_t *member,
                                   int photo_id, int *server_id)
 {
-    ks_buf_t sql;
-    ks_rc rc;
     long long number;
+    ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT image_server_id FROM album_photos WHERE id = %d AND member_id = %lld",
-                photo_id, member->id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &number)) != KS_OK)
+    if ((rc = ks_store_intf(ctx, conn, &number, "SELECT image_server_id FROM album_photos"
+                            " WHERE id = %d AND member_id = %lld", photo_id, member->id)) != KS_OK)
         return rc;
     if (number == 0)
         return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" has no album photo %d",
                       member->user_id, photo_id);
     *server_id = (int)number;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM album_photos WHERE id = %d", photo_id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "DELETE FROM album_photos WHERE id = %d", photo_id);
 }
 
 static const ks_col_t album_photo_cols[] = {
@@ -305,32 +297,22 @@ static const ks_col_t album_photo_cols[] = {
 ks_rc ks_store_album_photo(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                            unsigned photo_id, ks_album_photo_row_t *out)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT image_server_id, scene_id, scene_sha256, width, height, quality"
-                " FROM album_photos WHERE id = %u AND member_id = %lld", photo_id, member_id);
-    return ks_store_one(ctx, conn, &sql, KS_COLS(album_photo_cols), out);
+    return ks_store_onef(ctx, conn, KS_COLS(album_photo_cols), out, "SELECT image_server_id,"
+                         " scene_id, scene_sha256, width, height, quality FROM album_photos"
+                         " WHERE id = %u AND member_id = %lld", photo_id, member_id);
 }
-
-static const ks_col_t photo_layer_cols[] = {
-    KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
-    KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
-    KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
-    KS_COL(KS_COL_INT, ks_layer_row_t, x),
-    KS_COL(KS_COL_INT, ks_layer_row_t, y),
-    KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
-    KS_COL(KS_COL_STR, ks_layer_row_t, tint),
-};
 
 ks_rc ks_store_album_photo_layers(struct soap *soap, MYSQL *conn, unsigned photo_id,
                                   ks_layer_row_t **layers, int *count)
 {
     ks_buf_t sql;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, sha256, IFNULL(tint, '')"
-                " FROM album_photo_layers WHERE photo_id = %u ORDER BY seq", photo_id);
-    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(photo_layer_cols), sizeof **layers,
+    /* as worn layers are read (KS_WORN_LAYER_COLS), without what a photo
+     * does not keep: size, tintability, role and delay */
+    ks_buf_init(&sql, 512);
+    ks_buf_addf(&sql, "SELECT item_id, layer_no, z_order, x, y, 0, 0, sha256, 0, '', 0,"
+                " IFNULL(tint, '') FROM album_photo_layers WHERE photo_id = %u ORDER BY seq",
+                photo_id);
+    return ks_store_rows_arena(soap, conn, &sql, KS_WORN_LAYER_COLS, sizeof **layers,
                                (void **)layers, count);
 }

@@ -232,11 +232,12 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
         item->availableFrom = ks_cluster_time(soap, rows[i].available_from);
         item->availableUntil = ks_cluster_time(soap, rows[i].available_until);
     }
-    return KS_OK;
+    return ks_store_items_layers(soap, conn, *items, *count);
 }
 
-/* categories rows as ks_category_row_t: SELECT CATEGORY_COLUMNS FROM categories ... */
-#define CATEGORY_COLUMNS "id, name, z_order, exclusive, required, default_item_id"
+/* categories rows as ks_category_row_t: CATEGORY_SELECT " WHERE ..." */
+#define CATEGORY_SELECT "SELECT id, name, z_order, exclusive, required, default_item_id" \
+                        " FROM categories"
 static const ks_col_t category_cols[] = {
     KS_COL(KS_COL_INT, ks_category_row_t, id),
     KS_COL(KS_COL_STR, ks_category_row_t, name),
@@ -249,13 +250,10 @@ static const ks_col_t category_cols[] = {
 ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
                         ks_category_row_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(category_cols), out,
+                             for_update ? CATEGORY_SELECT " WHERE id = %d FOR UPDATE"
+                                        : CATEGORY_SELECT " WHERE id = %d", id);
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories WHERE id = %d%s", id,
-                for_update ? " FOR UPDATE" : "");
-    rc = ks_store_one(ctx, conn, &sql, KS_COLS(category_cols), out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "category %d not found", id) : rc;
 }
 
@@ -263,38 +261,32 @@ ks_rc ks_store_item_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *catego
                              char *status)
 {
     item_row_t row;
-    ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT " ITEM_COLUMNS " FROM items WHERE id = %d", id);
-    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_cols), &row)) != KS_OK)
+    if ((rc = ks_store_onef(ctx, conn, KS_COLS(item_cols), &row,
+                            "SELECT " ITEM_COLUMNS " FROM items WHERE id = %d", id)) != KS_OK)
         return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
     *category_id = row.category_id;
     snprintf(status, 16, "%s", row.status);
     return KS_OK;
 }
 
+/* rc of a write of categories, saying a name taken (KS_CONFLICT) is name's. */
+static ks_rc category_named(ks_api_ctx_t *ctx, ks_rc rc, const char *name)
+{
+    if (rc == KS_CONFLICT)
+        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists", name);
+    return rc;
+}
+
 ks_rc ks_store_category_update(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_execf(ctx, conn, "UPDATE categories SET name = %s, z_order = %d,"
+                              " exclusive = %d, required = %d, default_item_id = NULLIF(%d, 0)"
+                              " WHERE id = %d", row->name, row->z_order, row->exclusive,
+                              row->required, row->default_item_id, row->id);
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "UPDATE categories SET name = ");
-    ks_sql_str(&sql, conn, row->name);
-    ks_buf_addf(&sql, ", z_order = %d, exclusive = %d, required = %d, default_item_id = ",
-                row->z_order, row->exclusive, row->required);
-    if (row->default_item_id)
-        ks_buf_addf(&sql, "%d", row->default_item_id);
-    else
-        ks_buf_addf(&sql, "NULL");
-    ks_buf_addf(&sql, " WHERE id = %d", row->id);
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
-                      row->name);
-    return rc;
+    return category_named(ctx, rc, row->name);
 }
 
 ks_rc ks_store_layer_manifest(struct soap *soap, MYSQL *conn, int offset, int limit,
@@ -373,7 +365,7 @@ ks_rc ks_store_categories(struct soap *soap, MYSQL *conn, const char *name,
     ks_buf_t sql;
 
     ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT " CATEGORY_COLUMNS " FROM categories");
+    ks_buf_addf(&sql, CATEGORY_SELECT);
     if (name) {
         ks_buf_addf(&sql, " WHERE name = ");
         ks_sql_str(&sql, conn, name);
@@ -386,20 +378,13 @@ ks_rc ks_store_categories(struct soap *soap, MYSQL *conn, const char *name,
 ks_rc ks_store_category_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_category_row_t *row,
                                int *id)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_execf(ctx, conn, "INSERT INTO categories (name, z_order, exclusive,"
+                              " required) VALUES (%s, %d, %d, %d)", row->name, row->z_order,
+                              row->exclusive, row->required);
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO categories (name, z_order, exclusive, required) VALUES (");
-    ks_sql_str(&sql, conn, row->name);
-    ks_buf_addf(&sql, ", %d, %d, %d)", row->z_order, row->exclusive, row->required);
-    rc = ks_store_run(ctx, conn, &sql, NULL);
-    if (rc == KS_CONFLICT)
-        return ks_err(&ctx->err, KS_CONFLICT, "a category named \"%s\" already exists",
-                      row->name);
     if (rc == KS_OK)
         *id = (int)mysql_insert_id(conn);
-    return rc;
+    return category_named(ctx, rc, row->name);
 }
 
 /* Runs sql, an INSERT or UPDATE of items, saying a name taken is name's. */
@@ -418,13 +403,9 @@ ks_rc ks_store_item_insert(ks_api_ctx_t *ctx, MYSQL *conn, int category_id, cons
     ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO items (category_id, name, status, price) VALUES (%d, ",
-                category_id);
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, status);
-    ks_buf_addf(&sql, ", %d)", price);
+    ks_buf_init(&sql, KS_STORE_SQL_MAX);
+    ks_store_sqlf(&sql, conn, "INSERT INTO items (category_id, name, status, price)"
+                  " VALUES (%d, %s, %s, %d)", category_id, name, status, price);
     if ((rc = write_item(ctx, conn, &sql, name)) != KS_OK)
         return rc;
     *id = (int)mysql_insert_id(conn);
@@ -452,6 +433,9 @@ ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *n
     return write_item(ctx, conn, &sql, name);
 }
 
+/* The end of ks_store_item_lock's SELECT. */
+#define LOCK_ITEM " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d FOR UPDATE"
+
 static const ks_col_t item_lock_cols[] = {
     KS_COL(KS_COL_INT, ks_item_lock_t, category_z),
     KS_COL(KS_COL_STR, ks_item_lock_t, default_of),
@@ -460,28 +444,17 @@ static const ks_col_t item_lock_cols[] = {
 ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_category,
                          ks_item_lock_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(item_lock_cols), out,
+                             with_category ? "SELECT c.z_order, d.name FROM items i"
+                                             " JOIN categories c ON c.id = i.category_id" LOCK_ITEM
+                                           : "SELECT 0, d.name FROM items i" LOCK_ITEM, id);
 
-    ks_buf_init(&sql, 512);
-    if (with_category)
-        ks_buf_addf(&sql, "SELECT c.z_order, d.name FROM items i JOIN categories c"
-                    " ON c.id = i.category_id");
-    else
-        ks_buf_addf(&sql, "SELECT 0, d.name FROM items i");
-    ks_buf_addf(&sql, " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d"
-                " FOR UPDATE", id);
-    rc = ks_store_one(ctx, conn, &sql, KS_COLS(item_lock_cols), out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
 }
 
 ks_rc ks_store_item_worn_by(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long *count)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", id);
-    return ks_store_int(ctx, conn, &sql, count);
+    return ks_store_intf(ctx, conn, count, "SELECT COUNT(*) FROM outfit WHERE item_id = %d", id);
 }
 
 ks_rc ks_store_layer_insert(ks_api_ctx_t *ctx, MYSQL *conn, const ks_layer_row_t *layer,
@@ -519,18 +492,14 @@ ks_rc ks_store_layers_of_item(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_layer_r
 
 ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_execf(ctx, conn, "INSERT IGNORE INTO item_layer_archive (item_id,"
+                              " layer_no, sha256, z_order, x, y, width, height, png)"
+                              " SELECT item_id, layer_no, sha256, z_order, x, y, width, height,"
+                              " png FROM item_layers WHERE item_id = %d", id);
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT IGNORE INTO item_layer_archive (item_id, layer_no, sha256, z_order,"
-                " x, y, width, height, png) SELECT item_id, layer_no, sha256, z_order, x, y,"
-                " width, height, png FROM item_layers WHERE item_id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if (rc != KS_OK)
         return rc;
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM item_layers WHERE item_id = %d", id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "DELETE FROM item_layers WHERE item_id = %d", id);
 }
 
 /* ---- Time-limited items ------------------------------------------------------------- */
@@ -543,14 +512,11 @@ static const ks_col_t window_cols[] = {
 
 ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(window_cols), out, "SELECT " WINDOW_COLUMNS
+                             ", (available_from IS NULL OR available_from <= NOW())"
+                             " AND (available_until IS NULL OR available_until > NOW())"
+                             " FROM items WHERE id = %d", id);
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT " WINDOW_COLUMNS ", (available_from IS NULL OR available_from <="
-                " NOW()) AND (available_until IS NULL OR available_until > NOW()) FROM items"
-                " WHERE id = %d", id);
-    rc = ks_store_one(ctx, conn, &sql, KS_COLS(window_cols), out);
     return rc == KS_NOTFOUND ? ks_err(&ctx->err, KS_NOTFOUND, "item %d not found", id) : rc;
 }
 
@@ -583,13 +549,9 @@ ks_rc ks_store_item_available(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char
 ks_rc ks_store_item_window_set(ks_api_ctx_t *ctx, MYSQL *conn, int id, long long from,
                                long long until)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "UPDATE items SET available_from = ");
-    ks_buf_addf(&sql, from < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", from);
-    ks_buf_addf(&sql, ", available_until = ");
-    ks_buf_addf(&sql, until < 0 ? "NULL" : "FROM_UNIXTIME(%lld)", until);
-    ks_buf_addf(&sql, " WHERE id = %d", id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    /* -1 (open) is NULL */
+    return ks_store_execf(ctx, conn, "UPDATE items SET"
+                          " available_from = IF(%lld < 0, NULL, FROM_UNIXTIME(%lld)),"
+                          " available_until = IF(%lld < 0, NULL, FROM_UNIXTIME(%lld))"
+                          " WHERE id = %d", from, from, until, until, id);
 }

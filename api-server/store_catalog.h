@@ -36,8 +36,8 @@ typedef struct {
     int count_total;               /* fill *total (a COUNT over every page) */
 } ks_item_search_t;
 
-/* The items matching search (at most search->limit, by id, without their
- * layers) into *items / *count; *more says whether more follow, *total
+/* The items matching search (at most search->limit, by id, with their
+ * layers: ks_store_items_layers) into *items / *count; *more says whether more follow, *total
  * (with count_total) how many match on every page. */
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total);

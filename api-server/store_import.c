@@ -20,53 +20,42 @@
 #define KS_IMPORT_SQL_MAX ((size_t)4 << 20)      /* one statement's text */
 #define KS_IMPORT_SQL_FLUSH ((size_t)512 << 10)  /* a multi-row INSERT is sent at this size */
 
+static const ks_col_t import_item_cols[] = {
+    KS_COL(KS_COL_INT, ks_import_item_t, id),
+    KS_COL(KS_COL_INT, ks_import_item_t, category_id),
+    KS_COL(KS_COL_INT, ks_import_item_t, draft),
+};
+
+static const ks_col_t import_category_cols[] = {
+    KS_COL(KS_COL_INT, ks_import_category_t, id),
+    KS_COL(KS_COL_INT, ks_import_category_t, exclusive),
+    KS_COL(KS_COL_INT, ks_import_category_t, required),
+    KS_COL(KS_COL_STR, ks_import_category_t, name),
+};
+
 ks_rc ks_store_import_catalog(struct soap *soap, MYSQL *conn, const int *ids, int count,
                               ks_import_item_t **items, int *item_count,
                               ks_import_category_t **categories, int *category_count)
 {
-    ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
 
     *items = NULL;
     *item_count = 0;
-    *categories = NULL;
-    *category_count = 0;
     if (count > 0) {
         ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
         ks_buf_addf(&sql, "SELECT id, category_id, status = 'draft' FROM items WHERE id IN (");
         for (int i = 0; i < count; i++)
             ks_buf_addf(&sql, "%s%d", i ? "," : "", ids[i]);
         ks_buf_addf(&sql, ") ORDER BY id");
-        if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+        if ((rc = ks_store_rows_arena(soap, conn, &sql, KS_COLS(import_item_cols),
+                                      sizeof **items, (void **)items, item_count)) != KS_OK)
             return rc;
-        *items = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **items);
-        while (*items && (row = mysql_fetch_row(res))) {
-            ks_import_item_t *item = &(*items)[(*item_count)++];
-            item->id = atoi(row[0]);
-            item->category_id = atoi(row[1]);
-            item->draft = atoi(row[2]);
-        }
-        mysql_free_result(res);
-        if (!*items)
-            return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     }
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT id, exclusive, required, name FROM categories ORDER BY id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    *categories = soap_malloc(soap, (mysql_num_rows(res) + 1) * sizeof **categories);
-    while (*categories && (row = mysql_fetch_row(res))) {
-        ks_import_category_t *c = &(*categories)[(*category_count)++];
-        c->id = atoi(row[0]);
-        c->exclusive = atoi(row[1]);
-        c->required = atoi(row[2]);
-        snprintf(c->name, sizeof c->name, "%s", row[3]);
-    }
-    mysql_free_result(res);
-    return *categories ? KS_OK : ks_err(&ctx->err, KS_NOMEM, "out of memory");
+    return ks_store_rows_arena(soap, conn, &sql, KS_COLS(import_category_cols),
+                               sizeof **categories, (void **)categories, category_count);
 }
 
 /* ---- the import ------------------------------------------------------------- */
@@ -156,68 +145,82 @@ static int add_user_ids(const import_t *im, MYSQL *conn, ks_buf_t *sql, int exis
     return n;
 }
 
+/* A row of read_ids, and what it reads into. */
+typedef struct {
+    import_t *im;
+    int mark_existing;
+} id_rows_t;
+
+static ks_rc id_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    id_rows_t *r = arg;
+    int i = find_member(r->im, row[1]);
+
+    (void)lengths;
+    if (i >= 0) {
+        r->im->state[i].id = atoll(row[0]);
+        r->im->state[i].existed = r->mark_existing;
+    }
+    return KS_OK;
+}
+
 /* Reads "SELECT id, user_id ..." rows into the members' ids; with
  * mark_existing, marks them as having existed. */
 static ks_rc read_ids(ks_api_ctx_t *ctx, MYSQL *conn, ks_buf_t *sql, import_t *im,
                       int mark_existing)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    ks_rc rc = ks_store_run(ctx, conn, sql, &res);
+    id_rows_t rows = {im, mark_existing};
 
-    if (rc != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int i = find_member(im, row[1]);
-        if (i < 0)
-            continue;
-        im->state[i].id = atoll(row[0]);
-        im->state[i].existed = mark_existing;
-    }
-    mysql_free_result(res);
-    return KS_OK;
+    return ks_store_each(ctx, conn, sql, id_row, &rows);
 }
 
 /* Compares the existing members' inventory and outfit with the call's:
  * KS_CONFLICT naming the first that differs. */
+/* Appends the ids of the members that existed: "0,id,id...". */
+static void add_existing_ids(const import_t *im, ks_buf_t *sql)
+{
+    ks_buf_addf(sql, "0");
+    for (int i = 0; i < im->count; i++)
+        if (im->state[i].existed)
+            ks_buf_addf(sql, ",%lld", im->state[i].id);
+}
+
+/* A row of compare_existing: user id, 0 (owned) or 1 (worn), item id. */
+static ks_rc existing_item_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    import_t *im = arg;
+    int i = find_member(im, row[0]), item = atoi(row[2]);
+    const ks_import_member_t *m;
+
+    (void)lengths;
+    if (i < 0)
+        return KS_OK;
+    m = &im->members[i];
+    if (atoi(row[1]) == 0) {
+        im->state[i].db_owned++;
+        im->state[i].mismatch |= !int_in(m->owned, m->owned_count, item);
+    } else {
+        im->state[i].db_worn++;
+        im->state[i].mismatch |= !int_in_list(m->worn, m->worn_count, item);
+    }
+    return KS_OK;
+}
+
 static ks_rc compare_existing(ks_api_ctx_t *ctx, MYSQL *conn, import_t *im)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
 
     ks_buf_init(&sql, KS_IMPORT_SQL_MAX);
     ks_buf_addf(&sql, "SELECT m.user_id, 0, inv.item_id FROM inventory inv"
                      " JOIN members m ON m.id = inv.member_id WHERE inv.member_id IN (");
-    for (int i = 0; i < im->count; i++)
-        if (im->state[i].existed)
-            ks_buf_addf(&sql, "%s%lld", n++ ? "," : "", im->state[i].id);
+    add_existing_ids(im, &sql);
     ks_buf_addf(&sql, ") UNION ALL SELECT m.user_id, 1, o.item_id FROM outfit o"
                      " JOIN members m ON m.id = o.member_id WHERE o.member_id IN (");
-    n = 0;
-    for (int i = 0; i < im->count; i++)
-        if (im->state[i].existed)
-            ks_buf_addf(&sql, "%s%lld", n++ ? "," : "", im->state[i].id);
+    add_existing_ids(im, &sql);
     ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_each(ctx, conn, &sql, existing_item_row, im)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int i = find_member(im, row[0]), item = atoi(row[2]);
-        const ks_import_member_t *m;
-        if (i < 0)
-            continue;
-        m = &im->members[i];
-        if (atoi(row[1]) == 0) {
-            im->state[i].db_owned++;
-            im->state[i].mismatch |= !int_in(m->owned, m->owned_count, item);
-        } else {
-            im->state[i].db_worn++;
-            im->state[i].mismatch |= !int_in_list(m->worn, m->worn_count, item);
-        }
-    }
-    mysql_free_result(res);
     for (int i = 0; i < im->count; i++) {
         const import_state_t *s = &im->state[i];
         if (s->existed && (s->mismatch || s->db_owned != im->members[i].owned_count ||
@@ -230,13 +233,22 @@ static ks_rc compare_existing(ks_api_ctx_t *ctx, MYSQL *conn, import_t *im)
     return KS_OK;
 }
 
+/* A row of read_versions: a tombstone's last version and user id. */
+static ks_rc tombstone_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    import_t *im = arg;
+    int i = find_member(im, row[1]);
+
+    (void)lengths;
+    if (i >= 0)
+        im->state[i].version = (unsigned)strtoul(row[0], NULL, 10) + 1;
+    return KS_OK;
+}
+
 /* The first version of each new member: above a deleted namesake's last. */
 static ks_rc read_versions(ks_api_ctx_t *ctx, MYSQL *conn, import_t *im)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
-    ks_rc rc;
 
     for (int i = 0; i < im->count; i++)
         im->state[i].version = 1;
@@ -244,15 +256,7 @@ static ks_rc read_versions(ks_api_ctx_t *ctx, MYSQL *conn, import_t *im)
     ks_buf_addf(&sql, "SELECT last_version, user_id FROM member_tombstones WHERE user_id IN (");
     add_user_ids(im, conn, &sql, 0);
     ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
-        return rc;
-    while ((row = mysql_fetch_row(res))) {
-        int i = find_member(im, row[1]);
-        if (i >= 0)
-            im->state[i].version = (unsigned)strtoul(row[0], NULL, 10) + 1;
-    }
-    mysql_free_result(res);
-    return KS_OK;
+    return ks_store_each(ctx, conn, &sql, tombstone_row, im);
 }
 
 typedef struct {
@@ -261,31 +265,28 @@ typedef struct {
     int assigned;
 } import_server_t;
 
+static const ks_col_t import_server_cols[] = {
+    KS_COL(KS_COL_INT, import_server_t, id),
+    KS_COL(KS_COL_LLONG, import_server_t, weight),
+    KS_COL(KS_COL_LLONG, import_server_t, members),
+};
+
 /* Assigns each new member to the active server with the fewest members per
  * unit of weight (ties: the lowest id), as ks_store_pick_image_server does
  * one at a time, counting the members already assigned by this call. */
 static ks_rc assign_servers(ks_api_ctx_t *ctx, MYSQL *conn, import_t *im,
                             import_server_t *servers, int *server_count)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
     ks_buf_t sql;
     ks_rc rc;
-    int n = 0;
+    int n;
 
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "SELECT id, weight, member_count FROM image_servers"
                      " WHERE mode = 'active' AND weight > 0 ORDER BY id");
-    if ((rc = ks_store_run(ctx, conn, &sql, &res)) != KS_OK)
+    if ((rc = ks_store_rows(ctx, conn, &sql, KS_COLS(import_server_cols), servers,
+                            sizeof *servers, KS_IMAGE_SERVERS_MAX, &n)) != KS_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)) && n < KS_IMAGE_SERVERS_MAX) {
-        servers[n].id = atoi(row[0]);
-        servers[n].weight = atoll(row[1]);
-        servers[n].members = atoll(row[2]);
-        servers[n].assigned = 0;
-        n++;
-    }
-    mysql_free_result(res);
     *server_count = n;
     if (n == 0)
         return ks_err(&ctx->err, KS_UNAVAILABLE, "no active image server");

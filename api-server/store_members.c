@@ -544,3 +544,53 @@ ks_rc ks_store_outfit_drop_ended(ks_api_ctx_t *ctx, MYSQL *conn, long long membe
     *dropped = count;
     return KS_OK;
 }
+
+/* ---- GetAvatar's view (avatar_read.c) ----------------------------------------------- */
+
+/* A row of the view: the member, and one item it wears (or none). */
+static ks_rc view_row(MYSQL_ROW row, unsigned long *lengths, void *arg)
+{
+    ks_avatar_view_t *out = arg;
+
+    (void)lengths;
+    out->member.id = atoll(row[0]);
+    out->member.image_server_id = atoi(row[1]);
+    out->member.version = (unsigned)strtoul(row[2], NULL, 10);
+    if (row[3] && out->worn_count < KS_OUTFIT_MAX * 2) {
+        /* a colour "#RRGGBB" when worn with one (tints) */
+        out->worn_tint[out->worn_count] =
+            row[4] && row[4][0] == '#' ? 0x1000000u | (uint32_t)strtoul(row[4] + 1, NULL, 16) : 0;
+        out->worn[out->worn_count++] = atoi(row[3]);
+    }
+    out->animated |= row[5] && row[5][0] == '1';
+    return KS_OK;
+}
+
+/* The member and the ids of what it wears, in one round trip: a plain join,
+ * a row per worn item (one with a NULL item when it wears nothing). Measured
+ * under bench/api's GetAvatar load, the earlier form (a correlated
+ * GROUP_CONCAT subquery inside SET STATEMENT) spent a quarter of the
+ * replica's time optimising the subquery; this one is a const lookup on
+ * members_user_id and a range of outfit's primary key (and, for each item,
+ * a range of item_layers' primary key: is it animated?). */
+ks_rc ks_store_member_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                           ks_avatar_view_t *out)
+{
+    ks_buf_t sql;
+    ks_rc rc;
+
+    out->member.id = 0;                  /* no row: no member */
+    out->animated = 0;
+    out->worn_count = 0;
+    ks_buf_init(&sql, 1024);
+    ks_buf_addf(&sql, "SELECT m.id, m.image_server_id, m.version, o.item_id, o.tint, "
+                     KS_SQL_HAS_FRAMES("o.item_id") " FROM members m"
+                     " LEFT JOIN outfit o ON o.member_id = m.id WHERE m.user_id = ");
+    ks_sql_str(&sql, conn, user_id);
+    if ((rc = ks_store_each(ctx, conn, &sql, view_row, out)) != KS_OK)
+        return rc;
+    if (!out->member.id)
+        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
+    snprintf(out->member.user_id, sizeof out->member.user_id, "%s", user_id);
+    return KS_OK;
+}

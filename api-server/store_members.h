@@ -7,7 +7,24 @@
 #ifndef KS_API_STORE_MEMBERS_H
 #define KS_API_STORE_MEMBERS_H
 
+#include <stdint.h>
 #include "store.h"
+
+/* What a page needs to show a member's avatar (avatar_read.h). */
+typedef struct {
+    ks_member_t member;
+    ks_image_server_t server;
+    int worn[KS_OUTFIT_MAX * 2];       /* item ids, ascending */
+    int worn_count;
+    uint32_t worn_tint[KS_OUTFIT_MAX * 2];   /* each one's colour: 0x1RRGGBB, or 0 for none */
+    int animated;                      /* wears animated items: the version has an APNG */
+} ks_avatar_view_t;
+
+/* The view of member user_id but its image server (out->server is left
+ * as it was), what it wears in no particular order, read in one round trip.
+ * KS_NOTFOUND when there is no such member. */
+ks_rc ks_store_member_view(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
+                           ks_avatar_view_t *out);
 
 /* What SearchMembers filters by; a NULL or 0 field filters nothing. */
 typedef struct {

@@ -6,22 +6,17 @@
 ks_rc ks_store_render_queue_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, int *queued)
 {
     long long wearers;
-    ks_buf_t sql;
     ks_rc rc;
 
     /* READ COMMITTED: the INSERT ... SELECT below reads without locks, so
      * this count takes them (and waits for outfits being written). */
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM outfit WHERE item_id = %d LOCK IN SHARE MODE",
-                item_id);
-    if ((rc = ks_store_int(ctx, conn, &sql, &wearers)) != KS_OK)
-        return rc;
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "INSERT INTO render_queue (member_id, reason) SELECT member_id,"
-                " 'new art of item %d' FROM outfit WHERE item_id = %d ON DUPLICATE KEY UPDATE"
-                " reason = VALUES(reason), not_before = LEAST(not_before, NOW(3)), attempts = 0",
-                item_id, item_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_intf(ctx, conn, &wearers, "SELECT COUNT(*) FROM outfit WHERE item_id = %d"
+                            " LOCK IN SHARE MODE", item_id)) != KS_OK ||
+        (rc = ks_store_execf(ctx, conn, "INSERT INTO render_queue (member_id, reason)"
+                             " SELECT member_id, 'new art of item %d' FROM outfit"
+                             " WHERE item_id = %d ON DUPLICATE KEY UPDATE reason = VALUES(reason),"
+                             " not_before = LEAST(not_before, NOW(3)), attempts = 0", item_id,
+                             item_id)) != KS_OK)
         return rc;
     *queued = (int)wearers;
     return KS_OK;
@@ -35,35 +30,22 @@ static const ks_col_t job_cols[] = {
 
 ks_rc ks_store_render_claim(ks_api_ctx_t *ctx, MYSQL *conn, ks_render_job_t *job)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "SELECT member_id, attempts, reason FROM render_queue"
-                " WHERE not_before <= NOW(3) ORDER BY not_before, member_id LIMIT 1"
-                " FOR UPDATE SKIP LOCKED");
-    return ks_store_one(ctx, conn, &sql, KS_COLS(job_cols), job);
+    return ks_store_onef(ctx, conn, KS_COLS(job_cols), job, "SELECT member_id, attempts, reason"
+                         " FROM render_queue WHERE not_before <= NOW(3)"
+                         " ORDER BY not_before, member_id LIMIT 1 FOR UPDATE SKIP LOCKED");
 }
 
 ks_rc ks_store_render_done(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "DELETE FROM render_queue WHERE member_id = %lld", member_id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "DELETE FROM render_queue WHERE member_id = %lld", member_id);
 }
 
 ks_rc ks_store_render_later(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id, long delay_s,
                             const char *error)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "UPDATE render_queue SET attempts = attempts + 1, not_before ="
-                " NOW(3) + INTERVAL %ld SECOND, last_error = LEFT(", delay_s);
-    ks_sql_str(&sql, conn, error);
-    ks_buf_addf(&sql, ", 255) WHERE member_id = %lld", member_id);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "UPDATE render_queue SET attempts = attempts + 1,"
+                          " not_before = NOW(3) + INTERVAL %ld SECOND, last_error = LEFT(%s, 255)"
+                          " WHERE member_id = %lld", delay_s, error, member_id);
 }
 
 /* ---- Time-limited items ------------------------------------------------------------- */

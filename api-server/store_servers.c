@@ -53,39 +53,31 @@ ks_rc ks_store_server_urls_differ(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
                                   const char *internal_url, const char *public_url, int *differ)
 {
     long long count;
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_intf(ctx, conn, &count, "SELECT COUNT(*) FROM image_servers WHERE"
+                             " name = %s AND (internal_url <> %s OR public_url <> %s)", name,
+                             internal_url, public_url);
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM image_servers WHERE name = ");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, " AND (internal_url <> ");
-    ks_sql_str(&sql, conn, internal_url);
-    ks_buf_addf(&sql, " OR public_url <> ");
-    ks_sql_str(&sql, conn, public_url);
-    ks_buf_addf(&sql, ")");
-    rc = ks_store_int(ctx, conn, &sql, &count);
-    *differ = count != 0;
+    *differ = rc == KS_OK && count != 0;
     return rc;
 }
 
 ks_rc ks_store_server_register(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                const char *internal_url, const char *public_url, int weight)
 {
-    ks_buf_t sql;
-
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "INSERT INTO image_servers (name, internal_url, public_url, weight,"
-                     " last_heartbeat) VALUES (");
-    ks_sql_str(&sql, conn, name);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, internal_url);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, public_url);
     /* a registered server keeps its URLs (the caller checked them) */
-    ks_buf_addf(&sql, ", %d, NOW(3)) ON DUPLICATE KEY UPDATE last_heartbeat = NOW(3), "
-                KS_NODE_REVIVE, weight);
-    return ks_store_run(ctx, conn, &sql, NULL);
+    return ks_store_execf(ctx, conn, "INSERT INTO image_servers (name, internal_url, public_url,"
+                          " weight, last_heartbeat) VALUES (%s, %s, %s, %d, NOW(3))"
+                          " ON DUPLICATE KEY UPDATE last_heartbeat = NOW(3), " KS_NODE_REVIVE,
+                          name, internal_url, public_url, weight);
+}
+
+ks_rc ks_store_server_upsert(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                             const char *internal_url, const char *public_url, int weight)
+{
+    return ks_store_execf(ctx, conn, "INSERT INTO image_servers (name, internal_url, public_url,"
+                          " weight) VALUES (%s, %s, %s, %d) ON DUPLICATE KEY UPDATE"
+                          " internal_url = VALUES(internal_url), public_url = VALUES(public_url)",
+                          name, internal_url, public_url, weight);
 }
 
 /* A heartbeat's transaction (ks_store_txn): what it asks and what it read. */

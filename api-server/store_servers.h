@@ -31,6 +31,12 @@ ks_rc ks_store_server_urls_differ(ks_api_ctx_t *ctx, MYSQL *conn, const char *na
 ks_rc ks_store_server_register(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                                const char *internal_url, const char *public_url, int weight);
 
+/* Records image server name as the configuration names it (an image_server
+ * line, or an admin's change of one): a new one with weight, or a
+ * registered one given these URLs (its weight stays). */
+ks_rc ks_store_server_upsert(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
+                             const char *internal_url, const char *public_url, int weight);
+
 /* What an image server reports in a heartbeat. */
 typedef struct {
     long long items_stored, avatars_composed, free_disk_bytes;

@@ -15,32 +15,24 @@ ks_rc ks_store_webhook_event(ks_api_ctx_t *ctx, MYSQL *conn, const char *type,
     /* A plain read of the few webhooks: no lock taken on them by every
      * change of an avatar. */
     ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT id FROM webhooks WHERE FIND_IN_SET(");
-    ks_sql_str(&sql, conn, type);
-    ks_buf_addf(&sql, ", events) ORDER BY id");
+    ks_store_sqlf(&sql, conn, "SELECT id FROM webhooks WHERE FIND_IN_SET(%s, events) ORDER BY id",
+                  type);
     if ((rc = ks_store_rows(ctx, conn, &sql, KS_COLS(id_col), subscribed, sizeof subscribed[0],
                             KS_WEBHOOKS_MAX, &count)) != KS_OK || count == 0)
         return rc;
 
     ks_buf_init(&sql, 4096);
-    ks_buf_addf(&sql, "INSERT INTO webhook_events (type, user_id, data) VALUES (");
-    ks_sql_str(&sql, conn, type);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, user_id);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, data);
-    ks_buf_addf(&sql, ")");
+    ks_store_sqlf(&sql, conn, "INSERT INTO webhook_events (type, user_id, data) VALUES (%s, %s, %s)",
+                  type, user_id, data);
     if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
         return rc;
     unsigned long long event_id = mysql_insert_id(conn);
 
     ks_buf_init(&sql, 1024 + (size_t)count * 96);
     ks_buf_addf(&sql, "INSERT INTO webhook_deliveries (webhook_id, event_id, user_id) VALUES ");
-    for (int i = 0; i < count; i++) {
-        ks_buf_addf(&sql, "%s(%d, %llu, ", i ? ", " : "", subscribed[i].id, event_id);
-        ks_sql_str(&sql, conn, user_id);
-        ks_buf_addf(&sql, ")");
-    }
+    for (int i = 0; i < count; i++)
+        ks_store_sqlf(&sql, conn, i ? ", (%d, %llu, %s)" : "(%d, %llu, %s)", subscribed[i].id,
+                      event_id, user_id);
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
@@ -63,26 +55,16 @@ static ks_rc add_webhook(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     webhook_add_t *add = arg;
     long long count;
-    ks_buf_t sql;
     ks_rc rc;
 
     /* Locks the table's rows: two additions at once can't pass the limit. */
-    ks_buf_init(&sql, 128);
-    ks_buf_addf(&sql, "SELECT COUNT(*) FROM webhooks FOR UPDATE");
-    if ((rc = ks_store_int(ctx, conn, &sql, &count)) != KS_OK)
+    if ((rc = ks_store_intf(ctx, conn, &count, "SELECT COUNT(*) FROM webhooks FOR UPDATE")) != KS_OK)
         return rc;
     if (count >= KS_WEBHOOKS_MAX)
         return ks_err(&ctx->err, KS_TOOLARGE, "there are %d webhooks already, the most there can be",
                       KS_WEBHOOKS_MAX);
-    ks_buf_init(&sql, 2048);
-    ks_buf_addf(&sql, "INSERT INTO webhooks (url, secret, events) VALUES (");
-    ks_sql_str(&sql, conn, add->url);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, add->secret);
-    ks_buf_addf(&sql, ", ");
-    ks_sql_str(&sql, conn, add->events);
-    ks_buf_addf(&sql, ")");
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_execf(ctx, conn, "INSERT INTO webhooks (url, secret, events)"
+                             " VALUES (%s, %s, %s)", add->url, add->secret, add->events)) != KS_OK)
         return rc;
     *add->id = (int)mysql_insert_id(conn);
     return KS_OK;
@@ -108,26 +90,21 @@ ks_rc ks_store_webhooks(struct soap *soap, MYSQL *conn, ks_webhook_row_t **rows,
 
 ks_rc ks_store_webhook(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_webhook_row_t *out)
 {
-    ks_buf_t sql;
-    ks_rc rc;
+    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(webhook_cols), out,
+                             "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = %d", id);
 
-    ks_buf_init(&sql, 256);
-    ks_buf_addf(&sql, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = %d", id);
-    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(webhook_cols), out)) == KS_NOTFOUND)
+    if (rc == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "webhook %d not found", id);
     return rc;
 }
 
 ks_rc ks_store_webhook_delete(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *deleted)
 {
-    ks_buf_t sql;
-    ks_rc rc;
-
     /* its deliveries go with it (ON DELETE CASCADE); the events stay, as
      * other webhooks may still deliver them */
-    ks_buf_init(&sql, 128);
-    ks_buf_addf(&sql, "DELETE FROM webhooks WHERE id = %d", id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    ks_rc rc = ks_store_execf(ctx, conn, "DELETE FROM webhooks WHERE id = %d", id);
+
+    if (rc != KS_OK)
         return rc;
     *deleted = mysql_affected_rows(conn) > 0;
     return KS_OK;
@@ -161,10 +138,8 @@ ks_rc ks_store_webhook_deliveries(struct soap *soap, MYSQL *conn, int id, const 
 
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, "SELECT " DELIVERY_COLUMNS " WHERE d.webhook_id = %d", id);
-    if (state) {
-        ks_buf_addf(&sql, " AND d.state = ");
-        ks_sql_str(&sql, conn, state);
-    }
+    if (state)
+        ks_store_sqlf(&sql, conn, " AND d.state = %s", state);
     if (before_event_id > 0)
         ks_buf_addf(&sql, " AND d.event_id < %lld", before_event_id);
     ks_buf_addf(&sql, " ORDER BY d.event_id DESC LIMIT %d", limit);
@@ -181,19 +156,16 @@ typedef struct {
 static ks_rc redeliver(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
     redeliver_t *r = arg;
-    ks_buf_t sql;
     ks_rc rc;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE webhook_deliveries SET state = 'pending', attempts = 0,"
-                " next_at = NOW(3), delivered_at = NULL WHERE webhook_id = %d AND event_id = %lld",
-                r->id, r->event_id);
-    if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
+    if ((rc = ks_store_execf(ctx, conn, "UPDATE webhook_deliveries SET state = 'pending',"
+                             " attempts = 0, next_at = NOW(3), delivered_at = NULL"
+                             " WHERE webhook_id = %d AND event_id = %lld", r->id,
+                             r->event_id)) != KS_OK)
         return rc;
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "SELECT " DELIVERY_COLUMNS " WHERE d.webhook_id = %d AND d.event_id = %lld",
-                r->id, r->event_id);
-    if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(delivery_cols), r->out)) == KS_NOTFOUND)
+    if ((rc = ks_store_onef(ctx, conn, KS_COLS(delivery_cols), r->out, "SELECT " DELIVERY_COLUMNS
+                            " WHERE d.webhook_id = %d AND d.event_id = %lld", r->id,
+                            r->event_id)) == KS_NOTFOUND)
         return ks_err(&ctx->err, KS_NOTFOUND, "webhook %d has no event %lld", r->id,
                       r->event_id);
     return rc;
@@ -251,21 +223,18 @@ static ks_rc claim(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
         return rc;
     for (int i = 0; i < *c->count; i++) {
         ks_delivery_job_t *job = &c->jobs[i];
-        ks_buf_init(&sql, 512);
-        ks_buf_addf(&sql, "UPDATE webhook_deliveries SET next_at = NOW(3) + INTERVAL %d SECOND"
-                    " WHERE webhook_id = %d AND event_id = %lld", c->lease_s, job->webhook_id,
-                    job->event_id);
-        if ((rc = ks_store_run(ctx, conn, &sql, NULL)) != KS_OK)
-            return rc;
-        ks_buf_init(&sql, 1024);
-        ks_buf_addf(&sql, "SELECT d.attempts, TIMESTAMPDIFF(SECOND, e.created_at, NOW(3)),"
-                    " w.url, w.secret, e.type, e.user_id,"
-                    " DATE_FORMAT(e.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), e.data"
-                    " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
-                    " JOIN webhook_events e ON e.id = d.event_id"
-                    " WHERE d.webhook_id = %d AND d.event_id = %lld", job->webhook_id,
-                    job->event_id);
-        if ((rc = ks_store_one(ctx, conn, &sql, KS_COLS(job_cols), job)) != KS_OK)
+        if ((rc = ks_store_execf(ctx, conn, "UPDATE webhook_deliveries SET next_at = NOW(3)"
+                                 " + INTERVAL %d SECOND WHERE webhook_id = %d AND event_id = %lld",
+                                 c->lease_s, job->webhook_id, job->event_id)) != KS_OK ||
+            (rc = ks_store_onef(ctx, conn, KS_COLS(job_cols), job,
+                                "SELECT d.attempts, TIMESTAMPDIFF(SECOND, e.created_at, NOW(3)),"
+                                " w.url, w.secret, e.type, e.user_id,"
+                                " DATE_FORMAT(e.created_at, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'),"
+                                " e.data FROM webhook_deliveries d"
+                                " JOIN webhooks w ON w.id = d.webhook_id"
+                                " JOIN webhook_events e ON e.id = d.event_id"
+                                " WHERE d.webhook_id = %d AND d.event_id = %lld",
+                                job->webhook_id, job->event_id)) != KS_OK)
             return rc;
     }
     return KS_OK;
@@ -285,15 +254,14 @@ ks_rc ks_store_webhook_result(ks_api_ctx_t *ctx, MYSQL *conn, const ks_delivery_
     ks_buf_t sql;
 
     ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = %d,"
-                " last_error = LEFT(", status);
-    ks_sql_str(&sql, conn, error ? error : "");
+    ks_store_sqlf(&sql, conn, "UPDATE webhook_deliveries SET attempts = attempts + 1,"
+                  " last_status = %d, last_error = LEFT(%s, 255)", status, error ? error : "");
     if (retry_s == 0)
-        ks_buf_addf(&sql, ", 255), state = 'delivered', delivered_at = NOW(3)");
+        ks_buf_addf(&sql, ", state = 'delivered', delivered_at = NOW(3)");
     else if (retry_s < 0)
-        ks_buf_addf(&sql, ", 255), state = 'failed'");
+        ks_buf_addf(&sql, ", state = 'failed'");
     else
-        ks_buf_addf(&sql, ", 255), next_at = NOW(3) + INTERVAL %ld SECOND", retry_s);
+        ks_buf_addf(&sql, ", next_at = NOW(3) + INTERVAL %ld SECOND", retry_s);
     ks_buf_addf(&sql, " WHERE webhook_id = %d AND event_id = %lld AND state = 'pending'",
                 job->webhook_id, job->event_id);
     return ks_store_run(ctx, conn, &sql, NULL);

@@ -60,6 +60,17 @@ void ks_daemon_block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+void ks_daemon_block_stop_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int ks_daemon_wait(const sigset_t *set, void (*reload)(void *arg), void *arg)
 {
     int signal_number;

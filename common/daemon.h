@@ -55,6 +55,11 @@ int ks_daemon_start(const ks_daemon_args_t *args, sigset_t *set, ks_daemon_load_
  * thread it starts later) into set, and ignores SIGPIPE. */
 void ks_daemon_block_signals(sigset_t *set);
 
+/* Blocks TERM, INT and HUP in the calling thread: a worker or job thread
+ * does so first, so that they reach the signal thread even where the
+ * thread was started without the daemon's mask (a test). */
+void ks_daemon_block_stop_signals(void);
+
 /* Waits for the signals of set: on HUP or USR1 calls reload(arg); returns
  * the signal (TERM or INT) that asks to stop. */
 int ks_daemon_wait(const sigset_t *set, void (*reload)(void *arg), void *arg);

@@ -1,7 +1,8 @@
-/* ks.c: the error buffer and return-code names of ks.h. */
+/* ks.c: the error buffer, return-code names and small helpers of ks.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "ks.h"
 
 ks_rc ks_err(ks_err_t *err, ks_rc rc, const char *fmt, ...)
@@ -36,4 +37,21 @@ const char *ks_rc_name(ks_rc rc)
     case KS_BUSY: return "KS_BUSY";
     }
     return "KS_UNKNOWN";
+}
+
+long long ks_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint32_t ks_fnv1a(const char *s)
+{
+    uint32_t hash = 2166136261u;
+
+    for (; *s != '\0'; s++)
+        hash = (hash ^ (unsigned char)*s) * 16777619u;
+    return hash;
 }

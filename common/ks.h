@@ -4,11 +4,15 @@
  * into the caller's ks_err_t and returns a ks_rc; callers propagate the code
  * and leave the message alone. SOAP faults, HTTP error bodies and log lines
  * are built from that message.
+ *
+ * Beside them, two small helpers every daemon's modules use: a monotonic
+ * clock in milliseconds and the FNV-1a hash of a string.
  */
 #ifndef KS_H
 #define KS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     KS_OK = 0,
@@ -40,5 +44,12 @@ ks_rc ks_err(ks_err_t *err, ks_rc rc, const char *fmt, ...)
 
 /* The name of a return code ("KS_INVALID"), for logs. */
 const char *ks_rc_name(ks_rc rc);
+
+/* Milliseconds of CLOCK_MONOTONIC: for timeouts and ages, never dates. */
+long long ks_now_ms(void);
+
+/* The 32-bit FNV-1a hash of s (NUL-terminated): for spreading keys over
+ * the slots of a table. */
+uint32_t ks_fnv1a(const char *s);
 
 #endif
