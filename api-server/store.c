@@ -264,10 +264,7 @@ typedef struct {
     long long render_queue, deletions;
 } queue_depths_t;
 
-static const ks_col_t queue_depth_cols[] = {
-    KS_COL(KS_COL_LLONG, queue_depths_t, render_queue),
-    KS_COL(KS_COL_LLONG, queue_depths_t, deletions),
-};
+static const ks_col_t queue_depth_cols[] = KS_COLUMNS(queue_depths_t, render_queue, deletions);
 
 ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long long *deletions)
 {
@@ -285,11 +282,7 @@ ks_rc ks_store_queue_depths(ks_api_ctx_t *ctx, long long *render_queue, long lon
     return KS_OK;
 }
 
-static const ks_col_t counts_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_store_counts_t, members),
-    KS_COL(KS_COL_LLONG, ks_store_counts_t, items),
-    KS_COL(KS_COL_LLONG, ks_store_counts_t, categories),
-};
+static const ks_col_t counts_cols[] = KS_COLUMNS(ks_store_counts_t, members, items, categories);
 
 ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
 {
@@ -303,12 +296,8 @@ ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
 
 /* members rows as ks_member_t: MEMBER_SELECT " WHERE ..." */
 #define MEMBER_SELECT "SELECT id, image_server_id, version, user_id FROM members"
-static const ks_col_t member_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_member_t, id),
-    KS_COL(KS_COL_INT, ks_member_t, image_server_id),
-    KS_COL(KS_COL_UINT, ks_member_t, version),
-    KS_COL(KS_COL_STR, ks_member_t, user_id),
-};
+static const ks_col_t member_cols[] = KS_COLUMNS(ks_member_t, id, image_server_id, version,
+    user_id);
 
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
@@ -342,20 +331,9 @@ ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)
     return KS_OK;
 }
 
-const ks_col_t ks_store_server_cols[12] = {
-    KS_COL(KS_COL_INT, ks_image_server_t, id),
-    KS_COL(KS_COL_STR, ks_image_server_t, name),
-    KS_COL(KS_COL_STR, ks_image_server_t, internal_url),
-    KS_COL(KS_COL_STR, ks_image_server_t, public_url),
-    KS_COL(KS_COL_STR, ks_image_server_t, mode),
-    KS_COL(KS_COL_INT, ks_image_server_t, weight),
-    KS_COL(KS_COL_INT, ks_image_server_t, member_count),
-    KS_COL(KS_COL_INT, ks_image_server_t, down_by_silence),
-    KS_COL(KS_COL_LLONG, ks_image_server_t, last_heartbeat),
-    KS_COL(KS_COL_LLONG, ks_image_server_t, free_disk_bytes),
-    KS_COL(KS_COL_LLONG, ks_image_server_t, items_stored),
-    KS_COL(KS_COL_LLONG, ks_image_server_t, avatars_composed),
-};
+const ks_col_t ks_store_server_cols[12] = KS_COLUMNS(ks_image_server_t, id, name, internal_url,
+    public_url, mode, weight, member_count, down_by_silence, last_heartbeat, free_disk_bytes,
+    items_stored, avatars_composed);
 
 ks_rc ks_store_image_server(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_image_server_t *out)
 {
@@ -476,20 +454,8 @@ ks_rc ks_store_active_image_servers(ks_api_ctx_t *ctx, MYSQL *conn, ks_image_ser
     return ks_store_rows(ctx, conn, &sql, KS_SERVER_COLS, out, sizeof *out, max, count);
 }
 
-const ks_col_t ks_store_layer_cols[12] = {
-    KS_COL(KS_COL_INT, ks_layer_row_t, item_id),
-    KS_COL(KS_COL_INT, ks_layer_row_t, layer_no),
-    KS_COL(KS_COL_INT, ks_layer_row_t, z_order),
-    KS_COL(KS_COL_INT, ks_layer_row_t, x),
-    KS_COL(KS_COL_INT, ks_layer_row_t, y),
-    KS_COL(KS_COL_INT, ks_layer_row_t, width),
-    KS_COL(KS_COL_INT, ks_layer_row_t, height),
-    KS_COL(KS_COL_STR, ks_layer_row_t, sha256),
-    KS_COL(KS_COL_INT, ks_layer_row_t, tintable),
-    KS_COL(KS_COL_STR, ks_layer_row_t, role),
-    KS_COL(KS_COL_INT, ks_layer_row_t, delay_ms),
-    KS_COL(KS_COL_STR, ks_layer_row_t, tint),
-};
+const ks_col_t ks_store_layer_cols[12] = KS_COLUMNS(ks_layer_row_t, item_id, layer_no, z_order, x,
+    y, width, height, sha256, tintable, role, delay_ms, tint);
 
 void ks_store_add_layer_shown(ks_buf_t *sql, const char *worn)
 {

@@ -60,8 +60,42 @@ typedef struct {
     size_t offset, size;
 } ks_col_t;
 
-#define KS_COL(type, st, field) { (type), offsetof(st, field), sizeof(((st *)0)->field) }
+/* A table's initializer, its columns in SELECT order, each typed by its
+ * field (int, unsigned, long long, unsigned long long, double, or a char
+ * array for a string; any other type does not compile):
+ *     static const ks_col_t client_cols[] =
+ *         KS_COLUMNS(ks_client_row_t, secret_hash, role, version);
+ * Up to 16 columns. KS_COLS(table) passes a table and its length. */
+#define KS_COLUMNS(st, ...) {KS_COL_CAT_(KS_COL_EACH_, KS_COL_COUNT_(__VA_ARGS__))(st, __VA_ARGS__)}
 #define KS_COLS(cols) (cols), (int)(sizeof(cols) / sizeof((cols)[0]))
+
+#define KS_COL_TYPE_(x)                                                                      \
+    _Generic((x), int: KS_COL_INT, unsigned: KS_COL_UINT, long long: KS_COL_LLONG,          \
+             unsigned long long: KS_COL_ULLONG, double: KS_COL_DOUBLE, char *: KS_COL_STR)
+#define KS_COL_(st, f) {KS_COL_TYPE_(((st *)0)->f), offsetof(st, f), sizeof(((st *)0)->f)}
+#define KS_COL_CAT_(a, n) KS_COL_CAT2_(a, n)
+#define KS_COL_CAT2_(a, n) a##n
+#define KS_COL_COUNT_(...) \
+    KS_COL_NTH_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define KS_COL_NTH_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, \
+                    ...) n
+/* KS_COL_EACH_n(st, f1..fn): the columns of fields f1..fn of st */
+#define KS_COL_EACH_1(st, f) KS_COL_(st, f)
+#define KS_COL_EACH_2(st, f, ...) KS_COL_(st, f), KS_COL_EACH_1(st, __VA_ARGS__)
+#define KS_COL_EACH_3(st, f, ...) KS_COL_(st, f), KS_COL_EACH_2(st, __VA_ARGS__)
+#define KS_COL_EACH_4(st, f, ...) KS_COL_(st, f), KS_COL_EACH_3(st, __VA_ARGS__)
+#define KS_COL_EACH_5(st, f, ...) KS_COL_(st, f), KS_COL_EACH_4(st, __VA_ARGS__)
+#define KS_COL_EACH_6(st, f, ...) KS_COL_(st, f), KS_COL_EACH_5(st, __VA_ARGS__)
+#define KS_COL_EACH_7(st, f, ...) KS_COL_(st, f), KS_COL_EACH_6(st, __VA_ARGS__)
+#define KS_COL_EACH_8(st, f, ...) KS_COL_(st, f), KS_COL_EACH_7(st, __VA_ARGS__)
+#define KS_COL_EACH_9(st, f, ...) KS_COL_(st, f), KS_COL_EACH_8(st, __VA_ARGS__)
+#define KS_COL_EACH_10(st, f, ...) KS_COL_(st, f), KS_COL_EACH_9(st, __VA_ARGS__)
+#define KS_COL_EACH_11(st, f, ...) KS_COL_(st, f), KS_COL_EACH_10(st, __VA_ARGS__)
+#define KS_COL_EACH_12(st, f, ...) KS_COL_(st, f), KS_COL_EACH_11(st, __VA_ARGS__)
+#define KS_COL_EACH_13(st, f, ...) KS_COL_(st, f), KS_COL_EACH_12(st, __VA_ARGS__)
+#define KS_COL_EACH_14(st, f, ...) KS_COL_(st, f), KS_COL_EACH_13(st, __VA_ARGS__)
+#define KS_COL_EACH_15(st, f, ...) KS_COL_(st, f), KS_COL_EACH_14(st, __VA_ARGS__)
+#define KS_COL_EACH_16(st, f, ...) KS_COL_(st, f), KS_COL_EACH_15(st, __VA_ARGS__)
 
 /* An image_servers row. The figures a server last reported are -1 while it
  * has reported none (NULL). */

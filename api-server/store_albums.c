@@ -33,16 +33,9 @@ ks_rc ks_store_scene_insert(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
-static const ks_col_t scene_cols[] = {
-    KS_COL(KS_COL_INT, ks_scene_t, width),
-    KS_COL(KS_COL_INT, ks_scene_t, height),
-    KS_COL(KS_COL_STR, ks_scene_t, sha256),
-};
+static const ks_col_t scene_cols[] = KS_COLUMNS(ks_scene_t, width, height, sha256);
 
-static const ks_col_t slot_cols[] = {
-    KS_COL(KS_COL_INT, struct ks__SceneSlot, x),
-    KS_COL(KS_COL_INT, struct ks__SceneSlot, y),
-};
+static const ks_col_t slot_cols[] = KS_COLUMNS(struct ks__SceneSlot, x, y);
 
 ks_rc ks_store_scene(ks_api_ctx_t *ctx, MYSQL *conn, int scene_id, ks_scene_t *out)
 {
@@ -80,11 +73,7 @@ static int index_of(const int *first, size_t stride, int count, int id)
 }
 
 /* SELECT id, width, height, name, sha256 FROM scenes */
-static const ks_col_t scene_list_cols[] = {
-    KS_COL(KS_COL_INT, struct ks__Scene, id),
-    KS_COL(KS_COL_INT, struct ks__Scene, width),
-    KS_COL(KS_COL_INT, struct ks__Scene, height),
-};
+static const ks_col_t scene_list_cols[] = KS_COLUMNS(struct ks__Scene, id, width, height);
 
 static ks_rc add_scene(MYSQL_ROW row, unsigned long *lengths, void *arg)
 {
@@ -215,10 +204,8 @@ static ks_rc add_photo(MYSQL_ROW row, unsigned long *lengths, void *arg)
 }
 
 /* SELECT photo_id, slot_no, avatar_version, user_id FROM album_photo_members */
-static const ks_col_t photo_member_cols[] = {
-    KS_COL(KS_COL_INT, struct ks__AlbumMember, slot),
-    KS_COL(KS_COL_INT, struct ks__AlbumMember, avatarVersion),
-};
+static const ks_col_t photo_member_cols[] = KS_COLUMNS(struct ks__AlbumMember, slot,
+                                                       avatarVersion);
 
 static ks_rc add_photo_member(MYSQL_ROW row, unsigned long *lengths, void *arg)
 {
@@ -285,14 +272,8 @@ ks_rc ks_store_album_photo_delete(ks_api_ctx_t *ctx, MYSQL *conn, const ks_membe
     return ks_store_execf(ctx, conn, "DELETE FROM album_photos WHERE id = %d", photo_id);
 }
 
-static const ks_col_t album_photo_cols[] = {
-    KS_COL(KS_COL_INT, ks_album_photo_row_t, image_server_id),
-    KS_COL(KS_COL_INT, ks_album_photo_row_t, scene_id),
-    KS_COL(KS_COL_STR, ks_album_photo_row_t, scene_sha256),
-    KS_COL(KS_COL_INT, ks_album_photo_row_t, width),
-    KS_COL(KS_COL_INT, ks_album_photo_row_t, height),
-    KS_COL(KS_COL_INT, ks_album_photo_row_t, quality),
-};
+static const ks_col_t album_photo_cols[] = KS_COLUMNS(ks_album_photo_row_t, image_server_id,
+    scene_id, scene_sha256, width, height, quality);
 
 ks_rc ks_store_album_photo(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
                            unsigned photo_id, ks_album_photo_row_t *out)

@@ -91,12 +91,7 @@ typedef struct {
     char role[KS_LAYER_ROLE_MAX + 1];
 } hide_row_t;
 
-static const ks_col_t hide_cols[] = {
-    KS_COL(KS_COL_INT, hide_row_t, item_id),
-    KS_COL(KS_COL_INT, hide_row_t, category_id),
-    KS_COL(KS_COL_INT, hide_row_t, has_role),
-    KS_COL(KS_COL_STR, hide_row_t, role),
-};
+static const ks_col_t hide_cols[] = KS_COLUMNS(hide_row_t, item_id, category_id, has_role, role);
 
 ks_rc ks_store_items_hides(struct soap *soap, MYSQL *conn, struct ks__Item *items, int count)
 {
@@ -181,15 +176,8 @@ typedef struct {
     long long available_from, available_until;    /* Unix time; -1: open */
 } item_row_t;
 
-static const ks_col_t item_cols[] = {
-    KS_COL(KS_COL_INT, item_row_t, id),
-    KS_COL(KS_COL_INT, item_row_t, category_id),
-    KS_COL(KS_COL_STR, item_row_t, name),
-    KS_COL(KS_COL_STR, item_row_t, status),
-    KS_COL(KS_COL_INT, item_row_t, price),
-    KS_COL(KS_COL_LLONG, item_row_t, available_from),
-    KS_COL(KS_COL_LLONG, item_row_t, available_until),
-};
+static const ks_col_t item_cols[] = KS_COLUMNS(item_row_t, id, category_id, name, status, price,
+    available_from, available_until);
 
 ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search_t *search,
                             struct ks__Item **items, int *count, int *more, long long *total)
@@ -238,14 +226,8 @@ ks_rc ks_store_search_items(struct soap *soap, MYSQL *conn, const ks_item_search
 /* categories rows as ks_category_row_t: CATEGORY_SELECT " WHERE ..." */
 #define CATEGORY_SELECT "SELECT id, name, z_order, exclusive, required, default_item_id" \
                         " FROM categories"
-static const ks_col_t category_cols[] = {
-    KS_COL(KS_COL_INT, ks_category_row_t, id),
-    KS_COL(KS_COL_STR, ks_category_row_t, name),
-    KS_COL(KS_COL_INT, ks_category_row_t, z_order),
-    KS_COL(KS_COL_INT, ks_category_row_t, exclusive),
-    KS_COL(KS_COL_INT, ks_category_row_t, required),
-    KS_COL(KS_COL_INT, ks_category_row_t, default_item_id),
-};
+static const ks_col_t category_cols[] = KS_COLUMNS(ks_category_row_t, id, name, z_order, exclusive,
+    required, default_item_id);
 
 ks_rc ks_store_category(ks_api_ctx_t *ctx, MYSQL *conn, int id, int for_update,
                         ks_category_row_t *out)
@@ -436,10 +418,7 @@ ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *n
 /* The end of ks_store_item_lock's SELECT. */
 #define LOCK_ITEM " LEFT JOIN categories d ON d.default_item_id = i.id WHERE i.id = %d FOR UPDATE"
 
-static const ks_col_t item_lock_cols[] = {
-    KS_COL(KS_COL_INT, ks_item_lock_t, category_z),
-    KS_COL(KS_COL_STR, ks_item_lock_t, default_of),
-};
+static const ks_col_t item_lock_cols[] = KS_COLUMNS(ks_item_lock_t, category_z, default_of);
 
 ks_rc ks_store_item_lock(ks_api_ctx_t *ctx, MYSQL *conn, int id, int with_category,
                          ks_item_lock_t *out)
@@ -504,11 +483,7 @@ ks_rc ks_store_layers_archive(ks_api_ctx_t *ctx, MYSQL *conn, int id)
 
 /* ---- Time-limited items ------------------------------------------------------------- */
 
-static const ks_col_t window_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_item_window_t, from),
-    KS_COL(KS_COL_LLONG, ks_item_window_t, until),
-    KS_COL(KS_COL_INT, ks_item_window_t, open),
-};
+static const ks_col_t window_cols[] = KS_COLUMNS(ks_item_window_t, from, until, open);
 
 ks_rc ks_store_item_window(ks_api_ctx_t *ctx, MYSQL *conn, int id, ks_item_window_t *out)
 {

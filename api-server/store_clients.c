@@ -1,14 +1,8 @@
 /* store_clients.c: the api_clients SQL of store_clients.h. */
 #include "store_clients.h"
 
-static const ks_col_t client_cols[] = {
-    KS_COL(KS_COL_STR, ks_client_row_t, secret_hash),
-    KS_COL(KS_COL_STR, ks_client_row_t, role),
-    KS_COL(KS_COL_STR, ks_client_row_t, image_server),
-    KS_COL(KS_COL_ULLONG, ks_client_row_t, version),
-    KS_COL(KS_COL_UINT, ks_client_row_t, failed_logins),
-    KS_COL(KS_COL_INT, ks_client_row_t, throttled),
-};
+static const ks_col_t client_cols[] = KS_COLUMNS(ks_client_row_t, secret_hash, role, image_server,
+    version, failed_logins, throttled);
 
 ks_rc ks_store_client(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, int free_failures,
                       int throttle_max_s, ks_client_row_t *out)

@@ -21,13 +21,8 @@ ks_rc ks_store_deletion_queue_photo(ks_api_ctx_t *ctx, MYSQL *conn, int server_i
                           " photo_id) VALUES (%d, %s, %u)", server_id, user_id, photo_id);
 }
 
-static const ks_col_t deletion_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_deletion_t, id),
-    KS_COL(KS_COL_INT, ks_deletion_t, server_id),
-    KS_COL(KS_COL_STR, ks_deletion_t, user_id),
-    KS_COL(KS_COL_UINT, ks_deletion_t, photo_id),
-    KS_COL(KS_COL_UINT, ks_deletion_t, attempts),
-};
+static const ks_col_t deletion_cols[] = KS_COLUMNS(ks_deletion_t, id, server_id, user_id, photo_id,
+    attempts);
 
 ks_rc ks_store_deletion_claim(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id,
                               ks_deletion_t *out, int max, int *count)

@@ -20,18 +20,10 @@
 #define KS_IMPORT_SQL_MAX ((size_t)4 << 20)      /* one statement's text */
 #define KS_IMPORT_SQL_FLUSH ((size_t)512 << 10)  /* a multi-row INSERT is sent at this size */
 
-static const ks_col_t import_item_cols[] = {
-    KS_COL(KS_COL_INT, ks_import_item_t, id),
-    KS_COL(KS_COL_INT, ks_import_item_t, category_id),
-    KS_COL(KS_COL_INT, ks_import_item_t, draft),
-};
+static const ks_col_t import_item_cols[] = KS_COLUMNS(ks_import_item_t, id, category_id, draft);
 
-static const ks_col_t import_category_cols[] = {
-    KS_COL(KS_COL_INT, ks_import_category_t, id),
-    KS_COL(KS_COL_INT, ks_import_category_t, exclusive),
-    KS_COL(KS_COL_INT, ks_import_category_t, required),
-    KS_COL(KS_COL_STR, ks_import_category_t, name),
-};
+static const ks_col_t import_category_cols[] = KS_COLUMNS(ks_import_category_t, id, exclusive,
+    required, name);
 
 ks_rc ks_store_import_catalog(struct soap *soap, MYSQL *conn, const int *ids, int count,
                               ks_import_item_t **items, int *item_count,
@@ -265,11 +257,7 @@ typedef struct {
     int assigned;
 } import_server_t;
 
-static const ks_col_t import_server_cols[] = {
-    KS_COL(KS_COL_INT, import_server_t, id),
-    KS_COL(KS_COL_LLONG, import_server_t, weight),
-    KS_COL(KS_COL_LLONG, import_server_t, members),
-};
+static const ks_col_t import_server_cols[] = KS_COLUMNS(import_server_t, id, weight, members);
 
 /* Assigns each new member to the active server with the fewest members per
  * unit of weight (ties: the lowest id), as ks_store_pick_image_server does

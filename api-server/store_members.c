@@ -23,11 +23,8 @@ typedef struct {
     char server[65];               /* image_servers.name: VARCHAR(64) of ascii */
 } member_summary_row_t;
 
-static const ks_col_t member_summary_cols[] = {
-    KS_COL(KS_COL_STR, member_summary_row_t, user_id),
-    KS_COL(KS_COL_INT, member_summary_row_t, version),
-    KS_COL(KS_COL_STR, member_summary_row_t, server),
-};
+static const ks_col_t member_summary_cols[] = KS_COLUMNS(member_summary_row_t, user_id, version,
+    server);
 
 ks_rc ks_store_search_members(struct soap *soap, MYSQL *conn, const ks_member_search_t *search,
                               struct ks__MemberSummary **members, int *count, int *more)
@@ -181,13 +178,9 @@ typedef struct {
     int animated;
 } member_worn_row_t;
 
-#define WORN_COL(type, field) KS_COL(type, member_worn_row_t, field)
-static const ks_col_t member_worn_cols[] = {
-    WORN_COL(KS_COL_LLONG, member.id), WORN_COL(KS_COL_INT, member.image_server_id),
-    WORN_COL(KS_COL_UINT, member.version), WORN_COL(KS_COL_STR, member.user_id),
-    WORN_COL(KS_COL_INT, item_id), WORN_COL(KS_COL_STR, tint),
-    WORN_COL(KS_COL_INT, animated),
-};
+static const ks_col_t member_worn_cols[] =
+    KS_COLUMNS(member_worn_row_t, member.id, member.image_server_id, member.version,
+               member.user_id, item_id, tint, animated);
 
 ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int n,
                             ks_member_worn_t *found, int *count)
@@ -240,13 +233,8 @@ ks_rc ks_store_members_worn(struct soap *soap, MYSQL *conn, char **user_ids, int
 
 /* ---- Outfits ------------------------------------------------------------------ */
 
-#define OUTFIT_COL(type, field) KS_COL(type, ks_outfit_item_t, field)
-static const ks_col_t outfit_item_cols[] = {
-    OUTFIT_COL(KS_COL_INT, item_id), OUTFIT_COL(KS_COL_INT, category_id),
-    OUTFIT_COL(KS_COL_INT, exclusive), OUTFIT_COL(KS_COL_INT, owned),
-    OUTFIT_COL(KS_COL_STR, status), OUTFIT_COL(KS_COL_INT, tintable),
-    OUTFIT_COL(KS_COL_STR, tint),
-};
+static const ks_col_t outfit_item_cols[] = KS_COLUMNS(ks_outfit_item_t, item_id, category_id,
+                                                      exclusive, owned, status, tintable, tint);
 
 /* The column saying whether item i has a tintable layer. */
 #define ITEM_TINTABLE "EXISTS (SELECT 1 FROM item_layers tl WHERE tl.item_id = i.id AND tl.tintable)"
@@ -336,10 +324,7 @@ ks_rc ks_store_outfit_count_others(ks_api_ctx_t *ctx, MYSQL *conn, long long mem
     return ks_store_int(ctx, conn, &sql, count);
 }
 
-static const ks_col_t required_cols[] = {
-    KS_COL(KS_COL_INT, ks_required_category_t, id),
-    KS_COL(KS_COL_STR, ks_required_category_t, name),
-};
+static const ks_col_t required_cols[] = KS_COLUMNS(ks_required_category_t, id, name);
 
 ks_rc ks_store_required_categories(struct soap *soap, MYSQL *conn, ks_required_category_t **rows,
                                    int *count)
@@ -395,12 +380,8 @@ ks_rc ks_store_inventory_revoke(ks_api_ctx_t *ctx, MYSQL *conn, long long member
     return delete_item(ctx, conn, "outfit", member_id, item_id, was_worn);
 }
 
-static const ks_col_t rule_cols[] = {
-    KS_COL(KS_COL_INT, ks_item_rule_t, category_id),
-    KS_COL(KS_COL_INT, ks_item_rule_t, required),
-    KS_COL(KS_COL_INT, ks_item_rule_t, default_item_id),
-    KS_COL(KS_COL_STR, ks_item_rule_t, category),
-};
+static const ks_col_t rule_cols[] = KS_COLUMNS(ks_item_rule_t, category_id, required,
+    default_item_id, category);
 
 ks_rc ks_store_item_rule(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, ks_item_rule_t *out)
 {
@@ -422,11 +403,8 @@ typedef struct {
     char name[128 * 4 + 1];        /* VARCHAR(128) of utf8mb4 */
 } member_item_row_t;
 
-#define ITEM_COL(type, field) KS_COL(type, member_item_row_t, field)
-static const ks_col_t member_item_cols[] = {
-    ITEM_COL(KS_COL_INT, item_id), ITEM_COL(KS_COL_INT, category_id), ITEM_COL(KS_COL_INT, worn),
-    ITEM_COL(KS_COL_LLONG, granted_at), ITEM_COL(KS_COL_STR, status), ITEM_COL(KS_COL_STR, name),
-};
+static const ks_col_t member_item_cols[] = KS_COLUMNS(member_item_row_t, item_id, category_id,
+                                                      worn, granted_at, status, name);
 
 ks_rc ks_store_member_items(struct soap *soap, MYSQL *conn, long long member_id,
                             const int *category_id, int offset, int limit,
@@ -481,12 +459,8 @@ typedef struct {
     int item_id, category_id, required, default_item_id;
 } ended_row_t;
 
-static const ks_col_t ended_cols[] = {
-    KS_COL(KS_COL_INT, ended_row_t, item_id),
-    KS_COL(KS_COL_INT, ended_row_t, category_id),
-    KS_COL(KS_COL_INT, ended_row_t, required),
-    KS_COL(KS_COL_INT, ended_row_t, default_item_id),
-};
+static const ks_col_t ended_cols[] = KS_COLUMNS(ended_row_t, item_id, category_id, required,
+    default_item_id);
 
 /* Puts the default of ended[at]'s category on when it is required and the
  * member wears nothing else of it (unless the default is among the ended). */

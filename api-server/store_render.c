@@ -22,11 +22,7 @@ ks_rc ks_store_render_queue_item(ks_api_ctx_t *ctx, MYSQL *conn, int item_id, in
     return KS_OK;
 }
 
-static const ks_col_t job_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_render_job_t, member_id),
-    KS_COL(KS_COL_UINT, ks_render_job_t, attempts),
-    KS_COL(KS_COL_STR, ks_render_job_t, reason),
-};
+static const ks_col_t job_cols[] = KS_COLUMNS(ks_render_job_t, member_id, attempts, reason);
 
 ks_rc ks_store_render_claim(ks_api_ctx_t *ctx, MYSQL *conn, ks_render_job_t *job)
 {

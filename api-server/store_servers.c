@@ -88,7 +88,7 @@ typedef struct {
     ks_image_server_t server;
 } heartbeat_t;
 
-static const ks_col_t silence_cols[] = {KS_COL(KS_COL_INT, heartbeat_t, revived)};
+static const ks_col_t silence_cols[] = KS_COLUMNS(heartbeat_t, revived);
 
 static ks_rc heartbeat(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
@@ -253,13 +253,8 @@ ks_rc ks_store_replicas_forget(ks_api_ctx_t *ctx, MYSQL *conn, int item_id)
     return ks_store_run(ctx, conn, &sql, NULL);
 }
 
-static const ks_col_t replica_cols[] = {
-    KS_COL(KS_COL_INT, ks_replica_row_t, server_id),
-    KS_COL(KS_COL_INT, ks_replica_row_t, item_id),
-    KS_COL(KS_COL_INT, ks_replica_row_t, layer_no),
-    KS_COL(KS_COL_UINT, ks_replica_row_t, attempts),
-    KS_COL(KS_COL_STR, ks_replica_row_t, sha256),
-};
+static const ks_col_t replica_cols[] = KS_COLUMNS(ks_replica_row_t, server_id, item_id, layer_no,
+    attempts, sha256);
 
 ks_rc ks_store_replicas_due(ks_api_ctx_t *ctx, MYSQL *conn, int retry_s, int backoff_max,
                             ks_replica_row_t *rows, int max, int *count)
@@ -302,7 +297,7 @@ static void silent_where(ks_buf_t *sql, int timeout_s)
                 " - INTERVAL %d SECOND", timeout_s);
 }
 
-static const ks_col_t name_cols[] = {KS_COL(KS_COL_STR, ks_server_name_t, name)};
+static const ks_col_t name_cols[] = KS_COLUMNS(ks_server_name_t, name);
 
 ks_rc ks_store_servers_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s,
                               ks_server_name_t *names, int max, int *count)

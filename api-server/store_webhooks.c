@@ -6,7 +6,7 @@
 ks_rc ks_store_webhook_event(ks_api_ctx_t *ctx, MYSQL *conn, const char *type,
                              const char *user_id, const char *data)
 {
-    static const ks_col_t id_col[] = {KS_COL(KS_COL_INT, ks_webhook_row_t, id)};
+    static const ks_col_t id_col[] = KS_COLUMNS(ks_webhook_row_t, id);
     ks_webhook_row_t subscribed[KS_WEBHOOKS_MAX];
     int count;
     ks_buf_t sql;
@@ -39,12 +39,7 @@ ks_rc ks_store_webhook_event(ks_api_ctx_t *ctx, MYSQL *conn, const char *type,
 /* ---- the webhooks ------------------------------------------------------------------ */
 
 #define WEBHOOK_COLUMNS "id, url, events, UNIX_TIMESTAMP(created_at)"
-static const ks_col_t webhook_cols[] = {
-    KS_COL(KS_COL_INT, ks_webhook_row_t, id),
-    KS_COL(KS_COL_STR, ks_webhook_row_t, url),
-    KS_COL(KS_COL_STR, ks_webhook_row_t, events),
-    KS_COL(KS_COL_LLONG, ks_webhook_row_t, created),
-};
+static const ks_col_t webhook_cols[] = KS_COLUMNS(ks_webhook_row_t, id, url, events, created);
 
 typedef struct {
     const char *url, *secret, *events;
@@ -117,18 +112,8 @@ ks_rc ks_store_webhook_delete(ks_api_ctx_t *ctx, MYSQL *conn, int id, int *delet
     " UNIX_TIMESTAMP(e.created_at), IF(d.state = 'pending', UNIX_TIMESTAMP(d.next_at), 0),"    \
     " COALESCE(UNIX_TIMESTAMP(d.delivered_at), 0)"                                             \
     " FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id"
-static const ks_col_t delivery_cols[] = {
-    KS_COL(KS_COL_LLONG, ks_delivery_row_t, event_id),
-    KS_COL(KS_COL_STR, ks_delivery_row_t, type),
-    KS_COL(KS_COL_STR, ks_delivery_row_t, user_id),
-    KS_COL(KS_COL_STR, ks_delivery_row_t, state),
-    KS_COL(KS_COL_INT, ks_delivery_row_t, attempts),
-    KS_COL(KS_COL_INT, ks_delivery_row_t, last_status),
-    KS_COL(KS_COL_STR, ks_delivery_row_t, last_error),
-    KS_COL(KS_COL_LLONG, ks_delivery_row_t, created),
-    KS_COL(KS_COL_LLONG, ks_delivery_row_t, next_at),
-    KS_COL(KS_COL_LLONG, ks_delivery_row_t, delivered_at),
-};
+static const ks_col_t delivery_cols[] = KS_COLUMNS(ks_delivery_row_t, event_id, type, user_id,
+    state, attempts, last_status, last_error, created, next_at, delivered_at);
 
 ks_rc ks_store_webhook_deliveries(struct soap *soap, MYSQL *conn, int id, const char *state,
                                   long long before_event_id, int limit,
@@ -187,21 +172,10 @@ typedef struct {
     int *count;
 } claim_t;
 
-static const ks_col_t claim_key_cols[] = {
-    KS_COL(KS_COL_INT, ks_delivery_job_t, webhook_id),
-    KS_COL(KS_COL_LLONG, ks_delivery_job_t, event_id),
-};
+static const ks_col_t claim_key_cols[] = KS_COLUMNS(ks_delivery_job_t, webhook_id, event_id);
 
-static const ks_col_t job_cols[] = {
-    KS_COL(KS_COL_INT, ks_delivery_job_t, attempts),
-    KS_COL(KS_COL_LLONG, ks_delivery_job_t, age_s),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, url),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, secret),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, type),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, user_id),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, created),
-    KS_COL(KS_COL_STR, ks_delivery_job_t, data),
-};
+static const ks_col_t job_cols[] = KS_COLUMNS(ks_delivery_job_t, attempts, age_s, url, secret, type,
+    user_id, created, data);
 
 static ks_rc claim(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {

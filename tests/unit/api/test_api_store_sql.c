@@ -108,19 +108,20 @@ typedef struct {
 
 static void rows_map_by_table(void **state)
 {
-    static const ks_col_t cols[] = {
-        KS_COL(KS_COL_INT, row_t, i),
-        KS_COL(KS_COL_UINT, row_t, u),
-        KS_COL(KS_COL_LLONG, row_t, ll),
-        KS_COL(KS_COL_ULLONG, row_t, ull),
-        KS_COL(KS_COL_DOUBLE, row_t, d),
-        KS_COL(KS_COL_STR, row_t, s),
-    };
+    static const ks_col_t cols[] = KS_COLUMNS(row_t, i, u, ll, ull, d, s);
+    /* each column typed by its field */
+    static const ks_col_type_t types[] = {KS_COL_INT, KS_COL_UINT, KS_COL_LLONG, KS_COL_ULLONG,
+                                          KS_COL_DOUBLE, KS_COL_STR};
     char *values[] = {"-7", "8", "-9000000000", "18446744073709551615", "0.5", "abcdef"};
     char *nulls[] = {NULL, NULL, NULL, NULL, NULL, NULL};
     row_t row;
 
     (void)state;
+    assert_int_equal(sizeof cols / sizeof cols[0], 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(cols[i].type, types[i]);
+    assert_int_equal(cols[5].offset, offsetof(row_t, s));
+    assert_int_equal(cols[5].size, sizeof row.s);
     ks_store_map_row(values, KS_COLS(cols), &row);
     assert_int_equal(row.i, -7);
     assert_int_equal(row.u, 8);
