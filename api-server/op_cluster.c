@@ -307,36 +307,23 @@ int ks__MoveAvatars(struct soap *soap, char *from, char *to, int limit,
 
 /* ---- PurgeImageServer ---------------------------------------------------------------- */
 
-/* PurgeImageServer's transaction (ks_store_txn). */
-typedef struct {
-    const char *name;
-    ks_server_purge_t done;
-} server_purge_t;
-
-static ks_rc purge_server(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
-{
-    server_purge_t *p = arg;
-
-    return ks_store_server_purge(ctx, conn, p->name, &p->done);
-}
-
 int ks__PurgeImageServer(struct soap *soap, char *name,
                          struct ks__PurgeImageServerResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    server_purge_t purge = {.name = name};
+    ks_server_purge_t purge = {.name = name};
     MYSQL *conn;
     ks_rc rc;
 
     if (ks_auth_require(soap, KS_ROLE_ADMIN) || ks_check_text(soap, "name", name, 64))
         return soap->error;
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
-        (rc = ks_store_txn(ctx, conn, purge_server, &purge)) != KS_OK)
+        (rc = ks_store_server_purge(ctx, conn, &purge)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     ks_log_info("image server \"%s\" purged (%d replica rows, %d queued deletions)", name,
-                purge.done.replicas, purge.done.deletions);
+                purge.replicas, purge.deletions);
     response->name = name;
-    response->replicasRemoved = purge.done.replicas;
-    response->deletionsRemoved = purge.done.deletions;
+    response->replicasRemoved = purge.replicas;
+    response->deletionsRemoved = purge.deletions;
     return SOAP_OK;
 }

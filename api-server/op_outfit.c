@@ -33,6 +33,15 @@ typedef struct {
     int count;
 } outfit_t;
 
+/* The change a call asks for (check_call fills it): the items to wear and
+ * to take off, and the colours, checked. */
+typedef struct {
+    const int *wear, *remove;
+    int wear_count, remove_count;
+    ks_item_tint_t tints[KS_OUTFIT_MAX];
+    int tint_count;
+} outfit_ask_t;
+
 static int outfit_find(const outfit_t *o, int item_id)
 {
     for (int i = 0; i < o->count; i++)
@@ -165,14 +174,15 @@ static ks_rc apply_colours(ks_api_ctx_t *ctx, const ks_item_tint_t *tints, int t
     return KS_OK;
 }
 
-/* Fills before (what member wears) and after (with the change applied),
+/* Fills before (what member wears) and after (with the change ask applied),
  * checking every rule of the file's comment. */
-static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, const int *wear,
-                         int wear_count, const int *remove, int remove_count,
-                         const ks_item_tint_t *tints, int tint_count, int must_own,
-                         outfit_t *before, outfit_t *after)
+static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id,
+                         const outfit_ask_t *ask, int must_own, outfit_t *before,
+                         outfit_t *after)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
+    const int *wear = ask->wear, *remove = ask->remove;
+    int wear_count = ask->wear_count, remove_count = ask->remove_count;
     ks_outfit_item_t wear_info[KS_OUTFIT_MAX];
     ks_rc rc;
 
@@ -199,7 +209,7 @@ static ks_rc plan_outfit(struct soap *soap, MYSQL *conn, long long member_id, co
             return ks_err(&ctx->err, KS_INVALID, "a member wears at most %d items", KS_OUTFIT_MAX);
         after->items[after->count++] = wear_info[i];
     }
-    if ((rc = apply_colours(ctx, tints, tint_count, after)) != KS_OK)
+    if ((rc = apply_colours(ctx, ask->tints, ask->tint_count, after)) != KS_OK)
         return rc;
     return check_required(soap, conn, before, after);
 }
@@ -244,16 +254,21 @@ static int check_colours(struct soap *soap, int count, const struct ks__ItemColo
 }
 
 /* The checks both operations make: a site's call (ks_auth_require) on a
- * valid user id, its lists (check_lists) and colours (check_colours, into
- * tints). SOAP_OK, or the fault set and its error. */
+ * valid user id, its lists (check_lists) and colours (check_colours); fills
+ * ask with what passed. SOAP_OK, or the fault set and its error. */
 static int check_call(struct soap *soap, const char *user_id, int wear_count, const int *wear,
                       int remove_count, const int *remove, int colour_count,
-                      const struct ks__ItemColour *colour, ks_item_tint_t *tints)
+                      const struct ks__ItemColour *colour, outfit_ask_t *ask)
 {
     if (ks_auth_require(soap, KS_ROLE_SITE) || ks_check_user_id(soap, user_id) ||
         check_lists(soap, wear_count, wear, remove_count, remove) ||
-        check_colours(soap, colour_count, colour, tints))
+        check_colours(soap, colour_count, colour, ask->tints))
         return soap->error;
+    ask->wear = wear;
+    ask->wear_count = wear_count;
+    ask->remove = remove;
+    ask->remove_count = remove_count;
+    ask->tint_count = colour_count;
     return SOAP_OK;
 }
 
@@ -290,10 +305,7 @@ static ks_rc write_outfit(ks_api_ctx_t *ctx, MYSQL *conn, long long member_id,
 typedef struct {
     struct soap *soap;
     const char *user_id;
-    const int *wear, *remove;
-    int wear_count, remove_count;
-    const ks_item_tint_t *tints;
-    int tint_count;
+    const outfit_ask_t *ask;
     ks_member_t *member;
     ks_image_server_t *server;
 } outfit_change_t;
@@ -306,9 +318,7 @@ static ks_rc change_outfit(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 
     if ((rc = ks_store_member(ctx, conn, c->user_id, 1, c->member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, c->member->image_server_id, c->server)) != KS_OK ||
-        (rc = plan_outfit(c->soap, conn, c->member->id, c->wear, c->wear_count, c->remove,
-                          c->remove_count, c->tints, c->tint_count, 1, &before,
-                          &after)) != KS_OK)
+        (rc = plan_outfit(c->soap, conn, c->member->id, c->ask, 1, &before, &after)) != KS_OK)
         return rc;
     /* A change that changes nothing keeps the version: sending the same
      * call twice (a client's or a balancer's retry) ends as sending it once
@@ -325,25 +335,21 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
                      struct ks__ItemColour *colour, struct ks__ChangeOutfitResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_item_tint_t tints[KS_OUTFIT_MAX];
     ks_member_t member;
     ks_image_server_t server;
-    outfit_change_t change;
+    outfit_ask_t ask;
+    outfit_change_t change = {.soap = soap, .user_id = userId, .ask = &ask, .member = &member,
+                              .server = &server};
     MYSQL *conn;
     ks_rc rc;
 
     if (check_call(soap, userId, __sizewear, wear, __sizeremove, remove, __sizecolour, colour,
-                   tints))
+                   &ask))
         return soap->error;
     if (__sizewear == 0 && __sizeremove == 0 && __sizecolour == 0)
         return ks_fault(soap, "InvalidArgument", "nothing to wear, remove or colour");
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    change = (outfit_change_t){.soap = soap, .user_id = userId, .wear = wear,
-                               .wear_count = __sizewear, .remove = remove,
-                               .remove_count = __sizeremove, .tints = tints,
-                               .tint_count = __sizecolour, .member = &member,
-                               .server = &server};
     if ((rc = ks_store_txn(ctx, conn, change_outfit, &change)) != KS_OK ||
         (rc = ks_store_avatar(soap, conn, &member, &server, &response->avatar)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
@@ -353,9 +359,8 @@ int ks__ChangeOutfit(struct soap *soap, char *userId, int __sizewear, int *wear,
 
 /* ---- PreviewAvatar ------------------------------------------------------------------- */
 
-static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, int wear_count,
-                     const int *remove, int remove_count, const ks_item_tint_t *colours,
-                     int colour_count, struct ks__PreviewAvatarResponse *response)
+static ks_rc preview(struct soap *soap, const char *user_id, const outfit_ask_t *ask,
+                     struct ks__PreviewAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
     ks_member_t member;
@@ -372,8 +377,7 @@ static ks_rc preview(struct soap *soap, const char *user_id, const int *wear, in
     if ((rc = ks_store_member_fresh(ctx, &conn, user_id, &member)) != KS_OK ||
         (rc = ks_store_image_server(ctx, conn, member.image_server_id, &server)) != KS_OK ||
         (rc = ks_store_server_usable(ctx, &server)) != KS_OK ||
-        (rc = plan_outfit(soap, conn, member.id, wear, wear_count, remove, remove_count,
-                          colours, colour_count, 0, &before, &after)) != KS_OK)
+        (rc = plan_outfit(soap, conn, member.id, ask, 0, &before, &after)) != KS_OK)
         return rc;
     for (int i = 0; i < after.count; i++) {
         ids[i] = after.items[i].item_id;
@@ -429,13 +433,12 @@ int ks__PreviewAvatar(struct soap *soap, char *userId, int __sizewear, int *wear
                       struct ks__ItemColour *colour, struct ks__PreviewAvatarResponse *response)
 {
     ks_api_ctx_t *ctx = ks_api_ctx(soap);
-    ks_item_tint_t tints[KS_OUTFIT_MAX];
+    outfit_ask_t ask;
     ks_rc rc;
 
     if (check_call(soap, userId, __sizewear, wear, __sizeremove, remove, __sizecolour, colour,
-                   tints))
+                   &ask))
         return soap->error;
-    rc = preview(soap, userId, wear, __sizewear, remove, __sizeremove, tints, __sizecolour,
-                 response);
+    rc = preview(soap, userId, &ask, response);
     return rc == KS_OK ? SOAP_OK : ks_fault_rc(soap, rc, &ctx->err);
 }

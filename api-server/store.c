@@ -299,28 +299,36 @@ ks_rc ks_store_counts(ks_api_ctx_t *ctx, MYSQL *conn, ks_store_counts_t *out)
 static const ks_col_t member_cols[] = KS_COLUMNS(ks_member_t, id, image_server_id, version,
     user_id);
 
+/* The member row of the statement fmt (as ks_store_sqlf: MEMBER_SELECT
+ * " WHERE ..."), locked until the transaction ends when for_update. */
+static ks_rc member_onef(ks_api_ctx_t *ctx, MYSQL *conn, int for_update, ks_member_t *out,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static ks_rc member_onef(ks_api_ctx_t *ctx, MYSQL *conn, int for_update, ks_member_t *out,
+                         const char *fmt, ...)
+{
+    ks_buf_t sql;
+
+    BUILD(sql, conn, fmt);
+    if (for_update)
+        ks_buf_addf(&sql, " FOR UPDATE");
+    return ks_store_one(ctx, conn, &sql, KS_COLS(member_cols), out);
+}
+
 ks_rc ks_store_member(ks_api_ctx_t *ctx, MYSQL *conn, const char *user_id, int for_update,
                       ks_member_t *out)
 {
-    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(member_cols), out,
-                             for_update ? MEMBER_SELECT " WHERE user_id = %s FOR UPDATE"
-                                        : MEMBER_SELECT " WHERE user_id = %s", user_id);
+    ks_rc rc = member_onef(ctx, conn, for_update, out, MEMBER_SELECT " WHERE user_id = %s",
+                           user_id);
 
-    if (rc == KS_NOTFOUND)
-        return ks_err(&ctx->err, KS_NOTFOUND, "member \"%s\" not found", user_id);
-    return rc;
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, rc, "member \"%s\" not found", user_id) : rc;
 }
 
 ks_rc ks_store_member_by_id(ks_api_ctx_t *ctx, MYSQL *conn, long long id, int for_update,
                             ks_member_t *out)
 {
-    ks_rc rc = ks_store_onef(ctx, conn, KS_COLS(member_cols), out,
-                             for_update ? MEMBER_SELECT " WHERE id = %lld FOR UPDATE"
-                                        : MEMBER_SELECT " WHERE id = %lld", id);
+    ks_rc rc = member_onef(ctx, conn, for_update, out, MEMBER_SELECT " WHERE id = %lld", id);
 
-    if (rc == KS_NOTFOUND)
-        return ks_err(&ctx->err, KS_NOTFOUND, "member %lld not found", id);
-    return rc;
+    return rc == KS_NOTFOUND ? ks_err(&ctx->err, rc, "member %lld not found", id) : rc;
 }
 
 ks_rc ks_store_server_usable(ks_api_ctx_t *ctx, const ks_image_server_t *server)

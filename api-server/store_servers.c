@@ -339,15 +339,17 @@ static ks_rc delete_of_server(ks_api_ctx_t *ctx, MYSQL *conn, const char *table,
     return KS_OK;
 }
 
-ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                            ks_server_purge_t *out)
+/* ks_store_server_purge's transaction (ks_store_txn). */
+static ks_rc purge_server(ks_api_ctx_t *ctx, MYSQL *conn, void *arg)
 {
+    ks_server_purge_t *purge = arg;
+    const char *name = purge->name;
     ks_image_server_t server;
     long long members, photos;
     ks_buf_t sql;
     ks_rc rc;
 
-    memset(out, 0, sizeof *out);
+    purge->replicas = purge->deletions = 0;
     ks_buf_init(&sql, 1024);
     ks_buf_addf(&sql, KS_SERVER_SELECT " WHERE name = ");
     ks_sql_str(&sql, conn, name);
@@ -374,11 +376,16 @@ ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
                       " %lld album photos: move them away first (MoveAvatars)", name, members,
                       photos);
     if ((rc = delete_of_server(ctx, conn, "item_replicas", server.id,
-                               &out->replicas)) != KS_OK ||
+                               &purge->replicas)) != KS_OK ||
         (rc = delete_of_server(ctx, conn, "image_deletions", server.id,
-                               &out->deletions)) != KS_OK)
+                               &purge->deletions)) != KS_OK)
         return rc;
     ks_buf_init(&sql, 256);
     ks_buf_addf(&sql, "DELETE FROM image_servers WHERE id = %d", server.id);
     return ks_store_run(ctx, conn, &sql, NULL);
+}
+
+ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, ks_server_purge_t *purge)
+{
+    return ks_store_txn(ctx, conn, purge_server, purge);
 }

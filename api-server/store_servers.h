@@ -125,16 +125,17 @@ ks_rc ks_store_servers_mark_silent(ks_api_ctx_t *ctx, MYSQL *conn, int timeout_s
 
 /* ---- PurgeImageServer ---------------------------------------------------------------- */
 
-/* What a purge removed besides the server's row. */
+/* A purge: the server it removes, and what it removed besides its row. */
 typedef struct {
+    const char *name;
     int replicas, deletions;       /* item_replicas, image_deletions rows */
 } ks_server_purge_t;
 
-/* Removes image server name (in the caller's transaction) with its
- * item_replicas and image_deletions rows. KS_NOTFOUND for an unknown name;
+/* Removes image server purge->name with its item_replicas and
+ * image_deletions rows, in a transaction of its own (ks_store_txn), and
+ * counts those rows in *purge. KS_NOTFOUND for an unknown name;
  * KS_CONFLICT, saying why, when it is active or still holds members or
  * album photos. */
-ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, const char *name,
-                            ks_server_purge_t *out);
+ks_rc ks_store_server_purge(ks_api_ctx_t *ctx, MYSQL *conn, ks_server_purge_t *purge);
 
 #endif
