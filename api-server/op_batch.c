@@ -41,8 +41,7 @@ int ks__ListAvatarsByServer(struct soap *soap, char *server, char *after, int *l
         (rc = ks_store_server_members(soap, conn, found.id, after, page, &members, &count,
                                       &more, &response->memberCount)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    response->member = soap_new_ks__ServerMember(soap, count + 1);
-    if (!response->member)
+    if (!(response->member = soap_new_ks__ServerMember(soap, count + 1)))
         return soap->error = SOAP_EOM;
     for (int i = 0; i < count; i++) {
         struct ks__ServerMember *m = &response->member[i];
@@ -210,8 +209,7 @@ static ks_rc rebuild_avatars(struct soap *soap, const char *server_name, char **
     if (rc != KS_OK)
         return rc;
 
-    response->result = soap_new_ks__RebuildResult(soap, count);
-    if (!response->result)
+    if (!(response->result = soap_new_ks__RebuildResult(soap, count)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     for (int i = 0; i < count; i++) {
         struct ks__RebuildResult *result = &response->result[i];

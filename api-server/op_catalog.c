@@ -82,8 +82,7 @@ int ks__ListCategories(struct soap *soap, char *name, struct ks__ListCategoriesR
     if ((rc = ks_db_reader(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_categories(soap, conn, name, &rows, &count)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    response->category = soap_new_ks__Category(soap, count + 1);
-    if (!response->category)
+    if (!(response->category = soap_new_ks__Category(soap, count + 1)))
         return soap->error = SOAP_EOM;
     for (int i = 0; i < count; i++) {
         struct ks__Category *c = &response->category[i];

@@ -51,8 +51,7 @@ int ks__ListImageServers(struct soap *soap, struct ks__ListImageServersResponse 
     if ((rc = ks_db_master(ctx->db, &conn, &ctx->err)) != KS_OK ||
         (rc = ks_store_image_server_list(soap, conn, 0, &servers, &count)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
-    response->server = soap_new_ks__ImageServer(soap, count + 1);
-    if (!response->server)
+    if (!(response->server = soap_new_ks__ImageServer(soap, count + 1)))
         return soap->error = SOAP_EOM;
     for (int i = 0; i < count; i++)
         if (!KS_CLUSTER_SERVER_ANSWER(soap, &response->server[i], &servers[i]))

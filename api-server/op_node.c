@@ -153,8 +153,7 @@ int ks__GetCatalogManifest(struct soap *soap, int *offset, int *limit,
                                       &total)) != KS_OK)
         return ks_fault_rc(soap, rc, &ctx->err);
     response->total = (LONG64)total;
-    response->layer = soap_new_ks__ManifestLayer(soap, count + 1);
-    if (!response->layer)
+    if (!(response->layer = soap_new_ks__ManifestLayer(soap, count + 1)))
         return soap->error = SOAP_EOM;
     for (int i = 0; i < count; i++) {
         struct ks__ManifestLayer *l = &response->layer[i];

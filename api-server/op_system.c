@@ -26,8 +26,7 @@ static ks_rc read_image_servers(struct soap *soap, MYSQL *conn,
     if ((rc = ks_store_image_server_list(soap, conn, KS_STATUS_IMAGE_SERVERS_MAX, &servers,
                                          &count)) != KS_OK)
         return rc;
-    response->imageServer = soap_new_ks__SystemImageServer(soap, count + 1);
-    if (!response->imageServer)
+    if (!(response->imageServer = soap_new_ks__SystemImageServer(soap, count + 1)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     for (int i = 0; i < count; i++) {
         struct ks__SystemImageServer *s = &response->imageServer[i];
@@ -70,8 +69,7 @@ static ks_rc pool_servers(struct soap *soap, struct ks__GetSystemStatusResponse 
     ks_db_pool_status(ks_db_session_pool(ctx->db), status);
     response->poolGeneration = (int)status->generation;
     response->maxLagSeconds = status->max_lag_s;
-    response->dbServer = soap_new_ks__SystemDbServer(soap, status->node_count);
-    if (!response->dbServer)
+    if (!(response->dbServer = soap_new_ks__SystemDbServer(soap, status->node_count)))
         return ks_err(&ctx->err, KS_NOMEM, "out of memory");
     for (int i = 0; i < status->node_count; i++) {
         const ks_db_node_status_t *node = &status->nodes[i];

@@ -399,19 +399,11 @@ ks_rc ks_store_item_update(ks_api_ctx_t *ctx, MYSQL *conn, int id, const char *n
 {
     ks_buf_t sql;
 
-    ks_buf_init(&sql, 1024);
-    ks_buf_addf(&sql, "UPDATE items SET id = id");
-    if (name) {
-        ks_buf_addf(&sql, ", name = ");
-        ks_sql_str(&sql, conn, name);
-    }
-    if (price)
-        ks_buf_addf(&sql, ", price = %d", *price);
-    if (status) {
-        ks_buf_addf(&sql, ", status = ");
-        ks_sql_str(&sql, conn, status);
-    }
-    ks_buf_addf(&sql, " WHERE id = %d", id);
+    /* what is NULL stays as it is */
+    ks_buf_init(&sql, KS_STORE_SQL_MAX);
+    ks_store_sqlf(&sql, conn, "UPDATE items SET name = COALESCE(%s, name),"
+                  " price = IF(%d, %d, price), status = COALESCE(%s, status) WHERE id = %d",
+                  name, price != NULL, price ? *price : 0, status, id);
     return write_item(ctx, conn, &sql, name);
 }
 

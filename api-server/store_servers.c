@@ -37,15 +37,13 @@ ks_rc ks_store_server_set(ks_api_ctx_t *ctx, MYSQL *conn, const char *name, cons
 {
     ks_buf_t sql;
 
-    ks_buf_init(&sql, 512);
-    ks_buf_addf(&sql, "UPDATE image_servers SET id = id");
-    if (mode) {
-        ks_buf_addf(&sql, ", mode = ");
-        ks_sql_str(&sql, conn, mode);
-        ks_buf_addf(&sql, ", down_by_silence = 0, silenced_mode = NULL");
-    }
-    if (weight)
-        ks_buf_addf(&sql, ", weight = %d", weight);
+    /* what is NULL (0 for weight) stays as it is; a mode set by hand
+     * forgets what the silence sweep had set */
+    ks_buf_init(&sql, KS_STORE_SQL_MAX);
+    ks_store_sqlf(&sql, conn, "UPDATE image_servers SET mode = COALESCE(%s, mode),"
+                  " down_by_silence = IF(%d, 0, down_by_silence),"
+                  " silenced_mode = IF(%d, NULL, silenced_mode), weight = IF(%d, %d, weight)",
+                  mode, mode != NULL, mode != NULL, weight != 0, weight);
     return update_named(ctx, conn, &sql, name);
 }
 
