@@ -39,19 +39,13 @@ static const ks_cfg_option_t options[] = {
 /* Loads text as a configuration file into *conf; returns the rc. */
 static ks_rc load(const char *text, conf_t *conf, ks_err_t *err)
 {
-    char *dir = ks_test_mkdtemp("config");
     char path[128];
-    FILE *f;
+    char *dir = ks_test_file("config", "test.conf", text, path, sizeof path);
     ks_rc rc;
 
     assert_non_null(dir);
     if (!dir)
         return KS_ERROR;
-    snprintf(path, sizeof path, "%s/test.conf", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
     memset(conf, 0, sizeof *conf);
     rc = ks_config_load(path, options, conf, err);
     ks_test_rmtree(dir);

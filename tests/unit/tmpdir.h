@@ -30,6 +30,25 @@ static inline char *ks_test_mkdtemp(const char *name)
     return dir;
 }
 
+/* A new scratch folder (ks_test_mkdtemp(tag)) holding text as the file
+ * name, whose path goes into path. Returns the folder (ks_test_rmtree and
+ * free it), NULL on failure. */
+static inline char *ks_test_file(const char *tag, const char *name, const char *text, char *path,
+                                 size_t size)
+{
+    char *dir = ks_test_mkdtemp(tag);
+    FILE *f;
+
+    if (dir == NULL)
+        return NULL;
+    snprintf(path, size, "%s/%s", dir, name);
+    if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
 /* Removes the folder and everything in it. */
 static inline void ks_test_rmtree(const char *dir)
 {

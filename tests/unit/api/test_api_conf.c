@@ -23,19 +23,13 @@ static ks_api_conf_t conf;      /* large: not on the stack */
 /* Loads text as kisekae-api.conf (with the overrides) into conf. */
 static ks_rc load_with(const char *text, const char *const *overrides, int count, ks_err_t *err)
 {
-    char *dir = ks_test_mkdtemp("api-conf");
     char path[128];
-    FILE *f;
+    char *dir = ks_test_file("api-conf", "kisekae-api.conf", text, path, sizeof path);
     ks_rc rc;
 
     assert_non_null(dir);
     if (!dir)
         return KS_ERROR;
-    snprintf(path, sizeof path, "%s/kisekae-api.conf", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
     rc = ks_api_conf_load(&conf, path, overrides, count, err);
     ks_test_rmtree(dir);
     free(dir);
