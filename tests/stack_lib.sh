@@ -86,23 +86,36 @@ stack_runner() {
   stack_begin "$name" "$PORT_BASE"
 }
 
+# stack_up ARGS...: `./kisekae up ARGS` of the stack stack_runner set up
+# (its state, port base and build).
+stack_up() {
+  echo "== ./kisekae up --state $STATE --port-base $PORT_BASE $*"
+  "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" "$@" --no-build --build-dir "$BUILD"
+}
+
+# stack_pytest NAME: the pytest tests of tests/NAME on that stack
+# (KISEKAE_ENV names its stack.env, KISEKAE_BUILD and KISEKAE_BUILD_DIR the
+# build), the slowest listed; then how long the suite took since STARTED.
+stack_pytest() {
+  local name=$1
+  echo "== pytest tests/$name"
+  KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD KISEKAE_BUILD_DIR=$BUILD \
+    /usr/bin/python3 -m pytest -q -s --tb=short -p no:cacheprovider --durations=0 "tests/$name"
+  echo "== $name: passed ($((SECONDS - ${STARTED:-0})) s)"
+}
+
 # stack_cluster_pytest NAME: what tests/cluster and tests/fault run on the
 # stack stack_runner set up: `./kisekae up --api 2 --image 3 --replicas 2`
 # with image servers beating every second and marked down after 4 s of
 # silence, failed layer pushes and deletions tried again after a second;
 # then the pytest tests of tests/NAME (KISEKAE_ENV names the stack.env).
 stack_cluster_pytest() {
-  local name=$1 started=$SECONDS
+  STARTED=$SECONDS
   export KISEKAE_API_CONF_EXTRA="${KISEKAE_API_CONF_EXTRA:+$KISEKAE_API_CONF_EXTRA
 }image_server_timeout 4
 replica_retry 1
 deletion_retry 1"
   export KISEKAE_IMAGE_HEARTBEAT_S=1
-  echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 3 --replicas 2"
-  "$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 3 --replicas 2 \
-    --no-build --build-dir "$BUILD"
-  echo "== pytest tests/$name"
-  KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD KISEKAE_BUILD_DIR=$BUILD \
-    /usr/bin/python3 -m pytest -q -s --tb=short -p no:cacheprovider --durations=0 "tests/$name"
-  echo "== $name: passed ($((SECONDS - started)) s)"
+  stack_up --api 2 --image 3 --replicas 2
+  stack_pytest "$1"
 }

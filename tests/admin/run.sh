@@ -28,9 +28,7 @@ export KISEKAE_ADMIN_CONF_EXTRA="${KISEKAE_ADMIN_CONF_EXTRA:+$KISEKAE_ADMIN_CONF
 }session_idle 30
 login_lock_after 3
 login_throttle_after 1000"
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --admin 2 --image 2 --replicas 0"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --admin 2 --image 2 --replicas 0 \
-  --no-build --build-dir "$BUILD"
+stack_up --admin 2 --image 2 --replicas 0
 
 rm -rf "$BUILD/admin-artifacts"
 echo "== pytest tests/admin"

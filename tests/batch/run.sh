@@ -19,12 +19,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 stack_runner batch "${KISEKAE_BATCH_PORT_BASE:-28100}" "$@"
 
-started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 2 \
-  --no-build --build-dir "$BUILD"
-
-echo "== pytest tests/batch"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD KISEKAE_BUILD_DIR=$BUILD \
-  /usr/bin/python3 -m pytest -q -s --tb=short -p no:cacheprovider --durations=0 tests/batch
-echo "== batch: passed ($((SECONDS - started)) s)"
+STARTED=$SECONDS
+stack_up --api 2 --image 2
+stack_pytest batch

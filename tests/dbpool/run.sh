@@ -17,11 +17,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 stack_runner dbpool "${KISEKAE_DBPOOL_PORT_BASE:-$((${KISEKAE_IT_PORT_BASE:-27000} + 200))}" "$@"
 
-started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --replicas 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --replicas 2 --no-build --build-dir "$BUILD"
-
-echo "== pytest tests/dbpool"
-KISEKAE_ENV=$STATE/stack.env /usr/bin/python3 -m pytest -q -s --tb=short -p no:cacheprovider \
-  --durations=0 tests/dbpool
-echo "== dbpool: passed ($((SECONDS - started)) s)"
+STARTED=$SECONDS
+stack_up --replicas 2
+stack_pytest dbpool

@@ -36,8 +36,7 @@ export KISEKAE_IMAGE_HEARTBEAT_S=1
 export KISEKAE_IMAGE_SYNC_S=2
 
 # Two image servers: test_self_heal.py asks one for the other's images.
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --image 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --image 2 --no-build --build-dir "$BUILD"
+stack_up --image 2
 
 set -a
 # shellcheck disable=SC1091

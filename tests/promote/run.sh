@@ -17,12 +17,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 stack_runner promote "${KISEKAE_PROMOTE_PORT_BASE:-24600}" "$@"
 
-started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 1 --replicas 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 1 --replicas 2 \
-  --no-build --build-dir "$BUILD"
-
-echo "== pytest tests/promote"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD /usr/bin/python3 -m pytest -q -s --tb=short \
-  -p no:cacheprovider --durations=0 tests/promote
-echo "== promote: passed ($((SECONDS - started)) s)"
+STARTED=$SECONDS
+stack_up --api 2 --image 1 --replicas 2
+stack_pytest promote

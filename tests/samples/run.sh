@@ -26,8 +26,7 @@ set -euo pipefail
 stack_runner samples "${KISEKAE_SAMPLES_PORT_BASE:-28400}" "$@"
 
 started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --no-build --build-dir "$BUILD"
+stack_up --api 2
 
 # shellcheck disable=SC1091
 api_urls=$(. "$STATE/stack.env"; echo "$KISEKAE_API_URLS")

@@ -21,8 +21,7 @@ set -euo pipefail
 stack_runner site "${KISEKAE_SITE_PORT_BASE:-28700}" "$@"
 
 started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --no-build --build-dir "$BUILD"
+stack_up
 set -a
 # shellcheck disable=SC1091
 . "$STATE/stack.env"

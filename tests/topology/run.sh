@@ -17,12 +17,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../stack_lib.sh"
 stack_runner topology "${KISEKAE_TOPOLOGY_PORT_BASE:-21400}" "$@"
 
-started=$SECONDS
-echo "== ./kisekae up --state $STATE --port-base $PORT_BASE --api 2 --image 2 --replicas 1"
-"$KISEKAE" up --state "$STATE" --port-base "$PORT_BASE" --api 2 --image 2 --replicas 1 \
-  --no-build --build-dir "$BUILD"
-
-echo "== pytest tests/topology"
-KISEKAE_ENV=$STATE/stack.env KISEKAE_BUILD=$BUILD /usr/bin/python3 -m pytest -q -s --tb=short \
-  -p no:cacheprovider --durations=0 tests/topology
-echo "== topology: passed ($((SECONDS - started)) s)"
+STARTED=$SECONDS
+stack_up --api 2 --image 2 --replicas 1
+stack_pytest topology
