@@ -24,7 +24,7 @@ cont_databases() {
   for f in "$STATE"/run/db-*.pid; do
     [[ -s $f ]] || continue
     pid=$(head -n1 "$f")
-    if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE"; then
+    if [[ $pid =~ ^[0-9]+$ && $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$STATE"* ]]; then
       kill -CONT "$pid" 2>/dev/null || true
     fi
   done
