@@ -51,6 +51,11 @@ void ks_api_placeholder_free(void)
     }
 }
 
+ks_rc ks_api_placeholder_publish(const char *dir, ks_err_t *err)
+{
+    return ks_placeholder_publish(dir, placeholder, placeholder_size, err);
+}
+
 /* The placeholder (the thumbnail's when thumb) with status and why (logged
  * at debug level; an X-Kisekae-Placeholder header says it too). */
 static int reply_placeholder(struct soap *soap, int status, int thumb, const char *why)

@@ -17,5 +17,9 @@ int ks_api_avatar_redirect(struct soap *soap, const char *path);
  * before the workers start; freed by ks_api_placeholder_free. */
 ks_rc ks_api_placeholder_init(const ks_api_conf_t *conf, ks_err_t *err);
 void ks_api_placeholder_free(void);
+/* Writes the loaded placeholders as DIR/avatar.png and DIR/thumb.png, for
+ * the nginx in front of the API servers to answer /avatar/ with when none
+ * of them answers (kisekae-api --write-placeholders DIR). */
+ks_rc ks_api_placeholder_publish(const char *dir, ks_err_t *err);
 
 #endif

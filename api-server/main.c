@@ -14,6 +14,8 @@
  *   kisekae-api -c FILE --set-image-server SERVER INTERNAL_URL PUBLIC_URL
  *                                       register an image server or change its URLs
  *   kisekae-api -c FILE --check         validate the configuration
+ *   kisekae-api -c FILE --write-placeholders DIR
+ *                                       write the placeholder pictures for nginx
  *
  * SIGHUP reads the file again and applies its database pool options (db_*)
  * at once when the whole file is valid; SIGTERM stops the server. Signals are
@@ -50,7 +52,8 @@ static void usage(FILE *out)
             "usage: kisekae-api -c FILE [-o NAME=VALUE]... [--migrate | --add-client NAME ROLE\n"
             "                   [--image-server SERVER] | --revoke-client NAME |\n"
             "                   --image-secret SERVER |\n"
-            "                   --set-image-server SERVER INTERNAL_URL PUBLIC_URL | --check]\n"
+            "                   --set-image-server SERVER INTERNAL_URL PUBLIC_URL | --check |\n"
+            "                   --write-placeholders DIR]\n"
             "       kisekae-api --fault-xml CODE [MESSAGE]\n"
             "\n"
             "The SOAP API server of kisekae. Without a command it serves until SIGTERM:\n"
@@ -70,6 +73,11 @@ static void usage(FILE *out)
             "                          register an image server or change its URLs (an\n"
             "                          image server's own registration never does)\n"
             "  --check                 validate the configuration and exit\n"
+            "  --write-placeholders DIR\n"
+            "                          write the placeholder pictures (placeholder_png or\n"
+            "                          the silhouette) as DIR/avatar.png and DIR/thumb.png,\n"
+            "                          for the nginx in front to answer /avatar/ with when\n"
+            "                          no API server answers, and exit\n"
             "  --fault-xml CODE [MESSAGE]\n"
             "                          print the SOAP envelope of the fault with stable code\n"
             "                          CODE (TooLarge...) as the API sends it (no -c needed;\n"
@@ -187,7 +195,7 @@ int main(int argc, char **argv)
     static ks_api_conf_t conf;
     const char *client_name = NULL, *client_role = NULL, *client_server = NULL;
     const char *secret_of = NULL, *set_server = NULL, *revoke = NULL;
-    const char *fault_code = NULL, *fault_message = NULL;
+    const char *fault_code = NULL, *fault_message = NULL, *placeholder_dir = NULL;
     static ks_api_conf_t scratch;       /* --set-image-server's server, parsed as a line */
     int migrate = 0, check = 0, status;
     ks_db_pool_t *pool;
@@ -214,6 +222,8 @@ int main(int argc, char **argv)
             revoke = argv[++i];
         } else if (!strcmp(argv[i], "--image-secret") && i + 1 < argc) {
             secret_of = argv[++i];
+        } else if (!strcmp(argv[i], "--write-placeholders") && i + 1 < argc) {
+            placeholder_dir = argv[++i];
         } else if (!strcmp(argv[i], "--fault-xml") && i + 1 < argc) {
             fault_code = argv[++i];
             if (i + 1 < argc && argv[i + 1][0] != '-')
@@ -239,6 +249,17 @@ int main(int argc, char **argv)
     if (load_conf(&conf, &err) != KS_OK) {
         fprintf(stderr, "kisekae-api: %s\n", err.msg);
         return 1;
+    }
+    if (placeholder_dir) {
+        status = ks_api_placeholder_init(&conf, &err) == KS_OK &&
+                 ks_api_placeholder_publish(placeholder_dir, &err) == KS_OK ? 0 : 1;
+        if (status)
+            fprintf(stderr, "kisekae-api: --write-placeholders %s: %s\n", placeholder_dir, err.msg);
+        else
+            printf("kisekae-api: wrote %s/avatar.png and %s/thumb.png\n", placeholder_dir,
+                   placeholder_dir);
+        ks_api_placeholder_free();
+        return status;
     }
     if (client_server && !client_name) {
         fprintf(stderr, "kisekae-api: --image-server goes with --add-client NAME node\n");

@@ -2,6 +2,7 @@
  * head and shoulders in light grey on transparency, drawn with 4x4
  * supersampling so its edges are smooth, then encoded by the same PNG
  * encoder as avatars. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "fsutil.h"
@@ -77,5 +78,23 @@ ks_rc ks_placeholder_load(const char *path, unsigned width, unsigned height,
         return ks_err(err, rc, "placeholder_png \"%s\": %s", path, why);
     }
     ks_image_free(&check);
+    return KS_OK;
+}
+
+ks_rc ks_placeholder_publish(const char *dir, unsigned char *const png[2], const size_t size[2],
+                             ks_err_t *err)
+{
+    static const char *const names[2] = {"avatar.png", "thumb.png"};
+    char path[PATH_MAX];
+    ks_rc rc;
+
+    if ((rc = ks_mkdir_p(dir, err)) != KS_OK)
+        return rc;
+    for (int i = 0; i < 2; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path)
+            return ks_err(err, KS_INVALID, "placeholder folder path too long: %s", dir);
+        if ((rc = ks_file_write_atomic(path, png[i], size[i], err)) != KS_OK)
+            return rc;
+    }
     return KS_OK;
 }

@@ -21,4 +21,11 @@ ks_rc ks_placeholder_draw(unsigned width, unsigned height, unsigned char **png, 
 ks_rc ks_placeholder_load(const char *path, unsigned width, unsigned height,
                           unsigned char **png, size_t *size, ks_err_t *err);
 
+/* Writes png[0] and png[1] (the avatar's and the thumbnail's placeholder)
+ * as DIR/avatar.png and DIR/thumb.png, each replaced atomically, DIR made
+ * when missing: the files an nginx in front answers with while the server
+ * behind it can't answer at all (deploy/nginx/snippets). */
+ks_rc ks_placeholder_publish(const char *dir, unsigned char *const png[2], const size_t size[2],
+                             ks_err_t *err);
+
 #endif

@@ -185,6 +185,11 @@ class Stack:
             raise StackError("kisekae-api %s failed" % what)
         return done.stdout.rstrip("\n")
 
+    def api_placeholders(self):
+        """Where `kisekae-api --write-placeholders` puts the pictures the API
+        balancer answers /avatar/ with when no API server answers."""
+        return self.www_dir / "api-placeholder"
+
     def image_secret(self, k):
         """Image server K's own secret, which the API derives from the cluster secret."""
         return self._api_binary("-c", str(self.state / "api1" / "kisekae-api.conf"),
@@ -263,6 +268,7 @@ class Stack:
         keepalive = int(self["KS_API_KEEPALIVE_S"])
         return {
             "dir": str(self.state / "nginx"), "logs": str(self.logs),
+            "api_placeholders": str(self.api_placeholders()),
             "tmp": str(self.www_dir / "nginx-tmp"),     # nginx's workers write there
             "api_fcgi_http": str(self.port("api-fcgi-http")),
             "api_fcgi": str(self.port("api-fcgi")),

@@ -742,21 +742,11 @@ static void pool_handle(void *arg, void *state, FCGX_Request *request)
 static ks_rc publish_placeholders(const char *store, unsigned char *const png[2],
                                   const size_t size[2], ks_err_t *err)
 {
-    static const char *const names[2] = {"avatar.png", "thumb.png"};
-    char path[PATH_MAX];
-    ks_rc rc;
+    char dir[PATH_MAX];
 
-    snprintf(path, sizeof path, "%s/.placeholder", store);
-    if ((rc = ks_mkdir_p(path, err)) != KS_OK)
-        return rc;
-    for (int i = 0; i < 2; i++) {
-        if ((size_t)snprintf(path, sizeof path, "%s/.placeholder/%s", store, names[i]) >=
-            sizeof path)
-            return ks_err(err, KS_INVALID, "store path too long: %s", store);
-        if ((rc = ks_file_write_atomic(path, png[i], size[i], err)) != KS_OK)
-            return rc;
-    }
-    return KS_OK;
+    if ((size_t)snprintf(dir, sizeof dir, "%s/.placeholder", store) >= sizeof dir)
+        return ks_err(err, KS_INVALID, "store path too long: %s", store);
+    return ks_placeholder_publish(dir, png, size, err);
 }
 
 ks_rc ks_fcgi_server_start(const ks_image_conf_t *conf, ks_item_store_t *items,

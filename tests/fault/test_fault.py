@@ -19,10 +19,12 @@ the calls made, failed and lost and checks, on the master:
   phase's `allowed` says (with why); every other call succeeds.
 
 Faults, in order: kill -9 and SIGSTOP/SIGCONT of a replica, of an API
-server, of one of nginx's two workers, of an image server; then an image
-server's disk full (a small tmpfs mounted over its store, filled, emptied).
-Last, `kisekae up --image 2` must mark the image server it stops down at
-once, and `up --image 3` make it active again.
+server; kill -9 of both API servers (without load: what the balancer
+answers an <img> with); kill -9 and SIGSTOP/SIGCONT of one of nginx's two
+workers, of an image server; then an image server's disk full (a small
+tmpfs mounted over its store, filled, emptied). Last, `kisekae up --image 2`
+must mark the image server it stops down at once, and `up --image 3` make
+it active again.
 """
 
 import errno
@@ -467,6 +469,70 @@ def test_api_server_killed(world):
 def test_api_server_stopped(world):
     """Calls api1 holds wait for it (shorter than every timeout): none fails."""
     stop_and_continue(world, "api2")
+
+
+def test_every_api_server_killed(world):
+    """With no API server left behind the balancer, a page's <img> of a
+    member's avatar (GET /avatar/...) still gets a picture: nginx answers 503
+    with the placeholder `kisekae-api --write-placeholders` left for it, the
+    very bytes an API server answers an unknown member with, which no cache
+    keeps. Once they are back, the avatar's redirect returns. No load runs."""
+    lb = env()["KISEKAE_API_LB_URL"].rstrip("/")
+    member = world.members[0]
+    paths = {"": "/avatar/%s.png", "thumb": "/avatar/%s/thumb.png"}
+
+    def get(kind, user_id):
+        return requests.get(lb + paths[kind] % user_id, timeout=scaled(10),
+                            allow_redirects=False)
+    api_answer = {}
+    for kind in paths:          # the API's own placeholder: an unknown member's
+        r = get(kind, "fault-nobody-%s" % SUFFIX)
+        assert r.status_code == 404 and r.headers["Content-Type"] == "image/png", r.headers
+        api_answer[kind] = r.content
+        assert get(kind, member).status_code == 302
+    apis = ["api1", "api2"]
+    again = [Started(name) for name in apis]
+    try:
+        for name in apis:
+            os.kill(stackctl.pid(env(), name), signal.SIGKILL)
+        got = {}
+        for kind in paths:
+            def placeholder():
+                got[kind] = get(kind, member)
+                header = got[kind].headers.get("X-Kisekae-Placeholder")
+                return None if header == "no API server answered" else "%d %r" % (
+                    got[kind].status_code, header)
+            wait_until(placeholder, "the balancer's placeholder for %s" % paths[kind], 10)
+            r = got[kind]
+            assert r.status_code == 503 and r.headers["Content-Type"] == "image/png", r.headers
+            assert "no-cache" in r.headers["Cache-Control"], r.headers
+            assert r.headers["Retry-After"] == "10", r.headers
+            assert r.content == api_answer[kind], "not the API's own placeholder (%s)" % kind
+        width, height = (int(v) for v in env()["KISEKAE_CANVAS"].split("x"))
+        avatar = Image.open(io.BytesIO(got[""].content))
+        thumb = Image.open(io.BytesIO(got["thumb"].content))
+        assert avatar.size == (width, height), avatar.size
+        assert thumb.size[0] < width and thumb.size[1] < height, thumb.size
+        assert avatar.convert("RGBA").getpixel((0, 0))[3] == 0     # the silhouette's background
+    finally:
+        for started in again:
+            started.start()
+
+    # Each server, then the balancer. Each of nginx's workers still holds
+    # both servers as failed for fail_timeout (5 s, nginx.conf's upstream):
+    # until then it answers 502, which the next phase's load must not meet.
+    for base in env()["KISEKAE_API_URLS"].split():
+        def redirected():
+            try:
+                r = requests.get(base.rstrip("/") + paths[""] % member, timeout=scaled(10),
+                                 allow_redirects=False)
+            except requests.RequestException as error:     # not listening yet
+                return str(error)[:200]
+            return None if r.status_code == 302 else "%d" % r.status_code
+        wait_until(redirected, "the avatar's redirect from %s again" % base, 30)
+    time.sleep(5.5)
+    r = get("", member)
+    assert r.status_code == 302, "the balancer after the API servers came back: %d" % r.status_code
 
 
 # ---- nginx's workers ----------------------------------------------------------------------
