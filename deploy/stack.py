@@ -484,7 +484,7 @@ class Stack:
         env = read_env_file(self.state / "stack.env")
         return render("up-summary.txt", {
             **env, "seconds": str(seconds), "balanced": str(self.apis) if self.apis > 1 else "",
-            "api1_url": self.url("api", 1), "member": self["KS_DEMO_MEMBER"], "state": str(self.state),
+            "member": self["KS_DEMO_MEMBER"], "state": str(self.state),
             "logs": str(self.logs), "down": down})
 
 
