@@ -27,9 +27,9 @@
 #endif
 
 /* Parses "<digits>.png", "<digits>-thumb.png" or "<digits>-anim.png" (no
- * leading zeros, fits an unsigned) into *version. Returns 0, or -1 for any
- * other name. */
-static int version_of(const char *name, unsigned *version)
+ * leading zeros, fits an unsigned) into *version and *suffix (the name's
+ * part after the digits). Returns 0, or -1 for any other name. */
+static int version_and_suffix(const char *name, unsigned *version, const char **suffix)
 {
     unsigned long long value = 0;
     const char *p = name;
@@ -44,7 +44,15 @@ static int version_of(const char *name, unsigned *version)
     if (strcmp(p, ".png") != 0 && strcmp(p, "-thumb.png") != 0 && strcmp(p, "-anim.png") != 0)
         return -1;
     *version = (unsigned)value;
+    *suffix = p;
     return 0;
+}
+
+static int version_of(const char *name, unsigned *version)
+{
+    const char *suffix;
+
+    return version_and_suffix(name, version, &suffix);
 }
 
 /* Removes the versions of the member in folder older than the newest one
@@ -207,4 +215,28 @@ ks_rc ks_avatar_store_remove_member(const char *store_dir, const char *user_id, 
                           strerror(errno));
     }
     return KS_OK;
+}
+
+unsigned ks_avatar_store_last_good(const char *store_dir, const char *user_id,
+                                   ks_image_kind_t kind, unsigned below)
+{
+    const char *want = kind == KS_IMAGE_THUMB ? "-thumb.png"
+                       : kind == KS_IMAGE_ANIM ? "-anim.png" : ".png";
+    char folder[PATH_MAX];
+    unsigned best = 0, version;
+    const char *suffix;
+    struct dirent *entry;
+    DIR *dir;
+    ks_err_t err;
+
+    if (kind == KS_IMAGE_ALBUM || member_folder(store_dir, user_id, 0, folder, &err) != KS_OK ||
+        (dir = opendir(folder)) == NULL)
+        return 0;
+    while ((entry = readdir(dir)) != NULL) {
+        if (version_and_suffix(entry->d_name, &version, &suffix) == 0 && version < below &&
+            version > best && strcmp(suffix, want) == 0)
+            best = version;
+    }
+    closedir(dir);
+    return best;
 }

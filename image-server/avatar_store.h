@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "ks.h"
+#include "paths.h"
 
 /* Writes png atomically as version `version` of user_id under store_dir, then
  * removes that member's versions older than the newest one below `version`
@@ -39,6 +40,13 @@ ks_rc ks_album_store_write(const char *store_dir, const char *user_id, unsigned 
 /* Removes one album photo; one that is not there is not an error. */
 ks_rc ks_album_store_remove(const char *store_dir, const char *user_id, unsigned photo,
                             ks_err_t *err);
+
+/* The newest version below `below` of user_id's image of kind (an avatar,
+ * its thumbnail or its animation; never an album photo) in store_dir, or 0
+ * when there is none: the member's last good image while the one asked for
+ * can't be made. */
+unsigned ks_avatar_store_last_good(const char *store_dir, const char *user_id,
+                                   ks_image_kind_t kind, unsigned below);
 
 /* Removes every image of the member (avatar versions, thumbnails, album
  * photos) and their folders. */

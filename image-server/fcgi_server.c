@@ -440,6 +440,32 @@ static void delete(ks_fcgi_server_t *server, const char *user_id, int photo,
         reply_text(reply, 200, "ok");
 }
 
+/* The member's last good image where the one asked for can't be made now (a
+ * 5xx: the API unreachable, max_rebuilds busy, a compose failing) and the
+ * store holds an older version of it (avatar_store.h keeps the one before
+ * the current): its bytes, under the same status, with why. Returns 1 when
+ * reply holds it. */
+static int reply_last_good(const ks_fcgi_server_t *server, const ks_member_image_t *image,
+                           const char *why, reply_t *reply)
+{
+    enum { LAST_GOOD_MAX = 64 << 20 };
+    int (*make_path)(const char *, unsigned, char *, size_t) =
+        image->kind == KS_IMAGE_THUMB ? ks_avatar_thumb_path
+        : image->kind == KS_IMAGE_ANIM ? ks_avatar_anim_path : ks_avatar_path;
+    unsigned version = ks_avatar_store_last_good(server->conf->store, image->user_id,
+                                                 image->kind, image->number);
+    char relative[PATH_MAX], path[PATH_MAX];
+    ks_err_t err;
+
+    if (version == 0 || make_path(image->user_id, version, relative, sizeof relative) < 0 ||
+        snprintf(path, sizeof path, "%s/%s", server->conf->store, relative) >= (int)sizeof path ||
+        ks_file_read(path, LAST_GOOD_MAX, &reply->data, &reply->data_size, &err) != KS_OK)
+        return 0;           /* none, or pruned meanwhile: the placeholder */
+    reply->content_type = "image/png";
+    reply_text(reply, reply->status, "version %u, the last good image (%s)", version, why);
+    return 1;
+}
+
 /* GET of a member's image that nginx did not find in the store (its
  * try_files fallback): rebuild.h. */
 static void get_image(worker_t *worker, const char *method, const char *path,
@@ -470,11 +496,13 @@ static void get_image(worker_t *worker, const char *method, const char *path,
     if (answer.status == 302) {
         memcpy(reply->location, answer.location, sizeof reply->location);
     } else if (ks_member_image_parse(path[0] == '/' ? path + 1 : path, &image, &err) == KS_OK) {
-        /* Never a broken image: a member's image that can't be served gets
-         * the placeholder, with the status and why (a malformed path keeps
-         * its text answer). */
+        /* Never a broken image: a member's image that can't be made now gets
+         * the member's last good one, any other the placeholder, with the
+         * status and why (a malformed path keeps its text answer). */
         int thumb = image.kind == KS_IMAGE_THUMB;
         ks_fcgi_server_t *server = worker->server;
+        if (answer.status >= 500 && reply_last_good(server, &image, answer.message, reply))
+            return;
         if ((reply->data = malloc(server->placeholder_size[thumb])) != NULL) {
             memcpy(reply->data, server->placeholder[thumb], server->placeholder_size[thumb]);
             reply->data_size = server->placeholder_size[thumb];

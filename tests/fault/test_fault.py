@@ -476,9 +476,25 @@ def test_every_api_server_killed(world):
     member's avatar (GET /avatar/...) still gets a picture: nginx answers 503
     with the placeholder `kisekae-api --write-placeholders` left for it, the
     very bytes an API server answers an unknown member with, which no cache
-    keeps. Once they are back, the avatar's redirect returns. No load runs."""
+    keeps. And an image server asked for an avatar it lost (it can't be
+    rebuilt without the API) answers the member's last good one, the version
+    before. Once the API servers are back, the avatar's redirect returns and
+    the lost avatar is rebuilt, byte for byte. No load runs."""
     lb = env()["KISEKAE_API_LB_URL"].rstrip("/")
-    member = world.members[0]
+    member, lost = world.members[0], world.members[1]
+    # lost's current avatar, a version after another, vanishes from its store
+    hat = world.hats[1] if world.acked[lost][1] == world.hats[0] else world.hats[0]
+    changed = SITE.service.ChangeOutfit(userId=lost, wear=[hat])
+    world.acked[lost] = (changed.version, hat)
+    avatar_url = changed.url
+    known = servers()
+    home = server_of(avatar_url, known)
+    current = state() / home / "store" / avatar_url[len(known[home].publicUrl.rstrip("/")) + 1:]
+    before = max(int(p.stem) for p in current.parent.glob("*.png")
+                 if p.stem.isdigit() and int(p.stem) < changed.version)
+    good = current.with_name("%d.png" % before).read_bytes()
+    lost_bytes = current.read_bytes()
+    current.unlink()
     paths = {"": "/avatar/%s.png", "thumb": "/avatar/%s/thumb.png"}
 
     def get(kind, user_id):
@@ -514,6 +530,13 @@ def test_every_api_server_killed(world):
         assert avatar.size == (width, height), avatar.size
         assert thumb.size[0] < width and thumb.size[1] < height, thumb.size
         assert avatar.convert("RGBA").getpixel((0, 0))[3] == 0     # the silhouette's background
+
+        r = requests.get(avatar_url, timeout=scaled(10), allow_redirects=False)
+        assert r.status_code == 503 and r.headers["Content-Type"] == "image/png", r.headers
+        assert "no-cache" in r.headers["Cache-Control"], r.headers
+        assert r.headers["X-Kisekae-Placeholder"].startswith(
+            "version %d, the last good image" % before), r.headers
+        assert r.content == good, "not version %d's file" % before
     finally:
         for started in again:
             started.start()
@@ -533,6 +556,9 @@ def test_every_api_server_killed(world):
     time.sleep(5.5)
     r = get("", member)
     assert r.status_code == 302, "the balancer after the API servers came back: %d" % r.status_code
+    r = requests.get(avatar_url, timeout=scaled(30))
+    assert r.status_code == 200 and r.content == lost_bytes, "the lost avatar, rebuilt: %d" % (
+        r.status_code)
 
 
 # ---- nginx's workers ----------------------------------------------------------------------

@@ -104,6 +104,28 @@ static void test_keeps_previous_version(void **state)
     assert_string_equal(names, ".tmp-9.png-1-1 01.png 5.png 6.png 7.png thumb.png");
 }
 
+/* The last good image: the newest older version of the same kind. */
+static void test_last_good(void **state)
+{
+    const char *dir = *state;
+    char relative[128];
+    ks_err_t err = {{0}};
+
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_AVATAR, 9), 0);  /* none */
+    assert_int_equal(ks_avatar_store_write_thumb(dir, "alice", 3, "png", 3, relative,
+                                                 sizeof relative, &err), KS_OK);
+    write_version(dir, 3);
+    write_version(dir, 4);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_AVATAR, 5), 4);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_AVATAR, 4), 3);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_AVATAR, 3), 0);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_THUMB, 5), 3);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_ANIM, 5), 0);
+    assert_int_equal(ks_avatar_store_last_good(dir, "alice", KS_IMAGE_ALBUM, 5), 0);
+    assert_int_equal(ks_avatar_store_last_good(dir, "bob", KS_IMAGE_AVATAR, 5), 0);
+    assert_int_equal(ks_avatar_store_last_good(dir, "../x", KS_IMAGE_AVATAR, 5), 0);
+}
+
 static void test_rejects(void **state)
 {
     const char *dir = *state;
@@ -124,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keeps_previous_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_good, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
